@@ -1,5 +1,53 @@
-"""civicledger: event-sourced civic record keeping."""
+"""civicledger: event-sourced civic record keeping.
+
+Record what a community office does as immutable events in an append-only,
+tamper-evident ledger, and project them into reports whose every figure can be
+traced to the events behind it.
+"""
 
 from civicledger._version import __version__
+from civicledger.errors import (
+    CivicLedgerError,
+    ConcurrencyError,
+    DuplicateEventError,
+    EventDefinitionError,
+    ProjectionError,
+    SchemaMismatchError,
+    StoreError,
+    UnknownEventTypeError,
+    ValidationError,
+    VerificationError,
+)
+from civicledger.events import (
+    Event,
+    RecordedEvent,
+    Vocabulary,
+    event,
+    field,
+    upcast,
+)
+from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
-__all__ = ["__version__"]
+__all__ = [
+    "ANY",
+    "NO_STREAM",
+    "STREAM_EXISTS",
+    "CivicLedgerError",
+    "ConcurrencyError",
+    "DuplicateEventError",
+    "Event",
+    "EventDefinitionError",
+    "ProjectionError",
+    "RecordedEvent",
+    "SchemaMismatchError",
+    "StoreError",
+    "StreamState",
+    "UnknownEventTypeError",
+    "ValidationError",
+    "VerificationError",
+    "Vocabulary",
+    "__version__",
+    "event",
+    "field",
+    "upcast",
+]

@@ -1,0 +1,77 @@
+"""The exceptions civicledger raises: one root, a few families.
+
+Every error a caller can see is a :class:`CivicLedgerError`. Driver and library
+errors are translated at the boundary (``raise ... from e``), so callers never
+need to catch ``sqlalchemy.exc`` or ``cattrs`` exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class CivicLedgerError(Exception):
+    """Raised when civicledger cannot do what was asked; the root of every error here."""
+
+
+class ValidationError(CivicLedgerError, ValueError):
+    """Raised when a value, an event or an input file is not valid.
+
+    Attributes:
+        event_type: the stored type name of the event concerned, if any.
+        field: the field concerned (dotted for nested values), if any.
+        line: the 1-based line number in an input file, if any.
+        event_id: the id of the event concerned, if any.
+        problems: for whole-file validation, every problem found, each itself a
+            ValidationError with its own line and field.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event_type: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        event_id: str | None = None,
+        problems: Sequence[ValidationError] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.event_type = event_type
+        self.field = field
+        self.line = line
+        self.event_id = event_id
+        self.problems = tuple(problems)
+
+
+class UnknownEventTypeError(ValidationError):
+    """Raised when an event type name (or name and version) is not registered."""
+
+
+class EventDefinitionError(CivicLedgerError, TypeError):
+    """Raised when an event class cannot be registered: bad annotation, name clash."""
+
+
+class StoreError(CivicLedgerError):
+    """Raised when the event store fails; subclasses say why."""
+
+
+class ConcurrencyError(StoreError):
+    """Raised when an append's expected version does not match the stream's version."""
+
+
+class DuplicateEventError(StoreError):
+    """Raised when an event id is already stored with different content."""
+
+
+class SchemaMismatchError(StoreError):
+    """Raised when a database was written by an incompatible civicledger schema version."""
+
+
+class ProjectionError(CivicLedgerError):
+    """Raised when a projection, indicator or report cannot be computed."""
+
+
+class VerificationError(CivicLedgerError):
+    """Raised when a proof, seal, signature or stored record does not verify."""
