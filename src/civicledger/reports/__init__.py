@@ -1,0 +1,1 @@
+"""Report sections: templates, Chinese figure phrasing and renderers."""
