@@ -1,0 +1,125 @@
+"""Properties of the codec: round trips, key-order stability, fast path = reference."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+import civicledger
+from civicledger.events import Codec, EventRegistry, Vocabulary, canonical_bytes, event
+from civicledger.events.fields import MAX_SAFE_INTEGER
+
+
+class Kind(Vocabulary):
+    A = "kind_a", "甲"
+    B = "kind_b", "乙"
+
+
+REGISTRY = EventRegistry()
+CODEC = Codec(REGISTRY)
+
+
+@event("sample_recorded", registry=REGISTRY)
+class SampleRecorded(civicledger.Event):
+    text: str
+    count: int
+    kind: Kind
+    flag: bool
+    amount: Decimal | None
+    at: datetime | None
+    names: tuple[str, ...]
+
+
+texts = st.text(min_size=1).filter(lambda s: bool(s.strip()))
+timestamps = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+)
+samples = st.builds(
+    SampleRecorded,
+    occurred_on=st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+    text=texts,
+    count=st.integers(min_value=0, max_value=MAX_SAFE_INTEGER),
+    kind=st.sampled_from(Kind),
+    flag=st.booleans(),
+    amount=st.none() | st.decimals(allow_nan=False, allow_infinity=False, places=2),
+    at=st.none() | timestamps,
+    names=st.lists(texts, max_size=3).map(tuple),
+)
+
+# JSON values inside the fast path's domain: what encoded payloads are made of.
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | st.text(st.characters(exclude_categories=("Cs",)))
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(max_codepoint=127)), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(samples)
+def test_event_round_trips_through_dict_and_canonical_bytes(sample: SampleRecorded) -> None:
+    """object → dict → canonical bytes → JSON → object is the identity."""
+    data = CODEC.to_dict(sample)
+    decoded = CODEC.from_dict("sample_recorded", 1, json.loads(canonical_bytes(data)))
+    assert decoded == sample
+    assert canonical_bytes(CODEC.to_dict(decoded)) == canonical_bytes(data)
+
+
+@given(samples, st.randoms())
+def test_canonical_bytes_ignore_key_order(sample: SampleRecorded, rnd: object) -> None:
+    """Reordering a payload's keys never changes its canonical bytes."""
+    data = CODEC.to_dict(sample)
+    keys = list(data)
+    rnd.shuffle(keys)  # type: ignore[attr-defined]
+    assert canonical_bytes({k: data[k] for k in keys}) == canonical_bytes(data)
+
+
+@given(json_values)
+def test_fast_path_matches_the_rfc8785_reference(value: object) -> None:
+    """Over the payload domain, the orjson fast path gives the reference encoder's bytes."""
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@given(
+    st.dictionaries(
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=3), json_scalars, max_size=4
+    )
+)
+def test_non_ascii_keys_sort_like_the_reference(value: dict[str, object]) -> None:
+    """Objects with any keys (outside the fast path) still encode as RFC 8785 says."""
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def test_canonical_bytes_are_stable_across_processes() -> None:
+    """A fresh interpreter (new hash seed) produces the same bytes and digest."""
+    value = {"z": [1, "二", None], "a": {"y": True, "b": "x"}}
+    script = (
+        "import hashlib, sys; from civicledger.events import canonical_bytes; "
+        "print(hashlib.sha256(canonical_bytes(" + repr(value) + ")).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": str(seed)},
+        ).stdout.strip()
+        for seed in (1, 2)
+    }
+    assert digests == {hashlib.sha256(canonical_bytes(value)).hexdigest()}
