@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -195,6 +196,20 @@ def test_rate_keeps_numerator_and_denominator() -> None:
 def test_rate_rounds_half_up_not_to_even() -> None:
     """A tie rounds away from zero: 12.5% with no decimals reads 13%."""
     assert rate(1, 8, decimals=0).text == "达13%"
+
+
+@pytest.mark.parametrize(
+    ("result", "rule"),
+    [
+        (rate(1, 100_000), "rate:达:decimals=2:round-half-up:under-smallest"),
+        (rate(99_999, 100_000), "rate:达:decimals=2:round-half-up:held-below-100"),
+        (change(1, 100_000), "change:下降:decimals=2:round-half-up:held-below-100"),
+        (change(100_001, 100_000), "change:增长:decimals=2:round-half-up:under-smallest"),
+    ],
+)
+def test_percentage_guards_are_recorded_in_the_rule(result: Phrase, rule: str) -> None:
+    """When a percentage is kept off a false 0 or 100, the rule says so."""
+    assert result.rule == rule
 
 
 def test_change_from_zero_is_flagged_not_defined() -> None:
@@ -481,3 +496,19 @@ def test_chinese_numeral_reads_back_to_the_number(n: int) -> None:
     assert _read_numeral(text) == n
     assert "零零" not in text
     assert not (n and text.endswith("零"))
+
+
+_DOC = Path(__file__).resolve().parents[2] / "docs" / "phrasing.md"
+_DOC_ROW = re.compile(r"^\| (\(\d+, \d+\)|\d+) \| `([^`]+)` \| ([^|]+) \| `([^`]+)` \|$")
+
+
+def test_examples_in_the_docs_match_the_code() -> None:
+    """Every example row in docs/phrasing.md is what the code produces, text and rule."""
+    examples = _DOC.read_text(encoding="utf-8").split("## Examples", 1)[1]
+    rows = [m.groups() for m in map(_DOC_ROW.match, examples.splitlines()) if m]
+    assert len(rows) >= 25
+    for value, spec, text, rule in rows:
+        pair = re.fullmatch(r"\((\d+), (\d+)\)", value)
+        figure = (int(pair[1]), int(pair[2])) if pair else int(value)
+        result = phrase(figure, spec)
+        assert (result.text, result.rule) == (text, rule), (value, spec)

@@ -317,16 +317,16 @@ def _decimals(decimals: object) -> int:
     return decimals
 
 
-def _percent(pct: Fraction, decimals: int) -> str:
-    """A non-negative percentage with exactly ``decimals`` places, never a false 0 or 100."""
+def _percent(pct: Fraction, decimals: int) -> tuple[str, str]:
+    """(text, rule note) for a percentage >= 0 with ``decimals`` places, never a false 0 or 100."""
     units = _round_half_up(pct, decimals)
     if units == 0 and pct != 0:
-        return f"不足{_fixed(1, decimals, strip=False)}%"
+        return f"不足{_fixed(1, decimals, strip=False)}%", ":under-smallest"
     # Rounding must not turn "almost all" into "all": 99.999% reads 99.99%, which
     # "达" (reaches) still states truthfully.
     if units == 100 * 10**decimals and pct < 100:
-        units -= 1
-    return _fixed(units, decimals, strip=False) + "%"
+        return _fixed(units - 1, decimals, strip=False) + "%", ":held-below-100"
+    return _fixed(units, decimals, strip=False) + "%", ""
 
 
 def rate(numerator: Number, denominator: Number, *, decimals: int = 2, verb: str = "达") -> Phrase:
@@ -362,8 +362,8 @@ def rate(numerator: Number, denominator: Number, *, decimals: int = 2, verb: str
             "state the counts instead of a percentage",
             field="denominator",
         )
-    text = _percent(Fraction(num) * 100 / Fraction(den), places)
-    rule = f"rate:{verb or 'bare'}:decimals={places}:round-half-up"
+    text, note = _percent(Fraction(num) * 100 / Fraction(den), places)
+    rule = f"rate:{verb or 'bare'}:decimals={places}:round-half-up{note}"
     return Phrase((verb if text[0].isdigit() else "") + text, num, rule, base=den)
 
 
@@ -398,8 +398,9 @@ def change(current: Number, previous: Number, *, decimals: int = 2) -> Phrase:
         )
     word = "增长" if cur > prev else "下降"
     pct = abs(Fraction(cur) - Fraction(prev)) * 100 / Fraction(prev)
-    text = f"同比{word}{_percent(pct, places)}"
-    return Phrase(text, cur, f"change:{word}:decimals={places}:round-half-up", base=prev)
+    text, note = _percent(pct, places)
+    rule = f"change:{word}:decimals={places}:round-half-up{note}"
+    return Phrase(f"同比{word}{text}", cur, rule, base=prev)
 
 
 def _below_10000(n: int) -> str:
