@@ -1,0 +1,46 @@
+"""The ``civicledger`` command: a thin layer over the library, one call per command.
+
+Exit status: 0 on success, 1 when a check fails (verification found a problem, a
+validation rule failed), 2 on a usage or input error. Errors are one line on
+standard error naming what and where; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import click
+
+from civicledger._version import __version__
+from civicledger.cli._common import DB_VARIABLE, CivicGroup
+
+
+@click.group(cls=CivicGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    metavar="URL",
+    help=f"Database URL or SQLite file path [env: {DB_VARIABLE}; default: ./civicledger.db].",
+)
+@click.option("--ledger", default="default", show_default=True, help="Ledger name in the database.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="civicledger")
+def cli(db: str | None, ledger: str, debug: bool) -> None:
+    """Record civic work as events, and report on it with figures that explain themselves.
+
+    Example:
+
+        civicledger demo --dir demo-output
+    """
+
+
+def _register_commands() -> None:
+    # Command modules import the library lazily, so `--help` stays fast.
+    from civicledger.cli import record
+
+    record.register(cli)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Run the command line (the ``civicledger`` console script)."""
+    cli(prog_name="civicledger")

@@ -1,0 +1,242 @@
+"""Commands that record and read events: init, info, append, import, export, log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from civicledger.cli._common import open_ledger, output_option, pass_ledger, table, write_output
+from civicledger.errors import ValidationError
+from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
+
+_STATES = {"any": ANY, "no_stream": NO_STREAM, "stream_exists": STREAM_EXISTS}
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    for command in (init, info, append, import_, export, log):
+        group.add_command(command)
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database and the ledger if they do not exist.
+
+    Example:
+
+        civicledger --db office.db init
+    """
+    with open_ledger(ctx) as ledger:
+        click.echo(f"ledger {ledger.store.ledger_name!r} ready, origin {ledger.store.origin}")
+
+
+@click.command()
+@pass_ledger
+def info(ledger: Any) -> None:
+    """Show the ledger's identity, size and hash algorithm.
+
+    Example:
+
+        civicledger --db office.db info
+    """
+    store = ledger.store
+    rows = [
+        ("ledger", store.ledger_name),
+        ("origin", store.origin),
+        ("hash algorithm", store.hash_algorithm),
+        ("events", ledger.head()),
+    ]
+    click.echo(table(["", ""], rows).split("\n", 2)[2], nl=False)
+
+
+@click.command()
+@click.argument("stream")
+@click.argument("event_type", metavar="TYPE")
+@click.option("--data", required=True, help="The payload as JSON, or @FILE to read it from a file.")
+@click.option(
+    "--expected-version",
+    default="any",
+    show_default=True,
+    help="The stream's version before this event: an integer, any, no_stream or stream_exists.",
+)
+@click.option("--actor", default="cli", show_default=True, help="Who records the event.")
+@pass_ledger
+def append(
+    ledger: Any, stream: str, event_type: str, data: str, expected_version: str, actor: str
+) -> None:
+    """Record one event of TYPE on STREAM.
+
+    Example:
+
+        civicledger append meeting/2023-01-06 meeting_held --data @meeting.json
+    """
+    from civicledger.events import default_codec
+
+    payload = _load_json(data)
+    codec = default_codec()
+    event = codec.from_dict(event_type, codec.registry.newest_version(event_type), payload)
+    [recorded] = ledger.append(
+        stream, [event], expected_version=_expected_version(expected_version), actor=actor
+    )
+    click.echo(f"recorded {recorded.type} at position {recorded.position}, id {recorded.event_id}")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every line and report, but record nothing.")
+@pass_ledger
+def import_(ledger: Any, path: Path, dry_run: bool) -> None:
+    """Import events from a JSON Lines file: every line is checked first, then all or nothing.
+
+    Example:
+
+        civicledger import examples/community_2023/events.jsonl
+    """
+    if dry_run:
+        from civicledger.events import default_codec
+        from civicledger.jsonl import read_jsonl
+
+        entries = read_jsonl(path, default_codec())
+        click.echo(f"{path}: {len(entries)} events are valid; nothing recorded (dry run)")
+        return
+    count = ledger.import_jsonl(path)
+    click.echo(f"imported {count} events from {path}; ledger now has {ledger.head()}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ledger
+def export(ledger: Any, path: Path) -> None:
+    """Export every event as JSON Lines, in the form `import` reads.
+
+    Example:
+
+        civicledger export backup-2023.jsonl
+    """
+    count = ledger.export_jsonl(path)
+    click.echo(f"exported {count} events to {path}")
+
+
+@click.command()
+@click.option("--stream", help="Only this stream.")
+@click.option("--stream-prefix", help="Only streams starting with this text.")
+@click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
+@click.option("--from", "from_position", type=int, default=1, help="First position.")
+@click.option("--to", "to_position", type=int, help="Last position.")
+@click.option("--occurred", help="A year (2023) or a date range (2023-01-01..2023-03-31).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "jsonl"]),
+    default="table",
+    show_default=True,
+)
+@output_option
+@pass_ledger
+def log(
+    ledger: Any,
+    stream: str | None,
+    stream_prefix: str | None,
+    types: tuple[str, ...],
+    from_position: int,
+    to_position: int | None,
+    occurred: str | None,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """List recorded events in order, optionally filtered.
+
+    Example:
+
+        civicledger log --type mediation_completed --occurred 2023
+    """
+    records = ledger.read(
+        stream=stream,
+        stream_prefix=stream_prefix,
+        types=list(types) or None,
+        from_position=from_position,
+        to_position=to_position,
+        occurred_between=_occurred(occurred),
+    )
+    if output_format == "jsonl":
+        write_output("".join(_jsonl_lines(records)), output)
+        return
+    rows = [
+        (r.position, r.occurred_on, r.stream, r.type, r.actor, str(r.event_id)) for r in records
+    ]
+    headers = ["position", "occurred_on", "stream", "type", "actor", "event_id"]
+    write_output(table(headers, rows), output)
+
+
+def _jsonl_lines(records: Iterator[Any]) -> Iterator[str]:
+    from civicledger.events import default_codec
+    from civicledger.events.codec import format_timestamp
+
+    codec = default_codec()
+    for r in records:
+        line = {
+            "position": r.position,
+            "stream": r.stream,
+            "stream_version": r.stream_version,
+            "type": r.type,
+            "schema_version": r.schema_version,
+            "event_id": str(r.event_id),
+            "recorded_at": format_timestamp(r.recorded_at),
+            "actor": r.actor,
+            "payload": codec.to_dict(r.payload),
+        }
+        yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _load_json(data: str) -> Any:
+    source = "--data"
+    if data.startswith("@"):
+        path = Path(data[1:])
+        source = str(path)
+        try:
+            data = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ValidationError(f"cannot read {path}: {e.strerror}") from e
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as e:
+        raise ValidationError(
+            f"{source}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
+        ) from e
+
+
+def _expected_version(text: str) -> ExpectedVersion:
+    if text.lower() in _STATES:
+        return _STATES[text.lower()]
+    try:
+        version = int(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an integer, any, no_stream or stream_exists",
+            param_hint="--expected-version",
+        ) from None
+    if version < 0:
+        raise click.BadParameter("must not be negative", param_hint="--expected-version")
+    return version
+
+
+def _occurred(text: str | None) -> tuple[date, date] | None:
+    if text is None:
+        return None
+    try:
+        if ".." in text:
+            first, last = text.split("..", 1)
+            return date.fromisoformat(first), date.fromisoformat(last)
+        year = int(text)
+        return date(year, 1, 1), date(year, 12, 31)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a year nor a range like 2023-01-01..2023-03-31",
+            param_hint="--occurred",
+        ) from None
