@@ -26,6 +26,18 @@ from civicledger.events import (
     field,
     upcast,
 )
+
+# --- projections and indicators (issue 6) ---
+from civicledger.projections import (
+    AsOf,
+    Contribution,
+    Figure,
+    Indicator,
+    IndicatorSet,
+    Period,
+)
+
+# --- end projections ---
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
 __all__ = [
@@ -51,3 +63,14 @@ __all__ = [
     "field",
     "upcast",
 ]
+
+# --- projections and indicators (issue 6) ---
+__all__ += [
+    "AsOf",
+    "Contribution",
+    "Figure",
+    "Indicator",
+    "IndicatorSet",
+    "Period",
+]
+# --- end projections ---

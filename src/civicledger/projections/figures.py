@@ -1,0 +1,191 @@
+"""Computed figures with their lineage: value, period, as-of point and contributing events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from civicledger.projections.indicators import Indicator
+from civicledger.projections.periods import Period
+
+if TYPE_CHECKING:
+    import prov.model
+
+__all__ = ["AsOf", "Contribution", "Figure", "Number", "json_value"]
+
+Number = int | Decimal
+"""A figure's value: an int or a Decimal, never a float."""
+
+
+@attrs.frozen
+class Contribution:
+    """What one event added to a figure.
+
+    Attributes:
+        event_id: the contributing event's id.
+        position: its position in the ledger.
+        occurred_on: its business date.
+        type: its stored type name.
+        stream: its stream.
+        amount: what it added: 1 for a count; the summed value for a sum; +1 for
+            the first event that brought a distinct value (``key``) and -1 for a
+            closing event that removed one; the value itself for latest.
+        key: for count_distinct, the distinct value it introduced or removed.
+        note: a short remark (e.g. ``"removed"`` for a closing event).
+    """
+
+    event_id: uuid.UUID
+    position: int
+    occurred_on: date
+    type: str
+    stream: str
+    amount: Number
+    key: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimal amounts as strings)."""
+        return {
+            "event_id": str(self.event_id),
+            "position": self.position,
+            "occurred_on": self.occurred_on.isoformat(),
+            "type": self.type,
+            "stream": self.stream,
+            "amount": json_value(self.amount),
+            "key": self.key,
+            "note": self.note,
+        }
+
+
+@attrs.frozen
+class AsOf:
+    """The ledger prefix a figure was computed from.
+
+    Attributes:
+        position: the last ledger position that could count (0 for an empty ledger).
+        seal_root: the hex Merkle root of the seal the figure was computed at, if any.
+        tree_size: the seal's tree size, if computed at a seal.
+        recorded_before: if given, events recorded after this moment did not count.
+    """
+
+    position: int
+    seal_root: str | None = None
+    tree_size: int | None = None
+    recorded_before: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "position": self.position,
+            "seal_root": self.seal_root,
+            "tree_size": self.tree_size,
+            "recorded_before": (
+                self.recorded_before.isoformat() if self.recorded_before is not None else None
+            ),
+        }
+
+
+def json_value(value: object) -> Any:
+    """A figure value for JSON: ints stay ints, Decimals become exact strings."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+@attrs.frozen
+class Figure:
+    """One computed value of an indicator, with everything needed to check it.
+
+    Attributes:
+        indicator: the indicator's definition.
+        period: the period the figure covers.
+        value: the exact value, or None when the figure is not defined (see
+            ``undefined_reason``), e.g. a ratio whose denominator is zero.
+        group: the group values for a grouped indicator, as (field, value) pairs.
+        as_of: the ledger prefix it was computed from.
+        contributions: every event that contributed, in ledger order.
+        excluded: events of the source types, up to ``as_of``, that did not count.
+        numerator: for a ratio, the numerator's figure.
+        denominator: for a ratio, the denominator's figure.
+        undefined_reason: why ``value`` is None, in English.
+    """
+
+    indicator: Indicator
+    period: Period
+    value: Number | None
+    as_of: AsOf
+    contributions: tuple[Contribution, ...] = ()
+    group: tuple[tuple[str, str], ...] = ()
+    excluded: int = 0
+    numerator: Figure | None = None
+    denominator: Figure | None = None
+    undefined_reason: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The indicator's id."""
+        return self.indicator.id
+
+    @property
+    def defined(self) -> bool:
+        """Whether the figure has a value."""
+        return self.value is not None
+
+    def event_ids(self) -> frozenset[uuid.UUID]:
+        """Ids of every event behind the figure (through ratio parts too)."""
+        ids = {c.event_id for c in self.contributions}
+        for part in (self.numerator, self.denominator):
+            if part is not None:
+                ids |= part.event_ids()
+        return frozenset(ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figure as JSON-ready data with a stable key order.
+
+        Values are ints or exact decimal strings (never floats); dates are ISO
+        text; the indicator's definition is included in printable form.
+        """
+        from civicledger.projections.toml import indicator_to_data
+
+        return {
+            "indicator": self.indicator.id,
+            "label": self.indicator.label,
+            "unit": self.indicator.unit,
+            "period": {
+                "key": self.period.key,
+                "label": self.period.label,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
+            "group": dict(self.group),
+            "value": json_value(self.value),
+            "undefined_reason": self.undefined_reason,
+            "as_of": self.as_of.to_dict(),
+            "definition": indicator_to_data(self.indicator, resolve=False),
+            "excluded": self.excluded,
+            "contributions": [c.to_dict() for c in self.contributions],
+            "numerator": self.numerator.to_dict() if self.numerator is not None else None,
+            "denominator": self.denominator.to_dict() if self.denominator is not None else None,
+        }
+
+    def to_prov(self) -> prov.model.ProvDocument:
+        """The figure's derivation as a W3C PROV document (needs the ``prov`` package).
+
+        Entities are the figure and every contributing event; the computation is
+        an activity that used the events; the figure was derived from each event.
+
+        Raises:
+            ProjectionError: the ``prov`` package is not installed.
+        """
+        from civicledger.projections.prov import figure_to_prov
+
+        return figure_to_prov(self)
+
+    def __str__(self) -> str:
+        group = "".join(f"[{k}={v}]" for k, v in self.group)
+        value = "not defined" if self.value is None else str(self.value)
+        return f"{self.indicator.id}{group} {self.period.key} = {value}"

@@ -1,0 +1,321 @@
+"""Indicators, indicator sets, and validation rules between indicators.
+
+An :class:`Indicator` says which events count (source types and a filter), what
+is done with them (a measure), how they are grouped, over which kind of period,
+and whether the figure is a stock as of the period's end. An
+:class:`IndicatorSet` holds indicators in order with the DHIS2-style
+:class:`ValidationRule` s that relate them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from civicledger.errors import ValidationError
+from civicledger.events import RecordedEvent
+from civicledger.projections.expressions import Arith, BinOp, FieldRef, parse_filter
+from civicledger.projections.filters import OPERATORS, Filter, Operator, Predicate, from_mapping
+from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+
+__all__ = ["PERIOD_KINDS", "Indicator", "IndicatorSet", "PeriodKind", "ValidationRule"]
+
+PeriodKind: TypeAlias = Literal["year", "quarter", "month", "range"]
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("year", "quarter", "month", "range")
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+
+
+def _check_id(_i: Any, attribute: attrs.Attribute[str], value: Any) -> None:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise ValidationError(
+            f"{attribute.name} {value!r} must be lower-case words joined by dots and "
+            "underscores (e.g. 'employment.reemployment_trainees')",
+            field=attribute.name,
+        )
+
+
+def as_filter(value: Any) -> Filter | None:
+    """Accept a filter, its printed text, a ``{field: value}`` mapping, a callable or None.
+
+    Raises:
+        ValidationError: the value is none of these, or its text does not parse.
+    """
+    if value is None or isinstance(value, Filter):
+        return value
+    if isinstance(value, str):
+        return parse_filter(value)
+    if isinstance(value, Mapping):
+        return from_mapping(value)
+    if callable(value):
+        return Predicate(value)
+    raise ValidationError(f"where: {value!r} is not a filter, text, mapping or callable")
+
+
+def _source(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    result = tuple(value)
+    for name in result:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"source must name event types, got {name!r}", field="source")
+    return result
+
+
+def _group_by(value: Any) -> tuple[str, ...]:
+    from civicledger.projections.fields import check_field_name
+
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(check_field_name(v) for v in value)
+
+
+def _check_measure(_i: Any, _a: Any, value: Any) -> None:
+    if not isinstance(value, Count | CountDistinct | Sum | Latest | Ratio):
+        raise ValidationError(f"measure: {value!r} is not a measure", field="measure")
+
+
+def _check_period(_i: Any, _a: Any, value: Any) -> None:
+    if value not in PERIOD_KINDS:
+        raise ValidationError(
+            f"period {value!r} must be one of {', '.join(PERIOD_KINDS)}", field="period"
+        )
+
+
+def _check_text(_i: Any, attribute: attrs.Attribute[str], value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(f"{attribute.name} must be text, got {value!r}", field=attribute.name)
+
+
+@attrs.frozen
+class Indicator:
+    """A declared figure: which events count, how, grouped how, over what period.
+
+    Attributes:
+        id: a stable dotted id (``"mediation.completed"``).
+        label: the Chinese name shown in tables (``"调解纠纷"``).
+        unit: the classifier the figure is counted in (人, 户, 次, 个, 支, 家, %).
+        source: the event types that feed it (empty for a ratio).
+        where: which of those events count, or None for all.
+        measure: count, count_distinct, sum, latest or ratio.
+        group_by: fields to break the figure down by (one figure per value).
+        period: the natural period of the figure.
+        state: a stock as of the period's end: events before the period count too.
+        description: what the figure means, for readers of the definition.
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    label: str = attrs.field(validator=_check_text)
+    unit: str = attrs.field(validator=_check_text)
+    source: tuple[str, ...] = attrs.field(default=(), converter=_source)
+    where: Filter | None = attrs.field(default=None, converter=as_filter)
+    measure: Measure = attrs.field(factory=Count, validator=_check_measure)
+    group_by: tuple[str, ...] = attrs.field(default=(), converter=_group_by)
+    period: PeriodKind = attrs.field(default="year", validator=_check_period)
+    state: bool = False
+    description: str = attrs.field(default="", validator=_check_text)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.measure, Ratio):
+            if self.source or self.where is not None:
+                raise ValidationError(
+                    f"indicator {self.id!r}: a ratio takes its events from its parts; "
+                    "leave source and where out",
+                    field="source",
+                )
+        elif not self.source:
+            raise ValidationError(
+                f"indicator {self.id!r}: name at least one source event type", field="source"
+            )
+
+    @property
+    def closing_types(self) -> tuple[str, ...]:
+        """The ``removed_by`` event types of a stock measure (empty otherwise)."""
+        measure = self.measure
+        return () if isinstance(measure, Latest | Ratio) else measure.removed_by
+
+    @property
+    def all_types(self) -> tuple[str, ...]:
+        """Every event type the indicator reads (source and closing types)."""
+        return tuple(dict.fromkeys(self.source + self.closing_types))
+
+    def passes(self, record: RecordedEvent) -> bool:
+        """Whether the event is of a source type and passes the filter (period aside)."""
+        if record.type not in self.source:
+            return False
+        return self.where is None or self.where.compile()(record)
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.label})"
+
+
+def _parse_rule(text: str) -> tuple[Arith, Operator, Arith]:
+    from civicledger.projections.expressions import _Parser
+
+    parser = _Parser(text, "rule")
+    left = parser.arith()
+    token = parser.current
+    if token.kind != "op" or token.text not in OPERATORS:
+        raise parser.fail(f"expected a comparison ({', '.join(OPERATORS)})")
+    parser.take()
+    right = parser.arith()
+    parser.finish()
+    return left, token.text, right
+
+
+@attrs.frozen
+class ValidationRule:
+    """A check between indicators, e.g. ``mediation.successful <= mediation.completed``.
+
+    Each side is an indicator id or a sum or difference of them (``a + b + c``).
+    Rules are evaluated and reported, never used to change a figure.
+
+    Attributes:
+        id: a stable id for the rule.
+        left: the left side (indicator ids are the "fields").
+        op: the comparison.
+        right: the right side.
+        description: what the rule checks, for the reader of a report.
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    left: Arith
+    op: Operator
+    right: Arith
+    description: str = ""
+
+    @classmethod
+    def parse(cls, id: str, text: str, description: str = "") -> ValidationRule:
+        """Build a rule from its text, e.g. ``"a.x + a.y == a.total"``.
+
+        Raises:
+            ValidationError: the text is not ``expression op expression``.
+        """
+        left, op, right = _parse_rule(text)
+        return cls(id, left, op, right, description)
+
+    def indicator_ids(self) -> frozenset[str]:
+        """Every indicator id the rule names."""
+        return self.left.fields() | self.right.fields()
+
+    def __str__(self) -> str:
+        return f"{self.left} {self.op} {self.right}"
+
+
+def _indicators(value: Any) -> tuple[Indicator, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class IndicatorSet:
+    """Indicators in order, with their validation rules; ratio parts resolved by id.
+
+    Building a set replaces every ratio's part ids by the indicators themselves,
+    so a ratio can be computed on its own.
+
+    Raises:
+        ValidationError: an id is repeated, a ratio or rule names an unknown id,
+            or ratios refer to each other in a cycle.
+    """
+
+    indicators: tuple[Indicator, ...] = attrs.field(converter=_indicators)
+    rules: tuple[ValidationRule, ...] = attrs.field(default=(), converter=tuple)
+    title: str = ""
+    _by_id: Mapping[str, Indicator] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_id: dict[str, Indicator] = {}
+        for indicator in self.indicators:
+            if not isinstance(indicator, Indicator):
+                raise ValidationError(f"{indicator!r} is not an Indicator")
+            if indicator.id in by_id:
+                raise ValidationError(f"indicator id {indicator.id!r} is defined twice")
+            by_id[indicator.id] = indicator
+        resolved: dict[str, Indicator] = {}
+        for indicator in self.indicators:
+            _resolve(indicator.id, by_id, resolved, ())
+        object.__setattr__(self, "indicators", tuple(resolved[i.id] for i in self.indicators))
+        object.__setattr__(self, "_by_id", resolved)
+        for rule in self.rules:
+            unknown = sorted(rule.indicator_ids() - resolved.keys())
+            if unknown:
+                raise ValidationError(
+                    f"rule {rule.id!r} names unknown indicator(s) {', '.join(unknown)}",
+                    field="rules",
+                )
+
+    def __iter__(self) -> Iterator[Indicator]:
+        return iter(self.indicators)
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def __contains__(self, indicator_id: object) -> bool:
+        return indicator_id in self._by_id
+
+    def __getitem__(self, indicator_id: str) -> Indicator:
+        try:
+            return self._by_id[indicator_id]
+        except KeyError:
+            raise ValidationError(f"no indicator {indicator_id!r} in this set") from None
+
+    def ids(self) -> tuple[str, ...]:
+        """The indicator ids, in order."""
+        return tuple(i.id for i in self.indicators)
+
+    def select(self, ids: Sequence[str]) -> IndicatorSet:
+        """A set of only the named indicators (and the ratio parts they need), no rules."""
+        return IndicatorSet(tuple(self[i] for i in ids), title=self.title)
+
+    def filtered(self, keep: Callable[[Indicator], bool]) -> tuple[Indicator, ...]:
+        """The indicators for which ``keep`` is true, in order."""
+        return tuple(i for i in self.indicators if keep(i))
+
+
+def _resolve(
+    indicator_id: str,
+    by_id: Mapping[str, Indicator],
+    done: dict[str, Indicator],
+    trail: tuple[str, ...],
+) -> Indicator:
+    if indicator_id in done:
+        return done[indicator_id]
+    if indicator_id in trail:
+        cycle = " -> ".join((*trail, indicator_id))
+        raise ValidationError(f"ratios refer to each other in a cycle: {cycle}", field="measure")
+    if indicator_id not in by_id:
+        raise ValidationError(
+            f"indicator {trail[-1]!r}: its ratio names unknown indicator {indicator_id!r}",
+            field="measure",
+        )
+    indicator = by_id[indicator_id]
+    measure = indicator.measure
+    if isinstance(measure, Ratio):
+        parts = []
+        for part in (measure.numerator, measure.denominator):
+            part_id = part if isinstance(part, str) else part.id
+            if isinstance(part, Indicator) and part_id not in by_id:
+                parts.append(part)  # a ratio built in Python may bring its own parts
+            else:
+                parts.append(_resolve(part_id, by_id, done, (*trail, indicator_id)))
+        measure = attrs.evolve(measure, numerator=parts[0], denominator=parts[1])
+        indicator = attrs.evolve(indicator, measure=measure)
+    done[indicator_id] = indicator
+    return indicator
+
+
+def rule_sides(rule: ValidationRule) -> tuple[Arith, Arith]:
+    """The two sides of a rule (for evaluation)."""
+    return rule.left, rule.right
+
+
+def is_simple_sum(node: Arith) -> bool:
+    """Whether an expression is ids joined by + and - (what rules allow)."""
+    if isinstance(node, FieldRef):
+        return True
+    if isinstance(node, BinOp) and node.op in ("+", "-"):
+        return is_simple_sum(node.left) and is_simple_sum(node.right)
+    return False
