@@ -27,6 +27,9 @@ from civicledger.events import (
     upcast,
 )
 
+# --- store and ledger facade (issue 3) ---
+from civicledger.ledger import Ledger
+
 # --- projections and indicators (issue 6) ---
 from civicledger.projections import (
     AsOf,
@@ -38,6 +41,8 @@ from civicledger.projections import (
 )
 
 # --- end projections ---
+# --- store names (issue 3) ---
+from civicledger.store import EventStore, MemoryStore, NewEvent
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
 __all__ = [
@@ -63,6 +68,10 @@ __all__ = [
     "field",
     "upcast",
 ]
+
+# --- store and ledger facade (issue 3) ---
+__all__ += ["EventStore", "Ledger", "MemoryStore", "NewEvent"]
+# --- end store ---
 
 # --- projections and indicators (issue 6) ---
 __all__ += [

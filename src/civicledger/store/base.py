@@ -1,0 +1,289 @@
+"""The EventStore contract that every backend keeps, and NewEvent, one entry of a batch."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, TypeAlias
+
+import attrs
+
+from civicledger.events import Event, RecordedEvent
+from civicledger.types import ANY, ExpectedVersion, Position, StreamId
+
+if TYPE_CHECKING:
+    from civicledger.merkle.reader import NodeReader
+    from civicledger.merkle.tree import Frontier
+
+Clock: TypeAlias = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime; the store calls it once per append."""
+
+
+Waiter: TypeAlias = Callable[[int, float, "threading.Event | None"], None]
+"""Blocks until the head passes the given position, the seconds pass, or the event is set."""
+
+
+def utc_now() -> datetime:
+    """The default clock: the process clock in UTC."""
+    return datetime.now(UTC)
+
+
+@attrs.frozen(kw_only=True)
+class NewEvent:
+    """One event to append, with where it goes and who records it.
+
+    Attributes:
+        stream: the stream to append to (non-empty).
+        event: the typed event payload.
+        actor: who records it (free text, e.g. a clerk's user name; may be empty).
+        event_id: the caller's id for the event, which makes a retry safe; a
+            time-ordered UUIDv7 is made when None.
+        expected_version: the version the stream must be at just before this
+            event: ``ANY``, ``NO_STREAM``, ``STREAM_EXISTS`` or an exact int.
+    """
+
+    stream: StreamId
+    event: Event
+    actor: str
+    event_id: uuid.UUID | None = None
+    expected_version: ExpectedVersion = ANY
+
+
+class EventStore(abc.ABC):
+    """An append-only, totally ordered log of events for one ledger.
+
+    Guarantees every backend keeps (the contract tests check each):
+
+    - Atomic batches: an append writes all of its events or none of them.
+    - Contiguous order: positions are 1, 2, 3, … with no gap and no reuse, also
+      after failed appends; a reader never sees position n + 1 before n.
+    - Optimistic concurrency: an expected version that does not match raises
+      :class:`~civicledger.ConcurrencyError` and writes nothing.
+    - Idempotent retries: an event id already stored with the same stream, type,
+      schema version and payload returns the original record; with different
+      content it raises :class:`~civicledger.DuplicateEventError`.
+    - Append-only: there is no way to change or remove a recorded event.
+    - Tamper evidence: every record carries its Merkle leaf hash; the store keeps
+      the RFC 9162 frontier and interior nodes for proofs.
+    """
+
+    # -- identity -----------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def ledger_name(self) -> str:
+        """The ledger's name inside its database (e.g. ``"default"``)."""
+
+    @property
+    @abc.abstractmethod
+    def origin(self) -> str:
+        """The ledger's globally unique, immutable origin, used in leaves and seals."""
+
+    @property
+    @abc.abstractmethod
+    def hash_algorithm(self) -> str:
+        """The name of the ledger's hash algorithm (``"sha256"`` or ``"sm3"``)."""
+
+    # -- writing ------------------------------------------------------------------
+
+    def append(
+        self,
+        stream: StreamId,
+        events: Sequence[Event],
+        *,
+        expected_version: ExpectedVersion = ANY,
+        actor: str,
+        event_ids: Sequence[uuid.UUID] | None = None,
+    ) -> list[RecordedEvent]:
+        """Append events to one stream, all or nothing.
+
+        Args:
+            stream: the stream to append to.
+            events: the events, in order.
+            expected_version: the stream's version before the first event.
+            actor: who records the events.
+            event_ids: one id per event for safe retries; generated when None.
+
+        Returns:
+            One record per event, in order (an already stored event's original record).
+
+        Raises:
+            ConcurrencyError: the stream is not at the expected version.
+            DuplicateEventError: an event id is stored with different content.
+            ValidationError: an argument is invalid; nothing is written.
+            StoreError: the database failed; nothing is written.
+        """
+        from civicledger.store.planning import entries_for_stream
+
+        return self.append_batch(
+            entries_for_stream(stream, events, expected_version, actor, event_ids)
+        )
+
+    @abc.abstractmethod
+    def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
+        """Append entries to any streams in one transaction, all or nothing.
+
+        Each entry's expected version is checked against its stream's version just
+        before it (counting earlier entries of the batch).
+
+        Args:
+            entries: the events to append, in the order they get positions.
+
+        Returns:
+            One record per entry, in order. An entry whose id is already stored with
+            the same content (or repeats an earlier entry of the batch) gets the
+            original record and takes no new position.
+
+        Raises:
+            ConcurrencyError: an entry's stream is not at its expected version.
+            DuplicateEventError: an event id is stored (or repeated) with different content.
+            ValidationError: an entry is invalid; nothing is written.
+            StoreError: the database failed; nothing is written.
+        """
+
+    # -- reading ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def read(
+        self,
+        *,
+        stream: StreamId | None = None,
+        stream_prefix: str | None = None,
+        types: Sequence[str] | None = None,
+        from_position: Position = 1,
+        to_position: Position | None = None,
+        occurred_between: tuple[date, date] | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Stream recorded events in position order, lazily, in batches.
+
+        The read covers the events stored when it starts (up to ``head()`` then);
+        memory use does not grow with the ledger's size.
+
+        Args:
+            stream: only this stream.
+            stream_prefix: only streams whose names start with this text.
+            types: only these type names.
+            from_position: the first position to consider (inclusive).
+            to_position: the last position to consider (inclusive); the head when None.
+            occurred_between: only events whose ``occurred_on`` lies in this
+                inclusive (first, last) date range.
+
+        Returns:
+            An iterator of records.
+
+        Raises:
+            ValidationError: a filter is malformed.
+            StoreError: the database failed.
+        """
+
+    @abc.abstractmethod
+    def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
+        """Stream one stream's events in version order, lazily.
+
+        Args:
+            stream: the stream.
+            from_version: the first stream version to yield.
+
+        Returns:
+            An iterator of records (empty for an unknown stream).
+
+        Raises:
+            StoreError: the database failed.
+        """
+
+    @abc.abstractmethod
+    def head(self) -> Position:
+        """The position of the last recorded event (0 when the ledger is empty)."""
+
+    @abc.abstractmethod
+    def stream_version(self, stream: StreamId) -> int:
+        """The version of a stream's last event (0 when the stream has none)."""
+
+    # -- Merkle tree ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def frontier(self) -> Frontier:
+        """The Merkle frontier of the whole ledger (size ``head()``), a private copy."""
+
+    @abc.abstractmethod
+    def node_reader(self) -> NodeReader:
+        """A reader of stored leaf hashes and interior nodes, for proofs and old roots."""
+
+    @abc.abstractmethod
+    def leaf_hash(self, position: Position) -> bytes:
+        """The stored leaf hash of the event at ``position``.
+
+        Raises:
+            StoreError: no event is stored at that position.
+        """
+
+    # -- following ----------------------------------------------------------------
+
+    def subscribe(
+        self,
+        from_position: Position = 1,
+        *,
+        poll_interval: float = 0.5,
+        stop: threading.Event | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Yield every event from ``from_position`` on, then wait for new ones.
+
+        A catch-up subscription: it reads what is stored, then waits for appends
+        (a notification where the backend has one, otherwise polling) and yields
+        them in position order, never skipping one.
+
+        Args:
+            from_position: the first position to yield.
+            poll_interval: the longest wait, in seconds, before checking for new events
+                and for ``stop``.
+            stop: ends the subscription when set.
+            timeout: ends the subscription after this many seconds without a new event.
+
+        Returns:
+            An iterator that ends only when ``stop`` is set or ``timeout`` passes.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        position = from_position
+        idle_since = time.monotonic()
+        with self._waiter() as wait:
+            while stop is None or not stop.is_set():
+                for record in self.read(from_position=position):
+                    yield record
+                    position = record.position + 1
+                    idle_since = time.monotonic()
+                    if stop is not None and stop.is_set():
+                        return
+                seconds = poll_interval
+                if timeout is not None:
+                    remaining = timeout - (time.monotonic() - idle_since)
+                    if remaining <= 0:
+                        return
+                    seconds = min(seconds, remaining)
+                wait(position - 1, seconds, stop)
+
+    @contextlib.contextmanager
+    def _waiter(self) -> Iterator[Waiter]:
+        """Provide, for one subscription, a way to block until the head passes a position.
+
+        The default polls: it sleeps (waking early when ``stop`` is set). Backends
+        with a notification mechanism override it.
+        """
+
+        def sleep(known_head: Position, seconds: float, stop: threading.Event | None) -> None:
+            if stop is not None:
+                stop.wait(seconds)
+            else:
+                time.sleep(seconds)
+
+        yield sleep
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for stores without resources
+        """Release the store's resources (connections); the store is unusable afterwards."""

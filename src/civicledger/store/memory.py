@@ -1,0 +1,222 @@
+"""The in-memory EventStore: the same contract as the SQL store, for tests and scratch work."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from civicledger.errors import StoreError, ValidationError
+from civicledger.events import Codec, RecordedEvent, default_codec
+from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.reader import MemoryNodeReader, NodeReader
+from civicledger.merkle.tree import Frontier
+from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
+from civicledger.store.identity import check_ledger_name, check_origin, make_origin
+from civicledger.store.ids import UuidV7Generator
+from civicledger.store.planning import (
+    Row,
+    StoredIdentity,
+    encode_entries,
+    ids_of,
+    plan_append,
+)
+from civicledger.store.reading import ReadFilter
+from civicledger.types import Position, StreamId
+
+
+class MemoryStore(EventStore):
+    """An EventStore held in process memory; gone when the process ends.
+
+    It runs the same append pipeline as the SQL store (validation, canonical
+    encoding, salted digests, leaf hashes, Merkle frontier), so it passes the
+    same contract tests. Thread-safe: appends are serialised by one lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        ledger_name: str = "default",
+        origin: str | None = None,
+        hash_algorithm: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+    ) -> None:
+        """Create an empty in-memory ledger.
+
+        Args:
+            ledger_name: the ledger's name.
+            origin: its origin; ``civicledger.local/<name>/<random hex>`` when None.
+            hash_algorithm: ``"sha256"`` (the default) or ``"sm3"``.
+            clock: gives ``recorded_at``; the process clock in UTC when None.
+            codec: encodes and decodes payloads; the default codec when None.
+
+        Raises:
+            ValidationError: the name, origin or hash algorithm is not acceptable.
+        """
+        self._name = check_ledger_name(ledger_name)
+        self._origin = check_origin(origin) if origin is not None else make_origin(self._name)
+        self._alg = lookup_hash(hash_algorithm or "sha256")
+        self._clock = clock or utc_now
+        self._codec = codec or default_codec()
+        self._ids = UuidV7Generator()
+        self._lock = threading.Lock()
+        self._appended = threading.Condition(self._lock)
+        self._records: list[RecordedEvent] = []
+        self._salts: list[bytes] = []
+        self._by_id: dict[uuid.UUID, int] = {}
+        self._streams: dict[str, list[int]] = {}  # stream -> positions, in version order
+        self._tree = MemoryNodeReader(self._alg)
+        self._closed = False
+
+    @property
+    def ledger_name(self) -> str:
+        """The ledger's name."""
+        return self._name
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin."""
+        return self._origin
+
+    @property
+    def hash_algorithm(self) -> str:
+        """The ledger's hash algorithm name."""
+        return self._alg.name
+
+    def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
+        """Append entries to any streams, all or nothing; see :meth:`EventStore.append_batch`."""
+        self._check_open()
+        encoded = encode_entries(entries, self._codec)
+        with self._lock:
+            existing = {}
+            for event_id in ids_of(encoded):
+                position = self._by_id.get(event_id)
+                if position is not None:
+                    record = self._records[position - 1]
+                    existing[event_id] = StoredIdentity(
+                        position=position,
+                        stream=record.stream,
+                        type=record.type,
+                        schema_version=record.schema_version,
+                        salt=self._salts[position - 1],
+                        payload_digest=record.payload_digest,
+                    )
+            plan = plan_append(
+                encoded,
+                origin=self._origin,
+                alg=self._alg,
+                head=len(self._records),
+                frontier=self._tree.frontier,  # a copy: a failed plan leaves the tree alone
+                recorded_at=self._clock(),
+                ids=self._ids,
+                versions={s: len(self._streams.get(s, ())) for s in {e.stream for e in encoded}},
+                existing=existing,
+            )
+            # Nothing below can fail on valid rows, so the append is all or nothing.
+            for row in plan.rows:
+                self._records.append(row.record())
+                self._salts.append(row.salt)
+                self._by_id[row.event_id] = row.position
+                self._streams.setdefault(row.stream, []).append(row.position)
+                self._tree.append(row.leaf_hash)
+            if plan.rows:
+                self._appended.notify_all()
+            return [
+                o.record() if isinstance(o, Row) else self._records[o.position - 1]
+                for o in plan.outcomes
+            ]
+
+    def read(
+        self,
+        *,
+        stream: StreamId | None = None,
+        stream_prefix: str | None = None,
+        types: Sequence[str] | None = None,
+        from_position: Position = 1,
+        to_position: Position | None = None,
+        occurred_between: tuple[date, date] | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Stream recorded events in position order; see :meth:`EventStore.read`."""
+        self._check_open()
+        wanted = ReadFilter.of(
+            stream=stream,
+            stream_prefix=stream_prefix,
+            types=types,
+            from_position=from_position,
+            to_position=to_position,
+            occurred_between=occurred_between,
+        )
+        return self._read(wanted, len(self._records))
+
+    def _read(self, wanted: ReadFilter, head: int) -> Iterator[RecordedEvent]:
+        last = head if wanted.to_position is None else min(head, wanted.to_position)
+        if wanted.stream is not None:
+            positions: Sequence[int] = self._streams.get(wanted.stream, [])
+            for position in list(positions):
+                if wanted.from_position <= position <= last:
+                    record = self._records[position - 1]
+                    if wanted.matches(record):
+                        yield record
+            return
+        for position in range(wanted.from_position, last + 1):
+            record = self._records[position - 1]
+            if wanted.matches(record):
+                yield record
+
+    def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
+        """Stream one stream's events in version order; see :meth:`EventStore.read_stream`."""
+        self._check_open()
+        if type(from_version) is not int or from_version < 1:
+            raise ValidationError(
+                f"from_version must be an int >= 1, got {from_version!r}", field="from_version"
+            )
+        positions = list(self._streams.get(stream, ()))
+        return (self._records[p - 1] for p in positions[from_version - 1 :])
+
+    def head(self) -> Position:
+        """The last position (0 when empty)."""
+        self._check_open()
+        return len(self._records)
+
+    def stream_version(self, stream: StreamId) -> int:
+        """The version of a stream's last event (0 when it has none)."""
+        self._check_open()
+        return len(self._streams.get(stream, ()))
+
+    def frontier(self) -> Frontier:
+        """A copy of the ledger's Merkle frontier."""
+        with self._lock:
+            return self._tree.frontier
+
+    def node_reader(self) -> NodeReader:
+        """The ledger's leaf hashes and stored nodes."""
+        return self._tree
+
+    def leaf_hash(self, position: Position) -> bytes:
+        """The leaf hash at ``position``; see :meth:`EventStore.leaf_hash`."""
+        self._check_open()
+        if type(position) is not int or not 1 <= position <= len(self._records):
+            raise StoreError(
+                f"no event at position {position!r} in ledger {self._name!r} "
+                f"(head is {len(self._records)})"
+            )
+        return self._records[position - 1].leaf_hash
+
+    @contextlib.contextmanager
+    def _waiter(self) -> Iterator[Waiter]:
+        def wait(known_head: Position, seconds: float, stop: threading.Event | None) -> None:
+            with self._appended:
+                self._appended.wait_for(lambda: len(self._records) > known_head, timeout=seconds)
+
+        yield wait
+
+    def close(self) -> None:
+        """Mark the store closed; later calls raise StoreError."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"ledger {self._name!r} is closed; open it again to use it")

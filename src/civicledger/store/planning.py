@@ -1,0 +1,414 @@
+"""The append pipeline every backend shares: validate, encode, check, number, hash.
+
+Backends differ only in where state lives and how they lock; the steps that
+decide what an append writes live here once, so the in-memory store and the
+SQL store cannot drift apart. Encoding runs before the backend takes its lock;
+planning runs under it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+import attrs
+
+from civicledger.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    UnknownEventTypeError,
+    ValidationError,
+)
+from civicledger.events import Codec, Event, RecordedEvent, canonical_bytes
+from civicledger.merkle import leaf
+from civicledger.merkle.hashes import HashAlgorithm
+from civicledger.merkle.tree import Frontier, Node
+from civicledger.store.base import NewEvent
+from civicledger.store.ids import UuidV7Generator
+from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion, StreamState
+
+
+def entries_for_stream(
+    stream: str,
+    events: Sequence[Event],
+    expected_version: ExpectedVersion,
+    actor: str,
+    event_ids: Sequence[uuid.UUID] | None,
+) -> list[NewEvent]:
+    """Turn a one-stream ``append`` call into batch entries.
+
+    The first event carries the caller's expected version; each later one
+    expects the version its predecessor leaves (so a retry that resends the
+    whole call, some of it already stored, still lines up).
+
+    Raises:
+        ValidationError: ``events`` is not a sequence, or ``event_ids`` has another length.
+    """
+    if isinstance(events, Event) or not isinstance(events, Sequence):
+        raise ValidationError(
+            f"events must be a list of events, got {type(events).__name__}", field="events"
+        )
+    if event_ids is not None and len(event_ids) != len(events):
+        raise ValidationError(
+            f"event_ids has {len(event_ids)} ids for {len(events)} events; give one id per event",
+            field="event_ids",
+        )
+    _check_expected(expected_version, "expected_version")
+    entries = []
+    expected = expected_version
+    for i, payload in enumerate(events):
+        entries.append(
+            NewEvent(
+                stream=stream,
+                event=payload,
+                actor=actor,
+                event_id=None if event_ids is None else event_ids[i],
+                expected_version=expected,
+            )
+        )
+        if isinstance(expected, int):
+            expected += 1
+        elif expected is NO_STREAM:
+            expected = 1
+        else:
+            expected = ANY if expected is ANY else STREAM_EXISTS
+    return entries
+
+
+@attrs.frozen
+class Encoded:
+    """An entry after validation and encoding, before it gets a position."""
+
+    index: int
+    stream: str
+    event: Event
+    actor: str
+    event_id: uuid.UUID | None
+    expected_version: ExpectedVersion
+    type: str
+    schema_version: int
+    occurred_on: date
+    payload: bytes
+
+
+@attrs.frozen
+class StoredIdentity:
+    """What an idempotency check needs to know of an event already stored."""
+
+    position: int
+    stream: str
+    type: str
+    schema_version: int
+    salt: bytes | None
+    payload_digest: bytes
+
+
+@attrs.frozen
+class Row:
+    """A new event row: every column the store writes, decided under the lock."""
+
+    position: int
+    stream: str
+    stream_version: int
+    event_id: uuid.UUID
+    type: str
+    schema_version: int
+    occurred_on: date
+    recorded_at: datetime
+    actor: str
+    payload: bytes
+    salt: bytes
+    payload_digest: bytes
+    leaf_hash: bytes
+    event: Event
+
+    def record(self) -> RecordedEvent:
+        """The RecordedEvent this row becomes."""
+        return RecordedEvent(
+            position=self.position,
+            stream=self.stream,
+            stream_version=self.stream_version,
+            event_id=self.event_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            occurred_on=self.occurred_on,
+            recorded_at=self.recorded_at,
+            actor=self.actor,
+            payload=self.event,
+            payload_digest=self.payload_digest,
+            leaf_hash=self.leaf_hash,
+        )
+
+
+@attrs.frozen
+class Plan:
+    """What an append writes, and what it returns for each entry.
+
+    Attributes:
+        rows: the new rows, in position order.
+        outcomes: per entry, its new row or the already stored event it repeats.
+        nodes: the interior Merkle nodes the new leaves complete (to store as tiles).
+        frontier: the frontier after the new leaves.
+    """
+
+    rows: list[Row]
+    outcomes: list[Row | StoredIdentity]
+    nodes: list[Node]
+    frontier: Frontier
+
+    @property
+    def head(self) -> int | None:
+        """The new head, or None when nothing new is written."""
+        return self.rows[-1].position if self.rows else None
+
+
+def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
+    """Validate entries and encode their payloads to canonical bytes.
+
+    Raises:
+        ValidationError: an entry is malformed; the message names its index.
+        UnknownEventTypeError: an event's class is not registered in the codec's registry.
+    """
+    if isinstance(entries, NewEvent) or not isinstance(entries, Sequence):
+        raise ValidationError(
+            f"entries must be a list of NewEvent, got {type(entries).__name__}", field="entries"
+        )
+    encoded = []
+    classes = codec.registry.classes
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, NewEvent):
+            raise ValidationError(f"entry {i}: expected a NewEvent, got {type(entry).__name__}")
+        where = f"entry {i} (stream {entry.stream!r})"
+        if not isinstance(entry.stream, str) or not entry.stream:
+            raise ValidationError(f"entry {i}: stream must be a non-empty str", field="stream")
+        if not isinstance(entry.actor, str):
+            raise ValidationError(f"{where}: actor must be a str", field="actor")
+        if entry.event_id is not None and not isinstance(entry.event_id, uuid.UUID):
+            raise ValidationError(
+                f"{where}: event_id must be a uuid.UUID, got {type(entry.event_id).__name__}",
+                field="event_id",
+            )
+        _check_expected(entry.expected_version, f"{where}: expected_version")
+        payload = entry.event
+        if not isinstance(payload, Event):
+            raise ValidationError(
+                f"{where}: event must be a civicledger Event, got {type(payload).__name__}",
+                field="event",
+            )
+        type_name = type(payload).__event_type__
+        version = type(payload).__schema_version__
+        if classes.get((type_name, version)) is not type(payload):
+            raise UnknownEventTypeError(
+                f"{where}: event type {type_name!r} version {version} is not registered in "
+                "the ledger's codec, so it could not be read back; register it with @event",
+                event_type=type_name,
+            )
+        encoded.append(
+            Encoded(
+                index=i,
+                stream=entry.stream,
+                event=payload,
+                actor=entry.actor,
+                event_id=entry.event_id,
+                expected_version=entry.expected_version,
+                type=type_name,
+                schema_version=version,
+                occurred_on=payload.occurred_on,
+                payload=canonical_bytes(codec.to_dict(payload)),
+            )
+        )
+    return encoded
+
+
+def streams_of(encoded: Iterable[Encoded]) -> set[str]:
+    """The distinct streams a batch touches."""
+    return {e.stream for e in encoded}
+
+
+def ids_of(encoded: Iterable[Encoded]) -> list[uuid.UUID]:
+    """The distinct caller-given event ids of a batch."""
+    return list(dict.fromkeys(e.event_id for e in encoded if e.event_id is not None))
+
+
+def plan_append(
+    encoded: Sequence[Encoded],
+    *,
+    origin: str,
+    alg: HashAlgorithm,
+    head: int,
+    frontier: Frontier,
+    recorded_at: datetime,
+    ids: UuidV7Generator,
+    versions: Mapping[str, int],
+    existing: Mapping[uuid.UUID, StoredIdentity],
+) -> Plan:
+    """Decide what an append writes; call it under the ledger's write lock.
+
+    Args:
+        encoded: the batch, from :func:`encode_entries`.
+        origin: the ledger's origin.
+        alg: the ledger's hash algorithm.
+        head: the ledger's head position now.
+        frontier: the ledger's frontier now; it is advanced in place.
+        recorded_at: the transaction's timestamp (timezone-aware).
+        ids: the generator for ids the caller left out.
+        versions: the current version of every stream in the batch (absent = 0).
+        existing: already stored events among the batch's caller-given ids.
+
+    Returns:
+        The plan.
+
+    Raises:
+        ConcurrencyError: an entry's stream is not at its expected version.
+        DuplicateEventError: an id is stored, or repeated in the batch, with other content.
+        ValidationError: the clock gave a naive timestamp, or an envelope field is invalid.
+    """
+    if recorded_at.utcoffset() is None:
+        raise ValidationError(
+            f"the ledger clock returned {recorded_at!r} without a timezone; it must return "
+            "an aware UTC datetime",
+            field="recorded_at",
+        )
+    current = dict(versions)
+    seen: dict[uuid.UUID, _Pending] = {}
+    fresh: list[tuple[Encoded, int]] = []  # (entry, stream version)
+    outcomes: list[StoredIdentity | _Pending | Encoded] = []
+    for entry in encoded:
+        if entry.event_id is not None:
+            earlier: _Pending | StoredIdentity | None = seen.get(entry.event_id) or existing.get(
+                entry.event_id
+            )
+            if earlier is not None:
+                _check_same_content(entry, earlier, alg)
+                outcomes.append(earlier)
+                continue
+        actual = current.get(entry.stream, 0)
+        _check_version(entry, actual)
+        current[entry.stream] = actual + 1
+        fresh.append((entry, actual + 1))
+        outcomes.append(entry)
+        if entry.event_id is not None:
+            seen[entry.event_id] = _Pending(entry)  # replaced by its Row below
+
+    new_ids = iter(ids.new_ids(sum(1 for e, _ in fresh if e.event_id is None)))
+    salts = os.urandom(leaf.SALT_SIZE * len(fresh))
+    rows: list[Row] = []
+    nodes: list[Node] = []
+    by_entry: dict[int, Row] = {}
+    for n, (entry, stream_version) in enumerate(fresh):
+        position = head + n + 1
+        event_id = entry.event_id if entry.event_id is not None else next(new_ids)
+        salt = salts[n * leaf.SALT_SIZE : (n + 1) * leaf.SALT_SIZE]
+        digest = leaf.payload_digest(alg, salt, entry.payload)
+        envelope = leaf.envelope_bytes(
+            origin=origin,
+            position=position,
+            stream=entry.stream,
+            stream_version=stream_version,
+            event_id=event_id,
+            type=entry.type,
+            schema_version=entry.schema_version,
+            occurred_on=entry.occurred_on,
+            recorded_at=recorded_at,
+            actor=entry.actor,
+            payload_digest=digest,
+            hash_name=alg.name,
+        )
+        leaf_hash = leaf.leaf_hash(alg, envelope)
+        nodes.extend(frontier.append(leaf_hash))
+        row = Row(
+            position=position,
+            stream=entry.stream,
+            stream_version=stream_version,
+            event_id=event_id,
+            type=entry.type,
+            schema_version=entry.schema_version,
+            occurred_on=entry.occurred_on,
+            recorded_at=recorded_at,
+            actor=entry.actor,
+            payload=entry.payload,
+            salt=salt,
+            payload_digest=digest,
+            leaf_hash=leaf_hash,
+            event=entry.event,
+        )
+        rows.append(row)
+        by_entry[entry.index] = row
+
+    final: list[Row | StoredIdentity] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Encoded):
+            final.append(by_entry[outcome.index])
+        elif isinstance(outcome, _Pending):
+            final.append(by_entry[outcome.entry.index])
+        else:
+            final.append(outcome)
+    return Plan(rows=rows, outcomes=final, nodes=nodes, frontier=frontier)
+
+
+@attrs.frozen
+class _Pending:
+    """An entry of this batch that an id repeated later in the batch refers back to."""
+
+    entry: Encoded
+
+
+def _check_expected(expected: object, where: str) -> None:
+    if isinstance(expected, StreamState):
+        return
+    if type(expected) is not int or expected < 0:
+        raise ValidationError(
+            f"{where} must be ANY, NO_STREAM, STREAM_EXISTS or an int >= 0, got {expected!r}",
+            field="expected_version",
+        )
+
+
+def _check_version(entry: Encoded, actual: int) -> None:
+    expected = entry.expected_version
+    if expected is ANY:
+        return
+    if expected is NO_STREAM:
+        ok = actual == 0
+    elif expected is STREAM_EXISTS:
+        ok = actual > 0
+    else:
+        ok = actual == expected
+    if not ok:
+        raise ConcurrencyError(
+            f"stream {entry.stream!r}: expected version {expected!r} but the stream is at "
+            f"version {actual}; nothing was written — re-read the stream, then retry"
+        )
+
+
+def _check_same_content(
+    entry: Encoded, earlier: Row | StoredIdentity | _Pending, alg: HashAlgorithm
+) -> None:
+    """Raise DuplicateEventError unless ``entry`` repeats ``earlier`` exactly."""
+    if isinstance(earlier, _Pending):
+        other = earlier.entry
+        same = (other.stream, other.type, other.schema_version, other.payload) == (
+            entry.stream,
+            entry.type,
+            entry.schema_version,
+            entry.payload,
+        )
+        where = f"earlier in the same batch (entry {other.index})"
+    else:
+        same = (earlier.stream, earlier.type, earlier.schema_version) == (
+            entry.stream,
+            entry.type,
+            entry.schema_version,
+        )
+        # Compare payloads through the stored salt and digest: no plaintext needed.
+        if same and earlier.salt is not None:
+            same = leaf.payload_digest(alg, earlier.salt, entry.payload) == earlier.payload_digest
+        elif same:
+            same = False  # the stored payload was redacted; sameness cannot be shown
+        where = f"at position {earlier.position} (stream {earlier.stream!r}, type {earlier.type!r})"
+    if not same:
+        raise DuplicateEventError(
+            f"event id {entry.event_id} is already used {where} with different content; "
+            "give a new event a new id (a retry must resend exactly the same event)"
+        )

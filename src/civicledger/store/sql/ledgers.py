@@ -1,0 +1,184 @@
+"""Opening a database: create or check the schema, then find or create the ledger's row."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import attrs
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
+
+from civicledger.errors import SchemaMismatchError, StoreError, ValidationError
+from civicledger.events.codec import format_timestamp
+from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.tree import Frontier
+from civicledger.store.base import Clock
+from civicledger.store.identity import check_ledger_name, check_origin, make_origin
+from civicledger.store.sql import dialect
+from civicledger.store.sql.errors import translated
+from civicledger.store.sql.schema import (
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY,
+    ledgers,
+    meta,
+    metadata,
+)
+
+
+@attrs.frozen
+class LedgerRow:
+    """A ledger's immutable identity as stored in ``civicledger_ledgers``."""
+
+    id: int
+    name: str
+    origin: str
+    hash_algorithm: str
+    created_at: str
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the write lock from its start (SQLite ``BEGIN IMMEDIATE``)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{dialect.WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create civicledger's tables and triggers in a fresh database, or check an existing one.
+
+    Raises:
+        SchemaMismatchError: the database records another schema version.
+        StoreError: the database is unreachable, corrupted, or holds only part of
+            civicledger's tables.
+    """
+    with translated("preparing the civicledger tables"), write_transaction(engine) as conn:
+        dialect.lock_schema(conn)
+        present = set(inspect(conn).get_table_names())
+        ours = {table.name for table in metadata.sorted_tables}
+        if meta.name not in present:
+            if present & ours:
+                raise StoreError(
+                    f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
+                    f"but no {meta.name} table; it was not made by civicledger or is damaged"
+                )
+            metadata.create_all(conn)
+            for statement in dialect.append_only_ddl(conn.dialect.name):
+                conn.execute(text(statement))
+            conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
+            return
+        _check_version(conn)
+        missing = ours - present
+        if missing:
+            raise StoreError(
+                f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
+                "are missing; restore the database from a backup"
+            )
+
+
+def _check_version(conn: Connection) -> None:
+    stored = conn.execute(
+        select(meta.c.value).where(meta.c.key == SCHEMA_VERSION_KEY)
+    ).scalar_one_or_none()
+    try:
+        version = int(stored) if stored is not None else None
+    except ValueError:
+        version = None
+    if version is None:
+        raise StoreError(
+            f"the database's {meta.name} table has no valid {SCHEMA_VERSION_KEY} "
+            f"(found {stored!r}); it is damaged or was not made by civicledger"
+        )
+    if version > SCHEMA_VERSION:
+        raise SchemaMismatchError(
+            f"the database was written by a newer civicledger (schema version {version}; this "
+            f"one understands {SCHEMA_VERSION}); upgrade civicledger to open it"
+        )
+    if version < SCHEMA_VERSION:
+        raise SchemaMismatchError(
+            f"the database has schema version {version}, older than this civicledger's "
+            f"{SCHEMA_VERSION}; migrate it before opening"
+        )
+
+
+def ensure_ledger(
+    engine: Engine,
+    name: str,
+    *,
+    origin: str | None,
+    hash_algorithm: str | None,
+    clock: Clock,
+) -> LedgerRow:
+    """Find the ledger called ``name``, or create it with its origin and hash algorithm.
+
+    Raises:
+        ValidationError: the name, origin or algorithm is malformed, an existing
+            ledger has another origin or algorithm, or the origin is taken.
+        StoreError: the database failed.
+    """
+    check_ledger_name(name)
+    if origin is not None:
+        check_origin(origin)
+    if hash_algorithm is not None:
+        lookup_hash(hash_algorithm)
+    with translated(f"opening ledger {name!r}"), write_transaction(engine) as conn:
+        dialect.lock_schema(conn)
+        row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
+        if row is None:
+            return _create(conn, name, origin, hash_algorithm or "sha256", clock)
+        stored = LedgerRow(
+            id=row.id,
+            name=row.name,
+            origin=row.origin,
+            hash_algorithm=row.hash_algorithm,
+            created_at=row.created_at,
+        )
+    if origin is not None and origin != stored.origin:
+        raise ValidationError(
+            f"ledger {name!r} already has origin {stored.origin!r}; an origin never changes "
+            f"(asked for {origin!r})",
+            field="origin",
+        )
+    if hash_algorithm is not None and hash_algorithm != stored.hash_algorithm:
+        raise ValidationError(
+            f"ledger {name!r} uses hash algorithm {stored.hash_algorithm!r}, chosen at its "
+            f"creation (asked for {hash_algorithm!r})",
+            field="hash_algorithm",
+        )
+    return stored
+
+
+def _create(
+    conn: Connection, name: str, origin: str | None, hash_name: str, clock: Clock
+) -> LedgerRow:
+    origin = origin or make_origin(name)
+    holder = conn.execute(
+        select(ledgers.c.name).where(ledgers.c.origin == origin)
+    ).scalar_one_or_none()
+    if holder is not None:
+        raise ValidationError(
+            f"origin {origin!r} is already used by ledger {holder!r}; origins are unique",
+            field="origin",
+        )
+    created_at = format_timestamp(clock())
+    result = conn.execute(
+        insert(ledgers).values(
+            name=name,
+            origin=origin,
+            hash_algorithm=hash_name,
+            created_at=created_at,
+            head=0,
+            frontier=Frontier.empty(lookup_hash(hash_name)).to_bytes(),
+        )
+    )
+    (ledger_id,) = result.inserted_primary_key or (None,)
+    if ledger_id is None:  # pragma: no cover - both supported dialects return the key
+        raise StoreError(f"the database did not return an id for new ledger {name!r}")
+    return LedgerRow(
+        id=int(ledger_id),
+        name=name,
+        origin=origin,
+        hash_algorithm=hash_name,
+        created_at=created_at,
+    )

@@ -1,0 +1,617 @@
+"""The SQL EventStore on SQLAlchemy 2 Core: SQLite (the embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    create_engine,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from civicledger.errors import StoreError, ValidationError
+from civicledger.events import Codec, RecordedEvent, default_codec
+from civicledger.events.codec import format_timestamp, parse_timestamp
+from civicledger.merkle.hashes import HashAlgorithm
+from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.reader import NodeReader
+from civicledger.merkle.tree import Frontier
+from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
+from civicledger.store.ids import UuidV7Generator
+from civicledger.store.planning import (
+    Row,
+    StoredIdentity,
+    encode_entries,
+    ids_of,
+    plan_append,
+    streams_of,
+)
+from civicledger.store.reading import ReadFilter
+from civicledger.store.sql import dialect
+from civicledger.store.sql.errors import translated
+from civicledger.store.sql.ledgers import (
+    LedgerRow,
+    ensure_ledger,
+    ensure_schema,
+    write_transaction,
+)
+from civicledger.store.sql.schema import events, ledgers, tiles
+from civicledger.types import Position, StreamId
+
+READ_BATCH = 2000
+"""Rows fetched per query while streaming a read: memory stays flat whatever the ledger's size."""
+
+_IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
+
+_COLUMNS = (
+    events.c.position,
+    events.c.stream,
+    events.c.stream_version,
+    events.c.event_id,
+    events.c.type,
+    events.c.schema_version,
+    events.c.occurred_on,
+    events.c.recorded_at,
+    events.c.actor,
+    events.c.payload,
+    events.c.payload_digest,
+    events.c.leaf_hash,
+)
+
+
+class SqlStore(EventStore):
+    """An EventStore in a SQL database; many ledgers can share one database.
+
+    Appends take the ledger's write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL
+    ``SELECT … FOR UPDATE`` on the ledger's row), so positions are assigned in
+    commit order with no gaps. Thread-safe; several processes may write at once.
+    """
+
+    def __init__(self, engine: Engine, ledger: LedgerRow, *, clock: Clock, codec: Codec) -> None:
+        """Wrap an engine whose schema and ledger row exist; use :meth:`open` instead.
+
+        Args:
+            engine: the engine (the store disposes of it on close).
+            ledger: the ledger's row.
+            clock: gives ``recorded_at``.
+            codec: encodes and decodes payloads.
+        """
+        self._engine = engine
+        self._ledger = ledger
+        self._alg: HashAlgorithm = lookup_hash(ledger.hash_algorithm)
+        self._clock = clock
+        self._codec = codec
+        self._ids = UuidV7Generator()
+        self._closed = False
+        compiled = insert(events).compile(dialect=engine.dialect)
+        # The hot path: one compiled INSERT run through the driver's executemany.
+        self._insert_sql = str(compiled)
+        self._insert_keys: list[str] | None = (
+            list(compiled.positiontup or ()) if compiled.positional else None
+        )
+        self._native_uuid = engine.dialect.name == "postgresql"
+
+    @classmethod
+    def open(
+        cls,
+        url: str | URL,
+        ledger: str = "default",
+        *,
+        origin: str | None = None,
+        hash_algorithm: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        synchronous: str = "NORMAL",
+        busy_timeout: float = 30.0,
+    ) -> SqlStore:
+        """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
+
+        Args:
+            url: an SQLAlchemy URL: ``sqlite:///path.db``, ``sqlite://`` (in memory),
+                ``postgresql+psycopg://user@host/dbname`` (``postgresql://`` means psycopg).
+            ledger: the ledger's name in the database.
+            origin: the origin to give a new ledger (checked against an existing one);
+                generated when None.
+            hash_algorithm: ``"sha256"`` or ``"sm3"`` for a new ledger (default
+                sha256); for an existing ledger it must match when given.
+            clock: gives ``recorded_at``; the process clock in UTC when None.
+            codec: encodes and decodes payloads; the default codec when None.
+            synchronous: SQLite's ``synchronous`` pragma (``NORMAL`` or ``FULL``...).
+            busy_timeout: seconds a SQLite writer waits for another's lock.
+
+        Returns:
+            The store.
+
+        Raises:
+            SchemaMismatchError: the database was written by another schema version.
+            ValidationError: the name, origin or hash algorithm is not acceptable, or
+                differs from the existing ledger's.
+            StoreError: the URL is invalid, the database unreachable, or not a
+                civicledger database.
+        """
+        with translated("opening the database"):
+            parsed = make_url(url)
+        engine = _create_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
+        try:
+            ensure_schema(engine)
+            row = ensure_ledger(
+                engine, ledger, origin=origin, hash_algorithm=hash_algorithm, clock=clock or utc_now
+            )
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, row, clock=clock or utc_now, codec=codec or default_codec())
+
+    # -- identity -----------------------------------------------------------------
+
+    @property
+    def ledger_name(self) -> str:
+        """The ledger's name."""
+        return self._ledger.name
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin."""
+        return self._ledger.origin
+
+    @property
+    def hash_algorithm(self) -> str:
+        """The ledger's hash algorithm name."""
+        return self._alg.name
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for layers that keep their own tables in the same database."""
+        return self._engine
+
+    @property
+    def ledger_id(self) -> int:
+        """The ledger's row id, the ``ledger_id`` column of its events."""
+        return self._ledger.id
+
+    # -- writing ------------------------------------------------------------------
+
+    def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
+        """Append entries to any streams in one transaction; see :meth:`EventStore.append_batch`."""
+        self._check_open()
+        encoded = encode_entries(entries, self._codec)
+        if not encoded:
+            return []
+        ledger_id = self._ledger.id
+        with translated(f"appending to ledger {self.ledger_name!r}"), self._write() as conn:
+            head, frontier_bytes = conn.execute(
+                select(ledgers.c.head, ledgers.c.frontier)
+                .where(ledgers.c.id == ledger_id)
+                .with_for_update()
+            ).one()
+            frontier = self._load_frontier(frontier_bytes, head)
+            plan = plan_append(
+                encoded,
+                origin=self.origin,
+                alg=self._alg,
+                head=head,
+                frontier=frontier,
+                recorded_at=self._clock(),
+                ids=self._ids,
+                versions=self._stream_versions(conn, streams_of(encoded)),
+                existing=self._existing(conn, ids_of(encoded)),
+            )
+            if plan.rows:
+                recorded_at = format_timestamp(plan.rows[0].recorded_at)
+                conn.exec_driver_sql(
+                    self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
+                )
+                if plan.nodes:
+                    conn.execute(
+                        insert(tiles),
+                        [
+                            {
+                                "ledger_id": ledger_id,
+                                "level": n.level,
+                                "node_index": n.index,
+                                "hash": n.hash,
+                            }
+                            for n in plan.nodes
+                        ],
+                    )
+                conn.execute(
+                    update(ledgers)
+                    .where(ledgers.c.id == ledger_id)
+                    .values(head=plan.head, frontier=plan.frontier.to_bytes())
+                )
+                dialect.notify_append(conn, ledger_id, plan.rows[-1].position)
+            repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
+            originals = {r.position: r for r in self._records_at(conn, repeats)}
+        return [o.record() if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+
+    def _params(self, row: Row, recorded_at: str) -> Any:
+        values = {
+            "ledger_id": self._ledger.id,
+            "position": row.position,
+            "stream": row.stream,
+            "stream_version": row.stream_version,
+            "event_id": row.event_id if self._native_uuid else row.event_id.bytes,
+            "type": row.type,
+            "schema_version": row.schema_version,
+            "occurred_on": row.occurred_on.isoformat(),
+            "recorded_at": recorded_at,
+            "actor": row.actor,
+            "payload": row.payload.decode("utf-8"),
+            "salt": row.salt,
+            "payload_digest": row.payload_digest,
+            "leaf_hash": row.leaf_hash,
+        }
+        if self._insert_keys is None:
+            return values
+        return tuple(values[key] for key in self._insert_keys)
+
+    def _stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
+        versions: dict[str, int] = {}
+        for chunk in _chunks(sorted(streams)):
+            result = conn.execute(
+                select(events.c.stream, func.max(events.c.stream_version))
+                .where(events.c.ledger_id == self._ledger.id, events.c.stream.in_(chunk))
+                .group_by(events.c.stream)
+            )
+            versions.update((stream, int(version)) for stream, version in result)
+        return versions
+
+    def _existing(
+        self, conn: Connection, event_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, StoredIdentity]:
+        found: dict[uuid.UUID, StoredIdentity] = {}
+        for chunk in _chunks(event_ids):
+            result = conn.execute(
+                select(
+                    events.c.event_id,
+                    events.c.position,
+                    events.c.stream,
+                    events.c.type,
+                    events.c.schema_version,
+                    events.c.salt,
+                    events.c.payload_digest,
+                ).where(events.c.ledger_id == self._ledger.id, events.c.event_id.in_(chunk))
+            )
+            for event_id, position, stream, type_name, version, salt, digest in result:
+                found[event_id] = StoredIdentity(
+                    position=position,
+                    stream=stream,
+                    type=type_name,
+                    schema_version=version,
+                    salt=None if salt is None else bytes(salt),
+                    payload_digest=bytes(digest),
+                )
+        return found
+
+    def _records_at(self, conn: Connection, positions: Sequence[int]) -> list[RecordedEvent]:
+        records: list[RecordedEvent] = []
+        for chunk in _chunks(sorted(set(positions))):
+            rows = conn.execute(
+                select(*_COLUMNS).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
+                )
+            )
+            records.extend(self._decode(row) for row in rows)
+        return records
+
+    # -- reading ------------------------------------------------------------------
+
+    def read(
+        self,
+        *,
+        stream: StreamId | None = None,
+        stream_prefix: str | None = None,
+        types: Sequence[str] | None = None,
+        from_position: Position = 1,
+        to_position: Position | None = None,
+        occurred_between: tuple[date, date] | None = None,
+    ) -> Iterator[RecordedEvent]:
+        """Stream recorded events in position order, in batches; see :meth:`EventStore.read`."""
+        self._check_open()
+        wanted = ReadFilter.of(
+            stream=stream,
+            stream_prefix=stream_prefix,
+            types=types,
+            from_position=from_position,
+            to_position=to_position,
+            occurred_between=occurred_between,
+        )
+        head = self.head()
+        last = head if wanted.to_position is None else min(head, wanted.to_position)
+        return self._read(wanted, last)
+
+    def _read(self, wanted: ReadFilter, last: int) -> Iterator[RecordedEvent]:
+        if wanted.from_position > last:
+            return
+        conditions: list[Any] = [
+            events.c.ledger_id == self._ledger.id,
+            events.c.position <= last,
+        ]
+        if wanted.types is not None:
+            conditions.append(events.c.type.in_(sorted(wanted.types)))
+        if wanted.stream_prefix is not None:
+            prefix = wanted.stream_prefix
+            # substr, not LIKE: SQLite's LIKE ignores ASCII case and treats % and _ specially.
+            conditions.append(func.substr(events.c.stream, 1, len(prefix)) == prefix)
+        if wanted.occurred_from is not None:
+            conditions.append(events.c.occurred_on >= wanted.occurred_from.isoformat())
+        if wanted.occurred_to is not None:
+            conditions.append(events.c.occurred_on <= wanted.occurred_to.isoformat())
+        if wanted.stream is not None:
+            # One stream: walk its (ledger, stream, version) index, not the whole ledger.
+            conditions += [
+                events.c.stream == wanted.stream,
+                events.c.position >= wanted.from_position,
+            ]
+            yield from self._keyset(conditions, events.c.stream_version, 1)
+        else:
+            yield from self._keyset(conditions, events.c.position, wanted.from_position)
+
+    def _keyset(self, conditions: list[Any], key: Any, start: int) -> Iterator[RecordedEvent]:
+        """Fetch matching rows in ``key`` order, READ_BATCH at a time, holding no connection
+        between batches (so an abandoned iterator pins nothing)."""
+        doing = f"reading ledger {self.ledger_name!r}"
+        while True:
+            statement: Select[Any] = (
+                select(*_COLUMNS).where(*conditions, key >= start).order_by(key).limit(READ_BATCH)
+            )
+            with translated(doing), self._engine.connect() as conn:
+                rows = conn.execute(statement).all()
+            for row in rows:
+                yield self._decode(row)
+            if len(rows) < READ_BATCH:
+                return
+            start = (
+                rows[-1].stream_version if key is events.c.stream_version else rows[-1].position
+            ) + 1
+
+    def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
+        """Stream one stream's events in version order; see :meth:`EventStore.read_stream`."""
+        self._check_open()
+        if not isinstance(stream, str) or not stream:
+            raise ValidationError(f"stream must be a non-empty str, got {stream!r}", field="stream")
+        if type(from_version) is not int or from_version < 1:
+            raise ValidationError(
+                f"from_version must be an int >= 1, got {from_version!r}", field="from_version"
+            )
+        conditions = [events.c.ledger_id == self._ledger.id, events.c.stream == stream]
+        return self._keyset(conditions, events.c.stream_version, from_version)
+
+    def _decode(self, row: Sequence[Any]) -> RecordedEvent:
+        (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
+         payload, digest, leaf_hash) = row  # fmt: skip
+        if payload is None:
+            raise StoreError(
+                f"the payload of the event at position {position} (id {event_id}) has been "
+                "redacted; read it through the redaction-aware API"
+            )
+        try:
+            event = self._codec.from_dict(type_name, schema, orjson.loads(payload))
+        except ValidationError as e:
+            raise type(e)(
+                f"stored event at position {position} (id {event_id}): {e.message}",
+                event_type=type_name,
+                field=e.field,
+                event_id=str(event_id),
+            ) from e
+        except orjson.JSONDecodeError as e:
+            raise StoreError(
+                f"stored event at position {position} (id {event_id}) has a payload that is "
+                f"not JSON; the database is corrupted ({e})"
+            ) from e
+        return RecordedEvent(
+            position=position,
+            stream=stream,
+            stream_version=version,
+            event_id=event_id,
+            type=type_name,
+            schema_version=schema,
+            occurred_on=_date(occurred),
+            recorded_at=_timestamp(recorded),
+            actor=actor,
+            payload=event,
+            payload_digest=bytes(digest),
+            leaf_hash=bytes(leaf_hash),
+        )
+
+    def head(self) -> Position:
+        """The last position (0 when empty)."""
+        self._check_open()
+        with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
+            head = conn.execute(
+                select(ledgers.c.head).where(ledgers.c.id == self._ledger.id)
+            ).scalar_one()
+        return int(head)
+
+    def stream_version(self, stream: StreamId) -> int:
+        """The version of a stream's last event (0 when it has none)."""
+        self._check_open()
+        with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
+            return self._stream_versions(conn, [stream]).get(stream, 0)
+
+    # -- Merkle tree ----------------------------------------------------------------
+
+    def frontier(self) -> Frontier:
+        """The ledger's Merkle frontier, read from its row."""
+        self._check_open()
+        with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
+            head, data = conn.execute(
+                select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == self._ledger.id)
+            ).one()
+        return self._load_frontier(data, head)
+
+    def node_reader(self) -> NodeReader:
+        """A reader over this ledger's stored leaf hashes and tiles."""
+        self._check_open()
+        return SqlNodeReader(self._engine, self._ledger.id, self.ledger_name)
+
+    def leaf_hash(self, position: Position) -> bytes:
+        """The stored leaf hash at ``position``; see :meth:`EventStore.leaf_hash`."""
+        self._check_open()
+        with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
+            value = conn.execute(
+                select(events.c.leaf_hash).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position == position
+                )
+            ).scalar_one_or_none()
+        if value is None:
+            raise StoreError(f"no event at position {position!r} in ledger {self.ledger_name!r}")
+        return bytes(value)
+
+    def _load_frontier(self, data: bytes, head: int) -> Frontier:
+        try:
+            frontier = Frontier.from_bytes(self._alg, bytes(data))
+        except ValidationError as e:
+            raise StoreError(
+                f"ledger {self.ledger_name!r}: the stored Merkle frontier is unreadable "
+                f"({e.message}); the database is corrupted"
+            ) from e
+        if frontier.size != head:
+            raise StoreError(
+                f"ledger {self.ledger_name!r}: the stored frontier covers {frontier.size} events "
+                f"but the head is {head}; the database is corrupted"
+            )
+        return frontier
+
+    # -- following and lifecycle ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _waiter(self) -> Iterator[Waiter]:
+        if self._engine.dialect.name != "postgresql":
+            with super()._waiter() as wait:
+                yield wait
+            return
+        with _listener(self._engine.url, self._ledger.id) as notifications:
+
+            def wait(known_head: Position, seconds: float, stop: threading.Event | None) -> None:
+                if self.head() > known_head:
+                    return
+                with translated(f"waiting for appends to ledger {self.ledger_name!r}"):
+                    for _ in notifications.notifies(timeout=seconds, stop_after=1):
+                        break
+
+            yield wait
+
+    def _write(self) -> contextlib.AbstractContextManager[Connection]:
+        return write_transaction(self._engine)
+
+    def close(self) -> None:
+        """Close every pooled connection; later calls raise StoreError."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"ledger {self.ledger_name!r} is closed; open it again to use it")
+
+
+class SqlNodeReader:
+    """Reads a ledger's leaf hashes and stored Merkle nodes from the database."""
+
+    def __init__(self, engine: Engine, ledger_id: int, ledger_name: str) -> None:
+        """Read from ``engine`` the tree of the ledger with row id ``ledger_id``."""
+        self._engine = engine
+        self._ledger_id = ledger_id
+        self._doing = f"reading the Merkle tree of ledger {ledger_name!r}"
+
+    def leaf_hashes(self, begin: int, end: int) -> Sequence[bytes]:
+        """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``)."""
+        with translated(self._doing), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(events.c.leaf_hash)
+                .where(
+                    events.c.ledger_id == self._ledger_id,
+                    events.c.position > begin,
+                    events.c.position <= end,
+                )
+                .order_by(events.c.position)
+            ).scalars()
+            return [bytes(h) for h in rows]
+
+    def stored_nodes(self, level: int, begin: int, end: int) -> Sequence[bytes]:
+        """Stored node hashes at ``level`` with indexes in ``[begin, end)``."""
+        with translated(self._doing), self._engine.connect() as conn:
+            rows = conn.execute(
+                select(tiles.c.hash)
+                .where(
+                    tiles.c.ledger_id == self._ledger_id,
+                    tiles.c.level == level,
+                    tiles.c.node_index >= begin,
+                    tiles.c.node_index < end,
+                )
+                .order_by(tiles.c.node_index)
+            ).scalars()
+            return [bytes(h) for h in rows]
+
+
+def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:
+    backend = url.get_backend_name()
+    options: dict[str, Any] = {}
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            # One shared connection, or each pooled connection would see its own empty database.
+            options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif backend == "postgresql":
+        if url.get_driver_name() != "psycopg":
+            url = url.set(drivername="postgresql+psycopg")
+    else:
+        raise StoreError(
+            f"unsupported database {backend!r}; use sqlite:///path.db or "
+            "postgresql+psycopg://user@host/dbname"
+        )
+    with translated("opening the database"):
+        engine = create_engine(url, **options)
+    if backend == "sqlite":
+        dialect.configure_sqlite(engine, synchronous=synchronous, busy_timeout=busy_timeout)
+    return engine
+
+
+@contextlib.contextmanager
+def _listener(url: URL, ledger_id: int) -> Iterator[Any]:
+    """A dedicated autocommit psycopg connection that LISTENs to a ledger's channel."""
+    import psycopg
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with translated("listening for appends"):
+        connection = psycopg.connect(conninfo, autocommit=True)
+    try:
+        with translated("listening for appends"):
+            connection.execute(dialect.listen_statement(ledger_id))
+        yield connection
+    finally:
+        connection.close()
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _timestamp(text: str) -> datetime:
+    # One timestamp per append transaction, so a small cache covers long runs of rows.
+    return parse_timestamp(text)
+
+
+__all__ = ["READ_BATCH", "SqlNodeReader", "SqlStore"]
