@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+
+    from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
 
 
 class Ledger:
@@ -229,3 +232,78 @@ class Ledger:
     #   - corrections (issue 10): correct, retract, redact
     #   - projections and reports: compute, indicators, explain, report, followups
     # =====================================================================================
+
+    # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
+
+    def followups(self, as_of: date | None = None) -> list[FollowUp]:
+        """The rectification ledger (整改台账) as of a date; see :func:`.followups.followups`.
+
+        Args:
+            as_of: the date the rows describe (events dated later do not count);
+                today when None.
+
+        Returns:
+            One follow-up per problem identified by then, in the order identified.
+        """
+        from civicledger.followups import PROBLEM_TYPES, followups
+
+        day = as_of if as_of is not None else date.today()
+        return followups(self._store.read(types=PROBLEM_TYPES), as_of=day)
+
+    def followup_rollup(self, year: int, as_of: date | None = None) -> FollowUpRollup:
+        """Roll-up figures (totals per status, completion and on-time rates, ...) for a year.
+
+        Args:
+            year: the year; its ledger holds the problems identified by its end
+                and not finished before it began.
+            as_of: the date of the state; 31 December of ``year`` when None.
+
+        Returns:
+            The figures, each with its lineage; see :func:`civicledger.followups.rollup`.
+        """
+        from civicledger.followups import in_scope, rollup
+        from civicledger.projections.periods import Period
+
+        period = Period.year(year)
+        rows = self.followups(as_of if as_of is not None else period.end)
+        return rollup(in_scope(rows, period), period=period)
+
+    def export_followups(self, path: str | Path, *, as_of: date | None = None) -> None:
+        """Write the rectification ledger as CSV or XLSX (by the file's extension).
+
+        Args:
+            path: a ``.csv`` or ``.xlsx`` file, replaced if it exists.
+            as_of: the date the rows describe; today when None.
+
+        Raises:
+            ValidationError: the extension is neither ``.csv`` nor ``.xlsx``.
+        """
+        from civicledger.followups import write_table
+
+        write_table(Path(path), self.followups(as_of))
+
+    def import_followups(self, path: str | Path, *, actor: str) -> list[RecordedEvent]:
+        """Record the progress and status changes made in an edited ledger sheet, all or nothing.
+
+        Args:
+            path: a ``.csv`` or ``.xlsx`` file laid out as :meth:`export_followups`
+                writes it (Chinese headers or English keys).
+            actor: who records the changes.
+
+        Returns:
+            The recorded events (none when nothing was edited).
+
+        Raises:
+            ValidationError: the file cannot be read or any row is bad; every bad
+                row is listed in ``problems``; nothing is recorded.
+            ConcurrencyError: a problem changed while the file was being checked;
+                nothing is recorded.
+        """
+        from civicledger.followups import PROBLEM_TYPES, read_changes, with_expected_versions
+
+        changes = read_changes(Path(path), self._store.read(types=PROBLEM_TYPES), actor=actor)
+        entries = [
+            NewEvent(stream=c.stream, event=c.event, actor=c.actor, expected_version=version)
+            for c, version in with_expected_versions(changes, self._store.stream_version)
+        ]
+        return self._store.append_batch(entries) if entries else []

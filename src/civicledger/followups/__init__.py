@@ -1,11 +1,13 @@
 """Problem follow-ups (整改台账): the rectification ledger derived from problem events.
 
-Pure: this package reads events and writes files, but never touches a database.
-The event types are in :mod:`civicledger.catalog.followups`.
+Pure: this package folds events and reads or writes spreadsheet files, but never
+touches a database. The event types are in :mod:`civicledger.catalog.followups`;
+``docs/followups.md`` has the status and transition tables and the roll-up rules.
 """
 
 from civicledger.catalog.followups import FollowUpStatus, ProblemSource, problem_stream
 from civicledger.followups.fold import (
+    PROBLEM_TYPES,
     Change,
     FollowUpFold,
     FollowUpState,
@@ -14,6 +16,7 @@ from civicledger.followups.fold import (
     followups,
     project,
     require_allowed,
+    with_expected_versions,
 )
 from civicledger.followups.model import (
     DONE_STATUSES,
@@ -23,25 +26,53 @@ from civicledger.followups.model import (
     Rejection,
     TimelineEntry,
 )
+from civicledger.followups.rollups import FollowUpRollup, in_scope, rollup
+from civicledger.followups.tabular import (
+    COLUMNS,
+    Column,
+    SheetRow,
+    plan_import,
+    read_changes,
+    read_table,
+    table_rows,
+    write_csv,
+    write_table,
+    write_xlsx,
+)
 from civicledger.followups.transitions import ALLOWED_FROM
 
 __all__ = [
     "ALLOWED_FROM",
+    "COLUMNS",
     "DONE_STATUSES",
+    "PROBLEM_TYPES",
     "Change",
+    "Column",
     "FollowUp",
     "FollowUpFold",
+    "FollowUpRollup",
     "FollowUpState",
     "FollowUpStatus",
     "Measure",
     "ProblemSource",
     "ProgressEntry",
     "Rejection",
+    "SheetRow",
     "TimelineEntry",
     "carried_over",
     "check_changes",
     "followups",
+    "in_scope",
+    "plan_import",
     "problem_stream",
     "project",
+    "read_changes",
+    "read_table",
     "require_allowed",
+    "rollup",
+    "table_rows",
+    "with_expected_versions",
+    "write_csv",
+    "write_table",
+    "write_xlsx",
 ]

@@ -10,7 +10,7 @@ the result), so a ledger that holds one still projects.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -25,6 +25,7 @@ from civicledger.catalog.followups import (
     ProblemSource,
     RectificationPlanned,
     RectificationProgressed,
+    problem_stream,
 )
 from civicledger.errors import ValidationError
 from civicledger.events import Event, RecordedEvent
@@ -52,6 +53,15 @@ class Change:
     event: Event
     actor: str
     event_id: uuid.UUID | None = None
+
+    @property
+    def stream(self) -> str:
+        """The stream the change belongs in: ``problem/<problem_id>``."""
+        return problem_stream(self.event.problem_id)  # type: ignore[attr-defined]
+
+
+PROBLEM_TYPES: tuple[str, ...] = tuple(cls.__event_type__ for cls in PROBLEM_EVENTS)
+"""The stored type names of the problem events, for ``read(types=PROBLEM_TYPES)``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -197,6 +207,7 @@ class FollowUpFold:
                 detail=detail,
                 status_before=before,
                 status_after=after,
+                measure_id=getattr(payload, "measure_id", None),
                 recorded_by=actor,
                 event_id=event_id,
                 position=position,
@@ -433,3 +444,29 @@ def require_allowed(history: Iterable[RecordedEvent], changes: Sequence[Change])
 
 def _id(event_id: uuid.UUID | None) -> str | None:
     return None if event_id is None else str(event_id)
+
+
+def with_expected_versions(
+    changes: Sequence[Change], stream_version: Callable[[str], int]
+) -> list[tuple[Change, int]]:
+    """Pair each change with the exact version its stream must be at just before it.
+
+    Appending with these versions makes a batch fail (and write nothing) if
+    anyone else changed one of its problems after it was checked.
+
+    Args:
+        changes: the changes, in append order.
+        stream_version: gives a stream's current version (e.g. ``store.stream_version``).
+
+    Returns:
+        (change, expected version) pairs, in order.
+    """
+    versions: dict[str, int] = {}
+    paired = []
+    for change in changes:
+        stream = change.stream
+        if stream not in versions:
+            versions[stream] = stream_version(stream)
+        paired.append((change, versions[stream]))
+        versions[stream] += 1
+    return paired

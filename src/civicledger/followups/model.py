@@ -76,6 +76,7 @@ class TimelineEntry:
         detail: the change in a line: the description, note or reason it carried.
         status_before: the status before the change (None for the identification).
         status_after: the status after the change.
+        measure_id: the measure the change planned, revised or reported on, if any.
         recorded_by: the actor who recorded it.
         event_id: the id of the recorded event (None for a change not yet appended).
         position: the event's position in the ledger (None for a change not yet appended).
@@ -86,6 +87,7 @@ class TimelineEntry:
     detail: str
     status_before: FollowUpStatus | None
     status_after: FollowUpStatus
+    measure_id: str | None
     recorded_by: str
     event_id: uuid.UUID | None
     position: int | None
