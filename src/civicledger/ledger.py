@@ -233,6 +233,41 @@ class Ledger:
     #   - projections and reports: compute, indicators, explain, report, followups
     # =====================================================================================
 
+    # -- JSON Lines import and export (issue 5) -------------------------------------------
+
+    def import_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
+        """Validate a JSON Lines file and append all its events atomically; see :mod:`.jsonl`.
+
+        Args:
+            path: the file; every line is checked before anything is appended.
+            codec: decodes payloads; pass the codec the ledger was opened with, if any.
+
+        Returns:
+            How many events were newly appended (already stored event ids are skipped).
+
+        Raises:
+            ValidationError: any line is bad; ``problems`` lists every bad line by
+                number; nothing is appended.
+            DuplicateEventError: an event id is stored with other content; nothing is appended.
+        """
+        from civicledger.jsonl import import_jsonl
+
+        return import_jsonl(self._store, path, codec)
+
+    def export_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
+        """Write every event, in order, as JSON Lines that :meth:`import_jsonl` reads.
+
+        Args:
+            path: the file to write (replaced if it exists).
+            codec: encodes payloads; pass the codec the ledger was opened with, if any.
+
+        Returns:
+            How many events were written.
+        """
+        from civicledger.jsonl import export_jsonl
+
+        return export_jsonl(self._store, path, codec)
+
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
     def followups(self, as_of: date | None = None) -> list[FollowUp]:
