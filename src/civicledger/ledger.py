@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,8 @@ from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
+    from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
 
 
@@ -267,6 +270,42 @@ class Ledger:
         from civicledger.jsonl import export_jsonl
 
         return export_jsonl(self._store, path, codec)
+
+    # -- audit: seals, proofs and verification (issue 4) -----------------------------------
+
+    @functools.cached_property
+    def _audit(self) -> Auditor:
+        """The ledger's auditor, made on first use (it keeps an in-memory ledger's seals)."""
+        from civicledger.audit.auditor import Auditor
+
+        return Auditor(self._store)
+
+    def seal(self, signer: Signer | str | None = None) -> Seal:
+        """Seal the current head as a C2SP checkpoint, store it and return it; see
+        :meth:`.audit.auditor.Auditor.seal` (``signer``: a Signer or signer key text)."""
+        return self._audit.seal(signer)
+
+    def seals(self) -> list[Seal]:
+        """The ledger's stored seals, oldest first; see :meth:`.audit.auditor.Auditor.seals`."""
+        return self._audit.seals()
+
+    def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
+        """A C2SP tlog-proof text that an event is under a seal; check it with
+        :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
+        return self._audit.prove(event_id, seal)
+
+    def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""
+        return self._audit.inclusion_proof(position, tree_size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof hashes between two sizes (new: the head when None)."""
+        return self._audit.consistency_proof(old_size, new_size)
+
+    def verify(self, public_keys: object = None) -> VerificationReport:
+        """Recompute every leaf and root from stored rows and check every seal (and, given
+        keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
+        return self._audit.verify(public_keys)
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 

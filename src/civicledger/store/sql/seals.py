@@ -22,8 +22,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    inspect,
     insert,
+    inspect,
     select,
     text,
 )
@@ -150,7 +150,13 @@ class SqlSealTable:
             self._engine.connect() as conn,
         ):
             result = conn.execute(
-                select(seals.c.id, seals.c.tree_size, seals.c.root_hash, seals.c.sealed_at, seals.c.text)
+                select(
+                    seals.c.id,
+                    seals.c.tree_size,
+                    seals.c.root_hash,
+                    seals.c.sealed_at,
+                    seals.c.text,
+                )
                 .where(seals.c.ledger_id == self._ledger_id)
                 .order_by(seals.c.id)
             ).all()

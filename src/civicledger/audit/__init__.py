@@ -1,0 +1,28 @@
+"""Tamper evidence you can check offline: seals (C2SP checkpoints), proofs, keys, reports.
+
+Everything exported here works from texts alone and loads no database library;
+``civicledger.Ledger`` makes seals and proofs (through
+:mod:`civicledger.audit.auditor`). Signing and checking signatures needs the
+``signing`` extra (``pip install 'civicledger[signing]'``).
+"""
+
+from civicledger.audit.checkpoint import Seal
+from civicledger.audit.keys import Signer, Verifier, generate_key
+from civicledger.audit.note import NoteSignature
+from civicledger.audit.proof import PROOF_HEADER, TlogProof, VerifiedProof, verify_proof
+from civicledger.audit.verify import Problem, ProblemKind, VerificationReport
+
+__all__ = [
+    "PROOF_HEADER",
+    "NoteSignature",
+    "Problem",
+    "ProblemKind",
+    "Seal",
+    "Signer",
+    "TlogProof",
+    "VerificationReport",
+    "VerifiedProof",
+    "Verifier",
+    "generate_key",
+    "verify_proof",
+]

@@ -1,0 +1,387 @@
+"""The audit operations on a store: seal, list seals, prove, raw proofs, verify.
+
+``civicledger.Ledger`` delegates its audit methods here, one line each. This
+module reads the store's tables, so it is not imported by ``civicledger.audit``
+itself: the offline verifier (seals, proofs, keys) loads no database library.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Protocol
+
+from civicledger.audit.checkpoint import Seal
+from civicledger.audit.keys import Signer, as_verifiers
+from civicledger.audit.proof import make_proof
+from civicledger.audit.rows import RowSource, row_source
+from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
+from civicledger.errors import StoreError, ValidationError, VerificationError
+from civicledger.events.codec import format_timestamp
+from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
+from civicledger.merkle.leaf import envelope_bytes
+from civicledger.merkle.proofs import consistency_proof, inclusion_proof
+from civicledger.merkle.tree import Frontier
+from civicledger.merkle.verify import verify_inclusion
+from civicledger.store.base import Clock, EventStore, utc_now
+from civicledger.store.sql.seals import SqlSealTable
+from civicledger.store.sql.store import SqlStore
+from civicledger.types import Position
+
+
+class SealStorage(Protocol):
+    """Where a ledger's seals are kept, append-only, in the order they were made."""
+
+    def add(self, seal: Seal) -> None:
+        """Store a seal."""
+        ...
+
+    def stored(self) -> Iterator[StoredSeal]:
+        """Yield the stored seals, oldest first."""
+        ...
+
+
+class MemorySealStorage:
+    """Seals of an in-memory ledger, held by its Auditor."""
+
+    def __init__(self) -> None:
+        """Start with no seals."""
+        self._seals: list[Seal] = []
+
+    def add(self, seal: Seal) -> None:
+        """Keep a seal."""
+        self._seals.append(seal)
+
+    def stored(self) -> Iterator[StoredSeal]:
+        """Yield the seals, oldest first."""
+        for number, seal in enumerate(list(self._seals), start=1):
+            yield StoredSeal(number, seal.tree_size, seal.root_hash, seal.text)
+
+
+class SqlSealStorage:
+    """Seals in the ``civicledger_seals`` table of a SQL ledger."""
+
+    def __init__(self, store: SqlStore) -> None:
+        """Keep the seals of ``store``'s ledger in its database.
+
+        Args:
+            store: the SQL store.
+        """
+        self._table = SqlSealTable(store.engine, store.ledger_id, store.ledger_name)
+
+    def add(self, seal: Seal) -> None:
+        """Store a seal (one INSERT; the table's triggers forbid changing it later).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        assert seal.sealed_at is not None  # seals made here always carry their time
+        self._table.append(
+            tree_size=seal.tree_size,
+            root_hash=seal.root_hash,
+            sealed_at=format_timestamp(seal.sealed_at),
+            text=seal.text,
+        )
+
+    def stored(self) -> Iterator[StoredSeal]:
+        """Yield the stored seals, oldest first.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        for number, row in enumerate(self._table.rows(), start=1):
+            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
+
+
+class Auditor:
+    """Seals, proofs and verification for one store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        clock: Clock | None = None,
+        seal_storage: SealStorage | None = None,
+        rows: RowSource | None = None,
+    ) -> None:
+        """Audit ``store``.
+
+        Args:
+            store: the ledger's store (memory or SQL).
+            clock: gives ``sealed_at``; the process clock in UTC when None.
+            seal_storage: where seals go; the store's database (SQL) or this
+                object's memory (in-memory store) when None.
+            rows: how raw rows are read; chosen from the store's backend when None.
+
+        Raises:
+            ValidationError: the store's backend is not supported.
+        """
+        self._store = store
+        self._alg: HashAlgorithm = hash_algorithm(store.hash_algorithm)
+        self._clock = clock or utc_now
+        self._rows = rows if rows is not None else row_source(store)
+        if seal_storage is None:
+            seal_storage = (
+                SqlSealStorage(store) if isinstance(store, SqlStore) else MemorySealStorage()
+            )
+        self._seals = seal_storage
+
+    # -- seals --------------------------------------------------------------------
+
+    def seal(self, signer: Signer | str | None = None) -> Seal:
+        """Seal the ledger's current head: write, store and return a checkpoint.
+
+        Args:
+            signer: a key (or signer key text) to sign the checkpoint with; unsigned
+                when None.
+
+        Returns:
+            The seal.
+
+        Raises:
+            ValidationError: the signer key text is malformed.
+            StoreError: the database failed.
+            CivicLedgerError: signing needs the ``cryptography`` package.
+        """
+        signers = [] if signer is None else [_signer(signer)]
+        # The frontier and its size come from one read of the ledger's row, so the
+        # root is the root of exactly that many events even while others append.
+        frontier = self._store.frontier()
+        seal = Seal.create(
+            origin=self._store.origin,
+            tree_size=frontier.size,
+            root_hash=frontier.root(),
+            sealed_at=self._clock(),
+            hash_name=self._alg.name,
+            signers=signers,
+        )
+        self._seals.add(seal)
+        return seal
+
+    def seals(self) -> list[Seal]:
+        """The ledger's seals, oldest first.
+
+        Returns:
+            Every stored seal.
+
+        Raises:
+            StoreError: the database failed, or a stored seal cannot be read
+                (``verify()`` reports which).
+        """
+        result = []
+        for stored in self._seals.stored():
+            try:
+                result.append(Seal.parse(stored.text))
+            except ValidationError as e:
+                raise StoreError(
+                    f"stored seal {stored.number} cannot be read ({e.message}); run verify()"
+                ) from e
+        return result
+
+    # -- proofs -------------------------------------------------------------------
+
+    def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 inclusion proof of the event at ``position`` in the tree of ``tree_size``.
+
+        Args:
+            position: the event's position (its leaf index is ``position - 1``).
+            tree_size: the tree size; the current head when None.
+
+        Returns:
+            The proof hashes, the leaf's sibling first.
+
+        Raises:
+            ValidationError: the position or size is out of range.
+            VerificationError: the stored tree is incomplete.
+            StoreError: the database failed.
+        """
+        size = self._size(tree_size, "tree_size")
+        _check_int("position", position)
+        if not 1 <= position <= size:
+            raise ValidationError(
+                f"position {position} is not in a tree of size {size} (positions 1 to {size})",
+                field="position",
+            )
+        return inclusion_proof(self._alg, self._store.node_reader(), position - 1, size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof that the tree of ``new_size`` extends ``old_size``.
+
+        Args:
+            old_size: the older tree size (at least 1).
+            new_size: the newer tree size; the current head when None.
+
+        Returns:
+            The proof hashes (empty when the sizes are equal).
+
+        Raises:
+            ValidationError: the sizes are out of range.
+            VerificationError: the stored tree is incomplete.
+            StoreError: the database failed.
+        """
+        size = self._size(new_size, "new_size")
+        _check_int("old_size", old_size)
+        return consistency_proof(self._alg, self._store.node_reader(), old_size, size)
+
+    def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
+        """A tlog-proof@v1 text that an event is included under a seal.
+
+        The proof carries the event's canonical envelope as its extra data, so
+        ``verify_proof(text)`` can check it with nothing else. Before returning,
+        the proof is checked against the seal, so a damaged ledger cannot hand
+        out a proof that fails later.
+
+        Args:
+            event_id: the event's id (a UUID or its text).
+            seal: a seal of this ledger (or its text) covering the event.
+
+        Returns:
+            The proof text.
+
+        Raises:
+            ValidationError: the id is malformed or unknown, the seal is for another
+                ledger, or the event was recorded after the seal.
+            VerificationError: the stored rows do not match the seal (run verify()).
+            StoreError: the database failed.
+        """
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        if the_seal.origin != self._store.origin or the_seal.hash_name != self._alg.name:
+            raise ValidationError(
+                f"the seal is for {the_seal.origin} ({the_seal.hash_name}), not this ledger "
+                f"{self._store.origin} ({self._alg.name})",
+                field="seal",
+            )
+        the_id = _event_id(event_id)
+        position = self._rows.position_of(the_id)
+        if position is None:
+            raise ValidationError(
+                f"no event with id {the_id} in ledger {self._store.origin}",
+                field="event_id",
+                event_id=str(the_id),
+            )
+        if position > the_seal.tree_size:
+            raise ValidationError(
+                f"event {the_id} is at position {position}, after the seal's {the_seal.tree_size} "
+                "events; make a newer seal to prove it",
+                field="seal",
+                event_id=str(the_id),
+            )
+        envelope = self._envelope(position)
+        leaf = self._alg.leaf(envelope)
+        hashes = inclusion_proof(
+            self._alg, self._store.node_reader(), position - 1, the_seal.tree_size
+        )
+        try:
+            verify_inclusion(
+                self._alg, position - 1, the_seal.tree_size, leaf, hashes, the_seal.root_hash
+            )
+        except VerificationError as e:
+            raise VerificationError(
+                f"cannot prove event {the_id} (position {position}) under the seal of size "
+                f"{the_seal.tree_size}: the stored ledger does not match it ({e}); run verify()"
+            ) from e
+        return make_proof(position - 1, hashes, the_seal, envelope)
+
+    # -- verification ---------------------------------------------------------------
+
+    def verify(
+        self, public_keys: object = None, *, max_problems: int = MAX_PROBLEMS
+    ) -> VerificationReport:
+        """Recompute every leaf and root from the stored rows and check every seal.
+
+        Args:
+            public_keys: trusted key(s) to check seal signatures with (verifier key
+                text or Verifier, or a list); signatures are not checked when None.
+            max_problems: problems to keep in the report (the rest are counted).
+
+        Returns:
+            The report: ``.ok``, ``.problems``, and a readable ``str()``.
+
+        Raises:
+            ValidationError: a key text is malformed.
+            StoreError: the database failed (damage is reported, not raised).
+        """
+        verifiers = as_verifiers(public_keys)
+        stored: Frontier | str
+        try:
+            stored = self._store.frontier()
+            head = stored.size
+        except StoreError as e:
+            stored = str(e)
+            head = self._store.head()
+        return verify_ledger(
+            origin=self._store.origin,
+            alg=self._alg,
+            head=head,
+            rows=self._rows.rows(1, head),
+            stored_frontier=stored,
+            seals=list(self._seals.stored()),
+            reader=self._store.node_reader(),
+            verifiers=verifiers,
+            max_problems=max_problems,
+        )
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _size(self, size: int | None, name: str) -> int:
+        head = self._store.head()
+        if size is None:
+            return head
+        _check_int(name, size)
+        if size > head:
+            raise ValidationError(
+                f"{name} {size} is larger than the ledger (head {head})", field=name
+            )
+        return size
+
+    def _envelope(self, position: int) -> bytes:
+        row = next(iter(self._rows.rows(position, position)), None)
+        if row is None:
+            raise VerificationError(f"the row at position {position} is missing; run verify()")
+        try:
+            envelope = envelope_bytes(
+                origin=self._store.origin,
+                position=position,
+                stream=row.stream,
+                stream_version=row.stream_version,
+                event_id=row.event_id,
+                type=row.type,
+                schema_version=row.schema_version,
+                occurred_on=row.occurred_date(),
+                recorded_at=row.recorded_time(),
+                actor=row.actor,
+                payload_digest=row.payload_digest,
+                hash_name=self._alg.name,
+            )
+        except ValidationError as e:
+            raise VerificationError(
+                f"the row at position {position} is damaged ({e.message}); run verify()"
+            ) from e
+        return envelope
+
+
+def _signer(signer: Signer | str) -> Signer:
+    if isinstance(signer, Signer):
+        return signer
+    if isinstance(signer, str):
+        return Signer.from_text(signer)
+    raise ValidationError(
+        f"signer must be a Signer or a signer key text, got {signer.__class__.__name__}",
+        field="signer",
+    )
+
+
+def _event_id(value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"event id must be a UUID, got {value!r}", field="event_id")
+
+
+def _check_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationError(f"{name} must be an int, got {value!r}", field=name)

@@ -1,0 +1,243 @@
+"""Stored event rows as the audit layer reads them: every column, before any decoding.
+
+Verification must recompute leaves from what is *stored* (the payload text as
+written, the salt, the digest), not from the typed events a read returns (which
+are upcast and would hide a damaged payload), so it reads the rows itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import attrs
+from sqlalchemy import select
+
+from civicledger.errors import ValidationError
+from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
+from civicledger.store.base import EventStore
+from civicledger.store.memory import MemoryStore
+from civicledger.store.sql.errors import translated
+from civicledger.store.sql.schema import events
+from civicledger.store.sql.store import SqlStore
+from civicledger.types import Position
+
+BATCH = 2000
+"""Rows read per query: memory stays flat whatever the ledger's size."""
+
+
+@attrs.frozen
+class StoredRow:
+    """One stored event row, as raw as the backend keeps it.
+
+    ``occurred_on`` and ``recorded_at`` are the stored text on SQL backends
+    (a damaged value must be reported, not crash the read); ``payload`` and
+    ``salt`` are None after a redaction.
+    """
+
+    position: int
+    stream: str
+    stream_version: int
+    event_id: uuid.UUID
+    type: str
+    schema_version: int
+    occurred_on: date | str
+    recorded_at: datetime | str
+    actor: str
+    payload: bytes | None
+    salt: bytes | None
+    payload_digest: bytes
+    leaf_hash: bytes
+
+    def occurred_date(self) -> date:
+        """The business date, parsed when stored as text.
+
+        Raises:
+            ValidationError: the stored text is not a date.
+        """
+        if isinstance(self.occurred_on, str):
+            return parse_date(self.occurred_on)
+        return self.occurred_on
+
+    def recorded_time(self) -> datetime:
+        """The recording time, parsed when stored as text.
+
+        Raises:
+            ValidationError: the stored text is not a UTC timestamp.
+        """
+        if isinstance(self.recorded_at, str):
+            return parse_timestamp(self.recorded_at)
+        return self.recorded_at
+
+
+class RowSource(Protocol):
+    """Where the audit layer reads raw rows and finds events by id."""
+
+    def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
+        """Yield the stored rows with positions in ``[from_position, to_position]``, in order.
+
+        Missing positions are simply absent; the caller detects the gap.
+        """
+        ...
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of the event with this id, or None when there is none."""
+        ...
+
+
+class SqlRowSource:
+    """Reads raw rows from a SQL store's events table, in keyset batches."""
+
+    def __init__(self, store: SqlStore) -> None:
+        """Read the rows of ``store``'s ledger.
+
+        Args:
+            store: the SQL store.
+        """
+        self._engine = store.engine
+        self._ledger_id = store.ledger_id
+        self._doing = f"reading the rows of ledger {store.ledger_name!r} for verification"
+
+    def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
+        """Yield stored rows in position order; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        start = from_position
+        columns = (
+            events.c.position,
+            events.c.stream,
+            events.c.stream_version,
+            events.c.event_id,
+            events.c.type,
+            events.c.schema_version,
+            events.c.occurred_on,
+            events.c.recorded_at,
+            events.c.actor,
+            events.c.payload,
+            events.c.salt,
+            events.c.payload_digest,
+            events.c.leaf_hash,
+        )
+        while start <= to_position:
+            statement = (
+                select(*columns)
+                .where(
+                    events.c.ledger_id == self._ledger_id,
+                    events.c.position >= start,
+                    events.c.position <= to_position,
+                )
+                .order_by(events.c.position)
+                .limit(BATCH)
+            )
+            # No connection is held between batches, so an abandoned walk pins nothing.
+            with translated(self._doing), self._engine.connect() as conn:
+                batch = conn.execute(statement).all()
+            for row in batch:
+                yield _sql_row(row)
+            if len(batch) < BATCH:
+                return
+            start = int(batch[-1].position) + 1
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of an event id in this ledger; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        with translated(self._doing), self._engine.connect() as conn:
+            value = conn.execute(
+                select(events.c.position).where(
+                    events.c.ledger_id == self._ledger_id, events.c.event_id == event_id
+                )
+            ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+
+class MemoryRowSource:
+    """Reads rows from an in-memory store, re-encoding each payload canonically.
+
+    The in-memory store keeps typed events, never upcast, so their canonical
+    bytes are the bytes that were digested at append time.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        """Read the rows of ``store``.
+
+        Args:
+            store: the in-memory store.
+        """
+        self._store = store
+
+    def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
+        """Yield rows in position order; see :class:`RowSource`."""
+        store = self._store
+        # The salts and codec have no public accessor on the in-memory store (the
+        # SQL store has its columns); reading them here keeps that store unchanged.
+        salts = store._salts
+        codec = store._codec
+        for record in store.read(from_position=from_position, to_position=to_position):
+            yield StoredRow(
+                position=record.position,
+                stream=record.stream,
+                stream_version=record.stream_version,
+                event_id=record.event_id,
+                type=record.type,
+                schema_version=record.schema_version,
+                occurred_on=record.occurred_on,
+                recorded_at=record.recorded_at,
+                actor=record.actor,
+                payload=canonical_bytes(codec.to_dict(record.payload)),
+                salt=salts[record.position - 1],
+                payload_digest=record.payload_digest,
+                leaf_hash=record.leaf_hash,
+            )
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of an event id; see :class:`RowSource`."""
+        return self._store._by_id.get(event_id)
+
+
+def row_source(store: EventStore) -> RowSource:
+    """Pick the row reader for a store.
+
+    Args:
+        store: a store of a backend civicledger ships.
+
+    Returns:
+        Its row source.
+
+    Raises:
+        ValidationError: the store is of a backend the audit layer cannot read.
+    """
+    if isinstance(store, SqlStore):
+        return SqlRowSource(store)
+    if isinstance(store, MemoryStore):
+        return MemoryRowSource(store)
+    raise ValidationError(
+        f"cannot audit a {store.__class__.__name__}: only the memory and SQL stores are supported",
+        field="store",
+    )
+
+
+def _sql_row(row: Any) -> StoredRow:
+    (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
+     payload, salt, digest, leaf_hash) = row  # fmt: skip
+    return StoredRow(
+        position=int(position),
+        stream=stream,
+        stream_version=int(version),
+        event_id=event_id,
+        type=type_name,
+        schema_version=int(schema),
+        occurred_on=occurred,
+        recorded_at=recorded,
+        actor=actor,
+        payload=None if payload is None else payload.encode("utf-8"),
+        salt=None if salt is None else bytes(salt),
+        payload_digest=bytes(digest),
+        leaf_hash=bytes(leaf_hash),
+    )
