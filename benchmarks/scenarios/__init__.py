@@ -1,0 +1,8 @@
+"""The scenarios, one small module per topic; :data:`ALL` lists them in run order."""
+
+from __future__ import annotations
+
+from benchmarks.context import Scenario
+from benchmarks.scenarios import append, read
+
+ALL: tuple[Scenario, ...] = (*append.SCENARIOS, *read.SCENARIOS)
