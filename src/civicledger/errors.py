@@ -75,3 +75,28 @@ class ProjectionError(CivicLedgerError):
 
 class VerificationError(CivicLedgerError):
     """Raised when a proof, seal, signature or stored record does not verify."""
+
+
+# --- reports (issue 7) ---------------------------------------------------------
+
+
+class TemplateError(ValidationError):
+    """Raised when a report template cannot be loaded or rendered: bad TOML, a
+    sentence with a syntax error, an unknown indicator, filter or name, or an
+    attempt to reach Python internals.
+
+    Attributes:
+        path: the template file concerned, if known (``line`` and ``field``, from
+            ValidationError, give the line and the name at fault).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: object = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, line=line, field=field)
+        self.path = path

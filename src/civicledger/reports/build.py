@@ -1,0 +1,530 @@
+"""Compute a report: fill a template's sections from figures, follow-ups, notes and events.
+
+:func:`build_report` is pure: it takes the template and :class:`ReportInputs`
+(figures already computed, the recorded events up to the as-of position) and
+returns a :class:`~civicledger.reports.model.Report`. Gathering those inputs
+from a ledger is :mod:`civicledger.reports.gather`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import jinja2
+
+from civicledger.catalog.followups import PROBLEM_EVENTS
+from civicledger.catalog.notes import NarrativeNoteRecorded
+from civicledger.errors import ProjectionError, TemplateError, ValidationError
+from civicledger.events import RecordedEvent
+from civicledger.followups import FollowUp
+from civicledger.followups import followups as project_followups
+from civicledger.projections import Figure, Indicator, Period
+from civicledger.reports.enumerate import item_marker, section_marker
+from civicledger.reports.model import (
+    Cell,
+    FigureEntry,
+    FollowUpRow,
+    Item,
+    Num,
+    Report,
+    SealInfo,
+    Section,
+    Span,
+    Table,
+    Text,
+)
+from civicledger.reports.numbers import Phrase, phrase
+from civicledger.reports.template import (
+    ItemSpec,
+    SectionSpec,
+    Sentence,
+    Template,
+    check_indicator_ids,
+)
+
+__all__ = ["FOLLOWUP_COLUMNS", "INDICATOR_COLUMNS", "ReportInputs", "build_report"]
+
+INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
+"""Headers of an indicator table."""
+
+FOLLOWUP_COLUMNS = ("序号", "问题", "整改措施", "责任单位", "整改时限", "整改状态", "进度")
+"""Headers of a follow-up table."""
+
+_PROBLEM_TYPES = frozenset(cls.__event_type__ for cls in PROBLEM_EVENTS)
+_NOTE_TYPE = NarrativeNoteRecorded.__event_type__
+
+
+@attrs.frozen(kw_only=True)
+class ReportInputs:
+    """Everything a report is computed from.
+
+    Attributes:
+        period: the report's period.
+        indicators: the indicator set's definitions, by id.
+        figures: the figures of the period (every group of every indicator).
+        previous: the figures of the previous period (for ``change``); may be empty.
+        records: the recorded events up to the as-of position, in position order
+            (the effective view); read once, streaming.
+        as_of: the position and seal the report is computed as of.
+        known_types: every registered event type name (absence claims must name one).
+        explain: renders a figure's derivation as text, or None.
+        indicators_source: the indicator set file's text.
+        indicators_sha256: its digest.
+    """
+
+    period: Period
+    indicators: Mapping[str, Indicator]
+    figures: Sequence[Figure]
+    previous: Sequence[Figure] = ()
+    records: Iterable[RecordedEvent]
+    as_of: SealInfo
+    known_types: frozenset[str] = frozenset()
+    explain: Callable[[Figure], str] | None = None
+    indicators_source: str = ""
+    indicators_sha256: str = ""
+
+
+def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in dict(group or ()).items()))
+
+
+def _exact(value: Any) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+class _FigureRef:
+    """What ``fig()`` returns in a template: opaque, so only filters can print it."""
+
+    __slots__ = ("_figure",)
+
+    def __init__(self, figure: Figure) -> None:
+        self._figure = figure
+
+    def __str__(self) -> str:
+        raise TemplateError("print a figure through a filter, e.g. {{ fig('x') | exact }}")
+
+
+@attrs.define
+class _Notes:
+    """Narrative notes of the period: latest text per (section, key), in first-seen order."""
+
+    latest: dict[tuple[str, str], RecordedEvent] = attrs.Factory(dict)
+
+
+class _Builder:
+    """Builds one report; holds the figure appendix as it grows."""
+
+    def __init__(self, template: Template, inputs: ReportInputs) -> None:
+        self.template = template
+        self.inputs = inputs
+        self.period = inputs.period
+        self.by_key: dict[tuple[str, tuple[tuple[str, str], ...]], Figure] = {}
+        for figure in inputs.figures:
+            self.by_key[(figure.id, _group_key(figure.group))] = figure
+        self.previous = {(f.id, _group_key(f.group)): f for f in inputs.previous}
+        self.refs: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        self.entries: list[FigureEntry] = []
+        self.rows_used: dict[str, FollowUpRow] = {}
+        self.sentence: Sentence | None = None
+
+    # -- scanning events -------------------------------------------------------
+
+    def scan(self) -> tuple[_Notes, list[FollowUp], dict[str, list[RecordedEvent]]]:
+        """One pass over the events: notes of the period, problem events, absence hits."""
+        absence_types = {t for spec in self.all_items() if spec.kind == "absence" for t in spec.options["types"]}
+        if self.inputs.known_types:
+            for spec in self.all_items():
+                for name in spec.options.get("types", ()) if spec.kind == "absence" else ():
+                    if name not in self.inputs.known_types:
+                        raise self.fail(f"absence claim names unknown event type {name!r}", spec.line, name)
+        notes = _Notes()
+        problems: list[RecordedEvent] = []
+        hits: dict[str, list[RecordedEvent]] = {t: [] for t in absence_types}
+        for record in self.inputs.records:
+            if record.type in _PROBLEM_TYPES:
+                problems.append(record)
+            if not self.period.contains(record.occurred_on):
+                continue
+            if record.type == _NOTE_TYPE and isinstance(record.payload, NarrativeNoteRecorded):
+                key = (record.payload.section, record.payload.key)
+                existing = notes.latest.get(key)
+                # A later note with the same key supersedes the text; the key keeps
+                # the place it first took in the section's order (dicts keep order).
+                if existing is None or record.position > existing.position:
+                    notes.latest[key] = record
+            if record.type in hits:
+                hits[record.type].append(record)
+        rows = project_followups(problems, as_of=self.period.end)
+        return notes, rows, hits
+
+    def all_items(self) -> list[ItemSpec]:
+        found: list[ItemSpec] = []
+
+        def visit(section: SectionSpec) -> None:
+            found.extend((*section.intro, *section.items))
+            for child in section.sections:
+                visit(child)
+
+        for section in self.template.sections:
+            visit(section)
+        return found
+
+    # -- errors ----------------------------------------------------------------
+
+    def fail(self, message: str, line: int | None, name: str | None) -> TemplateError:
+        where = f"{self.template.name}:{line}" if line else self.template.name
+        return TemplateError(f"{where}: {message}", path=self.template.path, line=line, field=name)
+
+    # -- figures ---------------------------------------------------------------
+
+    def figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
+        line = self.sentence.line if self.sentence else None
+        key = (ident, _group_key(group))
+        found = self.by_key.get(key)
+        if found is not None:
+            return found
+        if ident not in self.inputs.indicators:
+            raise self.fail(f"unknown indicator {ident!r}", line, ident)
+        groups = sorted(g for i, g in self.by_key if i == ident)
+        if groups and not group:
+            names = "; ".join(", ".join(f"{k}={v}" for k, v in g) for g in groups[:5])
+            raise self.fail(f"indicator {ident!r} is grouped; name a group, e.g. fig({ident!r}, {names})", line, ident)
+        raise self.fail(f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident)
+
+    def ref(self, figure: Figure) -> str:
+        key = (figure.id, _group_key(figure.group))
+        if key not in self.refs:
+            ref = f"F{len(self.entries) + 1}"
+            self.refs[key] = ref
+            explain = self.inputs.explain
+            self.entries.append(
+                FigureEntry(
+                    ref=ref,
+                    indicator=figure.id,
+                    label=figure.indicator.label,
+                    unit=figure.indicator.unit,
+                    period=figure.period.key,
+                    value="" if figure.value is None else _exact(figure.value),
+                    lineage=figure.to_dict(),
+                    explanation=str(explain(figure)) if explain is not None else "",
+                )
+            )
+        return self.refs[key]
+
+    def phrase_value(self, value: Any, name: str, args: Sequence[Any]) -> Num:
+        """Phrase a figure (or a plain count) with filter ``name``; the context of a sentence."""
+        line = self.sentence.line if self.sentence else None
+        spec = name if name != "phrase" else (str(args[0]) if args else "")
+        if name != "phrase":
+            spec = ":".join([name, *(str(a) for a in args)])
+        if isinstance(value, bool) or not isinstance(value, _FigureRef | int):
+            raise self.fail(f"filter {spec.split(':')[0]!r} needs fig('…') or a whole number, got {value!r}", line, spec)
+        try:
+            if isinstance(value, int):
+                result = phrase(value, spec)
+                return Num(result.text, str(value), result.rule, None)
+            figure = value._figure
+            return self.phrase_figure(figure, spec)
+        except ValidationError as e:
+            if isinstance(e, TemplateError):
+                raise
+            raise self.fail(e.message, line, spec) from None
+
+    def phrase_figure(self, figure: Figure, spec: str) -> Num:
+        line = self.sentence.line if self.sentence else None
+        kind = spec.split(":")[0]
+        if figure.value is None:
+            raise self.fail(
+                f"figure {figure.id!r} is not defined for {figure.period.key}: {figure.undefined_reason}",
+                line,
+                figure.id,
+            )
+        result: Phrase
+        if kind == "rate":
+            if figure.numerator is None or figure.denominator is None:
+                raise self.fail(f"'rate' needs a ratio indicator; {figure.id!r} is not one", line, figure.id)
+            num, den = figure.numerator.value, figure.denominator.value
+            if num is None or den is None:
+                raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
+            result = phrase((num, den), spec)
+            exact = f"{_exact(num)}/{_exact(den)}"
+        elif kind == "change":
+            before = self.previous.get((figure.id, _group_key(figure.group)))
+            if before is None or before.value is None:
+                raise self.fail(f"no previous-period figure for {figure.id!r} to compare with", line, figure.id)
+            result = phrase((figure.value, before.value), spec)
+            exact = f"{_exact(figure.value)}/{_exact(before.value)}"
+        else:
+            result = phrase(figure.value, spec)
+            exact = _exact(figure.value)
+        return Num(result.text, exact, result.rule, self.ref(figure))
+
+    # -- sentences -------------------------------------------------------------
+
+    def render(self, sentence: Sentence, **extra: Any) -> tuple[Span, ...]:
+        self.sentence = sentence
+        nums: list[Num] = []
+
+        def fig(ident: str, **group: Any) -> _FigureRef:
+            return _FigureRef(self.figure(ident, group))
+
+        context = {
+            "fig": fig,
+            "year": self.period.start.year,
+            "next_year": self.period.start.year + 1,
+            "period": self.period.label,
+            "followup_count": self.followup_count,
+            "_collector": lambda name, value, args: self.collect(nums, name, value, args),
+            **extra,
+        }
+        try:
+            out = sentence.compiled.render(context)
+        except TemplateError:
+            raise
+        except jinja2.TemplateError as e:
+            raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
+        finally:
+            self.sentence = None
+        # Line breaks inside a TOML text only wrap the source: Chinese prose has no spaces.
+        out = "".join(part.strip() for part in out.splitlines())
+        spans: list[Span] = []
+        for index, part in enumerate(out.split("\x00")):
+            if index % 2:
+                spans.append(nums[int(part)])
+            elif part:
+                spans.append(Text(part))
+        return tuple(spans)
+
+    def collect(self, nums: list[Num], name: str, value: Any, args: Sequence[Any]) -> str:
+        """Phrase a filtered value and return the marker that stands for it in the output."""
+        nums.append(self.phrase_value(value, name, args))
+        return f"\x00{len(nums) - 1}\x00"
+
+    def followup_count(self, select: str = "identified") -> int:
+        return len(self.select_rows(select, None))
+
+    # -- sections --------------------------------------------------------------
+
+    def build(self) -> Report:
+        notes, rows, hits = self.scan()
+        self.notes, self.rows, self.hits = notes, rows, hits
+        title = "".join(s.text for s in self.render(self.template.title))
+        sections = tuple(
+            self.section(spec, level=1, order=i + 1) for i, spec in enumerate(self.template.sections)
+        )
+        return Report(
+            title=title,
+            period=self.period.key,
+            period_label=self.period.label,
+            period_start=self.period.start.isoformat(),
+            period_end=self.period.end.isoformat(),
+            sections=sections,
+            figures=tuple(self.entries),
+            followups=tuple(self.rows_used.values()),
+            as_of=self.inputs.as_of,
+            template_name=self.template.name,
+            template_sha256=self.template.sha256,
+            template_source=self.template.source,
+            indicators_sha256=self.inputs.indicators_sha256,
+            indicators_source=self.inputs.indicators_source,
+        )
+
+    def section(self, spec: SectionSpec, *, level: int, order: int) -> Section:
+        heading = "".join(s.text for s in self.render(spec.heading))
+        intro: list[Item] = []
+        for item in spec.intro:
+            intro.extend(self.items(item))
+        raw: list[Item] = []
+        for item in spec.items:
+            raw.extend(self.items(item))
+        numbered = [i for i in raw if i.kind != "table"]
+        counter = 0
+        items: list[Item] = []
+        for item in raw:
+            if item.kind != "table" and len(numbered) > 1:
+                counter += 1
+                item = attrs.evolve(item, marker=item_marker(self.template.numbering, counter))
+            items.append(item)
+        children = tuple(
+            self.section(child, level=level + 1, order=i + 1) for i, child in enumerate(spec.sections)
+        )
+        return Section(
+            key=spec.key,
+            level=level,
+            order=order,
+            marker=section_marker(self.template.numbering, level, order),
+            heading=heading,
+            intro=tuple(intro),
+            items=tuple(items),
+            sections=children,
+        )
+
+    def items(self, spec: ItemSpec) -> list[Item]:
+        if spec.kind == "sentence":
+            assert spec.text is not None
+            return [Item("sentence", "", self.render(spec.text), line=spec.line)]
+        if spec.kind == "note":
+            return self.note_items(spec)
+        if spec.kind == "absence":
+            return [self.absence_item(spec)]
+        if spec.kind == "followups":
+            return self.followup_items(spec)
+        return [self.indicator_table(spec)]
+
+    def note_items(self, spec: ItemSpec) -> list[Item]:
+        section, key = spec.options["section"], spec.options["key"]
+        chosen = [
+            record
+            for (s, k), record in self.notes.latest.items()
+            if (s == section or s.startswith(section + ".")) and (key is None or k == key)
+        ]
+        if not chosen and not spec.options["optional"]:
+            what = f"section {section!r}" + (f", key {key!r}" if key else "")
+            raise self.fail(
+                f"no narrative note recorded for {what} in {self.period.key} "
+                "(record one with NarrativeNoteRecorded, or mark the item optional = true)",
+                spec.line,
+                f"{section}.{key}" if key else section,
+            )
+        items = []
+        for record in chosen:
+            payload = record.payload
+            assert isinstance(payload, NarrativeNoteRecorded)
+            lineage = {
+                "kind": "narrative_note",
+                "section": payload.section,
+                "key": payload.key,
+                "event_id": str(record.event_id),
+                "position": record.position,
+                "occurred_on": record.occurred_on.isoformat(),
+            }
+            items.append(Item("note", "", (Text(payload.text.strip()),), lineage=lineage, line=spec.line))
+        return items
+
+    def absence_item(self, spec: ItemSpec) -> Item:
+        types = spec.options["types"]
+        found = sorted((r for t in types for r in self.hits[t]), key=lambda r: r.position)
+        lineage: dict[str, Any] = {
+            "kind": "absence",
+            "types": list(types),
+            "period": {"key": self.period.key, "start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "searched_up_to": self.inputs.as_of.position,
+            "found": [{"event_id": str(r.event_id), "position": r.position} for r in found],
+        }
+        if not found:
+            assert spec.text is not None
+            return Item("absence", "", self.render(spec.text), lineage=lineage, line=spec.line)
+        if spec.otherwise is None:
+            first = ", ".join(f"{r.type} at position {r.position}" for r in found[:3])
+            raise ProjectionError(
+                f"{self.template.name}:{spec.line}: the claim that no {', '.join(types)} event occurred in "
+                f"{self.period.key} is false: the ledger has {len(found)} ({first}); "
+                "add an 'otherwise' text or remove the claim"
+            )
+        return Item("sentence", "", self.render(spec.otherwise, found=len(found)), lineage=lineage, line=spec.line)
+
+    def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
+        rows = [r for r in self.rows if category is None or r.category == category]
+        if select == "identified":
+            return [r for r in rows if self.period.contains(r.identified_on)]
+        if select == "open":
+            return [r for r in rows if not r.is_done]
+        return rows
+
+    def followup_row(self, row: FollowUp) -> FollowUpRow:
+        def measure(m: Any) -> str:
+            due = m.due_on.isoformat() if m.due_on else "长期坚持"
+            return f"{m.description}（{m.unit}，{due}）"
+
+        units = list(dict.fromkeys(m.unit for m in row.measures))
+        result = FollowUpRow(
+            problem_id=row.problem_id,
+            description=row.description,
+            category=row.category,
+            source=row.source.label,
+            identified_on=row.identified_on.isoformat(),
+            measures=tuple(measure(m) for m in row.measures),
+            owner_units="、".join(units),
+            due_on=row.due_on.isoformat() if row.due_on else "",
+            status=row.status.label,
+            percent="" if row.percent is None else str(row.percent),
+            overdue=row.overdue,
+            carried_over=row.carried_over,
+        )
+        self.rows_used.setdefault(row.problem_id, result)
+        return result
+
+    def followup_items(self, spec: ItemSpec) -> list[Item]:
+        chosen = [self.followup_row(r) for r in self.select_rows(spec.options["select"], spec.options["category"])]
+        if spec.options["style"] == "table":
+            rows = tuple(
+                (
+                    (Text(str(i + 1)),),
+                    (Text(r.description),),
+                    (Text("；".join(r.measures)),),
+                    (Text(r.owner_units),),
+                    (Text(r.due_on or "长期坚持"),),
+                    (Text(r.status + ("（逾期）" if r.overdue else "")),),
+                    (Text(f"{r.percent}%" if r.percent else ""),),
+                )
+                for i, r in enumerate(chosen)
+            )
+            table = Table("followups", spec.options["caption"], FOLLOWUP_COLUMNS, rows)
+            lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
+            return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
+        items = []
+        for row in chosen:
+            data = attrs.asdict(row)
+            data["measures"] = "；".join(row.measures)
+            spans = self.render(spec.text, f=data) if spec.text else (Text(row.description),)
+            lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
+            items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
+        return items
+
+    def indicator_table(self, spec: ItemSpec) -> Item:
+        rows: list[tuple[Cell, ...]] = []
+        for ident in spec.options["ids"]:
+            figures = sorted((f for (i, _), f in self.by_key.items() if i == ident), key=lambda f: _group_key(f.group))
+            if not figures:
+                raise self.fail(f"no figure for indicator {ident!r} in {self.period.key}", spec.line, ident)
+            for figure in figures:
+                group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
+                if figure.value is None:
+                    value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
+                    self.ref(figure)
+                else:
+                    value = (Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),)
+                rows.append(
+                    (
+                        (Text(str(len(rows) + 1)),),
+                        (Text(figure.indicator.label),),
+                        (Text(figure.id),),
+                        (Text(group),),
+                        value,
+                        (Text(figure.indicator.unit),),
+                    )
+                )
+        table = Table("indicators", spec.options["caption"], INDICATOR_COLUMNS, tuple(rows))
+        return Item("table", "", (), table=table, line=spec.line)
+
+
+def build_report(template: Template, inputs: ReportInputs) -> Report:
+    """Compute a report from a template and its inputs.
+
+    Args:
+        template: a loaded template.
+        inputs: the figures, events and as-of point.
+
+    Returns:
+        The report, ready to render.
+
+    Raises:
+        TemplateError: the template names an unknown indicator, event type or
+            group, or a figure cannot be phrased as asked (file, line, name).
+        ProjectionError: an absence claim is contradicted by the ledger.
+    """
+    check_indicator_ids(template, list(inputs.indicators))
+    return _Builder(template, inputs).build()

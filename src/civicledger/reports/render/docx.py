@@ -1,0 +1,113 @@
+"""DOCX: what offices file — a title, numbered headings and paragraphs, tables, an appendix."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from civicledger.reports.model import Item, Report, Section, Table, Text, plain_text
+from civicledger.reports.render._common import ABOUT_HEADING, APPENDIX_HEADING, about_lines, definition_lines
+from civicledger.reports.render._zip import normalise_ooxml
+
+__all__ = ["render_docx", "report_stamp"]
+
+_FONT = "SimSun"  # 宋体, the usual body face of Chinese official documents
+
+
+def report_stamp(report: Report) -> str:
+    """The document date written into Office metadata: the end of the report's period.
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        A W3CDTF timestamp taken from the report, never from the clock.
+    """
+    return f"{report.period_end}T00:00:00Z"
+
+
+def _table(document: docx.document.Document, table: Table) -> None:
+    if table.caption:
+        document.add_paragraph(table.caption).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    grid = document.add_table(rows=1, cols=len(table.columns))
+    grid.style = "Table Grid"
+    for cell, header in zip(grid.rows[0].cells, table.columns, strict=True):
+        cell.text = header
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in table.rows:
+        cells = grid.add_row().cells
+        for cell, content in zip(cells, row, strict=True):
+            cell.text = plain_text(content)
+
+
+def _item(document: docx.document.Document, item: Item) -> None:
+    if item.table is not None:
+        _table(document, item.table)
+        return
+    paragraph = document.add_paragraph()
+    paragraph.paragraph_format.first_line_indent = Pt(24)
+    if item.marker:
+        paragraph.add_run(item.marker).bold = True
+    paragraph.add_run(plain_text(item.spans))
+
+
+def _section(document: docx.document.Document, section: Section) -> None:
+    document.add_heading(section.marker + section.heading, level=min(section.level, 9))
+    for item in (*section.intro, *section.items):
+        _item(document, item)
+    for child in section.sections:
+        _section(document, child)
+
+
+def render_docx(report: Report, path: Path) -> None:
+    """Write a report as a Word document.
+
+    Args:
+        report: the computed report.
+        path: where to write the .docx; the bytes depend only on the report.
+    """
+    document = docx.Document()
+    style = document.styles["Normal"]
+    style.font.name = _FONT
+    style.font.size = Pt(12)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), _FONT)
+    stamp = report_stamp(report)
+    props = document.core_properties
+    props.title = report.title
+    props.author = "civicledger"
+    props.last_modified_by = "civicledger"
+    props.revision = 1
+    props.created = props.modified = datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
+    document.add_heading(report.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for section in report.sections:
+        _section(document, section)
+    document.add_heading(ABOUT_HEADING, level=1)
+    for line in about_lines(report):
+        document.add_paragraph(line)
+    if report.as_of.checkpoint is not None:
+        document.add_paragraph(report.as_of.checkpoint.rstrip("\n"))
+    document.add_heading(APPENDIX_HEADING, level=1)
+    appendix = Table(
+        "appendix",
+        "",
+        ("编号", "指标", "精确值", "单位", "贡献事件"),
+        tuple(
+            (
+                (Text(entry.ref),),
+                (Text(f"{entry.label}（{entry.indicator}）"),),
+                (Text(entry.value or "未定义"),),
+                (Text(entry.unit),),
+                (Text(dict(definition_lines(entry)).get("贡献事件", "")),),
+            )
+            for entry in report.figures
+        ),
+    )
+    _table(document, appendix)
+    document.save(str(path))
+    normalise_ooxml(path, stamp)

@@ -1,0 +1,97 @@
+"""JSON: the report's full structure, every figure with its lineage, the seal and the template."""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Any
+
+import attrs
+
+from civicledger.reports.model import Item, Num, Report, Section, Span, plain_text
+
+__all__ = ["FORMAT", "render_json", "report_to_data"]
+
+FORMAT = "civicledger-report/1"
+"""The ``format`` field of a report's JSON; bumped if the structure changes."""
+
+
+def _span(span: Span) -> dict[str, Any]:
+    if isinstance(span, Num):
+        return {"num": span.text, "exact": span.exact, "rule": span.rule, "ref": span.ref}
+    return {"text": span.text}
+
+
+def _item(item: Item) -> dict[str, Any]:
+    table = None
+    if item.table is not None:
+        table = {
+            "kind": item.table.kind,
+            "caption": item.table.caption,
+            "columns": list(item.table.columns),
+            "rows": [[[_span(s) for s in cell] for cell in row] for row in item.table.rows],
+        }
+    return {
+        "kind": item.kind,
+        "marker": item.marker,
+        "text": plain_text(item.spans),
+        "spans": [_span(s) for s in item.spans],
+        "table": table,
+        "lineage": item.lineage,
+        "line": item.line,
+    }
+
+
+def _section(section: Section) -> dict[str, Any]:
+    return {
+        "key": section.key,
+        "level": section.level,
+        "order": section.order,
+        "marker": section.marker,
+        "heading": section.heading,
+        "intro": [_item(i) for i in section.intro],
+        "items": [_item(i) for i in section.items],
+        "sections": [_section(s) for s in section.sections],
+    }
+
+
+def report_to_data(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data with a stable key order.
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        A dict holding everything needed to check the report and rebuild it.
+    """
+    return {
+        "format": FORMAT,
+        "title": report.title,
+        "period": {
+            "key": report.period,
+            "label": report.period_label,
+            "start": report.period_start,
+            "end": report.period_end,
+        },
+        "as_of": attrs.asdict(report.as_of),
+        "template": {
+            "name": report.template_name,
+            "sha256": report.template_sha256,
+            "source": report.template_source,
+        },
+        "indicators": {"sha256": report.indicators_sha256, "source": report.indicators_source},
+        "sections": [_section(s) for s in report.sections],
+        "figures": [attrs.asdict(f) for f in report.figures],
+        "followups": [attrs.asdict(r) for r in report.followups],
+    }
+
+
+def render_json(report: Report) -> str:
+    """Render a report as JSON (UTF-8 text, two-space indent, newline at the end).
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        The JSON text.
+    """
+    return _json.dumps(report_to_data(report), ensure_ascii=False, indent=2) + "\n"

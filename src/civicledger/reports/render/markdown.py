@@ -1,0 +1,109 @@
+"""Markdown: headings, enumerated paragraphs, pipe tables; numbers link to the appendix."""
+
+from __future__ import annotations
+
+from civicledger.reports.model import Item, Num, Report, Section, Span, Table
+from civicledger.reports.render._common import (
+    ABOUT_HEADING,
+    APPENDIX_HEADING,
+    about_lines,
+    definition_lines,
+    num_title,
+)
+
+__all__ = ["render_markdown"]
+
+_MAX_LISTED = 20  # contributions listed per figure; the JSON and HTML carry them all
+
+
+def _escape(text: str) -> str:
+    """Escape what Markdown would read as markup in report prose."""
+    for char in ("\\", "*", "`", "[", "]", "<", "|"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _fact(name: str, value: str) -> str:
+    """Definition values (filters, lists) read best as code; the rest as prose."""
+    if name.startswith("定义.") and value and "`" not in value:
+        return f"`{value}`"
+    return _escape(value)
+
+
+def _spans(spans: tuple[Span, ...]) -> str:
+    out = []
+    for span in spans:
+        if isinstance(span, Num):
+            title = num_title(span).replace('"', "'")
+            if span.ref:
+                out.append(f'[{_escape(span.text)}](#{span.ref.lower()} "{title}")')
+            else:
+                out.append(_escape(span.text))
+        else:
+            out.append(_escape(span.text))
+    return "".join(out)
+
+
+def _table(table: Table) -> list[str]:
+    lines = [f"**{_escape(table.caption)}**", ""] if table.caption else []
+    lines.append("| " + " | ".join(table.columns) + " |")
+    lines.append("|" + "---|" * len(table.columns))
+    for row in table.rows:
+        lines.append("| " + " | ".join(_spans(cell) or " " for cell in row) + " |")
+    return [*lines, ""]
+
+
+def _item(item: Item) -> list[str]:
+    if item.table is not None:
+        return _table(item.table)
+    return [_escape(item.marker) + _spans(item.spans), ""]
+
+
+def _section(section: Section) -> list[str]:
+    hashes = "#" * min(section.level + 1, 6)
+    lines = [f"{hashes} {_escape(section.marker + section.heading)}", ""]
+    for item in (*section.intro, *section.items):
+        lines.extend(_item(item))
+    for child in section.sections:
+        lines.extend(_section(child))
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """Render a report as Markdown.
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        The document; numbers are links to their entry in the appendix, whose
+        link title gives the exact value and the phrasing rule.
+    """
+    lines = [f"# {_escape(report.title)}", ""]
+    for section in report.sections:
+        lines.extend(_section(section))
+    lines.extend([f"## {ABOUT_HEADING}", ""])
+    lines.extend(f"- {_escape(line)}" for line in about_lines(report))
+    lines.append("")
+    if report.as_of.checkpoint is not None:
+        lines.extend(["封存检查点：", "", "```text", report.as_of.checkpoint.rstrip("\n"), "```", ""])
+    lines.extend([f"## {APPENDIX_HEADING}", ""])
+    for entry in report.figures:
+        lines.extend([f'<a id="{entry.ref.lower()}"></a>', "", f"### {entry.ref} {_escape(entry.label)}", ""])
+        lines.extend(f"- {name}：{_fact(name, value)}" for name, value in definition_lines(entry))
+        lines.append("")
+        contributions = entry.lineage.get("contributions") or []
+        if contributions:
+            lines.extend(["| 位置 | 日期 | 类型 | 计入 | 事件编号 |", "|---|---|---|---|---|"])
+            for c in contributions[:_MAX_LISTED]:
+                amount = str(c.get("amount")) + (f"（{c['key']}）" if c.get("key") else "")
+                lines.append(
+                    f"| {c.get('position')} | {c.get('occurred_on')} | {c.get('type')} | "
+                    f"{_escape(amount)} | {c.get('event_id')} |"
+                )
+            if len(contributions) > _MAX_LISTED:
+                lines.append(f"| … | | | | 其余 {len(contributions) - _MAX_LISTED} 条见 JSON 或 HTML 版 |")
+            lines.append("")
+        if entry.explanation:
+            lines.extend(["```text", entry.explanation.rstrip("\n"), "```", ""])
+    return "\n".join(lines).rstrip("\n") + "\n"
