@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -283,7 +284,7 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as e:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
         raise ValidationError(f"{path}: not a readable XLSX workbook: {e}") from e
     try:
         sheet = (
@@ -424,6 +425,12 @@ def _row_events(
         raise _RowError("updated_on", "the row was edited, so give the date of the change")
     if new_note and not note:
         raise _RowError("progress", "a progress note cannot be blanked; write a new one instead")
+    if target is FollowUpStatus.OPEN:
+        raise _RowError(
+            "status",
+            f"status cannot change from {row.status} ({row.status.label}) to open (未整改); "
+            "open is only the starting status",
+        )
     if target is FollowUpStatus.REOPENED:
         if not new_note:
             raise _RowError("progress", "reopening needs the re-inspection finding in 整改进展")
