@@ -4,35 +4,66 @@ Nothing here does I/O of its own: stores are passed in, and the same events
 always give the same figures.
 """
 
+from civicledger.projections.compare import Comparison, compare, compare_figures
+from civicledger.projections.engine import compute, compute_from_source, resolve_as_of
+from civicledger.projections.explain import WhyNot, explain, why_not
 from civicledger.projections.expressions import parse_arith, parse_filter
 from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.filters import And, Compare, Failure, Filter, In, Not, Or, Predicate
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
 from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
 from civicledger.projections.periods import Period
+from civicledger.projections.rules import RuleResult, check_rules
+from civicledger.projections.runner import (
+    Checkpoint,
+    CheckpointStore,
+    Fold,
+    MemoryCheckpoints,
+    Projection,
+    Runner,
+    fold,
+)
 
 __all__ = [
     "And",
     "AsOf",
+    "Checkpoint",
+    "CheckpointStore",
     "Compare",
+    "Comparison",
     "Contribution",
     "Count",
     "CountDistinct",
     "Failure",
     "Figure",
     "Filter",
+    "Fold",
     "In",
     "Indicator",
     "IndicatorSet",
     "Latest",
     "Measure",
+    "MemoryCheckpoints",
     "Not",
     "Or",
     "Period",
     "Predicate",
+    "Projection",
     "Ratio",
+    "RuleResult",
+    "Runner",
     "Sum",
     "ValidationRule",
+    "WhyNot",
+    "check_rules",
+    "compare",
+    "compare_figures",
+    "compute",
+    "compute_from_source",
+    "explain",
+    "fold",
     "parse_arith",
     "parse_filter",
+    "resolve_as_of",
+    "why_not",
 ]

@@ -1,0 +1,297 @@
+"""The projection runner: pure folds, run from scratch, to a position, or incrementally.
+
+A :class:`Projection` is a pure fold: an initial state and ``apply(state, event)
+-> state``. The :class:`Runner` feeds it events from any store. Incremental runs
+keep a :class:`Checkpoint` (the state and the position it covers) in a
+:class:`CheckpointStore`; each batch's state and position are saved together in
+one write that only succeeds if the stored position is still the one the batch
+started from, so a crash between batches (or a second runner) can never count
+an event twice or skip one.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+import orjson
+
+from civicledger.errors import ConcurrencyError, ProjectionError
+from civicledger.events import RecordedEvent
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointStore",
+    "Fold",
+    "MemoryCheckpoints",
+    "Projection",
+    "Runner",
+    "fold",
+]
+
+S = TypeVar("S")
+
+
+class Projection(abc.ABC, Generic[S]):
+    """A pure fold over recorded events.
+
+    Subclasses give a unique ``name``, ``initial()`` and ``apply()``; ``types``
+    narrows the events read (None reads all). To be checkpointed, the state must
+    survive ``dump`` / ``load`` to and from JSON-ready data (the defaults pass
+    JSON-ready states through unchanged).
+    """
+
+    name: str = ""
+    types: Sequence[str] | None = None
+
+    @abc.abstractmethod
+    def initial(self) -> S:
+        """A fresh state, before any event."""
+
+    @abc.abstractmethod
+    def apply(self, state: S, record: RecordedEvent) -> S:
+        """The state after one more event. Must not mutate ``state`` in place."""
+
+    def dump(self, state: S) -> Any:
+        """The state as JSON-ready data (for a checkpoint)."""
+        return state
+
+    def load(self, data: Any) -> S:
+        """The state back from :meth:`dump`'s data."""
+        return data  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class Fold(Projection[S]):
+    """A projection made from two functions (and optional dump/load)."""
+
+    name: str
+    initial_state: Callable[[], S]
+    step: Callable[[S, RecordedEvent], S]
+    types: Sequence[str] | None = None
+    dumper: Callable[[S], Any] | None = None
+    loader: Callable[[Any], S] | None = None
+
+    def initial(self) -> S:
+        return self.initial_state()
+
+    def apply(self, state: S, record: RecordedEvent) -> S:
+        return self.step(state, record)
+
+    def dump(self, state: S) -> Any:
+        return self.dumper(state) if self.dumper else state
+
+    def load(self, data: Any) -> S:
+        return self.loader(data) if self.loader else data
+
+
+def fold(projection: Projection[S], records: Iterable[RecordedEvent], state: S | None = None) -> S:
+    """Fold events into a state (from ``projection.initial()`` unless a state is given)."""
+    current = projection.initial() if state is None else state
+    for record in records:
+        current = projection.apply(current, record)
+    return current
+
+
+@attrs.frozen
+class Checkpoint:
+    """A projection's saved state and the last position it covers.
+
+    Attributes:
+        name: the projection's name.
+        position: the last ledger position folded into ``state`` (0: none).
+        state: the JSON-ready state data (as :meth:`Projection.dump` gives it).
+    """
+
+    name: str
+    position: int
+    state: Any
+
+
+class CheckpointStore(Protocol):
+    """Where checkpoints live. Saves are compare-and-set on the position.
+
+    :class:`MemoryCheckpoints` keeps them in memory;
+    :class:`civicledger.store.sql_checkpoints.SqlCheckpoints` in the ledger's database.
+    """
+
+    def load(self, name: str) -> tuple[int, Any] | None:
+        """The stored (position, JSON-ready state), or None if the projection never ran."""
+        ...
+
+    def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
+        """Store state and position together, only moving forward.
+
+        Args:
+            name: the projection's name.
+            expected_position: the position the stored checkpoint must have now
+                (None: there must be none yet).
+            position: the new position; must not be below ``expected_position``.
+            state: the JSON-ready state.
+
+        Raises:
+            ConcurrencyError: the stored position is not ``expected_position``,
+                or ``position`` would move it backwards.
+        """
+        ...
+
+    def replace(self, name: str, position: int, state: Any) -> None:
+        """Swap in a rebuilt checkpoint, whatever was stored (used by rebuild)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Forget a projection's checkpoint (the next run starts from scratch)."""
+        ...
+
+
+def _check_forward(name: str, expected: int | None, position: int) -> None:
+    if position < (expected or 0):
+        raise ConcurrencyError(
+            f"checkpoint {name!r} would move backwards from {expected} to {position}"
+        )
+
+
+def _conflict(name: str, expected: int | None, found: int | None) -> ConcurrencyError:
+    return ConcurrencyError(
+        f"checkpoint {name!r} is at {found if found is not None else 'nothing'}, "
+        f"not {expected if expected is not None else 'nothing'}: another runner moved it; "
+        "load it again and continue from there"
+    )
+
+
+class MemoryCheckpoints:
+    """Checkpoints in process memory; states are copied through JSON, so never shared."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[int, bytes]] = {}
+
+    def load(self, name: str) -> tuple[int, Any] | None:
+        row = self._rows.get(name)
+        if row is None:
+            return None
+        return row[0], orjson.loads(row[1])
+
+    def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
+        _check_forward(name, expected_position, position)
+        row = self._rows.get(name)
+        found = row[0] if row is not None else None
+        if found != expected_position:
+            raise _conflict(name, expected_position, found)
+        self._rows[name] = (position, _encode(name, state))
+
+    def replace(self, name: str, position: int, state: Any) -> None:
+        self._rows[name] = (position, _encode(name, state))
+
+    def delete(self, name: str) -> None:
+        self._rows.pop(name, None)
+
+
+def _encode(name: str, state: Any) -> bytes:
+    try:
+        return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+    except TypeError as e:
+        raise ProjectionError(
+            f"projection {name!r}: its state is not JSON-ready ({e}); give the projection "
+            "dump() and load() methods"
+        ) from e
+
+
+class Runner(Generic[S]):
+    """Runs one projection over a store.
+
+    Args:
+        projection: the fold.
+        source: an event store (anything with ``read`` and ``head``).
+    """
+
+    def __init__(self, projection: Projection[S], source: Any) -> None:
+        if not projection.name:
+            raise ProjectionError("a projection needs a name to be run")
+        self.projection = projection
+        self.source = source
+
+    def _records(self, from_position: int, to_position: int) -> Iterator[RecordedEvent]:
+        if to_position < from_position:
+            return iter(())
+        records: Iterator[RecordedEvent] = self.source.read(
+            types=self.projection.types, from_position=from_position, to_position=to_position
+        )
+        return records
+
+    def _target(self, to_position: int | None) -> int:
+        head: int = self.source.head()
+        if to_position is None:
+            return head
+        if to_position < 0 or to_position > head:
+            raise ProjectionError(f"position {to_position} is outside the ledger (head {head})")
+        return to_position
+
+    def run(self, to_position: int | None = None) -> tuple[S, int]:
+        """Fold from scratch up to a position (the head when None): no checkpoint involved.
+
+        Returns:
+            The state and the position it covers.
+        """
+        target = self._target(to_position)
+        return fold(self.projection, self._records(1, target)), target
+
+    def catch_up(
+        self,
+        checkpoints: CheckpointStore,
+        *,
+        batch_size: int = 1000,
+        to_position: int | None = None,
+    ) -> Checkpoint:
+        """Continue from the stored checkpoint, saving after every batch.
+
+        A batch is ``batch_size`` ledger positions. State and position are saved
+        together; if the process dies between batches, the next call resumes at
+        the last saved position with the state saved with it.
+
+        Args:
+            checkpoints: where the checkpoint is kept.
+            batch_size: positions per saved batch (at least 1).
+            to_position: stop here (the head when None).
+
+        Returns:
+            The checkpoint after the last batch.
+
+        Raises:
+            ConcurrencyError: another runner moved the checkpoint meanwhile.
+            ProjectionError: ``batch_size`` is below 1 or the position is outside the ledger.
+        """
+        if batch_size < 1:
+            raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
+        name, projection = self.projection.name, self.projection
+        stored = checkpoints.load(name)
+        target = self._target(to_position)
+        expected = stored[0] if stored is not None else None
+        position = expected or 0
+        state = projection.load(stored[1]) if stored is not None else projection.initial()
+        if stored is None:
+            checkpoints.save(name, None, 0, projection.dump(state))
+            expected = 0
+        while position < target:
+            end = min(position + batch_size, target)
+            state = fold(projection, self._records(position + 1, end), state)
+            checkpoints.save(name, expected, end, projection.dump(state))
+            expected = position = end
+        return Checkpoint(name, position, projection.dump(state))
+
+    def state(self, checkpoints: CheckpointStore) -> S | None:
+        """The state stored in the checkpoint, or None if the projection never ran."""
+        stored = checkpoints.load(self.projection.name)
+        return None if stored is None else self.projection.load(stored[1])
+
+    def rebuild(self, checkpoints: CheckpointStore, to_position: int | None = None) -> Checkpoint:
+        """Replay from scratch into a fresh state, then swap it in with its position.
+
+        The old checkpoint stays in place (and readable) until the swap.
+        """
+        state, position = self.run(to_position)
+        data = self.projection.dump(state)
+        checkpoints.replace(self.projection.name, position, copy.deepcopy(data))
+        return Checkpoint(self.projection.name, position, data)

@@ -1,0 +1,176 @@
+"""The calls the Ledger facade delegates to: compute, indicators, explain, compare.
+
+Each takes the event source (a store) as its first argument, so the facade's
+methods stay one line and the layer stays usable without the facade.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from civicledger.errors import ProjectionError
+from civicledger.events import RecordedEvent
+from civicledger.projections.compare import Comparison
+from civicledger.projections.compare import compare as compare_periods
+from civicledger.projections.engine import EventSource, Request, compute_from_source
+from civicledger.projections.explain import Language, explain, why_not
+from civicledger.projections.figures import Figure
+from civicledger.projections.indicators import Indicator, IndicatorSet
+from civicledger.projections.periods import Period
+from civicledger.projections.toml import load
+
+__all__ = [
+    "RETRACTION_TYPES",
+    "as_indicator_set",
+    "as_period",
+    "compare",
+    "compute",
+    "explain_figure",
+    "indicators",
+    "periods_for",
+]
+
+RETRACTION_TYPES: tuple[str, ...] = ("event_retracted",)
+"""Event types that retract another event, named by their ``target_event_id`` field."""
+
+
+def as_period(period: Period | int | str) -> Period:
+    """Accept a Period, a year (``2023``) or a short form (``"2023-Q1"``, ``"2023-05"``).
+
+    Raises:
+        ValidationError: a short form does not parse.
+        ProjectionError: the value is of another kind.
+    """
+    if isinstance(period, Period):
+        return period
+    if isinstance(period, int) and not isinstance(period, bool):
+        return Period.year(period)
+    if isinstance(period, str):
+        return Period.parse(period)
+    raise ProjectionError(f"a period must be a Period, a year or text like '2023-Q1': {period!r}")
+
+
+def as_indicator_set(value: IndicatorSet | str | Path | Iterable[Indicator]) -> IndicatorSet:
+    """Accept an IndicatorSet, a TOML path, or indicators (made into a set).
+
+    Raises:
+        ValidationError: the file or an indicator is invalid.
+    """
+    if isinstance(value, IndicatorSet):
+        return value
+    if isinstance(value, str | Path):
+        return load(value)
+    return IndicatorSet(tuple(value))
+
+
+def periods_for(indicator: Indicator, year: int) -> list[Period]:
+    """The periods of a year an indicator is reported for (by its ``period`` kind)."""
+    if indicator.period == "quarter":
+        return [Period.quarter(year, q) for q in range(1, 5)]
+    if indicator.period == "month":
+        return [Period.month(year, m) for m in range(1, 13)]
+    return [Period.year(year)]
+
+
+def compute(
+    source: EventSource,
+    indicator: Indicator,
+    period: Period | int | str,
+    *,
+    as_of: object = None,
+) -> Figure:
+    """Compute one ungrouped figure.
+
+    Raises:
+        ProjectionError: the indicator is grouped (use :func:`indicators`), or
+            the computation fails.
+    """
+    if indicator.group_by:
+        raise ProjectionError(
+            f"indicator {indicator.id!r} is grouped by {', '.join(indicator.group_by)}, so it "
+            "has one figure per group: use ledger.indicators([...]) to get them all"
+        )
+    (figure,) = compute_from_source(source, [(indicator, as_period(period))], as_of=as_of)
+    return figure
+
+
+def indicators(
+    source: EventSource,
+    indicator_set: IndicatorSet | str | Path | Iterable[Indicator],
+    *,
+    year: int,
+    as_of: object = None,
+    lineage: bool = True,
+) -> list[Figure]:
+    """Compute every figure of a set for a year, in one pass over the store.
+
+    Yearly indicators give one figure, quarterly four, monthly twelve; grouped
+    indicators one per group value seen. Figures follow the set's order.
+
+    Raises:
+        ValidationError: the set (or its file) is invalid.
+        ProjectionError: the computation fails.
+    """
+    resolved = as_indicator_set(indicator_set)
+    requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, year)]
+    return compute_from_source(source, requests, as_of=as_of, lineage=lineage)
+
+
+def _event_id(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ProjectionError(f"why_not: {value!r} is not an event id") from None
+
+
+def find_event(
+    source: Any, event_id: uuid.UUID
+) -> tuple[RecordedEvent | None, RecordedEvent | None]:
+    """The event with that id and the event retracting it, if any (one pass over the store)."""
+    found: RecordedEvent | None = None
+    retraction: RecordedEvent | None = None
+    for record in source.read():
+        if record.event_id == event_id:
+            found = record
+        elif (
+            retraction is None
+            and record.type in RETRACTION_TYPES
+            and getattr(record.payload, "target_event_id", None) == event_id
+        ):
+            retraction = record
+    return found, retraction
+
+
+def explain_figure(
+    source: Any,
+    figure: Figure,
+    why_not_event: uuid.UUID | str | None = None,
+    language: Language = "zh",
+) -> str:
+    """Explain a figure, or why an event did not count in it.
+
+    Raises:
+        ProjectionError: the event id or the language is malformed.
+    """
+    if why_not_event is None:
+        return explain(figure, language)
+    event_id = _event_id(why_not_event)
+    record, retraction = find_event(source, event_id)
+    return why_not(figure, event_id, record, retracted_by=retraction).render(language) + "\n"
+
+
+def compare(
+    source: EventSource,
+    indicator: Indicator,
+    current: int | Period,
+    previous: int | Period,
+    *,
+    as_of: object = None,
+) -> list[Comparison]:
+    """Year over year; see :func:`civicledger.projections.compare.compare`."""
+    return compare_periods(indicator, current, previous, source=source, as_of=as_of)
