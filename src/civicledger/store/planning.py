@@ -197,14 +197,16 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 f"{where}: event must be a civicledger Event, got {type(payload).__name__}",
                 field="event",
             )
-        type_name = type(payload).__event_type__
-        version = type(payload).__schema_version__
-        if classes.get((type_name, version)) is not type(payload):
+        type_name = getattr(type(payload), "__event_type__", None)
+        version = getattr(type(payload), "__schema_version__", None)
+        if type_name is None or classes.get((type_name, version)) is not type(payload):
+            shown = type_name or type(payload).__qualname__
             raise UnknownEventTypeError(
-                f"{where}: event type {type_name!r} version {version} is not registered in "
+                f"{where}: event type {shown!r} version {version} is not registered in "
                 "the ledger's codec, so it could not be read back; register it with @event",
-                event_type=type_name,
+                event_type=shown,
             )
+        assert version is not None  # registered classes always carry their version
         encoded.append(
             Encoded(
                 index=i,
