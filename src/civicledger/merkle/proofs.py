@@ -220,20 +220,20 @@ def _fetch(alg: HashAlgorithm, reader: NodeReader, pieces: Sequence[_Piece]) -> 
         for begin, end in _merge(spans):
             if level == 0:
                 hashes = list(reader.leaf_hashes(begin, end))
-                what = "leaf hashes"
+                what = "leaf hash"
             else:
                 hashes = list(reader.stored_nodes(level, begin, end))
-                what = f"level {level} node hashes"
+                what = f"level {level} node hash"
             if len(hashes) != end - begin:
                 raise VerificationError(
-                    f"stored tree is incomplete: asked for {what} [{begin}, {end}), "
+                    f"stored tree is incomplete: asked for {what}es [{begin}, {end}), "
                     f"got {len(hashes)} of {end - begin}"
                 )
             width = alg.digest_size
             for offset, h in enumerate(hashes):
                 if not isinstance(h, bytes) or len(h) != width:
                     raise VerificationError(
-                        f"stored {what[:-1]} at index {begin + offset} is not a "
+                        f"stored {what} at index {begin + offset} is not a "
                         f"{width}-byte {alg.name} hash"
                     )
             fetched.runs[level].append((begin, hashes))
