@@ -228,7 +228,9 @@ class _Accumulator:
         value = self.key_getter(record)
         if value is MISSING:
             return
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        if isinstance(value, bool):
+            value = int(value)  # a yes/no state reads as 1 or 0
+        if not isinstance(value, int | Decimal):
             raise ProjectionError(
                 f"indicator {self.indicator.id!r}: latest({self.measure.field}) of event "  # type: ignore[union-attr]
                 f"{record.event_id} at position {record.position} is {value!r}, not a number"
