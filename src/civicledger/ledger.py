@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.projections import (  # projections (issue 6)
+        CheckpointStore,
+        Comparison,
+        Figure,
+        Indicator,
+        IndicatorSet,
+        Period,
+    )
 
 
 class Ledger:
@@ -306,6 +314,65 @@ class Ledger:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
         return self._audit.verify(public_keys)
+
+    # -- projections and indicators with lineage (issue 6) ---------------------------------
+
+    def compute(
+        self, indicator: Indicator, period: Period | int | str, *, as_of: object = None
+    ) -> Figure:
+        """One ungrouped figure with its lineage; see :func:`.projections.service.compute`
+        (``period``: a Period, a year or ``"2023-Q1"``; ``as_of``: a position, seal or time)."""
+        from civicledger.projections.service import compute
+
+        return compute(self._store, indicator, period, as_of=as_of)
+
+    def indicators(
+        self,
+        indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
+        *,
+        year: int,
+        as_of: object = None,
+    ) -> list[Figure]:
+        """Every figure of an indicator set (or its TOML file) for a year, in one pass over the
+        ledger; see :func:`.projections.service.indicators`."""
+        from civicledger.projections.service import indicators
+
+        return indicators(self._store, indicator_set, year=year, as_of=as_of)
+
+    def explain(
+        self, figure: Figure, why_not: uuid.UUID | str | None = None, language: str = "zh"
+    ) -> str:
+        """How a figure was derived, or why the event ``why_not`` did not count in it
+        (``language``: ``"zh"`` or ``"en"``); see :func:`.projections.service.explain_figure`."""
+        from civicledger.projections.service import explain_figure
+
+        return explain_figure(self._store, figure, why_not, language)  # type: ignore[arg-type]
+
+    def compare(
+        self,
+        indicator: Indicator,
+        current: Period | int,
+        previous: Period | int,
+        *,
+        as_of: object = None,
+    ) -> list[Comparison]:
+        """Year over year (one comparison per group); see :func:`.projections.compare.compare`."""
+        from civicledger.projections.service import compare
+
+        return compare(self._store, indicator, current, previous, as_of=as_of)
+
+    @functools.cached_property
+    def checkpoints(self) -> CheckpointStore:
+        """Where this ledger keeps projection checkpoints: its SQL database, or memory for an
+        in-memory ledger; use with :class:`.projections.Runner`."""
+        engine = getattr(self._store, "engine", None)
+        if engine is None:
+            from civicledger.projections.runner import MemoryCheckpoints
+
+            return MemoryCheckpoints()
+        from civicledger.store.sql_checkpoints import SqlCheckpoints
+
+        return SqlCheckpoints(engine, self._store.ledger_name)
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
