@@ -83,7 +83,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
 
     Args:
         path: the file to read (UTF-8).
-        codec: decodes payloads; the default codec when None.
+        codec: decodes payloads; the default codec (with the catalogue) when None.
 
     Returns:
         One entry per event line, in file order, ready for ``EventStore.append_batch``.
@@ -94,7 +94,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
             ``field`` and ``event_type`` when known), in file order.
         OSError: the file cannot be read.
     """
-    codec = codec or default_codec()
+    codec = _codec(codec)
     entries: list[NewEvent] = []
     problems: list[ValidationError] = []
     first_seen: dict[uuid.UUID, int] = {}
@@ -140,7 +140,7 @@ def import_jsonl(
     Args:
         store: the event store to append to.
         path: the JSON Lines file.
-        codec: decodes payloads; the default codec when None.
+        codec: decodes payloads; the default codec (with the catalogue) when None.
 
     Returns:
         How many events were newly appended.
@@ -176,7 +176,7 @@ def export_jsonl(
     Args:
         store: the event store to read.
         path: the file to write (replaced if it exists).
-        codec: encodes payloads; the default codec when None.
+        codec: encodes payloads; the default codec (with the catalogue) when None.
 
     Returns:
         How many events were written.
@@ -185,7 +185,7 @@ def export_jsonl(
         StoreError: reading the store failed.
         OSError: the file cannot be written.
     """
-    codec = codec or default_codec()
+    codec = _codec(codec)
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
     count = 0
@@ -214,6 +214,17 @@ def _export_lines(records: Iterable[RecordedEvent], codec: Codec) -> Iterator[by
             )
             + b"\n"
         )
+
+
+def _codec(codec: Codec | None) -> Codec:
+    """The given codec, or the default one with the civic catalogue registered in it."""
+    if codec is not None:
+        return codec
+    # The catalogue registers its types on import; a file of catalogue events must
+    # import without the caller having imported it first.
+    import civicledger.catalog  # noqa: F401
+
+    return default_codec()
 
 
 def _parse_line(raw: bytes, codec: Codec) -> NewEvent:
