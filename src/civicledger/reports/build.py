@@ -95,6 +95,20 @@ def _exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
+def _zh_date(iso: str) -> str:
+    """``2024-03-31`` as ``2024年3月31日``; empty stays empty."""
+    if not iso:
+        return ""
+    year, month, day = iso.split("-")
+    return f"{int(year)}年{int(month)}月{int(day)}日"
+
+
+def _sentence_end(text: str) -> str:
+    """End a statement with a full stop unless it already has closing punctuation."""
+    text = text.strip()
+    return text if text.endswith(("。", "！", "？", "；", "…", ".", "!", "?")) else text + "。"
+
+
 class _FigureRef:
     """What ``fig()`` returns in a template: opaque, so only filters can print it."""
 
@@ -134,12 +148,16 @@ class _Builder:
 
     def scan(self) -> tuple[_Notes, list[FollowUp], dict[str, list[RecordedEvent]]]:
         """One pass over the events: notes of the period, problem events, absence hits."""
-        absence_types = {t for spec in self.all_items() if spec.kind == "absence" for t in spec.options["types"]}
+        absence_types = {
+            t for spec in self.all_items() if spec.kind == "absence" for t in spec.options["types"]
+        }
         if self.inputs.known_types:
             for spec in self.all_items():
                 for name in spec.options.get("types", ()) if spec.kind == "absence" else ():
                     if name not in self.inputs.known_types:
-                        raise self.fail(f"absence claim names unknown event type {name!r}", spec.line, name)
+                        raise self.fail(
+                            f"absence claim names unknown event type {name!r}", spec.line, name
+                        )
         notes = _Notes()
         problems: list[RecordedEvent] = []
         hits: dict[str, list[RecordedEvent]] = {t: [] for t in absence_types}
@@ -191,8 +209,14 @@ class _Builder:
         groups = sorted(g for i, g in self.by_key if i == ident)
         if groups and not group:
             names = "; ".join(", ".join(f"{k}={v}" for k, v in g) for g in groups[:5])
-            raise self.fail(f"indicator {ident!r} is grouped; name a group, e.g. fig({ident!r}, {names})", line, ident)
-        raise self.fail(f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident)
+            raise self.fail(
+                f"indicator {ident!r} is grouped; name a group, e.g. fig({ident!r}, {names})",
+                line,
+                ident,
+            )
+        raise self.fail(
+            f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident
+        )
 
     def ref(self, figure: Figure) -> str:
         key = (figure.id, _group_key(figure.group))
@@ -221,7 +245,11 @@ class _Builder:
         if name != "phrase":
             spec = ":".join([name, *(str(a) for a in args)])
         if isinstance(value, bool) or not isinstance(value, _FigureRef | int):
-            raise self.fail(f"filter {spec.split(':')[0]!r} needs fig('…') or a whole number, got {value!r}", line, spec)
+            raise self.fail(
+                f"filter {spec.split(':')[0]!r} needs fig('…') or a whole number, got {value!r}",
+                line,
+                spec,
+            )
         try:
             if isinstance(value, int):
                 result = phrase(value, spec)
@@ -245,7 +273,9 @@ class _Builder:
         result: Phrase
         if kind == "rate":
             if figure.numerator is None or figure.denominator is None:
-                raise self.fail(f"'rate' needs a ratio indicator; {figure.id!r} is not one", line, figure.id)
+                raise self.fail(
+                    f"'rate' needs a ratio indicator; {figure.id!r} is not one", line, figure.id
+                )
             num, den = figure.numerator.value, figure.denominator.value
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
@@ -254,7 +284,9 @@ class _Builder:
         elif kind == "change":
             before = self.previous.get((figure.id, _group_key(figure.group)))
             if before is None or before.value is None:
-                raise self.fail(f"no previous-period figure for {figure.id!r} to compare with", line, figure.id)
+                raise self.fail(
+                    f"no previous-period figure for {figure.id!r} to compare with", line, figure.id
+                )
             result = phrase((figure.value, before.value), spec)
             exact = f"{_exact(figure.value)}/{_exact(before.value)}"
         else:
@@ -303,6 +335,10 @@ class _Builder:
         nums.append(self.phrase_value(value, name, args))
         return f"\x00{len(nums) - 1}\x00"
 
+    def caption(self, spec: ItemSpec) -> str:
+        sentence = spec.options.get("caption")
+        return "" if sentence is None else "".join(s.text for s in self.render(sentence))
+
     def followup_count(self, select: str = "identified") -> int:
         return len(self.select_rows(select, None))
 
@@ -312,8 +348,10 @@ class _Builder:
         notes, rows, hits = self.scan()
         self.notes, self.rows, self.hits = notes, rows, hits
         title = "".join(s.text for s in self.render(self.template.title))
+        intro = tuple(i for spec in self.template.intro for i in self.items(spec))
         sections = tuple(
-            self.section(spec, level=1, order=i + 1) for i, spec in enumerate(self.template.sections)
+            self.section(spec, level=1, order=i + 1)
+            for i, spec in enumerate(self.template.sections)
         )
         return Report(
             title=title,
@@ -321,6 +359,7 @@ class _Builder:
             period_label=self.period.label,
             period_start=self.period.start.isoformat(),
             period_end=self.period.end.isoformat(),
+            intro=intro,
             sections=sections,
             figures=tuple(self.entries),
             followups=tuple(self.rows_used.values()),
@@ -337,19 +376,23 @@ class _Builder:
         intro: list[Item] = []
         for item in spec.intro:
             intro.extend(self.items(item))
-        raw: list[Item] = []
+        raw: list[tuple[Item, bool]] = []
         for item in spec.items:
-            raw.extend(self.items(item))
-        numbered = [i for i in raw if i.kind != "table"]
+            produced = self.items(item)
+            raw.extend((i, item.options["numbered"] and i.kind != "table") for i in produced)
+        # A lone numbered item reads oddly as 一是, so numbering starts at two.
+        numbered = sum(1 for _, n in raw if n) > 1
         counter = 0
         items: list[Item] = []
-        for item in raw:
-            if item.kind != "table" and len(numbered) > 1:
+        for produced_item, wants in raw:
+            if wants and numbered:
                 counter += 1
-                item = attrs.evolve(item, marker=item_marker(self.template.numbering, counter))
-            items.append(item)
+                marker = item_marker(self.template.numbering, counter)
+                produced_item = attrs.evolve(produced_item, marker=marker)
+            items.append(produced_item)
         children = tuple(
-            self.section(child, level=level + 1, order=i + 1) for i, child in enumerate(spec.sections)
+            self.section(child, level=level + 1, order=i + 1)
+            for i, child in enumerate(spec.sections)
         )
         return Section(
             key=spec.key,
@@ -401,7 +444,9 @@ class _Builder:
                 "position": record.position,
                 "occurred_on": record.occurred_on.isoformat(),
             }
-            items.append(Item("note", "", (Text(payload.text.strip()),), lineage=lineage, line=spec.line))
+            items.append(
+                Item("note", "", (Text(payload.text.strip()),), lineage=lineage, line=spec.line)
+            )
         return items
 
     def absence_item(self, spec: ItemSpec) -> Item:
@@ -410,7 +455,11 @@ class _Builder:
         lineage: dict[str, Any] = {
             "kind": "absence",
             "types": list(types),
-            "period": {"key": self.period.key, "start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "period": {
+                "key": self.period.key,
+                "start": self.period.start.isoformat(),
+                "end": self.period.end.isoformat(),
+            },
             "searched_up_to": self.inputs.as_of.position,
             "found": [{"event_id": str(r.event_id), "position": r.position} for r in found],
         }
@@ -424,7 +473,13 @@ class _Builder:
                 f"{self.period.key} is false: the ledger has {len(found)} ({first}); "
                 "add an 'otherwise' text or remove the claim"
             )
-        return Item("sentence", "", self.render(spec.otherwise, found=len(found)), lineage=lineage, line=spec.line)
+        return Item(
+            "sentence",
+            "",
+            self.render(spec.otherwise, found=len(found)),
+            lineage=lineage,
+            line=spec.line,
+        )
 
     def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
         rows = [r for r in self.rows if category is None or r.category == category]
@@ -458,7 +513,10 @@ class _Builder:
         return result
 
     def followup_items(self, spec: ItemSpec) -> list[Item]:
-        chosen = [self.followup_row(r) for r in self.select_rows(spec.options["select"], spec.options["category"])]
+        chosen = [
+            self.followup_row(r)
+            for r in self.select_rows(spec.options["select"], spec.options["category"])
+        ]
         if spec.options["style"] == "table":
             rows = tuple(
                 (
@@ -472,14 +530,19 @@ class _Builder:
                 )
                 for i, r in enumerate(chosen)
             )
-            table = Table("followups", spec.options["caption"], FOLLOWUP_COLUMNS, rows)
+            table = Table("followups", self.caption(spec), FOLLOWUP_COLUMNS, rows)
             lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
             return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
         items = []
         for row in chosen:
             data = attrs.asdict(row)
             data["measures"] = "；".join(row.measures)
-            spans = self.render(spec.text, f=data) if spec.text else (Text(row.description),)
+            data["due_on_cn"] = _zh_date(row.due_on)
+            data["identified_on_cn"] = _zh_date(row.identified_on)
+            if spec.text is not None:
+                spans = self.render(spec.text, f=data)
+            else:
+                spans = (Text(_sentence_end(row.description)),)
             lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
             items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
         return items
@@ -487,16 +550,23 @@ class _Builder:
     def indicator_table(self, spec: ItemSpec) -> Item:
         rows: list[tuple[Cell, ...]] = []
         for ident in spec.options["ids"]:
-            figures = sorted((f for (i, _), f in self.by_key.items() if i == ident), key=lambda f: _group_key(f.group))
+            figures = sorted(
+                (f for (i, _), f in self.by_key.items() if i == ident),
+                key=lambda f: _group_key(f.group),
+            )
             if not figures:
-                raise self.fail(f"no figure for indicator {ident!r} in {self.period.key}", spec.line, ident)
+                raise self.fail(
+                    f"no figure for indicator {ident!r} in {self.period.key}", spec.line, ident
+                )
             for figure in figures:
                 group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
                 if figure.value is None:
                     value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
                     self.ref(figure)
                 else:
-                    value = (Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),)
+                    value = (
+                        Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
+                    )
                 rows.append(
                     (
                         (Text(str(len(rows) + 1)),),
@@ -507,7 +577,7 @@ class _Builder:
                         (Text(figure.indicator.unit),),
                     )
                 )
-        table = Table("indicators", spec.options["caption"], INDICATOR_COLUMNS, tuple(rows))
+        table = Table("indicators", self.caption(spec), INDICATOR_COLUMNS, tuple(rows))
         return Item("table", "", (), table=table, line=spec.line)
 
 

@@ -33,7 +33,9 @@ class LedgerSource(Protocol):
     def head(self) -> int:
         """The position of the last recorded event."""
 
-    def indicators(self, indicator_set: IndicatorSet, *, year: int, as_of: Any = None) -> list[Figure]:
+    def indicators(
+        self, indicator_set: IndicatorSet, *, year: int, as_of: Any = None
+    ) -> list[Figure]:
         """Compute every indicator of a set for a year."""
 
 
@@ -55,7 +57,9 @@ def seal_info(as_of: Any, head: int) -> SealInfo:
         return SealInfo(head, None, None, None)
     if isinstance(as_of, int) and not isinstance(as_of, bool):
         if not 0 <= as_of <= head:
-            raise ValidationError(f"as_of position {as_of} is not within the ledger (head {head})", field="as_of")
+            raise ValidationError(
+                f"as_of position {as_of} is not within the ledger (head {head})", field="as_of"
+            )
         return SealInfo(as_of, None, None, None)
     size = getattr(as_of, "tree_size", None)
     text = getattr(as_of, "text", None)
@@ -65,7 +69,9 @@ def seal_info(as_of: Any, head: int) -> SealInfo:
             f"as_of must be None, a position or a seal, got {type(as_of).__name__}", field="as_of"
         )
     if size > head:
-        raise ValidationError(f"the seal covers {size} events but the ledger has {head}", field="as_of")
+        raise ValidationError(
+            f"the seal covers {size} events but the ledger has {head}", field="as_of"
+        )
     root_hex = root.hex() if isinstance(root, bytes) else str(root) if root is not None else None
     return SealInfo(size, size, root_hex, text)
 
@@ -82,10 +88,16 @@ def _indicator_set(template: Template) -> tuple[IndicatorSet, str, str]:
             field="report.indicators",
         ) from e
     text = data.decode("utf-8")
-    return load_indicators(text, source=str(template.indicators)), text, hashlib.sha256(data).hexdigest()
+    return (
+        load_indicators(text, source=str(template.indicators)),
+        text,
+        hashlib.sha256(data).hexdigest(),
+    )
 
 
-def report_from_ledger(ledger: Any, template: Template, *, year: int = 2023, as_of: Any = None) -> Report:
+def report_from_ledger(
+    ledger: Any, template: Template, *, year: int = 2023, as_of: Any = None
+) -> Report:
     """Compute a report for a year from a ledger, as of now, a position or a seal.
 
     Args:
@@ -108,7 +120,9 @@ def report_from_ledger(ledger: Any, template: Template, *, year: int = 2023, as_
     # Pin "now" to a position so figures and events are read from one prefix.
     pinned = info.position if as_of is None else as_of
     indicator_set, source, digest = _indicator_set(template)
-    figures = ledger.indicators(indicator_set, year=year, as_of=pinned) if len(indicator_set) else []
+    figures = (
+        ledger.indicators(indicator_set, year=year, as_of=pinned) if len(indicator_set) else []
+    )
     uses_change = any("change" in s.filters for s in template.sentences())
     previous = ledger.indicators(indicator_set, year=year - 1, as_of=pinned) if uses_change else []
     explain = getattr(ledger, "explain", None)

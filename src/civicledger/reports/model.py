@@ -220,6 +220,7 @@ class Report:
         period_label: how the period reads (``"2023年"``).
         period_start: the period's first day, ISO.
         period_end: the period's last day, ISO.
+        intro: paragraphs between the title and the first section.
         sections: the top-level sections in order.
         figures: the figure appendix, in order of first use.
         followups: every follow-up row the report used, for the XLSX export.
@@ -236,6 +237,7 @@ class Report:
     period_label: str
     period_start: str
     period_end: str
+    intro: tuple[Item, ...]
     sections: tuple[Section, ...]
     figures: tuple[FigureEntry, ...]
     followups: tuple[FollowUpRow, ...]
@@ -276,9 +278,9 @@ class Report:
 
         render_xlsx(self, Path(path))
 
-    def walk_items(self) -> list[tuple[Section, Item]]:
-        """Every item with its section, depth first, in reading order."""
-        found: list[tuple[Section, Item]] = []
+    def walk_items(self) -> list[tuple[Section | None, Item]]:
+        """Every item with its section (None for the intro), depth first, in reading order."""
+        found: list[tuple[Section | None, Item]] = [(None, item) for item in self.intro]
 
         def visit(section: Section) -> None:
             found.extend((section, item) for item in (*section.intro, *section.items))

@@ -15,39 +15,28 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
-from jinja2.runtime import Context
-from jinja2 import Template as JinjaTemplate
-from jinja2.exceptions import TemplateAssertionError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from civicledger.errors import TemplateError
-from civicledger.reports.numbers import FILTERS
+from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
 
 __all__ = [
-    "GLOBAL_NAMES",
     "ITEM_KINDS",
     "ItemSpec",
     "SectionSpec",
     "Sentence",
     "Template",
+    "check_indicator_ids",
     "load_template",
     "load_template_text",
-    "make_environment",
 ]
 
 ITEM_KINDS: Final = ("sentence", "note", "absence", "followups", "indicators")
 """The kinds of item a section may hold."""
-
-GLOBAL_NAMES: Final = frozenset(
-    {"fig", "year", "next_year", "period", "followup_count", "found", "f"}
-)
-"""Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts)."""
 
 FOLLOWUP_SELECTIONS: Final = ("identified", "open", "all")
 """Which follow-ups an item lists: identified in the period, still open at its end, all."""
@@ -55,39 +44,17 @@ FOLLOWUP_SELECTIONS: Final = ("identified", "open", "all")
 NUMBERINGS: Final = ("chinese", "plain")
 """Section and item numbering styles."""
 
-_SHORT: Final = re.compile(
-    r"(?<!\{)\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)\s*((?:\|[^{}|]*)?)\}(?!\})"
-)
 _KEY_LINE: Final = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
 _TOML_LINE: Final = re.compile(r"at line (\d+)")
 
 _SECTION_KEYS: Final = frozenset({"key", "heading", "intro", "items", "sections"})
 _ITEM_KEYS: Final = {
-    "sentence": frozenset({"kind", "text"}),
-    "note": frozenset({"kind", "section", "key", "optional"}),
-    "absence": frozenset({"kind", "types", "text", "otherwise"}),
-    "followups": frozenset({"kind", "select", "style", "text", "caption", "category"}),
-    "indicators": frozenset({"kind", "ids", "caption"}),
+    "sentence": frozenset({"kind", "numbered", "text"}),
+    "note": frozenset({"kind", "numbered", "section", "key", "optional"}),
+    "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
+    "followups": frozenset({"kind", "numbered", "select", "style", "text", "caption", "category"}),
+    "indicators": frozenset({"kind", "numbered", "ids", "caption"}),
 }
-
-
-@attrs.frozen(eq=False)
-class Sentence:
-    """A compiled sentence template.
-
-    Attributes:
-        source: the text as written (short placeholders already expanded).
-        line: the template-file line the text starts on.
-        compiled: the sandboxed Jinja template.
-        figures: the indicator ids it names literally, each with its file line.
-        filters: the filter names it uses.
-    """
-
-    source: str
-    line: int
-    compiled: JinjaTemplate
-    figures: tuple[tuple[str, int], ...]
-    filters: frozenset[str]
 
 
 @attrs.frozen(eq=False)
@@ -140,6 +107,7 @@ class Template:
         sha256: SHA-256 of the file's bytes, hex.
         source: the file's text.
         title: the title sentence.
+        intro: sentences between the title and the first section.
         numbering: ``"chinese"`` (一、 （一） 一是) or ``"plain"`` (1. 1.1 (1)).
         indicators: the indicator set file, resolved against the template's folder.
         sections: the top-level sections.
@@ -150,6 +118,7 @@ class Template:
     sha256: str
     source: str
     title: Sentence
+    intro: tuple[ItemSpec, ...]
     numbering: str
     indicators: Path | None
     sections: tuple[SectionSpec, ...]
@@ -157,11 +126,13 @@ class Template:
     def sentences(self) -> list[Sentence]:
         """Every sentence of the template, in file order of their sections."""
         found: list[Sentence] = [self.title]
+        found.extend(item.text for item in self.intro if item.text is not None)
 
         def visit(section: SectionSpec) -> None:
             found.append(section.heading)
             for item in (*section.intro, *section.items):
-                found.extend(s for s in (item.text, item.otherwise) if s is not None)
+                parts = (item.text, item.otherwise, item.options.get("caption"))
+                found.extend(s for s in parts if s is not None)
             for child in section.sections:
                 visit(child)
 
@@ -185,40 +156,6 @@ class Template:
         for section in self.sections:
             visit(section)
         return ids
-
-
-def make_environment() -> ImmutableSandboxedEnvironment:
-    """Build the sandboxed Jinja environment sentences compile in.
-
-    The phrasing filters are registered as names only here; the builder binds
-    their behaviour per render (see :mod:`civicledger.reports.build`).
-
-    Returns:
-        An immutable sandbox with strict undefined names and no loader.
-    """
-    env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-    )
-    # Only the phrasing filters: the default filter set (format, attr, map …) is
-    # dropped so a template has no way to print a raw figure or reach an object.
-    env.filters = {name: _filter(name) for name in (*FILTERS, "phrase")}
-    env.tests = {}
-    env.globals = {}
-    return env
-
-
-def _filter(name: str) -> Callable[..., str]:
-    """A filter that hands its value to the collector the builder puts in the context."""
-
-    @pass_context
-    def run(context: Context, value: Any, *args: Any) -> str:
-        collector = context.get("_collector")
-        if collector is None:
-            raise TemplateError("a sentence template was rendered outside a report build")
-        result: str = collector(name, value, args)
-        return result
-
-    return run
 
 
 def load_template(path: str | Path) -> Template:
@@ -276,12 +213,16 @@ class _Loader:
         self.env = make_environment()
         self.lines = source.splitlines()
         self.header_lines = [
-            (i + 1, line.strip()) for i, line in enumerate(self.lines) if line.strip().startswith("[")
+            (i + 1, line.strip())
+            for i, line in enumerate(self.lines)
+            if line.strip().startswith("[")
         ]
         self.used_headers: set[int] = set()
         self.cursor = 0  # sentences are looked for from the current table's header on
 
-    def error(self, message: str, line: int | None = None, name: str | None = None) -> TemplateError:
+    def error(
+        self, message: str, line: int | None = None, name: str | None = None
+    ) -> TemplateError:
         where = f"{self.path.name}:{line}" if line else self.path.name
         return TemplateError(f"{where}: {message}", path=self.path, line=line, field=name)
 
@@ -296,14 +237,23 @@ class _Loader:
                 f"not valid TOML: {e}", int(found.group(1)) if found else None
             ) from None
         report = self.table(doc.get("report"), "report", 1)
-        unknown = set(report) - {"title", "indicators", "numbering"}
+        unknown = set(report) - {"title", "intro", "indicators", "numbering"}
         if unknown:
-            raise self.error(f"unknown setting {sorted(unknown)[0]!r} in [report]", self.line_of_key(sorted(unknown)[0]), sorted(unknown)[0])
+            raise self.error(
+                f"unknown setting {sorted(unknown)[0]!r} in [report]",
+                self.line_of_key(sorted(unknown)[0]),
+                sorted(unknown)[0],
+            )
         extra = set(doc) - {"report", "sections"}
         if extra:
             name = sorted(extra)[0]
-            raise self.error(f"unknown top-level table {name!r}; expected [report] and [[sections]]", self.line_of_key(name), name)
+            raise self.error(
+                f"unknown top-level table {name!r}; expected [report] and [[sections]]",
+                self.line_of_key(name),
+                name,
+            )
         title = self.sentence(self.text(report, "title", "report"), "report.title")
+        intro = self.intro(report.get("intro", []), "report", self.line_of_key("intro"))
         numbering = report.get("numbering", "chinese")
         if numbering not in NUMBERINGS:
             raise self.error(
@@ -313,9 +263,14 @@ class _Loader:
             )
         indicators = report.get("indicators")
         if indicators is not None and not isinstance(indicators, str):
-            raise self.error("report.indicators must be a file name", self.line_of_key("indicators"), "report.indicators")
+            raise self.error(
+                "report.indicators must be a file name",
+                self.line_of_key("indicators"),
+                "report.indicators",
+            )
         sections = tuple(
-            self.section(raw, f"sections[{i}]", "sections") for i, raw in enumerate(self.array(doc, "sections", "the template"))
+            self.section(raw, f"sections[{i}]", "sections")
+            for i, raw in enumerate(self.array(doc, "sections", "the template"))
         )
         if not sections:
             raise self.error("the template has no [[sections]]", None, "sections")
@@ -325,6 +280,7 @@ class _Loader:
             sha256=sha256,
             source=self.source,
             title=title,
+            intro=intro,
             numbering=numbering,
             indicators=(self.path.parent / indicators) if indicators else None,
             sections=sections,
@@ -340,13 +296,19 @@ class _Loader:
     def array(self, parent: Mapping[str, Any], key: str, where: str) -> list[dict[str, Any]]:
         value = parent.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.error(f"{key} in {where} must be an array of tables ([[{key}]])", self.line_of_key(key), key)
+            raise self.error(
+                f"{key} in {where} must be an array of tables ([[{key}]])",
+                self.line_of_key(key),
+                key,
+            )
         return value
 
     def text(self, table: Mapping[str, Any], key: str, where: str) -> str:
         value = table.get(key)
         if not isinstance(value, str) or not value.strip():
-            raise self.error(f"{where} needs a non-empty text {key!r}", self.line_of_key(key), f"{where}.{key}")
+            raise self.error(
+                f"{where} needs a non-empty text {key!r}", self.line_of_key(key), f"{where}.{key}"
+            )
         return value
 
     def next_header(self, path: str) -> int | None:
@@ -373,15 +335,7 @@ class _Loader:
         if not isinstance(key, str):
             raise self.error(f"section key must be text, got {key!r}", line, f"{where}.key")
         heading = self.sentence(self.text(raw, "heading", f"section {key!r}"), f"{key}.heading")
-        intro_raw = raw.get("intro", [])
-        if isinstance(intro_raw, str):
-            intro_raw = [intro_raw]
-        if not isinstance(intro_raw, list) or not all(isinstance(t, str) for t in intro_raw):
-            raise self.error(f"intro of section {key!r} must be a text or a list of texts", line, f"{key}.intro")
-        intro = tuple(
-            ItemSpec("sentence", s.line, s, None, {})
-            for s in (self.sentence(text, f"{key}.intro") for text in intro_raw)
-        )
+        intro = self.intro(raw.get("intro", []), key, line)
         items = tuple(
             self.item(item, f"{key}.items[{i}]", f"{path}.items")
             for i, item in enumerate(self.array(raw, "items", key))
@@ -392,27 +346,60 @@ class _Loader:
         )
         return SectionSpec(key, heading, intro, items, children, line)
 
+    def caption(self, raw: Mapping[str, Any], where: str) -> Sentence | None:
+        """A table caption: a sentence, so it may name the year; None when absent."""
+        if "caption" not in raw:
+            return None
+        return self.sentence(self.text(raw, "caption", f"item {where}"), f"{where}.caption")
+
+    def intro(self, value: Any, where: str, line: int | None) -> tuple[ItemSpec, ...]:
+        """Un-numbered sentences: a text or a list of texts."""
+        texts = [value] if isinstance(value, str) else value
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise self.error(
+                f"intro of {where!r} must be a text or a list of texts", line, f"{where}.intro"
+            )
+        return tuple(
+            ItemSpec("sentence", s.line, s, None, {"numbered": False})
+            for s in (self.sentence(text, f"{where}.intro") for text in texts)
+        )
+
     def item(self, raw: dict[str, Any], where: str, path: str) -> ItemSpec:
         line = self.next_header(path) or 0
         self.cursor = line
         kind = raw.get("kind", "sentence")
         if kind not in ITEM_KINDS:
-            raise self.error(f"unknown item kind {kind!r}; known: {', '.join(ITEM_KINDS)}", line, f"{where}.kind")
+            raise self.error(
+                f"unknown item kind {kind!r}; known: {', '.join(ITEM_KINDS)}", line, f"{where}.kind"
+            )
         unknown = set(raw) - _ITEM_KEYS[kind]
         if unknown:
             name = sorted(unknown)[0]
             raise self.error(f"a {kind} item does not take {name!r}", line, f"{where}.{name}")
-        options: dict[str, Any] = {}
+        numbered = raw.get("numbered", True)
+        if not isinstance(numbered, bool):
+            raise self.error("numbered must be true or false", line, f"{where}.numbered")
+        options: dict[str, Any] = {"numbered": numbered}
         text = otherwise = None
         if kind in ("sentence", "absence"):
             text = self.sentence(self.text(raw, "text", f"item {where}"), f"{where}.text")
         if kind == "absence":
             types = raw.get("types")
-            if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
-                raise self.error("an absence item needs 'types', a list of event type names", line, f"{where}.types")
+            if (
+                not isinstance(types, list)
+                or not types
+                or not all(isinstance(t, str) and t for t in types)
+            ):
+                raise self.error(
+                    "an absence item needs 'types', a list of event type names",
+                    line,
+                    f"{where}.types",
+                )
             options["types"] = tuple(types)
             if "otherwise" in raw:
-                otherwise = self.sentence(self.text(raw, "otherwise", f"item {where}"), f"{where}.otherwise")
+                otherwise = self.sentence(
+                    self.text(raw, "otherwise", f"item {where}"), f"{where}.otherwise"
+                )
         if kind == "note":
             options["section"] = self.text(raw, "section", f"item {where}")
             key = raw.get("key")
@@ -424,93 +411,38 @@ class _Loader:
             select = raw.get("select", "identified")
             if select not in FOLLOWUP_SELECTIONS:
                 raise self.error(
-                    f"select must be one of {', '.join(FOLLOWUP_SELECTIONS)}, got {select!r}", line, f"{where}.select"
+                    f"select must be one of {', '.join(FOLLOWUP_SELECTIONS)}, got {select!r}",
+                    line,
+                    f"{where}.select",
                 )
             style = raw.get("style", "list")
             if style not in ("list", "table"):
-                raise self.error(f"style must be 'list' or 'table', got {style!r}", line, f"{where}.style")
-            options.update(select=select, style=style, caption=str(raw.get("caption", "")))
+                raise self.error(
+                    f"style must be 'list' or 'table', got {style!r}", line, f"{where}.style"
+                )
+            options.update(select=select, style=style, caption=self.caption(raw, where))
             options["category"] = raw.get("category")
             if "text" in raw:
                 text = self.sentence(self.text(raw, "text", f"item {where}"), f"{where}.text")
         if kind == "indicators":
             ids = raw.get("ids")
-            if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-                raise self.error("an indicators item needs 'ids', a list of indicator ids", line, f"{where}.ids")
+            if (
+                not isinstance(ids, list)
+                or not ids
+                or not all(isinstance(i, str) and i for i in ids)
+            ):
+                raise self.error(
+                    "an indicators item needs 'ids', a list of indicator ids", line, f"{where}.ids"
+                )
             options["ids"] = tuple(ids)
-            options["caption"] = str(raw.get("caption", ""))
+            options["caption"] = self.caption(raw, where)
         return ItemSpec(kind, line, text, otherwise, options)
 
     # -- sentences -------------------------------------------------------------
 
     def sentence(self, text: str, name: str) -> Sentence:
         line = self.line_of_value(text) or 0
-        expanded = self.expand_short(text, line, name)
-        try:
-            tree = self.env.parse(expanded)
-        except TemplateSyntaxError as e:
-            raise self.error(
-                f"template syntax error in {name}: {e.message}", line + (e.lineno or 1) - 1, name
-            ) from None
-        figures, filters = self.check_tree(tree, line, name)
-        try:
-            compiled = self.env.from_string(expanded)
-        except (TemplateAssertionError, TemplateSyntaxError) as e:
-            raise self.error(f"in {name}: {e.message}", line + (e.lineno or 1) - 1, name) from None
-        return Sentence(expanded, line, compiled, figures, filters)
-
-    def expand_short(self, text: str, line: int, name: str) -> str:
-        """Rewrite ``{a.b|spec}`` into ``{{ fig("a.b") | phrase("spec") }}``."""
-
-        def replace(match: re.Match[str]) -> str:
-            ident, spec = match.group(1), match.group(2).lstrip("|").strip() or "exact"
-            if '"' in spec or "\\" in spec:
-                offset = text.count("\n", 0, match.start())
-                raise self.error(f"bad phrasing spec {spec!r} for {ident!r} in {name}", line + offset, ident)
-            return f'{{{{ fig("{ident}") | phrase("{spec}") }}}}'
-
-        return _SHORT.sub(replace, text)
-
-    def check_tree(self, tree: nodes.Template, line: int, name: str) -> tuple[tuple[tuple[str, int], ...], frozenset[str]]:
-        """Refuse what a report sentence must never do; collect figures and filters."""
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-            attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-            if isinstance(attr, str) and attr.startswith("_"):
-                raise self.error(
-                    f"refused: {name} reaches for {attr!r}; names starting with '_' are "
-                    "not reachable from a report template",
-                    line + node.lineno - 1,
-                    attr,
-                )
-        for banned in (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Macro, nodes.CallBlock):
-            for node in tree.find_all(banned):
-                raise self.error(
-                    f"refused: {name} uses {type(node).__name__.lower()}, which report templates do not allow",
-                    line + node.lineno - 1,
-                    type(node).__name__.lower(),
-                )
-        bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        for node in tree.find_all(nodes.Name):
-            if node.ctx == "load" and node.name not in GLOBAL_NAMES and node.name not in bound:
-                raise self.error(
-                    f"unknown name {node.name!r} in {name}; known: {', '.join(sorted(GLOBAL_NAMES))}",
-                    line + node.lineno - 1,
-                    node.name,
-                )
-        figures: list[tuple[str, int]] = []
-        for call in tree.find_all(nodes.Call):
-            if isinstance(call.node, nodes.Name) and call.node.name == "fig":
-                if not call.args or not isinstance(call.args[0], nodes.Const) or not isinstance(call.args[0].value, str):
-                    raise self.error(f"fig() in {name} needs an indicator id in quotes", line + call.lineno - 1, "fig")
-                figures.append((call.args[0].value, line + call.lineno - 1))
-        filters = frozenset(f.name for f in tree.find_all(nodes.Filter))
-        for node in tree.find_all(nodes.Filter):
-            if node.name == "phrase":
-                spec = node.args[0] if node.args else None
-                if not isinstance(spec, nodes.Const) or not isinstance(spec.value, str):
-                    raise self.error(f"phrase() in {name} needs a spec in quotes", line + node.lineno - 1, "phrase")
-                filters |= {spec.value.split(":")[0]}
-        return tuple(figures), filters
+        return compile_sentence(self.env, text, line=line, name=name, fail=self.error)
 
     # -- locating lines --------------------------------------------------------
 

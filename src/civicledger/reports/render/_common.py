@@ -26,7 +26,9 @@ def about_lines(report: Report) -> list[str]:
     lines = [f"统计期间：{report.period_label}（{report.period}）"]
     seal = report.as_of
     if seal.checkpoint is not None:
-        lines.append(f"数据截至：账本第 {seal.position} 条事件（已封存，树大小 {seal.tree_size}，根哈希 {seal.root_hash}）")
+        lines.append(
+            f"数据截至：账本第 {seal.position} 条事件（已封存，树大小 {seal.tree_size}，根哈希 {seal.root_hash}）"
+        )
     else:
         lines.append(f"数据截至：账本第 {seal.position} 条事件（未封存）")
     lines.append(f"报告模板：{report.template_name}（SHA-256 {report.template_sha256}）")
@@ -56,7 +58,11 @@ def definition_lines(entry: FigureEntry) -> list[tuple[str, str]]:
     for key, value in sorted(_definition(lineage).items()):
         if key in ("id", "label", "unit"):
             continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        )
         rows.append((f"定义.{key}", text))
     contributions = lineage.get("contributions") or []
     rows.append(("贡献事件", f"{len(contributions)} 条"))

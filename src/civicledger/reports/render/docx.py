@@ -11,7 +11,12 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from civicledger.reports.model import Item, Report, Section, Table, Text, plain_text
-from civicledger.reports.render._common import ABOUT_HEADING, APPENDIX_HEADING, about_lines, definition_lines
+from civicledger.reports.render._common import (
+    ABOUT_HEADING,
+    APPENDIX_HEADING,
+    about_lines,
+    definition_lines,
+)
 from civicledger.reports.render._zip import normalise_ooxml
 
 __all__ = ["render_docx", "report_stamp"]
@@ -83,8 +88,12 @@ def render_docx(report: Report, path: Path) -> None:
     props.author = "civicledger"
     props.last_modified_by = "civicledger"
     props.revision = 1
-    props.created = props.modified = datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
+    props.created = props.modified = datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(
+        tzinfo=None
+    )
     document.add_heading(report.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for item in report.intro:
+        _item(document, item)
     for section in report.sections:
         _section(document, section)
     document.add_heading(ABOUT_HEADING, level=1)

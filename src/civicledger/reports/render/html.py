@@ -91,7 +91,9 @@ def _table(table: Table) -> str:
     parts = ["<table>"]
     if table.caption:
         parts.append(f"<caption>{_e(table.caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead>")
+    parts.append(
+        "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead>"
+    )
     parts.append("<tbody>")
     for row in table.rows:
         parts.append("<tr>" + "".join(f"<td>{_spans(cell)}</td>" for cell in row) + "</tr>")
@@ -151,13 +153,16 @@ def render_html(report: Report) -> str:
         pointing at ``<section class="derivation" id="F1">`` in the appendix.
     """
     body: list[str] = [f"<h1>{_e(report.title)}</h1>"]
+    body.extend(_item(item) for item in report.intro)
     for section in report.sections:
         body.extend(_section(section))
     body.append(f'<h2 id="about">{ABOUT_HEADING}</h2><ul>')
     body.extend(f"<li>{_e(line)}</li>" for line in about_lines(report))
     body.append("</ul>")
     if report.as_of.checkpoint is not None:
-        body.append(f'<div class="seal"><p>封存检查点：</p><pre>{_e(report.as_of.checkpoint)}</pre></div>')
+        body.append(
+            f'<div class="seal"><p>封存检查点：</p><pre>{_e(report.as_of.checkpoint)}</pre></div>'
+        )
     body.append(f'<h2 id="appendix">{APPENDIX_HEADING}</h2>')
     for entry in report.figures:
         facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definition_lines(entry))

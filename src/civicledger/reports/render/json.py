@@ -79,6 +79,7 @@ def report_to_data(report: Report) -> dict[str, Any]:
             "source": report.template_source,
         },
         "indicators": {"sha256": report.indicators_sha256, "source": report.indicators_source},
+        "intro": [_item(i) for i in report.intro],
         "sections": [_section(s) for s in report.sections],
         "figures": [attrs.asdict(f) for f in report.figures],
         "followups": [attrs.asdict(r) for r in report.followups],

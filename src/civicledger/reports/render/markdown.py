@@ -80,16 +80,22 @@ def render_markdown(report: Report) -> str:
         link title gives the exact value and the phrasing rule.
     """
     lines = [f"# {_escape(report.title)}", ""]
+    for item in report.intro:
+        lines.extend(_item(item))
     for section in report.sections:
         lines.extend(_section(section))
     lines.extend([f"## {ABOUT_HEADING}", ""])
     lines.extend(f"- {_escape(line)}" for line in about_lines(report))
     lines.append("")
     if report.as_of.checkpoint is not None:
-        lines.extend(["封存检查点：", "", "```text", report.as_of.checkpoint.rstrip("\n"), "```", ""])
+        lines.extend(
+            ["封存检查点：", "", "```text", report.as_of.checkpoint.rstrip("\n"), "```", ""]
+        )
     lines.extend([f"## {APPENDIX_HEADING}", ""])
     for entry in report.figures:
-        lines.extend([f'<a id="{entry.ref.lower()}"></a>', "", f"### {entry.ref} {_escape(entry.label)}", ""])
+        lines.extend(
+            [f'<a id="{entry.ref.lower()}"></a>', "", f"### {entry.ref} {_escape(entry.label)}", ""]
+        )
         lines.extend(f"- {name}：{_fact(name, value)}" for name, value in definition_lines(entry))
         lines.append("")
         contributions = entry.lineage.get("contributions") or []
@@ -102,7 +108,9 @@ def render_markdown(report: Report) -> str:
                     f"{_escape(amount)} | {c.get('event_id')} |"
                 )
             if len(contributions) > _MAX_LISTED:
-                lines.append(f"| … | | | | 其余 {len(contributions) - _MAX_LISTED} 条见 JSON 或 HTML 版 |")
+                lines.append(
+                    f"| … | | | | 其余 {len(contributions) - _MAX_LISTED} 条见 JSON 或 HTML 版 |"
+                )
             lines.append("")
         if entry.explanation:
             lines.extend(["```text", entry.explanation.rstrip("\n"), "```", ""])

@@ -16,7 +16,17 @@ from civicledger.reports.render.docx import report_stamp
 
 __all__ = ["FIGURE_HEADERS", "FOLLOWUP_HEADERS", "render_xlsx"]
 
-FIGURE_HEADERS = ("编号", "指标编号", "指标名称", "分组", "期间", "数值", "单位", "贡献事件数", "截至位置")
+FIGURE_HEADERS = (
+    "编号",
+    "指标编号",
+    "指标名称",
+    "分组",
+    "期间",
+    "数值",
+    "单位",
+    "贡献事件数",
+    "截至位置",
+)
 """Headers of the 指标 sheet."""
 
 FOLLOWUP_HEADERS = (
