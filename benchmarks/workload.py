@@ -1,7 +1,8 @@
 """The benchmark workload: a year of small civic events, repeated to any size.
 
-The event mix comes from the example ledger (``examples/community_2023``) when it
-is importable; until then, and as a fallback, from a built-in mix of the
+The event mix comes from the example ledger
+(``examples/community_2023/events.jsonl``) when it is present; otherwise from a
+built-in mix of the
 catalogue's everyday events (meetings, visits, trainings, cleanups, mediations).
 Every copy gets a fresh event id from the store, so repeating a year is a valid
 ledger of any size.
@@ -9,12 +10,12 @@ ledger of any size.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import civicledger.catalog as cat
 from civicledger.catalog import default_stream
@@ -39,38 +40,22 @@ class Workload:
             yield batch
 
 
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "community_2023" / "events.jsonl"
+"""The example community's 2023 ledger as JSON Lines (written by its generate.py)."""
+
+
 def load() -> Workload:
     """The example year's event mix if the example ledger is available, else the built-in mix."""
-    example = _example_events()
-    if example:
-        return Workload("examples/community_2023", tuple(example))
+    if EXAMPLE.is_file():
+        import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+        from civicledger.jsonl import read_jsonl
+
+        entries = read_jsonl(EXAMPLE)
+        return Workload(
+            f"examples/community_2023/events.jsonl ({len(entries):,} events, repeated)",
+            tuple((e.stream, e.event) for e in entries),
+        )
     return Workload("built-in catalogue mix (examples/community_2023 not available)", _builtin())
-
-
-def _example_events() -> list[tuple[str, Event]] | None:
-    """The example ledger's events, through whichever generator the example exposes."""
-    try:
-        module = importlib.import_module("examples.community_2023")
-    except ImportError:
-        return None
-    for name in ("example_events", "events", "generate_events", "year_events"):
-        make = getattr(module, name, None)
-        if callable(make):
-            produced = list(make())
-            return [_as_pair(item) for item in produced]
-    return None
-
-
-def _as_pair(item: object) -> tuple[str, Event]:
-    if isinstance(item, Event):
-        return default_stream(item), item
-    stream = getattr(item, "stream", None)
-    payload = getattr(item, "event", None)
-    if isinstance(stream, str) and isinstance(payload, Event):
-        return stream, payload
-    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Event):
-        return str(item[0]), item[1]
-    raise TypeError(f"cannot read an event from {item!r}")
 
 
 def _builtin() -> tuple[tuple[str, Event], ...]:

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, read
+from benchmarks.scenarios import append, audit, read
 
-ALL: tuple[Scenario, ...] = (*append.SCENARIOS, *read.SCENARIOS)
+ALL: tuple[Scenario, ...] = (*append.SCENARIOS, *read.SCENARIOS, *audit.SCENARIOS)

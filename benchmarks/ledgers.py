@@ -1,0 +1,67 @@
+"""Ledgers of a given size, built once into the scratch folder and reused across runs.
+
+A ledger of N events repeats the workload's year with fresh event ids. Its file
+is ``benchmarks/work/ledger-<N>.db`` with a small JSON note beside it naming the
+workload; a file that does not open, has another head or another workload is
+rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from benchmarks import workload
+from benchmarks.context import Context
+from civicledger.ledger import Ledger
+from civicledger.store import NewEvent
+
+BUILD_BATCH = 5000
+ORIGIN = "bench.civicledger.example/large"
+
+
+def url(path: Path) -> str:
+    """The SQLAlchemy URL of a ledger file."""
+    return f"sqlite:///{path}"
+
+
+def _usable(path: Path, note: Path, size: int, source: str) -> bool:
+    if not path.is_file() or not note.is_file():
+        return False
+    try:
+        if json.loads(note.read_text()).get("workload") != source:
+            return False
+        with Ledger.open(url(path)) as ledger:
+            return ledger.head() == size
+    except Exception:
+        return False
+
+
+def ledger_file(ctx: Context, size: int) -> Path:
+    """The path of a ledger of ``size`` events, building it first when needed.
+
+    Args:
+        ctx: the run's context (the scratch folder).
+        size: how many events.
+
+    Returns:
+        The SQLite file.
+    """
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    path = ctx.work / f"ledger-{size}.db"
+    note = ctx.work / f"ledger-{size}.json"
+    load = workload.load()
+    if _usable(path, note, size, load.source):
+        return path
+    path = ctx.scratch(path.name)
+    note.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with Ledger.open(url(path), origin=ORIGIN) as ledger:
+        for batch in load.batches(size, BUILD_BATCH):
+            ledger.append_batch([NewEvent(stream=s, event=e, actor="bench") for s, e in batch])
+    seconds = time.perf_counter() - start
+    note.write_text(
+        json.dumps({"workload": load.source, "size": size, "build_seconds": round(seconds, 1)})
+    )
+    return path
