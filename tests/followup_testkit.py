@@ -110,8 +110,12 @@ def resolved(
     return ProblemResolved(occurred_on=on, problem_id=problem_id, status=status, **extra)
 
 
-def example_events() -> list[Event]:
-    """The four problems of the 2023 example, as examples/community_2023/FOLLOWUPS-NOTE.md lists."""
+def sample_events() -> list[Event]:
+    """Four problems modelled on the seed report, followed into mid-2024 (a test sample).
+
+    Unlike the example ledger (examples/community_2023/events.jsonl), whose follow-ups
+    end in 2023, these run into 2024: one ongoing, one closed, one overdue.
+    """
     d = date
     ongoing = FollowUpStatus.ONGOING
     events: list[Event] = [

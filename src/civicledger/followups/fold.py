@@ -253,8 +253,11 @@ def _apply_change(problem: _Problem, payload: Event, actor: str, event_id: uuid.
         problem.evidence.append(evidence)
     if isinstance(payload, RectificationProgressed):
         if payload.percent is not None:
+            # The latest word wins: a measure's percentage hands the problem's figure
+            # back to the weighted roll-up; a problem-level one overrides it.
             if payload.measure_id is not None:
                 problem.measures[payload.measure_id].percent = payload.percent
+                problem.problem_percent = None
             else:
                 problem.problem_percent = payload.percent
         problem.progress.append(
@@ -334,12 +337,14 @@ def _freeze(problem: _Problem, as_of: date) -> FollowUp:
 
 
 def _weighted_percent(problem: _Problem) -> int | None:
+    if problem.problem_percent is not None:
+        return problem.problem_percent
     measures = list(problem.measures.values())
     if any(m.percent is not None for m in measures):
         total = sum(m.weight for m in measures)
         weighted = sum(m.weight * (m.percent or 0) for m in measures)
         return int((Decimal(weighted) / total).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return problem.problem_percent
+    return None
 
 
 def project(events: Iterable[RecordedEvent], *, as_of: date) -> FollowUpState:

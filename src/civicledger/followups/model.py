@@ -138,10 +138,11 @@ class FollowUp:
             resolutions (佐证材料), in recorded order.
         status: its status (整改状态) as of the date.
         status_since: when it took that status.
-        percent: the weighted progress: 100 once done or closed; otherwise the
-            weight-averaged latest percentages of its measures (a measure with none
-            counts as 0) if any measure has one, else the latest problem-level
-            percentage, else None.
+        percent: the progress in percent: 100 once done or closed; otherwise the
+            latest percentage reported for the problem as a whole, if it was reported
+            after every measure's; otherwise the weight-averaged latest percentages
+            of its measures (a measure with none counts as 0, rounded half up) if
+            any measure has one; else None.
         due_on: the latest deadline among its measures (整改时限); None if none has one.
         overdue: some measure is overdue as of the date (see :class:`Measure`).
         done_on: when it was last marked done, if it is done or closed.
