@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
         Comparison,
@@ -448,3 +449,15 @@ class Ledger:
             for c, version in with_expected_versions(changes, self._store.stream_version)
         ]
         return self._store.append_batch(entries) if entries else []
+
+    # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
+
+    def report(
+        self, template: Template | str | Path, *, year: int = 2023, as_of: object = None
+    ) -> Report:
+        """Compute a year's report from a template (or its TOML file), as of now, a position
+        or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        from civicledger.reports import load_template, report_from_ledger
+
+        loaded = template if not isinstance(template, str | Path) else load_template(template)
+        return report_from_ledger(self, loaded, year=year, as_of=as_of)

@@ -9,12 +9,14 @@ from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.gather import report_from_ledger
 from civicledger.reports.model import FigureEntry, Item, Num, Report, SealInfo, Section, Table, Text
 from civicledger.reports.template import Template, load_template, load_template_text
+from civicledger.reports.verify import ReportCheck, verify_report
 
 __all__ = [
     "FigureEntry",
     "Item",
     "Num",
     "Report",
+    "ReportCheck",
     "ReportInputs",
     "SealInfo",
     "Section",
@@ -25,4 +27,5 @@ __all__ = [
     "load_template",
     "load_template_text",
     "report_from_ledger",
+    "verify_report",
 ]

@@ -19,7 +19,7 @@ from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.model import Report, SealInfo
 from civicledger.reports.template import Template
 
-__all__ = ["LedgerSource", "report_from_ledger", "seal_info"]
+__all__ = ["LedgerSource", "build_from_ledger", "report_from_ledger", "seal_info"]
 
 
 class LedgerSource(Protocol):
@@ -76,23 +76,18 @@ def seal_info(as_of: Any, head: int) -> SealInfo:
     return SealInfo(size, size, root_hex, text)
 
 
-def _indicator_set(template: Template) -> tuple[IndicatorSet, str, str]:
+def _indicator_text(template: Template) -> str:
+    """The text of the template's indicator set file ("" when it names none)."""
     if template.indicators is None:
-        return IndicatorSet(()), "", ""
+        return ""
     try:
-        data = template.indicators.read_bytes()
-    except OSError as e:
+        return template.indicators.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
         raise TemplateError(
-            f"{template.name}: cannot read the indicator set {template.indicators}: {e.strerror}",
+            f"{template.name}: cannot read the indicator set {template.indicators}: {e}",
             path=template.path,
             field="report.indicators",
         ) from e
-    text = data.decode("utf-8")
-    return (
-        load_indicators(text, source=str(template.indicators)),
-        text,
-        hashlib.sha256(data).hexdigest(),
-    )
 
 
 def report_from_ledger(
@@ -115,11 +110,38 @@ def report_from_ledger(
         ValidationError: ``as_of`` is beyond the ledger.
         ProjectionError: an absence claim is contradicted by the ledger.
     """
+    return build_from_ledger(ledger, template, _indicator_text(template), year=year, as_of=as_of)
+
+
+def build_from_ledger(
+    ledger: Any, template: Template, indicators_text: str, *, year: int, as_of: Any
+) -> Report:
+    """Compute a report with the indicator set given as text (the verifier's way in).
+
+    Args:
+        ledger: as for :func:`report_from_ledger`.
+        template: a loaded template.
+        indicators_text: the indicator set's TOML ("" for none).
+        year: the report's year.
+        as_of: None, a position, or a seal.
+
+    Returns:
+        The report.
+
+    Raises:
+        TemplateError: as for :func:`report_from_ledger`.
+        ValidationError: the indicator set is invalid or ``as_of`` is beyond the ledger.
+        ProjectionError: an absence claim is contradicted by the ledger.
+    """
     period = Period.year(year)
     info = seal_info(as_of, ledger.head())
     # Pin "now" to a position so figures and events are read from one prefix.
     pinned = info.position if as_of is None else as_of
-    indicator_set, source, digest = _indicator_set(template)
+    source = indicators_text
+    indicator_set = (
+        load_indicators(source, source=str(template.indicators)) if source else IndicatorSet(())
+    )
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
     figures = (
         ledger.indicators(indicator_set, year=year, as_of=pinned) if len(indicator_set) else []
     )

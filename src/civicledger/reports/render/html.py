@@ -169,7 +169,7 @@ def render_html(report: Report) -> str:
         explanation = f"<pre>{_e(entry.explanation)}</pre>" if entry.explanation else ""
         body.append(
             f'<section class="derivation" id="{_e(entry.ref)}"><h3>{_e(entry.ref)} {_e(entry.label)}</h3>'
-            f"<dl>{facts}</dl>{explanation}{_contributions(entry.lineage)}</section>"
+            f"<dl>{facts}</dl>{explanation or _contributions(entry.lineage)}</section>"
         )
     panel = (
         '<aside id="panel" hidden><button id="panel-close" type="button">关闭</button>'

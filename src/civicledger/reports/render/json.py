@@ -15,6 +15,10 @@ FORMAT = "civicledger-report/1"
 """The ``format`` field of a report's JSON; bumped if the structure changes."""
 
 
+def _no_explanation(attribute: attrs.Attribute[Any], value: Any) -> bool:
+    return attribute.name != "explanation"
+
+
 def _span(span: Span) -> dict[str, Any]:
     if isinstance(span, Num):
         return {"num": span.text, "exact": span.exact, "rule": span.rule, "ref": span.ref}
@@ -81,7 +85,9 @@ def report_to_data(report: Report) -> dict[str, Any]:
         "indicators": {"sha256": report.indicators_sha256, "source": report.indicators_source},
         "intro": [_item(i) for i in report.intro],
         "sections": [_section(s) for s in report.sections],
-        "figures": [attrs.asdict(f) for f in report.figures],
+        # The explanation is the lineage in prose (HTML and Markdown print it); the
+        # JSON keeps the lineage itself, which is what a verifier compares.
+        "figures": [attrs.asdict(f, filter=_no_explanation) for f in report.figures],
         "followups": [attrs.asdict(r) for r in report.followups],
     }
 

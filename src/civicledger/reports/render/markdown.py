@@ -99,7 +99,8 @@ def render_markdown(report: Report) -> str:
         lines.extend(f"- {name}：{_fact(name, value)}" for name, value in definition_lines(entry))
         lines.append("")
         contributions = entry.lineage.get("contributions") or []
-        if contributions:
+        # The explanation lists the contributions itself; without one, list them here.
+        if contributions and not entry.explanation:
             lines.extend(["| 位置 | 日期 | 类型 | 计入 | 事件编号 |", "|---|---|---|---|---|"])
             for c in contributions[:_MAX_LISTED]:
                 amount = str(c.get("amount")) + (f"（{c['key']}）" if c.get("key") else "")

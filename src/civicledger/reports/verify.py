@@ -1,0 +1,209 @@
+"""Check a published report against the ledger: its seal, its template and every figure.
+
+A report's JSON carries what a verifier needs: the seal's checkpoint, the
+template's and the indicator set's text with their SHA-256, and every figure
+with its lineage. :func:`verify_report` checks the digests, checks that the
+ledger's Merkle root at the sealed tree size is the sealed root, rebuilds the
+report from the embedded template as of the seal, and compares every figure
+(value and lineage) and then the whole document.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from civicledger.errors import CivicLedgerError, ValidationError
+from civicledger.merkle import Frontier, hash_algorithm
+from civicledger.reports.gather import build_from_ledger
+from civicledger.reports.render.json import FORMAT, render_json
+from civicledger.reports.template import load_template_text
+
+__all__ = ["ReportCheck", "verify_report"]
+
+
+@attrs.frozen
+class ReportCheck:
+    """The outcome of :func:`verify_report`.
+
+    Attributes:
+        ok: True when nothing differs.
+        problems: every difference found, one sentence each.
+        figures_checked: how many figures were compared.
+        position: the ledger position the report was checked as of.
+    """
+
+    ok: bool
+    problems: tuple[str, ...]
+    figures_checked: int
+    position: int
+
+    def __str__(self) -> str:
+        head = (
+            f"report verified: {self.figures_checked} figures as of position {self.position}"
+            if self.ok
+            else f"report does NOT verify ({len(self.problems)} problems):"
+        )
+        return "\n".join([head, *(f"- {p}" for p in self.problems)])
+
+
+@attrs.frozen
+class _SealedAt:
+    """The seal as the report states it, in the shape ``ledger.report`` accepts."""
+
+    tree_size: int
+    root_hash: bytes
+    text: str
+
+
+def _load(report_json: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(report_json, Mapping):
+        return dict(report_json)
+    try:
+        data = json.loads(report_json)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValidationError(f"the report is not valid JSON: {e}", field="report") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValidationError(
+            f"the report is not a civicledger report (format must be {FORMAT!r})", field="format"
+        )
+    return data
+
+
+def _parse_checkpoint(text: str) -> tuple[str, int, bytes]:
+    """Origin, tree size and root from a C2SP checkpoint's first three lines."""
+    lines = text.split("\n")
+    if len(lines) < 3 or not lines[1].isdigit():
+        raise ValidationError("the report's seal is not a checkpoint", field="as_of.checkpoint")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except binascii.Error as e:
+        raise ValidationError(
+            f"the seal's root is not base64: {e}", field="as_of.checkpoint"
+        ) from e
+    return lines[0], int(lines[1]), root
+
+
+def _root_at(ledger: Any, size: int) -> bytes:
+    """The ledger's Merkle root over its first ``size`` leaves, streamed."""
+    frontier = Frontier.empty(hash_algorithm(ledger.hash_algorithm))
+    for record in ledger.read(to_position=size) if size else ():
+        frontier.append(record.leaf_hash)
+    return frontier.root()
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> str:
+    """The path of the first place two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    if isinstance(a, list) and isinstance(b, list):
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{index}]")
+        if len(a) != len(b):
+            return f"{path} (length {len(a)} in the report, {len(b)} from the ledger)"
+    return path or "(document)"
+
+
+def _check_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
+    """Check the embedded seal against the ledger; return what to rebuild as of."""
+    as_of = data.get("as_of") or {}
+    checkpoint = as_of.get("checkpoint")
+    position = as_of.get("position")
+    if checkpoint is None:
+        if not isinstance(position, int):
+            raise ValidationError("the report states no as-of position", field="as_of.position")
+        return position
+    origin, size, root = _parse_checkpoint(checkpoint)
+    if size != as_of.get("tree_size") or root.hex() != as_of.get("root_hash"):
+        problems.append("the report's as_of does not match its own checkpoint text")
+    if origin != ledger.origin:
+        problems.append(f"the seal is for ledger {origin!r}, not this ledger ({ledger.origin!r})")
+    if size > ledger.head():
+        problems.append(f"the seal covers {size} events but the ledger has only {ledger.head()}")
+        return None
+    actual = _root_at(ledger, size)
+    if actual != root:
+        problems.append(
+            f"the ledger's root at tree size {size} is {actual.hex()}, "
+            f"not the sealed {root.hex()}: events up to the seal have changed"
+        )
+    return _SealedAt(size, root, checkpoint)
+
+
+def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> ReportCheck:
+    """Check a report's JSON against a ledger.
+
+    Args:
+        report_json: the report as ``report.to_json()`` wrote it (text, bytes or parsed).
+        ledger: the ledger it claims to come from (``civicledger.Ledger``).
+
+    Returns:
+        A :class:`ReportCheck`; ``ok`` is False with every problem listed when the
+        seal, a digest, a figure or any statement differs.
+
+    Raises:
+        ValidationError: the input is not a civicledger report's JSON.
+    """
+    data = _load(report_json)
+    problems: list[str] = []
+    template = data.get("template") or {}
+    indicators = data.get("indicators") or {}
+    source, indicator_text = template.get("source", ""), indicators.get("source", "")
+    if hashlib.sha256(source.encode("utf-8")).hexdigest() != template.get("sha256"):
+        problems.append("the embedded template does not match its SHA-256")
+    if indicator_text and (
+        hashlib.sha256(indicator_text.encode("utf-8")).hexdigest() != indicators.get("sha256")
+    ):
+        problems.append("the embedded indicator set does not match its SHA-256")
+    as_of = _check_seal(data, ledger, problems)
+    figures = data.get("figures") or []
+    position = (data.get("as_of") or {}).get("position", 0)
+    if as_of is None or problems:
+        return ReportCheck(False, tuple(problems), 0, position)
+    period = str((data.get("period") or {}).get("key", ""))
+    if not period.isdigit():
+        raise ValidationError(
+            f"only yearly reports can be verified, got {period!r}", field="period"
+        )
+    try:
+        rebuilt_template = load_template_text(
+            source, path=template.get("name", "report.toml"), sha256=template.get("sha256")
+        )
+        report = build_from_ledger(
+            ledger, rebuilt_template, indicator_text, year=int(period), as_of=as_of
+        )
+        # Through JSON text, so both sides hold the same kinds (lists, not tuples).
+        rebuilt = json.loads(render_json(report))
+    except CivicLedgerError as e:
+        problems.append(f"the report cannot be rebuilt from the ledger: {e}")
+        return ReportCheck(False, tuple(problems), 0, position)
+    theirs = {f.get("ref"): f for f in figures if isinstance(f, dict)}
+    ours = {f["ref"]: f for f in rebuilt["figures"]}
+    for ref in sorted(set(theirs) | set(ours), key=lambda r: (len(str(r)), str(r))):
+        stated, computed = theirs.get(ref), ours.get(ref)
+        if stated is None or computed is None:
+            problems.append(
+                f"figure {ref} is {'missing from' if stated is None else 'not in'} the report"
+            )
+            continue
+        name = computed["indicator"]
+        if stated.get("value") != computed["value"]:
+            problems.append(
+                f"figure {ref} ({name}): the report says {stated.get('value')!r}, "
+                f"the ledger gives {computed['value']!r}"
+            )
+        elif stated != computed:
+            where = _first_difference(stated, computed)
+            problems.append(f"figure {ref} ({name}): its lineage differs at {where}")
+    if not problems and rebuilt != data:
+        problems.append(f"the report differs from the ledger at {_first_difference(data, rebuilt)}")
+    return ReportCheck(not problems, tuple(problems), len(ours), position)
