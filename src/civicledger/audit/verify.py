@@ -109,7 +109,7 @@ class VerificationReport:
             their leaf still is).
         seals_checked: seals read and checked.
         signatures_checked: whether seal signatures were checked against keys.
-        problems: the problems found, in the order found (at most MAX_PROBLEMS).
+        problems: the problems found, by position (at most MAX_PROBLEMS).
         problems_omitted: further problems found but not kept.
     """
 
@@ -236,7 +236,8 @@ def verify_ledger(
         redacted=redacted,
         seals_checked=len(seals),
         signatures_checked=signatures_checked,
-        problems=tuple(found.kept),
+        # Stored nodes are compared in batches, so sort to read the report in ledger order.
+        problems=tuple(sorted(found.kept, key=_order)),
         problems_omitted=found.omitted,
     )
 
@@ -447,6 +448,10 @@ def _check_signatures(
         seal.verify(list(verifiers))
     except VerificationError as e:
         found.add(seal.tree_size, ProblemKind.SEAL_SIGNATURE, f"seal {number}: {e}")
+
+
+def _order(problem: Problem) -> tuple[bool, int]:
+    return (problem.position is None, problem.position or 0)
 
 
 def _when(seal: Seal) -> str:

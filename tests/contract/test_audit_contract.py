@@ -1,0 +1,399 @@
+"""Seals, proofs and verification through the Ledger facade, on memory, SQLite and PostgreSQL.
+
+The PostgreSQL classes run when CIVICLEDGER_TEST_POSTGRES_URL names a server and
+skip (saying so) otherwise. The tamper tests change stored rows with raw SQL,
+switching the append-only triggers off for the change, and check that
+``verify()`` names the exact position.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, exc, text
+
+from civicledger import Ledger, StoreError, ValidationError, VerificationError
+from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
+from civicledger.merkle import (
+    hash_algorithm,
+    merkle_root,
+    verify_consistency,
+    verify_inclusion,
+)
+from civicledger.store.sql import dialect
+from civicledger.store.sql.seals import append_only_ddl as seal_triggers
+from store_testkit import count, note
+
+MakeLedger = Callable[..., Ledger]
+
+
+@pytest.fixture(scope="module")
+def office() -> Signer:
+    return Signer.generate("records.example.org/office")
+
+
+def fill(ledger: Ledger, n: int) -> list[uuid.UUID]:
+    """Append n count events in one batch; return their ids."""
+    return [r.event_id for r in ledger.append("counts", [count(i) for i in range(n)], actor="a")]
+
+
+def root_of(ledger: Ledger, size: int) -> bytes:
+    leaves = [r.leaf_hash for r in ledger.read(to_position=size)]
+    return merkle_root(hash_algorithm(ledger.hash_algorithm), leaves)
+
+
+class AuditContract:
+    """Audit behaviour every backend must have. Subclasses provide ``make_ledger``."""
+
+    @pytest.fixture
+    def ledger(self, make_ledger: MakeLedger) -> Ledger:
+        return make_ledger()
+
+    # -- seals ----------------------------------------------------------------------
+
+    def test_seal_covers_the_head_with_the_root_of_its_leaves(self, ledger: Ledger) -> None:
+        """A seal states the origin, the head and the Merkle root of the stored leaves."""
+        fill(ledger, 300)
+        seal = ledger.seal()
+        assert (seal.origin, seal.tree_size) == (ledger.origin, 300)
+        assert seal.root_hash == root_of(ledger, 300)
+        assert Seal.parse(seal.text) == seal
+
+    def test_seals_are_stored_and_listed_oldest_first(self, ledger: Ledger) -> None:
+        """Every seal made is listed by seals(), in order, with its exact text."""
+        assert ledger.seals() == []
+        first = ledger.seal()
+        fill(ledger, 3)
+        second = ledger.seal()
+        assert [s.text for s in ledger.seals()] == [first.text, second.text]
+        assert [s.tree_size for s in ledger.seals()] == [0, 3]
+
+    def test_empty_ledger_seals_the_empty_tree(self, ledger: Ledger) -> None:
+        """Sealing an empty ledger gives size 0 and the hash of the empty string."""
+        seal = ledger.seal()
+        assert seal.tree_size == 0
+        assert seal.root_hash == hash_algorithm(ledger.hash_algorithm)(b"")
+        assert ledger.verify().ok
+
+    def test_signed_seal_verifies_with_the_office_key(self, ledger: Ledger, office: Signer) -> None:
+        """seal(signer) signs the checkpoint; the verifier key text checks it, as stored."""
+        fill(ledger, 5)
+        ledger.seal(office.to_text())
+        (stored,) = ledger.seals()
+        assert stored.verify(office.verifier().to_text()) == (office.name,)
+
+    # -- proofs ---------------------------------------------------------------------
+
+    def test_every_event_proves_under_a_seal(self, ledger: Ledger, office: Signer) -> None:
+        """prove() gives a tlog-proof that verify_proof accepts, for each event of the seal."""
+        ids = fill(ledger, 21)
+        seal = ledger.seal(office)
+        for position, event_id in enumerate(ids, start=1):
+            result = verify_proof(ledger.prove(event_id, seal), public_key=office.verifier())
+            assert result.position == position
+            assert result.envelope["event_id"] == str(event_id)
+            assert result.root_hash == seal.root_hash
+
+    def test_old_seal_still_proves_after_more_appends(self, ledger: Ledger) -> None:
+        """A proof against an older seal works after the ledger grew, given the seal text."""
+        ids = fill(ledger, 10)
+        seal = ledger.seal()
+        fill(ledger, 300)
+        proof = ledger.prove(str(ids[3]), seal.text)
+        assert verify_proof(proof).tree_size == 10
+
+    def test_prove_refuses_an_event_recorded_after_the_seal(self, ledger: Ledger) -> None:
+        """An event after the seal's size cannot be proven under it; the error says to reseal."""
+        fill(ledger, 2)
+        seal = ledger.seal()
+        (late,) = fill(ledger, 1)
+        with pytest.raises(ValidationError, match="newer seal"):
+            ledger.prove(late, seal)
+
+    def test_prove_refuses_unknown_ids_and_foreign_seals(
+        self, ledger: Ledger, make_ledger: MakeLedger
+    ) -> None:
+        """An unknown event id or another ledger's seal is refused, naming it."""
+        (event_id,) = fill(ledger, 1)
+        seal = ledger.seal()
+        unknown = uuid.uuid4()
+        with pytest.raises(ValidationError, match=str(unknown)):
+            ledger.prove(unknown, seal)
+        with pytest.raises(ValidationError, match="event id must be a UUID"):
+            ledger.prove("not-a-uuid", seal)
+        other = make_ledger()
+        fill(other, 1)
+        with pytest.raises(ValidationError, match="not this ledger"):
+            ledger.prove(event_id, other.seal())
+
+    def test_raw_inclusion_proofs_verify_against_the_root(self, ledger: Ledger) -> None:
+        """inclusion_proof(position, size) returns RFC 9162 hashes that lead to the root."""
+        fill(ledger, 300)
+        alg = hash_algorithm(ledger.hash_algorithm)
+        for size in (1, 255, 256, 257, 300):
+            root = root_of(ledger, size)
+            for position in {1, size // 2 + 1, size}:
+                proof = ledger.inclusion_proof(position, size)
+                leaf = next(iter(ledger.read(from_position=position))).leaf_hash
+                verify_inclusion(alg, position - 1, size, leaf, proof, root)
+
+    def test_raw_consistency_proofs_link_two_seals(self, ledger: Ledger) -> None:
+        """consistency_proof(old, new) proves the newer seal's tree extends the older one."""
+        fill(ledger, 7)
+        old = ledger.seal()
+        fill(ledger, 290)
+        new = ledger.seal()
+        alg = hash_algorithm(ledger.hash_algorithm)
+        proof = ledger.consistency_proof(old.tree_size, new.tree_size)
+        verify_consistency(alg, 7, 297, proof, old.root_hash, new.root_hash)
+        assert ledger.consistency_proof(7) == proof  # the head by default
+
+    def test_raw_proofs_outside_the_ledger_are_refused(self, ledger: Ledger) -> None:
+        """Positions and sizes past the head, or below 1, raise ValidationError naming them."""
+        fill(ledger, 4)
+        with pytest.raises(ValidationError, match="tree_size 5"):
+            ledger.inclusion_proof(1, 5)
+        with pytest.raises(ValidationError, match="position 0"):
+            ledger.inclusion_proof(0)
+        with pytest.raises(ValidationError, match="new_size"):
+            ledger.consistency_proof(1, 9)
+        with pytest.raises(ValidationError, match="size1"):
+            ledger.consistency_proof(0, 4)
+
+    # -- verification ---------------------------------------------------------------
+
+    def test_intact_ledger_verifies(self, ledger: Ledger, office: Signer) -> None:
+        """verify() of an untouched ledger with signed seals is OK, signatures included."""
+        fill(ledger, 300)
+        ledger.seal(office)
+        ledger.append("notes", [note("x")], actor="b")
+        ledger.seal(office)
+        report = ledger.verify(office.verifier())
+        assert report.ok, str(report)
+        assert (report.events_checked, report.seals_checked) == (301, 2)
+        assert report.root_hash == ledger.seals()[-1].root_hash
+
+    def test_seals_signed_by_another_key_are_reported(self, ledger: Ledger, office: Signer) -> None:
+        """Given the office key, a seal signed by someone else is a bad seal signature."""
+        fill(ledger, 3)
+        ledger.seal(Signer.generate("intruder.example"))
+        report = ledger.verify(office.verifier())
+        assert [(p.position, p.kind) for p in report.problems] == [(3, ProblemKind.SEAL_SIGNATURE)]
+
+    def test_sm3_ledgers_seal_prove_and_verify(self, make_ledger: MakeLedger) -> None:
+        """An SM3 ledger's seals say so, and its proofs and verification use SM3."""
+        ledger = make_ledger(hash_algorithm="sm3")
+        ids = fill(ledger, 9)
+        seal = ledger.seal()
+        assert seal.hash_name == "sm3"
+        assert verify_proof(ledger.prove(ids[4], seal)).position == 5
+        assert ledger.verify().ok
+
+
+class TestMemoryAudit(AuditContract):
+    @pytest.fixture
+    def make_ledger(self) -> Iterator[MakeLedger]:
+        ledgers: list[Ledger] = []
+
+        def make(**options: Any) -> Ledger:
+            ledgers.append(Ledger.in_memory(**options))
+            return ledgers[-1]
+
+        yield make
+        for ledger in ledgers:
+            ledger.close()
+
+
+class TestSqliteAudit(AuditContract):
+    @pytest.fixture
+    def make_ledger(self, tmp_path: Path) -> Iterator[MakeLedger]:
+        ledgers: list[Ledger] = []
+
+        def make(**options: Any) -> Ledger:
+            path = tmp_path / f"ledger-{len(ledgers)}.db"
+            ledgers.append(Ledger.open(f"sqlite:///{path}", **options))
+            return ledgers[-1]
+
+        yield make
+        for ledger in ledgers:
+            ledger.close()
+
+
+@pytest.mark.postgres
+class TestPostgresAudit(AuditContract):
+    @pytest.fixture
+    def make_ledger(self, postgres_url: str) -> Iterator[MakeLedger]:
+        ledgers: list[Ledger] = []
+
+        def make(**options: Any) -> Ledger:
+            name = f"test-{uuid.uuid4().hex}"
+            ledgers.append(Ledger.open(postgres_url, ledger=name, **options))
+            return ledgers[-1]
+
+        yield make
+        for ledger in ledgers:
+            ledger.close()
+
+
+# -- the SQL backends: persistence, database-enforced append-only seals, tampering ---------
+
+
+@pytest.fixture
+def sql_ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        yield ledger
+
+
+@contextlib.contextmanager
+def tampering(ledger: Ledger, table: str = "civicledger_events") -> Iterator[Connection]:
+    """A raw connection with the table's append-only triggers off, put back afterwards."""
+    engine = ledger.store.engine  # type: ignore[attr-defined]
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        if postgres:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        else:
+            for op in ("update", "delete"):
+                conn.execute(text(f"DROP TRIGGER {table}_no_{op}"))
+        yield conn
+        if postgres:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        else:
+            ddl = seal_triggers("sqlite") if table == "civicledger_seals" else []
+            ddl += dialect.append_only_ddl("sqlite")
+            for statement in ddl:
+                conn.execute(text(statement))
+
+
+def where(ledger: Ledger, position: int) -> dict[str, int]:
+    return {"id": ledger.store.ledger_id, "p": position}  # type: ignore[attr-defined]
+
+
+def problems(ledger: Ledger) -> list[tuple[int | None, ProblemKind]]:
+    return [(p.position, p.kind) for p in ledger.verify().problems]
+
+
+def test_seals_survive_reopening_the_database(ledger_url: str, ledger_name: str) -> None:
+    """Seals are stored in the database: a new connection lists them and verifies them."""
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        fill(ledger, 4)
+        seal = ledger.seal()
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        assert ledger.seals() == [seal]
+        assert ledger.verify().ok
+
+
+def test_the_database_refuses_to_change_or_delete_a_seal(sql_ledger: Ledger) -> None:
+    """Raw UPDATE and DELETE on the seals table are rejected by its triggers."""
+    fill(sql_ledger, 2)
+    sql_ledger.seal()
+    engine = sql_ledger.store.engine  # type: ignore[attr-defined]
+    for statement in (
+        "UPDATE civicledger_seals SET tree_size = 1",
+        "DELETE FROM civicledger_seals",
+    ):
+        with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert len(sql_ledger.seals()) == 1
+
+
+def test_a_changed_payload_is_named_at_its_position(sql_ledger: Ledger) -> None:
+    """Rewriting one stored payload makes verify() report a payload digest mismatch there."""
+    fill(sql_ledger, 300)
+    sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        conn.execute(
+            text(
+                "UPDATE civicledger_events SET payload = replace(payload, :old, :new) "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            {**where(sql_ledger, 42), "old": '"count":41', "new": '"count":14'},
+        )
+    assert problems(sql_ledger) == [(42, ProblemKind.PAYLOAD_DIGEST)]
+
+
+def test_a_changed_actor_is_named_at_its_position(sql_ledger: Ledger) -> None:
+    """Rewriting an actor breaks that leaf and every root that covers it; all are listed."""
+    fill(sql_ledger, 300)
+    sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        conn.execute(
+            text(
+                "UPDATE civicledger_events SET actor = 'mayor' "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            where(sql_ledger, 7),
+        )
+    found = problems(sql_ledger)
+    assert found[0] == (7, ProblemKind.LEAF)
+    assert {(256, ProblemKind.TILE), (300, ProblemKind.SEAL_ROOT), (300, ProblemKind.ROOT)} <= set(
+        found
+    )
+    assert "position 7: envelope/leaf mismatch" in str(sql_ledger.verify())
+
+
+def test_a_changed_leaf_hash_is_named_and_proofs_refuse_it(sql_ledger: Ledger) -> None:
+    """Overwriting a stored leaf hash is reported there, and prove() will not hand out a proof."""
+    ids = fill(sql_ledger, 20)
+    seal = sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        conn.execute(
+            text(
+                "UPDATE civicledger_events SET leaf_hash = :h "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            {**where(sql_ledger, 12), "h": b"\x00" * 32},
+        )
+    assert problems(sql_ledger) == [(12, ProblemKind.LEAF)]
+    with pytest.raises(VerificationError, match="run verify"):
+        sql_ledger.prove(ids[12], seal)  # its proof path goes through the damaged leaf
+
+
+def test_a_deleted_row_is_named_as_missing(sql_ledger: Ledger) -> None:
+    """Deleting a stored row makes verify() report the missing position."""
+    fill(sql_ledger, 30)
+    sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        conn.execute(
+            text("DELETE FROM civicledger_events WHERE ledger_id = :id AND position = :p"),
+            where(sql_ledger, 17),
+        )
+    found = problems(sql_ledger)
+    assert found[0] == (17, ProblemKind.MISSING)
+    assert (30, ProblemKind.SEAL_ROOT) in found
+
+
+def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:
+    """Rewriting a stored seal's text to another root is a seal root mismatch."""
+    fill(sql_ledger, 5)
+    seal = sql_ledger.seal()
+    forged = Seal.create(
+        origin=seal.origin,
+        tree_size=5,
+        root_hash=b"\x07" * 32,
+        sealed_at=seal.sealed_at,  # type: ignore[arg-type]
+    )
+    with tampering(sql_ledger, "civicledger_seals") as conn:
+        conn.execute(
+            text("UPDATE civicledger_seals SET text = :t, root_hash = :r WHERE ledger_id = :id"),
+            {**where(sql_ledger, 0), "t": forged.text, "r": forged.root_hash},
+        )
+    assert problems(sql_ledger) == [(5, ProblemKind.SEAL_ROOT)]
+
+
+def test_an_unreadable_seal_row_makes_seals_raise_and_verify_report(sql_ledger: Ledger) -> None:
+    """A seal text damaged beyond parsing: seals() raises StoreError, verify() reports it."""
+    sql_ledger.seal()
+    with tampering(sql_ledger, "civicledger_seals") as conn:
+        conn.execute(
+            text("UPDATE civicledger_seals SET text = 'junk' WHERE ledger_id = :id"),
+            where(sql_ledger, 0),
+        )
+    with pytest.raises(StoreError, match="run verify"):
+        sql_ledger.seals()
+    assert problems(sql_ledger) == [(0, ProblemKind.SEAL)]
