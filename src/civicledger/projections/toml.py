@@ -91,14 +91,18 @@ def loads(text: str, *, source: str = "<string>") -> IndicatorSet:
         )
     indicator_lines = _header_lines(text, "indicator")
     rule_lines = _header_lines(text, "rule")
+    lines = text.splitlines()
+    headers = sorted(indicator_lines + rule_lines)
     indicators = []
     for index, entry in enumerate(_tables(data, "indicator", source)):
         line = indicator_lines[index] if index < len(indicator_lines) else None
-        indicators.append(_with_place(lambda e=entry: indicator_from_data(e), source, line, entry))
+        place = _Place(source, line, lines, headers)
+        indicators.append(place.build(lambda e=entry: indicator_from_data(e), entry))
     rules = []
     for index, entry in enumerate(_tables(data, "rule", source)):
         line = rule_lines[index] if index < len(rule_lines) else None
-        rules.append(_with_place(lambda e=entry: rule_from_data(e), source, line, entry))
+        place = _Place(source, line, lines, headers)
+        rules.append(place.build(lambda e=entry: rule_from_data(e), entry))
     title = data.get("title", "")
     if not isinstance(title, str):
         raise ValidationError(f"{source}: title must be text", field="title")
@@ -120,14 +124,42 @@ def _tables(data: Mapping[str, Any], name: str, source: str) -> list[Mapping[str
     return tables
 
 
-def _with_place(build: Any, source: str, line: int | None, entry: Mapping[str, Any]) -> Any:
-    try:
-        return build()
-    except ValidationError as e:
-        ident = entry.get("id")
-        where = f"{source}, line {line}" if line else source
-        named = f" ({ident})" if isinstance(ident, str) else ""
-        raise ValidationError(f"{where}{named}: {e.message}", line=line, field=e.field) from None
+# Errors from the expression parser name what they parsed, not the TOML key holding it.
+_KEY_OF_FIELD = {"filter": "where", "expression": "measure", "rule": "check", "field": "measure"}
+
+
+class _Place:
+    """Where a table sits in the file, to name the line of a bad key."""
+
+    def __init__(
+        self, source: str, header: int | None, lines: list[str], headers: list[int]
+    ) -> None:
+        self.source = source
+        self.header = header
+        self.lines = lines
+        later = [h for h in headers if header is not None and h > header]
+        self.end = later[0] if later else len(lines) + 1
+
+    def line_of(self, field: str | None) -> int | None:
+        """The line of ``field`` within the table (its header line if not found)."""
+        if self.header is None or not field:
+            return self.header
+        name = _KEY_OF_FIELD.get(field, field.split(".")[0])
+        key = re.compile(rf"^\s*{re.escape(name)}\s*=")
+        for number in range(self.header + 1, self.end):
+            if key.match(self.lines[number - 1]):
+                return number
+        return self.header
+
+    def build(self, build: Any, entry: Mapping[str, Any]) -> Any:
+        try:
+            return build()
+        except ValidationError as e:
+            ident = entry.get("id")
+            line = self.line_of(e.field)
+            where = f"{self.source}, line {line}" if line else self.source
+            named = f" ({ident})" if isinstance(ident, str) else ""
+            raise ValidationError(f"{where}{named}: {e.message}", line=line, field=e.field) from None
 
 
 def _require(entry: Mapping[str, Any], key: str, kind: type) -> Any:
