@@ -32,8 +32,7 @@ class VolunteerCleanupHeld(Event):
 
 @event("inspection_passed", version=1)
 class InspectionPassed(Event):
-    """Record when an inspection of a checkpoint (civilised-city campaign and similar)
-    found it up to standard.
+    """Record when an inspection (civilised-city campaign or similar) passed a checkpoint.
 
     Attributes:
         level: the level of government that inspected.
@@ -99,8 +98,9 @@ class CompoundRegistered(Event):
 
 @event("compound_handed_over", version=1)
 class CompoundHandedOver(Event):
-    """Record when a residential compound leaves the community's management (handed to
-    another community after a boundary change, or demolished).
+    """Record when a residential compound leaves the community's management.
+
+    For example it was handed to another community after a boundary change, or demolished.
 
     Attributes:
         compound_id: the compound's id.

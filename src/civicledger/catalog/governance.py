@@ -46,8 +46,7 @@ class MediationCompleted(Event):
 
 @event("key_person_visited", version=1)
 class KeyPersonVisited(Event):
-    """Record when a person under support and supervision (community correction, released
-    prisoners, and the other of the seven kinds) has been visited.
+    """Record when a person under support and supervision (the seven kinds) has been visited.
 
     Attributes:
         person_id: the person's id in the community's key-person register.
@@ -83,8 +82,7 @@ class FloatingPopulationChecked(Event):
 
 @event("stability_duty_scheduled", version=1)
 class StabilityDutyScheduled(Event):
-    """Record when a duty roster has been set for a sensitive period (holidays, major
-    events), so the area has staff on call throughout.
+    """Record when a duty roster has been set for a sensitive period (a holiday, a major event).
 
     Record it on the day the roster is issued; ``starts_on`` to ``ends_on`` is the
     period covered.

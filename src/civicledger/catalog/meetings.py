@@ -8,8 +8,10 @@ from civicledger.events import Event, event, field
 
 @event("meeting_held", version=1)
 class MeetingHeld(Event):
-    """Record when a body of the community (party committee, branch general assembly,
-    residents' oversight committee, social organisation joint meeting, ...) has met.
+    """Record when a body of the community has met.
+
+    Bodies include the party committee, a branch general assembly, the residents'
+    oversight committee and the social organisation joint meeting.
 
     Record one event per meeting, on the day it was held, once it has taken place.
 
@@ -31,9 +33,10 @@ class MeetingHeld(Event):
 
 @event("activity_held", version=1)
 class ActivityHeld(Event):
-    """Record when a themed activity has been held: a study session, legal or anti-fraud
-    publicity, a care-season event for minors, youth or elders, recruitment publicity,
-    a business promotion.
+    """Record when a themed activity has been held for members or residents.
+
+    Activities include study sessions, legal or anti-fraud publicity, care-season
+    events for minors, youth or elders, recruitment publicity and business promotions.
 
     Record one event per activity, on the day it took place (for an activity that
     spans days, on its last day).

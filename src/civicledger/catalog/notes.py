@@ -21,8 +21,9 @@ Templates may use keys of their own; these are the ones the example ledger uses.
 
 @event("narrative_note_recorded", version=1)
 class NarrativeNoteRecorded(Event):
-    """Record a statement for a report that no figure can produce (how a mechanism
-    works, what residents said), owned by the person who wrote it.
+    """Record a statement a report needs that no figure can produce, owned by its author.
+
+    For example how a working mechanism operates, or what residents said about a change.
 
     A later note with the same ``section`` and ``key`` supersedes the earlier one.
 

@@ -37,8 +37,7 @@ class OrganisationRegistered(Event):
 
 @event("organisation_renamed", version=1)
 class OrganisationRenamed(Event):
-    """Record when an organisation takes a new name (e.g. a hobby group renamed to
-    reflect a service role).
+    """Record when an organisation takes a new name (e.g. a hobby group taking on a service role).
 
     Attributes:
         organisation_id: the organisation's id.
@@ -74,8 +73,7 @@ class OrganisationDissolved(Event):
 
 @event("contact_group_created", version=1)
 class ContactGroupCreated(Event):
-    """Record when the community sets up a contact group (merchants, elderly-allowance
-    certification, job seekers, ...).
+    """Record when the community sets up a contact group (merchants, allowance certification, ...).
 
     Attributes:
         group_id: a stable id for the group.

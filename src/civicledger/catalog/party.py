@@ -11,8 +11,7 @@ from civicledger.events import Event, event, field
 
 @event("member_household_contact_assigned", version=1)
 class MemberHouseholdContactAssigned(Event):
-    """Record when a party member has been assigned households to keep in touch with
-    (党员联户).
+    """Record when a party member has been assigned households to keep in touch with (党员联户).
 
     Record one event per member and assignment, on the day the assignment starts.
     A later assignment for the same member adds households; it does not replace
@@ -33,8 +32,9 @@ class MemberHouseholdContactAssigned(Event):
 
 @event("member_household_contact_ended", version=1)
 class MemberHouseholdContactEnded(Event):
-    """Record when a member stops keeping in touch with some or all of their households
-    (the member moved away, fell ill, or the households were reassigned).
+    """Record when a member stops keeping in touch with some or all of their households.
+
+    For example: the member moved away or fell ill, or the households were reassigned.
 
     Attributes:
         member_id: the member's id in the branch roll.
@@ -49,8 +49,7 @@ class MemberHouseholdContactEnded(Event):
 
 @event("household_visited", version=1)
 class HouseholdVisited(Event):
-    """Record when a member or cadre has visited, called or messaged a household in
-    their care.
+    """Record when a member or cadre has visited, called or messaged a household in their care.
 
     Record one event per contact, on its day, once it has happened.
 

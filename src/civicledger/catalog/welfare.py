@@ -60,8 +60,9 @@ class JobFairHeld(Event):
 
 @event("assistance_reviewed", version=1)
 class AssistanceReviewed(Event):
-    """Record when a round of assistance cases has been reviewed (e.g. the periodic
-    review of minimum-living-allowance households), with the public notice of results.
+    """Record when a round of assistance cases has been reviewed and the results made public.
+
+    For example the quarterly review of minimum-living-allowance households.
 
     Record it on the day the review meeting decided; the publicity period follows.
 
@@ -119,8 +120,7 @@ class AssistanceProvided(Event):
 
 @event("insurance_enrolment_reported", version=1)
 class InsuranceEnrolmentReported(Event):
-    """Record when the community reports its enrolment figures for a social insurance
-    scheme to the sub-district office.
+    """Record when the community reports its enrolment figures for a social insurance scheme.
 
     Attributes:
         scheme: the insurance scheme.
@@ -139,8 +139,7 @@ class InsuranceEnrolmentReported(Event):
 
 @event("elderly_allowance_certified", version=1)
 class ElderlyAllowanceCertified(Event):
-    """Record when an elderly resident's entitlement to the old-age allowance has been
-    certified (the periodic proof-of-life check).
+    """Record when an elderly resident's old-age allowance entitlement has been certified.
 
     Attributes:
         resident_id: the resident's id.
