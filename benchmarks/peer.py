@@ -91,6 +91,21 @@ class CivicApp(Application[uuid.UUID]):
         transcoder.register(DateAsISO())
 
 
+def _postgres_env(url: str) -> dict[str, str]:
+    """eventsourcing's settings for the server and database of an SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parsed.database or "postgres",
+        "POSTGRES_HOST": parsed.host or "127.0.0.1",
+        "POSTGRES_PORT": str(parsed.port or 5432),
+        "POSTGRES_USER": parsed.username or "postgres",
+        "POSTGRES_PASSWORD": parsed.password or "",
+    }
+
+
 @contextlib.contextmanager
 def _synchronous(level: str) -> Iterator[None]:
     """Make every SQLite connection the peer opens use ``PRAGMA synchronous = level``.
@@ -113,15 +128,25 @@ def _synchronous(level: str) -> Iterator[None]:
 
 
 class PeerLedger:
-    """An eventsourcing application on one SQLite file, fed our workload."""
+    """An eventsourcing application on a SQLite file or a PostgreSQL database, fed our workload."""
 
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
-        with _synchronous(synchronous):
-            self.app = CivicApp(
-                env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
-            )
-            # Open the pool's connection now, under the requested setting.
-            self.app.recorder.max_notification_id()
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        synchronous: str = "FULL",
+        postgres_url: str | None = None,
+    ) -> None:
+        """Open the peer on a SQLite file, or on PostgreSQL when ``postgres_url`` is given."""
+        if postgres_url is not None:
+            self.app = CivicApp(env=_postgres_env(postgres_url))
+        else:
+            with _synchronous(synchronous):
+                self.app = CivicApp(
+                    env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+                )
+                # Open the pool's connection now, under the requested setting.
+                self.app.recorder.max_notification_id()
         self._aggregates: dict[str, CivicStream] = {}
 
     def prepare(self, events: Sequence[tuple[str, Event]]) -> list[PeerItem]:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, read
+from benchmarks.scenarios import append, audit, postgres, read
 
-ALL: tuple[Scenario, ...] = (*append.SCENARIOS, *read.SCENARIOS, *audit.SCENARIOS)
+ALL: tuple[Scenario, ...] = (
+    *append.SCENARIOS,
+    *read.SCENARIOS,
+    *postgres.SCENARIOS,
+    *audit.SCENARIOS,
+)
