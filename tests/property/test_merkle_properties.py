@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -345,28 +346,30 @@ def test_envelope_bytes_equal_the_rfc8785_reference(
     digest: bytes,
     hash_name: str,
 ) -> None:
-    """The orjson fast path writes exactly what rfc8785.dumps writes for the documented object."""
+    """The orjson fast path, and the doc's json.dumps recipe, write what rfc8785.dumps writes."""
     utc = recorded_at.astimezone(UTC)
-    expected = rfc8785.dumps(
-        {
-            "v": 1,
-            "origin": origin,
-            "position": position,
-            "stream": stream,
-            "stream_version": stream_version,
-            "event_id": str(event_id),
-            "type": type_name,
-            "schema_version": schema_version,
-            "occurred_on": f"{occurred_on.year:04d}-{occurred_on.month:02d}-{occurred_on.day:02d}",
-            "recorded_at": (
-                f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-                f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
-            ),
-            "actor": actor,
-            "payload_digest": digest.hex(),
-            "hash": hash_name,
-        }
-    )
+    members = {
+        "v": 1,
+        "origin": origin,
+        "position": position,
+        "stream": stream,
+        "stream_version": stream_version,
+        "event_id": str(event_id),
+        "type": type_name,
+        "schema_version": schema_version,
+        "occurred_on": f"{occurred_on.year:04d}-{occurred_on.month:02d}-{occurred_on.day:02d}",
+        "recorded_at": (
+            f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
+        ),
+        "actor": actor,
+        "payload_digest": digest.hex(),
+        "hash": hash_name,
+    }
+    expected = rfc8785.dumps(members)
+    # docs/hashing.md tells other implementers this json.dumps call is enough.
+    recipe = json.dumps(members, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    assert recipe.encode("utf-8") == expected
     actual = envelope_bytes(
         origin=origin,
         position=position,

@@ -98,7 +98,7 @@ class Frontier:
     Use :meth:`copy` to keep a version, e.g. to roll back a failed transaction.
     """
 
-    __slots__ = ("_alg", "_hashes", "_size")
+    __slots__ = ("_alg", "_hashes", "_node", "_size", "_width")
 
     def __init__(self, alg: HashAlgorithm, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
         """Build a frontier from its parts.
@@ -125,6 +125,9 @@ class Frontier:
         self._alg = alg
         self._size = size
         self._hashes = hashes
+        # Looked up once: append runs once per recorded event.
+        self._node = alg.node
+        self._width = alg.digest_size
 
     @classmethod
     def empty(cls, alg: HashAlgorithm) -> Frontier:
@@ -180,12 +183,11 @@ class Frontier:
         Raises:
             ValidationError: the leaf hash is not bytes of the algorithm's digest size.
         """
-        alg = self._alg
-        if leaf_hash.__class__ is not bytes or len(leaf_hash) != alg.digest_size:
-            _check_hash(alg, leaf_hash, "leaf hash")
+        if leaf_hash.__class__ is not bytes or len(leaf_hash) != self._width:
+            _check_hash(self._alg, leaf_hash, "leaf hash")
         size = self._size
         hashes = self._hashes
-        node = alg.node
+        node = self._node
         completed: list[Node] = []
         h = leaf_hash
         level = 0
@@ -242,6 +244,8 @@ class Frontier:
         clone._alg = self._alg
         clone._size = self._size
         clone._hashes = list(self._hashes)
+        clone._node = self._node
+        clone._width = self._width
         return clone
 
     def to_bytes(self) -> bytes:
