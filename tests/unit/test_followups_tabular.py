@@ -176,6 +176,8 @@ BAD_ROWS = [
     ({"status": "已整改", "updated_on": "next week"}, "updated_on", "is not a date"),
     ({"status": "已整改", "updated_on": ""}, "updated_on", "give the date"),
     ({"closed_on": "2024-07-01"}, "closed_on", "needs the status 已销号"),
+    ({"status": "已销号", "closed_on": "2023-01-01"}, "closed_on", "before the problem was"),
+    ({"progress": "补记", "updated_on": "2024-01-01"}, "updated_on", "latest change"),
     ({"percent": "120", "progress": "x", "updated_on": "2024-07-01"}, "percent", "0 to 100"),
     ({"percent": "55.5", "progress": "x", "updated_on": "2024-07-01"}, "percent", "whole"),
     ({"percent": "80", "updated_on": "2024-07-01"}, "progress", "needs a new 整改进展"),

@@ -18,6 +18,7 @@ from civicledger.followups.fold import (
     require_allowed,
     with_expected_versions,
 )
+from civicledger.followups.importing import STATUS_ALIASES, plan_import, read_changes
 from civicledger.followups.model import (
     DONE_STATUSES,
     FollowUp,
@@ -31,8 +32,6 @@ from civicledger.followups.tabular import (
     COLUMNS,
     Column,
     SheetRow,
-    plan_import,
-    read_changes,
     read_table,
     table_rows,
     write_csv,
@@ -46,6 +45,7 @@ __all__ = [
     "COLUMNS",
     "DONE_STATUSES",
     "PROBLEM_TYPES",
+    "STATUS_ALIASES",
     "Change",
     "Column",
     "FollowUp",
