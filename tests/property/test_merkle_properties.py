@@ -98,7 +98,7 @@ sizes = st.integers(min_value=1, max_value=300)
 # Checking every proof of a tree costs about size * min(size, 256) hashes, so
 # the exhaustive tests use smaller trees; the large deterministic trees below
 # cover the tile boundaries.
-small_sizes = st.integers(min_value=1, max_value=128)
+small_sizes = st.integers(min_value=1, max_value=100)
 seeds = st.binary(max_size=4)
 
 
