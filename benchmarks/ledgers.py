@@ -65,3 +65,29 @@ def ledger_file(ctx: Context, size: int) -> Path:
         json.dumps({"workload": load.source, "size": size, "build_seconds": round(seconds, 1)})
     )
     return path
+
+
+def peer_file(ctx: Context, size: int) -> Path:
+    """The path of an eventsourcing (peer) database of ``size`` events, built when needed."""
+    from benchmarks.peer import PeerLedger
+
+    ctx.work.mkdir(parents=True, exist_ok=True)
+    path = ctx.work / f"peer-{size}.db"
+    note = ctx.work / f"peer-{size}.json"
+    load = workload.load()
+    if path.is_file() and note.is_file():
+        try:
+            if json.loads(note.read_text()).get("workload") == load.source:
+                return path
+        except ValueError:
+            pass
+    path = ctx.scratch(path.name)
+    note.unlink(missing_ok=True)
+    peer = PeerLedger(path, synchronous="NORMAL")
+    try:
+        for batch in load.batches(size, BUILD_BATCH):
+            peer.save(peer.prepare(batch))
+    finally:
+        peer.close()
+    note.write_text(json.dumps({"workload": load.source, "size": size}))
+    return path

@@ -47,6 +47,14 @@ def _verify(path: Path, _: str | None) -> bool:
         return ledger.verify().ok
 
 
+@operation("indicators")
+def _indicators(path: Path, indicator_set: str | None) -> int:
+    from civicledger.ledger import Ledger
+
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        return len(ledger.indicators(str(indicator_set), year=2023))
+
+
 def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
     """Run a probe in a child process and return its JSON (seconds, peak_rss_mb, baseline)."""
     command = [sys.executable, "-m", "benchmarks.probe", kind, str(path)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, postgres, read
+from benchmarks.scenarios import append, audit, indicators, postgres, read
 
 ALL: tuple[Scenario, ...] = (
     *append.SCENARIOS,
     *read.SCENARIOS,
     *postgres.SCENARIOS,
     *audit.SCENARIOS,
+    *indicators.SCENARIOS,
 )
