@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from tests.projection_testkit import Body, GroupClosed, GroupOpened, Log, Reading, day, meeting
 
 from civicledger import ProjectionError
 from civicledger.indicators import count, count_distinct, eq, latest, ratio
 from civicledger.indicators import sum as sum_of
 from civicledger.projections import AsOf, Indicator, Period, compute, compute_from_source
+from projection_testkit import Body, GroupClosed, GroupOpened, Log, Reading, day, meeting
 
 YEAR = Period.year(2023)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from tests.projection_testkit import (
+
+from civicledger import ProjectionError
+from civicledger.indicators import count_distinct, eq, latest, predicate, ratio
+from civicledger.indicators import sum as sum_of
+from civicledger.projections import Indicator, Period, compute_from_source, explain, why_not
+from projection_testkit import (
     Body,
     GroupClosed,
     GroupOpened,
@@ -16,11 +21,6 @@ from tests.projection_testkit import (
     day,
     meeting,
 )
-
-from civicledger import ProjectionError
-from civicledger.indicators import count_distinct, eq, latest, predicate, ratio
-from civicledger.indicators import sum as sum_of
-from civicledger.projections import Indicator, Period, compute_from_source, explain, why_not
 
 YEAR = Period.year(2023)
 COMMITTEE = Indicator(

@@ -6,12 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from tests.projection_testkit import Body, Log, meeting
 
 from civicledger import ValidationError
 from civicledger.indicators import all_of, any_of, eq, ge, in_, lt, ne, not_, predicate
 from civicledger.projections import And, Compare, In, Not, parse_filter
 from civicledger.projections.fields import MISSING
+from projection_testkit import Body, Log, meeting
 
 
 def record(**kw: object):  # type: ignore[no-untyped-def]
