@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, indicators, postgres, read
+from benchmarks.scenarios import append, audit, indicators, postgres, read, refresh
 
 ALL: tuple[Scenario, ...] = (
     *append.SCENARIOS,
@@ -11,4 +11,5 @@ ALL: tuple[Scenario, ...] = (
     *postgres.SCENARIOS,
     *audit.SCENARIOS,
     *indicators.SCENARIOS,
+    *refresh.SCENARIOS,
 )
