@@ -1,8 +1,9 @@
 """The audit operations on a store: seal, list seals, prove, raw proofs, verify.
 
 ``civicledger.Ledger`` delegates its audit methods here, one line each. This
-module reads the store's tables, so it is not imported by ``civicledger.audit``
-itself: the offline verifier (seals, proofs, keys) loads no database library.
+module reads the store's rows, so ``civicledger.audit`` itself does not import
+it: the offline verifier (seals, proofs, keys) loads no store. The SQL side
+(:mod:`civicledger.audit.sql`) is imported only for SQL stores.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
 from civicledger.errors import StoreError, ValidationError, VerificationError
-from civicledger.events.codec import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.leaf import envelope_bytes
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_inclusion
 from civicledger.store.base import Clock, EventStore, utc_now
-from civicledger.store.sql.seals import SqlSealTable
-from civicledger.store.sql.store import SqlStore
+from civicledger.store.memory import MemoryStore
 from civicledger.types import Position
 
 
@@ -58,41 +57,6 @@ class MemorySealStorage:
             yield StoredSeal(number, seal.tree_size, seal.root_hash, seal.text)
 
 
-class SqlSealStorage:
-    """Seals in the ``civicledger_seals`` table of a SQL ledger."""
-
-    def __init__(self, store: SqlStore) -> None:
-        """Keep the seals of ``store``'s ledger in its database.
-
-        Args:
-            store: the SQL store.
-        """
-        self._table = SqlSealTable(store.engine, store.ledger_id, store.ledger_name)
-
-    def add(self, seal: Seal) -> None:
-        """Store a seal (one INSERT; the table's triggers forbid changing it later).
-
-        Raises:
-            StoreError: the database failed.
-        """
-        assert seal.sealed_at is not None  # seals made here always carry their time
-        self._table.append(
-            tree_size=seal.tree_size,
-            root_hash=seal.root_hash,
-            sealed_at=format_timestamp(seal.sealed_at),
-            text=seal.text,
-        )
-
-    def stored(self) -> Iterator[StoredSeal]:
-        """Yield the stored seals, oldest first.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        for number, row in enumerate(self._table.rows(), start=1):
-            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
-
-
 class Auditor:
     """Seals, proofs and verification for one store."""
 
@@ -120,11 +84,7 @@ class Auditor:
         self._alg: HashAlgorithm = hash_algorithm(store.hash_algorithm)
         self._clock = clock or utc_now
         self._rows = rows if rows is not None else row_source(store)
-        if seal_storage is None:
-            seal_storage = (
-                SqlSealStorage(store) if isinstance(store, SqlStore) else MemorySealStorage()
-            )
-        self._seals = seal_storage
+        self._seals = seal_storage if seal_storage is not None else _seal_storage(store)
 
     # -- seals --------------------------------------------------------------------
 
@@ -358,6 +318,22 @@ class Auditor:
                 f"the row at position {position} is damaged ({e.message}); run verify()"
             ) from e
         return envelope
+
+
+def _seal_storage(store: EventStore) -> SealStorage:
+    if isinstance(store, MemoryStore):
+        return MemorySealStorage()
+    # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
+    from civicledger.audit.sql import SqlSealStorage
+    from civicledger.store.sql.store import SqlStore
+
+    if isinstance(store, SqlStore):
+        return SqlSealStorage(store)
+    raise ValidationError(
+        f"cannot keep seals for a {store.__class__.__name__}: only the memory and SQL stores "
+        "are supported",
+        field="store",
+    )
 
 
 def _signer(signer: Signer | str) -> Signer:

@@ -1,0 +1,150 @@
+"""The audit layer's SQL side: raw event rows and the seals table of a SQL ledger.
+
+Imported only for SQL stores, so auditing an in-memory ledger loads no SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from civicledger.audit.checkpoint import Seal
+from civicledger.audit.rows import StoredRow
+from civicledger.audit.verify import StoredSeal
+from civicledger.events.codec import format_timestamp
+from civicledger.store.sql.errors import translated
+from civicledger.store.sql.schema import events
+from civicledger.store.sql.seals import SqlSealTable
+from civicledger.store.sql.store import SqlStore
+from civicledger.types import Position
+
+BATCH = 2000
+"""Rows read per query: memory stays flat whatever the ledger's size."""
+
+
+class SqlRowSource:
+    """Reads raw rows from a SQL store's events table, in keyset batches."""
+
+    def __init__(self, store: SqlStore) -> None:
+        """Read the rows of ``store``'s ledger.
+
+        Args:
+            store: the SQL store.
+        """
+        self._engine = store.engine
+        self._ledger_id = store.ledger_id
+        self._doing = f"reading the rows of ledger {store.ledger_name!r} for verification"
+
+    def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
+        """Yield stored rows in position order; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        start = from_position
+        columns = (
+            events.c.position,
+            events.c.stream,
+            events.c.stream_version,
+            events.c.event_id,
+            events.c.type,
+            events.c.schema_version,
+            events.c.occurred_on,
+            events.c.recorded_at,
+            events.c.actor,
+            events.c.payload,
+            events.c.salt,
+            events.c.payload_digest,
+            events.c.leaf_hash,
+        )
+        while start <= to_position:
+            statement = (
+                select(*columns)
+                .where(
+                    events.c.ledger_id == self._ledger_id,
+                    events.c.position >= start,
+                    events.c.position <= to_position,
+                )
+                .order_by(events.c.position)
+                .limit(BATCH)
+            )
+            # No connection is held between batches, so an abandoned walk pins nothing.
+            with translated(self._doing), self._engine.connect() as conn:
+                batch = conn.execute(statement).all()
+            for row in batch:
+                yield _sql_row(row)
+            if len(batch) < BATCH:
+                return
+            start = int(batch[-1].position) + 1
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of an event id in this ledger; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        with translated(self._doing), self._engine.connect() as conn:
+            value = conn.execute(
+                select(events.c.position).where(
+                    events.c.ledger_id == self._ledger_id, events.c.event_id == event_id
+                )
+            ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+
+class SqlSealStorage:
+    """Seals in the ``civicledger_seals`` table of a SQL ledger."""
+
+    def __init__(self, store: SqlStore) -> None:
+        """Keep the seals of ``store``'s ledger in its database.
+
+        Args:
+            store: the SQL store.
+        """
+        self._table = SqlSealTable(store.engine, store.ledger_id, store.ledger_name)
+
+    def add(self, seal: Seal) -> None:
+        """Store a seal (one INSERT; the table's triggers forbid changing it later).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        assert seal.sealed_at is not None  # seals made here always carry their time
+        self._table.append(
+            tree_size=seal.tree_size,
+            root_hash=seal.root_hash,
+            sealed_at=format_timestamp(seal.sealed_at),
+            text=seal.text,
+        )
+
+    def stored(self) -> Iterator[StoredSeal]:
+        """Yield the stored seals, oldest first.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        for number, row in enumerate(self._table.rows(), start=1):
+            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
+
+
+def _sql_row(row: Any) -> StoredRow:
+    (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
+     payload, salt, digest, leaf_hash) = row  # fmt: skip
+    return StoredRow(
+        position=int(position),
+        stream=stream,
+        stream_version=int(version),
+        event_id=event_id,
+        type=type_name,
+        schema_version=int(schema),
+        occurred_on=occurred,
+        recorded_at=recorded,
+        actor=actor,
+        payload=None if payload is None else payload.encode("utf-8"),
+        salt=None if salt is None else bytes(salt),
+        payload_digest=bytes(digest),
+        leaf_hash=bytes(leaf_hash),
+    )
