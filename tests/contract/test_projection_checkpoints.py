@@ -1,0 +1,144 @@
+"""The checkpoint contract on memory, SQLite and PostgreSQL, with the runner over a real ledger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+
+from civicledger import ConcurrencyError, Ledger, RecordedEvent
+from civicledger.projections import CheckpointStore, Fold, Runner
+from store_testkit import count
+
+
+def total(state: dict[str, int], record: RecordedEvent) -> dict[str, int]:
+    """Sum the counts recorded."""
+    return {"total": state["total"] + getattr(record.payload, "count", 0)}
+
+
+TOTAL = Fold(name="test.total", initial_state=lambda: {"total": 0}, step=total)
+
+
+class CheckpointContract:
+    """Behaviour every checkpoint store must have. Subclasses provide `ledger`."""
+
+    def test_a_projection_that_never_ran_has_no_checkpoint(self, ledger: Ledger) -> None:
+        """load() of an unknown name is None."""
+        assert ledger.checkpoints.load("nothing") is None
+
+    def test_save_then_load_returns_state_and_position(self, ledger: Ledger) -> None:
+        """A saved checkpoint reads back with its JSON state."""
+        checkpoints: CheckpointStore = ledger.checkpoints
+        checkpoints.save("p", None, 3, {"a": [1, "二"], "b": None})
+        assert checkpoints.load("p") == (3, {"a": [1, "二"], "b": None})
+
+    def test_save_with_a_stale_expected_position_is_refused(self, ledger: Ledger) -> None:
+        """Compare-and-set: another runner's move makes a stale save fail and change nothing."""
+        checkpoints = ledger.checkpoints
+        checkpoints.save("p", None, 2, {"n": 2})
+        checkpoints.save("p", 2, 5, {"n": 5})
+        with pytest.raises(ConcurrencyError, match="another runner"):
+            checkpoints.save("p", 2, 6, {"n": 6})
+        with pytest.raises(ConcurrencyError):
+            checkpoints.save("p", None, 1, {"n": 1})
+        assert checkpoints.load("p") == (5, {"n": 5})
+
+    def test_a_checkpoint_never_moves_backwards(self, ledger: Ledger) -> None:
+        """A save below the stored position is refused."""
+        checkpoints = ledger.checkpoints
+        checkpoints.save("p", None, 4, {})
+        with pytest.raises(ConcurrencyError, match="backwards"):
+            checkpoints.save("p", 4, 3, {})
+        assert checkpoints.load("p") == (4, {})
+
+    def test_replace_and_delete(self, ledger: Ledger) -> None:
+        """replace() swaps in any checkpoint; delete() forgets it."""
+        checkpoints = ledger.checkpoints
+        checkpoints.save("p", None, 4, {"old": True})
+        checkpoints.replace("p", 2, {"new": True})
+        assert checkpoints.load("p") == (2, {"new": True})
+        checkpoints.delete("p")
+        assert checkpoints.load("p") is None
+
+    def test_checkpoints_are_kept_per_projection_name(self, ledger: Ledger) -> None:
+        """Two projections do not share a checkpoint."""
+        checkpoints = ledger.checkpoints
+        checkpoints.save("a", None, 1, 1)
+        checkpoints.save("b", None, 2, 2)
+        assert (checkpoints.load("a"), checkpoints.load("b")) == ((1, 1), (2, 2))
+
+    def test_runner_catches_up_in_batches_and_resumes(self, ledger: Ledger) -> None:
+        """catch_up folds new events only, from the stored position, and equals a full run."""
+        ledger.append("s", [count(n) for n in range(1, 8)], actor="t")
+        runner = Runner(TOTAL, ledger.store)
+        first = runner.catch_up(ledger.checkpoints, batch_size=3, to_position=5)
+        assert (first.position, first.state) == (5, {"total": 15})
+        ledger.append("s", [count(100)], actor="t")
+        second = runner.catch_up(ledger.checkpoints, batch_size=2)
+        assert (second.position, second.state) == (8, {"total": 128})
+        assert runner.run() == ({"total": 128}, 8)
+        assert runner.state(ledger.checkpoints) == {"total": 128}
+
+    def test_rebuild_replaces_a_corrupt_state(self, ledger: Ledger) -> None:
+        """rebuild() replays from scratch and swaps the result in."""
+        ledger.append("s", [count(2), count(3)], actor="t")
+        ledger.checkpoints.save(TOTAL.name, None, 2, {"total": 999})
+        rebuilt = Runner(TOTAL, ledger.store).rebuild(ledger.checkpoints)
+        assert rebuilt.state == {"total": 5}
+        assert ledger.checkpoints.load(TOTAL.name) == (2, {"total": 5})
+
+
+class TestMemoryCheckpoints(CheckpointContract):
+    @pytest.fixture
+    def ledger(self) -> Iterator[Ledger]:
+        with Ledger.in_memory() as ledger:
+            yield ledger
+
+
+class TestSqliteCheckpoints(CheckpointContract):
+    @pytest.fixture
+    def ledger(self, tmp_path: Path) -> Iterator[Ledger]:
+        with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+            yield ledger
+
+    def test_read_model_and_checkpoint_commit_or_roll_back_together(self, ledger: Ledger) -> None:
+        """advance() on the caller's transaction: a conflict rolls back the read model row too."""
+        engine = ledger.store.engine  # type: ignore[attr-defined]
+        metadata = MetaData()
+        model = Table("my_totals", metadata, Column("name", String(20)), Column("n", Integer))
+        metadata.create_all(engine)
+        checkpoints = ledger.checkpoints
+        with engine.begin() as conn:
+            conn.execute(insert(model).values(name="x", n=1))
+            checkpoints.advance(conn, "embedded", None, 1)  # type: ignore[attr-defined]
+
+        def write_with_a_stale_checkpoint() -> None:
+            with engine.begin() as conn:
+                conn.execute(insert(model).values(name="y", n=2))
+                checkpoints.advance(conn, "embedded", 0, 2)  # type: ignore[attr-defined]
+
+        with pytest.raises(ConcurrencyError):
+            write_with_a_stale_checkpoint()
+        with engine.connect() as conn:
+            assert [r.name for r in conn.execute(select(model))] == ["x"]
+        assert checkpoints.load("embedded") == (1, None)
+
+    def test_checkpoints_survive_reopening_the_database(self, tmp_path: Path) -> None:
+        """A checkpoint written before closing the ledger is there after reopening it."""
+        url = f"sqlite:///{tmp_path / 'again.db'}"
+        with Ledger.open(url) as ledger:
+            ledger.append("s", [count(4)], actor="t")
+            Runner(TOTAL, ledger.store).catch_up(ledger.checkpoints)
+        with Ledger.open(url) as ledger:
+            assert ledger.checkpoints.load(TOTAL.name) == (1, {"total": 4})
+
+
+@pytest.mark.postgres
+class TestPostgresCheckpoints(CheckpointContract):
+    @pytest.fixture
+    def ledger(self, postgres_url: str) -> Iterator[Ledger]:
+        with Ledger.open(postgres_url, ledger=f"test-{uuid.uuid4().hex}") as ledger:
+            yield ledger
