@@ -105,6 +105,11 @@ class SqlStore(EventStore):
             list(compiled.positiontup or ()) if compiled.positional else None
         )
         self._native_uuid = engine.dialect.name == "postgresql"
+        # SQLite writers in one process queue on this lock rather than in SQLite's busy
+        # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
+        self._local_writer: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(
@@ -193,7 +198,11 @@ class SqlStore(EventStore):
         if not encoded:
             return []
         ledger_id = self._ledger.id
-        with translated(f"appending to ledger {self.ledger_name!r}"), self._write() as conn:
+        with (
+            self._local_writer,
+            translated(f"appending to ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
             head, frontier_bytes = conn.execute(
                 select(ledgers.c.head, ledgers.c.frontier)
                 .where(ledgers.c.id == ledger_id)
