@@ -126,7 +126,7 @@ def compile_sentence(
         ) from None
     figures, filters = _check_tree(tree, line, name, fail)
     try:
-        compiled = env.from_string(expanded)
+        compiled = env.from_string(tree)  # the checked tree: no second parse
     except (TemplateAssertionError, TemplateSyntaxError) as e:
         raise fail(f"in {name}: {e.message}", line + (e.lineno or 1) - 1, name) from None
     return Sentence(expanded, line, compiled, figures, filters)
