@@ -33,9 +33,10 @@ def cli(db: str | None, ledger: str, debug: bool) -> None:
 
 def _register_commands() -> None:
     # Command modules import the library lazily, so `--help` stays fast.
-    from civicledger.cli import record
+    from civicledger.cli import audit, demo, figures, record, reporting
 
-    record.register(cli)
+    for module in (record, figures, reporting, audit, demo):
+        module.register(cli)
 
 
 _register_commands()

@@ -1,0 +1,139 @@
+"""Commands that render the year's deliverables: report, followups."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from civicledger.cli._common import output_option, pass_ledger, table, write_output
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the root group."""
+    group.add_command(report)
+    group.add_command(followups)
+
+
+@click.command()
+@click.option("--year", type=int, default=2023, show_default=True, help="The report year.")
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default="report.toml",
+    show_default=True,
+    help="The report template (TOML).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "html", "json", "docx", "xlsx"]),
+    default="md",
+    show_default=True,
+)
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Render as of this seal (a checkpoint file): exactly the events it covers.",
+)
+@output_option
+@pass_ledger
+def report(
+    ledger: Any,
+    year: int,
+    template: Path,
+    output_format: str,
+    seal_file: Path | None,
+    output: Path | None,
+) -> None:
+    """Render the year's work report from the ledger, every figure computed.
+
+    Example:
+
+        civicledger report --year 2023 --template report.toml --format html -o report.html
+    """
+    as_of = _seal(seal_file)
+    rendered = ledger.report(template, year=year, as_of=as_of)
+    if output_format in ("docx", "xlsx"):
+        if output is None:
+            raise click.UsageError(f"--format {output_format} needs -o FILE.{output_format}")
+        getattr(rendered, f"to_{output_format}")(output)
+        click.echo(f"wrote {output}", err=True)
+        return
+    text = {"md": rendered.to_markdown, "html": rendered.to_html, "json": rendered.to_json}[
+        output_format
+    ]()
+    write_output(text, output)
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The date (default: today)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@output_option
+@click.pass_context
+def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path | None) -> None:
+    """Show the rectification ledger (整改台账) as of a date, or import edits to it.
+
+    Example:
+
+        civicledger followups --as-of 2023-12-31 --format xlsx -o 整改台账.xlsx
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from civicledger.cli._common import open_ledger
+
+    day = as_of.date() if as_of is not None else None
+    with open_ledger(ctx) as ledger:
+        if output_format in ("csv", "xlsx"):
+            if output is None:
+                raise click.UsageError(f"--format {output_format} needs -o FILE.{output_format}")
+            ledger.export_followups(output, as_of=day)
+            click.echo(f"wrote {output}", err=True)
+            return
+        rows = ledger.followups(as_of=day)
+    if output_format == "json":
+        from civicledger.followups import table_rows
+
+        text = json.dumps(table_rows(rows), ensure_ascii=False, indent=2) + "\n"
+        write_output(text, output)
+        return
+    headers = ["problem", "status", "overdue", "identified_on", "description"]
+    lines = [
+        (r.problem_id, r.status.label, "yes" if r.overdue else "", r.identified_on, r.description)
+        for r in rows
+    ]
+    write_output(table(headers, lines), output)
+
+
+@followups.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", default="cli", show_default=True, help="Who records the changes.")
+@pass_ledger
+def followups_import(ledger: Any, path: Path, actor: str) -> None:
+    """Record the progress and status changes made in an edited CSV/XLSX sheet, all or nothing.
+
+    Example:
+
+        civicledger followups import 整改台账.xlsx --actor party-office
+    """
+    recorded = ledger.import_followups(path, actor=actor)
+    click.echo(f"recorded {len(recorded)} changes from {path}")
+
+
+def _seal(seal_file: Path | None) -> Any:
+    if seal_file is None:
+        return None
+    from civicledger.audit import Seal
+
+    return Seal.parse(seal_file.read_text(encoding="utf-8"))

@@ -1,0 +1,102 @@
+"""Indicator tables: figures as rows for CSV, JSON, terminal tables and XLSX.
+
+Rows hold exact values as text (integers and decimals, never floats), so every
+format shows the same number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from civicledger.projections import Comparison, Figure
+
+FIGURE_HEADERS = {
+    "indicator": "指标编号",
+    "label": "指标名称",
+    "period": "期间",
+    "group": "分组",
+    "value": "数值",
+    "unit": "单位",
+    "events": "事件数",
+}
+
+COMPARISON_HEADERS = {
+    "indicator": "指标编号",
+    "label": "指标名称",
+    "group": "分组",
+    "current": "本期",
+    "previous": "上期",
+    "difference": "增减",
+    "change_percent": "增减幅度(%)",
+    "unit": "单位",
+}
+
+
+def figure_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
+    """One row per figure: indicator id, label, period, group, value, unit, event count."""
+    return [
+        {
+            "indicator": f.indicator.id,
+            "label": f.indicator.label,
+            "period": f.period.key,
+            "group": _group(f.group),
+            "value": _value(f.value),
+            "unit": f.indicator.unit,
+            "events": len(f.event_ids()),
+        }
+        for f in figures
+    ]
+
+
+def comparison_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
+    """One row per comparison: both values, the difference and the change in percent."""
+    return [
+        {
+            "indicator": c.indicator.id,
+            "label": c.indicator.label,
+            "group": _group(c.current.group),
+            "current": _value(c.current.value),
+            "previous": _value(c.previous.value),
+            "difference": _value(c.difference),
+            "change_percent": _value(c.change_percent),
+            "unit": c.indicator.unit,
+        }
+        for c in comparisons
+    ]
+
+
+def write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write rows to an XLSX sheet with Chinese headers (integers stay numbers).
+
+    Args:
+        rows: rows from :func:`figure_rows` or :func:`comparison_rows`.
+        path: the file to write.
+    """
+    from openpyxl import Workbook
+
+    headers = COMPARISON_HEADERS if rows and "current" in rows[0] else FIGURE_HEADERS
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook always has one sheet
+    sheet.title = "指标"
+    sheet.append(list(headers.values()))
+    for row in rows:
+        sheet.append([_cell(row.get(key)) for key in headers])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+
+
+def _group(group: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in group)
+
+
+def _value(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
