@@ -124,7 +124,7 @@ def explain(
     loaded = load(indicator_set)
     if indicator_id not in loaded:
         raise ValidationError(
-            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids)}"
+            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
         )
     figure = ledger.compute(loaded[indicator_id], year)
     if output_format == "json" and why_not is None:
