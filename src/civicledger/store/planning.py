@@ -197,8 +197,8 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 f"{where}: event must be a civicledger Event, got {type(payload).__name__}",
                 field="event",
             )
-        type_name = getattr(type(payload), "__event_type__", None)
-        version = getattr(type(payload), "__schema_version__", None)
+        type_name: str | None = getattr(type(payload), "__event_type__", None)
+        version: int = getattr(type(payload), "__schema_version__", 0)
         if type_name is None or classes.get((type_name, version)) is not type(payload):
             shown = type_name or type(payload).__qualname__
             raise UnknownEventTypeError(
@@ -206,7 +206,6 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 "the ledger's codec, so it could not be read back; register it with @event",
                 event_type=shown,
             )
-        assert version is not None  # registered classes always carry their version
         encoded.append(
             Encoded(
                 index=i,
