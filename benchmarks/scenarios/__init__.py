@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, indicators, postgres, read, refresh
+from benchmarks.scenarios import append, audit, indicators, postgres, read, refresh, reports
 
 ALL: tuple[Scenario, ...] = (
     *append.SCENARIOS,
@@ -12,4 +12,5 @@ ALL: tuple[Scenario, ...] = (
     *audit.SCENARIOS,
     *indicators.SCENARIOS,
     *refresh.SCENARIOS,
+    *reports.SCENARIOS,
 )
