@@ -132,7 +132,7 @@ class VerificationReport:
         signatures = "signatures checked" if self.signatures_checked else "signatures not checked"
         head = (
             f"ledger {self.origin}: {self.events_checked} of {self.tree_size} events, "
-            f"{self.seals_checked} seals ({signatures})"
+            f"{self.seals_checked} seal{'s' if self.seals_checked != 1 else ''} ({signatures})"
         )
         if self.redacted:
             head += f", {self.redacted} redacted"
