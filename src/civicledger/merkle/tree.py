@@ -122,12 +122,22 @@ class Frontier:
             )
         for i, h in enumerate(hashes):
             _check_hash(alg, h, f"frontier hash {i}")
+        self._set(alg, size, hashes)
+
+    def _set(self, alg: HashAlgorithm, size: int, hashes: list[bytes]) -> None:
         self._alg = alg
         self._size = size
         self._hashes = hashes
         # Looked up once: append runs once per recorded event.
         self._node = alg.node
         self._width = alg.digest_size
+
+    @classmethod
+    def _trusted(cls, alg: HashAlgorithm, size: int, hashes: list[bytes]) -> Frontier:
+        """Build from parts already known to be consistent, skipping the checks."""
+        frontier = cls.__new__(cls)
+        frontier._set(alg, size, hashes)
+        return frontier
 
     @classmethod
     def empty(cls, alg: HashAlgorithm) -> Frontier:
@@ -240,13 +250,7 @@ class Frontier:
         Returns:
             A frontier equal to this one that later appends do not affect.
         """
-        clone = Frontier.__new__(Frontier)
-        clone._alg = self._alg
-        clone._size = self._size
-        clone._hashes = list(self._hashes)
-        clone._node = self._node
-        clone._width = self._width
-        return clone
+        return Frontier._trusted(self._alg, self._size, list(self._hashes))
 
     def to_bytes(self) -> bytes:
         """Serialise for storage beside the ledger's head.
@@ -324,8 +328,9 @@ class Frontier:
                 f"got {len(body) - offset}",
                 field="frontier",
             )
+        # The length check above makes the count and sizes of the hashes right.
         hashes = [body[i : i + width] for i in range(offset, len(body), width)]
-        return cls(alg, size, hashes)
+        return cls._trusted(alg, size, hashes)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frontier):
