@@ -159,8 +159,9 @@ def import_jsonl(
     if not entries:
         return 0
     before = store.head()
-    store.append_batch(entries)
-    return store.head() - before
+    records = store.append_batch(entries)
+    # A retried id returns its original record, positioned before this batch.
+    return sum(1 for record in records if record.position > before)
 
 
 def export_jsonl(
