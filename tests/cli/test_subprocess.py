@@ -1,0 +1,62 @@
+"""The installed command in a real process: exit codes, stderr, and the demo end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def civicledger(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CIVICLEDGER_DB"}
+    return subprocess.run(
+        [sys.executable, "-m", "civicledger", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_demo_builds_seals_and_reports_the_example_year(tmp_path: Path) -> None:
+    """`civicledger demo` writes the ledger, seal and every report file, and prints the report."""
+    result = civicledger("demo", "--dir", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# XX社区党委2023年度工作报告")
+    out = tmp_path / "out"
+    for name in (
+        "civicledger.db",
+        "seal.txt",
+        "report.md",
+        "report.html",
+        "report.docx",
+        "report.json",
+        "indicators.csv",
+        "indicators.xlsx",
+        "followups.xlsx",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert "OK" in result.stderr
+
+
+def test_usage_error_exits_2_and_check_failure_exits_1(tmp_path: Path) -> None:
+    """Unknown options exit 2; a proof that does not verify exits 1; no tracebacks."""
+    result = civicledger("log", "--no-such-option", cwd=tmp_path)
+    assert result.returncode == 2
+    bad_proof = tmp_path / "proof.txt"
+    bad_proof.write_text("not a proof\n", encoding="utf-8")
+    result = civicledger("verify", "--proof", str(bad_proof), cwd=tmp_path)
+    assert result.returncode in (1, 2)
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
+    """--help and --version work from a real process."""
+    result = civicledger(*args, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout
