@@ -25,6 +25,8 @@ class Context:
         repetitions: interleaved rounds per scenario.
         work: the scratch folder.
         postgres_url: the server the PostgreSQL scenarios use (None: skip them).
+        probes: measure ours-only peak memory in child processes (the smoke test
+            turns this off to stay fast; ``benchmarks.probe`` has its own test).
     """
 
     size: int
@@ -33,6 +35,7 @@ class Context:
     repetitions: int
     work: Path
     postgres_url: str | None
+    probes: bool = True
 
     def scratch(self, name: str) -> Path:
         """A fresh path in the scratch folder (any old file of that name removed)."""

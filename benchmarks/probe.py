@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import peak_rss_mb
+from benchmarks.harness import ScenarioResult, peak_rss_mb
 
 OPERATIONS: dict[str, Callable[[Path, str | None], Any]] = {}
 
@@ -69,6 +69,44 @@ def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
     )
     data: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return data
+
+
+def memory_targets(
+    result: ScenarioResult,
+    kind: str,
+    sizes: tuple[tuple[int, Path], tuple[int, Path]],
+    arg: str | None = None,
+    limit_mb: float | None = None,
+) -> None:
+    """Probe ours-only peak RSS at a small and a large ledger and record flatness targets.
+
+    Args:
+        result: where the measurements and targets go.
+        kind: the probe operation.
+        sizes: (events, ledger file) for the small and the large ledger.
+        arg: the operation's argument.
+        limit_mb: also require the large ledger's peak to stay under this.
+    """
+    (small, small_path), (size, path) = sizes
+    low = measure(kind, small_path, arg)["peak_rss_mb"]
+    high = measure(kind, path, arg)["peak_rss_mb"]
+    result.extra[f"{kind} alone, peak RSS at {small:,} events"] = f"{low:.0f} MB"
+    result.extra[f"{kind} alone, peak RSS at {size:,} events"] = f"{high:.0f} MB"
+    if limit_mb is not None:
+        result.target(
+            f"{kind} peak RSS < {limit_mb:.0f} MB at {size:,} events",
+            high,
+            limit_mb,
+            "MB",
+            higher=False,
+        )
+    result.target(
+        f"{kind} memory flat ({small:,} -> {size:,} events: peak RSS growth < 1.25x)",
+        high / low,
+        1.25,
+        "x",
+        higher=False,
+    )
 
 
 def main(argv: list[str]) -> int:

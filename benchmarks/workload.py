@@ -10,6 +10,7 @@ ledger of any size.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "community_2023"
 """The example community's 2023 ledger as JSON Lines (written by its generate.py)."""
 
 
+@functools.cache
 def load() -> Workload:
     """The example year's event mix if the example ledger is available, else the built-in mix."""
     if EXAMPLE.is_file():

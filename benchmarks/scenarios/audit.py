@@ -111,24 +111,11 @@ def _verify(name: str, size_attr: str, small_attr: str) -> Scenario:
             "s",
             higher=False,
         )
-        small = getattr(ctx, small_attr)
-        small_path = ledgers.ledger_file(ctx, small)
-        peak_small = probe.measure("verify", small_path)
-        peak_big = probe.measure("verify", path)
-        growth = peak_big["peak_rss_mb"] / peak_small["peak_rss_mb"]
-        result.extra.update(
-            {
-                f"ours-only peak RSS at {small:,}": f"{peak_small['peak_rss_mb']:.0f} MB",
-                f"ours-only peak RSS at {size:,}": f"{peak_big['peak_rss_mb']:.0f} MB",
-            }
-        )
-        result.target(
-            f"verify() memory flat ({small:,} -> {size:,} events: peak RSS growth < 1.25x)",
-            growth,
-            1.25,
-            "x",
-            higher=False,
-        )
+        if ctx.probes:
+            small = getattr(ctx, small_attr)
+            probe.memory_targets(
+                result, "verify", ((small, ledgers.ledger_file(ctx, small)), (size, path))
+            )
         result.notes.append(
             "ours/floor is floor time / our time (> 1: ours faster). No peer: eventsourcing "
             "keeps no hash chain or Merkle tree."

@@ -131,25 +131,15 @@ def _scenario(name: str, size_attr: str) -> Scenario:
             "Medians are seconds; ours/floor and ours/peer compare the same counts-by-(type, "
             "month) fold (their time / ours, > 1: ours faster)."
         )
-        small = max(size // 10, 1000)
-        small_probe = probe.measure("indicators", ledgers.ledger_file(ctx, small), str(INDICATORS))
-        big_probe = probe.measure("indicators", path, str(INDICATORS))
-        result.extra[f"ours-only peak RSS at {small:,}"] = f"{small_probe['peak_rss_mb']:.0f} MB"
-        result.extra[f"ours-only peak RSS at {size:,}"] = f"{big_probe['peak_rss_mb']:.0f} MB"
-        result.target(
-            f"indicator set peak RSS < 200 MB (at {size:,} events)",
-            big_probe["peak_rss_mb"],
-            200.0,
-            "MB",
-            higher=False,
-        )
-        result.target(
-            f"indicator set memory flat ({small:,} -> {size:,} events: growth < 1.25x)",
-            big_probe["peak_rss_mb"] / small_probe["peak_rss_mb"],
-            1.25,
-            "x",
-            higher=False,
-        )
+        if ctx.probes:
+            small = max(size // 10, 1000)
+            probe.memory_targets(
+                result,
+                "indicators",
+                ((small, ledgers.ledger_file(ctx, small)), (size, path)),
+                str(INDICATORS),
+                limit_mb=200.0,
+            )
         return result
 
     which = "large (--full)" if size_attr == "large" else "default-size"

@@ -1,6 +1,6 @@
 """Appends on PostgreSQL: 1,000 per transaction, and one per transaction (commit sync on/off).
 
-The suite creates its own database (``civicledger_bench`` on the server of
+The suite creates its own database (``civicledger_bench_<pid>`` on the server of
 ``--postgres-url``) and drops it at the end, so nothing is left behind. Each
 repetition appends to a fresh ledger (ours, and the floor's rows carry a fresh
 ledger id); the peer appends to its own table. The floor is psycopg's
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,8 @@ from civicledger.ledger import Ledger
 from civicledger.store import NewEvent
 
 BATCH = 1000
-DATABASE = "civicledger_bench"
+DATABASE = f"civicledger_bench_{os.getpid()}"
+"""The run's own database: created at the start, dropped at the end (one per process)."""
 
 
 def _plain(url: str) -> str:
@@ -218,7 +220,7 @@ def run(ctx: Context) -> ScenarioResult:
         )
     result.notes.append(
         f"Batched: {size:,} events per repetition, 1,000 per transaction, each repetition "
-        "into a fresh ledger; database civicledger_bench created and dropped by the run."
+        "into a fresh ledger; database civicledger_bench_<pid> created and dropped by the run."
     )
     return result
 

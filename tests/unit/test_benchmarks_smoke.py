@@ -1,0 +1,123 @@
+"""Smoke runs of every benchmark scenario at a tiny size, so the suite cannot rot.
+
+Timings at this size mean nothing; what is checked is that each scenario runs
+end to end against the current code (ours, the raw floor and the eventsourcing
+peer), returns finite medians for every contender and well-formed targets, and
+that the results writer and the command line work.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# The benchmarks package lives beside src/, not inside the installed package.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest.importorskip("eventsourcing", reason="the benchmark peer is in the `bench` extra")
+
+from benchmarks import probe, report, run  # noqa: E402
+from benchmarks.context import Context  # noqa: E402
+from benchmarks.scenarios import ALL  # noqa: E402
+
+TINY = {"size": 100, "singles": 5, "large": 200, "repetitions": 1}
+
+
+def _context(tmp_path: Path, postgres_url: str | None = None) -> Context:
+    return Context(**TINY, work=tmp_path, postgres_url=postgres_url, probes=False)
+
+
+def _check(result: dict[str, object]) -> None:
+    series = result["series"]
+    assert isinstance(series, dict)
+    assert series, "a scenario measured nothing"
+    for name, data in series.items():
+        assert data["samples"], f"{name} has no samples"
+        assert math.isfinite(data["median"]), name
+        assert data["median"] > 0, name
+    for target in result["targets"]:  # type: ignore[attr-defined]
+        assert isinstance(target["met"], bool)
+        assert math.isfinite(target["measured"])
+    json.dumps(result)
+
+
+# The `*_large` scenarios are the same functions as their default-size twins, reading
+# `ctx.large` instead of `ctx.size`; running the twin covers their code.
+SMOKE = [s for s in ALL if s.name != "postgres_append" and not s.name.endswith("_large")]
+
+
+@pytest.mark.parametrize("scenario", SMOKE, ids=lambda s: s.name)
+def test_scenario_runs_at_tiny_size(scenario: object, tmp_path: Path) -> None:
+    """Every SQLite scenario runs end to end and yields finite medians and well-formed targets."""
+    result = scenario.run(_context(tmp_path)).to_json()  # type: ignore[attr-defined]
+    _check(result)
+
+
+@pytest.mark.postgres
+def test_postgres_scenario_runs_and_drops_its_database(postgres_url: str, tmp_path: Path) -> None:
+    """The PostgreSQL scenario runs at tiny size and leaves no benchmark database behind."""
+    import psycopg
+    from benchmarks.scenarios import postgres
+
+    result = postgres.run(_context(tmp_path, postgres_url)).to_json()
+    _check(result)
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", (postgres.DATABASE,)
+        ).fetchone()
+    assert left == (0,)
+
+
+def test_every_scenario_has_a_unique_name_and_a_description() -> None:
+    """Scenario names are unique (they are --scenario values) and each says what it measures."""
+    names = [s.name for s in ALL]
+    assert len(names) == len(set(names))
+    assert all(s.measures and s.title for s in ALL)
+
+
+def test_large_scenarios_are_full_only_twins_of_smoked_ones() -> None:
+    """Each 1M-event scenario is behind --full and has a default-size twin the smoke test runs."""
+    smoked = {s.name for s in SMOKE}
+    for scenario in ALL:
+        if scenario.name.endswith("_large"):
+            assert scenario.full_only
+            assert scenario.name.removesuffix("_large") in smoked
+
+
+def test_memory_probe_reports_the_peak_of_a_child_process(tmp_path: Path) -> None:
+    """The ours-only memory probe runs one operation in a child process and reports its peak."""
+    from benchmarks import ledgers
+
+    path = ledgers.ledger_file(_context(tmp_path), 50)
+    data = probe.measure("verify", path)
+    assert data["outcome"] == "True"
+    assert data["peak_rss_mb"] >= data["baseline_rss_mb"] > 0
+
+
+def test_command_writes_json_and_markdown_results(tmp_path: Path) -> None:
+    """`python -m benchmarks.run` writes the results JSON and its Markdown table, with versions."""
+    status = run.main(
+        [
+            "--scenario", "read_decoded", "--size", "100", "--repetitions", "1",
+            "--output", str(tmp_path / "results"), "--work", str(tmp_path / "work"),
+            "--postgres-url", "",
+        ]
+    )  # fmt: skip
+    assert status == 0
+    (json_file,) = (tmp_path / "results").glob("*.json")
+    results = json.loads(json_file.read_text())
+    env = results["environment"]
+    for key in ("python", "sqlite", "sqlalchemy", "eventsourcing", "cpu", "date"):
+        assert env[key], key
+    (scenario,) = results["scenarios"]
+    _check(scenario)
+    markdown = json_file.with_suffix(".md").read_text()
+    assert "| SQLite full read, decoded to typed events | 100 |" in markdown
+    assert markdown == report.markdown(results)
