@@ -56,6 +56,8 @@ class EventSource(Protocol):
 
 def group_text(value: Any) -> str:
     """How a group value is written in a figure's ``group`` (always text)."""
+    if type(value) is str:
+        return value
     if value is MISSING:
         return "(missing)"
     if value is None:
@@ -133,6 +135,16 @@ class _Accumulator:
         elif isinstance(measure, Latest):
             self.key_getter = getter(measure.field)
         self.measure = measure
+        # Dispatch on the measure once, here, rather than per event.
+        self.take: Callable[[Group, RecordedEvent], None]
+        if isinstance(measure, Count):
+            self.take = self._take_count
+        elif isinstance(measure, Sum):
+            self.take = self._take_sum
+        elif isinstance(measure, CountDistinct):
+            self.take = self._take_distinct
+        else:
+            self.take = self._latest
 
     def in_period(self, day: date) -> bool:
         return day <= self.end and (self.start is None or day >= self.start)
@@ -148,24 +160,27 @@ class _Accumulator:
 
     def opening(self, record: RecordedEvent) -> None:
         self.seen += 1
-        if not self.in_period(record.occurred_on):
+        day = record.occurred_on
+        # Inlined period test: this runs once per event and accumulator.
+        if day > self.end or (self.start is not None and day < self.start):
             return
         if self.test is not None and not self.test(record):
             return
-        measure = self.measure
         group = self.group_of(record) if self.group_getters else ()
-        if isinstance(measure, Count):
-            self._add(group, record, 1)
-        elif isinstance(measure, Sum):
-            assert self.amount is not None
-            amount = self.amount(record)
-            if amount is not MISSING:
-                self._add(group, record, amount)
-        elif isinstance(measure, CountDistinct):
-            assert self.key_getter is not None
-            self._open_keys(group, record, self.key_getter(record))
-        elif isinstance(measure, Latest):
-            self._latest(group, record)
+        self.take(group, record)
+
+    def _take_count(self, group: Group, record: RecordedEvent) -> None:
+        self._add(group, record, 1)
+
+    def _take_sum(self, group: Group, record: RecordedEvent) -> None:
+        assert self.amount is not None
+        amount = self.amount(record)
+        if amount is not MISSING:
+            self._add(group, record, amount)
+
+    def _take_distinct(self, group: Group, record: RecordedEvent) -> None:
+        assert self.key_getter is not None
+        self._open_keys(group, record, self.key_getter(record))
 
     def closing(self, record: RecordedEvent) -> None:
         self.seen += 1

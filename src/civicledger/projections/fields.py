@@ -108,7 +108,10 @@ def getter(name: str) -> Getter:
 
         def read_one(record: RecordedEvent) -> Any:
             value = getattr(record.payload, attribute, MISSING)
-            return value.value if isinstance(value, enum.Enum) else value
+            if type(value) is str:
+                return value
+            # _value_ skips the enum's property descriptor (hot path).
+            return value._value_ if isinstance(value, enum.Enum) else value
 
         return read_one
 

@@ -159,7 +159,9 @@ class _Place:
             line = self.line_of(e.field)
             where = f"{self.source}, line {line}" if line else self.source
             named = f" ({ident})" if isinstance(ident, str) else ""
-            raise ValidationError(f"{where}{named}: {e.message}", line=line, field=e.field) from None
+            raise ValidationError(
+                f"{where}{named}: {e.message}", line=line, field=e.field
+            ) from None
 
 
 def _require(entry: Mapping[str, Any], key: str, kind: type) -> Any:
