@@ -183,6 +183,16 @@ BAD_ROWS = [
     ({"percent": "80", "updated_on": "2024-07-01"}, "progress", "needs a new 整改进展"),
     ({"progress": "", "updated_on": "2024-07-01"}, "progress", "cannot be blanked"),
     ({"status": "基本完成", "updated_on": "2024-07-01"}, "progress", "needs a 整改进展 note"),
+    (
+        {
+            "status": "回头看",
+            "progress": "复查",
+            "evidence": "复查记录",
+            "updated_on": "2024-07-01",
+        },
+        "evidence",
+        "records only its reason",
+    ),
 ]
 
 

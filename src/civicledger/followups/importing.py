@@ -188,6 +188,12 @@ def _row_events(
     if target is FollowUpStatus.REOPENED:
         if not new_note:
             raise _RowError("progress", "reopening needs the re-inspection finding in 整改进展")
+        if new_percent or new_evidence:
+            # A reopening carries only its reason; a note with them would restart the work.
+            raise _RowError(
+                "percent" if new_percent else "evidence",
+                "a reopening records only its reason; change this in a later edit",
+            )
         return [ProblemReopened(occurred_on=updated_on, problem_id=problem_id, reason=note)]
     if not new_note and (new_percent or (new_evidence and not resolving)):
         raise _RowError(
