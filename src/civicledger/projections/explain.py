@@ -527,5 +527,5 @@ def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int)
         if part is not None:
             lines.append(f"{'#' * (level + 1)} {label}")
             lines.append("")
-            lines.extend(_explain_lines(part, language, level + 1))
+            lines.extend(_explain_lines(part, language, level + 2))
     return lines
