@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-import attrs
 import pytest
 
 from civicledger.audit import ProblemKind, Seal, Signer, VerificationReport
@@ -68,7 +67,7 @@ class Ledger:
         return seal
 
     def change(self, position: int, **changes: object) -> None:
-        self.rows[position - 1] = attrs.evolve(self.rows[position - 1], **changes)  # type: ignore[arg-type]
+        self.rows[position - 1] = self.rows[position - 1]._replace(**changes)
 
     def verify(self, **options: object) -> VerificationReport:
         return verify_ledger(

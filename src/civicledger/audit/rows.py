@@ -7,12 +7,11 @@ are upcast and would hide a damaged payload), so it reads the rows itself.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Protocol
-
-import attrs
+from typing import NamedTuple, Protocol
 
 from civicledger.errors import ValidationError
 from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
@@ -21,13 +20,13 @@ from civicledger.store.memory import MemoryStore
 from civicledger.types import Position
 
 
-@attrs.frozen
-class StoredRow:
+class StoredRow(NamedTuple):
     """One stored event row, as raw as the backend keeps it.
 
     ``occurred_on`` and ``recorded_at`` are the stored text on SQL backends
     (a damaged value must be reported, not crash the read); ``payload`` and
-    ``salt`` are None after a redaction.
+    ``salt`` are None after a redaction. A named tuple: verification builds one
+    per event, and a tuple is the cheapest immutable record to build.
     """
 
     position: int
@@ -51,7 +50,7 @@ class StoredRow:
             ValidationError: the stored text is not a date.
         """
         if isinstance(self.occurred_on, str):
-            return parse_date(self.occurred_on)
+            return _date(self.occurred_on)
         return self.occurred_on
 
     def recorded_time(self) -> datetime:
@@ -61,7 +60,7 @@ class StoredRow:
             ValidationError: the stored text is not a UTC timestamp.
         """
         if isinstance(self.recorded_at, str):
-            return parse_timestamp(self.recorded_at)
+            return _timestamp(self.recorded_at)
         return self.recorded_at
 
 
@@ -148,3 +147,9 @@ def row_source(store: EventStore) -> RowSource:
         f"cannot audit a {store.__class__.__name__}: only the memory and SQL stores are supported",
         field="store",
     )
+
+
+# Rows of one append share one timestamp and a ledger has few distinct dates, so
+# parsing through small caches keeps verification from re-parsing the same text.
+_date = functools.lru_cache(maxsize=4096)(parse_date)
+_timestamp = functools.lru_cache(maxsize=1024)(parse_timestamp)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, select, type_coerce
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.rows import StoredRow
@@ -45,11 +45,18 @@ class SqlRowSource:
             StoreError: the database failed.
         """
         start = from_position
+        # SQLite keeps ids as 16 raw bytes: read them as bytes and build the UUIDs here,
+        # skipping the column type's per-row conversion (PostgreSQL returns UUIDs).
+        event_id = (
+            events.c.event_id
+            if self._engine.dialect.name == "postgresql"
+            else type_coerce(events.c.event_id, LargeBinary)
+        )
         columns = (
             events.c.position,
             events.c.stream,
             events.c.stream_version,
-            events.c.event_id,
+            event_id,
             events.c.type,
             events.c.schema_version,
             events.c.occurred_on,
@@ -133,18 +140,19 @@ class SqlSealStorage:
 def _sql_row(row: Any) -> StoredRow:
     (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
      payload, salt, digest, leaf_hash) = row  # fmt: skip
+    # Both drivers return int and bytes already; the checks only cost a class lookup.
     return StoredRow(
-        position=int(position),
-        stream=stream,
-        stream_version=int(version),
-        event_id=event_id,
-        type=type_name,
-        schema_version=int(schema),
-        occurred_on=occurred,
-        recorded_at=recorded,
-        actor=actor,
-        payload=None if payload is None else payload.encode("utf-8"),
-        salt=None if salt is None else bytes(salt),
-        payload_digest=bytes(digest),
-        leaf_hash=bytes(leaf_hash),
+        position,
+        stream,
+        version,
+        event_id if event_id.__class__ is uuid.UUID else uuid.UUID(bytes=bytes(event_id)),
+        type_name,
+        schema,
+        occurred,
+        recorded,
+        actor,
+        None if payload is None else payload.encode("utf-8"),
+        salt if salt is None or salt.__class__ is bytes else bytes(salt),
+        digest if digest.__class__ is bytes else bytes(digest),
+        leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
     )
