@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import typing
 from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar, TypeVar
@@ -12,7 +13,7 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 
 from civicledger.errors import EventDefinitionError, ValidationError
-from civicledger.events.fields import Check, FieldProblem, field_checks, order_checks
+from civicledger.events.fields import Check, FieldProblem, field, field_checks, order_checks
 from civicledger.events.registry import EventRegistry, default_registry
 
 E = TypeVar("E", bound="Event")
@@ -22,8 +23,20 @@ _MISSING_ARGUMENT = re.compile(r"missing \d+ required keyword-only arguments?: (
 _UNEXPECTED_ARGUMENT = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
+@typing.dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(attrs.field, field)
+)
+class _EventType(type):
+    """Metaclass of events; it only tells type checkers how event classes are built.
+
+    ``@event`` makes each subclass a frozen, keyword-only attrs class at run time;
+    this declaration (PEP 681) lets mypy and pyright check constructor calls of
+    users' event classes, including the inherited ``occurred_on``.
+    """
+
+
 @attrs.frozen(kw_only=True)
-class Event:
+class Event(metaclass=_EventType):
     """Base of every event payload.
 
     Subclasses are declared with :func:`event`, which makes them frozen, slotted,
@@ -59,6 +72,9 @@ class Vocabulary(enum.StrEnum):
         return member
 
 
+@typing.dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(attrs.field, field)
+)
 def event(
     name: str, *, version: int = 1, registry: EventRegistry | None = None
 ) -> Callable[[type[E]], type[E]]:
