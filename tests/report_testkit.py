@@ -97,12 +97,14 @@ def small_ledger() -> Ledger:
             outcome=outcome,
         )
         ledger.append(f"mediation/TJ-{number}", [mediation], actor="mediator")
-    for number, level in enumerate([InspectionLevel.CITY, InspectionLevel.CITY, InspectionLevel.DISTRICT]):
+    for number, level in enumerate(
+        [InspectionLevel.CITY, InspectionLevel.CITY, InspectionLevel.DISTRICT]
+    ):
         inspection = InspectionPassed(
             occurred_on=date(2023, 6, number + 1),
             level=level,
             checkpoint=f"点位{number}",
-            checkpoint_kind=list(CheckpointKind)[0],
+            checkpoint_kind=next(iter(CheckpointKind)),
         )
         ledger.append("inspections", [inspection], actor="grid")
     notes = [
@@ -112,7 +114,9 @@ def small_ledger() -> Ledger:
         (date(2022, 9, 1), "outlook", "old", "上一年的打算，不属于本期。"),
     ]
     for day, section, key, text in notes:
-        note = NarrativeNoteRecorded(occurred_on=day, section=section, key=key, text=text, author="王某")
+        note = NarrativeNoteRecorded(
+            occurred_on=day, section=section, key=key, text=text, author="王某"
+        )
         ledger.append("notes", [note], actor="secretary")
     problems = [("P1", "外出登记存在漏登"), ("P2", "支部活力不足。")]
     for problem_id, description in problems:
@@ -177,7 +181,9 @@ key = "work"
 heading = "工作开展情况"
 
   [[sections.items]]
-  text = "举办再就业培训{employment.reemployment_sessions|exact:次}，培训{employment.reemployment_trainees|approx:人}。"
+  text = '''
+  举办再就业培训{employment.reemployment_sessions|exact:次}，
+  培训{employment.reemployment_trainees|approx:人}。'''
 
   [[sections.items]]
   text = "调解成功率{mediation.success_rate|rate}。"

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from report_testkit import ONE_SECTION, small_ledger, write_template
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,7 +67,9 @@ def _click_first_number(page: str, folder: Path) -> dict[str, object]:
         command.insert(1, "--no-sandbox")  # Chromium refuses to sandbox as root (CI containers)
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     found = re.search(r'data-probe="([^"]*)"', result.stdout)
-    assert found, f"chromium printed no probe result (exit {result.returncode}): {result.stderr[-2000:]}"
+    assert found, (
+        f"chromium printed no probe result (exit {result.returncode}): {result.stderr[-2000:]}"
+    )
     probe: dict[str, object] = json.loads(html.unescape(found.group(1)))
     return probe
 
@@ -79,8 +82,10 @@ def test_clicking_a_number_shows_its_derivation(tmp_path: Path) -> None:
     assert probe["hash"] == "#F2"
     assert probe["panelHidden"] is False
     assert probe["panelRef"] == "F2"
-    assert probe["current"] is True and probe["targetVisible"] is True
+    assert probe["current"] is True
+    assert probe["targetVisible"] is True
     text = str(probe["panelText"])
-    assert "再就业培训人数" in text and "283" in text
+    assert "再就业培训人数" in text
+    assert "283" in text
     for amount in ("70", "71", "72"):
         assert amount in text  # the contributing trainings

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from report_testkit import ONE_SECTION, small_ledger, write_template
 
 from civicledger.errors import ProjectionError, TemplateError
 from civicledger.ledger import Ledger
 from civicledger.reports import Num, Report, Text
+from report_testkit import ONE_SECTION, small_ledger, write_template
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,11 @@ def ledger() -> Ledger:
 
 def _report(ledger: Ledger, folder: Path, body: str) -> Report:
     return ledger.report(write_template(folder, body), year=2023)
+
+
+def _one_item(text: str) -> str:
+    """A one-section template body whose only item's text is ``text`` (a TOML string)."""
+    return f'[[sections]]\nkey = "a"\nheading = "甲"\n\n  [[sections.items]]\n  text = {text}\n'
 
 
 def _nums(report: Report) -> list[Num]:
@@ -43,10 +48,13 @@ def test_a_rate_states_its_numerator_and_denominator(ledger: Ledger, tmp_path: P
 
 def test_figures_are_numbered_in_order_of_first_use(ledger: Ledger, tmp_path: Path) -> None:
     """Appendix refs F1, F2 … follow the reading order, and a reused figure keeps its ref."""
-    body = ONE_SECTION + """
+    body = (
+        ONE_SECTION
+        + """
   [[sections.items]]
   text = "再次提到{employment.reemployment_sessions|cn:次}。"
 """
+    )
     report = _report(ledger, tmp_path, body)
     assert [f.indicator for f in report.figures] == [
         "employment.reemployment_sessions",
@@ -69,7 +77,9 @@ def test_items_are_enumerated_yi_shi_er_shi(ledger: Ledger, tmp_path: Path) -> N
 
 def test_a_single_numbered_item_gets_no_marker(ledger: Ledger, tmp_path: Path) -> None:
     """一是 alone reads oddly, so one numbered item is not enumerated."""
-    body = '[[sections]]\nkey = "a"\nheading = "甲"\n\n  [[sections.items]]\n  text = "只有一句。"\n'
+    body = (
+        '[[sections]]\nkey = "a"\nheading = "甲"\n\n  [[sections.items]]\n  text = "只有一句。"\n'
+    )
     assert _report(ledger, tmp_path, body).sections[0].items[0].marker == ""
 
 
@@ -83,7 +93,9 @@ def test_plain_numbering_uses_digits(ledger: Ledger, tmp_path: Path) -> None:
     assert [i.marker for i in section.items] == ["(1)", "(2)"]
 
 
-def test_a_later_note_supersedes_an_earlier_one_with_the_same_key(ledger: Ledger, tmp_path: Path) -> None:
+def test_a_later_note_supersedes_an_earlier_one_with_the_same_key(
+    ledger: Ledger, tmp_path: Path
+) -> None:
     """Notes are the latest text per key in the period, in the order keys first appeared."""
     body = """
 [[sections]]
@@ -99,7 +111,8 @@ heading = "民政"
         (Text("常态走访困难家庭，一户一策落实帮扶。"),),
         (Text("完成医保参保任务。"),),
     ]
-    assert items[0].lineage is not None and items[0].lineage["key"] == "hardship"
+    assert items[0].lineage is not None
+    assert items[0].lineage["key"] == "hardship"
     assert items[0].lineage["position"] > items[1].lineage["position"]  # type: ignore[index]
 
 
@@ -134,7 +147,9 @@ heading = "综合治理"
 
 def test_an_absence_claim_stands_when_the_ledger_shows_none(ledger: Ledger, tmp_path: Path) -> None:
     """The claim is printed with the types, period and position searched as its lineage."""
-    item = _report(ledger, tmp_path, ABSENCE.format(types='"problem_reopened"')).sections[0].items[0]
+    item = (
+        _report(ledger, tmp_path, ABSENCE.format(types='"problem_reopened"')).sections[0].items[0]
+    )
     assert item.kind == "absence"
     assert item.lineage == {
         "kind": "absence",
@@ -151,12 +166,17 @@ def test_a_false_absence_claim_is_refused(ledger: Ledger, tmp_path: Path) -> Non
         _report(ledger, tmp_path, ABSENCE.format(types='"mediation_completed"'))
 
 
-def test_an_absence_claim_can_fall_back_to_an_otherwise_text(ledger: Ledger, tmp_path: Path) -> None:
+def test_an_absence_claim_can_fall_back_to_an_otherwise_text(
+    ledger: Ledger, tmp_path: Path
+) -> None:
     """With an otherwise text, the count found is stated instead, with the events as lineage."""
-    body = ABSENCE.format(types='"mediation_completed"') + '  otherwise = "全年发生{{ found }}起。"\n'
+    body = (
+        ABSENCE.format(types='"mediation_completed"') + '  otherwise = "全年发生{{ found }}起。"\n'
+    )
     item = _report(ledger, tmp_path, body).sections[0].items[0]
     assert item.spans == (Text("全年发生3起。"),)
-    assert item.lineage is not None and len(item.lineage["found"]) == 3
+    assert item.lineage is not None
+    assert len(item.lineage["found"]) == 3
 
 
 def test_an_absence_claim_must_name_a_registered_type(ledger: Ledger, tmp_path: Path) -> None:
@@ -192,14 +212,19 @@ def test_followups_are_listed_one_per_item_and_tabled(ledger: Ledger, tmp_path: 
         ("二是", (Text("支部活力不足。"),)),
     ]
     table = section.items[2].table
-    assert table is not None and table.caption == "整改台账（2023年）"
+    assert table is not None
+    assert table.caption == "整改台账（2023年）"
     assert table.columns[1:3] == ("问题", "整改措施")
     assert [c[0].text for c in table.rows[0]][5:] == ["正在整改", "60%"]
 
 
 def test_open_followups_use_the_template_text(ledger: Ledger, tmp_path: Path) -> None:
     """A follow-up text sees the row as ``f`` (status label, Chinese due date)."""
-    body = FOLLOWUPS.replace('select = "identified"\n', 'select = "open"\n  text = "{{ f.description }}（{{ f.status }}，{{ f.due_on_cn }}）"\n', 1)
+    body = FOLLOWUPS.replace(
+        'select = "identified"\n',
+        'select = "open"\n  text = "{{ f.description }}（{{ f.status }}，{{ f.due_on_cn }}）"\n',
+        1,
+    )
     items = _report(ledger, tmp_path, body).sections[0].items
     assert items[0].spans == (Text("外出登记存在漏登（正在整改，2024年3月31日）"),)
 
@@ -217,20 +242,22 @@ def test_a_grouped_figure_must_name_its_group(ledger: Ledger, tmp_path: Path) ->
 
 def test_rate_of_a_count_is_refused(ledger: Ledger, tmp_path: Path) -> None:
     """'rate' needs a ratio indicator; a count cannot be turned into a percentage."""
-    body = '[[sections]]\nkey = "a"\nheading = "甲"\n\n  [[sections.items]]\n  text = "{mediation.completed|rate}"\n'
+    body = _one_item('"{mediation.completed|rate}"')
     with pytest.raises(TemplateError, match="needs a ratio indicator"):
         _report(ledger, tmp_path, body)
 
 
 def test_printing_a_figure_without_a_filter_is_refused(ledger: Ledger, tmp_path: Path) -> None:
     """A raw {{ fig(...) }} would print a number with no phrasing rule, so it is an error."""
-    body = """[[sections]]\nkey = "a"\nheading = "甲"\n\n  [[sections.items]]\n  text = "{{ fig('mediation.completed') }}"\n"""
+    body = _one_item("\"{{ fig('mediation.completed') }}\"")
     with pytest.raises(TemplateError, match="through a filter"):
         _report(ledger, tmp_path, body)
 
 
-def test_indicator_table_lists_exact_values_linked_to_the_appendix(ledger: Ledger, tmp_path: Path) -> None:
-    """An indicators item is a table with Chinese headers; a grouped indicator gives one row per group."""
+def test_indicator_table_lists_exact_values_linked_to_the_appendix(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """An indicators item is a table with Chinese headers; one row per group of a grouped one."""
     body = """
 [[sections]]
 key = "a"
@@ -242,9 +269,14 @@ heading = "甲"
 """
     report = _report(ledger, tmp_path, body)
     table = report.sections[0].items[0].table
-    assert table is not None and table.columns == ("序号", "指标", "编号", "分组", "数值", "单位")
+    assert table is not None
+    assert table.columns == ("序号", "指标", "编号", "分组", "数值", "单位")
     values = [(row[3][0].text, row[4][0]) for row in table.rows]
-    assert [(g, n.text) for g, n in values] == [("", "283"), ("level=city", "2"), ("level=district", "1")]
+    assert [(g, n.text) for g, n in values] == [
+        ("", "283"),
+        ("level=city", "2"),
+        ("level=district", "1"),
+    ]
     assert all(isinstance(n, Num) and n.ref for _, n in values)
     assert len(report.figures) == 3
 
@@ -252,11 +284,12 @@ heading = "甲"
 def test_only_events_up_to_as_of_count(tmp_path: Path) -> None:
     """A report as of a position ignores later events."""
     ledger = small_ledger()
-    body = ONE_SECTION[: ONE_SECTION.index("  [[sections.items]]\n  text = \"调解")]
+    body = ONE_SECTION[: ONE_SECTION.index('  [[sections.items]]\n  text = "调解')]
     early = ledger.report(write_template(tmp_path, body), as_of=2)
     nums = _nums(early)
     assert (nums[0].exact, nums[1].exact) == ("2", "141")
-    assert early.as_of.position == 2 and early.as_of.checkpoint is None
+    assert early.as_of.position == 2
+    assert early.as_of.checkpoint is None
 
 
 def test_an_undefined_figure_is_reported_with_its_reason(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The report docs: the tutorial runs as written, and the placeholder table is what the code prints."""
+"""The report docs: the tutorial runs as written; the placeholder table is what the code prints."""
 
 from __future__ import annotations
 
@@ -16,20 +16,29 @@ def _python_blocks(page: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
 
 
-def test_the_tutorial_runs_from_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_tutorial_runs_from_an_empty_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Every code block of docs/tutorial-report.md runs in order and prints what it says."""
     cwd = Path.cwd()
     os.chdir(tmp_path)
     try:
         namespace: dict[str, object] = {}
         for block in _python_blocks(DOCS / "tutorial-report.md"):
-            exec(compile(block, "tutorial-report.md", "exec"), namespace)  # noqa: S102
+            exec(compile(block, "tutorial-report.md", "exec"), namespace)
     finally:
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert "report verified: 2 figures as of position 7" in out
     assert "免费培训[280余人](#f2" in out
-    for name in ("report.md", "report.html", "report.json", "report.docx", "report.xlsx", "seal.txt"):
+    for name in (
+        "report.md",
+        "report.html",
+        "report.json",
+        "report.docx",
+        "report.xlsx",
+        "seal.txt",
+    ):
         assert (tmp_path / name).stat().st_size > 0
 
 
@@ -46,7 +55,9 @@ def test_the_placeholder_table_matches_the_example_report() -> None:
     assert len(rows) == 7
     ledger = Ledger.in_memory()
     ledger.import_jsonl(EXAMPLE / "events.jsonl")
-    figures = {f.id: f for f in ledger.indicators(EXAMPLE / "indicators.toml", year=2023) if not f.group}
+    figures = {
+        f.id: f for f in ledger.indicators(EXAMPLE / "indicators.toml", year=2023) if not f.group
+    }
     for ident, spec, text, rule in rows:
         figure = figures[ident]
         spec = spec or "exact"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from civicledger.catalog.notes import NarrativeNoteRecorded
-from civicledger.catalog.welfare import TrainingHeld
-from civicledger.catalog.vocabularies import TrainingProgramme
 from civicledger.audit import Seal
+from civicledger.catalog.notes import NarrativeNoteRecorded
+from civicledger.catalog.vocabularies import TrainingProgramme
+from civicledger.catalog.welfare import TrainingHeld
 from civicledger.ledger import Ledger
 from civicledger.reports import Report, load_template, verify_report
 from civicledger.reports.model import plain_text
@@ -55,7 +55,13 @@ def test_example_report_has_the_seed_structure(report: Report) -> None:
         "二、存在问题",
         "三、2024年工作打算",
     ]
-    assert [s.marker for s in report.sections[0].sections] == ["（一）", "（二）", "（三）", "（四）", "（五）"]
+    assert [s.marker for s in report.sections[0].sections] == [
+        "（一）",
+        "（二）",
+        "（三）",
+        "（四）",
+        "（五）",
+    ]
     assert report.sections[0].sections[3].heading == "民政低保、劳动保障、计划生育、老龄工作"
 
 
@@ -69,7 +75,7 @@ def test_example_report_states_every_seed_figure(report: Report, phrase: str) ->
 
 
 def test_example_report_lists_the_four_problems_and_carries_them_over(report: Report) -> None:
-    """存在问题 enumerates four follow-ups 一是…四是; the outlook carries the open ones into 2024."""
+    """存在问题 enumerates four follow-ups 一是…四是; the outlook carries the open ones over."""
     problems = [i for i in report.sections[1].items if i.kind == "followup"]
     assert [i.marker for i in problems] == ["一是", "二是", "三是", "四是"]
     assert "四个方面问题" in plain_text(report.sections[1].intro[0].spans)
@@ -88,7 +94,10 @@ def test_every_number_links_to_an_appendix_entry_with_lineage(report: Report) ->
     """Every figure span points at an appendix entry whose lineage holds the same value."""
     entries = {e.ref: e for e in report.figures}
     for _, item in report.walk_items():
-        for cell in [item.spans, *(c for row in (item.table.rows if item.table else ()) for c in row)]:
+        for cell in [
+            item.spans,
+            *(c for row in (item.table.rows if item.table else ()) for c in row),
+        ]:
             for span in cell:
                 ref = getattr(span, "ref", None)
                 if ref is not None:
@@ -111,7 +120,9 @@ def test_example_report_matches_its_golden_file(report: Report, suffix: str) -> 
     assert rendered == golden.read_text(encoding="utf-8")
 
 
-def test_rendering_twice_gives_the_same_bytes(ledger: Ledger, report: Report, tmp_path: Path) -> None:
+def test_rendering_twice_gives_the_same_bytes(
+    ledger: Ledger, report: Report, tmp_path: Path
+) -> None:
     """Same ledger prefix and template: same Markdown, HTML, JSON, DOCX and XLSX bytes."""
     again = ledger.report(load_template(EXAMPLE / "report.toml"), year=2023)
     assert again.to_json() == report.to_json()
@@ -130,7 +141,11 @@ def _append_more(ledger: Ledger) -> None:
         attendees=50,
     )
     note = NarrativeNoteRecorded(
-        occurred_on=date(2023, 12, 30), section="outlook", key="2024", text="改写的打算。", author="某"
+        occurred_on=date(2023, 12, 30),
+        section="outlook",
+        key="2024",
+        text="改写的打算。",
+        author="某",
     )
     ledger.append("training/late", [training], actor="clerk")
     ledger.append("notes/late", [note], actor="secretary")
@@ -159,7 +174,8 @@ def test_a_sealed_report_re_renders_identically_after_more_events(
     )
     now = ledger.report(EXAMPLE / "report.toml")
     assert now.to_json() != before.to_json()  # the head has moved on
-    assert "改写的打算。" in _text(now) and "改写的打算。" not in _text(before)
+    assert "改写的打算。" in _text(now)
+    assert "改写的打算。" not in _text(before)
 
 
 def test_a_sealed_report_embeds_the_checkpoint_and_template_digest(
@@ -190,7 +206,7 @@ def test_verify_report_accepts_a_sealed_report_after_appends(
 def test_verify_report_refuses_a_seal_of_another_ledger(
     sealed: tuple[Ledger, Seal, Report, Report], ledger: Ledger
 ) -> None:
-    """A seal whose root another ledger does not reproduce fails: its events are not the sealed ones."""
+    """A seal whose root another ledger does not reproduce fails: its events are not the sealed."""
     _, _, published, _ = sealed
     check = verify_report(published.to_json(), ledger)  # same events, other salts: another tree
     assert not check.ok
@@ -200,7 +216,11 @@ def test_verify_report_refuses_a_seal_of_another_ledger(
 def test_verify_report_names_a_changed_figure(ledger: Ledger, report: Report) -> None:
     """A figure edited in the published JSON is reported with both values."""
     data = json.loads(report.to_json())
-    index = next(i for i, f in enumerate(data["figures"]) if f["indicator"] == "employment.reemployment_trainees")
+    index = next(
+        i
+        for i, f in enumerate(data["figures"])
+        if f["indicator"] == "employment.reemployment_trainees"
+    )
     data["figures"][index]["value"] = "290"
     check = verify_report(data, ledger)
     assert not check.ok
@@ -222,4 +242,7 @@ def test_verify_report_refuses_a_tampered_template(ledger: Ledger, report: Repor
     """The embedded template must match its digest."""
     data = json.loads(report.to_json())
     data["template"]["source"] += "\n# edited"
-    assert verify_report(data, ledger).problems[0] == "the embedded template does not match its SHA-256"
+    assert (
+        verify_report(data, ledger).problems[0]
+        == "the embedded template does not match its SHA-256"
+    )

@@ -10,9 +10,9 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from report_testkit import small_ledger, write_template
 
 from civicledger.reports import Report
+from report_testkit import small_ledger, write_template
 
 BODY = """
 [[sections]]
@@ -25,7 +25,9 @@ heading = "工作开展情况"
   intro = "围绕就业开展工作。"
 
     [[sections.sections.items]]
-    text = "举办再就业培训{employment.reemployment_sessions|exact:次}，培训{employment.reemployment_trainees|approx:人}。"
+    text = '''
+    举办再就业培训{employment.reemployment_sessions|exact:次}，
+    培训{employment.reemployment_trainees|approx:人}。'''
 
     [[sections.sections.items]]
     text = "调解成功率{mediation.success_rate|rate}，见附表。"
@@ -62,7 +64,8 @@ def test_markdown_links_each_number_to_its_appendix_anchor(report: Report) -> No
     assert '[280余人](#f2 "精确值 283；表述规则 approx:余:precision=10+人；见 F2")' in text
     for entry in report.figures:
         assert f'<a id="{entry.ref.lower()}"></a>' in text
-    assert "### （一）劳动保障" in text and "一是举办再就业培训" in text
+    assert "### （一）劳动保障" in text
+    assert "一是举办再就业培训" in text
 
 
 class _Links(html.parser.HTMLParser):
@@ -123,7 +126,8 @@ def test_json_carries_structure_spans_and_lineage(report: Report) -> None:
     data = json.loads(report.to_json())
     assert data["format"] == "civicledger-report/1"
     sub = data["sections"][0]["sections"][0]
-    assert sub["marker"] == "（一）" and sub["intro"][0]["text"] == "围绕就业开展工作。"
+    assert sub["marker"] == "（一）"
+    assert sub["intro"][0]["text"] == "围绕就业开展工作。"
     first = sub["items"][0]
     assert first["marker"] == "一是"
     assert first["spans"][1] == {"num": "4次", "exact": "4", "rule": "exact+次", "ref": "F1"}
@@ -138,20 +142,38 @@ def test_docx_has_headings_numbered_paragraphs_and_tables(report: Report, tmp_pa
     path = tmp_path / "report.docx"
     report.to_docx(path)
     document = docx.Document(str(path))
-    headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith(("Heading", "Title"))]
-    assert headings[:4] == ["测试社区2023年度工作报告", "一、工作开展情况", "（一）劳动保障", "二、存在问题"]
+    headings = [
+        p.text
+        for p in document.paragraphs
+        if p.style is not None and p.style.name.startswith(("Heading", "Title"))
+    ]
+    assert headings[:4] == [
+        "测试社区2023年度工作报告",
+        "一、工作开展情况",
+        "（一）劳动保障",
+        "二、存在问题",
+    ]
     texts = [p.text for p in document.paragraphs]
     assert "一是举办再就业培训4次，培训280余人。" in texts
     assert "二是调解成功率达66.67%，见附表。" in texts
     tables = document.tables
-    assert [c.text for c in tables[0].rows[0].cells] == ["序号", "指标", "编号", "分组", "数值", "单位"]
+    assert [c.text for c in tables[0].rows[0].cells] == [
+        "序号",
+        "指标",
+        "编号",
+        "分组",
+        "数值",
+        "单位",
+    ]
     assert tables[0].rows[1].cells[4].text == "283"
     assert tables[1].rows[1].cells[5].text == "正在整改"
     assert tables[-1].rows[0].cells[0].text == "编号"  # the appendix
     assert document.core_properties.title == "测试社区2023年度工作报告"
 
 
-def test_xlsx_has_figure_and_followup_sheets_with_chinese_headers(report: Report, tmp_path: Path) -> None:
+def test_xlsx_has_figure_and_followup_sheets_with_chinese_headers(
+    report: Report, tmp_path: Path
+) -> None:
     """Read back with openpyxl: 指标 and 整改台账 sheets, whole numbers as numbers."""
     path = tmp_path / "report.xlsx"
     report.to_xlsx(path)
@@ -160,11 +182,13 @@ def test_xlsx_has_figure_and_followup_sheets_with_chinese_headers(report: Report
     figures = list(book["指标"].iter_rows(values_only=True))
     assert figures[0][:3] == ("编号", "指标编号", "指标名称")
     trainees = next(row for row in figures if row[1] == "employment.reemployment_trainees")
-    assert trainees[5] == 283 and trainees[7] == 4
+    assert trainees[5] == 283
+    assert trainees[7] == 4
     rate = next(row for row in figures if row[1] == "mediation.success_rate")
     assert rate[5] == "66.67"  # decimals stay exact text, never a float
     followups = list(book["整改台账"].iter_rows(values_only=True))
-    assert followups[0][0] == "问题编号" and followups[0][8] == "整改状态"
+    assert followups[0][0] == "问题编号"
+    assert followups[0][8] == "整改状态"
     assert [row[0] for row in followups[1:]] == ["P1", "P2"]
     assert followups[1][9] == 60
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from jinja2.exceptions import SecurityError
-from report_testkit import ONE_SECTION, small_ledger, write_template
 
 from civicledger.errors import TemplateError
 from civicledger.reports import load_template, load_template_text
 from civicledger.reports.sandbox import make_environment
+from report_testkit import ONE_SECTION, small_ledger, write_template
 
 
 def _section_with(text: str) -> str:
@@ -66,7 +66,8 @@ def test_bad_toml_is_reported_with_its_line(tmp_path: Path) -> None:
 def test_unknown_setting_is_refused_with_its_name(tmp_path: Path) -> None:
     """A misspelt item setting is refused, naming it."""
     error = _error(tmp_path, _section_with("x").replace("text =", "txet = 'a'\n  text ="))
-    assert error.field is not None and error.field.endswith("txet")
+    assert error.field is not None
+    assert error.field.endswith("txet")
     assert "txet" in str(error)
 
 
@@ -80,7 +81,8 @@ def test_jinja_syntax_error_names_line_and_item(tmp_path: Path) -> None:
 def test_unknown_filter_is_refused_at_load(tmp_path: Path) -> None:
     """A filter outside the phrasing filters is refused before anything renders."""
     error = _error(tmp_path, _section_with("{{ fig('a.b') | upper }}"))
-    assert "upper" in str(error) and error.line == 10
+    assert "upper" in str(error)
+    assert error.line == 10
 
 
 def test_unknown_name_is_refused_at_load(tmp_path: Path) -> None:
@@ -103,10 +105,13 @@ def test_reaching_for_python_internals_is_refused(tmp_path: Path, text: str) -> 
     """Attribute or item names starting with '_' are refused with a clear error."""
     error = _error(tmp_path, _section_with(text))
     assert "refused" in str(error)
-    assert error.field is not None and error.field.startswith("_")
+    assert error.field is not None
+    assert error.field.startswith("_")
 
 
-@pytest.mark.parametrize("text", ["{% include 'x' %}", "{% import 'x' as y %}", "{% macro m() %}{% endmacro %}"])
+@pytest.mark.parametrize(
+    "text", ["{% include 'x' %}", "{% import 'x' as y %}", "{% macro m() %}{% endmacro %}"]
+)
 def test_include_import_and_macros_are_refused(tmp_path: Path, text: str) -> None:
     """A sentence cannot pull in other templates or define macros."""
     assert "refused" in str(_error(tmp_path, _section_with(text)))
