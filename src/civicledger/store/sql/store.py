@@ -14,11 +14,13 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    LargeBinary,
     Select,
     create_engine,
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import URL, make_url
@@ -32,7 +34,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
-from civicledger.store.ids import UuidV7Generator
+from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
     Row,
     StoredIdentity,
@@ -53,6 +55,8 @@ from civicledger.store.sql.ledgers import (
 from civicledger.store.sql.schema import events, ledgers, tiles
 from civicledger.types import Position, StreamId
 
+_INSERT_COLUMNS = tuple(column.name for column in events.columns)
+
 READ_BATCH = 2000
 """Rows fetched per query while streaming a read: memory stays flat whatever the ledger's size."""
 
@@ -62,7 +66,9 @@ _COLUMNS = (
     events.c.position,
     events.c.stream,
     events.c.stream_version,
-    events.c.event_id,
+    # Raw driver value (bytes on SQLite, uuid on PostgreSQL): the TypeDecorator's per-row
+    # processing cost more than decoding the payload; _decode builds the UUID itself.
+    type_coerce(events.c.event_id, LargeBinary).label("event_id"),
     events.c.type,
     events.c.schema_version,
     events.c.occurred_on,
@@ -104,6 +110,10 @@ class SqlStore(EventStore):
         self._insert_keys: list[str] | None = (
             list(compiled.positiontup or ()) if compiled.positional else None
         )
+        if self._insert_keys is not None and self._insert_keys != list(_INSERT_COLUMNS):
+            raise StoreError(  # pragma: no cover - a guard for SQLAlchemy changing its output
+                f"unexpected INSERT parameter order {self._insert_keys}; please report this"
+            )
         self._native_uuid = engine.dialect.name == "postgresql"
         # SQLite writers in one process queue on this lock rather than in SQLite's busy
         # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
@@ -249,25 +259,26 @@ class SqlStore(EventStore):
         return [o.record() if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
 
     def _params(self, row: Row, recorded_at: str) -> Any:
-        values = {
-            "ledger_id": self._ledger.id,
-            "position": row.position,
-            "stream": row.stream,
-            "stream_version": row.stream_version,
-            "event_id": row.event_id if self._native_uuid else row.event_id.bytes,
-            "type": row.type,
-            "schema_version": row.schema_version,
-            "occurred_on": row.occurred_on.isoformat(),
-            "recorded_at": recorded_at,
-            "actor": row.actor,
-            "payload": row.payload.decode("utf-8"),
-            "salt": row.salt,
-            "payload_digest": row.payload_digest,
-            "leaf_hash": row.leaf_hash,
-        }
+        # Driver-level values in table column order (the compiled INSERT's order).
+        values = (
+            self._ledger.id,
+            row.position,
+            row.stream,
+            row.stream_version,
+            row.event_id if self._native_uuid else row.event_id.bytes,
+            row.type,
+            row.schema_version,
+            row.occurred_on.isoformat(),
+            recorded_at,
+            row.actor,
+            row.payload.decode("utf-8"),
+            row.salt,
+            row.payload_digest,
+            row.leaf_hash,
+        )
         if self._insert_keys is None:
-            return values
-        return tuple(values[key] for key in self._insert_keys)
+            return dict(zip(_INSERT_COLUMNS, values, strict=True))
+        return values
 
     def _stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
@@ -404,6 +415,8 @@ class SqlStore(EventStore):
     def _decode(self, row: Sequence[Any]) -> RecordedEvent:
         (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
          payload, digest, leaf_hash) = row  # fmt: skip
+        if not isinstance(event_id, uuid.UUID):
+            event_id = uuid_from_bytes(event_id)
         if payload is None:
             raise StoreError(
                 f"the payload of the event at position {position} (id {event_id}) has been "
