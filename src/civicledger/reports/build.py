@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import jinja2
 
-from civicledger.catalog.followups import PROBLEM_EVENTS
 from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.errors import ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
@@ -37,6 +36,14 @@ from civicledger.reports.model import (
     Text,
 )
 from civicledger.reports.numbers import Phrase, phrase
+from civicledger.reports.rows import (
+    followup_row,
+    followup_table,
+    row_data,
+    select_rows,
+    sentence_end,
+)
+from civicledger.reports.scan import Scan, scan_events
 from civicledger.reports.template import (
     ItemSpec,
     SectionSpec,
@@ -45,16 +52,10 @@ from civicledger.reports.template import (
     check_indicator_ids,
 )
 
-__all__ = ["FOLLOWUP_COLUMNS", "INDICATOR_COLUMNS", "ReportInputs", "build_report"]
+__all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report"]
 
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
-
-FOLLOWUP_COLUMNS = ("序号", "问题", "整改措施", "责任单位", "整改时限", "整改状态", "进度")
-"""Headers of a follow-up table."""
-
-_PROBLEM_TYPES = frozenset(cls.__event_type__ for cls in PROBLEM_EVENTS)
-_NOTE_TYPE = NarrativeNoteRecorded.__event_type__
 
 
 @attrs.frozen(kw_only=True)
@@ -95,20 +96,6 @@ def _exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _zh_date(iso: str) -> str:
-    """``2024-03-31`` as ``2024年3月31日``; empty stays empty."""
-    if not iso:
-        return ""
-    year, month, day = iso.split("-")
-    return f"{int(year)}年{int(month)}月{int(day)}日"
-
-
-def _sentence_end(text: str) -> str:
-    """End a statement with a full stop unless it already has closing punctuation."""
-    text = text.strip()
-    return text if text.endswith(("。", "！", "？", "；", "…", ".", "!", "?")) else text + "。"
-
-
 class _FigureRef:
     """What ``fig()`` returns in a template: opaque, so only filters can print it."""
 
@@ -119,13 +106,6 @@ class _FigureRef:
 
     def __str__(self) -> str:
         raise TemplateError("print a figure through a filter, e.g. {{ fig('x') | exact }}")
-
-
-@attrs.define
-class _Notes:
-    """Narrative notes of the period: latest text per (section, key), in first-seen order."""
-
-    latest: dict[tuple[str, str], RecordedEvent] = attrs.Factory(dict)
 
 
 class _Builder:
@@ -146,37 +126,19 @@ class _Builder:
 
     # -- scanning events -------------------------------------------------------
 
-    def scan(self) -> tuple[_Notes, list[FollowUp], dict[str, list[RecordedEvent]]]:
-        """One pass over the events: notes of the period, problem events, absence hits."""
-        absence_types = {
-            t for spec in self.all_items() if spec.kind == "absence" for t in spec.options["types"]
-        }
-        if self.inputs.known_types:
-            for spec in self.all_items():
-                for name in spec.options.get("types", ()) if spec.kind == "absence" else ():
-                    if name not in self.inputs.known_types:
-                        raise self.fail(
-                            f"absence claim names unknown event type {name!r}", spec.line, name
-                        )
-        notes = _Notes()
-        problems: list[RecordedEvent] = []
-        hits: dict[str, list[RecordedEvent]] = {t: [] for t in absence_types}
-        for record in self.inputs.records:
-            if record.type in _PROBLEM_TYPES:
-                problems.append(record)
-            if not self.period.contains(record.occurred_on):
-                continue
-            if record.type == _NOTE_TYPE and isinstance(record.payload, NarrativeNoteRecorded):
-                key = (record.payload.section, record.payload.key)
-                existing = notes.latest.get(key)
-                # A later note with the same key supersedes the text; the key keeps
-                # the place it first took in the section's order (dicts keep order).
-                if existing is None or record.position > existing.position:
-                    notes.latest[key] = record
-            if record.type in hits:
-                hits[record.type].append(record)
-        rows = project_followups(problems, as_of=self.period.end)
-        return notes, rows, hits
+    def scan(self) -> tuple[dict[tuple[str, str], RecordedEvent], list[FollowUp], Scan]:
+        """One pass over the events: notes of the period, follow-ups, absence hits."""
+        absence = [spec for spec in self.all_items() if spec.kind == "absence"]
+        for spec in absence:
+            for name in spec.options["types"]:
+                if self.inputs.known_types and name not in self.inputs.known_types:
+                    raise self.fail(
+                        f"absence claim names unknown event type {name!r}", spec.line, name
+                    )
+        types = {name for spec in absence for name in spec.options["types"]}
+        found = scan_events(self.inputs.records, self.period, types)
+        rows = project_followups(found.problems, as_of=self.period.end)
+        return found.notes, rows, found
 
     def all_items(self) -> list[ItemSpec]:
         found: list[ItemSpec] = []
@@ -266,7 +228,8 @@ class _Builder:
         kind = spec.split(":")[0]
         if figure.value is None:
             raise self.fail(
-                f"figure {figure.id!r} is not defined for {figure.period.key}: {figure.undefined_reason}",
+                f"figure {figure.id!r} is not defined for {figure.period.key}: "
+                f"{figure.undefined_reason}",
                 line,
                 figure.id,
             )
@@ -345,8 +308,8 @@ class _Builder:
     # -- sections --------------------------------------------------------------
 
     def build(self) -> Report:
-        notes, rows, hits = self.scan()
-        self.notes, self.rows, self.hits = notes, rows, hits
+        self.notes, self.rows, found = self.scan()
+        self.hits = found.hits
         title = "".join(s.text for s in self.render(self.template.title))
         intro = tuple(i for spec in self.template.intro for i in self.items(spec))
         sections = tuple(
@@ -421,7 +384,7 @@ class _Builder:
         section, key = spec.options["section"], spec.options["key"]
         chosen = [
             record
-            for (s, k), record in self.notes.latest.items()
+            for (s, k), record in self.notes.items()
             if (s == section or s.startswith(section + ".")) and (key is None or k == key)
         ]
         if not chosen and not spec.options["optional"]:
@@ -469,8 +432,8 @@ class _Builder:
         if spec.otherwise is None:
             first = ", ".join(f"{r.type} at position {r.position}" for r in found[:3])
             raise ProjectionError(
-                f"{self.template.name}:{spec.line}: the claim that no {', '.join(types)} event occurred in "
-                f"{self.period.key} is false: the ledger has {len(found)} ({first}); "
+                f"{self.template.name}:{spec.line}: the claim that no {', '.join(types)} event "
+                f"occurred in {self.period.key} is false: the ledger has {len(found)} ({first}); "
                 "add an 'otherwise' text or remove the claim"
             )
         return Item(
@@ -482,67 +445,25 @@ class _Builder:
         )
 
     def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
-        rows = [r for r in self.rows if category is None or r.category == category]
-        if select == "identified":
-            return [r for r in rows if self.period.contains(r.identified_on)]
-        if select == "open":
-            return [r for r in rows if not r.is_done]
-        return rows
-
-    def followup_row(self, row: FollowUp) -> FollowUpRow:
-        def measure(m: Any) -> str:
-            due = m.due_on.isoformat() if m.due_on else "长期坚持"
-            return f"{m.description}（{m.unit}，{due}）"
-
-        units = list(dict.fromkeys(m.unit for m in row.measures))
-        result = FollowUpRow(
-            problem_id=row.problem_id,
-            description=row.description,
-            category=row.category,
-            source=row.source.label,
-            identified_on=row.identified_on.isoformat(),
-            measures=tuple(measure(m) for m in row.measures),
-            owner_units="、".join(units),
-            due_on=row.due_on.isoformat() if row.due_on else "",
-            status=row.status.label,
-            percent="" if row.percent is None else str(row.percent),
-            overdue=row.overdue,
-            carried_over=row.carried_over,
-        )
-        self.rows_used.setdefault(row.problem_id, result)
-        return result
+        return select_rows(self.rows, select, category, self.period)
 
     def followup_items(self, spec: ItemSpec) -> list[Item]:
         chosen = [
-            self.followup_row(r)
+            followup_row(r)
             for r in self.select_rows(spec.options["select"], spec.options["category"])
         ]
+        for row in chosen:
+            self.rows_used.setdefault(row.problem_id, row)
         if spec.options["style"] == "table":
-            rows = tuple(
-                (
-                    (Text(str(i + 1)),),
-                    (Text(r.description),),
-                    (Text("；".join(r.measures)),),
-                    (Text(r.owner_units),),
-                    (Text(r.due_on or "长期坚持"),),
-                    (Text(r.status + ("（逾期）" if r.overdue else "")),),
-                    (Text(f"{r.percent}%" if r.percent else ""),),
-                )
-                for i, r in enumerate(chosen)
-            )
-            table = Table("followups", self.caption(spec), FOLLOWUP_COLUMNS, rows)
+            table = followup_table(chosen, self.caption(spec))
             lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
             return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
         items = []
         for row in chosen:
-            data = attrs.asdict(row)
-            data["measures"] = "；".join(row.measures)
-            data["due_on_cn"] = _zh_date(row.due_on)
-            data["identified_on_cn"] = _zh_date(row.identified_on)
             if spec.text is not None:
-                spans = self.render(spec.text, f=data)
+                spans = self.render(spec.text, f=row_data(row))
             else:
-                spans = (Text(_sentence_end(row.description)),)
+                spans = (Text(sentence_end(row.description)),)
             lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
             items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
         return items

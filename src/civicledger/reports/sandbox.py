@@ -162,13 +162,14 @@ def _check_tree(
     tree: nodes.Template, line: int, name: str, fail: Fail
 ) -> tuple[tuple[tuple[str, int], ...], frozenset[str]]:
     """Refuse what a report sentence must never do; collect figures and filters."""
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+    reached: list[tuple[object, int]] = [(n.attr, n.lineno) for n in tree.find_all(nodes.Getattr)]
+    reached += [(getattr(n.arg, "value", None), n.lineno) for n in tree.find_all(nodes.Getitem)]
+    for attr, lineno in reached:
         if isinstance(attr, str) and attr.startswith("_"):
             raise fail(
                 f"refused: {name} reaches for {attr!r}; names starting with '_' are "
                 "not reachable from a report template",
-                line + node.lineno - 1,
+                line + lineno - 1,
                 attr,
             )
     for banned in (
@@ -179,11 +180,12 @@ def _check_tree(
         nodes.Macro,
         nodes.CallBlock,
     ):
-        for node in tree.find_all(banned):
+        for statement in tree.find_all(banned):
+            kind = type(statement).__name__.lower()
             raise fail(
-                f"refused: {name} uses {type(node).__name__.lower()}, which report templates do not allow",
-                line + node.lineno - 1,
-                type(node).__name__.lower(),
+                f"refused: {name} uses {kind}, which report templates do not allow",
+                line + statement.lineno - 1,
+                kind,
             )
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for node in tree.find_all(nodes.Name):
@@ -208,13 +210,13 @@ def _check_tree(
                 )
             figures.append((call.args[0].value, line + call.lineno - 1))
     filters = frozenset(f.name for f in tree.find_all(nodes.Filter))
-    for node in tree.find_all(nodes.Filter):
-        if node.name == "phrase":
-            spec = node.args[0] if node.args else None
+    for used in tree.find_all(nodes.Filter):
+        if used.name == "phrase":
+            spec = used.args[0] if used.args else None
             if not isinstance(spec, nodes.Const) or not isinstance(spec.value, str):
                 raise fail(
                     f"phrase() in {name} needs a spec in quotes",
-                    line + node.lineno - 1,
+                    line + used.lineno - 1,
                     "phrase",
                 )
             filters |= {spec.value.split(":")[0]}

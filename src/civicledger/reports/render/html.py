@@ -58,7 +58,8 @@ document.querySelectorAll('.derivation.current').forEach(function(e){e.classList
 entry.classList.add('current');
 document.getElementById('panel-body').innerHTML=entry.innerHTML;
 panel.setAttribute('data-ref',ref);panel.hidden=false;}
-document.addEventListener('click',function(ev){var a=ev.target.closest?ev.target.closest('a.fig'):null;
+document.addEventListener('click',function(ev){
+var a=ev.target.closest?ev.target.closest('a.fig'):null;
 if(a){show(a.getAttribute('data-ref'));}});
 document.getElementById('panel-close').addEventListener('click',function(){panel.hidden=true;});
 })();
@@ -123,6 +124,12 @@ def _section(section: Section) -> list[str]:
     return out
 
 
+def _key(contribution: dict[str, object]) -> str:
+    """The distinct value a contribution brought, in brackets, if it has one."""
+    key = contribution.get("key")
+    return f"（{key}）" if key else ""
+
+
 def _contributions(entry_lineage: dict[str, object]) -> str:
     rows = entry_lineage.get("contributions") or []
     if not isinstance(rows, list) or not rows:
@@ -131,13 +138,14 @@ def _contributions(entry_lineage: dict[str, object]) -> str:
         "<tr>"
         + f"<td>{_e(str(c.get('position')))}</td><td>{_e(str(c.get('occurred_on')))}</td>"
         + f"<td>{_e(str(c.get('type')))}</td>"
-        + f"<td>{_e(str(c.get('amount')))}{_e('（' + str(c['key']) + '）') if c.get('key') else ''}</td>"
+        + f"<td>{_e(str(c.get('amount')))}{_e(_key(c))}</td>"
         + f"<td><code>{_e(str(c.get('event_id')))}</code></td></tr>"
         for c in rows
         if isinstance(c, dict)
     )
     return (
-        f"<details><summary>贡献事件 {len(rows)} 条</summary><table><thead><tr><th>位置</th><th>日期</th>"
+        f"<details><summary>贡献事件 {len(rows)} 条</summary><table><thead><tr>"
+        "<th>位置</th><th>日期</th>"
         f"<th>类型</th><th>计入</th><th>事件编号</th></tr></thead><tbody>{body}</tbody></table></details>"
     )
 
@@ -168,7 +176,8 @@ def render_html(report: Report) -> str:
         facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definition_lines(entry))
         explanation = f"<pre>{_e(entry.explanation)}</pre>" if entry.explanation else ""
         body.append(
-            f'<section class="derivation" id="{_e(entry.ref)}"><h3>{_e(entry.ref)} {_e(entry.label)}</h3>'
+            f'<section class="derivation" id="{_e(entry.ref)}">'
+            f"<h3>{_e(entry.ref)} {_e(entry.label)}</h3>"
             f"<dl>{facts}</dl>{explanation or _contributions(entry.lineage)}</section>"
         )
     panel = (
