@@ -116,16 +116,16 @@ class MemoryStore(EventStore):
                 existing=existing,
             )
             # Nothing below can fail on valid rows, so the append is all or nothing.
-            for row in plan.rows:
-                self._records.append(row.record())
-                self._salts.append(row.salt)
-                self._by_id[row.event_id] = row.position
-                self._streams.setdefault(row.stream, []).append(row.position)
-                self._tree.append(row.leaf_hash)
+            for record, _, salt in plan.rows:
+                self._records.append(record)
+                self._salts.append(salt)
+                self._by_id[record.event_id] = record.position
+                self._streams.setdefault(record.stream, []).append(record.position)
+                self._tree.append(record.leaf_hash)
             if plan.rows:
                 self._appended.notify_all()
             return [
-                o.record() if isinstance(o, Row) else self._records[o.position - 1]
+                o.record if isinstance(o, Row) else self._records[o.position - 1]
                 for o in plan.outcomes
             ]
 

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import NamedTuple
 
 import attrs
 
@@ -105,41 +106,15 @@ class StoredIdentity:
     payload_digest: bytes
 
 
-@attrs.frozen
-class Row:
-    """A new event row: every column the store writes, decided under the lock."""
+class Row(NamedTuple):
+    """A new event: its record, plus what is stored beside it but not handed out.
 
-    position: int
-    stream: str
-    stream_version: int
-    event_id: uuid.UUID
-    type: str
-    schema_version: int
-    occurred_on: date
-    recorded_at: datetime
-    actor: str
+    A named tuple rather than an attrs class: one is built per appended event.
+    """
+
+    record: RecordedEvent
     payload: bytes
     salt: bytes
-    payload_digest: bytes
-    leaf_hash: bytes
-    event: Event
-
-    def record(self) -> RecordedEvent:
-        """The RecordedEvent this row becomes."""
-        return RecordedEvent(
-            position=self.position,
-            stream=self.stream,
-            stream_version=self.stream_version,
-            event_id=self.event_id,
-            type=self.type,
-            schema_version=self.schema_version,
-            occurred_on=self.occurred_on,
-            recorded_at=self.recorded_at,
-            actor=self.actor,
-            payload=self.event,
-            payload_digest=self.payload_digest,
-            leaf_hash=self.leaf_hash,
-        )
 
 
 @attrs.frozen
@@ -161,7 +136,7 @@ class Plan:
     @property
     def head(self) -> int | None:
         """The new head, or None when nothing new is written."""
-        return self.rows[-1].position if self.rows else None
+        return self.rows[-1].record.position if self.rows else None
 
 
 def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
@@ -320,20 +295,22 @@ def plan_append(
         leaf_hash = leaf.leaf_hash(alg, envelope)
         nodes.extend(frontier.append(leaf_hash))
         row = Row(
-            position=position,
-            stream=entry.stream,
-            stream_version=stream_version,
-            event_id=event_id,
-            type=entry.type,
-            schema_version=entry.schema_version,
-            occurred_on=entry.occurred_on,
-            recorded_at=recorded_at,
-            actor=entry.actor,
-            payload=entry.payload,
-            salt=salt,
-            payload_digest=digest,
-            leaf_hash=leaf_hash,
-            event=entry.event,
+            RecordedEvent(
+                position=position,
+                stream=entry.stream,
+                stream_version=stream_version,
+                event_id=event_id,
+                type=entry.type,
+                schema_version=entry.schema_version,
+                occurred_on=entry.occurred_on,
+                recorded_at=recorded_at,
+                actor=entry.actor,
+                payload=entry.event,
+                payload_digest=digest,
+                leaf_hash=leaf_hash,
+            ),
+            entry.payload,
+            salt,
         )
         rows.append(row)
         by_entry[entry.index] = row
@@ -384,7 +361,7 @@ def _check_version(entry: Encoded, actual: int) -> None:
 
 
 def _check_same_content(
-    entry: Encoded, earlier: Row | StoredIdentity | _Pending, alg: HashAlgorithm
+    entry: Encoded, earlier: StoredIdentity | _Pending, alg: HashAlgorithm
 ) -> None:
     """Raise DuplicateEventError unless ``entry`` repeats ``earlier`` exactly."""
     if isinstance(earlier, _Pending):

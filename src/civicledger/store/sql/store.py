@@ -231,7 +231,7 @@ class SqlStore(EventStore):
                 existing=self._existing(conn, ids_of(encoded)),
             )
             if plan.rows:
-                recorded_at = format_timestamp(plan.rows[0].recorded_at)
+                recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
                 conn.exec_driver_sql(
                     self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
                 )
@@ -253,28 +253,29 @@ class SqlStore(EventStore):
                     .where(ledgers.c.id == ledger_id)
                     .values(head=plan.head, frontier=plan.frontier.to_bytes())
                 )
-                dialect.notify_append(conn, ledger_id, plan.rows[-1].position)
+                dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
             originals = {r.position: r for r in self._records_at(conn, repeats)}
-        return [o.record() if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+        return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
 
     def _params(self, row: Row, recorded_at: str) -> Any:
         # Driver-level values in table column order (the compiled INSERT's order).
+        record = row.record
         values = (
             self._ledger.id,
-            row.position,
-            row.stream,
-            row.stream_version,
-            row.event_id if self._native_uuid else row.event_id.bytes,
-            row.type,
-            row.schema_version,
-            row.occurred_on.isoformat(),
+            record.position,
+            record.stream,
+            record.stream_version,
+            record.event_id if self._native_uuid else record.event_id.bytes,
+            record.type,
+            record.schema_version,
+            record.occurred_on.isoformat(),
             recorded_at,
-            row.actor,
+            record.actor,
             row.payload.decode("utf-8"),
             row.salt,
-            row.payload_digest,
-            row.leaf_hash,
+            record.payload_digest,
+            record.leaf_hash,
         )
         if self._insert_keys is None:
             return dict(zip(_INSERT_COLUMNS, values, strict=True))
