@@ -296,3 +296,32 @@ def test_an_undefined_figure_is_reported_with_its_reason(tmp_path: Path) -> None
     """A rate with no mediations yet is not printed as 0%: the error gives the reason."""
     with pytest.raises(TemplateError, match="not defined for 2023: the denominator"):
         small_ledger().report(write_template(tmp_path, ONE_SECTION), as_of=2)
+
+
+def test_change_compares_with_the_previous_year(tmp_path: Path) -> None:
+    """'change' phrases this year's figure against last year's, both kept as the exact value."""
+    from datetime import date
+
+    from civicledger.catalog.vocabularies import TrainingProgramme
+    from civicledger.catalog.welfare import TrainingHeld
+
+    ledger = small_ledger()
+    earlier = TrainingHeld(
+        occurred_on=date(2022, 5, 5),
+        programme=TrainingProgramme.REEMPLOYMENT,
+        title="2022年培训",
+        attendees=200,
+    )
+    ledger.append("training/2022", [earlier], actor="clerk")
+    body = _one_item('"培训人数{employment.reemployment_trainees|change}。"')
+    nums = _nums(_report(ledger, tmp_path, body))
+    assert (nums[0].text, nums[0].exact) == ("同比增长41.50%", "283/200")
+    assert nums[0].ref == "F1"
+
+
+def test_as_of_beyond_the_head_is_refused(ledger: Ledger, tmp_path: Path) -> None:
+    """A position the ledger has not reached yet is a clear error, not an empty report."""
+    from civicledger.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="is not within the ledger"):
+        ledger.report(write_template(tmp_path, ONE_SECTION), as_of=ledger.head() + 1)

@@ -204,3 +204,29 @@ def test_office_files_carry_no_clock_time(report: Report, tmp_path: Path) -> Non
             assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
             core = archive.read("docProps/core.xml").decode()
         assert re.findall(r"<dcterms:modified[^>]*>([^<]*)<", core) == ["2023-12-31T00:00:00Z"]
+
+
+def test_verify_report_refuses_what_is_not_a_report() -> None:
+    """Text that is not a civicledger report's JSON is a ValidationError naming the problem."""
+    from civicledger.errors import ValidationError
+    from civicledger.reports import verify_report
+
+    ledger = small_ledger()
+    with pytest.raises(ValidationError, match="not valid JSON"):
+        verify_report("{not json", ledger)
+    with pytest.raises(ValidationError, match="format must be"):
+        verify_report('{"format": "something-else"}', ledger)
+
+
+def test_verify_report_checks_an_unsealed_report_as_of_its_position(tmp_path: Path) -> None:
+    """A report without a seal is checked as of its position; other events do not pass."""
+    from civicledger.reports import verify_report
+
+    ledger = small_ledger()
+    published = ledger.report(write_template(tmp_path, BODY)).to_json()
+    check = verify_report(published, ledger)
+    assert check.ok, str(check)
+    assert check.position == ledger.head()
+    lookalike = verify_report(published, small_ledger())  # same facts, other event ids
+    assert not lookalike.ok
+    assert "lineage differs at lineage.contributions[0].event_id" in lookalike.problems[0]
