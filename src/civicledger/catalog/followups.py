@@ -111,7 +111,6 @@ def _one_of(allowed: frozenset[FollowUpStatus]) -> Any:
 
 
 @event("problem_identified", version=1)
-@attrs.frozen(kw_only=True)  # explicit, so type checkers see the fields
 class ProblemIdentified(Event):
     """Record when a problem has been identified and entered in the rectification ledger.
 
@@ -132,7 +131,6 @@ class ProblemIdentified(Event):
 
 
 @event("rectification_planned", version=1)
-@attrs.frozen(kw_only=True)  # explicit, so type checkers see the fields
 class RectificationPlanned(Event):
     """Record when a rectification measure has been planned for a problem (整改措施).
 
@@ -155,12 +153,11 @@ class RectificationPlanned(Event):
     description: str
     owner: str = field(personal=True)
     unit: str
-    due_on: date | None = field(default=None, not_before="occurred_on")  # noqa: RUF009 (an attrs field)
+    due_on: date | None = field(default=None, not_before="occurred_on")
     weight: int = attrs.field(default=1, validator=_positive)
 
 
 @event("rectification_progressed", version=1)
-@attrs.frozen(kw_only=True)  # explicit, so type checkers see the fields
 class RectificationProgressed(Event):
     """Record progress on a problem's rectification (整改进展): a dated note, optionally
     a percentage, an evidence reference and a status change.
@@ -186,7 +183,6 @@ class RectificationProgressed(Event):
 
 
 @event("problem_resolved", version=1)
-@attrs.frozen(kw_only=True)  # explicit, so type checkers see the fields
 class ProblemResolved(Event):
     """Record when a problem has been rectified (``done``, 已整改) or, once done, signed
     off (``closed``, 已销号).
@@ -205,7 +201,6 @@ class ProblemResolved(Event):
 
 
 @event("problem_reopened", version=1)
-@attrs.frozen(kw_only=True)  # explicit, so type checkers see the fields
 class ProblemReopened(Event):
     """Record when a done or closed problem has been found again on re-inspection
     (回头看) and is back under rectification.
