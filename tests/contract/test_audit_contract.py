@@ -131,6 +131,17 @@ class AuditContract:
         with pytest.raises(ValidationError, match="not this ledger"):
             ledger.prove(event_id, other.seal())
 
+    def test_prove_refuses_a_seal_this_ledger_did_not_make(self, ledger: Ledger) -> None:
+        """A seal with this ledger's origin but another root cannot be proven against."""
+        ids = fill(ledger, 6)
+        real = ledger.seal()
+        assert real.sealed_at is not None
+        forged = Seal.create(
+            origin=ledger.origin, tree_size=6, root_hash=b"\x05" * 32, sealed_at=real.sealed_at
+        )
+        with pytest.raises(VerificationError, match="another root"):
+            ledger.prove(ids[0], forged)
+
     def test_raw_inclusion_proofs_verify_against_the_root(self, ledger: Ledger) -> None:
         """inclusion_proof(position, size) returns RFC 9162 hashes that lead to the root."""
         fill(ledger, 300)
@@ -338,7 +349,8 @@ def test_a_changed_actor_is_named_at_its_position(sql_ledger: Ledger) -> None:
 
 
 def test_a_changed_leaf_hash_is_named_and_proofs_refuse_it(sql_ledger: Ledger) -> None:
-    """Overwriting a stored leaf hash is reported there, and prove() will not hand out a proof."""
+    """Overwriting a stored leaf hash is reported there, and prove() refuses that event and
+    its neighbours rather than hand out proofs that would fail."""
     ids = fill(sql_ledger, 20)
     seal = sql_ledger.seal()
     with tampering(sql_ledger) as conn:
@@ -350,7 +362,9 @@ def test_a_changed_leaf_hash_is_named_and_proofs_refuse_it(sql_ledger: Ledger) -
             {**where(sql_ledger, 12), "h": b"\x00" * 32},
         )
     assert problems(sql_ledger) == [(12, ProblemKind.LEAF)]
-    with pytest.raises(VerificationError, match="run verify"):
+    with pytest.raises(VerificationError, match="position 12 no longer hashes"):
+        sql_ledger.prove(ids[11], seal)
+    with pytest.raises(VerificationError, match="another root"):
         sql_ledger.prove(ids[12], seal)  # its proof path goes through the damaged leaf
 
 

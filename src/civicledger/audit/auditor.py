@@ -226,8 +226,13 @@ class Auditor:
                 field="seal",
                 event_id=str(the_id),
             )
-        envelope = self._envelope(position)
+        envelope, stored_leaf = self._envelope(position)
         leaf = self._alg.leaf(envelope)
+        if leaf != stored_leaf:
+            raise VerificationError(
+                f"cannot prove event {the_id}: the row at position {position} no longer "
+                "hashes to its stored leaf, so it was changed; run verify()"
+            )
         hashes = inclusion_proof(
             self._alg, self._store.node_reader(), position - 1, the_seal.tree_size
         )
@@ -238,7 +243,8 @@ class Auditor:
         except VerificationError as e:
             raise VerificationError(
                 f"cannot prove event {the_id} (position {position}) under the seal of size "
-                f"{the_seal.tree_size}: the stored ledger does not match it ({e}); run verify()"
+                f"{the_seal.tree_size}: this ledger's tree gives another root ({e}); either "
+                "the seal was not made by this ledger or the ledger changed since; run verify()"
             ) from e
         return make_proof(position - 1, hashes, the_seal, envelope)
 
@@ -294,7 +300,8 @@ class Auditor:
             )
         return size
 
-    def _envelope(self, position: int) -> bytes:
+    def _envelope(self, position: int) -> tuple[bytes, bytes]:
+        """The canonical envelope rebuilt from the row at ``position``, and its stored leaf."""
         row = next(iter(self._rows.rows(position, position)), None)
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
@@ -317,7 +324,7 @@ class Auditor:
             raise VerificationError(
                 f"the row at position {position} is damaged ({e.message}); run verify()"
             ) from e
-        return envelope
+        return envelope, row.leaf_hash
 
 
 def _seal_storage(store: EventStore) -> SealStorage:
