@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.store import Clock, EventStore, MemoryStore, NewEvent
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
-    from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
         Comparison,
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
         IndicatorSet,
         Period,
     )
+    from civicledger.reports import Report, Template  # reports (issue 7)
 
 
 class Ledger:
@@ -333,12 +333,14 @@ class Ledger:
         *,
         year: int,
         as_of: object = None,
+        lineage: bool | Literal["lazy"] = True,
     ) -> list[Figure]:
         """Every figure of an indicator set (or its TOML file) for a year, in one pass over the
-        ledger; see :func:`.projections.service.indicators`."""
+        ledger (``lineage="lazy"``: contributions loaded on first access, memory flat); see
+        :func:`.projections.service.indicators`."""
         from civicledger.projections.service import indicators
 
-        return indicators(self._store, indicator_set, year=year, as_of=as_of)
+        return indicators(self._store, indicator_set, year=year, as_of=as_of, lineage=lineage)
 
     def explain(
         self, figure: Figure, why_not: uuid.UUID | str | None = None, language: str = "zh"

@@ -290,3 +290,63 @@ def test_figure_to_dict_is_json_ready_with_exact_decimals() -> None:
     assert data["value"] == "4.5"
     assert data["contributions"][0]["amount"] == "4.5"
     assert data["definition"]["measure"] == {"sum": "attendees * hours"}
+
+
+def test_lazy_lineage_loads_every_figures_contributions_in_one_more_pass() -> None:
+    """lineage='lazy' keeps none while computing, then one read loads all, equal to eager."""
+    log = Log()
+    log.extend([meeting(1), meeting(2, Body.ASSEMBLY), meeting(3)])
+    reads: list[object] = []
+    original = log.read
+
+    def counting(**kwargs: object):  # type: ignore[no-untyped-def]
+        reads.append(kwargs.get("types"))
+        return original(**kwargs)  # type: ignore[arg-type]
+
+    log.read = counting  # type: ignore[method-assign]
+    part = meetings(id="t.committee", where=eq("body", "committee"))
+    share = Indicator("t.share", "占比", "%", measure=ratio(part, meetings(id="t.all")))
+    requests = [(meetings(group_by=["body"]), YEAR), (share, YEAR)]
+    lazy = compute_from_source(log, requests, lineage="lazy")
+    assert len(reads) == 1
+    assert not any(f.lineage_loaded for f in lazy if f.numerator is None)
+    eager = compute_from_source(log, requests)
+    assert lazy == eager
+    assert [f.contributions for f in lazy] == [f.contributions for f in eager]
+    assert lazy[-1].numerator is not None
+    assert lazy[-1].numerator.contributions == eager[-1].numerator.contributions  # type: ignore[union-attr]
+    assert len(reads) == 3  # the eager run, and one lazy load for all figures
+
+
+def test_lazy_lineage_is_pinned_to_the_as_of_point() -> None:
+    """Events appended after a lazy computation do not enter its lineage."""
+    log = Log()
+    log.extend([meeting(1)])
+    (figure,) = compute_from_source(log, [(meetings(), YEAR)], lineage="lazy")
+    log.extend([meeting(2)])
+    assert [c.position for c in figure.contributions] == [1]
+
+
+def test_lazy_lineage_of_a_closed_ledger_says_what_to_do() -> None:
+    """Reading a lazy figure's contributions after closing its ledger is a clear error."""
+    from civicledger import Ledger
+    from civicledger.catalog.meetings import MeetingHeld
+    from civicledger.catalog.vocabularies import MeetingBody
+
+    ledger = Ledger.in_memory()
+    ledger.append(
+        "m",
+        [MeetingHeld(occurred_on=day(1), body=MeetingBody.OTHER, topic="t", attendees=3)],
+        actor="c",
+    )
+    held = Indicator("t.held", "会议", "次", source=["meeting_held"])
+    (figure,) = ledger.indicators([held], year=2023, lineage="lazy")
+    ledger.close()
+    with pytest.raises(ProjectionError, match="while the ledger is open"):
+        _ = figure.contributions
+
+
+def test_unknown_lineage_mode_is_refused() -> None:
+    """lineage must be True, False or 'lazy'."""
+    with pytest.raises(ProjectionError, match="lineage must be"):
+        compute_from_source(Log(), [(meetings(), YEAR)], lineage="sometimes")  # type: ignore[arg-type]

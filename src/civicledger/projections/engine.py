@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from civicledger.errors import ProjectionError
+import attrs
+
+from civicledger.errors import ProjectionError, StoreError
 from civicledger.events import RecordedEvent
 from civicledger.projections.expressions import Arith
 from civicledger.projections.fields import MISSING, getter
@@ -90,26 +92,38 @@ class _Cell:
             self.counted += 1
 
 
-def _contribution(
-    record: RecordedEvent, amount: Number, key: str | None = None, note: str | None = None
-) -> Contribution:
-    return Contribution(
-        record.event_id,
-        record.position,
-        record.occurred_on,
-        record.type,
-        record.stream,
-        amount,
-        key,
-        note,
-    )
+class _Interner:
+    """Shares equal strings and dates among contributions (they repeat across events).
+
+    A contribution would otherwise keep its record's own copies alive; sharing
+    them roughly halves what lineage costs per contributing event.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[object, Any] = {}
+
+    def contribution(
+        self, record: RecordedEvent, amount: Number, key: str | None = None, note: str | None = None
+    ) -> Contribution:
+        values = self.values
+        type_name = values.setdefault(record.type, record.type)
+        stream = values.setdefault(record.stream, record.stream)
+        day = values.setdefault(record.occurred_on, record.occurred_on)
+        return Contribution(
+            record.event_id, record.position, day, type_name, stream, amount, key, note
+        )
 
 
 class _Accumulator:
     """Folds the events of one (indicator, period) pair into figures per group."""
 
-    def __init__(self, indicator: Indicator, period: Period, lineage: bool) -> None:
+    def __init__(
+        self, indicator: Indicator, period: Period, lineage: bool, interner: _Interner
+    ) -> None:
         self.indicator = indicator
+        self.contribution = interner.contribution
         self.period = period
         self.lineage = lineage
         self.seen = 0
@@ -197,7 +211,7 @@ class _Accumulator:
                     cell.value -= 1
                     cell.count_event(record.position)
                     if self.lineage:
-                        cell.contributions.append(_contribution(record, -1, key, "removed"))
+                        cell.contributions.append(self.contribution(record, -1, key, "removed"))
             return
         if self.test is not None and not self.test(record):
             return
@@ -217,7 +231,7 @@ class _Accumulator:
         cell.value += amount
         cell.count_event(record.position)
         if self.lineage:
-            cell.contributions.append(_contribution(record, amount, None, note))
+            cell.contributions.append(self.contribution(record, amount, None, note))
 
     def _open_keys(self, group: Group, record: RecordedEvent, value: Any) -> None:
         removable = bool(self.measure.removed_by)  # type: ignore[union-attr]
@@ -236,7 +250,7 @@ class _Accumulator:
             cell.value += 1
             cell.count_event(record.position)
             if self.lineage:
-                cell.contributions.append(_contribution(record, 1, key))
+                cell.contributions.append(self.contribution(record, 1, key))
 
     def _latest(self, group: Group, record: RecordedEvent) -> None:
         assert self.key_getter is not None
@@ -256,7 +270,7 @@ class _Accumulator:
             cell.latest = rank
             cell.value = value
             cell.counted = 1
-            cell.contributions = [_contribution(record, value)]
+            cell.contributions = [self.contribution(record, value)]
 
     def figures(self, as_of: AsOf) -> list[Figure]:
         if not self.cells and self.indicator.group_by:
@@ -342,7 +356,8 @@ def compute(
         ProjectionError: a ratio part is unresolved, or a latest value is not a number.
     """
     base = _expand(requests)
-    accumulators = {req: _Accumulator(req[0], req[1], lineage) for req in base}
+    interner = _Interner()
+    accumulators = {req: _Accumulator(req[0], req[1], lineage, interner) for req in base}
     dispatch: dict[str, list[Callable[[RecordedEvent], None]]] = {}
     for accumulator in accumulators.values():
         for type_name in accumulator.indicator.source:
@@ -471,12 +486,17 @@ def within_as_of(records: Iterable[RecordedEvent], as_of: AsOf) -> Iterator[Reco
         yield record
 
 
+Lineage = bool | Literal["lazy"]
+"""Whether figures keep their contributions: True (in memory), False (none), or
+``"lazy"`` (loaded from the store on first access, for all figures of the call at once)."""
+
+
 def compute_from_source(
     source: EventSource,
     requests: Sequence[Request],
     *,
     as_of: object = None,
-    lineage: bool = True,
+    lineage: Lineage = True,
 ) -> list[Figure]:
     """Compute figures from a store in one streaming pass; see :func:`compute`.
 
@@ -484,10 +504,70 @@ def compute_from_source(
     the as-of position fixed when the computation starts (so concurrent appends
     never leak in).
 
+    Args:
+        source: the event store.
+        requests: the figures wanted.
+        as_of: see :func:`resolve_as_of`.
+        lineage: True keeps every contribution in memory; ``"lazy"`` keeps none
+            while computing (memory flat in the ledger's size) and loads them with
+            a second pass, pinned to the same as-of point, when any figure's
+            ``contributions`` is first read; False drops them.
+
     Raises:
         ProjectionError: as for :func:`compute` and :func:`resolve_as_of`.
     """
+    if lineage not in (True, False, "lazy"):
+        raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
     point = resolve_as_of(as_of, source.head())
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
     records = source.read(types=types, to_position=point.position) if types else iter(())
-    return compute(within_as_of(records, point), requests, as_of=point, lineage=lineage)
+    figures = compute(within_as_of(records, point), requests, as_of=point, lineage=lineage is True)
+    if lineage != "lazy":
+        return figures
+    loader = _LazyLineage(source, requests, point)
+    return [loader.attach(figure) for figure in figures]
+
+
+_FigureKey = tuple[Indicator, Period, Group]
+
+
+class _LazyLineage:
+    """Loads the contributions of figures computed together, in one pass, on first need."""
+
+    def __init__(self, source: EventSource, requests: Sequence[Request], point: AsOf) -> None:
+        self.source = source
+        self.requests = list(requests)
+        self.point = point
+        self.loaded: dict[_FigureKey, tuple[Contribution, ...]] | None = None
+
+    def attach(self, figure: Figure) -> Figure:
+        """The figure (and its ratio parts) with contributions to be loaded by this loader."""
+        key = (figure.indicator, figure.period, figure.group)
+        if isinstance(figure.indicator.measure, Ratio):
+            return attrs.evolve(
+                figure,
+                numerator=self.attach(figure.numerator) if figure.numerator else None,
+                denominator=self.attach(figure.denominator) if figure.denominator else None,
+            )
+        return attrs.evolve(figure, contributions=None, lineage=lambda: self.load(key))
+
+    def load(self, key: _FigureKey) -> tuple[Contribution, ...]:
+        if self.loaded is None:
+            try:
+                figures = compute_from_source(
+                    self.source, self.requests, as_of=self.point, lineage=True
+                )
+            except StoreError as e:
+                raise ProjectionError(
+                    f"cannot load the lineage of the figures computed at position "
+                    f"{self.point.position}: {e}. Read contributions while the ledger is "
+                    "open, or compute with lineage=True"
+                ) from e
+            loaded: dict[_FigureKey, tuple[Contribution, ...]] = {}
+            stack = list(figures)
+            while stack:
+                figure = stack.pop()
+                loaded[(figure.indicator, figure.period, figure.group)] = figure.contributions
+                stack.extend(p for p in (figure.numerator, figure.denominator) if p is not None)
+            self.loaded = loaded
+        return self.loaded.get(key, ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -107,23 +108,53 @@ class Figure:
             ``undefined_reason``), e.g. a ratio whose denominator is zero.
         group: the group values for a grouped indicator, as (field, value) pairs.
         as_of: the ledger prefix it was computed from.
-        contributions: every event that contributed, in ledger order.
+        contributions: every event that contributed, in ledger order (see the
+            property of that name; loaded on first access for a lazy figure).
         excluded: events of the source types, up to ``as_of``, that did not count.
         numerator: for a ratio, the numerator's figure.
         denominator: for a ratio, the denominator's figure.
         undefined_reason: why ``value`` is None, in English.
+        lineage: for a lazy figure, the function that loads its contributions.
     """
 
     indicator: Indicator
     period: Period
     value: Number | None
     as_of: AsOf
-    contributions: tuple[Contribution, ...] = ()
+    # Kept out of eq: the lineage is fixed by the rest (indicator, period, group, as_of),
+    # and a lazily loaded figure must equal an eagerly loaded one.
+    _contributions: tuple[Contribution, ...] | None = attrs.field(
+        default=(), alias="contributions", eq=False, repr=False
+    )
     group: tuple[tuple[str, str], ...] = ()
     excluded: int = 0
     numerator: Figure | None = None
     denominator: Figure | None = None
     undefined_reason: str | None = None
+    _lineage: Callable[[], tuple[Contribution, ...]] | None = attrs.field(
+        default=None, alias="lineage", eq=False, repr=False
+    )
+
+    @property
+    def contributions(self) -> tuple[Contribution, ...]:
+        """Every event that contributed, in ledger order.
+
+        A figure computed with ``lineage="lazy"`` loads these from the ledger on
+        first access (one pass for all figures computed together).
+
+        Raises:
+            ProjectionError: a lazy figure's ledger can no longer be read (closed).
+        """
+        if self._contributions is None:
+            loaded = self._lineage() if self._lineage is not None else ()
+            object.__setattr__(self, "_contributions", loaded)
+            return loaded
+        return self._contributions
+
+    @property
+    def lineage_loaded(self) -> bool:
+        """Whether the contributions are in memory (False until a lazy figure's first access)."""
+        return self._contributions is not None
 
     @property
     def id(self) -> str:

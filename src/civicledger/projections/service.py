@@ -15,7 +15,7 @@ from civicledger.errors import ProjectionError
 from civicledger.events import RecordedEvent
 from civicledger.projections.compare import Comparison
 from civicledger.projections.compare import compare as compare_periods
-from civicledger.projections.engine import EventSource, Request, compute_from_source
+from civicledger.projections.engine import EventSource, Lineage, Request, compute_from_source
 from civicledger.projections.explain import Language, explain, why_not
 from civicledger.projections.figures import Figure
 from civicledger.projections.indicators import Indicator, IndicatorSet
@@ -103,12 +103,14 @@ def indicators(
     *,
     year: int,
     as_of: object = None,
-    lineage: bool = True,
+    lineage: Lineage = True,
 ) -> list[Figure]:
     """Compute every figure of a set for a year, in one pass over the store.
 
     Yearly indicators give one figure, quarterly four, monthly twelve; grouped
     indicators one per group value seen. Figures follow the set's order.
+    ``lineage="lazy"`` keeps memory flat on large ledgers; see
+    :func:`~civicledger.projections.engine.compute_from_source`.
 
     Raises:
         ValidationError: the set (or its file) is invalid.
