@@ -91,7 +91,7 @@ def _indicator_text(template: Template) -> str:
 
 
 def report_from_ledger(
-    ledger: Any, template: Template, *, year: int = 2023, as_of: Any = None
+    ledger: LedgerSource, template: Template, *, year: int = 2023, as_of: Any = None
 ) -> Report:
     """Compute a report for a year from a ledger, as of now, a position or a seal.
 
@@ -114,7 +114,7 @@ def report_from_ledger(
 
 
 def build_from_ledger(
-    ledger: Any, template: Template, indicators_text: str, *, year: int, as_of: Any
+    ledger: LedgerSource, template: Template, indicators_text: str, *, year: int, as_of: Any
 ) -> Report:
     """Compute a report with the indicator set given as text (the verifier's way in).
 

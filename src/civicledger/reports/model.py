@@ -249,31 +249,51 @@ class Report:
     indicators_source: str
 
     def to_markdown(self) -> str:
-        """Render as Markdown (numbers link to the appendix)."""
+        """Render as Markdown (numbers link to the appendix).
+
+        Returns:
+            The Markdown text.
+        """
         from civicledger.reports.render.markdown import render_markdown
 
         return render_markdown(self)
 
     def to_html(self) -> str:
-        """Render as one self-contained, printable HTML page."""
+        """Render as one self-contained, printable HTML page.
+
+        Returns:
+            The page's text.
+        """
         from civicledger.reports.render.html import render_html
 
         return render_html(self)
 
     def to_json(self) -> str:
-        """Render as JSON: the full structure with every figure's lineage."""
+        """Render as JSON: the full structure with every figure's lineage.
+
+        Returns:
+            The JSON text (what :func:`civicledger.reports.verify_report` checks).
+        """
         from civicledger.reports.render.json import render_json
 
         return render_json(self)
 
     def to_docx(self, path: str | Path) -> None:
-        """Write a Word document (headings, numbered paragraphs, tables) to ``path``."""
+        """Write a Word document (headings, numbered paragraphs, tables).
+
+        Args:
+            path: the .docx file to write.
+        """
         from civicledger.reports.render.docx import render_docx
 
         render_docx(self, Path(path))
 
     def to_xlsx(self, path: str | Path) -> None:
-        """Write the indicator and follow-up tables as an Excel workbook to ``path``."""
+        """Write the report's figures and follow-ups as an Excel workbook.
+
+        Args:
+            path: the .xlsx file to write.
+        """
         from civicledger.reports.render.xlsx import render_xlsx
 
         render_xlsx(self, Path(path))
