@@ -126,7 +126,7 @@ def _scenario(name: str, size_attr: str) -> Scenario:
             interleave(
                 result,
                 {"ours": ("ms", sample(ours)), "floor": ("ms", sample(raw.refresh))},
-                ctx.repetitions,
+                ctx.repetitions if size_attr == "size" else min(ctx.repetitions, 3),
             )
             ours()  # the floor's samples appended too
             ours_state = runner.state(ledger.checkpoints)
