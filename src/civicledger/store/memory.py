@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import threading
 import uuid
@@ -65,6 +66,8 @@ class MemoryStore(EventStore):
         self._lock = threading.Lock()
         self._appended = threading.Condition(self._lock)
         self._records: list[RecordedEvent] = []
+        # Readers see events up to _head, which moves only once a whole batch is in place.
+        self._head = 0
         self._salts: list[bytes] = []
         self._by_id: dict[uuid.UUID, int] = {}
         self._streams: dict[str, list[int]] = {}  # stream -> positions, in version order
@@ -108,7 +111,7 @@ class MemoryStore(EventStore):
                 encoded,
                 origin=self._origin,
                 alg=self._alg,
-                head=len(self._records),
+                head=self._head,
                 frontier=self._tree.frontier,  # a copy: a failed plan leaves the tree alone
                 recorded_at=self._clock(),
                 ids=self._ids,
@@ -123,6 +126,7 @@ class MemoryStore(EventStore):
                 self._streams.setdefault(record.stream, []).append(record.position)
                 self._tree.append(record.leaf_hash)
             if plan.rows:
+                self._head = len(self._records)
                 self._appended.notify_all()
             return [
                 o.record if isinstance(o, Row) else self._records[o.position - 1]
@@ -149,7 +153,7 @@ class MemoryStore(EventStore):
             to_position=to_position,
             occurred_between=occurred_between,
         )
-        return self._read(wanted, len(self._records))
+        return self._read(wanted, self._head)
 
     def _read(self, wanted: ReadFilter, head: int) -> Iterator[RecordedEvent]:
         last = head if wanted.to_position is None else min(head, wanted.to_position)
@@ -173,18 +177,20 @@ class MemoryStore(EventStore):
             raise ValidationError(
                 f"from_version must be an int >= 1, got {from_version!r}", field="from_version"
             )
-        positions = list(self._streams.get(stream, ()))
-        return (self._records[p - 1] for p in positions[from_version - 1 :])
+        positions = self._streams.get(stream, [])
+        committed = positions[: bisect.bisect_right(positions, self._head)]
+        return (self._records[p - 1] for p in committed[from_version - 1 :])
 
     def head(self) -> Position:
         """The last position (0 when empty)."""
         self._check_open()
-        return len(self._records)
+        return self._head
 
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when it has none)."""
         self._check_open()
-        return len(self._streams.get(stream, ()))
+        # Versions are positions in the stream's list; count the committed ones.
+        return bisect.bisect_right(self._streams.get(stream, []), self._head)
 
     def frontier(self) -> Frontier:
         """A copy of the ledger's Merkle frontier."""
@@ -198,10 +204,9 @@ class MemoryStore(EventStore):
     def leaf_hash(self, position: Position) -> bytes:
         """The leaf hash at ``position``; see :meth:`EventStore.leaf_hash`."""
         self._check_open()
-        if type(position) is not int or not 1 <= position <= len(self._records):
+        if type(position) is not int or not 1 <= position <= self._head:
             raise StoreError(
-                f"no event at position {position!r} in ledger {self._name!r} "
-                f"(head is {len(self._records)})"
+                f"no event at position {position!r} in ledger {self._name!r} (head is {self._head})"
             )
         return self._records[position - 1].leaf_hash
 
@@ -209,7 +214,7 @@ class MemoryStore(EventStore):
     def _waiter(self) -> Iterator[Waiter]:
         def wait(known_head: Position, seconds: float, stop: threading.Event | None) -> None:
             with self._appended:
-                self._appended.wait_for(lambda: len(self._records) > known_head, timeout=seconds)
+                self._appended.wait_for(lambda: self._head > known_head, timeout=seconds)
 
         yield wait
 

@@ -34,6 +34,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
+from civicledger.store.identity import check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
     Row,
@@ -159,6 +160,12 @@ class SqlStore(EventStore):
             StoreError: the URL is invalid, the database unreachable, or not a
                 civicledger database.
         """
+        # Check the arguments before touching the database, so a typo creates nothing.
+        check_ledger_name(ledger)
+        if origin is not None:
+            check_origin(origin)
+        if hash_algorithm is not None:
+            lookup_hash(hash_algorithm)
         with translated("opening the database"):
             parsed = make_url(url)
         engine = _create_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
