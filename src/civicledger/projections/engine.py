@@ -486,6 +486,25 @@ def within_as_of(records: Iterable[RecordedEvent], as_of: AsOf) -> Iterator[Reco
         yield record
 
 
+def _effective_records(
+    source: EventSource, types: Sequence[str], point: AsOf
+) -> Iterator[RecordedEvent]:
+    """The records of these types known at the as-of point, corrections applied.
+
+    Corrections and retractions recorded by then are applied before the fold (a
+    retracted event is absent, a corrected one carries its replacement payload),
+    through the corrections layer's effective view when it is part of this build.
+    """
+    try:
+        from civicledger.corrections.fold import effective_read
+    except ImportError:  # a build without the corrections layer: the stored events as they are
+        return within_as_of(source.read(types=types, to_position=point.position), point)
+    records: Iterator[RecordedEvent] = effective_read(
+        source, types=types, to_position=point.position, recorded_before=point.recorded_before
+    )
+    return records
+
+
 Lineage = bool | Literal["lazy"]
 """Whether figures keep their contributions: True (in memory), False (none), or
 ``"lazy"`` (loaded from the store on first access, for all figures of the call at once)."""
@@ -520,8 +539,8 @@ def compute_from_source(
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
     point = resolve_as_of(as_of, source.head())
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
-    records = source.read(types=types, to_position=point.position) if types else iter(())
-    figures = compute(within_as_of(records, point), requests, as_of=point, lineage=lineage is True)
+    records = _effective_records(source, types, point) if types else iter(())
+    figures = compute(records, requests, as_of=point, lineage=lineage is True)
     if lineage != "lazy":
         return figures
     loader = _LazyLineage(source, requests, point)
