@@ -98,6 +98,25 @@ CASES = [
         "cannot connect",
     ),
     (
+        wrapped(
+            sa_exc.OperationalError,
+            'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+            'FATAL:  database "civic" does not exist',
+            psycopg.OperationalError,
+        ),
+        StoreError,
+        "cannot connect",
+    ),
+    (
+        wrapped(
+            sa_exc.ProgrammingError,
+            'relation "civicledger_events" does not exist',
+            psycopg.errors.UndefinedTable,
+        ),
+        StoreError,
+        "tables are missing",
+    ),
+    (
         sa_exc.ArgumentError("Could not parse SQLAlchemy URL from given URL string"),
         StoreError,
         "URL is not valid",

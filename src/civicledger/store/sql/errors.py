@@ -76,13 +76,6 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     (
-        ("no such table", "undefinedtable", "does not exist", "no such column"),
-        lambda doing, detail: StoreError(
-            f"{doing}: the civicledger tables are missing or incomplete in this database; "
-            f"open it with civicledger.Ledger.open to create them ({detail})"
-        ),
-    ),
-    (
         (
             "connection refused",
             "could not connect",
@@ -95,6 +88,13 @@ RULES: tuple[Rule, ...] = (
         lambda doing, detail: StoreError(
             f"{doing}: cannot connect to the database server; check the URL, that the "
             f"server runs, and the credentials ({detail})"
+        ),
+    ),
+    (
+        ("no such table", "undefinedtable", "does not exist", "no such column"),
+        lambda doing, detail: StoreError(
+            f"{doing}: the civicledger tables are missing or incomplete in this database; "
+            f"open it with civicledger.Ledger.open to create them ({detail})"
         ),
     ),
     (
