@@ -28,6 +28,7 @@ PYTHON_TWINS = {
     "seal": "`ledger.seal(signer)`",
     "prove": "`ledger.prove(event_id, seal)`",
     "verify": "`ledger.verify()`, `civicledger.audit.verify_proof(text)`",
+    "verify-report": "`civicledger.reports.verify_report(report_json, ledger)`",
     "keygen": "`civicledger.audit.generate_key(name)`",
     "demo": "the tutorial's steps, end to end",
 }

@@ -445,3 +445,34 @@ def test_cli_reference_is_up_to_date() -> None:
     assert (root / "docs" / "cli.md").read_text(encoding="utf-8") == module.render(), (
         "run: python tools/cli_reference.py"
     )
+
+
+def test_verify_report_accepts_a_sealed_report_and_refuses_an_edit(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    """verify-report passes the report as rendered and exits 1 on an edited figure."""
+    seal_file = tmp_path / "seal.txt"
+    run(runner, example_db, "seal", "-o", str(seal_file))
+    report_file = tmp_path / "report.json"
+    code, _, err = run(
+        runner,
+        example_db,
+        "report",
+        "--template",
+        TEMPLATE,
+        "--seal",
+        str(seal_file),
+        "--format",
+        "json",
+        "-o",
+        str(report_file),
+    )
+    assert code == 0, err
+    code, _, err = run(runner, example_db, "verify-report", str(report_file))
+    assert code == 0, err
+    text = report_file.read_text(encoding="utf-8")
+    assert '"value": "283"' in text
+    report_file.write_text(text.replace('"value": "283"', '"value": "284"', 1), encoding="utf-8")
+    code, _, err = run(runner, example_db, "verify-report", str(report_file))
+    assert code == 1
+    assert err

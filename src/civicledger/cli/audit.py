@@ -12,7 +12,7 @@ from civicledger.cli._common import EXIT_CHECK_FAILED, output_option, pass_ledge
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (seal, prove, verify, keygen):
+    for command in (seal, prove, verify, verify_report, keygen):
         group.add_command(command)
 
 
@@ -123,6 +123,29 @@ def verify(
             click.echo(problem, err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(report))
+
+
+@click.command("verify-report")
+@click.argument("report_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def verify_report(ctx: click.Context, report_file: Path) -> None:
+    """Check a report's JSON against the ledger: its seal, template and every figure.
+
+    Exit status 1 when anything differs.
+
+    Example:
+
+        civicledger verify-report report.json
+    """
+    from civicledger.cli._common import open_ledger
+    from civicledger.reports import verify_report as check_report
+
+    with open_ledger(ctx) as ledger:
+        check = check_report(_read(report_file), ledger)
+    if not check.ok:
+        click.echo(str(check), err=True)
+        ctx.exit(EXIT_CHECK_FAILED)
+    click.echo(str(check))
 
 
 @click.command()
