@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import attrs
@@ -11,7 +12,7 @@ import pytest
 from civicledger import ProjectionError
 from civicledger.indicators import count, count_distinct, eq, latest, ratio
 from civicledger.indicators import sum as sum_of
-from civicledger.projections import AsOf, Indicator, Period, compute, compute_from_source
+from civicledger.projections import AsOf, Indicator, Period, compute, compute_from_source, explain
 from projection_testkit import Body, GroupClosed, GroupOpened, Log, Reading, day, meeting
 
 YEAR = Period.year(2023)
@@ -369,3 +370,55 @@ def test_a_retracted_event_does_not_count() -> None:
     (before,) = compute_from_source(log, [(meetings(), YEAR)], as_of=2)
     assert [c.position for c in now.contributions] == [2]
     assert [c.position for c in before.contributions] == [1, 2]
+
+
+def _needs_amendment_fields() -> None:
+    """Skip when this build's RecordedEvent has no corrections or redactions."""
+    from civicledger import RecordedEvent
+
+    if "redacted_fields" not in attrs.fields_dict(RecordedEvent):
+        pytest.skip("this build's RecordedEvent does not carry corrections or redactions")
+
+
+def test_events_whose_needed_fields_were_redacted_are_named_in_a_note() -> None:
+    """A sum over a redacted field says which events could not count, instead of failing."""
+    _needs_amendment_fields()
+    redaction = pytest.importorskip("civicledger.events.redaction")
+    log = Log()
+    log.extend([meeting(1, attendees=4), meeting(2, attendees=6)])
+    kept = redaction.RedactedPayload(
+        occurred_on=day(2),
+        event_type="ptest.meeting_held",
+        values={"body": "committee"},
+        redacted=("attendees",),
+    )
+    log.records[1] = attrs.evolve(log.records[1], payload=kept, redacted_fields=("attendees",))
+    (figure,) = compute_from_source(log, [(meetings(measure=sum_of("attendees")), YEAR)])
+    assert figure.value == 4
+    assert figure.notes == (
+        f"1 event(s) could not count because fields they needed were redacted: "
+        f"{log.records[1].event_id}",
+    )
+    assert figure.to_dict()["notes"] == list(figure.notes)
+    assert "could not count" in explain(figure, "en")
+
+
+def test_a_corrected_events_contribution_names_the_correction() -> None:
+    """Lineage shows that a counted payload is a correction, with who made it and why."""
+    _needs_amendment_fields()
+    redaction = pytest.importorskip("civicledger.events.redaction")
+    log = Log()
+    log.add(meeting(1, attendees=23))
+    amendment = redaction.Amendment(
+        kind="corrected",
+        event_id=uuid.UUID(int=99),
+        position=7,
+        recorded_at=datetime(2024, 1, 9, tzinfo=UTC),
+        actor="auditor",
+        reason="typo: 32 → 23",
+    )
+    log.records[0] = attrs.evolve(log.records[0], corrections=(amendment,))
+    (figure,) = compute_from_source(log, [(meetings(), YEAR)])
+    assert figure.contributions[0].note == (
+        f"corrected by event {uuid.UUID(int=99)} (position 7, auditor): typo: 32 → 23"
+    )

@@ -8,6 +8,7 @@ events themselves.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -111,6 +112,14 @@ class _Interner:
         type_name = values.setdefault(record.type, record.type)
         stream = values.setdefault(record.stream, record.stream)
         day = values.setdefault(record.occurred_on, record.occurred_on)
+        amendments = getattr(record, "corrections", ())
+        if amendments:
+            # Lineage shows that the counted payload is a correction, and who made it.
+            made = "; ".join(
+                f"{a.kind} by event {a.event_id} (position {a.position}, {a.actor}): {a.reason}"
+                for a in amendments
+            )
+            note = f"{note}; {made}" if note else made
         return Contribution(
             record.event_id, record.position, day, type_name, stream, amount, key, note
         )
@@ -133,6 +142,11 @@ class _Accumulator:
         self.start = None if indicator.state else period.start
         self.end = period.end
         measure = indicator.measure
+        self.redacted: list[uuid.UUID] = []
+        self.filter_fields = frozenset(
+            f.removeprefix("payload.")
+            for f in (indicator.where.fields() if indicator.where else ())
+        )
         self.open_keys: dict[str, Group] = {}
         self.seen_keys: dict[Group, set[str]] = {}
         self.amount: Callable[[RecordedEvent], Any] | None = None
@@ -179,9 +193,17 @@ class _Accumulator:
         if day > self.end or (self.start is not None and day < self.start):
             return
         if self.test is not None and not self.test(record):
+            if self.filter_fields and getattr(record, "redacted_fields", None):
+                self._missing(record, self.filter_fields)
             return
         group = self.group_of(record) if self.group_getters else ()
         self.take(group, record)
+
+    def _missing(self, record: RecordedEvent, needed: frozenset[str] | None = None) -> None:
+        """Remember an event that could not count because a field it needed was redacted."""
+        redacted = getattr(record, "redacted_fields", ())
+        if redacted and (needed is None or needed & {f.split(".")[0] for f in redacted}):
+            self.redacted.append(record.event_id)
 
     def _take_count(self, group: Group, record: RecordedEvent) -> None:
         self._add(group, record, 1)
@@ -191,10 +213,16 @@ class _Accumulator:
         amount = self.amount(record)
         if amount is not MISSING:
             self._add(group, record, amount)
+        else:
+            self._missing(record)
 
     def _take_distinct(self, group: Group, record: RecordedEvent) -> None:
         assert self.key_getter is not None
-        self._open_keys(group, record, self.key_getter(record))
+        value = self.key_getter(record)
+        if value is MISSING:
+            self._missing(record)
+            return
+        self._open_keys(group, record, value)
 
     def closing(self, record: RecordedEvent) -> None:
         self.seen += 1
@@ -256,6 +284,7 @@ class _Accumulator:
         assert self.key_getter is not None
         value = self.key_getter(record)
         if value is MISSING:
+            self._missing(record)
             return
         if isinstance(value, bool):
             value = int(value)  # a yes/no state reads as 1 or 0
@@ -276,6 +305,14 @@ class _Accumulator:
         if not self.cells and self.indicator.group_by:
             return []
         cells = self.cells or {(): _Cell()}
+        notes: tuple[str, ...] = ()
+        if self.redacted:
+            shown = ", ".join(str(i) for i in self.redacted[:5])
+            more = f" and {len(self.redacted) - 5} more" if len(self.redacted) > 5 else ""
+            notes = (
+                f"{len(self.redacted)} event(s) could not count because fields they needed "
+                f"were redacted: {shown}{more}",
+            )
         figures = []
         for group in sorted(cells):
             cell = cells[group]
@@ -293,6 +330,7 @@ class _Accumulator:
                     group=group,
                     excluded=self.seen - cell.counted,
                     undefined_reason=reason,
+                    notes=notes,
                 )
             )
         return figures

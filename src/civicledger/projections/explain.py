@@ -351,6 +351,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "denominator": "分母",
         "rounding": "四舍五入保留 {n} 位小数",
         "count_unit": "件",
+        "note": "注意",
     },
     "en": {
         "indicator": "Indicator",
@@ -379,6 +380,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "denominator": "denominator",
         "rounding": "rounded half up to {n} decimal places",
         "count_unit": "",
+        "note": "Note",
     },
 }
 
@@ -445,6 +447,9 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append("")
     lines.append(f"{t['value']}{sep}{_value(figure, language)}")
     lines.append("")
+    for note in figure.notes:
+        lines.append(f"{t['note']}{sep}{note}")
+        lines.append("")
     return lines
 
 

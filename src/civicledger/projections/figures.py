@@ -115,6 +115,8 @@ class Figure:
         denominator: for a ratio, the denominator's figure.
         undefined_reason: why ``value`` is None, in English.
         lineage: for a lazy figure, the function that loads its contributions.
+        notes: remarks a reader of the figure must see, in English (e.g. events
+            that could not count because fields they needed were redacted).
     """
 
     indicator: Indicator
@@ -134,6 +136,7 @@ class Figure:
     _lineage: Callable[[], tuple[Contribution, ...]] | None = attrs.field(
         default=None, alias="lineage", eq=False, repr=False
     )
+    notes: tuple[str, ...] = ()
 
     @property
     def contributions(self) -> tuple[Contribution, ...]:
@@ -182,7 +185,7 @@ class Figure:
         """
         from civicledger.projections.toml import indicator_to_data
 
-        return {
+        data: dict[str, Any] = {
             "indicator": self.indicator.id,
             "label": self.indicator.label,
             "unit": self.indicator.unit,
@@ -202,6 +205,9 @@ class Figure:
             "numerator": self.numerator.to_dict() if self.numerator is not None else None,
             "denominator": self.denominator.to_dict() if self.denominator is not None else None,
         }
+        if self.notes:  # only when there are some, so existing documents keep their shape
+            data["notes"] = list(self.notes)
+        return data
 
     def to_prov(self) -> prov.model.ProvDocument:
         """The figure's derivation as a W3C PROV document (needs the ``prov`` package).
