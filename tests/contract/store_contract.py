@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -395,9 +395,19 @@ class EventStoreContract:
         now = [datetime(2024, 1, 1, tzinfo=UTC)]
         store = make_store(clock=lambda: now[0])
         now[0] = datetime(2024, 1, 1)
-        with pytest.raises(ValidationError, match="timezone"):
+        with pytest.raises(ValidationError, match="timezone"):  # naive
             store.append("a", [note()], actor="x")
         assert store.head() == 0
+
+    def test_recorded_at_is_kept_in_utc(self, make_store: MakeStore) -> None:
+        """A clock in another timezone gives recorded_at as the same instant, in UTC."""
+        beijing = timezone(timedelta(hours=8))
+        store = make_store(clock=lambda: datetime(2024, 1, 1, 9, 30, tzinfo=beijing))
+        (record,) = store.append("a", [note()], actor="x")
+        assert record.recorded_at == datetime(2024, 1, 1, 1, 30, tzinfo=UTC)
+        assert record.recorded_at.tzinfo is UTC
+        (stored,) = store.read()
+        assert stored.recorded_at.utcoffset() == timedelta(0)
 
     def test_empty_append_writes_nothing(self, store: EventStore) -> None:
         """Appending no events returns an empty list and leaves the head alone."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 import attrs
@@ -241,12 +241,13 @@ def plan_append(
         DuplicateEventError: an id is stored, or repeated in the batch, with other content.
         ValidationError: the clock gave a naive timestamp, or an envelope field is invalid.
     """
-    if recorded_at.utcoffset() is None:
+    if not isinstance(recorded_at, datetime) or recorded_at.utcoffset() is None:
         raise ValidationError(
-            f"the ledger clock returned {recorded_at!r} without a timezone; it must return "
-            "an aware UTC datetime",
+            f"the ledger clock returned {recorded_at!r}; it must return a datetime with a "
+            "timezone (e.g. datetime.now(UTC))",
             field="recorded_at",
         )
+    recorded_at = recorded_at.astimezone(UTC)  # stored and read back in UTC
     current = dict(versions)
     seen: dict[uuid.UUID, _Pending] = {}
     fresh: list[tuple[Encoded, int]] = []  # (entry, stream version)
