@@ -119,6 +119,19 @@ def test_eight_threads_append_to_sqlite(tmp_path: Path) -> None:
         check(ledger, outcomes, seen)
 
 
+def test_eight_threads_append_to_memory() -> None:
+    """8 threads sharing one in-memory ledger leave a gap-free, consistent ledger."""
+    with Ledger.in_memory() as ledger:
+
+        def writers() -> list[Outcome]:
+            with ThreadPoolExecutor(8) as pool:
+                results = pool.map(lambda s: write(ledger, s), range(8))
+                return [o for result in results for o in result]
+
+        outcomes, seen = run_with_tailer(ledger, writers)
+        check(ledger, outcomes, seen)
+
+
 def test_four_processes_append_to_sqlite(tmp_path: Path) -> None:
     """4 processes, each with its own connections, leave a gap-free, consistent ledger."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
