@@ -12,6 +12,7 @@ from civicledger import Ledger, ProjectionError, RecordedEvent
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.indicators import count, in_, ratio
+from civicledger.indicators import sum as ind_sum
 from civicledger.projections import Fold, Indicator, MemoryCheckpoints, Period, Runner
 
 COMPLETED = Indicator("m.completed", "调解", "件", source=["mediation_completed"], measure=count())
@@ -172,3 +173,68 @@ def test_a_state_that_is_not_json_ready_is_refused_with_advice(ledger: Ledger) -
     )
     with pytest.raises(ProjectionError, match=r"dump\(\) and load\(\)"):
         runner.catch_up(ledger.checkpoints)
+
+
+def test_corrections_count_from_when_they_were_recorded() -> None:
+    """A correction changes the figure from its position on, and why-not judges what was known."""
+    corrections = pytest.importorskip("civicledger.corrections.events")
+    from civicledger.catalog.meetings import MeetingHeld
+    from civicledger.catalog.vocabularies import MeetingBody
+    from civicledger.events import canonical_bytes, to_dict
+
+    ledger = Ledger.in_memory()
+    day = date(2023, 3, 1)
+    (wrong,) = ledger.append(
+        "m",
+        [MeetingHeld(occurred_on=day, body=MeetingBody.OTHER, topic="t", attendees=32)],
+        actor="clerk",
+    )
+    right = MeetingHeld(occurred_on=day, body=MeetingBody.PARTY_COMMITTEE, topic="t", attendees=23)
+    ledger.append(
+        "corrections",
+        [
+            corrections.EventCorrected(
+                occurred_on=day,
+                target_event_id=wrong.event_id,
+                replacement=canonical_bytes(to_dict(right)).decode(),
+                replacement_type="meeting_held",
+                replacement_schema_version=1,
+                reason="wrong body and a typo",
+            )
+        ],
+        actor="auditor",
+    )
+    attendance = Indicator(
+        "m.att",
+        "人",
+        "人",
+        source=["meeting_held"],
+        where='body == "party_committee"',
+        measure=ind_sum("attendees"),
+    )
+    then, now = ledger.compute(attendance, 2023, as_of=1), ledger.compute(attendance, 2023)
+    assert (then.value, now.value) == (0, 23)
+    assert "auditor" in (now.contributions[0].note or "")
+    assert '(its body is "other")' in ledger.explain(then, why_not=wrong.event_id, language="en")
+    assert "counts in" in ledger.explain(now, why_not=wrong.event_id, language="en")
+
+
+def test_a_retracted_event_is_explained_as_retracted() -> None:
+    """why_not names the retraction recorded by the figure's as-of point."""
+    corrections = pytest.importorskip("civicledger.corrections.events")
+    ledger = Ledger.in_memory()
+    (case,) = ledger.append(
+        "mediation/X", [mediation("X", date(2023, 4, 1), MediationOutcome.FAILED)], actor="c"
+    )
+    ledger.append(
+        "corrections",
+        [
+            corrections.EventRetracted(
+                occurred_on=date(2023, 4, 1), target_event_id=case.event_id, reason="test entry"
+            )
+        ],
+        actor="auditor",
+    )
+    figure = ledger.compute(COMPLETED, 2023)
+    assert figure.value == 0
+    assert "retracted by event" in ledger.explain(figure, why_not=case.event_id, language="en")

@@ -17,7 +17,7 @@ from civicledger.projections.compare import Comparison
 from civicledger.projections.compare import compare as compare_periods
 from civicledger.projections.engine import EventSource, Lineage, Request, compute_from_source
 from civicledger.projections.explain import Language, explain, why_not
-from civicledger.projections.figures import Figure
+from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator, IndicatorSet
 from civicledger.projections.periods import Period
 from civicledger.projections.toml import load
@@ -131,9 +131,23 @@ def _event_id(value: uuid.UUID | str) -> uuid.UUID:
 
 
 def find_event(
-    source: Any, event_id: uuid.UUID
+    source: Any, event_id: uuid.UUID, as_of: AsOf | None = None
 ) -> tuple[RecordedEvent | None, RecordedEvent | None]:
-    """The event with that id and the event retracting it, if any (one pass over the store)."""
+    """The event with that id as the figure saw it, and the event retracting it, if any.
+
+    With the corrections layer in the build, the event comes back with the
+    corrections known at ``as_of`` applied (so a why-not judges the payload the
+    figure judged), and the retraction is the one known then.
+
+    Args:
+        source: the event store.
+        event_id: the event asked about.
+        as_of: the figure's as-of point (None: everything recorded).
+
+    Returns:
+        (the event or None if the ledger has none with that id, its retraction or None).
+    """
+    last = as_of.position if as_of is not None else None
     found: RecordedEvent | None = None
     retraction: RecordedEvent | None = None
     for record in source.read():
@@ -143,9 +157,22 @@ def find_event(
             retraction is None
             and record.type in RETRACTION_TYPES
             and getattr(record.payload, "target_event_id", None) == event_id
+            and (last is None or record.position <= last)
         ):
             retraction = record
-    return found, retraction
+    if found is None or retraction is not None:
+        return found, retraction
+    try:
+        from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex
+    except ImportError:  # a build without the corrections layer: the event as stored
+        return found, None
+    before = as_of.recorded_before if as_of is not None else None
+    index = CorrectionIndex.collect(
+        r
+        for r in source.read(types=list(AMENDING_TYPES), to_position=last)
+        if before is None or r.recorded_at <= before
+    )
+    return index.apply(found) or found, None
 
 
 def explain_figure(
@@ -162,7 +189,7 @@ def explain_figure(
     if why_not_event is None:
         return explain(figure, language)
     event_id = _event_id(why_not_event)
-    record, retraction = find_event(source, event_id)
+    record, retraction = find_event(source, event_id, figure.as_of)
     return why_not(figure, event_id, record, retracted_by=retraction).render(language) + "\n"
 
 
