@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
+    from civicledger.audit.keys import PublicKeys  # audit (issue 4)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
@@ -311,7 +312,7 @@ class Ledger:
         """The RFC 9162 consistency proof hashes between two sizes (new: the head when None)."""
         return self._audit.consistency_proof(old_size, new_size)
 
-    def verify(self, public_keys: object = None) -> VerificationReport:
+    def verify(self, public_keys: PublicKeys = None) -> VerificationReport:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
         return self._audit.verify(public_keys)

@@ -25,8 +25,6 @@ from civicledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from civicledger.store.sql import dialect
-from civicledger.store.sql.seals import append_only_ddl as seal_triggers
 from store_testkit import count, note
 
 MakeLedger = Callable[..., Ledger]
@@ -262,23 +260,29 @@ def sql_ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
 
 @contextlib.contextmanager
 def tampering(ledger: Ledger, table: str = "civicledger_events") -> Iterator[Connection]:
-    """A raw connection with the table's append-only triggers off, put back afterwards."""
+    """A raw connection with the table's triggers off, put back exactly as they were."""
     engine = ledger.store.engine  # type: ignore[attr-defined]
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
         if postgres:
             conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         else:
-            for op in ("update", "delete"):
-                conn.execute(text(f"DROP TRIGGER {table}_no_{op}"))
+            # SQLite cannot disable a trigger: keep each one's definition, drop it, recreate it.
+            saved = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
+                ),
+                {"t": table},
+            ).all()
+            assert saved, f"{table} has no triggers to switch off"
+            for name, _ in saved:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
         yield conn
         if postgres:
             conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
         else:
-            ddl = seal_triggers("sqlite") if table == "civicledger_seals" else []
-            ddl += dialect.append_only_ddl("sqlite")
-            for statement in ddl:
-                conn.execute(text(statement))
+            for _, sql in saved:
+                conn.execute(text(sql))
 
 
 def where(ledger: Ledger, position: int) -> dict[str, int]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
-from civicledger.audit.keys import Signer, as_verifiers
+from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
@@ -251,7 +251,7 @@ class Auditor:
     # -- verification ---------------------------------------------------------------
 
     def verify(
-        self, public_keys: object = None, *, max_problems: int = MAX_PROBLEMS
+        self, public_keys: PublicKeys = None, *, max_problems: int = MAX_PROBLEMS
     ) -> VerificationReport:
         """Recompute every leaf and root from the stored rows and check every seal.
 

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import attrs
 
-from civicledger.audit.keys import Signer, as_verifiers
+from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.note import (
     NoteSignature,
     check_note_text,
@@ -227,7 +227,7 @@ class Seal:
         body = self.body
         return Seal.parse(join_note(body, (*self.signatures, sign_text(body, signer))))
 
-    def verify(self, public_keys: object) -> tuple[str, ...]:
+    def verify(self, public_keys: PublicKeys) -> tuple[str, ...]:
         """Check the seal's signatures against trusted keys (the signed-note rules).
 
         A signature by a trusted key (same name and key id) must verify, others

@@ -10,7 +10,8 @@ import base64
 import binascii
 import hashlib
 import struct
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from civicledger.errors import CivicLedgerError, ValidationError
 
@@ -332,7 +333,11 @@ def generate_key(name: str) -> tuple[str, str]:
     return signer.to_text(), signer.verifier().to_text()
 
 
-def as_verifiers(keys: object) -> tuple[Verifier, ...]:
+PublicKeys: TypeAlias = "str | Verifier | Signer | Iterable[str | Verifier | Signer] | None"
+"""What callers may pass as trusted public keys: one key or several, as texts or objects."""
+
+
+def as_verifiers(keys: PublicKeys) -> tuple[Verifier, ...]:
     """Normalise what callers pass as public keys: one or several texts or Verifiers.
 
     Args:
@@ -347,8 +352,8 @@ def as_verifiers(keys: object) -> tuple[Verifier, ...]:
     """
     if keys is None:
         return ()
-    items = [keys] if isinstance(keys, str | Verifier | Signer) else keys
-    if not hasattr(items, "__iter__"):
+    items: Iterable[object] = [keys] if isinstance(keys, str | Verifier | Signer) else keys
+    if not isinstance(items, Iterable):
         raise ValidationError(
             f"public key must be a verifier key text or Verifier, got {keys.__class__.__name__}",
             field="public key",

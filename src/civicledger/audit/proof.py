@@ -18,6 +18,7 @@ import attrs
 import orjson
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.keys import PublicKeys
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.leaf import payload_digest
@@ -138,7 +139,7 @@ class VerifiedProof:
 def verify_proof(
     proof_text: str,
     leaf: bytes | str | None = None,
-    public_key: object = None,
+    public_key: PublicKeys = None,
     *,
     payload: bytes | None = None,
     salt: bytes | None = None,
