@@ -181,3 +181,21 @@ def test_in_memory_sqlite_url_works(ledger_name: str) -> None:
     with Ledger.open("sqlite://", ledger=ledger_name) as ledger:
         ledger.append("a", [note()], actor="x")
         assert ledger.head() == 1
+
+
+def test_writer_blocked_past_busy_timeout_gets_store_error(tmp_path: Path) -> None:
+    """When another process holds SQLite's write lock too long, append raises StoreError."""
+    path = tmp_path / "ledger.db"
+    with Ledger.open(f"sqlite:///{path}", busy_timeout=0.2) as ledger:
+        ledger.append("a", [note()], actor="x")
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreError, match="busy_timeout"):
+                ledger.append("a", [note()], actor="x")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert ledger.head() == 1
+        ledger.append("a", [note()], actor="x")
+        assert ledger.head() == 2
