@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,3 +144,26 @@ class TestPostgresCheckpoints(CheckpointContract):
     def ledger(self, postgres_url: str) -> Iterator[Ledger]:
         with Ledger.open(postgres_url, ledger=f"test-{uuid.uuid4().hex}") as ledger:
             yield ledger
+
+
+def test_follow_keeps_the_checkpoint_current_as_events_arrive(tmp_path: Path) -> None:
+    """follow() catches up, applies events appended meanwhile, and saves them when it stops."""
+    with Ledger.open(f"sqlite:///{tmp_path / 'follow.db'}") as ledger:
+        ledger.append("s", [count(1), count(2)], actor="t")
+        stop = threading.Event()
+        runner = Runner(TOTAL, ledger.store)
+        results: list[object] = []
+        worker = threading.Thread(
+            target=lambda: results.append(
+                runner.follow(ledger.checkpoints, stop=stop, poll_interval=0.05)
+            )
+        )
+        worker.start()
+        ledger.append("s", [count(10)], actor="t")
+        deadline = time.monotonic() + 10
+        while ledger.checkpoints.load(TOTAL.name) != (3, {"total": 13}):
+            assert time.monotonic() < deadline, "follow() did not pick up the new event"
+            time.sleep(0.02)
+        stop.set()
+        worker.join(timeout=10)
+        assert ledger.checkpoints.load(TOTAL.name) == (3, {"total": 13})

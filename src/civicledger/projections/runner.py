@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -279,6 +280,56 @@ class Runner(Generic[S]):
             state = fold(projection, self._records(position + 1, end), state)
             checkpoints.save(name, expected, end, projection.dump(state))
             expected = position = end
+        return Checkpoint(name, position, projection.dump(state))
+
+    def follow(
+        self,
+        checkpoints: CheckpointStore,
+        *,
+        batch_size: int = 1,
+        stop: threading.Event | None = None,
+        timeout: float | None = None,
+        poll_interval: float = 0.5,
+    ) -> Checkpoint:
+        """Catch up, then keep the checkpoint current as events are appended (blocking).
+
+        Uses the store's catch-up subscription (``subscribe``), saving state and
+        position together every ``batch_size`` events, with the same
+        compare-and-set as :meth:`catch_up`; run it in a thread or a worker.
+
+        Args:
+            checkpoints: where the checkpoint is kept.
+            batch_size: events per save (1: after every event).
+            stop: ends the loop when set (the last batch is saved first).
+            timeout: ends the loop after this many seconds without a new event.
+            poll_interval: the longest wait between checks for new events and ``stop``.
+
+        Returns:
+            The checkpoint when the loop ends.
+
+        Raises:
+            ConcurrencyError: another runner moved the checkpoint meanwhile.
+            ProjectionError: ``batch_size`` is below 1.
+        """
+        if batch_size < 1:
+            raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
+        checkpoint = self.catch_up(checkpoints, batch_size=max(batch_size, 1000))
+        projection, name = self.projection, self.projection.name
+        state = projection.load(checkpoint.state)
+        saved = position = checkpoint.position
+        wanted = frozenset(projection.types) if projection.types is not None else None
+        updates = self.source.subscribe(
+            position + 1, poll_interval=poll_interval, stop=stop, timeout=timeout
+        )
+        for record in updates:
+            if wanted is None or record.type in wanted:
+                state = projection.apply(state, record)
+            position = record.position
+            if position - saved >= batch_size:
+                checkpoints.save(name, saved, position, projection.dump(state))
+                saved = position
+        if position != saved:
+            checkpoints.save(name, saved, position, projection.dump(state))
         return Checkpoint(name, position, projection.dump(state))
 
     def state(self, checkpoints: CheckpointStore) -> S | None:

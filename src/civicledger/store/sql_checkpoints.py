@@ -10,6 +10,8 @@ and the checkpoint then commit, or roll back, together.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -30,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from civicledger.errors import ConcurrencyError, StoreError
+from civicledger.store.sql.dialect import WRITE_OPTION
 from civicledger.store.sql.errors import translated
 
 __all__ = ["SqlCheckpoints", "checkpoints_table"]
@@ -78,8 +81,21 @@ class SqlCheckpoints:
     def __init__(self, engine: Engine, ledger: str = "default") -> None:
         self._engine = engine
         self._ledger = ledger
-        with translated("creating the projection checkpoint table"):
-            _metadata.create_all(engine, tables=[checkpoints_table], checkfirst=True)
+        with translated("creating the projection checkpoint table"), self._writing() as conn:
+            _metadata.create_all(conn, tables=[checkpoints_table], checkfirst=True)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock at BEGIN (IMMEDIATE).
+
+        A deferred transaction that reads and then writes can fail at once, without
+        waiting, if another writer committed in between; the store's writers
+        avoid that the same way.
+        """
+        with self._engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     def _key(self, name: str) -> Any:
         table = checkpoints_table
@@ -113,7 +129,7 @@ class SqlCheckpoints:
                 ``position`` is below it.
             StoreError: the database failed.
         """
-        with translated(f"saving checkpoint {name!r}"), self._engine.begin() as conn:
+        with translated(f"saving checkpoint {name!r}"), self._writing() as conn:
             self.advance(conn, name, expected_position, position, state)
 
     def advance(
@@ -127,7 +143,9 @@ class SqlCheckpoints:
         """Move a checkpoint forward on the caller's connection and transaction.
 
         Args:
-            conn: a connection inside the caller's transaction (``engine.begin()``).
+            conn: a connection inside the caller's transaction. On SQLite, begin it
+                as a write (``conn.execution_options(civicledger_write=True)``
+                before ``conn.begin()``), so it holds the write lock from the start.
             name: the projection's name.
             expected_position: the position stored now (None: no row yet).
             position: the new position.
@@ -169,7 +187,7 @@ class SqlCheckpoints:
             StoreError: the database failed.
         """
         encoded = _encode(name, state)
-        with translated(f"replacing checkpoint {name!r}"), self._engine.begin() as conn:
+        with translated(f"replacing checkpoint {name!r}"), self._writing() as conn:
             conn.execute(delete(checkpoints_table).where(self._key(name)))
             conn.execute(
                 insert(checkpoints_table).values(
@@ -183,5 +201,5 @@ class SqlCheckpoints:
         Raises:
             StoreError: the database failed.
         """
-        with translated(f"deleting checkpoint {name!r}"), self._engine.begin() as conn:
+        with translated(f"deleting checkpoint {name!r}"), self._writing() as conn:
             conn.execute(delete(checkpoints_table).where(self._key(name)))
