@@ -100,3 +100,12 @@ class TemplateError(ValidationError):
     ) -> None:
         super().__init__(message, line=line, field=field)
         self.path = path
+
+
+# --- corrections, retractions and redactions (issue 10) --------------------------
+
+
+class CorrectionError(ValidationError):
+    """Raised when a correction, retraction or redaction is refused: its target does
+    not exist, is already retracted, is itself a redaction, or the replacement is of
+    another type; ``event_id`` names the target."""

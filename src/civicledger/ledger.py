@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.audit.keys import PublicKeys  # audit (issue 4)
+    from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
+    from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
@@ -54,6 +56,10 @@ class Ledger:
         Args:
             store: the event store the ledger records into.
         """
+        # The amending event types (issue 10) must be readable in every ledger; a store
+        # with its own registry registers them with register_correction_types.
+        import civicledger.corrections.events  # noqa: F401
+
         self._store = store
 
     @classmethod
@@ -205,8 +211,26 @@ class Ledger:
         from_position: Position = 1,
         to_position: Position | None = None,
         occurred_between: tuple[date, date] | None = None,
+        effective: bool = False,
     ) -> Iterator[RecordedEvent]:
-        """Stream recorded events in position order; see :meth:`EventStore.read`."""
+        """Stream recorded events in position order; see :meth:`EventStore.read`.
+
+        With ``effective=True``, the corrected view (issue 10): retracted events and
+        the amending events are absent, corrected payloads stand in place, and each
+        record lists its amendments; see :func:`.corrections.fold.effective_read`.
+        """
+        if effective:
+            from civicledger.corrections.service import read_effective
+
+            return read_effective(
+                self._store,
+                stream=stream,
+                stream_prefix=stream_prefix,
+                types=types,
+                from_position=from_position,
+                to_position=to_position,
+                occurred_between=occurred_between,
+            )
         return self._store.read(
             stream=stream,
             stream_prefix=stream_prefix,
@@ -245,6 +269,60 @@ class Ledger:
     #   - corrections (issue 10): correct, retract, redact
     #   - projections and reports: compute, indicators, explain, report, followups
     # =====================================================================================
+
+    # -- corrections, retractions, redactions, personal data (issue 10) -------------------
+
+    def correct(
+        self, event_id: uuid.UUID | str, replacement: Event, *, reason: str, actor: str
+    ) -> RecordedEvent:
+        """Record that an event was wrong and what it should have been (same type); the
+        latest correction wins; see :func:`.corrections.service.correct`."""
+        from civicledger.corrections.service import correct
+
+        return correct(self._store, event_id, replacement, reason=reason, actor=actor)
+
+    def retract(self, event_id: uuid.UUID | str, *, reason: str, actor: str) -> RecordedEvent:
+        """Record that an event (or a correction) no longer counts; see
+        :func:`.corrections.service.retract`."""
+        from civicledger.corrections.service import retract
+
+        return retract(self._store, event_id, reason=reason, actor=actor)
+
+    def redact(
+        self,
+        event_id: uuid.UUID | str,
+        *,
+        fields: Sequence[str] | None = None,
+        reason: str,
+        actor: str,
+    ) -> RecordedEvent:
+        """Record a redaction and erase those personal values (all when ``fields`` is None)
+        from storage, keeping every proof valid; see :func:`.corrections.service.redact`."""
+        from civicledger.corrections.service import redact
+
+        return redact(self._store, event_id, fields=fields, reason=reason, actor=actor)
+
+    def personal_data(self, subject: str, *, contains: bool = False) -> list[PersonalDataHit]:
+        """Every event whose personal fields name ``subject`` (corrections included); see
+        :func:`.corrections.privacy.personal_data`."""
+        from civicledger.corrections.privacy import personal_data
+
+        return personal_data(self._store, subject, contains=contains)
+
+    def diff(self, published: Figure, current: Figure) -> FigureDiff:
+        """Why a figure changed since it was published: the late, corrected, retracted and
+        redacted events behind the difference; see :func:`.corrections.revision.diff`."""
+        from civicledger.corrections.revision import diff
+
+        return diff(self._store, published, current)
+
+    def revise(self, published: Sequence[Figure], seal: Seal | str) -> Revision:
+        """Recompute published figures at a newer seal: each marked revised or unchanged,
+        with the proof that the new seal extends the old; see
+        :func:`.corrections.revision.revise`."""
+        from civicledger.corrections.revision import revise
+
+        return revise(self, published, seal)
 
     # -- JSON Lines import and export (issue 5) -------------------------------------------
 

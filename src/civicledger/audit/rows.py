@@ -112,7 +112,12 @@ class MemoryRowSource:
                 occurred_on=record.occurred_on,
                 recorded_at=record.recorded_at,
                 actor=record.actor,
-                payload=canonical_bytes(codec.to_dict(record.payload)),
+                # A redacted event's payload is gone with its salt (issue 10).
+                payload=(
+                    None
+                    if salts[record.position - 1] is None
+                    else canonical_bytes(codec.to_dict(record.payload))
+                ),
                 salt=salts[record.position - 1],
                 payload_digest=record.payload_digest,
                 leaf_hash=record.leaf_hash,

@@ -18,6 +18,7 @@ import attrs
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import Verifier
 from civicledger.errors import CivicLedgerError, ValidationError, VerificationError
+from civicledger.events.redaction import is_redacted_text
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import envelope_bytes, payload_digest
 from civicledger.merkle.reader import NodeReader
@@ -261,7 +262,8 @@ def _check_row(
                     f"the stored payload hashes to {digest.hex()} with its salt, but the row "
                     f"records {row.payload_digest.hex()}: the payload was changed",
                 )
-    elif row.payload is None and row.salt is None:
+    elif row.salt is None and is_redacted_text(row.payload):
+        # Redacted (issue 10): the payload is gone, or only a marked remainder is left.
         redacted = True
     else:
         missing = "payload" if row.payload is None else "salt"

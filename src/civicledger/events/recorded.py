@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import attrs
 
 from civicledger.events.base import Event
+
+if TYPE_CHECKING:
+    from civicledger.events.redaction import Amendment
 
 
 @attrs.frozen(kw_only=True)
@@ -28,6 +32,10 @@ class RecordedEvent:
         payload: the typed event.
         payload_digest: the salted digest of the canonical payload that the leaf commits to.
         leaf_hash: the Merkle leaf hash of the event's envelope.
+        corrections: in the effective view (``read(effective=True)``), the
+            corrections and redactions applied to the event, oldest first.
+        redacted_fields: the payload fields whose values were redacted (their
+            values are absent from ``payload``); empty for an unredacted event.
     """
 
     position: int
@@ -42,3 +50,5 @@ class RecordedEvent:
     payload: Event
     payload_digest: bytes = attrs.field(repr=False)
     leaf_hash: bytes = attrs.field(repr=False)
+    corrections: tuple[Amendment, ...] = attrs.field(default=(), repr=False)
+    redacted_fields: tuple[str, ...] = ()

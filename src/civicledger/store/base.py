@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import attrs
 
+from civicledger.errors import StoreError
 from civicledger.events import Event, RecordedEvent
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
@@ -67,7 +68,9 @@ class EventStore(abc.ABC):
     - Idempotent retries: an event id already stored with the same stream, type,
       schema version and payload returns the original record; with different
       content it raises :class:`~civicledger.DuplicateEventError`.
-    - Append-only: there is no way to change or remove a recorded event.
+    - Append-only: there is no way to change or remove a recorded event, except
+      that :meth:`redact_payload` may remove payload values (never the row, its
+      envelope, digest or leaf hash), so proofs keep verifying.
     - Tamper evidence: every record carries its Merkle leaf hash; the store keeps
       the RFC 9162 frontier and interior nodes for proofs.
     """
@@ -203,6 +206,30 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when the stream has none)."""
+
+    # -- redaction (issue 10) ---------------------------------------------------------
+
+    def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
+        """Remove values from a stored payload, and its salt: the one change a stored event allows.
+
+        The row keeps its envelope, payload digest and leaf hash, so the Merkle
+        tree, seals and proofs still verify. Record the redaction as an event
+        first (``civicledger.corrections`` does); this call only erases.
+        Redacting what is already redacted changes nothing.
+
+        Args:
+            event_id: the event.
+            fields: newest-schema field names to remove (``"field.key"`` removes a key
+                of a field holding a JSON payload); None removes the whole payload.
+
+        Returns:
+            The event as reads now return it.
+
+        Raises:
+            StoreError: no such event, or this backend cannot redact.
+            ValidationError: a field is not in the stored payload.
+        """
+        raise StoreError(f"{type(self).__name__} cannot redact stored payloads")
 
     # -- Merkle tree ----------------------------------------------------------------
 

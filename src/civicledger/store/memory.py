@@ -8,9 +8,13 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
+from typing import Any
+
+import attrs
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
+from civicledger.events.redaction import decode_stored, redact_stored, stored_keys
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import MemoryNodeReader, NodeReader
 from civicledger.merkle.tree import Frontier
@@ -68,7 +72,8 @@ class MemoryStore(EventStore):
         self._records: list[RecordedEvent] = []
         # Readers see events up to _head, which moves only once a whole batch is in place.
         self._head = 0
-        self._salts: list[bytes] = []
+        self._salts: list[bytes | None] = []  # None once the payload is redacted
+        self._redacted: dict[int, Any] = {}  # position -> what a redaction left of the payload
         self._by_id: dict[uuid.UUID, int] = {}
         self._streams: dict[str, list[int]] = {}  # stream -> positions, in version order
         self._tree = MemoryNodeReader(self._alg)
@@ -191,6 +196,36 @@ class MemoryStore(EventStore):
         self._check_open()
         # Versions are positions in the stream's list; count the committed ones.
         return bisect.bisect_right(self._streams.get(stream, []), self._head)
+
+    def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
+        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`."""
+        self._check_open()
+        with self._lock:
+            position = self._by_id.get(event_id)
+            if position is None:
+                raise StoreError(
+                    f"cannot redact event {event_id}: ledger {self._name!r} has no such event"
+                )
+            record = self._records[position - 1]
+            if position in self._redacted:
+                data = self._redacted[position]
+            else:
+                data = self._codec.to_dict(record.payload)
+            keys = None
+            if fields is not None and data is not None:
+                keys = stored_keys(
+                    self._codec.registry, record.type, record.schema_version, data, fields
+                )
+            remaining = redact_stored(data, keys)
+            payload, removed = decode_stored(
+                self._codec, record.type, record.schema_version, record.occurred_on, remaining
+            )
+            self._redacted[position] = remaining
+            self._salts[position - 1] = None
+            self._records[position - 1] = attrs.evolve(
+                record, payload=payload, redacted_fields=removed
+            )
+            return self._records[position - 1]
 
     def frontier(self) -> Frontier:
         """A copy of the ledger's Merkle frontier."""

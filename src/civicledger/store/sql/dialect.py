@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, select
+from sqlalchemy import Connection, Engine, event, func, select, text
 
 from civicledger.errors import ValidationError
-from civicledger.store.sql.schema import APPEND_ONLY_TABLES
+from civicledger.store.sql.schema import APPEND_ONLY_TABLES, events
 
 SYNCHRONOUS_SETTINGS = ("OFF", "NORMAL", "FULL", "EXTRA")
 """Values of SQLite's ``synchronous`` pragma the store accepts."""
@@ -82,8 +82,10 @@ def lock_schema(connection: Connection) -> None:
 def append_only_ddl(dialect_name: str) -> list[str]:
     """The statements that make event and tile rows immutable in the database.
 
-    Issue 10's redaction will loosen exactly the events UPDATE trigger (payload
-    and salt only), so every definition lives here.
+    Event rows allow exactly one kind of UPDATE, a redaction: the salt becomes
+    NULL and the payload becomes NULL or a text starting ``{"$redacted"``, while
+    every other column keeps its value (and a NULL payload stays NULL). Any
+    other UPDATE, every DELETE (and TRUNCATE) is refused; tiles are immutable.
 
     Args:
         dialect_name: ``"sqlite"`` or ``"postgresql"``.
@@ -99,24 +101,90 @@ def append_only_ddl(dialect_name: str) -> list[str]:
             "'civicledger: % is append-only; % is not allowed', TG_TABLE_NAME, TG_OP; "
             "END $$"
         )
+        statements.append(_PG_REDACTION_FUNCTION)
         for table in APPEND_ONLY_TABLES:
+            changes = "DELETE" if table == events.name else "UPDATE OR DELETE"
             statements.append(
-                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE "
+                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE {changes} "
                 f"ON {table} FOR EACH ROW EXECUTE FUNCTION civicledger_reject_change()"
             )
             statements.append(
                 f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE "
                 f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION civicledger_reject_change()"
             )
+        statements.append(
+            f"CREATE OR REPLACE TRIGGER {REDACTION_TRIGGER} BEFORE UPDATE ON {events.name} "
+            "FOR EACH ROW EXECUTE FUNCTION civicledger_redaction_only()"
+        )
         return statements
+    # Databases made before redaction refuse every UPDATE; the redaction trigger replaces that.
+    statements.append(f"DROP TRIGGER IF EXISTS {events.name}_no_update")
+    statements.append(
+        f"CREATE TRIGGER IF NOT EXISTS {REDACTION_TRIGGER} BEFORE UPDATE ON {events.name} "
+        f"WHEN NOT ({_unchanged_sqlite()} AND NEW.salt IS NULL AND (NEW.payload IS NULL OR "
+        f"(OLD.payload IS NOT NULL AND substr(NEW.payload, 1, 12) = '{_REDACTED_PREFIX}'))) "
+        f"BEGIN SELECT RAISE(ABORT, '{_REDACTION_MESSAGE}'); END"
+    )
     for table in APPEND_ONLY_TABLES:
         for operation in ("UPDATE", "DELETE"):
+            if table == events.name and operation == "UPDATE":
+                continue
             statements.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
                 f"BEFORE {operation} ON {table} BEGIN SELECT RAISE(ABORT, "
                 f"'civicledger: {table} is append-only; {operation} is not allowed'); END"
             )
     return statements
+
+
+# -- redaction (issue 10): the one UPDATE an event row allows ------------------------------
+
+REDACTION_TRIGGER = "civicledger_events_redaction_only"
+"""The trigger that lets an UPDATE of an event row through only when it is a redaction."""
+
+_REDACTED_PREFIX = '{"$redacted"'  # 12 characters; see civicledger.events.redaction
+_REDACTION_MESSAGE = (
+    "civicledger: civicledger_events is append-only; only a redaction may change a row, "
+    "and only its payload and salt"
+)
+_FIXED_COLUMNS = (
+    "ledger_id",
+    "position",
+    "stream",
+    "stream_version",
+    "event_id",
+    "type",
+    "schema_version",
+    "occurred_on",
+    "recorded_at",
+    "actor",
+    "payload_digest",
+    "leaf_hash",
+)
+
+
+def _unchanged_sqlite() -> str:
+    return " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _FIXED_COLUMNS)
+
+
+_PG_REDACTION_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION civicledger_redaction_only() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    f"IF ({', '.join('NEW.' + c for c in _FIXED_COLUMNS)}) IS NOT DISTINCT FROM "
+    f"({', '.join('OLD.' + c for c in _FIXED_COLUMNS)}) AND NEW.salt IS NULL AND "
+    "(NEW.payload IS NULL OR (OLD.payload IS NOT NULL AND "
+    f"left(NEW.payload, 12) = '{_REDACTED_PREFIX}')) THEN RETURN NEW; END IF; "
+    f"RAISE EXCEPTION '{_REDACTION_MESSAGE}'; END $$"
+)
+
+
+def has_redaction_trigger(connection: Connection) -> bool:
+    """Whether the database already has the redaction trigger (databases made before it do not)."""
+    if connection.dialect.name == "postgresql":
+        query = "SELECT count(*) FROM pg_trigger WHERE tgname = :name"
+    else:
+        query = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = :name"
+    return bool(connection.execute(text(query), {"name": REDACTION_TRIGGER}).scalar_one())
 
 
 def notify_channel(ledger_id: int) -> str:

@@ -75,6 +75,10 @@ def ensure_schema(engine: Engine) -> None:
                 f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
                 "are missing; restore the database from a backup"
             )
+        if not dialect.has_redaction_trigger(conn):
+            # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
+            for statement in dialect.append_only_ddl(conn.dialect.name):
+                conn.execute(text(statement))
 
 
 def _check_version(conn: Connection) -> None:

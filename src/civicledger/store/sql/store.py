@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
+from civicledger.events.redaction import REDACTED_KEY, decode_text
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
@@ -53,6 +54,7 @@ from civicledger.store.sql.ledgers import (
     ensure_schema,
     write_transaction,
 )
+from civicledger.store.sql.redaction import redact_row
 from civicledger.store.sql.schema import events, ledgers, tiles
 from civicledger.types import Position, StreamId
 
@@ -60,6 +62,8 @@ _INSERT_COLUMNS = tuple(column.name for column in events.columns)
 
 READ_BATCH = 2000
 """Rows fetched per query while streaming a read: memory stays flat whatever the ledger's size."""
+
+_REDACTED = '{"' + REDACTED_KEY + '"'  # how a partly redacted payload's text starts
 
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 
@@ -425,13 +429,14 @@ class SqlStore(EventStore):
          payload, digest, leaf_hash) = row  # fmt: skip
         if not isinstance(event_id, uuid.UUID):
             event_id = uuid_from_bytes(event_id)
-        if payload is None:
-            raise StoreError(
-                f"the payload of the event at position {position} (id {event_id}) has been "
-                "redacted; read it through the redaction-aware API"
-            )
+        redacted: tuple[str, ...] = ()
         try:
-            event = self._codec.from_dict(type_name, schema, orjson.loads(payload))
+            if payload is None or payload.startswith(_REDACTED):
+                event, redacted = decode_text(
+                    self._codec, type_name, schema, _date(occurred), payload
+                )
+            else:
+                event = self._codec.from_dict(type_name, schema, orjson.loads(payload))
         except ValidationError as e:
             raise type(e)(
                 f"stored event at position {position} (id {event_id}): {e.message}",
@@ -457,7 +462,19 @@ class SqlStore(EventStore):
             payload=event,
             payload_digest=bytes(digest),
             leaf_hash=bytes(leaf_hash),
+            redacted_fields=redacted,
         )
+
+    def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
+        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`."""
+        self._check_open()
+        with (
+            self._local_writer,
+            translated(f"redacting an event of ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
+            position = redact_row(conn, self._ledger.id, self._codec, event_id, fields)
+        return next(self.read(from_position=position, to_position=position))
 
     def head(self) -> Position:
         """The last position (0 when empty)."""

@@ -1,0 +1,66 @@
+"""The redaction write: the one UPDATE an event row allows (payload and salt, nothing else).
+
+The database holds the same rule in a trigger (see :mod:`.dialect`), so an UPDATE
+that touches any other column, or restores a removed payload, is refused even
+when it does not come through here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import orjson
+from sqlalchemy import Connection, select, update
+
+from civicledger.errors import StoreError
+from civicledger.events import Codec, canonical_bytes
+from civicledger.events.redaction import redact_stored, stored_keys
+from civicledger.store.sql.schema import events
+
+
+def redact_row(
+    conn: Connection,
+    ledger_id: int,
+    codec: Codec,
+    event_id: uuid.UUID,
+    fields: Sequence[str] | None,
+) -> int:
+    """Remove values (or the whole payload) of one stored event, and its salt.
+
+    Call it inside the ledger's write transaction.
+
+    Args:
+        conn: the connection, in a write transaction.
+        ledger_id: the ledger's row id.
+        codec: holds the registry whose upcasters map field names to stored keys.
+        event_id: the event.
+        fields: newest-version field names; None removes the whole payload.
+
+    Returns:
+        The event's position.
+
+    Raises:
+        StoreError: the ledger has no such event.
+        ValidationError: a field is not in the stored payload.
+    """
+    found = conn.execute(
+        select(events.c.position, events.c.type, events.c.schema_version, events.c.payload).where(
+            events.c.ledger_id == ledger_id, events.c.event_id == event_id
+        )
+    ).one_or_none()
+    if found is None:
+        raise StoreError(f"cannot redact event {event_id}: the ledger has no such event")
+    position, type_name, schema_version, payload = found
+    data = None if payload is None else orjson.loads(payload)
+    keys = None
+    if fields is not None and data is not None:
+        keys = stored_keys(codec.registry, type_name, schema_version, data, fields)
+    remaining = redact_stored(data, keys)
+    text = None if remaining is None else canonical_bytes(remaining).decode("utf-8")
+    conn.execute(
+        update(events)
+        .where(events.c.ledger_id == ledger_id, events.c.position == position)
+        .values(payload=text, salt=None)
+    )
+    return int(position)
