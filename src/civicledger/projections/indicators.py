@@ -17,7 +17,7 @@ import attrs
 
 from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
-from civicledger.projections.expressions import Arith, BinOp, FieldRef, parse_filter
+from civicledger.projections.expressions import Arith, parse_filter
 from civicledger.projections.filters import OPERATORS, Filter, Operator, Predicate, from_mapping
 from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
 
@@ -305,17 +305,3 @@ def _resolve(
         indicator = attrs.evolve(indicator, measure=measure)
     done[indicator_id] = indicator
     return indicator
-
-
-def rule_sides(rule: ValidationRule) -> tuple[Arith, Arith]:
-    """The two sides of a rule (for evaluation)."""
-    return rule.left, rule.right
-
-
-def is_simple_sum(node: Arith) -> bool:
-    """Whether an expression is ids joined by + and - (what rules allow)."""
-    if isinstance(node, FieldRef):
-        return True
-    if isinstance(node, BinOp) and node.op in ("+", "-"):
-        return is_simple_sum(node.left) and is_simple_sum(node.right)
-    return False
