@@ -23,7 +23,8 @@ Comparison rules (documented in docs/tutorial.md too):
 - values that change from run to run are masked on both sides before comparing:
   UUIDs the ledger makes at append time (version 7), timestamps
   (``2026-01-01T00:00:00.123Z``), the random part of a generated origin
-  (``civicledger.local/NAME/<32 hex digits>``), hex strings of 40 digits or more
+  (``civicledger.local/NAME/<32 hex digits>``), the 8-digit key id in a verifier
+  key (``NAME+<keyid>+KEY``, ``NAME+<keyid>``), hex strings of 40 digits or more
   (digests and roots), and base64 strings of 40 characters or more (roots,
   proof hashes, signatures, keys). Fixed ids from the example file (version 4
   UUIDs), positions, counts and every figure are compared exactly.
@@ -63,6 +64,7 @@ _MASKS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)"), "<time>"),
     (re.compile(r"(civicledger\.local/[^/\s]+/)[0-9a-f]{32}\b"), r"\1<random>"),
+    (re.compile(r"\+[0-9a-f]{8}\b"), "+<keyid>"),
     (re.compile(r"\b[0-9a-f]{40,}\b"), "<hex>"),
     (re.compile(r"[A-Za-z0-9+/]{40,}={0,2}"), "<base64>"),
 ]
@@ -232,9 +234,48 @@ def _chdir(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+@contextlib.contextmanager
+def _page_session(workdir: Path) -> Iterator[None]:
+    """Run as a reader would: the folder importable (like ``python`` started there),
+    ``CIVICLEDGER_DB`` unset; afterwards, forget the modules the page wrote."""
+    old_db = os.environ.pop("CIVICLEDGER_DB", None)
+    sys.path.insert(0, str(workdir))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(workdir))
+        for name, module in list(sys.modules.items()):
+            origin = getattr(module, "__file__", None) or ""
+            if origin.startswith(str(workdir)):
+                del sys.modules[name]
+        if old_db is not None:
+            os.environ["CIVICLEDGER_DB"] = old_db
+
+
+def _run(page: Path, workdir: Path) -> Iterator[tuple[Command, int, str]]:
+    """Run a page's steps in order in ``workdir``; yield each command with its status and output."""
+    prepare(workdir)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    with _page_session(workdir):
+        for step in steps(page):
+            if step.kind == "python":
+                # Padding keeps tracebacks pointing at the page's own line numbers.
+                padded = "\n" * (step.line - 1) + step.code
+                with _chdir(workdir):
+                    exec(compile(padded, str(page), "exec"), namespace)
+                continue
+            for command in step.commands:
+                status, output = run_command(command.text, workdir)
+                yield command, status, output
+
+
 def prepare(workdir: Path) -> None:
     """Set a page's working folder up as the tutorial tells the reader to."""
-    shutil.copytree(EXAMPLE, workdir / "examples" / "community_2023")
+    shutil.copytree(
+        ROOT / "examples",
+        workdir / "examples",
+        ignore=shutil.ignore_patterns("__pycache__", "*.db", "*.db-*"),
+    )
 
 
 @dataclass
@@ -261,28 +302,12 @@ def run_page(page: Path, workdir: Path) -> list[Mismatch]:
     A Python block that raises stops the page (the exception propagates, naming
     the page and line in its traceback).
     """
-    prepare(workdir)
-    namespace: dict[str, object] = {"__name__": "__docs__"}
-    mismatches: list[Mismatch] = []
     name = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else str(page)
-    old_db = os.environ.pop("CIVICLEDGER_DB", None)
-    try:
-        for step in steps(page):
-            if step.kind == "python":
-                padded = "\n" * (step.line - 1) + step.code
-                with _chdir(workdir):
-                    exec(compile(padded, str(page), "exec"), namespace)
-                continue
-            for command in step.commands:
-                _, output = run_command(command.text, workdir)
-                actual = output.splitlines()
-                if not matches(command.expected, actual):
-                    mismatches.append(
-                        Mismatch(name, command.line, command.text, command.expected, actual)
-                    )
-    finally:
-        if old_db is not None:
-            os.environ["CIVICLEDGER_DB"] = old_db
+    mismatches: list[Mismatch] = []
+    for command, _, output in _run(page, workdir):
+        actual = output.splitlines()
+        if not matches(command.expected, actual):
+            mismatches.append(Mismatch(name, command.line, command.text, command.expected, actual))
     return mismatches
 
 
@@ -291,20 +316,11 @@ def _print_transcripts(page: Path) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        prepare(workdir)
-        namespace: dict[str, object] = {"__name__": "__docs__"}
-        for step in steps(page):
-            if step.kind == "python":
-                with _chdir(workdir):
-                    exec(compile(step.code, str(page), "exec"), namespace)
-                continue
-            for command in step.commands:
-                status, output = run_command(command.text, workdir)
-                print(f"# line {command.line}, exit {status}")
-                print(f"$ {command.text}")
-                print(output.rstrip("\n"))
-                print()
+        for command, status, output in _run(page, Path(tmp)):
+            print(f"# line {command.line}, exit {status}")
+            print(f"$ {command.text}")
+            print(output.rstrip("\n"))
+            print()
 
 
 def fill(page: Path, *, keep_head: int = 14, keep_tail: int = 4) -> int:
@@ -321,23 +337,13 @@ def fill(page: Path, *, keep_head: int = 14, keep_tail: int = 4) -> int:
     lines = page.read_text(encoding="utf-8").splitlines()
     inserts: dict[int, list[str]] = {}  # 0-based index of a command's last line -> output
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        prepare(workdir)
-        namespace: dict[str, object] = {"__name__": "__docs__"}
-        for step in steps(page):
-            if step.kind == "python":
-                with _chdir(workdir):
-                    exec(compile(step.code, str(page), "exec"), namespace)
+        for command, _, output in _run(page, Path(tmp)):
+            if command.expected:
                 continue
-            for command in step.commands:
-                _, output = run_command(command.text, workdir)
-                if command.expected:
-                    continue
-                out = [line.rstrip() for line in output.rstrip("\n").splitlines()]
-                if len(out) > keep_head + keep_tail + 1:
-                    out = [*out[:keep_head], ELLIPSIS, *out[-keep_tail:]]
-                last = command.line - 1 + command.text.count("\n")
-                inserts[last] = out
+            out = [line.rstrip() for line in output.rstrip("\n").splitlines()]
+            if len(out) > keep_head + keep_tail + 1:
+                out = [*out[:keep_head], ELLIPSIS, *out[-keep_tail:]]
+            inserts[command.line - 1 + command.text.count("\n")] = out
     for index in sorted(inserts, reverse=True):
         lines[index + 1 : index + 1] = inserts[index]
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -16,7 +16,12 @@ import pytest
 from docs_transcripts import ROOT, Command, matches, run_page, steps
 
 DOCS = ROOT / "docs"
-RUNNABLE_PAGES = [DOCS / "tutorial.md", *sorted((DOCS / "howto").glob("*.md"))]
+RUNNABLE_PAGES = [
+    DOCS / "index.md",
+    DOCS / "tutorial.md",
+    DOCS / "jsonl.md",
+    *sorted((DOCS / "howto").glob("*.md")),
+]
 
 
 @pytest.mark.parametrize("page", RUNNABLE_PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
