@@ -124,3 +124,28 @@ def _has_module(name: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+def test_api_reference_is_up_to_date() -> None:
+    """docs/api.md is what tools/api_reference.py generates from the current code."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "api_reference", ROOT / "tools" / "api_reference.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.render()
+    actual = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert actual == expected, "docs/api.md is stale; run: python tools/api_reference.py"
+
+
+def test_api_reference_lists_every_public_ledger_method() -> None:
+    """Every public Ledger member appears on the API page, grouped or under "Other methods"."""
+    from civicledger import Ledger
+
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    for name in (n for n in vars(Ledger) if not n.startswith("_")):
+        assert re.search(rf"^`{name}[(:]", page, flags=re.M), name
