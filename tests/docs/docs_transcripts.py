@@ -9,7 +9,8 @@ A page is read as a sequence of steps, in page order:
   runner: standard output and standard error interleaved, as a terminal shows
   them); any other command runs under ``bash``. Blocks without ``$ `` lines are
   command listings for the reader and are not run.
-- a ```python block runs with ``exec`` in one namespace per page.
+- a ```python block runs with ``exec`` in one namespace per page; a ```text
+  block right after it (only blank lines between) is what it must print.
 - a block right after the comment ``<!-- docs-test: skip -->`` is not run (used
   only where a step needs a server the test cannot assume, e.g. PostgreSQL).
 
@@ -38,6 +39,7 @@ hand; commands that already show output are left alone).
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shlex
@@ -87,6 +89,7 @@ class Step:
     line: int
     commands: list[Command] = field(default_factory=list)
     code: str = ""
+    output: list[str] | None = None  # a Python block's expected standard output, if shown
 
 
 def steps(page: Path) -> list[Step]:
@@ -102,6 +105,9 @@ def steps(page: Path) -> list[Step]:
     result: list[Step] = []
     i = 0
     skip_next = False
+    # A ```text block right after a Python block (nothing but blank lines between)
+    # shows what that block prints.
+    after_python = False
     while i < len(lines):
         match = _FENCE.match(lines[i])
         if not match:
@@ -109,6 +115,7 @@ def steps(page: Path) -> list[Step]:
                 skip_next = True
             elif lines[i].strip():
                 skip_next = False
+                after_python = False
             i += 1
             continue
         indent, lang = len(match["indent"]), match["lang"].lower()
@@ -121,11 +128,15 @@ def steps(page: Path) -> list[Step]:
         i += 1  # the closing fence
         if skip_next:
             skip_next = False
+            after_python = False
             continue
-        if lang == "python":
-            result.append(Step("python", start, code="\n".join(body) + "\n"))
+        if lang == "text" and after_python:
+            result[-1].output = body
+        elif lang == "python":
+            result.append(Step("python", start + 1, code="\n".join(body) + "\n"))
         elif lang in SHELL_LANGUAGES and any(b.startswith("$ ") for b in body):
             result.append(Step("transcript", start, commands=_commands(body, start)))
+        after_python = lang == "python"
     return result
 
 
@@ -261,8 +272,12 @@ def _run(page: Path, workdir: Path) -> Iterator[tuple[Command, int, str]]:
             if step.kind == "python":
                 # Padding keeps tracebacks pointing at the page's own line numbers.
                 padded = "\n" * (step.line - 1) + step.code
-                with _chdir(workdir):
+                printed = io.StringIO()
+                with _chdir(workdir), contextlib.redirect_stdout(printed):
                     exec(compile(padded, str(page), "exec"), namespace)
+                if step.output is not None:
+                    python = Command(step.line, "(the Python block above)", step.output)
+                    yield python, 0, printed.getvalue()
                 continue
             for command in step.commands:
                 status, output = run_command(command.text, workdir)
@@ -338,7 +353,7 @@ def fill(page: Path, *, keep_head: int = 14, keep_tail: int = 4) -> int:
     inserts: dict[int, list[str]] = {}  # 0-based index of a command's last line -> output
     with tempfile.TemporaryDirectory() as tmp:
         for command, _, output in _run(page, Path(tmp)):
-            if command.expected:
+            if command.expected or command.text.startswith("("):
                 continue
             out = [line.rstrip() for line in output.rstrip("\n").splitlines()]
             if len(out) > keep_head + keep_tail + 1:

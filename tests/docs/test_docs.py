@@ -54,6 +54,20 @@ def test_a_transcript_line_that_differs_is_reported(tmp_path: Path) -> None:
     assert "events          0" in mismatch.actual
 
 
+def test_a_python_block_that_prints_otherwise_is_reported(tmp_path: Path) -> None:
+    """A ```text block after a Python block is its expected output, and a difference fails."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\nprint(6 * 7)\n```\n\n```text\n41\n```\n\n"
+        "```python\nprint('same')\n```\n\n```text\nsame\n```\n",
+        encoding="utf-8",
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    [mismatch] = run_page(page, work)
+    assert (mismatch.line, mismatch.expected, mismatch.actual) == (2, ["41"], ["42"])
+
+
 def test_elision_and_masks_follow_the_documented_rules() -> None:
     """`…` stands for any lines; ledger-made ids, times, origins and hashes are masked."""
     assert matches(["a", "…", "d"], ["a", "b", "c", "d"])
