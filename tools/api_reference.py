@@ -80,7 +80,7 @@ def first_line(obj: object) -> str:
 def signature(name: str, obj: Any) -> str:
     """``name(parameters) -> return`` with annotations as written in the source."""
     if isinstance(obj, property) or hasattr(obj, "attrname"):  # property, cached_property
-        getter = obj.fget if isinstance(obj, property) else obj.func
+        getter: Any = obj.fget if isinstance(obj, property) else obj.func
         return f"{name}: {_annotation(inspect.signature(getter).return_annotation)}"
     target = obj.__func__ if isinstance(obj, classmethod) else obj
     try:
@@ -95,7 +95,7 @@ def signature(name: str, obj: Any) -> str:
         if p.kind is p.KEYWORD_ONLY and not star_done:
             words.append("*")
             star_done = True
-        prefix = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
+        prefix = "*" if p.kind is p.VAR_POSITIONAL else "**" if p.kind is p.VAR_KEYWORD else ""
         if p.kind is p.VAR_POSITIONAL:
             star_done = True
         word = prefix + p.name
