@@ -255,6 +255,11 @@ def field_checks(cls: type) -> tuple[tuple[str, Check], ...]:
         ) from e
     checks = []
     for attribute in attrs.fields(cls):
+        if not attribute.name.isascii():
+            raise EventDefinitionError(
+                f"{cls.__qualname__}.{attribute.name}: field names must be ASCII (they are "
+                "stored names in every payload)"
+            )
         if attribute.name not in hints:
             raise EventDefinitionError(f"{cls.__qualname__}.{attribute.name} has no annotation")
         checks.append((attribute.name, build_check(hints[attribute.name], attribute, cls)))

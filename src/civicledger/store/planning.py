@@ -22,7 +22,7 @@ from civicledger.errors import (
     UnknownEventTypeError,
     ValidationError,
 )
-from civicledger.events import Codec, Event, RecordedEvent, canonical_bytes
+from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.merkle import leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
@@ -192,7 +192,7 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 type=type_name,
                 schema_version=version,
                 occurred_on=payload.occurred_on,
-                payload=canonical_bytes(codec.to_dict(payload)),
+                payload=codec.payload_bytes(payload),
             )
         )
     return encoded
