@@ -260,3 +260,25 @@ def test_a_nested_only_redaction_decodes_to_the_typed_event() -> None:
     payload, removed = decode_stored(codec, "rtest.visit", 2, date(2023, 1, 1), data)
     assert payload == VisitV2(occurred_on=date(2023, 1, 1), visitor="v", household="H")
     assert removed == ("x.y",)
+
+
+def test_a_figure_that_needed_a_redacted_field_says_so_instead_of_failing(
+    ledger: Ledger,
+) -> None:
+    """Counting distinct visitors skips the redacted visit and its explanation names it."""
+    from civicledger.projections import CountDistinct, Indicator
+
+    (gone, _) = ledger.append("visits", [visit("李四"), visit("赵六")], actor="clerk")
+    ledger.redact(gone.event_id, fields=["visitor"], reason="erasure", actor="dpo")
+    visitors = Indicator(
+        id="visitors",
+        label="走访人数",
+        unit="人",
+        source=("ctest.visit_made",),
+        measure=CountDistinct("visitor"),
+    )
+    (figure,) = ledger.indicators([visitors], year=2023)
+    assert figure.value == 1
+    explanation = ledger.explain(figure, language="en")
+    assert "redacted" in explanation
+    assert str(gone.event_id) in explanation
