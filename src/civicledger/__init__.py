@@ -9,6 +9,7 @@ from civicledger._version import __version__
 from civicledger.errors import (
     CivicLedgerError,
     ConcurrencyError,
+    CorrectionError,
     DuplicateEventError,
     EventDefinitionError,
     ProjectionError,
@@ -83,3 +84,7 @@ __all__ += [
     "Period",
 ]
 # --- end projections ---
+
+# --- corrections (issue 10) ---
+__all__ += ["CorrectionError"]
+# --- end corrections ---

@@ -471,7 +471,8 @@ class Ledger:
         from civicledger.followups import PROBLEM_TYPES, followups
 
         day = as_of if as_of is not None else date.today()
-        return followups(self._store.read(types=PROBLEM_TYPES), as_of=day)
+        # The effective view (issue 10): corrected problems count as corrected, retracted ones not.
+        return followups(self.read(types=PROBLEM_TYPES, effective=True), as_of=day)
 
     def followup_rollup(self, year: int, as_of: date | None = None) -> FollowUpRollup:
         """Roll-up figures (totals per status, completion and on-time rates, ...) for a year.

@@ -207,3 +207,29 @@ def test_a_figure_as_of_before_the_correction_keeps_the_old_value(ledger: Ledger
     (then,) = ledger.indicators([attendance()], year=2023, as_of=seal)
     (now,) = ledger.indicators([attendance()], year=2023)
     assert (then.value, now.value) == (32, 23)
+
+
+def test_the_rectification_ledger_reads_the_effective_view(ledger: Ledger) -> None:
+    """A corrected problem shows its corrected description; a retracted one is gone."""
+    from datetime import date
+
+    from civicledger.catalog import ProblemIdentified, ProblemSource
+
+    source = next(iter(ProblemSource))
+
+    def problem(problem_id: str, description: str) -> ProblemIdentified:
+        return ProblemIdentified(
+            occurred_on=date(2023, 2, 1),
+            problem_id=problem_id,
+            source=source,
+            description=description,
+            category="环境",
+        )
+
+    (typo, mistaken) = ledger.append(
+        "problem/2023", [problem("2023-01", "楼道堆物"), problem("2023-02", "误录")], actor="c"
+    )
+    ledger.correct(typo.event_id, problem("2023-01", "楼道堆放杂物"), reason="wording", actor="c")
+    ledger.retract(mistaken.event_id, reason="not a problem", actor="c")
+    rows = ledger.followups(as_of=date(2023, 12, 31))
+    assert [(row.problem_id, row.description) for row in rows] == [("2023-01", "楼道堆放杂物")]
