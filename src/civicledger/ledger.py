@@ -99,6 +99,8 @@ class Ledger:
         # Imported here so that `import civicledger` does not load SQLAlchemy.
         from civicledger.store.sql import SqlStore
 
+        _load_default_vocabulary(codec)
+
         return cls(
             SqlStore.open(
                 url,
@@ -137,6 +139,7 @@ class Ledger:
         Raises:
             ValidationError: a name, origin or algorithm is not acceptable.
         """
+        _load_default_vocabulary(codec)
         return cls(
             MemoryStore(
                 ledger_name=ledger,
@@ -543,3 +546,14 @@ class Ledger:
 
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, year=year, as_of=as_of)
+
+
+def _load_default_vocabulary(codec: Codec | None) -> None:
+    """Register the civic catalogue when the ledger uses the default registry.
+
+    The catalogue is the vocabulary of community work; a ledger opened with the
+    default codec can then read any catalogue event without further imports.
+    A caller with its own codec (and registry) decides for itself.
+    """
+    if codec is None:
+        import civicledger.catalog  # noqa: F401  (registers the catalogue's types)

@@ -49,3 +49,26 @@ def test_version_is_exposed() -> None:
     import civicledger
 
     assert civicledger.__version__.count(".") == 2
+
+
+def test_a_ledger_opened_with_the_default_codec_reads_catalogue_events(tmp_path: object) -> None:
+    """A fresh process can open a ledger and read catalogue events without importing them."""
+    script = (
+        "import sys; from datetime import date; from civicledger import Ledger\n"
+        "url = 'sqlite:///' + sys.argv[1]\n"
+        "if sys.argv[2] == 'write':\n"
+        "    from civicledger.catalog import TrainingHeld, TrainingProgramme\n"
+        "    with Ledger.open(url) as ledger:\n"
+        "        ledger.append('t', [TrainingHeld(occurred_on=date(2023, 1, 1),\n"
+        "            programme=TrainingProgramme.REEMPLOYMENT, title='x', attendees=3)],\n"
+        "            actor='a')\n"
+        "else:\n"
+        "    with Ledger.open(url) as ledger:\n"
+        "        print([r.payload.attendees for r in ledger.read()])\n"
+    )
+    db = f"{tmp_path}/vocab.db"
+    subprocess.run([sys.executable, "-c", script, db, "write"], check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script, db, "read"], check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "[3]"
