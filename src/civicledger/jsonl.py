@@ -184,6 +184,7 @@ def export_jsonl(
 
     Raises:
         StoreError: reading the store failed.
+        ValidationError: an event was redacted (nothing is written).
         OSError: the file cannot be written.
     """
     codec = _codec(codec)
@@ -204,6 +205,17 @@ def export_jsonl(
 def _export_lines(records: Iterable[RecordedEvent], codec: Codec) -> Iterator[bytes]:
     for record in records:
         payload = record.payload
+        if not hasattr(type(payload), "__schema_version__"):
+            # A redacted payload (issue 10): a line re-records the event in full, which
+            # what is left of it cannot be.
+            raise ValidationError(
+                f"event {record.event_id} at position {record.position} was redacted "
+                f"({', '.join(record.redacted_fields)}), so it cannot be exported as JSON Lines "
+                "for re-import; share the ledger with "
+                "civicledger.corrections.privacy.export_shareable instead",
+                event_id=str(record.event_id),
+                event_type=record.type,
+            )
         yield (
             encode_line(
                 stream=record.stream,

@@ -138,3 +138,15 @@ def test_a_redacted_record_exports_what_is_left(ledger: Ledger) -> None:
     assert data["payload"]["household"] == "H-7"
     assert data["payload"]["note"] == pseudonym(KEY, "独居老人")
     assert data["redacted"] == ["visitor"]
+
+
+def test_a_redacted_ledger_refuses_a_jsonl_export_clearly(ledger: Ledger, tmp_path: Path) -> None:
+    """JSON Lines re-records events in full, so a redacted event is refused by id, no file left."""
+    (record,) = ledger.append("v", [visit()], actor="clerk")
+    ledger.redact(record.event_id, fields=["visitor"], reason="erasure", actor="dpo")
+    target = tmp_path / "all.jsonl"
+    with pytest.raises(
+        ValidationError, match=f"event {record.event_id} at position 1 was redacted"
+    ):
+        ledger.export_jsonl(target)
+    assert not target.exists()
