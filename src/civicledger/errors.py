@@ -65,6 +65,10 @@ class DuplicateEventError(StoreError):
     """Raised when an event id is already stored with different content."""
 
 
+class LedgerNotFoundError(StoreError):
+    """Raised when a ledger is opened by name without creating it, and no such ledger exists."""
+
+
 class SchemaMismatchError(StoreError):
     """Raised when a database was written by an incompatible civicledger schema version."""
 

@@ -74,6 +74,7 @@ class Ledger:
         codec: Codec | None = None,
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
+        create: bool = True,
     ) -> Ledger:
         """Open a ledger in a SQL database, creating the tables and the ledger on first use.
 
@@ -87,6 +88,8 @@ class Ledger:
             codec: decodes payloads; the default codec (default registry) when None.
             synchronous: SQLite's ``synchronous`` pragma; ``FULL`` survives power cuts.
             busy_timeout: seconds a SQLite writer waits for another writer.
+            create: create the ledger when it does not exist; when False a missing
+                ledger raises LedgerNotFoundError, so a mistyped name creates nothing.
 
         Returns:
             The open ledger.
@@ -111,6 +114,7 @@ class Ledger:
                 codec=codec,
                 synchronous=synchronous,
                 busy_timeout=busy_timeout,
+                create=create,
             )
         )
 

@@ -476,3 +476,90 @@ def test_verify_report_accepts_a_sealed_report_and_refuses_an_edit(
     code, _, err = run(runner, example_db, "verify-report", str(report_file))
     assert code == 1
     assert err
+
+
+def test_a_mistyped_ledger_or_database_creates_nothing(runner: CliRunner, example_db: Path) -> None:
+    """Read commands refuse a ledger or database that does not exist, naming what does."""
+    result = runner.invoke(cli, ["--db", str(example_db), "--ledger", "typo", "info"])
+    assert result.exit_code == 2
+    assert "no ledger named 'typo'" in result.stderr
+    assert "default" in result.stderr
+    result = runner.invoke(cli, ["--db", str(example_db), "--ledger", "typo", "init"])
+    assert result.exit_code == 0
+    missing = example_db.parent / "missing.db"
+    result = runner.invoke(cli, ["--db", str(missing), "log"])
+    assert result.exit_code == 2
+    assert "no database at" in result.stderr
+    assert not missing.exists()
+
+
+def test_init_sets_origin_and_info_lists_seals(runner: CliRunner, tmp_path: Path) -> None:
+    """init --origin names the ledger in seals; info counts the seals."""
+    db = tmp_path / "o.db"
+    code, out, _ = run(
+        runner, db, "init", "--origin", "records.example.org/xx", "--hash-algorithm", "sm3"
+    )
+    assert code == 0
+    assert "records.example.org/xx" in out
+    code, out, _ = run(runner, db, "seal")
+    assert out.startswith("records.example.org/xx\n0\n")
+    code, out, _ = run(runner, db, "info")
+    assert "hash algorithm  sm3" in out
+    assert "seals           1, latest at size 0" in out
+
+
+def test_whole_file_errors_are_listed_once(runner: CliRunner, tmp_path: Path) -> None:
+    """A bad import prints a summary line and each bad line once."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{bad\n{"stream": "x", "type": "nope"}\n', encoding="utf-8")
+    code, _, err = run(runner, tmp_path / "x.db", "import", str(bad))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 3
+    assert "2 bad line(s)" in lines[0]
+    assert [line.count("line ") >= 1 for line in lines[1:]] == [True, True]
+
+
+def test_import_option_registers_users_event_types(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--import MODULE loads a user's event types so commands can record and read them."""
+    (tmp_path / "acme_events.py").write_text(
+        "import civicledger\n\n\n"
+        '@civicledger.event("acme.bin_emptied")\n'
+        "class BinEmptied(civicledger.Event):\n"
+        "    bins: int\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    db = tmp_path / "acme.db"
+    data = '{"occurred_on": "2023-05-05", "bins": 4}'
+    result = runner.invoke(
+        cli,
+        [
+            "--db",
+            str(db),
+            "--import",
+            "acme_events",
+            "append",
+            "bins",
+            "acme.bin_emptied",
+            "--data",
+            data,
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(
+        cli, ["--db", str(db), "--import", "acme_events", "log", "--format", "jsonl"]
+    )
+    assert json.loads(result.stdout)["payload"]["bins"] == 4
+    result = runner.invoke(cli, ["--db", str(db), "--import", "no_such_module_x", "info"])
+    assert result.exit_code == 2
+    assert "--import no_such_module_x" in result.stderr
+
+
+def test_followups_csv_goes_to_standard_output(runner: CliRunner, example_db: Path) -> None:
+    """followups --format csv without -o prints the sheet."""
+    code, out, _ = run(runner, example_db, "followups", "--as-of", "2023-12-31", "--format", "csv")
+    assert code == 0
+    assert len(out.strip().splitlines()) >= 5

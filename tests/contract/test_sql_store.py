@@ -199,3 +199,15 @@ def test_writer_blocked_past_busy_timeout_gets_store_error(tmp_path: Path) -> No
         assert ledger.head() == 1
         ledger.append("a", [note()], actor="x")
         assert ledger.head() == 2
+
+
+def test_opening_without_create_refuses_a_missing_ledger(ledger_url: str, ledger_name: str) -> None:
+    """create=False raises LedgerNotFoundError for an unknown name and creates no ledger."""
+    from civicledger.errors import LedgerNotFoundError
+
+    with pytest.raises(LedgerNotFoundError, match="no ledger named"):
+        Ledger.open(ledger_url, ledger_name, create=False)
+    with Ledger.open(ledger_url, ledger_name) as created:
+        assert created.head() == 0
+    with Ledger.open(ledger_url, ledger_name, create=False) as reopened:
+        assert reopened.origin == created.origin

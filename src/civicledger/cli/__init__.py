@@ -20,15 +20,33 @@ from civicledger.cli._common import DB_VARIABLE, CivicGroup
     help=f"Database URL or SQLite file path [env: {DB_VARIABLE}; default: ./civicledger.db].",
 )
 @click.option("--ledger", default="default", show_default=True, help="Ledger name in the database.")
+@click.option(
+    "--import",
+    "modules",
+    metavar="MODULE",
+    multiple=True,
+    envvar="CIVICLEDGER_IMPORT",
+    help="Import a Python module that registers your own event types (repeatable) "
+    "[env: CIVICLEDGER_IMPORT, space-separated].",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(__version__, prog_name="civicledger")
-def cli(db: str | None, ledger: str, debug: bool) -> None:
+def cli(db: str | None, ledger: str, modules: tuple[str, ...], debug: bool) -> None:
     """Record civic work as events, and report on it with figures that explain themselves.
 
     Example:
 
         civicledger demo --dir demo-output
     """
+    import importlib
+
+    from civicledger.errors import CivicLedgerError
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            raise CivicLedgerError(f"--import {module}: {e}") from e
 
 
 def _register_commands() -> None:

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -50,46 +50,70 @@ class CivicGroup(click.Group):
 
 
 def error_lines(error: CivicLedgerError) -> list[str]:
-    """The lines that describe an error: one, or one per problem of a whole-file check."""
+    """The lines that describe an error: one, or a summary and one per problem found.
+
+    Messages already say where (file, line, row, field, event id), so nothing is
+    added to them here.
+    """
     if isinstance(error, ValidationError) and error.problems:
-        lines = [_located(p) for p in error.problems]
-        lines.append(str(error))
-        return lines
-    return [_located(error)]
+        summary = str(error).splitlines()[0].rstrip(":")
+        return [summary, *(str(p) for p in error.problems)]
+    return [str(error)]
 
 
-def _located(error: CivicLedgerError) -> str:
-    text = str(error)
-    if (
-        isinstance(error, ValidationError)
-        and error.line is not None
-        and f"line {error.line}" not in text
-    ):
-        text = f"line {error.line}: {text}"
-    return text
+@overload
+def pass_ledger(f: F) -> F: ...
 
 
-def pass_ledger(f: F) -> F:
-    """Open the ledger named by the global options and pass it as the first argument."""
+@overload
+def pass_ledger(*, create: bool = False) -> Callable[[F], F]: ...
 
-    @click.pass_context
-    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        with open_ledger(ctx) as ledger:
-            return ctx.invoke(f, ledger, *args, **kwargs)
 
-    wrapper.__name__ = f.__name__
-    wrapper.__doc__ = f.__doc__
-    return wrapper  # type: ignore[return-value]
+def pass_ledger(f: F | None = None, *, create: bool = False) -> Any:
+    """Open the ledger named by the global options and pass it as the first argument.
+
+    Args:
+        f: the command function.
+        create: create the database and ledger when missing (commands that record);
+            commands that only read refuse a missing one, so a typo creates nothing.
+    """
+
+    def decorate(function: F) -> F:
+        @click.pass_context
+        def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+            with open_ledger(ctx, create=create) as ledger:
+                return ctx.invoke(function, ledger, *args, **kwargs)
+
+        wrapper.__name__ = function.__name__
+        wrapper.__doc__ = function.__doc__
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(f) if f is not None else decorate
 
 
 @contextmanager
-def open_ledger(ctx: click.Context) -> Iterator[Any]:
-    """Open the ledger of the root command's ``--db`` and ``--ledger`` options."""
+def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
+    """Open the ledger of the root command's ``--db`` and ``--ledger`` options.
+
+    Raises:
+        LedgerNotFoundError: ``create`` is False and the database file or the
+            ledger does not exist.
+    """
+    from sqlalchemy.engine import make_url
+
+    from civicledger.errors import LedgerNotFoundError
     from civicledger.ledger import Ledger
 
     root = ctx.find_root().params
     url = database_url(root.get("db"))
-    with Ledger.open(url, ledger=root.get("ledger") or "default") as ledger:
+    parsed = make_url(url) if "://" in url else None
+    if not create and parsed is not None and parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:" and not Path(path).exists():
+            raise LedgerNotFoundError(
+                f"no database at {path}; create one with `civicledger init` or pass --db"
+            )
+    with Ledger.open(url, ledger=root.get("ledger") or "default", create=create) as ledger:
         yield ledger
 
 

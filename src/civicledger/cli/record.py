@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import open_ledger, output_option, pass_ledger, table, write_output
+from civicledger.cli._common import output_option, pass_ledger, table, write_output
 from civicledger.errors import ValidationError
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
 
@@ -24,33 +24,55 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
+@click.option(
+    "--origin",
+    help="The new ledger's globally unique origin, e.g. records.example.org/xx-community "
+    "(it appears in every seal; generated when omitted).",
+)
+@click.option(
+    "--hash-algorithm",
+    type=click.Choice(["sha256", "sm3"]),
+    help="The new ledger's hash algorithm [default: sha256].",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, origin: str | None, hash_algorithm: str | None) -> None:
     """Create the database and the ledger if they do not exist.
 
     Example:
 
-        civicledger --db office.db init
+        civicledger --db office.db init --origin records.example.org/xx-community
     """
-    with open_ledger(ctx) as ledger:
+    from civicledger.cli._common import database_url
+    from civicledger.ledger import Ledger
+
+    root = ctx.find_root().params
+    with Ledger.open(
+        database_url(root.get("db")),
+        ledger=root.get("ledger") or "default",
+        origin=origin,
+        hash_algorithm=hash_algorithm,
+    ) as ledger:
         click.echo(f"ledger {ledger.store.ledger_name!r} ready, origin {ledger.store.origin}")
 
 
 @click.command()
 @pass_ledger
 def info(ledger: Any) -> None:
-    """Show the ledger's identity, size and hash algorithm.
+    """Show the ledger's identity, size, hash algorithm and seals.
 
     Example:
 
         civicledger --db office.db info
     """
     store = ledger.store
+    seals = ledger.seals()
+    latest = f", latest at size {seals[-1].tree_size}" if seals else ""
     rows = [
         ("ledger", store.ledger_name),
         ("origin", store.origin),
         ("hash algorithm", store.hash_algorithm),
         ("events", ledger.head()),
+        ("seals", f"{len(seals)}{latest}"),
     ]
     click.echo(table(["", ""], rows).split("\n", 2)[2], nl=False)
 
@@ -66,7 +88,7 @@ def info(ledger: Any) -> None:
     help="The stream's version before this event: an integer, any, no_stream or stream_exists.",
 )
 @click.option("--actor", default="cli", show_default=True, help="Who records the event.")
-@pass_ledger
+@pass_ledger(create=True)
 def append(
     ledger: Any, stream: str, event_type: str, data: str, expected_version: str, actor: str
 ) -> None:
@@ -90,7 +112,7 @@ def append(
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every line and report, but record nothing.")
-@pass_ledger
+@pass_ledger(create=True)
 def import_(ledger: Any, path: Path, dry_run: bool) -> None:
     """Import events from a JSON Lines file: every line is checked first, then all or nothing.
 

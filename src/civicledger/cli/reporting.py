@@ -95,11 +95,19 @@ def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path |
 
     day = as_of.date() if as_of is not None else None
     with open_ledger(ctx) as ledger:
-        if output_format in ("csv", "xlsx"):
+        if output_format == "xlsx" or (output_format == "csv" and output is not None):
             if output is None:
-                raise click.UsageError(f"--format {output_format} needs -o FILE.{output_format}")
+                raise click.UsageError("--format xlsx needs -o FILE.xlsx")
             ledger.export_followups(output, as_of=day)
             click.echo(f"wrote {output}", err=True)
+            return
+        if output_format == "csv":
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as folder:
+                sheet = Path(folder) / "followups.csv"
+                ledger.export_followups(sheet, as_of=day)
+                click.echo(sheet.read_text(encoding="utf-8"), nl=False)
             return
         rows = ledger.followups(as_of=day)
     if output_format == "json":

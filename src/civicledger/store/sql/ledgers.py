@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import attrs
 from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
-from civicledger.errors import SchemaMismatchError, StoreError, ValidationError
+from civicledger.errors import (
+    LedgerNotFoundError,
+    SchemaMismatchError,
+    StoreError,
+    ValidationError,
+)
 from civicledger.events.codec import format_timestamp
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
@@ -113,12 +118,14 @@ def ensure_ledger(
     origin: str | None,
     hash_algorithm: str | None,
     clock: Clock,
+    create: bool = True,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
 
     Raises:
         ValidationError: the name, origin or algorithm is malformed, an existing
             ledger has another origin or algorithm, or the origin is taken.
+        LedgerNotFoundError: there is no such ledger and ``create`` is False.
         StoreError: the database failed.
     """
     check_ledger_name(name)
@@ -129,6 +136,13 @@ def ensure_ledger(
     with translated(f"opening ledger {name!r}"), write_transaction(engine) as conn:
         dialect.lock_schema(conn)
         row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
+        if row is None and not create:
+            names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+            raise LedgerNotFoundError(
+                f"no ledger named {name!r} in this database (it has: "
+                f"{', '.join(names) or 'none'}); create it with `civicledger init` or "
+                "Ledger.open(..., create=True)"
+            )
         if row is None:
             return _create(conn, name, origin, hash_algorithm or "sha256", clock)
         stored = LedgerRow(

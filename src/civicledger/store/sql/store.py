@@ -138,6 +138,7 @@ class SqlStore(EventStore):
         codec: Codec | None = None,
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
+        create: bool = True,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -153,6 +154,9 @@ class SqlStore(EventStore):
             codec: encodes and decodes payloads; the default codec when None.
             synchronous: SQLite's ``synchronous`` pragma (``NORMAL`` or ``FULL``...).
             busy_timeout: seconds a SQLite writer waits for another's lock.
+            create: create the ledger when it does not exist; when False, a
+                missing ledger raises LedgerNotFoundError (the tables are still
+                created in an empty database).
 
         Returns:
             The store.
@@ -176,7 +180,12 @@ class SqlStore(EventStore):
         try:
             ensure_schema(engine)
             row = ensure_ledger(
-                engine, ledger, origin=origin, hash_algorithm=hash_algorithm, clock=clock or utc_now
+                engine,
+                ledger,
+                origin=origin,
+                hash_algorithm=hash_algorithm,
+                clock=clock or utc_now,
+                create=create,
             )
         except BaseException:
             engine.dispose()
