@@ -43,14 +43,14 @@ def test_a_transcript_line_that_differs_is_reported(tmp_path: Path) -> None:
     """A page whose shown output is wrong fails, naming the page, the line and both outputs."""
     page = tmp_path / "page.md"
     page.write_text(
-        "```console\n$ civicledger --db x.db info\n"
+        "```console\n$ civicledger --db x.db init\n…\n$ civicledger --db x.db info\n"
         "ledger          default\nevents          7\n```\n",
         encoding="utf-8",
     )
     work = tmp_path / "work"
     work.mkdir()
     [mismatch] = run_page(page, work)
-    assert mismatch.line == 2
+    assert mismatch.line == 4
     assert "events          0" in mismatch.actual
 
 
