@@ -282,3 +282,19 @@ def test_a_figure_that_needed_a_redacted_field_says_so_instead_of_failing(
     explanation = ledger.explain(figure, language="en")
     assert "redacted" in explanation
     assert str(gone.event_id) in explanation
+
+
+def test_payload_to_dict_gives_what_is_left_of_a_redacted_payload(ledger: Ledger) -> None:
+    """Typed payloads encode as usual; a redacted one gives its remaining values and date."""
+    from civicledger.events import default_codec
+    from civicledger.events.redaction import payload_to_dict
+
+    (record,) = ledger.append("visits", [visit()], actor="clerk")
+    assert payload_to_dict(default_codec(), record.payload)["visitor"] == "李四"
+    ledger.redact(record.event_id, fields=["visitor"], reason="erasure", actor="dpo")
+    (read,) = ledger.read(types=["ctest.visit_made"])
+    assert payload_to_dict(default_codec(), read.payload) == {
+        "household": "H-7",
+        "note": "独居老人",
+        "occurred_on": "2023-04-02",
+    }

@@ -23,9 +23,14 @@ import orjson
 from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
-from civicledger.events.codec import format_timestamp, make_converter
+from civicledger.events.codec import format_timestamp
 from civicledger.events.fields import is_personal
-from civicledger.events.redaction import RedactedPayload, decode_text, is_redacted_text
+from civicledger.events.redaction import (
+    RedactedPayload,
+    decode_text,
+    is_redacted_text,
+    payload_to_dict,
+)
 from civicledger.store import EventStore
 
 __all__ = [
@@ -201,12 +206,7 @@ def shareable(
         raise ValidationError("a pseudonym key must be at least 16 bytes", field="key")
     codec = codec or default_codec()
     cls = codec.registry.newest(record.type)
-    payload = record.payload
-    if isinstance(payload, RedactedPayload):
-        data: dict[str, Any] = _unstructure(dict(payload.values))
-        data["occurred_on"] = payload.occurred_on.isoformat()
-    else:
-        data = codec.to_dict(payload)
+    data = payload_to_dict(codec, record.payload)
     for name in personal_fields(cls):
         if name in data:
             if key is None:
@@ -224,11 +224,6 @@ def shareable(
         "redacted": list(record.redacted_fields),
         "corrected": [str(a.event_id) for a in record.corrections if a.kind == "corrected"],
     }
-
-
-def _unstructure(values: dict[str, Any]) -> dict[str, Any]:
-    converter = make_converter()
-    return {k: converter.unstructure(v) for k, v in values.items()}
 
 
 def export_shareable(

@@ -39,6 +39,7 @@ __all__ = [
     "RedactedPayload",
     "decode_stored",
     "is_redacted_text",
+    "payload_to_dict",
     "redact_stored",
     "stored_keys",
 ]
@@ -307,6 +308,24 @@ def decode_text(
     except orjson.JSONDecodeError as e:
         raise ValidationError(f"{type_name}: the redacted payload is not JSON ({e})") from e
     return decode_stored(codec, type_name, schema_version, occurred_on, data)
+
+
+def payload_to_dict(codec: Codec, payload: Event) -> dict[str, Any]:
+    """A payload as JSON-ready data; for a redacted one, what is left (``occurred_on`` included).
+
+    Args:
+        codec: encodes typed payloads.
+        payload: a typed event or a :class:`RedactedPayload`.
+
+    Returns:
+        The fields and their encoded values (redacted fields absent).
+    """
+    if isinstance(payload, RedactedPayload):
+        converter = _converter()
+        data: dict[str, Any] = {k: converter.unstructure(v) for k, v in payload.values.items()}
+        data["occurred_on"] = payload.occurred_on.isoformat()
+        return data
+    return codec.to_dict(payload)
 
 
 @functools.cache
