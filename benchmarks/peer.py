@@ -59,11 +59,16 @@ PeerItem = tuple[str, type[Any], dict[str, Any]]
 """One pre-built peer input: stream, domain event class, field values."""
 
 
+def _class_name(cls: type[Event]) -> str:
+    # A topic is "module:qualname" and a dot in a qualname means nesting, so dots go.
+    return "Peer_" + cls.__event_type__.replace(".", "__")
+
+
 def _peer_class(cls: type[Event]) -> type[Any]:
     """The peer's domain event class for one of our event types (made once, importable by topic)."""
     made = _EVENT_CLASSES.get(cls)
     if made is None:
-        name = f"Peer_{cls.__event_type__}"
+        name = _class_name(cls)
         annotations = {f.name: Any for f in attrs.fields(cls)}
         made = type(
             name,
@@ -73,6 +78,19 @@ def _peer_class(cls: type[Event]) -> type[Any]:
         setattr(sys.modules[__name__], name, made)
         _EVENT_CLASSES[cls] = made
     return made
+
+
+def __getattr__(name: str) -> Any:
+    """Make a peer event class on first lookup, so a database written by another process
+    decodes here (eventsourcing resolves each stored topic to ``benchmarks.peer:<name>``)."""
+    if name.startswith("Peer_"):
+        import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+        from civicledger.events import default_registry
+
+        for cls in default_registry().classes.values():
+            if _class_name(cls) == name:
+                return _peer_class(cls)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def peer_fields(event: Event) -> dict[str, Any]:

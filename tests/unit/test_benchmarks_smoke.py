@@ -121,3 +121,15 @@ def test_command_writes_json_and_markdown_results(tmp_path: Path) -> None:
     markdown = json_file.with_suffix(".md").read_text()
     assert "| SQLite full read, decoded to typed events | 100 |" in markdown
     assert markdown == report.markdown(results)
+
+
+def test_peer_event_classes_resolve_by_topic_in_a_fresh_process() -> None:
+    """A peer database written by another process decodes: stored topics name classes made
+    on first lookup."""
+    from benchmarks import peer
+    from eventsourcing.utils import get_topic
+
+    made = peer.__getattr__("Peer_meeting_held")
+    assert get_topic(made) == "benchmarks.peer:Peer_meeting_held"
+    with pytest.raises(AttributeError):
+        peer.__getattr__("Peer_no_such_event")
