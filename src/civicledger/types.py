@@ -40,3 +40,28 @@ STREAM_EXISTS: Final = StreamState.STREAM_EXISTS
 
 ExpectedVersion: TypeAlias = int | StreamState
 """An exact stream version (the version of the stream's last event) or a StreamState."""
+
+
+def parse_event_id(value: object, *, field: str = "event_id") -> EventId:
+    """Accept an event id as a UUID or its text.
+
+    Args:
+        value: a ``uuid.UUID`` or a string such as ``"0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f"``.
+        field: the argument's name, for the error.
+
+    Returns:
+        The UUID.
+
+    Raises:
+        ValidationError: the value is not a UUID.
+    """
+    from civicledger.errors import ValidationError
+
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"{field} must be an event id (a UUID), got {value!r}", field=field)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from civicledger import Ledger, ProjectionError, RecordedEvent
+from civicledger import Ledger, ProjectionError, RecordedEvent, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.indicators import count, in_, ratio
@@ -129,8 +129,9 @@ def test_explain_why_not_an_unknown_event(ledger: Ledger) -> None:
 
 def test_explain_why_not_with_a_malformed_id_is_refused(ledger: Ledger) -> None:
     """A why_not that is not an event id is an error, not 'not found'."""
-    with pytest.raises(ProjectionError, match="not an event id"):
+    with pytest.raises(ValidationError, match="why_not must be an event id") as caught:
         ledger.explain(ledger.compute(COMPLETED, 2023), why_not="nonsense")
+    assert caught.value.field == "why_not"
 
 
 def test_explain_renders_the_figure(ledger: Ledger) -> None:

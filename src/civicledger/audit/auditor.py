@@ -25,7 +25,7 @@ from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_inclusion
 from civicledger.store.base import Clock, EventStore, utc_now
 from civicledger.store.memory import MemoryStore
-from civicledger.types import Position
+from civicledger.types import Position, parse_event_id
 
 
 class SealStorage(Protocol):
@@ -211,7 +211,7 @@ class Auditor:
                 f"{self._store.origin} ({self._alg.name})",
                 field="seal",
             )
-        the_id = _event_id(event_id)
+        the_id = parse_event_id(event_id)
         position = self._rows.position_of(the_id)
         if position is None:
             raise ValidationError(
@@ -352,17 +352,6 @@ def _signer(signer: Signer | str) -> Signer:
         f"signer must be a Signer or a signer key text, got {signer.__class__.__name__}",
         field="signer",
     )
-
-
-def _event_id(value: object) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            pass
-    raise ValidationError(f"event id must be a UUID, got {value!r}", field="event_id")
 
 
 def _check_int(name: str, value: object) -> None:

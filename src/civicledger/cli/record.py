@@ -100,7 +100,7 @@ def append(
     """
     from civicledger.events import default_codec
 
-    payload = _load_json(data)
+    payload = load_json_argument(data)
     codec = default_codec()
     event = codec.from_dict(event_type, codec.registry.newest_version(event_type), payload)
     [recorded] = ledger.append(
@@ -153,6 +153,11 @@ def export(ledger: Any, path: Path) -> None:
 @click.option("--to", "to_position", type=int, help="Last position.")
 @click.option("--occurred", help="A year (2023) or a date range (2023-01-01..2023-03-31).")
 @click.option(
+    "--effective",
+    is_flag=True,
+    help="Show the corrected view: retracted events left out, corrections applied.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "jsonl"]),
@@ -169,6 +174,7 @@ def log(
     from_position: int,
     to_position: int | None,
     occurred: str | None,
+    effective: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
@@ -185,6 +191,7 @@ def log(
         from_position=from_position,
         to_position=to_position,
         occurred_between=_occurred(occurred),
+        effective=effective,
     )
     if output_format == "jsonl":
         write_output("".join(_jsonl_lines(records)), output)
@@ -199,6 +206,7 @@ def log(
 def _jsonl_lines(records: Iterator[Any]) -> Iterator[str]:
     from civicledger.events import default_codec
     from civicledger.events.codec import format_timestamp
+    from civicledger.events.redaction import payload_to_dict
 
     codec = default_codec()
     for r in records:
@@ -211,12 +219,13 @@ def _jsonl_lines(records: Iterator[Any]) -> Iterator[str]:
             "event_id": str(r.event_id),
             "recorded_at": format_timestamp(r.recorded_at),
             "actor": r.actor,
-            "payload": codec.to_dict(r.payload),
+            "payload": payload_to_dict(codec, r.payload),
         }
         yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def _load_json(data: str) -> Any:
+def load_json_argument(data: str) -> Any:
+    """Parse a --data option: JSON text, or @FILE naming a file of JSON."""
     source = "--data"
     if data.startswith("@"):
         path = Path(data[1:])

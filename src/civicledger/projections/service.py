@@ -21,6 +21,7 @@ from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator, IndicatorSet
 from civicledger.projections.periods import Period
 from civicledger.projections.toml import load
+from civicledger.types import parse_event_id
 
 __all__ = [
     "RETRACTION_TYPES",
@@ -121,14 +122,6 @@ def indicators(
     return compute_from_source(source, requests, as_of=as_of, lineage=lineage)
 
 
-def _event_id(value: uuid.UUID | str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ProjectionError(f"why_not: {value!r} is not an event id") from None
-
 
 def find_event(
     source: Any, event_id: uuid.UUID, as_of: AsOf | None = None
@@ -188,7 +181,7 @@ def explain_figure(
     """
     if why_not_event is None:
         return explain(figure, language)
-    event_id = _event_id(why_not_event)
+    event_id = parse_event_id(why_not_event, field="why_not")
     record, retraction = find_event(source, event_id, figure.as_of)
     return why_not(figure, event_id, record, retracted_by=retraction).render(language) + "\n"
 
