@@ -28,7 +28,8 @@ from civicledger.catalog.followups import (
     problem_stream,
 )
 from civicledger.errors import ValidationError
-from civicledger.events import Event, RecordedEvent
+from civicledger.events import Event, RecordedEvent, default_registry
+from civicledger.events.redaction import RedactedPayload
 from civicledger.followups.model import (
     DONE_STATUSES,
     FollowUp,
@@ -150,6 +151,8 @@ class FollowUpFold:
             None if the event was applied (or is not a problem event); otherwise the
             Rejection, which is also kept on the problem (or as an orphan).
         """
+        if isinstance(payload, RedactedPayload):
+            payload = _with_redaction_marks(payload)
         if not isinstance(payload, PROBLEM_EVENTS):
             return None
         problem_id: str = payload.problem_id  # type: ignore[attr-defined]
@@ -475,3 +478,28 @@ def with_expected_versions(
         paired.append((change, versions[stream]))
         versions[stream] += 1
     return paired
+
+
+REDACTED_MARK = "（已删除）"
+"""What a redacted text field of a problem event shows in the rectification ledger."""
+
+
+def _with_redaction_marks(payload: RedactedPayload) -> Event:
+    """Rebuild a redacted problem event with its erased text fields marked, not missing.
+
+    Redaction erases personal values (a measure's owner); the measure itself must
+    stay in the ledger, so its erased texts read as REDACTED_MARK. A payload that
+    cannot be rebuilt that way is returned unchanged (and so is not applied).
+    """
+    try:
+        cls = default_registry().newest(payload.event_type)
+    except ValidationError:
+        return payload
+    if not issubclass(cls, PROBLEM_EVENTS):
+        return payload
+    values = dict(payload.values)
+    values.update(dict.fromkeys(payload.redacted, REDACTED_MARK))
+    try:
+        return cls(occurred_on=payload.occurred_on, **values)
+    except (ValidationError, TypeError):
+        return payload
