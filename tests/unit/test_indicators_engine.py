@@ -422,3 +422,17 @@ def test_a_corrected_events_contribution_names_the_correction() -> None:
     assert figure.contributions[0].note == (
         f"corrected by event {uuid.UUID(int=99)} (position 7, auditor): typo: 32 → 23"
     )
+
+
+def test_a_grouped_ratio_over_an_ungrouped_total_gives_each_groups_share() -> None:
+    """A grouped numerator over an ungrouped denominator: each group's share of the whole."""
+    log = Log()
+    log.extend([meeting(1, Body.ASSEMBLY), meeting(2), meeting(3), meeting(4)])
+    per_body = meetings(id="t.per_body", group_by=["body"])
+    share = Indicator("t.share", "占比", "%", measure=ratio(per_body, meetings(id="t.all")))
+    figures = compute_from_source(log, [(share, YEAR)])
+    assert [(f.group, f.value) for f in figures] == [
+        ((("body", "assembly"),), Decimal("25.00")),
+        ((("body", "committee"),), Decimal("75.00")),
+    ]
+    assert all(f.denominator is not None and f.denominator.value == 4 for f in figures)

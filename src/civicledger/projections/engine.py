@@ -134,11 +134,15 @@ def _figures_for(
     assert not isinstance(measure.denominator, str)
     numerators = {f.group: f for f in _figures_for(measure.numerator, period, computed, as_of)}
     denominators = {f.group: f for f in _figures_for(measure.denominator, period, computed, as_of)}
-    groups = sorted(set(numerators) | set(denominators))
+    # An ungrouped part is shared by every group of the other (a share of the total).
+    whole_numerator = numerators.get(()) if not measure.numerator.group_by else None
+    whole_denominator = denominators.get(()) if not measure.denominator.group_by else None
+    grouped = {g for g in (*numerators, *denominators) if g}
+    groups = sorted(grouped) if grouped else [()]
     figures = []
     for group in groups:
-        numerator = numerators.get(group)
-        denominator = denominators.get(group)
+        numerator = numerators.get(group, whole_numerator)
+        denominator = denominators.get(group, whole_denominator)
         value, reason = ratio_value(measure, numerator, denominator)
         figures.append(
             Figure(
