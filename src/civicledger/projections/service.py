@@ -122,7 +122,6 @@ def indicators(
     return compute_from_source(source, requests, as_of=as_of, lineage=lineage)
 
 
-
 def find_event(
     source: Any, event_id: uuid.UUID, as_of: AsOf | None = None
 ) -> tuple[RecordedEvent | None, RecordedEvent | None]:
