@@ -122,7 +122,7 @@ class AuditContract:
         unknown = uuid.uuid4()
         with pytest.raises(ValidationError, match=str(unknown)):
             ledger.prove(unknown, seal)
-        with pytest.raises(ValidationError, match="event id must be a UUID"):
+        with pytest.raises(ValidationError, match="must be an event id"):
             ledger.prove("not-a-uuid", seal)
         other = make_ledger()
         fill(other, 1)

@@ -51,6 +51,7 @@ class Event(metaclass=_EventType):
     __schema_version__: ClassVar[int]
     __checks__: ClassVar[tuple[tuple[str, Check], ...]]
     __order_checks__: ClassVar[tuple[tuple[str, str], ...]]
+    __unchecked_init__: ClassVar[Callable[..., None]]
 
 
 class Vocabulary(enum.StrEnum):
@@ -116,6 +117,8 @@ def event(
         cls.__schema_version__ = version
         cls.__checks__ = field_checks(cls)
         cls.__order_checks__ = order_checks(cls)
+        # The unchecked constructor decodes payloads the store checked when recording.
+        cls.__unchecked_init__ = cls.__init__
         cls.__init__ = _validating_init(cls, cls.__init__)  # type: ignore[method-assign]
         (registry if registry is not None else default_registry()).register(cls)
         return cls

@@ -246,6 +246,93 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+class _NotFast(Exception):
+    """Raised inside a stored-payload decoder to hand the data to the full decoder."""
+
+
+Parser = Callable[[Any], Any]
+"""Checks one stored JSON value's type and turns it into the field's value."""
+
+
+def _expect(kind: type) -> Parser:
+    def parse(value: Any) -> Any:
+        if type(value) is not kind:
+            raise _NotFast
+        return value
+
+    return parse
+
+
+def _parse_stored_date(value: Any) -> date:
+    if type(value) is not str or len(value) != 10:
+        raise _NotFast
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _NotFast from None
+
+
+def _enum_parser(enum_type: type[enum.Enum]) -> Parser:
+    members = {m.value: m for m in enum_type}
+
+    def parse(value: Any) -> Any:
+        try:
+            return members[value]
+        except (KeyError, TypeError):
+            raise _NotFast from None
+
+    return parse
+
+
+def _parser_for(annotation: Any) -> Parser:
+    """The stored-payload parser for a field: type checks only (see Codec.from_stored)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        [inner_type] = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = _parser_for(inner_type)
+        return lambda v: None if v is None else inner(v)
+    if origin is tuple:
+        item = _parser_for(typing.get_args(annotation)[0])
+
+        def parse_list(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise _NotFast
+            return tuple(item(v) for v in value)
+
+        return parse_list
+    if annotation in (str, int, bool):
+        return _expect(annotation)
+    if annotation is date:
+        return _parse_stored_date
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return _enum_parser(annotation)
+    # Rarer types (timestamps, decimals, UUIDs, value objects) take the full decoder.
+
+    def parse_other(value: Any) -> Any:
+        raise _NotFast
+
+    return parse_other
+
+
+def _stored_decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
+    hints = typing.get_type_hints(cls)
+    fields = tuple((a.name, _parser_for(hints[a.name])) for a in attrs.fields(cls))
+    names = frozenset(name for name, _ in fields)
+    construct = cls.__unchecked_init__
+
+    def decode(data: dict[str, Any]) -> Event:
+        if data.keys() != names:
+            raise _NotFast
+        instance = cls.__new__(cls)
+        try:
+            construct(instance, **{name: parse(data[name]) for name, parse in fields})
+        except (TypeError, ValueError):  # a class's own attrs validators still run
+            raise _NotFast from None
+        return instance
+
+    return decode
+
+
 @attrs.frozen
 class Codec:
     """Encodes events to dicts and decodes stored dicts (upcasting them first)."""
@@ -254,6 +341,7 @@ class Codec:
     _fast: cattrs.Converter = attrs.field(factory=make_converter)
     _detailed: cattrs.Converter = attrs.field(factory=lambda: make_converter(detailed=True))
     _encoders: dict[type, Callable[[Any], dict[str, Any]]] = attrs.field(factory=dict)
+    _decoders: dict[type, Callable[[dict[str, Any]], Event]] = attrs.field(factory=dict)
 
     def to_dict(self, event: Event) -> dict[str, Any]:
         """Encode an event's payload as a JSON-ready dict (every field present).
@@ -315,6 +403,34 @@ class Codec:
             raise
         except Exception:  # cattrs raises many kinds; explain with the detailed converter
             raise self._explain(type_name, cls, data) from None
+
+    def from_stored(self, type_name: str, schema_version: int, data: Any) -> Event:
+        """Decode a payload the store recorded: like :meth:`from_dict`, but faster.
+
+        A payload read back from the ledger was checked field by field when it was
+        recorded, and the leaf hash proves it unchanged, so when it is already in
+        the newest schema version only the JSON types are checked here (a string
+        where text belongs, a valid date, a known enum value); the constraints
+        (non-negative counts, non-empty text, dates in order) are not re-run.
+        Anything else — an older version to upcast, a missing, extra or mistyped
+        field, a rarer field type — goes through :meth:`from_dict`, which checks
+        everything and names the field.
+
+        Raises:
+            UnknownEventTypeError: the type or version is unknown.
+            ValidationError: the payload does not decode; the message names the field.
+        """
+        cls = self.registry.classes.get((type_name, schema_version))
+        if cls is not None and isinstance(data, dict):
+            decode = self._decoders.get(cls)
+            if decode is None:
+                decode = self._decoders.setdefault(cls, _stored_decoder(cls))
+            if self.registry.newest_version(type_name) == schema_version:
+                try:
+                    return decode(data)
+                except _NotFast:
+                    pass
+        return self.from_dict(type_name, schema_version, data)
 
     def _explain(self, type_name: str, cls: type[Event], data: dict[str, Any]) -> ValidationError:
         try:

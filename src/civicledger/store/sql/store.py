@@ -445,7 +445,7 @@ class SqlStore(EventStore):
                     self._codec, type_name, schema, _date(occurred), payload
                 )
             else:
-                event = self._codec.from_dict(type_name, schema, orjson.loads(payload))
+                event = self._codec.from_stored(type_name, schema, orjson.loads(payload))
         except ValidationError as e:
             raise type(e)(
                 f"stored event at position {position} (id {event_id}): {e.message}",
