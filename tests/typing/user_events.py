@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import civicledger
-from civicledger.catalog import MeetingHeld, MeetingBody
+from civicledger.catalog import MeetingBody, MeetingHeld
 
 
 @civicledger.event("acme.permit_issued")
