@@ -563,3 +563,22 @@ def test_followups_csv_goes_to_standard_output(runner: CliRunner, example_db: Pa
     code, out, _ = run(runner, example_db, "followups", "--as-of", "2023-12-31", "--format", "csv")
     assert code == 0
     assert len(out.strip().splitlines()) >= 5
+
+
+def test_projections_catch_up_show_and_rebuild(runner: CliRunner, example_db: Path) -> None:
+    """The built-in event_counts projection checkpoints to the head and rebuilds the same state."""
+    code, out, _ = run(runner, example_db, "projections", "list")
+    assert code == 0
+    assert "event_counts" in out
+    code, out, _ = run(runner, example_db, "projections", "catch-up", "event_counts")
+    assert code == 0
+    assert "at position 2987" in out
+    shown = json.loads(run(runner, example_db, "projections", "show", "event_counts")[1])
+    assert shown["state"]["training_held|2023-03"] >= 1
+    assert sum(shown["state"].values()) == 2987
+    code, out, _ = run(runner, example_db, "projections", "rebuild", "event_counts")
+    assert code == 0
+    assert json.loads(run(runner, example_db, "projections", "show", "event_counts")[1]) == shown
+    code, _, err = run(runner, example_db, "projections", "rebuild", "nope")
+    assert code == 2
+    assert "no built-in projection 'nope'" in err
