@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         IndicatorSet,
         Period,
     )
+    from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
 
 
@@ -411,7 +412,7 @@ class Ledger:
         (``period``: a Period, a year or ``"2023-Q1"``; ``as_of``: a position, seal or time)."""
         from civicledger.projections.service import compute
 
-        return compute(self._store, indicator, period, as_of=as_of)
+        return compute(self._store, indicator, period, as_of=as_of, pushdown=_pushdown(self._store))
 
     def indicators(
         self,
@@ -426,7 +427,14 @@ class Ledger:
         :func:`.projections.service.indicators`."""
         from civicledger.projections.service import indicators
 
-        return indicators(self._store, indicator_set, year=year, as_of=as_of, lineage=lineage)
+        return indicators(
+            self._store,
+            indicator_set,
+            year=year,
+            as_of=as_of,
+            lineage=lineage,
+            pushdown=_pushdown(self._store),
+        )
 
     def explain(
         self, figure: Figure, why_not: uuid.UUID | str | None = None, language: str = "zh"
@@ -561,3 +569,17 @@ def _load_default_vocabulary(codec: Codec | None) -> None:
     """
     if codec is None:
         import civicledger.catalog  # noqa: F401  (registers the catalogue's types)
+
+
+# -- SQL pushdown of indicators (issue 6, item 7) -----------------------------------------
+
+
+def _pushdown(store: EventStore) -> Pushdown | None:
+    """The SQL pushdown for a SQL store (identical figures, computed in the database)."""
+    from civicledger.store.sql import SqlStore
+
+    if not isinstance(store, SqlStore):
+        return None
+    from civicledger.pushdown import SqlPushdown
+
+    return SqlPushdown(store, store.codec)

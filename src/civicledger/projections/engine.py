@@ -25,6 +25,7 @@ from civicledger.projections.periods import Period
 
 __all__ = [
     "EventSource",
+    "Pushdown",
     "Request",
     "compute",
     "compute_from_source",
@@ -50,6 +51,20 @@ class EventSource(Protocol):
 
     def head(self) -> int:
         """The last position recorded."""
+        ...
+
+
+class Pushdown(Protocol):
+    """A backend that computes figures itself (e.g. in SQL); see :mod:`civicledger.pushdown`.
+
+    Its figures must be identical to the engine's, lineage included; it returns
+    None when it cannot compute this call exactly, and the engine folds instead.
+    """
+
+    def compute(
+        self, requests: Sequence[Request], point: AsOf, *, lineage: bool
+    ) -> list[Figure] | None:
+        """The figures of ``requests`` at ``point`` in request order, or None."""
         ...
 
 
@@ -266,6 +281,7 @@ def compute_from_source(
     *,
     as_of: object = None,
     lineage: Lineage = True,
+    pushdown: Pushdown | None = None,
 ) -> list[Figure]:
     """Compute figures from a store in one streaming pass; see :func:`compute`.
 
@@ -281,6 +297,7 @@ def compute_from_source(
             while computing (memory flat in the ledger's size) and loads them with
             a second pass, pinned to the same as-of point, when any figure's
             ``contributions`` is first read; False drops them.
+        pushdown: the store's own way to compute them (identical figures), tried first.
 
     Raises:
         ProjectionError: as for :func:`compute` and :func:`resolve_as_of`.
@@ -289,11 +306,17 @@ def compute_from_source(
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
     point = resolve_as_of(as_of, source.head())
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
-    records = _effective_records(source, types, point) if types else iter(())
-    figures = compute(records, requests, as_of=point, lineage=lineage is True)
+    pushed = None
+    if pushdown is not None:
+        pushed = pushdown.compute(requests, point, lineage=lineage is True)
+    if pushed is not None:
+        figures = pushed
+    else:
+        records = _effective_records(source, types, point) if types else iter(())
+        figures = compute(records, requests, as_of=point, lineage=lineage is True)
     if lineage != "lazy":
         return figures
-    loader = _LazyLineage(source, requests, point)
+    loader = _LazyLineage(source, requests, point, pushdown)
     return [loader.attach(figure) for figure in figures]
 
 
@@ -303,8 +326,15 @@ _FigureKey = tuple[Indicator, Period, Group]
 class _LazyLineage:
     """Loads the contributions of figures computed together, in one pass, on first need."""
 
-    def __init__(self, source: EventSource, requests: Sequence[Request], point: AsOf) -> None:
+    def __init__(
+        self,
+        source: EventSource,
+        requests: Sequence[Request],
+        point: AsOf,
+        pushdown: Pushdown | None = None,
+    ) -> None:
         self.source = source
+        self.pushdown = pushdown
         self.requests = list(requests)
         self.point = point
         self.loaded: dict[_FigureKey, tuple[Contribution, ...]] | None = None
@@ -324,7 +354,11 @@ class _LazyLineage:
         if self.loaded is None:
             try:
                 figures = compute_from_source(
-                    self.source, self.requests, as_of=self.point, lineage=True
+                    self.source,
+                    self.requests,
+                    as_of=self.point,
+                    lineage=True,
+                    pushdown=self.pushdown,
                 )
             except StoreError as e:
                 raise ProjectionError(

@@ -15,7 +15,13 @@ from civicledger.errors import ProjectionError
 from civicledger.events import RecordedEvent
 from civicledger.projections.compare import Comparison
 from civicledger.projections.compare import compare as compare_periods
-from civicledger.projections.engine import EventSource, Lineage, Request, compute_from_source
+from civicledger.projections.engine import (
+    EventSource,
+    Lineage,
+    Pushdown,
+    Request,
+    compute_from_source,
+)
 from civicledger.projections.explain import Language, explain, why_not
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator, IndicatorSet
@@ -82,8 +88,9 @@ def compute(
     period: Period | int | str,
     *,
     as_of: object = None,
+    pushdown: Pushdown | None = None,
 ) -> Figure:
-    """Compute one ungrouped figure.
+    """Compute one ungrouped figure (``pushdown``: the store's identical fast path, if any).
 
     Raises:
         ProjectionError: the indicator is grouped (use :func:`indicators`), or
@@ -94,7 +101,9 @@ def compute(
             f"indicator {indicator.id!r} is grouped by {', '.join(indicator.group_by)}, so it "
             "has one figure per group: use ledger.indicators([...]) to get them all"
         )
-    (figure,) = compute_from_source(source, [(indicator, as_period(period))], as_of=as_of)
+    (figure,) = compute_from_source(
+        source, [(indicator, as_period(period))], as_of=as_of, pushdown=pushdown
+    )
     return figure
 
 
@@ -105,13 +114,15 @@ def indicators(
     year: int,
     as_of: object = None,
     lineage: Lineage = True,
+    pushdown: Pushdown | None = None,
 ) -> list[Figure]:
     """Compute every figure of a set for a year, in one pass over the store.
 
     Yearly indicators give one figure, quarterly four, monthly twelve; grouped
     indicators one per group value seen. Figures follow the set's order.
     ``lineage="lazy"`` keeps memory flat on large ledgers; see
-    :func:`~civicledger.projections.engine.compute_from_source`.
+    :func:`~civicledger.projections.engine.compute_from_source`. ``pushdown``: the
+    store's own way to compute identical figures (e.g. in SQL), tried first.
 
     Raises:
         ValidationError: the set (or its file) is invalid.
@@ -119,7 +130,7 @@ def indicators(
     """
     resolved = as_indicator_set(indicator_set)
     requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, year)]
-    return compute_from_source(source, requests, as_of=as_of, lineage=lineage)
+    return compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
 
 
 def find_event(

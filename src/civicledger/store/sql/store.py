@@ -215,6 +215,11 @@ class SqlStore(EventStore):
         return self._engine
 
     @property
+    def codec(self) -> Codec:
+        """The codec the store decodes payloads with (SQL pushdown reads its field types)."""
+        return self._codec
+
+    @property
     def ledger_id(self) -> int:
         """The ledger's row id, the ``ledger_id`` column of its events."""
         return self._ledger.id

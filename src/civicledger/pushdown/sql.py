@@ -1,0 +1,277 @@
+"""Compute figures over a SQL store by letting the database select and extract.
+
+:class:`SqlPushdown` implements the engine's pushdown protocol
+(:class:`civicledger.projections.engine.Pushdown`). For the indicators it can
+serve it runs one query: the rows of the types they read, up to the as-of point,
+narrowed by period and by each filter's SQL form, returning only the envelope
+and the payload fields the indicators use. The engine folds these light rows
+exactly as it folds decoded events, so values, contributions and notes are the
+same; the excluded counts are completed with a per-type ``COUNT``. Anything it
+cannot reproduce exactly (an escape-hatch callable, a nested or unusual field,
+an older schema version, a ledger with corrections, retractions or redactions)
+is computed by the Python engine instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+from sqlalchemy import LargeBinary, and_, case, func, null, or_, select, type_coerce
+from sqlalchemy.engine import Connection
+
+from civicledger.events import Codec
+from civicledger.events.codec import format_timestamp
+from civicledger.projections.engine import Request, compute, compute_from_source
+from civicledger.projections.expressions import iter_clauses
+from civicledger.projections.figures import AsOf, Figure
+from civicledger.projections.filters import And, Compare, In, Not, Or
+from civicledger.projections.indicators import Indicator
+from civicledger.projections.measures import Ratio
+from civicledger.projections.periods import Period
+from civicledger.pushdown.compiler import extract_value, indicator_condition
+from civicledger.pushdown.fields import (
+    Convert,
+    NotPushable,
+    class_converters,
+    indicator_fields,
+    payload_field,
+)
+from civicledger.store.sql.errors import translated
+from civicledger.store.sql.schema import events
+from civicledger.store.sql.store import SqlStore
+
+__all__ = ["AMENDING_TYPES", "SqlPushdown"]
+
+AMENDING_TYPES: tuple[str, ...] = ("event_corrected", "event_retracted", "event_redacted")
+"""Event types that change the effective view; any of them sends the call to Python."""
+
+_FETCH = 5000
+
+_DECLARATIVE = (Compare, In, And, Or, Not)
+"""Filter clauses that only read fields (an escape-hatch Predicate may read anything)."""
+
+
+class _Payload:
+    """The fields of a payload that a computation reads (others read as missing)."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+@attrs.define(slots=True)
+class _Row:
+    """A recorded event as much as the engine reads of it."""
+
+    position: int
+    event_id: uuid.UUID
+    occurred_on: date
+    type: str
+    stream: str
+    actor: str
+    payload: _Payload
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _base(indicator: Indicator) -> list[Indicator]:
+    """The non-ratio indicators a request needs (its ratio parts, recursively)."""
+    measure = indicator.measure
+    if not isinstance(measure, Ratio):
+        return [indicator]
+    parts = []
+    for part in (measure.numerator, measure.denominator):
+        if isinstance(part, str):
+            raise NotPushable(f"unresolved ratio part {part!r}")
+        parts += _base(part)
+    return parts
+
+
+class SqlPushdown:
+    """Figures computed with the database doing the selecting; see the module docstring."""
+
+    def __init__(self, store: SqlStore, codec: Codec) -> None:
+        """Serve computations over ``store``, whose payloads ``codec`` describes."""
+        self.store = store
+        self.codec = codec
+        self.dialect = store.engine.dialect.name
+
+    def compute(
+        self, requests: Sequence[Request], point: AsOf, *, lineage: bool
+    ) -> list[Figure] | None:
+        """The figures of ``requests`` at ``point``, or None to let Python compute them all.
+
+        Args:
+            requests: the figures wanted, in order.
+            point: the resolved as-of point.
+            lineage: keep every contribution.
+
+        Returns:
+            The figures, in request order, identical to the Python engine's; None when
+            the ledger has amending events up to the point (the effective view differs).
+
+        Raises:
+            ProjectionError: as the Python engine raises.
+            StoreError: the database fails.
+        """
+        unique = list(dict.fromkeys(requests))
+        doing = f"computing figures of ledger {self.store.ledger_name!r}"
+        with translated(doing), self.store.engine.connect() as conn:
+            if self._amended(conn, point):
+                return None
+            pushed = [r for r in unique if self._pushable(r[0])]
+            figures: dict[Request, list[Figure]] = {}
+            if pushed:
+                try:
+                    computed = self._compute(conn, pushed, point, lineage)
+                    figures.update(_by_request(pushed, computed))
+                except NotPushable:
+                    pass  # a stored value the rebuild does not cover: all in Python
+        rest = [r for r in unique if r not in figures]
+        if rest:
+            python = compute_from_source(self.store, rest, as_of=point, lineage=lineage)
+            figures.update(_by_request(rest, python))
+        return [f for request in requests for f in figures[request]]
+
+    def _amended(self, conn: Connection, point: AsOf) -> bool:
+        """Whether an amending event could change the effective view at ``point``."""
+        statement = select(func.count()).where(
+            events.c.ledger_id == self.store.ledger_id,
+            events.c.type.in_(AMENDING_TYPES),
+            # A redaction erases stored payloads whatever its own position.
+            or_(events.c.position <= point.position, events.c.type == "event_redacted"),
+        )
+        return bool(conn.execute(statement).scalar_one())
+
+    def _pushable(self, indicator: Indicator) -> bool:
+        try:
+            for base in _base(indicator):
+                self._converters(base)
+        except NotPushable:
+            return False
+        return True
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - the pushdown lives as long as its ledger
+    def _converters(self, indicator: Indicator) -> Mapping[str, Mapping[str, Convert]]:
+        """Per type the indicator reads: converters for the payload fields it uses."""
+        if indicator.where is not None:
+            for clause in iter_clauses(indicator.where):
+                if type(clause) not in _DECLARATIVE:
+                    raise NotPushable(f"filter clause {clause} is not declarative")
+        names = {n for n in (payload_field(f) for f in indicator_fields(indicator)) if n}
+        result = {}
+        for type_name in indicator.all_types:
+            cls = self.codec.registry.classes.get(
+                (type_name, self.codec.registry.newest_version(type_name))
+            )
+            if cls is None:
+                raise NotPushable(f"unknown type {type_name!r}")
+            result[type_name] = class_converters(cls, names)
+        return result
+
+    def _compute(
+        self, conn: Connection, requests: list[Request], point: AsOf, lineage: bool
+    ) -> list[Figure]:
+        periods: dict[Indicator, list[Period]] = {}
+        for indicator, period in requests:
+            for base in _base(indicator):
+                periods.setdefault(base, []).append(period)
+        converters: dict[str, dict[str, Convert]] = {}
+        for base in periods:
+            for type_name, fields in self._converters(base).items():
+                converters.setdefault(type_name, {}).update(fields)
+        names = sorted({n for fields in converters.values() for n in fields})
+        scope = [
+            events.c.ledger_id == self.store.ledger_id,
+            events.c.position <= point.position,
+            events.c.type.in_(sorted(converters)),
+        ]
+        if point.recorded_before is not None:
+            scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
+        seen = self._seen(conn, scope)
+        narrowed = or_(*[indicator_condition(self.dialect, i, p) for i, p in periods.items()])
+        fed: Counter[str] = Counter()
+        rows = self._rows(conn, and_(*scope, narrowed), names, converters, fed)
+        figures = compute(rows, requests, as_of=point, lineage=lineage)  # type: ignore[arg-type]
+        missed = {t: seen.get(t, 0) - fed[t] for t in converters}
+        return [_complete(f, missed) for f in figures]
+
+    def _seen(self, conn: Connection, scope: list[Any]) -> dict[str, int]:
+        """How many events of each type the as-of point includes (the engine's ``seen``)."""
+        statement = select(events.c.type, func.count()).where(*scope).group_by(events.c.type)
+        return {str(type_name): int(count) for type_name, count in conn.execute(statement).all()}
+
+    def _extract(self, name: str, converters: Mapping[str, Mapping[str, Convert]]) -> Any:
+        """A payload field, extracted only from rows of the types that have it."""
+        having = sorted(t for t, fields in converters.items() if name in fields)
+        value = extract_value(self.dialect, name)
+        if len(having) == len(converters):
+            return value
+        # Parsing a payload costs per call: skip the types that do not carry this field.
+        return case((events.c.type.in_(having), value), else_=null())
+
+    def _rows(
+        self,
+        conn: Connection,
+        condition: Any,
+        names: list[str],
+        converters: Mapping[str, Mapping[str, Convert]],
+        fed: Counter[str],
+    ) -> Iterator[_Row]:
+        columns = [
+            events.c.position,
+            type_coerce(events.c.event_id, LargeBinary).label("event_id"),
+            events.c.occurred_on,
+            events.c.type,
+            events.c.stream,
+            events.c.actor,
+            events.c.schema_version,
+            *(self._extract(n, converters).label(f"f{i}") for i, n in enumerate(names)),
+        ]
+        statement = select(*columns).where(condition).order_by(events.c.position)
+        newest = {t: self.codec.registry.newest_version(t) for t in converters}
+        plans = {t: [(i, n, c.get(n)) for i, n in enumerate(names)] for t, c in converters.items()}
+        result = conn.execution_options(yield_per=_FETCH).execute(statement)
+        for row in result:
+            position, raw_id, occurred, type_name, stream, actor, schema, *values = row
+            if schema != newest[type_name]:
+                raise NotPushable(f"event at position {position} has an older schema version")
+            fed[type_name] += 1
+            payload = {}
+            for i, name, convert in plans[type_name]:
+                if convert is not None:
+                    payload[name] = convert(values[i])
+            event_id = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(bytes=bytes(raw_id))
+            yield _Row(
+                position, event_id, _day(occurred), type_name, stream, actor, _Payload(payload)
+            )
+
+
+def _complete(figure: Figure, missed: Mapping[str, int]) -> Figure:
+    """Add to a figure's excluded count the events the query did not fetch."""
+    indicator = figure.indicator
+    if isinstance(indicator.measure, Ratio):
+        return attrs.evolve(
+            figure,
+            numerator=_complete(figure.numerator, missed) if figure.numerator else None,
+            denominator=_complete(figure.denominator, missed) if figure.denominator else None,
+        )
+    # The engine dispatches each source type, then each closing type not among them.
+    types = [*indicator.source, *(t for t in indicator.closing_types if t not in indicator.source)]
+    return attrs.evolve(figure, excluded=figure.excluded + sum(missed.get(t, 0) for t in types))
+
+
+def _by_request(requests: Sequence[Request], figures: list[Figure]) -> dict[Request, list[Figure]]:
+    """Figures (in request order, grouped ones several per request) keyed by request."""
+    result: dict[Request, list[Figure]] = {r: [] for r in requests}
+    for figure in figures:
+        result[(figure.indicator, figure.period)].append(figure)
+    return result
