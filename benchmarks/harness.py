@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 Sample = Callable[[], float]
@@ -156,7 +157,18 @@ def seconds(work: Callable[[], object]) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB."""
+    """This process's peak resident set size so far, in MiB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``: ``ru_maxrss`` would be
+    wrong for a child process, because Linux carries the parent's peak across
+    ``fork`` and ``exec`` into the child's ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
