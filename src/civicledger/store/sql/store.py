@@ -16,6 +16,7 @@ from sqlalchemy import (
     Engine,
     LargeBinary,
     Select,
+    bindparam,
     create_engine,
     func,
     insert,
@@ -85,6 +86,42 @@ _COLUMNS = (
 )
 
 
+class _DriverStatement:
+    """A statement built with SQLAlchemy, compiled once, and run through the driver.
+
+    Building and compiling a Core statement costs far more than running it for the
+    one-row statements of every append, so the hot path compiles each once (still
+    generated SQL, never hand-written) and passes the driver its parameters.
+    """
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._order: tuple[str, ...] | None = (
+            tuple(compiled.positiontup or ()) if compiled.positional else None
+        )
+
+    def _arguments(self, params: dict[str, Any]) -> Any:
+        return params if self._order is None else tuple(params[name] for name in self._order)
+
+    def rows(self, conn: Connection, **params: Any) -> list[Any]:
+        """Run on the transaction's own DBAPI connection and return every row."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, self._arguments(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def execute(self, conn: Connection, **params: Any) -> None:
+        """Run on the transaction's own DBAPI connection, for its effect."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, self._arguments(params))
+        finally:
+            cursor.close()
+
+
 class SqlStore(EventStore):
     """An EventStore in a SQL database; many ledgers can share one database.
 
@@ -120,6 +157,25 @@ class SqlStore(EventStore):
                 f"unexpected INSERT parameter order {self._insert_keys}; please report this"
             )
         self._native_uuid = engine.dialect.name == "postgresql"
+        self._lock_head = _DriverStatement(
+            select(ledgers.c.head, ledgers.c.frontier)
+            .where(ledgers.c.id == bindparam("ledger_id"))
+            .with_for_update(),
+            engine,
+        )
+        self._one_stream_version = _DriverStatement(
+            select(func.max(events.c.stream_version)).where(
+                events.c.ledger_id == bindparam("ledger_id"),
+                events.c.stream == bindparam("stream"),
+            ),
+            engine,
+        )
+        self._move_head = _DriverStatement(
+            update(ledgers)
+            .where(ledgers.c.id == bindparam("ledger_id"))
+            .values(head=bindparam("new_head"), frontier=bindparam("new_frontier")),
+            engine,
+        )
         # SQLite writers in one process queue on this lock rather than in SQLite's busy
         # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
         self._local_writer: contextlib.AbstractContextManager[object] = (
@@ -238,11 +294,7 @@ class SqlStore(EventStore):
             translated(f"appending to ledger {self.ledger_name!r}"),
             self._write() as conn,
         ):
-            head, frontier_bytes = conn.execute(
-                select(ledgers.c.head, ledgers.c.frontier)
-                .where(ledgers.c.id == ledger_id)
-                .with_for_update()
-            ).one()
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=ledger_id)
             frontier = self._load_frontier(frontier_bytes, head)
             plan = plan_append(
                 encoded,
@@ -257,9 +309,13 @@ class SqlStore(EventStore):
             )
             if plan.rows:
                 recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
-                conn.exec_driver_sql(
-                    self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
-                )
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.executemany(
+                        self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
+                    )
+                finally:
+                    cursor.close()
                 if plan.nodes:
                     conn.execute(
                         insert(tiles),
@@ -273,10 +329,11 @@ class SqlStore(EventStore):
                             for n in plan.nodes
                         ],
                     )
-                conn.execute(
-                    update(ledgers)
-                    .where(ledgers.c.id == ledger_id)
-                    .values(head=plan.head, frontier=plan.frontier.to_bytes())
+                self._move_head.execute(
+                    conn,
+                    ledger_id=ledger_id,
+                    new_head=plan.head,
+                    new_frontier=plan.frontier.to_bytes(),
                 )
                 dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
@@ -308,6 +365,13 @@ class SqlStore(EventStore):
 
     def _stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
         versions: dict[str, int] = {}
+        streams = list(streams)
+        if len(streams) == 1:  # the common case: one call, one stream
+            [stream] = streams
+            [(version,)] = self._one_stream_version.rows(
+                conn, ledger_id=self._ledger.id, stream=stream
+            )
+            return {stream: int(version)} if version is not None else {}
         for chunk in _chunks(sorted(streams)):
             result = conn.execute(
                 select(events.c.stream, func.max(events.c.stream_version))
