@@ -15,6 +15,7 @@ is computed by the Python engine instead.
 from __future__ import annotations
 
 import functools
+import typing
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,13 +28,16 @@ from sqlalchemy.engine import Connection
 
 from civicledger.events import Codec
 from civicledger.events.codec import format_timestamp
-from civicledger.projections.engine import Request, compute, compute_from_source
+
+# _figures_for builds ratio figures from their parts: reusing the engine's own keeps them identical.
+from civicledger.projections.engine import Request, _figures_for, compute, compute_from_source
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, In, Not, Or
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Ratio
 from civicledger.projections.periods import Period
+from civicledger.pushdown.aggregate import aggregate_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
 from civicledger.pushdown.fields import (
     Convert,
@@ -183,26 +187,75 @@ class SqlPushdown:
         periods: dict[Indicator, list[Period]] = {}
         for indicator, period in requests:
             for base in _base(indicator):
-                periods.setdefault(base, []).append(period)
+                periods.setdefault(base, [])
+                if period not in periods[base]:
+                    periods[base].append(period)
+        every_type = sorted({t for base in periods for t in base.all_types})
+        scope = [events.c.ledger_id == self.store.ledger_id, events.c.position <= point.position]
+        if point.recorded_before is not None:
+            scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
+        seen = self._seen(conn, [*scope, events.c.type.in_(every_type)])
+        computed: dict[Request, list[Figure]] = {}
+        if not lineage:
+            hints = {t: self._hints(t) for t in every_type}
+            for base, base_periods in periods.items():
+                for period in base_periods:
+                    figures = aggregate_figures(
+                        conn,
+                        self.dialect,
+                        scope,
+                        base,
+                        period,
+                        point,
+                        hints,
+                        self._converters(base),
+                        sum(seen.get(t, 0) for t in _dispatched(base)),
+                    )
+                    if figures is not None:
+                        computed[(base, period)] = figures
+        folded = {
+            base: [p for p in base_periods if (base, p) not in computed]
+            for base, base_periods in periods.items()
+        }
+        folded = {base: ps for base, ps in folded.items() if ps}
+        if folded:
+            computed.update(self._fold(conn, scope, folded, seen, point, lineage))
+        return [
+            figure
+            for indicator, period in requests
+            for figure in _figures_for(indicator, period, computed, point)
+        ]
+
+    def _hints(self, type_name: str) -> Mapping[str, Any]:
+        cls = self.codec.registry.classes[
+            (type_name, self.codec.registry.newest_version(type_name))
+        ]
+        hints = typing.get_type_hints(cls)
+        return {a.name: hints[a.name] for a in attrs.fields(cls)}
+
+    def _fold(
+        self,
+        conn: Connection,
+        scope: list[Any],
+        periods: Mapping[Indicator, list[Period]],
+        seen: Mapping[str, int],
+        point: AsOf,
+        lineage: bool,
+    ) -> dict[Request, list[Figure]]:
+        """Base figures folded by the engine from light rows the database selected."""
         converters: dict[str, dict[str, Convert]] = {}
         for base in periods:
             for type_name, fields in self._converters(base).items():
                 converters.setdefault(type_name, {}).update(fields)
         names = sorted({n for fields in converters.values() for n in fields})
-        scope = [
-            events.c.ledger_id == self.store.ledger_id,
-            events.c.position <= point.position,
-            events.c.type.in_(sorted(converters)),
-        ]
-        if point.recorded_before is not None:
-            scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
-        seen = self._seen(conn, scope)
         narrowed = or_(*[indicator_condition(self.dialect, i, p) for i, p in periods.items()])
         fed: Counter[str] = Counter()
-        rows = self._rows(conn, and_(*scope, narrowed), names, converters, fed)
+        condition = and_(*scope, events.c.type.in_(sorted(converters)), narrowed)
+        rows = self._rows(conn, condition, names, converters, fed)
+        requests = [(base, p) for base, ps in periods.items() for p in ps]
         figures = compute(rows, requests, as_of=point, lineage=lineage)  # type: ignore[arg-type]
         missed = {t: seen.get(t, 0) - fed[t] for t in converters}
-        return [_complete(f, missed) for f in figures]
+        return _by_request(requests, [_complete(f, missed) for f in figures])
 
     def _seen(self, conn: Connection, scope: list[Any]) -> dict[str, int]:
         """How many events of each type the as-of point includes (the engine's ``seen``)."""
@@ -255,6 +308,11 @@ class SqlPushdown:
             )
 
 
+def _dispatched(indicator: Indicator) -> list[str]:
+    """The types the engine feeds an indicator: source types, then closing types not among them."""
+    return [*indicator.source, *(t for t in indicator.closing_types if t not in indicator.source)]
+
+
 def _complete(figure: Figure, missed: Mapping[str, int]) -> Figure:
     """Add to a figure's excluded count the events the query did not fetch."""
     indicator = figure.indicator
@@ -264,9 +322,8 @@ def _complete(figure: Figure, missed: Mapping[str, int]) -> Figure:
             numerator=_complete(figure.numerator, missed) if figure.numerator else None,
             denominator=_complete(figure.denominator, missed) if figure.denominator else None,
         )
-    # The engine dispatches each source type, then each closing type not among them.
-    types = [*indicator.source, *(t for t in indicator.closing_types if t not in indicator.source)]
-    return attrs.evolve(figure, excluded=figure.excluded + sum(missed.get(t, 0) for t in types))
+    missing = sum(missed.get(t, 0) for t in _dispatched(indicator))
+    return attrs.evolve(figure, excluded=figure.excluded + missing)
 
 
 def _by_request(requests: Sequence[Request], figures: list[Figure]) -> dict[Request, list[Figure]]:

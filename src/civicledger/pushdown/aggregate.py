@@ -1,0 +1,403 @@
+"""Figures without lineage computed by SQL aggregates (GROUP BY), for the measures that allow it.
+
+Used when no contributions are kept (``lineage=False``, or ``"lazy"`` before
+the lineage is first read): ``count`` and ``sum`` of integer fields (with or
+without ``removed_by``) and ``count_distinct`` of a scalar field without
+``removed_by``. The filter must then be compiled exactly, not as a superset:
+each leaf is compiled per event type from the type's field annotations,
+following the filter language's rules (a missing field satisfies nothing,
+values of different kinds are never equal, None equals only None). Anything
+else returns None and is folded from light rows instead.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import attrs
+from sqlalchemy import BigInteger, Boolean, and_, cast, false, func, not_, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from civicledger.projections.accumulate import Group, group_text
+from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef
+from civicledger.projections.fields import MISSING
+from civicledger.projections.figures import AsOf, Figure
+from civicledger.projections.filters import And, Compare, Filter, In, Not, Or
+from civicledger.projections.indicators import Indicator
+from civicledger.projections.measures import Count, CountDistinct, Sum
+from civicledger.projections.periods import Period
+from civicledger.pushdown.compiler import extract_value
+from civicledger.pushdown.fields import Convert, NotPushable, converter_for, payload_field
+from civicledger.store.sql.schema import events
+
+__all__ = ["Kind", "aggregate_figures", "field_kind"]
+
+
+@attrs.frozen
+class Kind:
+    """A payload field's stored kind: ``text``, ``int``, ``bool`` or ``date``; maybe null."""
+
+    name: str
+    optional: bool
+
+
+def field_kind(annotation: Any) -> Kind | None:
+    """The kind of a field annotation, or None when comparisons on it are not compiled."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(inner) != 1:
+            return None
+        annotation, optional = inner[0], True
+    if annotation is str:
+        return Kind("text", optional)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        if all(isinstance(m.value, str) for m in annotation):
+            return Kind("text", optional)
+        return None
+    if annotation is bool:
+        return Kind("bool", optional)
+    if annotation is int:
+        return Kind("int", optional)
+    if annotation is date:
+        return Kind("date", optional)
+    return None
+
+
+_PYTHON_KIND = {str: "text", bool: "bool", int: "int", date: "date"}
+
+
+def _literal_kind(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    return _PYTHON_KIND.get(type(value))
+
+
+class _Compiler:
+    """Exact SQL conditions for one event type's filter (None: not compiled)."""
+
+    def __init__(self, dialect: str, hints: Mapping[str, Any]) -> None:
+        self.dialect = dialect
+        self.hints = hints
+
+    def typed(self, name: str, kind: str) -> ColumnElement[Any]:
+        """A payload field as a comparable SQL value of its kind."""
+        if self.dialect == "sqlite":
+            return extract_value("sqlite", name)  # text, integer, or 1/0 for booleans
+        text: ColumnElement[Any] = cast(events.c.payload, JSONB)[name].astext
+        if kind == "int":
+            return cast(text, BigInteger)
+        if kind == "bool":
+            return cast(text, Boolean)
+        return text
+
+    def bind(self, value: Any) -> Any:
+        if isinstance(value, bool) and self.dialect == "sqlite":
+            return int(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def leaf(self, field: str, op: str, value: Any) -> ColumnElement[bool] | None:
+        literal = _literal_kind(value)
+        if literal is None:
+            return None  # Decimal literals: numeric comparisons across kinds are not compiled
+        column: ColumnElement[Any]
+        equal: ColumnElement[bool]
+        envelope: dict[str, tuple[ColumnElement[Any], Kind]] = {
+            "stream": (events.c.stream, Kind("text", False)),
+            "type": (events.c.type, Kind("text", False)),
+            "actor": (events.c.actor, Kind("text", False)),
+            "occurred_on": (events.c.occurred_on, Kind("date", False)),
+            "position": (events.c.position, Kind("int", False)),
+        }
+        if field in envelope:
+            column, kind = envelope[field]
+        else:
+            try:
+                name = payload_field(field)
+            except NotPushable:
+                return None
+            assert name is not None
+            if name not in self.hints:
+                return false()  # a missing field satisfies no comparison, not even !=
+            found = field_kind(self.hints[name])
+            if found is None:
+                return None
+            kind, column = found, self.typed(name, found.name)
+        if kind.name == "text" and op not in ("==", "!="):
+            return None  # text order differs between Python and database collations
+        same = literal == "null" or literal == kind.name
+        if op in ("==", "!="):
+            if literal == "null":
+                equal = column.is_(None) if kind.optional else false()
+            elif not same:
+                equal = false()
+            elif kind.optional:
+                equal = and_(column.isnot(None), column == self.bind(value))
+            else:
+                equal = column == self.bind(value)
+            return equal if op == "==" else not_(equal)
+        if not same or literal == "null" or kind.name == "bool":
+            return false()  # never ordered
+        bound = self.bind(value)
+        compared = {
+            "<": column < bound,
+            "<=": column <= bound,
+            ">": column > bound,
+            ">=": column >= bound,
+        }[op]
+        return and_(column.isnot(None), compared) if kind.optional else compared
+
+    def condition(self, where: Filter) -> ColumnElement[bool] | None:
+        if isinstance(where, Compare):
+            return self.leaf(where.field, where.op, where.value)
+        if isinstance(where, In):
+            parts = [self.leaf(where.field, "==", v) for v in where.values]
+            if any(p is None for p in parts):
+                return None
+            return or_(*[p for p in parts if p is not None])
+        if isinstance(where, And | Or):
+            parts = [self.condition(c) for c in where.clauses]
+            if any(p is None for p in parts):
+                return None
+            kept = [p for p in parts if p is not None]
+            return and_(*kept) if isinstance(where, And) else or_(*kept)
+        if isinstance(where, Not):
+            inner = self.condition(where.clause)
+            return None if inner is None else not_(inner)
+        return None
+
+
+def _amount(compiler: _Compiler, arith: Arith) -> tuple[ColumnElement[Any], list[Any]] | None:
+    """An integer sum expression in SQL and the columns that must not be null, or None."""
+    if isinstance(arith, Const):
+        if type(arith.value) is not int:
+            return None
+        return _int_literal(arith.value), []
+    if isinstance(arith, FieldRef):
+        name = payload_field(arith.name) if arith.name not in ("position",) else None
+        if name is None or name not in compiler.hints:
+            return None
+        kind = field_kind(compiler.hints[name])
+        if kind is None or kind.name != "int":
+            return None
+        column = compiler.typed(name, "int")
+        return column, [column]
+    if isinstance(arith, BinOp):
+        left, right = _amount(compiler, arith.left), _amount(compiler, arith.right)
+        if left is None or right is None:
+            return None
+        a, b = left[0], right[0]
+        value = a + b if arith.op == "+" else a - b if arith.op == "-" else a * b
+        return value, left[1] + right[1]
+    return None
+
+
+def _int_literal(value: int) -> ColumnElement[Any]:
+    from sqlalchemy import literal
+
+    return literal(value, BigInteger)
+
+
+@attrs.frozen
+class _Part:
+    """One type's share of an aggregate: its condition, amount and sign."""
+
+    type_name: str
+    condition: ColumnElement[bool]
+    amount: ColumnElement[Any] | None
+    sign: int
+
+
+def _parts(
+    dialect: str, indicator: Indicator, hints: Mapping[str, Mapping[str, Any]]
+) -> list[_Part] | None:
+    measure = indicator.measure
+    if not isinstance(measure, Count | Sum | CountDistinct):
+        return None
+    if isinstance(measure, CountDistinct) and measure.removed_by:
+        return None  # open/close order matters: folded from rows
+    closing = [t for t in indicator.closing_types if t not in indicator.source]
+    parts = []
+    for type_name, sign in [*((t, 1) for t in indicator.source), *((t, -1) for t in closing)]:
+        compiler = _Compiler(dialect, hints[type_name])
+        condition: ColumnElement[bool] | None = true()
+        if indicator.where is not None:
+            condition = compiler.condition(indicator.where)
+        if condition is None:
+            return None
+        amount = None
+        if isinstance(measure, Sum):
+            arith = measure.expression if sign > 0 else measure.removed_expression
+            compiled = _amount(compiler, arith or measure.expression)
+            if compiled is None:
+                return None
+            amount = compiled[0]
+            condition = and_(condition, *(c.isnot(None) for c in compiled[1]))
+        parts.append(_Part(type_name, condition, amount, sign))
+    return parts
+
+
+def aggregate_figures(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    point: AsOf,
+    hints: Mapping[str, Mapping[str, Any]],
+    converters: Mapping[str, Mapping[str, Convert]],
+    seen: int,
+) -> list[Figure] | None:
+    """The figures of one (indicator, period) by SQL aggregates, or None if not compiled.
+
+    Args:
+        conn: an open connection.
+        dialect: ``sqlite`` or ``postgresql``.
+        scope: conditions for the ledger and the as-of point.
+        indicator: a count, sum or count_distinct indicator.
+        period: the period.
+        point: the as-of point stamped on the figures.
+        hints: per event type, its class's field annotations.
+        converters: per event type, converters for the payload fields the indicator reads.
+        seen: how many events the engine would dispatch to this indicator.
+
+    Returns:
+        The figures as the engine makes them without lineage, or None.
+    """
+    parts = _parts(dialect, indicator, hints)
+    if parts is None:
+        return None
+    for name in indicator.group_by:
+        for part in parts:
+            field = payload_field(name)
+            if (
+                field is not None
+                and field in hints[part.type_name]
+                and (field_kind(hints[part.type_name][field]) is None)
+            ):
+                return None
+    window = [events.c.occurred_on <= period.end.isoformat()]
+    if not indicator.state:
+        window.append(events.c.occurred_on >= period.start.isoformat())
+    measure = indicator.measure
+    values: dict[Group, Any] = {}
+    counted: dict[Group, int] = {}
+    keys: dict[Group, dict[str, int]] = {}
+    for part in parts:
+        group_columns = [_group_column(dialect, name) for name in indicator.group_by]
+        where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
+        if isinstance(measure, CountDistinct):
+            found = _distinct_key(dialect, measure.field, hints[part.type_name])
+            if found is None:
+                return None
+            key, source, convert = found
+            statement = (
+                select(*group_columns, key, func.min(events.c.position))
+                .select_from(*source)
+                .where(where, key.isnot(None))
+                .group_by(*group_columns, key)
+            )
+            for row in conn.execute(statement):
+                group = _group(indicator, part.type_name, row[: len(group_columns)], converters)
+                text = group_text(convert(row[-2]))
+                first = keys.setdefault(group, {})
+                first[text] = min(first.get(text, row[-1]), row[-1])
+            continue
+        total = func.sum(part.amount) if part.amount is not None else func.count()
+        statement = (
+            select(*group_columns, func.count(), total).where(where).group_by(*group_columns)
+        )
+        for row in conn.execute(statement):
+            group = _group(indicator, part.type_name, row[: len(group_columns)], converters)
+            number, amount = row[-2], row[-1]
+            if number == 0:
+                continue  # an aggregate without GROUP BY gives one row even over no events
+            counted[group] = counted.get(group, 0) + number
+            values[group] = values.get(group, 0) + part.sign * int(amount)
+    for group, first in keys.items():
+        values[group] = len(first)
+        counted[group] = len(set(first.values()))
+    if not values and indicator.group_by:
+        return []
+    groups = sorted(values) if values else [()]
+    return [
+        Figure(
+            indicator=indicator,
+            period=period,
+            value=values.get(group, 0),
+            as_of=point,
+            contributions=(),
+            group=group,
+            excluded=seen - counted.get(group, 0),
+        )
+        for group in groups
+    ]
+
+
+def _distinct_key(
+    dialect: str, field: str, hints: Mapping[str, Any]
+) -> tuple[ColumnElement[Any], list[Any], Convert] | None:
+    """The SQL key of a count_distinct field, the FROM it needs, and its item converter.
+
+    A list field is unnested (``json_each`` / ``jsonb_array_elements``) so that each
+    item is a key, as the engine counts it.
+    """
+    name = payload_field(field)
+    if name is None or name not in hints:
+        return None
+    annotation = hints[name]
+    if field_kind(annotation) is not None:
+        return extract_value(dialect, name), [events], converter_for(annotation)
+    if typing.get_origin(annotation) is not tuple:
+        return None
+    args = typing.get_args(annotation)
+    if len(args) != 2 or args[1] is not Ellipsis or field_kind(args[0]) is None:
+        return None
+    if dialect == "sqlite":
+        items = func.json_each(events.c.payload, "$." + name).table_valued("value")
+    else:
+        items = func.jsonb_array_elements(cast(events.c.payload, JSONB)[name]).table_valued("value")
+    value: ColumnElement[Any] = items.c.value
+    # A correlated table function: each event joined with its own items.
+    return value, [events.join(items, true())], converter_for(args[0])
+
+
+def _group_column(dialect: str, name: str) -> ColumnElement[Any]:
+    envelope = {"stream": events.c.stream, "type": events.c.type, "actor": events.c.actor}
+    if name in envelope:
+        return envelope[name]
+    if name in ("occurred_on", "position"):
+        return getattr(events.c, name)  # type: ignore[no-any-return]
+    field = payload_field(name)
+    assert field is not None
+    return extract_value(dialect, field)
+
+
+def _group(
+    indicator: Indicator,
+    type_name: str,
+    raw: Any,
+    converters: Mapping[str, Mapping[str, Convert]],
+) -> Group:
+    result = []
+    for name, value in zip(indicator.group_by, raw, strict=True):
+        if name in ("stream", "type", "actor", "position"):
+            result.append((name, group_text(value)))
+        elif name == "occurred_on":
+            result.append((name, value))  # stored as the ISO text group_text writes
+        else:
+            field = payload_field(name) or name
+            convert = converters[type_name].get(field)
+            shown = group_text(MISSING) if convert is None else group_text(convert(value))
+            result.append((name, shown))
+    return tuple(result)
