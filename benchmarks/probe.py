@@ -55,6 +55,15 @@ def _indicators(path: Path, indicator_set: str | None) -> int:
         return len(ledger.indicators(str(indicator_set), year=2023))
 
 
+@operation("indicators_python")
+def _indicators_python(path: Path, indicator_set: str | None) -> int:
+    from civicledger.ledger import Ledger
+    from civicledger.projections import service
+
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        return len(service.indicators(ledger.store, str(indicator_set), year=2023))
+
+
 def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
     """Run a probe in a child process and return its JSON (seconds, peak_rss_mb, baseline)."""
     command = [sys.executable, "-m", "benchmarks.probe", kind, str(path)]
