@@ -52,6 +52,28 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def source_state() -> str | None:
+    """The commit of the working tree plus ``+dirty`` when files under ``src/`` differ from it.
+
+    Other people may change the code while a long run goes on; each scenario records
+    the state of the code it imported.
+    """
+    commit = git_commit()
+    if commit is None:
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return commit
+    return commit + ("+dirty" if out.stdout.strip() else "")
+
+
 def postgres_version(url: str | None) -> str | None:
     """The PostgreSQL server's version string, or None when it cannot be reached."""
     if not url:

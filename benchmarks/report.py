@@ -69,6 +69,10 @@ def markdown(results: dict[str, Any]) -> str:
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- **{title}**: {note}" for title, note in notes]
+    codes = {s.get("code") for s in results["scenarios"] if s.get("code")}
+    if len(codes) > 1:
+        lines += ["", "## Code measured", ""]
+        lines += [f"- **{s['title']}**: {s['code']}" for s in results["scenarios"] if s.get("code")]
     extras = [(s["title"], s["extra"]) for s in results["scenarios"] if s.get("extra")]
     if extras:
         lines += ["", "## Further measurements", ""]

@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.context import DEFAULT_POSTGRES_URL, WORK_DIR, Context
-from benchmarks.environment import describe
+from benchmarks.environment import describe, source_state
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -85,7 +85,9 @@ def _child(args: argparse.Namespace) -> int:
     raw = json.loads(args.child_context)
     ctx = Context(**{**raw, "work": Path(raw["work"])})
     scenario = _scenarios()[args.child]
+    code = source_state()
     result = scenario.run(ctx).to_json()
+    result["code"] = code
     Path(args.child_output).write_text(json.dumps(result))
     return 0
 
