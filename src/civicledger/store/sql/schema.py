@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -110,6 +111,9 @@ events = Table(
     UniqueConstraint(
         "ledger_id", "stream", "stream_version", name="uq_civicledger_events_stream_version"
     ),
+    # SQL pushdown of indicators (civicledger.pushdown) reads one type over a date range;
+    # without this index each aggregate scans the whole ledger.
+    Index("ix_civicledger_events_type_day", "ledger_id", "type", "occurred_on"),
 )
 """Every recorded event, append-only (triggers reject UPDATE and DELETE)."""
 
