@@ -538,14 +538,9 @@ class Ledger:
             ConcurrencyError: a problem changed while the file was being checked;
                 nothing is recorded.
         """
-        from civicledger.followups import PROBLEM_TYPES, read_changes, with_expected_versions
+        from civicledger.followups.importing import import_sheet
 
-        changes = read_changes(Path(path), self._store.read(types=PROBLEM_TYPES), actor=actor)
-        entries = [
-            NewEvent(stream=c.stream, event=c.event, actor=c.actor, expected_version=version)
-            for c, version in with_expected_versions(changes, self._store.stream_version)
-        ]
-        return self._store.append_batch(entries) if entries else []
+        return import_sheet(self._store, Path(path), actor=actor)
 
     # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civicledger.catalog.followups import (
     PROGRESS_STATUSES,
@@ -28,6 +28,9 @@ from civicledger.events import Event, RecordedEvent
 from civicledger.followups.fold import Change, FollowUpFold
 from civicledger.followups.model import FollowUp, Rejection
 from civicledger.followups.tabular import COLUMNS, SheetRow, read_table
+
+if TYPE_CHECKING:
+    from civicledger.store.base import EventStore
 
 STATUS_ALIASES: Mapping[str, FollowUpStatus] = {
     "已完成": FollowUpStatus.DONE,
@@ -132,6 +135,37 @@ class _RowError(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+def import_sheet(store: EventStore, path: Path, *, actor: str) -> list[RecordedEvent]:
+    """Record the changes made in an edited ledger sheet, all or nothing.
+
+    Every row is checked against the ledger's history first; the changes are then
+    appended in one batch whose expected stream versions make it fail, writing
+    nothing, if a problem changed in the meantime.
+
+    Args:
+        store: the ledger's store.
+        path: a ``.csv`` or ``.xlsx`` file laid out as the export writes it.
+        actor: who records the changes.
+
+    Returns:
+        The recorded events (none when nothing was edited).
+
+    Raises:
+        ValidationError: the file cannot be read or any row is bad; every bad row
+            is listed in ``problems``; nothing is recorded.
+        ConcurrencyError: a problem changed while the file was being checked.
+    """
+    from civicledger.followups.fold import PROBLEM_TYPES, with_expected_versions
+    from civicledger.store.base import NewEvent
+
+    changes = read_changes(path, store.read(types=PROBLEM_TYPES), actor=actor)
+    entries = [
+        NewEvent(stream=c.stream, event=c.event, actor=c.actor, expected_version=version)
+        for c, version in with_expected_versions(changes, store.stream_version)
+    ]
+    return store.append_batch(entries) if entries else []
 
 
 def _error(source: str, row: int, field: str, message: str) -> ValidationError:
