@@ -19,7 +19,6 @@ from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
 from civicledger.errors import StoreError, ValidationError, VerificationError
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
-from civicledger.merkle.leaf import envelope_bytes
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_inclusion
@@ -306,20 +305,7 @@ class Auditor:
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
         try:
-            envelope = envelope_bytes(
-                origin=self._store.origin,
-                position=position,
-                stream=row.stream,
-                stream_version=row.stream_version,
-                event_id=row.event_id,
-                type=row.type,
-                schema_version=row.schema_version,
-                occurred_on=row.occurred_date(),
-                recorded_at=row.recorded_time(),
-                actor=row.actor,
-                payload_digest=row.payload_digest,
-                hash_name=self._alg.name,
-            )
+            envelope = row.envelope(self._store.origin, self._alg.name)
         except ValidationError as e:
             raise VerificationError(
                 f"the row at position {position} is damaged ({e.message}); run verify()"

@@ -15,6 +15,7 @@ from typing import NamedTuple, Protocol
 
 from civicledger.errors import ValidationError
 from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
+from civicledger.merkle.leaf import envelope_bytes
 from civicledger.store.base import EventStore
 from civicledger.store.memory import MemoryStore
 from civicledger.types import Position
@@ -62,6 +63,27 @@ class StoredRow(NamedTuple):
         if isinstance(self.recorded_at, str):
             return _timestamp(self.recorded_at)
         return self.recorded_at
+
+    def envelope(self, origin: str, hash_name: str) -> bytes:
+        """The canonical envelope this row's leaf commits to (see docs/hashing.md).
+
+        Raises:
+            ValidationError: a stored value cannot be part of an envelope.
+        """
+        return envelope_bytes(
+            origin=origin,
+            position=self.position,
+            stream=self.stream,
+            stream_version=self.stream_version,
+            event_id=self.event_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            occurred_on=self.occurred_date(),
+            recorded_at=self.recorded_time(),
+            actor=self.actor,
+            payload_digest=self.payload_digest,
+            hash_name=hash_name,
+        )
 
 
 class RowSource(Protocol):

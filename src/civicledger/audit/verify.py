@@ -20,7 +20,7 @@ from civicledger.audit.keys import Verifier
 from civicledger.errors import CivicLedgerError, ValidationError, VerificationError
 from civicledger.events.redaction import is_redacted_text
 from civicledger.merkle.hashes import HashAlgorithm
-from civicledger.merkle.leaf import envelope_bytes, payload_digest
+from civicledger.merkle.leaf import payload_digest
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
@@ -273,20 +273,7 @@ def _check_row(
             f"the {missing} is missing but the other is present; a redaction removes both",
         )
     try:
-        envelope = envelope_bytes(
-            origin=origin,
-            position=position,
-            stream=row.stream,
-            stream_version=row.stream_version,
-            event_id=row.event_id,
-            type=row.type,
-            schema_version=row.schema_version,
-            occurred_on=row.occurred_date(),
-            recorded_at=row.recorded_time(),
-            actor=row.actor,
-            payload_digest=row.payload_digest,
-            hash_name=alg.name,
-        )
+        envelope = row.envelope(origin, alg.name)
     except ValidationError as e:
         found.add(position, ProblemKind.MALFORMED, f"cannot rebuild the envelope: {e.message}")
         return _usable_leaf(row.leaf_hash, alg), redacted
