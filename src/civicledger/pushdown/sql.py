@@ -15,6 +15,7 @@ is computed by the Python engine instead.
 from __future__ import annotations
 
 import functools
+import heapq
 import typing
 import uuid
 from collections import Counter
@@ -23,7 +24,16 @@ from datetime import date
 from typing import Any
 
 import attrs
-from sqlalchemy import LargeBinary, and_, case, func, null, or_, select, type_coerce
+from sqlalchemy import (
+    LargeBinary,
+    and_,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Connection
 
 from civicledger.events import Codec
@@ -191,7 +201,12 @@ class SqlPushdown:
                 if period not in periods[base]:
                     periods[base].append(period)
         every_type = sorted({t for base in periods for t in base.all_types})
-        scope = [events.c.ledger_id == self.store.ledger_id, events.c.position <= point.position]
+        # "position + 0": SQLite would otherwise walk the primary key over the whole
+        # ledger; every query here names its types, so the (type, day) index serves better.
+        scope = [
+            events.c.ledger_id == self.store.ledger_id,
+            (events.c.position + 0) <= point.position,
+        ]
         if point.recorded_before is not None:
             scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
         seen = self._seen(conn, [*scope, events.c.type.in_(every_type)])
@@ -289,11 +304,20 @@ class SqlPushdown:
             events.c.schema_version,
             *(self._extract(n, converters).label(f"f{i}") for i, n in enumerate(names)),
         ]
-        statement = select(*columns).where(condition).order_by(events.c.position)
+        # One ordered query per type, merged by position: each walks the (type, day) index
+        # and sorts its few rows, instead of the whole ledger in primary-key order ("+ 0"
+        # keeps SQLite from choosing the primary key just to avoid the sort).
+        results = [
+            conn.execution_options(yield_per=_FETCH).execute(
+                select(*columns)
+                .where(condition, events.c.type == type_name)
+                .order_by(events.c.position + 0)
+            )
+            for type_name in sorted(converters)
+        ]
         newest = {t: self.codec.registry.newest_version(t) for t in converters}
         plans = {t: [(i, n, c.get(n)) for i, n in enumerate(names)] for t, c in converters.items()}
-        result = conn.execution_options(yield_per=_FETCH).execute(statement)
-        for row in result:
+        for row in heapq.merge(*results, key=_position):
             position, raw_id, occurred, type_name, stream, actor, schema, *values = row
             if schema != newest[type_name]:
                 raise NotPushable(f"event at position {position} has an older schema version")
@@ -306,6 +330,10 @@ class SqlPushdown:
             yield _Row(
                 position, event_id, _day(occurred), type_name, stream, actor, _Payload(payload)
             )
+
+
+def _position(row: Any) -> int:
+    return int(row[0])
 
 
 def _dispatched(indicator: Indicator) -> list[str]:

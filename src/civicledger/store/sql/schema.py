@@ -87,6 +87,9 @@ ledgers = Table(
 )
 """One row per ledger: its identity, head position and Merkle frontier."""
 
+TYPE_INDEX = "ix_civicledger_events_type_day"
+"""The index of events by (ledger, type, occurred_on, position), for SQL pushdown."""
+
 events = Table(
     "civicledger_events",
     metadata,
@@ -111,9 +114,9 @@ events = Table(
     UniqueConstraint(
         "ledger_id", "stream", "stream_version", name="uq_civicledger_events_stream_version"
     ),
-    # SQL pushdown of indicators (civicledger.pushdown) reads one type over a date range;
-    # without this index each aggregate scans the whole ledger.
-    Index("ix_civicledger_events_type_day", "ledger_id", "type", "occurred_on"),
+    # SQL pushdown of indicators (civicledger.pushdown) reads one type over a date range up
+    # to a position; without this index each aggregate scans the whole ledger.
+    Index(TYPE_INDEX, "ledger_id", "type", "occurred_on", "position"),
 )
 """Every recorded event, append-only (triggers reject UPDATE and DELETE)."""
 
