@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -157,6 +159,32 @@ def test_a_retraction_sends_the_call_to_python_with_corrected_numbers(
         assert target not in {c.event_id for c in after.contributions}
         # An as-of point before the retraction is still computed as the ledger stood then.
         assert ledger.compute(before.indicator, 2023, as_of=store.head() - 1).value == before.value
+
+
+def test_a_nested_field_makes_only_its_indicator_fall_back(example: Ledger) -> None:
+    """An indicator reading a nested path is folded in Python; the others stay pushed down."""
+    store = _store(example)
+    pushdown = SqlPushdown(store, store.codec)
+    nested = Indicator(
+        "x.nested", "嵌套", "次", source=["meeting_held"], where='payload.body.key == "x"'
+    )
+    plain = Indicator("x.plain", "会议", "次", source=["meeting_held"])
+    assert not pushdown._pushable(nested)
+    assert pushdown._pushable(plain)
+    python = indicators(example.store, [nested, plain], year=2023)
+    assert _flat(example.indicators([nested, plain], year=2023)) == _flat(python)
+
+
+def test_no_lower_layer_imports_the_pushdown_adapter() -> None:
+    """Importing projections, the store or corrections never loads civicledger.pushdown."""
+    script = (
+        "import sys, civicledger.projections, civicledger.store.sql, civicledger.corrections; "
+        "print('civicledger.pushdown' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 # --- random small ledgers and random simple filters -----------------------------------

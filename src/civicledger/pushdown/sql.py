@@ -36,6 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+# The types whose presence means the effective view differs from the stored rows.
+from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.events import Codec
 from civicledger.events.codec import format_timestamp
 
@@ -60,12 +62,13 @@ from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events
 from civicledger.store.sql.store import SqlStore
 
-__all__ = ["AMENDING_TYPES", "SqlPushdown"]
+__all__ = ["SqlPushdown"]
 
-AMENDING_TYPES: tuple[str, ...] = ("event_corrected", "event_retracted", "event_redacted")
-"""Event types that change the effective view; any of them sends the call to Python."""
 
 _FETCH = 5000
+
+_REDACTED = AMENDING_TYPES[2]
+"""A redaction erases stored payloads whatever its own position."""
 
 _DECLARATIVE = (Compare, In, And, Or, Not)
 """Filter clauses that only read fields (an escape-hatch Predicate may read anything)."""
@@ -161,7 +164,7 @@ class SqlPushdown:
             events.c.ledger_id == self.store.ledger_id,
             events.c.type.in_(AMENDING_TYPES),
             # A redaction erases stored payloads whatever its own position.
-            or_(events.c.position <= point.position, events.c.type == "event_redacted"),
+            or_(events.c.position <= point.position, events.c.type == _REDACTED),
         )
         return bool(conn.execute(statement).scalar_one())
 
