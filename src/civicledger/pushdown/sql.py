@@ -19,7 +19,7 @@ import heapq
 import typing
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -66,6 +66,9 @@ __all__ = ["SqlPushdown"]
 
 
 _FETCH = 5000
+
+_SCAN_FRACTION = 20
+"""Below one event in this many, reading types through the index beats a walk of the ledger."""
 
 _REDACTED = AMENDING_TYPES[2]
 """A redaction erases stored payloads whatever its own position."""
@@ -269,7 +272,9 @@ class SqlPushdown:
         narrowed = or_(*[indicator_condition(self.dialect, i, p) for i, p in periods.items()])
         fed: Counter[str] = Counter()
         condition = and_(*scope, events.c.type.in_(sorted(converters)), narrowed)
-        rows = self._rows(conn, condition, names, converters, fed)
+        # Many rows: one walk of the ledger in position order; few: each type through its index.
+        by_type = sum(seen.get(t, 0) for t in converters) * _SCAN_FRACTION < point.position
+        rows = self._rows(conn, condition, names, converters, fed, by_type)
         requests = [(base, p) for base, ps in periods.items() for p in ps]
         figures = compute(rows, requests, as_of=point, lineage=lineage)  # type: ignore[arg-type]
         missed = {t: seen.get(t, 0) - fed[t] for t in converters}
@@ -296,6 +301,7 @@ class SqlPushdown:
         names: list[str],
         converters: Mapping[str, Mapping[str, Convert]],
         fed: Counter[str],
+        by_type: bool,
     ) -> Iterator[_Row]:
         columns = [
             events.c.position,
@@ -307,20 +313,28 @@ class SqlPushdown:
             events.c.schema_version,
             *(self._extract(n, converters).label(f"f{i}") for i, n in enumerate(names)),
         ]
-        # One ordered query per type, merged by position: each walks the (type, day) index
-        # and sorts its few rows, instead of the whole ledger in primary-key order ("+ 0"
-        # keeps SQLite from choosing the primary key just to avoid the sort).
-        results = [
-            conn.execution_options(yield_per=_FETCH).execute(
-                select(*columns)
-                .where(condition, events.c.type == type_name)
-                .order_by(events.c.position + 0)
+        # by_type: one ordered query per type, merged by position; each walks the (type, day)
+        # index and sorts its few rows ("+ 0" keeps SQLite from choosing the primary key just
+        # to avoid that sort, which would visit the whole ledger once per type).
+        fetch = conn.execution_options(yield_per=_FETCH)
+        results: Iterable[Any]
+        if by_type:
+            results = heapq.merge(
+                *[
+                    fetch.execute(
+                        select(*columns)
+                        .where(condition, events.c.type == type_name)
+                        .order_by(events.c.position + 0)
+                    )
+                    for type_name in sorted(converters)
+                ],
+                key=_position,
             )
-            for type_name in sorted(converters)
-        ]
+        else:
+            results = fetch.execute(select(*columns).where(condition).order_by(events.c.position))
         newest = {t: self.codec.registry.newest_version(t) for t in converters}
         plans = {t: [(i, n, c.get(n)) for i, n in enumerate(names)] for t, c in converters.items()}
-        for row in heapq.merge(*results, key=_position):
+        for row in results:
             position, raw_id, occurred, type_name, stream, actor, schema, *values = row
             if schema != newest[type_name]:
                 raise NotPushable(f"event at position {position} has an older schema version")
