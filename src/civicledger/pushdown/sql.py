@@ -58,6 +58,7 @@ from civicledger.pushdown.fields import (
     indicator_fields,
     payload_field,
 )
+from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events
 from civicledger.store.sql.store import SqlStore
@@ -66,6 +67,9 @@ __all__ = ["SqlPushdown"]
 
 
 _FETCH = 5000
+
+_FIRST_FIELD = 7
+"""Index of the first payload field in a light row (after the seven envelope columns)."""
 
 _SCAN_FRACTION = 20
 """Below one event in this many, reading types through the index beats a walk of the ledger."""
@@ -333,20 +337,20 @@ class SqlPushdown:
         else:
             results = fetch.execute(select(*columns).where(condition).order_by(events.c.position))
         newest = {t: self.codec.registry.newest_version(t) for t in converters}
-        plans = {t: [(i, n, c.get(n)) for i, n in enumerate(names)] for t, c in converters.items()}
+        # Per type, only the columns its class has (the others read as missing).
+        plans = {
+            t: tuple((_FIRST_FIELD + i, n, c[n]) for i, n in enumerate(names) if n in c)
+            for t, c in converters.items()
+        }
         for row in results:
-            position, raw_id, occurred, type_name, stream, actor, schema, *values = row
-            if schema != newest[type_name]:
-                raise NotPushable(f"event at position {position} has an older schema version")
+            type_name = row[3]
+            if row[6] != newest[type_name]:
+                raise NotPushable(f"event at position {row[0]} has an older schema version")
             fed[type_name] += 1
-            payload = {}
-            for i, name, convert in plans[type_name]:
-                if convert is not None:
-                    payload[name] = convert(values[i])
-            event_id = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(bytes=bytes(raw_id))
-            yield _Row(
-                position, event_id, _day(occurred), type_name, stream, actor, _Payload(payload)
-            )
+            payload = _Payload({name: convert(row[i]) for i, name, convert in plans[type_name]})
+            raw_id = row[1]
+            event_id = raw_id if isinstance(raw_id, uuid.UUID) else uuid_from_bytes(raw_id)
+            yield _Row(row[0], event_id, _day(row[2]), type_name, row[4], row[5], payload)
 
 
 def _position(row: Any) -> int:
