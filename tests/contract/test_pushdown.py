@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -191,6 +192,24 @@ def test_no_lower_layer_imports_the_pushdown_adapter() -> None:
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_correction_sends_the_call_to_python_with_corrected_numbers(tmp_path: Path) -> None:
+    """A corrected sum counts the replacement payload, exactly as the Python engine does."""
+    with Ledger.open(f"sqlite:///{tmp_path / 'corrected.db'}") as ledger:
+        ledger.import_jsonl(EXAMPLE / "events.jsonl")
+        wanted = [i for i in as_indicator_set(INDICATORS) if i.id == "volunteer.participants"]
+        [before] = ledger.indicators(wanted, year=2023)
+        target = before.contributions[0].event_id
+        record = next(
+            r for r in ledger.read(types=["volunteer_cleanup_held"]) if r.event_id == target
+        )
+        fixed = attrs.evolve(record.payload, volunteers=record.payload.volunteers + 5)
+        ledger.correct(target, fixed, reason="miscounted", actor="auditor")
+        [after] = ledger.indicators(wanted, year=2023)
+        assert after.value == before.value + 5
+        assert _flat([after]) == _flat(indicators(ledger.store, wanted, year=2023))
+        assert "miscounted" in (after.contributions[0].note or "")
 
 
 # --- random small ledgers and random simple filters -----------------------------------
