@@ -61,7 +61,15 @@ def _indicators_python(path: Path, indicator_set: str | None) -> int:
     from civicledger.projections import service
 
     with Ledger.open(f"sqlite:///{path}") as ledger:
-        return len(service.indicators(ledger.store, str(indicator_set), year=2023))
+        return len(service.indicators(ledger.store, str(indicator_set), year=2023, lineage="lazy"))
+
+
+@operation("indicators_lazy")
+def _indicators_lazy(path: Path, indicator_set: str | None) -> int:
+    from civicledger.ledger import Ledger
+
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        return len(ledger.indicators(str(indicator_set), year=2023, lineage="lazy"))
 
 
 def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
