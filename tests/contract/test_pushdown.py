@@ -182,6 +182,16 @@ def test_a_nested_field_makes_only_its_indicator_fall_back(example: Ledger) -> N
     assert _flat(example.indicators([nested, plain], year=2023)) == _flat(python)
 
 
+def test_an_unknown_source_type_falls_back_to_python(example: Ledger) -> None:
+    """An indicator over a type the codec does not know is left to the Python engine."""
+    unknown = Indicator("x.unknown", "未知", "次", source=["no_such_event"])
+    store = _store(example)
+    assert not SqlPushdown(store, store.codec)._pushable(unknown)
+    assert _flat(example.indicators([unknown], year=2023)) == _flat(
+        indicators(example.store, [unknown], year=2023)
+    )
+
+
 def test_no_lower_layer_imports_the_pushdown_adapter() -> None:
     """Importing projections, the store or corrections never loads civicledger.pushdown."""
     script = (

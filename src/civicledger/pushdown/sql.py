@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 # The types whose presence means the effective view differs from the stored rows.
 from civicledger.corrections.fold import AMENDING_TYPES
+from civicledger.errors import UnknownEventTypeError
 from civicledger.events import Codec
 from civicledger.events.codec import format_timestamp
 
@@ -193,9 +194,12 @@ class SqlPushdown:
         names = {n for n in (payload_field(f) for f in indicator_fields(indicator)) if n}
         result = {}
         for type_name in indicator.all_types:
-            cls = self.codec.registry.classes.get(
-                (type_name, self.codec.registry.newest_version(type_name))
-            )
+            try:
+                newest = self.codec.registry.newest_version(type_name)
+            except UnknownEventTypeError:
+                # Python reads such events as the codec sees them (or finds none): leave it so.
+                raise NotPushable(f"unknown type {type_name!r}") from None
+            cls = self.codec.registry.classes.get((type_name, newest))
             if cls is None:
                 raise NotPushable(f"unknown type {type_name!r}")
             result[type_name] = class_converters(cls, names)
