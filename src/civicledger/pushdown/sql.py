@@ -50,7 +50,7 @@ from civicledger.projections.filters import And, Compare, In, Not, Or
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Ratio
 from civicledger.projections.periods import Period
-from civicledger.pushdown.aggregate import aggregate_figures
+from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
 from civicledger.pushdown.fields import (
     Convert,
@@ -227,8 +227,15 @@ class SqlPushdown:
         computed: dict[Request, list[Figure]] = {}
         if not lineage:
             hints = {t: self._hints(t) for t in every_type}
+            dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
+            simple = [(base, p) for base, ps in periods.items() for p in ps]
+            computed.update(
+                simple_figures(conn, self.dialect, scope, simple, point, hints, dispatched)
+            )
             for base, base_periods in periods.items():
                 for period in base_periods:
+                    if (base, period) in computed:
+                        continue
                     figures = aggregate_figures(
                         conn,
                         self.dialect,
