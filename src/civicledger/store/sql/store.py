@@ -577,6 +577,11 @@ class SqlStore(EventStore):
     def node_reader(self) -> NodeReader:
         """A reader over this ledger's stored leaf hashes and tiles."""
         self._check_open()
+        return self._node_reader
+
+    @functools.cached_property
+    def _node_reader(self) -> SqlNodeReader:
+        # Made once: its statements are compiled when it is built.
         return SqlNodeReader(self._engine, self._ledger.id, self.ledger_name)
 
     def leaf_hash(self, position: Position) -> bytes:
@@ -641,42 +646,53 @@ class SqlStore(EventStore):
 
 
 class SqlNodeReader:
-    """Reads a ledger's leaf hashes and stored Merkle nodes from the database."""
+    """Reads a ledger's leaf hashes and stored Merkle nodes from the database.
+
+    A proof makes a handful of small range reads, so each statement is compiled
+    once and run through the driver (building a Core select per read cost more
+    than the read itself).
+    """
 
     def __init__(self, engine: Engine, ledger_id: int, ledger_name: str) -> None:
         """Read from ``engine`` the tree of the ledger with row id ``ledger_id``."""
         self._engine = engine
         self._ledger_id = ledger_id
         self._doing = f"reading the Merkle tree of ledger {ledger_name!r}"
+        self._leaves = _DriverStatement(
+            select(events.c.leaf_hash)
+            .where(
+                events.c.ledger_id == bindparam("ledger_id"),
+                events.c.position > bindparam("after"),
+                events.c.position <= bindparam("last"),
+            )
+            .order_by(events.c.position),
+            engine,
+        )
+        self._nodes = _DriverStatement(
+            select(tiles.c.hash)
+            .where(
+                tiles.c.ledger_id == bindparam("ledger_id"),
+                tiles.c.level == bindparam("level"),
+                tiles.c.node_index >= bindparam("first"),
+                tiles.c.node_index < bindparam("stop"),
+            )
+            .order_by(tiles.c.node_index),
+            engine,
+        )
 
     def leaf_hashes(self, begin: int, end: int) -> Sequence[bytes]:
         """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``)."""
         with translated(self._doing), self._engine.connect() as conn:
-            rows = conn.execute(
-                select(events.c.leaf_hash)
-                .where(
-                    events.c.ledger_id == self._ledger_id,
-                    events.c.position > begin,
-                    events.c.position <= end,
-                )
-                .order_by(events.c.position)
-            ).scalars()
-            return [bytes(h) for h in rows]
+            rows = self._leaves.rows(conn, ledger_id=self._ledger_id, after=begin, last=end)
+        return [bytes(h) for (h,) in rows]
 
     def stored_nodes(self, level: int, begin: int, end: int) -> Sequence[bytes]:
         """Stored node hashes at ``level`` with indexes in ``[begin, end)``."""
         with translated(self._doing), self._engine.connect() as conn:
-            rows = conn.execute(
-                select(tiles.c.hash)
-                .where(
-                    tiles.c.ledger_id == self._ledger_id,
-                    tiles.c.level == level,
-                    tiles.c.node_index >= begin,
-                    tiles.c.node_index < end,
-                )
-                .order_by(tiles.c.node_index)
-            ).scalars()
-            return [bytes(h) for h in rows]
+            rows = self._nodes.rows(
+                conn, ledger_id=self._ledger_id, level=level, first=begin, stop=end
+            )
+        return [bytes(h) for (h,) in rows]
 
 
 def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:
