@@ -33,7 +33,11 @@ def write(ledger: Ledger, seed: int) -> list[Outcome]:
         stream = rng.choice(STREAMS)
         size = rng.randint(1, 3)
         ids = [uuid.uuid4() for _ in range(size)]
-        if rng.random() < 0.5:
+        if i == 0:
+            # Every worker races to create the hot stream: at most one can, so the
+            # conflict path is exercised however fast appends are.
+            stream, expected = "hot", NO_STREAM
+        elif rng.random() < 0.5:
             expected: object = ledger.store.stream_version(stream)  # may be stale by append time
             if expected == 0:
                 expected = NO_STREAM
@@ -138,7 +142,9 @@ def test_four_processes_append_to_sqlite(tmp_path: Path) -> None:
     with Ledger.open(url, ledger="shared") as ledger:
 
         def writers() -> list[Outcome]:
-            context = multiprocessing.get_context("fork")
+            # spawn, not fork: a forked child can inherit a lock (the import lock, a
+            # pool lock) held by the tailer thread at that instant and wait forever.
+            context = multiprocessing.get_context("spawn")
             with context.Pool(4) as pool:
                 results = pool.starmap(write_in_process, [(url, "shared", s) for s in range(4)])
             return [o for result in results for o in result]
