@@ -15,6 +15,7 @@ import attrs
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.redaction import decode_stored, redact_stored, stored_keys
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import MemoryNodeReader, NodeReader
 from civicledger.merkle.tree import Frontier
@@ -48,6 +49,7 @@ class MemoryStore(EventStore):
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         """Create an empty in-memory ledger.
 
@@ -57,6 +59,7 @@ class MemoryStore(EventStore):
             hash_algorithm: ``"sha256"`` (the default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock in UTC when None.
             codec: encodes and decodes payloads; the default codec when None.
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
 
         Raises:
             ValidationError: the name, origin or hash algorithm is not acceptable.
@@ -66,6 +69,7 @@ class MemoryStore(EventStore):
         self._alg = lookup_hash(hash_algorithm or "sha256")
         self._clock = clock or utc_now
         self._codec = codec or default_codec()
+        self._limits = limits
         self._ids = UuidV7Generator()
         self._lock = threading.Lock()
         self._appended = threading.Condition(self._lock)

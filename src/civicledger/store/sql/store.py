@@ -31,6 +31,7 @@ from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
@@ -130,7 +131,15 @@ class SqlStore(EventStore):
     commit order with no gaps. Thread-safe; several processes may write at once.
     """
 
-    def __init__(self, engine: Engine, ledger: LedgerRow, *, clock: Clock, codec: Codec) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: LedgerRow,
+        *,
+        clock: Clock,
+        codec: Codec,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         """Wrap an engine whose schema and ledger row exist; use :meth:`open` instead.
 
         Args:
@@ -138,11 +147,13 @@ class SqlStore(EventStore):
             ledger: the ledger's row.
             clock: gives ``recorded_at``.
             codec: encodes and decodes payloads.
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
         """
         self._engine = engine
         self._ledger = ledger
         self._alg: HashAlgorithm = lookup_hash(ledger.hash_algorithm)
         self._clock = clock
+        self._limits = limits
         self._codec = codec
         self._ids = UuidV7Generator()
         self._closed = False
@@ -195,6 +206,7 @@ class SqlStore(EventStore):
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -213,6 +225,7 @@ class SqlStore(EventStore):
             create: create the ledger when it does not exist; when False, a
                 missing ledger raises LedgerNotFoundError (the tables are still
                 created in an empty database).
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
 
         Returns:
             The store.
@@ -246,7 +259,9 @@ class SqlStore(EventStore):
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, row, clock=clock or utc_now, codec=codec or default_codec())
+        return cls(
+            engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits
+        )
 
     # -- identity -----------------------------------------------------------------
 
