@@ -52,7 +52,7 @@ class Ledger:
     :class:`~civicledger.store.EventStore`), so the layers stay usable alone.
     """
 
-    def __init__(self, store: EventStore, *, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, store: EventStore, *, limits: Limits | None = None) -> None:
         """Wrap a store; most callers use :meth:`open` or :meth:`in_memory` instead.
 
         Args:
@@ -65,7 +65,7 @@ class Ledger:
         import civicledger.corrections.events  # noqa: F401
 
         self._store = store
-        self._limits = limits
+        self._limits = limits or DEFAULT_LIMITS
 
     @classmethod
     def open(
@@ -80,7 +80,7 @@ class Ledger:
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open a ledger in a SQL database, creating the tables and the ledger on first use.
 
@@ -96,7 +96,8 @@ class Ledger:
             busy_timeout: seconds a SQLite writer waits for another writer.
             create: create the ledger when it does not exist; when False a missing
                 ledger raises LedgerNotFoundError, so a mistyped name creates nothing.
-            limits: bounds on outside input and recorded dates (``docs/limits.md``).
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The open ledger.
@@ -122,7 +123,7 @@ class Ledger:
                 synchronous=synchronous,
                 busy_timeout=busy_timeout,
                 create=create,
-                limits=limits,
+                limits=limits or DEFAULT_LIMITS,
             ),
             limits=limits,
         )
@@ -136,7 +137,7 @@ class Ledger:
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open an empty ledger held in process memory (for tests and scratch work).
 
@@ -146,7 +147,8 @@ class Ledger:
             hash_algorithm: ``"sha256"`` (default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock when None.
             codec: decodes payloads; the default codec when None.
-            limits: bounds on outside input and recorded dates (``docs/limits.md``).
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The ledger.
@@ -162,7 +164,7 @@ class Ledger:
                 hash_algorithm=hash_algorithm,
                 clock=clock,
                 codec=codec,
-                limits=limits,
+                limits=limits or DEFAULT_LIMITS,
             ),
             limits=limits,
         )

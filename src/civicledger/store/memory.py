@@ -126,6 +126,7 @@ class MemoryStore(EventStore):
                 ids=self._ids,
                 versions={s: len(self._streams.get(s, ())) for s in {e.stream for e in encoded}},
                 existing=existing,
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
             )
             # Nothing below can fail on valid rows, so the append is all or nothing.
             for record, _, salt in plan.rows:

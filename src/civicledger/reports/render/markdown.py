@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from civicledger.reports.model import Item, Num, Report, Section, Span, Table
 from civicledger.reports.render._common import (
     ABOUT_HEADING,
@@ -10,16 +12,40 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.text import REPLACEMENT
 
 __all__ = ["render_markdown"]
 
 _MAX_LISTED = 20  # contributions listed per figure; the JSON and HTML carry them all
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ORDERED = re.compile(r"(\d{1,9})([.)])")
+
+
 def _escape(text: str) -> str:
-    """Escape what Markdown would read as markup in report prose."""
+    """Escape what Markdown would read as markup in report prose.
+
+    The text stays on one line, whatever it holds: a line break becomes ``<br>``,
+    so a stored note cannot start a heading, a list or a table row of its own, and
+    control characters become U+FFFD.
+    """
     for char in ("\\", "*", "`", "[", "]", "<", "|"):
         text = text.replace(char, "\\" + char)
+    text = _CONTROL.sub(REPLACEMENT, text)
+    return _LINE_BREAK.sub("<br>", text)
+
+
+def _line_start(text: str) -> str:
+    """Escape a block marker (``#``, ``>``, ``-``, ``1.`` …) an escaped text starts with,
+    so that content at the start of a line stays a paragraph."""
+    text = text.lstrip(" \t")  # four spaces would start a code block
+    ordered = _ORDERED.match(text)
+    if ordered:
+        return ordered.group(1) + "\\" + text[ordered.end(1) :]
+    if text[:1] in ("#", ">", "-", "+", "=", "_", "~"):
+        return "\\" + text
     return text
 
 
@@ -56,7 +82,7 @@ def _table(table: Table) -> list[str]:
 def _item(item: Item) -> list[str]:
     if item.table is not None:
         return _table(item.table)
-    return [_escape(item.marker) + _spans(item.spans), ""]
+    return [_line_start(_escape(item.marker) + _spans(item.spans)), ""]
 
 
 def _section(section: Section) -> list[str]:

@@ -321,6 +321,7 @@ class SqlStore(EventStore):
                 ids=self._ids,
                 versions=self._stream_versions(conn, streams_of(encoded)),
                 existing=self._existing(conn, ids_of(encoded)),
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
             )
             if plan.rows:
                 recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
