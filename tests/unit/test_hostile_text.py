@@ -239,3 +239,13 @@ def test_markdown_keeps_any_note_inside_its_paragraph(text: str) -> None:
     assert lines[1] == ""
     assert "\n" not in lines[0]
     assert not re.match(r"\s*([#>+=_~-]|\d+[.)])", lines[0])
+
+
+def test_a_stored_fence_cannot_close_an_explanation_block() -> None:
+    """Text with a run of backticks stays inside the block it is shown in."""
+    from civicledger.reports.render.markdown import _fenced
+
+    block = _fenced("分组 x\n```\n# 注入\n````")
+    assert block[0] == "`````text"
+    assert block[-1] == "`````"
+    assert all(not line.startswith("`````") for line in block[1:-1])

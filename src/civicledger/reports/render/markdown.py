@@ -49,6 +49,14 @@ def _line_start(text: str) -> str:
     return text
 
 
+def _fenced(text: str) -> list[str]:
+    """A text block whose fence is longer than any run of backticks in it, so that no
+    stored text inside an explanation can close the block and become Markdown."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", _CONTROL.sub(REPLACEMENT, text.rstrip("\n")), fence]
+
+
 def _fact(name: str, value: str) -> str:
     """Definition values (filters, lists) read best as code; the rest as prose."""
     if name.startswith("定义.") and value and "`" not in value:
@@ -114,9 +122,7 @@ def render_markdown(report: Report) -> str:
     lines.extend(f"- {_escape(line)}" for line in about_lines(report))
     lines.append("")
     if report.as_of.checkpoint is not None:
-        lines.extend(
-            ["封存检查点：", "", "```text", report.as_of.checkpoint.rstrip("\n"), "```", ""]
-        )
+        lines.extend(["封存检查点：", "", *_fenced(report.as_of.checkpoint), ""])
     lines.extend([f"## {APPENDIX_HEADING}", ""])
     for entry in report.figures:
         lines.extend(
@@ -140,5 +146,5 @@ def render_markdown(report: Report) -> str:
                 )
             lines.append("")
         if entry.explanation:
-            lines.extend(["```text", entry.explanation.rstrip("\n"), "```", ""])
+            lines.extend([*_fenced(entry.explanation), ""])
     return "\n".join(lines).rstrip("\n") + "\n"
