@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicledger.catalog import ProblemIdentified, ProblemSource, RectificationProgressed
+from civicledger.catalog import RectificationProgressed
 from civicledger.followups import problem_stream
 from civicledger.ledger import Ledger
 from civicledger.sheets import csv_cell, csv_text, read_csv_rows, read_xlsx_rows
+from followup_testkit import identified
 from report_testkit import small_ledger, write_template
 
 ATTACK = "=cmd|' /C calc'!A0"
@@ -31,13 +32,7 @@ def hostile_ledger() -> Ledger:
     ledger.append(
         problem_stream("P1"),
         [
-            ProblemIdentified(
-                occurred_on=date(2023, 3, 1),
-                problem_id="P1",
-                source=ProblemSource.INSPECTION,
-                description=ATTACK,
-                category="+SUM(A1:A9)",
-            ),
+            identified("P1", date(2023, 3, 1), "+SUM(A1:A9)", description=ATTACK),
             RectificationProgressed(
                 occurred_on=date(2023, 4, 1), problem_id="P1", note=LINK, evidence="@evil"
             ),
@@ -86,15 +81,7 @@ def test_report_and_indicator_xlsx_hold_no_formula(tmp_path: Path) -> None:
     ledger = small_ledger()
     ledger.append(
         problem_stream("P9"),
-        [
-            ProblemIdentified(
-                occurred_on=date(2023, 11, 1),
-                problem_id="P9",
-                source=ProblemSource.INSPECTION,
-                description=ATTACK,
-                category=LINK,
-            )
-        ],
+        [identified("P9", date(2023, 11, 1), LINK, description=ATTACK)],
         actor="clerk",
     )
     template = write_template(

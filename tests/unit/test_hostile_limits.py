@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from civicledger.catalog import ProblemIdentified, ProblemSource
 from civicledger.cli import cli
 from civicledger.errors import ValidationError
 from civicledger.followups import problem_stream
 from civicledger.ledger import Ledger
 from civicledger.limits import LimitError, Limits
+from followup_testkit import identified
 from report_testkit import small_ledger, write_template
 
 ROOT = Path(__file__).parents[2]
@@ -33,19 +33,7 @@ ROOT = Path(__file__).parents[2]
 @pytest.fixture
 def ledger() -> Iterator[Ledger]:
     with Ledger.in_memory() as ledger:
-        ledger.append(
-            problem_stream("P1"),
-            [
-                ProblemIdentified(
-                    occurred_on=date(2023, 3, 1),
-                    problem_id="P1",
-                    source=ProblemSource.INSPECTION,
-                    description="台账不全",
-                    category="作风建设",
-                )
-            ],
-            actor="clerk",
-        )
+        ledger.append(problem_stream("P1"), [identified("P1", date(2023, 3, 1))], actor="clerk")
         yield ledger
 
 

@@ -165,11 +165,7 @@ def validate_fields(instance: Event) -> None:
         for field_name, check in cls.__checks__:
             check(getattr(instance, field_name), field_name)
     except FieldProblem as problem:
-        raise ValidationError(
-            f"{cls.__event_type__}.{problem.path}: {problem.message}",
-            event_type=cls.__event_type__,
-            field=problem.path,
-        ) from None
+        raise _field_error(cls, problem) from None
     for earlier, later in cls.__order_checks__:
         start, end = getattr(instance, earlier), getattr(instance, later)
         if start is not None and end is not None and end < start:
@@ -193,11 +189,15 @@ def check_recording(instance: Event, day: RecordingDay) -> None:
         for field_name, check in cls.__recording_checks__:
             check(getattr(instance, field_name), field_name, day)
     except FieldProblem as problem:
-        raise ValidationError(
-            f"{cls.__event_type__}.{problem.path}: {problem.message}",
-            event_type=cls.__event_type__,
-            field=problem.path,
-        ) from None
+        raise _field_error(cls, problem) from None
+
+
+def _field_error(cls: type[Event], problem: FieldProblem) -> ValidationError:
+    return ValidationError(
+        f"{cls.__event_type__}.{problem.path}: {problem.message}",
+        event_type=cls.__event_type__,
+        field=problem.path,
+    )
 
 
 def _from_constructor_error(type_name: str, error: Exception) -> ValidationError:
