@@ -306,14 +306,16 @@ class RecordingDay:
     Attributes:
         today: the ledger clock's date (UTC).
         tolerance_days: days after ``today`` a date that is not planned may lie.
+        latest: the latest date that may be recorded without being declared planned.
     """
 
     today: date
     tolerance_days: int
+    latest: date = attrs.field(init=False)
+    """The latest date that may be recorded without being declared planned."""
 
-    @property
-    def latest(self) -> date:
-        """The latest date that may be recorded without being declared planned."""
+    @latest.default
+    def _latest(self) -> date:  # computed once: it is compared for every date recorded
         return self.today + timedelta(days=self.tolerance_days)
 
 
@@ -388,12 +390,16 @@ def _recording_check_for(
 
 
 def _check_one_line_text(value: Any, path: str, day: RecordingDay) -> None:
+    if value.isprintable():  # the common case, in C: no control character at all
+        return
     problem = control_character_problem(value, multiline=False)
     if problem is not None:
         raise FieldProblem(path, problem)
 
 
 def _check_multiline_text(value: Any, path: str, day: RecordingDay) -> None:
+    if value.isprintable():
+        return
     problem = control_character_problem(value, multiline=True)
     if problem is not None:
         raise FieldProblem(path, problem)
