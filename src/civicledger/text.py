@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["REPLACEMENT", "control_character_problem", "xml_safe"]
+__all__ = ["REPLACEMENT", "control_character_problem", "replace_controls", "xml_safe"]
 
 REPLACEMENT = "\ufffd"
 """What a character XML cannot hold is shown as: the Unicode replacement character."""
@@ -20,6 +20,7 @@ REPLACEMENT = "\ufffd"
 # Category Cc is U+0000-U+001F and U+007F-U+009F.
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_RENDERED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -49,3 +50,12 @@ def control_character_problem(text: str, *, multiline: bool) -> str | None:
 def xml_safe(text: str) -> str:
     """Replace every character XML 1.0 cannot hold with U+FFFD (tab, LF and CR are kept)."""
     return _NOT_XML.sub(REPLACEMENT, text)
+
+
+def replace_controls(text: str) -> str:
+    """Replace every control character but tab, line feed and carriage return with U+FFFD.
+
+    For text renderers (Markdown, HTML), where such characters are not markup but
+    garble a page or a terminal.
+    """
+    return _CONTROL_RENDERED.sub(REPLACEMENT, text)

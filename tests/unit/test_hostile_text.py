@@ -205,7 +205,10 @@ def test_every_renderer_is_safe_for_text_already_stored(
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
     assert not [h for h in headings if "注入" in h]
     assert not re.search(r"^\s*(- |1\. )注入", markdown, flags=re.MULTILINE)
-    assert "注入的标题" in report.to_html()
+    page = report.to_html()
+    assert "注入的标题" in page
+    assert "\x01" not in page
+    assert "\x00" not in page
     assert HOSTILE in _strings(json.loads(report.to_json()))
     report.to_docx(tmp_path / "report.docx")
     text = "\n".join(p.text for p in docx.Document(str(tmp_path / "report.docx")).paragraphs)

@@ -12,14 +12,13 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
-from civicledger.text import REPLACEMENT
+from civicledger.text import replace_controls
 
 __all__ = ["render_markdown"]
 
 _MAX_LISTED = 20  # contributions listed per figure; the JSON and HTML carry them all
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ORDERED = re.compile(r"(\d{1,9})([.)])")
 
@@ -33,8 +32,7 @@ def _escape(text: str) -> str:
     """
     for char in ("\\", "*", "`", "[", "]", "<", "|"):
         text = text.replace(char, "\\" + char)
-    text = _CONTROL.sub(REPLACEMENT, text)
-    return _LINE_BREAK.sub("<br>", text)
+    return _LINE_BREAK.sub("<br>", replace_controls(text))
 
 
 def _line_start(text: str) -> str:
@@ -54,7 +52,7 @@ def _fenced(text: str) -> list[str]:
     stored text inside an explanation can close the block and become Markdown."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return [f"{fence}text", _CONTROL.sub(REPLACEMENT, text.rstrip("\n")), fence]
+    return [f"{fence}text", replace_controls(text.rstrip("\n")), fence]
 
 
 def _fact(name: str, value: str) -> str:
