@@ -252,3 +252,14 @@ def test_a_stored_fence_cannot_close_an_explanation_block() -> None:
     assert block[0] == "`````text"
     assert block[-1] == "`````"
     assert all(not line.startswith("`````") for line in block[1:-1])
+
+
+def test_a_correction_cannot_bring_control_characters_in() -> None:
+    """The replacement payload of a correction is held to the same text rules."""
+    with Ledger.in_memory() as ledger:
+        [record] = ledger.append(problem_stream("P1"), [identified()], actor="clerk")
+        with pytest.raises(ValidationError, match=r"problem_identified\.description: contains"):
+            ledger.correct(
+                record.event_id, identified(description="台账\x01"), reason="改", actor="clerk"
+            )
+        assert ledger.head() == 1

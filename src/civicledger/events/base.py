@@ -176,10 +176,10 @@ def validate_fields(instance: Event) -> None:
             )
 
 
-def check_recording(instance: Event, day: RecordingDay) -> None:
+def check_recording(instance: Event, day: RecordingDay | None) -> None:
     """Check what only a new recording must satisfy: text without control characters
     (line breaks only in multi-line fields) and no date after the recording day's
-    tolerance unless the field is planned.
+    tolerance unless the field is planned (dates are not judged when ``day`` is None).
 
     Raises:
         ValidationError: naming the event type, the field and, for a date, today's date.

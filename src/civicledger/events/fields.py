@@ -319,9 +319,10 @@ class RecordingDay:
         return self.today + timedelta(days=self.tolerance_days)
 
 
-RecordingCheck = Callable[[Any, str, RecordingDay], None]
+RecordingCheck = Callable[[Any, str, "RecordingDay | None"], None]
 """A check run when an event is recorded (not when a stored one is read): called with
-the value, its field path and the recording day; raises FieldProblem."""
+the value, its field path and the recording day (None: dates are not judged); raises
+FieldProblem."""
 
 
 def recording_checks(cls: type) -> tuple[tuple[str, RecordingCheck], ...]:
@@ -355,7 +356,7 @@ def _recording_check_for(
         if inner is None:
             return None
 
-        def check_optional(value: Any, path: str, day: RecordingDay) -> None:
+        def check_optional(value: Any, path: str, day: RecordingDay | None) -> None:
             if value is not None:
                 inner(value, path, day)
 
@@ -367,7 +368,7 @@ def _recording_check_for(
         if item is None:
             return None
 
-        def check_items(value: Any, path: str, day: RecordingDay) -> None:
+        def check_items(value: Any, path: str, day: RecordingDay | None) -> None:
             for i, v in enumerate(value):
                 item(v, f"{path}[{i}]", day)
 
@@ -381,7 +382,7 @@ def _recording_check_for(
         if not nested:
             return None
 
-        def check_value_object(value: Any, path: str, day: RecordingDay) -> None:
+        def check_value_object(value: Any, path: str, day: RecordingDay | None) -> None:
             for name, check in nested:
                 check(getattr(value, name), f"{path}.{name}", day)
 
@@ -389,7 +390,7 @@ def _recording_check_for(
     return None
 
 
-def _check_one_line_text(value: Any, path: str, day: RecordingDay) -> None:
+def _check_one_line_text(value: Any, path: str, day: RecordingDay | None) -> None:
     if value.isprintable():  # the common case, in C: no control character at all
         return
     problem = control_character_problem(value, multiline=False)
@@ -397,7 +398,7 @@ def _check_one_line_text(value: Any, path: str, day: RecordingDay) -> None:
         raise FieldProblem(path, problem)
 
 
-def _check_multiline_text(value: Any, path: str, day: RecordingDay) -> None:
+def _check_multiline_text(value: Any, path: str, day: RecordingDay | None) -> None:
     if value.isprintable():
         return
     problem = control_character_problem(value, multiline=True)
@@ -405,8 +406,8 @@ def _check_multiline_text(value: Any, path: str, day: RecordingDay) -> None:
         raise FieldProblem(path, problem)
 
 
-def _check_not_future(value: Any, path: str, day: RecordingDay) -> None:
-    if value > day.latest:
+def _check_not_future(value: Any, path: str, day: RecordingDay | None) -> None:
+    if day is not None and value > day.latest:
         raise FieldProblem(
             path,
             f"{value.isoformat()} is in the future: today is {day.today.isoformat()} by the "
