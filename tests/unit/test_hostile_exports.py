@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civicledger.catalog import RectificationProgressed
@@ -159,3 +159,35 @@ def test_files_written_and_read_round_trip_any_text(cells: list[str]) -> None:
 def test_plain_numbers_are_not_prefixed(value: str) -> None:
     """A signed number is a number, not a formula: it stays as it is."""
     assert csv_cell(value) == value
+
+
+formula_like = st.text(
+    st.sampled_from("=+-@'\t\n") | st.characters(exclude_categories=["Cs", "Cc"]),
+    min_size=1,
+    max_size=15,
+).filter(lambda s: s == s.strip() and bool(s))
+
+
+@settings(max_examples=25, deadline=None)
+@given(description=formula_like, note=formula_like, evidence=formula_like)
+def test_any_text_survives_export_and_import_through_the_ledger(
+    description: str, note: str, evidence: str
+) -> None:
+    """Exported to CSV or XLSX and imported unedited, any texts plan no change."""
+    import tempfile
+
+    with Ledger.in_memory() as ledger, tempfile.TemporaryDirectory() as folder:
+        ledger.append(
+            problem_stream("P1"),
+            [
+                identified("P1", date(2023, 3, 1), description=description),
+                RectificationProgressed(
+                    occurred_on=date(2023, 4, 1), problem_id="P1", note=note, evidence=evidence
+                ),
+            ],
+            actor="clerk",
+        )
+        for name in ("ledger.csv", "ledger.xlsx"):
+            path = Path(folder) / name
+            ledger.export_followups(path, as_of=date(2023, 12, 31))
+            assert ledger.import_followups(path, actor="clerk") == []
