@@ -9,6 +9,7 @@ numbers or loop without end.
 from __future__ import annotations
 
 import re
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -107,6 +108,40 @@ def test_zip_bomb_is_refused_from_the_zip_directory(ledger: Ledger, tmp_path: Pa
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert caught.value.limit == "sheet_max_uncompressed_bytes"
+    assert peak < 20_000_000
+
+
+def _declare_size(path: Path, member: str, size: int) -> None:
+    """Overwrite a member's uncompressed size in its local header and the zip directory."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo(member).header_offset
+    struct.pack_into("<I", data, offset + 22, size)
+    position = data.find(b"PK\x01\x02")
+    while position >= 0:
+        length = struct.unpack_from("<H", data, position + 28)[0]
+        if data[position + 46 : position + 46 + length] == member.encode():
+            struct.pack_into("<I", data, position + 24, size)
+        position = data.find(b"PK\x01\x02", position + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_zip_directory_that_lies_about_sizes_is_refused_without_inflating(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """A member declaring its small original size but holding 100 MB fails its CRC check."""
+    path = exported_xlsx(ledger, tmp_path)
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        original = archive.read(member)
+    padding = b"<!--" + b"x" * 100_000_000 + b"-->"
+    rewrite_member(path, member, lambda xml: xml + padding)
+    _declare_size(path, member, len(original))
+    tracemalloc.start()
+    with pytest.raises(ValidationError, match="not a readable XLSX workbook"):
+        ledger.import_followups(path, actor="clerk")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     assert peak < 20_000_000
 
 
