@@ -28,6 +28,7 @@ from civicledger.projections import (
     Latest,
     Not,
     Or,
+    Period,
     Sum,
 )
 from civicledger.projections.engine import resolve_as_of
@@ -98,7 +99,7 @@ def test_every_example_indicator_is_pushed_down(example: Ledger) -> None:
 def _periods(indicator: Indicator) -> list[Any]:
     from civicledger.projections.service import periods_for
 
-    return periods_for(indicator, 2023)
+    return periods_for(indicator, Period.year(2023))
 
 
 @pytest.mark.parametrize("scan", [0, 10**9], ids=["one-walk", "by-type"])
