@@ -141,6 +141,13 @@ class Indicator:
             raise ValidationError(
                 f"indicator {self.id!r}: name at least one source event type", field="source"
             )
+        both = [t for t in self.closing_types if t in self.source]
+        if both:
+            raise ValidationError(
+                f"indicator {self.id!r}: event type {both[0]!r} is listed both as a source and "
+                "in removed_by; an event either opens a key or closes it, so name it once",
+                field="measure",
+            )
 
     @property
     def closing_types(self) -> tuple[str, ...]:

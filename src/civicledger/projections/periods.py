@@ -203,7 +203,9 @@ class Period:
                 quarter, half or week that does not exist, or an empty range.
         """
         if not isinstance(text, str):
-            raise ValidationError(f"a period must be text like 2023-Q1, got {text!r}", field="period")
+            raise ValidationError(
+                f"a period must be text like 2023-Q1, got {text!r}", field="period"
+            )
         text = text.strip()
         try:
             return _parse(text)

@@ -18,9 +18,10 @@ import jinja2
 from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.errors import ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
-from civicledger.followups import FollowUp
+from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.figures import AsOf
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -171,6 +172,24 @@ class _Builder:
         for section in self.template.sections:
             visit(section)
         return found
+
+    def add_followup_figures(self, problems: list[RecordedEvent]) -> None:
+        """The rectification ledger's roll-up figures as of the period's end (and, for
+        ``change``, as of the end of the same span a year earlier), usable like indicators."""
+        seal = self.inputs.as_of
+        as_of = AsOf(position=seal.position, seal_root=seal.root_hash, tree_size=seal.tree_size)
+        current = rollup(in_scope(self.rows, self.period), period=self.period, as_of=as_of)
+        for figure in current.all_figures():
+            self.by_key.setdefault((figure.id, _group_key(figure.group)), figure)
+        if not any("change" in s.filters for s in self.template.sentences()):
+            return
+        try:
+            before = self.period.previous_year()
+        except ValidationError:
+            return  # no same span a year earlier: 'change' reports it when used
+        rows = project_followups(problems, as_of=before.end)
+        for figure in rollup(in_scope(rows, before), period=before, as_of=as_of).all_figures():
+            self.previous.setdefault((figure.id, _group_key(figure.group)), figure)
 
     # -- errors ----------------------------------------------------------------
 
@@ -334,6 +353,7 @@ class _Builder:
     def build(self) -> Report:
         self.notes, self.rows, found = self.scan()
         self.hits = found.hits
+        self.add_followup_figures(found.problems)
         warnings = coverage_warnings(self.period, found.last_date)
         title = "".join(s.text for s in self.render(self.template.title))
         intro = tuple(i for spec in self.template.intro for i in self.items(spec))
@@ -570,5 +590,13 @@ def build_report(template: Template, inputs: ReportInputs) -> Report:
             group, or a figure cannot be phrased as asked (file, line, name).
         ProjectionError: an absence claim is contradicted by the ledger.
     """
-    check_indicator_ids(template, list(inputs.indicators))
+    clash = sorted(set(inputs.indicators) & set(FIGURE_IDS))
+    if clash:
+        raise TemplateError(
+            f"{template.name}: indicator id {clash[0]!r} is the name of a follow-up figure "
+            "(see docs/followups.md); give the indicator another id",
+            path=template.path,
+            field=clash[0],
+        )
+    check_indicator_ids(template, [*inputs.indicators, *FIGURE_IDS])
     return _Builder(template, inputs).build()
