@@ -487,19 +487,29 @@ class Ledger:
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
-    def followups(self, as_of: date | None = None) -> list[FollowUp]:
+    def followups(self, as_of: date | Period | str | None = None) -> list[FollowUp]:
         """The rectification ledger (整改台账) as of a date; see :func:`.followups.followups`.
 
         Args:
-            as_of: the date the rows describe (events dated later do not count);
-                today by the ledger's clock when None (see :meth:`today`).
+            as_of: the date the rows describe (events dated later do not count), or a
+                period (``"2023-01..2023-11"``: as of its last day); today by the
+                ledger's clock when None (see :meth:`today`).
 
         Returns:
             One follow-up per problem identified by then, in the order identified.
+
+        Raises:
+            ValidationError: ``as_of`` is text that is not a period.
         """
         from civicledger.followups import PROBLEM_TYPES, followups
+        from civicledger.projections.service import as_period
 
-        day = as_of if as_of is not None else self.today()
+        if as_of is None:
+            day = self.today()
+        elif isinstance(as_of, date):
+            day = as_of
+        else:
+            day = as_period(as_of).end
         # The effective view (issue 10): corrected problems count as corrected, retracted ones not.
         return followups(self.read(types=PROBLEM_TYPES, effective=True), as_of=day)
 
@@ -528,12 +538,15 @@ class Ledger:
         rows = self.followups(as_of if as_of is not None else chosen.end)
         return rollup(in_scope(rows, chosen), period=chosen)
 
-    def export_followups(self, path: str | Path, *, as_of: date | None = None) -> None:
+    def export_followups(
+        self, path: str | Path, *, as_of: date | Period | str | None = None
+    ) -> None:
         """Write the rectification ledger as CSV or XLSX (by the file's extension).
 
         Args:
             path: a ``.csv`` or ``.xlsx`` file, replaced if it exists.
-            as_of: the date the rows describe; today when None.
+            as_of: the date (or period, as of its last day) the rows describe; today by
+                the ledger's clock when None.
 
         Raises:
             ValidationError: the extension is neither ``.csv`` nor ``.xlsx``.

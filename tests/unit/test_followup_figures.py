@@ -102,3 +102,12 @@ state = true
 """
     with pytest.raises(ValidationError, match="'organisation_dissolved' is listed both"):
         loads(text)
+
+
+def test_the_follow_up_ledger_as_of_a_period_is_as_of_its_last_day() -> None:
+    ledger = small_ledger()
+    assert ledger.followups("2023-01..2023-11") == []
+    assert ledger.followups("2023") == ledger.followups(Period.year(2023).end)
+    assert len(ledger.followups(Period.quarter(2023, 4))) == 2
+    with pytest.raises(ValidationError, match="not a period"):
+        ledger.followups("2023-1")

@@ -75,13 +75,15 @@ def choose_period(period: Period | int | str | None, year: int | None) -> Period
         raise ValidationError(
             f"name the period once: period={period!r} or year={year!r}", field="period"
         )
-    if period is None and year is None:
-        raise ValidationError(
-            "name the period, e.g. period='2023', '2023-Q4' or '2023-01..2023-11' "
-            "(year=2023 is a shorthand for the calendar year)",
-            field="period",
-        )
-    return as_period(period if period is not None else year)  # type: ignore[arg-type]
+    if period is not None:
+        return as_period(period)
+    if year is not None:
+        return as_period(year)
+    raise ValidationError(
+        "name the period, e.g. period='2023', '2023-Q4' or '2023-01..2023-11' "
+        "(year=2023 is a shorthand for the calendar year)",
+        field="period",
+    )
 
 
 def as_indicator_set(value: IndicatorSet | str | Path | Iterable[Indicator]) -> IndicatorSet:
