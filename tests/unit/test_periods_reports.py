@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import docx
 import pytest
 
 from civicledger.catalog.governance import MediationCompleted
@@ -279,6 +280,12 @@ def test_a_report_states_its_period_in_header_about_and_json(
     assert '"label": "2022年第四季度"' in report.to_json()
     assert report.warnings == ()
     assert '"warnings"' not in report.to_json()
+    assert '<meta name="civicledger-period" content="2022-Q4" data-label="2022年第四季度"' in (
+        report.to_html()
+    )
+    report.to_docx(tmp_path / "q4.docx")
+    subject = docx.Document(str(tmp_path / "q4.docx")).core_properties.subject
+    assert subject == "统计期间：2022年第四季度（2022-10-01 至 2022-12-31）"
 
 
 def test_a_period_the_ledger_only_partly_covers_warns(tmp_path: Path) -> None:
