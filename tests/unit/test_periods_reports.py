@@ -285,7 +285,7 @@ def test_a_report_states_its_period_in_header_about_and_json(
     )
     report.to_docx(tmp_path / "q4.docx")
     subject = docx.Document(str(tmp_path / "q4.docx")).core_properties.subject
-    assert subject == "统计期间：2022年第四季度（2022-10-01 至 2022-12-31）"
+    assert subject == "统计期间：2022年第四季度（2022-Q4，2022-10-01 至 2022-12-31）"
 
 
 def test_a_period_the_ledger_only_partly_covers_warns(tmp_path: Path) -> None:

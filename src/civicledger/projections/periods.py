@@ -219,18 +219,18 @@ class Period:
         """The short form that :meth:`parse` reads back (``"2023-Q1"``, ``"2022-01..2022-11"``)."""
         start, end = self.start, self.end
         if self.kind == "year":
-            return f"{start.year}"
+            return f"{start.year:04d}"
         if self.kind == "half":
-            return f"{start.year}-H{1 if start.month == 1 else 2}"
+            return f"{start.year:04d}-H{1 if start.month == 1 else 2}"
         if self.kind == "quarter":
-            return f"{start.year}-Q{(start.month + 2) // 3}"
+            return f"{start.year:04d}-Q{(start.month + 2) // 3}"
         if self.kind == "month":
-            return f"{start.year}-{start.month:02d}"
+            return f"{start.year:04d}-{start.month:02d}"
         if self.kind == "week":
             iso = start.isocalendar()
-            return f"{iso.year}-W{iso.week:02d}"
+            return f"{iso.year:04d}-W{iso.week:02d}"
         if self.kind == "months":
-            return f"{start.year}-{start.month:02d}..{end.year}-{end.month:02d}"
+            return f"{start.year:04d}-{start.month:02d}..{end.year:04d}-{end.month:02d}"
         if self.kind == "to_date":
             return f"..{end.isoformat()}"
         return f"{start.isoformat()}..{end.isoformat()}"
@@ -346,18 +346,19 @@ class Period:
         start, end = self.start, self.end
         if self.kind == "year":
             return Period.year(start.year - 1)
-        if self.kind in ("half", "quarter", "month", "months"):
-            count = (end.year - start.year) * 12 + end.month - start.month + 1
-            last = date(start.year, start.month, 1) - timedelta(days=1)
-            first = last.year * 12 + last.month - 1 - (count - 1)
-            span = Period.months(first // 12, first % 12 + 1, last.month, last_year=last.year)
-            if self.kind == "months":
-                return span
-            if self.kind == "month":
-                return Period.month(last.year, last.month)
-            if self.kind == "quarter":
-                return Period.quarter(last.year, (last.month + 2) // 3)
+        if start == date.min:
+            raise ValidationError(f"{self.key} has no preceding period", field="period")
+        last = start - timedelta(days=1)  # the day before: the end of the preceding period
+        if self.kind == "month":
+            return Period.month(last.year, last.month)
+        if self.kind == "quarter":
+            return Period.quarter(last.year, (last.month + 2) // 3)
+        if self.kind == "half":
             return Period.half(last.year, 1 if last.month == 6 else 2)
+        if self.kind == "months":
+            count = (end.year - start.year) * 12 + end.month - start.month + 1
+            first = last.year * 12 + last.month - count  # months since year 0, zero-based
+            return Period.months(first // 12, first % 12 + 1, last.month, last_year=last.year)
         if self.kind == "week":
             iso = (start - timedelta(days=7)).isocalendar()
             return Period.week(iso.year, iso.week)
@@ -369,7 +370,7 @@ class Period:
                 field="period",
             )
         try:
-            return Period.between(start - timedelta(days=self.days), start - timedelta(days=1))
+            return Period.between(start - timedelta(days=self.days), last)
         except OverflowError:
             raise ValidationError(f"{self.key} has no preceding period", field="period") from None
 

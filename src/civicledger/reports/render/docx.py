@@ -85,7 +85,7 @@ def render_docx(report: Report, path: Path) -> None:
     stamp = report_stamp(report)
     props = document.core_properties
     props.title = report.title
-    props.subject = f"统计期间：{report.period_label}（{report.period_start} 至 {report.period_end}）"
+    props.subject = about_lines(report)[0]  # the period, stated as the about section does
     props.author = "civicledger"
     props.last_modified_by = "civicledger"
     props.revision = 1
