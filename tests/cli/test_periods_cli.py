@@ -123,3 +123,19 @@ def test_followups_state_the_date_they_default_to(runner: CliRunner, example_db:
     assert code == 0
     assert err.startswith("civicledger: as of ")
     assert "(today)" in err
+
+
+def test_indicators_list_the_follow_up_figures_on_request(
+    runner: CliRunner, example_db: Path
+) -> None:
+    args = ["indicators", "--period", "2023-Q4", "--set", INDICATORS, "--format", "json"]
+    code, out, _ = run(runner, example_db, *args, "--followups")
+    assert code == 0
+    rows = {(r["indicator"], r["group"]): r for r in json.loads(out)}
+    statuses = [r for (i, _), r in rows.items() if i == "followups.by_status"]
+    total = rows[("followups.total", "")]
+    assert sum(int(r["value"]) for r in statuses) == int(total["value"]) == 4
+    assert total["period"] == "2023-Q4"
+    code, _, err = run(runner, example_db, *args, "--followups", "--compare", "year")
+    assert code == 2
+    assert "--followups cannot be combined with --compare" in err

@@ -46,6 +46,13 @@ def register(group: click.Group) -> None:
     "preceding period of the same kind) or an earlier period such as 2022.",
 )
 @click.option(
+    "--followups",
+    "with_followups",
+    is_flag=True,
+    help="Add the rectification ledger's roll-up figures (followups.total, "
+    "followups.completion_rate, ...) as of the period's end.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "csv", "json", "xlsx"]),
@@ -60,6 +67,7 @@ def indicators(
     year: int | None,
     indicator_set: Path,
     previous: str | None,
+    with_followups: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
@@ -72,8 +80,13 @@ def indicators(
     from civicledger.reports.tables import comparison_rows, figure_rows, write_xlsx
 
     chosen = chosen_period(period, year)
+    if with_followups and previous is not None:
+        raise click.UsageError("--followups cannot be combined with --compare")
     if previous is None:
-        rows = figure_rows(ledger.indicators(indicator_set, period=chosen))
+        figures = ledger.indicators(indicator_set, period=chosen)
+        if with_followups:
+            figures.extend(ledger.followup_rollup(period=chosen).all_figures())
+        rows = figure_rows(figures)
     else:
         from civicledger.indicators import load
 
