@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.limits import DEFAULT_LIMITS, Limits
-from civicledger.store import Clock, EventStore, MemoryStore, NewEvent
+from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, utc_now
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -437,18 +437,21 @@ class Ledger:
         self,
         indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
         *,
-        year: int,
+        period: Period | int | str | None = None,
+        year: int | None = None,
         as_of: object = None,
         lineage: bool | Literal["lazy"] = True,
     ) -> list[Figure]:
-        """Every figure of an indicator set (or its TOML file) for a year, in one pass over the
-        ledger (``lineage="lazy"``: contributions loaded on first access, memory flat); see
-        :func:`.projections.service.indicators`."""
+        """Every figure of an indicator set (or its TOML file) for a period (``"2023-Q4"``,
+        ``"2022-01..2022-11"``; ``year=2023`` is the shorthand for a calendar year), in one
+        pass over the ledger (``lineage="lazy"``: contributions loaded on first access,
+        memory flat); see :func:`.projections.service.indicators`."""
         from civicledger.projections.service import indicators
 
         return indicators(
             self._store,
             indicator_set,
+            period=period,
             year=year,
             as_of=as_of,
             lineage=lineage,
@@ -467,15 +470,26 @@ class Ledger:
     def compare(
         self,
         indicator: Indicator,
-        current: Period | int,
-        previous: Period | int,
+        current: Period | int | str,
+        previous: Period | int | str | None = None,
         *,
+        against: Literal["year", "period"] = "year",
         as_of: object = None,
     ) -> list[Comparison]:
-        """Year over year (one comparison per group); see :func:`.projections.compare.compare`."""
+        """同比 (``against="year"``: the same span a year earlier) or 环比 (``"period"``: the
+        preceding period of the same kind), or against a named ``previous`` period; one
+        comparison per group; see :func:`.projections.compare.compare`."""
         from civicledger.projections.service import compare
 
-        return compare(self._store, indicator, current, previous, as_of=as_of)
+        return compare(
+            self._store,
+            indicator,
+            current,
+            previous,
+            against=against,
+            as_of=as_of,
+            pushdown=_pushdown(self._store),
+        )
 
     @functools.cached_property
     def checkpoints(self) -> CheckpointStore:
@@ -492,46 +506,66 @@ class Ledger:
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
-    def followups(self, as_of: date | None = None) -> list[FollowUp]:
+    def followups(self, as_of: date | Period | str | None = None) -> list[FollowUp]:
         """The rectification ledger (整改台账) as of a date; see :func:`.followups.followups`.
 
         Args:
-            as_of: the date the rows describe (events dated later do not count);
-                today when None.
+            as_of: the date the rows describe (events dated later do not count), or a
+                period (``"2023-01..2023-11"``: as of its last day); today by the
+                ledger's clock when None (see :meth:`today`).
 
         Returns:
             One follow-up per problem identified by then, in the order identified.
+
+        Raises:
+            ValidationError: ``as_of`` is text that is not a period.
         """
         from civicledger.followups import PROBLEM_TYPES, followups
+        from civicledger.projections.service import as_period
 
-        day = as_of if as_of is not None else date.today()
+        if as_of is None:
+            day = self.today()
+        elif isinstance(as_of, date):
+            day = as_of
+        else:
+            day = as_period(as_of).end
         # The effective view (issue 10): corrected problems count as corrected, retracted ones not.
         return followups(self.read(types=PROBLEM_TYPES, effective=True), as_of=day)
 
-    def followup_rollup(self, year: int, as_of: date | None = None) -> FollowUpRollup:
-        """Roll-up figures (totals per status, completion and on-time rates, ...) for a year.
+    def followup_rollup(
+        self,
+        year: int | None = None,
+        as_of: date | None = None,
+        *,
+        period: Period | int | str | None = None,
+    ) -> FollowUpRollup:
+        """Roll-up figures (totals per status, completion and on-time rates, ...) for a period.
 
         Args:
-            year: the year; its ledger holds the problems identified by its end
+            year: shorthand for ``period`` as a calendar year.
+            as_of: the date of the state; the period's end when None.
+            period: the period; its ledger holds the problems identified by its end
                 and not finished before it began.
-            as_of: the date of the state; 31 December of ``year`` when None.
 
         Returns:
             The figures, each with its lineage; see :func:`civicledger.followups.rollup`.
         """
         from civicledger.followups import in_scope, rollup
-        from civicledger.projections.periods import Period
+        from civicledger.projections.service import choose_period
 
-        period = Period.year(year)
-        rows = self.followups(as_of if as_of is not None else period.end)
-        return rollup(in_scope(rows, period), period=period)
+        chosen = choose_period(period, year)
+        rows = self.followups(as_of if as_of is not None else chosen.end)
+        return rollup(in_scope(rows, chosen), period=chosen)
 
-    def export_followups(self, path: str | Path, *, as_of: date | None = None) -> None:
+    def export_followups(
+        self, path: str | Path, *, as_of: date | Period | str | None = None
+    ) -> None:
         """Write the rectification ledger as CSV or XLSX (by the file's extension).
 
         Args:
             path: a ``.csv`` or ``.xlsx`` file, replaced if it exists.
-            as_of: the date the rows describe; today when None.
+            as_of: the date (or period, as of its last day) the rows describe; today by
+                the ledger's clock when None.
 
         Raises:
             ValidationError: the extension is neither ``.csv`` nor ``.xlsx``.
@@ -564,14 +598,27 @@ class Ledger:
     # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
 
     def report(
-        self, template: Template | str | Path, *, year: int = 2023, as_of: object = None
+        self,
+        template: Template | str | Path,
+        *,
+        period: Period | int | str | None = None,
+        year: int | None = None,
+        as_of: object = None,
     ) -> Report:
-        """Compute a year's report from a template (or its TOML file), as of now, a position
-        or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        """Compute a report for a period (``"2023"``, ``"2023-Q4"``, ``"2023-01..2023-11"``;
+        ``year=2023`` is the shorthand) from a template (or its TOML file), as of now, a
+        position or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        from civicledger.projections.service import choose_period
         from civicledger.reports import load_template, report_from_ledger
 
+        chosen = choose_period(period, year)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
-        return report_from_ledger(self, loaded, year=year, as_of=as_of)
+        return report_from_ledger(self, loaded, period=chosen, as_of=as_of)
+
+    def today(self) -> date:
+        """Today's date by the ledger's clock (the one that stamps ``recorded_at``), in UTC."""
+        clock = getattr(self._store, "clock", None)
+        return (clock() if callable(clock) else utc_now()).date()
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:

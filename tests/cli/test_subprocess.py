@@ -26,7 +26,7 @@ def test_demo_builds_seals_and_reports_the_example_year(tmp_path: Path) -> None:
     """`civicledger demo` writes the ledger, seal and every report file, and prints the report."""
     result = civicledger("demo", "--dir", "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("# XX社区党委2023年度工作报告")
+    assert result.stdout.startswith("# XX社区党委2023年工作报告")
     out = tmp_path / "out"
     for name in (
         "civicledger.db",

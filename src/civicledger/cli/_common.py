@@ -120,6 +120,37 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
         yield ledger
 
 
+PERIOD_HELP = (
+    "The period: 2023, 2023-H1, 2023-Q4, 2023-11, 2023-W14, 2023-01..2023-11 (1—11月), "
+    "..2023-10-31 (截至10月底) or 2023-01-01..2023-10-31."
+)
+
+
+def period_options(f: F) -> F:
+    """``--period TEXT`` and its shorthand ``--year N``; the command gets ``period``.
+
+    Neither given, or both, is a one-line error: no command assumes a year.
+    """
+
+    f = click.option("--year", type=int, help="Shorthand for --period YEAR (a calendar year).")(f)
+    return click.option("--period", "period", metavar="PERIOD", help=PERIOD_HELP)(f)
+
+
+def chosen_period(period: str | None, year: int | None) -> Any:
+    """The Period that ``--period``/``--year`` name.
+
+    Raises:
+        ValidationError: neither or both are given, or the text is not a period.
+    """
+    from civicledger.projections.service import choose_period
+
+    if period is None and year is None:
+        raise ValidationError(
+            "name the period with --period (e.g. 2023, 2023-Q4, 2023-01..2023-11) or --year"
+        )
+    return choose_period(period, year)
+
+
 def output_option(f: F) -> F:
     """``-o/--output FILE``: write there instead of standard output."""
     return click.option(

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    chosen_period,
+    output_option,
+    pass_ledger,
+    period_options,
+    table,
+    write_output,
+)
 from civicledger.cli.record import load_json_argument
 from civicledger.errors import ValidationError
 
@@ -132,7 +139,7 @@ def personal_data(
 
 
 @click.command()
-@click.option("--year", type=int, required=True, help="The year of the figures.")
+@period_options
 @click.option(
     "--set",
     "indicator_set",
@@ -150,7 +157,14 @@ def personal_data(
 )
 @output_option
 @pass_ledger
-def diff(ledger: Any, year: int, indicator_set: Path, seal_file: Path, output: Path | None) -> None:
+def diff(
+    ledger: Any,
+    period: str | None,
+    year: int | None,
+    indicator_set: Path,
+    seal_file: Path,
+    output: Path | None,
+) -> None:
     """Show which figures changed since they were published under a seal, and why.
 
     Each changed figure names the late, corrected and retracted events behind the change.
@@ -161,9 +175,10 @@ def diff(ledger: Any, year: int, indicator_set: Path, seal_file: Path, output: P
     """
     from civicledger.audit import Seal
 
+    chosen = chosen_period(period, year)
     seal = Seal.parse(seal_file.read_text(encoding="utf-8"))
-    published = ledger.indicators(indicator_set, year=year, as_of=seal)
-    current = {_key(f): f for f in ledger.indicators(indicator_set, year=year)}
+    published = ledger.indicators(indicator_set, period=chosen, as_of=seal)
+    current = {_key(f): f for f in ledger.indicators(indicator_set, period=chosen)}
     lines = []
     for figure in published:
         now = current.get(_key(figure))

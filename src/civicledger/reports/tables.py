@@ -28,8 +28,11 @@ COMPARISON_HEADERS = {
     "indicator": "指标编号",
     "label": "指标名称",
     "group": "分组",
+    "basis": "比较",
+    "current_period": "本期期间",
     "current": "本期",
-    "previous": "上期",
+    "previous_period": "比较期间",
+    "previous": "比较期数值",
     "difference": "增减",
     "change_percent": "增减幅度(%)",
     "unit": "单位",
@@ -53,13 +56,17 @@ def figure_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
 
 
 def comparison_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
-    """One row per comparison: both values, the difference and the change in percent."""
+    """One row per comparison: both periods and values, the difference and the change in
+    percent, and the basis (``year`` 同比, ``period`` 环比, ``given``)."""
     return [
         {
             "indicator": c.indicator.id,
             "label": c.indicator.label,
             "group": _group(c.current.group),
+            "basis": c.basis,
+            "current_period": c.current.period.key,
             "current": _value(c.current.value),
+            "previous_period": c.previous.period.key,
             "previous": _value(c.previous.value),
             "difference": _value(c.difference),
             "change_percent": _value(c.change_percent),

@@ -191,6 +191,11 @@ class MemoryStore(EventStore):
         committed = positions[: bisect.bisect_right(positions, self._head)]
         return (self._records[p - 1] for p in committed[from_version - 1 :])
 
+    @property
+    def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` (the ledger's idea of now)."""
+        return self._clock
+
     def head(self) -> Position:
         """The last position (0 when empty)."""
         self._check_open()

@@ -87,6 +87,7 @@ def render_docx(report: Report, path: Path) -> None:
     stamp = report_stamp(report)
     props = document.core_properties
     props.title = xml_safe(report.title)
+    props.subject = xml_safe(about_lines(report)[0])  # the period, stated as the about section does
     props.author = "civicledger"
     props.last_modified_by = "civicledger"
     props.revision = 1

@@ -191,6 +191,9 @@ def render_html(report: Report) -> str:
         f"<title>{_e(report.title)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="civicledger-template-sha256" content="{_e(report.template_sha256)}">\n'
+        f'<meta name="civicledger-period" content="{_e(report.period)}" '
+        f'data-label="{_e(report.period_label)}" data-start="{_e(report.period_start)}" '
+        f'data-end="{_e(report.period_end)}">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + f"\n{panel}\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"

@@ -564,6 +564,11 @@ class SqlStore(EventStore):
             position = redact_row(conn, self._ledger.id, self._codec, event_id, fields)
         return next(self.read(from_position=position, to_position=position))
 
+    @property
+    def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` (the ledger's idea of now)."""
+        return self._clock
+
     def head(self) -> Position:
         """The last position (0 when empty)."""
         self._check_open()
