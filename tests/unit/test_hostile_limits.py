@@ -232,7 +232,7 @@ def render(tmp_path: Path, text: str, limits: Limits | None = None) -> str:
     ledger = small_ledger()
     if limits is not None:
         ledger = Ledger(ledger.store, limits=limits)
-    return ledger.report(template).to_markdown()
+    return ledger.report(template, period="2023").to_markdown()
 
 
 @pytest.mark.parametrize(

@@ -199,7 +199,7 @@ def test_every_renderer_is_safe_for_text_already_stored(
     """Reading still works, and Markdown, HTML, JSON, DOCX, XLSX and CSV all render."""
     ledger = old_ledger(monkeypatch)
     assert any("\x01" in getattr(r.payload, "text", "") for r in ledger.read())
-    report = ledger.report(write_template(tmp_path, TEMPLATE))
+    report = ledger.report(write_template(tmp_path, TEMPLATE), period="2023")
     markdown = report.to_markdown()
     assert HOSTILE.split("\n")[0].replace("\x01\x00", "\ufffd\ufffd") in markdown
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
