@@ -18,6 +18,7 @@ from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
 from civicledger.errors import StoreError, ValidationError, VerificationError
+from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
@@ -284,6 +285,9 @@ class Auditor:
             reader=self._store.node_reader(),
             verifiers=verifiers,
             max_problems=max_problems,
+            leaf_version=self._store.leaf_version,
+            redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, head),
+            registry=self._store.codec.registry,
         )
 
     # -- helpers ------------------------------------------------------------------
@@ -305,7 +309,7 @@ class Auditor:
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
         try:
-            envelope = row.envelope(self._store.origin, self._alg.name)
+            envelope = row.envelope(self._store.origin, self._alg.name, self._store.leaf_version)
         except ValidationError as e:
             raise VerificationError(
                 f"the row at position {position} is damaged ({e.message}); run verify()"
