@@ -295,7 +295,7 @@ def _cross_check_nested(
     # A correction's copy of a redacted value: the redaction names the corrected event.
     target = remainder.get("target_event_id")
     for key in remainder[REDACTED_KEY]:
-        head, _, name = key.partition(".")
+        name = key.partition(".")[2]
         if not name:
             continue
         if not any(r.covers(name) for r in index.after(target, row.position)):

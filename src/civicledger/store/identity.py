@@ -88,4 +88,4 @@ def check_leaf_version(version: object) -> int:
             f"leaf_version must be one of {', '.join(map(str, LEAF_VERSIONS))}, got {version!r}",
             field="leaf_version",
         )
-    return int(version)  # type: ignore[call-overload]
+    return int(str(version))

@@ -200,6 +200,8 @@ def leaf_v2_upgrade_ddl(dialect_name: str) -> list[str]:
         f"ALTER TABLE {ledgers.name} ADD COLUMN {exists}leaf_version SMALLINT NOT NULL DEFAULT 1",
         f"ALTER TABLE {events.name} ADD COLUMN {exists}commitments TEXT",
     ]
+
+
 _FIXED_COLUMNS = (
     "ledger_id",
     "position",
