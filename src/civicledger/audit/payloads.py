@@ -115,8 +115,7 @@ def check_payload(
         erased = _check_v2_remainder(row, alg, remainder, found)
     else:
         erased = _check_v1_remainder(row, remainder, found)
-    if erased is not None:
-        found += _cross_check(row, remainder, erased, index)
+    found += _cross_check(row, remainder, erased, index)
     return True, found
 
 
@@ -178,7 +177,7 @@ def _check_v1_remainder(
 
 def _check_v2_remainder(
     row: StoredRow, alg: HashAlgorithm, remainder: dict[str, Any] | None, found: list[Finding]
-) -> set[str] | None:
+) -> set[str]:
     """Recompute a redacted v2 row's digest; return its erased top-level fields."""
     if row.commitments is None:
         found.append(
