@@ -116,7 +116,8 @@ def test_a_payload_erased_without_a_redaction_event_is_named(
             values["commitments"] = after_redaction(alg, original, secret, None, None).text()
         _update(ledger, 3, **values)
         problems = _problems(ledger)
-        assert problems and {p for p, _ in problems} == {3}
+        assert problems
+        assert {p for p, _ in problems} == {3}
         assert {k for _, k in problems} == {ProblemKind.UNRECORDED_REDACTION}
 
 
@@ -166,14 +167,15 @@ def test_a_restored_value_is_named(ledger_url: str, ledger_name: str, leaf_versi
         with pytest.raises(sa.exc.DatabaseError, match="only a redaction"):
             _update(ledger, 1, salt=secret, payload=payload)
         # ...so the insider puts the value back into the remainder instead.
-        stored, _, kept = _row(ledger, 1)
+        stored, _, _kept = _row(ledger, 1)
         assert stored is not None
         data = json.loads(stored)
         data["member_id"] = "M-ZHANG-0042"
         data["$redacted"] = []
         _update(ledger, 1, payload=json.dumps(data, separators=(",", ":"), sort_keys=True))
         problems = _problems(ledger)
-        assert problems and {p for p, _ in problems} == {1}
+        assert problems
+        assert {p for p, _ in problems} == {1}
         assert ProblemKind.UNERASED_VALUE in {k for _, k in problems}
 
 
@@ -209,7 +211,7 @@ def test_a_kept_digest_or_salt_changed_is_named(ledger_url: str, ledger_name: st
 
 
 @pytest.mark.parametrize(
-    "column, value",
+    ("column", "value"),
     [("actor", "someone else"), ("payload_digest", b"\x00" * 32), ("stream", "elsewhere")],
 )
 def test_the_trigger_refuses_any_other_change(
