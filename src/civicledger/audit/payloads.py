@@ -111,6 +111,7 @@ def check_payload(
             )
         )
         return True, found
+    erased: set[str] | None
     if leaf_version == LEAF_V2:
         erased = _check_v2_remainder(row, alg, remainder, found)
     else:
