@@ -398,6 +398,11 @@ class Ledger:
         """The RFC 9162 consistency proof hashes between two sizes (new: the head when None)."""
         return self._audit.consistency_proof(old_size, new_size)
 
+    def check_seal(self, seal: Seal | str) -> Seal:
+        """Refuse (SealMismatchError, naming the first differing position) unless the stored
+        rows still give the seal's root; see :meth:`.audit.auditor.Auditor.check_seal`."""
+        return self._audit.check_seal(seal)
+
     def verify(self, public_keys: PublicKeys = None) -> VerificationReport:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
@@ -548,9 +553,13 @@ class Ledger:
         self, template: Template | str | Path, *, year: int = 2023, as_of: object = None
     ) -> Report:
         """Compute a year's report from a template (or its TOML file), as of now, a position
-        or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        or a seal (refused when the ledger no longer matches it, see :meth:`check_seal`);
+        see :func:`.reports.gather.report_from_ledger`."""
+        from civicledger.audit import Seal
         from civicledger.reports import load_template, report_from_ledger
 
+        if isinstance(as_of, Seal):
+            self.check_seal(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, year=year, as_of=as_of)
 

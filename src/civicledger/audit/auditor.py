@@ -17,7 +17,7 @@ from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
-from civicledger.errors import StoreError, ValidationError, VerificationError
+from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
@@ -204,12 +204,7 @@ class Auditor:
             StoreError: the database failed.
         """
         the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
-        if the_seal.origin != self._store.origin or the_seal.hash_name != self._alg.name:
-            raise ValidationError(
-                f"the seal is for {the_seal.origin} ({the_seal.hash_name}), not this ledger "
-                f"{self._store.origin} ({self._alg.name})",
-                field="seal",
-            )
+        self._same_ledger(the_seal)
         the_id = parse_event_id(event_id)
         position = self._rows.position_of(the_id)
         if position is None:
@@ -248,6 +243,64 @@ class Auditor:
         return make_proof(position - 1, hashes, the_seal, envelope)
 
     # -- verification ---------------------------------------------------------------
+
+    def check_seal(self, seal: Seal | str) -> Seal:
+        """Refuse unless the stored rows, recomputed, still give the seal's root at its size.
+
+        Every row up to the seal's size is checked as ``verify()`` checks it (payload
+        digest, envelope against leaf, stored interior nodes), and the leaves rebuilt
+        from the rows are folded into a root. Anything computed "as of" a seal must
+        pass this first: otherwise it would present changed data under the seal.
+
+        Args:
+            seal: a seal of this ledger (or its text).
+
+        Returns:
+            The parsed seal.
+
+        Raises:
+            ValidationError: the seal text is malformed, is for another ledger, or
+                covers more events than the ledger holds.
+            SealMismatchError: the rows no longer give the sealed root; the message
+                names the seal and the first differing position.
+            StoreError: the database failed.
+        """
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        self._same_ledger(the_seal)
+        size = the_seal.tree_size
+        self._size(size, "tree_size")
+        report = verify_ledger(
+            origin=self._store.origin,
+            alg=self._alg,
+            head=size,
+            rows=self._rows.rows(1, size),
+            stored_frontier=None,
+            seals=[],
+            reader=self._store.node_reader(),
+            max_problems=1,
+        )
+        if report.ok and report.root_hash == the_seal.root_hash:
+            return the_seal
+        sealed = (
+            f"the seal of {the_seal.origin} at size {size}"
+            + (f" (sealed {the_seal.sealed_at.isoformat()})" if the_seal.sealed_at else "")
+            + f", root {the_seal.root_hash.hex()}"
+        )
+        if report.problems:
+            first = report.problems[0]
+            raise SealMismatchError(
+                f"the ledger no longer matches {sealed}: first difference at {first}",
+                tree_size=size,
+                position=first.position,
+            )
+        rebuilt = report.root_hash.hex() if report.root_hash else "no root"
+        raise SealMismatchError(
+            f"the ledger no longer matches {sealed}: every row up to it still hashes to its "
+            f"stored leaf, but together they give root {rebuilt}, so stored leaf hashes were "
+            "rewritten or the seal was not made by this ledger",
+            tree_size=size,
+            position=None,
+        )
 
     def verify(
         self, public_keys: PublicKeys = None, *, max_problems: int = MAX_PROBLEMS
@@ -298,6 +351,14 @@ class Auditor:
                 f"{name} {size} is larger than the ledger (head {head})", field=name
             )
         return size
+
+    def _same_ledger(self, seal: Seal) -> None:
+        if seal.origin != self._store.origin or seal.hash_name != self._alg.name:
+            raise ValidationError(
+                f"the seal is for {seal.origin} ({seal.hash_name}), not this ledger "
+                f"{self._store.origin} ({self._alg.name})",
+                field="seal",
+            )
 
     def _envelope(self, position: int) -> tuple[bytes, bytes]:
         """The canonical envelope rebuilt from the row at ``position``, and its stored leaf."""

@@ -55,8 +55,17 @@ def report(
 
         civicledger report --year 2023 --template report.toml --format html -o report.html
     """
+    from civicledger.errors import SealMismatchError
+
     as_of = _seal(seal_file)
-    rendered = ledger.report(template, year=year, as_of=as_of)
+    try:
+        rendered = ledger.report(template, year=year, as_of=as_of)
+    except SealMismatchError as e:
+        raise SealMismatchError(
+            f"{seal_file}: refusing to render as of this seal: {e}",
+            tree_size=e.tree_size,
+            position=e.position,
+        ) from e
     if output_format in ("docx", "xlsx"):
         if output is None:
             raise click.UsageError(f"--format {output_format} needs -o FILE.{output_format}")
