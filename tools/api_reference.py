@@ -35,7 +35,16 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ),
     (
         "Sealing, proving and verifying",
-        ["seal", "seals", "check_seal", "prove", "verify", "inclusion_proof", "consistency_proof"],
+        [
+            "seal",
+            "seals",
+            "check_seal",
+            "prove",
+            "prove_consistency",
+            "verify",
+            "inclusion_proof",
+            "consistency_proof",
+        ],
     ),
     ("Indicators and explanations", ["compute", "indicators", "explain", "compare", "checkpoints"]),
     (

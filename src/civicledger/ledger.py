@@ -390,6 +390,12 @@ class Ledger:
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
         return self._audit.prove(event_id, seal)
 
+    def prove_consistency(self, old: Seal | str, new: Seal | str) -> str:
+        """A ``civicledger-consistency-proof/1`` text that the newer seal extends the older one;
+        check it with :func:`civicledger.audit.verify_consistency_proof`; see
+        :meth:`.audit.auditor.Auditor.prove_consistency`."""
+        return self._audit.prove_consistency(old, new)
+
     def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
         """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""
         return self._audit.inclusion_proof(position, tree_size)

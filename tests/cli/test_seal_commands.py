@@ -62,3 +62,35 @@ def test_report_from_a_seal_refuses_a_changed_ledger(
     assert err.startswith("report NOT checked: the ledger no longer matches the seal")
     assert f"position {position}:" in err
     assert "the report says" not in err
+
+
+def test_prove_from_to_writes_a_consistency_proof_that_verify_checks(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    """Seal, append, seal again: `prove --from --to` writes a proof `verify --proof` accepts;
+    a tampered proof exits 1 naming what failed; wrong option mixes are usage errors."""
+    old, new, proof = (tmp_path / name for name in ("old.txt", "new.txt", "c.proof"))
+    assert run(runner, example_db, "seal", "-o", str(old))[0] == 0
+    payload = '{"occurred_on": "2023-12-29", "area": "幸福巷", "volunteers": 3, "hours": "1"}'
+    assert (
+        run(runner, example_db, "append", "late", "volunteer_cleanup_held", "--data", payload)[0]
+        == 0
+    )
+    assert run(runner, example_db, "seal", "-o", str(new))[0] == 0
+    code, _, err = run(
+        runner, example_db, "prove", "--from", str(old), "--to", str(new), "-o", str(proof)
+    )
+    assert code == 0, err
+    code, out, err = run(runner, example_db, "verify", "--proof", str(proof))
+    assert code == 0, err
+    assert "extends its seal at size 2987 unchanged" in out
+    lines = proof.read_text(encoding="utf-8").split("\n")
+    lines[2] = lines[3]  # a proof hash replaced by another
+    proof.write_text("\n".join(lines), encoding="utf-8")
+    code, _, err = run(runner, example_db, "verify", "--proof", str(proof))
+    assert code == 1
+    assert "is not proven to extend its seal at size 2987" in err
+    for args in (["--from", str(old)], ["some-id", "--from", str(old), "--to", str(new)], []):
+        code, _, err = run(runner, example_db, "prove", *args)
+        assert code == 2
+        assert "--from and --to" in err

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
@@ -241,6 +242,54 @@ class Auditor:
                 "the seal was not made by this ledger or the ledger changed since; run verify()"
             ) from e
         return make_proof(position - 1, hashes, the_seal, envelope)
+
+    def prove_consistency(self, old: Seal | str, new: Seal | str) -> str:
+        """A ``civicledger-consistency-proof/1`` text that the newer seal extends the older.
+
+        Both seals must be this ledger's, and the stored tree must give both roots:
+        the proof is checked before it is returned, so a changed ledger cannot hand
+        out a proof that fails later.
+
+        Args:
+            old: the older seal (or its text).
+            new: the newer seal (or its text), covering at least as many events.
+
+        Returns:
+            The proof text; check it with
+            :func:`civicledger.audit.verify_consistency_proof`.
+
+        Raises:
+            ValidationError: a seal is malformed or another ledger's, the older one
+                covers more events than the newer, or a seal is past the head.
+            VerificationError: the stored tree does not give the seals' roots (run verify()).
+            StoreError: the database failed.
+        """
+        older = Seal.parse(old) if isinstance(old, str) else old
+        newer = Seal.parse(new) if isinstance(new, str) else new
+        for seal in (older, newer):
+            self._same_ledger(seal)
+        if older.tree_size > newer.tree_size:
+            raise ValidationError(
+                f"the older seal covers {older.tree_size} events, more than the newer seal's "
+                f"{newer.tree_size}; give the older seal first",
+                field="old",
+            )
+        if older.tree_size == 0:
+            raise ValidationError(
+                "the older seal covers no events; every ledger extends the empty one", field="old"
+            )
+        size = self._size(newer.tree_size, "tree_size")
+        hashes = consistency_proof(self._alg, self._store.node_reader(), older.tree_size, size)
+        text = make_consistency_proof(older, newer, hashes)
+        try:
+            verify_consistency_proof(text)
+        except VerificationError as e:
+            raise VerificationError(
+                f"cannot prove that the seal at size {newer.tree_size} extends the seal at size "
+                f"{older.tree_size}: this ledger's tree does not give their roots ({e}); either "
+                "a seal was not made by this ledger or the ledger changed since; run verify()"
+            ) from e
+        return text
 
     # -- verification ---------------------------------------------------------------
 
