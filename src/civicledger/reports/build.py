@@ -8,6 +8,7 @@ from a ledger is :mod:`civicledger.reports.gather`'s job.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -74,6 +76,9 @@ class ReportInputs:
         explain: renders a figure's derivation as text, or None.
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
+        excluded: the ids of the events that did not count in each figure (by
+            :func:`~civicledger.projections.exclusions.figure_key`), listed in the
+            figure's lineage as ``excluded_events``.
     """
 
     period: Period
@@ -86,6 +91,7 @@ class ReportInputs:
     explain: Callable[[Figure], str] | None = None
     indicators_source: str = ""
     indicators_sha256: str = ""
+    excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -94,6 +100,21 @@ def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
 
 def _exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]]) -> dict[str, Any]:
+    """The figure as data, with the ids of its excluded events after their count."""
+    data: dict[str, Any] = {}
+    for key, value in figure.to_dict().items():
+        data[key] = value
+        if key == "excluded":
+            ids = excluded.get(figure_key(figure), ())
+            data["excluded_events"] = [str(i) for i in ids]
+    for part in ("numerator", "denominator"):
+        inner = getattr(figure, part)
+        if inner is not None:
+            data[part] = _lineage(inner, excluded)
+    return data
 
 
 class _FigureRef:
@@ -194,7 +215,7 @@ class _Builder:
                     unit=figure.indicator.unit,
                     period=figure.period.key,
                     value="" if figure.value is None else _exact(figure.value),
-                    lineage=figure.to_dict(),
+                    lineage=_lineage(figure, self.inputs.excluded),
                     explanation=str(explain(figure)) if explain is not None else "",
                 )
             )

@@ -72,11 +72,32 @@ def _load(report_json: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         data = json.loads(report_json)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValidationError(f"the report is not valid JSON: {e}", field="report") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, _FORMAT_1):
         raise ValidationError(
-            f"the report is not a civicledger report (format must be {FORMAT!r})", field="format"
+            f"the report is not a civicledger report (format must be {FORMAT!r} or {_FORMAT_1!r})",
+            field="format",
         )
     return data
+
+
+_FORMAT_1 = "civicledger-report/1"
+"""The first version of the report JSON: without ``excluded_events``; still verified."""
+
+
+def _as_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A rebuilt report in the first version's shape, to compare with a published one."""
+
+    def strip(lineage: Any) -> Any:
+        if not isinstance(lineage, dict):
+            return lineage
+        return {
+            k: strip(v) if k in ("numerator", "denominator") else v
+            for k, v in lineage.items()
+            if k != "excluded_events"
+        }
+
+    figures = [{**f, "lineage": strip(f["lineage"])} for f in data["figures"]]
+    return {**data, "format": _FORMAT_1, "figures": figures}
 
 
 def _parse_checkpoint(text: str) -> tuple[str, int, bytes]:
@@ -189,6 +210,8 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
         )
         # Through JSON text, so both sides hold the same kinds (lists, not tuples).
         rebuilt = json.loads(render_json(report))
+        if data.get("format") == _FORMAT_1:
+            rebuilt = _as_version_1(rebuilt)
     except CivicLedgerError as e:
         problems.append(f"the report cannot be rebuilt from the ledger: {e}")
         return ReportCheck(False, tuple(problems), 0, position)
