@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
+    from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
 
 
 class Ledger:
@@ -396,6 +397,11 @@ class Ledger:
         :meth:`.audit.auditor.Auditor.prove_consistency`."""
         return self._audit.prove_consistency(old, new)
 
+    def envelopes(self, tree_size: int | None = None) -> Iterator[bytes]:
+        """The canonical envelopes (the bytes each leaf hashes) of positions 1..tree_size (the
+        head when None); see :meth:`.audit.auditor.Auditor.envelopes`."""
+        return self._audit.envelopes(tree_size)
+
     def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
         """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""
         return self._audit.inclusion_proof(position, tree_size)
@@ -568,6 +574,23 @@ class Ledger:
             self.check_seal(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, year=year, as_of=as_of)
+
+    def evidence(
+        self,
+        report: Report | str | Path,
+        seal: Seal | str,
+        path: str | Path,
+        *,
+        public_key: str | None = None,
+    ) -> EvidenceSummary:
+        """Write the evidence bundle of a sealed report (``report``: a Report, its JSON text,
+        or the path of its JSON file); see :func:`.reports.evidence.write_evidence`."""
+        from civicledger.reports.evidence import write_evidence
+
+        text = report.to_json() if not isinstance(report, str | Path) else report
+        if isinstance(text, Path):
+            text = text.read_text(encoding="utf-8")
+        return write_evidence(self, text, seal, path, public_key)
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:

@@ -16,7 +16,7 @@ from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
-from civicledger.audit.rows import RowSource, row_source
+from civicledger.audit.rows import RowSource, StoredRow, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
 from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
@@ -291,6 +291,30 @@ class Auditor:
             ) from e
         return text
 
+    def envelopes(self, tree_size: int | None = None) -> Iterator[bytes]:
+        """The canonical envelopes (the bytes each leaf hashes) of positions 1..tree_size.
+
+        Args:
+            tree_size: how many; the head when None.
+
+        Yields:
+            Each position's envelope, in position order.
+
+        Raises:
+            ValidationError: the size is beyond the head.
+            VerificationError: a row is missing or damaged (run verify()).
+            StoreError: the database failed.
+        """
+        size = self._size(tree_size, "tree_size")
+        expected = 1
+        for row in self._rows.rows(1, size):
+            if row.position != expected:
+                raise VerificationError(f"the row at position {expected} is missing; run verify()")
+            yield self._row_envelope(row)
+            expected += 1
+        if expected <= size:
+            raise VerificationError(f"the row at position {expected} is missing; run verify()")
+
     # -- verification ---------------------------------------------------------------
 
     def check_seal(self, seal: Seal | str) -> Seal:
@@ -414,13 +438,15 @@ class Auditor:
         row = next(iter(self._rows.rows(position, position)), None)
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
+        return self._row_envelope(row), row.leaf_hash
+
+    def _row_envelope(self, row: StoredRow) -> bytes:
         try:
-            envelope = row.envelope(self._store.origin, self._alg.name)
+            return row.envelope(self._store.origin, self._alg.name)
         except ValidationError as e:
             raise VerificationError(
-                f"the row at position {position} is damaged ({e.message}); run verify()"
+                f"the row at position {row.position} is damaged ({e.message}); run verify()"
             ) from e
-        return envelope, row.leaf_hash
 
 
 def _seal_storage(store: EventStore) -> SealStorage:

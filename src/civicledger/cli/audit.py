@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (seal, prove, verify, verify_report, keygen):
+    for command in (seal, prove, verify, verify_report, evidence, keygen):
         group.add_command(command)
 
 
@@ -184,6 +184,49 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
         click.echo(str(check), err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(check))
+
+
+@click.command()
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The published report's JSON (rendered with report --seal --format json).",
+)
+@_seal_file("--seal", "The seal the report was rendered as of.")
+@click.option(
+    "--public-key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The office's verifier key file: checked against the seal and put in the bundle.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The bundle to write (a .zip).",
+)
+@pass_ledger
+def evidence(
+    ledger: Any, report_file: Path, seal_file: Path | None, key_file: Path | None, output: Path
+) -> None:
+    """Write the evidence bundle of a sealed report: envelopes, seal, key and disclosures.
+
+    Anyone can check it offline with examples/verify_evidence.py: every figure is
+    recomputed from the disclosed values of exactly the fields its indicator reads
+    (never a personal field) and compared with the report.
+
+    Example:
+
+        civicledger evidence --report report.json --seal seal.txt --public-key office.pub -o evidence.zip
+    """
+    if seal_file is None:
+        raise click.UsageError("evidence needs --seal, the seal the report was rendered as of")
+    key = _read(key_file).strip() if key_file is not None else None
+    summary = ledger.evidence(report_file, _read(seal_file), output, public_key=key)
+    click.echo(str(summary), err=True)
 
 
 @click.command()
