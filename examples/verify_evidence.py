@@ -442,6 +442,40 @@ def evaluate(definition: dict, period: dict, events: list[dict]) -> dict[tuple, 
 
 
 KINDS = ("count", "count_distinct", "sum", "latest", "ratio")
+KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
+
+
+def names(text: str | None) -> set[str]:
+    """The field names a filter or expression reads."""
+    if not text:
+        return set()
+    tokens = Parser(text).tokens
+    return {t for kind, t in tokens if kind == "name" and t not in KEYWORDS}
+
+
+def fields_read(definition: dict) -> dict[str, set[str]]:
+    """The top-level payload fields an indicator reads, per event type (docs/audit.md)."""
+    measure = definition["measure"]
+    options = measure if isinstance(measure, dict) else {}
+    common = names(definition.get("where")) | set(definition.get("group_by", []))
+    opening, closing = set(common), set(common)
+    if "sum" in options:
+        opening |= names(options["sum"])
+        closing |= names(options.get("removed_expression") or options["sum"])
+    elif "count_distinct" in options:
+        opening.add(options["count_distinct"])
+        closing = {options.get("removed_field") or options["count_distinct"]}
+    elif "latest" in options:
+        opening.add(options["latest"])
+
+    def top(fields: set[str]) -> set[str]:
+        parts = [f.split(".") for f in fields if f not in ENVELOPE_FIELDS]
+        return {p[1] if p[0] == "payload" and len(p) > 1 else p[0] for p in parts}
+
+    read = {t: top(opening) for t in definition["source"]}
+    for type_name in options.get("removed_by", ()):
+        read.setdefault(type_name, top(closing))
+    return read
 
 
 def exact_text(value: Any) -> str:
@@ -650,19 +684,29 @@ class Figures:
             return None, entry.get("why") or "the bundle discloses no values for it"
         if corrected:
             return None, f"event {corrected[0]} was corrected; the replacement is not disclosed"
-        disclosed: dict[str, dict] = {}
-        for line in self.bundle.lines(entry["disclosures"]):
+        read = fields_read(definition)
+        events = {e["event_id"]: {"envelope": e, "values": {}} for e in window}
+        disclosed: set[str] = set()
+        for line in self.bundle.lines(entry["disclosures"]) if entry.get("disclosures") else []:
             envelope, values = check_disclosure(json.loads(line), self.raw, self.alg)
-            if envelope["event_id"] not in ids:
+            event_id = envelope["event_id"]
+            if event_id not in ids or event_id in disclosed:
                 raise Invalid(
-                    f"{definition['id']}: the bundle discloses event {envelope['event_id']}, "
-                    "which is not an event of its types in its period"
+                    f"{definition['id']}: the bundle discloses event {event_id} (position "
+                    f"{envelope['position']}) again or although it is not an event of its types "
+                    "in its period"
                 )
-            disclosed[envelope["event_id"]] = {"envelope": envelope, "values": values}
-        if ids - set(disclosed):
-            left = sorted(ids - set(disclosed), key=lambda i: len(i))[0]
-            raise Invalid(f"{definition['id']}: event {left} of its period has no disclosure")
-        cells = evaluate(definition, period, list(disclosed.values()))
+            disclosed.add(event_id)
+            events[event_id]["values"] = values
+        for event_id, event in events.items():
+            envelope = event["envelope"]
+            lacking = sorted(read[envelope["type"]] - set(event["values"]))
+            if lacking:
+                raise Invalid(
+                    f"{definition['id']}: event {event_id} (position {envelope['position']}) "
+                    f"of its period has no disclosure of {', '.join(lacking)}"
+                )
+        cells = evaluate(definition, period, list(events.values()))
         group = tuple((n, lineage["group"].get(n)) for n in definition.get("group_by", []))
         value, counted = cells.get(group, [None, []])
         if set(counted) != stated:
@@ -718,7 +762,8 @@ def check_figure(figures: Figures, entry: dict, figure: dict, report: dict) -> s
     head += f" = {figure['value'] or '(not defined)'}"
     value, partial, parts = figures.check(entry, figure["lineage"])
     if partial:
-        return f"{head}: partly checked — {'; '.join(partial)} (checked to the envelope level)"
+        why = "; ".join(p.removeprefix(f"{figure['indicator']}: ") for p in partial)
+        return f"{head}: partly checked — {why} (checked to the envelope level)"
     if exact_text(value) != figure["value"]:
         raise Invalid(
             f"the report says {figure['value']!r}, the disclosed values give {exact_text(value)!r}"
@@ -747,8 +792,16 @@ def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
     as_of = report.get("as_of") or {}
     if report.get("format") != REPORT_FORMAT:
         raise Invalid(f"the report is not in the {REPORT_FORMAT} format")
+    if seal.origin != manifest.get("origin"):
+        raise Invalid(
+            f"the seal is of ledger {seal.origin}, but the bundle is of {manifest.get('origin')}"
+        )
     if (as_of.get("tree_size"), as_of.get("root_hash")) != (seal.size, seal.root.hex()):
-        raise Invalid("the report was not computed as of this seal (size or root differ)")
+        raise Invalid(
+            f"the report was computed as of size {as_of.get('tree_size')} root "
+            f"{as_of.get('root_hash')}, not as of this seal (size {seal.size} root "
+            f"{seal.root.hex()}): the seal is another one, or of another ledger"
+        )
     envelopes = check_tree(bundle, seal.hash, seal.size, seal.root)
     lines.append(f"envelopes: all {seal.size} rebuild the sealed root")
     figures = Figures(bundle, envelopes, seal.hash)

@@ -220,7 +220,7 @@ def evidence(
 
     Example:
 
-        civicledger evidence --report report.json --seal seal.txt --public-key office.pub -o evidence.zip
+        civicledger evidence --report report.json --seal seal.txt -o evidence.zip
     """
     if seal_file is None:
         raise click.UsageError("evidence needs --seal, the seal the report was rendered as of")

@@ -294,7 +294,8 @@ def _entry(
 ) -> tuple[dict[str, Any], int]:
     """The manifest entry of a figure (parts of a ratio nested), writing its disclosures."""
     if isinstance(figure.indicator.measure, Ratio):
-        assert figure.numerator is not None and figure.denominator is not None
+        assert figure.numerator is not None
+        assert figure.denominator is not None
         numerator, n = _entry(ledger, figure.numerator, size, f"{name}.numerator", files)
         denominator, d = _entry(ledger, figure.denominator, size, f"{name}.denominator", files)
         return {"numerator": numerator, "denominator": denominator}, n + d
@@ -328,10 +329,11 @@ def _entry(
     }
     if why:
         return entry, 0
-    lines = []
-    for record in events:
-        present = set(to_dict(record.payload)) & read[record.type]
-        lines.append(_line(ledger.disclose(record.event_id, sorted(present))))
+    lines = [
+        _line(ledger.disclose(record.event_id, sorted(read[record.type])))
+        for record in events
+        if read[record.type]  # a type read only through its envelope needs no disclosure
+    ]
     entry["disclosures"] = f"{name}.jsonl"
     files[entry["disclosures"]] = b"".join(lines)
     return entry, len(lines)
@@ -361,9 +363,11 @@ def _why_envelopes_only(
             )
         gone = set(getattr(record, "redacted_fields", ())) & read[record.type]
         if gone:
-            return (
-                f"the field(s) {', '.join(sorted(gone))} of event {record.event_id} were redacted"
-            )
+            named = ", ".join(sorted(gone))
+            return f"the field(s) {named} of event {record.event_id} were redacted"
+        absent = read[record.type] - set(to_dict(record.payload))
+        if absent:
+            return f"event {record.event_id} has no field {', '.join(sorted(absent))}"
     return None
 
 
