@@ -94,3 +94,30 @@ def test_prove_from_to_writes_a_consistency_proof_that_verify_checks(
         code, _, err = run(runner, example_db, "prove", *args)
         assert code == 2
         assert "--from and --to" in err
+
+
+def test_evidence_writes_a_bundle_the_standalone_verifier_checks(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    """keygen, seal --key, report --seal --format json, evidence: the bundle verifies offline;
+    a report not rendered as of the seal is refused with exit 2."""
+    from evidence_testkit import run_verifier
+
+    files = {n: tmp_path / n for n in ("seal.txt", "report.json", "evidence.zip")}
+    assert runner.invoke(cli, ["keygen", "office.example", "--dir", str(tmp_path)]).exit_code == 0
+    key, public = tmp_path / "office.example.key", tmp_path / "office.example.pub"
+    assert run(runner, example_db, "seal", "--key", str(key), "-o", str(files["seal.txt"]))[0] == 0
+    base = ["report", "--template", TEMPLATE, "--format", "json", "-o", str(files["report.json"])]
+    assert run(runner, example_db, *base, "--seal", str(files["seal.txt"]))[0] == 0
+    evidence = ["evidence", "--report", str(files["report.json"]), "--seal", str(files["seal.txt"])]
+    code, _, err = run(
+        runner, example_db, *evidence, "--public-key", str(public), "-o", str(files["evidence.zip"])
+    )
+    assert code == 0, err
+    assert "F1: checked to the envelopes only" in err
+    result = run_verifier(files["evidence.zip"], "--key", str(public))
+    assert result.returncode == 0, result.stdout
+    assert run(runner, example_db, *base)[0] == 0  # now not as of the seal
+    code, _, err = run(runner, example_db, *evidence, "-o", str(tmp_path / "x.zip"))
+    assert code == 2
+    assert "not computed as of this seal" in err

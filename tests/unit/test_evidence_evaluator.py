@@ -9,13 +9,10 @@ and phrases exactly.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,25 +25,13 @@ from civicledger.projections import AsOf, Period
 from civicledger.projections.engine import compute
 from civicledger.projections.toml import indicator_from_data
 from civicledger.reports.numbers import phrase
+from evidence_testkit import load_script
 from projection_testkit import Body, GroupClosed, GroupOpened, Log, Meeting, Reading, day
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "verify_evidence", ROOT / "examples" / "verify_evidence.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["verify_evidence"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-VE = _load_script()
+VE = load_script()
 
 
 def evidence(record: RecordedEvent) -> dict[str, Any]:
