@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from civicledger import Ledger, ValidationError, VerificationError
@@ -217,3 +218,30 @@ def test_the_writer_refuses_what_it_cannot_vouch_for(
     with pytest.raises(ValidationError, match="civicledger-report/2"):
         ledger.evidence(json.dumps(old), seal, target)
     assert not target.exists()
+
+
+def test_retracted_and_corrected_events(tmp_path: Path, office: Signer) -> None:
+    """A retracted training leaves the figures checked (the retraction's target is disclosed);
+    a corrected one makes the figures that read it partly checked, saying which event."""
+    template = write_template(tmp_path, ONE_SECTION)
+    with small_ledger() as ledger:
+        trainings = list(ledger.read(types=["training_held"]))
+        ledger.retract(trainings[0].event_id, reason="重复登记", actor="clerk")
+        seal = ledger.seal(office)
+        report = ledger.report(template, as_of=seal)
+        ledger.evidence(report, seal, tmp_path / "retracted.zip")
+        replacement = attrs.evolve(trainings[1].payload, attendees=75)
+        ledger.correct(trainings[1].event_id, replacement, reason="录入错误", actor="clerk")
+        later = ledger.seal(office)
+        corrected = ledger.report(template, as_of=later)
+        ledger.evidence(corrected, later, tmp_path / "corrected.zip")
+    key = office.verifier().to_text()
+    result = run_verifier(tmp_path / "retracted.zip", "--key", key)
+    assert result.returncode == 0, result.stdout
+    figures = [line for line in result.stdout.splitlines() if line[:1] == "F"]
+    assert all(line.endswith(": checked") for line in figures), figures
+    result = run_verifier(tmp_path / "corrected.zip", "--key", key)
+    assert result.returncode == 0, result.stdout
+    partly = [line for line in result.stdout.splitlines() if line[:1] == "F" and "partly" in line]
+    assert len(partly) == 2, result.stdout
+    assert all(f"event {trainings[1].event_id} was corrected" in line for line in partly), partly
