@@ -41,6 +41,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
             "check_seal",
             "prove",
             "prove_consistency",
+            "envelopes",
             "verify",
             "inclusion_proof",
             "consistency_proof",
@@ -51,7 +52,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
         "Follow-ups (整改台账)",
         ["followups", "followup_rollup", "export_followups", "import_followups"],
     ),
-    ("Reports", ["report"]),
+    ("Reports", ["report", "evidence"]),
 ]
 
 # Modules whose ``__all__`` is public, with what each is for.
