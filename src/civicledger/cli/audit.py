@@ -44,20 +44,26 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
     write_output(sealed.text, output)
 
 
-def _seal_file(flag: str, help_text: str) -> Callable[[F], F]:
+def _file_option(
+    flag: str, dest: str, help_text: str, *, required: bool = False
+) -> Callable[[F], F]:
+    """An option naming an existing input file, passed as a Path."""
     return click.option(
         flag,
-        f"{flag.lstrip('-')}_file",
+        dest,
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        required=required,
         help=help_text,
     )
 
 
 @click.command()
 @click.argument("event_id", required=False)
-@_seal_file("--seal", "The seal (checkpoint file) the event's proof is for.")
-@_seal_file("--from", "An older seal: prove that --to extends it (a consistency proof).")
-@_seal_file("--to", "The newer seal of a consistency proof.")
+@_file_option("--seal", "seal_file", "The seal (checkpoint file) the event's proof is for.")
+@_file_option(
+    "--from", "from_file", "An older seal: prove that --to extends it (a consistency proof)."
+)
+@_file_option("--to", "to_file", "The newer seal of a consistency proof.")
 @output_option
 @pass_ledger
 def prove(
@@ -92,23 +98,20 @@ def prove(
 
 
 @click.command()
-@click.option(
+@_file_option(
     "--seal",
     "seal_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Also check that this seal matches the ledger.",
+    "Also check that this seal matches the ledger.",
 )
-@click.option(
+@_file_option(
     "--proof",
     "proof_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check this proof file (an event's or a consistency proof) offline instead of the ledger.",
+    "Check this proof file (an event's or a consistency proof) offline instead of the ledger.",
 )
-@click.option(
+@_file_option(
     "--public-key",
     "key_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A verifier key file: check seal signatures with it.",
+    "A verifier key file: check seal signatures with it.",
 )
 @click.pass_context
 def verify(
@@ -187,19 +190,17 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
 
 
 @click.command()
-@click.option(
+@_file_option(
     "--report",
     "report_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "The published report's JSON (rendered with report --seal --format json).",
     required=True,
-    help="The published report's JSON (rendered with report --seal --format json).",
 )
-@_seal_file("--seal", "The seal the report was rendered as of.")
-@click.option(
+@_file_option("--seal", "seal_file", "The seal the report was rendered as of.", required=True)
+@_file_option(
     "--public-key",
     "key_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The office's verifier key file: checked against the seal and put in the bundle.",
+    "The office's verifier key file: checked against the seal and put in the bundle.",
 )
 @click.option(
     "-o",
@@ -210,7 +211,7 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
 )
 @pass_ledger
 def evidence(
-    ledger: Any, report_file: Path, seal_file: Path | None, key_file: Path | None, output: Path
+    ledger: Any, report_file: Path, seal_file: Path, key_file: Path | None, output: Path
 ) -> None:
     """Write the evidence bundle of a sealed report: envelopes, seal, key and disclosures.
 
@@ -222,8 +223,6 @@ def evidence(
 
         civicledger evidence --report report.json --seal seal.txt -o evidence.zip
     """
-    if seal_file is None:
-        raise click.UsageError("evidence needs --seal, the seal the report was rendered as of")
     key = _read(key_file).strip() if key_file is not None else None
     summary = ledger.evidence(report_file, _read(seal_file), output, public_key=key)
     click.echo(str(summary), err=True)
