@@ -6,9 +6,10 @@ Usage:
 
 Standard library only, plus `cryptography` for the seal's signature; it imports
 nothing from civicledger, only two files next to it: verify_standalone.py (the seal
-and its signature) and evidence_reference.py (the indicator grammar and phrasing). The bundle layout (civicledger-evidence/1) and the
-recipe are in docs/audit.md; the bytes of leaves and disclosures in docs/hashing.md;
-the indicator grammar in docs/indicators.md; the phrasing rules in docs/phrasing.md.
+and its signature) and evidence_reference.py (the indicator grammar and phrasing).
+The bundle layout (civicledger-evidence/1) and the recipe are in docs/audit.md; the
+bytes of leaves and disclosures in docs/hashing.md; the indicator grammar in
+docs/indicators.md; the phrasing rules in docs/phrasing.md.
 
 It prints one line per figure of the report: checked, partly checked (and why) or
 FAILED (and why). Exit status 0 when nothing failed, 1 otherwise.
