@@ -61,7 +61,7 @@ class Bundle:
         except (OSError, zipfile.BadZipFile) as e:
             raise Invalid(f"{path} is not a readable zip file: {e}") from None
         self.manifest = self.json("manifest.json")
-        if self.manifest.get("format") != BUNDLE_FORMAT:
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") != BUNDLE_FORMAT:
             raise Invalid(f"manifest.json: format must be {BUNDLE_FORMAT!r}")
 
     def bytes(self, name: str) -> bytes:
@@ -363,10 +363,23 @@ def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
             if figure["ref"] not in entries:
                 raise Invalid("the bundle has no evidence for it")
             lines.append(check_figure(figures, entries[figure["ref"]], figure, report))
-        except (Invalid, KeyError, TypeError, ValueError) as e:
+        except MALFORMED as e:
             ok = False
-            lines.append(f"{figure['ref']} {figure['indicator']}: FAILED — {e}")
+            lines.append(f"{figure['ref']} {figure['indicator']}: FAILED — {describe(e)}")
     return lines, ok
+
+
+MALFORMED = (Invalid, AttributeError, IndexError, KeyError, TypeError, ValueError)
+"""What checking a bundle raises: a failed check, or a bundle not shaped as documented."""
+
+
+def describe(error: Exception) -> str:
+    """A failure in words: the check's own message, or what was malformed."""
+    if isinstance(error, Invalid):
+        return str(error)
+    if isinstance(error, KeyError):
+        return f"the bundle is malformed: a member {error} is missing"
+    return f"the bundle is malformed: {error.__class__.__name__}: {error}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,8 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         key = Path(key).read_text(encoding="utf-8")
     try:
         lines, ok = verify(args.bundle, key)
-    except (Invalid, KeyError, TypeError, ValueError) as e:
-        print(f"FAILED: {e}")
+    except MALFORMED as e:
+        print(f"FAILED: {describe(e)}")
         return 1
     print("\n".join(lines))
     print("OK: every figure checked or partly checked" if ok else "FAILED: see above")

@@ -75,9 +75,9 @@ TRAINEES = (70, 71, 72, 70)
 """Attendees of the four re-employment trainings: 283 in all, which reads 280余."""
 
 
-def small_ledger() -> Ledger:
+def small_ledger(hash_algorithm: str = "sha256") -> Ledger:
     """An in-memory ledger with trainings, mediations, inspections, notes and two problems."""
-    ledger = Ledger.in_memory(origin="example.invalid/report-tests")
+    ledger = Ledger.in_memory(origin="example.invalid/report-tests", hash_algorithm=hash_algorithm)
     for number, attendees in enumerate(TRAINEES, start=1):
         training = TrainingHeld(
             occurred_on=date(2023, 2 * number, 10),
