@@ -16,6 +16,7 @@ from sqlalchemy import text
 from test_audit_contract import tampering
 
 from civicledger import Ledger, ValidationError
+from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.catalog.vocabularies import TrainingProgramme
 from civicledger.catalog.welfare import TrainingHeld
 from civicledger.errors import SealMismatchError
@@ -121,3 +122,18 @@ def test_a_seal_of_another_ledger_is_refused(
         foreign = other.seal()
     with pytest.raises(ValidationError, match=f"seal is for {other.origin}"):
         ledger.report(template, as_of=foreign)
+
+
+def test_a_redaction_after_the_seal_does_not_break_it(sealed: tuple[Ledger, Path]) -> None:
+    """Erasing a personal value under the seal, by a recorded redaction after it, keeps the
+    seal's root: the report still renders from the seal and still verifies."""
+    ledger, template = sealed
+    note = NarrativeNoteRecorded(
+        occurred_on=date(2023, 3, 1), section="work", key="k", text="常态走访。", author="王某"
+    )
+    (recorded,) = ledger.append("notes", [note], actor="secretary")
+    seal = ledger.seal()
+    published = ledger.report(template, as_of=seal).to_json()
+    ledger.redact(recorded.event_id, fields=["author"], reason="erasure request", actor="dpo")
+    assert ledger.report(template, as_of=seal).to_json() == published
+    assert verify_report(published, ledger).ok
