@@ -292,3 +292,21 @@ def test_an_sm3_ledger_gives_a_bundle_that_checks(tmp_path: Path, office: Signer
     else:
         assert result.returncode == 0, result.stdout
         assert "envelopes: all" in result.stdout
+
+
+def test_a_v1_ledger_cannot_disclose_values_and_says_so(tmp_path: Path) -> None:
+    """A ledger of leaf format v1 commits to whole payloads: its bundle is refused by name."""
+    from civicledger.store import MemoryStore
+
+    template = write_template(tmp_path, ONE_SECTION)
+    with (
+        Ledger(MemoryStore(origin="example.invalid/v1", leaf_version=1)) as ledger,
+        small_ledger() as source,
+    ):
+        for event in source.read(types=["training_held", "mediation_completed"]):
+            ledger.append(event.stream, [event.payload], actor=event.actor)
+        seal = ledger.seal()
+        report = ledger.report(template, as_of=seal)
+        with pytest.raises(ValidationError, match="leaf format v1"):
+            ledger.evidence(report, seal, tmp_path / "v1.zip")
+    assert not (tmp_path / "v1.zip").exists()
