@@ -18,6 +18,7 @@ FAILED (and why). Exit status 0 when nothing failed, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -353,6 +354,11 @@ def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
             f"{as_of.get('root_hash')}, not as of this seal (size {seal.size} root "
             f"{seal.root.hex()}): the seal is another one, or of another ledger"
         )
+    for part in ("template", "indicators"):
+        embedded = report.get(part) or {}
+        source = embedded.get("source", "")
+        if source and hashlib.sha256(source.encode()).hexdigest() != embedded.get("sha256"):
+            raise Invalid(f"the report's embedded {part} does not match its SHA-256")
     envelopes = check_tree(bundle, seal.hash, seal.size, seal.root)
     lines.append(f"envelopes: all {seal.size} rebuild the sealed root")
     figures = Figures(bundle, envelopes, seal.hash)

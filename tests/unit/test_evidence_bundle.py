@@ -129,6 +129,11 @@ def _drop_disclosure(files: dict[str, bytes]) -> None:
     files[name] = b"".join(line + b"\n" for line in lines)
 
 
+def _disclose_twice(files: dict[str, bytes]) -> None:
+    name, number, _ = _first_disclosure(files, "attendees")
+    files[name] += files[name].splitlines(keepends=True)[number]
+
+
 def _envelopes(change: Callable[[list[bytes]], None]) -> Callable[[dict[str, bytes]], None]:
     def apply(files: dict[str, bytes]) -> None:
         lines = files["envelopes.jsonl"].splitlines()
@@ -149,6 +154,7 @@ def _printed(files: dict[str, bytes]) -> None:
 TAMPERINGS = {
     "a disclosed value changed": (_change_value, "do not hash to the envelope's payload digest"),
     "a disclosure dropped": (_drop_disclosure, "has no disclosure of attendees"),
+    "a disclosure added twice": (_disclose_twice, "again or although it is not an event"),
     "an event dropped": (_envelopes(lambda lines: lines.pop(5)), "events were dropped"),
     "an event added": (_envelopes(lambda lines: lines.append(lines[-1])), "events were added"),
     "two envelopes swapped": (_envelopes(_swap), "envelope 4 says position 5: envelopes are out"),
