@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import text
 from test_audit_contract import tampering
 
-from civicledger import Ledger, ValidationError
+from civicledger import Ledger, ValidationError, VerificationError
+from civicledger.audit import Signer
 from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.catalog.vocabularies import TrainingProgramme
 from civicledger.catalog.welfare import TrainingHeld
 from civicledger.errors import SealMismatchError
 from civicledger.reports import verify_report
+from evidence_testkit import run_verifier
 from report_testkit import INDICATORS, ONE_SECTION, TRAINEES, write_template
 
 # The trainings' two indicators of the shared set: this ledger has no mediations.
@@ -137,3 +139,23 @@ def test_a_redaction_after_the_seal_does_not_break_it(sealed: tuple[Ledger, Path
     ledger.redact(recorded.event_id, fields=["author"], reason="erasure request", actor="dpo")
     assert ledger.report(template, as_of=seal).to_json() == published
     assert verify_report(published, ledger).ok
+
+
+def test_an_evidence_bundle_from_a_sql_ledger_checks_offline(
+    sealed: tuple[Ledger, Path], tmp_path: Path
+) -> None:
+    """The bundle of a sealed report of a SQL ledger verifies with the standalone script; after
+    a stored value under the seal is changed, no bundle is written."""
+    ledger, template = sealed
+    office = Signer.generate("example.invalid/office")
+    seal = ledger.seal(office)
+    report = ledger.report(template, as_of=seal)
+    key = office.verifier().to_text()
+    ledger.evidence(report, seal, tmp_path / "e.zip", public_key=key)
+    result = run_verifier(tmp_path / "e.zip")
+    assert result.returncode == 0, result.stdout
+    assert "280余人): checked" in result.stdout
+    _change(ledger, 2, "payload", '"attendees":71', '"attendees":98')
+    with pytest.raises(VerificationError, match="no longer matches the report's seal"):
+        ledger.evidence(report, seal, tmp_path / "after.zip", public_key=key)
+    assert not (tmp_path / "after.zip").exists()
