@@ -23,7 +23,7 @@ from civicledger.catalog.welfare import TrainingHeld
 from civicledger.errors import SealMismatchError
 from civicledger.reports import verify_report
 from evidence_testkit import run_verifier
-from report_testkit import INDICATORS, ONE_SECTION, TRAINEES, write_template
+from report_testkit import INDICATORS, ONE_SECTION, trainings, write_template
 
 # The trainings' two indicators of the shared set: this ledger has no mediations.
 ONLY_TRAININGS = "[[indicator]]".join(INDICATORS.split("[[indicator]]")[:3])
@@ -36,13 +36,7 @@ def sealed(ledger_url: str, ledger_name: str, tmp_path: Path) -> Iterator[tuple[
     """Four sealed trainings (283 trainees) and a template over them."""
     origin = f"example.invalid/{ledger_name}"
     with Ledger.open(ledger_url, ledger=ledger_name, origin=origin) as led:
-        for number, attendees in enumerate(TRAINEES, start=1):
-            training = TrainingHeld(
-                occurred_on=date(2023, 2 * number, 10),
-                programme=TrainingProgramme.REEMPLOYMENT,
-                title=f"第{number}期再就业培训",
-                attendees=attendees,
-            )
+        for number, training in enumerate(trainings(), start=1):
             led.append(f"training/2023-{number}", [training], actor="clerk")
         yield led, write_template(tmp_path, BODY, indicators=ONLY_TRAININGS)
 
