@@ -242,6 +242,8 @@ def test_the_writer_refuses_what_it_cannot_vouch_for(
     stranger = Signer.generate("example.invalid/office").verifier().to_text()
     with pytest.raises(VerificationError):
         ledger.evidence(report, seal, target, public_key=stranger)
+    with pytest.raises(ValidationError, match="or a Path to its file"):
+        ledger.evidence(str(folder / "report.json"), seal, target)
     old = json.loads(report)
     old["format"] = "civicledger-report/1"
     with pytest.raises(ValidationError, match="civicledger-report/2"):

@@ -253,7 +253,10 @@ def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
     try:
         data = json.loads(report_json)
     except json.JSONDecodeError as e:
-        raise ValidationError(f"the report is not JSON: {e}", field="report") from None
+        raise ValidationError(
+            f"the report is not JSON ({e}); pass its JSON text, or a Path to its file",
+            field="report",
+        ) from None
     if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT:
         raise ValidationError(
             f"an evidence bundle needs a report in the {REPORT_FORMAT} format (with the ids of "
