@@ -8,6 +8,7 @@ from a ledger is :mod:`civicledger.reports.gather`'s job.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.projections.figures import AsOf
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
@@ -79,6 +81,9 @@ class ReportInputs:
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
         limits: what rendering a sentence may spend (time, iterations, sizes).
+        excluded: the ids of the events that did not count in each figure (by
+            :func:`~civicledger.projections.exclusions.figure_key`), listed in the
+            figure's lineage as ``excluded_events``.
     """
 
     period: Period
@@ -92,6 +97,7 @@ class ReportInputs:
     indicators_source: str = ""
     indicators_sha256: str = ""
     limits: Limits = DEFAULT_LIMITS
+    excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -119,6 +125,21 @@ class _NotAYear:
         )
 
     __str__ = __format__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
+
+
+def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]]) -> dict[str, Any]:
+    """The figure as data, with the ids of its excluded events after their count."""
+    data: dict[str, Any] = {}
+    for key, value in figure.to_dict().items():
+        data[key] = value
+        if key == "excluded":
+            ids = excluded.get(figure_key(figure), ())
+            data["excluded_events"] = [str(i) for i in ids]
+    for part in ("numerator", "denominator"):
+        inner = getattr(figure, part)
+        if inner is not None:
+            data[part] = _lineage(inner, excluded)
+    return data
 
 
 class _FigureRef:
@@ -237,7 +258,7 @@ class _Builder:
                     unit=figure.indicator.unit,
                     period=figure.period.key,
                     value="" if figure.value is None else _exact(figure.value),
-                    lineage=figure.to_dict(),
+                    lineage=_lineage(figure, self.inputs.excluded),
                     explanation=str(explain(figure)) if explain is not None else "",
                 )
             )

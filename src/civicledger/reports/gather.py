@@ -7,7 +7,7 @@ so this module does not import the facade and the layers keep pointing one way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period
+from civicledger.projections.exclusions import excluded_events, plain_figures
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.model import Report, SealInfo
@@ -27,9 +28,14 @@ class LedgerSource(Protocol):
     """What building a report needs from a ledger (``civicledger.Ledger`` has it all)."""
 
     def read(
-        self, *, to_position: int | None = None, occurred_between: tuple[date, date] | None = None
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        to_position: int | None = None,
+        occurred_between: tuple[date, date] | None = None,
+        effective: bool = False,
     ) -> Iterator[RecordedEvent]:
-        """Stream recorded events in position order."""
+        """Stream recorded events in position order (``effective``: corrections applied)."""
 
     def head(self) -> int:
         """The position of the last recorded event."""
@@ -157,6 +163,14 @@ def build_from_ledger(
         else []
     )
     explain = getattr(ledger, "explain", None)
+    types = sorted({t for f in plain_figures(figures) for t in f.indicator.all_types})
+    excluded = (
+        excluded_events(
+            figures, ledger.read(types=types, to_position=info.position, effective=True)
+        )
+        if types and info.position
+        else {}
+    )
     inputs = ReportInputs(
         period=period,
         indicators={i.id: i for i in indicator_set},
@@ -169,5 +183,6 @@ def build_from_ledger(
         indicators_source=source,
         indicators_sha256=digest,
         limits=getattr(ledger, "limits", DEFAULT_LIMITS),
+        excluded=excluded,
     )
     return build_report(template, inputs)

@@ -11,8 +11,11 @@ from civicledger.reports.model import Item, Num, Report, Section, Span, plain_te
 
 __all__ = ["FORMAT", "render_json", "report_to_data"]
 
-FORMAT = "civicledger-report/1"
-"""The ``format`` field of a report's JSON; bumped if the structure changes."""
+FORMAT = "civicledger-report/2"
+"""The ``format`` field of a report's JSON; bumped if the structure changes.
+
+Version 2 added ``excluded_events`` (the ids behind each ``excluded`` count) to
+every figure's lineage."""
 
 
 def _no_explanation(attribute: attrs.Attribute[Any], value: Any) -> bool:
