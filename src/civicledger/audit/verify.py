@@ -8,8 +8,7 @@ the store kept, each seal's root at its size, and the stored frontier at the end
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -18,7 +17,9 @@ from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import Verifier
 from civicledger.audit.payloads import RedactionIndex, check_payload
 from civicledger.audit.problems import Problem, ProblemKind
-from civicledger.errors import CivicLedgerError, ValidationError, VerificationError
+from civicledger.audit.tiles import TileChecker
+from civicledger.audit.walk import WALK_LEVEL, Gap, RangeWalk, SealPoint, walk_range
+from civicledger.errors import ValidationError, VerificationError
 from civicledger.events.registry import EventRegistry
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.reader import NodeReader
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""
-
-_TILE_BATCH = 64  # stored nodes compared per read
 
 
 @attrs.frozen
@@ -116,6 +115,11 @@ class _Findings:
             self.omitted += 1
 
 
+Walker = Callable[[Sequence[int], RedactionIndex, int], list[RangeWalk]]
+"""Walks positions 1 to the head in ranges (``audit.parallel``): given the seal sizes
+due, the redactions and the problem limit, returns the walks in position order."""
+
+
 def verify_ledger(
     *,
     origin: str,
@@ -130,6 +134,7 @@ def verify_ledger(
     leaf_version: int = 1,
     redactions: Iterable[StoredRow] = (),
     registry: EventRegistry | None = None,
+    walker: Walker | None = None,
 ) -> VerificationReport:
     """Check a ledger's stored rows, interior nodes, frontier and seals.
 
@@ -137,7 +142,8 @@ def verify_ledger(
         origin: the ledger's origin.
         alg: its hash algorithm.
         head: the number of events to verify (positions 1..head).
-        rows: the stored rows with positions 1..head, in position order.
+        rows: the stored rows with positions 1..head, in position order (not read
+            when a walker is given).
         stored_frontier: the stored frontier, or a sentence saying why it could
             not be read; None skips that check (checking a prefix against a seal).
         seals: the stored seals.
@@ -148,6 +154,8 @@ def verify_ledger(
         redactions: the stored rows of the ledger's ``event_redacted`` events up to
             ``head``, against which every erased value is checked.
         registry: maps the field names a redaction names to older stored keys.
+        walker: walks the rows in several ranges (in worker processes); None walks
+            ``rows`` in one range here.
 
     Returns:
         The report.
@@ -156,37 +164,33 @@ def verify_ledger(
     index = RedactionIndex(redactions, registry)
     parsed = _parse_seals(seals, origin, alg, head, found)
     pending = sorted(parsed, key=lambda s: s[1].tree_size)
-    frontier = Frontier.empty(alg)
-    tiles = _TileChecker(reader, found)
-    expected = 1
-    gap_at: int | None = None  # first missing position: roots past it cannot be recomputed
-    checked = redacted = 0
-    for row in rows:
-        position = row.position
-        if position < expected:
-            found.add(position, ProblemKind.DUPLICATE, "a second row has this position")
-            continue
-        if position > expected:
-            _missing(found, expected, position - 1)
-            gap_at = expected if gap_at is None else gap_at
-        while pending and pending[0][1].tree_size < position:
-            _check_seal_root(pending.pop(0), frontier, gap_at, found)
-        leaf, was_redacted = _check_row(row, origin, alg, found, leaf_version, index)
-        checked += 1
-        redacted += was_redacted
-        completed = frontier.append(leaf)
-        if gap_at is None:
-            tiles.expect(completed)
-        expected = position + 1
-    if expected <= head:
-        _missing(found, expected, head)
-        gap_at = expected if gap_at is None else gap_at
-    tiles.flush()
-    while pending and pending[0][1].tree_size <= head:
-        _check_seal_root(pending.pop(0), frontier, gap_at, found)
-    root = frontier.root() if gap_at is None else None
+    sizes = [seal.tree_size for _, seal in pending]
+    if walker is None:
+        walks = [
+            walk_range(
+                rows,
+                first=1,
+                last=head,
+                origin=origin,
+                alg=alg,
+                leaf_version=leaf_version,
+                index=index,
+                reader=reader,
+                seal_sizes=sizes,
+                max_problems=max_problems,
+                defer_redacted=False,
+            )
+        ]
+    else:
+        walks = walker(sizes, index, max_problems)
+    joined = _Joined(alg, reader, found)
+    for walk in walks:
+        joined.take(walk, pending, leaf_version, index)
+    joined.tree.advance(len(joined.tree.level8))
+    joined.tree.tiles.flush()
+    rebuilt = None if joined.gap_at is not None else joined.tree.at(head, walks[-1].low)
     if stored_frontier is not None:
-        _check_frontier(stored_frontier, frontier, head, gap_at, found)
+        _check_frontier(stored_frontier, rebuilt, head, found)
     signatures_checked = bool(verifiers)
     if signatures_checked:
         for number, seal in parsed:
@@ -194,9 +198,9 @@ def verify_ledger(
     return VerificationReport(
         origin=origin,
         tree_size=head,
-        root_hash=root,
-        events_checked=checked,
-        redacted=redacted,
+        root_hash=None if rebuilt is None else rebuilt.root(),
+        events_checked=joined.checked,
+        redacted=joined.redacted,
         seals_checked=len(seals),
         signatures_checked=signatures_checked,
         # Stored nodes are compared in batches, so sort to read the report in ledger order.
@@ -205,91 +209,90 @@ def verify_ledger(
     )
 
 
-def _check_row(
-    row: StoredRow,
-    origin: str,
-    alg: HashAlgorithm,
-    found: _Findings,
-    leaf_version: int,
-    index: RedactionIndex,
-) -> tuple[bytes, bool]:
-    """Check one row; return the leaf to fold into the tree and whether it is redacted."""
-    position = row.position
-    redacted, findings = check_payload(row, alg, leaf_version, index)
-    for kind, detail in findings:
-        found.add(position, kind, detail)
-    try:
-        envelope = row.envelope(origin, alg.name, leaf_version)
-    except ValidationError as e:
-        found.add(position, ProblemKind.MALFORMED, f"cannot rebuild the envelope: {e.message}")
-        return _usable_leaf(row.leaf_hash, alg), redacted
-    leaf = alg.leaf(envelope)
-    if leaf != row.leaf_hash:
-        found.add(
-            position,
-            ProblemKind.LEAF,
-            f"the stored envelope hashes to leaf {leaf.hex()}, but the row records "
-            f"{row.leaf_hash.hex()}: an envelope column (stream, type, actor, dates, "
-            "digest, …) or the leaf hash was changed",
-        )
-    return leaf, redacted
+class _Tree:
+    """The tree above level 8, folded from the walks' level-8 hashes in order; it checks
+    the level-16 nodes it completes and gives the frontier at any size."""
+
+    def __init__(self, alg: HashAlgorithm, reader: NodeReader | None, found: _Findings) -> None:
+        self.alg = alg
+        self.level8: list[bytes] = []
+        self.top = Frontier.empty(alg)  # its leaves are level-8 nodes
+        self.tiles = TileChecker(reader, found.add)
+
+    def advance(self, count: int) -> None:
+        """Fold the first ``count`` level-8 hashes."""
+        top = self.top
+        while top.size < count:
+            for node in top.append(self.level8[top.size]):
+                if node.level == WALK_LEVEL:  # a level-8 node of level-8 nodes: level 16
+                    self.tiles.expect([Node(2 * WALK_LEVEL, node.index, node.hash)])
+
+    def at(self, size: int, low: Sequence[bytes]) -> Frontier:
+        """The frontier at ``size`` leaves, whose subtrees below level 8 are ``low``."""
+        self.advance(size >> WALK_LEVEL)
+        return Frontier(self.alg, size, [*self.top.hashes, *low])
 
 
-def _usable_leaf(stored: bytes, alg: HashAlgorithm) -> bytes:
-    # A row whose envelope cannot be rebuilt still takes its place in the tree,
-    # so the positions after it keep their indexes.
-    if len(stored) == alg.digest_size:
-        return stored
-    return alg.leaf(b"")
+class _Joined:
+    """Joins walks in position order: their problems, gaps, seal roots and deferred rows."""
+
+    def __init__(self, alg: HashAlgorithm, reader: NodeReader | None, found: _Findings) -> None:
+        self.alg = alg
+        self.found = found
+        self.tree = _Tree(alg, reader, found)
+        self.gap_at: int | None = None  # first missing position: roots past it cannot be rebuilt
+        self.checked = self.redacted = 0
+        self._last_gap: tuple[Gap, int | None] | None = None  # and its slot in found.kept
+
+    def take(
+        self,
+        walk: RangeWalk,
+        pending: list[tuple[int, Seal]],
+        leaf_version: int,
+        index: RedactionIndex,
+    ) -> None:
+        found = self.found
+        # A single pass stops comparing stored nodes at the first missing position.
+        after_gap = self.gap_at is not None
+        if not after_gap:
+            self.tree.level8 += walk.level8
+        for entry in walk.entries:
+            if isinstance(entry, Problem):
+                if not (after_gap and entry.kind is ProblemKind.TILE):
+                    found.add(entry.position, entry.kind, entry.detail)
+            elif isinstance(entry, Gap):
+                self._gap(entry)
+            elif isinstance(entry, SealPoint):
+                _check_seal_root(pending.pop(0), entry, self.tree, self.gap_at, found)
+            else:
+                redacted, findings = check_payload(entry.row, self.alg, leaf_version, index)
+                self.redacted += redacted
+                for kind, detail in findings:
+                    found.add(entry.row.position, kind, detail)
+        found.omitted += walk.omitted
+        self.checked += walk.checked
+        self.redacted += walk.redacted
+
+    def _gap(self, gap: Gap) -> None:
+        # A gap across the boundary of two ranges is one gap.
+        if self._last_gap is not None and self._last_gap[0].last + 1 == gap.first:
+            previous, slot = self._last_gap
+            gap = Gap(previous.first, gap.last)
+            if slot is None:
+                return  # it was beyond the limit, and counted then
+            self.found.kept[slot] = _missing(gap.first, gap.last)
+            self._last_gap = (gap, slot)
+            return
+        slot = len(self.found.kept) if len(self.found.kept) < self.found.limit else None
+        problem = _missing(gap.first, gap.last)
+        self.found.add(problem.position, problem.kind, problem.detail)
+        self._last_gap = (gap, slot)
+        self.gap_at = gap.first if self.gap_at is None else self.gap_at
 
 
-def _missing(found: _Findings, first: int, last: int) -> None:
+def _missing(first: int, last: int) -> Problem:
     span = f"position {first}" if first == last else f"positions {first} to {last}"
-    found.add(first, ProblemKind.MISSING, f"no stored row for {span}; rows were deleted")
-
-
-class _TileChecker:
-    """Compares the interior nodes a rebuilt frontier completes with the stored ones."""
-
-    def __init__(self, reader: NodeReader | None, found: _Findings) -> None:
-        self._reader = reader
-        self._found = found
-        self._pending: dict[int, list[Node]] = defaultdict(list)
-
-    def expect(self, nodes: Iterable[Node]) -> None:
-        if self._reader is None:
-            return
-        for node in nodes:
-            batch = self._pending[node.level]
-            batch.append(node)
-            if len(batch) >= _TILE_BATCH:
-                self._compare(node.level)
-
-    def flush(self) -> None:
-        for level in list(self._pending):
-            self._compare(level)
-
-    def _compare(self, level: int) -> None:
-        nodes = self._pending.pop(level, [])
-        if not nodes or self._reader is None:
-            return
-        first = nodes[0].index
-        try:
-            stored = list(self._reader.stored_nodes(level, first, nodes[-1].index + 1))
-        except CivicLedgerError as e:
-            self._found.add(nodes[0].end, ProblemKind.TILE, f"cannot read stored nodes: {e}")
-            return
-        for node in nodes:
-            offset = node.index - first
-            have = stored[offset] if offset < len(stored) else None
-            if have != node.hash:
-                what = "is missing" if have is None else f"is {have.hex()}"
-                self._found.add(
-                    node.end,
-                    ProblemKind.TILE,
-                    f"stored node (level {level}, index {node.index}) over positions "
-                    f"{node.begin + 1} to {node.end} {what}; the rows give {node.hash.hex()}",
-                )
+    return Problem(first, ProblemKind.MISSING, f"no stored row for {span}; rows were deleted")
 
 
 def _parse_seals(
@@ -330,7 +333,7 @@ def _parse_seals(
 
 
 def _check_seal_root(
-    item: tuple[int, Seal], frontier: Frontier, gap_at: int | None, found: _Findings
+    item: tuple[int, Seal], point: SealPoint, tree: _Tree, gap_at: int | None, found: _Findings
 ) -> None:
     number, seal = item
     if gap_at is not None and gap_at <= seal.tree_size:
@@ -340,7 +343,7 @@ def _check_seal_root(
             f"seal {number}'s root cannot be recomputed: position {gap_at} is missing",
         )
         return
-    root = frontier.root()
+    root = tree.at(point.tree_size, point.low).root()
     if root != seal.root_hash:
         found.add(
             seal.tree_size,
@@ -351,7 +354,7 @@ def _check_seal_root(
 
 
 def _check_frontier(
-    stored: Frontier | str, rebuilt: Frontier, head: int, gap_at: int | None, found: _Findings
+    stored: Frontier | str, rebuilt: Frontier | None, head: int, found: _Findings
 ) -> None:
     if isinstance(stored, str):
         found.add(head, ProblemKind.ROOT, f"the stored frontier cannot be read: {stored}")
@@ -363,7 +366,7 @@ def _check_frontier(
             f"the stored frontier covers {stored.size} events but the head is {head}",
         )
         return
-    if gap_at is not None:
+    if rebuilt is None:
         return  # the missing rows are already reported; there is no rebuilt root to compare
     if stored.hashes != rebuilt.hashes:
         found.add(
