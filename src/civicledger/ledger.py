@@ -443,10 +443,13 @@ class Ledger:
         rows still give the seal's root; see :meth:`.audit.auditor.Auditor.check_seal`."""
         return self._audit.check_seal(seal)
 
-    def verify(self, public_keys: PublicKeys = None) -> VerificationReport:
+    def verify(
+        self, public_keys: PublicKeys = None, *, workers: int | None = None
+    ) -> VerificationReport:
         """Recompute every leaf and root from stored rows and check every seal (and, given
-        keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
-        return self._audit.verify(public_keys)
+        keys, their signatures), in ``workers`` processes (default: the cores; 1: this
+        process only); see :meth:`.audit.auditor.Auditor.verify`."""
+        return self._audit.verify(public_keys, workers=workers)
 
     # -- projections and indicators with lineage (issue 6) ---------------------------------
 

@@ -18,7 +18,14 @@ from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, StoredRow, row_source
-from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
+from civicledger.audit.verify import (
+    MAX_PROBLEMS,
+    StoredSeal,
+    VerificationReport,
+    Walker,
+    check_workers,
+    verify_ledger,
+)
 from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.merkle.disclosure import Disclosure
@@ -420,7 +427,11 @@ class Auditor:
         )
 
     def verify(
-        self, public_keys: PublicKeys = None, *, max_problems: int = MAX_PROBLEMS
+        self,
+        public_keys: PublicKeys = None,
+        *,
+        max_problems: int = MAX_PROBLEMS,
+        workers: int | None = None,
     ) -> VerificationReport:
         """Recompute every leaf and root from the stored rows and check every seal.
 
@@ -428,15 +439,20 @@ class Auditor:
             public_keys: trusted key(s) to check seal signatures with (verifier key
                 text or Verifier, or a list); signatures are not checked when None.
             max_problems: problems to keep in the report (the rest are counted).
+            workers: processes to verify a SQL ledger file or server with (this one
+                included); None uses every core, 1 verifies in this process only.
+                Ledgers of fewer than 50,000 events per process use fewer.
 
         Returns:
-            The report: ``.ok``, ``.problems``, and a readable ``str()``.
+            The report: ``.ok``, ``.problems``, a readable ``str()``, and ``.ranges``
+            (the split of positions across processes).
 
         Raises:
-            ValidationError: a key text is malformed.
+            ValidationError: a key text is malformed, or workers is not an int >= 1.
             StoreError: the database failed (damage is reported, not raised).
         """
         verifiers = as_verifiers(public_keys)
+        count = check_workers(workers)
         stored: Frontier | str
         try:
             stored = self._store.frontier()
@@ -457,7 +473,21 @@ class Auditor:
             leaf_version=self._store.leaf_version,
             redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, head),
             registry=self._store.codec.registry,
+            walker=self._walker(head, count),
         )
+
+    def _walker(self, head: int, workers: int) -> Walker | None:
+        """Split the walk across processes for a SQL ledger (see ``audit.parallel``)."""
+        if workers == 1 or isinstance(self._store, MemoryStore):
+            return None
+        # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
+        from civicledger.audit.parallel import sql_walker
+        from civicledger.audit.sql import SqlRowSource
+        from civicledger.store.sql.store import SqlStore
+
+        if not isinstance(self._store, SqlStore) or not isinstance(self._rows, SqlRowSource):
+            return None
+        return sql_walker(self._store, self._rows, head, workers)
 
     # -- helpers ------------------------------------------------------------------
 

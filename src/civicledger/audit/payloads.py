@@ -81,6 +81,13 @@ class RedactionIndex:
                 names = tuple(f for f in fields if isinstance(f, str))
                 self._by_target[target].append(Redaction(row.position, names))
 
+    def portable(self) -> RedactionIndex:
+        """A copy without the registry, to send to a worker process (which checks no
+        redacted row, so needs no field-name tracing)."""
+        copy = RedactionIndex(())
+        copy._by_target.update(self._by_target)
+        return copy
+
     def after(self, event_id: object, position: int) -> list[Redaction]:
         """The redactions naming ``event_id`` recorded after ``position``."""
         return [r for r in self._by_target.get(str(event_id), ()) if r.position > position]

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import Engine, LargeBinary, select, type_coerce
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.rows import StoredRow
@@ -37,6 +37,25 @@ class SqlRowSource:
         self._engine = store.engine
         self._ledger_id = store.ledger_id
         self._doing = f"reading the rows of ledger {store.ledger_name!r} for verification"
+
+    @classmethod
+    def on(cls, engine: Engine, ledger_id: int, ledger_name: str) -> SqlRowSource:
+        """Read the rows of the ledger with row id ``ledger_id`` through ``engine``
+        (a verify worker's own engine).
+
+        Args:
+            engine: an engine on the ledger's database.
+            ledger_id: the ledger's row id.
+            ledger_name: its name, for error messages.
+
+        Returns:
+            The row source.
+        """
+        source = cls.__new__(cls)
+        source._engine = engine
+        source._ledger_id = ledger_id
+        source._doing = f"reading the rows of ledger {ledger_name!r} for verification"
+        return source
 
     def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
         """Yield stored rows in position order; see :class:`RowSource`.

@@ -8,6 +8,7 @@ the store kept, each seal's root at its size, and the stored frontier at the end
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,24 @@ if TYPE_CHECKING:
 
 MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""
+
+
+def default_workers() -> int:
+    """The default number of processes ``verify()`` uses: the machine's cores."""
+    return os.cpu_count() or 1
+
+
+def check_workers(workers: object) -> int:
+    """The number of verify processes asked for, checked; None means the cores.
+
+    Raises:
+        ValidationError: it is not an int of at least 1.
+    """
+    if workers is None:
+        return default_workers()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValidationError(f"workers must be an int >= 1, got {workers!r}", field="workers")
+    return workers
 
 
 @attrs.frozen
@@ -64,6 +83,8 @@ class VerificationReport:
         signatures_checked: whether seal signatures were checked against keys.
         problems: the problems found, by position (at most MAX_PROBLEMS).
         problems_omitted: further problems found but not kept.
+        ranges: the ranges of positions walked, ``(first, last)`` each; with more
+            than one, all but the first were walked by worker processes.
     """
 
     origin: str
@@ -75,6 +96,7 @@ class VerificationReport:
     signatures_checked: bool
     problems: tuple[Problem, ...]
     problems_omitted: int = 0
+    ranges: tuple[tuple[int, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -206,6 +228,7 @@ def verify_ledger(
         # Stored nodes are compared in batches, so sort to read the report in ledger order.
         problems=tuple(sorted(found.kept, key=_order)),
         problems_omitted=found.omitted,
+        ranges=tuple((w.first, w.last) for w in walks),
     )
 
 
