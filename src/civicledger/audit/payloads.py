@@ -81,6 +81,11 @@ class RedactionIndex:
                 names = tuple(f for f in fields if isinstance(f, str))
                 self._by_target[target].append(Redaction(row.position, names))
 
+    @property
+    def targets(self) -> int:
+        """How many events the redactions name."""
+        return len(self._by_target)
+
     def portable(self) -> RedactionIndex:
         """A copy without the registry, to send to a worker process (which checks no
         redacted row, so needs no field-name tracing)."""
