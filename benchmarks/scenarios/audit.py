@@ -25,6 +25,7 @@ import orjson
 from benchmarks import ledgers, probe
 from benchmarks.context import Context, Scenario
 from benchmarks.harness import ScenarioResult, interleave
+from civicledger.audit.verify import default_workers
 from civicledger.ledger import Ledger
 
 PROOFS_PER_SAMPLE = 20
@@ -105,13 +106,16 @@ def _verify(name: str, size_attr: str, small_attr: str) -> Scenario:
         path = ledgers.ledger_file(ctx, size)
         result = ScenarioResult(name, f"verify() over {size:,} events", size)
 
-        def ours() -> float:
+        splits: set[int] = set()
+
+        def timed(workers: int | None) -> float:
             with Ledger.open(ledgers.url(path)) as ledger:
                 start = time.perf_counter()
-                report = ledger.verify()
+                report = ledger.verify(workers=workers)
                 elapsed = time.perf_counter() - start
             if not report.ok:
                 raise AssertionError(f"the benchmark ledger does not verify: {report}")
+            splits.add(len(report.ranges))
             return elapsed
 
         def floor() -> float:
@@ -120,10 +124,31 @@ def _verify(name: str, size_attr: str, small_attr: str) -> Scenario:
             return time.perf_counter() - start
 
         interleave(
-            result, {"ours": ("s", ours), "floor": ("s", floor)}, _repetitions(ctx, size_attr)
+            result,
+            {
+                "ours": ("s", lambda: timed(None)),
+                "ours_1_process": ("s", lambda: timed(1)),
+                "floor": ("s", floor),
+            },
+            _repetitions(ctx, size_attr),
         )
         # Ratios of durations, inverted so that > 1 means ours is faster (as for rates).
-        result.ratios["ours/floor"] = result.series["floor"].median / result.series["ours"].median
+        floor_median = result.series["floor"].median
+        result.ratios["ours/floor"] = floor_median / result.series["ours"].median
+        result.ratios["ours_1_process/floor"] = (
+            floor_median / result.series["ours_1_process"].median
+        )
+        result.target(
+            "verify() >= 1.5x the single-process hashing floor",
+            result.ratios["ours/floor"],
+            1.5,
+            "x",
+            higher=True,
+        )
+        result.notes.append(
+            f"ours: Ledger.verify() with its default workers (the cores: {default_workers()}), "
+            f"walked in {max(splits)} range(s); ours_1_process: workers=1."
+        )
         per_million = result.series["ours"].median * 1_000_000 / size
         result.target(
             "verify() of 1M events < 5 s"

@@ -113,9 +113,19 @@ def prove(
     "key_file",
     "A verifier key file: check seal signatures with it.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to verify with (default: the cores; 1: this process only).",
+)
 @click.pass_context
 def verify(
-    ctx: click.Context, seal_file: Path | None, proof_file: Path | None, key_file: Path | None
+    ctx: click.Context,
+    seal_file: Path | None,
+    proof_file: Path | None,
+    key_file: Path | None,
+    workers: int | None,
 ) -> None:
     """Check the ledger (every leaf, root and seal), or a proof file offline.
 
@@ -138,7 +148,7 @@ def verify(
             ctx.exit(EXIT_CHECK_FAILED)
         return
     with open_ledger(ctx) as ledger:
-        report = ledger.verify(public_key)
+        report = ledger.verify(public_key, workers=workers)
         problems = [str(report)] if not report.ok else []
         if seal_file is not None:
             claimed = Seal.parse(_read(seal_file))
