@@ -166,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         stem += "-full"
     if args.scenario:
         stem += "-partial"
+    # A second run on the same day gets its own files: committed results are never overwritten.
+    base, number = stem, 2
+    while (args.output / f"{stem}.json").exists() or (args.output / f"{stem}.md").exists():
+        stem, number = f"{base}-{number}", number + 1
     json_path, md_path = report.write(results, args.output, stem)
     print(f"wrote {json_path} and {md_path} ({results['seconds']:.0f} s)")
     return 0
