@@ -32,6 +32,7 @@ from civicledger.audit.verify import Walker
 from civicledger.audit.walk import RANGE_ALIGNMENT, RangeWalk, walk_range
 from civicledger.errors import CivicLedgerError, StoreError
 from civicledger.merkle.hashes import hash_algorithm
+from civicledger.merkle.reader import NodeReader
 from civicledger.store.sql.store import SqlNodeReader, SqlStore
 
 EVENTS_PER_WORKER = 50_000
@@ -70,6 +71,34 @@ class RangeTask:
     max_problems: int
     check_tiles: bool
 
+    def walk(
+        self, rows: SqlRowSource, reader: NodeReader, index: RedactionIndex | None = None
+    ) -> RangeWalk:
+        """Walk the range, reading through ``rows`` and ``reader``.
+
+        Args:
+            rows: the ledger's row source.
+            reader: its stored nodes.
+            index: the redactions with the event registry (in the calling process);
+                None uses the task's own (in a worker, which hands redacted rows back).
+
+        Returns:
+            The walk.
+        """
+        return walk_range(
+            rows.rows(self.first, self.last),
+            first=self.first,
+            last=self.last,
+            origin=self.origin,
+            alg=hash_algorithm(self.hash_name),
+            leaf_version=self.leaf_version,
+            index=self.index if index is None else index,
+            reader=reader if self.check_tiles else None,
+            seal_sizes=self.seal_sizes,
+            max_problems=self.max_problems,
+            defer_redacted=index is None,
+        )
+
 
 def walk_task(task: RangeTask) -> RangeWalk | str:
     """Walk one range in a worker process (its own engine and connection).
@@ -83,19 +112,7 @@ def walk_task(task: RangeTask) -> RangeWalk | str:
     try:
         rows = SqlRowSource.on(engine, task.ledger_id, task.ledger_name)
         reader = SqlNodeReader(engine, task.ledger_id, task.ledger_name)
-        return walk_range(
-            rows.rows(task.first, task.last),
-            first=task.first,
-            last=task.last,
-            origin=task.origin,
-            alg=hash_algorithm(task.hash_name),
-            leaf_version=task.leaf_version,
-            index=task.index,
-            reader=reader if task.check_tiles else None,
-            seal_sizes=task.seal_sizes,
-            max_problems=task.max_problems,
-            defer_redacted=True,
-        )
+        return task.walk(rows, reader)
     except CivicLedgerError as e:
         return str(e)
     finally:
@@ -149,21 +166,7 @@ def sql_walker(
         here = tasks[0]
         workers = [_start(task) for task in tasks[1:]]
         try:
-            walks = [
-                walk_range(
-                    rows.rows(here.first, here.last),
-                    first=here.first,
-                    last=here.last,
-                    origin=here.origin,
-                    alg=hash_algorithm(here.hash_name),
-                    leaf_version=here.leaf_version,
-                    index=index,
-                    reader=store.node_reader() if check_tiles else None,
-                    seal_sizes=here.seal_sizes,
-                    max_problems=max_problems,
-                    defer_redacted=False,
-                )
-            ]
+            walks = [here.walk(rows, store.node_reader(), index)]
             walks += [_result(worker) for worker in workers]
         finally:
             for worker in workers:
