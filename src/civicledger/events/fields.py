@@ -30,6 +30,7 @@ _PERSONAL = "civicledger.personal"
 _SIGNED = "civicledger.signed"
 _ALLOW_EMPTY = "civicledger.allow_empty"
 _NOT_BEFORE = "civicledger.not_before"
+_ESTIMATE = "civicledger.estimate"
 
 # Field-name pairs that are checked as (start, end) without any declaration.
 START_END_PAIRS: tuple[tuple[str, str], ...] = (
@@ -50,6 +51,7 @@ def field(
     signed: bool = False,
     allow_empty: bool = False,
     not_before: str | None = None,
+    estimate: bool = False,
 ) -> Any:
     """Declare an event field with civicledger's options.
 
@@ -62,6 +64,9 @@ def field(
         allow_empty: a text field may be the empty string.
         not_before: name of another field this one must not precede (an end date
             that must not be before its start date).
+        estimate: the field holds a value the office estimated rather than counted
+            (a crowd at an open-air event); a figure that sums or takes this field is
+            said with 约 and its explanation says it rests on an estimate.
 
     Returns:
         An attrs field definition.
@@ -71,6 +76,7 @@ def field(
         _SIGNED: signed,
         _ALLOW_EMPTY: allow_empty,
         _NOT_BEFORE: not_before,
+        _ESTIMATE: estimate,
     }
     return attrs.field(default=default, metadata=metadata)
 
@@ -78,6 +84,11 @@ def field(
 def is_personal(attribute: attrs.Attribute[Any]) -> bool:
     """Tell whether a field was declared with ``personal=True``."""
     return bool(attribute.metadata.get(_PERSONAL, False))
+
+
+def is_estimate(attribute: attrs.Attribute[Any]) -> bool:
+    """Tell whether a field was declared with ``estimate=True``."""
+    return bool(attribute.metadata.get(_ESTIMATE, False))
 
 
 class FieldProblem(Exception):

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Literal, Protocol
 
 import attrs
 
 from civicledger.errors import ProjectionError, StoreError
-from civicledger.events import RecordedEvent
+from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections.accumulate import Accumulator, Group, Interner, group_text
+from civicledger.projections.declared import check_declared_fields, classes_of, mark_estimates
 from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Ratio
 from civicledger.projections.periods import Period
+from civicledger.projections.rounding import RoundingMode, quantize
 
 __all__ = [
     "EventSource",
@@ -158,7 +160,7 @@ def _figures_for(
     for group in groups:
         numerator = numerators.get(group, whole_numerator)
         denominator = denominators.get(group, whole_denominator)
-        value, reason = ratio_value(measure, numerator, denominator)
+        value, reason = ratio_value(measure, numerator, denominator, indicator.rounding)
         figures.append(
             Figure(
                 indicator=indicator,
@@ -175,9 +177,12 @@ def _figures_for(
 
 
 def ratio_value(
-    measure: Ratio, numerator: Figure | None, denominator: Figure | None
+    measure: Ratio,
+    numerator: Figure | None,
+    denominator: Figure | None,
+    rounding: RoundingMode = "half-up",
 ) -> tuple[Decimal | None, str | None]:
-    """A ratio's value from its parts, or None and the reason it is not defined."""
+    """A ratio's value from its parts (rounded by ``rounding``), or None and why not."""
     if numerator is None or numerator.value is None:
         why = numerator.undefined_reason if numerator is not None else "no figure"
         return None, f"the numerator {measure.numerator_id} is not defined ({why})"
@@ -189,7 +194,7 @@ def ratio_value(
     with localcontext() as context:
         context.prec = 60
         exact = Decimal(numerator.value) * measure.factor / Decimal(denominator.value)
-        return exact.quantize(measure.quantum(), rounding=ROUND_HALF_UP), None
+        return quantize(exact, measure.decimals, rounding), None
 
 
 def resolve_as_of(as_of: object, head: int) -> AsOf:
@@ -275,6 +280,13 @@ Lineage = bool | Literal["lazy"]
 ``"lazy"`` (loaded from the store on first access, for all figures of the call at once)."""
 
 
+def _event_classes(source: object) -> dict[str, type]:
+    """The event classes the source's codec decodes with (the default registry's otherwise)."""
+    codec = getattr(source, "codec", None)
+    registry = getattr(codec, "registry", None)
+    return classes_of(registry if registry is not None else default_registry())
+
+
 def compute_from_source(
     source: EventSource,
     requests: Sequence[Request],
@@ -304,6 +316,8 @@ def compute_from_source(
     """
     if lineage not in (True, False, "lazy"):
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
+    classes = _event_classes(source)
+    check_declared_fields((indicator for indicator, _ in _expand(requests)), classes)
     point = resolve_as_of(as_of, source.head())
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
     pushed = None
@@ -314,6 +328,7 @@ def compute_from_source(
     else:
         records = _effective_records(source, types, point) if types else iter(())
         figures = compute(records, requests, as_of=point, lineage=lineage is True)
+    figures = mark_estimates(figures, classes)
     if lineage != "lazy":
         return figures
     loader = _LazyLineage(source, requests, point, pushdown)

@@ -14,6 +14,7 @@ from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
 from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio
+from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
 
 __all__ = ["Language", "WhyNot", "explain", "why_not"]
@@ -50,7 +51,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "python": "Python 函数",
         "numerator": "分子",
         "denominator": "分母",
-        "rounding": "四舍五入保留 {n} 位小数",
+        "rounding_mode": "修约方式",
+        "estimated": "估计值：此数依据记录为估计数的字段（{fields}），不是逐一清点的结果",
         "count_unit": "件",
         "note": "注意",
     },
@@ -79,7 +81,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "python": "Python function",
         "numerator": "numerator",
         "denominator": "denominator",
-        "rounding": "rounded half up to {n} decimal places",
+        "rounding_mode": "rounding",
+        "estimated": "Estimated: this value rests on field(s) recorded as estimates "
+        "({fields}), not on a count",
         "count_unit": "",
         "note": "Note",
     },
@@ -128,6 +132,9 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append(f"- {t['measure']}{sep}{measure}")
     if indicator.group_by:
         lines.append(f"- {t['group']}{sep}{', '.join(indicator.group_by)} → {group_label(figure)}")
+    if indicator.rounding != "half-up" and not isinstance(measure, Ratio):
+        mode = ROUNDING_WORDS[language][indicator.rounding]
+        lines.append(f"- {t['rounding_mode']}{sep}{mode}")
     as_of = f"{t['position']} {figure.as_of.position}"
     if figure.as_of.seal_root:
         as_of += f", {t['seal']} {figure.as_of.seal_root}"
@@ -148,10 +155,18 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append("")
     lines.append(f"{t['value']}{sep}{_value(figure, language)}")
     lines.append("")
+    lines.extend(_estimate_lines(figure, language))
     for note in figure.notes:
         lines.append(f"{t['note']}{sep}{note}")
         lines.append("")
     return lines
+
+
+def _estimate_lines(figure: Figure, language: Language) -> list[str]:
+    """The sentence saying the value was estimated, when it was."""
+    if not figure.estimated:
+        return []
+    return [_TEXT[language]["estimated"].format(fields=", ".join(figure.estimated)), ""]
 
 
 def _filter_text(figure: Figure, language: Language) -> str:
@@ -222,12 +237,14 @@ def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int)
         f"× {measure.factor}"
     )
     if figure.value is not None:
-        arithmetic += f" = {format_value(figure.value)}, {t['rounding'].format(n=measure.decimals)}"
+        rounded = rounding_text(figure.indicator.rounding, measure.decimals, language)
+        arithmetic += f" = {format_value(figure.value)}, {rounded}"
     lines = [
         f"{t['arithmetic']}{sep}{arithmetic}",
         "",
         f"{t['value']}{sep}{_value(figure, language)}",
         "",
+        *_estimate_lines(figure, language),
     ]
     for label, part in ((t["numerator"], num), (t["denominator"], den)):
         if part is not None:

@@ -117,6 +117,9 @@ class Figure:
         lineage: for a lazy figure, the function that loads its contributions.
         notes: remarks a reader of the figure must see, in English (e.g. events
             that could not count because fields they needed were redacted).
+        estimated: the ``type.field`` names of the estimated fields the value rests
+            on (declared ``field(estimate=True)``, through ratio parts too); empty
+            when every value behind it was counted.
     """
 
     indicator: Indicator
@@ -137,6 +140,7 @@ class Figure:
         default=None, alias="lineage", eq=False, repr=False
     )
     notes: tuple[str, ...] = ()
+    estimated: tuple[str, ...] = ()
 
     @property
     def contributions(self) -> tuple[Contribution, ...]:
@@ -207,6 +211,8 @@ class Figure:
         }
         if self.notes:  # only when there are some, so existing documents keep their shape
             data["notes"] = list(self.notes)
+        if self.estimated:
+            data["estimated"] = list(self.estimated)
         return data
 
     def to_prov(self) -> prov.model.ProvDocument:

@@ -20,6 +20,7 @@ from civicledger.events import RecordedEvent
 from civicledger.projections.expressions import Arith, parse_filter
 from civicledger.projections.filters import OPERATORS, Filter, Operator, Predicate, from_mapping
 from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.rounding import RoundingMode, check_rounding
 
 __all__ = ["PERIOD_KINDS", "Indicator", "IndicatorSet", "PeriodKind", "ValidationRule"]
 
@@ -105,6 +106,8 @@ class Indicator:
         period: the natural period of the figure.
         state: a stock as of the period's end: events before the period count too.
         description: what the figure means, for readers of the definition.
+        rounding: how the figure is rounded wherever it is (a ratio's value, a rate,
+            a 万/亿 mantissa in a report): half-up (default), half-even, down or up.
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -117,6 +120,7 @@ class Indicator:
     period: PeriodKind = attrs.field(default="year", validator=_check_period)
     state: bool = False
     description: str = attrs.field(default="", validator=_check_text)
+    rounding: RoundingMode = attrs.field(default="half-up", converter=check_rounding)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.measure, Ratio):

@@ -17,9 +17,11 @@ from civicledger.errors import ValidationError
 
 __all__ = [
     "ROUNDING_MODES",
+    "ROUNDING_WORDS",
     "RoundingMode",
     "check_rounding",
     "decimal_rounding",
+    "quantize",
     "round_fraction",
     "rounding_text",
 ]
@@ -37,7 +39,7 @@ _DECIMAL: Final = {
     "up": ROUND_UP,
 }
 
-_TEXT: Final = {
+ROUNDING_WORDS: Final = {
     "zh": {
         "half-up": "四舍五入",
         "half-even": "四舍六入五成双",
@@ -96,8 +98,8 @@ def round_fraction(q: Fraction, decimals: int, mode: RoundingMode = "half-up") -
 def rounding_text(mode: RoundingMode, decimals: int, language: str) -> str:
     """Say how a value was rounded: ``四舍五入保留 2 位小数`` / ``rounded half up to 2 …``."""
     if language == "zh":
-        return f"{_TEXT['zh'][mode]}保留 {decimals} 位小数"
-    return f"{_TEXT['en'][mode]} to {decimals} decimal places"
+        return f"{ROUNDING_WORDS['zh'][mode]}保留 {decimals} 位小数"
+    return f"{ROUNDING_WORDS['en'][mode]} to {decimals} decimal places"
 
 
 def quantize(value: Decimal, decimals: int, mode: RoundingMode) -> Decimal:

@@ -36,7 +36,7 @@ __all__ = ["dump", "dumps", "indicator_to_data", "load", "loads", "measure_from_
 
 _INDICATOR_KEYS = frozenset(
     {"id", "label", "unit", "source", "where", "measure", "group_by", "period", "state"}
-    | {"description"}
+    | {"description", "rounding"}
 )
 _RULE_KEYS = frozenset({"id", "check", "description"})
 _TOP_KEYS = frozenset({"title", "indicator", "rule"})
@@ -204,6 +204,7 @@ def indicator_from_data(entry: Mapping[str, Any]) -> Indicator:
             period=entry.get("period", "year"),
             state=state,
             description=entry.get("description", ""),
+            rounding=entry.get("rounding", "half-up"),
         )
     except ValidationError as e:
         raise ValidationError(e.message, field=e.field or "where") from None
@@ -337,6 +338,8 @@ def indicator_to_data(indicator: Indicator, *, resolve: bool = True) -> dict[str
     data["period"] = indicator.period
     data["state"] = indicator.state
     data["description"] = indicator.description
+    if indicator.rounding != "half-up":  # only when declared: existing documents keep their shape
+        data["rounding"] = indicator.rounding
     return data
 
 

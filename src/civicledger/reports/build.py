@@ -20,7 +20,7 @@ from civicledger.errors import ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
-from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections import Figure, Indicator, Period, Ratio
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -214,7 +214,7 @@ class _Builder:
             )
         try:
             if isinstance(value, int):
-                result = phrase(value, spec)
+                result = phrase(value, spec, units=self.template.units)
                 return Num(result.text, str(value), result.rule, None)
             figure = value._figure
             return self.phrase_figure(figure, spec)
@@ -234,6 +234,19 @@ class _Builder:
                 figure.id,
             )
         result: Phrase
+        indicator = figure.indicator
+        measure = indicator.measure
+        decimals = (
+            measure.decimals
+            if isinstance(measure, Ratio) and measure.factor == 100 and measure.decimals <= 6
+            else None
+        )
+        options: dict[str, Any] = {
+            "units": self.template.units,
+            "estimate": bool(figure.estimated),
+            "rounding": indicator.rounding,
+            "decimals": decimals,
+        }
         if kind == "rate":
             if figure.numerator is None or figure.denominator is None:
                 raise self.fail(
@@ -242,7 +255,7 @@ class _Builder:
             num, den = figure.numerator.value, figure.denominator.value
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
-            result = phrase((num, den), spec)
+            result = phrase((num, den), spec, **options)
             exact = f"{_exact(num)}/{_exact(den)}"
         elif kind == "change":
             before = self.previous.get((figure.id, _group_key(figure.group)))
@@ -250,10 +263,10 @@ class _Builder:
                 raise self.fail(
                     f"no previous-period figure for {figure.id!r} to compare with", line, figure.id
                 )
-            result = phrase((figure.value, before.value), spec)
+            result = phrase((figure.value, before.value), spec, **options)
             exact = f"{_exact(figure.value)}/{_exact(before.value)}"
         else:
-            result = phrase(figure.value, spec)
+            result = phrase(figure.value, spec, **options)
             exact = _exact(figure.value)
         return Num(result.text, exact, result.rule, self.ref(figure))
 

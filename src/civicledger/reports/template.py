@@ -21,8 +21,9 @@ from typing import Any, Final
 
 import attrs
 
-from civicledger.errors import TemplateError
+from civicledger.errors import TemplateError, ValidationError
 from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
+from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
 __all__ = [
     "ITEM_KINDS",
@@ -111,6 +112,8 @@ class Template:
         numbering: ``"chinese"`` (一、 （一） 一是) or ``"plain"`` (1. 1.1 (1)).
         indicators: the indicator set file, resolved against the template's folder.
         sections: the top-level sections.
+        units: the units phrases may end with: the built-in registry plus the
+            template's ``[units]`` table.
     """
 
     path: Path
@@ -122,6 +125,7 @@ class Template:
     numbering: str
     indicators: Path | None
     sections: tuple[SectionSpec, ...]
+    units: UnitRegistry = DEFAULT_UNITS
 
     def sentences(self) -> list[Sentence]:
         """Every sentence of the template, in file order of their sections."""
@@ -244,14 +248,19 @@ class _Loader:
                 self.line_of_key(sorted(unknown)[0]),
                 sorted(unknown)[0],
             )
-        extra = set(doc) - {"report", "sections"}
+        extra = set(doc) - {"report", "sections", "units"}
         if extra:
             name = sorted(extra)[0]
             raise self.error(
-                f"unknown top-level table {name!r}; expected [report] and [[sections]]",
+                f"unknown top-level table {name!r}; expected [report], [units] and [[sections]]",
                 self.line_of_key(name),
                 name,
             )
+        try:
+            units = DEFAULT_UNITS.extended_from_toml(doc.get("units", {}))
+        except ValidationError as e:
+            line = next((n for n, h in self.header_lines if h.startswith("[units]")), None)
+            raise self.error(e.message, line, e.field) from None
         title = self.sentence(self.text(report, "title", "report"), "report.title")
         intro = self.intro(report.get("intro", []), "report", self.line_of_key("intro"))
         numbering = report.get("numbering", "chinese")
@@ -284,6 +293,7 @@ class _Loader:
             numbering=numbering,
             indicators=(self.path.parent / indicators) if indicators else None,
             sections=sections,
+            units=units,
         )
 
     # -- structure -------------------------------------------------------------

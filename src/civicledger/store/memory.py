@@ -80,6 +80,11 @@ class MemoryStore(EventStore):
         self._closed = False
 
     @property
+    def codec(self) -> Codec:
+        """The codec the store decodes payloads with (the indicators read its event classes)."""
+        return self._codec
+
+    @property
     def ledger_name(self) -> str:
         """The ledger's name."""
         return self._name
