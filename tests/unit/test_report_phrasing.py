@@ -113,7 +113,7 @@ def test_an_estimated_figure_is_said_with_yue_and_explained(ledger: Ledger, tmp_
 
 def test_a_ratio_over_an_estimate_is_an_estimate(ledger: Ledger, tmp_path: Path) -> None:
     """Estimates carry through ratio parts: the rate reads 约 and names the field."""
-    report = _report(ledger, tmp_path, "{gathering.crowd_per_stall|rate:bare}")
+    report = _report(ledger, tmp_path, "{gathering.crowd_per_stall|rate:bare:1}")
     [share] = _nums(report)
     assert share.text == "约2460.0%"
     assert share.rule == "estimate:rate:bare:decimals=1:round-half-up"
@@ -134,8 +134,8 @@ def test_english_explanation_names_the_estimate(ledger: Ledger) -> None:
 def test_a_declared_rounding_mode_rounds_the_value_the_words_and_the_explanation(
     ledger: Ledger, tmp_path: Path
 ) -> None:
-    """rounding = "half-even" with 0 decimals: 12.5% is 12, and the explanation says how."""
-    report = _report(ledger, tmp_path, "大型活动占{gathering.large_share|rate:bare}。")
+    """rounding = "half-even": 12.5% is 12 at 0 places, and the explanation says how."""
+    report = _report(ledger, tmp_path, "大型活动占{gathering.large_share|rate:bare:0}。")
     [share] = _nums(report)
     assert (share.text, share.exact) == ("12%", "1/8")
     assert share.rule == "rate:bare:decimals=0:round-half-even"

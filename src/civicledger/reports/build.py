@@ -20,7 +20,7 @@ from civicledger.errors import ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
-from civicledger.projections import Figure, Indicator, Period, Ratio
+from civicledger.projections import Figure, Indicator, Period
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -234,18 +234,12 @@ class _Builder:
                 figure.id,
             )
         result: Phrase
-        indicator = figure.indicator
-        measure = indicator.measure
-        decimals = (
-            measure.decimals
-            if isinstance(measure, Ratio) and measure.factor == 100 and measure.decimals <= 6
-            else None
-        )
+        # The figure's own rounding mode and estimate travel with it; decimals stay the
+        # spec's (default 2), so a ratio stored to 1 place still reads 91.30% unless asked.
         options: dict[str, Any] = {
             "units": self.template.units,
             "estimate": bool(figure.estimated),
-            "rounding": indicator.rounding,
-            "decimals": decimals,
+            "rounding": figure.indicator.rounding,
         }
         if kind == "rate":
             if figure.numerator is None or figure.denominator is None:

@@ -561,7 +561,6 @@ def phrase(
     units: UnitRegistry = DEFAULT_UNITS,
     estimate: bool = False,
     rounding: RoundingMode = "half-up",
-    decimals: int | None = None,
 ) -> Phrase:
     """Phrase a figure by a spec, the one entry point templates call.
 
@@ -583,8 +582,6 @@ def phrase(
         estimate: the figure was estimated: it is said with 约 (see :func:`estimated`),
             and an approximation uses the 约 style whatever style the spec names.
         rounding: the figure's rounding mode, used when the spec names none.
-        decimals: the figure's decimals for rate and change, used when the spec
-            names none (default 2).
 
     Returns:
         The Phrase.
@@ -610,8 +607,6 @@ def phrase(
             raise _spec_error(spec, f"two {kind} arguments ({args[kind]!r}, {token!r})")
         args[kind] = token
     args.setdefault("rounding", rounding)
-    if decimals is not None and name in ("rate", "change"):
-        args.setdefault("decimals", str(_decimals(decimals)))
     if estimate and name == "approx":
         args["style"] = "约"
     try:
