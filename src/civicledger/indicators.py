@@ -23,6 +23,7 @@ from pathlib import Path
 from civicledger.projections.expressions import parse_filter
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or, Predicate, Scalar
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
+from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio, Sum
 from civicledger.projections.toml import dump, dumps, loads
 from civicledger.projections.toml import load as _load
@@ -34,6 +35,8 @@ __all__ = [
     "ValidationRule",
     "all_of",
     "any_of",
+    "between",
+    "contains",
     "count",
     "count_distinct",
     "dump",
@@ -52,6 +55,7 @@ __all__ = [
     "parse_filter",
     "predicate",
     "ratio",
+    "startswith",
     "sum",
 ]
 
@@ -140,6 +144,23 @@ def ge(field: str, value: int | Decimal | date | str) -> Compare:
 def in_(field: str, values: Sequence[Scalar]) -> In:
     """``field in [values]``."""
     return In(field, builtins.tuple(values))
+
+
+def startswith(field: str, prefix: str) -> StartsWith:
+    """``field startswith "prefix"``: a text field beginning with the prefix."""
+    return StartsWith(field, prefix)
+
+
+def contains(field: str, value: Scalar) -> Contains:
+    """``field contains value``: a substring of a text field, or an item of a list field."""
+    return Contains(field, value)
+
+
+def between(
+    field: str, low: int | Decimal | date | str, high: int | Decimal | date | str
+) -> Between:
+    """``field between low and high``: both ends included."""
+    return Between(field, low, high)
 
 
 def all_of(*clauses: Filter) -> Filter:

@@ -48,6 +48,7 @@ from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, In, Not, Or
 from civicledger.projections.indicators import Indicator
+from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Ratio
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
@@ -78,7 +79,7 @@ _SCAN_FRACTION = 20
 _REDACTED = AMENDING_TYPES[2]
 """A redaction erases stored payloads whatever its own position."""
 
-_DECLARATIVE = (Compare, In, And, Or, Not)
+_DECLARATIVE = (Compare, In, And, Or, Not, Between, StartsWith, Contains)
 """Filter clauses that only read fields (an escape-hatch Predicate may read anything)."""
 
 
