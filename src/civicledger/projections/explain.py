@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from civicledger.errors import ProjectionError
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
 from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio
 from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
+from civicledger.projections.summary import summary_lines
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
 
 __all__ = ["Language", "WhyNot", "explain", "why_not"]
@@ -90,12 +92,15 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def explain(figure: Figure, language: Language = "zh") -> str:
+def explain(figure: Figure, language: Language = "zh", *, limit: int | None = None) -> str:
     """Render how a figure was derived: definition, events, arithmetic, exact value.
 
     Args:
         figure: the figure.
         language: ``"zh"`` (Chinese) or ``"en"`` (English).
+        limit: list the contributing events one by one only up to this many; above
+            it, summarise them (counts by type and month, first and last events, the
+            largest) and point to the full list in the JSON. None: always list.
 
     Returns:
         Markdown-flavoured text (the events form a table).
@@ -104,10 +109,12 @@ def explain(figure: Figure, language: Language = "zh") -> str:
         ProjectionError: the language is not ``"zh"`` or ``"en"``.
     """
     check_language(language)
-    return "\n".join(_explain_lines(figure, language, level=2)).rstrip() + "\n"
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ProjectionError(f"limit must be a whole number >= 0 or None, not {limit!r}")
+    return "\n".join(_explain_lines(figure, language, 2, limit)).rstrip() + "\n"
 
 
-def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
+def _explain_lines(figure: Figure, language: Language, level: int, limit: int | None) -> list[str]:
     t = _TEXT[language]
     indicator = figure.indicator
     sep = "：" if language == "zh" else ": "
@@ -143,11 +150,15 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append(f"- {t['as_of']}{sep}{as_of}")
     lines.append("")
     if isinstance(measure, Ratio):
-        lines.extend(_ratio_lines(figure, measure, language, level))
+        lines.extend(_ratio_lines(figure, measure, language, level, limit))
         return lines
     lines.append(f"{t['events']} ({len(figure.contributions)})")
     lines.append("")
-    lines.extend(_table(figure.contributions, _COLUMNS[language]))
+    if limit is not None and len(figure.contributions) > limit:
+        header = _table((), _COLUMNS[language])
+        lines.extend(summary_lines(figure.contributions, limit, language, header))
+    else:
+        lines.extend(_table(figure.contributions, _COLUMNS[language]))
     lines.append("")
     lines.append(f"{t['excluded']}{sep}{figure.excluded}")
     lines.append("")
@@ -226,7 +237,9 @@ def _value(figure: Figure, language: Language) -> str:
     return f"{format_value(figure.value)} {figure.indicator.unit}"
 
 
-def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int) -> list[str]:
+def _ratio_lines(
+    figure: Figure, measure: Ratio, language: Language, level: int, limit: int | None
+) -> list[str]:
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     num, den = figure.numerator, figure.denominator
@@ -250,5 +263,5 @@ def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int)
         if part is not None:
             lines.append(f"{'#' * (level + 1)} {label}")
             lines.append("")
-            lines.extend(_explain_lines(part, language, level + 2))
+            lines.extend(_explain_lines(part, language, level + 2, limit))
     return lines

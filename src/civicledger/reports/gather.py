@@ -14,9 +14,11 @@ from typing import Any, Protocol
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections import Figure, IndicatorSet, Period
+from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.model import Report, SealInfo
+from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template
 
 __all__ = ["LedgerSource", "build_from_ledger", "report_from_ledger", "seal_info"]
@@ -26,7 +28,11 @@ class LedgerSource(Protocol):
     """What building a report needs from a ledger (``civicledger.Ledger`` has it all)."""
 
     def read(
-        self, *, to_position: int | None = None, occurred_between: tuple[date, date] | None = None
+        self,
+        *,
+        types: list[str] | None = None,
+        to_position: int | None = None,
+        occurred_between: tuple[date, date] | None = None,
     ) -> Iterator[RecordedEvent]:
         """Stream recorded events in position order."""
 
@@ -153,11 +159,35 @@ def build_from_ledger(
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
-        records=ledger.read(to_position=info.position) if info.position else iter(()),
+        # Only the types the scan looks at: on a large ledger most events feed figures only.
+        records=(
+            ledger.read(types=scanned_types(_absence_types(template)), to_position=info.position)
+            if info.position
+            else iter(())
+        ),
         as_of=info,
         known_types=frozenset(default_registry().type_names()),
-        explain=(lambda f: str(explain(f))) if callable(explain) else None,
+        explain=(
+            (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
+            if callable(explain)
+            else None
+        ),
         indicators_source=source,
         indicators_sha256=digest,
     )
     return build_report(template, inputs)
+
+
+def _absence_types(template: Template) -> list[str]:
+    """The event types the template's absence claims name."""
+    found: list[str] = []
+
+    def visit(sections: Any) -> None:
+        for section in sections:
+            for item in (*section.intro, *section.items):
+                if item.kind == "absence":
+                    found.extend(item.options["types"])
+            visit(section.sections)
+
+    visit(template.sections)
+    return found

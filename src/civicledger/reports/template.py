@@ -26,6 +26,7 @@ from civicledger.reports.sandbox import Sentence, compile_sentence, make_environ
 from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
 __all__ = [
+    "DEFAULT_APPENDIX_LIMIT",
     "ITEM_KINDS",
     "ItemSpec",
     "SectionSpec",
@@ -44,6 +45,9 @@ FOLLOWUP_SELECTIONS: Final = ("identified", "open", "all")
 
 NUMBERINGS: Final = ("chinese", "plain")
 """Section and item numbering styles."""
+
+DEFAULT_APPENDIX_LIMIT: Final = 1000
+"""Contributions an appendix entry lists one by one before it summarises them."""
 
 _KEY_LINE: Final = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
 _TOML_LINE: Final = re.compile(r"at line (\d+)")
@@ -114,6 +118,8 @@ class Template:
         sections: the top-level sections.
         units: the units phrases may end with: the built-in registry plus the
             template's ``[units]`` table.
+        appendix_limit: above this many contributing events a figure's appendix
+            entry summarises them instead of listing each (the JSON lists all).
     """
 
     path: Path
@@ -126,6 +132,7 @@ class Template:
     indicators: Path | None
     sections: tuple[SectionSpec, ...]
     units: UnitRegistry = DEFAULT_UNITS
+    appendix_limit: int = DEFAULT_APPENDIX_LIMIT
 
     def sentences(self) -> list[Sentence]:
         """Every sentence of the template, in file order of their sections."""
@@ -241,7 +248,7 @@ class _Loader:
                 f"not valid TOML: {e}", int(found.group(1)) if found else None
             ) from None
         report = self.table(doc.get("report"), "report", 1)
-        unknown = set(report) - {"title", "intro", "indicators", "numbering"}
+        unknown = set(report) - {"title", "intro", "indicators", "numbering", "appendix_limit"}
         if unknown:
             raise self.error(
                 f"unknown setting {sorted(unknown)[0]!r} in [report]",
@@ -277,6 +284,13 @@ class _Loader:
                 self.line_of_key("indicators"),
                 "report.indicators",
             )
+        limit = report.get("appendix_limit", DEFAULT_APPENDIX_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise self.error(
+                f"report.appendix_limit must be a whole number >= 0, got {limit!r}",
+                self.line_of_key("appendix_limit"),
+                "report.appendix_limit",
+            )
         sections = tuple(
             self.section(raw, f"sections[{i}]", "sections")
             for i, raw in enumerate(self.array(doc, "sections", "the template"))
@@ -294,6 +308,7 @@ class _Loader:
             indicators=(self.path.parent / indicators) if indicators else None,
             sections=sections,
             units=units,
+            appendix_limit=limit,
         )
 
     # -- structure -------------------------------------------------------------
