@@ -24,7 +24,7 @@ from civicledger.projections.expressions import parse_filter
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or, Predicate, Scalar
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
 from civicledger.projections.matching import Between, Contains, StartsWith
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Ratio, Sum
 from civicledger.projections.toml import dump, dumps, loads
 from civicledger.projections.toml import load as _load
 
@@ -50,6 +50,8 @@ __all__ = [
     "load",
     "loads",
     "lt",
+    "max_",
+    "min_",
     "ne",
     "not_",
     "parse_filter",
@@ -93,6 +95,16 @@ def sum(
 ) -> Sum:
     """Sum ``expression`` (a field, or e.g. ``"participants * hours"``) over passing events."""
     return Sum(expression, removed_by=tuple(removed_by), removed_expression=removed_expression)
+
+
+def max_(field: str) -> Extreme:
+    """The largest value of ``field``; the figure names the event holding it."""
+    return Extreme("max", field)
+
+
+def min_(field: str) -> Extreme:
+    """The smallest value of ``field``; the figure names the event holding it."""
+    return Extreme("min", field)
 
 
 def latest(field: str) -> Latest:

@@ -12,7 +12,15 @@ from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.filters import And, Compare, Failure, Filter, In, Not, Or, Predicate
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
 from civicledger.projections.matching import Between, Contains, StartsWith
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.periods import Period
 from civicledger.projections.rules import RuleResult, check_rules
 from civicledger.projections.runner import (
@@ -37,6 +45,7 @@ __all__ = [
     "Contribution",
     "Count",
     "CountDistinct",
+    "Extreme",
     "Failure",
     "Figure",
     "Filter",

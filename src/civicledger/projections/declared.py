@@ -22,7 +22,7 @@ from civicledger.events.fields import is_estimate
 from civicledger.projections.fields import ENVELOPE_FIELDS
 from civicledger.projections.figures import Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.measures import CountDistinct, Extreme, Latest, Ratio, Sum
 
 __all__ = ["EventClasses", "check_declared_fields", "classes_of", "mark_estimates"]
 
@@ -77,7 +77,7 @@ def _reads(indicator: Indicator) -> list[tuple[str, tuple[str, ...]]]:
         reads.append((measure.field, source))
         if closing:
             reads.append((measure.closing_field, closing))
-    elif isinstance(measure, Latest):
+    elif isinstance(measure, Latest | Extreme):
         reads.append((measure.field, source))
     return reads
 
@@ -112,7 +112,7 @@ def _estimated(indicator: Indicator, classes: EventClasses) -> tuple[str, ...]:
     measure = indicator.measure
     if isinstance(measure, Sum):
         valued = sorted(measure.expression.fields())
-    elif isinstance(measure, Latest):
+    elif isinstance(measure, Latest | Extreme):
         valued = [measure.field]
     else:
         return ()  # counts count events, which are recorded exactly

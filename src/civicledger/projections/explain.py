@@ -14,7 +14,7 @@ from civicledger.errors import ProjectionError
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio
+from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Ratio
 from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
 from civicledger.projections.summary import summary_lines
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
@@ -212,11 +212,14 @@ def _arithmetic(figure: Figure, language: Language) -> str:
     t = _TEXT[language]
     measure = figure.indicator.measure
     amounts = [c.amount for c in figure.contributions]
-    if isinstance(measure, Latest):
+    if isinstance(measure, Latest | Extreme):
         if not figure.contributions:
             return t["undefined"]
         c = figure.contributions[0]
-        return f"latest = {format_value(c.amount)} ({c.occurred_on}, {t['position']} {c.position})"
+        word = "latest" if isinstance(measure, Latest) else measure.kind
+        held = f"{c.occurred_on}, {t['position']} {c.position}, {c.event_id}"
+        note = f"; {c.note}" if c.note else ""
+        return f"{word} = {format_value(c.amount)} ({held}{note})"
     if not amounts:
         return "0"
     if len(amounts) <= 12:

@@ -19,7 +19,15 @@ from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.projections.expressions import Arith, parse_filter
 from civicledger.projections.filters import OPERATORS, Filter, Operator, Predicate, from_mapping
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.rounding import RoundingMode, check_rounding
 
 __all__ = ["PERIOD_KINDS", "Indicator", "IndicatorSet", "PeriodKind", "ValidationRule"]
@@ -75,7 +83,7 @@ def _group_by(value: Any) -> tuple[str, ...]:
 
 
 def _check_measure(_i: Any, _a: Any, value: Any) -> None:
-    if not isinstance(value, Count | CountDistinct | Sum | Latest | Ratio):
+    if not isinstance(value, Count | CountDistinct | Sum | Latest | Extreme | Ratio):
         raise ValidationError(f"measure: {value!r} is not a measure", field="measure")
 
 
@@ -139,7 +147,7 @@ class Indicator:
     def closing_types(self) -> tuple[str, ...]:
         """The ``removed_by`` event types of a stock measure (empty otherwise)."""
         measure = self.measure
-        return () if isinstance(measure, Latest | Ratio) else measure.removed_by
+        return () if isinstance(measure, Latest | Extreme | Ratio) else measure.removed_by
 
     @property
     def all_types(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from civicledger.projections.fields import check_field_name, valid_field_name
 if TYPE_CHECKING:
     from civicledger.projections.indicators import Indicator
 
-__all__ = ["Count", "CountDistinct", "Latest", "Measure", "Ratio", "Sum"]
+__all__ = ["EXTREMES", "Count", "CountDistinct", "Extreme", "Latest", "Measure", "Ratio", "Sum"]
 
 
 def _types(value: Any) -> tuple[str, ...]:
@@ -137,6 +137,36 @@ class Latest:
         return f"latest({self.field})"
 
 
+EXTREMES = ("max", "min")
+"""The kinds of :class:`Extreme`."""
+
+
+def _extreme_kind(_i: Any, _a: Any, value: Any) -> None:
+    if value not in EXTREMES:
+        raise ValidationError(f"an extreme is 'max' or 'min', not {value!r}", field="measure")
+
+
+@attrs.frozen
+class Extreme:
+    """The largest (``max``) or smallest (``min``) value of ``field`` among passing events.
+
+    The figure names the event that holds it: its one contribution. When several
+    events share the extreme, the earliest (by date, then position) is named and
+    its contribution's note says how many share it.
+    """
+
+    kind: str = attrs.field(validator=_extreme_kind)
+    field: str = attrs.field(validator=valid_field_name)
+
+    @property
+    def name(self) -> str:
+        """The measure's keyword in TOML."""
+        return self.kind
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.field})"
+
+
 def _part(value: Any) -> Indicator | str:
     from civicledger.projections.indicators import Indicator
 
@@ -197,5 +227,5 @@ class Ratio:
         )
 
 
-Measure: TypeAlias = Count | CountDistinct | Sum | Latest | Ratio
+Measure: TypeAlias = Count | CountDistinct | Sum | Latest | Extreme | Ratio
 """Any measure."""

@@ -30,7 +30,16 @@ from typing import Any
 from civicledger.errors import ValidationError
 from civicledger.projections.filters import require_savable
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.measures import (
+    EXTREMES,
+    Count,
+    CountDistinct,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
 
 __all__ = ["dump", "dumps", "indicator_to_data", "load", "loads", "measure_from_data"]
 
@@ -45,6 +54,8 @@ _MEASURE_KEYS = {
     "count_distinct": frozenset({"count_distinct", "removed_by", "removed_field"}),
     "sum": frozenset({"sum", "removed_by", "removed_expression"}),
     "latest": frozenset({"latest"}),
+    "max": frozenset({"max"}),
+    "min": frozenset({"min"}),
     "ratio": frozenset({"ratio", "factor", "decimals"}),
 }
 
@@ -254,6 +265,8 @@ def measure_from_data(value: Any) -> Measure:
         )
     if kind == "latest":
         return Latest(_text(value, "latest"))
+    if kind in EXTREMES:
+        return Extreme(kind, _text(value, kind))
     parts = value["ratio"]
     if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
         raise ValidationError(
@@ -301,6 +314,8 @@ def measure_to_data(measure: Measure) -> str | dict[str, Any]:
             data["removed_expression"] = str(measure.removed_expression)
     elif isinstance(measure, Latest):
         return {"latest": measure.field}
+    elif isinstance(measure, Extreme):
+        return {measure.kind: measure.field}
     else:
         return {
             "ratio": [measure.numerator_id, measure.denominator_id],
