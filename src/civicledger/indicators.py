@@ -24,7 +24,15 @@ from civicledger.projections.expressions import parse_filter
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or, Predicate, Scalar
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
 from civicledger.projections.matching import Between, Contains, StartsWith
-from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.toml import dump, dumps, loads
 from civicledger.projections.toml import load as _load
 
@@ -39,6 +47,7 @@ __all__ = [
     "contains",
     "count",
     "count_distinct",
+    "derived",
     "dump",
     "dumps",
     "eq",
@@ -95,6 +104,12 @@ def sum(
 ) -> Sum:
     """Sum ``expression`` (a field, or e.g. ``"participants * hours"``) over passing events."""
     return Sum(expression, removed_by=tuple(removed_by), removed_expression=removed_expression)
+
+
+def derived(expression: str, *operands: Indicator) -> Derived:
+    """A figure computed from others: ``derived("a.found - a.done")``; in a set the ids
+    are resolved, outside one pass the operand indicators."""
+    return Derived(expression, operands)
 
 
 def max_(field: str) -> Extreme:

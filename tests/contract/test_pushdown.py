@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, RecordedEvent
+from civicledger.indicators import loads as ind_loads
 from civicledger.ledger import Ledger
 from civicledger.projections import (
     And,
@@ -178,6 +179,22 @@ def test_a_field_one_source_type_lacks_is_refused(example: Ledger) -> None:
     both = Indicator("x.both", "会议", "次", source=types, where="attendees > 3")
     with pytest.raises(ValidationError, match="'attendees' is not a declared field of event type"):
         example.indicators([both], year=2023)
+
+
+@pytest.mark.parametrize("lineage", [True, False])
+def test_derived_figures_push_down_exactly(example: Ledger, lineage: bool) -> None:
+    """A derived figure over pushed-down operands equals the Python engine's, lineage included."""
+    text = INDICATORS.read_text(encoding="utf-8") + (
+        '\n[[indicator]]\nid = "x.unsuccessful"\nlabel = "未成功"\nunit = "件"\n'
+        'measure = { derived = "mediation.completed - mediation.successful" }\n'
+    )
+    chosen = [i for i in ind_loads(text) if i.id == "x.unsuccessful"]
+    pushed = example.indicators(chosen, year=2023, lineage=lineage)
+    python = indicators(example.store, chosen, year=2023, lineage=lineage)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
+    [figure] = pushed
+    completed, successful = figure.operands
+    assert figure.value == completed.value - successful.value > 0
 
 
 def test_a_callable_filter_falls_back_to_python(example: Ledger) -> None:

@@ -15,6 +15,7 @@ from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import (
     Count,
     CountDistinct,
+    Derived,
     Extreme,
     Latest,
     Measure,
@@ -45,6 +46,7 @@ __all__ = [
     "Contribution",
     "Count",
     "CountDistinct",
+    "Derived",
     "Extreme",
     "Failure",
     "Figure",

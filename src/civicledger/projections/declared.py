@@ -22,7 +22,7 @@ from civicledger.events.fields import is_estimate
 from civicledger.projections.fields import ENVELOPE_FIELDS
 from civicledger.projections.figures import Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import CountDistinct, Extreme, Latest, Ratio, Sum
+from civicledger.projections.measures import CountDistinct, Derived, Extreme, Latest, Ratio, Sum
 
 __all__ = ["EventClasses", "check_declared_fields", "classes_of", "mark_estimates"]
 
@@ -59,7 +59,7 @@ def _declares(cls: type, path: Sequence[str]) -> bool:
 def _reads(indicator: Indicator) -> list[tuple[str, tuple[str, ...]]]:
     """(field, the types it is read from) for every field the indicator names."""
     measure = indicator.measure
-    if isinstance(measure, Ratio):
+    if isinstance(measure, Ratio | Derived):
         return []
     source, closing = indicator.source, indicator.closing_types
     # A closing event of a count or sum passes the same filter and grouping.
@@ -137,15 +137,20 @@ def mark_estimates(figures: Sequence[Figure], classes: EventClasses) -> list[Fig
     def mark(figure: Figure) -> Figure:
         numerator = mark(figure.numerator) if figure.numerator is not None else None
         denominator = mark(figure.denominator) if figure.denominator is not None else None
+        operands = tuple(mark(o) for o in figure.operands)
         if figure.indicator.id not in cache:
             cache[figure.indicator.id] = _estimated(figure.indicator, classes)
         own = cache[figure.indicator.id]
-        parts = [p.estimated for p in (numerator, denominator) if p is not None]
+        parts = [p.estimated for p in (numerator, denominator, *operands) if p is not None]
         estimated = tuple(dict.fromkeys((*own, *(e for p in parts for e in p))))
-        if not estimated and numerator is figure.numerator and denominator is figure.denominator:
-            return figure
+        if not estimated:
+            return figure  # nothing below is estimated either: the figure stays as it is
         return attrs.evolve(
-            figure, estimated=estimated, numerator=numerator, denominator=denominator
+            figure,
+            estimated=estimated,
+            numerator=numerator,
+            denominator=denominator,
+            operands=operands,
         )
 
     return [mark(f) for f in figures]

@@ -19,9 +19,10 @@ from civicledger.errors import ProjectionError, StoreError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections.accumulate import Accumulator, Group, Interner, group_text
 from civicledger.projections.declared import check_declared_fields, classes_of, mark_estimates
+from civicledger.projections.derived import derived_figures
 from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Ratio
+from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
 from civicledger.projections.rounding import RoundingMode, quantize
 
@@ -76,7 +77,15 @@ def _expand(requests: Sequence[Request]) -> list[Request]:
 
     def visit(indicator: Indicator, period: Period, trail: tuple[str, ...]) -> None:
         measure = indicator.measure
-        if isinstance(measure, Ratio):
+        if isinstance(measure, Derived):
+            if not measure.resolved:
+                raise ProjectionError(
+                    f"derived figure {indicator.id!r} names its operands by id only; compute "
+                    "it within an IndicatorSet (or pass the operand Indicators)"
+                )
+            for operand in measure.operands:
+                visit(operand, period, (*trail, indicator.id))
+        elif isinstance(measure, Ratio):
             if indicator.id in trail:
                 raise ProjectionError(f"ratio {indicator.id!r} refers to itself")
             for part in (measure.numerator, measure.denominator):
@@ -145,6 +154,9 @@ def _figures_for(
     indicator: Indicator, period: Period, computed: dict[Request, list[Figure]], as_of: AsOf
 ) -> list[Figure]:
     measure = indicator.measure
+    if isinstance(measure, Derived):
+        parts = [_figures_for(o, period, computed, as_of) for o in measure.operands]
+        return derived_figures(indicator, period, parts, as_of)
     if not isinstance(measure, Ratio):
         return computed[(indicator, period)]
     assert not isinstance(measure.numerator, str)
@@ -357,11 +369,12 @@ class _LazyLineage:
     def attach(self, figure: Figure) -> Figure:
         """The figure (and its ratio parts) with contributions to be loaded by this loader."""
         key = (figure.indicator, figure.period, figure.group)
-        if isinstance(figure.indicator.measure, Ratio):
+        if isinstance(figure.indicator.measure, Ratio | Derived):
             return attrs.evolve(
                 figure,
                 numerator=self.attach(figure.numerator) if figure.numerator else None,
                 denominator=self.attach(figure.denominator) if figure.denominator else None,
+                operands=tuple(self.attach(o) for o in figure.operands),
             )
         return attrs.evolve(figure, contributions=None, lineage=lambda: self.load(key))
 

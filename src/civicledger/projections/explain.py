@@ -8,13 +8,14 @@ an event is not among a figure's contributions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from civicledger.errors import ProjectionError
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
-from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Ratio
+from civicledger.projections.measures import Count, CountDistinct, Derived, Extreme, Latest, Ratio
 from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
 from civicledger.projections.summary import summary_lines
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
@@ -54,6 +55,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "numerator": "分子",
         "denominator": "分母",
         "rounding_mode": "修约方式",
+        "operand": "运算项",
         "estimated": "估计值：此数依据记录为估计数的字段（{fields}），不是逐一清点的结果",
         "count_unit": "件",
         "note": "注意",
@@ -84,6 +86,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "numerator": "numerator",
         "denominator": "denominator",
         "rounding_mode": "rounding",
+        "operand": "operand",
         "estimated": "Estimated: this value rests on field(s) recorded as estimates "
         "({fields}), not on a count",
         "count_unit": "",
@@ -131,7 +134,7 @@ def _explain_lines(figure: Figure, language: Language, level: int, limit: int | 
     if indicator.state:
         lines.append(f"- {t['state']}")
     measure = indicator.measure
-    if not isinstance(measure, Ratio):
+    if not isinstance(measure, Ratio | Derived):
         lines.append(f"- {t['types']}{sep}{', '.join(indicator.source)}")
         if indicator.closing_types:
             lines.append(f"- {t['closing']}{sep}{', '.join(indicator.closing_types)}")
@@ -151,6 +154,9 @@ def _explain_lines(figure: Figure, language: Language, level: int, limit: int | 
     lines.append("")
     if isinstance(measure, Ratio):
         lines.extend(_ratio_lines(figure, measure, language, level, limit))
+        return lines
+    if isinstance(measure, Derived):
+        lines.extend(_derived_lines(figure, measure, language, level, limit))
         return lines
     lines.append(f"{t['events']} ({len(figure.contributions)})")
     lines.append("")
@@ -238,6 +244,31 @@ def _value(figure: Figure, language: Language) -> str:
         reason = figure.undefined_reason or ""
         return f"{_TEXT[language]['undefined']} ({reason})"
     return f"{format_value(figure.value)} {figure.indicator.unit}"
+
+
+def _derived_lines(
+    figure: Figure, measure: Derived, language: Language, level: int, limit: int | None
+) -> list[str]:
+    """The arithmetic with each operand's value, then each operand's own derivation."""
+    t = _TEXT[language]
+    sep = "：" if language == "zh" else ": "
+    values = {o.id: format_value(o.value) if o.value is not None else "?" for o in figure.operands}
+    shown = str(measure.expression)
+    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
+    for ident in sorted(values, key=len, reverse=True):
+        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.])"
+        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    arithmetic = f"{shown} = {format_value(figure.value) if figure.value is not None else '?'}"
+    lines = [f"{t['arithmetic']}{sep}{arithmetic}", ""]
+    lines += [f"{t['value']}{sep}{_value(figure, language)}", ""]
+    lines.extend(_estimate_lines(figure, language))
+    for note in figure.notes:
+        lines.extend([f"{t['note']}{sep}{note}", ""])
+    for operand in figure.operands:
+        lines.append(f"{'#' * (level + 1)} {t['operand']} {operand.id}")
+        lines.append("")
+        lines.extend(_explain_lines(operand, language, level + 2, limit))
+    return lines
 
 
 def _ratio_lines(

@@ -22,6 +22,7 @@ from civicledger.projections.filters import OPERATORS, Filter, Operator, Predica
 from civicledger.projections.measures import (
     Count,
     CountDistinct,
+    Derived,
     Extreme,
     Latest,
     Measure,
@@ -83,7 +84,7 @@ def _group_by(value: Any) -> tuple[str, ...]:
 
 
 def _check_measure(_i: Any, _a: Any, value: Any) -> None:
-    if not isinstance(value, Count | CountDistinct | Sum | Latest | Extreme | Ratio):
+    if not isinstance(value, Count | CountDistinct | Sum | Latest | Extreme | Ratio | Derived):
         raise ValidationError(f"measure: {value!r} is not a measure", field="measure")
 
 
@@ -131,10 +132,11 @@ class Indicator:
     rounding: RoundingMode = attrs.field(default="half-up", converter=check_rounding)
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.measure, Ratio):
+        if isinstance(self.measure, Ratio | Derived):
             if self.source or self.where is not None:
+                kind = "a ratio" if isinstance(self.measure, Ratio) else "a derived figure"
                 raise ValidationError(
-                    f"indicator {self.id!r}: a ratio takes its events from its parts; "
+                    f"indicator {self.id!r}: {kind} takes its events from its parts; "
                     "leave source and where out",
                     field="source",
                 )
@@ -147,7 +149,9 @@ class Indicator:
     def closing_types(self) -> tuple[str, ...]:
         """The ``removed_by`` event types of a stock measure (empty otherwise)."""
         measure = self.measure
-        return () if isinstance(measure, Latest | Extreme | Ratio) else measure.removed_by
+        if isinstance(measure, Latest | Extreme | Ratio | Derived):
+            return ()
+        return measure.removed_by
 
     @property
     def all_types(self) -> tuple[str, ...]:
@@ -297,10 +301,13 @@ def _resolve(
         return done[indicator_id]
     if indicator_id in trail:
         cycle = " -> ".join((*trail, indicator_id))
-        raise ValidationError(f"ratios refer to each other in a cycle: {cycle}", field="measure")
-    if indicator_id not in by_id:
         raise ValidationError(
-            f"indicator {trail[-1]!r}: its ratio names unknown indicator {indicator_id!r}",
+            f"ratios or derived figures refer to each other in a cycle: {cycle}", field="measure"
+        )
+    if indicator_id not in by_id:
+        kind = "ratio" if isinstance(by_id[trail[-1]].measure, Ratio) else "derived figure"
+        raise ValidationError(
+            f"indicator {trail[-1]!r}: its {kind} names unknown indicator {indicator_id!r}",
             field="measure",
         )
     indicator = by_id[indicator_id]
@@ -315,5 +322,13 @@ def _resolve(
                 parts.append(_resolve(part_id, by_id, done, (*trail, indicator_id)))
         measure = attrs.evolve(measure, numerator=parts[0], denominator=parts[1])
         indicator = attrs.evolve(indicator, measure=measure)
+    elif isinstance(measure, Derived):
+        trail_here = (*trail, indicator_id)
+        given = {o.id: o for o in measure.operands}  # built in Python with its operands
+        operands = [
+            given[i] if i in given and i not in by_id else _resolve(i, by_id, done, trail_here)
+            for i in measure.operand_ids
+        ]
+        indicator = attrs.evolve(indicator, measure=attrs.evolve(measure, operands=operands))
     done[indicator_id] = indicator
     return indicator

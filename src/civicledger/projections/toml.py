@@ -34,6 +34,7 @@ from civicledger.projections.measures import (
     EXTREMES,
     Count,
     CountDistinct,
+    Derived,
     Extreme,
     Latest,
     Measure,
@@ -56,6 +57,7 @@ _MEASURE_KEYS = {
     "latest": frozenset({"latest"}),
     "max": frozenset({"max"}),
     "min": frozenset({"min"}),
+    "derived": frozenset({"derived"}),
     "ratio": frozenset({"ratio", "factor", "decimals"}),
 }
 
@@ -267,6 +269,8 @@ def measure_from_data(value: Any) -> Measure:
         return Latest(_text(value, "latest"))
     if kind in EXTREMES:
         return Extreme(kind, _text(value, kind))
+    if kind == "derived":
+        return Derived(_text(value, "derived"))
     parts = value["ratio"]
     if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
         raise ValidationError(
@@ -316,6 +320,8 @@ def measure_to_data(measure: Measure) -> str | dict[str, Any]:
         return {"latest": measure.field}
     elif isinstance(measure, Extreme):
         return {measure.kind: measure.field}
+    elif isinstance(measure, Derived):
+        return {"derived": str(measure.expression)}
     else:
         return {
             "ratio": [measure.numerator_id, measure.denominator_id],

@@ -20,7 +20,15 @@ from civicledger.projections.accumulate import group_text
 from civicledger.projections.fields import MISSING, getter
 from civicledger.projections.figures import Figure
 from civicledger.projections.filters import Predicate, format_value
-from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 
 __all__ = ["Language", "Reason", "WhyNot", "check_language", "group_label", "why_not"]
 
@@ -238,10 +246,10 @@ def why_not(
         if contribution.event_id == event_id:
             return WhyNot("counted", event_id, figure, record, amount=contribution.amount)
     measure = figure.indicator.measure
-    if isinstance(measure, Ratio):
+    if isinstance(measure, Ratio | Derived):
         answers = [
             why_not(part, event_id, record, retracted_by=retracted_by)
-            for part in (figure.numerator, figure.denominator)
+            for part in (figure.numerator, figure.denominator, *figure.operands)
             if part is not None
         ]
         for answer in answers:
