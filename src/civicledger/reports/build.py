@@ -21,6 +21,7 @@ from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.ranking import rank
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -36,6 +37,7 @@ from civicledger.reports.model import (
     Text,
 )
 from civicledger.reports.numbers import Phrase, phrase
+from civicledger.reports.ranked import ranking_text
 from civicledger.reports.rows import (
     followup_row,
     followup_table,
@@ -273,8 +275,23 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
+        def top(ident: str, n: int = 3, spec: str = "exact") -> str:
+            """The groups of a grouped figure placed 1..n, each figure linked, ties stated."""
+            figures = [f for (i, _), f in self.by_key.items() if i == ident and f.group]
+            if not figures:
+                why = f"top() needs a grouped indicator; {ident!r} has no groups"
+                raise self.fail(why, sentence.line, ident)
+            try:
+                placed = rank(figures, n)
+            except ProjectionError as e:
+                raise self.fail(str(e), sentence.line, ident) from None
+            return ranking_text(
+                placed, lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec])
+            )
+
         context = {
             "fig": fig,
+            "top": top,
             "year": self.period.start.year,
             "next_year": self.period.start.year + 1,
             "period": self.period.label,
