@@ -17,7 +17,7 @@ from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
 from civicledger.projections.measures import Count, CountDistinct, Derived, Extreme, Latest, Ratio
 from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
-from civicledger.projections.summary import summary_lines
+from civicledger.projections.summary import contribution_row, summary_lines
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
 
 __all__ = ["Language", "WhyNot", "explain", "why_not"]
@@ -201,16 +201,7 @@ def _filter_text(figure: Figure, language: Language) -> str:
 
 def _table(contributions: Sequence[Contribution], columns: Sequence[str]) -> list[str]:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for c in contributions:
-        cells = (
-            str(c.position),
-            c.occurred_on.isoformat(),
-            str(c.event_id),
-            c.type,
-            format_value(c.amount),
-            c.key or "",
-        )
-        lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(contribution_row(c) for c in contributions)
     return lines
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from civicledger.projections.figures import Contribution, Number
 from civicledger.projections.filters import format_value
 
-__all__ = ["LARGEST_SHOWN", "summary_lines"]
+__all__ = ["LARGEST_SHOWN", "contribution_row", "summary_lines"]
 
 LARGEST_SHOWN = 5
 """How many of the largest contributions a summary lists."""
@@ -92,11 +92,12 @@ def summary_lines(
     lines.append(t["largest"].format(n=len(shown)))
     lines.append("")
     lines.extend(table[:2])
-    lines.extend(_row(c) for c in shown)
+    lines.extend(contribution_row(c) for c in shown)
     return lines
 
 
-def _row(c: Contribution) -> str:
+def contribution_row(c: Contribution) -> str:
+    """One contribution as a row of an explanation's events table."""
     cells = (
         str(c.position),
         c.occurred_on.isoformat(),
