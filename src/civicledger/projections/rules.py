@@ -16,6 +16,7 @@ from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef
 from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.filters import compare
 from civicledger.projections.indicators import IndicatorSet, ValidationRule
+from civicledger.projections.measures import Count, Sum
 from civicledger.projections.periods import Period
 
 __all__ = ["RuleResult", "check_rules"]
@@ -93,12 +94,17 @@ def check_rules(indicator_set: IndicatorSet, figures: Iterable[Figure]) -> list[
     Returns:
         The results, in rule order, then period order, then group order.
     """
+    figures = list(figures)
     table: dict[tuple[Period, tuple[tuple[str, str], ...]], dict[str, Figure]] = {}
     for figure in figures:
         table.setdefault((figure.period, figure.group), {})[figure.indicator.id] = figure
     results = []
     for rule in indicator_set.rules:
         ids = rule.indicator_ids()
+        grouped = {i for i in ids if indicator_set[i].group_by}
+        if grouped and ids - grouped:
+            results.extend(_check_totals(rule, indicator_set, figures, grouped))
+            continue
         for (period, group), by_id in sorted(
             table.items(), key=lambda item: (item[0][0].start, item[0][0].end, item[0][1])
         ):
@@ -113,4 +119,43 @@ def check_rules(indicator_set: IndicatorSet, figures: Iterable[Figure]) -> list[
                 passed = compare(rule.op, Decimal(left), Decimal(right))
             used = tuple(by_id[i] for i in sorted(ids) if i in by_id)
             results.append(RuleResult(rule, period, group, left, right, passed, used))
+    return results
+
+
+def _check_totals(
+    rule: ValidationRule,
+    indicator_set: IndicatorSet,
+    figures: list[Figure],
+    grouped: set[str],
+) -> list[RuleResult]:
+    """A rule naming grouped beside ungrouped indicators: each grouped one is its groups' sum.
+
+    ``inspection.passed_by_level == inspection.total`` checks that the groups
+    add up to the total, once per period. Only a count or sum adds up: a grouped
+    indicator with another measure (or an undefined group) leaves its side None.
+    A grouped count or sum with no figure in the period (no event) sums to 0.
+    """
+    ids = rule.indicator_ids()
+    periods = sorted(
+        {f.period for f in figures if f.indicator.id in ids}, key=lambda p: (p.start, p.end)
+    )
+    results = []
+    for period in periods:
+        mine = [f for f in figures if f.period == period and f.indicator.id in ids]
+        values: dict[str, Number | None] = {}
+        for ident in ids:
+            parts = [f for f in mine if f.indicator.id == ident]
+            if ident in grouped:
+                # Distinct counts need not add up (one value may sit in two groups).
+                additive = isinstance(indicator_set[ident].measure, Count | Sum)
+                known = [f.value for f in parts if f.value is not None]
+                values[ident] = sum(known) if additive and len(known) == len(parts) else None
+            else:
+                values[ident] = parts[0].value if parts else None
+        left, right = _evaluate(rule.left, values), _evaluate(rule.right, values)
+        passed = None
+        if left is not None and right is not None:
+            passed = compare(rule.op, Decimal(left), Decimal(right))
+        used = tuple(sorted(mine, key=lambda f: (f.indicator.id, f.group)))
+        results.append(RuleResult(rule, period, (), left, right, passed, used))
     return results
