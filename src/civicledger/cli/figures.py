@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    EXIT_CHECK_FAILED,
+    output_option,
+    pass_ledger,
+    table,
+    write_output,
+)
 
 SET_HELP = "The indicator set (TOML)."
 
@@ -33,6 +39,11 @@ def register(group: click.Group) -> None:
 )
 @click.option("--compare", "previous", type=int, help="Compare with this earlier year.")
 @click.option(
+    "--check",
+    is_flag=True,
+    help="Also evaluate the set's rules (printed on stderr); exit 1 when one fails.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "csv", "json", "xlsx"]),
@@ -46,10 +57,14 @@ def indicators(
     year: int,
     indicator_set: Path,
     previous: int | None,
+    check: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
     """Compute every indicator of a set for a year, with lineage.
+
+    With --check the set's rules are evaluated too: one line per rule, period and
+    group on stderr, and exit status 1 when any rule fails.
 
     Example:
 
@@ -57,8 +72,9 @@ def indicators(
     """
     from civicledger.reports.tables import comparison_rows, figure_rows, write_xlsx
 
+    figures = ledger.indicators(indicator_set, year=year) if previous is None or check else []
     if previous is None:
-        rows = figure_rows(ledger.indicators(indicator_set, year=year))
+        rows = figure_rows(figures)
     else:
         from civicledger.indicators import load
 
@@ -78,6 +94,15 @@ def indicators(
     else:
         headers = list(rows[0]) if rows else ["indicator"]
         write_output(table(headers, [list(r.values()) for r in rows]), output)
+    if check:
+        from civicledger.indicators import load
+        from civicledger.projections import check_rules
+
+        results = check_rules(load(indicator_set), figures)
+        for result in results:
+            click.echo(str(result), err=True)
+        if any(result.passed is False for result in results):
+            click.get_current_context().exit(EXIT_CHECK_FAILED)
 
 
 @click.command()
