@@ -21,6 +21,7 @@ from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.fields import check_field_name
 from civicledger.projections.ranking import rank
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
@@ -36,6 +37,7 @@ from civicledger.reports.model import (
     Table,
     Text,
 )
+from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
 from civicledger.reports.ranked import ranking_text
 from civicledger.reports.rows import (
@@ -76,6 +78,9 @@ class ReportInputs:
         explain: renders a figure's derivation as text, or None.
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
+        events: reads the (effective) events of some types up to the as-of
+            position, for lists of names; None when names cannot be listed.
+        classes: the event classes by type name (personal fields are refused).
     """
 
     period: Period
@@ -88,6 +93,8 @@ class ReportInputs:
     explain: Callable[[Figure], str] | None = None
     indicators_source: str = ""
     indicators_sha256: str = ""
+    events: Callable[[Sequence[str]], Iterable[RecordedEvent]] | None = None
+    classes: Mapping[str, type] = attrs.field(factory=dict)
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -289,9 +296,28 @@ class _Builder:
                 placed, lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec])
             )
 
+        def names(
+            ref: _FigureRef, field: str, order: str = "first", limit: int = 0, unit: str = "个"
+        ) -> str:
+            """The distinct values of a field behind a figure, 等N个 when cut short."""
+            if not isinstance(ref, _FigureRef):
+                raise self.fail("names() takes fig('…') first", sentence.line, "names")
+            figure = ref._figure
+            try:
+                values = self.names_of(figure, field, order)
+            except ValidationError as e:
+                raise self.fail(e.message, sentence.line, field) from None
+            if not limit or len(values) <= limit:
+                return "、".join(values)
+            count = phrase(len(values), f"exact:{unit}", units=self.template.units)
+            rule = f"names:{order}:{count.rule}"
+            nums.append(Num(count.text, str(len(values)), rule, self.ref(figure)))
+            return "、".join(values[:limit]) + f"等\x00{len(nums) - 1}\x00"
+
         context = {
             "fig": fig,
             "top": top,
+            "names": names,
             "year": self.period.start.year,
             "next_year": self.period.start.year + 1,
             "period": self.period.label,
@@ -316,6 +342,22 @@ class _Builder:
             elif part:
                 spans.append(Text(part))
         return tuple(spans)
+
+    def names_of(self, figure: Figure, field: str, order: str) -> list[str]:
+        """The distinct values of ``field`` among the events behind ``figure``."""
+        if self.inputs.events is None:
+            raise ValidationError("this report was built without access to the events")
+        check_field_name(field)
+        if not figure.indicator.source:
+            raise ValidationError(
+                f"names() lists the events of a figure with its own source; {figure.id!r} "
+                "is computed from other figures"
+            )
+        types = sorted({c.type for c in figure.contributions})
+        check_listable(field, figure.indicator.source, self.inputs.classes)
+        wanted = {c.event_id for c in figure.contributions if c.amount != 0}
+        records = (r for r in self.inputs.events(types) if r.event_id in wanted)
+        return distinct_values(records, field, order)
 
     def collect(self, nums: list[Num], name: str, value: Any, args: Sequence[Any]) -> str:
         """Phrase a filtered value and return the marker that stands for it in the output."""

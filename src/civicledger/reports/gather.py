@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections import Figure, IndicatorSet, Period
+from civicledger.projections.declared import classes_of
 from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
@@ -33,6 +34,7 @@ class LedgerSource(Protocol):
         types: list[str] | None = None,
         to_position: int | None = None,
         occurred_between: tuple[date, date] | None = None,
+        effective: bool = False,
     ) -> Iterator[RecordedEvent]:
         """Stream recorded events in position order."""
 
@@ -167,6 +169,16 @@ def build_from_ledger(
         ),
         as_of=info,
         known_types=frozenset(default_registry().type_names()),
+        events=(
+            (
+                lambda types: ledger.read(
+                    types=list(types), to_position=info.position, effective=True
+                )
+            )
+            if info.position
+            else None
+        ),
+        classes=classes_of(_registry(ledger)),
         explain=(
             (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
             if callable(explain)
@@ -191,3 +203,10 @@ def _absence_types(template: Template) -> list[str]:
 
     visit(template.sections)
     return found
+
+
+def _registry(ledger: Any) -> Any:
+    """The event registry the ledger's store decodes with (the default one otherwise)."""
+    codec = getattr(getattr(ledger, "store", None), "codec", None)
+    registry = getattr(codec, "registry", None)
+    return registry if registry is not None else default_registry()

@@ -37,7 +37,7 @@ Fail = Callable[[str, "int | None", "str | None"], TemplateError]
 """Builds the error for a message, a file line and a name (the loader names the file)."""
 
 GLOBAL_NAMES: Final = frozenset(
-    {"fig", "top", "year", "next_year", "period", "followup_count", "found", "f"}
+    {"fig", "top", "names", "year", "next_year", "period", "followup_count", "found", "f"}
 )
 """Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts)."""
 
