@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicledger.indicators import loads
+from civicledger import ValidationError
+from civicledger.indicators import dumps, loads
 from civicledger.projections import Period, check_rules, compute_from_source
 from projection_testkit import Body, Log, meeting
 
@@ -102,3 +104,35 @@ def test_groups_always_sum_to_the_total_for_counts_and_sums(
     for rule in ("m.counts_add_up", "m.sums_add_up"):
         [result] = results[rule]
         assert result.passed is True, str(result)  # type: ignore[attr-defined]
+
+
+def test_a_printed_value_is_checked_within_its_tolerance() -> None:
+    """A hand-typed draft's number agrees when within the stated tolerance, and says ±."""
+    text = SET + (
+        '\n[[rule]]\nid = "m.draft_says_three"\ncheck = "m.all == 3"\ntolerance = 1\n'
+        '\n[[rule]]\nid = "m.draft_says_ten"\ncheck = "m.all == 10"\ntolerance = "0.5"\n'
+    )
+    indicator_set = loads(text)
+    log = Log()
+    log.extend([meeting(n + 1) for n in range(4)])
+    figures = compute_from_source(log, [(i, YEAR) for i in indicator_set])
+    verdicts = {r.rule.id: r for r in check_rules(indicator_set, figures)}
+    assert verdicts["m.draft_says_three"].passed is True
+    assert verdicts["m.draft_says_ten"].passed is False
+    assert "m.all == 10 ± 0.5: 4 == 10 — FAILED" in str(verdicts["m.draft_says_ten"])
+    assert loads(dumps(indicator_set)) == indicator_set
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('check = "m.all <= 3"\ntolerance = 1', "only applies to '=='"),
+        ('check = "m.all == 3"\ntolerance = 0.5', "write it as an integer or as text"),
+        ('check = "m.all == 3"\ntolerance = "-1"', "must be a number >= 0"),
+        ('check = "m.all == 3"\ntolerance = "x"', "must be a number >= 0"),
+    ],
+)
+def test_a_bad_tolerance_is_refused(extra: str, message: str) -> None:
+    """Tolerances are for '==' only, never floats, never negative."""
+    with pytest.raises(ValidationError, match=message):
+        loads(SET + f'\n[[rule]]\nid = "m.bad"\n{extra}\n')

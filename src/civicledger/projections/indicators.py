@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -168,6 +169,24 @@ class Indicator:
         return f"{self.id} ({self.label})"
 
 
+def _tolerance(value: object) -> Decimal | None:
+    """A rule's tolerance: None, an int, or decimal text ("0.05"); never a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool | float):
+        raise ValidationError(
+            f'tolerance {value!r}: write it as an integer or as text, e.g. tolerance = "0.05"',
+            field="tolerance",
+        )
+    try:
+        number = Decimal(value) if isinstance(value, int | str | Decimal) else None
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ValidationError(f"tolerance must be a number >= 0, got {value!r}", field="tolerance")
+    return number
+
+
 def _parse_rule(text: str) -> tuple[Arith, Operator, Arith]:
     from civicledger.projections.expressions import _Parser
 
@@ -195,6 +214,9 @@ class ValidationRule:
         op: the comparison.
         right: the right side.
         description: what the rule checks, for the reader of a report.
+        tolerance: for ``==`` only, how far apart the sides may be and still agree
+            (checking a figure against a value printed in a hand-typed draft:
+            ``mediation.success_rate == 91.3`` with tolerance ``0.05``).
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -202,16 +224,27 @@ class ValidationRule:
     op: Operator
     right: Arith
     description: str = ""
+    tolerance: Decimal | None = attrs.field(default=None, converter=_tolerance)
+
+    def __attrs_post_init__(self) -> None:
+        if self.tolerance is not None and self.op != "==":
+            raise ValidationError(
+                f"rule {self.id!r}: a tolerance only applies to '==', not {self.op!r}",
+                field="tolerance",
+            )
 
     @classmethod
-    def parse(cls, id: str, text: str, description: str = "") -> ValidationRule:
+    def parse(
+        cls, id: str, text: str, description: str = "", tolerance: object = None
+    ) -> ValidationRule:
         """Build a rule from its text, e.g. ``"a.x + a.y == a.total"``.
 
         Raises:
-            ValidationError: the text is not ``expression op expression``.
+            ValidationError: the text is not ``expression op expression``, or the
+                tolerance is not a number >= 0 on an ``==`` rule.
         """
         left, op, right = _parse_rule(text)
-        return cls(id, left, op, right, description)
+        return cls(id, left, op, right, description, tolerance)
 
     def indicator_ids(self) -> frozenset[str]:
         """Every indicator id the rule names."""

@@ -59,8 +59,9 @@ class RuleResult:
 
     def __str__(self) -> str:
         verdict = {True: "passed", False: "FAILED", None: "not evaluated"}[self.passed]
+        within = "" if self.rule.tolerance is None else f" ± {format(self.rule.tolerance, 'f')}"
         return (
-            f"{self.rule.id} [{self.period.key}] {self.rule}: "
+            f"{self.rule.id} [{self.period.key}] {self.rule}{within}: "
             f"{json_value(self.left)} {self.rule.op} {json_value(self.right)} — {verdict}"
         )
 
@@ -79,6 +80,15 @@ def _evaluate(node: Arith, values: dict[str, Number | None]) -> Number | None:
     if node.op == "-":
         return left - right
     return left * right
+
+
+def _verdict(rule: ValidationRule, left: Number | None, right: Number | None) -> bool | None:
+    """Whether the sides satisfy the rule (within its tolerance); None if one is missing."""
+    if left is None or right is None:
+        return None
+    if rule.tolerance is not None:
+        return abs(Decimal(left) - Decimal(right)) <= rule.tolerance
+    return compare(rule.op, Decimal(left), Decimal(right))
 
 
 def check_rules(indicator_set: IndicatorSet, figures: Iterable[Figure]) -> list[RuleResult]:
@@ -114,9 +124,7 @@ def check_rules(indicator_set: IndicatorSet, figures: Iterable[Figure]) -> list[
                 i: (by_id[i].value if i in by_id else None) for i in ids
             }
             left, right = _evaluate(rule.left, values), _evaluate(rule.right, values)
-            passed = None
-            if left is not None and right is not None:
-                passed = compare(rule.op, Decimal(left), Decimal(right))
+            passed = _verdict(rule, left, right)
             used = tuple(by_id[i] for i in sorted(ids) if i in by_id)
             results.append(RuleResult(rule, period, group, left, right, passed, used))
     return results
@@ -153,9 +161,7 @@ def _check_totals(
             else:
                 values[ident] = parts[0].value if parts else None
         left, right = _evaluate(rule.left, values), _evaluate(rule.right, values)
-        passed = None
-        if left is not None and right is not None:
-            passed = compare(rule.op, Decimal(left), Decimal(right))
+        passed = _verdict(rule, left, right)
         used = tuple(sorted(mine, key=lambda f: (f.indicator.id, f.group)))
         results.append(RuleResult(rule, period, (), left, right, passed, used))
     return results

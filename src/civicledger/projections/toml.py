@@ -48,7 +48,7 @@ _INDICATOR_KEYS = frozenset(
     {"id", "label", "unit", "source", "where", "measure", "group_by", "period", "state"}
     | {"description", "rounding"}
 )
-_RULE_KEYS = frozenset({"id", "check", "description"})
+_RULE_KEYS = frozenset({"id", "check", "description", "tolerance"})
 _TOP_KEYS = frozenset({"title", "indicator", "rule"})
 _MEASURE_KEYS = {
     "count": frozenset({"count", "removed_by"}),
@@ -297,7 +297,10 @@ def rule_from_data(entry: Mapping[str, Any]) -> ValidationRule:
     if unknown:
         raise ValidationError(f"unknown key(s) {', '.join(unknown)}", field=unknown[0])
     return ValidationRule.parse(
-        _require(entry, "id", str), _require(entry, "check", str), entry.get("description", "")
+        _require(entry, "id", str),
+        _require(entry, "check", str),
+        entry.get("description", ""),
+        entry.get("tolerance"),
     )
 
 
@@ -389,6 +392,8 @@ def dumps(indicator_set: IndicatorSet) -> str:
         lines.append(f"check = {_string(str(rule))}")
         if rule.description:
             lines.append(f"description = {_string(rule.description)}")
+        if rule.tolerance is not None:
+            lines.append(f"tolerance = {_string(format(rule.tolerance, 'f'))}")
         lines.append("")
     return "\n".join(lines)
 
