@@ -167,3 +167,11 @@ def test_a_bad_units_table_names_the_template_line(ledger: Ledger, tmp_path: Pat
     extra = '[units]\nclassifiers = ["约"]\n'
     with pytest.raises(TemplateError, match=r"report.toml:5: .*spec grammar"):
         _report(ledger, tmp_path, "{gathering.count|exact:场}", extra)
+
+
+def test_unit_in_a_spec_is_the_indicators_own_unit(ledger: Ledger, tmp_path: Path) -> None:
+    """approx:words:unit writes the indicator's unit (个) inside the linked number."""
+    [stalls] = _nums(_report(ledger, tmp_path, "{gathering.stalls|exact:unit}"))
+    assert (stalls.text, stalls.rule) == ("40个", "exact+个")
+    [crowd] = _nums(_report(ledger, tmp_path, "{gathering.crowd|approx:unit}"))
+    assert crowd.text == "约980人次"

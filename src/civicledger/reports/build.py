@@ -234,6 +234,10 @@ class _Builder:
 
     def phrase_figure(self, figure: Figure, spec: str) -> Num:
         line = self.sentence.line if self.sentence else None
+        # The argument "unit" stands for the indicator's own unit (人, 家次 …).
+        spec = ":".join(
+            figure.indicator.unit if t.strip() == "unit" else t for t in spec.split(":")
+        )
         kind = spec.split(":")[0]
         if figure.value is None:
             raise self.fail(

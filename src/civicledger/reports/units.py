@@ -26,7 +26,7 @@ UNIT_KINDS: Final[tuple[UnitKind, ...]] = ("classifier", "measure")
 
 # Words that already mean something in the spec grammar: a unit must not shadow them.
 _RESERVED: Final = frozenset(
-    {"余", "超", "超过", "约", "近", "逾", "万", "亿", "达", "占", "bare", "words"}
+    {"余", "超", "超过", "约", "近", "逾", "万", "亿", "达", "占", "bare", "words", "unit"}
     | {"half-up", "half-even", "down", "up"}
 )
 
