@@ -78,6 +78,7 @@ class ReportInputs:
         explain: renders a figure's derivation as text, or None.
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
+        rules: the outcomes of the indicator set's rules, as data (empty unless asked).
         events: reads the (effective) events of some types up to the as-of
             position, for lists of names; None when names cannot be listed.
         classes: the event classes by type name (personal fields are refused).
@@ -94,6 +95,7 @@ class ReportInputs:
     indicators_source: str = ""
     indicators_sha256: str = ""
     events: Callable[[Sequence[str]], Iterable[RecordedEvent]] | None = None
+    rules: tuple[dict[str, Any], ...] = ()
     classes: Mapping[str, type] = attrs.field(factory=dict)
 
 
@@ -402,6 +404,7 @@ class _Builder:
             template_source=self.template.source,
             indicators_sha256=self.inputs.indicators_sha256,
             indicators_source=self.inputs.indicators_source,
+            rules=self.inputs.rules,
         )
 
     def section(self, spec: SectionSpec, *, level: int, order: int) -> Section:

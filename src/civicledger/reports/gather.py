@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
-from civicledger.projections import Figure, IndicatorSet, Period
+from civicledger.projections import Figure, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
 from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.toml import loads as load_indicators
@@ -179,6 +179,11 @@ def build_from_ledger(
             else None
         ),
         classes=classes_of(_registry(ledger)),
+        rules=(
+            tuple(r.to_dict() for r in check_rules(indicator_set, figures))
+            if template.rules
+            else ()
+        ),
         explain=(
             (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
             if callable(explain)

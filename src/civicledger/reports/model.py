@@ -230,6 +230,8 @@ class Report:
         template_source: the template file's text (lets a verifier rebuild it).
         indicators_sha256: SHA-256 of the indicator set file's bytes, hex, or ``""``.
         indicators_source: the indicator set file's text, or ``""``.
+        rules: the outcome of each rule of the indicator set (``RuleResult.to_dict()``),
+            when the template asks for them with ``rules = true``; else empty.
     """
 
     title: str
@@ -247,6 +249,7 @@ class Report:
     template_source: str
     indicators_sha256: str
     indicators_source: str
+    rules: tuple[dict[str, Any], ...] = ()
 
     def to_markdown(self) -> str:
         """Render as Markdown (numbers link to the appendix).

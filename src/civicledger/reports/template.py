@@ -120,6 +120,7 @@ class Template:
             template's ``[units]`` table.
         appendix_limit: above this many contributing events a figure's appendix
             entry summarises them instead of listing each (the JSON lists all).
+        rules: state the outcome of the indicator set's rules in the report.
     """
 
     path: Path
@@ -133,6 +134,7 @@ class Template:
     sections: tuple[SectionSpec, ...]
     units: UnitRegistry = DEFAULT_UNITS
     appendix_limit: int = DEFAULT_APPENDIX_LIMIT
+    rules: bool = False
 
     def sentences(self) -> list[Sentence]:
         """Every sentence of the template, in file order of their sections."""
@@ -248,7 +250,9 @@ class _Loader:
                 f"not valid TOML: {e}", int(found.group(1)) if found else None
             ) from None
         report = self.table(doc.get("report"), "report", 1)
-        unknown = set(report) - {"title", "intro", "indicators", "numbering", "appendix_limit"}
+        unknown = set(report) - {
+            *("title", "intro", "indicators", "numbering", "appendix_limit", "rules"),
+        }
         if unknown:
             raise self.error(
                 f"unknown setting {sorted(unknown)[0]!r} in [report]",
@@ -291,6 +295,11 @@ class _Loader:
                 self.line_of_key("appendix_limit"),
                 "report.appendix_limit",
             )
+        rules = report.get("rules", False)
+        if not isinstance(rules, bool):
+            raise self.error(
+                "report.rules must be true or false", self.line_of_key("rules"), "report.rules"
+            )
         sections = tuple(
             self.section(raw, f"sections[{i}]", "sections")
             for i, raw in enumerate(self.array(doc, "sections", "the template"))
@@ -309,6 +318,7 @@ class _Loader:
             sections=sections,
             units=units,
             appendix_limit=limit,
+            rules=rules,
         )
 
     # -- structure -------------------------------------------------------------

@@ -96,6 +96,8 @@ def report_to_data(report: Report) -> dict[str, Any]:
             for f in report.figures
         ],
         "followups": [attrs.asdict(r) for r in report.followups],
+        # Only when the template asks (rules = true): documents without it keep their shape.
+        **({"rules": list(report.rules)} if report.rules else {}),
     }
 
 
