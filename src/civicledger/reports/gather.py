@@ -150,11 +150,12 @@ def build_from_ledger(
         load_indicators(source, source=str(template.indicators)) if source else IndicatorSet(())
     )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
-    figures = (
-        ledger.indicators(indicator_set, year=year, as_of=pinned) if len(indicator_set) else []
-    )
+    # Only the figures the template uses (and its rules read): the rest of the set
+    # would be computed, with lineage, for nothing.
+    needed = _needed(template, indicator_set)
+    figures = ledger.indicators(needed, year=year, as_of=pinned) if len(needed) else []
     uses_change = any("change" in s.filters for s in template.sentences())
-    previous = ledger.indicators(indicator_set, year=year - 1, as_of=pinned) if uses_change else []
+    previous = ledger.indicators(needed, year=year - 1, as_of=pinned) if uses_change else []
     explain = getattr(ledger, "explain", None)
     inputs = ReportInputs(
         period=period,
@@ -215,3 +216,12 @@ def _registry(ledger: Any) -> Any:
     codec = getattr(getattr(ledger, "store", None), "codec", None)
     registry = getattr(codec, "registry", None)
     return registry if registry is not None else default_registry()
+
+
+def _needed(template: Template, indicator_set: IndicatorSet) -> IndicatorSet:
+    """The indicators the template names (and, with rules = true, those its rules read)."""
+    wanted = {ident for ident, _ in template.indicator_ids()}
+    if template.rules:
+        wanted |= {i for rule in indicator_set.rules for i in rule.indicator_ids()}
+    known = [i for i in indicator_set.ids() if i in wanted]
+    return indicator_set.select(known) if len(known) < len(indicator_set) else indicator_set
