@@ -9,37 +9,18 @@ from hypothesis import strategies as st
 from civicledger import ProjectionError, ValidationError
 from civicledger.indicators import dumps, loads
 from civicledger.projections import Derived, Indicator, Period, compute_from_source, explain
-from projection_testkit import Body, Log, meeting
+from projection_testkit import MEETING_SET, Body, Log, meeting
 
 YEAR = Period.year(2023)
 
-SET = """
-[[indicator]]
-id = "m.all"
-label = "会议"
-unit = "次"
-source = ["ptest.meeting_held"]
-
-[[indicator]]
-id = "m.committee"
-label = "委员会会议"
-unit = "次"
-source = ["ptest.meeting_held"]
-where = 'body == "committee"'
-
+SET = (
+    MEETING_SET
+    + """
 [[indicator]]
 id = "m.others"
 label = "其他会议"
 unit = "次"
 measure = { derived = "m.all - m.committee" }
-
-[[indicator]]
-id = "m.attendees_by_body"
-label = "参会人次"
-unit = "人次"
-source = ["ptest.meeting_held"]
-measure = { sum = "attendees" }
-group_by = ["body"]
 
 [[indicator]]
 id = "m.big_by_body"
@@ -62,6 +43,7 @@ label = "测试"
 unit = "次"
 measure = { derived = "2 * m.others + 1" }
 """
+)
 
 
 def _log(attendees: list[int], bodies: list[Body]) -> Log:

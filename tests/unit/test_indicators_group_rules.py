@@ -9,17 +9,13 @@ from hypothesis import strategies as st
 from civicledger import ValidationError
 from civicledger.indicators import dumps, loads
 from civicledger.projections import Period, check_rules, compute_from_source
-from projection_testkit import Body, Log, meeting
+from projection_testkit import MEETING_SET, Body, Log, meeting
 
 YEAR = Period.year(2023)
 
-SET = """
-[[indicator]]
-id = "m.all"
-label = "会议"
-unit = "次"
-source = ["ptest.meeting_held"]
-
+SET = (
+    MEETING_SET
+    + """
 [[indicator]]
 id = "m.by_body"
 label = "会议（按机构）"
@@ -33,21 +29,6 @@ label = "参会人次"
 unit = "人次"
 source = ["ptest.meeting_held"]
 measure = { sum = "attendees" }
-
-[[indicator]]
-id = "m.attendees_by_body"
-label = "参会人次（按机构）"
-unit = "人次"
-source = ["ptest.meeting_held"]
-measure = { sum = "attendees" }
-group_by = ["body"]
-
-[[indicator]]
-id = "m.committee"
-label = "委员会会议"
-unit = "次"
-source = ["ptest.meeting_held"]
-where = 'body == "committee"'
 
 [[rule]]
 id = "m.counts_add_up"
@@ -65,6 +46,7 @@ check = "m.by_body == m.committee"
 id = "m.each_body_at_most_three"
 check = "m.by_body <= 3"
 """
+)
 
 
 def _results(meetings: list[tuple[int, Body]]) -> dict[str, list[object]]:
