@@ -95,7 +95,8 @@ def test_a_template_states_the_top_groups_with_linked_numbers(
     text = '居前的是{{ top("inspection.passed_by_level", 2, "exact:次") }}。'
     report = _sentence(ledger, tmp_path, text)
     [(_, item)] = list(report.walk_items())
-    assert "".join(s.text for s in item.spans) == "居前的是city（2次）、district（1次）。"
+    # Vocabulary keys are shown by their labels (city -> 市级).
+    assert "".join(s.text for s in item.spans) == "居前的是市级（2次）、区级（1次）。"
     nums = [s for s in item.spans if isinstance(s, Num)]
     assert [(n.exact, n.rule) for n in nums] == [("2", "exact+次"), ("1", "exact+次")]
     groups = [f.lineage["group"] for f in report.figures]

@@ -299,7 +299,9 @@ class _Builder:
             except ProjectionError as e:
                 raise self.fail(str(e), sentence.line, ident) from None
             return ranking_text(
-                placed, lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec])
+                placed,
+                lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec]),
+                self.inputs.classes,
             )
 
         def names(
