@@ -283,7 +283,9 @@ def test_an_sm3_ledger_gives_a_bundle_that_checks(tmp_path: Path, office: Signer
     template = write_template(tmp_path, ONE_SECTION)
     with small_ledger(hash_algorithm="sm3") as ledger:
         seal = ledger.seal(office)
-        ledger.evidence(ledger.report(template, period="2023", as_of=seal), seal, tmp_path / "sm3.zip")
+        ledger.evidence(
+            ledger.report(template, period="2023", as_of=seal), seal, tmp_path / "sm3.zip"
+        )
     result = run_verifier(tmp_path / "sm3.zip", "--key", office.verifier().to_text())
     if "cannot compute sm3" in result.stdout:
         assert result.returncode == 1
