@@ -97,7 +97,6 @@ def indicators(
         if with_followups:
             shown.extend(ledger.followup_rollup(period=chosen).all_figures())
         rows = figure_rows(shown)
-        rows = figure_rows(figures)
     else:
         from civicledger.indicators import load
 
