@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    output_option,
+    pass_ledger,
+    read_text_file,
+    table,
+    write_output,
+)
 from civicledger.cli.record import load_json_argument
 from civicledger.errors import ValidationError
 
@@ -161,7 +167,7 @@ def diff(ledger: Any, year: int, indicator_set: Path, seal_file: Path, output: P
     """
     from civicledger.audit import Seal
 
-    seal = Seal.parse(seal_file.read_text(encoding="utf-8"))
+    seal = Seal.parse(read_text_file(seal_file, "seal"))
     published = ledger.indicators(indicator_set, year=year, as_of=seal)
     current = {_key(f): f for f in ledger.indicators(indicator_set, year=year)}
     lines = []

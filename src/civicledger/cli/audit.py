@@ -7,17 +7,19 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import EXIT_CHECK_FAILED, output_option, pass_ledger, write_output
+from civicledger.cli._common import (
+    EXIT_CHECK_FAILED,
+    output_option,
+    pass_ledger,
+    read_text_file,
+    write_output,
+)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
     for command in (seal, prove, verify, verify_report, keygen):
         group.add_command(command)
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
 
 
 @click.command()
@@ -36,7 +38,7 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
 
         civicledger seal --key office.key -o seal-2023.txt
     """
-    signer = _read(key_file).strip() if key_file is not None else None
+    signer = read_text_file(key_file, "key").strip() if key_file is not None else None
     sealed = ledger.seal(signer)
     write_output(sealed.text, output)
 
@@ -59,7 +61,7 @@ def prove(ledger: Any, event_id: str, seal_file: Path, output: Path | None) -> N
 
         civicledger prove 7c4f7c21-1277-4a0d-9853-3f4ff8c44e8d --seal seal-2023.txt -o proof.txt
     """
-    write_output(ledger.prove(event_id, _read(seal_file)), output)
+    write_output(ledger.prove(event_id, read_text_file(seal_file, "seal")), output)
 
 
 @click.command()
@@ -97,10 +99,10 @@ def verify(
     from civicledger.cli._common import open_ledger
     from civicledger.errors import VerificationError
 
-    public_key = _read(key_file).strip() if key_file is not None else None
+    public_key = read_text_file(key_file, "key").strip() if key_file is not None else None
     if proof_file is not None:
         try:
-            verified = verify_proof(_read(proof_file), public_key=public_key)
+            verified = verify_proof(read_text_file(proof_file, "proof"), public_key=public_key)
         except VerificationError as e:
             click.echo(f"civicledger: proof does not verify: {e}", err=True)
             ctx.exit(EXIT_CHECK_FAILED)
@@ -114,7 +116,7 @@ def verify(
         report = ledger.verify(public_key)
         problems = [str(report)] if not report.ok else []
         if seal_file is not None:
-            claimed = Seal.parse(_read(seal_file))
+            claimed = Seal.parse(read_text_file(seal_file, "seal"))
             stored = {s.text for s in ledger.seals()}
             if claimed.text not in stored:
                 problems.append(f"{seal_file}: this seal is not among the ledger's stored seals")
@@ -141,7 +143,7 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
     from civicledger.reports import verify_report as check_report
 
     with open_ledger(ctx) as ledger:
-        check = check_report(_read(report_file), ledger)
+        check = check_report(read_text_file(report_file, "report"), ledger)
     if not check.ok:
         click.echo(str(check), err=True)
         ctx.exit(EXIT_CHECK_FAILED)

@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    output_option,
+    pass_ledger,
+    read_text_file,
+    table,
+    write_output,
+)
 from civicledger.errors import ValidationError
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
 
@@ -230,10 +236,7 @@ def load_json_argument(data: str) -> Any:
     if data.startswith("@"):
         path = Path(data[1:])
         source = str(path)
-        try:
-            data = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ValidationError(f"cannot read {path}: {e.strerror}") from e
+        data = read_text_file(path, "payload")
     try:
         return json.loads(data)
     except json.JSONDecodeError as e:

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    output_option,
+    pass_ledger,
+    read_text_file,
+    table,
+    write_output,
+)
 
 
 def register(group: click.Group) -> None:
@@ -144,4 +150,4 @@ def _seal(seal_file: Path | None) -> Any:
         return None
     from civicledger.audit import Seal
 
-    return Seal.parse(seal_file.read_text(encoding="utf-8"))
+    return Seal.parse(read_text_file(seal_file, "seal"))

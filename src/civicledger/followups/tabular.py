@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,7 @@ def read_table(path: Path) -> list[SheetRow]:
         raw = _read_csv(path) if kind == "csv" else _read_xlsx(path)
     except ValidationError:
         raise
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as e:
+    except _UNREADABLE as e:
         raise ValidationError(f"{path}: cannot read the {kind.upper()} file: {e}") from e
     if not raw:
         raise ValidationError(f"{path}: the file is empty; expected a header row", line=1)
@@ -235,6 +236,21 @@ def read_table(path: Path) -> list[SheetRow]:
         if any(v not in (None, "") for v in values.values()):
             rows.append(SheetRow(row=number, values=values))
     return rows
+
+
+_UNREADABLE = (
+    OSError,
+    UnicodeDecodeError,
+    csv.Error,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    SyntaxError,  # xml.etree's ParseError: a damaged sheet inside the zip
+    zlib.error,  # a damaged compressed member
+)
+"""What openpyxl and csv raise on a damaged file: each becomes one error naming the file."""
 
 
 def _read_csv(path: Path) -> list[list[Any]]:

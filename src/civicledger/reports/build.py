@@ -281,6 +281,12 @@ class _Builder:
             raise
         except jinja2.TemplateError as e:
             raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as e:
+            # The sentence's own expression failed (an index out of range, a division by
+            # zero, a bad format string such as "{0.__class__}".format_map(period)).
+            raise self.fail(
+                f"the sentence failed when rendered: {type(e).__name__}: {e}", sentence.line, None
+            ) from None
         finally:
             self.sentence = None
         # Line breaks inside a TOML text only wrap the source: Chinese prose has no spaces.
