@@ -48,8 +48,9 @@ class CivicGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for number, arg in enumerate(args, start=1):
             if not _is_text(arg):
-                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                raise click.UsageError(f"argument {number} ({shown}) is not valid UTF-8 text")
+                raise click.UsageError(
+                    f"argument {number} ({_printable(arg)}) is not valid UTF-8 text"
+                )
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -56,7 +56,7 @@ from civicledger.store.sql.ledgers import (
     write_transaction,
 )
 from civicledger.store.sql.redaction import redact_row
-from civicledger.store.sql.schema import events, ledgers, tiles
+from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
 from civicledger.types import Position, StreamId
 
 _INSERT_COLUMNS = tuple(column.name for column in events.columns)
@@ -555,7 +555,7 @@ class SqlStore(EventStore):
             head = conn.execute(
                 select(ledgers.c.head).where(ledgers.c.id == self._ledger.id)
             ).scalar_one()
-        return int(head)
+        return self._stored_head(head)
 
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when it has none)."""
@@ -572,7 +572,15 @@ class SqlStore(EventStore):
             head, data = conn.execute(
                 select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == self._ledger.id)
             ).one()
-        return self._load_frontier(data, head)
+        return self._load_frontier(data, self._stored_head(head))
+
+    def _stored_head(self, value: Any) -> int:
+        if value.__class__ is int:
+            return int(value)
+        raise StoreError(
+            f"ledger {self.ledger_name!r}: the stored head {value!r} is not a position; "
+            "the database is corrupted"
+        )
 
     def node_reader(self) -> NodeReader:
         """A reader over this ledger's stored leaf hashes and tiles."""
@@ -595,11 +603,11 @@ class SqlStore(EventStore):
             ).scalar_one_or_none()
         if value is None:
             raise StoreError(f"no event at position {position!r} in ledger {self.ledger_name!r}")
-        return bytes(value)
+        return stored_bytes(value)
 
     def _load_frontier(self, data: bytes, head: int) -> Frontier:
         try:
-            frontier = Frontier.from_bytes(self._alg, bytes(data))
+            frontier = Frontier.from_bytes(self._alg, stored_bytes(data))
         except ValidationError as e:
             raise StoreError(
                 f"ledger {self.ledger_name!r}: the stored Merkle frontier is unreadable "
@@ -684,7 +692,7 @@ class SqlNodeReader:
         """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``)."""
         with translated(self._doing), self._engine.connect() as conn:
             rows = self._leaves.rows(conn, ledger_id=self._ledger_id, after=begin, last=end)
-        return [bytes(h) for (h,) in rows]
+        return [stored_bytes(h) for (h,) in rows]
 
     def stored_nodes(self, level: int, begin: int, end: int) -> Sequence[bytes]:
         """Stored node hashes at ``level`` with indexes in ``[begin, end)``."""
@@ -692,7 +700,7 @@ class SqlNodeReader:
             rows = self._nodes.rows(
                 conn, ledger_id=self._ledger_id, level=level, first=begin, stop=end
             )
-        return [bytes(h) for (h,) in rows]
+        return [stored_bytes(h) for (h,) in rows]
 
 
 def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:
