@@ -412,6 +412,7 @@ class Ledger:
         (``period``: a Period, a year or ``"2023-Q1"``; ``as_of``: a position, seal or time)."""
         from civicledger.projections.service import compute
 
+        as_of = self._own(as_of)
         return compute(self._store, indicator, period, as_of=as_of, pushdown=_pushdown(self._store))
 
     def indicators(
@@ -431,7 +432,7 @@ class Ledger:
             self._store,
             indicator_set,
             year=year,
-            as_of=as_of,
+            as_of=self._own(as_of),
             lineage=lineage,
             pushdown=_pushdown(self._store),
         )
@@ -456,7 +457,7 @@ class Ledger:
         """Year over year (one comparison per group); see :func:`.projections.compare.compare`."""
         from civicledger.projections.service import compare
 
-        return compare(self._store, indicator, current, previous, as_of=as_of)
+        return compare(self._store, indicator, current, previous, as_of=self._own(as_of))
 
     @functools.cached_property
     def checkpoints(self) -> CheckpointStore:
@@ -552,7 +553,15 @@ class Ledger:
         from civicledger.reports import load_template, report_from_ledger
 
         loaded = template if not isinstance(template, str | Path) else load_template(template)
-        return report_from_ledger(self, loaded, year=year, as_of=as_of)
+        return report_from_ledger(self, loaded, year=year, as_of=self._own(as_of))
+
+    def _own(self, as_of: object) -> object:
+        """Refuse a seal of another ledger as an as-of point (its size means nothing here)."""
+        from civicledger.audit import Seal
+
+        if isinstance(as_of, Seal):
+            as_of.check_ledger(self.origin, self.hash_algorithm)
+        return as_of
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:

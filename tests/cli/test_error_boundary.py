@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -95,3 +96,44 @@ def test_an_unexpected_error_is_still_one_line_and_debug_shows_it(
     assert_one_error_line(run(example_db, "info"), "unexpected KeyError", "--debug")
     debug = CliRunner().invoke(cli, ["--debug", "--db", str(example_db), "info"])
     assert isinstance(debug.exception, KeyError)
+
+
+def test_a_seal_of_another_ledger_is_refused_naming_both_origins(
+    example_db: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    assert run(other, "init", "--origin", "other.example/ledger").exit_code == 0
+    seal = tmp_path / "other-seal.txt"
+    assert run(other, "seal", "-o", str(seal)).exit_code == 0
+    event_id = (EXAMPLE / "events.jsonl").read_text(encoding="utf-8")[:200].split('"')[7]
+    for args in (
+        ["verify", "--seal", str(seal)],
+        ["prove", event_id, "--seal", str(seal)],
+        [
+            "report",
+            "--year",
+            "2023",
+            "--template",
+            str(EXAMPLE / "report.toml"),
+            "--seal",
+            str(seal),
+        ],
+        ["diff", "--year", "2023", "--set", str(EXAMPLE / "indicators.toml"), "--seal", str(seal)],
+    ):
+        result = run(example_db, *args)
+        assert_one_error_line(
+            result, "the seal is from another ledger", "other.example/ledger", "civicledger.local/"
+        )
+
+
+def test_the_report_labels_its_root_hash_as_hex(example_db: Path, tmp_path: Path) -> None:
+    seal = tmp_path / "seal.txt"
+    assert run(example_db, "seal", "-o", str(seal)).exit_code == 0
+    report = run(
+        example_db, "report", "--year", "2023", "--template", str(EXAMPLE / "report.toml"),
+        "--seal", str(seal),
+    )  # fmt: skip
+    assert report.exit_code == 0, report.output
+    assert re.search(r"根哈希（十六进制）[0-9a-f]{64}", report.stdout)
+    verify = run(example_db, "verify")
+    assert re.search(r"^root \(hex\) [0-9a-f]{64}$", verify.stdout, flags=re.M)

@@ -204,12 +204,7 @@ class Auditor:
             StoreError: the database failed.
         """
         the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
-        if the_seal.origin != self._store.origin or the_seal.hash_name != self._alg.name:
-            raise ValidationError(
-                f"the seal is for {the_seal.origin} ({the_seal.hash_name}), not this ledger "
-                f"{self._store.origin} ({self._alg.name})",
-                field="seal",
-            )
+        the_seal.check_ledger(self._store.origin, self._alg.name)
         the_id = parse_event_id(event_id)
         position = self._rows.position_of(the_id)
         if position is None:

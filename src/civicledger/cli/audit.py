@@ -97,7 +97,7 @@ def verify(
     """
     from civicledger.audit import Seal, verify_proof
     from civicledger.cli._common import open_ledger
-    from civicledger.errors import VerificationError
+    from civicledger.errors import ValidationError, VerificationError
 
     public_key = read_text_file(key_file, "key").strip() if key_file is not None else None
     if proof_file is not None:
@@ -117,6 +117,10 @@ def verify(
         problems = [str(report)] if not report.ok else []
         if seal_file is not None:
             claimed = Seal.parse(read_text_file(seal_file, "seal"))
+            try:
+                claimed.check_ledger(ledger.origin, ledger.hash_algorithm)
+            except ValidationError as e:
+                raise ValidationError(f"{seal_file}: {e.message}", field="seal") from None
             stored = {s.text for s in ledger.seals()}
             if claimed.text not in stored:
                 problems.append(f"{seal_file}: this seal is not among the ledger's stored seals")
