@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, indicators, postgres, read, refresh, reports
+from benchmarks.scenarios import (
+    append,
+    audit,
+    importing,
+    indicators,
+    postgres,
+    read,
+    refresh,
+    reports,
+)
 
 ALL: tuple[Scenario, ...] = (
     *append.SCENARIOS,
@@ -13,4 +22,5 @@ ALL: tuple[Scenario, ...] = (
     *indicators.SCENARIOS,
     *refresh.SCENARIOS,
     *reports.SCENARIOS,
+    *importing.SCENARIOS,
 )

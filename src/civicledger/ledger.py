@@ -334,15 +334,20 @@ class Ledger:
 
     # -- JSON Lines import and export (issue 5) -------------------------------------------
 
-    def import_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
-        """Validate a JSON Lines file and append all its events atomically; see :mod:`.jsonl`.
+    def import_jsonl(
+        self, path: str | Path, codec: Codec | None = None, *, dry_run: bool = False
+    ) -> int:
+        """Validate a JSON Lines file and append all its events atomically, streaming (memory
+        flat in the file's size); see :func:`.jsonl.import_jsonl`.
 
         Args:
-            path: the file; every line is checked before anything is appended.
+            path: the file; nothing is appended unless every line is valid.
             codec: decodes payloads; pass the codec the ledger was opened with, if any.
+            dry_run: check everything, then roll back.
 
         Returns:
-            How many events were newly appended (already stored event ids are skipped).
+            How many events were newly appended (already stored event ids are skipped);
+            with ``dry_run``, how many lines hold a valid event.
 
         Raises:
             ValidationError: any line is bad; ``problems`` lists every bad line by
@@ -351,7 +356,7 @@ class Ledger:
         """
         from civicledger.jsonl import import_jsonl
 
-        return import_jsonl(self._store, path, codec)
+        return import_jsonl(self._store, path, codec, dry_run=dry_run)
 
     def export_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
         """Write every event, in order, as JSON Lines that :meth:`import_jsonl` reads.

@@ -120,18 +120,15 @@ def append(
 @click.option("--dry-run", is_flag=True, help="Check every line and report, but record nothing.")
 @pass_ledger(create=True)
 def import_(ledger: Any, path: Path, dry_run: bool) -> None:
-    """Import events from a JSON Lines file: every line is checked first, then all or nothing.
+    """Import events from a JSON Lines file, all or nothing: one bad line records none.
 
     Example:
 
         civicledger import examples/community_2023/events.jsonl
     """
     if dry_run:
-        from civicledger.events import default_codec
-        from civicledger.jsonl import read_jsonl
-
-        entries = read_jsonl(path, default_codec())
-        click.echo(f"{path}: {len(entries)} events are valid; nothing recorded (dry run)")
+        valid = ledger.import_jsonl(path, dry_run=True)
+        click.echo(f"{path}: {valid} events are valid; nothing recorded (dry run)")
         return
     count = ledger.import_jsonl(path)
     click.echo(f"imported {count} events from {path}; ledger now has {ledger.head()}")

@@ -39,8 +39,11 @@ from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
+    Encoded,
+    Plan,
     Row,
     StoredIdentity,
+    check_no_repeats,
     encode_entries,
     ids_of,
     plan_append,
@@ -288,57 +291,89 @@ class SqlStore(EventStore):
         encoded = encode_entries(entries, self._codec)
         if not encoded:
             return []
-        ledger_id = self._ledger.id
         with (
             self._local_writer,
             translated(f"appending to ledger {self.ledger_name!r}"),
             self._write() as conn,
         ):
-            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=ledger_id)
-            frontier = self._load_frontier(frontier_bytes, head)
-            plan = plan_append(
-                encoded,
-                origin=self.origin,
-                alg=self._alg,
-                head=head,
-                frontier=frontier,
-                recorded_at=self._clock(),
-                ids=self._ids,
-                versions=self._stream_versions(conn, streams_of(encoded)),
-                existing=self._existing(conn, ids_of(encoded)),
-            )
-            if plan.rows:
-                recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
-                cursor = conn.connection.cursor()
-                try:
-                    cursor.executemany(
-                        self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
-                    )
-                finally:
-                    cursor.close()
-                if plan.nodes:
-                    conn.execute(
-                        insert(tiles),
-                        [
-                            {
-                                "ledger_id": ledger_id,
-                                "level": n.level,
-                                "node_index": n.index,
-                                "hash": n.hash,
-                            }
-                            for n in plan.nodes
-                        ],
-                    )
-                self._move_head.execute(
-                    conn,
-                    ledger_id=ledger_id,
-                    new_head=plan.head,
-                    new_frontier=plan.frontier.to_bytes(),
-                )
-                dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+            plan = self._plan(conn, encoded, head, self._load_frontier(frontier_bytes, head))
+            self._apply(conn, plan)
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
             originals = {r.position: r for r in self._records_at(conn, repeats)}
         return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+
+    def append_batches(self, batches: Iterable[Sequence[NewEvent]]) -> int:
+        """Append batches in one transaction, one batch in memory at a time; see
+        :meth:`EventStore.append_batches`."""
+        self._check_open()
+        appended = 0
+        with (
+            self._local_writer,
+            translated(f"appending to ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+            start, frontier = head, self._load_frontier(frontier_bytes, head)
+            for entries in batches:
+                encoded = encode_entries(entries, self._codec)
+                if not encoded:
+                    continue
+                plan = self._plan(conn, encoded, head, frontier)
+                check_no_repeats(encoded, plan, start)
+                self._apply(conn, plan)
+                head, frontier = plan.head or head, plan.frontier
+                appended += len(plan.rows)
+        return appended
+
+    def _plan(
+        self, conn: Connection, encoded: list[Encoded], head: int, frontier: Frontier
+    ) -> Plan:
+        return plan_append(
+            encoded,
+            origin=self.origin,
+            alg=self._alg,
+            head=head,
+            frontier=frontier,
+            recorded_at=self._clock(),
+            ids=self._ids,
+            versions=self._stream_versions(conn, streams_of(encoded)),
+            existing=self._existing(conn, ids_of(encoded)),
+        )
+
+    def _apply(self, conn: Connection, plan: Plan) -> None:
+        """Write a plan's rows and tiles and move the head, inside the caller's transaction."""
+        if not plan.rows:
+            return
+        ledger_id = self._ledger.id
+        recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(
+                self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
+            )
+        finally:
+            cursor.close()
+        if plan.nodes:
+            conn.execute(
+                insert(tiles),
+                [
+                    {
+                        "ledger_id": ledger_id,
+                        "level": n.level,
+                        "node_index": n.index,
+                        "hash": n.hash,
+                    }
+                    for n in plan.nodes
+                ],
+            )
+        self._move_head.execute(
+            conn,
+            ledger_id=ledger_id,
+            new_head=plan.head,
+            new_frontier=plan.frontier.to_bytes(),
+        )
+        dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
 
     def _params(self, row: Row, recorded_at: str) -> Any:
         # Driver-level values in table column order (the compiled INSERT's order).
