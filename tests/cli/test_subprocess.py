@@ -60,3 +60,22 @@ def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
     result = civicledger(*args, cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`civicledger demo --print | head -1`: the closed pipe ends the command quietly, exit 0."""
+    env = {k: v for k, v in os.environ.items() if k != "CIVICLEDGER_DB"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "civicledger", "demo", "--dir", "out", "--print"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.readline().startswith("# XX社区".encode())
+    process.stdout.close()  # the report and the summary are still to come
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0, errors
+    assert "error" not in errors

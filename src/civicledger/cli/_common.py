@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import unicodedata
@@ -58,12 +59,25 @@ class CivicGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # Whoever read our output stopped (`civicledger log | head`): not an error.
+            _silence_stdout()
+            ctx.exit(EXIT_OK)
         except Exception as error:
             if ctx.find_root().params.get("debug"):
                 raise
             for line in error_lines(error):
                 click.echo(f"civicledger: error: {_printable(line)}", err=True)
             ctx.exit(EXIT_USAGE)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
 def _is_text(value: str) -> bool:
