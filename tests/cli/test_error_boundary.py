@@ -78,9 +78,20 @@ def test_a_seal_file_that_is_not_text_names_the_file(example_db: Path, tmp_path:
 
 def test_an_argument_that_is_not_utf8_is_a_usage_error(example_db: Path) -> None:
     result = run(example_db, "log", "--stream", b"\xff".decode("utf-8", "surrogateescape"))
-    assert result.exit_code == 2
-    assert "not valid UTF-8 text" in result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert_one_error_line(result, "argument 5 (\\udcff) is not valid UTF-8 text")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["explain", "x"], "Missing option '--year'. (see `"),
+        (["log", "--from", "abc"], "'abc' is not a valid integer"),
+        (["--nope"], "No such option '--nope'"),
+        (["verify", "--seal", "missing.txt"], "'missing.txt' does not exist"),
+    ],
+)
+def test_a_usage_error_is_one_line_too(example_db: Path, args: list[str], expected: str) -> None:
+    assert_one_error_line(run(example_db, *args), expected)
 
 
 def test_an_unexpected_error_is_still_one_line_and_debug_shows_it(

@@ -46,6 +46,35 @@ class CivicGroup(click.Group):
     ``--debug`` shows the traceback of any of them.
     """
 
+    def main(  # click overloads main on standalone_mode; one signature serves both
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; a usage error is one ``civicledger: error:`` line too."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            e.show()  # `civicledger` alone: the help, as click shows it
+            sys.exit(e.exit_code)
+        except click.UsageError as e:
+            where = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            message = " ".join(e.format_message().split("\n"))
+            click.echo(f"civicledger: error: {_printable(message)}{where}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for number, arg in enumerate(args, start=1):
             if not _is_text(arg):
