@@ -25,9 +25,9 @@ PYTHON_TWINS = {
     "redact": "`ledger.redact(event_id, fields=..., reason=..., actor=...)`",
     "personal-data": "`ledger.personal_data(subject, contains=...)`",
     "diff": "`ledger.indicators(..., as_of=seal)`, `ledger.diff(published, current)`",
-    "indicators": "`ledger.indicators(indicator_set, year=...)`, `ledger.compare(...)`",
-    "explain": "`ledger.compute(indicator, year)`, `ledger.explain(figure, why_not=...)`",
-    "report": "`ledger.report(template, year=..., as_of=seal)`, `report.to_markdown()` …",
+    "indicators": "`ledger.indicators(set, period=...)`, `ledger.compare(indicator, period)`",
+    "explain": "`ledger.compute(indicator, period)`, `ledger.explain(figure, why_not=...)`",
+    "report": "`ledger.report(template, period=..., as_of=seal)`, `report.to_markdown()` …",
     "followups": "`ledger.followups(as_of=...)`, `ledger.export_followups(path)`, "
     "`ledger.import_followups(path, actor=...)`",
     "seal": "`ledger.seal(signer)`",

@@ -28,6 +28,7 @@ import orjson
 
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, RecordedEvent, canonical_bytes, default_codec
+from civicledger.limits import DEFAULT_LIMITS, Limits, bounded_lines
 from civicledger.store.base import EventStore, NewEvent
 
 LINE_KEYS = frozenset({"stream", "type", "schema_version", "event_id", "actor", "payload"})
@@ -75,7 +76,12 @@ def encode_line(
     )
 
 
-def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list[NewEvent]:
+def read_jsonl(
+    path: str | os.PathLike[str],
+    codec: Codec | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[NewEvent]:
     """Read and validate every line of a JSON Lines file of events.
 
     Blank lines are skipped. Every other line must be a JSON object with the keys
@@ -86,6 +92,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
     Args:
         path: the file to read (UTF-8).
         codec: decodes payloads; the default codec (with the catalogue) when None.
+        limits: bounds the length of a line (``jsonl_max_line_bytes``).
 
     Returns:
         One entry per event line, in file order, ready for ``EventStore.append_batch``.
@@ -94,12 +101,13 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
         ValidationError: one or more lines are bad; ``.problems`` holds one
             ValidationError per bad line, each with its ``line`` number (and the
             ``field`` and ``event_type`` when known), in file order.
+        LimitError: a line is longer than the limit (it is not read whole).
         OSError: the file cannot be read.
     """
     entries: list[NewEvent] = []
     problems: list[ValidationError] = []
     first_seen: dict[uuid.UUID, int] = {}
-    for number, entry in _valid_lines(path, _codec(codec), problems):
+    for number, entry in _valid_lines(path, _codec(codec), problems, limits):
         if entry.event_id is not None:
             earlier = first_seen.setdefault(entry.event_id, number)
             if earlier != number:
@@ -132,6 +140,7 @@ def import_jsonl(
     path: str | os.PathLike[str],
     codec: Codec | None = None,
     *,
+    limits: Limits = DEFAULT_LIMITS,
     dry_run: bool = False,
 ) -> int:
     """Validate a JSON Lines file and append all its events in one transaction, streaming.
@@ -148,6 +157,7 @@ def import_jsonl(
         store: the event store to append to.
         path: the JSON Lines file.
         codec: decodes payloads; the default codec (with the catalogue) when None.
+        limits: bounds the length of a line (``jsonl_max_line_bytes``).
         dry_run: do everything (validation, and the checks against stored events on
             a SQL store) but roll back at the end.
 
@@ -162,6 +172,7 @@ def import_jsonl(
             expect any version); listed because the append may raise it.
         DuplicateEventError: an event id is already stored with other content;
             nothing is appended.
+        LimitError: a line is longer than the limit; nothing is appended.
         StoreError: the database failed; nothing is appended.
         OSError: the file cannot be read.
     """
@@ -171,7 +182,7 @@ def import_jsonl(
     def batches() -> Iterator[list[NewEvent]]:
         nonlocal valid
         batch: list[NewEvent] = []
-        for _, entry in _valid_lines(path, _codec(codec), problems):
+        for _, entry in _valid_lines(path, _codec(codec), problems, limits):
             valid += 1
             if problems:
                 continue  # keep reading to report every bad line; append no more
@@ -200,11 +211,14 @@ def import_jsonl(
 
 
 def _valid_lines(
-    path: str | os.PathLike[str], codec: Codec, problems: list[ValidationError]
+    path: str | os.PathLike[str],
+    codec: Codec,
+    problems: list[ValidationError],
+    limits: Limits,
 ) -> Iterator[tuple[int, NewEvent]]:
     """Yield (line number, entry) for each event line; add each bad line to ``problems``."""
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(bounded_lines(handle, limits, where=str(path)), start=1):
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]  # written by some Windows editors; not data
             if not raw.strip():

@@ -12,7 +12,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
 from civicledger.events import Codec, Event, RecordedEvent
-from civicledger.store import Clock, EventStore, MemoryStore, NewEvent
+from civicledger.limits import DEFAULT_LIMITS, Limits
+from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, utc_now
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
     from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
         Comparison,
@@ -51,17 +53,20 @@ class Ledger:
     :class:`~civicledger.store.EventStore`), so the layers stay usable alone.
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, limits: Limits | None = None) -> None:
         """Wrap a store; most callers use :meth:`open` or :meth:`in_memory` instead.
 
         Args:
             store: the event store the ledger records into.
+            limits: bounds on the files and templates the ledger reads (the store
+                bounds recorded dates by its own limits).
         """
         # The amending event types (issue 10) must be readable in every ledger; a store
         # with its own registry registers them with register_correction_types.
         import civicledger.corrections.events  # noqa: F401
 
         self._store = store
+        self._limits = limits or DEFAULT_LIMITS
 
     @classmethod
     def open(
@@ -76,6 +81,7 @@ class Ledger:
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open a ledger in a SQL database, creating the tables and the ledger on first use.
 
@@ -91,6 +97,8 @@ class Ledger:
             busy_timeout: seconds a SQLite writer waits for another writer.
             create: create the ledger when it does not exist; when False a missing
                 ledger raises LedgerNotFoundError, so a mistyped name creates nothing.
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The open ledger.
@@ -116,7 +124,9 @@ class Ledger:
                 synchronous=synchronous,
                 busy_timeout=busy_timeout,
                 create=create,
-            )
+                limits=limits or DEFAULT_LIMITS,
+            ),
+            limits=limits,
         )
 
     @classmethod
@@ -128,6 +138,7 @@ class Ledger:
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open an empty ledger held in process memory (for tests and scratch work).
 
@@ -137,6 +148,8 @@ class Ledger:
             hash_algorithm: ``"sha256"`` (default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock when None.
             codec: decodes payloads; the default codec when None.
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The ledger.
@@ -152,13 +165,20 @@ class Ledger:
                 hash_algorithm=hash_algorithm,
                 clock=clock,
                 codec=codec,
-            )
+                limits=limits or DEFAULT_LIMITS,
+            ),
+            limits=limits,
         )
 
     @property
     def store(self) -> EventStore:
         """The underlying event store."""
         return self._store
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on outside input this ledger was opened with."""
+        return self._limits
 
     @property
     def name(self) -> str:
@@ -356,7 +376,7 @@ class Ledger:
         """
         from civicledger.jsonl import import_jsonl
 
-        return import_jsonl(self._store, path, codec, dry_run=dry_run)
+        return import_jsonl(self._store, path, codec, limits=self._limits, dry_run=dry_run)
 
     def export_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
         """Write every event, in order, as JSON Lines that :meth:`import_jsonl` reads.
@@ -395,6 +415,14 @@ class Ledger:
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
         return self._audit.prove(event_id, seal)
 
+    def disclose(
+        self, event_id: uuid.UUID | str, fields: Sequence[str], *, include_personal: bool = False
+    ) -> Disclosure:
+        """Disclose some payload fields of an event (leaf format v2): check them with
+        ``Disclosure.verify()``; personal fields only with ``include_personal=True``; see
+        :meth:`.audit.auditor.Auditor.disclose`."""
+        return self._audit.disclose(event_id, fields, include_personal=include_personal)
+
     def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
         """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""
         return self._audit.inclusion_proof(position, tree_size)
@@ -424,18 +452,21 @@ class Ledger:
         self,
         indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
         *,
-        year: int,
+        period: Period | int | str | None = None,
+        year: int | None = None,
         as_of: object = None,
         lineage: bool | Literal["lazy"] = True,
     ) -> list[Figure]:
-        """Every figure of an indicator set (or its TOML file) for a year, in one pass over the
-        ledger (``lineage="lazy"``: contributions loaded on first access, memory flat); see
-        :func:`.projections.service.indicators`."""
+        """Every figure of an indicator set (or its TOML file) for a period (``"2023-Q4"``,
+        ``"2022-01..2022-11"``; ``year=2023`` is the shorthand for a calendar year), in one
+        pass over the ledger (``lineage="lazy"``: contributions loaded on first access,
+        memory flat); see :func:`.projections.service.indicators`."""
         from civicledger.projections.service import indicators
 
         return indicators(
             self._store,
             indicator_set,
+            period=period,
             year=year,
             as_of=self._own(as_of),
             lineage=lineage,
@@ -454,15 +485,26 @@ class Ledger:
     def compare(
         self,
         indicator: Indicator,
-        current: Period | int,
-        previous: Period | int,
+        current: Period | int | str,
+        previous: Period | int | str | None = None,
         *,
+        against: Literal["year", "period"] = "year",
         as_of: object = None,
     ) -> list[Comparison]:
-        """Year over year (one comparison per group); see :func:`.projections.compare.compare`."""
+        """同比 (``against="year"``: the same span a year earlier) or 环比 (``"period"``: the
+        preceding period of the same kind), or against a named ``previous`` period; one
+        comparison per group; see :func:`.projections.compare.compare`."""
         from civicledger.projections.service import compare
 
-        return compare(self._store, indicator, current, previous, as_of=self._own(as_of))
+        return compare(
+            self._store,
+            indicator,
+            current,
+            previous,
+            against=against,
+            as_of=self._own(as_of),
+            pushdown=_pushdown(self._store),
+        )
 
     @functools.cached_property
     def checkpoints(self) -> CheckpointStore:
@@ -479,46 +521,66 @@ class Ledger:
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
-    def followups(self, as_of: date | None = None) -> list[FollowUp]:
+    def followups(self, as_of: date | Period | str | None = None) -> list[FollowUp]:
         """The rectification ledger (整改台账) as of a date; see :func:`.followups.followups`.
 
         Args:
-            as_of: the date the rows describe (events dated later do not count);
-                today when None.
+            as_of: the date the rows describe (events dated later do not count), or a
+                period (``"2023-01..2023-11"``: as of its last day); today by the
+                ledger's clock when None (see :meth:`today`).
 
         Returns:
             One follow-up per problem identified by then, in the order identified.
+
+        Raises:
+            ValidationError: ``as_of`` is text that is not a period.
         """
         from civicledger.followups import PROBLEM_TYPES, followups
+        from civicledger.projections.service import as_period
 
-        day = as_of if as_of is not None else date.today()
+        if as_of is None:
+            day = self.today()
+        elif isinstance(as_of, date):
+            day = as_of
+        else:
+            day = as_period(as_of).end
         # The effective view (issue 10): corrected problems count as corrected, retracted ones not.
         return followups(self.read(types=PROBLEM_TYPES, effective=True), as_of=day)
 
-    def followup_rollup(self, year: int, as_of: date | None = None) -> FollowUpRollup:
-        """Roll-up figures (totals per status, completion and on-time rates, ...) for a year.
+    def followup_rollup(
+        self,
+        year: int | None = None,
+        as_of: date | None = None,
+        *,
+        period: Period | int | str | None = None,
+    ) -> FollowUpRollup:
+        """Roll-up figures (totals per status, completion and on-time rates, ...) for a period.
 
         Args:
-            year: the year; its ledger holds the problems identified by its end
+            year: shorthand for ``period`` as a calendar year.
+            as_of: the date of the state; the period's end when None.
+            period: the period; its ledger holds the problems identified by its end
                 and not finished before it began.
-            as_of: the date of the state; 31 December of ``year`` when None.
 
         Returns:
             The figures, each with its lineage; see :func:`civicledger.followups.rollup`.
         """
         from civicledger.followups import in_scope, rollup
-        from civicledger.projections.periods import Period
+        from civicledger.projections.service import choose_period
 
-        period = Period.year(year)
-        rows = self.followups(as_of if as_of is not None else period.end)
-        return rollup(in_scope(rows, period), period=period)
+        chosen = choose_period(period, year)
+        rows = self.followups(as_of if as_of is not None else chosen.end)
+        return rollup(in_scope(rows, chosen), period=chosen)
 
-    def export_followups(self, path: str | Path, *, as_of: date | None = None) -> None:
+    def export_followups(
+        self, path: str | Path, *, as_of: date | Period | str | None = None
+    ) -> None:
         """Write the rectification ledger as CSV or XLSX (by the file's extension).
 
         Args:
             path: a ``.csv`` or ``.xlsx`` file, replaced if it exists.
-            as_of: the date the rows describe; today when None.
+            as_of: the date (or period, as of its last day) the rows describe; today by
+                the ledger's clock when None.
 
         Raises:
             ValidationError: the extension is neither ``.csv`` nor ``.xlsx``.
@@ -546,19 +608,32 @@ class Ledger:
         """
         from civicledger.followups.importing import import_sheet
 
-        return import_sheet(self._store, Path(path), actor=actor)
+        return import_sheet(self._store, Path(path), actor=actor, limits=self._limits)
 
     # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
 
     def report(
-        self, template: Template | str | Path, *, year: int = 2023, as_of: object = None
+        self,
+        template: Template | str | Path,
+        *,
+        period: Period | int | str | None = None,
+        year: int | None = None,
+        as_of: object = None,
     ) -> Report:
-        """Compute a year's report from a template (or its TOML file), as of now, a position
-        or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        """Compute a report for a period (``"2023"``, ``"2023-Q4"``, ``"2023-01..2023-11"``;
+        ``year=2023`` is the shorthand) from a template (or its TOML file), as of now, a
+        position or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        from civicledger.projections.service import choose_period
         from civicledger.reports import load_template, report_from_ledger
 
+        chosen = choose_period(period, year)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
-        return report_from_ledger(self, loaded, year=year, as_of=self._own(as_of))
+        return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
+
+    def today(self) -> date:
+        """Today's date by the ledger's clock (the one that stamps ``recorded_at``), in UTC."""
+        clock = getattr(self._store, "clock", None)
+        return (clock() if callable(clock) else utc_now()).date()
 
     def _own(self, as_of: object) -> object:
         """Refuse a seal of another ledger as an as-of point (its size means nothing here)."""

@@ -76,7 +76,7 @@ def _click_first_number(page: str, folder: Path) -> dict[str, object]:
 
 def test_clicking_a_number_shows_its_derivation(tmp_path: Path) -> None:
     """Clicking 280余人 opens the panel with F2's derivation and moves to its appendix entry."""
-    report = small_ledger().report(write_template(tmp_path, ONE_SECTION))
+    report = small_ledger().report(write_template(tmp_path, ONE_SECTION), year=2023)
     probe = _click_first_number(report.to_html(), tmp_path)
     assert probe["ref"] == "F2"
     assert probe["hash"] == "#F2"

@@ -357,7 +357,7 @@ def test_report_in_each_format(runner: CliRunner, example_db: Path, tmp_path: Pa
     base = ["report", "--year", "2023", "--template", TEMPLATE]
     code, out, err = run(runner, example_db, *base)
     assert code == 0, err
-    assert out.startswith("# XX社区党委2023年度工作报告")
+    assert out.startswith("# XX社区党委2023年工作报告")
     assert "280余人" in out
     for fmt in ("html", "json", "docx", "xlsx"):
         target = tmp_path / f"r.{fmt}"
@@ -463,6 +463,8 @@ def test_verify_report_accepts_a_sealed_report_and_refuses_an_edit(
         runner,
         example_db,
         "report",
+        "--year",
+        "2023",
         "--template",
         TEMPLATE,
         "--seal",

@@ -66,7 +66,7 @@ def test_a_template_formatting_an_object_is_a_template_error(
         encoding="utf-8",
     )
     result = run(example_db, "report", "--year", "2023", "--template", str(template))
-    assert_one_error_line(result, "report.toml:2", "failed when rendered")
+    assert_one_error_line(result, "report.toml", "format_map")
 
 
 def test_a_seal_file_that_is_not_text_names_the_file(example_db: Path, tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error(example_db: Path) -> None
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["explain", "x"], "Missing option '--year'. (see `"),
+        (["explain"], "Missing argument 'INDICATOR'. (see `"),
         (["log", "--from", "abc"], "'abc' is not a valid integer"),
         (["--nope"], "No such option '--nope'"),
         (["verify", "--seal", "missing.txt"], "'missing.txt' does not exist"),

@@ -28,7 +28,9 @@ from civicledger.projections import (
     Latest,
     Not,
     Or,
+    Period,
     Sum,
+    parse_filter,
 )
 from civicledger.projections.engine import resolve_as_of
 from civicledger.projections.figures import Figure
@@ -98,7 +100,7 @@ def test_every_example_indicator_is_pushed_down(example: Ledger) -> None:
 def _periods(indicator: Indicator) -> list[Any]:
     from civicledger.projections.service import periods_for
 
-    return periods_for(indicator, 2023)
+    return periods_for(indicator, Period.year(2023))
 
 
 @pytest.mark.parametrize("scan", [0, 10**9], ids=["one-walk", "by-type"])
@@ -121,6 +123,26 @@ def test_example_figures_as_of_a_position_equal_python(example: Ledger) -> None:
     middle = example.store.head() // 2
     python = indicators(example.store, INDICATORS, year=2023, as_of=middle)
     assert _flat(example.indicators(INDICATORS, year=2023, as_of=middle)) == _flat(python)
+
+
+@pytest.mark.parametrize("period", ["2023-01..2023-11", "2023-Q4", "2023-W40", "..2023-10-15"])
+def test_figures_over_any_period_pushed_down_equal_python(example: Ledger, period: str) -> None:
+    """Month ranges, quarters, ISO weeks and "up to a date" give the Python engine's figures,
+    with filters relative to the period bound to it on both sides."""
+    relative = Indicator(
+        "x.last_month",
+        "期末当月会议",
+        "次",
+        source=["meeting_held"],
+        where=parse_filter("occurred_on >= period.last_month_start and occurred_on < period.end"),
+    )
+    indicator_set = [*as_indicator_set(INDICATORS), relative]
+    python = indicators(example.store, indicator_set, period=period)
+    pushed = example.indicators(indicator_set, period=period)
+    assert _flat(pushed) == _flat(python)
+    (last,) = (f for f in pushed if f.id == "x.last_month")
+    assert last.value  # the example holds meetings in every month
+    assert "period" not in str(last.indicator.where)
 
 
 def test_a_callable_filter_falls_back_to_python(example: Ledger) -> None:

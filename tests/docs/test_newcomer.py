@@ -29,7 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_demo_prints_a_summary_the_files_and_what_to_try_next(demo: tuple[Path, str]) -> None:
     folder, out = demo
-    assert "XX社区党委2023年度工作报告" not in out  # the report is in report.md, not the terminal
+    assert "XX社区党委2023年工作报告" not in out  # the report is in report.md, not the terminal
     assert "2987 events, sealed at size 2987, verified OK" in out
     for name in ("civicledger.db", "seal.txt", "report.md", "indicators.csv", "followups.xlsx"):
         assert f"  {name} " in out
@@ -56,7 +56,7 @@ def test_the_commands_the_demo_suggests_work(demo: tuple[Path, str]) -> None:
 def test_demo_print_shows_the_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--dir", str(tmp_path / "out"), "--print"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# XX社区党委2023年度工作报告")
+    assert result.stdout.startswith("# XX社区党委2023年工作报告")
     assert "Try next:" in result.stdout
 
 

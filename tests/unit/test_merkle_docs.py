@@ -61,7 +61,7 @@ PAYLOAD = (
 ).encode()
 
 
-def _library_envelope(alg_name: str) -> bytes:
+def _library_envelope(alg_name: str, digest: bytes | None = None, version: int = 1) -> bytes:
     alg = hash_algorithm(alg_name)
     return envelope_bytes(
         origin="civicledger.example/hehua-community",
@@ -74,8 +74,9 @@ def _library_envelope(alg_name: str) -> bytes:
         occurred_on=date(2023, 1, 6),
         recorded_at=datetime(2023, 1, 6, 1, 30, 15, 250000, tzinfo=UTC),
         actor="张敏",
-        payload_digest=payload_digest(alg, bytes(range(16)), PAYLOAD),
+        payload_digest=digest or payload_digest(alg, bytes(range(16)), PAYLOAD),
         hash_name=alg_name,
+        version=version,
     )
 
 
@@ -173,3 +174,66 @@ def test_reference_verifier_accepts_the_librarys_proofs(alg_name: str) -> None:
     for size1 in range(1, 300, 11):
         proof = consistency_proof(alg, reader, size1, 300)
         assert VERIFIER["verify_consistency"](size1, 300, proof, roots[size1], roots[300], alg_name)
+
+
+# --- leaf format v2 (issue 14): §1a's worked example -----------------------------------
+
+
+def _section_1a() -> str:
+    return DOC.split("## 1a.", 1)[1].split("\n## 2.", 1)[0]
+
+
+@pytest.mark.parametrize("alg_name", ["sha256", "sm3"])
+def test_documented_v2_values_are_what_the_library_computes(alg_name: str) -> None:
+    """Every salt, field digest, payload digest and leaf hash printed for v2 is the library's."""
+    from civicledger.merkle.disclosure import (
+        digest_of_payload,
+        disclosure_bytes,
+        field_digest,
+        field_salt,
+        payload_digest_v2,
+    )
+
+    alg = hash_algorithm(alg_name)
+    section = _section_1a()
+    data = json.loads(PAYLOAD)
+    secret = bytes(range(16))
+    salts = {name: field_salt(alg, secret, name) for name in data}
+    digests = {name: field_digest(alg, salts[name], name, data[name]) for name in data}
+    shown = ["attendees"] if alg_name == "sm3" else list(data)
+    for name in shown:
+        assert salts[name].hex() in section, name
+        assert digests[name].hex() in section, name
+    if alg_name == "sha256":
+        for name in data:
+            assert f"| `{name}` | `{salts[name].hex()}` | `{digests[name].hex()}` |" in section
+        attendees = disclosure_bytes(salts["attendees"], "attendees", 12)
+        assert f"the {len(attendees)} bytes\n`{attendees.decode()}`" in section
+    payload_digest_hex = digest_of_payload(alg, secret, data)
+    assert payload_digest_hex == payload_digest_v2(alg, digests.values())
+    assert payload_digest_hex.hex() in section
+    envelope = _library_envelope(alg_name, payload_digest_hex, version=2)
+    if alg_name == "sha256":
+        assert f"```\n{envelope.decode()}\n```" in section
+    assert leaf_hash(alg, envelope).hex() in section
+    assert payload_digest_v2(alg, []).hex() in section
+
+
+@pytest.mark.parametrize("alg_name", ["sha256", "sm3"])
+def test_reference_verifier_recomputes_the_v2_payload_digest(alg_name: str) -> None:
+    """The doc's v2 functions, with salts from the stdlib's hmac, give the library's digest."""
+    import hashlib
+    import hmac
+
+    from civicledger.merkle.disclosure import digest_of_payload
+
+    data = json.loads(PAYLOAD)
+    secret = bytes(range(16))
+
+    def salt(name: str) -> str:
+        mac = hmac.new(secret, name.encode(), lambda d=b"": hashlib.new(alg_name, d))
+        return mac.digest()[:16].hex()
+
+    digests = [VERIFIER["field_digest"](salt(n), n, v, alg_name) for n, v in data.items()]
+    expected = digest_of_payload(hash_algorithm(alg_name), secret, data).hex()
+    assert VERIFIER["payload_digest_v2"](digests, alg_name) == expected

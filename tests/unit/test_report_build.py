@@ -88,7 +88,7 @@ def test_plain_numbering_uses_digits(ledger: Ledger, tmp_path: Path) -> None:
     path = write_template(tmp_path, ONE_SECTION)
     text = path.read_text(encoding="utf-8").replace("[report]\n", '[report]\nnumbering = "plain"\n')
     path.write_text(text, encoding="utf-8")
-    section = ledger.report(path).sections[0]
+    section = ledger.report(path, year=2023).sections[0]
     assert section.marker == "1."
     assert [i.marker for i in section.items] == ["(1)", "(2)"]
 
@@ -285,7 +285,7 @@ def test_only_events_up_to_as_of_count(tmp_path: Path) -> None:
     """A report as of a position ignores later events."""
     ledger = small_ledger()
     body = ONE_SECTION[: ONE_SECTION.index('  [[sections.items]]\n  text = "调解')]
-    early = ledger.report(write_template(tmp_path, body), as_of=2)
+    early = ledger.report(write_template(tmp_path, body), year=2023, as_of=2)
     nums = _nums(early)
     assert (nums[0].exact, nums[1].exact) == ("2", "141")
     assert early.as_of.position == 2
@@ -295,7 +295,7 @@ def test_only_events_up_to_as_of_count(tmp_path: Path) -> None:
 def test_an_undefined_figure_is_reported_with_its_reason(tmp_path: Path) -> None:
     """A rate with no mediations yet is not printed as 0%: the error gives the reason."""
     with pytest.raises(TemplateError, match="not defined for 2023: the denominator"):
-        small_ledger().report(write_template(tmp_path, ONE_SECTION), as_of=2)
+        small_ledger().report(write_template(tmp_path, ONE_SECTION), year=2023, as_of=2)
 
 
 def test_change_compares_with_the_previous_year(tmp_path: Path) -> None:
@@ -324,4 +324,4 @@ def test_as_of_beyond_the_head_is_refused(ledger: Ledger, tmp_path: Path) -> Non
     from civicledger.errors import ValidationError
 
     with pytest.raises(ValidationError, match="is not within the ledger"):
-        ledger.report(write_template(tmp_path, ONE_SECTION), as_of=ledger.head() + 1)
+        ledger.report(write_template(tmp_path, ONE_SECTION), year=2023, as_of=ledger.head() + 1)

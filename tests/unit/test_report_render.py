@@ -55,7 +55,7 @@ heading = "存在问题"
 def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
     """A report with a sub-section, sentences, an indicator table and follow-ups."""
     folder = tmp_path_factory.mktemp("render")
-    return small_ledger().report(write_template(folder, BODY))
+    return small_ledger().report(write_template(folder, BODY), year=2023)
 
 
 def test_markdown_links_each_number_to_its_appendix_anchor(report: Report) -> None:
@@ -116,7 +116,7 @@ def test_html_appendix_shows_the_contributing_events(report: Report) -> None:
 def test_html_escapes_text(report: Report, tmp_path: Path) -> None:
     """Text from the template and the ledger is escaped, never markup."""
     body = BODY.replace("围绕就业开展工作。", "<script>alert(1)</script>")
-    escaped = small_ledger().report(write_template(tmp_path, body)).to_html()
+    escaped = small_ledger().report(write_template(tmp_path, body), year=2023).to_html()
     assert "<script>alert(1)</script>" not in escaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in escaped
 
@@ -223,7 +223,7 @@ def test_verify_report_checks_an_unsealed_report_as_of_its_position(tmp_path: Pa
     from civicledger.reports import verify_report
 
     ledger = small_ledger()
-    published = ledger.report(write_template(tmp_path, BODY)).to_json()
+    published = ledger.report(write_template(tmp_path, BODY), year=2023).to_json()
     check = verify_report(published, ledger)
     assert check.ok, str(check)
     assert check.position == ledger.head()

@@ -128,7 +128,7 @@ def test_unknown_indicator_is_reported_with_file_line_and_name(tmp_path: Path) -
     """Building a report with an indicator the set lacks names the template line and the id."""
     path = write_template(tmp_path, _section_with("共{employment.trainees|exact}人"))
     with pytest.raises(TemplateError) as caught:
-        small_ledger().report(path)
+        small_ledger().report(path, year=2023)
     assert caught.value.field == "employment.trainees"
     assert caught.value.line == 10
     assert "report.toml:10" in str(caught.value)
@@ -139,7 +139,7 @@ def test_bad_phrasing_spec_is_reported_with_the_line(tmp_path: Path) -> None:
     """A spec the phrasing grammar does not know is refused when the figure is phrased."""
     path = write_template(tmp_path, _section_with("{employment.reemployment_trainees|approx:大约}"))
     with pytest.raises(TemplateError) as caught:
-        small_ledger().report(path)
+        small_ledger().report(path, year=2023)
     assert caught.value.line == 10
     assert "大约" in str(caught.value)
 

@@ -179,6 +179,7 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
 
     from civicledger.errors import LedgerNotFoundError
     from civicledger.ledger import Ledger
+    from civicledger.limits import DEFAULT_LIMITS
 
     root = ctx.find_root().params
     url = database_url(root.get("db"))
@@ -189,7 +190,9 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
             raise LedgerNotFoundError(
                 f"no database at {path}; create one with `civicledger init` or pass --db"
             )
-    with Ledger.open(url, ledger=root.get("ledger") or "default", create=create) as ledger:
+    limits = DEFAULT_LIMITS.with_overrides(root.get("limits") or ())
+    name = root.get("ledger") or "default"
+    with Ledger.open(url, ledger=name, create=create, limits=limits) as ledger:
         yield ledger
 
 
@@ -208,6 +211,37 @@ def read_text_file(path: Path, what: str) -> str:
         raise ValidationError(
             f"{path}: the {what} is not UTF-8 text (byte {e.start}: {e.reason})", field=what
         ) from None
+
+
+PERIOD_HELP = (
+    "The period: 2023, 2023-H1, 2023-Q4, 2023-11, 2023-W14, 2023-01..2023-11 (1—11月), "
+    "..2023-10-31 (截至10月底) or 2023-01-01..2023-10-31."
+)
+
+
+def period_options(f: F) -> F:
+    """``--period TEXT`` and its shorthand ``--year N``; the command gets ``period``.
+
+    Neither given, or both, is a one-line error: no command assumes a year.
+    """
+
+    f = click.option("--year", type=int, help="Shorthand for --period YEAR (a calendar year).")(f)
+    return click.option("--period", "period", metavar="PERIOD", help=PERIOD_HELP)(f)
+
+
+def chosen_period(period: str | None, year: int | None) -> Any:
+    """The Period that ``--period``/``--year`` name.
+
+    Raises:
+        ValidationError: neither or both are given, or the text is not a period.
+    """
+    from civicledger.projections.service import choose_period
+
+    if period is None and year is None:
+        raise ValidationError(
+            "name the period with --period (e.g. 2023, 2023-Q4, 2023-01..2023-11) or --year"
+        )
+    return choose_period(period, year)
 
 
 def output_option(f: F) -> F:

@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from civicledger.cli._common import (
+    chosen_period,
     output_option,
     pass_ledger,
+    period_options,
     read_text_file,
     table,
     write_output,
@@ -138,7 +140,7 @@ def personal_data(
 
 
 @click.command()
-@click.option("--year", type=int, required=True, help="The year of the figures.")
+@period_options
 @click.option(
     "--set",
     "indicator_set",
@@ -156,7 +158,14 @@ def personal_data(
 )
 @output_option
 @pass_ledger
-def diff(ledger: Any, year: int, indicator_set: Path, seal_file: Path, output: Path | None) -> None:
+def diff(
+    ledger: Any,
+    period: str | None,
+    year: int | None,
+    indicator_set: Path,
+    seal_file: Path,
+    output: Path | None,
+) -> None:
     """Show which figures changed since they were published under a seal, and why.
 
     Each changed figure names the late, corrected and retracted events behind the change.
@@ -167,9 +176,10 @@ def diff(ledger: Any, year: int, indicator_set: Path, seal_file: Path, output: P
     """
     from civicledger.audit import Seal
 
+    chosen = chosen_period(period, year)
     seal = Seal.parse(read_text_file(seal_file, "seal"))
-    published = ledger.indicators(indicator_set, year=year, as_of=seal)
-    current = {_key(f): f for f in ledger.indicators(indicator_set, year=year)}
+    published = ledger.indicators(indicator_set, period=chosen, as_of=seal)
+    current = {_key(f): f for f in ledger.indicators(indicator_set, period=chosen)}
     lines = []
     for figure in published:
         now = current.get(_key(figure))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -10,7 +9,14 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    chosen_period,
+    output_option,
+    pass_ledger,
+    period_options,
+    table,
+    write_output,
+)
 
 SET_HELP = "The indicator set (TOML)."
 
@@ -22,7 +28,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.option("--year", type=int, required=True, help="The report year.")
+@period_options
 @click.option(
     "--set",
     "indicator_set",
@@ -31,7 +37,20 @@ def register(group: click.Group) -> None:
     show_default=True,
     help=SET_HELP,
 )
-@click.option("--compare", "previous", type=int, help="Compare with this earlier year.")
+@click.option(
+    "--compare",
+    "previous",
+    metavar="year|period|PERIOD",
+    help="Compare: 'year' (同比, the same span a year earlier), 'period' (环比, the "
+    "preceding period of the same kind) or an earlier period such as 2022.",
+)
+@click.option(
+    "--followups",
+    "with_followups",
+    is_flag=True,
+    help="Add the rectification ledger's roll-up figures (followups.total, "
+    "followups.completion_rate, ...) as of the period's end.",
+)
 @click.option(
     "--format",
     "output_format",
@@ -43,28 +62,38 @@ def register(group: click.Group) -> None:
 @pass_ledger
 def indicators(
     ledger: Any,
-    year: int,
+    period: str | None,
+    year: int | None,
     indicator_set: Path,
-    previous: int | None,
+    previous: str | None,
+    with_followups: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
-    """Compute every indicator of a set for a year, with lineage.
+    """Compute every indicator of a set for a period, with lineage.
 
     Example:
 
-        civicledger indicators --year 2023 --set indicators.toml --format csv -o 2023.csv
+        civicledger indicators --period 2023-01..2023-11 --set indicators.toml --compare year
     """
     from civicledger.reports.tables import comparison_rows, figure_rows, write_xlsx
 
+    chosen = chosen_period(period, year)
+    if with_followups and previous is not None:
+        raise click.UsageError("--followups cannot be combined with --compare")
     if previous is None:
-        rows = figure_rows(ledger.indicators(indicator_set, year=year))
+        figures = ledger.indicators(indicator_set, period=chosen)
+        if with_followups:
+            figures.extend(ledger.followup_rollup(period=chosen).all_figures())
+        rows = figure_rows(figures)
     else:
         from civicledger.indicators import load
 
+        against = previous if previous in ("year", "period") else "year"
+        earlier = None if previous in ("year", "period") else previous
         comparisons = []
         for indicator in load(indicator_set):
-            comparisons.extend(ledger.compare(indicator, year, previous))
+            comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
         rows = comparison_rows(comparisons)
     if output_format == "json":
         write_output(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
@@ -82,7 +111,7 @@ def indicators(
 
 @click.command()
 @click.argument("indicator_id", metavar="INDICATOR")
-@click.option("--year", type=int, required=True, help="The year of the figure.")
+@period_options
 @click.option(
     "--set",
     "indicator_set",
@@ -105,7 +134,8 @@ def indicators(
 def explain(
     ledger: Any,
     indicator_id: str,
-    year: int,
+    period: str | None,
+    year: int | None,
     indicator_set: Path,
     why_not: str | None,
     language: str,
@@ -116,17 +146,18 @@ def explain(
 
     Example:
 
-        civicledger explain employment.reemployment_trainees --year 2023 --set indicators.toml
+        civicledger explain employment.reemployment_trainees --period 2023-Q4 --set indicators.toml
     """
     from civicledger.errors import ValidationError
     from civicledger.indicators import load
 
+    chosen = chosen_period(period, year)
     loaded = load(indicator_set)
     try:
         indicator = loaded[indicator_id]
     except ValidationError as e:
         raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
-    figure = ledger.compute(indicator, year)
+    figure = ledger.compute(indicator, chosen)
     if output_format == "json" and why_not is None:
         text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif output_format == "prov":
@@ -137,9 +168,8 @@ def explain(
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
+    from civicledger.reports.tables import write_csv
+
     buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, buffer)
     return buffer.getvalue()

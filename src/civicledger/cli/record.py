@@ -154,7 +154,12 @@ def export(ledger: Any, path: Path) -> None:
 @click.option("--type", "types", multiple=True, help="Only this event type (repeatable).")
 @click.option("--from", "from_position", type=int, default=1, help="First position.")
 @click.option("--to", "to_position", type=int, help="Last position.")
-@click.option("--occurred", help="A year (2023) or a date range (2023-01-01..2023-03-31).")
+@click.option(
+    "--occurred",
+    metavar="PERIOD",
+    help="Only events dated in this period (2023, 2023-Q4, 2023-01..2023-11, "
+    "2023-01-01..2023-03-31, ...).",
+)
 @click.option(
     "--effective",
     is_flag=True,
@@ -258,16 +263,14 @@ def _expected_version(text: str) -> ExpectedVersion:
 
 
 def _occurred(text: str | None) -> tuple[date, date] | None:
+    """The dates of ``--occurred``: any period text, read as everywhere else."""
     if text is None:
         return None
+    from civicledger.errors import ValidationError
+    from civicledger.projections import Period
+
     try:
-        if ".." in text:
-            first, last = text.split("..", 1)
-            return date.fromisoformat(first), date.fromisoformat(last)
-        year = int(text)
-        return date(year, 1, 1), date(year, 12, 31)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a year nor a range like 2023-01-01..2023-03-31",
-            param_hint="--occurred",
-        ) from None
+        period = Period.parse(text)
+    except ValidationError as e:
+        raise click.BadParameter(e.message, param_hint="--occurred") from None
+    return period.start, period.end

@@ -9,8 +9,10 @@ from typing import Any
 import click
 
 from civicledger.cli._common import (
+    chosen_period,
     output_option,
     pass_ledger,
+    period_options,
     read_text_file,
     table,
     write_output,
@@ -24,7 +26,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.option("--year", type=int, default=2023, show_default=True, help="The report year.")
+@period_options
 @click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -49,20 +51,26 @@ def register(group: click.Group) -> None:
 @pass_ledger
 def report(
     ledger: Any,
-    year: int,
+    period: str | None,
+    year: int | None,
     template: Path,
     output_format: str,
     seal_file: Path | None,
     output: Path | None,
 ) -> None:
-    """Render the year's work report from the ledger, every figure computed.
+    """Render a period's work report from the ledger, every figure computed.
+
+    The period is named, never assumed: --period 2023-01..2023-11 for 1—11月,
+    --period 2023-Q4, or --year 2023 for the calendar year.
 
     Example:
 
-        civicledger report --year 2023 --template report.toml --format html -o report.html
+        civicledger report --period 2023-01..2023-11 --template report.toml -o report.md
     """
     as_of = _seal(seal_file)
-    rendered = ledger.report(template, year=year, as_of=as_of)
+    rendered = ledger.report(template, period=chosen_period(period, year), as_of=as_of)
+    for warning in rendered.warnings:
+        click.echo(f"civicledger: warning: {warning}", err=True)
     if output_format in ("docx", "xlsx"):
         if output is None:
             raise click.UsageError(f"--format {output_format} needs -o FILE.{output_format}")
@@ -77,7 +85,10 @@ def report(
 
 @click.group(invoke_without_command=True)
 @click.option(
-    "--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The date (default: today)."
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The date (default: today by the ledger's clock, stated on standard error).",
 )
 @click.option(
     "--format",
@@ -101,6 +112,9 @@ def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path |
 
     day = as_of.date() if as_of is not None else None
     with open_ledger(ctx) as ledger:
+        if day is None:
+            day = ledger.today()
+            click.echo(f"civicledger: as of {day.isoformat()} (today)", err=True)
         if output_format == "xlsx" or (output_format == "csv" and output is not None):
             if output is None:
                 raise click.UsageError("--format xlsx needs -o FILE.xlsx")

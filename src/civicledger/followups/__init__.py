@@ -27,7 +27,7 @@ from civicledger.followups.model import (
     Rejection,
     TimelineEntry,
 )
-from civicledger.followups.rollups import FollowUpRollup, in_scope, rollup
+from civicledger.followups.rollups import FIGURE_IDS, FollowUpRollup, in_scope, rollup
 from civicledger.followups.tabular import (
     COLUMNS,
     Column,
@@ -44,6 +44,7 @@ __all__ = [
     "ALLOWED_FROM",
     "COLUMNS",
     "DONE_STATUSES",
+    "FIGURE_IDS",
     "PROBLEM_TYPES",
     "STATUS_ALIASES",
     "Change",

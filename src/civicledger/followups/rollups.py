@@ -38,6 +38,27 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Count, Ratio, Sum
 from civicledger.projections.periods import Period
 
+FIGURE_IDS: tuple[str, ...] = (
+    "followups.total",
+    "followups.done",
+    "followups.overdue",
+    "followups.completion_rate",
+    "followups.on_time_rate",
+    "followups.done_on_time",
+    "followups.done_with_deadline",
+    "followups.average_days_to_resolve",
+    "followups.days_to_resolve",
+    "followups.resolved",
+    "followups.by_status",
+    *(
+        f"followups.{name}_by_{group}"
+        for group in ("category", "unit")
+        for name in ("completion_rate", "done", "total")
+    ),
+)
+"""The id of every roll-up figure (ratio parts included): report templates name them
+like indicators, e.g. ``{followups.completion_rate|rate}``."""
+
 _SOURCE = tuple(cls.__event_type__ for cls in PROBLEM_EVENTS)
 _DERIVED = "Derived by civicledger.followups from the follow-up projection as of the period end. "
 
@@ -68,6 +89,16 @@ class FollowUpRollup:
     average_days_to_resolve: Figure
     by_category: tuple[Figure, ...]
     by_unit: tuple[Figure, ...]
+
+    def all_figures(self) -> list[Figure]:
+        """Every figure and every ratio part, each once (by id and group)."""
+        found: dict[tuple[str, tuple[tuple[str, str], ...]], Figure] = {}
+        stack = list(reversed(self.figures()))
+        while stack:
+            figure = stack.pop()
+            found.setdefault((figure.id, figure.group), figure)
+            stack.extend(p for p in (figure.denominator, figure.numerator) if p is not None)
+        return list(found.values())
 
     def figures(self) -> tuple[Figure, ...]:
         """Every figure, headline figures first."""

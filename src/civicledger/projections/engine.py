@@ -68,6 +68,12 @@ class Pushdown(Protocol):
         ...
 
 
+def bind(requests: Sequence[Request]) -> list[Request]:
+    """Each request with its indicator as computed for its period (see
+    :meth:`Indicator.for_period`), so every backend sees dates written out."""
+    return [(indicator.for_period(period), period) for indicator, period in requests]
+
+
 def _expand(requests: Sequence[Request]) -> list[Request]:
     """Every non-ratio request needed, including ratio parts, without repeats."""
     needed: dict[Request, None] = {}
@@ -116,6 +122,7 @@ def compute(
     Raises:
         ProjectionError: a ratio part is unresolved, or a latest value is not a number.
     """
+    requests = bind(requests)
     base = _expand(requests)
     interner = Interner()
     accumulators = {req: Accumulator(req[0], req[1], lineage, interner) for req in base}
@@ -305,6 +312,7 @@ def compute_from_source(
     if lineage not in (True, False, "lazy"):
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
     point = resolve_as_of(as_of, source.head())
+    requests = bind(requests)
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
     pushed = None
     if pushdown is not None:

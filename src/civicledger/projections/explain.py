@@ -115,7 +115,8 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     if indicator.description:
         lines.append(f"- {indicator.description}")
     lines.append(
-        f"- {t['period']}{sep}{figure.period.label} ({figure.period.start} – {figure.period.end})"
+        f"- {t['period']}{sep}{figure.period.text(language)} "
+        f"({figure.period.start} – {figure.period.end})"
     )
     if indicator.state:
         lines.append(f"- {t['state']}")

@@ -9,6 +9,7 @@ Filters::
     comparison := FIELD OP literal | FIELD ["not"] "in" "[" literal ("," literal)* "]"
     OP         := "==" | "!=" | "<" | "<=" | ">" | ">="
     literal    := "text" | 'text' | 12 | 12.50 | 2023-05-01 | true | false | null
+                | period.start | period.end | period.last_month_start | period.year_start
 
 Sum expressions (what a ``sum`` measure adds up per event)::
 
@@ -45,6 +46,7 @@ from civicledger.projections.filters import (
     In,
     Not,
     Or,
+    PeriodBound,
     Scalar,
     format_value,
 )
@@ -247,6 +249,11 @@ class _Parser:
                 raise self.fail(f"{token.text} is not a calendar date", token) from None
         if token.kind == "name" and token.text in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[token.text]
+        if token.kind == "name" and token.text.startswith("period."):
+            try:
+                return PeriodBound(token.text)
+            except ValidationError as e:
+                raise self.fail(e.message, token) from None
         raise self.fail(f"expected a value, found {token.text or 'the end'!r}", token)
 
     # sum expressions

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
@@ -22,8 +22,12 @@ from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.projections.fields import MISSING, getter, valid_field_name
 
+if TYPE_CHECKING:
+    from civicledger.projections.periods import Period
+
 __all__ = [
     "OPERATORS",
+    "PERIOD_BOUNDS",
     "And",
     "Compare",
     "Failure",
@@ -31,13 +35,56 @@ __all__ = [
     "In",
     "Not",
     "Or",
+    "PeriodBound",
     "Predicate",
     "Scalar",
+    "absolute_dates",
+    "bind_period",
     "format_value",
+    "refers_to_period",
 ]
 
-Scalar: TypeAlias = str | int | Decimal | bool | date | None
-"""A literal a filter compares with. Floats are refused (use Decimal)."""
+PERIOD_BOUNDS = ("period.start", "period.end", "period.last_month_start", "period.year_start")
+"""The dates a filter may take from the period it is computed for."""
+
+
+def _check_bound(_i: Any, _a: Any, name: Any) -> None:
+    if name not in PERIOD_BOUNDS:
+        raise ValidationError(
+            f"{name!r} is not a period date; known: {', '.join(PERIOD_BOUNDS)}", field="where"
+        )
+
+
+@attrs.frozen
+class PeriodBound:
+    """A date a filter takes from the period its figure is computed for.
+
+    ``occurred_on >= period.last_month_start`` keeps the period's last month and
+    moves with the period, so a comparison with another period compares like with
+    like; a date written out (``2022-11-30``) would stay put.
+
+    Attributes:
+        name: one of :data:`PERIOD_BOUNDS`.
+    """
+
+    name: str = attrs.field(validator=_check_bound)
+
+    def resolve(self, period: Period) -> date:
+        """The date this bound stands for in ``period``."""
+        if self.name == "period.start":
+            return period.start
+        if self.name == "period.end":
+            return period.end
+        if self.name == "period.last_month_start":
+            return period.last_month_start
+        return date(period.end.year, 1, 1)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Scalar: TypeAlias = str | int | Decimal | bool | date | PeriodBound | None
+"""A literal a filter compares with (or a date taken from the period). Floats are refused."""
 
 Operator: TypeAlias = Literal["==", "!=", "<", "<=", ">", ">="]
 OPERATORS: tuple[Operator, ...] = ("==", "!=", "<", "<=", ">", ">=")
@@ -60,6 +107,8 @@ def format_value(value: Any) -> str:
         return text if "." in text else text + ".0"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, PeriodBound):
+        return value.name
     if value is MISSING:
         return "(missing)"
     if isinstance(value, tuple):
@@ -70,7 +119,7 @@ def format_value(value: Any) -> str:
 def _check_scalar(value: Any, where: str) -> Scalar:
     if isinstance(value, float):
         raise ValidationError(f"{where}: floats are not allowed; use int or Decimal", field=where)
-    if value is None or isinstance(value, str | int | Decimal | date):
+    if value is None or isinstance(value, str | int | Decimal | date | PeriodBound):
         if isinstance(value, Decimal) and not value.is_finite():
             raise ValidationError(f"{where}: {value} is not a finite number", field=where)
         return value
@@ -207,6 +256,8 @@ class Compare(Filter):
 
     def _build(self) -> Test:
         read, op, expected = getter(self.field), self.op, self.value
+        if isinstance(expected, PeriodBound):
+            raise _unbound(self)
         if op == "==" and isinstance(expected, str):
             # The common case (a vocabulary key) gets the shortest path.
             return lambda r: read(r) == expected
@@ -246,6 +297,8 @@ class In(Filter):
 
     def _build(self) -> Test:
         read, values = getter(self.field), self.values
+        if any(isinstance(v, PeriodBound) for v in values):
+            raise _unbound(self)
         if all(isinstance(v, str) for v in values):
             allowed = frozenset(values)
             return lambda r: (v := read(r)) is not MISSING and isinstance(v, str) and v in allowed
@@ -455,3 +508,62 @@ def require_savable(where: Filter, indicator_id: str) -> None:
             f"indicator {indicator_id!r}: its filter {where} uses a Python callable, which "
             "cannot be saved to TOML; express it with comparisons, 'in', and/or/not instead"
         )
+
+
+def _unbound(clause: Filter) -> ProjectionError:
+    return ProjectionError(
+        f"filter {clause} takes a date from the period; it can only be applied to a "
+        "figure computed for a period (the engine binds it with bind_period)"
+    )
+
+
+def _clauses_of(where: Filter) -> list[Filter]:
+    found: list[Filter] = [where]
+    if isinstance(where, And | Or):
+        for clause in where.clauses:
+            found.extend(_clauses_of(clause))
+    elif isinstance(where, Not):
+        found.extend(_clauses_of(where.clause))
+    return found
+
+
+def _values_of(clause: Filter) -> tuple[Scalar, ...]:
+    if isinstance(clause, Compare):
+        return (clause.value,)
+    if isinstance(clause, In):
+        return clause.values
+    return ()
+
+
+def refers_to_period(where: Filter) -> bool:
+    """Whether a filter takes any date from the period (``period.end`` and friends)."""
+    return any(
+        isinstance(v, PeriodBound) for clause in _clauses_of(where) for v in _values_of(clause)
+    )
+
+
+def absolute_dates(where: Filter) -> list[Filter]:
+    """The comparisons of a filter that name a date written out (they pin the period)."""
+    return [
+        clause
+        for clause in _clauses_of(where)
+        if isinstance(clause, Compare | In)
+        and any(isinstance(v, date) and not isinstance(v, bool) for v in _values_of(clause))
+    ]
+
+
+def bind_period(where: Filter, period: Period) -> Filter:
+    """The filter with every period date (``period.end``…) replaced by its date in ``period``.
+
+    A filter without period dates comes back as it is.
+    """
+    if isinstance(where, Compare) and isinstance(where.value, PeriodBound):
+        return Compare(where.field, where.op, where.value.resolve(period))
+    if isinstance(where, In) and any(isinstance(v, PeriodBound) for v in where.values):
+        values = tuple(v.resolve(period) if isinstance(v, PeriodBound) else v for v in where.values)
+        return In(where.field, values)
+    if isinstance(where, And | Or) and refers_to_period(where):
+        return type(where)(tuple(bind_period(c, period) for c in where.clauses))
+    if isinstance(where, Not) and refers_to_period(where):
+        return Not(bind_period(where.clause, period))
+    return where

@@ -12,15 +12,26 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
 from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.projections.expressions import Arith, parse_filter
-from civicledger.projections.filters import OPERATORS, Filter, Operator, Predicate, from_mapping
+from civicledger.projections.filters import (
+    OPERATORS,
+    Filter,
+    Operator,
+    Predicate,
+    bind_period,
+    from_mapping,
+    refers_to_period,
+)
 from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+
+if TYPE_CHECKING:
+    from civicledger.projections.periods import Period
 
 __all__ = ["PERIOD_KINDS", "Indicator", "IndicatorSet", "PeriodKind", "ValidationRule"]
 
@@ -131,6 +142,13 @@ class Indicator:
             raise ValidationError(
                 f"indicator {self.id!r}: name at least one source event type", field="source"
             )
+        both = [t for t in self.closing_types if t in self.source]
+        if both:
+            raise ValidationError(
+                f"indicator {self.id!r}: event type {both[0]!r} is listed both as a source and "
+                "in removed_by; an event either opens a key or closes it, so name it once",
+                field="measure",
+            )
 
     @property
     def closing_types(self) -> tuple[str, ...]:
@@ -142,6 +160,24 @@ class Indicator:
     def all_types(self) -> tuple[str, ...]:
         """Every event type the indicator reads (source and closing types)."""
         return tuple(dict.fromkeys(self.source + self.closing_types))
+
+    def for_period(self, period: Period) -> Indicator:
+        """The indicator as computed for ``period``: dates its filter takes from the period
+        (``period.end``…) written out, in it and in its ratio parts; itself if there are none.
+        """
+        measure = self.measure
+        if isinstance(measure, Ratio):
+            parts = [
+                p.for_period(period) if isinstance(p, Indicator) else p
+                for p in (measure.numerator, measure.denominator)
+            ]
+            if parts[0] is measure.numerator and parts[1] is measure.denominator:
+                return self
+            bound = attrs.evolve(measure, numerator=parts[0], denominator=parts[1])
+            return attrs.evolve(self, measure=bound)
+        if self.where is None or not refers_to_period(self.where):
+            return self
+        return attrs.evolve(self, where=bind_period(self.where, period))
 
     def passes(self, record: RecordedEvent) -> bool:
         """Whether the event is of a source type and passes the filter (period aside)."""

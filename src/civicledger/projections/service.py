@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from civicledger.errors import ProjectionError
+from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import RecordedEvent
-from civicledger.projections.compare import Comparison
+from civicledger.projections.compare import Basis, Comparison
 from civicledger.projections.compare import compare as compare_periods
 from civicledger.projections.engine import (
     EventSource,
@@ -33,6 +33,7 @@ __all__ = [
     "RETRACTION_TYPES",
     "as_indicator_set",
     "as_period",
+    "choose_period",
     "compare",
     "compute",
     "explain_figure",
@@ -45,7 +46,7 @@ RETRACTION_TYPES: tuple[str, ...] = ("event_retracted",)
 
 
 def as_period(period: Period | int | str) -> Period:
-    """Accept a Period, a year (``2023``) or a short form (``"2023-Q1"``, ``"2023-05"``).
+    """Accept a Period, a year (``2023``) or a short form (``"2023-Q1"``, ``"2022-01..2022-11"``).
 
     Raises:
         ValidationError: a short form does not parse.
@@ -57,7 +58,32 @@ def as_period(period: Period | int | str) -> Period:
         return Period.year(period)
     if isinstance(period, str):
         return Period.parse(period)
-    raise ProjectionError(f"a period must be a Period, a year or text like '2023-Q1': {period!r}")
+    raise ProjectionError(
+        f"a period must be a Period, a year or text like '2023-Q1' or '2022-01..2022-11', "
+        f"not {period!r}"
+    )
+
+
+def choose_period(period: Period | int | str | None, year: int | None) -> Period:
+    """The period a call names, by ``period`` or by the shorthand ``year``; never a default.
+
+    Raises:
+        ValidationError: both or neither are given.
+        ProjectionError: as for :func:`as_period`.
+    """
+    if period is not None and year is not None:
+        raise ValidationError(
+            f"name the period once: period={period!r} or year={year!r}", field="period"
+        )
+    if period is not None:
+        return as_period(period)
+    if year is not None:
+        return as_period(year)
+    raise ValidationError(
+        "name the period, e.g. period='2023', '2023-Q4' or '2023-01..2023-11' "
+        "(year=2023 is a shorthand for the calendar year)",
+        field="period",
+    )
 
 
 def as_indicator_set(value: IndicatorSet | str | Path | Iterable[Indicator]) -> IndicatorSet:
@@ -73,13 +99,18 @@ def as_indicator_set(value: IndicatorSet | str | Path | Iterable[Indicator]) -> 
     return IndicatorSet(tuple(value))
 
 
-def periods_for(indicator: Indicator, year: int) -> list[Period]:
-    """The periods of a year an indicator is reported for (by its ``period`` kind)."""
-    if indicator.period == "quarter":
-        return [Period.quarter(year, q) for q in range(1, 5)]
-    if indicator.period == "month":
-        return [Period.month(year, m) for m in range(1, 13)]
-    return [Period.year(year)]
+def periods_for(indicator: Indicator, period: Period) -> list[Period]:
+    """The periods an indicator is reported for within ``period``, by its ``period`` kind.
+
+    A quarterly (monthly) indicator gives one figure per whole quarter (month) inside
+    the period, or one for the period itself when none fits; any other indicator
+    gives one figure for the period.
+    """
+    if indicator.period in ("quarter", "month"):
+        inside = period.within(indicator.period)
+        if inside:
+            return inside
+    return [period]
 
 
 def compute(
@@ -111,15 +142,19 @@ def indicators(
     source: EventSource,
     indicator_set: IndicatorSet | str | Path | Iterable[Indicator],
     *,
-    year: int,
+    period: Period | int | str | None = None,
+    year: int | None = None,
     as_of: object = None,
     lineage: Lineage = True,
     pushdown: Pushdown | None = None,
 ) -> list[Figure]:
-    """Compute every figure of a set for a year, in one pass over the store.
+    """Compute every figure of a set for a period, in one pass over the store.
 
-    Yearly indicators give one figure, quarterly four, monthly twelve; grouped
-    indicators one per group value seen. Figures follow the set's order.
+    ``period`` is a Period or its text (``year`` is the shorthand for a calendar
+    year; one of them is required). Yearly indicators give one figure, quarterly
+    and monthly ones one per whole quarter or month inside the period (see
+    :func:`periods_for`); grouped indicators one per group value seen. Figures
+    follow the set's order.
     ``lineage="lazy"`` keeps memory flat on large ledgers; see
     :func:`~civicledger.projections.engine.compute_from_source`. ``pushdown``: the
     store's own way to compute identical figures (e.g. in SQL), tried first.
@@ -129,7 +164,8 @@ def indicators(
         ProjectionError: the computation fails.
     """
     resolved = as_indicator_set(indicator_set)
-    requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, year)]
+    chosen = choose_period(period, year)
+    requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, chosen)]
     return compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
 
 
@@ -199,10 +235,20 @@ def explain_figure(
 def compare(
     source: EventSource,
     indicator: Indicator,
-    current: int | Period,
-    previous: int | Period,
+    current: Period | int | str,
+    previous: Period | int | str | None = None,
     *,
+    against: Basis = "year",
     as_of: object = None,
+    pushdown: Pushdown | None = None,
 ) -> list[Comparison]:
-    """Year over year; see :func:`civicledger.projections.compare.compare`."""
-    return compare_periods(indicator, current, previous, source=source, as_of=as_of)
+    """同比 or 环比 (or two named periods); see :func:`civicledger.projections.compare.compare`."""
+    return compare_periods(
+        indicator,
+        as_period(current),
+        None if previous is None else as_period(previous),
+        against=against,
+        source=source,
+        as_of=as_of,
+        pushdown=pushdown,
+    )

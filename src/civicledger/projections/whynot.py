@@ -175,7 +175,7 @@ def _en(w: WhyNot) -> str:
         if f.indicator.state:
             return head + f"it occurred on {r.occurred_on}, after the period end {f.period.end}."
         return head + (
-            f"it occurred on {r.occurred_on}, outside the period {f.period.key} "
+            f"it occurred on {r.occurred_on}, outside the period {f.period.label_en} "
             f"({f.period.start} to {f.period.end})."
         )
     if w.reason == "filter_failed":

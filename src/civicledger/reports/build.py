@@ -16,11 +16,13 @@ import attrs
 import jinja2
 
 from civicledger.catalog.notes import NarrativeNoteRecorded
-from civicledger.errors import ProjectionError, TemplateError, ValidationError
+from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
-from civicledger.followups import FollowUp
+from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.figures import AsOf
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -42,7 +44,9 @@ from civicledger.reports.rows import (
     row_data,
     select_rows,
     sentence_end,
+    zh_date,
 )
+from civicledger.reports.sandbox import RenderBudget, budget_context
 from civicledger.reports.scan import Scan, scan_events
 from civicledger.reports.template import (
     ItemSpec,
@@ -52,7 +56,7 @@ from civicledger.reports.template import (
     check_indicator_ids,
 )
 
-__all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report"]
+__all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report", "coverage_warnings"]
 
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
@@ -74,6 +78,7 @@ class ReportInputs:
         explain: renders a figure's derivation as text, or None.
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
+        limits: what rendering a sentence may spend (time, iterations, sizes).
     """
 
     period: Period
@@ -86,6 +91,7 @@ class ReportInputs:
     explain: Callable[[Figure], str] | None = None
     indicators_source: str = ""
     indicators_sha256: str = ""
+    limits: Limits = DEFAULT_LIMITS
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -94,6 +100,25 @@ def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
 
 def _exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+class _NotAYear:
+    """What ``year`` is in a report whose period is not a calendar year: unprintable,
+    so a 1—11月 report can never call itself "2022年"."""
+
+    __slots__ = ("_period",)
+
+    def __init__(self, period: Period) -> None:
+        self._period = period
+
+    def _refuse(self, *_: Any) -> Any:
+        raise TemplateError(
+            f"{{{{ year }}}} names a calendar year, but this report covers "
+            f"{self._period.label} ({self._period.key}); write {{{{ period }}}} for the "
+            "period's label"
+        )
+
+    __str__ = __format__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
 
 
 class _FigureRef:
@@ -151,6 +176,24 @@ class _Builder:
         for section in self.template.sections:
             visit(section)
         return found
+
+    def add_followup_figures(self, problems: list[RecordedEvent]) -> None:
+        """The rectification ledger's roll-up figures as of the period's end (and, for
+        ``change``, as of the end of the same span a year earlier), usable like indicators."""
+        seal = self.inputs.as_of
+        as_of = AsOf(position=seal.position, seal_root=seal.root_hash, tree_size=seal.tree_size)
+        current = rollup(in_scope(self.rows, self.period), period=self.period, as_of=as_of)
+        for figure in current.all_figures():
+            self.by_key.setdefault((figure.id, _group_key(figure.group)), figure)
+        if not any("change" in s.filters for s in self.template.sentences()):
+            return
+        try:
+            before = self.period.previous_year()
+        except ValidationError:
+            return  # no same span a year earlier: 'change' reports it when used
+        rows = project_followups(problems, as_of=before.end)
+        for figure in rollup(in_scope(rows, before), period=before, as_of=as_of).all_figures():
+            self.previous.setdefault((figure.id, _group_key(figure.group)), figure)
 
     # -- errors ----------------------------------------------------------------
 
@@ -266,29 +309,43 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
+        budget = RenderBudget(
+            self.inputs.limits, where=f"{self.template.name}: line {sentence.line}"
+        )
         context = {
             "fig": fig,
-            "year": self.period.start.year,
-            "next_year": self.period.start.year + 1,
+            "year": (
+                self.period.start.year if self.period.kind == "year" else _NotAYear(self.period)
+            ),
+            "next_year": self.period.end.year + 1,
             "period": self.period.label,
+            "span": "全年" if self.period.kind == "year" else self.period.label,
+            "period_end": zh_date(self.period.end.isoformat()),
             "followup_count": self.followup_count,
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
+            **budget_context(budget),
             **extra,
         }
+        chunks: list[str] = []
         try:
-            out = sentence.compiled.render(context)
-        except TemplateError:
+            for chunk in sentence.compiled.generate(context):
+                budget.emit(chunk)
+                chunks.append(chunk)
+        except CivicLedgerError:  # the template's own error, a refused limit, a bad figure
             raise
         except jinja2.TemplateError as e:
             raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
-        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as e:
-            # The sentence's own expression failed (an index out of range, a division by
-            # zero, a bad format string such as "{0.__class__}".format_map(period)).
+        except ArithmeticError as e:
+            raise self.fail(f"arithmetic failed: {e}", sentence.line, None) from None
+        except (LookupError, TypeError, ValueError, RecursionError) as e:
+            # The sentence's own expression failed (an index out of range, a bad format
+            # string such as "{0.__class__}".format_map(period)).
             raise self.fail(
                 f"the sentence failed when rendered: {type(e).__name__}: {e}", sentence.line, None
             ) from None
         finally:
             self.sentence = None
+        out = "".join(chunks)
         # Line breaks inside a TOML text only wrap the source: Chinese prose has no spaces.
         out = "".join(part.strip() for part in out.splitlines())
         spans: list[Span] = []
@@ -316,6 +373,8 @@ class _Builder:
     def build(self) -> Report:
         self.notes, self.rows, found = self.scan()
         self.hits = found.hits
+        self.add_followup_figures(found.problems)
+        warnings = coverage_warnings(self.period, found.last_date)
         title = "".join(s.text for s in self.render(self.template.title))
         intro = tuple(i for spec in self.template.intro for i in self.items(spec))
         sections = tuple(
@@ -328,6 +387,8 @@ class _Builder:
             period_label=self.period.label,
             period_start=self.period.start.isoformat(),
             period_end=self.period.end.isoformat(),
+            period_label_en=self.period.label_en,
+            warnings=warnings,
             intro=intro,
             sections=sections,
             figures=tuple(self.entries),
@@ -508,6 +569,32 @@ class _Builder:
         return Item("table", "", (), table=table, line=spec.line)
 
 
+def coverage_warnings(period: Period, last_date: Any) -> tuple[str, ...]:
+    """A warning when the ledger speaks for no day after one inside the period.
+
+    Args:
+        period: the report's period.
+        last_date: the last recorded date (the latest ``occurred_on`` or recording
+            date of an event up to the as-of point), or None for an empty ledger.
+
+    Returns:
+        One sentence (Chinese, then English) or nothing.
+    """
+    if last_date is not None and last_date >= period.end:
+        return ()
+    if last_date is None:
+        return (
+            f"账本中没有任何事件，{period.label}的数据全部缺失。"
+            f" (The ledger records no events: nothing of {period.label_en} is covered.)",
+        )
+    return (
+        f"账本最后记录的日期为{zh_date(last_date.isoformat())}，早于统计期末"
+        f"{zh_date(period.end.isoformat())}：此后的事件尚未记录，数字可能不全。"
+        f" (The last date the ledger records is {last_date.isoformat()}, before the end of "
+        f"{period.label_en} on {period.end.isoformat()}: later events are missing.)",
+    )
+
+
 def build_report(template: Template, inputs: ReportInputs) -> Report:
     """Compute a report from a template and its inputs.
 
@@ -523,5 +610,13 @@ def build_report(template: Template, inputs: ReportInputs) -> Report:
             group, or a figure cannot be phrased as asked (file, line, name).
         ProjectionError: an absence claim is contradicted by the ledger.
     """
-    check_indicator_ids(template, list(inputs.indicators))
+    clash = sorted(set(inputs.indicators) & set(FIGURE_IDS))
+    if clash:
+        raise TemplateError(
+            f"{template.name}: indicator id {clash[0]!r} is the name of a follow-up figure "
+            "(see docs/followups.md); give the indicator another id",
+            path=template.path,
+            field=clash[0],
+        )
+    check_indicator_ids(template, [*inputs.indicators, *FIGURE_IDS])
     return _Builder(template, inputs).build()

@@ -13,11 +13,12 @@ from typing import Any, Protocol
 
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
+from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.model import Report, SealInfo
-from civicledger.reports.template import Template
+from civicledger.reports.template import Template, check_change_filters
 
 __all__ = ["LedgerSource", "build_from_ledger", "report_from_ledger", "seal_info"]
 
@@ -34,9 +35,9 @@ class LedgerSource(Protocol):
         """The position of the last recorded event."""
 
     def indicators(
-        self, indicator_set: IndicatorSet, *, year: int, as_of: Any = None
+        self, indicator_set: IndicatorSet, *, period: Period, as_of: Any = None
     ) -> list[Figure]:
-        """Compute every indicator of a set for a year."""
+        """Compute every indicator of a set for a period."""
 
 
 def seal_info(as_of: Any, head: int) -> SealInfo:
@@ -91,15 +92,15 @@ def _indicator_text(template: Template) -> str:
 
 
 def report_from_ledger(
-    ledger: LedgerSource, template: Template, *, year: int = 2023, as_of: Any = None
+    ledger: LedgerSource, template: Template, *, period: Period, as_of: Any = None
 ) -> Report:
-    """Compute a report for a year from a ledger, as of now, a position or a seal.
+    """Compute a report for a period from a ledger, as of now, a position or a seal.
 
     Args:
         ledger: a ``civicledger.Ledger`` (or anything with the same read, head,
             indicators and explain methods).
         template: a loaded template.
-        year: the report's year.
+        period: the report's period (``Period.parse("2023-01..2023-11")``).
         as_of: None, a position, or a seal: only events up to it are read.
 
     Returns:
@@ -110,11 +111,13 @@ def report_from_ledger(
         ValidationError: ``as_of`` is beyond the ledger.
         ProjectionError: an absence claim is contradicted by the ledger.
     """
-    return build_from_ledger(ledger, template, _indicator_text(template), year=year, as_of=as_of)
+    return build_from_ledger(
+        ledger, template, _indicator_text(template), period=period, as_of=as_of
+    )
 
 
 def build_from_ledger(
-    ledger: LedgerSource, template: Template, indicators_text: str, *, year: int, as_of: Any
+    ledger: LedgerSource, template: Template, indicators_text: str, *, period: Period, as_of: Any
 ) -> Report:
     """Compute a report with the indicator set given as text (the verifier's way in).
 
@@ -122,18 +125,19 @@ def build_from_ledger(
         ledger: as for :func:`report_from_ledger`.
         template: a loaded template.
         indicators_text: the indicator set's TOML ("" for none).
-        year: the report's year.
+        period: the report's period.
         as_of: None, a position, or a seal.
 
     Returns:
         The report.
 
     Raises:
-        TemplateError: as for :func:`report_from_ledger`.
-        ValidationError: the indicator set is invalid or ``as_of`` is beyond the ledger.
+        TemplateError: as for :func:`report_from_ledger`, or a sentence asks for the
+            change (同比) of a figure whose filter pins dates written out.
+        ValidationError: the indicator set is invalid, ``as_of`` is beyond the ledger,
+            or the period has no same span a year earlier (ISO week 53).
         ProjectionError: an absence claim is contradicted by the ledger.
     """
-    period = Period.year(year)
     info = seal_info(as_of, ledger.head())
     # Pin "now" to a position so figures and events are read from one prefix.
     pinned = info.position if as_of is None else as_of
@@ -142,11 +146,16 @@ def build_from_ledger(
         load_indicators(source, source=str(template.indicators)) if source else IndicatorSet(())
     )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
+    check_change_filters(template, indicator_set)
     figures = (
-        ledger.indicators(indicator_set, year=year, as_of=pinned) if len(indicator_set) else []
+        ledger.indicators(indicator_set, period=period, as_of=pinned) if len(indicator_set) else []
     )
     uses_change = any("change" in s.filters for s in template.sentences())
-    previous = ledger.indicators(indicator_set, year=year - 1, as_of=pinned) if uses_change else []
+    previous = (
+        ledger.indicators(indicator_set, period=period.previous_year(), as_of=pinned)
+        if uses_change and len(indicator_set)
+        else []
+    )
     explain = getattr(ledger, "explain", None)
     inputs = ReportInputs(
         period=period,
@@ -159,5 +168,6 @@ def build_from_ledger(
         explain=(lambda f: str(explain(f))) if callable(explain) else None,
         indicators_source=source,
         indicators_sha256=digest,
+        limits=getattr(ledger, "limits", DEFAULT_LIMITS),
     )
     return build_report(template, inputs)

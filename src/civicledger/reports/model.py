@@ -230,6 +230,9 @@ class Report:
         template_source: the template file's text (lets a verifier rebuild it).
         indicators_sha256: SHA-256 of the indicator set file's bytes, hex, or ``""``.
         indicators_source: the indicator set file's text, or ``""``.
+        period_label_en: the period's English label (``"January–November 2023"``).
+        warnings: what the reader must know about the report's coverage (the
+            ledger records nothing after a day inside the period), or empty.
     """
 
     title: str
@@ -247,6 +250,8 @@ class Report:
     template_source: str
     indicators_sha256: str
     indicators_source: str
+    period_label_en: str = ""
+    warnings: tuple[str, ...] = ()
 
     def to_markdown(self) -> str:
         """Render as Markdown (numbers link to the appendix).

@@ -6,11 +6,13 @@ format shows the same number.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from civicledger.projections import Comparison, Figure
+from civicledger.sheets import append_text_row, csv_row
 
 FIGURE_HEADERS = {
     "indicator": "指标编号",
@@ -26,8 +28,11 @@ COMPARISON_HEADERS = {
     "indicator": "指标编号",
     "label": "指标名称",
     "group": "分组",
+    "basis": "比较",
+    "current_period": "本期期间",
     "current": "本期",
-    "previous": "上期",
+    "previous_period": "比较期间",
+    "previous": "比较期数值",
     "difference": "增减",
     "change_percent": "增减幅度(%)",
     "unit": "单位",
@@ -51,13 +56,17 @@ def figure_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
 
 
 def comparison_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
-    """One row per comparison: both values, the difference and the change in percent."""
+    """One row per comparison: both periods and values, the difference and the change in
+    percent, and the basis (``year`` 同比, ``period`` 环比, ``given``)."""
     return [
         {
             "indicator": c.indicator.id,
             "label": c.indicator.label,
             "group": _group(c.current.group),
+            "basis": c.basis,
+            "current_period": c.current.period.key,
             "current": _value(c.current.value),
+            "previous_period": c.previous.period.key,
             "previous": _value(c.previous.value),
             "difference": _value(c.difference),
             "change_percent": _value(c.change_percent),
@@ -81,11 +90,27 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "指标"
-    sheet.append(list(headers.values()))
+    append_text_row(sheet, list(headers.values()))
     for row in rows:
-        sheet.append([_cell(row.get(key)) for key in headers])
+        append_text_row(sheet, [_cell(row.get(key)) for key in headers])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+
+
+def write_csv(rows: list[dict[str, Any]], handle: IO[str]) -> None:
+    """Write rows as CSV with their keys as the header, text protected from formulas.
+
+    Args:
+        rows: rows from :func:`figure_rows` or :func:`comparison_rows` (or any dicts
+            sharing the first one's keys).
+        handle: a text file opened with ``newline=""``.
+    """
+    if not rows:
+        return
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for row in rows:
+        writer.writerow(csv_row(row.values()))
 
 
 def _group(group: tuple[tuple[str, str], ...]) -> str:

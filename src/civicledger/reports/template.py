@@ -22,6 +22,9 @@ from typing import Any, Final
 import attrs
 
 from civicledger.errors import TemplateError
+from civicledger.projections import Indicator, IndicatorSet
+from civicledger.projections.filters import absolute_dates
+from civicledger.projections.measures import Ratio
 from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "SectionSpec",
     "Sentence",
     "Template",
+    "check_change_filters",
     "check_indicator_ids",
     "load_template",
     "load_template_text",
@@ -492,3 +496,46 @@ def check_indicator_ids(template: Template, known: Sequence[str]) -> None:
                 line=line,
                 field=ident,
             )
+
+
+def check_change_filters(template: Template, indicator_set: IndicatorSet) -> None:
+    """Refuse a change (同比) over an indicator whose filter pins a date written out.
+
+    The earlier figure is the same indicator over the period a year earlier; a
+    filter like ``occurred_on <= 2022-11-30`` does not move with it, so the change
+    would set 1—11月 against a whole year. Dates taken from the period
+    (``period.end``…) move with it and are fine.
+
+    Raises:
+        TemplateError: naming the file, the line, the indicator and the filter clause.
+    """
+    for sentence in template.sentences():
+        if "change" not in sentence.filters:
+            continue
+        for ident, line in sentence.figures:
+            if ident not in indicator_set:
+                continue  # check_indicator_ids names it
+            for indicator in _with_parts(indicator_set[ident]):
+                pinned = absolute_dates(indicator.where) if indicator.where is not None else []
+                if pinned:
+                    raise TemplateError(
+                        f"{template.name}:{line}: the change of {ident!r} compares it with "
+                        f"the same span a year earlier, but indicator {indicator.id!r} "
+                        f"filters on a fixed date ({pinned[0]}), which does not move with "
+                        "the period; write it relative to the period (e.g. occurred_on <= "
+                        "period.end) or report over the period instead",
+                        path=template.path,
+                        line=line,
+                        field=indicator.id,
+                    )
+
+
+def _with_parts(indicator: Indicator) -> list[Indicator]:
+    """The indicator and, for a ratio, its parts (recursively)."""
+    measure = indicator.measure
+    found = [indicator]
+    if isinstance(measure, Ratio):
+        for part in (measure.numerator, measure.denominator):
+            if isinstance(part, Indicator):
+                found.extend(_with_parts(part))
+    return found

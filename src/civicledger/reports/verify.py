@@ -21,6 +21,7 @@ import attrs
 
 from civicledger.errors import CivicLedgerError, ValidationError
 from civicledger.merkle import Frontier, hash_algorithm
+from civicledger.projections import Period
 from civicledger.reports.gather import build_from_ledger
 from civicledger.reports.render.json import FORMAT, render_json
 from civicledger.reports.template import load_template_text
@@ -169,17 +170,14 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
     position = (data.get("as_of") or {}).get("position", 0)
     if as_of is None or problems:
         return ReportCheck(False, tuple(problems), 0, position)
-    period = str((data.get("period") or {}).get("key", ""))
-    if not period.isdigit():
-        raise ValidationError(
-            f"only yearly reports can be verified, got {period!r}", field="period"
-        )
+    period_key = str((data.get("period") or {}).get("key", ""))
     try:
+        period = Period.parse(period_key)
         rebuilt_template = load_template_text(
             source, path=template.get("name", "report.toml"), sha256=template.get("sha256")
         )
         report = build_from_ledger(
-            ledger, rebuilt_template, indicator_text, year=int(period), as_of=as_of
+            ledger, rebuilt_template, indicator_text, period=period, as_of=as_of
         )
         # Through JSON text, so both sides hold the same kinds (lists, not tuples).
         rebuilt = json.loads(render_json(report))

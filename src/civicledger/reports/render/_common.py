@@ -23,7 +23,11 @@ def num_title(num: Num) -> str:
 
 def about_lines(report: Report) -> list[str]:
     """What the report was computed from, one statement a line."""
-    lines = [f"统计期间：{report.period_label}（{report.period}）"]
+    lines = [
+        f"统计期间：{report.period_label}（{report.period}，"
+        f"{report.period_start} 至 {report.period_end}）"
+    ]
+    lines.extend(f"注意：{warning}" for warning in report.warnings)
     seal = report.as_of
     if seal.checkpoint is not None:
         sealed = f"已封存，树大小 {seal.tree_size}，根哈希（十六进制）{seal.root_hash}"

@@ -19,6 +19,7 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.text import replace_controls
 
 __all__ = ["render_html"]
 
@@ -67,7 +68,7 @@ document.getElementById('panel-close').addEventListener('click',function(){panel
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(replace_controls(text), quote=True)
 
 
 def _spans(spans: tuple[Span, ...]) -> str:
@@ -190,6 +191,9 @@ def render_html(report: Report) -> str:
         f"<title>{_e(report.title)}</title>\n"
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="civicledger-template-sha256" content="{_e(report.template_sha256)}">\n'
+        f'<meta name="civicledger-period" content="{_e(report.period)}" '
+        f'data-label="{_e(report.period_label)}" data-start="{_e(report.period_start)}" '
+        f'data-end="{_e(report.period_end)}">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + f"\n{panel}\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"

@@ -67,7 +67,7 @@ def report_to_data(report: Report) -> dict[str, Any]:
     Returns:
         A dict holding everything needed to check the report and rebuild it.
     """
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "title": report.title,
         "period": {
@@ -90,6 +90,9 @@ def report_to_data(report: Report) -> dict[str, Any]:
         "figures": [attrs.asdict(f, filter=_no_explanation) for f in report.figures],
         "followups": [attrs.asdict(r) for r in report.followups],
     }
+    if report.warnings:  # only when there are some, so complete reports keep their shape
+        data["warnings"] = list(report.warnings)
+    return data
 
 
 def render_json(report: Report) -> str:

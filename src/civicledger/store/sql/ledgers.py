@@ -40,6 +40,7 @@ class LedgerRow:
     origin: str
     hash_algorithm: str
     created_at: str
+    leaf_version: int
 
 
 @contextlib.contextmanager
@@ -80,33 +81,49 @@ def ensure_schema(engine: Engine) -> None:
                 conn.execute(text(statement))
             conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
             return
-        _check_version(conn)
+        version = _check_version(conn)
         missing = ours - present
         if missing:
             raise StoreError(
                 f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
                 "are missing; restore the database from a backup"
             )
-        if not dialect.has_redaction_trigger(conn):
+        if version < SCHEMA_VERSION:
+            _upgrade_to_leaf_v2(conn)
+        elif not dialect.has_redaction_trigger(conn):
             # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
             for statement in dialect.append_only_ddl(conn.dialect.name):
                 conn.execute(text(statement))
 
 
 def _schema_ready(conn: Connection) -> bool:
-    """Whether every table, the schema version and the redaction trigger are in place.
+    """Whether every table, the current schema version and the redaction trigger are in place.
 
     Raises:
-        SchemaMismatchError: the database records another schema version.
+        SchemaMismatchError: the database records a schema version this one cannot open.
     """
     present = set(inspect(conn).get_table_names())
     if not {table.name for table in metadata.sorted_tables} <= present:
         return False
-    _check_version(conn)
-    return dialect.has_redaction_trigger(conn)
+    return _check_version(conn) == SCHEMA_VERSION and dialect.has_redaction_trigger(conn)
 
 
-def _check_version(conn: Connection) -> None:
+def _upgrade_to_leaf_v2(conn: Connection) -> None:
+    """Upgrade a schema version 1 database in place (inside the schema transaction).
+
+    Its ledgers keep leaf format v1 (the new column's default); events get the
+    empty ``commitments`` column; the triggers are replaced by the stricter ones.
+    """
+    for statement in dialect.leaf_v2_upgrade_ddl(conn.dialect.name):
+        conn.execute(text(statement))
+    for statement in dialect.append_only_ddl(conn.dialect.name):
+        conn.execute(text(statement))
+    conn.execute(
+        meta.update().where(meta.c.key == SCHEMA_VERSION_KEY).values(value=str(SCHEMA_VERSION))
+    )
+
+
+def _check_version(conn: Connection) -> int:
     stored = conn.execute(
         select(meta.c.value).where(meta.c.key == SCHEMA_VERSION_KEY)
     ).scalar_one_or_none()
@@ -124,11 +141,11 @@ def _check_version(conn: Connection) -> None:
             f"the database was written by a newer civicledger (schema version {version}; this "
             f"one understands {SCHEMA_VERSION}); upgrade civicledger to open it"
         )
-    if version < SCHEMA_VERSION:
+    if version < 1:
         raise SchemaMismatchError(
-            f"the database has schema version {version}, older than this civicledger's "
-            f"{SCHEMA_VERSION}; migrate it before opening"
+            f"the database has schema version {version}, which no civicledger release wrote"
         )
+    return version
 
 
 def ensure_ledger(
@@ -139,6 +156,7 @@ def ensure_ledger(
     hash_algorithm: str | None,
     clock: Clock,
     create: bool = True,
+    leaf_version: int = 2,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
 
@@ -171,7 +189,9 @@ def ensure_ledger(
             if row is not None:  # another process created it meanwhile
                 stored = _ledger_row(row)
             else:
-                stored = _create(conn, name, origin, hash_algorithm or "sha256", clock)
+                stored = _create(
+                    conn, name, origin, hash_algorithm or "sha256", clock, leaf_version
+                )
     if origin is not None and origin != stored.origin:
         raise ValidationError(
             f"ledger {name!r} already has origin {stored.origin!r}; an origin never changes "
@@ -194,11 +214,17 @@ def _ledger_row(row: Any) -> LedgerRow:
         origin=row.origin,
         hash_algorithm=row.hash_algorithm,
         created_at=row.created_at,
+        leaf_version=int(row.leaf_version),
     )
 
 
 def _create(
-    conn: Connection, name: str, origin: str | None, hash_name: str, clock: Clock
+    conn: Connection,
+    name: str,
+    origin: str | None,
+    hash_name: str,
+    clock: Clock,
+    leaf_version: int,
 ) -> LedgerRow:
     origin = origin or make_origin(name)
     holder = conn.execute(
@@ -218,6 +244,7 @@ def _create(
             created_at=created_at,
             head=0,
             frontier=Frontier.empty(lookup_hash(hash_name)).to_bytes(),
+            leaf_version=leaf_version,
         )
     )
     (ledger_id,) = result.inserted_primary_key or (None,)
@@ -229,4 +256,5 @@ def _create(
         origin=origin,
         hash_algorithm=hash_name,
         created_at=created_at,
+        leaf_version=leaf_version,
     )

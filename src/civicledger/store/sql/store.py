@@ -31,12 +31,13 @@ from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
-from civicledger.store.identity import check_ledger_name, check_origin
+from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
     Encoded,
@@ -133,7 +134,15 @@ class SqlStore(EventStore):
     commit order with no gaps. Thread-safe; several processes may write at once.
     """
 
-    def __init__(self, engine: Engine, ledger: LedgerRow, *, clock: Clock, codec: Codec) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: LedgerRow,
+        *,
+        clock: Clock,
+        codec: Codec,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         """Wrap an engine whose schema and ledger row exist; use :meth:`open` instead.
 
         Args:
@@ -141,11 +150,13 @@ class SqlStore(EventStore):
             ledger: the ledger's row.
             clock: gives ``recorded_at``.
             codec: encodes and decodes payloads.
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
         """
         self._engine = engine
         self._ledger = ledger
         self._alg: HashAlgorithm = lookup_hash(ledger.hash_algorithm)
         self._clock = clock
+        self._limits = limits
         self._codec = codec
         self._ids = UuidV7Generator()
         self._closed = False
@@ -198,6 +209,8 @@ class SqlStore(EventStore):
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
+        leaf_version: int = 2,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -216,6 +229,9 @@ class SqlStore(EventStore):
             create: create the ledger when it does not exist; when False, a
                 missing ledger raises LedgerNotFoundError (the tables are still
                 created in an empty database).
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
+            leaf_version: a new ledger's leaf format, 2 (the default); 1 only to
+                compare with ledgers made before v2. An existing ledger keeps its own.
 
         Returns:
             The store.
@@ -233,6 +249,7 @@ class SqlStore(EventStore):
             check_origin(origin)
         if hash_algorithm is not None:
             lookup_hash(hash_algorithm)
+        check_leaf_version(leaf_version)
         with translated("opening the database"):
             parsed = make_url(url)
         engine = _create_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
@@ -245,11 +262,14 @@ class SqlStore(EventStore):
                 hash_algorithm=hash_algorithm,
                 clock=clock or utc_now,
                 create=create,
+                leaf_version=leaf_version,
             )
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, row, clock=clock or utc_now, codec=codec or default_codec())
+        return cls(
+            engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits
+        )
 
     # -- identity -----------------------------------------------------------------
 
@@ -267,6 +287,11 @@ class SqlStore(EventStore):
     def hash_algorithm(self) -> str:
         """The ledger's hash algorithm name."""
         return self._alg.name
+
+    @property
+    def leaf_version(self) -> int:
+        """The ledger's leaf format (1 or 2), as stored with the ledger."""
+        return self._ledger.leaf_version
 
     @property
     def engine(self) -> Engine:
@@ -339,6 +364,8 @@ class SqlStore(EventStore):
             ids=self._ids,
             versions=self._stream_versions(conn, streams_of(encoded)),
             existing=self._existing(conn, ids_of(encoded)),
+            future_date_tolerance_days=self._limits.future_date_tolerance_days,
+            leaf_version=self._ledger.leaf_version,
         )
 
     def _apply(self, conn: Connection, plan: Plan) -> None:
@@ -391,6 +418,7 @@ class SqlStore(EventStore):
             record.actor,
             row.payload.decode("utf-8"),
             row.salt,
+            None,  # commitments: only a redaction writes them
             record.payload_digest,
             record.leaf_hash,
         )
@@ -573,15 +601,42 @@ class SqlStore(EventStore):
         )
 
     def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
-        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`."""
+        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`.
+
+        On SQLite the erasure runs with ``secure_delete`` on (freed space is
+        overwritten) and is followed by a ``wal_checkpoint(TRUNCATE)``, so the
+        erased values are in neither the database file nor its write-ahead log
+        when this returns.
+
+        Raises:
+            StoreError: as for every store, or the write-ahead log could not be
+                emptied because other connections kept reading (the erasure itself
+                is committed; redact again when they are done).
+        """
         self._check_open()
-        with (
-            self._local_writer,
-            translated(f"redacting an event of ledger {self.ledger_name!r}"),
-            self._write() as conn,
-        ):
-            position = redact_row(conn, self._ledger.id, self._codec, event_id, fields)
+        doing = f"redacting an event of ledger {self.ledger_name!r}"
+        sqlite = self._engine.dialect.name == "sqlite"
+        with self._local_writer, translated(doing), self._write() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            position = redact_row(
+                conn,
+                self._ledger.id,
+                self._codec,
+                event_id,
+                fields,
+                alg=self._alg,
+                leaf_version=self._ledger.leaf_version,
+            )
+        if sqlite:
+            with translated(doing):
+                dialect.empty_sqlite_wal(self._engine)
         return next(self.read(from_position=position, to_position=position))
+
+    @property
+    def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` (the ledger's idea of now)."""
+        return self._clock
 
     def head(self) -> Position:
         """The last position (0 when empty)."""
