@@ -84,7 +84,7 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error(example_db: Path) -> None
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["explain", "x"], "Missing option '--year'. (see `"),
+        (["explain"], "Missing argument 'INDICATOR'. (see `"),
         (["log", "--from", "abc"], "'abc' is not a valid integer"),
         (["--nope"], "No such option '--nope'"),
         (["verify", "--seal", "missing.txt"], "'missing.txt' does not exist"),

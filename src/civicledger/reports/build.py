@@ -16,7 +16,7 @@ import attrs
 import jinja2
 
 from civicledger.catalog.notes import NarrativeNoteRecorded
-from civicledger.errors import ProjectionError, TemplateError, ValidationError
+from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
@@ -277,7 +277,7 @@ class _Builder:
         }
         try:
             out = sentence.compiled.render(context)
-        except TemplateError:
+        except CivicLedgerError:  # the template's own error, a refused limit, a bad figure
             raise
         except jinja2.TemplateError as e:
             raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
