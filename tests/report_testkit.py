@@ -75,16 +75,23 @@ TRAINEES = (70, 71, 72, 70)
 """Attendees of the four re-employment trainings: 283 in all, which reads 280余."""
 
 
-def small_ledger() -> Ledger:
-    """An in-memory ledger with trainings, mediations, inspections, notes and two problems."""
-    ledger = Ledger.in_memory(origin="example.invalid/report-tests")
-    for number, attendees in enumerate(TRAINEES, start=1):
-        training = TrainingHeld(
+def trainings() -> list[TrainingHeld]:
+    """The four re-employment trainings of 2023 (283 trainees)."""
+    return [
+        TrainingHeld(
             occurred_on=date(2023, 2 * number, 10),
             programme=TrainingProgramme.REEMPLOYMENT,
             title=f"第{number}期再就业培训",
             attendees=attendees,
         )
+        for number, attendees in enumerate(TRAINEES, start=1)
+    ]
+
+
+def small_ledger(hash_algorithm: str = "sha256") -> Ledger:
+    """An in-memory ledger with trainings, mediations, inspections, notes and two problems."""
+    ledger = Ledger.in_memory(origin="example.invalid/report-tests", hash_algorithm=hash_algorithm)
+    for number, training in enumerate(trainings(), start=1):
         ledger.append(f"training/2023-{number}", [training], actor="clerk")
     outcomes = [MediationOutcome.WRITTEN_AGREEMENT, MediationOutcome.ORAL_AGREEMENT]
     outcomes += [MediationOutcome.FAILED]

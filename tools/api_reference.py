@@ -35,14 +35,24 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ),
     (
         "Sealing, proving and verifying",
-        ["seal", "seals", "prove", "verify", "inclusion_proof", "consistency_proof"],
+        [
+            "seal",
+            "seals",
+            "check_seal",
+            "prove",
+            "prove_consistency",
+            "envelopes",
+            "verify",
+            "inclusion_proof",
+            "consistency_proof",
+        ],
     ),
     ("Indicators and explanations", ["compute", "indicators", "explain", "compare", "checkpoints"]),
     (
         "Follow-ups (整改台账)",
         ["followups", "followup_rollup", "export_followups", "import_followups"],
     ),
-    ("Reports", ["report"]),
+    ("Reports", ["report", "evidence"]),
 ]
 
 # Modules whose ``__all__`` is public, with what each is for.

@@ -81,6 +81,24 @@ class VerificationError(CivicLedgerError):
     """Raised when a proof, seal, signature or stored record does not verify."""
 
 
+class SealMismatchError(VerificationError):
+    """Raised when the ledger's stored rows no longer give a seal's root at its size.
+
+    The seal is not at fault: the events it covers were changed since (or the
+    seal was made by another ledger), so nothing can be computed "as of" it.
+
+    Attributes:
+        tree_size: the seal's tree size.
+        position: the first position whose row differs from what it was, or None
+            when the rows are self-consistent and only the root differs.
+    """
+
+    def __init__(self, message: str, *, tree_size: int, position: int | None) -> None:
+        super().__init__(message)
+        self.tree_size = tree_size
+        self.position = position
+
+
 # --- reports (issue 7) ---------------------------------------------------------
 
 

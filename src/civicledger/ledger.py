@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     )
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
+    from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
 
 
 class Ledger:
@@ -415,6 +416,17 @@ class Ledger:
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
         return self._audit.prove(event_id, seal)
 
+    def prove_consistency(self, old: Seal | str, new: Seal | str) -> str:
+        """A ``civicledger-consistency-proof/1`` text that the newer seal extends the older one;
+        check it with :func:`civicledger.audit.verify_consistency_proof`; see
+        :meth:`.audit.auditor.Auditor.prove_consistency`."""
+        return self._audit.prove_consistency(old, new)
+
+    def envelopes(self, tree_size: int | None = None) -> Iterator[bytes]:
+        """The canonical envelopes (the bytes each leaf hashes) of positions 1..tree_size (the
+        head when None); see :meth:`.audit.auditor.Auditor.envelopes`."""
+        return self._audit.envelopes(tree_size)
+
     def disclose(
         self, event_id: uuid.UUID | str, fields: Sequence[str], *, include_personal: bool = False
     ) -> Disclosure:
@@ -430,6 +442,11 @@ class Ledger:
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """The RFC 9162 consistency proof hashes between two sizes (new: the head when None)."""
         return self._audit.consistency_proof(old_size, new_size)
+
+    def check_seal(self, seal: Seal | str) -> Seal:
+        """Refuse (SealMismatchError, naming the first differing position) unless the stored
+        rows still give the seal's root; see :meth:`.audit.auditor.Auditor.check_seal`."""
+        return self._audit.check_seal(seal)
 
     def verify(self, public_keys: PublicKeys = None) -> VerificationReport:
         """Recompute every leaf and root from stored rows and check every seal (and, given
@@ -622,11 +639,15 @@ class Ledger:
     ) -> Report:
         """Compute a report for a period (``"2023"``, ``"2023-Q4"``, ``"2023-01..2023-11"``;
         ``year=2023`` is the shorthand) from a template (or its TOML file), as of now, a
-        position or a seal; see :func:`.reports.gather.report_from_ledger`."""
+        position or a seal (refused when the ledger no longer matches it, see
+        :meth:`check_seal`); see :func:`.reports.gather.report_from_ledger`."""
+        from civicledger.audit import Seal
         from civicledger.projections.service import choose_period
         from civicledger.reports import load_template, report_from_ledger
 
         chosen = choose_period(period, year)
+        if isinstance(as_of, Seal):
+            self.check_seal(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
 
@@ -642,6 +663,23 @@ class Ledger:
         if isinstance(as_of, Seal):
             as_of.check_ledger(self.origin, self.hash_algorithm)
         return as_of
+
+    def evidence(
+        self,
+        report: Report | str | Path,
+        seal: Seal | str,
+        path: str | Path,
+        *,
+        public_key: str | None = None,
+    ) -> EvidenceSummary:
+        """Write the evidence bundle of a sealed report (``report``: a Report, its JSON text,
+        or the path of its JSON file); see :func:`.reports.evidence.write_evidence`."""
+        from civicledger.reports.evidence import write_evidence
+
+        text = report.to_json() if not isinstance(report, str | Path) else report
+        if isinstance(text, Path):
+            text = text.read_text(encoding="utf-8")
+        return write_evidence(self, text, seal, path, public_key)
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:

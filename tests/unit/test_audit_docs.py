@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from civicledger.audit import Seal, Signer, TlogProof
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
@@ -35,8 +37,23 @@ def blocks(language: str = "") -> list[str]:
 
 def test_the_python_example_runs() -> None:
     """The page's Python walkthrough runs as written and its assertions hold."""
-    (code,) = blocks("python")
+    code = blocks("python")[0]
     exec(compile(code, "docs/audit.md", "exec"), {})
+
+
+def test_the_evidence_example_runs_and_prints_what_the_page_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The evidence bundle snippet (run from the repository's root) prints the text after it."""
+    (code,) = [b for b in blocks("python") if "ledger.evidence(" in b]
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(tmp_path)
+    code = code.replace('"examples/', f'"{root}/examples/')
+    exec(compile(code, "docs/audit.md", "exec"), {})
+    printed = capsys.readouterr().out
+    (shown,) = [b for b in blocks("text") if b.startswith("wrote evidence-2023.zip")]
+    assert printed == shown
+    assert (tmp_path / "evidence-2023.zip").stat().st_size > 0
 
 
 def test_the_signed_seal_example_is_exactly_what_seal_create_writes() -> None:

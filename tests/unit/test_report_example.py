@@ -228,7 +228,9 @@ def test_verify_report_refuses_a_seal_of_another_ledger(
     _, _, published, _ = sealed
     check = verify_report(published.to_json(), ledger)  # same events, other salts: another tree
     assert not check.ok
-    assert "events up to the seal have changed" in check.problems[0]
+    assert check.ledger_changed
+    assert "the ledger no longer matches the report's seal" in check.problems[0]
+    assert "or the seal was not made by this ledger" in check.problems[0]
 
 
 def test_verify_report_names_a_changed_figure(ledger: Ledger, report: Report) -> None:

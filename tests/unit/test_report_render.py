@@ -124,7 +124,7 @@ def test_html_escapes_text(report: Report, tmp_path: Path) -> None:
 def test_json_carries_structure_spans_and_lineage(report: Report) -> None:
     """The JSON holds every section, item, span and figure lineage, in reading order."""
     data = json.loads(report.to_json())
-    assert data["format"] == "civicledger-report/1"
+    assert data["format"] == "civicledger-report/2"
     sub = data["sections"][0]["sections"][0]
     assert sub["marker"] == "（一）"
     assert sub["intro"][0]["text"] == "围绕就业开展工作。"

@@ -7,6 +7,12 @@ Everything exported here works from texts alone and loads no database library;
 """
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.consistency import (
+    CONSISTENCY_HEADER,
+    ConsistencyProof,
+    VerifiedConsistency,
+    verify_consistency_proof,
+)
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
 from civicledger.audit.problems import Problem, ProblemKind
@@ -14,7 +20,9 @@ from civicledger.audit.proof import PROOF_HEADER, TlogProof, VerifiedProof, veri
 from civicledger.audit.verify import VerificationReport
 
 __all__ = [
+    "CONSISTENCY_HEADER",
     "PROOF_HEADER",
+    "ConsistencyProof",
     "NoteSignature",
     "Problem",
     "ProblemKind",
@@ -22,8 +30,10 @@ __all__ = [
     "Signer",
     "TlogProof",
     "VerificationReport",
+    "VerifiedConsistency",
     "VerifiedProof",
     "Verifier",
     "generate_key",
+    "verify_consistency_proof",
     "verify_proof",
 ]

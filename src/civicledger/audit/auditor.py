@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
-from civicledger.audit.rows import RowSource, row_source
+from civicledger.audit.rows import RowSource, StoredRow, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
-from civicledger.errors import StoreError, ValidationError, VerificationError
+from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.merkle.disclosure import Disclosure
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
@@ -207,7 +208,7 @@ class Auditor:
             StoreError: the database failed.
         """
         the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
-        the_seal.check_ledger(self._store.origin, self._alg.name)
+        self._same_ledger(the_seal)
         the_id = parse_event_id(event_id)
         position = self._rows.position_of(the_id)
         if position is None:
@@ -244,6 +245,78 @@ class Auditor:
                 "the seal was not made by this ledger or the ledger changed since; run verify()"
             ) from e
         return make_proof(position - 1, hashes, the_seal, envelope)
+
+    def prove_consistency(self, old: Seal | str, new: Seal | str) -> str:
+        """A ``civicledger-consistency-proof/1`` text that the newer seal extends the older.
+
+        Both seals must be this ledger's, and the stored tree must give both roots:
+        the proof is checked before it is returned, so a changed ledger cannot hand
+        out a proof that fails later.
+
+        Args:
+            old: the older seal (or its text).
+            new: the newer seal (or its text), covering at least as many events.
+
+        Returns:
+            The proof text; check it with
+            :func:`civicledger.audit.verify_consistency_proof`.
+
+        Raises:
+            ValidationError: a seal is malformed or another ledger's, the older one
+                covers more events than the newer, or a seal is past the head.
+            VerificationError: the stored tree does not give the seals' roots (run verify()).
+            StoreError: the database failed.
+        """
+        older = Seal.parse(old) if isinstance(old, str) else old
+        newer = Seal.parse(new) if isinstance(new, str) else new
+        for seal in (older, newer):
+            self._same_ledger(seal)
+        if older.tree_size > newer.tree_size:
+            raise ValidationError(
+                f"the older seal covers {older.tree_size} events, more than the newer seal's "
+                f"{newer.tree_size}; give the older seal first",
+                field="old",
+            )
+        if older.tree_size == 0:
+            raise ValidationError(
+                "the older seal covers no events; every ledger extends the empty one", field="old"
+            )
+        size = self._size(newer.tree_size, "tree_size")
+        hashes = consistency_proof(self._alg, self._store.node_reader(), older.tree_size, size)
+        text = make_consistency_proof(older, newer, hashes)
+        try:
+            verify_consistency_proof(text)
+        except VerificationError as e:
+            raise VerificationError(
+                f"cannot prove that the seal at size {newer.tree_size} extends the seal at size "
+                f"{older.tree_size}: this ledger's tree does not give their roots ({e}); either "
+                "a seal was not made by this ledger or the ledger changed since; run verify()"
+            ) from e
+        return text
+
+    def envelopes(self, tree_size: int | None = None) -> Iterator[bytes]:
+        """The canonical envelopes (the bytes each leaf hashes) of positions 1..tree_size.
+
+        Args:
+            tree_size: how many; the head when None.
+
+        Yields:
+            Each position's envelope, in position order.
+
+        Raises:
+            ValidationError: the size is beyond the head.
+            VerificationError: a row is missing or damaged (run verify()).
+            StoreError: the database failed.
+        """
+        size = self._size(tree_size, "tree_size")
+        expected = 1
+        for row in self._rows.rows(1, size):
+            if row.position != expected:
+                raise VerificationError(f"the row at position {expected} is missing; run verify()")
+            yield self._row_envelope(row)
+            expected += 1
+        if expected <= size:
+            raise VerificationError(f"the row at position {expected} is missing; run verify()")
 
     def disclose(
         self,
@@ -282,6 +355,69 @@ class Auditor:
         )
 
     # -- verification ---------------------------------------------------------------
+
+    def check_seal(self, seal: Seal | str) -> Seal:
+        """Refuse unless the stored rows, recomputed, still give the seal's root at its size.
+
+        Every row up to the seal's size is checked as ``verify()`` checks it (payload
+        digest, envelope against leaf, stored interior nodes), and the leaves rebuilt
+        from the rows are folded into a root. Anything computed "as of" a seal must
+        pass this first: otherwise it would present changed data under the seal.
+
+        Args:
+            seal: a seal of this ledger (or its text).
+
+        Returns:
+            The parsed seal.
+
+        Raises:
+            ValidationError: the seal text is malformed, is for another ledger, or
+                covers more events than the ledger holds.
+            SealMismatchError: the rows no longer give the sealed root; the message
+                names the seal and the first differing position.
+            StoreError: the database failed.
+        """
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        self._same_ledger(the_seal)
+        size = the_seal.tree_size
+        self._size(size, "tree_size")
+        report = verify_ledger(
+            origin=self._store.origin,
+            alg=self._alg,
+            head=size,
+            rows=self._rows.rows(1, size),
+            stored_frontier=None,
+            seals=[],
+            reader=self._store.node_reader(),
+            max_problems=1,
+            leaf_version=self._store.leaf_version,
+            # A redaction recorded after the seal may erase values under it: that is
+            # allowed (the leaves keep their digests), so every recorded one counts.
+            redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, self._store.head()),
+            registry=self._store.codec.registry,
+        )
+        if report.ok and report.root_hash == the_seal.root_hash:
+            return the_seal
+        sealed = (
+            f"the seal of {the_seal.origin} at size {size}"
+            + (f" (sealed {the_seal.sealed_at.isoformat()})" if the_seal.sealed_at else "")
+            + f", root {the_seal.root_hash.hex()}"
+        )
+        if report.problems:
+            first = report.problems[0]
+            raise SealMismatchError(
+                f"the ledger no longer matches {sealed}: first difference at {first}",
+                tree_size=size,
+                position=first.position,
+            )
+        rebuilt = report.root_hash.hex() if report.root_hash else "no root"
+        raise SealMismatchError(
+            f"the ledger no longer matches {sealed}: every row up to it still hashes to its "
+            f"stored leaf, but together they give root {rebuilt}, so stored leaf hashes were "
+            "rewritten or the seal was not made by this ledger",
+            tree_size=size,
+            position=None,
+        )
 
     def verify(
         self, public_keys: PublicKeys = None, *, max_problems: int = MAX_PROBLEMS
@@ -336,18 +472,23 @@ class Auditor:
             )
         return size
 
+    def _same_ledger(self, seal: Seal) -> None:
+        seal.check_ledger(self._store.origin, self._alg.name)
+
     def _envelope(self, position: int) -> tuple[bytes, bytes]:
         """The canonical envelope rebuilt from the row at ``position``, and its stored leaf."""
         row = next(iter(self._rows.rows(position, position)), None)
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
+        return self._row_envelope(row), row.leaf_hash
+
+    def _row_envelope(self, row: StoredRow) -> bytes:
         try:
-            envelope = row.envelope(self._store.origin, self._alg.name, self._store.leaf_version)
+            return row.envelope(self._store.origin, self._alg.name, self._store.leaf_version)
         except ValidationError as e:
             raise VerificationError(
-                f"the row at position {position} is damaged ({e.message}); run verify()"
+                f"the row at position {row.position} is damaged ({e.message}); run verify()"
             ) from e
-        return envelope, row.leaf_hash
 
 
 def _seal_storage(store: EventStore) -> SealStorage:

@@ -122,7 +122,7 @@ def verify_ledger(
     alg: HashAlgorithm,
     head: int,
     rows: Iterable[StoredRow],
-    stored_frontier: Frontier | str,
+    stored_frontier: Frontier | str | None,
     seals: Sequence[StoredSeal],
     reader: NodeReader | None = None,
     verifiers: Sequence[Verifier] = (),
@@ -139,7 +139,7 @@ def verify_ledger(
         head: the number of events to verify (positions 1..head).
         rows: the stored rows with positions 1..head, in position order.
         stored_frontier: the stored frontier, or a sentence saying why it could
-            not be read.
+            not be read; None skips that check (checking a prefix against a seal).
         seals: the stored seals.
         reader: reads stored interior nodes to check them; None skips that check.
         verifiers: trusted keys to check seal signatures with; empty skips that check.
@@ -185,7 +185,8 @@ def verify_ledger(
     while pending and pending[0][1].tree_size <= head:
         _check_seal_root(pending.pop(0), frontier, gap_at, found)
     root = frontier.root() if gap_at is None else None
-    _check_frontier(stored_frontier, frontier, head, gap_at, found)
+    if stored_frontier is not None:
+        _check_frontier(stored_frontier, frontier, head, gap_at, found)
     signatures_checked = bool(verifiers)
     if signatures_checked:
         for number, seal in parsed:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,10 +16,12 @@ from civicledger.cli._common import (
     write_output,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (seal, prove, verify, verify_report, keygen):
+    for command in (seal, prove, verify, verify_report, evidence, keygen):
         group.add_command(command)
 
 
@@ -43,45 +46,75 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
     write_output(sealed.text, output)
 
 
+def _file_option(
+    flag: str, dest: str, help_text: str, *, required: bool = False
+) -> Callable[[F], F]:
+    """An option naming an existing input file, passed as a Path."""
+    return click.option(
+        flag,
+        dest,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        required=required,
+        help=help_text,
+    )
+
+
 @click.command()
-@click.argument("event_id")
-@click.option(
-    "--seal",
-    "seal_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="The seal (checkpoint file) the proof is for.",
+@click.argument("event_id", required=False)
+@_file_option("--seal", "seal_file", "The seal (checkpoint file) the event's proof is for.")
+@_file_option(
+    "--from", "from_file", "An older seal: prove that --to extends it (a consistency proof)."
 )
+@_file_option("--to", "to_file", "The newer seal of a consistency proof.")
 @output_option
 @pass_ledger
-def prove(ledger: Any, event_id: str, seal_file: Path, output: Path | None) -> None:
-    """Write a proof that an event is included under a seal (C2SP tlog-proof).
+def prove(
+    ledger: Any,
+    event_id: str | None,
+    seal_file: Path | None,
+    from_file: Path | None,
+    to_file: Path | None,
+    output: Path | None,
+) -> None:
+    """Prove an event is under a seal (C2SP tlog-proof), or that one seal extends another.
+
+    With EVENT_ID and --seal: an inclusion proof. With --from and --to: a
+    civicledger-consistency-proof/1 text showing that nothing sealed in the older
+    seal was changed, removed or reordered by the newer one. Check either offline
+    with `civicledger verify --proof FILE`.
 
     Example:
 
         civicledger prove 7c4f7c21-1277-4a0d-9853-3f4ff8c44e8d --seal seal-2023.txt -o proof.txt
+
+        civicledger prove --from seal-2023.txt --to seal-2024.txt -o 2023-to-2024.proof
     """
+    if from_file is not None or to_file is not None:
+        if from_file is None or to_file is None or event_id is not None or seal_file is not None:
+            raise click.UsageError("a consistency proof takes --from and --to, and nothing else")
+        older, newer = read_text_file(from_file, "seal"), read_text_file(to_file, "seal")
+        write_output(ledger.prove_consistency(older, newer), output)
+        return
+    if event_id is None or seal_file is None:
+        raise click.UsageError("give EVENT_ID and --seal, or --from and --to")
     write_output(ledger.prove(event_id, read_text_file(seal_file, "seal")), output)
 
 
 @click.command()
-@click.option(
+@_file_option(
     "--seal",
     "seal_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Also check that this seal matches the ledger.",
+    "Also check that this seal matches the ledger.",
 )
-@click.option(
+@_file_option(
     "--proof",
     "proof_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check this proof file offline instead of the ledger.",
+    "Check this proof file (an event's or a consistency proof) offline instead of the ledger.",
 )
-@click.option(
+@_file_option(
     "--public-key",
     "key_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A verifier key file: check seal signatures with it.",
+    "A verifier key file: check seal signatures with it.",
 )
 @click.pass_context
 def verify(
@@ -95,22 +128,17 @@ def verify(
 
         civicledger verify --seal seal-2023.txt
     """
-    from civicledger.audit import Seal, verify_proof
+    from civicledger.audit import Seal
     from civicledger.cli._common import open_ledger
     from civicledger.errors import ValidationError, VerificationError
 
     public_key = read_text_file(key_file, "key").strip() if key_file is not None else None
     if proof_file is not None:
         try:
-            verified = verify_proof(read_text_file(proof_file, "proof"), public_key=public_key)
+            click.echo(_check_proof(read_text_file(proof_file, "proof"), public_key))
         except VerificationError as e:
             click.echo(f"civicledger: proof does not verify: {e}", err=True)
             ctx.exit(EXIT_CHECK_FAILED)
-        signed = f", signed by {', '.join(verified.signed_by)}" if verified.signed_by else ""
-        click.echo(
-            f"proof ok: event at position {verified.position} ({verified.envelope.get('type')}) "
-            f"is included in {verified.origin} at size {verified.tree_size}{signed}"
-        )
         return
     with open_ledger(ctx) as ledger:
         report = ledger.verify(public_key)
@@ -129,6 +157,20 @@ def verify(
             click.echo(problem, err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(report))
+
+
+def _check_proof(text: str, public_key: str | None) -> str:
+    """Check an inclusion (tlog-proof) or consistency proof text; say what it proved."""
+    from civicledger.audit import CONSISTENCY_HEADER, verify_consistency_proof, verify_proof
+
+    if text.startswith(CONSISTENCY_HEADER + "\n"):
+        return f"proof ok: {verify_consistency_proof(text, public_key=public_key)}"
+    verified = verify_proof(text, public_key=public_key)
+    signed = f", signed by {', '.join(verified.signed_by)}" if verified.signed_by else ""
+    return (
+        f"proof ok: event at position {verified.position} ({verified.envelope.get('type')}) "
+        f"is included in {verified.origin} at size {verified.tree_size}{signed}"
+    )
 
 
 @click.command("verify-report")
@@ -152,6 +194,46 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
         click.echo(str(check), err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(check))
+
+
+@click.command()
+@_file_option(
+    "--report",
+    "report_file",
+    "The published report's JSON (rendered with report --seal --format json).",
+    required=True,
+)
+@_file_option("--seal", "seal_file", "The seal the report was rendered as of.", required=True)
+@_file_option(
+    "--public-key",
+    "key_file",
+    "The office's verifier key file: checked against the seal and put in the bundle.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The bundle to write (a .zip).",
+)
+@pass_ledger
+def evidence(
+    ledger: Any, report_file: Path, seal_file: Path, key_file: Path | None, output: Path
+) -> None:
+    """Write the evidence bundle of a sealed report: envelopes, seal, key and disclosures.
+
+    Anyone can check it offline with examples/verify_evidence.py: every figure is
+    recomputed from the disclosed values of exactly the fields its indicator reads
+    (never a personal field) and compared with the report.
+
+    Example:
+
+        civicledger evidence --report report.json --seal seal.txt -o evidence.zip
+    """
+    key = read_text_file(key_file, "key").strip() if key_file is not None else None
+    seal = read_text_file(seal_file, "seal")
+    summary = ledger.evidence(report_file, seal, output, public_key=key)
+    click.echo(str(summary), err=True)
 
 
 @click.command()

@@ -67,8 +67,17 @@ def report(
 
         civicledger report --period 2023-01..2023-11 --template report.toml -o report.md
     """
+    from civicledger.errors import SealMismatchError
+
     as_of = _seal(seal_file)
-    rendered = ledger.report(template, period=chosen_period(period, year), as_of=as_of)
+    try:
+        rendered = ledger.report(template, period=chosen_period(period, year), as_of=as_of)
+    except SealMismatchError as e:
+        raise SealMismatchError(
+            f"{seal_file}: refusing to render as of this seal: {e}",
+            tree_size=e.tree_size,
+            position=e.position,
+        ) from e
     for warning in rendered.warnings:
         click.echo(f"civicledger: warning: {warning}", err=True)
     if output_format in ("docx", "xlsx"):

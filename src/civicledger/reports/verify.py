@@ -19,8 +19,7 @@ from typing import Any
 
 import attrs
 
-from civicledger.errors import CivicLedgerError, ValidationError
-from civicledger.merkle import Frontier, hash_algorithm
+from civicledger.errors import CivicLedgerError, SealMismatchError, ValidationError
 from civicledger.projections import Period
 from civicledger.reports.gather import build_from_ledger
 from civicledger.reports.render.json import FORMAT, render_json
@@ -38,19 +37,23 @@ class ReportCheck:
         problems: every difference found, one sentence each.
         figures_checked: how many figures were compared.
         position: the ledger position the report was checked as of.
+        ledger_changed: the ledger no longer matches the report's seal, so the
+            report could not be checked (the problems say where the ledger differs).
     """
 
     ok: bool
     problems: tuple[str, ...]
     figures_checked: int
     position: int
+    ledger_changed: bool = False
 
     def __str__(self) -> str:
-        head = (
-            f"report verified: {self.figures_checked} figures as of position {self.position}"
-            if self.ok
-            else f"report does NOT verify ({len(self.problems)} problems):"
-        )
+        if self.ok:
+            head = f"report verified: {self.figures_checked} figures as of position {self.position}"
+        elif self.ledger_changed:
+            head = "report NOT checked: the ledger no longer matches the seal the report states:"
+        else:
+            head = f"report does NOT verify ({len(self.problems)} problems):"
         return "\n".join([head, *(f"- {p}" for p in self.problems)])
 
 
@@ -70,11 +73,32 @@ def _load(report_json: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
         data = json.loads(report_json)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValidationError(f"the report is not valid JSON: {e}", field="report") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (FORMAT, _FORMAT_1):
         raise ValidationError(
-            f"the report is not a civicledger report (format must be {FORMAT!r})", field="format"
+            f"the report is not a civicledger report (format must be {FORMAT!r} or {_FORMAT_1!r})",
+            field="format",
         )
     return data
+
+
+_FORMAT_1 = "civicledger-report/1"
+"""The first version of the report JSON: without ``excluded_events``; still verified."""
+
+
+def _as_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A rebuilt report in the first version's shape, to compare with a published one."""
+
+    def strip(lineage: Any) -> Any:
+        if not isinstance(lineage, dict):
+            return lineage
+        return {
+            k: strip(v) if k in ("numerator", "denominator") else v
+            for k, v in lineage.items()
+            if k != "excluded_events"
+        }
+
+    figures = [{**f, "lineage": strip(f["lineage"])} for f in data["figures"]]
+    return {**data, "format": _FORMAT_1, "figures": figures}
 
 
 def _parse_checkpoint(text: str) -> tuple[str, int, bytes]:
@@ -89,14 +113,6 @@ def _parse_checkpoint(text: str) -> tuple[str, int, bytes]:
             f"the seal's root is not base64: {e}", field="as_of.checkpoint"
         ) from e
     return lines[0], int(lines[1]), root
-
-
-def _root_at(ledger: Any, size: int) -> bytes:
-    """The ledger's Merkle root over its first ``size`` leaves, streamed."""
-    frontier = Frontier.empty(hash_algorithm(ledger.hash_algorithm))
-    for record in ledger.read(to_position=size) if size else ():
-        frontier.append(record.leaf_hash)
-    return frontier.root()
 
 
 def _first_difference(a: Any, b: Any, path: str = "") -> str:
@@ -114,8 +130,14 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str:
     return path or "(document)"
 
 
+_NOT_THE_SEALED_LEDGER = (
+    "the ledger no longer matches the report's seal, so the report cannot be checked "
+    "against this ledger (the fault is in the ledger, not necessarily in the report)"
+)
+
+
 def _check_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
-    """Check the embedded seal against the ledger; return what to rebuild as of."""
+    """Check the embedded seal against the ledger; return what to rebuild as of (None: stop)."""
     as_of = data.get("as_of") or {}
     checkpoint = as_of.get("checkpoint")
     position = as_of.get("position")
@@ -128,15 +150,19 @@ def _check_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
         problems.append("the report's as_of does not match its own checkpoint text")
     if origin != ledger.origin:
         problems.append(f"the seal is for ledger {origin!r}, not this ledger ({ledger.origin!r})")
-    if size > ledger.head():
-        problems.append(f"the seal covers {size} events but the ledger has only {ledger.head()}")
+    if problems:
         return None
-    actual = _root_at(ledger, size)
-    if actual != root:
+    if size > ledger.head():
         problems.append(
-            f"the ledger's root at tree size {size} is {actual.hex()}, "
-            f"not the sealed {root.hex()}: events up to the seal have changed"
+            f"{_NOT_THE_SEALED_LEDGER}: the seal covers {size} events but the ledger has only "
+            f"{ledger.head()}"
         )
+        return None
+    try:
+        ledger.check_seal(checkpoint)
+    except (SealMismatchError, ValidationError) as e:
+        problems.append(f"{_NOT_THE_SEALED_LEDGER}: {e}")
+        return None
     return _SealedAt(size, root, checkpoint)
 
 
@@ -169,7 +195,8 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
     figures = data.get("figures") or []
     position = (data.get("as_of") or {}).get("position", 0)
     if as_of is None or problems:
-        return ReportCheck(False, tuple(problems), 0, position)
+        changed = any(p.startswith(_NOT_THE_SEALED_LEDGER) for p in problems)
+        return ReportCheck(False, tuple(problems), 0, position, ledger_changed=changed)
     period_key = str((data.get("period") or {}).get("key", ""))
     try:
         period = Period.parse(period_key)
@@ -181,6 +208,8 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
         )
         # Through JSON text, so both sides hold the same kinds (lists, not tuples).
         rebuilt = json.loads(render_json(report))
+        if data.get("format") == _FORMAT_1:
+            rebuilt = _as_version_1(rebuilt)
     except CivicLedgerError as e:
         problems.append(f"the report cannot be rebuilt from the ledger: {e}")
         return ReportCheck(False, tuple(problems), 0, position)

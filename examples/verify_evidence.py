@@ -1,0 +1,410 @@
+"""Check a civicledger evidence bundle offline: every figure of a published report,
+recomputed from the values the bundle discloses, against the office's signed seal.
+
+Usage:
+    python verify_evidence.py EVIDENCE.zip [--key VERIFIER_KEY]
+
+Standard library only, plus `cryptography` for the seal's signature; it imports
+nothing from civicledger, only two files next to it: verify_standalone.py (the seal
+and its signature) and evidence_reference.py (the indicator grammar and phrasing).
+The bundle layout (civicledger-evidence/1) and the recipe are in docs/audit.md; the
+bytes of leaves and disclosures in docs/hashing.md; the indicator grammar in
+docs/indicators.md; the phrasing rules in docs/phrasing.md.
+
+It prints one line per figure of the report: checked, partly checked (and why) or
+FAILED (and why). Exit status 0 when nothing failed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evidence_reference import (
+    evaluate,
+    exact_text,
+    fields_read,
+    number,
+    ratio,
+    rephrase,
+)
+from verify_standalone import Invalid, check_signature, digest, parse_seal
+
+BUNDLE_FORMAT = "civicledger-evidence/1"
+DISCLOSURE_FORMAT = "civicledger-disclosure/1"
+REPORT_FORMAT = "civicledger-report/2"
+
+
+def canonical(value: Any) -> bytes:
+    """RFC 8785 bytes for JSON without floats (strings, integers, booleans, null, containers)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.encode("utf-8")
+
+
+# -- the bundle ---------------------------------------------------------------------------
+
+
+class Bundle:
+    """The files of an evidence bundle, read from the zip."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                self.files = {name: archive.read(name) for name in archive.namelist()}
+        except (OSError, zipfile.BadZipFile) as e:
+            raise Invalid(f"{path} is not a readable zip file: {e}") from None
+        self.manifest = self.json("manifest.json")
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") != BUNDLE_FORMAT:
+            raise Invalid(f"manifest.json: format must be {BUNDLE_FORMAT!r}")
+
+    def bytes(self, name: str) -> bytes:
+        if name not in self.files:
+            raise Invalid(f"the bundle has no file {name!r}")
+        return self.files[name]
+
+    def json(self, name: str) -> Any:
+        try:
+            return json.loads(self.bytes(name))
+        except ValueError as e:
+            raise Invalid(f"{name} is not JSON: {e}") from None
+
+    def lines(self, name: str) -> list[bytes]:
+        data = self.bytes(name)
+        if data and not data.endswith(b"\n"):
+            raise Invalid(f"{name} must end with a newline")
+        return data.split(b"\n")[:-1] if data else []
+
+
+def check_tree(bundle: Bundle, alg: str, size: int, root: bytes) -> list[bytes]:
+    """Rebuild the Merkle root from every envelope; return the envelopes, index = position - 1."""
+    envelopes = bundle.lines(bundle.manifest["envelopes"])
+    if len(envelopes) != size:
+        raise Invalid(
+            f"the bundle has {len(envelopes)} envelopes but the seal covers {size} events: "
+            f"events were {'dropped' if len(envelopes) < size else 'added'}"
+        )
+    for position, line in enumerate(envelopes, start=1):
+        try:
+            envelope = json.loads(line)
+        except ValueError:
+            raise Invalid(f"envelope {position} is not JSON") from None
+        if envelope.get("position") != position:
+            raise Invalid(
+                f"envelope {position} says position {envelope.get('position')!r}: envelopes are "
+                "out of order (swapped, dropped or added)"
+            )
+    if merkle_root(alg, [digest(alg, b"\x00" + e) for e in envelopes]) != root:
+        raise Invalid(
+            "the envelopes do not rebuild the sealed root: an envelope was changed, or the "
+            "seal is not this ledger's"
+        )
+    return envelopes
+
+
+def merkle_root(alg: str, leaves: list[bytes]) -> bytes:
+    """RFC 9162 section 2.1.1: the Merkle tree hash of the leaves."""
+    if not leaves:
+        return digest(alg, b"")
+    level = leaves
+    while len(level) > 1:
+        paired = [
+            digest(alg, b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)
+        ]
+        level = paired + ([level[-1]] if len(level) % 2 else [])
+    return level[0]
+
+
+def check_disclosure(data: Any, envelopes: list[bytes], alg: str) -> tuple[dict[str, Any], dict]:
+    """Check one disclosure against its envelope; return (envelope members, disclosed values)."""
+    if not isinstance(data, dict) or data.get("format") != DISCLOSURE_FORMAT:
+        raise Invalid(f"a disclosure is not in the {DISCLOSURE_FORMAT} form")
+    event_id, position = data.get("event_id"), data.get("position")
+    where = f"disclosure of event {event_id}"
+    if not isinstance(position, int) or not 1 <= position <= len(envelopes):
+        raise Invalid(f"{where}: position {position!r} is not under the seal")
+    envelope_text = data.get("envelope", "")
+    if envelope_text.encode("utf-8") != envelopes[position - 1]:
+        raise Invalid(f"{where}: its envelope is not the sealed envelope at position {position}")
+    envelope = json.loads(envelope_text)
+    if envelope.get("v") != 2 or envelope.get("event_id") != event_id or data.get("hash") != alg:
+        raise Invalid(f"{where}: not a v2 envelope of this event and hash")
+    digests, values = [], {}
+    for item in data.get("disclosed", []):
+        salt, name, value = item
+        if not re.fullmatch(r"[0-9a-f]{32}", salt) or name in values:
+            raise Invalid(f"{where}: field {name!r} has a bad salt or is disclosed twice")
+        digests.append(digest(alg, canonical([salt, name, value])).hex())
+        values[name] = value
+    digests += data.get("withheld", [])
+    if digest(alg, canonical(sorted(digests))).hex() != envelope.get("payload_digest"):
+        names = ", ".join(sorted(values)) or "no field"
+        raise Invalid(
+            f"{where} (position {position}): the disclosed values ({names}) do not hash to the "
+            "envelope's payload digest: a value, salt or name is not the recorded one"
+        )
+    return envelope, values
+
+
+# -- checking the figures ------------------------------------------------------------------
+
+
+def spans(node: Any) -> Iterator[dict]:
+    """Every number span of the report (sentences and table cells)."""
+    if isinstance(node, dict):
+        if "num" in node and "rule" in node and "ref" in node:
+            yield node
+        for value in node.values():
+            yield from spans(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from spans(value)
+
+
+class Figures:
+    """Recomputes the report's figures from the bundle's disclosures."""
+
+    def __init__(self, bundle: Bundle, envelopes: list[bytes], alg: str) -> None:
+        self.bundle, self.alg = bundle, alg
+        self.envelopes = [json.loads(e) for e in envelopes]
+        self.raw = envelopes
+        self.retracted, self.corrected = self.amendments()
+
+    def amendments(self) -> tuple[set[str], set[str]]:
+        """Ids retracted and ids corrected, from the disclosed targets of amending events."""
+        name = self.bundle.manifest.get("amendments")
+        targets: dict[str, tuple[str, str]] = {}
+        for line in self.bundle.lines(name) if name else []:
+            envelope, values = check_disclosure(json.loads(line), self.raw, self.alg)
+            if "target_event_id" not in values:
+                raise Invalid(f"amendment {envelope['event_id']} does not disclose its target")
+            targets[envelope["event_id"]] = (envelope["type"], values["target_event_id"])
+        expected = {
+            e["event_id"]
+            for e in self.envelopes
+            if e["type"] in ("event_corrected", "event_retracted", "event_redacted")
+        }
+        if expected != set(targets):
+            raise Invalid("the bundle does not disclose the target of every amending event")
+        retracted = {t for kind, t in targets.values() if kind == "event_retracted"}
+        live = {i for i, (kind, t) in targets.items() if kind == "event_corrected"} - retracted
+        corrected = {targets[i][1] for i in live}
+        return retracted, corrected
+
+    def in_window(self, definition: dict, period: dict) -> list[dict]:
+        """The sealed envelopes of the indicator's types in its period, not retracted."""
+        measure = definition["measure"]
+        types = set(definition["source"])
+        if isinstance(measure, dict):
+            types |= set(measure.get("removed_by", ()))
+        start = None if definition.get("state") else period["start"]
+        return [
+            e
+            for e in self.envelopes
+            if e["type"] in types
+            and e["occurred_on"] <= period["end"]
+            and (start is None or e["occurred_on"] >= start)
+            and e["event_id"] not in self.retracted
+        ]
+
+    def plain(self, entry: dict, lineage: dict) -> tuple[Any, str | None]:
+        """Check a non-ratio figure; return (recomputed value or None, why only partly)."""
+        definition, period = lineage["definition"], lineage["period"]
+        window = self.in_window(definition, period)
+        ids = {e["event_id"] for e in window}
+        stated = {c["event_id"] for c in lineage["contributions"]}
+        listed = stated | set(lineage.get("excluded_events", []))
+        if not ids <= listed or not stated - self.corrected <= ids:
+            missing = sorted(ids - listed) or sorted(stated - self.corrected - ids)
+            raise Invalid(
+                f"{definition['id']}: event {missing[0]} "
+                + (
+                    "of its types in its period is neither counted nor excluded by the report"
+                    if ids - listed
+                    else "is counted but is not an event of its types in its period"
+                )
+            )
+        corrected = sorted(ids & self.corrected)
+        if entry.get("check") != "values":
+            return None, entry.get("why") or "the bundle discloses no values for it"
+        if corrected:
+            return None, f"event {corrected[0]} was corrected; the replacement is not disclosed"
+        read = fields_read(definition)
+        events = {e["event_id"]: {"envelope": e, "values": {}} for e in window}
+        disclosed: set[str] = set()
+        for line in self.bundle.lines(entry["disclosures"]) if entry.get("disclosures") else []:
+            envelope, values = check_disclosure(json.loads(line), self.raw, self.alg)
+            event_id = envelope["event_id"]
+            if event_id not in ids or event_id in disclosed:
+                raise Invalid(
+                    f"{definition['id']}: the bundle discloses event {event_id} (position "
+                    f"{envelope['position']}) again or although it is not an event of its types "
+                    "in its period"
+                )
+            disclosed.add(event_id)
+            events[event_id]["values"] = values
+        for event_id, event in events.items():
+            envelope = event["envelope"]
+            lacking = sorted(read[envelope["type"]] - set(event["values"]))
+            if lacking:
+                raise Invalid(
+                    f"{definition['id']}: event {event_id} (position {envelope['position']}) "
+                    f"of its period has no disclosure of {', '.join(lacking)}"
+                )
+        cells = evaluate(definition, period, list(events.values()))
+        group = tuple((n, lineage["group"].get(n)) for n in definition.get("group_by", []))
+        value, counted = cells.get(group, [None, []])
+        if set(counted) != stated:
+            differ = sorted(set(counted) ^ stated)[0]
+            raise Invalid(
+                f"{definition['id']}: event {differ} is "
+                + (
+                    "counted by the report but not by the disclosed values"
+                    if differ in stated
+                    else "counted by the disclosed values but not by the report"
+                )
+            )
+        return value, None
+
+    def check(self, entry: dict, lineage: dict) -> tuple[Any, list[str], tuple | None]:
+        """Recompute a figure (ratio parts too); return (value, reasons it is partial, parts)."""
+        measure = lineage["definition"]["measure"]
+        if isinstance(measure, dict) and "ratio" in measure:
+            num, why_n, _ = self.check(entry["numerator"], lineage["numerator"])
+            den, why_d, _ = self.check(entry["denominator"], lineage["denominator"])
+            return ratio(measure, num, den), why_n + why_d, (num, den)
+        value, why = self.plain(entry, lineage)
+        reasons = [f"{lineage['definition']['id']}: {why}"] if why else []
+        if why:  # not recomputed: carry the report's value into a ratio, marked partial
+            value = None if lineage["value"] is None else number(lineage["value"])
+        return value, reasons, None
+
+
+def check_phrase(span: dict, value: Any, parts: tuple | None) -> str | None:
+    """The printed words of one number, re-derived from the recomputed value (None: rule
+    not known here)."""
+    rule = span["rule"]
+    exact = exact_text(value)
+    if rule.startswith("rate:") and parts:
+        exact = f"{exact_text(parts[0])}/{exact_text(parts[1])}"
+    if span["exact"] != exact:
+        raise Invalid(f"the report prints {span['num']!r} for {span['exact']!r}, not {exact!r}")
+    derived = rephrase(rule, value, parts)
+    if derived is not None and derived != (span["num"], rule):
+        raise Invalid(
+            f"the report prints {span['num']!r} ({rule}); the value reads {derived[0]!r} "
+            f"({derived[1]})"
+        )
+    return None if derived is None else span["num"]
+
+
+def check_figure(figures: Figures, entry: dict, figure: dict, report: dict) -> str:
+    """One line: the figure checked, partly checked or FAILED, and why."""
+    ref = figure["ref"]
+    head = f"{ref} {figure['indicator']}"
+    group = figure["lineage"].get("group") or {}
+    head += "".join(f"[{k}={v}]" for k, v in group.items())
+    head += f" = {figure['value'] or '(not defined)'}"
+    value, partial, parts = figures.check(entry, figure["lineage"])
+    if partial:
+        why = "; ".join(p.removeprefix(f"{figure['indicator']}: ") for p in partial)
+        return f"{head}: partly checked — {why} (checked to the envelope level)"
+    if exact_text(value) != figure["value"]:
+        raise Invalid(
+            f"the report says {figure['value']!r}, the disclosed values give {exact_text(value)!r}"
+        )
+    phrases = [check_phrase(span, value, parts) for span in spans(report) if span["ref"] == ref]
+    if None in phrases:
+        return f"{head}: partly checked — value checked; a phrase's rule is not re-derived here"
+    shown = f" ({', '.join(dict.fromkeys(p for p in phrases if p))})" if phrases else ""
+    return f"{head}{shown}: checked"
+
+
+def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
+    """Check a bundle; return the lines to print and whether everything passed."""
+    bundle = Bundle(path)
+    manifest = bundle.manifest
+    seal = parse_seal(bundle.bytes(manifest["seal"]).decode("utf-8"))
+    lines: list[str] = []
+    if key_text is None and manifest.get("public_key"):
+        key_text = bundle.bytes(manifest["public_key"]).decode("utf-8")
+        lines.append("key: taken from the bundle; compare it with the key the office publishes")
+    if key_text is None:
+        raise Invalid("no verifier key: pass --key (the bundle carries none)")
+    signer = check_signature(seal.body, seal.signatures, key_text)
+    lines.append(f"seal: {seal.origin} at size {seal.size}, signed by {signer}")
+    report = bundle.json(manifest["report"])
+    as_of = report.get("as_of") or {}
+    if report.get("format") != REPORT_FORMAT:
+        raise Invalid(f"the report is not in the {REPORT_FORMAT} format")
+    if seal.origin != manifest.get("origin"):
+        raise Invalid(
+            f"the seal is of ledger {seal.origin}, but the bundle is of {manifest.get('origin')}"
+        )
+    if (as_of.get("tree_size"), as_of.get("root_hash")) != (seal.size, seal.root.hex()):
+        raise Invalid(
+            f"the report was computed as of size {as_of.get('tree_size')} root "
+            f"{as_of.get('root_hash')}, not as of this seal (size {seal.size} root "
+            f"{seal.root.hex()}): the seal is another one, or of another ledger"
+        )
+    for part in ("template", "indicators"):
+        embedded = report.get(part) or {}
+        source = embedded.get("source", "")
+        if source and hashlib.sha256(source.encode()).hexdigest() != embedded.get("sha256"):
+            raise Invalid(f"the report's embedded {part} does not match its SHA-256")
+    envelopes = check_tree(bundle, seal.hash, seal.size, seal.root)
+    lines.append(f"envelopes: all {seal.size} rebuild the sealed root")
+    figures = Figures(bundle, envelopes, seal.hash)
+    entries = {e["ref"]: e for e in manifest["figures"]}
+    ok = True
+    for figure in report["figures"]:
+        try:
+            if figure["ref"] not in entries:
+                raise Invalid("the bundle has no evidence for it")
+            lines.append(check_figure(figures, entries[figure["ref"]], figure, report))
+        except MALFORMED as e:
+            ok = False
+            lines.append(f"{figure['ref']} {figure['indicator']}: FAILED — {describe(e)}")
+    return lines, ok
+
+
+MALFORMED = (Invalid, AttributeError, IndexError, KeyError, TypeError, ValueError)
+"""What checking a bundle raises: a failed check, or a bundle not shaped as documented."""
+
+
+def describe(error: Exception) -> str:
+    """A failure in words: the check's own message, or what was malformed."""
+    if isinstance(error, Invalid):
+        return str(error)
+    if isinstance(error, KeyError):
+        return f"the bundle is malformed: a member {error} is missing"
+    return f"the bundle is malformed: {error.__class__.__name__}: {error}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check a civicledger evidence bundle offline.")
+    parser.add_argument("bundle", type=Path, help="the evidence .zip")
+    parser.add_argument("--key", help="the office's verifier key text, or a file holding it")
+    args = parser.parse_args(argv)
+    key = args.key
+    if key is not None and Path(key).is_file():
+        key = Path(key).read_text(encoding="utf-8")
+    try:
+        lines, ok = verify(args.bundle, key)
+    except MALFORMED as e:
+        print(f"FAILED: {describe(e)}")
+        return 1
+    print("\n".join(lines))
+    print("OK: every figure checked or partly checked" if ok else "FAILED: see above")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

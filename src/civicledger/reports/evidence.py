@@ -1,0 +1,400 @@
+"""Evidence bundles: one zip an office publishes beside a sealed report, checkable offline.
+
+A bundle (format ``civicledger-evidence/1``, laid out in docs/audit.md) holds the
+report's JSON, the signed seal, the verifier key, every leaf envelope up to the
+seal, and for every figure the disclosures of exactly the payload fields its
+indicator reads, for every event of its types in its period, counted or not,
+with the reason each did not count. ``examples/verify_evidence.py`` checks it
+with the standard library alone.
+
+Personal fields are never disclosed: a figure whose indicator reads one is marked
+as checked only up to the envelopes (which events there were), and says why.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from civicledger.audit.checkpoint import Seal
+from civicledger.errors import ValidationError, VerificationError
+from civicledger.events import Event, RecordedEvent, default_registry, is_personal, to_dict
+from civicledger.projections import Figure, Indicator, IndicatorSet, Period
+from civicledger.projections.fields import ENVELOPE_FIELDS
+from civicledger.projections.filters import Filter
+from civicledger.projections.measures import CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.toml import loads as load_indicators
+from civicledger.projections.whynot import why_not
+from civicledger.reports.render.json import FORMAT as REPORT_FORMAT
+from civicledger.reports.verify import verify_report
+
+__all__ = ["EVIDENCE_FORMAT", "EvidenceSummary", "fields_read", "write_evidence"]
+
+EVIDENCE_FORMAT = "civicledger-evidence/1"
+"""The ``format`` of a bundle's manifest.json; bumped if the layout changes."""
+
+AMENDING_TYPES = ("event_corrected", "event_retracted", "event_redacted")
+"""Events that amend others; the bundle discloses whom each one targets."""
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries carry no clock: same input, same bytes
+
+
+class Disclosing(Protocol):
+    """A disclosure as the bundle needs it (``civicledger.merkle.disclosure.Disclosure``)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form."""
+        ...
+
+
+class EvidenceSource(Protocol):
+    """What writing a bundle needs from a ledger (``civicledger.Ledger`` has it all)."""
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin."""
+        ...
+
+    def read(
+        self,
+        *,
+        types: Sequence[str] | None = None,
+        to_position: int | None = None,
+        effective: bool = False,
+    ) -> Iterator[RecordedEvent]:
+        """Stream recorded events in position order."""
+        ...
+
+    def indicators(self, indicator_set: IndicatorSet, *, period: Any, as_of: Any = None) -> Any:
+        """Compute every figure of a set for a period."""
+        ...
+
+    def envelopes(self, tree_size: int) -> Iterator[bytes]:
+        """The canonical envelopes of positions 1..tree_size."""
+        ...
+
+    def disclose(self, event_id: uuid.UUID | str, fields: Sequence[str]) -> Disclosing:
+        """The disclosure of some payload fields of one event."""
+        ...
+
+
+@attrs.frozen
+class EvidenceSummary:
+    """What :func:`write_evidence` wrote.
+
+    Attributes:
+        path: the bundle.
+        tree_size: the seal's size (the number of envelopes).
+        figures: how many figures the bundle covers.
+        checked_to_envelopes: the refs of figures whose values are not disclosed,
+            with why.
+        disclosures: how many disclosures it holds.
+    """
+
+    path: Path
+    tree_size: int
+    figures: int
+    checked_to_envelopes: tuple[tuple[str, str], ...]
+    disclosures: int
+
+    def __str__(self) -> str:
+        lines = [
+            f"wrote {self.path}: {self.figures} figures, {self.tree_size} envelopes, "
+            f"{self.disclosures} disclosures"
+        ]
+        lines += [
+            f"  {ref}: checked to the envelopes only: {why}"
+            for ref, why in self.checked_to_envelopes
+        ]
+        return "\n".join(lines)
+
+
+def fields_read(indicator: Indicator) -> dict[str, frozenset[str]]:
+    """The top-level payload fields an indicator reads, per event type.
+
+    Opening events (its source types) are read by the filter, the grouping and the
+    measure; closing events (``removed_by``) by the closing field of a
+    ``count_distinct``, or else by the filter, the grouping and the removed
+    expression. Envelope fields (``occurred_on``, ``stream`` …) are in the envelope
+    and need no disclosure; ``a.b`` reads the whole top-level field ``a``.
+
+    Args:
+        indicator: a plain (non-ratio) indicator.
+
+    Returns:
+        For each type it reads, the names of the payload fields.
+    """
+    measure = indicator.measure
+    where: Filter | None = indicator.where
+    common = set(where.fields() if where is not None else ()) | set(indicator.group_by)
+    opening, closing = set(common), set(common)
+    if isinstance(measure, Sum):
+        opening |= measure.expression.fields()
+        closing |= (measure.removed_expression or measure.expression).fields()
+    elif isinstance(measure, CountDistinct):
+        opening.add(measure.field)
+        closing = {measure.closing_field}
+    elif isinstance(measure, Latest):
+        opening.add(measure.field)
+    read = {t: _top_level(opening) for t in indicator.source}
+    for type_name in indicator.closing_types:
+        read.setdefault(type_name, _top_level(closing))
+    return read
+
+
+def _top_level(names: Iterable[str]) -> frozenset[str]:
+    fields = set()
+    for name in names:
+        if name in ENVELOPE_FIELDS:
+            continue
+        parts = name.split(".")
+        fields.add(parts[1] if parts[0] == "payload" and len(parts) > 1 else parts[0])
+    return frozenset(fields)
+
+
+def _personal(type_name: str) -> frozenset[str]:
+    """The fields a type declares personal (every field when the type is unknown)."""
+    registry = default_registry()
+    if type_name not in registry.type_names():
+        return frozenset({"*"})
+    cls: type[Event] = registry.newest(type_name)
+    return frozenset(a.name for a in attrs.fields(cls) if is_personal(a))
+
+
+def write_evidence(
+    ledger: EvidenceSource,
+    report_json: str,
+    seal: Seal | str,
+    path: str | Path,
+    public_key: str | None = None,
+) -> EvidenceSummary:
+    """Write the evidence bundle of a sealed report.
+
+    Args:
+        ledger: the ledger the report was computed from.
+        report_json: the published report's JSON text (kept byte for byte).
+        seal: the seal the report was computed as of (its signed text or a Seal).
+        path: the zip file to write (replaced if it exists).
+        public_key: the office's verifier key text, put in the bundle and checked
+            against the seal's signature; None leaves it out (the auditor brings it).
+
+    Returns:
+        What was written.
+
+    Raises:
+        ValidationError: the report is not a sealed civicledger-report/2 JSON of this
+            seal, or the key does not parse.
+        VerificationError: the report does not verify against the ledger, the
+            ledger no longer matches the seal, or the key did not sign the seal.
+    """
+    the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+    data = _sealed_report(report_json, the_seal)
+    if public_key is not None:
+        the_seal.verify(public_key.strip())
+    check = verify_report(data, ledger)
+    if not check.ok:
+        raise VerificationError(
+            "the report does not verify against this ledger, so its evidence would not check: "
+            + "; ".join(check.problems)
+        )
+    size = the_seal.tree_size
+    computed = _figures(ledger, data, the_seal)
+    files: dict[str, bytes] = {
+        "report.json": report_json.encode("utf-8"),
+        "seal.txt": the_seal.text.encode("utf-8"),
+        "envelopes.jsonl": b"".join(e + b"\n" for e in ledger.envelopes(size)),
+    }
+    amendments = [
+        _line(ledger.disclose(r.event_id, ["target_event_id"]))
+        for r in ledger.read(types=list(AMENDING_TYPES), to_position=size)
+    ]
+    files["amendments.jsonl"] = b"".join(amendments)
+    entries = []
+    partial: list[tuple[str, str]] = []
+    count = len(amendments)
+    for figure_data in data["figures"]:
+        ref = figure_data["ref"]
+        figure = computed[(figure_data["indicator"], _group(figure_data["lineage"]))]
+        entry, written = _entry(ledger, figure, size, f"figures/{ref}", files)
+        count += written
+        entries.append({"ref": ref, **entry})
+        partial += [(ref, why) for why in _why_partial(entry)]
+    manifest = {
+        "format": EVIDENCE_FORMAT,
+        "origin": the_seal.origin,
+        "hash": the_seal.hash_name,
+        "tree_size": size,
+        "report": "report.json",
+        "seal": "seal.txt",
+        "public_key": "public-key.txt" if public_key is not None else None,
+        "envelopes": "envelopes.jsonl",
+        "amendments": "amendments.jsonl",
+        "figures": entries,
+    }
+    if public_key is not None:
+        files["public-key.txt"] = public_key.strip().encode("utf-8") + b"\n"
+    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
+    target = Path(path)
+    _write_zip(target, files)
+    return EvidenceSummary(target, size, len(entries), tuple(partial), count)
+
+
+def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
+    if not isinstance(report_json, str):
+        raise ValidationError("the report must be its JSON text", field="report")
+    try:
+        data = json.loads(report_json)
+    except json.JSONDecodeError as e:
+        raise ValidationError(
+            f"the report is not JSON ({e}); pass its JSON text, or a Path to its file",
+            field="report",
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT:
+        raise ValidationError(
+            f"an evidence bundle needs a report in the {REPORT_FORMAT} format (with the ids of "
+            "excluded events); render the report again",
+            field="report",
+        )
+    as_of = data.get("as_of") or {}
+    if (as_of.get("tree_size"), as_of.get("root_hash")) != (seal.tree_size, seal.root_hash.hex()):
+        raise ValidationError(
+            f"the report was not computed as of this seal (size {seal.tree_size}, root "
+            f"{seal.root_hash.hex()}); render it with report --seal",
+            field="seal",
+        )
+    return data
+
+
+def _group(lineage: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in (lineage.get("group") or {}).items())
+
+
+def _figures(
+    ledger: EvidenceSource, data: Mapping[str, Any], seal: Seal
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], Figure]:
+    """The report's figures recomputed as Figure objects (for reasons and definitions)."""
+    source = (data.get("indicators") or {}).get("source", "")
+    indicator_set = load_indicators(source, source="the report's indicator set")
+    period = str(data["period"]["key"])
+    figures = ledger.indicators(indicator_set, period=period, as_of=seal)
+    return {(f.id, f.group): f for f in figures}
+
+
+def _window(figure: Figure) -> tuple[date | None, date]:
+    period: Period = figure.period
+    return (None if figure.indicator.state else period.start), period.end
+
+
+def _entry(
+    ledger: EvidenceSource, figure: Figure, size: int, name: str, files: dict[str, bytes]
+) -> tuple[dict[str, Any], int]:
+    """The manifest entry of a figure (parts of a ratio nested), writing its disclosures."""
+    if isinstance(figure.indicator.measure, Ratio):
+        assert figure.numerator is not None
+        assert figure.denominator is not None
+        numerator, n = _entry(ledger, figure.numerator, size, f"{name}.numerator", files)
+        denominator, d = _entry(ledger, figure.denominator, size, f"{name}.denominator", files)
+        return {"numerator": numerator, "denominator": denominator}, n + d
+    indicator = figure.indicator
+    read = fields_read(indicator)
+    start, end = _window(figure)
+    events = [
+        r
+        for r in ledger.read(types=list(read), to_position=size, effective=True)
+        if r.occurred_on <= end and (start is None or r.occurred_on >= start)
+    ]
+    counted = {c.event_id for c in figure.contributions}
+    why = _why_envelopes_only(read, events)
+    entry: dict[str, Any] = {
+        "indicator": indicator.id,
+        "fields": {t: sorted(f) for t, f in sorted(read.items())},
+        "check": "envelopes" if why else "values",
+        "why": why,
+        "disclosures": None,
+        "events": [
+            {
+                "event_id": str(r.event_id),
+                "position": r.position,
+                "counted": r.event_id in counted,
+                "reason": None
+                if r.event_id in counted
+                else why_not(figure, r.event_id, r).render("en"),
+            }
+            for r in events
+        ],
+    }
+    if why:
+        return entry, 0
+    lines = [
+        _line(ledger.disclose(record.event_id, sorted(read[record.type])))
+        for record in events
+        if read[record.type]  # a type read only through its envelope needs no disclosure
+    ]
+    entry["disclosures"] = f"{name}.jsonl"
+    files[entry["disclosures"]] = b"".join(lines)
+    return entry, len(lines)
+
+
+def _why_envelopes_only(
+    read: Mapping[str, frozenset[str]], events: Sequence[RecordedEvent]
+) -> str | None:
+    """Why a figure's values cannot be disclosed, or None when they can."""
+    for type_name, fields in sorted(read.items()):
+        personal = (
+            sorted(fields & _personal(type_name))
+            if "*" not in _personal(type_name)
+            else sorted(fields)
+        )
+        if personal:
+            return (
+                f"it reads {', '.join(personal)} of {type_name}, declared personal, which an "
+                "evidence bundle never discloses"
+            )
+    for record in events:
+        corrected = [a for a in getattr(record, "corrections", ()) if a.kind == "corrected"]
+        if corrected:
+            return (
+                f"event {record.event_id} was corrected by event {corrected[-1].event_id}; the "
+                "replacement payload is held in one field declared personal"
+            )
+        gone = set(getattr(record, "redacted_fields", ())) & read[record.type]
+        if gone:
+            named = ", ".join(sorted(gone))
+            return f"the field(s) {named} of event {record.event_id} were redacted"
+        absent = read[record.type] - set(to_dict(record.payload))
+        if absent:
+            return f"event {record.event_id} has no field {', '.join(sorted(absent))}"
+    return None
+
+
+def _why_partial(entry: Mapping[str, Any]) -> Iterator[str]:
+    if entry.get("why"):
+        yield str(entry["why"])
+    for part in ("numerator", "denominator"):
+        if part in entry:
+            yield from _why_partial(entry[part])
+
+
+def _line(disclosure: Disclosing) -> bytes:
+    data = disclosure.to_json()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _write_zip(path: Path, files: Mapping[str, bytes]) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
