@@ -133,7 +133,7 @@ def test_a_seal_of_another_ledger_is_refused_naming_both_origins(
     ):
         result = run(example_db, *args)
         assert_one_error_line(
-            result, "the seal is from another ledger", "other.example/ledger", "civicledger.local/"
+            result, "the seal is for other.example/ledger", "not this ledger civicledger.local/"
         )
 
 

@@ -92,8 +92,8 @@ class Seal:
         """
         if (self.origin, self.hash_name) != (origin, hash_name):
             raise ValidationError(
-                f"the seal is from another ledger: its origin is {self.origin} "
-                f"({self.hash_name}), this ledger's is {origin} ({hash_name})",
+                f"the seal is for {self.origin} ({self.hash_name}), not this ledger "
+                f"{origin} ({hash_name}): it is from another ledger",
                 field="seal",
             )
 
