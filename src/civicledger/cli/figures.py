@@ -173,11 +173,11 @@ def explain(
 
     chosen = chosen_period(period, year)
     loaded = load(indicator_set)
-    if indicator_id not in loaded:
-        raise ValidationError(
-            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
-        )
-    figure = ledger.compute(loaded[indicator_id], chosen)
+    try:
+        indicator = loaded[indicator_id]
+    except ValidationError as e:
+        raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
+    figure = ledger.compute(indicator, chosen)
     if output_format == "json" and why_not is None:
         text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif output_format == "prov":
