@@ -30,13 +30,20 @@ def about_lines(report: Report) -> list[str]:
     lines.extend(f"注意：{warning}" for warning in report.warnings)
     seal = report.as_of
     if seal.checkpoint is not None:
-        sealed = f"已封存，树大小 {seal.tree_size}，根哈希 {seal.root_hash}"
+        sealed = f"已封存，树大小 {seal.tree_size}，根哈希（十六进制）{seal.root_hash}"
         lines.append(f"数据截至：账本第 {seal.position} 条事件（{sealed}）")
     else:
         lines.append(f"数据截至：账本第 {seal.position} 条事件（未封存）")
     lines.append(f"报告模板：{report.template_name}（SHA-256 {report.template_sha256}）")
     if report.indicators_sha256:
         lines.append(f"指标定义：SHA-256 {report.indicators_sha256}")
+    if report.rules:
+        failed = [r["rule"] for r in report.rules if r["passed"] is False]
+        open_ = sum(1 for r in report.rules if r["passed"] is None)
+        verdict = f"未通过：{'、'.join(failed)}" if failed else "全部通过"
+        if open_:
+            verdict += f"；{open_} 项无法计算"
+        lines.append(f"数据校验：{len(report.rules)} 项规则，{verdict}")
     return lines
 
 
