@@ -8,6 +8,7 @@ its own connection.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +17,8 @@ from test_audit_contract import fill, tampering, where
 import civicledger.audit.parallel as parallel
 from civicledger import Ledger
 from civicledger.audit import ProblemKind, VerificationReport
-from civicledger.errors import ValidationError
+from civicledger.audit.payloads import RedactionIndex
+from civicledger.errors import StoreError, ValidationError
 
 SIZE = 1100  # three ranges: 1-256, 257-768, 769-1100
 RANGES = ((1, 256), (257, 768), (769, 1100))
@@ -142,3 +144,23 @@ def test_workers_must_be_a_positive_int(ledger: Ledger, workers: object) -> None
     """A workers setting that is not a count of processes is refused, naming it."""
     with pytest.raises(ValidationError, match="workers must be an int >= 1"):
         ledger.verify(workers=workers)  # type: ignore[arg-type]
+
+
+def test_a_worker_that_cannot_read_its_range_fails_with_a_store_error(tmp_path: Path) -> None:
+    """A worker whose database cannot be opened reports why, and the caller raises it."""
+    task = parallel.RangeTask(
+        url=f"sqlite:///{tmp_path / 'missing' / 'ledger.db'}",
+        ledger_id=1,
+        ledger_name="gone",
+        origin="records.example.org/gone",
+        hash_name="sha256",
+        leaf_version=2,
+        first=257,
+        last=512,
+        seal_sizes=(),
+        index=RedactionIndex(()),
+        max_problems=10,
+        check_tiles=True,
+    )
+    with pytest.raises(StoreError, match=r"a verify worker process failed: .*'gone'"):
+        parallel._result(parallel._start(task))
