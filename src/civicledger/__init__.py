@@ -31,6 +31,7 @@ from civicledger.events import (
 
 # --- store and ledger facade (issue 3) ---
 from civicledger.ledger import Ledger
+from civicledger.ledgerset import LedgerSet
 
 # --- projections and indicators (issue 6) ---
 from civicledger.projections import (
@@ -90,3 +91,7 @@ __all__ += [
 # --- corrections (issue 10) ---
 __all__ += ["CorrectionError"]
 # --- end corrections ---
+
+# --- roll-ups across ledgers (issue 19) ---
+__all__ += ["LedgerSet"]
+# --- end roll-ups ---

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
     from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.ledgerset import LedgerSet  # roll-ups across ledgers (issue 19)
     from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
@@ -129,6 +130,41 @@ class Ledger:
             ),
             limits=limits,
         )
+
+    @classmethod
+    def open_many(
+        cls,
+        url: str | URL,
+        names: Sequence[str] | None = None,
+        *,
+        prefix: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        limits: Limits | None = None,
+    ) -> LedgerSet:
+        """Open existing ledgers of one database as one source, whose figures roll up.
+
+        Args:
+            url: as for :meth:`open`.
+            names: the ledgers, in this order (e.g. ``["street-x/hehua", "street-x/lianhua"]``).
+            prefix: instead of ``names``, every ledger whose name starts with this text,
+                sorted by name (e.g. ``"street-x/"``).
+            clock: as for :meth:`open`.
+            codec: as for :meth:`open`.
+            limits: as for :meth:`open`.
+
+        Returns:
+            The :class:`~civicledger.ledgerset.LedgerSet`; see ``docs/rollups.md``.
+
+        Raises:
+            ValidationError: neither or both of ``names`` and ``prefix``, or a name twice.
+            LedgerNotFoundError: a named ledger does not exist, or no name has the prefix;
+                nothing is created.
+            StoreError: the database cannot be opened.
+        """
+        from civicledger.ledgerset import LedgerSet
+
+        return LedgerSet.open(url, names, prefix=prefix, clock=clock, codec=codec, limits=limits)
 
     @classmethod
     def in_memory(

@@ -181,8 +181,18 @@ def _figures_for(
     return figures
 
 
+class Valued(Protocol):
+    """What a ratio needs of its parts: a figure, or a roll-up of figures across ledgers."""
+
+    @property
+    def value(self) -> int | Decimal | None: ...
+
+    @property
+    def undefined_reason(self) -> str | None: ...
+
+
 def ratio_value(
-    measure: Ratio, numerator: Figure | None, denominator: Figure | None
+    measure: Ratio, numerator: Valued | None, denominator: Valued | None
 ) -> tuple[Decimal | None, str | None]:
     """A ratio's value from its parts, or None and the reason it is not defined."""
     if numerator is None or numerator.value is None:

@@ -129,6 +129,19 @@ def _check_version(conn: Connection) -> int:
     return version
 
 
+def ledger_names(engine: Engine, prefix: str = "") -> list[str]:
+    """The names of the database's ledgers that start with ``prefix``, sorted.
+
+    The prefix is compared exactly (case-sensitive; ``%`` and ``_`` are plain text).
+
+    Raises:
+        StoreError: the database failed.
+    """
+    with translated("listing ledgers"), engine.connect() as conn:
+        names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+    return [name for name in names if name.startswith(prefix)]
+
+
 def ensure_ledger(
     engine: Engine,
     name: str,

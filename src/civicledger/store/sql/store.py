@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from civicledger.errors import StoreError, ValidationError
+from civicledger.errors import LedgerNotFoundError, StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
@@ -54,6 +54,7 @@ from civicledger.store.sql.ledgers import (
     LedgerRow,
     ensure_ledger,
     ensure_schema,
+    ledger_names,
     write_transaction,
 )
 from civicledger.store.sql.redaction import redact_row
@@ -267,6 +268,78 @@ class SqlStore(EventStore):
         return cls(
             engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits
         )
+
+    @classmethod
+    def open_many(
+        cls,
+        url: str | URL,
+        names: Sequence[str] | None = None,
+        *,
+        prefix: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> list[SqlStore]:
+        """Open existing ledgers of one database, sharing one engine (one connection pool).
+
+        Args:
+            url: as for :meth:`open`.
+            names: the ledgers, in this order; or None to take ``prefix``.
+            prefix: every ledger whose name starts with this text, sorted by name.
+            clock: as for :meth:`open`.
+            codec: as for :meth:`open`.
+            limits: as for :meth:`open`.
+
+        Returns:
+            One store per ledger; closing any of them disposes the shared engine's
+            pooled connections, so close them together.
+
+        Raises:
+            ValidationError: neither or both of ``names`` and ``prefix``, no names, or a
+                name given twice.
+            LedgerNotFoundError: a named ledger does not exist, or none has the prefix.
+            StoreError: as for :meth:`open`.
+        """
+        if (names is None) == (prefix is None):
+            raise ValidationError(
+                "name the ledgers (names=[...]) or a prefix (prefix='street-x/'), not both",
+                field="names",
+            )
+        if names is not None:
+            if isinstance(names, str) or not names:
+                raise ValidationError(
+                    f"names must be a non-empty list of ledger names, got {names!r}", field="names"
+                )
+            for name in names:
+                check_ledger_name(name)
+            if len(set(names)) != len(names):
+                raise ValidationError(f"a ledger is named twice in {list(names)}", field="names")
+        elif not isinstance(prefix, str):
+            raise ValidationError(f"prefix must be text, got {prefix!r}", field="prefix")
+        with translated("opening the database"):
+            parsed = make_url(url)
+        engine = _create_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
+        try:
+            ensure_schema(engine)
+            chosen = list(names) if names is not None else ledger_names(engine, prefix or "")
+            if not chosen:
+                raise LedgerNotFoundError(
+                    f"no ledger in this database has a name starting with {prefix!r} "
+                    f"(it has: {', '.join(ledger_names(engine)) or 'none'})"
+                )
+            rows = [
+                ensure_ledger(
+                    engine, n, origin=None, hash_algorithm=None, clock=utc_now, create=False
+                )
+                for n in chosen
+            ]
+        except BaseException:
+            engine.dispose()
+            raise
+        return [
+            cls(engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits)
+            for row in rows
+        ]
 
     # -- identity -----------------------------------------------------------------
 
