@@ -11,14 +11,27 @@ import click
 
 from civicledger.cli._common import (
     chosen_period,
+    ledger_set_options,
+    open_source,
     output_option,
-    pass_ledger,
     period_options,
     table,
     write_output,
 )
 
 SET_HELP = "The indicator set (TOML)."
+
+
+def distinct_option(f: Any) -> Any:
+    """``--distinct ledger|key``: how a roll-up counts one key found in two ledgers."""
+    return click.option(
+        "--distinct",
+        type=click.Choice(["ledger", "key"]),
+        default="ledger",
+        show_default=True,
+        help="With --ledger/--ledgers: count a distinct key once per ledger it is in "
+        "(ledger), or once across the ledgers (key).",
+    )(f)
 
 
 def register(group: click.Group) -> None:
@@ -58,29 +71,60 @@ def register(group: click.Group) -> None:
     default="table",
     show_default=True,
 )
+@distinct_option
+@ledger_set_options
 @output_option
-@pass_ledger
+@click.pass_context
 def indicators(
-    ledger: Any,
+    ctx: click.Context,
     period: str | None,
     year: int | None,
+    indicator_set: Path,
+    previous: str | None,
+    with_followups: bool,
+    distinct: str,
+    ledger_names: tuple[str, ...],
+    ledger_prefix: str | None,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """Compute every indicator of a set for a period, with lineage; with --ledger
+    (repeated) or --ledgers, roll each figure up across those ledgers.
+
+    Example:
+
+        civicledger indicators --period 2023-01..2023-11 --set indicators.toml --compare year
+    """
+    chosen = chosen_period(period, year)
+    if with_followups and previous is not None:
+        raise click.UsageError("--followups cannot be combined with --compare")
+    with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
+        if is_set and (previous is not None or with_followups):
+            raise click.UsageError(
+                "--compare and --followups read one ledger, not --ledger/--ledgers"
+            )
+        if is_set:
+            from civicledger.reports.tables import rollup_rows
+
+            rollups = source.indicators(indicator_set, period=chosen, distinct=distinct)
+            _write_rows(rollup_rows(rollups), output_format, output)
+        else:
+            _one_ledger(
+                source, chosen, indicator_set, previous, with_followups, output_format, output
+            )
+
+
+def _one_ledger(
+    ledger: Any,
+    chosen: Any,
     indicator_set: Path,
     previous: str | None,
     with_followups: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
-    """Compute every indicator of a set for a period, with lineage.
+    from civicledger.reports.tables import comparison_rows, figure_rows
 
-    Example:
-
-        civicledger indicators --period 2023-01..2023-11 --set indicators.toml --compare year
-    """
-    from civicledger.reports.tables import comparison_rows, figure_rows, write_xlsx
-
-    chosen = chosen_period(period, year)
-    if with_followups and previous is not None:
-        raise click.UsageError("--followups cannot be combined with --compare")
     if previous is None:
         figures = ledger.indicators(indicator_set, period=chosen)
         if with_followups:
@@ -95,6 +139,12 @@ def indicators(
         for indicator in load(indicator_set):
             comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
         rows = comparison_rows(comparisons)
+    _write_rows(rows, output_format, output)
+
+
+def _write_rows(rows: list[dict[str, Any]], output_format: str, output: Path | None) -> None:
+    from civicledger.reports.tables import write_xlsx
+
     if output_format == "json":
         write_output(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
     elif output_format == "csv":
@@ -129,10 +179,12 @@ def indicators(
     default="text",
     show_default=True,
 )
+@distinct_option
+@ledger_set_options
 @output_option
-@pass_ledger
+@click.pass_context
 def explain(
-    ledger: Any,
+    ctx: click.Context,
     indicator_id: str,
     period: str | None,
     year: int | None,
@@ -140,9 +192,13 @@ def explain(
     why_not: str | None,
     language: str,
     output_format: str,
+    distinct: str,
+    ledger_names: tuple[str, ...],
+    ledger_prefix: str | None,
     output: Path | None,
 ) -> None:
-    """Show how a figure was derived: definition, contributing events, arithmetic.
+    """Show how a figure was derived: definition, contributing events, arithmetic; with
+    --ledger (repeated) or --ledgers, from the roll-up to each ledger's figure and events.
 
     Example:
 
@@ -157,13 +213,27 @@ def explain(
         raise ValidationError(
             f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
         )
-    figure = ledger.compute(loaded[indicator_id], chosen)
-    if output_format == "json" and why_not is None:
-        text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    elif output_format == "prov":
-        text = figure.to_prov().serialize(format="json") + "\n"
-    else:
-        text = ledger.explain(figure, why_not=why_not, language=language)
+    with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
+        if is_set:
+            if why_not is not None or output_format == "prov":
+                raise click.UsageError(
+                    "--why-not and --format prov explain one ledger's figure: name it with "
+                    "the global --ledger"
+                )
+            rollup = source.compute(loaded[indicator_id], chosen, distinct=distinct)
+            if output_format == "json":
+                text = json.dumps(rollup.to_dict(), ensure_ascii=False, indent=2) + "\n"
+            else:
+                text = source.explain(rollup, language=language)
+            write_output(text, output)
+            return
+        figure = source.compute(loaded[indicator_id], chosen)
+        if output_format == "json" and why_not is None:
+            text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        elif output_format == "prov":
+            text = figure.to_prov().serialize(format="json") + "\n"
+        else:
+            text = source.explain(figure, why_not=why_not, language=language)
     write_output(text, output)
 
 

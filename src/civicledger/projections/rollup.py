@@ -327,6 +327,7 @@ def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
         lines += [f"## {t['ledger']} {part.ledger}", ""]
         # Each ledger's own explanation, its headings one level down.
         lines += ["#" + line if line.startswith("#") else line for line in _lines(part, language)]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
