@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
+    from civicledger.sync import PushResult  # sync (issue 19)
 
 
 class Ledger:
@@ -483,6 +484,18 @@ class Ledger:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
         return self._audit.verify(public_keys)
+
+    # -- sync: delivering to a replica that cannot rewrite history (issue 19) ---------------
+
+    def push(
+        self, target_url: str | URL, *, ledger: str | None = None, batch: int = 2000
+    ) -> PushResult:
+        """Send the events and seals a replica of this ledger in ``target_url`` lacks (creating
+        it on first push, named ``ledger`` or this ledger's name); the replica checks every
+        row and root and refuses a diverging history; see :func:`.sync.push`."""
+        from civicledger.sync import push
+
+        return push(self, target_url, ledger=ledger, batch=batch)
 
     # -- projections and indicators with lineage (issue 6) ---------------------------------
 

@@ -40,6 +40,15 @@ class LedgerRow:
     hash_algorithm: str
     created_at: str
     leaf_version: int
+    replica: bool = False
+
+
+def replica_key(ledger_id: int) -> str:
+    """The ``civicledger_meta`` key that marks a ledger as a replica (written only by sync).
+
+    A marker row rather than a column, so replicas need no schema change.
+    """
+    return f"replica/{ledger_id}"
 
 
 @contextlib.contextmanager
@@ -151,8 +160,12 @@ def ensure_ledger(
     clock: Clock,
     create: bool = True,
     leaf_version: int = 2,
+    replica: bool = False,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
+
+    With ``replica=True`` a new ledger is created as a replica (in the same
+    transaction), and an existing one must be a replica with the same leaf format.
 
     Raises:
         ValidationError: the name, origin or algorithm is malformed, an existing
@@ -176,7 +189,13 @@ def ensure_ledger(
                 "Ledger.open(..., create=True)"
             )
         if row is None:
-            return _create(conn, name, origin, hash_algorithm or "sha256", clock, leaf_version)
+            created = _create(conn, name, origin, hash_algorithm or "sha256", clock, leaf_version)
+            if replica:
+                conn.execute(insert(meta).values(key=replica_key(created.id), value="1"))
+            return attrs.evolve(created, replica=replica)
+        marked = conn.execute(
+            select(meta.c.value).where(meta.c.key == replica_key(row.id))
+        ).scalar_one_or_none()
         stored = LedgerRow(
             id=row.id,
             name=row.name,
@@ -184,6 +203,18 @@ def ensure_ledger(
             hash_algorithm=row.hash_algorithm,
             created_at=row.created_at,
             leaf_version=int(row.leaf_version),
+            replica=marked is not None,
+        )
+    if replica and not stored.replica:
+        raise ValidationError(
+            f"ledger {name!r} exists and records its own events; sync delivers only into a "
+            "ledger it created (push under another name)",
+            field="ledger",
+        )
+    if replica and stored.leaf_version != leaf_version:
+        raise ValidationError(
+            f"ledger {name!r} has leaf format v{stored.leaf_version}, the sender v{leaf_version}",
+            field="leaf_version",
         )
     if origin is not None and origin != stored.origin:
         raise ValidationError(

@@ -27,13 +27,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from civicledger.errors import LedgerNotFoundError, StoreError, ValidationError
+from civicledger.errors import (
+    HistoryMismatchError,
+    LedgerNotFoundError,
+    StoreError,
+    ValidationError,
+)
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.proofs import subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
@@ -48,6 +54,7 @@ from civicledger.store.planning import (
     streams_of,
 )
 from civicledger.store.reading import ReadFilter
+from civicledger.store.replica import ReceivePlan, ReplicaRow, ReplicaSeal, plan_receive
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
@@ -59,6 +66,8 @@ from civicledger.store.sql.ledgers import (
 )
 from civicledger.store.sql.redaction import redact_row
 from civicledger.store.sql.schema import events, ledgers, tiles
+from civicledger.store.sql.seals import SqlSealTable, latest_seals
+from civicledger.store.sql.seals import seals as seals_table
 from civicledger.types import Position, StreamId
 
 _INSERT_COLUMNS = tuple(column.name for column in events.columns)
@@ -209,6 +218,7 @@ class SqlStore(EventStore):
         create: bool = True,
         limits: Limits = DEFAULT_LIMITS,
         leaf_version: int = 2,
+        replica: bool = False,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -230,6 +240,8 @@ class SqlStore(EventStore):
             limits: ``future_date_tolerance_days`` bounds the dates recorded.
             leaf_version: a new ledger's leaf format, 2 (the default); 1 only to
                 compare with ledgers made before v2. An existing ledger keeps its own.
+            replica: open (creating when needed) a replica, which only :meth:`receive`
+                writes; an existing ledger must then be one, with this leaf format.
 
         Returns:
             The store.
@@ -261,6 +273,7 @@ class SqlStore(EventStore):
                 clock=clock or utc_now,
                 create=create,
                 leaf_version=leaf_version,
+                replica=replica,
             )
         except BaseException:
             engine.dispose()
@@ -364,6 +377,11 @@ class SqlStore(EventStore):
         return self._ledger.leaf_version
 
     @property
+    def is_replica(self) -> bool:
+        """Whether the ledger is a replica: written only by :meth:`receive` (sync)."""
+        return self._ledger.replica
+
+    @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine, for layers that keep their own tables in the same database."""
         return self._engine
@@ -383,6 +401,7 @@ class SqlStore(EventStore):
     def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
         """Append entries to any streams in one transaction; see :meth:`EventStore.append_batch`."""
         self._check_open()
+        self._check_not_replica("append to")
         encoded = encode_entries(entries, self._codec)
         if not encoded:
             return []
@@ -439,6 +458,156 @@ class SqlStore(EventStore):
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
             originals = {r.position: r for r in self._records_at(conn, repeats)}
         return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+
+    def receive(
+        self,
+        rows: Sequence[ReplicaRow],
+        *,
+        root: bytes,
+        proof: Sequence[bytes] = (),
+        seals: Sequence[ReplicaSeal] = (),
+    ) -> int:
+        """Store rows and seals another ledger recorded, verbatim, into this replica.
+
+        Every row is checked (:func:`~civicledger.store.replica.plan_receive`): rows
+        already held must be the same, new rows must hash to their leaves and
+        continue the head, the resulting root must be the sender's ``root``, and
+        ``proof`` must show that it extends the replica's latest seal. Each seal's
+        root must be the root at its size. All of it is written, or none of it.
+
+        Args:
+            rows: consecutive rows, starting at or before ``head() + 1``.
+            root: the sender's root at the last delivered position.
+            proof: the sender's consistency proof from the replica's latest seal.
+            seals: seals of sizes up to the last delivered position; those already
+                held are skipped.
+
+        Returns:
+            How many rows were new.
+
+        Raises:
+            StoreError: the ledger is not a replica, or the database failed.
+            HistoryMismatchError: the delivery differs from what the replica holds.
+            ValidationError: a row or seal does not check; nothing is written.
+        """
+        self._check_open()
+        if not self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} records its own events; only a replica receives"
+            )
+        ledger_id = self._ledger.id
+        seal_table = SqlSealTable(self._engine, ledger_id, self.ledger_name)
+        seal_table.ensure()
+        with (
+            self._local_writer,
+            translated(f"receiving into ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=ledger_id)
+            held = latest_seals(conn, ledger_id)
+            overlap = [r.position for r in rows if r.position <= head]
+            plan = plan_receive(
+                rows,
+                origin=self.origin,
+                alg=self._alg,
+                leaf_version=self._ledger.leaf_version,
+                head=head,
+                frontier=self._load_frontier(frontier_bytes, head),
+                stored_leaves=self._leaves_at(conn, overlap),
+                versions=self._stream_versions(conn, {r.stream for r in rows if r.position > head}),
+                root=root,
+                seal=max(held.values(), default=None),
+                proof=proof,
+                roots_at={s.tree_size for s in seals},
+            )
+            if plan.rows:
+                self._insert_received(conn, plan)
+            for seal in seals:
+                if seal.text in held:
+                    continue
+                expected = plan.roots.get(seal.tree_size)
+                if expected is None:
+                    expected = subtree_hash(self._alg, self._node_reader, 0, seal.tree_size)
+                if seal.root_hash != expected:
+                    raise HistoryMismatchError(
+                        f"a delivered seal of size {seal.tree_size} has a root this ledger's "
+                        "events do not give; nothing was written",
+                        position=None,
+                    )
+                conn.execute(
+                    insert(seals_table).values(
+                        ledger_id=ledger_id,
+                        tree_size=seal.tree_size,
+                        root_hash=seal.root_hash,
+                        sealed_at=seal.sealed_at,
+                        text=seal.text,
+                    )
+                )
+                held[seal.text] = (seal.tree_size, seal.root_hash)
+        return len(plan.rows)
+
+    def _insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
+        ledger_id = self._ledger.id
+        params: list[Any] = []
+        for row in plan.rows:
+            values = (
+                ledger_id,
+                row.position,
+                row.stream,
+                row.stream_version,
+                row.event_id if self._native_uuid else row.event_id.bytes,
+                row.type,
+                row.schema_version,
+                row.occurred_on,
+                row.recorded_at,
+                row.actor,
+                row.payload,
+                row.salt,
+                row.commitments,
+                row.payload_digest,
+                row.leaf_hash,
+            )
+            params.append(
+                values
+                if self._insert_keys is not None
+                else dict(zip(_INSERT_COLUMNS, values, strict=True))
+            )
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self._insert_sql, params)
+        finally:
+            cursor.close()
+        if plan.nodes:
+            conn.execute(
+                insert(tiles),
+                [
+                    {
+                        "ledger_id": ledger_id,
+                        "level": n.level,
+                        "node_index": n.index,
+                        "hash": n.hash,
+                    }
+                    for n in plan.nodes
+                ],
+            )
+        self._move_head.execute(
+            conn,
+            ledger_id=ledger_id,
+            new_head=plan.rows[-1].position,
+            new_frontier=plan.frontier.to_bytes(),
+        )
+        dialect.notify_append(conn, ledger_id, plan.rows[-1].position)
+
+    def _leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(positions):
+            result = conn.execute(
+                select(events.c.position, events.c.leaf_hash).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
+                )
+            )
+            found.update((int(p), bytes(h)) for p, h in result)
+        return found
 
     def _params(self, row: Row, recorded_at: str) -> Any:
         # Driver-level values in table column order (the compiled INSERT's order).
@@ -652,6 +821,7 @@ class SqlStore(EventStore):
                 is committed; redact again when they are done).
         """
         self._check_open()
+        self._check_not_replica("redact in")
         doing = f"redacting an event of ledger {self.ledger_name!r}"
         sqlite = self._engine.dialect.name == "sqlite"
         with self._local_writer, translated(doing), self._write() as conn:
@@ -767,6 +937,13 @@ class SqlStore(EventStore):
         if not self._closed:
             self._closed = True
             self._engine.dispose()
+
+    def _check_not_replica(self, doing: str) -> None:
+        if self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} is a replica of {self.origin!r}: only sync writes "
+                f"to it, so you cannot {doing} it here; record in the sending ledger and push"
+            )
 
     def _check_open(self) -> None:
         if self._closed:

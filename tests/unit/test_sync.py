@@ -1,0 +1,171 @@
+"""Sync: a replica keeps the sender's rows exactly and refuses any history that differs."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from civicledger import Ledger, StoreError, ValidationError
+from civicledger.catalog.governance import MediationCompleted
+from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
+from civicledger.errors import HistoryMismatchError
+from civicledger.store.sql import SqlStore
+
+
+def mediation(case: str) -> MediationCompleted:
+    return MediationCompleted(
+        occurred_on=date(2023, 5, 1),
+        case_id=case,
+        dispute_kind=DisputeKind.NEIGHBOURHOOD,
+        parties=2,
+        outcome=MediationOutcome.FAILED,
+    )
+
+
+def record(ledger: Ledger, *cases: str) -> None:
+    ledger.append("m", [mediation(c) for c in cases], actor="clerk")
+
+
+def rows_of(path: Path, ledger: str) -> list[tuple[object, ...]]:
+    """Every stored column of a ledger's events, read with raw SQL."""
+    with sqlite3.connect(path) as db:
+        return db.execute(
+            "SELECT position, stream, stream_version, event_id, type, schema_version, "
+            "occurred_on, recorded_at, actor, payload, salt, commitments, payload_digest, "
+            "leaf_hash FROM civicledger_events e JOIN civicledger_ledgers l ON l.id = e.ledger_id "
+            "WHERE l.name = ? ORDER BY position",
+            (ledger,),
+        ).fetchall()
+
+
+@pytest.fixture
+def sender(tmp_path: Path) -> Ledger:
+    ledger = Ledger.open(f"sqlite:///{tmp_path / 'community.db'}", "hehua")
+    record(ledger, *"ABCDEFG")
+    ledger.seal()
+    return ledger
+
+
+def test_a_push_copies_rows_and_seals_exactly_and_repeats_as_a_no_op(
+    sender: Ledger, tmp_path: Path
+) -> None:
+    street = tmp_path / "street.db"
+    first = sender.push(f"sqlite:///{street}", ledger="street-x/hehua", batch=3)
+    assert (first.events, first.seals, first.head) == (7, 1, 7)
+    record(sender, "H")
+    sender.seal()
+    assert sender.push(f"sqlite:///{street}", ledger="street-x/hehua").events == 1
+    again = sender.push(f"sqlite:///{street}", ledger="street-x/hehua")
+    assert (again.events, again.seals) == (0, 0)
+    assert rows_of(street, "street-x/hehua") == rows_of(tmp_path / "community.db", "hehua")
+    with Ledger.open(f"sqlite:///{street}", "street-x/hehua", create=False) as replica:
+        assert replica.origin == sender.origin
+        assert [s.text for s in replica.seals()] == [s.text for s in sender.seals()]
+        assert replica.store.frontier().root() == sender.store.frontier().root()
+        assert replica.verify().ok
+
+
+def test_a_replica_is_written_only_by_sync(sender: Ledger, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    sender.push(url)
+    with Ledger.open(url, "hehua", create=False) as replica:
+        with pytest.raises(StoreError, match="replica"):
+            record(replica, "X")
+        with pytest.raises(StoreError, match="replica"):
+            replica.seal()
+        assert replica.head() == 7
+    with Ledger.open(url, "own") as own:
+        record(own, "Z")
+    with pytest.raises(ValidationError, match="records its own events"):
+        sender.push(url, ledger="own")
+
+
+def test_a_diverging_history_is_refused_naming_the_first_position(
+    sender: Ledger, tmp_path: Path
+) -> None:
+    """Another ledger claiming the same origin, with other events: refused, nothing written."""
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    sender.push(url)
+    before = rows_of(tmp_path / "street.db", "hehua")
+    impostor = Ledger.in_memory("hehua", origin=sender.origin)
+    record(impostor, *"ABCDEFGHIJ")  # same cases, but other ids, times and salts
+    with pytest.raises(HistoryMismatchError, match="position 1 ") as caught:
+        impostor.push(url)
+    assert caught.value.position == 1
+    shorter = Ledger.in_memory("hehua", origin=sender.origin)
+    record(shorter, "A")
+    with pytest.raises(HistoryMismatchError) as caught:
+        shorter.push(url)
+    assert caught.value.position == 2
+    assert rows_of(tmp_path / "street.db", "hehua") == before
+
+
+def test_a_row_altered_in_the_senders_database_is_refused(sender: Ledger, tmp_path: Path) -> None:
+    """An insider edits a payload under the triggers: the replica recomputes the digest."""
+    community = tmp_path / "community.db"
+    with sqlite3.connect(community) as db:
+        db.execute("DROP TRIGGER civicledger_events_redaction_only")
+        db.execute(
+            "UPDATE civicledger_events SET payload = replace(payload, '\"D\"', '\"Q\"') "
+            "WHERE position = 4"
+        )
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    with pytest.raises(ValidationError, match=r"position 4 .*payload"):
+        sender.push(url, batch=100)
+    with Ledger.open(url, "hehua", create=False) as replica:
+        assert replica.head() == 0
+
+
+def test_the_store_refuses_rows_that_skip_or_do_not_continue(
+    sender: Ledger, tmp_path: Path
+) -> None:
+    from civicledger.audit.rows import row_source
+    from civicledger.merkle.hashes import hash_algorithm
+    from civicledger.merkle.proofs import subtree_hash
+    from civicledger.sync import _replica_row
+
+    target = SqlStore.open(
+        f"sqlite:///{tmp_path / 'street.db'}", "hehua", origin=sender.origin, replica=True
+    )
+    rows = [_replica_row(r) for r in row_source(sender.store).rows(1, 7)]
+    alg = hash_algorithm("sha256")
+    root = subtree_hash(alg, sender.store.node_reader(), 0, 7)
+    with pytest.raises(ValidationError, match="must start at or before position 1"):
+        target.receive(rows[2:], root=root)
+    with pytest.raises(ValidationError, match="jumps from position 2 to 4"):
+        target.receive(rows[:2] + rows[3:], root=root)
+    with pytest.raises(HistoryMismatchError, match="root"):
+        target.receive(rows[:6], root=root)  # the root of 7 is not the root of 6
+    assert target.head() == 0
+    assert target.receive(rows, root=root) == 7
+    assert target.receive(rows, root=root) == 0
+    target.close()
+    with pytest.raises(StoreError, match="only a replica receives"):
+        SqlStore.open(f"sqlite:///{tmp_path / 'community.db'}", "hehua").receive(rows, root=root)
+
+
+def test_an_interrupted_push_resumes_to_the_same_state(
+    sender: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = SqlStore.receive
+
+    def failing(self: SqlStore, *args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise StoreError("the network went away")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqlStore, "receive", failing)
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    with pytest.raises(StoreError, match="network"):
+        sender.push(url, batch=2)
+    with Ledger.open(url, "hehua", create=False) as replica:
+        assert replica.head() == 4
+    resumed = sender.push(url, batch=2)
+    assert resumed.events == 3
+    assert rows_of(tmp_path / "street.db", "hehua") == rows_of(tmp_path / "community.db", "hehua")
