@@ -56,6 +56,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
         ["followups", "followup_rollup", "export_followups", "import_followups"],
     ),
     ("Reports", ["report", "evidence"]),
+    ("Sync to a replica", ["push"]),
 ]
 
 # Modules whose ``__all__`` is public, with what each is for.
@@ -80,6 +81,10 @@ MODULES: list[tuple[str, str]] = [
     (
         "civicledger.ledgerset",
         "A set of ledgers read as one source: each figure rolled up across them.",
+    ),
+    (
+        "civicledger.sync",
+        "Delivering a ledger's events and seals to a replica that cannot rewrite them.",
     ),
     (
         "civicledger.projections.rollup",

@@ -113,3 +113,23 @@ def test_bad_sets_are_one_line_errors(
     )
     assert code == 2
     assert message in err
+
+
+def test_push_delivers_and_a_second_push_is_a_no_op(runner: CliRunner, tmp_path: Path) -> None:
+    db, street = tmp_path / "community.db", tmp_path / "street.db"
+    code, _, err = run(runner, db, "--ledger", "hehua", "import", str(EXAMPLE / "events.jsonl"))
+    assert code == 0, err
+    assert run(runner, db, "--ledger", "hehua", "seal")[0] == 0
+    args = ("--ledger", "hehua", "push", "--to", str(street), "--as", "street-x/hehua")
+    code, out, err = run(runner, db, *args)
+    assert code == 0, err
+    assert out == "pushed 2987 events and 1 seals to 'street-x/hehua'; it now holds 2987 events\n"
+    code, out, _ = run(runner, db, *args)
+    assert out.startswith("pushed 0 events and 0 seals")
+    code, out, err = run(runner, street, "--ledger", "street-x/hehua", "verify")
+    assert code == 0, out + err
+    code, _, err = run(
+        runner, street, "--ledger", "street-x/hehua", "import", str(EXAMPLE / "events.jsonl")
+    )
+    assert code == 2
+    assert "replica" in err
