@@ -169,3 +169,40 @@ def test_an_interrupted_push_resumes_to_the_same_state(
     resumed = sender.push(url, batch=2)
     assert resumed.events == 3
     assert rows_of(tmp_path / "street.db", "hehua") == rows_of(tmp_path / "community.db", "hehua")
+
+
+def test_communities_pushed_to_a_street_database_roll_up_there(
+    tmp_path: Path, ledger_url: str, ledger_name: str
+) -> None:
+    """On SQLite and PostgreSQL: two communities push, the street rolls them up, a replica
+    keeps every row, and an impostor's history is refused."""
+    from civicledger.audit.rows import row_source
+    from civicledger.indicators import count
+    from civicledger.projections import Indicator
+    from civicledger.sync import _replica_row
+
+    completed = Indicator(
+        "m.completed", "调解", "件", source=["mediation_completed"], measure=count()
+    )
+    communities = []
+    for n, cases in enumerate(("AB", "CDE")):
+        community = Ledger.open(f"sqlite:///{tmp_path / f'c{n}.db'}", f"c{n}")
+        record(community, *cases)
+        community.seal()
+        assert community.push(ledger_url, ledger=f"{ledger_name}/c{n}", batch=2).events == len(
+            cases
+        )
+        communities.append(community)
+    with Ledger.open_many(ledger_url, prefix=f"{ledger_name}/") as street:
+        rollup = street.compute(completed, 2023)
+        assert rollup.by_ledger() == {f"{ledger_name}/c0": 2, f"{ledger_name}/c1": 3}
+        for community, replica in zip(communities, street, strict=True):
+            assert replica.origin == community.origin
+            ours = [_replica_row(r) for r in row_source(community.store).rows(1, 5)]
+            assert [_replica_row(r) for r in row_source(replica.store).rows(1, 5)] == ours
+            assert replica.verify().ok
+    impostor = Ledger.in_memory("c0", origin=communities[0].origin)
+    record(impostor, "A", "B", "X")
+    with pytest.raises(HistoryMismatchError) as caught:
+        impostor.push(ledger_url, ledger=f"{ledger_name}/c0")
+    assert caught.value.position == 1

@@ -41,7 +41,7 @@ from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.proofs import subtree_hash
 from civicledger.merkle.reader import NodeReader
-from civicledger.merkle.tree import Frontier
+from civicledger.merkle.tree import Frontier, Node
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
@@ -428,33 +428,12 @@ class SqlStore(EventStore):
             )
             if plan.rows:
                 recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
-                cursor = conn.connection.cursor()
-                try:
-                    cursor.executemany(
-                        self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
-                    )
-                finally:
-                    cursor.close()
-                if plan.nodes:
-                    conn.execute(
-                        insert(tiles),
-                        [
-                            {
-                                "ledger_id": ledger_id,
-                                "level": n.level,
-                                "node_index": n.index,
-                                "hash": n.hash,
-                            }
-                            for n in plan.nodes
-                        ],
-                    )
-                self._move_head.execute(
+                self._write_rows(
                     conn,
-                    ledger_id=ledger_id,
-                    new_head=plan.head,
-                    new_frontier=plan.frontier.to_bytes(),
+                    [self._params(row, recorded_at) for row in plan.rows],
+                    plan.nodes,
+                    plan.frontier,
                 )
-                dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
             originals = {r.position: r for r in self._records_at(conn, repeats)}
         return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
@@ -547,11 +526,10 @@ class SqlStore(EventStore):
         return len(plan.rows)
 
     def _insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
-        ledger_id = self._ledger.id
         params: list[Any] = []
         for row in plan.rows:
             values = (
-                ledger_id,
+                self._ledger.id,
                 row.position,
                 row.stream,
                 row.stream_version,
@@ -572,12 +550,20 @@ class SqlStore(EventStore):
                 if self._insert_keys is not None
                 else dict(zip(_INSERT_COLUMNS, values, strict=True))
             )
+        self._write_rows(conn, params, plan.nodes, plan.frontier)
+
+    def _write_rows(
+        self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
+    ) -> None:
+        """Insert event rows (driver parameters), their completed tiles, and the new head and
+        frontier, then notify; the one write path of appends and deliveries alike."""
+        ledger_id = self._ledger.id
         cursor = conn.connection.cursor()
         try:
             cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
-        if plan.nodes:
+        if nodes:
             conn.execute(
                 insert(tiles),
                 [
@@ -587,16 +573,13 @@ class SqlStore(EventStore):
                         "node_index": n.index,
                         "hash": n.hash,
                     }
-                    for n in plan.nodes
+                    for n in nodes
                 ],
             )
         self._move_head.execute(
-            conn,
-            ledger_id=ledger_id,
-            new_head=plan.rows[-1].position,
-            new_frontier=plan.frontier.to_bytes(),
+            conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
         )
-        dialect.notify_append(conn, ledger_id, plan.rows[-1].position)
+        dialect.notify_append(conn, ledger_id, frontier.size)
 
     def _leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
         found: dict[int, bytes] = {}
