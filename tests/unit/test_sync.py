@@ -206,3 +206,11 @@ def test_communities_pushed_to_a_street_database_roll_up_there(
     with pytest.raises(HistoryMismatchError) as caught:
         impostor.push(ledger_url, ledger=f"{ledger_name}/c0")
     assert caught.value.position == 1
+
+
+def test_an_empty_ledger_pushes_an_empty_replica(tmp_path: Path) -> None:
+    with Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "new") as empty:
+        url = f"sqlite:///{tmp_path / 'street.db'}"
+        assert (empty.push(url).events, empty.push(url).head) == (0, 0)
+        record(empty, "A")
+        assert empty.push(url).head == 1

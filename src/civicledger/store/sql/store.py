@@ -545,11 +545,7 @@ class SqlStore(EventStore):
                 row.payload_digest,
                 row.leaf_hash,
             )
-            params.append(
-                values
-                if self._insert_keys is not None
-                else dict(zip(_INSERT_COLUMNS, values, strict=True))
-            )
+            params.append(self._driver_row(values))
         self._write_rows(conn, params, plan.nodes, plan.frontier)
 
     def _write_rows(
@@ -612,6 +608,10 @@ class SqlStore(EventStore):
             record.payload_digest,
             record.leaf_hash,
         )
+        return self._driver_row(values)
+
+    def _driver_row(self, values: tuple[Any, ...]) -> Any:
+        """One row's INSERT parameters as the driver takes them (positional or named)."""
         if self._insert_keys is None:
             return dict(zip(_INSERT_COLUMNS, values, strict=True))
         return values
