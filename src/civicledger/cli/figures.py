@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from civicledger.cli._common import (
+    EXIT_CHECK_FAILED,
     chosen_period,
     ledger_set_options,
     open_source,
@@ -65,6 +66,11 @@ def register(group: click.Group) -> None:
     "followups.completion_rate, ...) as of the period's end.",
 )
 @click.option(
+    "--check",
+    is_flag=True,
+    help="Also evaluate the set's rules (printed on stderr); exit 1 when one fails.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "csv", "json", "xlsx"]),
@@ -82,14 +88,18 @@ def indicators(
     indicator_set: Path,
     previous: str | None,
     with_followups: bool,
+    check: bool,
+    output_format: str,
     distinct: str,
     ledger_names: tuple[str, ...],
     ledger_prefix: str | None,
-    output_format: str,
     output: Path | None,
 ) -> None:
     """Compute every indicator of a set for a period, with lineage; with --ledger
     (repeated) or --ledgers, roll each figure up across those ledgers.
+
+    With --check the set's rules are evaluated too: one line per rule, period and
+    group on stderr, and exit status 1 when any rule fails.
 
     Example:
 
@@ -99,9 +109,9 @@ def indicators(
     if with_followups and previous is not None:
         raise click.UsageError("--followups cannot be combined with --compare")
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
-        if is_set and (previous is not None or with_followups):
+        if is_set and (previous is not None or with_followups or check):
             raise click.UsageError(
-                "--compare and --followups read one ledger, not --ledger/--ledgers"
+                "--compare, --followups and --check read one ledger, not --ledger/--ledgers"
             )
         if is_set:
             from civicledger.reports.tables import rollup_rows
@@ -110,7 +120,14 @@ def indicators(
             _write_rows(rollup_rows(rollups), output_format, output)
         else:
             _one_ledger(
-                source, chosen, indicator_set, previous, with_followups, output_format, output
+                source,
+                chosen,
+                indicator_set,
+                previous,
+                with_followups,
+                check,
+                output_format,
+                output,
             )
 
 
@@ -120,16 +137,18 @@ def _one_ledger(
     indicator_set: Path,
     previous: str | None,
     with_followups: bool,
+    check: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
     from civicledger.reports.tables import comparison_rows, figure_rows
 
+    figures = ledger.indicators(indicator_set, period=chosen) if previous is None or check else []
     if previous is None:
-        figures = ledger.indicators(indicator_set, period=chosen)
+        shown = list(figures)
         if with_followups:
-            figures.extend(ledger.followup_rollup(period=chosen).all_figures())
-        rows = figure_rows(figures)
+            shown.extend(ledger.followup_rollup(period=chosen).all_figures())
+        rows = figure_rows(shown)
     else:
         from civicledger.indicators import load
 
@@ -140,6 +159,15 @@ def _one_ledger(
             comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
         rows = comparison_rows(comparisons)
     _write_rows(rows, output_format, output)
+    if check:
+        from civicledger.indicators import load
+        from civicledger.projections import check_rules
+
+        results = check_rules(load(indicator_set), figures)
+        for result in results:
+            click.echo(str(result), err=True)
+        if any(result.passed is False for result in results):
+            click.get_current_context().exit(EXIT_CHECK_FAILED)
 
 
 def _write_rows(rows: list[dict[str, Any]], output_format: str, output: Path | None) -> None:

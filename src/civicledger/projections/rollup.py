@@ -189,7 +189,7 @@ def _combine(shares: Sequence[LedgerFigure], distinct: DistinctMode) -> RollupFi
     if isinstance(measure, Ratio):
         numerator = _part_rollup(shares, "numerator", distinct)
         denominator = _part_rollup(shares, "denominator", distinct)
-        value, reason = ratio_value(measure, numerator, denominator)
+        value, reason = ratio_value(measure, numerator, denominator, first.indicator.rounding)
         combined = "the rolled-up numerator divided by the rolled-up denominator"
     elif isinstance(measure, Latest):
         combined = "not combined"
