@@ -142,6 +142,12 @@ def test_the_store_refuses_rows_that_skip_or_do_not_continue(
     assert target.head() == 0
     assert target.receive(rows, root=root) == 7
     assert target.receive(rows, root=root) == 0
+    # A delivery inside what is held (a slower, concurrent push) is a no-op when it agrees...
+    four = subtree_hash(alg, sender.store.node_reader(), 0, 4)
+    assert target.receive(rows[1:4], root=four) == 0
+    # ...and refused when its root is not the held root at its size.
+    with pytest.raises(HistoryMismatchError, match="size 4"):
+        target.receive(rows[1:4], root=root)
     target.close()
     with pytest.raises(StoreError, match="only a replica receives"):
         SqlStore.open(f"sqlite:///{tmp_path / 'community.db'}", "hehua").receive(rows, root=root)

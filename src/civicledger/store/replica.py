@@ -12,7 +12,7 @@ their write lock, as they apply an append.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 
 import attrs
@@ -106,6 +106,7 @@ def plan_receive(
     head: int,
     frontier: Frontier,
     stored_leaves: Mapping[int, bytes],
+    held_root: Callable[[int], bytes],
     versions: Mapping[str, int],
     root: bytes,
     seal: tuple[int, bytes] | None,
@@ -122,6 +123,8 @@ def plan_receive(
         head: the receiver's head now.
         frontier: the receiver's frontier now; it is advanced in place.
         stored_leaves: the receiver's leaf hashes at the delivered positions <= ``head``.
+        held_root: the receiver's root at a size below its head (for a delivery that
+            ends inside what is held).
         versions: the receiver's version of every stream among the new rows.
         root: the sender's root at the delivery's last position.
         seal: the receiver's latest seal as (tree size, root), if it holds one.
@@ -181,8 +184,9 @@ def plan_receive(
         if row.position in roots_at:
             roots[row.position] = frontier.root()
         new.append(row)
-    size = max(head, expected - 1)
-    if frontier.root() != root:
+    size = expected - 1  # the delivery's last position: the size ``root`` is the root of
+    held = frontier.root() if size >= head else held_root(size)
+    if held != root:
         raise HistoryMismatchError(
             f"the sender's root at size {size} is not the root of the rows this ledger "
             f"holds with the delivery: the histories differ at or before position "

@@ -493,6 +493,7 @@ class SqlStore(EventStore):
                 head=head,
                 frontier=self._load_frontier(frontier_bytes, head),
                 stored_leaves=self._leaves_at(conn, overlap),
+                held_root=lambda size: subtree_hash(self._alg, self._node_reader, 0, size),
                 versions=self._stream_versions(conn, {r.stream for r in rows if r.position > head}),
                 root=root,
                 seal=max(held.values(), default=None),
