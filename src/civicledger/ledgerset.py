@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
     from civicledger.projections import Indicator, IndicatorSet, Period
-    from civicledger.projections.rollup import DistinctMode, RollupFigure
+    from civicledger.projections.compare import Basis
+    from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
 
 LATEST_SEAL = "latest-seal"
 """``as_of=LATEST_SEAL``: read every ledger at its latest seal."""
@@ -209,6 +210,47 @@ class LedgerSet:
             ],
             distinct=distinct,
         )
+
+    def compare(
+        self,
+        indicator: Indicator,
+        current: Period | int | str,
+        previous: Period | int | str | None = None,
+        *,
+        against: Literal["year", "period"] = "year",
+        as_of: object = None,
+        distinct: DistinctMode = "ledger",
+    ) -> list[RollupComparison]:
+        """同比 (``against="year"``) or 环比 (``"period"``) of a roll-up, or against a named
+        ``previous`` period: both periods rolled up across the ledgers (``as_of`` and
+        ``distinct`` as for :meth:`compute`), one comparison per group.
+
+        Raises:
+            ProjectionError: a period is malformed, or equal to the other.
+            ValidationError: the period has no counterpart of that kind, or ``as_of``
+                is invalid.
+        """
+        from civicledger.projections.compare import earlier_period
+        from civicledger.projections.rollup import compare_rollups, roll_up
+        from civicledger.projections.service import as_period
+
+        now = as_period(current)
+        basis: Basis = against if previous is None else "given"
+        before = earlier_period(now, against) if previous is None else as_period(previous)
+        if before == now:
+            raise ProjectionError(f"{indicator.id}: cannot compare {now.key} with itself")
+        points = self._points(as_of)
+        rolled = [
+            roll_up(
+                [
+                    (ledger.name, ledger.origin, ledger.indicators([indicator], period=p, as_of=at))
+                    for ledger, at in points
+                ],
+                distinct=distinct,
+            )
+            for p in (now, before)
+        ]
+        return compare_rollups(*rolled, periods=(now, before), basis=basis)
 
     def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
         """How a roll-up was derived: its combination, each ledger's value and as-of point,

@@ -78,6 +78,28 @@ def test_a_distinct_count_merges_keys_only_when_asked(runner: CliRunner, street_
         assert int(both) == 2 * int(once)
 
 
+def test_compare_over_a_set_doubles_both_periods(runner: CliRunner, street_db: Path) -> None:
+    """--compare with --ledgers: both periods rolled up, each value and difference doubled."""
+    one = {
+        (r["indicator"], r["group"]): r
+        for r in figures(runner, street_db, "--ledger", "street-x/hehua", "--compare", "2022")
+    }
+    both = figures(runner, street_db, "--ledgers", "street-x/", "--compare", "2022")
+    checked = 0
+    for row in both:
+        alone = one[(row["indicator"], row["group"])]
+        assert (row["current_period"], row["previous_period"]) == (
+            alone["current_period"],
+            alone["previous_period"],
+        )
+        assert row["change_percent"] == alone["change_percent"]  # none: no 2022 events
+        if alone["current"] and alone["unit"] != "%" and "." not in alone["current"]:
+            assert int(row["current"]) == 2 * int(alone["current"])
+            assert int(row["difference"]) == 2 * int(alone["difference"])
+            checked += 1
+    assert checked > 3
+
+
 def test_explain_drills_down_to_each_ledger(runner: CliRunner, street_db: Path) -> None:
     indicator = figures(runner, street_db, "--ledgers", "street-x/")[0]["indicator"]
     code, out, err = run(
@@ -102,7 +124,7 @@ def test_explain_drills_down_to_each_ledger(runner: CliRunner, street_db: Path) 
         (("--ledger", "street-x/typo"), "no ledger named 'street-x/typo'"),
         (("--ledgers", "street-z/"), "street-z/"),
         (("--ledger", "street-x/hehua", "--ledgers", "street-x/"), "not both"),
-        (("--ledgers", "street-x/", "--compare", "year"), "--compare"),
+        (("--ledgers", "street-x/", "--followups"), "--followups"),
     ],
 )
 def test_bad_sets_are_one_line_errors(

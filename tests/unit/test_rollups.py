@@ -163,6 +163,36 @@ def test_a_set_refuses_no_ledgers_and_ledgers_it_cannot_tell_apart() -> None:
         LedgerSet([same, "y"])  # type: ignore[list-item]
 
 
+def test_compare_rolls_up_both_periods_and_compares_the_totals() -> None:
+    """同比 of a street: each period rolled up, the change from the totals; a group present
+    in one year only is compared with 0."""
+    hehua, lianhua = Ledger.in_memory("street/hehua"), Ledger.in_memory("street/lianhua")
+    hehua.append(
+        "m",
+        [mediation("A", OK, 2, date(2022, 3, 1)), mediation("B", FAILED, 2, date(2023, 3, 1))],
+        actor="clerk",
+    )
+    lianhua.append(
+        "m",
+        [mediation(c, OK, 2, date(2022 + n % 2, 3, 1)) for n, c in enumerate("CDEFG")],
+        actor="clerk",
+    )
+    street = LedgerSet([hehua, lianhua])
+    (total,) = street.compare(COMPLETED, 2023)
+    assert (total.current.value, total.previous.value) == (3, 4)
+    assert (total.difference, total.change_percent, total.basis) == (-1, Decimal("-25.00"), "year")
+    assert total.current.by_ledger() == {"street/hehua": 1, "street/lianhua": 2}
+    by_group = {dict(c.current.group)["outcome"]: c for c in street.compare(BY_OUTCOME, 2023)}
+    assert (by_group["failed"].current.value, by_group["failed"].previous.value) == (1, 0)
+    assert by_group["failed"].previous.parts == ()
+    assert by_group["failed"].undefined_reason == "the previous figure is 0, so no percentage"
+    (given,) = street.compare(COMPLETED, 2023, 2022)
+    assert given.basis == "given"
+    assert given.to_dict()["current"]["ledgers"][0]["ledger"] == "street/hehua"
+    with pytest.raises(ProjectionError, match="itself"):
+        street.compare(COMPLETED, 2023, 2023)
+
+
 def test_open_many_by_names_or_prefix_shares_one_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'street.db'}"
     for name, cases in (

@@ -109,11 +109,24 @@ def indicators(
     if with_followups and previous is not None:
         raise click.UsageError("--followups cannot be combined with --compare")
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
-        if is_set and (previous is not None or with_followups or check):
+        if is_set and (with_followups or check):
             raise click.UsageError(
-                "--compare, --followups and --check read one ledger, not --ledger/--ledgers"
+                "--followups and --check read one ledger, not --ledger/--ledgers"
             )
-        if is_set:
+        if is_set and previous is not None:
+            from civicledger.indicators import load
+            from civicledger.reports.tables import comparison_rows
+
+            against, earlier = _basis(previous)
+            compared = [
+                c
+                for indicator in load(indicator_set)
+                for c in source.compare(
+                    indicator, chosen, earlier, against=against, distinct=distinct
+                )
+            ]
+            _write_rows(comparison_rows(compared), output_format, output)
+        elif is_set:
             from civicledger.reports.tables import rollup_rows
 
             rollups = source.indicators(indicator_set, period=chosen, distinct=distinct)
@@ -152,8 +165,7 @@ def _one_ledger(
     else:
         from civicledger.indicators import load
 
-        against = previous if previous in ("year", "period") else "year"
-        earlier = None if previous in ("year", "period") else previous
+        against, earlier = _basis(previous)
         comparisons = []
         for indicator in load(indicator_set):
             comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
@@ -168,6 +180,13 @@ def _one_ledger(
             click.echo(str(result), err=True)
         if any(result.passed is False for result in results):
             click.get_current_context().exit(EXIT_CHECK_FAILED)
+
+
+def _basis(previous: str) -> tuple[Any, str | None]:
+    """``--compare``'s value as (against, an earlier period or None)."""
+    if previous in ("year", "period"):
+        return previous, None
+    return "year", previous
 
 
 def _write_rows(rows: list[dict[str, Any]], output_format: str, output: Path | None) -> None:

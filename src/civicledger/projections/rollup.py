@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from civicledger.errors import ProjectionError
+from civicledger.projections.compare import Basis, change_between
 from civicledger.projections.engine import ratio_value
 from civicledger.projections.explain import explain
 from civicledger.projections.figures import Figure, Number, json_value
@@ -42,7 +44,9 @@ __all__ = [
     "DISTINCT_MODES",
     "DistinctMode",
     "LedgerFigure",
+    "RollupComparison",
     "RollupFigure",
+    "compare_rollups",
     "explain_rollup",
     "roll_up",
 ]
@@ -255,6 +259,87 @@ def _open_keys(shares: Sequence[LedgerFigure]) -> set[str]:
                 net[c.key] = net.get(c.key, 0) + c.amount
         keys |= {k for k, n in net.items() if n > 0}
     return keys
+
+
+@attrs.frozen
+class RollupComparison:
+    """A roll-up compared with the same roll-up for an earlier period (同比 or 环比).
+
+    Attributes:
+        current: the later roll-up (its parts name each ledger's figure).
+        previous: the earlier roll-up (no parts when no ledger had the group then).
+        difference: current minus previous, or None if either is not defined.
+        change_percent: the change in percent, rounded half up to two places, or None.
+        undefined_reason: why ``change_percent`` is None.
+        basis: how the earlier period was chosen (``"year"``, ``"period"`` or ``"given"``).
+    """
+
+    current: RollupFigure
+    previous: RollupFigure
+    difference: Number | None
+    change_percent: Decimal | None
+    undefined_reason: str | None
+    basis: Basis
+
+    @property
+    def indicator(self) -> Indicator:
+        """The indicator compared."""
+        return self.current.indicator
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: both roll-ups (with their ledgers) and the change."""
+        return {
+            "indicator": self.indicator.id,
+            "basis": self.basis,
+            "current": self.current.to_dict(),
+            "previous": self.previous.to_dict(),
+            "difference": json_value(self.difference),
+            "change_percent": json_value(self.change_percent),
+            "undefined_reason": self.undefined_reason,
+        }
+
+
+def compare_rollups(
+    current: Sequence[RollupFigure],
+    previous: Sequence[RollupFigure],
+    *,
+    periods: tuple[Period, Period],
+    basis: Basis,
+) -> list[RollupComparison]:
+    """Pair the roll-ups of one indicator for two periods by group; a group seen in one
+    period only is compared with 0 (a roll-up without parts), as a single ledger's is.
+
+    Args:
+        current: the roll-ups of the later period, one per group.
+        previous: the roll-ups of the earlier period.
+        periods: (the later period, the earlier period).
+        basis: how the earlier period was chosen.
+
+    Returns:
+        One comparison per group, sorted by group.
+    """
+    now = {r.group: r for r in current}
+    before = {r.group: r for r in previous}
+    result = []
+    for group in sorted(set(now) | set(before)):
+        a = now.get(group) or _zero(before[group], periods[0])
+        b = before.get(group) or _zero(now[group], periods[1])
+        difference, change, reason = change_between(a.value, b.value)
+        result.append(RollupComparison(a, b, difference, change, reason, basis))
+    return result
+
+
+def _zero(other: RollupFigure, period: Period) -> RollupFigure:
+    return attrs.evolve(
+        other,
+        period=period,
+        value=0,
+        undefined_reason=None,
+        combined="no ledger has events in this group",
+        parts=(),
+        numerator=None,
+        denominator=None,
+    )
 
 
 # -- explanations -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from civicledger.projections import Comparison, Figure
-from civicledger.projections.rollup import RollupFigure
+from civicledger.projections.rollup import RollupComparison, RollupFigure
 from civicledger.sheets import append_text_row, csv_row
 
 FIGURE_HEADERS = {
@@ -76,7 +76,9 @@ def rollup_rows(rollups: Iterable[RollupFigure]) -> list[dict[str, Any]]:
     ]
 
 
-def comparison_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
+def comparison_rows(
+    comparisons: Iterable[Comparison | RollupComparison],
+) -> list[dict[str, Any]]:
     """One row per comparison: both periods and values, the difference and the change in
     percent, and the basis (``year`` 同比, ``period`` 环比, ``given``)."""
     return [
