@@ -220,3 +220,38 @@ def test_an_empty_ledger_pushes_an_empty_replica(tmp_path: Path) -> None:
         assert (empty.push(url).events, empty.push(url).head) == (0, 0)
         record(empty, "A")
         assert empty.push(url).head == 1
+
+
+def test_redacted_rows_and_leaf_format_v1_ledgers_are_delivered_verbatim(tmp_path: Path) -> None:
+    """A redaction made before the push travels as the row holds it, and verifies there;
+    a v1 ledger gets a v1 replica."""
+    from civicledger.catalog import KeyPersonCategory, KeyPersonVisited
+
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    with Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c") as community:
+        (visit,) = community.append(
+            "v",
+            [
+                KeyPersonVisited(
+                    occurred_on=date(2023, 4, 2),
+                    person_id="KP-7",
+                    category=KeyPersonCategory.COMMUNITY_CORRECTION,
+                    visitor="李四",
+                )
+            ],
+            actor="clerk",
+        )
+        community.redact(visit.event_id, fields=["visitor"], reason="erasure", actor="dpo")
+        community.push(url)
+    assert rows_of(tmp_path / "street.db", "c") == rows_of(tmp_path / "c.db", "c")
+    with Ledger.open(url, "c", create=False) as replica:
+        assert replica.verify().ok
+        assert next(replica.read()).redacted_fields == ("visitor",)
+    old = Ledger(SqlStore.open(f"sqlite:///{tmp_path / 'c.db'}", "old", leaf_version=1))
+    record(old, "A", "B")
+    old.seal()
+    old.push(url)
+    old.close()
+    with Ledger.open(url, "old", create=False) as replica:
+        assert replica.store.leaf_version == 1
+        assert replica.verify().ok
