@@ -133,6 +133,10 @@ def test_the_store_refuses_rows_that_skip_or_do_not_continue(
     rows = [_replica_row(r) for r in row_source(sender.store).rows(1, 7)]
     alg = hash_algorithm("sha256")
     root = subtree_hash(alg, sender.store.node_reader(), 0, 7)
+    with pytest.raises(ValidationError, match=r"rows\[1\] is a str"):
+        target.receive([rows[0], "row"], root=root)  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="root must be bytes"):
+        target.receive(rows, root=root.hex())  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="must start at or before position 1"):
         target.receive(rows[2:], root=root)
     with pytest.raises(ValidationError, match="jumps from position 2 to 4"):

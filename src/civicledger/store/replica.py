@@ -206,6 +206,28 @@ def plan_receive(
     return ReceivePlan(rows=new, nodes=nodes, frontier=frontier, roots=roots)
 
 
+def check_delivery(rows: object, root: object, proof: object, seals: object) -> None:
+    """Check the types of a delivery before anything is read or locked.
+
+    Raises:
+        ValidationError: naming the argument (and the index of a bad item).
+    """
+    for name, items, kind in (
+        ("rows", rows, ReplicaRow),
+        ("proof", proof, bytes),
+        ("seals", seals, ReplicaSeal),
+    ):
+        if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+            raise ValidationError(f"{name} must be a list, got {type(items).__name__}", field=name)
+        for i, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise ValidationError(
+                    f"{name}[{i}] is a {type(item).__name__}, not a {kind.__name__}", field=name
+                )
+    if not isinstance(root, bytes):
+        raise ValidationError(f"root must be bytes, got {type(root).__name__}", field="root")
+
+
 def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version: int) -> None:
     """Recompute a row's leaf from its envelope, and its payload digest when it has a payload.
 

@@ -54,7 +54,13 @@ from civicledger.store.planning import (
     streams_of,
 )
 from civicledger.store.reading import ReadFilter
-from civicledger.store.replica import ReceivePlan, ReplicaRow, ReplicaSeal, plan_receive
+from civicledger.store.replica import (
+    ReceivePlan,
+    ReplicaRow,
+    ReplicaSeal,
+    check_delivery,
+    plan_receive,
+)
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
@@ -470,6 +476,7 @@ class SqlStore(EventStore):
             ValidationError: a row or seal does not check; nothing is written.
         """
         self._check_open()
+        check_delivery(rows, root, proof, seals)
         if not self._ledger.replica:
             raise StoreError(
                 f"ledger {self.ledger_name!r} records its own events; only a replica receives"
