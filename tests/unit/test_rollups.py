@@ -128,7 +128,7 @@ def test_explain_drills_from_the_rollup_to_each_ledger_to_its_events(street: Led
         assert ledger.origin in text
         for record in ledger.read():
             assert str(record.event_id) in text
-    assert "汇总指标" in street.explain(rollup)
+    assert "汇总方式：各账本计数相加" in street.explain(rollup)
     assert rollup.to_dict()["ledgers"][0]["figure"]["value"] == 2
 
 

@@ -370,6 +370,21 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
+_COMBINED_ZH = {
+    "the ledgers' counts added": "各账本计数相加",
+    "the ledgers' sums added": "各账本合计相加",
+    "the ledgers' distinct counts added (keys are qualified by ledger)": (
+        "各账本去重计数相加（同一键在不同账本中分别计数）"
+    ),
+    "distinct keys across ledgers (a key open in several counts once)": (
+        "跨账本去重（同一键在多个账本中只计一次）"
+    ),
+    "the rolled-up numerator divided by the rolled-up denominator": "汇总后的分子除以汇总后的分母",
+    "not combined": "不汇总",
+    "no ledger has events in this group": "各账本在此分组均无事件",
+}
+
+
 def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
     """Explain a roll-up: how it combines, each ledger's value and as-of point, then each
     ledger's own explanation (its definition, events and arithmetic).
@@ -381,6 +396,9 @@ def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     indicator = rollup.indicator
+    combined = rollup.combined
+    if language == "zh":
+        combined = _COMBINED_ZH.get(combined, combined)
     title = f"# {t['rollup']} {indicator.id} — {indicator.label}"
     if rollup.group:
         title += " [" + ", ".join(f"{k}={v}" for k, v in rollup.group) + "]"
@@ -389,7 +407,7 @@ def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
         "",
         f"- {t['period']}{sep}{rollup.period.text(language)} "
         f"({rollup.period.start} – {rollup.period.end})",
-        f"- {t['combined']}{sep}{rollup.combined}",
+        f"- {t['combined']}{sep}{combined}",
         "",
         f"{t['ledgers']} ({len(rollup.parts)})",
         "",
