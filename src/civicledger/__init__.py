@@ -12,6 +12,7 @@ from civicledger.errors import (
     CorrectionError,
     DuplicateEventError,
     EventDefinitionError,
+    HistoryMismatchError,
     LedgerNotFoundError,
     ProjectionError,
     SchemaMismatchError,
@@ -93,5 +94,5 @@ __all__ += ["CorrectionError"]
 # --- end corrections ---
 
 # --- roll-ups across ledgers (issue 19) ---
-__all__ += ["LedgerSet"]
+__all__ += ["HistoryMismatchError", "LedgerSet"]
 # --- end roll-ups ---
