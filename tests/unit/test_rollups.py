@@ -96,6 +96,7 @@ def test_a_ratio_is_recomputed_from_the_rolled_up_parts(street: LedgerSet) -> No
     """4 successful of 5: 80.0, not the average of 50 % and 100 %."""
     rate = street.compute(RATE, "2023")
     assert rate.value == Decimal("80.0")
+    assert "m.successful (4) ÷ m.completed (5) × 100 = 80.00" in street.explain(rate)
     assert rate.numerator is not None
     assert rate.numerator.value == 4
     assert rate.denominator is not None

@@ -446,7 +446,10 @@ def _arithmetic(rollup: RollupFigure) -> str:
             format_value(p.value) if p is not None and p.value is not None else "?"
             for p in (num, den)
         ]
-        text = f"{shown[0]} ÷ {shown[1]} × {measure.factor}"
+        text = (
+            f"{measure.numerator_id} ({shown[0]}) ÷ {measure.denominator_id} ({shown[1]}) "
+            f"× {measure.factor}"
+        )
         return text if rollup.value is None else f"{text} = {format_value(rollup.value)}"
     if rollup.value is None:
         return "—"
