@@ -259,3 +259,46 @@ def test_redacted_rows_and_leaf_format_v1_ledgers_are_delivered_verbatim(tmp_pat
     with Ledger.open(url, "old", create=False) as replica:
         assert replica.store.leaf_version == 1
         assert replica.verify().ok
+
+
+def test_two_pushes_of_one_ledger_at_once_leave_one_exact_replica(
+    tmp_path: Path, ledger_url: str, ledger_name: str
+) -> None:
+    """Concurrent pushes queue on the replica's write lock; each skips what the other
+    delivered, and the replica ends identical to the sender."""
+    import threading
+
+    from civicledger.audit.rows import row_source
+    from civicledger.sync import _replica_row
+
+    path = tmp_path / "c.db"
+    with Ledger.open(f"sqlite:///{path}", "c") as community:
+        for n in range(20):
+            record(community, f"K{n}")
+        community.seal()
+        origin = community.origin
+    errors: list[BaseException] = []
+
+    def push() -> None:
+        try:
+            with Ledger.open(f"sqlite:///{path}", "c", create=False) as sender:
+                sender.push(ledger_url, ledger=ledger_name, batch=3)
+        except BaseException as e:  # reported below, with the other thread's
+            errors.append(e)
+
+    threads = [threading.Thread(target=push) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with (
+        Ledger.open(f"sqlite:///{path}", "c", create=False) as sender,
+        Ledger.open(ledger_url, ledger_name, create=False) as replica,
+    ):
+        assert replica.origin == origin
+        assert [_replica_row(r) for r in row_source(replica.store).rows(1, 20)] == [
+            _replica_row(r) for r in row_source(sender.store).rows(1, 20)
+        ]
+        assert len(replica.seals()) == 1
+        assert replica.verify().ok
