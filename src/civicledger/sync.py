@@ -140,14 +140,7 @@ def _deliver(
     while True:
         last = min(end, position + batch)
         chunk = [_replica_row(r) for r in rows.rows(position + 1, last)] if last > position else []
-        sealed = max((s.tree_size for s in received.seals()), default=0)
-        proof = consistency_proof(alg, reader, sealed, last) if 0 < sealed < last else []
-        delivered += target.receive(
-            chunk,
-            root=subtree_hash(alg, reader, 0, last),
-            proof=proof,
-            seals=[s for s in seals if s.tree_size <= last],
-        )
+        delivered += _receive(target, received, alg, reader, chunk, last, seals)
         position = last
         if progress is not None:
             progress(position)
@@ -159,6 +152,37 @@ def _deliver(
         seals=len(received.seals()) - held_before,
         head=target.head(),
     )
+
+
+def _receive(
+    target: SqlStore,
+    received: Auditor,
+    alg: HashAlgorithm,
+    reader: NodeReader,
+    chunk: list[ReplicaRow],
+    last: int,
+    seals: list[ReplicaSeal],
+) -> int:
+    """Deliver one batch with a proof from the replica's latest seal.
+
+    Another push of the same ledger may deliver a newer seal between reading the
+    latest seal and delivering; the batch is then refused for its proof, and is
+    sent once more with a proof from the seal now latest.
+    """
+    for attempt in (1, 2):
+        sealed = max((s.tree_size for s in received.seals()), default=0)
+        try:
+            return target.receive(
+                chunk,
+                root=subtree_hash(alg, reader, 0, last),
+                proof=consistency_proof(alg, reader, sealed, last) if 0 < sealed < last else [],
+                seals=[s for s in seals if s.tree_size <= last],
+            )
+        except HistoryMismatchError:
+            latest = max((s.tree_size for s in received.seals()), default=0)
+            if attempt == 2 or latest == sealed:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _first_difference(

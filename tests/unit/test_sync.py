@@ -12,6 +12,7 @@ from civicledger import Ledger, StoreError, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.errors import HistoryMismatchError
+from civicledger.store.replica import ReplicaRow
 from civicledger.store.sql import SqlStore
 
 
@@ -302,3 +303,51 @@ def test_two_pushes_of_one_ledger_at_once_leave_one_exact_replica(
         ]
         assert len(replica.seals()) == 1
         assert replica.verify().ok
+
+
+def test_a_batch_whose_seal_was_just_superseded_is_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another push delivers a newer seal between reading the latest seal and delivering:
+    the replica refuses the stale proof, and the batch goes again with a fresh one."""
+    from civicledger.audit.rows import row_source
+    from civicledger.events.codec import format_timestamp
+    from civicledger.merkle.hashes import hash_algorithm
+    from civicledger.merkle.proofs import consistency_proof, subtree_hash
+    from civicledger.store.replica import ReplicaSeal
+    from civicledger.sync import _replica_row
+
+    sender = Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c")
+    for cases in ("AB", "CD"):
+        record(sender, *cases)
+        sender.seal()
+    record(sender, "E", "F")
+    alg, reader = hash_algorithm("sha256"), sender.store.node_reader()
+    seals = [
+        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
+        for s in sender.seals()
+        if s.sealed_at is not None
+    ]
+    calls: list[int] = []
+    real = SqlStore.receive
+
+    def racing(self: SqlStore, rows: list[ReplicaRow], **kwargs: object) -> int:
+        calls.append(len(rows))
+        if len(calls) == 2:  # the other push delivers row 4 and the seal at 4 first
+            real(
+                self,
+                [_replica_row(r) for r in row_source(sender.store).rows(4, 4)],
+                root=subtree_hash(alg, reader, 0, 4),
+                proof=consistency_proof(alg, reader, 2, 4),
+                seals=seals,
+            )
+        return real(self, rows, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqlStore, "receive", racing)
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    assert sender.push(url, batch=3).head == 6
+    assert calls == [3, 3, 3]  # the second batch went twice
+    with Ledger.open(url, "c", create=False) as replica:
+        assert [s.text for s in replica.seals()] == [s.text for s in sender.seals()]
+        assert replica.verify().ok
+    sender.close()
