@@ -256,10 +256,10 @@ def explain(
 
     chosen = chosen_period(period, year)
     loaded = load(indicator_set)
-    if indicator_id not in loaded:
-        raise ValidationError(
-            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
-        )
+    try:
+        indicator = loaded[indicator_id]
+    except ValidationError as e:
+        raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
         if is_set:
             if why_not is not None or output_format == "prov":
@@ -267,14 +267,14 @@ def explain(
                     "--why-not and --format prov explain one ledger's figure: name it with "
                     "the global --ledger"
                 )
-            rollup = source.compute(loaded[indicator_id], chosen, distinct=distinct)
+            rollup = source.compute(indicator, chosen, distinct=distinct)
             if output_format == "json":
                 text = json.dumps(rollup.to_dict(), ensure_ascii=False, indent=2) + "\n"
             else:
                 text = source.explain(rollup, language=language)
             write_output(text, output)
             return
-        figure = source.compute(loaded[indicator_id], chosen)
+        figure = source.compute(indicator, chosen)
         if output_format == "json" and why_not is None:
             text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
         elif output_format == "prov":
