@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, exc, text
 from civicledger import Event, Ledger, field
 from civicledger.audit import verify_proof
 from civicledger.corrections import RedactedPayload
-from civicledger.corrections.events import register_correction_types
+from civicledger.corrections.events import EventRedacted, register_correction_types
 from civicledger.events import Codec, EventRegistry, event, upcast
 from civicledger.merkle import hash_algorithm, verify_inclusion
 from corrections_testkit import StepClock, attendance, meeting, meetings, visit
@@ -178,8 +178,19 @@ class SqlCorrectionsContract(CorrectionsContract):
     def test_the_store_redaction_path_is_what_the_trigger_lets_through(
         self, ledger: Ledger
     ) -> None:
-        """The store's own UPDATE (payload and salt only) passes the trigger."""
+        """The store's own UPDATE (payload and salt only) passes the trigger.
+
+        The redaction event goes first: on PostgreSQL the erasure function refuses an
+        erasure that no recorded redaction event names.
+        """
         (record,) = ledger.append("v", [visit()], actor="clerk")
+        redaction = EventRedacted(
+            occurred_on=record.occurred_on,
+            target_event_id=record.event_id,
+            fields=("note",),
+            reason="erasure",
+        )
+        ledger.append("corrections/v", [redaction], actor="dpo")
         redacted = ledger.store.redact_payload(record.event_id, ["note"])
         assert redacted.redacted_fields == ("note",)
 

@@ -2,7 +2,9 @@
 
 The database holds the same rule in a trigger (see :mod:`.dialect`), so an UPDATE
 that touches any other column, or restores a removed payload, is refused even
-when it does not come through here.
+when it does not come through here. On PostgreSQL the write goes through the
+``civicledger_erase`` function (:mod:`.erasure`), which also requires a recorded
+redaction event naming every field it removes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from civicledger.errors import StoreError
 from civicledger.events import Codec, canonical_bytes
@@ -58,9 +60,14 @@ def redact_row(
         keys = stored_keys(codec.registry, type_name, schema_version, data, fields)
     remaining = redact_stored(data, keys)
     text = None if remaining is None else canonical_bytes(remaining).decode("utf-8")
-    conn.execute(
-        update(events)
-        .where(events.c.ledger_id == ledger_id, events.c.position == position)
-        .values(payload=text, salt=None)
-    )
+    if conn.dialect.name == "postgresql":
+        # The guard function checks, in the database, that a recorded redaction event names
+        # what goes (see .erasure); an application role has no UPDATE privilege of its own.
+        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text)))
+    else:
+        conn.execute(
+            update(events)
+            .where(events.c.ledger_id == ledger_id, events.c.position == position)
+            .values(payload=text, salt=None)
+        )
     return int(position)
