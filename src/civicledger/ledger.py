@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
+    from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
 
 
 class Ledger:
@@ -402,6 +403,12 @@ class Ledger:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
         return self._audit.verify(public_keys)
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the ledger runs as and whether it could alter recorded history
+        (None on SQLite and in memory); see :func:`civicledger.store.sql.provision`."""
+        access = getattr(self._store, "access", None)
+        return None if access is None else access()
 
     # -- projections and indicators with lineage (issue 6) ---------------------------------
 

@@ -86,6 +86,7 @@ def _erased_names(schema: str) -> str:
         "IF p_new -> k = p_old -> k THEN CONTINUE; END IF; "
         # Only a field holding a JSON payload may change, and only by erasures of its own keys.
         "IF jsonb_typeof(p_old -> k) <> 'string' OR jsonb_typeof(p_new -> k) <> 'string' "
+        "OR NOT EXISTS (SELECT 1 FROM unnest(names) AS n WHERE starts_with(n, k || '.')) "
         "THEN RAISE EXCEPTION 'civicledger: erasure refused: the value of field % changed', k; "
         "END IF; "
         f"inner_names := {schema}.civicledger_erased_names((p_old ->> k)::jsonb, "
