@@ -35,7 +35,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ),
     (
         "Sealing, proving and verifying",
-        ["seal", "seals", "prove", "verify", "inclusion_proof", "consistency_proof"],
+        ["seal", "seals", "prove", "verify", "inclusion_proof", "consistency_proof", "access"],
     ),
     ("Indicators and explanations", ["compute", "indicators", "explain", "compare", "checkpoints"]),
     (
@@ -64,6 +64,10 @@ MODULES: list[tuple[str, str]] = [
         "Event classes, the registry, the codec and canonical JSON.",
     ),
     ("civicledger.catalog", "The built-in civic event types and their vocabularies."),
+    (
+        "civicledger.store.sql",
+        "The SQL store, and provisioning a PostgreSQL owner role and application role.",
+    ),
 ]
 
 EVENT_NAMES = ["Event", "event", "field", "upcast", "Vocabulary", "RecordedEvent"]

@@ -418,7 +418,7 @@ def test_init_with_roles_provisions_and_creates_the_ledger(setup: Setup) -> None
         ],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].startswith(f"tables owned by {setup.owner}; role")
+    assert result.output.splitlines()[0].startswith(f"provisioned: role {setup.app} cannot")
     assert f"ledger '{name}' ready" in result.output
     half = CliRunner().invoke(cli, ["--db", setup.admin, "init", "--owner-role", setup.owner])
     assert half.exit_code == 2

@@ -74,7 +74,7 @@ def init(
         from civicledger.store.sql import provision
 
         access = provision(url, owner=owner_role, app=app_role)
-        click.echo(f"tables owned by {owner_role}; {access}")
+        click.echo(f"provisioned: {access}")
     with Ledger.open(
         url,
         ledger=root.get("ledger") or "default",
