@@ -33,6 +33,7 @@ from civicledger.audit import verify_proof
 from civicledger.cli import cli
 from civicledger.corrections.events import EventRedacted
 from civicledger.store.sql import provision
+from civicledger.store.sql.guards import GUARDS_VERSION
 from corrections_testkit import StepClock, visit
 from store_testkit import note
 
@@ -378,6 +379,30 @@ def test_a_missing_grant_fails_the_open_in_one_line_naming_it(setup: Setup) -> N
         provision(setup.admin, owner=setup.owner, app=setup.app)
         engine.dispose()
     Ledger.open(setup.app_url, ledger="x").close()
+
+
+def test_outdated_guard_functions_are_named_for_the_app_role_and_replaced_by_the_owner(
+    setup: Setup,
+) -> None:
+    """A database whose guard functions predate this civicledger: the app role is told to have
+    the owner provision it; provisioning (or the owner opening it) installs them."""
+    engine = create_engine(setup.admin)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM civicledger_meta WHERE key = 'guards_version'"))
+    try:
+        with pytest.raises(StoreError, match="functions are missing or older") as raised:
+            Ledger.open(setup.app_url, ledger="x")
+        assert f"--app-role {setup.app}" in str(raised.value)
+        Ledger.open(setup.admin, ledger="x").close()  # the superuser acts as the owner
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT value FROM civicledger_meta WHERE key = 'guards_version'")
+            ).scalar_one()
+        assert stored == str(GUARDS_VERSION)
+        Ledger.open(setup.app_url, ledger="x").close()
+    finally:
+        provision(setup.admin, owner=setup.owner, app=setup.app)
+        engine.dispose()
 
 
 def test_info_and_verify_say_which_role_runs_and_warn_an_owner(setup: Setup) -> None:
