@@ -21,10 +21,17 @@ from sqlalchemy import create_engine, exc, text
 from civicledger import Event, Ledger, field
 from civicledger.audit import verify_proof
 from civicledger.corrections import RedactedPayload
-from civicledger.corrections.events import EventRedacted, register_correction_types
+from civicledger.corrections.events import register_correction_types
 from civicledger.events import Codec, EventRegistry, event, upcast
 from civicledger.merkle import hash_algorithm, verify_inclusion
-from corrections_testkit import StepClock, attendance, meeting, meetings, visit
+from corrections_testkit import (
+    StepClock,
+    attendance,
+    meeting,
+    meetings,
+    record_redaction,
+    visit,
+)
 
 MakeLedger = Callable[..., Ledger]
 
@@ -184,13 +191,7 @@ class SqlCorrectionsContract(CorrectionsContract):
         erasure that no recorded redaction event names.
         """
         (record,) = ledger.append("v", [visit()], actor="clerk")
-        redaction = EventRedacted(
-            occurred_on=record.occurred_on,
-            target_event_id=record.event_id,
-            fields=("note",),
-            reason="erasure",
-        )
-        ledger.append("corrections/v", [redaction], actor="dpo")
+        record_redaction(ledger, record, ("note",))
         redacted = ledger.store.redact_payload(record.event_id, ["note"])
         assert redacted.redacted_fields == ("note",)
 

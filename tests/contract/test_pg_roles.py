@@ -31,10 +31,9 @@ from test_projection_checkpoints import CheckpointContract
 from civicledger import EventStore, Ledger, StoreError, ValidationError
 from civicledger.audit import verify_proof
 from civicledger.cli import cli
-from civicledger.corrections.events import EventRedacted
 from civicledger.store.sql import provision
 from civicledger.store.sql.guards import GUARDS_VERSION
-from corrections_testkit import StepClock, visit
+from corrections_testkit import StepClock, record_redaction, visit
 from store_testkit import note
 
 pytestmark = pytest.mark.postgres
@@ -62,6 +61,16 @@ class Setup:
         return self.admin_url.render_as_string(hide_password=False)
 
 
+def drop(root: Engine, database: str, *roles: str) -> None:
+    """Drop a test database and test roles (with anything they still own elsewhere)."""
+    with root.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        for role in roles:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+    root.dispose()
+
+
 @pytest.fixture(scope="module")
 def setup(postgres_url: str) -> Iterator[Setup]:
     server = make_url(postgres_url).set(drivername="postgresql+psycopg")
@@ -77,11 +86,7 @@ def setup(postgres_url: str) -> Iterator[Setup]:
         provision(made.admin, owner=owner, app=app)
         yield made
     finally:
-        with root.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            conn.execute(text(f"DROP ROLE IF EXISTS {app}"))
-            conn.execute(text(f"DROP ROLE IF EXISTS {owner}"))
-        root.dispose()
+        drop(root, database, app, owner)
 
 
 @pytest.fixture(scope="module")
@@ -195,13 +200,7 @@ def test_erasure_needs_a_recorded_redaction_event(ledger: Ledger, app_engine: En
     args = {"id": ledger.store.ledger_id, "event": record.event_id}  # type: ignore[attr-defined]
     refused(app_engine, ERASE, "no recorded event_redacted", payload=remainder, **args)
     refused(app_engine, ERASE, "as a whole", payload=None, **args)
-    redaction = EventRedacted(
-        occurred_on=record.occurred_on,
-        target_event_id=record.event_id,
-        fields=("visitor",),
-        reason="erasure request 7",
-    )
-    ledger.append("corrections/v", [redaction], actor="dpo")
+    record_redaction(ledger, record, ("visitor",))
     refused(app_engine, ERASE, "as a whole", payload=None, **args)
     changed = remainder.replace("H-7", "H-9")
     refused(app_engine, ERASE, "value of field household changed", payload=changed, **args)
@@ -521,11 +520,7 @@ def test_a_single_role_database_becomes_a_two_role_one(setup: Setup) -> None:
         )
         engine.dispose()
     finally:
-        with root.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            conn.execute(text(f"DROP OWNED BY {single}"))
-            conn.execute(text(f"DROP ROLE IF EXISTS {single}"))
-        root.dispose()
+        drop(root, database, single)
 
 
 # -- the contracts, unchanged, as the application role --------------------------------------
