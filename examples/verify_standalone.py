@@ -9,7 +9,8 @@ PROOF is a c2sp.org/tlog-proof@v1 text file (``ledger.prove(...)``). VERIFIER_KE
 the office's verifier key text (``name+keyid+base64``) or a file holding it; the
 seal must carry a valid signature by it. ENVELOPE_FILE is the event's canonical
 envelope, if you hold it apart from the proof. PAYLOAD_FILE and HEX salt, if
-given, are checked against the envelope's salted payload digest.
+given, are checked against the envelope's payload digest (leaf format v1: the
+payload's salt; v2: the event's secret, from which each field's salt derives).
 
 Exit status 0 when everything checks, 1 with a reason when something does not.
 The formats are specified in docs/audit.md and docs/hashing.md.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import hmac
 import json
 import sys
 from pathlib import Path
@@ -149,6 +151,24 @@ def check_signature(body: str, signatures: list[tuple[str, bytes]], key_text: st
     raise Invalid(f"the seal carries no signature by {name}")
 
 
+def canonical(value: object) -> bytes:
+    """RFC 8785 bytes of a payload value (text, integers, booleans, null, lists, objects)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def payload_digest(alg: str, version: object, salt: bytes, payload: bytes) -> str:
+    """The envelope's payload_digest for a canonical payload and its salt (v1) or secret (v2)."""
+    if version == 1:
+        return digest(alg, salt + payload).hex()
+    # v2 (docs/hashing.md): one digest per field, over [field salt, name, value].
+    field_digests = []
+    for name, value in json.loads(payload).items():
+        mac = hmac.new(salt, name.encode(), lambda data=b"": hashlib.new(alg, data))
+        disclosure = canonical([mac.digest()[:16].hex(), name, value])
+        field_digests.append(digest(alg, disclosure).hex())
+    return digest(alg, canonical(sorted(field_digests))).hex()
+
+
 def verify(
     proof_text: str,
     key_text: str | None = None,
@@ -182,7 +202,8 @@ def verify(
     if payload is not None or salt is not None:
         if payload is None or salt is None:
             raise Invalid("checking a payload needs both --payload and --salt")
-        if digest(seal.hash, salt + payload).hex() != envelope["payload_digest"]:
+        recorded = envelope["payload_digest"]
+        if payload_digest(seal.hash, envelope.get("v"), salt, payload) != recorded:
             raise Invalid("the payload does not match the digest the leaf commits to")
         summary += ", payload matches"
     return summary

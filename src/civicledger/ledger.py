@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
     from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
         Comparison,
@@ -390,6 +391,14 @@ class Ledger:
         """A C2SP tlog-proof text that an event is under a seal; check it with
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
         return self._audit.prove(event_id, seal)
+
+    def disclose(
+        self, event_id: uuid.UUID | str, fields: Sequence[str], *, include_personal: bool = False
+    ) -> Disclosure:
+        """Disclose some payload fields of an event (leaf format v2): check them with
+        ``Disclosure.verify()``; personal fields only with ``include_personal=True``; see
+        :meth:`.audit.auditor.Auditor.disclose`."""
+        return self._audit.disclose(event_id, fields, include_personal=include_personal)
 
     def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
         """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""

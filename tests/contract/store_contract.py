@@ -436,6 +436,7 @@ class EventStoreContract:
                 actor=record.actor,
                 payload_digest=record.payload_digest,
                 hash_name=alg.name,
+                version=store.leaf_version,
             )
             assert record.leaf_hash == leaf_hash(alg, envelope)
             assert store.leaf_hash(record.position) == record.leaf_hash

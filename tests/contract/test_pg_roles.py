@@ -31,6 +31,8 @@ from test_projection_checkpoints import CheckpointContract
 from civicledger import EventStore, Ledger, StoreError, ValidationError
 from civicledger.audit import verify_proof
 from civicledger.cli import cli
+from civicledger.merkle import hash_algorithm
+from civicledger.merkle.commitments import after_redaction
 from civicledger.store.sql import provision
 from civicledger.store.sql.guards import GUARDS_VERSION
 from corrections_testkit import StepClock, record_redaction, visit
@@ -171,14 +173,17 @@ def test_a_new_ledger_row_must_start_empty(setup: Setup, app_engine: Engine) -> 
     )
 
 
-def stored_payload(engine: Engine, ledger: Ledger, event_id: uuid.UUID) -> dict[str, Any]:
+def stored_row(engine: Engine, ledger: Ledger, event_id: uuid.UUID) -> tuple[dict[str, Any], bytes]:
+    """The stored payload data and secret (the salt column) of an intact row."""
     with engine.connect() as conn:
-        payload = conn.execute(
-            text("SELECT payload FROM civicledger_events WHERE ledger_id = :id AND event_id = :e"),
+        payload, secret = conn.execute(
+            text(
+                "SELECT payload, salt FROM civicledger_events "
+                "WHERE ledger_id = :id AND event_id = :e"
+            ),
             {"id": ledger.store.ledger_id, "e": event_id},  # type: ignore[attr-defined]
-        ).scalar_one()
-    data: dict[str, Any] = json.loads(payload)
-    return data
+        ).one()
+    return json.loads(payload), bytes(secret)
 
 
 def redacted_form(data: dict[str, Any], removed: list[str]) -> str:
@@ -188,16 +193,23 @@ def redacted_form(data: dict[str, Any], removed: list[str]) -> str:
     return json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-ERASE = "SELECT civicledger_erase(:id, :event, :payload)"
+def kept_after(ledger: Ledger, data: dict[str, Any], secret: bytes, remainder: str) -> str:
+    """The commitments a leaf format v2 row keeps after the redaction to ``remainder``."""
+    alg = hash_algorithm(ledger.hash_algorithm)
+    return after_redaction(alg, data, secret, None, json.loads(remainder)).text()
+
+
+ERASE = "SELECT civicledger_erase(:id, :event, :payload, :kept)"
 
 
 def test_erasure_needs_a_recorded_redaction_event(ledger: Ledger, app_engine: Engine) -> None:
     """civicledger_erase refuses without a redaction event, beyond its fields, and any change
     to a remaining value; with one on record it erases exactly the named field."""
     (record,) = ledger.append("v", [visit()], actor="clerk")
-    data = stored_payload(app_engine, ledger, record.event_id)
+    data, secret = stored_row(app_engine, ledger, record.event_id)
     remainder = redacted_form(data, ["visitor"])
-    args = {"id": ledger.store.ledger_id, "event": record.event_id}  # type: ignore[attr-defined]
+    kept = kept_after(ledger, data, secret, remainder)
+    args = {"id": ledger.store.ledger_id, "event": record.event_id, "kept": kept}  # type: ignore[attr-defined]
     refused(app_engine, ERASE, "no recorded event_redacted", payload=remainder, **args)
     refused(app_engine, ERASE, "as a whole", payload=None, **args)
     record_redaction(ledger, record, ("visitor",))
@@ -217,12 +229,41 @@ def test_erasure_needs_a_recorded_redaction_event(ledger: Ledger, app_engine: En
     assert read.redacted_fields == ("visitor",)
 
 
+def test_erasure_keeps_the_shape_of_the_commitments(ledger: Ledger, app_engine: Engine) -> None:
+    """In a leaf format v2 ledger an erased field keeps its digest, remaining fields keep
+    their salts, and a digest once kept never changes."""
+    (record,) = ledger.append("v", [visit()], actor="clerk")
+    data, secret = stored_row(app_engine, ledger, record.event_id)
+    record_redaction(ledger, record, ("visitor",))
+    record_redaction(ledger, record, ("note",))
+    remainder = redacted_form(data, ["visitor"])
+    kept = json.loads(kept_after(ledger, data, secret, remainder))
+    args = {"id": ledger.store.ledger_id, "event": record.event_id, "payload": remainder}  # type: ignore[attr-defined]
+    without_digest = {"digests": {}, "salts": {**kept["salts"], "visitor": "00" * 16}}
+    refused(app_engine, ERASE, "visitor goes without keeping its digest",
+            kept=json.dumps(without_digest), **args)  # fmt: skip
+    no_salt = {"digests": kept["digests"], "salts": {}}
+    refused(app_engine, ERASE, "left without its salt", kept=json.dumps(no_salt), **args)
+    refused(app_engine, ERASE, "must hold digests and salts", kept=None, **args)
+    with app_engine.begin() as conn:
+        conn.execute(text(ERASE), {"kept": json.dumps(kept, separators=(",", ":")), **args})
+    second = redacted_form({k: v for k, v in data.items() if k != "visitor"}, ["note", "visitor"])
+    moved = {
+        "digests": {"note": "11" * 32},
+        "salts": {k: v for k, v in kept["salts"].items() if k != "note"},
+    }
+    refused(app_engine, ERASE, "kept digest or salt would change or go",
+            payload=second, kept=json.dumps(moved), id=args["id"], event=args["event"])  # fmt: skip
+    ledger.redact(record.event_id, fields=["note"], reason="erasure", actor="dpo")
+    assert ledger.verify().ok
+
+
 def test_a_planted_redaction_event_above_the_head_does_not_count(
     ledger: Ledger, app_engine: Engine
 ) -> None:
     """A redaction row inserted past the head (not recorded) authorises nothing."""
     (record,) = ledger.append("v", [visit()], actor="clerk")
-    data = stored_payload(app_engine, ledger, record.event_id)
+    data, secret = stored_row(app_engine, ledger, record.event_id)
     ledger_id = ledger.store.ledger_id  # type: ignore[attr-defined]
     body = f'{{"fields":["visitor"],"reason":"x","target_event_id":"{record.event_id}"}}'
     with app_engine.begin() as conn:
@@ -230,18 +271,20 @@ def test_a_planted_redaction_event_above_the_head_does_not_count(
             text(
                 "INSERT INTO civicledger_events SELECT ledger_id, position + 100, 'p', 1, "
                 "gen_random_uuid(), 'event_redacted', 1, occurred_on, recorded_at, actor, "
-                ":body, salt, payload_digest, leaf_hash FROM civicledger_events "
+                ":body, salt, NULL, payload_digest, leaf_hash FROM civicledger_events "
                 "WHERE ledger_id = :id AND event_id = :e"
             ),
             {"id": ledger_id, "body": body, "e": record.event_id},
         )
+    remainder = redacted_form(data, ["visitor"])
     refused(
         app_engine,
         ERASE,
         "no recorded event_redacted",
         id=ledger_id,
         event=record.event_id,
-        payload=redacted_form(data, ["visitor"]),
+        payload=remainder,
+        kept=kept_after(ledger, data, secret, remainder),
     )
 
 
@@ -276,9 +319,13 @@ def test_guard_functions_pin_their_search_path_and_are_not_public(setup: Setup) 
         "civicledger_erase",
         "civicledger_lock_ledger",
     ]
-    for _name, owner, config, public in rows:
+    for name, owner, config, public in rows:
         assert owner == setup.owner
-        assert config == ["search_path=pg_catalog, pg_temp"]
+        # The erasure fires the row trigger, which names the ledgers table unqualified.
+        path = (
+            "pg_catalog, public, pg_temp" if name == "civicledger_erase" else "pg_catalog, pg_temp"
+        )
+        assert config == [f"search_path={path}"]
         assert not public
 
 
@@ -325,14 +372,15 @@ def test_the_app_role_has_exactly_the_documented_grants(setup: Setup) -> None:
 def test_append_read_seal_prove_redact_and_verify_as_the_app_role(setup: Setup) -> None:
     """The everyday work runs unchanged as the application role."""
     with Ledger.open(setup.app_url, ledger=f"test-{uuid.uuid4().hex}") as ledger:
-        records = ledger.append("v", [visit(), visit("赵六")], actor="clerk")
+        records = ledger.append("v", [visit(), visit("赵六"), visit("钱七")], actor="clerk")
         seal = ledger.seal()
         proof = ledger.prove(records[0].event_id, seal)
         assert verify_proof(proof).position == 1
         ledger.correct(records[1].event_id, visit("赵六", note="改"), reason="typo", actor="a")
         ledger.redact(records[0].event_id, fields=["visitor"], reason="erasure", actor="dpo")
-        ledger.redact(records[1].event_id, reason="erasure", actor="dpo")
-        assert [len(r.redacted_fields) > 0 for r in ledger.read(stream="v")] == [True, True]
+        ledger.redact(records[1].event_id, fields=["visitor"], reason="erasure", actor="dpo")
+        ledger.redact(records[2].event_id, reason="erasure", actor="dpo")
+        assert all(r.redacted_fields for r in ledger.read(stream="v"))
         assert ledger.verify().ok
         ledger.seal()
         access = ledger.access()
@@ -495,8 +543,11 @@ def test_a_single_role_database_becomes_a_two_role_one(setup: Setup) -> None:
     root = create_engine(setup.admin_url, isolation_level="AUTOCOMMIT")
     with root.connect() as conn:
         conn.execute(text(f"CREATE ROLE {single} LOGIN"))
-        conn.execute(text(f"CREATE DATABASE {database} OWNER {single}"))
+        conn.execute(text(f"CREATE DATABASE {database}"))
     admin = setup.admin_url.set(database=database)
+    # The single-role way: the application may create in the schema, and so owns the tables.
+    with create_engine(admin, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"GRANT CREATE ON SCHEMA public TO {single}"))
     own_url = admin.set(username=single).render_as_string(hide_password=False)
     try:
         with Ledger.open(own_url, ledger="old") as ledger:

@@ -173,3 +173,80 @@ def test_reference_verifier_accepts_the_librarys_proofs(alg_name: str) -> None:
     for size1 in range(1, 300, 11):
         proof = consistency_proof(alg, reader, size1, 300)
         assert VERIFIER["verify_consistency"](size1, 300, proof, roots[size1], roots[300], alg_name)
+
+
+# --- leaf format v2 (issue 14): §1a's worked example -----------------------------------
+
+
+def _section_1a() -> str:
+    return DOC.split("## 1a.", 1)[1].split("\n## 2.", 1)[0]
+
+
+@pytest.mark.parametrize("alg_name", ["sha256", "sm3"])
+def test_documented_v2_values_are_what_the_library_computes(alg_name: str) -> None:
+    """Every salt, field digest, payload digest and leaf hash printed for v2 is the library's."""
+    from civicledger.merkle.disclosure import (
+        digest_of_payload,
+        disclosure_bytes,
+        field_digest,
+        field_salt,
+        payload_digest_v2,
+    )
+
+    alg = hash_algorithm(alg_name)
+    section = _section_1a()
+    data = json.loads(PAYLOAD)
+    secret = bytes(range(16))
+    salts = {name: field_salt(alg, secret, name) for name in data}
+    digests = {name: field_digest(alg, salts[name], name, data[name]) for name in data}
+    shown = ["attendees"] if alg_name == "sm3" else list(data)
+    for name in shown:
+        assert salts[name].hex() in section, name
+        assert digests[name].hex() in section, name
+    if alg_name == "sha256":
+        for name in data:
+            assert f"| `{name}` | `{salts[name].hex()}` | `{digests[name].hex()}` |" in section
+        attendees = disclosure_bytes(salts["attendees"], "attendees", 12)
+        assert f"the {len(attendees)} bytes\n`{attendees.decode()}`" in section
+    payload_digest_hex = digest_of_payload(alg, secret, data)
+    assert payload_digest_hex == payload_digest_v2(alg, digests.values())
+    assert payload_digest_hex.hex() in section
+    envelope = envelope_bytes(
+        origin="civicledger.example/hehua-community",
+        position=42,
+        stream="meetings/2023",
+        stream_version=3,
+        event_id=uuid.UUID("0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f"),
+        type="meeting_held",
+        schema_version=1,
+        occurred_on=date(2023, 1, 6),
+        recorded_at=datetime(2023, 1, 6, 1, 30, 15, 250000, tzinfo=UTC),
+        actor="张敏",
+        payload_digest=payload_digest_hex,
+        hash_name=alg_name,
+        version=2,
+    )
+    if alg_name == "sha256":
+        assert f"```\n{envelope.decode()}\n```" in section
+    assert leaf_hash(alg, envelope).hex() in section
+    assert payload_digest_v2(alg, []).hex() in section
+
+
+@pytest.mark.parametrize("alg_name", ["sha256", "sm3"])
+def test_reference_verifier_recomputes_the_v2_payload_digest(alg_name: str) -> None:
+    """The doc's v2 functions, with salts from the stdlib's hmac, give the library's digest."""
+    import hashlib
+    import hmac
+
+    from civicledger.merkle.disclosure import digest_of_payload
+
+    data = json.loads(PAYLOAD)
+    secret = bytes(range(16))
+
+    def salt(name: str) -> str:
+        mac = hmac.new(secret, name.encode(), lambda d=b"": hashlib.new(alg_name, d))
+        return mac.digest()[:16].hex()
+
+    digests = [VERIFIER["field_digest"](salt(n), n, v, alg_name) for n, v in data.items()]
+    expected = digest_of_payload(hash_algorithm(alg_name), secret, data).hex()
+    assert VERIFIER["payload_digest_v2"](digests, alg_name) == expected

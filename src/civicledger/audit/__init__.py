@@ -9,8 +9,9 @@ Everything exported here works from texts alone and loads no database library;
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
+from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.proof import PROOF_HEADER, TlogProof, VerifiedProof, verify_proof
-from civicledger.audit.verify import Problem, ProblemKind, VerificationReport
+from civicledger.audit.verify import VerificationReport
 
 __all__ = [
     "PROOF_HEADER",

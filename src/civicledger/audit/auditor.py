@@ -9,15 +9,18 @@ it: the offline verifier (seals, proofs, keys) loads no store. The SQL side
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, row_source
 from civicledger.audit.verify import MAX_PROBLEMS, StoredSeal, VerificationReport, verify_ledger
 from civicledger.errors import StoreError, ValidationError, VerificationError
+from civicledger.events.redaction import REDACTION_EVENT_TYPE
+from civicledger.merkle.disclosure import Disclosure
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
@@ -247,6 +250,42 @@ class Auditor:
             ) from e
         return make_proof(position - 1, hashes, the_seal, envelope)
 
+    def disclose(
+        self,
+        event_id: uuid.UUID | str,
+        fields: Sequence[str],
+        *,
+        include_personal: bool = False,
+    ) -> Disclosure:
+        """Disclose some payload fields of an event: their values, salts and the other digests.
+
+        Only for leaf format v2 ledgers. The holder checks the values with
+        ``Disclosure.verify()`` against the envelope, and the envelope against a
+        seal with the event's proof (:meth:`prove`).
+
+        Args:
+            event_id: the event's id (a UUID or its text).
+            fields: top-level payload field names.
+            include_personal: disclose fields declared personal too.
+
+        Returns:
+            The disclosure.
+
+        Raises:
+            ValidationError: the id is unknown, the ledger is v1, or a field is
+                unknown, redacted, or personal and not asked for.
+            VerificationError: the stored row was changed (run verify()).
+            StoreError: the database failed.
+        """
+        return disclose(
+            self._store,
+            self._rows,
+            self._alg,
+            event_id,
+            fields,
+            include_personal=include_personal,
+        )
+
     # -- verification ---------------------------------------------------------------
 
     def verify(
@@ -284,6 +323,9 @@ class Auditor:
             reader=self._store.node_reader(),
             verifiers=verifiers,
             max_problems=max_problems,
+            leaf_version=self._store.leaf_version,
+            redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, head),
+            registry=self._store.codec.registry,
         )
 
     # -- helpers ------------------------------------------------------------------
@@ -305,7 +347,7 @@ class Auditor:
         if row is None:
             raise VerificationError(f"the row at position {position} is missing; run verify()")
         try:
-            envelope = row.envelope(self._store.origin, self._alg.name)
+            envelope = row.envelope(self._store.origin, self._alg.name, self._store.leaf_version)
         except ValidationError as e:
             raise VerificationError(
                 f"the row at position {position} is damaged ({e.message}); run verify()"

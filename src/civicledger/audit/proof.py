@@ -20,7 +20,8 @@ import orjson
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import PublicKeys
 from civicledger.errors import ValidationError, VerificationError
-from civicledger.merkle.hashes import hash_algorithm
+from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload
+from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.leaf import payload_digest
 from civicledger.merkle.verify import verify_inclusion
 
@@ -160,7 +161,7 @@ def verify_proof(
         public_key: trusted key(s) (verifier key text or Verifier, or a list); when
             None, signatures are not checked and ``signed_by`` is empty.
         payload: the event's canonical payload bytes, to check against the digest.
-        salt: the payload's salt (needed with ``payload``).
+        salt: the payload's salt (leaf format v1) or the event's secret (v2), with ``payload``.
 
     Returns:
         What was verified.
@@ -194,7 +195,7 @@ def verify_proof(
     if payload is not None or salt is not None:
         if payload is None or salt is None:
             raise ValidationError("checking a payload needs both the payload and its salt")
-        digest = payload_digest(alg, salt, payload)
+        digest = _payload_digest(alg, envelope.get("v"), salt, payload)
         if digest.hex() != envelope.get("payload_digest"):
             raise VerificationError(
                 f"payload of the event at position {position} does not match the digest "
@@ -263,3 +264,16 @@ def _b64(text: str, line: int, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as e:
         raise ValidationError(f"proof line {line}: {what} is not valid base64", line=line) from e
+
+
+def _payload_digest(alg: HashAlgorithm, version: object, salt: bytes, payload: bytes) -> bytes:
+    """The payload digest of a whole payload: v1 salts it, v2 commits to each field."""
+    if version != LEAF_V2:
+        return payload_digest(alg, salt, payload)
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"the payload is not JSON ({e})", field="payload") from e
+    if not isinstance(data, dict):
+        raise ValidationError("the payload is not a JSON object", field="payload")
+    return digest_of_payload(alg, salt, data)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
 from civicledger.errors import ValidationError
+from civicledger.events import RecordedEvent
 from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
 from civicledger.merkle.leaf import envelope_bytes
 from civicledger.store.base import EventStore
@@ -43,6 +44,7 @@ class StoredRow(NamedTuple):
     salt: bytes | None
     payload_digest: bytes
     leaf_hash: bytes
+    commitments: bytes | None = None  # leaf format v2, after a redaction
 
     def occurred_date(self) -> date:
         """The business date, parsed when stored as text.
@@ -64,8 +66,10 @@ class StoredRow(NamedTuple):
             return _timestamp(self.recorded_at)
         return self.recorded_at
 
-    def envelope(self, origin: str, hash_name: str) -> bytes:
+    def envelope(self, origin: str, hash_name: str, version: int = 1) -> bytes:
         """The canonical envelope this row's leaf commits to (see docs/hashing.md).
+
+        ``version`` is the ledger's leaf format (the envelope's ``"v"``).
 
         Raises:
             ValidationError: a stored value cannot be part of an envelope.
@@ -83,6 +87,7 @@ class StoredRow(NamedTuple):
             actor=self.actor,
             payload_digest=self.payload_digest,
             hash_name=hash_name,
+            version=version,
         )
 
 
@@ -94,6 +99,10 @@ class RowSource(Protocol):
 
         Missing positions are simply absent; the caller detects the gap.
         """
+        ...
+
+    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
+        """Yield the stored rows of one type up to ``to_position``, in position order."""
         ...
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:
@@ -118,12 +127,26 @@ class MemoryRowSource:
 
     def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
         """Yield rows in position order; see :class:`RowSource`."""
+        return self._rows(self._store.read(from_position=from_position, to_position=to_position))
+
+    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
+        """Yield the rows of one type; see :class:`RowSource`."""
+        return self._rows(self._store.read(types=[type_name], to_position=to_position))
+
+    def _rows(self, records: Iterable[RecordedEvent]) -> Iterator[StoredRow]:
         store = self._store
-        # The salts and codec have no public accessor on the in-memory store (the
-        # SQL store has its columns); reading them here keeps that store unchanged.
+        # The salts, remainders and codec have no public accessor on the in-memory
+        # store (the SQL store has its columns); reading them here keeps it unchanged.
         salts = store._salts
         codec = store._codec
-        for record in store.read(from_position=from_position, to_position=to_position):
+        for record in records:
+            position = record.position
+            kept = store._commitments.get(position)
+            if salts[position - 1] is not None:
+                payload: bytes | None = canonical_bytes(codec.to_dict(record.payload))
+            else:  # redacted (issue 10): what is left of the payload, in its stored form
+                remainder = store._redacted.get(position)
+                payload = None if remainder is None else canonical_bytes(remainder)
             yield StoredRow(
                 position=record.position,
                 stream=record.stream,
@@ -134,15 +157,11 @@ class MemoryRowSource:
                 occurred_on=record.occurred_on,
                 recorded_at=record.recorded_at,
                 actor=record.actor,
-                # A redacted event's payload is gone with its salt (issue 10).
-                payload=(
-                    None
-                    if salts[record.position - 1] is None
-                    else canonical_bytes(codec.to_dict(record.payload))
-                ),
-                salt=salts[record.position - 1],
+                payload=payload,
+                salt=salts[position - 1],
                 payload_digest=record.payload_digest,
                 leaf_hash=record.leaf_hash,
+                commitments=None if kept is None else kept.text().encode("utf-8"),
             )
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:

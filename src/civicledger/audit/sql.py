@@ -44,6 +44,19 @@ class SqlRowSource:
         Raises:
             StoreError: the database failed.
         """
+        return self._rows(from_position, to_position, ())
+
+    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
+        """Yield the stored rows of one type, in position order; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        return self._rows(1, to_position, (events.c.type == type_name,))
+
+    def _rows(
+        self, from_position: Position, to_position: Position, conditions: tuple[Any, ...]
+    ) -> Iterator[StoredRow]:
         start = from_position
         # SQLite keeps ids as 16 raw bytes: read them as bytes and build the UUIDs here,
         # skipping the column type's per-row conversion (PostgreSQL returns UUIDs).
@@ -66,6 +79,7 @@ class SqlRowSource:
             events.c.salt,
             events.c.payload_digest,
             events.c.leaf_hash,
+            events.c.commitments,
         )
         while start <= to_position:
             statement = (
@@ -74,6 +88,7 @@ class SqlRowSource:
                     events.c.ledger_id == self._ledger_id,
                     events.c.position >= start,
                     events.c.position <= to_position,
+                    *conditions,
                 )
                 .order_by(events.c.position)
                 .limit(BATCH)
@@ -139,7 +154,7 @@ class SqlSealStorage:
 
 def _sql_row(row: Any) -> StoredRow:
     (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
-     payload, salt, digest, leaf_hash) = row  # fmt: skip
+     payload, salt, digest, leaf_hash, commitments) = row  # fmt: skip
     # Both drivers return int and bytes already; the checks only cost a class lookup.
     return StoredRow(
         position,
@@ -155,4 +170,5 @@ def _sql_row(row: Any) -> StoredRow:
         salt if salt is None or salt.__class__ is bytes else bytes(salt),
         digest if digest.__class__ is bytes else bytes(digest),
         leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
+        None if commitments is None else commitments.encode("utf-8"),
     )

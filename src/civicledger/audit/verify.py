@@ -8,7 +8,6 @@ the store kept, each seal's root at its size, and the stored frontier at the end
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -17,10 +16,11 @@ import attrs
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import Verifier
+from civicledger.audit.payloads import RedactionIndex, check_payload
+from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.errors import CivicLedgerError, ValidationError, VerificationError
-from civicledger.events.redaction import is_redacted_text
+from civicledger.events.registry import EventRegistry
 from civicledger.merkle.hashes import HashAlgorithm
-from civicledger.merkle.leaf import payload_digest
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
@@ -31,53 +31,6 @@ MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""
 
 _TILE_BATCH = 64  # stored nodes compared per read
-
-
-class ProblemKind(enum.StrEnum):
-    """What a verification problem is about."""
-
-    PAYLOAD_DIGEST = "payload digest mismatch"
-    """The salted digest of the stored payload differs from the stored digest."""
-    LEAF = "envelope/leaf mismatch"
-    """The leaf hash of the stored envelope differs from the stored leaf hash."""
-    MALFORMED = "malformed row"
-    """A stored row cannot be read into an envelope (bad date, digest length…)."""
-    REDACTION = "inconsistent redaction"
-    """Exactly one of payload and salt is missing."""
-    MISSING = "missing position"
-    """Positions between 1 and the head have no row."""
-    DUPLICATE = "duplicate position"
-    """A position appears twice."""
-    TILE = "stored node mismatch"
-    """A stored interior Merkle node differs from the one the rows give."""
-    ROOT = "frontier/root mismatch"
-    """The stored frontier is unreadable, of the wrong size, or has another root."""
-    SEAL_ROOT = "seal root mismatch"
-    """A seal's root differs from the root the rows give at its size."""
-    SEAL = "malformed seal"
-    """A stored seal cannot be read, is for another ledger, or is past the head."""
-    SEAL_SIGNATURE = "bad seal signature"
-    """A seal's signature does not verify with the given keys."""
-
-
-@attrs.frozen
-class Problem:
-    """One thing verification found wrong.
-
-    Attributes:
-        position: the event position concerned (for a seal or the root, the tree
-            size), or None when no position applies.
-        kind: what is wrong.
-        detail: a sentence saying what differs.
-    """
-
-    position: int | None
-    kind: ProblemKind
-    detail: str
-
-    def __str__(self) -> str:
-        where = f"position {self.position}: " if self.position is not None else ""
-        return f"{where}{self.kind}: {self.detail}"
 
 
 @attrs.frozen
@@ -106,8 +59,8 @@ class VerificationReport:
         tree_size: the number of events verified (the head when verification began).
         root_hash: the root recomputed from the rows (None when rows are missing).
         events_checked: rows read and checked.
-        redacted: rows whose payload was redacted (their digest cannot be checked,
-            their leaf still is).
+        redacted: rows whose payload was redacted (in a v2 ledger their remainder
+            is still checked against the digest; in a v1 ledger only their form).
         seals_checked: seals read and checked.
         signatures_checked: whether seal signatures were checked against keys.
         problems: the problems found, by position (at most MAX_PROBLEMS).
@@ -174,6 +127,9 @@ def verify_ledger(
     reader: NodeReader | None = None,
     verifiers: Sequence[Verifier] = (),
     max_problems: int = MAX_PROBLEMS,
+    leaf_version: int = 1,
+    redactions: Iterable[StoredRow] = (),
+    registry: EventRegistry | None = None,
 ) -> VerificationReport:
     """Check a ledger's stored rows, interior nodes, frontier and seals.
 
@@ -188,11 +144,16 @@ def verify_ledger(
         reader: reads stored interior nodes to check them; None skips that check.
         verifiers: trusted keys to check seal signatures with; empty skips that check.
         max_problems: problems to keep in the report (the rest are counted).
+        leaf_version: the ledger's leaf format (1 or 2).
+        redactions: the stored rows of the ledger's ``event_redacted`` events up to
+            ``head``, against which every erased value is checked.
+        registry: maps the field names a redaction names to older stored keys.
 
     Returns:
         The report.
     """
     found = _Findings(max_problems)
+    index = RedactionIndex(redactions, registry)
     parsed = _parse_seals(seals, origin, alg, head, found)
     pending = sorted(parsed, key=lambda s: s[1].tree_size)
     frontier = Frontier.empty(alg)
@@ -210,7 +171,7 @@ def verify_ledger(
             gap_at = expected if gap_at is None else gap_at
         while pending and pending[0][1].tree_size < position:
             _check_seal_root(pending.pop(0), frontier, gap_at, found)
-        leaf, was_redacted = _check_row(row, origin, alg, found)
+        leaf, was_redacted = _check_row(row, origin, alg, found, leaf_version, index)
         checked += 1
         redacted += was_redacted
         completed = frontier.append(leaf)
@@ -244,36 +205,20 @@ def verify_ledger(
 
 
 def _check_row(
-    row: StoredRow, origin: str, alg: HashAlgorithm, found: _Findings
+    row: StoredRow,
+    origin: str,
+    alg: HashAlgorithm,
+    found: _Findings,
+    leaf_version: int,
+    index: RedactionIndex,
 ) -> tuple[bytes, bool]:
     """Check one row; return the leaf to fold into the tree and whether it is redacted."""
     position = row.position
-    redacted = False
-    if row.payload is not None and row.salt is not None:
-        try:
-            digest = payload_digest(alg, row.salt, row.payload)
-        except ValidationError as e:
-            found.add(position, ProblemKind.MALFORMED, f"payload salt: {e.message}")
-        else:
-            if digest != row.payload_digest:
-                found.add(
-                    position,
-                    ProblemKind.PAYLOAD_DIGEST,
-                    f"the stored payload hashes to {digest.hex()} with its salt, but the row "
-                    f"records {row.payload_digest.hex()}: the payload was changed",
-                )
-    elif row.salt is None and is_redacted_text(row.payload):
-        # Redacted (issue 10): the payload is gone, or only a marked remainder is left.
-        redacted = True
-    else:
-        missing = "payload" if row.payload is None else "salt"
-        found.add(
-            position,
-            ProblemKind.REDACTION,
-            f"the {missing} is missing but the other is present; a redaction removes both",
-        )
+    redacted, findings = check_payload(row, alg, leaf_version, index)
+    for kind, detail in findings:
+        found.add(position, kind, detail)
     try:
-        envelope = row.envelope(origin, alg.name)
+        envelope = row.envelope(origin, alg.name, leaf_version)
     except ValidationError as e:
         found.add(position, ProblemKind.MALFORMED, f"cannot rebuild the envelope: {e.message}")
         return _usable_leaf(row.leaf_hash, alg), redacted

@@ -51,9 +51,18 @@ def cli(db: str | None, ledger: str, modules: tuple[str, ...], debug: bool) -> N
 
 def _register_commands() -> None:
     # Command modules import the library lazily, so `--help` stays fast.
-    from civicledger.cli import amend, audit, demo, figures, projections, record, reporting
+    from civicledger.cli import (
+        amend,
+        audit,
+        demo,
+        disclose,
+        figures,
+        projections,
+        record,
+        reporting,
+    )
 
-    for module in (record, amend, figures, reporting, audit, projections, demo):
+    for module in (record, amend, figures, reporting, audit, disclose, projections, demo):
         module.register(cli)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from civicledger.events import Event, EventRegistry, event, field
+from civicledger.events.redaction import REDACTION_EVENT_TYPE
 
 __all__ = [
     "CORRECTED",
@@ -24,7 +25,7 @@ __all__ = [
 
 CORRECTED = "event_corrected"
 RETRACTED = "event_retracted"
-REDACTED = "event_redacted"
+REDACTED = REDACTION_EVENT_TYPE
 
 CORRECTION_TYPES: tuple[str, ...] = (CORRECTED, RETRACTED, REDACTED)
 """The type names of the events that amend other events."""

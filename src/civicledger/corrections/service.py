@@ -288,19 +288,55 @@ def redact(
             event_id=str(target.event_id),
         )
     names = _check_fields(codec, target, fields)
-    event = EventRedacted(
-        occurred_on=target.occurred_on,
-        target_event_id=target.event_id,
-        fields=tuple(names or ()),
-        reason=reason,
-    )
-    (record,) = store.append(_stream(target), [event], actor=actor)
+    index = _index(store)
+    earlier = _covering_redaction(index.redactions.get(target.event_id, ()), target, names)
+    if earlier is not None:
+        record = earlier  # an interrupted erasure: finish it, recording nothing new
+    else:
+        event = EventRedacted(
+            occurred_on=target.occurred_on,
+            target_event_id=target.event_id,
+            fields=tuple(names or ()),
+            reason=reason,
+        )
+        (record,) = store.append(_stream(target), [event], actor=actor)
     store.redact_payload(target.event_id, names if names is not None else _WHOLE.get(target.type))
-    for correction in _index(store).corrections.get(target.event_id, ()):
+    for correction in index.corrections.get(target.event_id, ()):
         nested = _nested_keys(codec, correction, names)
         if nested:
             store.redact_payload(correction.event_id, nested)
     return record
+
+
+def _covering_redaction(
+    redactions: Sequence[RecordedEvent], target: RecordedEvent, names: Sequence[str] | None
+) -> RecordedEvent | None:
+    """The earlier redaction that already names every field asked for, if any.
+
+    Each field is erased once, by one recorded redaction (``verify`` reports a
+    second one): asking again for fields already named finishes their erasure,
+    and asking for some of them along with new ones is refused.
+    """
+    named: dict[str, RecordedEvent] = {}
+    for redaction in redactions:
+        for name in getattr(redaction.payload, "fields", ()) or ("",):
+            named.setdefault(name, redaction)  # "" stands for the whole payload
+    if "" in named:  # the whole payload is already redacted
+        return named[""]
+    wanted = list(names) if names is not None else []
+    again = [n for n in wanted if n in named]
+    if not again:
+        return None
+    if len(again) == len(wanted):
+        return named[again[0]]
+    raise CorrectionError(
+        f"{target.type}.{again[0]} of event {target.event_id} was already redacted by event "
+        f"{named[again[0]].event_id} (position {named[again[0]].position}); redact the other "
+        "fields on their own",
+        event_type=target.type,
+        event_id=str(target.event_id),
+        field=again[0],
+    )
 
 
 def _check_fields(

@@ -35,6 +35,7 @@ from civicledger.events.registry import EventRegistry
 
 __all__ = [
     "REDACTED_KEY",
+    "REDACTION_EVENT_TYPE",
     "Amendment",
     "RedactedPayload",
     "decode_stored",
@@ -43,6 +44,9 @@ __all__ = [
     "redact_stored",
     "stored_keys",
 ]
+
+REDACTION_EVENT_TYPE = "event_redacted"
+"""The stored type name of the event that records a redaction (``civicledger.corrections``)."""
 
 REDACTED_KEY = "$redacted"
 """The key that marks a partly redacted stored payload and lists what was removed."""

@@ -18,7 +18,10 @@ from civicledger.errors import ValidationError
 from civicledger.merkle.hashes import DIGEST_SIZES, SUPPORTED_HASHES, HashAlgorithm
 
 ENVELOPE_VERSION = 1
-"""The envelope format version, written as its ``"v"`` key."""
+"""The envelope format version of leaf format v1, written as its ``"v"`` key."""
+
+LEAF_VERSIONS = (1, 2)
+"""The leaf formats: 1 salts the whole payload, 2 commits to each field (``merkle.disclosure``)."""
 
 SALT_SIZE = 16
 """Length in bytes of the random salt that :func:`payload_digest` prepends."""
@@ -72,6 +75,7 @@ def envelope_bytes(
     actor: str,
     payload_digest: bytes,
     hash_name: str,
+    version: int = ENVELOPE_VERSION,
 ) -> bytes:
     """Encode an event's envelope as RFC 8785 canonical JSON, the data its leaf hashes.
 
@@ -93,6 +97,7 @@ def envelope_bytes(
         actor: who recorded it (may be empty).
         payload_digest: the value of :func:`payload_digest`.
         hash_name: the ledger's hash algorithm name.
+        version: the ledger's leaf format (1 or 2), written as ``"v"``.
 
     Returns:
         The canonical UTF-8 bytes.
@@ -123,6 +128,7 @@ def envelope_bytes(
         and payload_digest.__class__ is bytes
         and hash_name.__class__ is str
         and len(payload_digest) == DIGEST_SIZES.get(hash_name)
+        and (version == 1 or version == 2)
     ):
         _check_envelope_args(locals())
     recorded_text = _utc_timestamp(recorded_at)
@@ -140,7 +146,7 @@ def envelope_bytes(
         "stream": stream,
         "stream_version": stream_version,
         "type": type,
-        "v": ENVELOPE_VERSION,
+        "v": version,
     }
     try:
         # For this domain (ASCII keys; str values; integers below 2**53) orjson
@@ -253,6 +259,11 @@ def _check_envelope_args(args: dict[str, Any]) -> None:
             "envelope recorded_at must be a datetime, "
             f"got {args['recorded_at'].__class__.__name__}",
             field="recorded_at",
+        )
+    if args["version"] not in LEAF_VERSIONS or args["version"].__class__ is not int:
+        raise ValidationError(
+            f"envelope version must be one of {LEAF_VERSIONS}, got {args['version']!r}",
+            field="v",
         )
     hash_name = args["hash_name"]
     if not isinstance(hash_name, str) or hash_name not in DIGEST_SIZES:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import attrs
 
 from civicledger.errors import StoreError
-from civicledger.events import Event, RecordedEvent
+from civicledger.events import Codec, Event, RecordedEvent, default_codec
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -91,6 +91,19 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def hash_algorithm(self) -> str:
         """The name of the ledger's hash algorithm (``"sha256"`` or ``"sm3"``)."""
+
+    @property
+    def leaf_version(self) -> int:
+        """The ledger's leaf format: 1 (salted whole payload) or 2 (one commitment per field).
+
+        Chosen when the ledger is created and never changed; see ``docs/hashing.md``.
+        """
+        return 1
+
+    @property
+    def codec(self) -> Codec:
+        """The codec that encodes and decodes this store's payloads (the default one here)."""
+        return default_codec()
 
     # -- writing ------------------------------------------------------------------
 

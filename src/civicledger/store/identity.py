@@ -6,6 +6,7 @@ import re
 import secrets
 
 from civicledger.errors import ValidationError
+from civicledger.merkle.leaf import LEAF_VERSIONS
 
 MAX_NAME_LENGTH = 200
 """Longest ledger name accepted."""
@@ -74,3 +75,17 @@ def make_origin(name: str) -> str:
     """
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
     return f"civicledger.local/{safe}/{secrets.token_hex(16)}"
+
+
+def check_leaf_version(version: object) -> int:
+    """Check a leaf format version for a new ledger: 1 or 2.
+
+    Raises:
+        ValidationError: it is neither.
+    """
+    if version not in LEAF_VERSIONS or version.__class__ is not int:
+        raise ValidationError(
+            f"leaf_version must be one of {', '.join(map(str, LEAF_VERSIONS))}, got {version!r}",
+            field="leaf_version",
+        )
+    return int(str(version))

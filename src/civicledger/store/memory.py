@@ -15,11 +15,17 @@ import attrs
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.redaction import decode_stored, redact_stored, stored_keys
+from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import MemoryNodeReader, NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
-from civicledger.store.identity import check_ledger_name, check_origin, make_origin
+from civicledger.store.identity import (
+    check_leaf_version,
+    check_ledger_name,
+    check_origin,
+    make_origin,
+)
 from civicledger.store.ids import UuidV7Generator
 from civicledger.store.planning import (
     Row,
@@ -48,6 +54,7 @@ class MemoryStore(EventStore):
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
+        leaf_version: int = 2,
     ) -> None:
         """Create an empty in-memory ledger.
 
@@ -57,10 +64,12 @@ class MemoryStore(EventStore):
             hash_algorithm: ``"sha256"`` (the default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock in UTC when None.
             codec: encodes and decodes payloads; the default codec when None.
+            leaf_version: the leaf format, 2 (the default); 1 only to compare with old ledgers.
 
         Raises:
-            ValidationError: the name, origin or hash algorithm is not acceptable.
+            ValidationError: the name, origin, hash algorithm or leaf version is not acceptable.
         """
+        self._leaf_version = check_leaf_version(leaf_version)
         self._name = check_ledger_name(ledger_name)
         self._origin = check_origin(origin) if origin is not None else make_origin(self._name)
         self._alg = lookup_hash(hash_algorithm or "sha256")
@@ -74,6 +83,7 @@ class MemoryStore(EventStore):
         self._head = 0
         self._salts: list[bytes | None] = []  # None once the payload is redacted
         self._redacted: dict[int, Any] = {}  # position -> what a redaction left of the payload
+        self._commitments: dict[int, Commitments] = {}  # v2: what a redacted row keeps
         self._by_id: dict[uuid.UUID, int] = {}
         self._streams: dict[str, list[int]] = {}  # stream -> positions, in version order
         self._tree = MemoryNodeReader(self._alg)
@@ -93,6 +103,16 @@ class MemoryStore(EventStore):
     def hash_algorithm(self) -> str:
         """The ledger's hash algorithm name."""
         return self._alg.name
+
+    @property
+    def codec(self) -> Codec:
+        """The codec the store encodes and decodes payloads with."""
+        return self._codec
+
+    @property
+    def leaf_version(self) -> int:
+        """The ledger's leaf format (1 or 2)."""
+        return self._leaf_version
 
     def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
         """Append entries to any streams, all or nothing; see :meth:`EventStore.append_batch`."""
@@ -122,6 +142,7 @@ class MemoryStore(EventStore):
                 ids=self._ids,
                 versions={s: len(self._streams.get(s, ())) for s in {e.stream for e in encoded}},
                 existing=existing,
+                leaf_version=self._leaf_version,
             )
             # Nothing below can fail on valid rows, so the append is all or nothing.
             for record, _, salt in plan.rows:
@@ -220,6 +241,14 @@ class MemoryStore(EventStore):
             payload, removed = decode_stored(
                 self._codec, record.type, record.schema_version, record.occurred_on, remaining
             )
+            if self._leaf_version == 2:
+                self._commitments[position] = after_redaction(
+                    self._alg,
+                    data,
+                    self._salts[position - 1],
+                    self._commitments.get(position),
+                    remaining,
+                )
             self._redacted[position] = remaining
             self._salts[position - 1] = None
             self._records[position - 1] = attrs.evolve(

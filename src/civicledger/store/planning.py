@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 import attrs
+import orjson
 
 from civicledger.errors import (
     ConcurrencyError,
@@ -23,7 +24,7 @@ from civicledger.errors import (
     ValidationError,
 )
 from civicledger.events import Codec, Event, RecordedEvent
-from civicledger.merkle import leaf
+from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
 from civicledger.store.base import NewEvent
@@ -92,6 +93,7 @@ class Encoded:
     schema_version: int
     occurred_on: date
     payload: bytes
+    fields: dict[str, object]  # the payload as JSON data, for leaf format v2's field digests
 
 
 @attrs.frozen
@@ -181,6 +183,7 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 "the ledger's codec, so it could not be read back; register it with @event",
                 event_type=shown,
             )
+        data = codec.to_dict(payload)
         encoded.append(
             Encoded(
                 index=i,
@@ -192,7 +195,8 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
                 type=type_name,
                 schema_version=version,
                 occurred_on=payload.occurred_on,
-                payload=codec.payload_bytes(payload),
+                payload=orjson.dumps(data, option=orjson.OPT_SORT_KEYS),
+                fields=data,
             )
         )
     return encoded
@@ -219,6 +223,7 @@ def plan_append(
     ids: UuidV7Generator,
     versions: Mapping[str, int],
     existing: Mapping[uuid.UUID, StoredIdentity],
+    leaf_version: int = leaf.ENVELOPE_VERSION,
 ) -> Plan:
     """Decide what an append writes; call it under the ledger's write lock.
 
@@ -232,6 +237,8 @@ def plan_append(
         ids: the generator for ids the caller left out.
         versions: the current version of every stream in the batch (absent = 0).
         existing: already stored events among the batch's caller-given ids.
+        leaf_version: the ledger's leaf format: 1 digests the salted payload, 2 each
+            field (the salt is then the event's secret; ``merkle.disclosure``).
 
     Returns:
         The plan.
@@ -258,7 +265,7 @@ def plan_append(
                 entry.event_id
             )
             if earlier is not None:
-                _check_same_content(entry, earlier, alg)
+                _check_same_content(entry, earlier, alg, leaf_version)
                 outcomes.append(earlier)
                 continue
         actual = current.get(entry.stream, 0)
@@ -276,14 +283,15 @@ def plan_append(
     nodes: list[Node] = []
     by_entry: dict[int, Row] = {}
     # Local names: this loop runs once per appended event, the pipeline's hottest code.
-    digest_of, envelope_of, leaf_of = leaf.payload_digest, leaf.envelope_bytes, leaf.leaf_hash
+    envelope_of, leaf_of = leaf.envelope_bytes, leaf.leaf_hash
     advance, hash_name = frontier.append, alg.name
+    v2 = leaf_version == disclosure.LEAF_V2
     for n, (entry, stream_version) in enumerate(fresh):
         position = head + n + 1
         event_id = entry.event_id if entry.event_id is not None else next(new_ids)
         salt = salts[n * size : (n + 1) * size]
         payload = entry.payload
-        digest = digest_of(alg, salt, payload)
+        digest = _digest(alg, salt, entry, v2)
         stream, type_name, schema_version = entry.stream, entry.type, entry.schema_version
         occurred_on, actor = entry.occurred_on, entry.actor
         leaf_hash = leaf_of(
@@ -301,6 +309,7 @@ def plan_append(
                 actor=actor,
                 payload_digest=digest,
                 hash_name=hash_name,
+                version=leaf_version,
             ),
         )
         completed = advance(leaf_hash)
@@ -338,6 +347,12 @@ def plan_append(
     return Plan(rows=rows, outcomes=final, nodes=nodes, frontier=frontier)
 
 
+def _digest(alg: HashAlgorithm, salt: bytes, entry: Encoded, v2: bool) -> bytes:
+    if v2:
+        return disclosure.digest_of_payload(alg, salt, entry.fields)
+    return leaf.payload_digest(alg, salt, entry.payload)
+
+
 @attrs.frozen
 class _Pending:
     """An entry of this batch that an id repeated later in the batch refers back to."""
@@ -373,7 +388,7 @@ def _check_version(entry: Encoded, actual: int) -> None:
 
 
 def _check_same_content(
-    entry: Encoded, earlier: StoredIdentity | _Pending, alg: HashAlgorithm
+    entry: Encoded, earlier: StoredIdentity | _Pending, alg: HashAlgorithm, leaf_version: int
 ) -> None:
     """Raise DuplicateEventError unless ``entry`` repeats ``earlier`` exactly."""
     if isinstance(earlier, _Pending):
@@ -393,7 +408,8 @@ def _check_same_content(
         )
         # Compare payloads through the stored salt and digest: no plaintext needed.
         if same and earlier.salt is not None:
-            same = leaf.payload_digest(alg, earlier.salt, entry.payload) == earlier.payload_digest
+            v2 = leaf_version == disclosure.LEAF_V2
+            same = _digest(alg, earlier.salt, entry, v2) == earlier.payload_digest
         elif same:
             same = False  # the stored payload was redacted; sameness cannot be shown
         where = f"at position {earlier.position} (stream {earlier.stream!r}, type {earlier.type!r})"

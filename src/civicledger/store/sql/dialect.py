@@ -7,12 +7,13 @@ no SQLAlchemy Core form. Everything else the store runs is Core.
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, func, select, text
 
-from civicledger.errors import ValidationError
-from civicledger.store.sql.schema import APPEND_ONLY_TABLES, events
+from civicledger.errors import StoreError, ValidationError
+from civicledger.store.sql.schema import APPEND_ONLY_TABLES, events, ledgers
 
 SYNCHRONOUS_SETTINGS = ("OFF", "NORMAL", "FULL", "EXTRA")
 """Values of SQLite's ``synchronous`` pragma the store accepts."""
@@ -69,6 +70,30 @@ def configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout: float) -
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def empty_sqlite_wal(engine: Engine, attempts: int = 50) -> None:
+    """Copy a SQLite database's write-ahead log into the file and truncate the log to nothing.
+
+    After a redaction this removes the old page versions (which hold the erased
+    values) from the log; with ``secure_delete`` on, the file keeps none either.
+
+    Raises:
+        StoreError: other connections kept the log busy through every attempt.
+    """
+    if engine.url.database in (None, "", ":memory:"):
+        return
+    for _ in range(attempts):
+        with engine.connect() as conn:
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return
+        time.sleep(0.02)
+    raise StoreError(
+        "the redaction is committed, but the SQLite write-ahead log could not be emptied "
+        "because other connections kept reading; the erased values may remain in the "
+        "-wal file until the next checkpoint: redact again when they are done"
+    )
+
+
 def lock_schema(connection: Connection) -> None:
     """Serialise schema creation between processes (inside the creating transaction).
 
@@ -83,9 +108,11 @@ def append_only_ddl(dialect_name: str) -> list[str]:
     """The statements that make event and tile rows immutable in the database.
 
     Event rows allow exactly one kind of UPDATE, a redaction: the salt becomes
-    NULL and the payload becomes NULL or a text starting ``{"$redacted"``, while
-    every other column keeps its value (and a NULL payload stays NULL). Any
-    other UPDATE, every DELETE (and TRUNCATE) is refused; tiles are immutable.
+    NULL and the payload becomes NULL or a text starting ``{"$redacted"``; in a
+    leaf format v2 ledger the commitments become a text starting ``{"digests":``
+    (in a v1 ledger they stay NULL); every other column keeps its value, and a
+    NULL payload stays NULL. Any other UPDATE, every DELETE (and TRUNCATE) is
+    refused; tiles are immutable.
 
     Args:
         dialect_name: ``"sqlite"`` or ``"postgresql"``.
@@ -117,12 +144,13 @@ def append_only_ddl(dialect_name: str) -> list[str]:
             "FOR EACH ROW EXECUTE FUNCTION civicledger_redaction_only()"
         )
         return statements
-    # Databases made before redaction refuse every UPDATE; the redaction trigger replaces that.
+    # Databases made before redaction refuse every UPDATE; the redaction trigger replaces that,
+    # and an older (looser) redaction trigger is replaced by this one.
     statements.append(f"DROP TRIGGER IF EXISTS {events.name}_no_update")
+    statements.append(f"DROP TRIGGER IF EXISTS {REDACTION_TRIGGER}")
     statements.append(
-        f"CREATE TRIGGER IF NOT EXISTS {REDACTION_TRIGGER} BEFORE UPDATE ON {events.name} "
-        f"WHEN NOT ({_unchanged_sqlite()} AND NEW.salt IS NULL AND (NEW.payload IS NULL OR "
-        f"(OLD.payload IS NOT NULL AND substr(NEW.payload, 1, 12) = '{_REDACTED_PREFIX}'))) "
+        f"CREATE TRIGGER {REDACTION_TRIGGER} BEFORE UPDATE ON {events.name} "
+        f"WHEN NOT ({_unchanged_sqlite()} AND {_redaction_form('substr')}) "
         f"BEGIN SELECT RAISE(ABORT, '{_REDACTION_MESSAGE}'); END"
     )
     for table in APPEND_ONLY_TABLES:
@@ -143,10 +171,37 @@ REDACTION_TRIGGER = "civicledger_events_redaction_only"
 """The trigger that lets an UPDATE of an event row through only when it is a redaction."""
 
 _REDACTED_PREFIX = '{"$redacted"'  # 12 characters; see civicledger.events.redaction
+_COMMITMENTS_PREFIX = '{"digests":'  # 11 characters; see civicledger.merkle.commitments
 _REDACTION_MESSAGE = (
     "civicledger: civicledger_events is append-only; only a redaction may change a row, "
-    "and only its payload and salt"
+    "and only its payload, salt and commitments"
 )
+
+
+def _redaction_form(substr: str) -> str:
+    """The SQL condition that NEW is a redaction of OLD (payload, salt, commitments)."""
+    version = f"(SELECT leaf_version FROM {ledgers.name} WHERE id = NEW.ledger_id)"
+    return (
+        "NEW.salt IS NULL AND (NEW.payload IS NULL OR (OLD.payload IS NOT NULL AND "
+        f"{substr}(NEW.payload, 1, 12) = '{_REDACTED_PREFIX}')) AND "
+        f"(CASE WHEN {version} = 2 THEN (NEW.commitments IS NOT NULL AND "
+        f"{substr}(NEW.commitments, 1, 11) = '{_COMMITMENTS_PREFIX}') "
+        "ELSE NEW.commitments IS NULL END)"
+    )
+
+
+def leaf_v2_upgrade_ddl(dialect_name: str) -> list[str]:
+    """The statements that add leaf format v2's columns to a schema version 1 database.
+
+    Its ledgers keep leaf format v1 (the column's default); new ledgers are v2.
+    """
+    exists = "IF NOT EXISTS " if dialect_name == "postgresql" else ""
+    return [
+        f"ALTER TABLE {ledgers.name} ADD COLUMN {exists}leaf_version SMALLINT NOT NULL DEFAULT 1",
+        f"ALTER TABLE {events.name} ADD COLUMN {exists}commitments TEXT",
+    ]
+
+
 _FIXED_COLUMNS = (
     "ledger_id",
     "position",
@@ -171,9 +226,8 @@ _PG_REDACTION_FUNCTION = (
     "CREATE OR REPLACE FUNCTION civicledger_redaction_only() RETURNS trigger "
     "LANGUAGE plpgsql AS $$ BEGIN "
     f"IF ({', '.join('NEW.' + c for c in _FIXED_COLUMNS)}) IS NOT DISTINCT FROM "
-    f"({', '.join('OLD.' + c for c in _FIXED_COLUMNS)}) AND NEW.salt IS NULL AND "
-    "(NEW.payload IS NULL OR (OLD.payload IS NOT NULL AND "
-    f"left(NEW.payload, 12) = '{_REDACTED_PREFIX}')) THEN RETURN NEW; END IF; "
+    f"({', '.join('OLD.' + c for c in _FIXED_COLUMNS)}) AND {_redaction_form('substr')} "
+    "THEN RETURN NEW; END IF; "
     f"RAISE EXCEPTION '{_REDACTION_MESSAGE}'; END $$"
 )
 

@@ -1,7 +1,8 @@
 """The PostgreSQL erasure function: the one way an application role changes a stored event.
 
-``civicledger_erase(ledger, event_id, payload)`` replaces a row's payload with
-what a redaction leaves of it and drops its salt, after checking, in the
+``civicledger_erase(ledger, event_id, payload, commitments)`` replaces a row's
+payload with what a redaction leaves of it, drops its salt (or, in leaf format
+v2, its secret) and stores its commitments, after checking, in the
 database, everything the caller could lie about:
 
 - the new payload is what the old one becomes when some fields are removed (or
@@ -17,10 +18,15 @@ database, everything the caller could lie about:
   was stored, which the database cannot follow: so a named field that the stored
   payload does not have stands for (at most) one removed key that is not named;
 - a field is erased once: an erased field is gone, and a second erasure of it
-  is no change at all (a retried redaction changes nothing and is accepted).
+  is no change at all (a retried redaction changes nothing and is accepted);
+- in a leaf format v2 ledger (per-field commitments, docs/hashing.md) the row's
+  ``commitments`` keep their shape: a digest or salt kept before never changes or
+  goes, and every field whose value went or changed now has a digest and no salt
+  (the digests themselves are checked by ``verify``, which can hash).
 
 All of these checks are in this module (``civicledger_erased_names`` compares the
-payloads, ``civicledger_erase`` looks up the redaction events), so a change of
+payloads, ``civicledger_check_commitments`` the commitments, ``civicledger_erase``
+looks up the redaction events), so a change of
 the stored redaction form changes this module alone. The row trigger of
 :mod:`.dialect` still applies to the UPDATE the function makes.
 """
@@ -34,7 +40,12 @@ _REDACTION_TYPE = "event_redacted"  # civicledger.corrections.events.REDACTED (a
 _CORRECTION_TYPE = "event_corrected"  # civicledger.corrections.events.CORRECTED
 _CORRECTION_FIELD = "replacement"  # the field of a correction that holds the replacement payload
 
-_PINNED = "SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
+
+def _erase_pinned(schema: str) -> str:
+    # The row trigger of .dialect looks up the ledger's leaf version by an unqualified table
+    # name, so the erasure runs with the tables' schema on its path (after pg_catalog, which
+    # PostgreSQL searches first); provisioning makes sure the application cannot create there.
+    return f"SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp"
 
 
 def erasure_ddl(schema: str) -> list[str]:
@@ -49,10 +60,13 @@ def erasure_ddl(schema: str) -> list[str]:
     return [
         _erased_names(schema),
         _has_field(schema),
+        _check_commitments(schema),
         _erase(schema),
         f"REVOKE ALL ON FUNCTION {schema}.civicledger_erased_names(jsonb, jsonb) FROM PUBLIC",
         f"REVOKE ALL ON FUNCTION {schema}.civicledger_has_field(jsonb, text) FROM PUBLIC",
-        f"REVOKE ALL ON FUNCTION {schema}.civicledger_erase(integer, uuid, text) FROM PUBLIC",
+        f"REVOKE ALL ON FUNCTION {schema}.civicledger_check_commitments"
+        "(smallint, jsonb, jsonb, jsonb, jsonb) FROM PUBLIC",
+        f"REVOKE ALL ON FUNCTION {schema}.civicledger_erase(integer, uuid, text, text) FROM PUBLIC",
     ]
 
 
@@ -121,6 +135,39 @@ def _has_field(schema: str) -> str:
     )
 
 
+def _check_commitments(schema: str) -> str:
+    # Leaf format v2 (docs/hashing.md): a redacted row keeps the salt of every field still
+    # stored as recorded and the digest of every other one. The database cannot recompute
+    # digests (verify does), but it holds the shape: a kept digest or salt never changes
+    # or goes, and every field whose value went or changed now has a digest and no salt.
+    return (
+        f"CREATE OR REPLACE FUNCTION {schema}.civicledger_check_commitments(p_version smallint, "
+        "p_old jsonb, p_new jsonb, p_old_kept jsonb, p_new_kept jsonb) RETURNS void "
+        "LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ "
+        "DECLARE k text; BEGIN "
+        "IF p_version IS DISTINCT FROM 2 THEN "
+        "IF p_new_kept IS NOT NULL THEN RAISE EXCEPTION 'civicledger: erasure refused: "
+        "a leaf format v1 row keeps no commitments'; END IF; RETURN; END IF; "
+        "IF jsonb_typeof(p_new_kept -> 'digests') IS DISTINCT FROM 'object' "
+        "OR jsonb_typeof(p_new_kept -> 'salts') IS DISTINCT FROM 'object' THEN RAISE EXCEPTION "
+        "'civicledger: erasure refused: the commitments must hold digests and salts'; END IF; "
+        "IF p_old_kept IS NOT NULL AND NOT ((p_new_kept -> 'digests') @> (p_old_kept -> 'digests') "
+        "AND (p_old_kept -> 'salts') @> (p_new_kept -> 'salts')) THEN RAISE EXCEPTION "
+        "'civicledger: erasure refused: a kept digest or salt would change or go'; END IF; "
+        "FOR k IN SELECT jsonb_object_keys(p_old) LOOP "
+        f"CONTINUE WHEN k = {_REDACTED} OR (p_new ? k AND p_new -> k = p_old -> k); "
+        "IF NOT (p_new_kept -> 'digests') ? k OR (p_new_kept -> 'salts') ? k THEN "
+        "RAISE EXCEPTION 'civicledger: erasure refused: field % goes without keeping its "
+        "digest', k; END IF; END LOOP; "
+        "IF p_new IS NOT NULL THEN FOR k IN SELECT jsonb_object_keys(p_new) LOOP "
+        f"CONTINUE WHEN k = {_REDACTED}; "
+        "IF NOT ((p_new_kept -> 'salts') ? k OR (p_new_kept -> 'digests') ? k) THEN "
+        "RAISE EXCEPTION 'civicledger: erasure refused: field % is left without its salt', k; "
+        "END IF; END LOOP; END IF; "
+        "END $$"
+    )
+
+
 def _erase(schema: str) -> str:
     ev = f"{schema}.{events.name}"
     led = f"{schema}.{ledgers.name}"
@@ -133,16 +180,17 @@ def _erase(schema: str) -> str:
     )
     return (
         f"CREATE OR REPLACE FUNCTION {schema}.civicledger_erase"
-        "(p_ledger integer, p_event uuid, p_payload text) "
-        f"RETURNS bigint LANGUAGE plpgsql {_PINNED} AS $$ "
+        "(p_ledger integer, p_event uuid, p_payload text, p_commitments text) "
+        f"RETURNS bigint LANGUAGE plpgsql {_erase_pinned(schema)} AS $$ "
         "DECLARE target record; names text[]; allowed text[] := '{}'; whole boolean := false; "
         "redaction record; listed text[]; corrected text; k text; a text; stand_in text; "
-        "used text[] := '{}'; BEGIN "
-        f"SELECT e.position, e.type, e.payload, e.salt INTO target FROM {ev} AS e "
+        "used text[] := '{}'; version smallint; BEGIN "
+        f"SELECT e.position, e.type, e.payload, e.salt, e.commitments INTO target FROM {ev} AS e "
         "WHERE e.ledger_id = p_ledger AND e.event_id = p_event FOR UPDATE; "
         "IF NOT FOUND THEN RAISE EXCEPTION "
         "'civicledger: erasure refused: ledger % has no event %', p_ledger, p_event; END IF; "
-        "IF target.salt IS NULL AND target.payload IS NOT DISTINCT FROM p_payload THEN "
+        "IF target.salt IS NULL AND target.payload IS NOT DISTINCT FROM p_payload "
+        "AND target.commitments IS NOT DISTINCT FROM p_commitments THEN "
         "RETURN target.position; END IF; "
         "IF target.payload IS NULL THEN RAISE EXCEPTION "
         "'civicledger: erasure refused: event % has no payload left to erase', p_event; END IF; "
@@ -175,7 +223,10 @@ def _erase(schema: str) -> str:
         "event_redacted event names % of event % (recorded ones name: %)', k, p_event, "
         "coalesce(nullif(array_to_string(allowed, ', '), ''), 'nothing'); END IF; "
         "used := used || stand_in; END LOOP; END IF; "
-        f"UPDATE {ev} SET payload = p_payload, salt = NULL "
+        f"SELECT l.leaf_version INTO version FROM {led} AS l WHERE l.id = p_ledger; "
+        f"PERFORM {schema}.civicledger_check_commitments(version, target.payload::jsonb, "
+        "p_payload::jsonb, target.commitments::jsonb, p_commitments::jsonb); "
+        f"UPDATE {ev} SET payload = p_payload, salt = NULL, commitments = p_commitments "
         "WHERE ledger_id = p_ledger AND position = target.position; "
         "RETURN target.position; END $$"
     )

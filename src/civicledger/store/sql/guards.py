@@ -43,7 +43,7 @@ ERASE_FUNCTION = "civicledger_erase"
 APP_FUNCTIONS: tuple[str, ...] = (
     f"{LOCK_FUNCTION}(integer)",
     f"{ADVANCE_FUNCTION}(integer, bigint, bytea)",
-    f"{ERASE_FUNCTION}(integer, uuid, text)",
+    f"{ERASE_FUNCTION}(integer, uuid, text, text)",
 )
 """The functions an application role executes (signatures as ``GRANT`` takes them)."""
 
@@ -161,15 +161,30 @@ def ensure_guards(connection: Connection) -> None:
     ).scalar_one_or_none()
     if stored is not None and stored.isdigit() and int(stored) >= GUARDS_VERSION:
         return
+    require_owner(
+        connection,
+        f"the database's civicledger functions are missing or older than this version's "
+        f"(version {stored or 'none'}, this one installs {GUARDS_VERSION})",
+    )
+    install_guards(connection)
+
+
+def require_owner(connection: Connection, why: str) -> None:
+    """Refuse to upgrade the schema as a role that does not own it, saying who should.
+
+    Args:
+        connection: the connection, inside the schema transaction.
+        why: what needs upgrading, for the message.
+
+    Raises:
+        StoreError: the connected role does not act as the tables' owner.
+    """
     role = str(connection.execute(text("SELECT current_user")).scalar_one())
     if not acts_as_owner(connection, role):
         raise StoreError(
-            f"the database's civicledger functions are missing or older than this version's "
-            f"(version {stored or 'none'}, this one installs {GUARDS_VERSION}) and role "
-            f"{role!r} does not own the tables; have the owner run "
-            f"`civicledger init --owner-role OWNER --app-role {role}`"
+            f"{why} and role {role!r} does not own the tables, so it cannot upgrade them; "
+            f"have the owner run `civicledger init --owner-role OWNER --app-role {role}`"
         )
-    install_guards(connection)
 
 
 def install_guards(connection: Connection) -> None:

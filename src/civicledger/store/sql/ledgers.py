@@ -39,6 +39,7 @@ class LedgerRow:
     origin: str
     hash_algorithm: str
     created_at: str
+    leaf_version: int
 
 
 @contextlib.contextmanager
@@ -70,7 +71,7 @@ def prepare_schema(conn: Connection) -> None:
     Raises:
         SchemaMismatchError: the database records another schema version.
         StoreError: the database holds only part of civicledger's tables, or its
-            guard functions are outdated and the role cannot replace them.
+            schema or guard functions are outdated and the role cannot upgrade them.
     """
     dialect.lock_schema(conn)
     postgres = conn.dialect.name == "postgresql"
@@ -89,14 +90,18 @@ def prepare_schema(conn: Connection) -> None:
         if postgres:
             guards.install_guards(conn)
         return
-    _check_version(conn)
+    version = _check_version(conn)
     missing = ours - present
     if missing:
         raise StoreError(
             f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
             "are missing; restore the database from a backup"
         )
-    if not dialect.has_redaction_trigger(conn):
+    if version < SCHEMA_VERSION:
+        if postgres:
+            guards.require_owner(conn, f"the database has schema version {version}")
+        _upgrade_to_leaf_v2(conn)
+    elif not dialect.has_redaction_trigger(conn):
         # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
         for statement in dialect.append_only_ddl(conn.dialect.name):
             conn.execute(text(statement))
@@ -104,7 +109,22 @@ def prepare_schema(conn: Connection) -> None:
         guards.ensure_guards(conn)
 
 
-def _check_version(conn: Connection) -> None:
+def _upgrade_to_leaf_v2(conn: Connection) -> None:
+    """Upgrade a schema version 1 database in place (inside the schema transaction).
+
+    Its ledgers keep leaf format v1 (the new column's default); events get the
+    empty ``commitments`` column; the triggers are replaced by the stricter ones.
+    """
+    for statement in dialect.leaf_v2_upgrade_ddl(conn.dialect.name):
+        conn.execute(text(statement))
+    for statement in dialect.append_only_ddl(conn.dialect.name):
+        conn.execute(text(statement))
+    conn.execute(
+        meta.update().where(meta.c.key == SCHEMA_VERSION_KEY).values(value=str(SCHEMA_VERSION))
+    )
+
+
+def _check_version(conn: Connection) -> int:
     stored = conn.execute(
         select(meta.c.value).where(meta.c.key == SCHEMA_VERSION_KEY)
     ).scalar_one_or_none()
@@ -122,11 +142,11 @@ def _check_version(conn: Connection) -> None:
             f"the database was written by a newer civicledger (schema version {version}; this "
             f"one understands {SCHEMA_VERSION}); upgrade civicledger to open it"
         )
-    if version < SCHEMA_VERSION:
+    if version < 1:
         raise SchemaMismatchError(
-            f"the database has schema version {version}, older than this civicledger's "
-            f"{SCHEMA_VERSION}; migrate it before opening"
+            f"the database has schema version {version}, which no civicledger release wrote"
         )
+    return version
 
 
 def ensure_ledger(
@@ -137,6 +157,7 @@ def ensure_ledger(
     hash_algorithm: str | None,
     clock: Clock,
     create: bool = True,
+    leaf_version: int = 2,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
 
@@ -162,13 +183,14 @@ def ensure_ledger(
                 "Ledger.open(..., create=True)"
             )
         if row is None:
-            return _create(conn, name, origin, hash_algorithm or "sha256", clock)
+            return _create(conn, name, origin, hash_algorithm or "sha256", clock, leaf_version)
         stored = LedgerRow(
             id=row.id,
             name=row.name,
             origin=row.origin,
             hash_algorithm=row.hash_algorithm,
             created_at=row.created_at,
+            leaf_version=int(row.leaf_version),
         )
     if origin is not None and origin != stored.origin:
         raise ValidationError(
@@ -186,7 +208,12 @@ def ensure_ledger(
 
 
 def _create(
-    conn: Connection, name: str, origin: str | None, hash_name: str, clock: Clock
+    conn: Connection,
+    name: str,
+    origin: str | None,
+    hash_name: str,
+    clock: Clock,
+    leaf_version: int,
 ) -> LedgerRow:
     origin = origin or make_origin(name)
     holder = conn.execute(
@@ -206,6 +233,7 @@ def _create(
             created_at=created_at,
             head=0,
             frontier=Frontier.empty(lookup_hash(hash_name)).to_bytes(),
+            leaf_version=leaf_version,
         )
     )
     (ledger_id,) = result.inserted_primary_key or (None,)
@@ -217,4 +245,5 @@ def _create(
         origin=origin,
         hash_algorithm=hash_name,
         created_at=created_at,
+        leaf_version=leaf_version,
     )

@@ -162,4 +162,21 @@ def access(connection: Connection, role: str) -> Access:
     ).one()
     if not reasons:
         reasons += [f"it has {p} on {t}" for (t, p), ok in zip(checks, granted, strict=True) if ok]
+        schema = connection.execute(
+            text(
+                "SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n "
+                "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(:t)"
+            ),
+            {"t": events.name},
+        ).scalar_one()
+        creates = connection.execute(
+            text("SELECT has_schema_privilege(:role, :schema, 'CREATE')"),
+            {"role": role, "schema": schema},
+        ).scalar_one()
+        if creates:
+            # The erasure function resolves names in that schema (see .erasure).
+            reasons.append(
+                f"it may create objects in schema {schema}, where the erasure function looks "
+                f"up names (REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC, {role})"
+            )
     return Access(role=role, owner=owner, could_alter_history=bool(reasons), reasons=tuple(reasons))

@@ -71,6 +71,10 @@ def provision(url: str | URL, *, owner: str, app: str) -> Access:
             conn.execute(
                 text(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {guards.quoted(conn, owner)}")
             )
+            # The application must not create there, where the erasure function resolves
+            # names; a grant to PUBLIC is the administrator's to withdraw (access() below
+            # refuses to finish while it stands).
+            conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM {guards.quoted(conn, app)}"))
             conn.execute(text(f"SET LOCAL ROLE {guards.quoted(conn, owner)}"))
             prepare_schema(conn)
             guards.install_guards(conn)

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, func, select, update
 from civicledger.errors import StoreError
 from civicledger.events import Codec, canonical_bytes
 from civicledger.events.redaction import redact_stored, stored_keys
+from civicledger.merkle.commitments import Commitments, after_redaction
+from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.store.sql.schema import events
 
 
@@ -27,8 +29,15 @@ def redact_row(
     codec: Codec,
     event_id: uuid.UUID,
     fields: Sequence[str] | None,
+    *,
+    alg: HashAlgorithm,
+    leaf_version: int,
 ) -> int:
     """Remove values (or the whole payload) of one stored event, and its salt.
+
+    In a leaf format v2 ledger the row keeps, in its commitments, the salts of
+    the fields left and the digests of the fields removed, so what is left still
+    hashes to the leaf.
 
     Call it inside the ledger's write transaction.
 
@@ -38,6 +47,8 @@ def redact_row(
         codec: holds the registry whose upcasters map field names to stored keys.
         event_id: the event.
         fields: newest-version field names; None removes the whole payload.
+        alg: the ledger's hash algorithm.
+        leaf_version: the ledger's leaf format.
 
     Returns:
         The event's position.
@@ -47,27 +58,37 @@ def redact_row(
         ValidationError: a field is not in the stored payload.
     """
     found = conn.execute(
-        select(events.c.position, events.c.type, events.c.schema_version, events.c.payload).where(
-            events.c.ledger_id == ledger_id, events.c.event_id == event_id
-        )
+        select(
+            events.c.position,
+            events.c.type,
+            events.c.schema_version,
+            events.c.payload,
+            events.c.salt,
+            events.c.commitments,
+        ).where(events.c.ledger_id == ledger_id, events.c.event_id == event_id)
     ).one_or_none()
     if found is None:
         raise StoreError(f"cannot redact event {event_id}: the ledger has no such event")
-    position, type_name, schema_version, payload = found
+    position, type_name, schema_version, payload, secret, kept = found
     data = None if payload is None else orjson.loads(payload)
     keys = None
     if fields is not None and data is not None:
         keys = stored_keys(codec.registry, type_name, schema_version, data, fields)
     remaining = redact_stored(data, keys)
     text = None if remaining is None else canonical_bytes(remaining).decode("utf-8")
+    commitments = None
+    if leaf_version == 2:
+        before = None if kept is None else Commitments.parse(kept, alg.digest_size)
+        secret = None if secret is None else bytes(secret)
+        commitments = after_redaction(alg, data, secret, before, remaining).text()
     if conn.dialect.name == "postgresql":
         # The guard function checks, in the database, that a recorded redaction event names
         # what goes (see .erasure); an application role has no UPDATE privilege of its own.
-        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text)))
+        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text, commitments)))
     else:
         conn.execute(
             update(events)
             .where(events.c.ledger_id == ledger_id, events.c.position == position)
-            .values(payload=text, salt=None)
+            .values(payload=text, salt=None, commitments=commitments)
         )
     return int(position)

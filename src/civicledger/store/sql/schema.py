@@ -24,8 +24,12 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-SCHEMA_VERSION = 1
-"""Version of this table layout, kept in ``civicledger_meta``; a newer stored version is refused."""
+SCHEMA_VERSION = 2
+"""Version of this table layout, kept in ``civicledger_meta``; a newer stored version is refused.
+
+Version 2 added ``civicledger_ledgers.leaf_version`` and ``civicledger_events.commitments``
+(leaf format v2); a version 1 database gets them when it is opened (ledger.py upgrades it).
+"""
 
 SCHEMA_VERSION_KEY = "schema_version"
 """Key of the schema version row in ``civicledger_meta``."""
@@ -84,6 +88,8 @@ ledgers = Table(
     # The write lock of a ledger is this row (PostgreSQL: SELECT ... FOR UPDATE).
     Column("head", _BIG, nullable=False),
     Column("frontier", LargeBinary, nullable=False),
+    # The leaf format (docs/hashing.md): 1 for ledgers made before v2, 2 for new ones.
+    Column("leaf_version", SmallInteger, nullable=False, server_default="1"),
 )
 """One row per ledger: its identity, head position and Merkle frontier."""
 
@@ -106,7 +112,10 @@ events = Table(
     Column("actor", String, nullable=False),
     # Canonical JSON (RFC 8785) text; payload and salt are NULL only after a redaction.
     Column("payload", Text, nullable=True),
+    # v1: the payload's salt; v2: the event's secret. NULL once redacted.
     Column("salt", LargeBinary(16), nullable=True),
+    # v2 only, set by a redaction: the remaining fields' salts and the erased fields' digests.
+    Column("commitments", Text, nullable=True),
     Column("payload_digest", LargeBinary(64), nullable=False),
     Column("leaf_hash", LargeBinary(64), nullable=False),
     PrimaryKeyConstraint("ledger_id", "position", name="pk_civicledger_events"),

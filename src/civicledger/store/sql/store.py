@@ -36,7 +36,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
-from civicledger.store.identity import check_ledger_name, check_origin
+from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
     Row,
@@ -186,6 +186,7 @@ class SqlStore(EventStore):
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        leaf_version: int = 2,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -204,6 +205,8 @@ class SqlStore(EventStore):
             create: create the ledger when it does not exist; when False, a
                 missing ledger raises LedgerNotFoundError (the tables are still
                 created in an empty database).
+            leaf_version: a new ledger's leaf format, 2 (the default); 1 only to
+                compare with ledgers made before v2. An existing ledger keeps its own.
 
         Returns:
             The store.
@@ -221,6 +224,7 @@ class SqlStore(EventStore):
             check_origin(origin)
         if hash_algorithm is not None:
             lookup_hash(hash_algorithm)
+        check_leaf_version(leaf_version)
         with translated("opening the database"):
             parsed = make_url(url)
         engine = open_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
@@ -236,6 +240,7 @@ class SqlStore(EventStore):
                 hash_algorithm=hash_algorithm,
                 clock=clock or utc_now,
                 create=create,
+                leaf_version=leaf_version,
             )
         except BaseException:
             engine.dispose()
@@ -258,6 +263,11 @@ class SqlStore(EventStore):
     def hash_algorithm(self) -> str:
         """The ledger's hash algorithm name."""
         return self._alg.name
+
+    @property
+    def leaf_version(self) -> int:
+        """The ledger's leaf format (1 or 2), as stored with the ledger."""
+        return self._ledger.leaf_version
 
     @property
     def engine(self) -> Engine:
@@ -316,6 +326,7 @@ class SqlStore(EventStore):
                 ids=self._ids,
                 versions=self._stream_versions(conn, streams_of(encoded)),
                 existing=self._existing(conn, ids_of(encoded)),
+                leaf_version=self._ledger.leaf_version,
             )
             if plan.rows:
                 recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
@@ -366,6 +377,7 @@ class SqlStore(EventStore):
             record.actor,
             row.payload.decode("utf-8"),
             row.salt,
+            None,  # commitments: only a redaction writes them
             record.payload_digest,
             record.leaf_hash,
         )
@@ -548,14 +560,36 @@ class SqlStore(EventStore):
         )
 
     def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
-        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`."""
+        """Remove stored payload values and the salt; see :meth:`EventStore.redact_payload`.
+
+        On SQLite the erasure runs with ``secure_delete`` on (freed space is
+        overwritten) and is followed by a ``wal_checkpoint(TRUNCATE)``, so the
+        erased values are in neither the database file nor its write-ahead log
+        when this returns.
+
+        Raises:
+            StoreError: as for every store, or the write-ahead log could not be
+                emptied because other connections kept reading (the erasure itself
+                is committed; redact again when they are done).
+        """
         self._check_open()
-        with (
-            self._local_writer,
-            translated(f"redacting an event of ledger {self.ledger_name!r}"),
-            self._write() as conn,
-        ):
-            position = redact_row(conn, self._ledger.id, self._codec, event_id, fields)
+        doing = f"redacting an event of ledger {self.ledger_name!r}"
+        sqlite = self._engine.dialect.name == "sqlite"
+        with self._local_writer, translated(doing), self._write() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            position = redact_row(
+                conn,
+                self._ledger.id,
+                self._codec,
+                event_id,
+                fields,
+                alg=self._alg,
+                leaf_version=self._ledger.leaf_version,
+            )
+        if sqlite:
+            with translated(doing):
+                dialect.empty_sqlite_wal(self._engine)
         return next(self.read(from_position=position, to_position=position))
 
     def head(self) -> Position:
