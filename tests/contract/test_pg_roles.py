@@ -452,6 +452,25 @@ def test_outdated_guard_functions_are_named_for_the_app_role_and_replaced_by_the
         engine.dispose()
 
 
+def test_a_schema_upgrade_is_left_to_the_owner(setup: Setup) -> None:
+    """An older schema version is not upgraded by the app role (it could not ALTER anyway):
+    it is told who should; provisioning upgrades it."""
+    engine = create_engine(setup.admin)
+    version = text("SELECT value FROM civicledger_meta WHERE key = 'schema_version'")
+    with engine.begin() as conn:
+        current = conn.execute(version).scalar_one()
+        conn.execute(text("UPDATE civicledger_meta SET value = '1' WHERE key = 'schema_version'"))
+    try:
+        with pytest.raises(StoreError, match=r"schema version 1 and role .* does not own"):
+            Ledger.open(setup.app_url, ledger="x")
+    finally:
+        provision(setup.admin, owner=setup.owner, app=setup.app)
+    with engine.connect() as conn:
+        assert conn.execute(version).scalar_one() == current
+    engine.dispose()
+    Ledger.open(setup.app_url, ledger="x").close()
+
+
 def test_info_and_verify_say_which_role_runs_and_warn_an_owner(setup: Setup) -> None:
     """As the app role they say it cannot alter history; as a superuser verify warns."""
     name = f"test-{uuid.uuid4().hex}"
