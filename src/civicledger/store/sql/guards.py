@@ -10,13 +10,14 @@ exactly that and nothing more:
   and frontier (``SELECT … FOR UPDATE`` needs ``UPDATE`` privilege otherwise);
 - ``civicledger_advance_head(ledger, head, frontier)`` moves the head forward,
   only over rows the calling transaction inserted, with a frontier of that size;
-- ``civicledger_erase(ledger, event_id, payload)`` erases values a recorded
-  redaction event names (its checks live in :mod:`.erasure`).
+- ``civicledger_erase(ledger, event_id, payload, commitments)`` erases values a
+  recorded redaction event names (its checks live in :mod:`.erasure`).
 
-Every function pins ``search_path`` to ``pg_catalog, pg_temp`` and names tables
-with their schema, so no object another role creates can stand in for one of
-ours. The store calls these functions whichever role it runs as, so a single-role
-database and a provisioned one take the same path.
+Every function pins ``search_path`` (to ``pg_catalog, pg_temp``; the erasure
+also to the tables' schema, in which the application role may not create) and
+names tables with their schema, so no object another role creates can stand in
+for one of ours. The store calls these functions whichever role it runs as, so a
+single-role database and a provisioned one take the same path.
 """
 
 from __future__ import annotations
