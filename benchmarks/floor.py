@@ -88,6 +88,7 @@ def build_rows(events: Sequence[tuple[str, Event]]) -> list[Row]:
                 "bench",
                 payload.decode(),
                 salt,
+                None,  # commitments: only a redaction writes them
                 digest,
                 hashlib.sha256(b"\x00" + digest).digest(),
             )

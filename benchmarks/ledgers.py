@@ -33,7 +33,8 @@ def _usable(path: Path, note: Path, size: int, source: str) -> bool:
         if json.loads(note.read_text()).get("workload") != source:
             return False
         with Ledger.open(url(path)) as ledger:
-            return ledger.head() == size
+            # A ledger built before leaf format v2 is rebuilt: new ledgers are v2.
+            return ledger.head() == size and ledger.store.leaf_version == 2
     except Exception:
         return False
 

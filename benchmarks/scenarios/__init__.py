@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from benchmarks.context import Scenario
-from benchmarks.scenarios import append, audit, indicators, postgres, read, refresh, reports
+from benchmarks.scenarios import (
+    append,
+    audit,
+    indicators,
+    leaf,
+    postgres,
+    read,
+    refresh,
+    reports,
+)
 
 ALL: tuple[Scenario, ...] = (
     *append.SCENARIOS,
     *read.SCENARIOS,
     *postgres.SCENARIOS,
     *audit.SCENARIOS,
+    *leaf.SCENARIOS,
     *indicators.SCENARIOS,
     *refresh.SCENARIOS,
     *reports.SCENARIOS,

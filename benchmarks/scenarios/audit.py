@@ -1,7 +1,8 @@
 """Audit over a large ledger: ``verify()``, and inclusion / consistency proofs.
 
 The floor for ``verify()`` does the same hashing with nothing around it: raw
-sqlite3 streams the rows, hashlib recomputes each salted payload digest and a
+sqlite3 streams the rows, hashlib recomputes each payload digest (v1 or v2, as
+the ledger's leaf format says) and a
 leaf hash over an orjson envelope, and a frontier stack folds the leaves into the
 root. The floor for proofs is the tile-less way: read every leaf hash with raw
 sqlite3 and compute the RFC 9162 path by recursion (what a store without interior
@@ -12,6 +13,7 @@ in 9.0), so there is no peer here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
 import sqlite3
 import time
@@ -41,10 +43,22 @@ def _sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def _sha_v2(secret: bytes, payload: str) -> bytes:
+    # Leaf format v2 (docs/hashing.md §1a) with the standard library alone.
+    digests = []
+    for name, value in orjson.loads(payload).items():
+        salt = hmac.new(secret, name.encode(), hashlib.sha256).digest()[:16]
+        disclosure = orjson.dumps([salt.hex(), name, value], option=orjson.OPT_SORT_KEYS)
+        digests.append(_sha(disclosure).hex())
+    return _sha(orjson.dumps(sorted(digests)))
+
+
 def floor_verify(path: Path) -> bytes:
     """Recompute every digest and leaf and fold the root, with raw sqlite3 and hashlib."""
     connection = sqlite3.connect(path)
     try:
+        (version,) = connection.execute("SELECT leaf_version FROM civicledger_ledgers").fetchone()
+        v2 = version == 2
         cursor = connection.execute(
             "SELECT position, stream, stream_version, event_id, type, schema_version, "
             "occurred_on, recorded_at, actor, payload, salt, payload_digest "
@@ -53,7 +67,7 @@ def floor_verify(path: Path) -> bytes:
         stack: list[tuple[int, bytes]] = []
         while rows := cursor.fetchmany(2000):
             for row in rows:
-                digest = _sha(row[10] + row[9].encode())
+                digest = _sha_v2(row[10], row[9]) if v2 else _sha(row[10] + row[9].encode())
                 if digest != row[11]:
                     raise AssertionError(f"digest differs at {row[0]}")
                 envelope = orjson.dumps(
@@ -68,6 +82,7 @@ def floor_verify(path: Path) -> bytes:
                         "recorded_at": row[7],
                         "actor": row[8],
                         "payload_digest": digest.hex(),
+                        "v": version,
                     },
                     option=orjson.OPT_SORT_KEYS,
                 )

@@ -217,3 +217,18 @@ def test_a_disclosure_verifies_and_any_change_fails(
     )
     with pytest.raises(VerificationError, match=str(EVENT)):
         bad.verify()
+
+
+@given(payloads, st.binary(min_size=16, max_size=16))
+def test_hmac_without_openssl_gives_the_same_salts(payload: dict[str, Any], secret: bytes) -> None:
+    """The written-out HMAC (used for SM3 from gmssl) equals OpenSSL's for every field."""
+    from civicledger.merkle import disclosure
+
+    with_openssl = digest_of_payload(ALG, secret, payload)
+    disclosure._openssl_has.cache_clear()
+    try:
+        original = disclosure._openssl_has
+        disclosure._openssl_has = lambda name: False  # type: ignore[assignment]
+        assert digest_of_payload(ALG, secret, payload) == with_openssl
+    finally:
+        disclosure._openssl_has = original

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -166,10 +167,18 @@ def test_redacted_rows_still_verify_and_are_counted() -> None:
     """A row without payload and salt is counted as redacted; its leaf still verifies."""
     ledger = Ledger(10)
     ledger.change(2, payload=None, salt=None)
-    report = ledger.verify()
+    target = ledger.rows[1]
+    record = target._replace(
+        position=11,
+        type="event_redacted",
+        payload=json.dumps({"fields": [], "target_event_id": str(target.event_id)}).encode(),
+    )
+    report = ledger.verify(redactions=[record])
     assert report.ok
     assert report.redacted == 1
     assert "1 redacted" in str(report)
+    # The same erasure with no event_redacted naming it is a forgery, named at its position.
+    assert kinds(ledger.verify()) == [(2, ProblemKind.UNRECORDED_REDACTION)]
 
 
 def test_half_a_redaction_is_reported() -> None:

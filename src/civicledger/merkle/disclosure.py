@@ -13,11 +13,14 @@ without it.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
+import orjson
 
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events.codec import canonical_bytes
@@ -33,19 +36,41 @@ DISCLOSURE_FORMAT = "civicledger-disclosure/1"
 """The ``format`` member of a disclosure's JSON form."""
 
 _BLOCK = 64  # HMAC block size of SHA-256 and SM3 (RFC 2104's B)
-_IPAD = bytes(0x36 for _ in range(_BLOCK))
-_OPAD = bytes(0x5C for _ in range(_BLOCK))
+_IPAD = bytes(x ^ 0x36 for x in range(256))  # translation tables: key XOR ipad / opad
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
-def _hmac(alg: HashAlgorithm, key: bytes, message: bytes) -> bytes:
-    # RFC 2104 over the ledger's own hash, written out so SM3 from gmssl works the same
-    # as OpenSSL's (hmac.new needs a hashlib constructor). Keys are 16-byte secrets.
+@functools.cache
+def _openssl_has(name: str) -> bool:
+    try:
+        hashlib.new(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _hmacs(alg: HashAlgorithm, key: bytes, messages: Iterable[bytes]) -> list[bytes]:
+    """RFC 2104 HMAC over the ledger's hash of each message, with one key.
+
+    With OpenSSL's hash the padded key is hashed once and the state copied per
+    message; otherwise (SM3 from gmssl) it is written out in full. Same bytes.
+    """
     if len(key) > _BLOCK:
         key = alg(key)
     padded = key.ljust(_BLOCK, b"\x00")
-    inner = bytes(k ^ p for k, p in zip(padded, _IPAD, strict=True))
-    outer = bytes(k ^ p for k, p in zip(padded, _OPAD, strict=True))
-    return alg(outer + alg(inner + message))
+    if _openssl_has(alg.name):
+        inner = hashlib.new(alg.name, padded.translate(_IPAD))
+        outer = hashlib.new(alg.name, padded.translate(_OPAD))
+        result = []
+        for message in messages:
+            step = inner.copy()
+            step.update(message)
+            final = outer.copy()
+            final.update(step.digest())
+            result.append(final.digest())
+        return result
+    ipad, opad = padded.translate(_IPAD), padded.translate(_OPAD)
+    return [alg(opad + alg(ipad + message)) for message in messages]
 
 
 def field_salt(alg: HashAlgorithm, secret: bytes, name: str) -> bytes:
@@ -66,7 +91,7 @@ def field_salt(alg: HashAlgorithm, secret: bytes, name: str) -> bytes:
         raise ValidationError(
             f"event secret must be bytes, got {secret.__class__.__name__}", field="salt"
         )
-    return _hmac(alg, secret, name.encode("utf-8"))[:FIELD_SALT_SIZE]
+    return _hmacs(alg, secret, [name.encode("utf-8")])[0][:FIELD_SALT_SIZE]
 
 
 def disclosure_bytes(salt: bytes, name: str, value: object) -> bytes:
@@ -104,19 +129,37 @@ def payload_digest_v2(alg: HashAlgorithm, field_digests: Iterable[bytes]) -> byt
     return alg(("[" + ",".join(f'"{h}"' for h in hexes) + "]").encode("ascii"))
 
 
-def payload_commitments(
-    alg: HashAlgorithm, secret: bytes, payload: Mapping[str, Any]
-) -> dict[str, bytes]:
-    """Every field's digest, by name, for a payload with its event secret."""
-    return {
-        name: field_digest(alg, field_salt(alg, secret, name), name, value)
-        for name, value in payload.items()
-    }
-
-
 def digest_of_payload(alg: HashAlgorithm, secret: bytes, payload: Mapping[str, Any]) -> bytes:
-    """The v2 payload digest of a whole payload (what the store puts in the envelope)."""
-    return payload_digest_v2(alg, payload_commitments(alg, secret, payload).values())
+    """The v2 payload digest of a whole payload (what the store puts in the envelope).
+
+    The hot path of every v2 append and verify: payloads the codec encoded (or
+    parsed from their canonical text) are in orjson's exact RFC 8785 domain, so
+    each disclosure is written by orjson directly; anything outside it takes the
+    checked path.
+    """
+    if not isinstance(secret, bytes):
+        raise ValidationError(
+            f"event secret must be bytes, got {secret.__class__.__name__}", field="salt"
+        )
+    hexes = []
+    macs = _hmacs(alg, secret, [name.encode("utf-8") for name in payload])
+    for (name, value), mac in zip(payload.items(), macs, strict=True):
+        salt = mac[:FIELD_SALT_SIZE].hex()
+        kind = value.__class__
+        if kind in _PLAIN or (kind is int and -_SAFE <= value <= _SAFE):
+            try:
+                data = orjson.dumps([salt, name, value])
+            except orjson.JSONEncodeError:  # an unpaired surrogate: the checked path says so
+                data = canonical_bytes([salt, name, value])
+        else:
+            data = canonical_bytes([salt, name, value])  # checks the domain on the way
+        hexes.append(alg(data).hex())
+    hexes.sort()
+    return alg(("[" + ",".join(f'"{h}"' for h in hexes) + "]").encode("ascii"))
+
+
+_SAFE = 2**53 - 1
+_PLAIN = frozenset({str, bool, type(None)})  # scalars orjson writes exactly as RFC 8785 does
 
 
 @attrs.frozen
