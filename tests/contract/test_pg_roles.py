@@ -21,6 +21,8 @@ from typing import Any
 import attrs
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy.engine import URL, make_url
 from store_contract import EventStoreContract, MakeStore
@@ -31,6 +33,8 @@ from test_projection_checkpoints import CheckpointContract
 from civicledger import EventStore, Ledger, StoreError, ValidationError
 from civicledger.audit import verify_proof
 from civicledger.cli import cli
+from civicledger.events import canonical_bytes
+from civicledger.events.redaction import redact_stored
 from civicledger.merkle import hash_algorithm
 from civicledger.merkle.commitments import after_redaction
 from civicledger.store.sql import provision
@@ -89,6 +93,13 @@ def setup(postgres_url: str) -> Iterator[Setup]:
         yield made
     finally:
         drop(root, database, app, owner)
+
+
+@pytest.fixture(scope="module")
+def admin_engine(setup: Setup) -> Iterator[Engine]:
+    engine = create_engine(setup.admin)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +267,55 @@ def test_erasure_keeps_the_shape_of_the_commitments(ledger: Ledger, app_engine: 
             payload=second, kept=json.dumps(moved), id=args["id"], event=args["event"])  # fmt: skip
     ledger.redact(record.event_id, fields=["note"], reason="erasure", actor="dpo")
     assert ledger.verify().ok
+
+
+_VALUES = st.one_of(
+    st.integers(min_value=0, max_value=10**9),
+    # PostgreSQL text holds no NUL character, so no stored payload has one.
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=8),
+    st.booleans(),
+    st.none(),
+)
+
+
+def _other(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    return 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payload=st.dictionaries(
+        st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True), _VALUES, min_size=1
+    ),
+    data=st.data(),
+)
+def test_the_database_accepts_exactly_what_the_library_erases(
+    admin_engine: Engine, payload: dict[str, Any], data: st.DataObject
+) -> None:
+    """For any payload and any fields removed, the database reads the library's remainder as
+    the erasure of exactly those fields; one changed remaining value makes it refuse."""
+    keys = sorted(payload)
+    removed = data.draw(st.lists(st.sampled_from(keys), min_size=1, unique=True))
+    before = canonical_bytes(payload).decode()
+    remaining = redact_stored(payload, removed)
+    after = None if remaining is None else canonical_bytes(remaining).decode()
+    names = text("SELECT civicledger_erased_names(CAST(:old AS jsonb), CAST(:new AS jsonb))")
+    with admin_engine.connect() as conn:
+        found = conn.execute(names, {"old": before, "new": after}).scalar_one()
+    assert (None if found is None else sorted(found)) == (
+        None if remaining is None else sorted(removed)
+    )
+    left = [k for k in keys if k not in removed]
+    if remaining is not None and left:
+        victim = data.draw(st.sampled_from(left))
+        forged = canonical_bytes({**remaining, victim: _other(payload[victim])}).decode()
+        refused(admin_engine, names.text, "erasure refused", old=before, new=forged)
 
 
 def test_a_planted_redaction_event_above_the_head_does_not_count(
