@@ -46,13 +46,15 @@ def recorded(
     return result
 
 
-def identified(problem_id: str, on: date, category: str = "作风建设") -> ProblemIdentified:
+def identified(
+    problem_id: str, on: date, category: str = "作风建设", description: str | None = None
+) -> ProblemIdentified:
     """A problem identified in the year's report."""
     return ProblemIdentified(
         occurred_on=on,
         problem_id=problem_id,
         source=ProblemSource.ANNUAL_REPORT,
-        description=f"问题{problem_id}",
+        description=f"问题{problem_id}" if description is None else description,
         category=category,
     )
 

@@ -27,6 +27,7 @@ import orjson
 
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, RecordedEvent, canonical_bytes, default_codec
+from civicledger.limits import DEFAULT_LIMITS, Limits, bounded_lines
 from civicledger.store.base import EventStore, NewEvent
 
 LINE_KEYS = frozenset({"stream", "type", "schema_version", "event_id", "actor", "payload"})
@@ -74,7 +75,9 @@ def encode_line(
     )
 
 
-def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list[NewEvent]:
+def read_jsonl(
+    path: str | os.PathLike[str], codec: Codec | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> list[NewEvent]:
     """Read and validate every line of a JSON Lines file of events.
 
     Blank lines are skipped. Every other line must be a JSON object with the keys
@@ -84,6 +87,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
     Args:
         path: the file to read (UTF-8).
         codec: decodes payloads; the default codec (with the catalogue) when None.
+        limits: bounds the length of a line (``jsonl_max_line_bytes``).
 
     Returns:
         One entry per event line, in file order, ready for ``EventStore.append_batch``.
@@ -92,6 +96,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
         ValidationError: one or more lines are bad; ``.problems`` holds one
             ValidationError per bad line, each with its ``line`` number (and the
             ``field`` and ``event_type`` when known), in file order.
+        LimitError: a line is longer than the limit (it is not read whole).
         OSError: the file cannot be read.
     """
     codec = _codec(codec)
@@ -99,7 +104,7 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
     problems: list[ValidationError] = []
     first_seen: dict[uuid.UUID, int] = {}
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(bounded_lines(handle, limits, where=str(path)), start=1):
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]  # written by some Windows editors; not data
             if not raw.strip():
@@ -129,7 +134,11 @@ def read_jsonl(path: str | os.PathLike[str], codec: Codec | None = None) -> list
 
 
 def import_jsonl(
-    store: EventStore, path: str | os.PathLike[str], codec: Codec | None = None
+    store: EventStore,
+    path: str | os.PathLike[str],
+    codec: Codec | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> int:
     """Validate a JSON Lines file and append all its events in one atomic batch.
 
@@ -141,6 +150,7 @@ def import_jsonl(
         store: the event store to append to.
         path: the JSON Lines file.
         codec: decodes payloads; the default codec (with the catalogue) when None.
+        limits: bounds the length of a line (``jsonl_max_line_bytes``).
 
     Returns:
         How many events were newly appended.
@@ -155,7 +165,7 @@ def import_jsonl(
         StoreError: the database failed; nothing is appended.
         OSError: the file cannot be read.
     """
-    entries = read_jsonl(path, codec)
+    entries = read_jsonl(path, codec, limits=limits)
     if not entries:
         return 0
     before = store.head()

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
 from civicledger.events import Codec, Event, RecordedEvent
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.store import Clock, EventStore, MemoryStore, NewEvent
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
@@ -53,17 +54,20 @@ class Ledger:
     :class:`~civicledger.store.EventStore`), so the layers stay usable alone.
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, limits: Limits | None = None) -> None:
         """Wrap a store; most callers use :meth:`open` or :meth:`in_memory` instead.
 
         Args:
             store: the event store the ledger records into.
+            limits: bounds on the files and templates the ledger reads (the store
+                bounds recorded dates by its own limits).
         """
         # The amending event types (issue 10) must be readable in every ledger; a store
         # with its own registry registers them with register_correction_types.
         import civicledger.corrections.events  # noqa: F401
 
         self._store = store
+        self._limits = limits or DEFAULT_LIMITS
 
     @classmethod
     def open(
@@ -78,6 +82,7 @@ class Ledger:
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open a ledger in a SQL database, creating the tables and the ledger on first use.
 
@@ -93,6 +98,8 @@ class Ledger:
             busy_timeout: seconds a SQLite writer waits for another writer.
             create: create the ledger when it does not exist; when False a missing
                 ledger raises LedgerNotFoundError, so a mistyped name creates nothing.
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The open ledger.
@@ -118,7 +125,9 @@ class Ledger:
                 synchronous=synchronous,
                 busy_timeout=busy_timeout,
                 create=create,
-            )
+                limits=limits or DEFAULT_LIMITS,
+            ),
+            limits=limits,
         )
 
     @classmethod
@@ -130,6 +139,7 @@ class Ledger:
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
+        limits: Limits | None = None,
     ) -> Ledger:
         """Open an empty ledger held in process memory (for tests and scratch work).
 
@@ -139,6 +149,8 @@ class Ledger:
             hash_algorithm: ``"sha256"`` (default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock when None.
             codec: decodes payloads; the default codec when None.
+            limits: bounds on outside input and recorded dates (``docs/limits.md``);
+                the defaults (:data:`~civicledger.limits.DEFAULT_LIMITS`) when None.
 
         Returns:
             The ledger.
@@ -154,13 +166,20 @@ class Ledger:
                 hash_algorithm=hash_algorithm,
                 clock=clock,
                 codec=codec,
-            )
+                limits=limits or DEFAULT_LIMITS,
+            ),
+            limits=limits,
         )
 
     @property
     def store(self) -> EventStore:
         """The underlying event store."""
         return self._store
+
+    @property
+    def limits(self) -> Limits:
+        """The bounds on outside input this ledger was opened with."""
+        return self._limits
 
     @property
     def name(self) -> str:
@@ -353,7 +372,7 @@ class Ledger:
         """
         from civicledger.jsonl import import_jsonl
 
-        return import_jsonl(self._store, path, codec)
+        return import_jsonl(self._store, path, codec, limits=self._limits)
 
     def export_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
         """Write every event, in order, as JSON Lines that :meth:`import_jsonl` reads.
@@ -556,7 +575,7 @@ class Ledger:
         """
         from civicledger.followups.importing import import_sheet
 
-        return import_sheet(self._store, Path(path), actor=actor)
+        return import_sheet(self._store, Path(path), actor=actor, limits=self._limits)
 
     # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
 

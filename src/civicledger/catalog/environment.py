@@ -45,7 +45,7 @@ class InspectionPassed(Event):
     level: InspectionLevel
     checkpoint: str
     checkpoint_kind: CheckpointKind
-    findings: tuple[str, ...] = field(default=())
+    findings: tuple[str, ...] = field(default=(), multiline=True)
     inspecting_body: str | None = field(default=None)
 
 
@@ -65,7 +65,7 @@ class InspectionFailed(Event):
     level: InspectionLevel
     checkpoint: str
     checkpoint_kind: CheckpointKind
-    findings: tuple[str, ...]
+    findings: tuple[str, ...] = field(multiline=True)
     inspecting_body: str | None = field(default=None)
     rectify_by: date | None = field(default=None, not_before="occurred_on")
 
@@ -112,4 +112,4 @@ class CompoundHandedOver(Event):
     compound_id: str
     name: str
     handed_to: str | None = field(default=None)
-    reason: str | None = field(default=None)
+    reason: str | None = field(default=None, multiline=True)

@@ -126,7 +126,7 @@ class ProblemIdentified(Event):
 
     problem_id: str = attrs.field(validator=_identifier)
     source: ProblemSource
-    description: str
+    description: str = field(multiline=True)
     category: str
 
 
@@ -150,10 +150,10 @@ class RectificationPlanned(Event):
 
     problem_id: str = attrs.field(validator=_identifier)
     measure_id: str = attrs.field(validator=_identifier)
-    description: str
+    description: str = field(multiline=True)
     owner: str = field(personal=True)
     unit: str
-    due_on: date | None = field(default=None, not_before="occurred_on")
+    due_on: date | None = field(default=None, not_before="occurred_on", planned=True)
     weight: int = attrs.field(default=1, validator=_positive)
 
 
@@ -175,7 +175,7 @@ class RectificationProgressed(Event):
     """
 
     problem_id: str = attrs.field(validator=_identifier)
-    note: str
+    note: str = field(multiline=True)
     measure_id: str | None = attrs.field(default=None, validator=_identifier)
     percent: int | None = attrs.field(default=None, validator=_percent)
     evidence: str | None = field(default=None)
@@ -196,7 +196,7 @@ class ProblemResolved(Event):
 
     problem_id: str = attrs.field(validator=_identifier)
     status: FollowUpStatus = attrs.field(validator=_one_of(RESOLVED_STATUSES))
-    note: str | None = field(default=None)
+    note: str | None = field(default=None, multiline=True)
     evidence: str | None = field(default=None)
 
 
@@ -211,7 +211,7 @@ class ProblemReopened(Event):
     """
 
     problem_id: str = attrs.field(validator=_identifier)
-    reason: str
+    reason: str = field(multiline=True)
 
 
 PROBLEM_EVENTS: tuple[type[Event], ...] = (

@@ -31,7 +31,7 @@ class MediationCompleted(Event):
     outcome: MediationOutcome
     opened_on: date | None = field(default=None)
     mediator: str | None = field(default=None, personal=True)
-    summary: str | None = field(default=None)
+    summary: str | None = field(default=None, multiline=True)
 
     def __attrs_post_init__(self) -> None:
         # Checked here rather than via not_before: the end date is occurred_on.
@@ -60,7 +60,7 @@ class KeyPersonVisited(Event):
     category: KeyPersonCategory
     visitor: str = field(personal=True)
     in_person: bool = field(default=True)
-    note: str | None = field(default=None, personal=True)
+    note: str | None = field(default=None, personal=True, multiline=True)
 
 
 @event("floating_population_checked", version=1)

@@ -36,5 +36,5 @@ class NarrativeNoteRecorded(Event):
 
     section: str
     key: str
-    text: str
+    text: str = field(multiline=True)
     author: str = field(personal=True)

@@ -114,7 +114,7 @@ class AssistanceProvided(Event):
 
     household_id: str = field(personal=True)
     scheme: AssistanceScheme
-    description: str
+    description: str = field(multiline=True)
     amount_yuan: Decimal | None = field(default=None)
 
 

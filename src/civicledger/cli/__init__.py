@@ -29,9 +29,19 @@ from civicledger.cli._common import DB_VARIABLE, CivicGroup
     help="Import a Python module that registers your own event types (repeatable) "
     "[env: CIVICLEDGER_IMPORT, space-separated].",
 )
+@click.option(
+    "--limit",
+    "limits",
+    metavar="NAME=VALUE",
+    multiple=True,
+    help="Override a limit on outside input for this run, e.g. sheet_max_rows=500000 "
+    "(repeatable; see the limits page of the documentation).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(__version__, prog_name="civicledger")
-def cli(db: str | None, ledger: str, modules: tuple[str, ...], debug: bool) -> None:
+def cli(
+    db: str | None, ledger: str, modules: tuple[str, ...], limits: tuple[str, ...], debug: bool
+) -> None:
     """Record civic work as events, and report on it with figures that explain themselves.
 
     Example:
@@ -41,7 +51,9 @@ def cli(db: str | None, ledger: str, modules: tuple[str, ...], debug: bool) -> N
     import importlib
 
     from civicledger.errors import CivicLedgerError
+    from civicledger.limits import DEFAULT_LIMITS
 
+    DEFAULT_LIMITS.with_overrides(limits)  # a bad --limit fails before any work
     for module in modules:
         try:
             importlib.import_module(module)

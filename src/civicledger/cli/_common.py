@@ -103,6 +103,7 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
 
     from civicledger.errors import LedgerNotFoundError
     from civicledger.ledger import Ledger
+    from civicledger.limits import DEFAULT_LIMITS
 
     root = ctx.find_root().params
     url = database_url(root.get("db"))
@@ -113,7 +114,9 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
             raise LedgerNotFoundError(
                 f"no database at {path}; create one with `civicledger init` or pass --db"
             )
-    with Ledger.open(url, ledger=root.get("ledger") or "default", create=create) as ledger:
+    limits = DEFAULT_LIMITS.with_overrides(root.get("limits") or ())
+    name = root.get("ledger") or "default"
+    with Ledger.open(url, ledger=name, create=create, limits=limits) as ledger:
         yield ledger
 
 

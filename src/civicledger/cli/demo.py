@@ -99,9 +99,7 @@ def demo(directory: Path) -> None:
 
 
 def _write_csv(rows: list[dict[str, object]], path: Path) -> None:
-    import csv
+    from civicledger.reports.tables import write_csv
 
     with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(rows, f)

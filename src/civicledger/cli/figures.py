@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -137,9 +136,8 @@ def explain(
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
+    from civicledger.reports.tables import write_csv
+
     buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, buffer)
     return buffer.getvalue()

@@ -161,7 +161,7 @@ def import_(ledger: Any, path: Path, dry_run: bool) -> None:
         from civicledger.events import default_codec
         from civicledger.jsonl import read_jsonl
 
-        entries = read_jsonl(path, default_codec())
+        entries = read_jsonl(path, default_codec(), limits=ledger.limits)
         click.echo(f"{path}: {len(entries)} events are valid; nothing recorded (dry run)")
         return
     count = ledger.import_jsonl(path)

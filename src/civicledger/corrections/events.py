@@ -8,6 +8,7 @@ Importing this module registers them in the default registry.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from civicledger.events import Event, EventRegistry, event, field
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
@@ -47,11 +48,14 @@ class EventCorrected(Event):
         reason: why the correction was made.
     """
 
+    # The target's business date, whatever it is: an amendment must be able to fix an
+    # event recorded with a date far ahead, so this date is not bounded by today.
+    occurred_on: date = field(planned=True)
     target_event_id: uuid.UUID
     replacement: str = field(personal=True)
     replacement_type: str
     replacement_schema_version: int
-    reason: str
+    reason: str = field(multiline=True)
 
 
 @event(RETRACTED, version=1)
@@ -63,8 +67,9 @@ class EventRetracted(Event):
         reason: why.
     """
 
+    occurred_on: date = field(planned=True)  # the target's, as for EventCorrected
     target_event_id: uuid.UUID
-    reason: str
+    reason: str = field(multiline=True)
 
 
 @event(REDACTED, version=1)
@@ -77,9 +82,10 @@ class EventRedacted(Event):
         reason: why (e.g. the resident's erasure request reference).
     """
 
+    occurred_on: date = field(planned=True)  # the target's, as for EventCorrected
     target_event_id: uuid.UUID
     fields: tuple[str, ...]
-    reason: str
+    reason: str = field(multiline=True)
 
 
 def register_correction_types(registry: EventRegistry) -> None:

@@ -25,6 +25,7 @@ from civicledger.corrections.events import (
 from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex, effective_read
 from civicledger.errors import CorrectionError, ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, canonical_bytes, default_codec
+from civicledger.events.base import check_recording
 from civicledger.events.fields import is_personal
 from civicledger.events.redaction import stored_keys
 from civicledger.store import EventStore
@@ -186,6 +187,9 @@ def correct(
             event_id=str(target.event_id),
             field="replacement",
         )
+    # The replacement is new text, held to the text rules of a recording. Its dates are
+    # not judged here: the store's clock is not at hand in this layer.
+    check_recording(replacement, None)
     data = codec.to_dict(replacement)
     current = index.apply(target, codec)
     if current is not None and codec.to_dict(current.payload) == data:

@@ -13,7 +13,16 @@ from typing import Any, ClassVar, TypeVar
 import attrs
 
 from civicledger.errors import EventDefinitionError, ValidationError
-from civicledger.events.fields import Check, FieldProblem, field, field_checks, order_checks
+from civicledger.events.fields import (
+    Check,
+    FieldProblem,
+    RecordingCheck,
+    RecordingDay,
+    field,
+    field_checks,
+    order_checks,
+    recording_checks,
+)
 from civicledger.events.registry import EventRegistry, default_registry
 
 E = TypeVar("E", bound="Event")
@@ -51,6 +60,7 @@ class Event(metaclass=_EventType):
     __schema_version__: ClassVar[int]
     __checks__: ClassVar[tuple[tuple[str, Check], ...]]
     __order_checks__: ClassVar[tuple[tuple[str, str], ...]]
+    __recording_checks__: ClassVar[tuple[tuple[str, RecordingCheck], ...]]
     __unchecked_init__: ClassVar[Callable[..., None]]
 
 
@@ -117,6 +127,7 @@ def event(
         cls.__schema_version__ = version
         cls.__checks__ = field_checks(cls)
         cls.__order_checks__ = order_checks(cls)
+        cls.__recording_checks__ = recording_checks(cls)
         # The unchecked constructor decodes payloads the store checked when recording.
         cls.__unchecked_init__ = cls.__init__
         cls.__init__ = _validating_init(cls, cls.__init__)  # type: ignore[method-assign]
@@ -154,11 +165,7 @@ def validate_fields(instance: Event) -> None:
         for field_name, check in cls.__checks__:
             check(getattr(instance, field_name), field_name)
     except FieldProblem as problem:
-        raise ValidationError(
-            f"{cls.__event_type__}.{problem.path}: {problem.message}",
-            event_type=cls.__event_type__,
-            field=problem.path,
-        ) from None
+        raise _field_error(cls, problem) from None
     for earlier, later in cls.__order_checks__:
         start, end = getattr(instance, earlier), getattr(instance, later)
         if start is not None and end is not None and end < start:
@@ -167,6 +174,30 @@ def validate_fields(instance: Event) -> None:
                 event_type=cls.__event_type__,
                 field=later,
             )
+
+
+def check_recording(instance: Event, day: RecordingDay | None) -> None:
+    """Check what only a new recording must satisfy: text without control characters
+    (line breaks only in multi-line fields) and no date after the recording day's
+    tolerance unless the field is planned (dates are not judged when ``day`` is None).
+
+    Raises:
+        ValidationError: naming the event type, the field and, for a date, today's date.
+    """
+    cls = type(instance)
+    try:
+        for field_name, check in cls.__recording_checks__:
+            check(getattr(instance, field_name), field_name, day)
+    except FieldProblem as problem:
+        raise _field_error(cls, problem) from None
+
+
+def _field_error(cls: type[Event], problem: FieldProblem) -> ValidationError:
+    return ValidationError(
+        f"{cls.__event_type__}.{problem.path}: {problem.message}",
+        event_type=cls.__event_type__,
+        field=problem.path,
+    )
 
 
 def _from_constructor_error(type_name: str, error: Exception) -> ValidationError:

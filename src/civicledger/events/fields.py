@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from civicledger.errors import EventDefinitionError
+from civicledger.text import control_character_problem
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Largest integer a payload may hold: RFC 8785 numbers are IEEE 754 doubles."""
@@ -30,6 +31,8 @@ _PERSONAL = "civicledger.personal"
 _SIGNED = "civicledger.signed"
 _ALLOW_EMPTY = "civicledger.allow_empty"
 _NOT_BEFORE = "civicledger.not_before"
+_MULTILINE = "civicledger.multiline"
+_PLANNED = "civicledger.planned"
 
 # Field-name pairs that are checked as (start, end) without any declaration.
 START_END_PAIRS: tuple[tuple[str, str], ...] = (
@@ -50,6 +53,8 @@ def field(
     signed: bool = False,
     allow_empty: bool = False,
     not_before: str | None = None,
+    multiline: bool = False,
+    planned: bool = False,
 ) -> Any:
     """Declare an event field with civicledger's options.
 
@@ -62,6 +67,12 @@ def field(
         allow_empty: a text field may be the empty string.
         not_before: name of another field this one must not precede (an end date
             that must not be before its start date).
+        multiline: a text field may hold line breaks (a note, a description); other
+            text fields hold one line. No text field may hold other control
+            characters than the tab.
+        planned: a date field may lie in the future (a deadline, a planned
+            meeting); other dates, ``occurred_on`` included, may not lie after the
+            ledger clock's today plus the ``future_date_tolerance_days`` limit.
 
     Returns:
         An attrs field definition.
@@ -71,6 +82,8 @@ def field(
         _SIGNED: signed,
         _ALLOW_EMPTY: allow_empty,
         _NOT_BEFORE: not_before,
+        _MULTILINE: multiline,
+        _PLANNED: planned,
     }
     return attrs.field(default=default, metadata=metadata)
 
@@ -284,6 +297,124 @@ def order_checks(cls: type) -> tuple[tuple[str, str], ...]:
             )
         pairs.append((earlier, attribute.name))
     return tuple(pairs)
+
+
+@attrs.frozen
+class RecordingDay:
+    """The day a recording happens, by the ledger's clock, and how far past it a date may lie.
+
+    Attributes:
+        today: the ledger clock's date (UTC).
+        tolerance_days: days after ``today`` a date that is not planned may lie.
+        latest: the latest date that may be recorded without being declared planned.
+    """
+
+    today: date
+    tolerance_days: int
+    latest: date = attrs.field(init=False)
+    """The latest date that may be recorded without being declared planned."""
+
+    @latest.default
+    def _latest(self) -> date:  # computed once: it is compared for every date recorded
+        return self.today + timedelta(days=self.tolerance_days)
+
+
+RecordingCheck = Callable[[Any, str, "RecordingDay | None"], None]
+"""A check run when an event is recorded (not when a stored one is read): called with
+the value, its field path and the recording day (None: dates are not judged); raises
+FieldProblem."""
+
+
+def recording_checks(cls: type) -> tuple[tuple[str, RecordingCheck], ...]:
+    """Build the checks that run when an event is recorded, for every field that has one.
+
+    They are kept apart from the construction checks because they judge new
+    recordings only: text with control characters (or line breaks in a one-line
+    field) and dates after the recording day. Events already stored decode as they
+    were recorded.
+    """
+    hints = typing.get_type_hints(cls)
+    checks = []
+    for attribute in attrs.fields(cls):
+        check = _recording_check_for(
+            hints[attribute.name],
+            multiline=bool(attribute.metadata.get(_MULTILINE, False)),
+            planned=bool(attribute.metadata.get(_PLANNED, False)),
+        )
+        if check is not None:
+            checks.append((attribute.name, check))
+    return tuple(checks)
+
+
+def _recording_check_for(
+    annotation: Any, *, multiline: bool, planned: bool
+) -> RecordingCheck | None:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        [member] = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = _recording_check_for(member, multiline=multiline, planned=planned)
+        if inner is None:
+            return None
+
+        def check_optional(value: Any, path: str, day: RecordingDay | None) -> None:
+            if value is not None:
+                inner(value, path, day)
+
+        return check_optional
+    if origin is tuple:
+        item = _recording_check_for(
+            typing.get_args(annotation)[0], multiline=multiline, planned=planned
+        )
+        if item is None:
+            return None
+
+        def check_items(value: Any, path: str, day: RecordingDay | None) -> None:
+            for i, v in enumerate(value):
+                item(v, f"{path}[{i}]", day)
+
+        return check_items
+    if annotation is str:
+        return _check_multiline_text if multiline else _check_one_line_text
+    if annotation is date and not planned:
+        return _check_not_future
+    if isinstance(annotation, type) and attrs.has(annotation):
+        nested = recording_checks(annotation)
+        if not nested:
+            return None
+
+        def check_value_object(value: Any, path: str, day: RecordingDay | None) -> None:
+            for name, check in nested:
+                check(getattr(value, name), f"{path}.{name}", day)
+
+        return check_value_object
+    return None
+
+
+def _check_one_line_text(value: Any, path: str, day: RecordingDay | None) -> None:
+    if value.isprintable():  # the common case, in C: no control character at all
+        return
+    problem = control_character_problem(value, multiline=False)
+    if problem is not None:
+        raise FieldProblem(path, problem)
+
+
+def _check_multiline_text(value: Any, path: str, day: RecordingDay | None) -> None:
+    if value.isprintable():
+        return
+    problem = control_character_problem(value, multiline=True)
+    if problem is not None:
+        raise FieldProblem(path, problem)
+
+
+def _check_not_future(value: Any, path: str, day: RecordingDay | None) -> None:
+    if day is not None and value > day.latest:
+        raise FieldProblem(
+            path,
+            f"{value.isoformat()} is in the future: today is {day.today.isoformat()} by the "
+            f"ledger clock, and dates may lie at most {day.tolerance_days} day(s) ahead "
+            "(limit future_date_tolerance_days); only fields declared planned may hold "
+            "later dates",
+        )
 
 
 def _show(value: Any) -> str:

@@ -28,6 +28,7 @@ from civicledger.events import Event, RecordedEvent
 from civicledger.followups.fold import Change, FollowUpFold
 from civicledger.followups.model import FollowUp, Rejection
 from civicledger.followups.tabular import COLUMNS, SheetRow, read_table
+from civicledger.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from civicledger.store.base import EventStore
@@ -112,13 +113,20 @@ def plan_import(
     return changes
 
 
-def read_changes(path: Path, history: Iterable[RecordedEvent], *, actor: str) -> list[Change]:
+def read_changes(
+    path: Path,
+    history: Iterable[RecordedEvent],
+    *,
+    actor: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Change]:
     """Read an edited ledger sheet (CSV or XLSX) and plan the events it asks for.
 
     Args:
         path: the ``.csv`` or ``.xlsx`` file.
         history: the ledger's recorded events, in ledger order.
         actor: who records the changes.
+        limits: the file's bounds, checked before it is loaded.
 
     Returns:
         The changes to append as one batch (empty when nothing was edited).
@@ -127,7 +135,7 @@ def read_changes(path: Path, history: Iterable[RecordedEvent], *, actor: str) ->
         ValidationError: the file cannot be read, or any row is bad (every bad
             row is listed in ``problems``).
     """
-    return plan_import(read_table(path), history, actor=actor, source=str(path))
+    return plan_import(read_table(path, limits), history, actor=actor, source=str(path))
 
 
 class _RowError(Exception):
@@ -137,7 +145,9 @@ class _RowError(Exception):
         self.message = message
 
 
-def import_sheet(store: EventStore, path: Path, *, actor: str) -> list[RecordedEvent]:
+def import_sheet(
+    store: EventStore, path: Path, *, actor: str, limits: Limits = DEFAULT_LIMITS
+) -> list[RecordedEvent]:
     """Record the changes made in an edited ledger sheet, all or nothing.
 
     Every row is checked against the ledger's history first; the changes are then
@@ -148,6 +158,7 @@ def import_sheet(store: EventStore, path: Path, *, actor: str) -> list[RecordedE
         store: the ledger's store.
         path: a ``.csv`` or ``.xlsx`` file laid out as the export writes it.
         actor: who records the changes.
+        limits: the file's bounds, checked before it is loaded.
 
     Returns:
         The recorded events (none when nothing was edited).
@@ -160,7 +171,7 @@ def import_sheet(store: EventStore, path: Path, *, actor: str) -> list[RecordedE
     from civicledger.followups.fold import PROBLEM_TYPES, with_expected_versions
     from civicledger.store.base import NewEvent
 
-    changes = read_changes(path, store.read(types=PROBLEM_TYPES), actor=actor)
+    changes = read_changes(path, store.read(types=PROBLEM_TYPES), actor=actor, limits=limits)
     entries = [
         NewEvent(stream=c.stream, event=c.event, actor=c.actor, expected_version=version)
         for c, version in with_expected_versions(changes, store.stream_version)

@@ -11,7 +11,6 @@ turns an edited sheet into events.
 from __future__ import annotations
 
 import csv
-import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,8 @@ import attrs
 
 from civicledger.errors import ValidationError
 from civicledger.followups.model import FollowUp
+from civicledger.limits import DEFAULT_LIMITS, Limits
+from civicledger.sheets import append_text_row, csv_row, read_csv_rows, read_xlsx_rows
 
 LONG_TERM = "长期坚持"
 """What the 整改时限 cell says when no measure has a deadline."""
@@ -123,7 +124,7 @@ def write_csv(path: Path, rows: Iterable[FollowUp]) -> None:
         writer = csv.writer(f)
         writer.writerow([c.header for c in COLUMNS])
         for values in table:
-            writer.writerow([values[c.key] for c in COLUMNS])
+            writer.writerow(csv_row(values[c.key] for c in COLUMNS))
 
 
 def write_xlsx(path: Path, rows: Iterable[FollowUp]) -> None:
@@ -141,12 +142,13 @@ def write_xlsx(path: Path, rows: Iterable[FollowUp]) -> None:
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has an active sheet
     sheet.title = SHEET_NAME
-    sheet.append([c.header for c in COLUMNS])
+    append_text_row(sheet, [c.header for c in COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for values in table:
-        # Every cell is text, so Excel neither reformats dates nor drops leading zeros.
-        sheet.append([values[c.key] for c in COLUMNS])
+        # Every cell is text, so Excel neither reformats dates nor drops leading zeros,
+        # nor runs a description that starts with "=" as a formula.
+        append_text_row(sheet, [values[c.key] for c in COLUMNS])
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.number_format = "@"
@@ -186,13 +188,15 @@ class SheetRow:
     values: Mapping[str, Any]
 
 
-def read_table(path: Path) -> list[SheetRow]:
+def read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[SheetRow]:
     """Read a CSV or XLSX ledger sheet, headed by Chinese headers or English keys.
 
     Columns with other headers are ignored; rows that are entirely empty are skipped.
+    Cells come back as exported: a CSV cell's protective apostrophe is removed.
 
     Args:
         path: a ``.csv`` or ``.xlsx`` file.
+        limits: the file's bounds (size, rows, columns, cells), checked before loading.
 
     Returns:
         The data rows.
@@ -200,10 +204,14 @@ def read_table(path: Path) -> list[SheetRow]:
     Raises:
         ValidationError: the file cannot be read, has no header row, repeats a
             column, or lacks the 问题编号 (problem_id) column.
+        LimitError: the file goes beyond one of the limits.
     """
     kind = _kind(path)
     try:
-        raw = _read_csv(path) if kind == "csv" else _read_xlsx(path)
+        if kind == "csv":
+            raw = read_csv_rows(path, limits)
+        else:
+            raw = read_xlsx_rows(path, SHEET_NAME, limits)
     except ValidationError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as e:
@@ -235,28 +243,6 @@ def read_table(path: Path) -> list[SheetRow]:
         if any(v not in (None, "") for v in values.values()):
             rows.append(SheetRow(row=number, values=values))
     return rows
-
-
-def _read_csv(path: Path) -> list[list[Any]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return [list(r) for r in csv.reader(f)]
-
-
-def _read_xlsx(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
-        raise ValidationError(f"{path}: not a readable XLSX workbook: {e}") from e
-    try:
-        sheet = (
-            workbook[SHEET_NAME] if SHEET_NAME in workbook.sheetnames else workbook.worksheets[0]
-        )
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
 
 
 def _kind(path: Path) -> str:

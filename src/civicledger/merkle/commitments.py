@@ -108,7 +108,8 @@ def after_redaction(
         ``salts`` to ``digests``.
 
     Raises:
-        ValidationError: the row has neither its secret nor its commitments.
+        ValidationError: the row has neither its secret nor its commitments, or
+            they do not fit its payload.
     """
     old = {} if before is None else {k: v for k, v in before.items() if k != REDACTED_KEY}
     if commitments is not None:
@@ -119,6 +120,12 @@ def after_redaction(
     else:
         raise ValidationError("the row has neither its secret nor its commitments")
     new = {} if after is None else {k: v for k, v in after.items() if k != REDACTED_KEY}
+    stray = sorted(set(salts) - set(old))
+    if stray:
+        raise ValidationError(
+            f"the row keeps salts for {', '.join(stray)} but no values; its stored payload or "
+            "commitments were changed: run verify()"
+        )
     for name in list(salts):
         if name not in new or new[name] != old.get(name):
             digests[name] = field_digest(alg, salts.pop(name), name, old[name])

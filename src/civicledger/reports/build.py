@@ -20,6 +20,7 @@ from civicledger.errors import ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FollowUp
 from civicledger.followups import followups as project_followups
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
@@ -43,6 +44,7 @@ from civicledger.reports.rows import (
     select_rows,
     sentence_end,
 )
+from civicledger.reports.sandbox import RenderBudget, budget_context
 from civicledger.reports.scan import Scan, scan_events
 from civicledger.reports.template import (
     ItemSpec,
@@ -74,6 +76,7 @@ class ReportInputs:
         explain: renders a figure's derivation as text, or None.
         indicators_source: the indicator set file's text.
         indicators_sha256: its digest.
+        limits: what rendering a sentence may spend (time, iterations, sizes).
     """
 
     period: Period
@@ -86,6 +89,7 @@ class ReportInputs:
     explain: Callable[[Figure], str] | None = None
     indicators_source: str = ""
     indicators_sha256: str = ""
+    limits: Limits = DEFAULT_LIMITS
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -266,6 +270,9 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
+        budget = RenderBudget(
+            self.inputs.limits, where=f"{self.template.name}: line {sentence.line}"
+        )
         context = {
             "fig": fig,
             "year": self.period.start.year,
@@ -273,16 +280,23 @@ class _Builder:
             "period": self.period.label,
             "followup_count": self.followup_count,
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
+            **budget_context(budget),
             **extra,
         }
+        chunks: list[str] = []
         try:
-            out = sentence.compiled.render(context)
+            for chunk in sentence.compiled.generate(context):
+                budget.emit(chunk)
+                chunks.append(chunk)
         except TemplateError:
             raise
         except jinja2.TemplateError as e:
             raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
+        except ArithmeticError as e:
+            raise self.fail(f"arithmetic failed: {e}", sentence.line, None) from None
         finally:
             self.sentence = None
+        out = "".join(chunks)
         # Line breaks inside a TOML text only wrap the source: Chinese prose has no spaces.
         out = "".join(part.strip() for part in out.splitlines())
         spans: list[Span] = []

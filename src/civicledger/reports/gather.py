@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
+from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
@@ -159,5 +160,6 @@ def build_from_ledger(
         explain=(lambda f: str(explain(f))) if callable(explain) else None,
         indicators_source=source,
         indicators_sha256=digest,
+        limits=getattr(ledger, "limits", DEFAULT_LIMITS),
     )
     return build_report(template, inputs)

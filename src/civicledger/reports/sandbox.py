@@ -5,13 +5,24 @@ with :class:`StrictUndefined`, no loader, no default filters or tests, and only
 the globals of :data:`GLOBAL_NAMES`. Before compiling, the syntax tree is checked:
 attribute or item names starting with ``_`` are refused (so ``''.__class__`` never
 reaches the runtime sandbox, which would refuse it too), as are include, import,
-extends, macros and call blocks, and names that are not documented.
+extends, macros, call blocks, ``{% set %}`` and ``{% filter %}`` blocks, recursive
+loops, and names that are not documented.
+
+Rendering runs under a :class:`RenderBudget` (see ``docs/limits.md``), enforced
+inside the sandbox rather than by a timer beside it: arithmetic is intercepted
+and the size of its result estimated before it is computed, every loop and
+``~`` concatenation goes through the budget (the tree is rewritten to call it),
+string methods that multiply their input cannot be called, and each step checks
+the clock.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -20,13 +31,17 @@ from jinja2 import Template as JinjaTemplate
 from jinja2.exceptions import TemplateAssertionError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from civicledger.errors import TemplateError
+from civicledger.limits import DEFAULT_LIMITS, LimitError, Limits
 from civicledger.reports.numbers import FILTERS
 
 __all__ = [
+    "BUDGET",
     "GLOBAL_NAMES",
     "Fail",
+    "RenderBudget",
     "Sentence",
     "compile_sentence",
     "expand_short",
@@ -40,6 +55,197 @@ GLOBAL_NAMES: Final = frozenset(
     {"fig", "year", "next_year", "period", "followup_count", "found", "f"}
 )
 """Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts)."""
+
+BUDGET: Final = "_budget"
+"""The context name the builder puts a sentence's :class:`RenderBudget` under."""
+
+_LOOP: Final = "_budget_loop"
+_CONCAT: Final = "_budget_concat"
+
+# String methods whose result can be far larger than their input (or that format).
+_AMPLIFYING_METHODS: Final = frozenset(
+    {
+        "center",
+        "ljust",
+        "rjust",
+        "zfill",
+        "expandtabs",
+        "join",
+        "replace",
+        "translate",
+        "format",
+        "format_map",
+    }
+)
+
+# Whole-number digits per bit: log10(2).
+_DIGITS_PER_BIT: Final = math.log10(2)
+
+
+class RenderBudget:
+    """What one sentence may spend while it renders: time, iterations, sizes.
+
+    The sandbox calls it at every loop step, intercepted operator, call and
+    concatenation; each checks the clock, so a render stops itself at the limit
+    and leaves nothing running.
+    """
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, where: str = "template") -> None:
+        """Start a budget now.
+
+        Args:
+            limits: the limits to enforce.
+            where: names the sentence in errors (file and place in the template).
+        """
+        self.limits = limits
+        self.where = where
+        self.deadline = time.monotonic() + limits.template_max_seconds
+        self.iterations = 0
+        self.output = 0
+
+    def refuse(self, limit: str, what: str) -> LimitError:
+        """The error for going beyond ``limit``."""
+        return self.limits.refusal(self.where, limit, what)
+
+    def tick(self) -> None:
+        """Check the clock."""
+        if time.monotonic() > self.deadline:
+            raise self.refuse("template_max_seconds", "the render time")
+
+    def loop(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """Iterate, counting every step of every loop of the sentence against one budget."""
+        limit = self.limits.template_max_iterations
+        for item in iterable:
+            self.iterations += 1
+            if self.iterations > limit:
+                raise self.refuse("template_max_iterations", "the loop iterations")
+            self.tick()
+            yield item
+
+    def concat(self, *parts: Any) -> str:
+        """``a ~ b ~ c``: join as Jinja does, refusing a result beyond the string limit."""
+        self.tick()
+        texts = [str(p) for p in parts]
+        self.check_length(sum(len(t) for t in texts))
+        return "".join(texts)
+
+    def emit(self, chunk: str) -> None:
+        """Count rendered output."""
+        self.output += len(chunk)
+        if self.output > self.limits.template_max_output_chars:
+            raise self.refuse("template_max_output_chars", "the rendered sentence")
+        self.tick()
+
+    def check_length(self, length: int) -> None:
+        """Refuse a string or list longer than the limit."""
+        if length > self.limits.template_max_string_chars:
+            raise self.refuse("template_max_string_chars", f"a string or list of {length} items")
+
+    def check_digits(self, digits: float) -> None:
+        """Refuse a number with more decimal digits than the limit."""
+        if digits > self.limits.template_max_number_digits:
+            raise self.refuse("template_max_number_digits", f"a number of {digits:.0f} digits")
+
+    def binop(self, op: str, left: Any, right: Any) -> None:
+        """Check an intercepted operator's operands before it runs."""
+        self.tick()
+        if op == "%":
+            if isinstance(left, str):
+                raise TemplateError(
+                    f"{self.where}: string formatting with % is not available in report "
+                    "templates; use a phrasing filter"
+                )
+        elif op == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if _length(sequence) is not None and type(count) is int:
+                    self.check_length(len(sequence) * max(count, 0))
+                    return
+            self.check_digits(_digits(left) + _digits(right))
+        elif op == "+":
+            lengths = (_length(left), _length(right))
+            if lengths[0] is not None and lengths[1] is not None:
+                self.check_length(lengths[0] + lengths[1])
+            else:
+                self.check_digits(max(_digits(left), _digits(right)) + 1)
+        elif op == "**":
+            self.check_digits(_digits(left) * _exponent(right))
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | list | tuple) else None
+
+
+def _digits(value: Any) -> float:
+    """Decimal digits of a whole number (0 for other values: they stay small or fail)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return 0
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value == 0:
+            return 0
+        return max(float(value.adjusted()) + 1, 1)
+    return value.bit_length() * _DIGITS_PER_BIT + 1
+
+
+def _exponent(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return 0
+    if value <= 0:
+        return 0
+    return float(value) if value < 10**18 else float("inf")
+
+
+class _LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with operators, calls and loops going through the budget."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        _budget(context).binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = _budget(__context)
+        budget.tick()
+        # The sandbox hands str.format out wrapped; the wrapper keeps the original.
+        method = getattr(__obj, "__wrapped__", __obj)
+        owner = getattr(method, "__self__", None)
+        name = getattr(method, "__name__", "")
+        if isinstance(owner, str | bytes) and name in _AMPLIFYING_METHODS:
+            raise TemplateError(
+                f"{budget.where}: refused: the string method {name}() is not available in "
+                "report templates"
+            )
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _budget(context: Context) -> RenderBudget:
+    budget = context.get(BUDGET)
+    if not isinstance(budget, RenderBudget):
+        raise TemplateError("a sentence template was rendered outside a report build")
+    return budget
+
+
+class _GuardLoops(NodeTransformer):
+    """Rewrite loops and ``~`` so that they run through the render budget."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _budget_call(_LOOP, [node.iter], node.lineno)  # type: ignore[list-item]
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return _budget_call(_CONCAT, list(node.nodes), node.lineno)
+
+
+def _budget_call(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
+    return nodes.Call(nodes.Name(name, "load"), args, [], None, None, lineno=lineno)
+
+
+def budget_context(budget: RenderBudget) -> dict[str, Any]:
+    """The context entries a guarded sentence needs to render."""
+    return {BUDGET: budget, _LOOP: budget.loop, _CONCAT: budget.concat}
+
 
 _SHORT: Final = re.compile(
     r"(?<!\{)\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)\s*((?:\|[^{}|]*)?)\}(?!\})"
@@ -74,9 +280,7 @@ def make_environment() -> ImmutableSandboxedEnvironment:
     Returns:
         An immutable sandbox with strict undefined names and no loader.
     """
-    env = ImmutableSandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-    )
+    env = _LimitedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     # Only the phrasing filters: the default filter set (format, attr, map …) is
     # dropped so a template has no way to print a raw figure or reach an object.
     env.filters = {name: _filter(name) for name in (*FILTERS, "phrase")}
@@ -125,8 +329,10 @@ def compile_sentence(
             f"template syntax error in {name}: {e.message}", line + (e.lineno or 1) - 1, name
         ) from None
     figures, filters = _check_tree(tree, line, name, fail)
+    guarded = _GuardLoops().visit(tree)
+    guarded.set_environment(env)
     try:
-        compiled = env.from_string(tree)  # the checked tree: no second parse
+        compiled = env.from_string(guarded)  # the checked tree: no second parse
     except (TemplateAssertionError, TemplateSyntaxError) as e:
         raise fail(f"in {name}: {e.message}", line + (e.lineno or 1) - 1, name) from None
     return Sentence(expanded, line, compiled, figures, filters)
@@ -158,6 +364,9 @@ def expand_short(text: str, *, line: int, name: str, fail: Fail) -> str:
     return _SHORT.sub(replace, text)
 
 
+_KIND: Final = {nodes.AssignBlock: "a {% set %} block", nodes.FilterBlock: "a {% filter %} block"}
+
+
 def _check_tree(
     tree: nodes.Template, line: int, name: str, fail: Fail
 ) -> tuple[tuple[tuple[str, int], ...], frozenset[str]]:
@@ -179,13 +388,22 @@ def _check_tree(
         nodes.Extends,
         nodes.Macro,
         nodes.CallBlock,
+        nodes.AssignBlock,
+        nodes.FilterBlock,
     ):
         for statement in tree.find_all(banned):
-            kind = type(statement).__name__.lower()
+            kind = _KIND.get(type(statement), type(statement).__name__.lower())
             raise fail(
                 f"refused: {name} uses {kind}, which report templates do not allow",
                 line + statement.lineno - 1,
                 kind,
+            )
+    for loop in tree.find_all(nodes.For):
+        if loop.recursive:
+            raise fail(
+                f"refused: {name} uses a recursive loop, which report templates do not allow",
+                line + loop.lineno - 1,
+                "recursive",
             )
     bound = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for node in tree.find_all(nodes.Name):

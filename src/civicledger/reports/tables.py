@@ -6,11 +6,13 @@ format shows the same number.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from civicledger.projections import Comparison, Figure
+from civicledger.sheets import append_text_row, csv_row
 
 FIGURE_HEADERS = {
     "indicator": "指标编号",
@@ -81,11 +83,27 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has one sheet
     sheet.title = "指标"
-    sheet.append(list(headers.values()))
+    append_text_row(sheet, list(headers.values()))
     for row in rows:
-        sheet.append([_cell(row.get(key)) for key in headers])
+        append_text_row(sheet, [_cell(row.get(key)) for key in headers])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
+
+
+def write_csv(rows: list[dict[str, Any]], handle: IO[str]) -> None:
+    """Write rows as CSV with their keys as the header, text protected from formulas.
+
+    Args:
+        rows: rows from :func:`figure_rows` or :func:`comparison_rows` (or any dicts
+            sharing the first one's keys).
+        handle: a text file opened with ``newline=""``.
+    """
+    if not rows:
+        return
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for row in rows:
+        writer.writerow(csv_row(row.values()))
 
 
 def _group(group: tuple[tuple[str, str], ...]) -> str:

@@ -15,6 +15,7 @@ import attrs
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.redaction import decode_stored, redact_stored, stored_keys
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import MemoryNodeReader, NodeReader
@@ -54,6 +55,7 @@ class MemoryStore(EventStore):
         hash_algorithm: str | None = None,
         clock: Clock | None = None,
         codec: Codec | None = None,
+        limits: Limits = DEFAULT_LIMITS,
         leaf_version: int = 2,
     ) -> None:
         """Create an empty in-memory ledger.
@@ -64,6 +66,7 @@ class MemoryStore(EventStore):
             hash_algorithm: ``"sha256"`` (the default) or ``"sm3"``.
             clock: gives ``recorded_at``; the process clock in UTC when None.
             codec: encodes and decodes payloads; the default codec when None.
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
             leaf_version: the leaf format, 2 (the default); 1 only to compare with old ledgers.
 
         Raises:
@@ -75,6 +78,7 @@ class MemoryStore(EventStore):
         self._alg = lookup_hash(hash_algorithm or "sha256")
         self._clock = clock or utc_now
         self._codec = codec or default_codec()
+        self._limits = limits
         self._ids = UuidV7Generator()
         self._lock = threading.Lock()
         self._appended = threading.Condition(self._lock)
@@ -142,6 +146,7 @@ class MemoryStore(EventStore):
                 ids=self._ids,
                 versions={s: len(self._streams.get(s, ())) for s in {e.stream for e in encoded}},
                 existing=existing,
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
                 leaf_version=self._leaf_version,
             )
             # Nothing below can fail on valid rows, so the append is all or nothing.

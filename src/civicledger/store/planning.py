@@ -24,6 +24,8 @@ from civicledger.errors import (
     ValidationError,
 )
 from civicledger.events import Codec, Event, RecordedEvent
+from civicledger.events.base import check_recording
+from civicledger.events.fields import RecordingDay
 from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
@@ -223,6 +225,7 @@ def plan_append(
     ids: UuidV7Generator,
     versions: Mapping[str, int],
     existing: Mapping[uuid.UUID, StoredIdentity],
+    future_date_tolerance_days: int,
     leaf_version: int = leaf.ENVELOPE_VERSION,
 ) -> Plan:
     """Decide what an append writes; call it under the ledger's write lock.
@@ -237,6 +240,8 @@ def plan_append(
         ids: the generator for ids the caller left out.
         versions: the current version of every stream in the batch (absent = 0).
         existing: already stored events among the batch's caller-given ids.
+        future_date_tolerance_days: how many days after ``recorded_at``'s date a
+            date that is not planned may lie.
         leaf_version: the ledger's leaf format: 1 digests the salted payload, 2 each
             field (the salt is then the event's secret; ``merkle.disclosure``).
 
@@ -246,7 +251,9 @@ def plan_append(
     Raises:
         ConcurrencyError: an entry's stream is not at its expected version.
         DuplicateEventError: an id is stored, or repeated in the batch, with other content.
-        ValidationError: the clock gave a naive timestamp, or an envelope field is invalid.
+        ValidationError: the clock gave a naive timestamp, an envelope field is invalid,
+            or a new event holds a control character or a date too far ahead (events
+            already stored, repeated by id, are not judged again).
     """
     if not isinstance(recorded_at, datetime) or recorded_at.utcoffset() is None:
         raise ValidationError(
@@ -255,6 +262,7 @@ def plan_append(
             field="recorded_at",
         )
     recorded_at = recorded_at.astimezone(UTC)  # stored and read back in UTC
+    day = RecordingDay(recorded_at.date(), future_date_tolerance_days)
     current = dict(versions)
     seen: dict[uuid.UUID, _Pending] = {}
     fresh: list[tuple[Encoded, int]] = []  # (entry, stream version)
@@ -268,6 +276,7 @@ def plan_append(
                 _check_same_content(entry, earlier, alg, leaf_version)
                 outcomes.append(earlier)
                 continue
+        check_recording(entry.event, day)
         actual = current.get(entry.stream, 0)
         _check_version(entry, actual)
         current[entry.stream] = actual + 1

@@ -43,22 +43,33 @@ from civicledger.events.fields import MAX_SAFE_INTEGER
 E = TypeVar("E", bound=Event)
 
 MIN_DATE = date(1949, 10, 1)
-MAX_DATE = date(2099, 12, 31)
-"""Dates are drawn from this range: wide enough to matter, small enough to read."""
+MAX_DATE = date(2025, 12, 31)
+"""Dates are drawn from this range: wide enough to matter, small enough to read, and in
+the past, as recording refuses dates after the ledger clock's today."""
+
+MAX_PLANNED_DATE = date(2099, 12, 31)
+"""Dates of fields declared ``planned`` (deadlines) may go this far."""
 
 Repair = Callable[[dict[str, Any]], dict[str, Any]]
 """Adjusts drawn field values so that rules spanning several fields hold."""
 
 
-def text() -> st.SearchStrategy[str]:
-    """Non-blank text of any Unicode (Chinese included), without unpaired surrogates."""
-    return st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30).filter(
-        lambda s: bool(s.strip())
-    )
+def text(*, multiline: bool = False) -> st.SearchStrategy[str]:
+    """Non-blank text of any Unicode (Chinese included) that recording accepts: no
+    unpaired surrogates and no control characters but the tab (and the line feed
+    when ``multiline``)."""
+    allowed = "\t\n" if multiline else "\t"
+    characters = st.characters(exclude_categories=["Cs", "Cc"]) | st.sampled_from(allowed)
+    return st.text(characters, min_size=1, max_size=30).filter(lambda s: bool(s.strip()))
 
 
 def value_strategy(
-    annotation: Any, *, signed: bool = False, allow_empty: bool = False
+    annotation: Any,
+    *,
+    signed: bool = False,
+    allow_empty: bool = False,
+    multiline: bool = False,
+    planned: bool = False,
 ) -> st.SearchStrategy[Any]:
     """Build a strategy for one payload field from its annotation.
 
@@ -67,6 +78,8 @@ def value_strategy(
             an Enum, an attrs value class, ...).
         signed: integers may be negative.
         allow_empty: text may be empty.
+        multiline: text may hold line breaks.
+        planned: dates may lie in the future (up to :data:`MAX_PLANNED_DATE`).
 
     Returns:
         A strategy for values the field's check accepts.
@@ -77,10 +90,16 @@ def value_strategy(
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, UnionType):
         (inner,) = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return st.none() | value_strategy(inner, signed=signed, allow_empty=allow_empty)
+        return st.none() | value_strategy(
+            inner, signed=signed, allow_empty=allow_empty, multiline=multiline, planned=planned
+        )
     if origin is tuple:
         item = value_strategy(
-            typing.get_args(annotation)[0], signed=signed, allow_empty=allow_empty
+            typing.get_args(annotation)[0],
+            signed=signed,
+            allow_empty=allow_empty,
+            multiline=multiline,
+            planned=planned,
         )
         return st.lists(item, max_size=4).map(tuple)
     if annotation is bool:
@@ -89,13 +108,14 @@ def value_strategy(
         low = -MAX_SAFE_INTEGER if signed else 0
         return st.integers(low, MAX_SAFE_INTEGER)
     if annotation is str:
-        return (st.just("") | text()) if allow_empty else text()
+        words = text(multiline=multiline)
+        return (st.just("") | words) if allow_empty else words
     if annotation is datetime:
         return st.datetimes(
             min_value=datetime(1970, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
         )
     if annotation is date:
-        return st.dates(min_value=MIN_DATE, max_value=MAX_DATE)
+        return st.dates(min_value=MIN_DATE, max_value=MAX_PLANNED_DATE if planned else MAX_DATE)
     if annotation is Decimal:
         return st.decimals(
             min_value=-(10**9),
@@ -126,6 +146,8 @@ def _attrs_values(
             hints[attribute.name],
             signed=bool(attribute.metadata.get("civicledger.signed", False)),
             allow_empty=bool(attribute.metadata.get("civicledger.allow_empty", False)),
+            multiline=bool(attribute.metadata.get("civicledger.multiline", False)),
+            planned=bool(attribute.metadata.get("civicledger.planned", False)),
         )
     return st.fixed_dictionaries(fields).map(lambda kwargs: cls(**kwargs))
 
@@ -214,7 +236,7 @@ def _catalogue_strategies() -> dict[type[Event], st.SearchStrategy[Event]]:
         ),
         catalog.InspectionFailed: events_of(
             catalog.InspectionFailed,
-            findings=st.lists(text(), min_size=1, max_size=4).map(tuple),
+            findings=st.lists(text(multiline=True), min_size=1, max_size=4).map(tuple),
         ),
         catalog.ProblemIdentified: events_of(catalog.ProblemIdentified, problem_id=_ids()),
         catalog.RectificationPlanned: events_of(

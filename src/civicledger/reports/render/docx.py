@@ -18,6 +18,7 @@ from civicledger.reports.render._common import (
     definition_lines,
 )
 from civicledger.reports.render._zip import normalise_ooxml
+from civicledger.text import xml_safe
 
 __all__ = ["render_docx", "report_stamp"]
 
@@ -38,17 +39,17 @@ def report_stamp(report: Report) -> str:
 
 def _table(document: docx.document.Document, table: Table) -> None:
     if table.caption:
-        document.add_paragraph(table.caption).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        document.add_paragraph(xml_safe(table.caption)).alignment = WD_ALIGN_PARAGRAPH.CENTER
     grid = document.add_table(rows=1, cols=len(table.columns))
     grid.style = "Table Grid"
     for cell, header in zip(grid.rows[0].cells, table.columns, strict=True):
-        cell.text = header
+        cell.text = xml_safe(header)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for row in table.rows:
         cells = grid.add_row().cells
         for cell, content in zip(cells, row, strict=True):
-            cell.text = plain_text(content)
+            cell.text = xml_safe(plain_text(content))
 
 
 def _item(document: docx.document.Document, item: Item) -> None:
@@ -58,12 +59,13 @@ def _item(document: docx.document.Document, item: Item) -> None:
     paragraph = document.add_paragraph()
     paragraph.paragraph_format.first_line_indent = Pt(24)
     if item.marker:
-        paragraph.add_run(item.marker).bold = True
-    paragraph.add_run(plain_text(item.spans))
+        paragraph.add_run(xml_safe(item.marker)).bold = True
+    paragraph.add_run(xml_safe(plain_text(item.spans)))
 
 
 def _section(document: docx.document.Document, section: Section) -> None:
-    document.add_heading(section.marker + section.heading, level=min(section.level, 9))
+    heading = xml_safe(section.marker + section.heading)
+    document.add_heading(heading, level=min(section.level, 9))
     for item in (*section.intro, *section.items):
         _item(document, item)
     for child in section.sections:
@@ -84,23 +86,23 @@ def render_docx(report: Report, path: Path) -> None:
     style.element.rPr.rFonts.set(qn("w:eastAsia"), _FONT)
     stamp = report_stamp(report)
     props = document.core_properties
-    props.title = report.title
+    props.title = xml_safe(report.title)
     props.author = "civicledger"
     props.last_modified_by = "civicledger"
     props.revision = 1
     props.created = props.modified = datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(
         tzinfo=None
     )
-    document.add_heading(report.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    document.add_heading(xml_safe(report.title), level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for item in report.intro:
         _item(document, item)
     for section in report.sections:
         _section(document, section)
     document.add_heading(ABOUT_HEADING, level=1)
     for line in about_lines(report):
-        document.add_paragraph(line)
+        document.add_paragraph(xml_safe(line))
     if report.as_of.checkpoint is not None:
-        document.add_paragraph(report.as_of.checkpoint.rstrip("\n"))
+        document.add_paragraph(xml_safe(report.as_of.checkpoint.rstrip("\n")))
     document.add_heading(APPENDIX_HEADING, level=1)
     appendix = Table(
         "appendix",

@@ -19,6 +19,7 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.text import replace_controls
 
 __all__ = ["render_html"]
 
@@ -67,7 +68,7 @@ document.getElementById('panel-close').addEventListener('click',function(){panel
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(replace_controls(text), quote=True)
 
 
 def _spans(spans: tuple[Span, ...]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from civicledger.reports.model import Item, Num, Report, Section, Span, Table
 from civicledger.reports.render._common import (
     ABOUT_HEADING,
@@ -10,17 +12,47 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.text import replace_controls
 
 __all__ = ["render_markdown"]
 
 _MAX_LISTED = 20  # contributions listed per figure; the JSON and HTML carry them all
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ORDERED = re.compile(r"(\d{1,9})([.)])")
+
+
 def _escape(text: str) -> str:
-    """Escape what Markdown would read as markup in report prose."""
+    """Escape what Markdown would read as markup in report prose.
+
+    The text stays on one line, whatever it holds: a line break becomes ``<br>``,
+    so a stored note cannot start a heading, a list or a table row of its own, and
+    control characters become U+FFFD.
+    """
     for char in ("\\", "*", "`", "[", "]", "<", "|"):
         text = text.replace(char, "\\" + char)
+    return _LINE_BREAK.sub("<br>", replace_controls(text))
+
+
+def _line_start(text: str) -> str:
+    """Escape a block marker (``#``, ``>``, ``-``, ``1.`` …) an escaped text starts with,
+    so that content at the start of a line stays a paragraph."""
+    text = text.lstrip(" \t")  # four spaces would start a code block
+    ordered = _ORDERED.match(text)
+    if ordered:
+        return ordered.group(1) + "\\" + text[ordered.end(1) :]
+    if text[:1] in ("#", ">", "-", "+", "=", "_", "~"):
+        return "\\" + text
     return text
+
+
+def _fenced(text: str) -> list[str]:
+    """A text block whose fence is longer than any run of backticks in it, so that no
+    stored text inside an explanation can close the block and become Markdown."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", replace_controls(text.rstrip("\n")), fence]
 
 
 def _fact(name: str, value: str) -> str:
@@ -56,7 +88,7 @@ def _table(table: Table) -> list[str]:
 def _item(item: Item) -> list[str]:
     if item.table is not None:
         return _table(item.table)
-    return [_escape(item.marker) + _spans(item.spans), ""]
+    return [_line_start(_escape(item.marker) + _spans(item.spans)), ""]
 
 
 def _section(section: Section) -> list[str]:
@@ -88,9 +120,7 @@ def render_markdown(report: Report) -> str:
     lines.extend(f"- {_escape(line)}" for line in about_lines(report))
     lines.append("")
     if report.as_of.checkpoint is not None:
-        lines.extend(
-            ["封存检查点：", "", "```text", report.as_of.checkpoint.rstrip("\n"), "```", ""]
-        )
+        lines.extend(["封存检查点：", "", *_fenced(report.as_of.checkpoint), ""])
     lines.extend([f"## {APPENDIX_HEADING}", ""])
     for entry in report.figures:
         lines.extend(
@@ -114,5 +144,5 @@ def render_markdown(report: Report) -> str:
                 )
             lines.append("")
         if entry.explanation:
-            lines.extend(["```text", entry.explanation.rstrip("\n"), "```", ""])
+            lines.extend([*_fenced(entry.explanation), ""])
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -13,6 +13,7 @@ from civicledger.reports.model import Report
 from civicledger.reports.render._common import about_lines
 from civicledger.reports.render._zip import normalise_ooxml
 from civicledger.reports.render.docx import report_stamp
+from civicledger.sheets import append_text_row
 
 __all__ = ["FIGURE_HEADERS", "FOLLOWUP_HEADERS", "render_xlsx"]
 
@@ -47,7 +48,7 @@ FOLLOWUP_HEADERS = (
 
 
 def _header(sheet: Worksheet, headers: tuple[str, ...]) -> None:
-    sheet.append(list(headers))
+    append_text_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
@@ -74,7 +75,8 @@ def render_xlsx(report: Report, path: Path) -> None:
     for entry in report.figures:
         group = entry.lineage.get("group") or {}
         as_of = entry.lineage.get("as_of") or {}
-        figures.append(
+        append_text_row(
+            figures,
             [
                 entry.ref,
                 entry.indicator,
@@ -85,12 +87,13 @@ def render_xlsx(report: Report, path: Path) -> None:
                 entry.unit,
                 len(entry.lineage.get("contributions") or []),
                 as_of.get("position"),
-            ]
+            ],
         )
     followups = book.create_sheet("整改台账")
     _header(followups, FOLLOWUP_HEADERS)
     for row in report.followups:
-        followups.append(
+        append_text_row(
+            followups,
             [
                 row.problem_id,
                 row.description,
@@ -104,16 +107,16 @@ def render_xlsx(report: Report, path: Path) -> None:
                 _number(row.percent) if row.percent else None,
                 "是" if row.overdue else "否",
                 "是" if row.carried_over else "否",
-            ]
+            ],
         )
     about = book.create_sheet("说明")
-    about.append(["项目", "内容"])
-    about.append(["报告", report.title])
+    append_text_row(about, ["项目", "内容"])
+    append_text_row(about, ["报告", report.title])
     for line in about_lines(report):
         name, _, value = line.partition("：")
-        about.append([name, value])
+        append_text_row(about, [name, value])
     if report.as_of.checkpoint is not None:
-        about.append(["封存检查点", report.as_of.checkpoint])
+        append_text_row(about, ["封存检查点", report.as_of.checkpoint])
     stamp = report_stamp(report)
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
     book.properties.creator = "civicledger"

@@ -31,6 +31,7 @@ from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
+from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.reader import NodeReader
@@ -131,7 +132,15 @@ class SqlStore(EventStore):
     commit order with no gaps. Thread-safe; several processes may write at once.
     """
 
-    def __init__(self, engine: Engine, ledger: LedgerRow, *, clock: Clock, codec: Codec) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: LedgerRow,
+        *,
+        clock: Clock,
+        codec: Codec,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         """Wrap an engine whose schema and ledger row exist; use :meth:`open` instead.
 
         Args:
@@ -139,11 +148,13 @@ class SqlStore(EventStore):
             ledger: the ledger's row.
             clock: gives ``recorded_at``.
             codec: encodes and decodes payloads.
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
         """
         self._engine = engine
         self._ledger = ledger
         self._alg: HashAlgorithm = lookup_hash(ledger.hash_algorithm)
         self._clock = clock
+        self._limits = limits
         self._codec = codec
         self._ids = UuidV7Generator()
         self._closed = False
@@ -186,6 +197,7 @@ class SqlStore(EventStore):
         synchronous: str = "NORMAL",
         busy_timeout: float = 30.0,
         create: bool = True,
+        limits: Limits = DEFAULT_LIMITS,
         leaf_version: int = 2,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
@@ -205,6 +217,7 @@ class SqlStore(EventStore):
             create: create the ledger when it does not exist; when False, a
                 missing ledger raises LedgerNotFoundError (the tables are still
                 created in an empty database).
+            limits: ``future_date_tolerance_days`` bounds the dates recorded.
             leaf_version: a new ledger's leaf format, 2 (the default); 1 only to
                 compare with ledgers made before v2. An existing ledger keeps its own.
 
@@ -245,7 +258,9 @@ class SqlStore(EventStore):
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, row, clock=clock or utc_now, codec=codec or default_codec())
+        return cls(
+            engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits
+        )
 
     # -- identity -----------------------------------------------------------------
 
@@ -326,6 +341,7 @@ class SqlStore(EventStore):
                 ids=self._ids,
                 versions=self._stream_versions(conn, streams_of(encoded)),
                 existing=self._existing(conn, ids_of(encoded)),
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
                 leaf_version=self._ledger.leaf_version,
             )
             if plan.rows:
