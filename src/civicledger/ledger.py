@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
-    from civicledger.sync import PushResult  # sync (issue 19)
     from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
+    from civicledger.sync import PushResult  # sync (issue 19)
 
 
 class Ledger:

@@ -334,7 +334,7 @@ class SqlStore(EventStore):
             raise ValidationError(f"prefix must be text, got {prefix!r}", field="prefix")
         with translated("opening the database"):
             parsed = make_url(url)
-        engine = _create_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
+        engine = open_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
         try:
             ensure_schema(engine)
             chosen = list(names) if names is not None else ledger_names(engine, prefix or "")
