@@ -19,7 +19,9 @@ from civicledger.store.sql.seals import seals
 from civicledger.store.sql_checkpoints import checkpoints_table
 
 APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (meta.name, ("SELECT",)),
+    # INSERT: the first push to a replica records its marker row (issue 19); without
+    # UPDATE or DELETE a version or marker once written stays.
+    (meta.name, ("SELECT", "INSERT")),
     (ledgers.name, ("SELECT", "INSERT")),
     (events.name, ("SELECT", "INSERT")),
     (tiles.name, ("SELECT", "INSERT")),
@@ -27,7 +29,8 @@ APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Projection positions are derived state that runners move, replace and forget.
     (checkpoints_table.name, ("SELECT", "INSERT", "UPDATE", "DELETE")),
 )
-"""Table privileges an application role needs: append, read, seal, keep projection positions."""
+"""Table privileges an application role needs: append, read, seal, receive pushes, keep
+projection positions."""
 
 SERIAL_TABLES: tuple[str, ...] = (ledgers.name, seals.name)
 """Tables whose ``id`` sequence an application role uses (``USAGE``) when it inserts."""
