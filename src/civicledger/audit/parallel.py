@@ -33,7 +33,7 @@ from civicledger.audit.walk import RANGE_ALIGNMENT, RangeWalk, walk_range
 from civicledger.errors import CivicLedgerError, StoreError
 from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.reader import NodeReader
-from civicledger.store.sql.store import SqlNodeReader, SqlStore
+from civicledger.store.sql.store import SqlNodeReader, SqlStore, open_engine
 
 EVENTS_PER_WORKER = 50_000
 """Fewest events worth a worker process: starting one (a fresh interpreter that imports
@@ -106,9 +106,12 @@ def walk_task(task: RangeTask) -> RangeWalk | str:
     Returns:
         The walk, or the message of the error that stopped it.
     """
-    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
 
-    engine = create_engine(task.url)
+    try:
+        engine = open_engine(make_url(task.url))
+    except CivicLedgerError as e:
+        return str(e)
     try:
         rows = SqlRowSource.on(engine, task.ledger_id, task.ledger_name)
         reader = SqlNodeReader(engine, task.ledger_id, task.ledger_name)
