@@ -25,6 +25,7 @@ def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
     group.add_command(indicators)
     group.add_command(explain)
+    group.add_command(series)
 
 
 @click.command()
@@ -148,16 +149,8 @@ def explain(
 
         civicledger explain employment.reemployment_trainees --period 2023-Q4 --set indicators.toml
     """
-    from civicledger.errors import ValidationError
-    from civicledger.indicators import load
-
     chosen = chosen_period(period, year)
-    loaded = load(indicator_set)
-    if indicator_id not in loaded:
-        raise ValidationError(
-            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
-        )
-    figure = ledger.compute(loaded[indicator_id], chosen)
+    figure = ledger.compute(_load_indicator(indicator_set, indicator_id), chosen)
     if output_format == "json" and why_not is None:
         text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif output_format == "prov":
@@ -165,6 +158,84 @@ def explain(
     else:
         text = ledger.explain(figure, why_not=why_not, language=language)
     write_output(text, output)
+
+
+@click.command()
+@click.argument("indicator_id", metavar="INDICATOR")
+@period_options
+@click.option(
+    "--by",
+    type=click.Choice(["month", "quarter", "week"]),
+    default="month",
+    show_default=True,
+    help="The step: one figure per month, quarter or ISO week, clipped to the period.",
+)
+@click.option(
+    "--previous-year",
+    is_flag=True,
+    help="Add each step's figure one year earlier (同比), step by step.",
+)
+@click.option(
+    "--set",
+    "indicator_set",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default="indicators.toml",
+    show_default=True,
+    help=SET_HELP,
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="json gives every figure in full, with its lineage.",
+)
+@output_option
+@pass_ledger
+def series(
+    ledger: Any,
+    indicator_id: str,
+    period: str | None,
+    year: int | None,
+    by: str,
+    previous_year: bool,
+    indicator_set: Path,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """Compute an indicator step by step through a period: one figure per month, quarter or week.
+
+    Example:
+
+        civicledger series volunteer.hours --period 2023 --by month --set indicators.toml
+    """
+    from civicledger.reports.tables import series_rows
+
+    loaded = _load_indicator(indicator_set, indicator_id)
+    found = ledger.series(loaded, chosen_period(period, year), by=by, previous_year=previous_year)
+    if output_format == "json":
+        write_output(json.dumps(found.to_dict(), ensure_ascii=False, indent=2) + "\n", output)
+        return
+    rows = series_rows(found)
+    if output_format == "csv":
+        write_output(_csv(rows), output)
+    else:
+        headers = list(rows[0]) if rows else ["indicator"]
+        write_output(table(headers, [list(r.values()) for r in rows]), output)
+
+
+def _load_indicator(indicator_set: Path, indicator_id: str) -> Any:
+    """The indicator of that id in the set file, or an error naming the ids it has."""
+    from civicledger.errors import ValidationError
+    from civicledger.indicators import load
+
+    loaded = load(indicator_set)
+    if indicator_id not in loaded:
+        raise ValidationError(
+            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
+        )
+    return loaded[indicator_id]
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

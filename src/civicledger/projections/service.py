@@ -23,9 +23,10 @@ from civicledger.projections.engine import (
     compute_from_source,
 )
 from civicledger.projections.explain import Language, explain, why_not
-from civicledger.projections.figures import AsOf, Figure
+from civicledger.projections.figures import AsOf, Figure, FigureList
 from civicledger.projections.indicators import Indicator, IndicatorSet
 from civicledger.projections.periods import Period
+from civicledger.projections.series import Series, Step, compute_series
 from civicledger.projections.toml import load
 from civicledger.types import parse_event_id
 
@@ -39,6 +40,7 @@ __all__ = [
     "explain_figure",
     "indicators",
     "periods_for",
+    "series",
 ]
 
 RETRACTION_TYPES: tuple[str, ...] = ("event_retracted",)
@@ -147,7 +149,7 @@ def indicators(
     as_of: object = None,
     lineage: Lineage = True,
     pushdown: Pushdown | None = None,
-) -> list[Figure]:
+) -> FigureList:
     """Compute every figure of a set for a period, in one pass over the store.
 
     ``period`` is a Period or its text (``year`` is the shorthand for a calendar
@@ -166,7 +168,9 @@ def indicators(
     resolved = as_indicator_set(indicator_set)
     chosen = choose_period(period, year)
     requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, chosen)]
-    return compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
+    return FigureList(
+        compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
+    )
 
 
 def find_event(
@@ -252,3 +256,38 @@ def compare(
         as_of=as_of,
         pushdown=pushdown,
     )
+
+
+def series(
+    source: EventSource,
+    indicator: Indicator | IndicatorSet | str | Path | Iterable[Indicator],
+    period: Period | int | str,
+    by: Step,
+    *,
+    previous_year: bool = False,
+    as_of: object = None,
+    lineage: Lineage = True,
+    pushdown: Pushdown | None = None,
+    max_steps: int = 1_000,
+) -> Series | list[Series]:
+    """One series for an indicator, or one per indicator of a set (in one pass);
+    see :func:`civicledger.projections.series.compute_series`.
+
+    Raises:
+        ValidationError: as there, or the set is invalid.
+        ProjectionError: ``indicator`` is of another kind, or the computation fails.
+    """
+    single = isinstance(indicator, Indicator)
+    chosen = [indicator] if isinstance(indicator, Indicator) else list(as_indicator_set(indicator))
+    found = compute_series(
+        source,
+        chosen,
+        as_period(period),
+        by,
+        previous_year=previous_year,
+        as_of=as_of,
+        lineage=lineage,
+        pushdown=pushdown,
+        max_steps=max_steps,
+    )
+    return found[0] if single else found
