@@ -230,7 +230,8 @@ def _payload_fields(record: RecordedEvent) -> dict[str, Any]:
     else:
         fields = {}
     fields.pop("occurred_on", None)  # the envelope's column
-    return {name: plain(value) for name, value in fields.items()}
+    erased = dict.fromkeys(record.redacted_fields)  # null, but still a column
+    return {name: plain(value) for name, value in fields.items()} | erased
 
 
 def event_rows(records: Iterable[RecordedEvent]) -> Rows:
