@@ -224,6 +224,12 @@ class Figure:
 
         return figure_to_prov(self)
 
+    def _repr_html_(self) -> str:
+        """The figure in a notebook: its value, and its derivation one click away."""
+        from civicledger.projections.display import figure_html
+
+        return figure_html(self)
+
     def __str__(self) -> str:
         group = "".join(f"[{k}={v}]" for k, v in self.group)
         value = "not defined" if self.value is None else str(self.value)
@@ -236,6 +242,12 @@ class FigureList(list[Figure]):
     It is a plain list in every other way; the conversions need the ``frames`` extra
     (see :mod:`civicledger.frames`).
     """
+
+    def _repr_html_(self) -> str:
+        """The figures in a notebook: a table, each row's derivation one click away."""
+        from civicledger.projections.display import figures_html
+
+        return figures_html(self)
 
     def to_pandas(self, *, decimals: Literal["exact", "float"] = "exact") -> pandas.DataFrame:
         """One row per figure; see :func:`civicledger.frames.figure_frame`."""

@@ -136,6 +136,13 @@ class Series:
     def __len__(self) -> int:
         return len(self.figures)
 
+    def _repr_html_(self) -> str:
+        """The series in a notebook: a table of its steps (and the year before), each
+        step's derivation one click away."""
+        from civicledger.projections.display import figures_html
+
+        return figures_html(self.figures, self.previous)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: the series' shape and every figure in full (with lineage)."""
         return {
