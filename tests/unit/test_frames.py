@@ -22,30 +22,15 @@ from civicledger import (  # noqa: E402
     frames,
 )
 from civicledger.followups import table_rows  # noqa: E402
-from civicledger.indicators import load  # noqa: E402
 from civicledger.projections import FigureList, IndicatorSet  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
 
 
 @pytest.fixture(scope="module")
-def indicator_set() -> IndicatorSet:
-    """The example's indicator set."""
-    return load(EXAMPLE / "indicators.toml")
-
-
-@pytest.fixture(scope="module")
-def ledger() -> Ledger:
-    """The example year in memory."""
-    ledger = Ledger.in_memory()
-    ledger.import_jsonl(EXAMPLE / "events.jsonl")
-    return ledger
-
-
-@pytest.fixture(scope="module")
-def figures(ledger: Ledger, indicator_set: IndicatorSet) -> FigureList:
+def figures(example_ledger: Ledger, example_set: IndicatorSet) -> FigureList:
     """The example's 2023 figures."""
-    return ledger.indicators(indicator_set, period="2023")
+    return example_ledger.indicators(example_set, period="2023")
 
 
 def _exact(value: Any) -> Decimal | None:
@@ -97,10 +82,12 @@ def test_an_unknown_decimals_choice_is_refused(figures: FigureList) -> None:
     assert info.value.field == "decimals"
 
 
-def test_series_frame_matches_the_series_json(ledger: Ledger, indicator_set: IndicatorSet) -> None:
+def test_series_frame_matches_the_series_json(
+    example_ledger: Ledger, example_set: IndicatorSet
+) -> None:
     """One row per step with its value and the year-earlier value from the JSON form."""
-    series = ledger.series(
-        indicator_set["volunteer.participants"], "2023-H2", by="month", previous_year=True
+    series = example_ledger.series(
+        example_set["volunteer.participants"], "2023-H2", by="month", previous_year=True
     )
     frame = series.to_pandas()
     data = series.to_dict()
@@ -136,11 +123,13 @@ def _json_cell(value: Any) -> Any:
     return value
 
 
-def test_event_frame_matches_the_exported_json_lines(ledger: Ledger, tmp_path: Path) -> None:
+def test_event_frame_matches_the_exported_json_lines(
+    example_ledger: Ledger, tmp_path: Path
+) -> None:
     """Every payload field in the frame equals the exported JSON Lines payload value."""
-    ledger.export_jsonl(tmp_path / "out.jsonl")
+    example_ledger.export_jsonl(tmp_path / "out.jsonl")
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
-    frame = ledger.events_frame()
+    frame = example_ledger.events_frame()
     assert list(frame["event_id"]) == [line["event_id"] for line in lines]
     for (_, row), line in zip(frame.iterrows(), lines, strict=True):
         assert row["type"] == line["type"]
@@ -155,18 +144,18 @@ def test_event_frame_matches_the_exported_json_lines(ledger: Ledger, tmp_path: P
                     assert cell == value, (line["event_id"], field)
 
 
-def test_event_frame_types_payload_columns(ledger: Ledger) -> None:
+def test_event_frame_types_payload_columns(example_ledger: Ledger) -> None:
     """Payload counts are Int64, flags boolean, hours exact Decimals, times UTC."""
-    frame = ledger.events_frame(["volunteer_cleanup_held"])
+    frame = example_ledger.events_frame(["volunteer_cleanup_held"])
     assert set(frame["type"]) == {"volunteer_cleanup_held"}
     assert frame["payload.volunteers"].dtype == pd.Int64Dtype()
     assert all(isinstance(v, Decimal) for v in frame["payload.hours"])
     assert str(frame["recorded_at"].dtype) == "datetime64[us, UTC]"
-    table = ledger.events_table(["volunteer_cleanup_held"])
+    table = example_ledger.events_table(["volunteer_cleanup_held"])
     assert pa.types.is_decimal(table.schema.field("payload.hours").type)
 
 
-def test_a_redacted_field_is_null_and_named(indicator_set: IndicatorSet) -> None:
+def test_a_redacted_field_is_null_and_named() -> None:
     """After a redaction the erased value is null and the row lists the field."""
     from civicledger.catalog import KeyPersonCategory, KeyPersonVisited
 
@@ -190,10 +179,10 @@ def test_a_redacted_field_is_null_and_named(indicator_set: IndicatorSet) -> None
     assert frame["payload.category"].iloc[0] == "community_correction"
 
 
-def test_followup_frame_matches_the_ledger_sheet(ledger: Ledger) -> None:
+def test_followup_frame_matches_the_ledger_sheet(example_ledger: Ledger) -> None:
     """Each follow-up row agrees with the exported sheet's text row; dates are dates."""
-    frame = ledger.followups_frame("2023")
-    sheet = table_rows(ledger.followups("2023"))
+    frame = example_ledger.followups_frame("2023")
+    sheet = table_rows(example_ledger.followups("2023"))
     assert list(frame["problem_id"]) == [r["problem_id"] for r in sheet]
     for (_, row), text in zip(frame.iterrows(), sheet, strict=True):
         assert row["status_label"] == text["status"]

@@ -7,10 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
-import pytest
-
 from civicledger import Ledger
-from civicledger.indicators import load
 from civicledger.projections import FigureList, Indicator, IndicatorSet
 from civicledger.projections.display import SHOWN_CONTRIBUTIONS
 from civicledger.reports import load_template
@@ -47,25 +44,11 @@ def _parse(text: str) -> _Tags:
     return tags
 
 
-@pytest.fixture(scope="module")
-def indicator_set() -> IndicatorSet:
-    """The example's indicator set."""
-    return load(EXAMPLE / "indicators.toml")
-
-
-@pytest.fixture(scope="module")
-def ledger() -> Ledger:
-    """The example year in memory."""
-    ledger = Ledger.in_memory()
-    ledger.import_jsonl(EXAMPLE / "events.jsonl")
-    return ledger
-
-
 def test_a_figure_shows_its_value_and_folds_its_derivation(
-    ledger: Ledger, indicator_set: IndicatorSet
+    example_ledger: Ledger, example_set: IndicatorSet
 ) -> None:
     """The value is visible; the definition and events sit in a <details> element."""
-    figure = ledger.compute(indicator_set["employment.reemployment_trainees"], "2023")
+    figure = example_ledger.compute(example_set["employment.reemployment_trainees"], "2023")
     text = figure._repr_html_()
     tags = _parse(text)
     assert "details" in tags.tags
@@ -77,10 +60,10 @@ def test_a_figure_shows_its_value_and_folds_its_derivation(
 
 
 def test_many_contributions_are_counted_not_all_listed(
-    ledger: Ledger, indicator_set: IndicatorSet
+    example_ledger: Ledger, example_set: IndicatorSet
 ) -> None:
     """A figure of 256 members lists the first events and says how many more there are."""
-    figure = ledger.compute(indicator_set["party.contact_members"], "2023")
+    figure = example_ledger.compute(example_set["party.contact_members"], "2023")
     text = figure._repr_html_()
     assert text.count("<tr><td>") == SHOWN_CONTRIBUTIONS
     assert f"另有 {len(figure.contributions) - SHOWN_CONTRIBUTIONS} 条" in text
@@ -97,10 +80,10 @@ def test_text_from_the_ledger_is_escaped() -> None:
 
 
 def test_an_indicator_table_has_a_row_and_a_derivation_per_figure(
-    ledger: Ledger, indicator_set: IndicatorSet
+    example_ledger: Ledger, example_set: IndicatorSet
 ) -> None:
-    """Each figure of ledger.indicators is one row with its own folded derivation."""
-    figures = ledger.indicators(indicator_set, period="2023")
+    """Each figure of example_ledger.indicators is one row with its own folded derivation."""
+    figures = example_ledger.indicators(example_set, period="2023")
     assert isinstance(figures, FigureList)
     text = figures._repr_html_()
     tags = _parse(text)
@@ -109,10 +92,12 @@ def test_an_indicator_table_has_a_row_and_a_derivation_per_figure(
     assert "2964.5 小时" in text
 
 
-def test_a_series_table_shows_the_year_before(ledger: Ledger, indicator_set: IndicatorSet) -> None:
+def test_a_series_table_shows_the_year_before(
+    example_ledger: Ledger, example_set: IndicatorSet
+) -> None:
     """A series with its year earlier has a 上年同期 column."""
-    series = ledger.series(
-        indicator_set["volunteer.cleanups"], "2023", by="quarter", previous_year=True
+    series = example_ledger.series(
+        example_set["volunteer.cleanups"], "2023", by="quarter", previous_year=True
     )
     text = series._repr_html_()
     _parse(text)
@@ -120,9 +105,9 @@ def test_a_series_table_shows_the_year_before(ledger: Ledger, indicator_set: Ind
     assert text.count("<details>") == 4
 
 
-def test_a_report_in_a_notebook_links_numbers_to_folded_derivations(ledger: Ledger) -> None:
+def test_a_report_in_a_notebook_links_numbers_to_folded_derivations(example_ledger: Ledger) -> None:
     """Every number links to a <details> derivation in the same fragment; no page script."""
-    report = ledger.report(load_template(EXAMPLE / "report.toml"), period="2023")
+    report = example_ledger.report(load_template(EXAMPLE / "report.toml"), period="2023")
     text = report._repr_html_()
     _parse(text)
     assert "<script" not in text

@@ -14,11 +14,10 @@ from civicledger.cli._common import (
     output_option,
     pass_ledger,
     period_options,
+    set_option,
     table,
     write_output,
 )
-
-SET_HELP = "The indicator set (TOML)."
 
 
 def register(group: click.Group) -> None:
@@ -30,14 +29,7 @@ def register(group: click.Group) -> None:
 
 @click.command()
 @period_options
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help=SET_HELP,
-)
+@set_option
 @click.option(
     "--compare",
     "previous",
@@ -113,14 +105,7 @@ def indicators(
 @click.command()
 @click.argument("indicator_id", metavar="INDICATOR")
 @period_options
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help=SET_HELP,
-)
+@set_option
 @click.option("--why-not", "why_not", metavar="EVENT_ID", help="Say why this event did not count.")
 @click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option(
@@ -175,14 +160,7 @@ def explain(
     is_flag=True,
     help="Add each step's figure one year earlier (同比), step by step.",
 )
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help=SET_HELP,
-)
+@set_option
 @click.option(
     "--format",
     "output_format",
