@@ -124,3 +124,28 @@ class Log:
 def meeting(n: int, body: Body = Body.COMMITTEE, attendees: int = 10, **kw: object) -> Meeting:
     """A Meeting on day n of 2023."""
     return Meeting(occurred_on=day(n), body=body, attendees=attendees, **kw)  # type: ignore[arg-type]
+
+
+MEETING_SET = """
+[[indicator]]
+id = "m.all"
+label = "会议"
+unit = "次"
+source = ["ptest.meeting_held"]
+
+[[indicator]]
+id = "m.committee"
+label = "委员会会议"
+unit = "次"
+source = ["ptest.meeting_held"]
+where = 'body == "committee"'
+
+[[indicator]]
+id = "m.attendees_by_body"
+label = "参会人次（按机构）"
+unit = "人次"
+source = ["ptest.meeting_held"]
+measure = { sum = "attendees" }
+group_by = ["body"]
+"""
+"""Indicators over test meetings shared by the derived-figure and rule tests (TOML)."""

@@ -23,7 +23,16 @@ from pathlib import Path
 from civicledger.projections.expressions import parse_filter
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or, Predicate, Scalar
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.matching import Between, Contains, StartsWith
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.toml import dump, dumps, loads
 from civicledger.projections.toml import load as _load
 
@@ -34,8 +43,11 @@ __all__ = [
     "ValidationRule",
     "all_of",
     "any_of",
+    "between",
+    "contains",
     "count",
     "count_distinct",
+    "derived",
     "dump",
     "dumps",
     "eq",
@@ -47,11 +59,14 @@ __all__ = [
     "load",
     "loads",
     "lt",
+    "max_",
+    "min_",
     "ne",
     "not_",
     "parse_filter",
     "predicate",
     "ratio",
+    "startswith",
     "sum",
 ]
 
@@ -89,6 +104,22 @@ def sum(
 ) -> Sum:
     """Sum ``expression`` (a field, or e.g. ``"participants * hours"``) over passing events."""
     return Sum(expression, removed_by=tuple(removed_by), removed_expression=removed_expression)
+
+
+def derived(expression: str, *operands: Indicator) -> Derived:
+    """A figure computed from others: ``derived("a.found - a.done")``; in a set the ids
+    are resolved, outside one pass the operand indicators."""
+    return Derived(expression, operands)
+
+
+def max_(field: str) -> Extreme:
+    """The largest value of ``field``; the figure names the event holding it."""
+    return Extreme("max", field)
+
+
+def min_(field: str) -> Extreme:
+    """The smallest value of ``field``; the figure names the event holding it."""
+    return Extreme("min", field)
 
 
 def latest(field: str) -> Latest:
@@ -140,6 +171,23 @@ def ge(field: str, value: int | Decimal | date | str) -> Compare:
 def in_(field: str, values: Sequence[Scalar]) -> In:
     """``field in [values]``."""
     return In(field, builtins.tuple(values))
+
+
+def startswith(field: str, prefix: str) -> StartsWith:
+    """``field startswith "prefix"``: a text field beginning with the prefix."""
+    return StartsWith(field, prefix)
+
+
+def contains(field: str, value: Scalar) -> Contains:
+    """``field contains value``: a substring of a text field, or an item of a list field."""
+    return Contains(field, value)
+
+
+def between(
+    field: str, low: int | Decimal | date | str, high: int | Decimal | date | str
+) -> Between:
+    """``field between low and high``: both ends included."""
+    return Between(field, low, high)
 
 
 def all_of(*clauses: Filter) -> Filter:

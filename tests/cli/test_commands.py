@@ -584,3 +584,30 @@ def test_projections_catch_up_show_and_rebuild(runner: CliRunner, example_db: Pa
     code, _, err = run(runner, example_db, "projections", "rebuild", "nope")
     assert code == 2
     assert "no built-in projection 'nope'" in err
+
+
+def test_indicators_check_prints_each_rule_and_fails_on_a_broken_one(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    """--check evaluates the rules: all pass on the example; a false rule exits 1."""
+    code, out, err = run(
+        runner, example_db, "indicators", "--year", "2023", "--set", INDICATORS, "--check"
+    )
+    assert code == 0, err
+    assert "inspection.outcomes_add_up [2023]" in err
+    assert "— passed" in err
+    assert "FAILED" not in err
+    assert "inspection.total" in out  # the figures are printed as without --check
+    broken = tmp_path / "broken.toml"
+    broken.write_text(
+        Path(INDICATORS).read_text(encoding="utf-8")
+        + '\n[[rule]]\nid = "mediation.impossible"\n'
+        + 'check = "mediation.successful > mediation.completed"\n',
+        encoding="utf-8",
+    )
+    code, _, err = run(
+        runner, example_db, "indicators", "--year", "2023", "--set", str(broken), "--check"
+    )
+    assert code == 1
+    assert "mediation.impossible [2023] mediation.successful > mediation.completed" in err
+    assert "FAILED" in err

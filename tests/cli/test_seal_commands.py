@@ -49,7 +49,17 @@ def test_report_from_a_seal_refuses_a_changed_ledger(
     seal_file = tmp_path / "seal.txt"
     report_file = tmp_path / "report.json"
     assert run(runner, example_db, "seal", "-o", str(seal_file))[0] == 0
-    base = ["report", "--template", TEMPLATE, "--seal", str(seal_file), "--format", "json"]
+    base = [
+        "report",
+        "--template",
+        TEMPLATE,
+        "--period",
+        "2023",
+        "--seal",
+        str(seal_file),
+        "--format",
+        "json",
+    ]
     assert run(runner, example_db, *base, "-o", str(report_file))[0] == 0
     position = tamper(example_db, NINETY_EIGHT, SIXTY_EIGHT)
     code, out, err = run(runner, example_db, *base)
@@ -107,7 +117,17 @@ def test_evidence_writes_a_bundle_the_standalone_verifier_checks(
     assert runner.invoke(cli, ["keygen", "office.example", "--dir", str(tmp_path)]).exit_code == 0
     key, public = tmp_path / "office.example.key", tmp_path / "office.example.pub"
     assert run(runner, example_db, "seal", "--key", str(key), "-o", str(files["seal.txt"]))[0] == 0
-    base = ["report", "--template", TEMPLATE, "--format", "json", "-o", str(files["report.json"])]
+    base = [
+        "report",
+        "--template",
+        TEMPLATE,
+        "--period",
+        "2023",
+        "--format",
+        "json",
+        "-o",
+        str(files["report.json"]),
+    ]
     assert run(runner, example_db, *base, "--seal", str(files["seal.txt"]))[0] == 0
     evidence = ["evidence", "--report", str(files["report.json"]), "--seal", str(files["seal.txt"])]
     code, _, err = run(

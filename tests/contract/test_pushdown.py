@@ -15,13 +15,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from civicledger.errors import ValidationError
 from civicledger.events import Codec, RecordedEvent
+from civicledger.indicators import loads as ind_loads
 from civicledger.ledger import Ledger
 from civicledger.projections import (
     And,
+    Between,
     Compare,
+    Contains,
     Count,
     CountDistinct,
+    Extreme,
     Filter,
     In,
     Indicator,
@@ -29,6 +34,7 @@ from civicledger.projections import (
     Not,
     Or,
     Period,
+    StartsWith,
     Sum,
     parse_filter,
 )
@@ -145,6 +151,74 @@ def test_figures_over_any_period_pushed_down_equal_python(example: Ledger, perio
     assert "period" not in str(last.indicator.where)
 
 
+MATCHING = [
+    'topic contains "党"',
+    'topic startswith "安排"',
+    'not (topic contains "月度")',
+    "attendees between 10 and 30",
+    "occurred_on between 2023-04-01 and 2023-06-30",
+    'stream startswith "meetings/par"',
+    'location contains "党群" or location == null',
+    'not (location startswith "社区")',
+]
+
+
+@pytest.mark.parametrize("lineage", [True, False])
+def test_prefix_substring_and_range_filters_push_down_exactly(
+    example: Ledger, lineage: bool
+) -> None:
+    """Prefix, substring and range filters are compiled in SQL and agree with Python."""
+    chosen = [
+        Indicator(f"m.i{n}", "会议", "人", source=["meeting_held"], where=w, measure=Sum(a))
+        for n, w in enumerate(MATCHING)
+        for a in ["attendees"]
+    ]
+    store = _store(example)
+    pushdown = SqlPushdown(store, store.codec)
+    assert all(pushdown._pushable(i) for i in chosen)
+    requests = [(i, p) for i in chosen for p in _periods(i)]
+    assert pushdown.compute(requests, resolve_as_of(None, store.head()), lineage=lineage)
+    pushed = example.indicators(chosen, year=2023, lineage=lineage)
+    python = indicators(example.store, chosen, year=2023, lineage=lineage)
+    assert _flat(pushed) == _flat(python)
+    values = [f.value for f in pushed]
+    assert all(isinstance(v, int) for v in values)
+    assert len({*values}) > 3  # the filters really select different meetings
+
+
+def test_a_field_reading_python_internals_is_refused(example: Ledger) -> None:
+    """'__doc__' once read the class docstring in Python but nothing in SQL; now it is refused."""
+    with pytest.raises(ValidationError, match="may start with '_'"):
+        Indicator("x.doc", "文档", "次", source=["meeting_held"], where='__doc__ != "x"')
+    upper = Indicator("x.up", "会议", "次", source=["meeting_held"], where='topic.upper == "x"')
+    with pytest.raises(ValidationError, match=r"'topic\.upper' is not a declared"):
+        example.indicators([upper], year=2023)
+
+
+def test_a_field_one_source_type_lacks_is_refused(example: Ledger) -> None:
+    """A filter field must be declared by every source type, not just one of them."""
+    types = ["meeting_held", "mediation_completed"]
+    both = Indicator("x.both", "会议", "次", source=types, where="attendees > 3")
+    with pytest.raises(ValidationError, match="'attendees' is not a declared field of event type"):
+        example.indicators([both], year=2023)
+
+
+@pytest.mark.parametrize("lineage", [True, False])
+def test_derived_figures_push_down_exactly(example: Ledger, lineage: bool) -> None:
+    """A derived figure over pushed-down operands equals the Python engine's, lineage included."""
+    text = INDICATORS.read_text(encoding="utf-8") + (
+        '\n[[indicator]]\nid = "x.unsuccessful"\nlabel = "未成功"\nunit = "件"\n'
+        'measure = { derived = "mediation.completed - mediation.successful" }\n'
+    )
+    chosen = [i for i in ind_loads(text) if i.id == "x.unsuccessful"]
+    pushed = example.indicators(chosen, year=2023, lineage=lineage)
+    python = indicators(example.store, chosen, year=2023, lineage=lineage)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
+    [figure] = pushed
+    completed, successful = figure.operands
+    assert figure.value == completed.value - successful.value > 0
+
+
 def test_a_callable_filter_falls_back_to_python(example: Ledger) -> None:
     """An escape-hatch filter sees real recorded events and gives the Python figure."""
     seen: list[bool] = []
@@ -190,8 +264,10 @@ def test_a_retraction_sends_the_call_to_python_with_corrected_numbers(
         assert ledger.compute(before.indicator, 2023, as_of=store.head() - 1).value == before.value
 
 
-def test_a_nested_field_makes_only_its_indicator_fall_back(example: Ledger) -> None:
-    """An indicator reading a nested path is folded in Python; the others stay pushed down."""
+def test_a_nested_field_is_not_pushed_down_and_an_undeclared_one_is_refused(
+    example: Ledger,
+) -> None:
+    """A nested path is left to Python; one the event class does not declare is refused."""
     store = _store(example)
     pushdown = SqlPushdown(store, store.codec)
     nested = Indicator(
@@ -200,8 +276,11 @@ def test_a_nested_field_makes_only_its_indicator_fall_back(example: Ledger) -> N
     plain = Indicator("x.plain", "会议", "次", source=["meeting_held"])
     assert not pushdown._pushable(nested)
     assert pushdown._pushable(plain)
-    python = indicators(example.store, [nested, plain], year=2023)
-    assert _flat(example.indicators([nested, plain], year=2023)) == _flat(python)
+    # body is a vocabulary, not a value class: it has no declared field 'key'.
+    with pytest.raises(ValidationError, match=r"'payload\.body\.key' is not a declared field"):
+        example.indicators([nested, plain], year=2023)
+    with pytest.raises(ValidationError, match=r"'payload\.body\.key' is not a declared field"):
+        indicators(example.store, [nested, plain], year=2023)
 
 
 def test_an_unknown_source_type_falls_back_to_python(example: Ledger) -> None:
@@ -255,33 +334,61 @@ LITERALS = st.one_of(
     st.none(),
     st.dates(date(2022, 12, 1), date(2024, 1, 31)),
 )
-FIELDS = st.sampled_from(
-    ["body", "attendees", "hours", "note", "kind", "group_id", "stream", "actor", "occurred_on"]
-)
+ENVELOPE = ("stream", "actor", "occurred_on")
+DECLARED = {
+    "ptest.meeting_held": ("body", "attendees", "hours", "note"),
+    "ptest.group_opened": ("group_id", "kind", "members"),
+    "ptest.group_closed": ("group_id", "kind"),
+    "ptest.reading_taken": ("level",),
+}
+"""The payload fields each test event type declares (indicators may read only these)."""
 
-
-@st.composite
-def leaves(draw: st.DrawFn) -> Filter:
-    """One comparison or membership test."""
-    field = draw(FIELDS)
-    kind = draw(st.sampled_from(["==", "!=", "<", ">=", "in"]))
-    if kind == "in":
-        return In(field, tuple(draw(st.lists(LITERALS, min_size=1, max_size=3))))
-    value = draw(LITERALS)
-    if kind in ("<", ">=") and (value is None or isinstance(value, bool)):
-        kind = "=="
-    return Compare(field, kind, value)  # type: ignore[arg-type]
-
-
-FILTERS = st.none() | st.recursive(
-    leaves(),
-    lambda children: st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: And(tuple(cs))),
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: Or(tuple(cs))),
-        children.map(Not),
+BETWEEN_BOUNDS = st.one_of(
+    st.lists(st.integers(-2, 40), min_size=2, max_size=2),
+    st.lists(st.dates(date(2022, 12, 1), date(2024, 1, 31)), min_size=2, max_size=2),
+    st.lists(
+        st.decimals(min_value=0, max_value=5, places=1, allow_nan=False), min_size=2, max_size=2
     ),
-    max_leaves=4,
 )
+
+
+def leaves(fields: tuple[str, ...]) -> st.SearchStrategy[Filter]:
+    """One comparison, membership test, prefix, substring or item test, or range."""
+
+    @st.composite
+    def leaf(draw: st.DrawFn) -> Filter:
+        field = draw(st.sampled_from(fields))
+        kinds = ["==", "!=", "<", ">=", "in", "startswith", "contains", "between"]
+        kind = draw(st.sampled_from(kinds))
+        if kind == "in":
+            return In(field, tuple(draw(st.lists(LITERALS, min_size=1, max_size=3))))
+        if kind == "startswith":
+            return StartsWith(field, draw(st.sampled_from(["", "c", "com", "长", "x", "as", "s"])))
+        if kind == "contains":
+            return Contains(field, draw(st.one_of(st.sampled_from(["mm", "a", "1"]), LITERALS)))
+        if kind == "between":
+            low, high = sorted(draw(BETWEEN_BOUNDS))
+            return Between(field, low, high)
+        value = draw(LITERALS)
+        if kind in ("<", ">=") and (value is None or isinstance(value, bool)):
+            kind = "=="
+        return Compare(field, kind, value)  # type: ignore[arg-type]
+
+    return leaf()
+
+
+def filters(fields: tuple[str, ...]) -> st.SearchStrategy[Filter | None]:
+    """No filter, or and/or/not over leaves reading only ``fields``."""
+    return st.none() | st.recursive(
+        leaves(fields),
+        lambda children: st.one_of(
+            st.lists(children, min_size=2, max_size=3).map(lambda cs: And(tuple(cs))),
+            st.lists(children, min_size=2, max_size=3).map(lambda cs: Or(tuple(cs))),
+            children.map(Not),
+        ),
+        max_leaves=4,
+    )
+
 
 DAYS = st.dates(date(2022, 11, 1), date(2024, 2, 1))
 PAYLOADS = st.one_of(
@@ -313,6 +420,9 @@ MEASURES: list[tuple[tuple[str, ...], Any]] = [
     (("ptest.meeting_held",), Latest("attendees")),
     (("ptest.meeting_held", "ptest.reading_taken"), Count()),
     (("ptest.reading_taken",), Latest("level")),
+    (("ptest.meeting_held",), Extreme("max", "attendees")),
+    (("ptest.meeting_held",), Extreme("min", "hours")),
+    (("ptest.reading_taken",), Extreme("max", "level")),
     (("ptest.group_opened",), CountDistinct("group_id", removed_by=("ptest.group_closed",))),
     (("ptest.group_opened",), CountDistinct("members")),
     (("ptest.group_opened",), Count(removed_by=("ptest.group_closed",))),
@@ -325,15 +435,23 @@ def indicator_sets(draw: st.DrawFn) -> list[Indicator]:
     result = []
     for n in range(draw(st.integers(1, 4))):
         source, measure = draw(st.sampled_from(MEASURES))
+        # Fields every type the filter judges declares (closing events of a count too).
+        judged = [*source, *getattr(measure, "removed_by", ())]
+        common = set.intersection(*(set(DECLARED[t]) for t in judged))
+        fields = (*ENVELOPE, *sorted(common))
         result.append(
             Indicator(
                 f"p.i{n}",
                 "指标",
                 "次",
                 source=source,
-                where=draw(FILTERS),
+                where=draw(filters(fields)),
                 measure=measure,
-                group_by=draw(st.sampled_from([(), ("body",), ("kind",), ("stream",)])),
+                group_by=draw(
+                    st.sampled_from(
+                        [(), ("stream",), *((f,) for f in ("body", "kind") if f in common)]
+                    )
+                ),
                 period=draw(st.sampled_from(["year", "quarter"])),
                 state=draw(st.booleans()),
             )

@@ -56,7 +56,7 @@ def test_an_intact_ledger_renders_from_its_seal(sealed: tuple[Ledger, Path]) -> 
     """Nothing changed: the report renders as of the seal and verifies."""
     ledger, template = sealed
     seal = ledger.seal()
-    report = ledger.report(template, as_of=seal)
+    report = ledger.report(template, period="2023", as_of=seal)
     assert "280余人" in report.to_markdown()
     assert verify_report(report.to_json(), ledger).ok
 
@@ -73,10 +73,10 @@ def test_a_changed_row_under_the_seal_is_refused_naming_its_position(
     the ledger no longer matches the seal."""
     ledger, template = sealed
     seal = ledger.seal()
-    published = ledger.report(template, as_of=seal).to_json()
+    published = ledger.report(template, period="2023", as_of=seal).to_json()
     _change(ledger, 2, column, old, new)
     with pytest.raises(SealMismatchError) as caught:
-        ledger.report(template, as_of=seal)
+        ledger.report(template, period="2023", as_of=seal)
     assert caught.value.position == 2
     assert caught.value.tree_size == 4
     message = str(caught.value)
@@ -94,7 +94,7 @@ def test_a_report_not_from_a_seal_is_not_checked_against_one(sealed: tuple[Ledge
     """Without a seal nothing is claimed, so a report of the current rows still renders."""
     ledger, template = sealed
     _change(ledger, 2, "payload", '"attendees":71', '"attendees":98')
-    assert "精确值 310" in ledger.report(template).to_markdown()
+    assert "精确值 310" in ledger.report(template, period="2023").to_markdown()
 
 
 def test_a_seal_of_another_ledger_is_refused(
@@ -117,7 +117,7 @@ def test_a_seal_of_another_ledger_is_refused(
         )
         foreign = other.seal()
     with pytest.raises(ValidationError, match=f"seal is for {other.origin}"):
-        ledger.report(template, as_of=foreign)
+        ledger.report(template, period="2023", as_of=foreign)
 
 
 def test_a_redaction_after_the_seal_does_not_break_it(sealed: tuple[Ledger, Path]) -> None:
@@ -129,9 +129,9 @@ def test_a_redaction_after_the_seal_does_not_break_it(sealed: tuple[Ledger, Path
     )
     (recorded,) = ledger.append("notes", [note], actor="secretary")
     seal = ledger.seal()
-    published = ledger.report(template, as_of=seal).to_json()
+    published = ledger.report(template, period="2023", as_of=seal).to_json()
     ledger.redact(recorded.event_id, fields=["author"], reason="erasure request", actor="dpo")
-    assert ledger.report(template, as_of=seal).to_json() == published
+    assert ledger.report(template, period="2023", as_of=seal).to_json() == published
     assert verify_report(published, ledger).ok
 
 
@@ -143,7 +143,7 @@ def test_an_evidence_bundle_from_a_sql_ledger_checks_offline(
     ledger, template = sealed
     office = Signer.generate("example.invalid/office")
     seal = ledger.seal(office)
-    report = ledger.report(template, as_of=seal)
+    report = ledger.report(template, period="2023", as_of=seal)
     key = office.verifier().to_text()
     ledger.evidence(report, seal, tmp_path / "e.zip", public_key=key)
     result = run_verifier(tmp_path / "e.zip")

@@ -11,13 +11,16 @@ from hypothesis import strategies as st
 from civicledger import indicators as ind
 from civicledger.projections import (
     And,
+    Between,
     Compare,
+    Contains,
     Filter,
     In,
     Indicator,
     IndicatorSet,
     Not,
     Or,
+    StartsWith,
     parse_filter,
 )
 from projection_testkit import Body, Log, Meeting
@@ -36,6 +39,7 @@ LITERALS = st.one_of(
     st.none(),
     st.dates(date(2022, 1, 1), date(2024, 12, 31)),
 )
+DATES = st.dates(date(2022, 1, 1), date(2024, 12, 31))
 ORDERED = st.one_of(
     st.integers(-1000, 1000),
     st.decimals(min_value=-100, max_value=100, places=2, allow_nan=False),
@@ -48,7 +52,22 @@ ORDERED = st.one_of(
 def comparisons(draw: st.DrawFn) -> Filter:
     """A single comparison or membership test."""
     field = draw(FIELDS)
-    kind = draw(st.sampled_from(["eq", "ne", "order", "in"]))
+    kind = draw(st.sampled_from(["eq", "ne", "order", "in", "prefix", "contains", "range"]))
+    if kind == "prefix":
+        return StartsWith(field, draw(TEXT))
+    if kind == "contains":
+        return Contains(field, draw(LITERALS))
+    if kind == "range":
+        low, high = sorted(
+            draw(
+                st.one_of(
+                    st.lists(st.integers(-1000, 1000), min_size=2, max_size=2),
+                    st.lists(DATES, min_size=2, max_size=2),
+                    st.lists(TEXT, min_size=2, max_size=2),
+                )
+            )
+        )
+        return Between(field, low, high)
     if kind == "in":
         return In(field, tuple(draw(st.lists(LITERALS, min_size=1, max_size=3))))
     if kind == "order":

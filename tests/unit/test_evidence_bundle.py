@@ -40,7 +40,7 @@ def published(
     template = write_template(folder, ONE_SECTION + TABLE)
     with small_ledger() as ledger:
         seal = ledger.seal(office)
-        report = ledger.report(template, as_of=seal)
+        report = ledger.report(template, period="2023", as_of=seal)
         (folder / "report.json").write_text(report.to_json(), encoding="utf-8")
         ledger.evidence(
             folder / "report.json",
@@ -233,7 +233,7 @@ def test_the_writer_refuses_what_it_cannot_vouch_for(
     ledger, seal, folder = published
     report = (folder / "report.json").read_text(encoding="utf-8")
     target = tmp_path / "e.zip"
-    unsealed = ledger.report(folder / "report.toml").to_json()
+    unsealed = ledger.report(folder / "report.toml", period="2023").to_json()
     with pytest.raises(ValidationError, match="not computed as of this seal"):
         ledger.evidence(unsealed, seal, target)
     edited = report.replace("280余人", "290余人")
@@ -259,12 +259,12 @@ def test_retracted_and_corrected_events(tmp_path: Path, office: Signer) -> None:
         trainings = list(ledger.read(types=["training_held"]))
         ledger.retract(trainings[0].event_id, reason="重复登记", actor="clerk")
         seal = ledger.seal(office)
-        report = ledger.report(template, as_of=seal)
+        report = ledger.report(template, period="2023", as_of=seal)
         ledger.evidence(report, seal, tmp_path / "retracted.zip")
         replacement = attrs.evolve(trainings[1].payload, attendees=75)
         ledger.correct(trainings[1].event_id, replacement, reason="录入错误", actor="clerk")
         later = ledger.seal(office)
-        corrected = ledger.report(template, as_of=later)
+        corrected = ledger.report(template, period="2023", as_of=later)
         ledger.evidence(corrected, later, tmp_path / "corrected.zip")
     key = office.verifier().to_text()
     result = run_verifier(tmp_path / "retracted.zip", "--key", key)
@@ -283,7 +283,9 @@ def test_an_sm3_ledger_gives_a_bundle_that_checks(tmp_path: Path, office: Signer
     template = write_template(tmp_path, ONE_SECTION)
     with small_ledger(hash_algorithm="sm3") as ledger:
         seal = ledger.seal(office)
-        ledger.evidence(ledger.report(template, as_of=seal), seal, tmp_path / "sm3.zip")
+        ledger.evidence(
+            ledger.report(template, period="2023", as_of=seal), seal, tmp_path / "sm3.zip"
+        )
     result = run_verifier(tmp_path / "sm3.zip", "--key", office.verifier().to_text())
     if "cannot compute sm3" in result.stdout:
         assert result.returncode == 1
@@ -304,7 +306,7 @@ def test_a_v1_ledger_cannot_disclose_values_and_says_so(tmp_path: Path) -> None:
         for event in source.read(types=["training_held", "mediation_completed"]):
             ledger.append(event.stream, [event.payload], actor=event.actor)
         seal = ledger.seal()
-        report = ledger.report(template, as_of=seal)
+        report = ledger.report(template, period="2023", as_of=seal)
         with pytest.raises(ValidationError, match="leaf format v1"):
             ledger.evidence(report, seal, tmp_path / "v1.zip")
     assert not (tmp_path / "v1.zip").exists()

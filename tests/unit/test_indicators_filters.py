@@ -154,3 +154,78 @@ def test_dates_and_decimals_parse_to_their_types() -> None:
     assert isinstance(where, And)
     values = [c.value for c in where.clauses if isinstance(c, Compare)]
     assert values == [date(2023, 5, 1), Decimal("1.50"), 7, None]
+
+
+# --- prefix, substring, list item and range -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kw", "passes"),
+    [
+        ('note startswith "城东"', {"note": "城东片区走访"}, True),
+        ('note startswith "城东"', {"note": "走访城东"}, False),
+        ('note startswith "城东"', {"note": None}, False),
+        ('note startswith ""', {"note": "x"}, True),
+        ('note contains "走访"', {"note": "城东片区走访"}, True),
+        ('note contains "%"', {"note": "完成100%"}, True),
+        ('note contains "a"', {"note": "A"}, False),
+        ('not (note contains "走访")', {"note": None}, True),
+        ('note not contains "走访"', {"note": "走访"}, False),
+        ('body startswith "comm"', {"body": Body.COMMITTEE}, True),
+        ("attendees between 10 and 20", {"attendees": 10}, True),
+        ("attendees between 10 and 20", {"attendees": 20}, True),
+        ("attendees between 10 and 20", {"attendees": 21}, False),
+        ("attendees not between 10 and 20", {"attendees": 21}, True),
+        ("hours between 0.5 and 1.5", {"hours": Decimal("1.5")}, True),
+        ("occurred_on between 2023-01-01 and 2023-01-01", {}, True),
+        ("occurred_on between 2023-01-02 and 2023-12-31", {}, False),
+        ('note between "a" and "c"', {"note": "b"}, True),
+        ("note between 1 and 3", {"note": "2"}, False),
+    ],
+)
+def test_partial_matches_follow_the_filter_rules(
+    text: str, kw: dict[str, object], passes: bool
+) -> None:
+    """Prefixes and substrings are exact text (no wildcards, case kept); ranges include ends."""
+    where = parse_filter(text)
+    assert where.test(record(**kw)) is passes
+    assert parse_filter(str(where)) == where
+    assert (where.failure(record(**kw)) is None) is passes
+
+
+def test_contains_finds_an_item_of_a_list_field() -> None:
+    """On a list field, contains means one item equals the value."""
+    from projection_testkit import GroupOpened, day
+
+    opened = Log().add(GroupOpened(occurred_on=day(1), group_id="g", kind="k", members=("a", "b")))
+    assert parse_filter('members contains "b"').test(opened)
+    assert not parse_filter('members contains "c"').test(opened)
+    assert not parse_filter("members contains 1").test(opened)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("attendees between 20 and 10", "low bound is above the high bound"),
+        ('attendees between 1 and "9"', "of one kind"),
+        ("attendees between null and 9", "cannot be null"),
+        ("note startswith 3", "needs a string"),
+        ("attendees between 1 or 9", "expected 'and'"),
+        ("attendees not == 3", "expected 'in', 'startswith', 'contains' or 'between'"),
+        ('__class__ == "x"', "may start with '_'"),
+        ('payload.__doc__ == "x"', "may start with '_'"),
+    ],
+)
+def test_bad_partial_matches_are_refused_with_the_column(text: str, message: str) -> None:
+    """Each malformed match names what is wrong."""
+    with pytest.raises(ValidationError, match=message):
+        parse_filter(text)
+
+
+def test_python_helpers_build_the_same_filters() -> None:
+    """indicators.startswith / contains / between equal the parsed text."""
+    from civicledger.indicators import between, contains, startswith
+
+    assert startswith("note", "城东") == parse_filter('note startswith "城东"')
+    assert contains("note", "走访") == parse_filter('note contains "走访"')
+    assert between("attendees", 1, 9) == parse_filter("attendees between 1 and 9")

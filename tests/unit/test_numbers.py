@@ -124,6 +124,80 @@ CASES: list[tuple[Number | tuple[Number, Number], str, str]] = [
     (1010, "cn", "一千零一十"),
     (10010, "cn", "一万零一十"),
     (110_000, "cn", "十一万"),
+    # magnitude words (opt-in with "words"): 余/逾 for M < v < 2M, 约 within 5%, 近 within 10%
+    (9, "approx:words", "9"),
+    (10, "approx:words", "10"),
+    (11, "approx:words", "十余"),
+    (19, "approx:words", "十余"),
+    (20, "approx:words", "20"),
+    (99, "approx:words", "99"),
+    (99, "approx:约:words", "约百"),
+    (99, "approx:近:words", "近百"),
+    (100, "approx:words", "100"),
+    (100, "approx:约:words", "100"),
+    (101, "approx:words", "百余"),
+    (101, "approx:逾:words", "逾百"),
+    (105, "approx:约:words", "约百"),
+    (106, "approx:约:words", "约110"),
+    (150, "approx:words", "百余"),
+    (199, "approx:words", "百余"),
+    (200, "approx:words", "200"),
+    (283, "approx:words", "280余"),
+    (899, "approx:近:words", "近900"),
+    (900, "approx:近:words", "近千"),
+    (999, "approx:words", "990余"),
+    (999, "approx:近:words", "近千"),
+    (999, "approx:约:words", "约千"),
+    (1000, "approx:words", "1000"),
+    (1000, "approx:近:words", "1000"),
+    (1001, "approx:words", "千余"),
+    (1001, "approx:超过:words", "超过千"),
+    (1999, "approx:逾:words", "逾千"),
+    (2000, "approx:逾:words", "2000"),
+    (9999, "approx:words", "9900余"),
+    (9999, "approx:近:words", "近万"),
+    (10000, "approx:words", "1万"),
+    (10001, "approx:words", "万余"),
+    (15000, "approx:words", "万余"),
+    (150_000, "approx:逾:words", "逾十万"),
+    (100_000_001, "approx:words", "亿余"),
+    (101, "approx:words:个", "百余个"),
+    (1200, "approx:words:人", "千余人"),
+    (98, "approx:约:words:米", "约百米"),
+    (960, "approx:近:words:平方米", "近千平方米"),
+    # 逾 in digits: a floor, like 超
+    (283, "approx:逾", "逾280"),
+    (1001, "approx:逾", "逾1000"),
+    # units of the registry the issue lists
+    (12, "exact:家次", "12家次"),
+    (12, "exact:户次", "12户次"),
+    (D("3.5"), "exact:平方公里", "3.5平方公里"),
+    (5, "cn:块", "五块"),
+    (2, "cn:卡", "两卡"),
+    (D("1.5"), "exact:亿元", "1.5亿元"),
+    (12500, "scaled:元", "1.25万元"),
+    # rounding modes: rate, change and scaled mantissas
+    ((1, 32), "rate", "达3.13%"),
+    ((1, 32), "rate:half-up", "达3.13%"),
+    ((1, 32), "rate:half-even", "达3.12%"),
+    ((3, 32), "rate:half-even", "达9.38%"),
+    ((1, 32), "rate:down", "达3.12%"),
+    ((1, 32), "rate:up", "达3.13%"),
+    ((1, 3), "rate:up", "达33.34%"),
+    ((2, 3), "rate:down", "达66.66%"),
+    ((1, 8), "rate:1", "达12.5%"),
+    ((1, 8), "rate:half-even:0", "达12%"),
+    ((1, 8), "rate:half-up:0", "达13%"),
+    ((1, 3), "rate:占:1", "占33.3%"),
+    ((1, 3), "rate:0", "达33%"),
+    ((1, 3), "rate:up:2", "达33.34%"),
+    ((12345, 10000), "change:down:1", "同比增长23.4%"),
+    ((12345, 10000), "change:up:1", "同比增长23.5%"),
+    (12345, "scaled:down", "1.23万"),
+    (12345, "scaled:up", "1.24万"),
+    (12350, "scaled:half-even", "1.24万"),
+    (12250, "scaled:half-even", "1.22万"),
+    (12250, "scaled:half-up", "1.23万"),
 ]
 
 
@@ -385,7 +459,7 @@ def test_decimal_input_is_kept_exactly() -> None:
 # ---------------------------------------------------------------------------
 # Properties: parse the words back and check the claim they make is true.
 
-_CLAIM = re.compile(r"^(超过|超|约|近)?(-?\d+(?:\.\d+)?)(余)?(万|亿)?(余)?$")
+_CLAIM = re.compile(r"^(超过|超|逾|约|近)?(-?\d+(?:\.\d+)?)(余)?(万|亿)?(余)?$")
 _SCALE = {None: 1, "万": 10**4, "亿": 10**8}
 
 
@@ -430,7 +504,7 @@ def test_every_approximation_is_a_true_claim(
     assert said == style
     assert stated % unit == 0
     assert stated > 0
-    if style in ("余", "超", "超过"):
+    if style in ("余", "超", "超过", "逾"):
         assert stated < exact_value
         assert exact_value - stated < unit
     elif style == "近":
@@ -512,3 +586,159 @@ def test_examples_in_the_docs_match_the_code() -> None:
         figure = (int(pair[1]), int(pair[2])) if pair else int(value)
         result = phrase(figure, spec)
         assert (result.text, result.rule) == (text, rule), (value, spec)
+
+
+# ---------------------------------------------------------------------------
+# Estimates, magnitude words, rounding modes and the unit registry.
+
+ESTIMATES: list[tuple[Number | tuple[Number, Number], str, str, str]] = [
+    (283, "exact", "约283", "estimate:exact"),
+    (283, "exact:人", "约283人", "estimate:exact+人"),
+    (283, "approx", "约280", "estimate:approx:约:precision=10"),
+    (283, "approx:余:人", "约280人", "estimate:approx:约:precision=10+人"),
+    (283, "approx:近", "约280", "estimate:approx:约:precision=10"),
+    (98, "approx:余:words:米", "约百米", "estimate:approx:约:words=100+米"),
+    (9, "approx", "约9", "estimate:exact:below-10:approx:约"),
+    (280, "approx", "约280", "estimate:exact:round:approx:约:precision=10"),
+    (12500, "scaled:人次", "约1.25万人次", "estimate:scaled:万:exact+人次"),
+    (2, "cn:个", "约两个", "estimate:cn:个"),
+    ((1, 3), "rate", "约达33.33%", "estimate:rate:达:decimals=2:round-half-up"),
+    ((1, 3), "rate:占", "约占33.33%", "estimate:rate:占:decimals=2:round-half-up"),
+    ((112, 100), "change", "同比增长约12.00%", "estimate:change:增长:decimals=2:round-half-up"),
+    ((29, 30), "change", "同比下降约3.33%", "estimate:change:下降:decimals=2:round-half-up"),
+    ((5, 5), "change", "与上年基本持平", "estimate:change:equal"),
+]
+
+
+@pytest.mark.parametrize(("value", "spec", "text", "rule"), ESTIMATES)
+def test_an_estimate_is_said_with_yue(
+    value: Number | tuple[Number, Number], spec: str, text: str, rule: str
+) -> None:
+    """An estimated figure reads 约 in every form, and its rule says it was an estimate."""
+    result = phrase(value, spec, estimate=True)
+    assert (result.text, result.rule) == (text, rule)
+
+
+def test_an_undefined_change_stays_undefined_when_estimated() -> None:
+    """上年为0 states no figure, so there is nothing to call an estimate."""
+    result = phrase((5, 0), "change", estimate=True)
+    assert (result.text, result.defined) == ("上年为0，无法计算同比", False)
+
+
+def test_words_rule_names_the_magnitude() -> None:
+    """A word form records the magnitude it names; a digits fallback records its precision."""
+    assert approximate(1200, words=True).rule == "approx:余:words=1000"
+    assert approximate(2550, words=True).rule == "approx:余:precision=100"
+
+
+_WORDS = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "十万": 10**5, "百万": 10**6}
+_WORDS |= {"千万": 10**7, "亿": 10**8}
+_WORD_CLAIM = re.compile(r"^(超过|超|逾|约|近)?(十万|百万|千万|十|百|千|万|亿)(余)?$")
+
+
+@given(
+    st.integers(min_value=0, max_value=3 * 10**8),
+    st.sampled_from(APPROX_STYLES),
+)
+def test_every_word_form_is_a_true_and_close_claim(value: int, style: str) -> None:
+    """百余 is 100 < v < 200, 约百 within 5% of 100, 近千 from 900 to 999; else digits."""
+    result = approximate(value, style=style, words=True)
+    match = _WORD_CLAIM.match(result.text)
+    if match is None:
+        assert result.rule == approximate(value, style=style).rule
+        return
+    prefix, word, more = match.groups()
+    magnitude = _WORDS[word]
+    assert result.rule == f"approx:{style}:words={magnitude}"
+    if style == "约":
+        assert prefix == "约"
+        assert 0 < abs(value - magnitude) * 20 <= magnitude
+    elif style == "近":
+        assert prefix == "近"
+        assert magnitude * 9 <= value * 10 < magnitude * 10
+    else:
+        assert (more == "余") == (style == "余")
+        assert magnitude < value < 2 * magnitude
+
+
+_DECIMAL_MODES = {
+    "half-up": "ROUND_HALF_UP",
+    "half-even": "ROUND_HALF_EVEN",
+    "down": "ROUND_DOWN",
+    "up": "ROUND_UP",
+}
+
+
+@given(
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=1, max_value=10**6),
+    st.sampled_from(sorted(_DECIMAL_MODES)),
+    st.sampled_from([0, 1, 2]),
+)
+def test_rate_rounds_as_the_decimal_module_does(num: int, den: int, mode: str, places: int) -> None:
+    """Each rounding mode gives what Decimal.quantize gives with the same-named mode."""
+    import decimal
+
+    result = rate(num, den, decimals=places, verb="", rounding=mode)  # type: ignore[arg-type]
+    assert result.rule.startswith(f"rate:bare:decimals={places}:round-{mode}")
+    if result.rule.endswith((":under-smallest", ":held-below-100")):
+        return
+    with decimal.localcontext() as context:
+        context.prec = 80
+        expected = (D(num) * 100 / D(den)).quantize(
+            D(1).scaleb(-places), rounding=getattr(decimal, _DECIMAL_MODES[mode])
+        )
+    assert result.text == f"{expected}%"
+
+
+def test_an_unknown_rounding_mode_is_refused() -> None:
+    """A misspelt mode is refused with the list of modes."""
+    with pytest.raises(ValidationError, match="half-up, half-even, down, up"):
+        rate(1, 3, rounding="banker")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="does not take 'half-even'"):
+        phrase(283, "exact:half-even")
+
+
+def test_a_figures_rounding_mode_applies_unless_the_spec_names_one() -> None:
+    """phrase(rounding=...) is the figure's default; a mode in the spec wins."""
+    assert phrase((1, 32), "rate", rounding="half-even").text == "达3.12%"
+    assert phrase((1, 32), "rate:up", rounding="half-even").text == "达3.13%"
+
+
+def test_a_template_extends_the_unit_registry() -> None:
+    """A unit outside the registry is refused until a [units] table adds it."""
+    from civicledger.reports.units import DEFAULT_UNITS
+
+    with pytest.raises(ValidationError, match=r"does not take .床.*units. table"):
+        phrase(12, "exact:床")
+    units = DEFAULT_UNITS.extended_from_toml({"classifiers": ["床"], "measures": ["立方米"]})
+    assert phrase(12, "exact:床", units=units).text == "12床"
+    assert phrase(1200, "approx:words:立方米", units=units).text == "千余立方米"
+    assert units.kind("立方米") == "measure"
+    assert "床" not in DEFAULT_UNITS
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"classifier": ["床"]}, "unknown setting 'classifier'"),
+        ({"classifiers": "床"}, "must be a list of words"),
+        ({"classifiers": ["约"]}, "word of the phrasing spec grammar"),
+        ({"classifiers": ["a b"]}, "no spaces"),
+        ({"measures": ["个"]}, "already a classifier"),
+        ([], "must be a table"),
+    ],
+)
+def test_a_bad_units_table_is_refused(table: object, message: str) -> None:
+    """Each malformed [units] table is refused with what is wrong."""
+    from civicledger.reports.units import DEFAULT_UNITS
+
+    with pytest.raises(ValidationError, match=message):
+        DEFAULT_UNITS.extended_from_toml(table)
+
+
+def test_the_issue_units_are_known() -> None:
+    """Every unit the issue lists is in the default registry."""
+    listed = "名 人 人次 户 户次 家 家次 个 支 次 场 件 起 项 米 公里 平方米 平方公里 块 卡 元 万元"
+    listed += " 亿元 小时"
+    assert set(listed.split()) <= CLASSIFIERS

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from civicledger.cli._common import (
+    EXIT_CHECK_FAILED,
     chosen_period,
     output_option,
     pass_ledger,
@@ -45,6 +46,11 @@ def register(group: click.Group) -> None:
     "followups.completion_rate, ...) as of the period's end.",
 )
 @click.option(
+    "--check",
+    is_flag=True,
+    help="Also evaluate the set's rules (printed on stderr); exit 1 when one fails.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "csv", "json", "xlsx"]),
@@ -60,10 +66,14 @@ def indicators(
     indicator_set: Path,
     previous: str | None,
     with_followups: bool,
+    check: bool,
     output_format: str,
     output: Path | None,
 ) -> None:
     """Compute every indicator of a set for a period, with lineage.
+
+    With --check the set's rules are evaluated too: one line per rule, period and
+    group on stderr, and exit status 1 when any rule fails.
 
     Example:
 
@@ -74,11 +84,12 @@ def indicators(
     chosen = chosen_period(period, year)
     if with_followups and previous is not None:
         raise click.UsageError("--followups cannot be combined with --compare")
+    figures = ledger.indicators(indicator_set, period=chosen) if previous is None or check else []
     if previous is None:
-        figures = ledger.indicators(indicator_set, period=chosen)
+        shown = list(figures)
         if with_followups:
-            figures.extend(ledger.followup_rollup(period=chosen).all_figures())
-        rows = figure_rows(figures)
+            shown.extend(ledger.followup_rollup(period=chosen).all_figures())
+        rows = figure_rows(shown)
     else:
         from civicledger.indicators import load
 
@@ -100,6 +111,15 @@ def indicators(
     else:
         headers = list(rows[0]) if rows else ["indicator"]
         write_output(table(headers, [list(r.values()) for r in rows]), output)
+    if check:
+        from civicledger.indicators import load
+        from civicledger.projections import check_rules
+
+        results = check_rules(load(indicator_set), figures)
+        for result in results:
+            click.echo(str(result), err=True)
+        if any(result.passed is False for result in results):
+            click.get_current_context().exit(EXIT_CHECK_FAILED)
 
 
 @click.command()

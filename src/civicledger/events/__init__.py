@@ -8,7 +8,7 @@ from civicledger.events.codec import (
     from_dict,
     to_dict,
 )
-from civicledger.events.fields import field, is_personal
+from civicledger.events.fields import field, is_estimate, is_personal
 from civicledger.events.recorded import RecordedEvent
 from civicledger.events.registry import EventRegistry, default_registry, upcast
 
@@ -24,6 +24,7 @@ __all__ = [
     "event",
     "field",
     "from_dict",
+    "is_estimate",
     "is_personal",
     "to_dict",
     "upcast",

@@ -33,6 +33,7 @@ _ALLOW_EMPTY = "civicledger.allow_empty"
 _NOT_BEFORE = "civicledger.not_before"
 _MULTILINE = "civicledger.multiline"
 _PLANNED = "civicledger.planned"
+_ESTIMATE = "civicledger.estimate"
 
 # Field-name pairs that are checked as (start, end) without any declaration.
 START_END_PAIRS: tuple[tuple[str, str], ...] = (
@@ -55,6 +56,7 @@ def field(
     not_before: str | None = None,
     multiline: bool = False,
     planned: bool = False,
+    estimate: bool = False,
 ) -> Any:
     """Declare an event field with civicledger's options.
 
@@ -73,6 +75,9 @@ def field(
         planned: a date field may lie in the future (a deadline, a planned
             meeting); other dates, ``occurred_on`` included, may not lie after the
             ledger clock's today plus the ``future_date_tolerance_days`` limit.
+        estimate: the field holds a value the office estimated rather than counted
+            (a crowd at an open-air event); a figure that sums or takes this field is
+            said with 约 and its explanation says it rests on an estimate.
 
     Returns:
         An attrs field definition.
@@ -84,6 +89,7 @@ def field(
         _NOT_BEFORE: not_before,
         _MULTILINE: multiline,
         _PLANNED: planned,
+        _ESTIMATE: estimate,
     }
     return attrs.field(default=default, metadata=metadata)
 
@@ -91,6 +97,11 @@ def field(
 def is_personal(attribute: attrs.Attribute[Any]) -> bool:
     """Tell whether a field was declared with ``personal=True``."""
     return bool(attribute.metadata.get(_PERSONAL, False))
+
+
+def is_estimate(attribute: attrs.Attribute[Any]) -> bool:
+    """Tell whether a field was declared with ``estimate=True``."""
+    return bool(attribute.metadata.get(_ESTIMATE, False))
 
 
 class FieldProblem(Exception):

@@ -11,7 +11,17 @@ from civicledger.projections.expressions import parse_arith, parse_filter
 from civicledger.projections.figures import AsOf, Contribution, Figure, FigureList
 from civicledger.projections.filters import And, Compare, Failure, Filter, In, Not, Or, Predicate
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.matching import Between, Contains, StartsWith
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.periods import Period
 from civicledger.projections.rules import RuleResult, check_rules
 from civicledger.projections.runner import (
@@ -28,13 +38,17 @@ from civicledger.projections.series import Series
 __all__ = [
     "And",
     "AsOf",
+    "Between",
     "Checkpoint",
     "CheckpointStore",
     "Compare",
     "Comparison",
+    "Contains",
     "Contribution",
     "Count",
     "CountDistinct",
+    "Derived",
+    "Extreme",
     "Failure",
     "Figure",
     "FigureList",
@@ -55,6 +69,7 @@ __all__ = [
     "RuleResult",
     "Runner",
     "Series",
+    "StartsWith",
     "Sum",
     "ValidationRule",
     "WhyNot",

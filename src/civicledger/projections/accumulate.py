@@ -13,13 +13,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from civicledger.errors import ProjectionError
 from civicledger.events import RecordedEvent
 from civicledger.projections.expressions import Arith
 from civicledger.projections.fields import MISSING, getter
 from civicledger.projections.figures import AsOf, Contribution, Figure, Number
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Count, CountDistinct, Latest, Sum
+from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Sum
 from civicledger.projections.periods import Period
 
 __all__ = ["Accumulator", "Group", "Interner", "group_text"]
@@ -48,7 +50,7 @@ def group_text(value: Any) -> str:
 class _Cell:
     """The running figure of one group."""
 
-    __slots__ = ("contributions", "counted", "last_counted", "latest", "value")
+    __slots__ = ("contributions", "counted", "last_counted", "latest", "ties", "value")
 
     def __init__(self) -> None:
         self.value: Number = 0
@@ -56,6 +58,7 @@ class _Cell:
         self.counted = 0
         self.last_counted = 0
         self.latest: tuple[date, int] | None = None
+        self.ties = 0  # events sharing an extreme (max/min)
 
     def count_event(self, position: int) -> None:
         # An event with several keys contributes several times but counts once.
@@ -131,7 +134,7 @@ class Accumulator:
         elif isinstance(measure, CountDistinct):
             self.key_getter = getter(measure.field)
             self.closing_key_getter = getter(measure.closing_field)
-        elif isinstance(measure, Latest):
+        elif isinstance(measure, Latest | Extreme):
             self.key_getter = getter(measure.field)
         self.measure = measure
         # Dispatch on the measure once, here, rather than per event.
@@ -142,6 +145,8 @@ class Accumulator:
             self.take = self._take_sum
         elif isinstance(measure, CountDistinct):
             self.take = self._take_distinct
+        elif isinstance(measure, Extreme):
+            self.take = self._extreme
         else:
             self.take = self._latest
 
@@ -251,19 +256,55 @@ class Accumulator:
             if self.lineage:
                 cell.contributions.append(self.contribution(record, 1, key))
 
-    def _latest(self, group: Group, record: RecordedEvent) -> None:
+    def _number(self, record: RecordedEvent) -> Number | None:
+        """The measured field's value as a number, or None (the event is then noted missing)."""
         assert self.key_getter is not None
         value = self.key_getter(record)
         if value is MISSING:
             self._missing(record)
-            return
+            return None
         if isinstance(value, bool):
             value = int(value)  # a yes/no state reads as 1 or 0
         if not isinstance(value, int | Decimal):
             raise ProjectionError(
-                f"indicator {self.indicator.id!r}: latest({self.measure.field}) of event "  # type: ignore[union-attr]
+                f"indicator {self.indicator.id!r}: {self.measure} of event "
                 f"{record.event_id} at position {record.position} is {value!r}, not a number"
             )
+        return value
+
+    def _extreme(self, group: Group, record: RecordedEvent) -> None:
+        value = self._number(record)
+        if value is None:
+            return
+        cell = self.cell(group)
+        rank = (record.occurred_on, record.position)
+        kind = self.measure.kind  # type: ignore[union-attr]
+        if cell.latest is not None and value == cell.value:
+            cell.ties += 1
+            if rank > cell.latest:
+                self._name_ties(cell, kind)
+                return
+        elif cell.latest is not None and (value < cell.value) == (kind == "max"):
+            return  # not as extreme as the one held
+        else:
+            cell.ties = 1
+        # A new extreme, or the same one held by an earlier event: that event is named.
+        cell.latest = rank
+        cell.value = value
+        cell.counted = 1
+        cell.contributions = [self.contribution(record, value)]
+        self._name_ties(cell, kind)
+
+    @staticmethod
+    def _name_ties(cell: _Cell, kind: str) -> None:
+        if cell.ties > 1:
+            note = f"{cell.ties} events share this {kind}; the earliest is named"
+            cell.contributions = [attrs.evolve(cell.contributions[0], note=note)]
+
+    def _latest(self, group: Group, record: RecordedEvent) -> None:
+        value = self._number(record)
+        if value is None:
+            return
         cell = self.cell(group)
         rank = (record.occurred_on, record.position)
         if cell.latest is None or rank >= cell.latest:
@@ -289,7 +330,7 @@ class Accumulator:
             cell = cells[group]
             value: Number | None = cell.value
             reason = None
-            if isinstance(self.measure, Latest) and cell.latest is None:
+            if isinstance(self.measure, Latest | Extreme) and cell.latest is None:
                 value, reason = None, "no event in the period has this field"
             figures.append(
                 Figure(

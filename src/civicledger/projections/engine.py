@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Literal, Protocol
 
 import attrs
 
 from civicledger.errors import ProjectionError, StoreError
-from civicledger.events import RecordedEvent
+from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections.accumulate import Accumulator, Group, Interner, group_text
+from civicledger.projections.declared import check_declared_fields, classes_of, mark_estimates
+from civicledger.projections.derived import derived_figures
 from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Ratio
+from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
+from civicledger.projections.rounding import RoundingMode, quantize
 
 __all__ = [
     "EventSource",
@@ -80,7 +83,15 @@ def _expand(requests: Sequence[Request]) -> list[Request]:
 
     def visit(indicator: Indicator, period: Period, trail: tuple[str, ...]) -> None:
         measure = indicator.measure
-        if isinstance(measure, Ratio):
+        if isinstance(measure, Derived):
+            if not measure.resolved:
+                raise ProjectionError(
+                    f"derived figure {indicator.id!r} names its operands by id only; compute "
+                    "it within an IndicatorSet (or pass the operand Indicators)"
+                )
+            for operand in measure.operands:
+                visit(operand, period, (*trail, indicator.id))
+        elif isinstance(measure, Ratio):
             if indicator.id in trail:
                 raise ProjectionError(f"ratio {indicator.id!r} refers to itself")
             for part in (measure.numerator, measure.denominator):
@@ -150,6 +161,9 @@ def _figures_for(
     indicator: Indicator, period: Period, computed: dict[Request, list[Figure]], as_of: AsOf
 ) -> list[Figure]:
     measure = indicator.measure
+    if isinstance(measure, Derived):
+        parts = [_figures_for(o, period, computed, as_of) for o in measure.operands]
+        return derived_figures(indicator, period, parts, as_of)
     if not isinstance(measure, Ratio):
         return computed[(indicator, period)]
     assert not isinstance(measure.numerator, str)
@@ -165,7 +179,7 @@ def _figures_for(
     for group in groups:
         numerator = numerators.get(group, whole_numerator)
         denominator = denominators.get(group, whole_denominator)
-        value, reason = ratio_value(measure, numerator, denominator)
+        value, reason = ratio_value(measure, numerator, denominator, indicator.rounding)
         figures.append(
             Figure(
                 indicator=indicator,
@@ -182,9 +196,12 @@ def _figures_for(
 
 
 def ratio_value(
-    measure: Ratio, numerator: Figure | None, denominator: Figure | None
+    measure: Ratio,
+    numerator: Figure | None,
+    denominator: Figure | None,
+    rounding: RoundingMode = "half-up",
 ) -> tuple[Decimal | None, str | None]:
-    """A ratio's value from its parts, or None and the reason it is not defined."""
+    """A ratio's value from its parts (rounded by ``rounding``), or None and why not."""
     if numerator is None or numerator.value is None:
         why = numerator.undefined_reason if numerator is not None else "no figure"
         return None, f"the numerator {measure.numerator_id} is not defined ({why})"
@@ -196,7 +213,7 @@ def ratio_value(
     with localcontext() as context:
         context.prec = 60
         exact = Decimal(numerator.value) * measure.factor / Decimal(denominator.value)
-        return exact.quantize(measure.quantum(), rounding=ROUND_HALF_UP), None
+        return quantize(exact, measure.decimals, rounding), None
 
 
 def resolve_as_of(as_of: object, head: int) -> AsOf:
@@ -282,6 +299,13 @@ Lineage = bool | Literal["lazy"]
 ``"lazy"`` (loaded from the store on first access, for all figures of the call at once)."""
 
 
+def _event_classes(source: object) -> dict[str, type]:
+    """The event classes the source's codec decodes with (the default registry's otherwise)."""
+    codec = getattr(source, "codec", None)
+    registry = getattr(codec, "registry", None)
+    return classes_of(registry if registry is not None else default_registry())
+
+
 def compute_from_source(
     source: EventSource,
     requests: Sequence[Request],
@@ -311,6 +335,8 @@ def compute_from_source(
     """
     if lineage not in (True, False, "lazy"):
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
+    classes = _event_classes(source)
+    check_declared_fields((indicator for indicator, _ in _expand(requests)), classes)
     point = resolve_as_of(as_of, source.head())
     requests = bind(requests)
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
@@ -322,6 +348,7 @@ def compute_from_source(
     else:
         records = _effective_records(source, types, point) if types else iter(())
         figures = compute(records, requests, as_of=point, lineage=lineage is True)
+    figures = mark_estimates(figures, classes)
     if lineage != "lazy":
         return figures
     loader = _LazyLineage(source, requests, point, pushdown)
@@ -350,11 +377,12 @@ class _LazyLineage:
     def attach(self, figure: Figure) -> Figure:
         """The figure (and its ratio parts) with contributions to be loaded by this loader."""
         key = (figure.indicator, figure.period, figure.group)
-        if isinstance(figure.indicator.measure, Ratio):
+        if isinstance(figure.indicator.measure, Ratio | Derived):
             return attrs.evolve(
                 figure,
                 numerator=self.attach(figure.numerator) if figure.numerator else None,
                 denominator=self.attach(figure.denominator) if figure.denominator else None,
+                operands=tuple(self.attach(o) for o in figure.operands),
             )
         return attrs.evolve(figure, contributions=None, lineage=lambda: self.load(key))
 

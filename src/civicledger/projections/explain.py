@@ -8,12 +8,16 @@ an event is not among a figure's contributions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from civicledger.errors import ProjectionError
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio
+from civicledger.projections.measures import Count, CountDistinct, Derived, Extreme, Latest, Ratio
+from civicledger.projections.rounding import ROUNDING_WORDS, rounding_text
+from civicledger.projections.summary import contribution_row, summary_lines
 from civicledger.projections.whynot import Language, WhyNot, check_language, group_label, why_not
 
 __all__ = ["Language", "WhyNot", "explain", "why_not"]
@@ -50,7 +54,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "python": "Python 函数",
         "numerator": "分子",
         "denominator": "分母",
-        "rounding": "四舍五入保留 {n} 位小数",
+        "rounding_mode": "修约方式",
+        "operand": "运算项",
+        "estimated": "估计值：此数依据记录为估计数的字段（{fields}），不是逐一清点的结果",
         "count_unit": "件",
         "note": "注意",
     },
@@ -79,19 +85,25 @@ _TEXT: dict[str, dict[str, str]] = {
         "python": "Python function",
         "numerator": "numerator",
         "denominator": "denominator",
-        "rounding": "rounded half up to {n} decimal places",
+        "rounding_mode": "rounding",
+        "operand": "operand",
+        "estimated": "Estimated: this value rests on field(s) recorded as estimates "
+        "({fields}), not on a count",
         "count_unit": "",
         "note": "Note",
     },
 }
 
 
-def explain(figure: Figure, language: Language = "zh") -> str:
+def explain(figure: Figure, language: Language = "zh", *, limit: int | None = None) -> str:
     """Render how a figure was derived: definition, events, arithmetic, exact value.
 
     Args:
         figure: the figure.
         language: ``"zh"`` (Chinese) or ``"en"`` (English).
+        limit: list the contributing events one by one only up to this many; above
+            it, summarise them (counts by type and month, first and last events, the
+            largest) and point to the full list in the JSON. None: always list.
 
     Returns:
         Markdown-flavoured text (the events form a table).
@@ -100,10 +112,12 @@ def explain(figure: Figure, language: Language = "zh") -> str:
         ProjectionError: the language is not ``"zh"`` or ``"en"``.
     """
     check_language(language)
-    return "\n".join(_explain_lines(figure, language, level=2)).rstrip() + "\n"
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ProjectionError(f"limit must be a whole number >= 0 or None, not {limit!r}")
+    return "\n".join(_explain_lines(figure, language, 2, limit)).rstrip() + "\n"
 
 
-def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
+def _explain_lines(figure: Figure, language: Language, level: int, limit: int | None) -> list[str]:
     t = _TEXT[language]
     indicator = figure.indicator
     sep = "：" if language == "zh" else ": "
@@ -121,7 +135,7 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     if indicator.state:
         lines.append(f"- {t['state']}")
     measure = indicator.measure
-    if not isinstance(measure, Ratio):
+    if not isinstance(measure, Ratio | Derived):
         lines.append(f"- {t['types']}{sep}{', '.join(indicator.source)}")
         if indicator.closing_types:
             lines.append(f"- {t['closing']}{sep}{', '.join(indicator.closing_types)}")
@@ -129,6 +143,9 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append(f"- {t['measure']}{sep}{measure}")
     if indicator.group_by:
         lines.append(f"- {t['group']}{sep}{', '.join(indicator.group_by)} → {group_label(figure)}")
+    if indicator.rounding != "half-up" and not isinstance(measure, Ratio):
+        mode = ROUNDING_WORDS[language][indicator.rounding]
+        lines.append(f"- {t['rounding_mode']}{sep}{mode}")
     as_of = f"{t['position']} {figure.as_of.position}"
     if figure.as_of.seal_root:
         as_of += f", {t['seal']} {figure.as_of.seal_root}"
@@ -137,11 +154,18 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append(f"- {t['as_of']}{sep}{as_of}")
     lines.append("")
     if isinstance(measure, Ratio):
-        lines.extend(_ratio_lines(figure, measure, language, level))
+        lines.extend(_ratio_lines(figure, measure, language, level, limit))
+        return lines
+    if isinstance(measure, Derived):
+        lines.extend(_derived_lines(figure, measure, language, level, limit))
         return lines
     lines.append(f"{t['events']} ({len(figure.contributions)})")
     lines.append("")
-    lines.extend(_table(figure.contributions, _COLUMNS[language]))
+    if limit is not None and len(figure.contributions) > limit:
+        header = _table((), _COLUMNS[language])
+        lines.extend(summary_lines(figure.contributions, limit, language, header))
+    else:
+        lines.extend(_table(figure.contributions, _COLUMNS[language]))
     lines.append("")
     lines.append(f"{t['excluded']}{sep}{figure.excluded}")
     lines.append("")
@@ -149,10 +173,18 @@ def _explain_lines(figure: Figure, language: Language, level: int) -> list[str]:
     lines.append("")
     lines.append(f"{t['value']}{sep}{_value(figure, language)}")
     lines.append("")
+    lines.extend(_estimate_lines(figure, language))
     for note in figure.notes:
         lines.append(f"{t['note']}{sep}{note}")
         lines.append("")
     return lines
+
+
+def _estimate_lines(figure: Figure, language: Language) -> list[str]:
+    """The sentence saying the value was estimated, when it was."""
+    if not figure.estimated:
+        return []
+    return [_TEXT[language]["estimated"].format(fields=", ".join(figure.estimated)), ""]
 
 
 def _filter_text(figure: Figure, language: Language) -> str:
@@ -170,16 +202,7 @@ def _filter_text(figure: Figure, language: Language) -> str:
 
 def _table(contributions: Sequence[Contribution], columns: Sequence[str]) -> list[str]:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for c in contributions:
-        cells = (
-            str(c.position),
-            c.occurred_on.isoformat(),
-            str(c.event_id),
-            c.type,
-            format_value(c.amount),
-            c.key or "",
-        )
-        lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(contribution_row(c) for c in contributions)
     return lines
 
 
@@ -187,11 +210,14 @@ def _arithmetic(figure: Figure, language: Language) -> str:
     t = _TEXT[language]
     measure = figure.indicator.measure
     amounts = [c.amount for c in figure.contributions]
-    if isinstance(measure, Latest):
+    if isinstance(measure, Latest | Extreme):
         if not figure.contributions:
             return t["undefined"]
         c = figure.contributions[0]
-        return f"latest = {format_value(c.amount)} ({c.occurred_on}, {t['position']} {c.position})"
+        word = "latest" if isinstance(measure, Latest) else measure.kind
+        held = f"{c.occurred_on}, {t['position']} {c.position}, {c.event_id}"
+        note = f"; {c.note}" if c.note else ""
+        return f"{word} = {format_value(c.amount)} ({held}{note})"
     if not amounts:
         return "0"
     if len(amounts) <= 12:
@@ -212,7 +238,34 @@ def _value(figure: Figure, language: Language) -> str:
     return f"{format_value(figure.value)} {figure.indicator.unit}"
 
 
-def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int) -> list[str]:
+def _derived_lines(
+    figure: Figure, measure: Derived, language: Language, level: int, limit: int | None
+) -> list[str]:
+    """The arithmetic with each operand's value, then each operand's own derivation."""
+    t = _TEXT[language]
+    sep = "：" if language == "zh" else ": "
+    values = {o.id: format_value(o.value) if o.value is not None else "?" for o in figure.operands}
+    shown = str(measure.expression)
+    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
+    for ident in sorted(values, key=len, reverse=True):
+        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.])"
+        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    arithmetic = f"{shown} = {format_value(figure.value) if figure.value is not None else '?'}"
+    lines = [f"{t['arithmetic']}{sep}{arithmetic}", ""]
+    lines += [f"{t['value']}{sep}{_value(figure, language)}", ""]
+    lines.extend(_estimate_lines(figure, language))
+    for note in figure.notes:
+        lines.extend([f"{t['note']}{sep}{note}", ""])
+    for operand in figure.operands:
+        lines.append(f"{'#' * (level + 1)} {t['operand']} {operand.id}")
+        lines.append("")
+        lines.extend(_explain_lines(operand, language, level + 2, limit))
+    return lines
+
+
+def _ratio_lines(
+    figure: Figure, measure: Ratio, language: Language, level: int, limit: int | None
+) -> list[str]:
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     num, den = figure.numerator, figure.denominator
@@ -223,16 +276,18 @@ def _ratio_lines(figure: Figure, measure: Ratio, language: Language, level: int)
         f"× {measure.factor}"
     )
     if figure.value is not None:
-        arithmetic += f" = {format_value(figure.value)}, {t['rounding'].format(n=measure.decimals)}"
+        rounded = rounding_text(figure.indicator.rounding, measure.decimals, language)
+        arithmetic += f" = {format_value(figure.value)}, {rounded}"
     lines = [
         f"{t['arithmetic']}{sep}{arithmetic}",
         "",
         f"{t['value']}{sep}{_value(figure, language)}",
         "",
+        *_estimate_lines(figure, language),
     ]
     for label, part in ((t["numerator"], num), (t["denominator"], den)):
         if part is not None:
             lines.append(f"{'#' * (level + 1)} {label}")
             lines.append("")
-            lines.extend(_explain_lines(part, language, level + 2))
+            lines.extend(_explain_lines(part, language, level + 2, limit))
     return lines

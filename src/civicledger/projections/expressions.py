@@ -7,6 +7,8 @@ Filters::
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | "(" expr ")" | comparison
     comparison := FIELD OP literal | FIELD ["not"] "in" "[" literal ("," literal)* "]"
+                | FIELD ["not"] ("startswith" | "contains") literal
+                | FIELD ["not"] "between" literal "and" literal
     OP         := "==" | "!=" | "<" | "<=" | ">" | ">="
     literal    := "text" | 'text' | 12 | 12.50 | 2023-05-01 | true | false | null
                 | period.start | period.end | period.last_month_start | period.year_start
@@ -50,6 +52,7 @@ from civicledger.projections.filters import (
     Scalar,
     format_value,
 )
+from civicledger.projections.matching import Between, Contains, StartsWith
 
 __all__ = ["Arith", "BinOp", "Const", "FieldRef", "parse_arith", "parse_filter"]
 
@@ -66,6 +69,8 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
+_MATCH_WORDS = ("startswith", "contains", "between")
+"""Words after a field name that start a partial match (see :mod:`.matching`)."""
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "/": "/"}
 
 
@@ -190,8 +195,11 @@ class _Parser:
         if self.is_word("not"):
             self.take()
             negated = True
-            if not self.is_word("in"):
-                raise self.fail("expected 'in' after 'not'")
+            if not any(self.is_word(w) for w in ("in", *_MATCH_WORDS)):
+                raise self.fail("expected 'in', 'startswith', 'contains' or 'between' after 'not'")
+        if any(self.is_word(w) for w in _MATCH_WORDS):
+            matched = self.match(name)
+            return Not(matched) if negated else matched
         if self.is_word("in"):
             self.take()
             values = self.literal_list()
@@ -206,6 +214,26 @@ class _Parser:
         try:
             return Compare(name, token.text, value)
         except ValidationError as e:
+            raise self.fail(e.message, value_token) from None
+
+    def match(self, name: str) -> Filter:
+        """The rest of ``name startswith "x"``, ``name contains x``, ``name between a and b``."""
+        word = self.take().text
+        value_token = self.current
+        try:
+            if word == "between":
+                low = self.literal()
+                if not self.is_word("and"):
+                    raise self.fail("expected 'and' between the bounds of 'between'")
+                self.take()
+                return Between(name, low, self.literal())
+            value = self.literal()
+            if word == "startswith":
+                return StartsWith(name, value)
+            return Contains(name, value)
+        except ValidationError as e:
+            if e.message.startswith(self.what):
+                raise
             raise self.fail(e.message, value_token) from None
 
     def literal_list(self) -> tuple[Scalar, ...]:

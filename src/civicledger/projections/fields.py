@@ -70,6 +70,11 @@ def check_field_name(name: str) -> str:
             "(e.g. 'attendees', 'payload.attendees', 'occurred_on')",
             field="field",
         )
+    if any(part.startswith("_") for part in name.split(".")):
+        # '__class__', '__doc__' … would read Python internals, never a recorded field.
+        raise ValidationError(
+            f"field name {name!r}: no part of a field name may start with '_'", field="field"
+        )
     return name
 
 

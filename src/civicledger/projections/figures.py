@@ -119,6 +119,11 @@ class Figure:
         lineage: for a lazy figure, the function that loads its contributions.
         notes: remarks a reader of the figure must see, in English (e.g. events
             that could not count because fields they needed were redacted).
+        operands: for a derived figure, the figures its expression combines, in the
+            order of their ids.
+        estimated: the ``type.field`` names of the estimated fields the value rests
+            on (declared ``field(estimate=True)``, through ratio parts too); empty
+            when every value behind it was counted.
     """
 
     indicator: Indicator
@@ -139,6 +144,8 @@ class Figure:
         default=None, alias="lineage", eq=False, repr=False
     )
     notes: tuple[str, ...] = ()
+    estimated: tuple[str, ...] = ()
+    operands: tuple[Figure, ...] = ()
 
     @property
     def contributions(self) -> tuple[Contribution, ...]:
@@ -174,7 +181,7 @@ class Figure:
     def event_ids(self) -> frozenset[uuid.UUID]:
         """Ids of every event behind the figure (through ratio parts too)."""
         ids = {c.event_id for c in self.contributions}
-        for part in (self.numerator, self.denominator):
+        for part in (self.numerator, self.denominator, *self.operands):
             if part is not None:
                 ids |= part.event_ids()
         return frozenset(ids)
@@ -209,6 +216,10 @@ class Figure:
         }
         if self.notes:  # only when there are some, so existing documents keep their shape
             data["notes"] = list(self.notes)
+        if self.estimated:
+            data["estimated"] = list(self.estimated)
+        if self.operands:
+            data["operands"] = [o.to_dict() for o in self.operands]
         return data
 
     def to_prov(self) -> prov.model.ProvDocument:

@@ -419,7 +419,7 @@ class Not(Filter):
         if self.compile()(record):
             return None
         inner = self.clause
-        field = inner.field if isinstance(inner, Compare | In) else None
+        field = getattr(inner, "field", None)  # any one-field clause (Compare, In, matches)
         return Failure(self, field, getter(field)(record) if field else MISSING)
 
     def fields(self) -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
@@ -27,7 +28,17 @@ from civicledger.projections.filters import (
     from_mapping,
     refers_to_period,
 )
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
+from civicledger.projections.rounding import RoundingMode, check_rounding
 
 if TYPE_CHECKING:
     from civicledger.projections.periods import Period
@@ -85,7 +96,7 @@ def _group_by(value: Any) -> tuple[str, ...]:
 
 
 def _check_measure(_i: Any, _a: Any, value: Any) -> None:
-    if not isinstance(value, Count | CountDistinct | Sum | Latest | Ratio):
+    if not isinstance(value, Count | CountDistinct | Sum | Latest | Extreme | Ratio | Derived):
         raise ValidationError(f"measure: {value!r} is not a measure", field="measure")
 
 
@@ -116,6 +127,8 @@ class Indicator:
         period: the natural period of the figure.
         state: a stock as of the period's end: events before the period count too.
         description: what the figure means, for readers of the definition.
+        rounding: how the figure is rounded wherever it is (a ratio's value, a rate,
+            a 万/亿 mantissa in a report): half-up (default), half-even, down or up.
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -128,12 +141,14 @@ class Indicator:
     period: PeriodKind = attrs.field(default="year", validator=_check_period)
     state: bool = False
     description: str = attrs.field(default="", validator=_check_text)
+    rounding: RoundingMode = attrs.field(default="half-up", converter=check_rounding)
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.measure, Ratio):
+        if isinstance(self.measure, Ratio | Derived):
             if self.source or self.where is not None:
+                kind = "a ratio" if isinstance(self.measure, Ratio) else "a derived figure"
                 raise ValidationError(
-                    f"indicator {self.id!r}: a ratio takes its events from its parts; "
+                    f"indicator {self.id!r}: {kind} takes its events from its parts; "
                     "leave source and where out",
                     field="source",
                 )
@@ -153,7 +168,9 @@ class Indicator:
     def closing_types(self) -> tuple[str, ...]:
         """The ``removed_by`` event types of a stock measure (empty otherwise)."""
         measure = self.measure
-        return () if isinstance(measure, Latest | Ratio) else measure.removed_by
+        if isinstance(measure, Latest | Extreme | Ratio | Derived):
+            return ()
+        return measure.removed_by
 
     @property
     def all_types(self) -> tuple[str, ...]:
@@ -188,6 +205,24 @@ class Indicator:
         return f"{self.id} ({self.label})"
 
 
+def _tolerance(value: object) -> Decimal | None:
+    """A rule's tolerance: None, an int, or decimal text ("0.05"); never a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool | float):
+        raise ValidationError(
+            f'tolerance {value!r}: write it as an integer or as text, e.g. tolerance = "0.05"',
+            field="tolerance",
+        )
+    try:
+        number = Decimal(value) if isinstance(value, int | str | Decimal) else None
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
+        raise ValidationError(f"tolerance must be a number >= 0, got {value!r}", field="tolerance")
+    return number
+
+
 def _parse_rule(text: str) -> tuple[Arith, Operator, Arith]:
     from civicledger.projections.expressions import _Parser
 
@@ -215,6 +250,9 @@ class ValidationRule:
         op: the comparison.
         right: the right side.
         description: what the rule checks, for the reader of a report.
+        tolerance: for ``==`` only, how far apart the sides may be and still agree
+            (checking a figure against a value printed in a hand-typed draft:
+            ``mediation.success_rate == 91.3`` with tolerance ``0.05``).
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -222,16 +260,27 @@ class ValidationRule:
     op: Operator
     right: Arith
     description: str = ""
+    tolerance: Decimal | None = attrs.field(default=None, converter=_tolerance)
+
+    def __attrs_post_init__(self) -> None:
+        if self.tolerance is not None and self.op != "==":
+            raise ValidationError(
+                f"rule {self.id!r}: a tolerance only applies to '==', not {self.op!r}",
+                field="tolerance",
+            )
 
     @classmethod
-    def parse(cls, id: str, text: str, description: str = "") -> ValidationRule:
+    def parse(
+        cls, id: str, text: str, description: str = "", tolerance: object = None
+    ) -> ValidationRule:
         """Build a rule from its text, e.g. ``"a.x + a.y == a.total"``.
 
         Raises:
-            ValidationError: the text is not ``expression op expression``.
+            ValidationError: the text is not ``expression op expression``, or the
+                tolerance is not a number >= 0 on an ``==`` rule.
         """
         left, op, right = _parse_rule(text)
-        return cls(id, left, op, right, description)
+        return cls(id, left, op, right, description, tolerance)
 
     def indicator_ids(self) -> frozenset[str]:
         """Every indicator id the rule names."""
@@ -321,10 +370,13 @@ def _resolve(
         return done[indicator_id]
     if indicator_id in trail:
         cycle = " -> ".join((*trail, indicator_id))
-        raise ValidationError(f"ratios refer to each other in a cycle: {cycle}", field="measure")
-    if indicator_id not in by_id:
         raise ValidationError(
-            f"indicator {trail[-1]!r}: its ratio names unknown indicator {indicator_id!r}",
+            f"ratios or derived figures refer to each other in a cycle: {cycle}", field="measure"
+        )
+    if indicator_id not in by_id:
+        kind = "ratio" if isinstance(by_id[trail[-1]].measure, Ratio) else "derived figure"
+        raise ValidationError(
+            f"indicator {trail[-1]!r}: its {kind} names unknown indicator {indicator_id!r}",
             field="measure",
         )
     indicator = by_id[indicator_id]
@@ -339,5 +391,13 @@ def _resolve(
                 parts.append(_resolve(part_id, by_id, done, (*trail, indicator_id)))
         measure = attrs.evolve(measure, numerator=parts[0], denominator=parts[1])
         indicator = attrs.evolve(indicator, measure=measure)
+    elif isinstance(measure, Derived):
+        trail_here = (*trail, indicator_id)
+        given = {o.id: o for o in measure.operands}  # built in Python with its operands
+        operands = [
+            given[i] if i in given and i not in by_id else _resolve(i, by_id, done, trail_here)
+            for i in measure.operand_ids
+        ]
+        indicator = attrs.evolve(indicator, measure=attrs.evolve(measure, operands=operands))
     done[indicator_id] = indicator
     return indicator

@@ -22,7 +22,17 @@ from civicledger.projections.fields import check_field_name, valid_field_name
 if TYPE_CHECKING:
     from civicledger.projections.indicators import Indicator
 
-__all__ = ["Count", "CountDistinct", "Latest", "Measure", "Ratio", "Sum"]
+__all__ = [
+    "EXTREMES",
+    "Count",
+    "CountDistinct",
+    "Derived",
+    "Extreme",
+    "Latest",
+    "Measure",
+    "Ratio",
+    "Sum",
+]
 
 
 def _types(value: Any) -> tuple[str, ...]:
@@ -137,6 +147,36 @@ class Latest:
         return f"latest({self.field})"
 
 
+EXTREMES = ("max", "min")
+"""The kinds of :class:`Extreme`."""
+
+
+def _extreme_kind(_i: Any, _a: Any, value: Any) -> None:
+    if value not in EXTREMES:
+        raise ValidationError(f"an extreme is 'max' or 'min', not {value!r}", field="measure")
+
+
+@attrs.frozen
+class Extreme:
+    """The largest (``max``) or smallest (``min``) value of ``field`` among passing events.
+
+    The figure names the event that holds it: its one contribution. When several
+    events share the extreme, the earliest (by date, then position) is named and
+    its contribution's note says how many share it.
+    """
+
+    kind: str = attrs.field(validator=_extreme_kind)
+    field: str = attrs.field(validator=valid_field_name)
+
+    @property
+    def name(self) -> str:
+        """The measure's keyword in TOML."""
+        return self.kind
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.field})"
+
+
 def _part(value: Any) -> Indicator | str:
     from civicledger.projections.indicators import Indicator
 
@@ -197,5 +237,47 @@ class Ratio:
         )
 
 
-Measure: TypeAlias = Count | CountDistinct | Sum | Latest | Ratio
+def _operands(value: Any) -> tuple[Indicator, ...]:
+    from civicledger.projections.indicators import Indicator
+
+    result = tuple(value)
+    for operand in result:
+        if not isinstance(operand, Indicator):
+            raise ValidationError(f"a derived figure's operands must be indicators: {operand!r}")
+    return result
+
+
+@attrs.frozen
+class Derived:
+    """A figure computed from other figures: ``a - b``, ``a + b + c``, ``2 * a``.
+
+    The expression names indicators of the same set by id, joined by ``+``,
+    ``-`` and ``*`` with integer or decimal constants. Its lineage is every
+    operand's figure. ``operands`` holds the indicators once a set resolves
+    the ids (in Python, pass them yourself).
+    """
+
+    expression: Arith = attrs.field(converter=_arith)
+    operands: tuple[Indicator, ...] = attrs.field(default=(), converter=_operands)
+
+    @property
+    def name(self) -> str:
+        """The measure's keyword in TOML."""
+        return "derived"
+
+    @property
+    def operand_ids(self) -> tuple[str, ...]:
+        """The indicator ids the expression names, sorted."""
+        return tuple(sorted(self.expression.fields()))
+
+    @property
+    def resolved(self) -> bool:
+        """Whether every id the expression names has its indicator in ``operands``."""
+        return {o.id for o in self.operands} >= set(self.operand_ids)
+
+    def __str__(self) -> str:
+        return f"derived({self.expression})"
+
+
+Measure: TypeAlias = Count | CountDistinct | Sum | Latest | Extreme | Ratio | Derived
 """Any measure."""

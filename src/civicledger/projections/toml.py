@@ -30,21 +30,34 @@ from typing import Any
 from civicledger.errors import ValidationError
 from civicledger.projections.filters import require_savable
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
-from civicledger.projections.measures import Count, CountDistinct, Latest, Measure, Ratio, Sum
+from civicledger.projections.measures import (
+    EXTREMES,
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Measure,
+    Ratio,
+    Sum,
+)
 
 __all__ = ["dump", "dumps", "indicator_to_data", "load", "loads", "measure_from_data"]
 
 _INDICATOR_KEYS = frozenset(
     {"id", "label", "unit", "source", "where", "measure", "group_by", "period", "state"}
-    | {"description"}
+    | {"description", "rounding"}
 )
-_RULE_KEYS = frozenset({"id", "check", "description"})
+_RULE_KEYS = frozenset({"id", "check", "description", "tolerance"})
 _TOP_KEYS = frozenset({"title", "indicator", "rule"})
 _MEASURE_KEYS = {
     "count": frozenset({"count", "removed_by"}),
     "count_distinct": frozenset({"count_distinct", "removed_by", "removed_field"}),
     "sum": frozenset({"sum", "removed_by", "removed_expression"}),
     "latest": frozenset({"latest"}),
+    "max": frozenset({"max"}),
+    "min": frozenset({"min"}),
+    "derived": frozenset({"derived"}),
     "ratio": frozenset({"ratio", "factor", "decimals"}),
 }
 
@@ -204,6 +217,7 @@ def indicator_from_data(entry: Mapping[str, Any]) -> Indicator:
             period=entry.get("period", "year"),
             state=state,
             description=entry.get("description", ""),
+            rounding=entry.get("rounding", "half-up"),
         )
     except ValidationError as e:
         raise ValidationError(e.message, field=e.field or "where") from None
@@ -253,6 +267,10 @@ def measure_from_data(value: Any) -> Measure:
         )
     if kind == "latest":
         return Latest(_text(value, "latest"))
+    if kind in EXTREMES:
+        return Extreme(kind, _text(value, kind))
+    if kind == "derived":
+        return Derived(_text(value, "derived"))
     parts = value["ratio"]
     if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
         raise ValidationError(
@@ -279,7 +297,10 @@ def rule_from_data(entry: Mapping[str, Any]) -> ValidationRule:
     if unknown:
         raise ValidationError(f"unknown key(s) {', '.join(unknown)}", field=unknown[0])
     return ValidationRule.parse(
-        _require(entry, "id", str), _require(entry, "check", str), entry.get("description", "")
+        _require(entry, "id", str),
+        _require(entry, "check", str),
+        entry.get("description", ""),
+        entry.get("tolerance"),
     )
 
 
@@ -300,6 +321,10 @@ def measure_to_data(measure: Measure) -> str | dict[str, Any]:
             data["removed_expression"] = str(measure.removed_expression)
     elif isinstance(measure, Latest):
         return {"latest": measure.field}
+    elif isinstance(measure, Extreme):
+        return {measure.kind: measure.field}
+    elif isinstance(measure, Derived):
+        return {"derived": str(measure.expression)}
     else:
         return {
             "ratio": [measure.numerator_id, measure.denominator_id],
@@ -337,6 +362,8 @@ def indicator_to_data(indicator: Indicator, *, resolve: bool = True) -> dict[str
     data["period"] = indicator.period
     data["state"] = indicator.state
     data["description"] = indicator.description
+    if indicator.rounding != "half-up":  # only when declared: existing documents keep their shape
+        data["rounding"] = indicator.rounding
     return data
 
 
@@ -365,6 +392,8 @@ def dumps(indicator_set: IndicatorSet) -> str:
         lines.append(f"check = {_string(str(rule))}")
         if rule.description:
             lines.append(f"description = {_string(rule.description)}")
+        if rule.tolerance is not None:
+            lines.append(f"tolerance = {_string(format(rule.tolerance, 'f'))}")
         lines.append("")
     return "\n".join(lines)
 

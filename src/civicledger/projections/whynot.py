@@ -20,7 +20,15 @@ from civicledger.projections.accumulate import group_text
 from civicledger.projections.fields import MISSING, getter
 from civicledger.projections.figures import Figure
 from civicledger.projections.filters import Predicate, format_value
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 
 __all__ = ["Language", "Reason", "WhyNot", "check_language", "group_label", "why_not"]
 
@@ -40,6 +48,7 @@ Reason = Literal[
     "duplicate",
     "not_open",
     "superseded",
+    "not_extreme",
 ]
 
 
@@ -141,6 +150,12 @@ def _zh(w: WhyNot) -> str:
         return head + f"值 {w.value} 已由事件 {w.other} 计入，去重计数不重复计算。"
     if w.reason == "not_open":
         return head + f"它要注销的 {w.value} 在当时并未登记在册，故不影响数字。"
+    if w.reason == "not_extreme":
+        word = "最大" if str(f.indicator.measure).startswith("max") else "最小"
+        return head + (
+            f"它的值为 {_value_text(w.value)}，不是{word}值；{word}值 {format_value(f.value)} "
+            f"由事件 {w.other} 保持（并列时取最早的事件）。"
+        )
     return head + f"取最新值：事件 {w.other} 更晚，取代了它。"
 
 
@@ -190,6 +205,12 @@ def _en(w: WhyNot) -> str:
         return head + f"the value {w.value} was already counted by event {w.other}."
     if w.reason == "not_open":
         return head + f"the {w.value} it closes was not open at the time, so nothing changed."
+    if w.reason == "not_extreme":
+        word = "maximum" if str(f.indicator.measure).startswith("max") else "minimum"
+        return head + (
+            f"its value {_value_text_en(w.value)} is not the {word}; the {word} "
+            f"{format_value(f.value)} is held by event {w.other} (the earliest, if tied)."
+        )
     return head + f"the measure takes the latest value, and event {w.other} is later."
 
 
@@ -225,10 +246,10 @@ def why_not(
         if contribution.event_id == event_id:
             return WhyNot("counted", event_id, figure, record, amount=contribution.amount)
     measure = figure.indicator.measure
-    if isinstance(measure, Ratio):
+    if isinstance(measure, Ratio | Derived):
         answers = [
             why_not(part, event_id, record, retracted_by=retracted_by)
-            for part in (figure.numerator, figure.denominator)
+            for part in (figure.numerator, figure.denominator, *figure.operands)
             if part is not None
         ]
         for answer in answers:
@@ -304,14 +325,16 @@ def _why_not_plain(figure: Figure, event_id: uuid.UUID, record: RecordedEvent) -
                     other=contribution.event_id,
                 )
         return WhyNot("other_group", event_id, figure, record, value=group_label(figure))
-    if isinstance(measure, Latest):
+    if isinstance(measure, Latest | Extreme):
         value = getter(measure.field)(record)
         if value is MISSING:
             return WhyNot(
                 "missing_value", event_id, figure, record, field=measure.field, value=value
             )
         winner = figure.contributions[0].event_id if figure.contributions else None
-        return WhyNot("superseded", event_id, figure, record, other=winner)
+        if isinstance(measure, Latest):
+            return WhyNot("superseded", event_id, figure, record, other=winner)
+        return WhyNot("not_extreme", event_id, figure, record, value=value, other=winner)
     assert isinstance(measure, Count | Sum)
     return WhyNot("other_group", event_id, figure, record, value=group_label(figure))
 

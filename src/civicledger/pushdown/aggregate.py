@@ -31,6 +31,7 @@ from civicledger.projections.fields import MISSING
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or
 from civicledger.projections.indicators import Indicator
+from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Count, CountDistinct, Sum
 from civicledger.projections.periods import Period
 from civicledger.pushdown.compiler import extract_value
@@ -174,7 +175,44 @@ class _Compiler:
         if isinstance(where, Not):
             inner = self.condition(where.clause)
             return None if inner is None else not_(inner)
+        if isinstance(where, Between | StartsWith | Contains):
+            return self.match(where)
         return None
+
+    def match(self, where: Between | StartsWith | Contains) -> ColumnElement[bool] | None:
+        """A range as two comparisons; a prefix or substring of a text field by position."""
+        if isinstance(where, Between):
+            low = self.leaf(where.field, ">=", where.low)
+            high = self.leaf(where.field, "<=", where.high)
+            return None if low is None or high is None else and_(low, high)
+        wanted = where.prefix if isinstance(where, StartsWith) else where.value
+        envelope = {"stream": events.c.stream, "type": events.c.type, "actor": events.c.actor}
+        optional = False
+        column: ColumnElement[Any]
+        if where.field in envelope:
+            column = envelope[where.field]
+        else:
+            try:
+                name = payload_field(where.field)
+            except NotPushable:
+                return None
+            if name is None:
+                return None  # occurred_on, position: not text
+            if name not in self.hints:
+                return false()  # a missing field matches nothing
+            kind = field_kind(self.hints[name])
+            if kind is None or kind.name != "text":
+                return None  # lists and other kinds: the engine judges
+            column, optional = self.typed(name, "text"), kind.optional
+        if not isinstance(wanted, str):
+            return false()  # a text never contains a number
+        # instr/strpos count characters, as str.startswith and "in" do; LIKE would
+        # treat % and _ as wildcards and fold ASCII case in SQLite.
+        position = (
+            func.instr(column, wanted) if self.dialect == "sqlite" else func.strpos(column, wanted)
+        )
+        found = position == 1 if isinstance(where, StartsWith) else position > 0
+        return and_(column.isnot(None), found) if optional else found
 
 
 def _amount(compiler: _Compiler, arith: Arith) -> tuple[ColumnElement[Any], list[Any]] | None:

@@ -24,7 +24,7 @@ import orjson
 from civicledger.events.codec import parse_timestamp
 from civicledger.projections.fields import ENVELOPE_FIELDS
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import CountDistinct, Latest, Sum
+from civicledger.projections.measures import CountDistinct, Extreme, Latest, Sum
 
 __all__ = ["Convert", "NotPushable", "converter_for", "indicator_fields", "payload_field"]
 
@@ -68,7 +68,7 @@ def indicator_fields(indicator: Indicator) -> frozenset[str]:
             names |= measure.removed_expression.fields()
     elif isinstance(measure, CountDistinct):
         names |= {measure.field, measure.closing_field}
-    elif isinstance(measure, Latest):
+    elif isinstance(measure, Latest | Extreme):
         names.add(measure.field)
     return frozenset(names)
 

@@ -48,7 +48,8 @@ from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, In, Not, Or
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Ratio
+from civicledger.projections.matching import Between, Contains, StartsWith
+from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
@@ -78,7 +79,7 @@ _SCAN_FRACTION = 20
 _REDACTED = AMENDING_TYPES[2]
 """A redaction erases stored payloads whatever its own position."""
 
-_DECLARATIVE = (Compare, In, And, Or, Not)
+_DECLARATIVE = (Compare, In, And, Or, Not, Between, StartsWith, Contains)
 """Filter clauses that only read fields (an escape-hatch Predicate may read anything)."""
 
 
@@ -110,6 +111,8 @@ def _day(text: str) -> date:
 def _base(indicator: Indicator) -> list[Indicator]:
     """The non-ratio indicators a request needs (its ratio parts, recursively)."""
     measure = indicator.measure
+    if isinstance(measure, Derived):
+        return [b for operand in measure.operands for b in _base(operand)]
     if not isinstance(measure, Ratio):
         return [indicator]
     parts = []
@@ -376,11 +379,12 @@ def _dispatched(indicator: Indicator) -> list[str]:
 def _complete(figure: Figure, missed: Mapping[str, int]) -> Figure:
     """Add to a figure's excluded count the events the query did not fetch."""
     indicator = figure.indicator
-    if isinstance(indicator.measure, Ratio):
+    if isinstance(indicator.measure, Ratio | Derived):
         return attrs.evolve(
             figure,
             numerator=_complete(figure.numerator, missed) if figure.numerator else None,
             denominator=_complete(figure.denominator, missed) if figure.denominator else None,
+            operands=tuple(_complete(o, missed) for o in figure.operands),
         )
     missing = sum(missed.get(t, 0) for t in _dispatched(indicator))
     return attrs.evolve(figure, excluded=figure.excluded + missing)

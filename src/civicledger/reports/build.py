@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,9 @@ from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
 from civicledger.projections.exclusions import FigureKey, figure_key
+from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
+from civicledger.projections.ranking import rank
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -39,7 +42,9 @@ from civicledger.reports.model import (
     Table,
     Text,
 )
+from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
+from civicledger.reports.ranked import ranking_text
 from civicledger.reports.rows import (
     followup_row,
     followup_table,
@@ -84,6 +89,13 @@ class ReportInputs:
         excluded: the ids of the events that did not count in each figure (by
             :func:`~civicledger.projections.exclusions.figure_key`), listed in the
             figure's lineage as ``excluded_events``.
+        last_date: the last date the ledger speaks for (the latest ``occurred_on`` or
+            recording date up to the as-of position), or None for an empty ledger;
+            a report whose period ends later warns.
+        rules: the outcomes of the indicator set's rules, as data (empty unless asked).
+        events: reads the (effective) events of some types up to the as-of
+            position, for lists of names; None when names cannot be listed.
+        classes: the event classes by type name (personal fields are refused).
     """
 
     period: Period
@@ -98,6 +110,10 @@ class ReportInputs:
     indicators_sha256: str = ""
     limits: Limits = DEFAULT_LIMITS
     excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
+    events: Callable[[Sequence[str]], Iterable[RecordedEvent]] | None = None
+    rules: tuple[dict[str, Any], ...] = ()
+    last_date: date | None = None
+    classes: Mapping[str, type] = attrs.field(factory=dict)
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -278,7 +294,7 @@ class _Builder:
             )
         try:
             if isinstance(value, int):
-                result = phrase(value, spec)
+                result = phrase(value, spec, units=self.template.units)
                 return Num(result.text, str(value), result.rule, None)
             figure = value._figure
             return self.phrase_figure(figure, spec)
@@ -289,6 +305,10 @@ class _Builder:
 
     def phrase_figure(self, figure: Figure, spec: str) -> Num:
         line = self.sentence.line if self.sentence else None
+        # The argument "unit" stands for the indicator's own unit (人, 家次 …).
+        spec = ":".join(
+            figure.indicator.unit if t.strip() == "unit" else t for t in spec.split(":")
+        )
         kind = spec.split(":")[0]
         if figure.value is None:
             raise self.fail(
@@ -298,6 +318,13 @@ class _Builder:
                 figure.id,
             )
         result: Phrase
+        # The figure's own rounding mode and estimate travel with it; decimals stay the
+        # spec's (default 2), so a ratio stored to 1 place still reads 91.30% unless asked.
+        options: dict[str, Any] = {
+            "units": self.template.units,
+            "estimate": bool(figure.estimated),
+            "rounding": figure.indicator.rounding,
+        }
         if kind == "rate":
             if figure.numerator is None or figure.denominator is None:
                 raise self.fail(
@@ -306,7 +333,7 @@ class _Builder:
             num, den = figure.numerator.value, figure.denominator.value
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
-            result = phrase((num, den), spec)
+            result = phrase((num, den), spec, **options)
             exact = f"{_exact(num)}/{_exact(den)}"
         elif kind == "change":
             before = self.previous.get((figure.id, _group_key(figure.group)))
@@ -314,10 +341,10 @@ class _Builder:
                 raise self.fail(
                     f"no previous-period figure for {figure.id!r} to compare with", line, figure.id
                 )
-            result = phrase((figure.value, before.value), spec)
+            result = phrase((figure.value, before.value), spec, **options)
             exact = f"{_exact(figure.value)}/{_exact(before.value)}"
         else:
-            result = phrase(figure.value, spec)
+            result = phrase(figure.value, spec, **options)
             exact = _exact(figure.value)
         return Num(result.text, exact, result.rule, self.ref(figure))
 
@@ -330,11 +357,47 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
+        def top(ident: str, n: int = 3, spec: str = "exact") -> str:
+            """The groups of a grouped figure placed 1..n, each figure linked, ties stated."""
+            figures = [f for (i, _), f in self.by_key.items() if i == ident and f.group]
+            if not figures:
+                why = f"top() needs a grouped indicator; {ident!r} has no groups"
+                raise self.fail(why, sentence.line, ident)
+            try:
+                placed = rank(figures, n)
+            except ProjectionError as e:
+                raise self.fail(str(e), sentence.line, ident) from None
+            return ranking_text(
+                placed,
+                lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec]),
+                self.inputs.classes,
+            )
+
+        def names(
+            ref: _FigureRef, field: str, order: str = "first", limit: int = 0, unit: str = "个"
+        ) -> str:
+            """The distinct values of a field behind a figure, 等N个 when cut short."""
+            if not isinstance(ref, _FigureRef):
+                raise self.fail("names() takes fig('…') first", sentence.line, "names")
+            figure = ref._figure
+            try:
+                values = self.names_of(figure, field, order)
+            except ValidationError as e:
+                raise self.fail(e.message, sentence.line, field) from None
+            if not limit or len(values) <= limit:
+                return "、".join(values)
+            count = phrase(len(values), f"exact:{unit}", units=self.template.units)
+            rule = f"names:{order}:{count.rule}"
+            nums.append(Num(count.text, str(len(values)), rule, self.ref(figure)))
+            return "、".join(values[:limit]) + f"等\x00{len(nums) - 1}\x00"
+
         budget = RenderBudget(
             self.inputs.limits, where=f"{self.template.name}: line {sentence.line}"
         )
         context = {
             "fig": fig,
+            "top": top,
+            "names": names,
             "year": (
                 self.period.start.year if self.period.kind == "year" else _NotAYear(self.period)
             ),
@@ -371,6 +434,22 @@ class _Builder:
                 spans.append(Text(part))
         return tuple(spans)
 
+    def names_of(self, figure: Figure, field: str, order: str) -> list[str]:
+        """The distinct values of ``field`` among the events behind ``figure``."""
+        if self.inputs.events is None:
+            raise ValidationError("this report was built without access to the events")
+        check_field_name(field)
+        if not figure.indicator.source:
+            raise ValidationError(
+                f"names() lists the events of a figure with its own source; {figure.id!r} "
+                "is computed from other figures"
+            )
+        types = sorted({c.type for c in figure.contributions})
+        check_listable(field, figure.indicator.source, self.inputs.classes)
+        wanted = {c.event_id for c in figure.contributions if c.amount != 0}
+        records = (r for r in self.inputs.events(types) if r.event_id in wanted)
+        return distinct_values(records, field, order)
+
     def collect(self, nums: list[Num], name: str, value: Any, args: Sequence[Any]) -> str:
         """Phrase a filtered value and return the marker that stands for it in the output."""
         nums.append(self.phrase_value(value, name, args))
@@ -389,7 +468,7 @@ class _Builder:
         self.notes, self.rows, found = self.scan()
         self.hits = found.hits
         self.add_followup_figures(found.problems)
-        warnings = coverage_warnings(self.period, found.last_date)
+        warnings = coverage_warnings(self.period, self.inputs.last_date)
         title = "".join(s.text for s in self.render(self.template.title))
         intro = tuple(i for spec in self.template.intro for i in self.items(spec))
         sections = tuple(
@@ -414,6 +493,7 @@ class _Builder:
             template_source=self.template.source,
             indicators_sha256=self.inputs.indicators_sha256,
             indicators_source=self.inputs.indicators_source,
+            rules=self.inputs.rules,
         )
 
     def section(self, spec: SectionSpec, *, level: int, order: int) -> Section:

@@ -14,11 +14,14 @@ from typing import Any, Protocol
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.limits import DEFAULT_LIMITS
-from civicledger.projections import Figure, IndicatorSet, Period
+from civicledger.projections import Figure, IndicatorSet, Period, check_rules
+from civicledger.projections.declared import classes_of
 from civicledger.projections.exclusions import excluded_events, plain_figures
+from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.model import Report, SealInfo
+from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template, check_change_filters
 
 __all__ = ["LedgerSource", "build_from_ledger", "report_from_ledger", "seal_info"]
@@ -31,6 +34,7 @@ class LedgerSource(Protocol):
         self,
         *,
         types: Sequence[str] | None = None,
+        from_position: int = 1,
         to_position: int | None = None,
         occurred_between: tuple[date, date] | None = None,
         effective: bool = False,
@@ -153,13 +157,14 @@ def build_from_ledger(
     )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
     check_change_filters(template, indicator_set)
-    figures = (
-        ledger.indicators(indicator_set, period=period, as_of=pinned) if len(indicator_set) else []
-    )
+    # Only the figures the template uses (and its rules read): the rest of the set
+    # would be computed, with lineage, for nothing.
+    needed = _needed(template, indicator_set)
+    figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
     uses_change = any("change" in s.filters for s in template.sentences())
     previous = (
-        ledger.indicators(indicator_set, period=period.previous_year(), as_of=pinned)
-        if uses_change and len(indicator_set)
+        ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
+        if uses_change and len(needed)
         else []
     )
     explain = getattr(ledger, "explain", None)
@@ -173,16 +178,87 @@ def build_from_ledger(
     )
     inputs = ReportInputs(
         period=period,
+        last_date=_last_date(ledger, info.position),
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
-        records=ledger.read(to_position=info.position) if info.position else iter(()),
+        # Only the types the scan looks at: on a large ledger most events feed figures only.
+        records=(
+            ledger.read(types=scanned_types(_absence_types(template)), to_position=info.position)
+            if info.position
+            else iter(())
+        ),
         as_of=info,
         known_types=frozenset(default_registry().type_names()),
-        explain=(lambda f: str(explain(f))) if callable(explain) else None,
+        events=(
+            (
+                lambda types: ledger.read(
+                    types=list(types), to_position=info.position, effective=True
+                )
+            )
+            if info.position
+            else None
+        ),
+        classes=classes_of(_registry(ledger)),
+        rules=(
+            tuple(r.to_dict() for r in check_rules(indicator_set, figures))
+            if template.rules
+            else ()
+        ),
+        explain=(
+            (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
+            if callable(explain)
+            else None
+        ),
         indicators_source=source,
         indicators_sha256=digest,
         limits=getattr(ledger, "limits", DEFAULT_LIMITS),
         excluded=excluded,
     )
     return build_report(template, inputs)
+
+
+def _absence_types(template: Template) -> list[str]:
+    """The event types the template's absence claims name."""
+    found: list[str] = []
+
+    def visit(sections: Any) -> None:
+        for section in sections:
+            for item in (*section.intro, *section.items):
+                if item.kind == "absence":
+                    found.extend(item.options["types"])
+            visit(section.sections)
+
+    visit(template.sections)
+    return found
+
+
+def _registry(ledger: Any) -> Any:
+    """The event registry the ledger's store decodes with (the default one otherwise)."""
+    codec = getattr(getattr(ledger, "store", None), "codec", None)
+    registry = getattr(codec, "registry", None)
+    return registry if registry is not None else default_registry()
+
+
+def _needed(template: Template, indicator_set: IndicatorSet) -> IndicatorSet:
+    """The indicators the template names (and, with rules = true, those its rules read)."""
+    wanted = {ident for ident, _ in template.indicator_ids()}
+    if template.rules:
+        wanted |= {i for rule in indicator_set.rules for i in rule.indicator_ids()}
+    known = [i for i in indicator_set.ids() if i in wanted]
+    return indicator_set.select(known) if len(known) < len(indicator_set) else indicator_set
+
+
+def _last_date(ledger: LedgerSource, position: int) -> date | None:
+    """The last date the ledger speaks for as of ``position``: the later of the last
+    event's ``occurred_on`` and its recording date (UTC).
+
+    Positions are given in recording order, so the last event holds the latest
+    recording date; reading one event keeps this cheap on a large ledger (the report
+    reads only the event types it needs).
+    """
+    if not position:
+        return None
+    for record in ledger.read(from_position=position, to_position=position):
+        return max(record.occurred_on, record.recorded_at.date())
+    return None

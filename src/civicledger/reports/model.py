@@ -233,6 +233,8 @@ class Report:
         period_label_en: the period's English label (``"January–November 2023"``).
         warnings: what the reader must know about the report's coverage (the
             ledger records nothing after a day inside the period), or empty.
+        rules: the outcome of each rule of the indicator set (``RuleResult.to_dict()``),
+            when the template asks for them with ``rules = true``; else empty.
     """
 
     title: str
@@ -252,6 +254,7 @@ class Report:
     indicators_source: str
     period_label_en: str = ""
     warnings: tuple[str, ...] = ()
+    rules: tuple[dict[str, Any], ...] = ()
 
     def to_markdown(self) -> str:
         """Render as Markdown (numbers link to the appendix).

@@ -17,6 +17,14 @@ from typing import Final, TypeAlias
 import attrs
 
 from civicledger.errors import ValidationError
+from civicledger.projections.rounding import (
+    ROUNDING_MODES,
+    RoundingMode,
+    check_rounding,
+    round_fraction,
+)
+from civicledger.reports.magnitude import word_form
+from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
 __all__ = [
     "APPROX_STYLES",
@@ -29,6 +37,7 @@ __all__ = [
     "chinese_numeral",
     "count_phrase",
     "default_precision",
+    "estimated",
     "exact",
     "phrase",
     "rate",
@@ -63,18 +72,11 @@ class Phrase:
         return self.text
 
 
-APPROX_STYLES: Final = ("余", "超", "超过", "约", "近")
+APPROX_STYLES: Final = ("余", "超", "超过", "约", "近", "逾")
 """Approximation styles accepted by :func:`approximate`."""
 
-CLASSIFIERS: Final = frozenset(
-    {
-        *("名", "人", "户", "个", "支", "家", "次", "场", "件", "起", "项"),
-        *("人次", "万人次", "位", "组", "队", "所", "处", "条", "份", "期", "批"),
-        *("间", "栋", "座", "台", "辆", "张", "篇", "本", "类", "轮", "届", "节"),
-        *("元", "万元", "天", "小时", "课时", "平方米", "公里", "岗位", "套"),
-    }
-)
-"""Classifiers (量词 and units) accepted by :func:`with_classifier` when ``strict``."""
+CLASSIFIERS: Final = frozenset(DEFAULT_UNITS)
+"""The units of :data:`~civicledger.reports.units.DEFAULT_UNITS` (classifiers and measure units)."""
 
 FILTERS: Final = ("exact", "approx", "scaled", "cn", "rate", "change")
 """Filter names of the :func:`phrase` spec grammar."""
@@ -124,13 +126,6 @@ def _fixed(units: int, decimals: int, *, strip: bool) -> str:
     if strip:
         frac = frac.rstrip("0")
     return sign + whole + ("." + frac if frac else "")
-
-
-def _round_half_up(q: Fraction, decimals: int) -> int:
-    """Round q to ``decimals`` places, ties away from zero (Decimal's ROUND_HALF_UP)."""
-    units = abs(q) * Fraction(10) ** decimals
-    rounded = math.floor(units + Fraction(1, 2))
-    return rounded if q >= 0 else -rounded
 
 
 def _lossless_scaled(q: Fraction) -> tuple[str, str] | None:
@@ -213,7 +208,9 @@ def _approx_text(stated: int, style: str) -> str:
     return mantissa + "余" + unit
 
 
-def approximate(value: Number, *, style: str = "余", precision: int | None = None) -> Phrase:
+def approximate(
+    value: Number, *, style: str = "余", precision: int | None = None, words: bool = False
+) -> Phrase:
     """Phrase a figure as a true approximate claim: 280余, 超过280, 约280, 近300.
 
     ``stated`` is a multiple of ``precision``: 余/超/超过 floor (value > stated),
@@ -228,6 +225,9 @@ def approximate(value: Number, *, style: str = "余", precision: int | None = No
         style: one of 余, 超, 超过, 约, 近.
         precision: the rounding unit, a power of ten >= 10; default
             :func:`default_precision` (two significant digits).
+        words: say a round magnitude as a word when the claim is true and close
+            (百余, 千余, 万余, 逾千, 约百, 近千; see :mod:`civicledger.reports.magnitude`);
+            otherwise the digits rule applies. Rule ``approx:<style>:words=<M>``.
 
     Returns:
         A Phrase; rule ``approx:<style>:precision=<p>`` or ``exact:<reason>:…``.
@@ -243,6 +243,10 @@ def approximate(value: Number, *, style: str = "余", precision: int | None = No
         )
     if precision is not None:
         _check_precision(precision)
+    if words:
+        found = word_form(Fraction(number), style)
+        if found is not None:
+            return Phrase(found[0], number, f"approx:{style}:words={found[1]}")
     if number < 10:
         return Phrase(_plain(number), number, f"exact:below-10:approx:{style}")
     p = precision if precision is not None else default_precision(number)
@@ -266,7 +270,7 @@ def approximate(value: Number, *, style: str = "余", precision: int | None = No
     return Phrase(_approx_text(stated, style), number, rule)
 
 
-def scaled(value: Number, *, unit: str | None = None) -> Phrase:
+def scaled(value: Number, *, unit: str | None = None, rounding: RoundingMode = "half-up") -> Phrase:
     """Write a figure in 万 or 亿 with at most two decimals, no trailing zeros.
 
     With ``unit=None`` a figure of at least 1亿 is written in 亿, at least 1万 in 万
@@ -277,6 +281,7 @@ def scaled(value: Number, *, unit: str | None = None) -> Phrase:
     Args:
         value: the figure.
         unit: None (automatic), "万" or "亿" (forced, even below the threshold).
+        rounding: how the mantissa is rounded (half-up, half-even, down, up).
 
     Returns:
         A Phrase such as ``"1.25万"`` or ``"3亿"``.
@@ -295,16 +300,17 @@ def scaled(value: Number, *, unit: str | None = None) -> Phrase:
         name = unit
     else:
         raise ValidationError(f"unknown unit {unit!r}; known: 万, 亿", field="unit")
-    units = _round_half_up(q / _UNITS[name], 2)
+    mode = check_rounding(rounding)
+    units = round_fraction(q / _UNITS[name], 2, mode)
     if unit is None and name == "万" and abs(units) >= 10**4 * 100:
-        name, units = "亿", _round_half_up(q / _YI, 2)
+        name, units = "亿", round_fraction(q / _YI, 2, mode)
     if units == 0 and q != 0:
         raise ValidationError(
             f"{_plain(number)} would read as 0{name} with two decimals; use exact instead",
             field="value",
         )
     lossless = Fraction(units, 100) * _UNITS[name] == q
-    rule = f"scaled:{name}:" + ("exact" if lossless else "round-half-up=2dp")
+    rule = f"scaled:{name}:" + ("exact" if lossless else f"round-{mode}=2dp")
     return Phrase(_fixed(units, 2, strip=True) + name, number, rule)
 
 
@@ -317,9 +323,9 @@ def _decimals(decimals: object) -> int:
     return decimals
 
 
-def _percent(pct: Fraction, decimals: int) -> tuple[str, str]:
+def _percent(pct: Fraction, decimals: int, mode: RoundingMode) -> tuple[str, str]:
     """(text, rule note) for a percentage >= 0 with ``decimals`` places, never a false 0 or 100."""
-    units = _round_half_up(pct, decimals)
+    units = round_fraction(pct, decimals, mode)
     if units == 0 and pct != 0:
         return f"不足{_fixed(1, decimals, strip=False)}%", ":under-smallest"
     # Rounding must not turn "almost all" into "all": 99.999% reads 99.99%, which
@@ -329,7 +335,14 @@ def _percent(pct: Fraction, decimals: int) -> tuple[str, str]:
     return _fixed(units, decimals, strip=False) + "%", ""
 
 
-def rate(numerator: Number, denominator: Number, *, decimals: int = 2, verb: str = "达") -> Phrase:
+def rate(
+    numerator: Number,
+    denominator: Number,
+    *,
+    decimals: int = 2,
+    verb: str = "达",
+    rounding: RoundingMode = "half-up",
+) -> Phrase:
     """Phrase numerator / denominator as a percentage: 达33.33%, 占66.67%.
 
     Exactly ``decimals`` places, rounded half up (ties away from zero) on the exact
@@ -341,6 +354,7 @@ def rate(numerator: Number, denominator: Number, *, decimals: int = 2, verb: str
         denominator: the whole, > 0.
         decimals: places after the point, 0 to 6.
         verb: "达", "占" or "" (bare percentage).
+        rounding: half-up (default), half-even, down or up.
 
     Returns:
         A Phrase with ``exact=numerator`` and ``base=denominator``.
@@ -362,12 +376,15 @@ def rate(numerator: Number, denominator: Number, *, decimals: int = 2, verb: str
             "state the counts instead of a percentage",
             field="denominator",
         )
-    text, note = _percent(Fraction(num) * 100 / Fraction(den), places)
-    rule = f"rate:{verb or 'bare'}:decimals={places}:round-half-up{note}"
+    mode = check_rounding(rounding)
+    text, note = _percent(Fraction(num) * 100 / Fraction(den), places, mode)
+    rule = f"rate:{verb or 'bare'}:decimals={places}:round-{mode}{note}"
     return Phrase((verb if text[0].isdigit() else "") + text, num, rule, base=den)
 
 
-def change(current: Number, previous: Number, *, decimals: int = 2) -> Phrase:
+def change(
+    current: Number, previous: Number, *, decimals: int = 2, rounding: RoundingMode = "half-up"
+) -> Phrase:
     """Phrase a year-over-year change: 同比增长12.50%, 同比下降3.33%, 与上年持平.
 
     Equal values (including 0 and 0) read 与上年持平. From a previous value of 0
@@ -378,6 +395,7 @@ def change(current: Number, previous: Number, *, decimals: int = 2) -> Phrase:
         current: this year's figure, >= 0.
         previous: last year's figure, >= 0.
         decimals: places after the point, 0 to 6.
+        rounding: half-up (default), half-even, down or up.
 
     Returns:
         A Phrase with ``exact=current`` and ``base=previous``.
@@ -388,6 +406,7 @@ def change(current: Number, previous: Number, *, decimals: int = 2) -> Phrase:
     cur = _number(current, "current")
     prev = _number(previous, "previous")
     places = _decimals(decimals)
+    mode = check_rounding(rounding)
     if cur < 0 or prev < 0:
         raise ValidationError(f"a change needs non-negative figures, got {cur}, {prev}")
     if cur == prev:
@@ -398,8 +417,8 @@ def change(current: Number, previous: Number, *, decimals: int = 2) -> Phrase:
         )
     word = "增长" if cur > prev else "下降"
     pct = abs(Fraction(cur) - Fraction(prev)) * 100 / Fraction(prev)
-    text, note = _percent(pct, places)
-    rule = f"change:{word}:decimals={places}:round-half-up{note}"
+    text, note = _percent(pct, places, mode)
+    rule = f"change:{word}:decimals={places}:round-{mode}{note}"
     return Phrase(f"同比{word}{text}", cur, rule, base=prev)
 
 
@@ -446,23 +465,28 @@ def chinese_numeral(n: Number) -> str:
     return text[1:] if text.startswith("一十") else text
 
 
-def _check_classifier(classifier: object, strict: bool) -> str:
-    """Return classifier if it is usable (and known, when strict)."""
+def _check_classifier(classifier: object, strict: bool, units: UnitRegistry) -> str:
+    """Return classifier if it is usable (and a known unit, when strict)."""
     if not isinstance(classifier, str) or not classifier or not classifier.isprintable():
         raise ValidationError(f"bad classifier {classifier!r}", field="classifier")
     if any(c.isspace() or c.isdigit() for c in classifier):
         raise ValidationError(f"bad classifier {classifier!r}", field="classifier")
-    if strict and classifier not in CLASSIFIERS:
+    if strict and classifier not in units:
         raise ValidationError(
-            f"unknown classifier {classifier!r}; known: {' '.join(sorted(CLASSIFIERS))} "
-            "(pass strict=False to use another)",
+            f"unknown classifier {classifier!r}; known: {' '.join(sorted(units))} "
+            "(add it to the template's [units] table, or pass strict=False)",
             field="classifier",
         )
     return classifier
 
 
 def count_phrase(
-    n: Number, classifier: str, *, numerals: bool = False, strict: bool = True
+    n: Number,
+    classifier: str,
+    *,
+    numerals: bool = False,
+    strict: bool = True,
+    units: UnitRegistry = DEFAULT_UNITS,
 ) -> Phrase:
     """Phrase a count with its classifier: 5个, or with numerals 两个, 五项, 十二次.
 
@@ -470,7 +494,8 @@ def count_phrase(
         n: a whole number >= 0.
         classifier: e.g. 个, 项; see :data:`CLASSIFIERS`.
         numerals: write the count in Chinese numerals (2 becomes 两).
-        strict: refuse classifiers outside :data:`CLASSIFIERS`.
+        strict: refuse classifiers that are not in ``units``.
+        units: the known units (default :data:`~civicledger.reports.units.DEFAULT_UNITS`).
 
     Returns:
         A Phrase with rule ``count:<classifier>`` or ``cn:<classifier>``.
@@ -479,7 +504,7 @@ def count_phrase(
         ValidationError: for a bad count or an unknown classifier.
     """
     count = _count(n, "n")
-    word = _check_classifier(classifier, strict)
+    word = _check_classifier(classifier, strict, units)
     if not numerals:
         return Phrase(f"{count}{word}", n, f"count:{word}")
     numeral = "两" if count == 2 else chinese_numeral(count)
@@ -487,14 +512,19 @@ def count_phrase(
 
 
 def with_classifier(
-    phrase_or_value: Phrase | Number, classifier: str, *, strict: bool = True
+    phrase_or_value: Phrase | Number,
+    classifier: str,
+    *,
+    strict: bool = True,
+    units: UnitRegistry = DEFAULT_UNITS,
 ) -> Phrase:
     """Append a classifier to a phrase or to an exact figure: 280余人, 1.2万人次.
 
     Args:
         phrase_or_value: a Phrase, or a figure (phrased exactly).
         classifier: e.g. 人, 户; see :data:`CLASSIFIERS`.
-        strict: refuse classifiers outside :data:`CLASSIFIERS`.
+        strict: refuse classifiers that are not in ``units``.
+        units: the known units (default :data:`~civicledger.reports.units.DEFAULT_UNITS`).
 
     Returns:
         A new Phrase; its rule is the old one plus ``+<classifier>``.
@@ -504,7 +534,7 @@ def with_classifier(
             change (a classifier cannot follow them), or 万/亿 stated twice.
     """
     base = phrase_or_value if isinstance(phrase_or_value, Phrase) else exact(phrase_or_value)
-    word = _check_classifier(classifier, strict)
+    word = _check_classifier(classifier, strict, units)
     if not base.defined or base.rule.startswith(("rate:", "change:")):
         raise ValidationError(
             f"a classifier cannot follow {base.text!r} ({base.rule})", field="classifier"
@@ -515,7 +545,7 @@ def with_classifier(
             field="classifier",
         )
     if base.rule == "cn":
-        return count_phrase(base.exact, word, numerals=True, strict=strict)
+        return count_phrase(base.exact, word, numerals=True, strict=strict, units=units)
     return attrs.evolve(base, text=base.text + word, rule=f"{base.rule}+{word}")
 
 
@@ -524,22 +554,34 @@ def _spec_error(spec: str, why: str) -> ValidationError:
     return ValidationError(f"bad phrasing spec {spec!r}: {why}", field="spec")
 
 
-def phrase(value: Number | tuple[Number, Number], spec: str) -> Phrase:
+def phrase(
+    value: Number | tuple[Number, Number],
+    spec: str,
+    *,
+    units: UnitRegistry = DEFAULT_UNITS,
+    estimate: bool = False,
+    rounding: RoundingMode = "half-up",
+) -> Phrase:
     """Phrase a figure by a spec, the one entry point templates call.
 
     Grammar: ``name(":" arg)*``; name is one of exact, approx, scaled, cn, rate,
     change. Arguments, in any order, each kind at most once:
 
-    - approx: a style (余 超 超过 约 近), a precision (10, 100, …), a classifier;
-    - exact, cn: a classifier (``cn:个`` gives 两个 for 2);
-    - scaled: a unit (万 亿), a classifier;
-    - rate: a verb (达 占 bare), decimals (0–6); value is (numerator, denominator)
-      or a ratio as a fraction of 1;
-    - change: decimals (0–6); value is (current, previous).
+    - approx: a style (余 超 超过 逾 约 近), a precision (10, 100, …), ``words``
+      (百余, 近千 … when true and close), a unit;
+    - exact, cn: a unit (``cn:个`` gives 两个 for 2);
+    - scaled: a scale (万 亿), a rounding mode, a unit;
+    - rate: a verb (达 占 bare), decimals (0–6), a rounding mode; value is
+      (numerator, denominator) or a ratio as a fraction of 1;
+    - change: decimals (0–6), a rounding mode; value is (current, previous).
 
     Args:
         value: the figure, or a pair for rate and change.
-        spec: e.g. ``"approx"``, ``"approx:约:100"``, ``"cn:个"``, ``"rate:占"``.
+        spec: e.g. ``"approx"``, ``"approx:约:100"``, ``"cn:个"``, ``"rate:占:1"``.
+        units: the known units (a template's registry; default the built-in one).
+        estimate: the figure was estimated: it is said with 约 (see :func:`estimated`),
+            and an approximation uses the 约 style whatever style the spec names.
+        rounding: the figure's rounding mode, used when the spec names none.
 
     Returns:
         The Phrase.
@@ -555,36 +597,70 @@ def phrase(value: Number | tuple[Number, Number], spec: str) -> Phrase:
         raise _spec_error(spec, f"unknown filter {name!r}; known: {', '.join(FILTERS)}")
     args: dict[str, str] = {}
     for token in raw:
-        kind = _arg_kind(name, token)
+        kind = _arg_kind(name, token, units)
         if kind is None:
-            raise _spec_error(spec, f"{name!r} does not take {token!r}; {_ARG_HELP[name]}")
+            hint = _ARG_HELP[name]
+            if name in ("exact", "approx", "scaled", "cn") and not token.isascii():
+                hint += "; if it is a unit, add it to the template's [units] table"
+            raise _spec_error(spec, f"{name!r} does not take {token!r}; {hint}")
         if kind in args:
             raise _spec_error(spec, f"two {kind} arguments ({args[kind]!r}, {token!r})")
         args[kind] = token
+    args.setdefault("rounding", rounding)
+    if estimate and name == "approx":
+        args["style"] = "约"
     try:
         result = _apply(name, args, value)
         if "classifier" in args:
-            result = with_classifier(result, args["classifier"])
+            result = with_classifier(result, args["classifier"], units=units)
     except ValidationError as e:
         raise _spec_error(spec, e.message) from e
-    return result
+    return estimated(result) if estimate else result
+
+
+def estimated(result: Phrase) -> Phrase:
+    """Mark a phrase as resting on an estimated value: it is said with 约.
+
+    ``283人`` becomes ``约283人``, ``达33.33%`` ``约达33.33%``, ``同比增长12.00%``
+    ``同比增长约12.00%`` and ``与上年持平`` ``与上年基本持平``; a phrase already saying
+    约 keeps its words. The rule gains the prefix ``estimate:``. An undefined
+    change is left as it is: it states no figure.
+
+    Args:
+        result: the phrase of an estimated figure.
+
+    Returns:
+        The marked phrase.
+    """
+    if not result.defined:
+        return result
+    text = result.text
+    if result.rule == "change:equal":
+        text = "与上年基本持平"
+    elif result.rule.startswith("change:"):
+        text = text.replace("增长", "增长约", 1).replace("下降", "下降约", 1)
+    elif not text.startswith("约"):
+        text = "约" + text
+    return attrs.evolve(result, text=text, rule="estimate:" + result.rule)
 
 
 _ARG_HELP: Final = MappingProxyType(
     {
-        "exact": "it takes a classifier",
-        "approx": "it takes a style (余 超 超过 约 近), a precision (10, 100 …), a classifier",
-        "scaled": "it takes a unit (万 亿), a classifier",
-        "cn": "it takes a classifier",
-        "rate": "it takes a verb (达 占 bare) and decimals (0-6)",
-        "change": "it takes decimals (0-6)",
+        "exact": "it takes a unit",
+        "approx": "it takes a style (余 超 超过 逾 约 近), a precision (10, 100 …), "
+        "'words', a unit",
+        "scaled": "it takes a scale (万 亿), a rounding mode (half-up half-even down up), a unit",
+        "cn": "it takes a unit",
+        "rate": "it takes a verb (达 占 bare), decimals (0-6) and a rounding mode "
+        "(half-up half-even down up)",
+        "change": "it takes decimals (0-6) and a rounding mode (half-up half-even down up)",
     }
 )
 
 
-def _arg_kind(name: str, token: str) -> str | None:
+def _arg_kind(name: str, token: str, units: UnitRegistry) -> str | None:
     """Classify one spec argument for filter ``name``, or None if it does not apply."""
-    if token in CLASSIFIERS and name in ("exact", "approx", "scaled", "cn"):
+    if token in units and name in ("exact", "approx", "scaled", "cn"):
         return "classifier"
     if token.isascii() and token.isdigit():
         if name == "approx":
@@ -592,6 +668,10 @@ def _arg_kind(name: str, token: str) -> str | None:
         return "decimals" if name in ("rate", "change") else None
     if name == "approx" and token in APPROX_STYLES:
         return "style"
+    if name == "approx" and token == "words":
+        return "words"
+    if name in ("scaled", "rate", "change") and token in ROUNDING_MODES:
+        return "rounding"
     if name == "scaled" and token in _UNITS:
         return "unit"
     if name == "rate" and token in _RATE_VERBS:
@@ -610,15 +690,18 @@ def _apply(name: str, args: dict[str, str], value: Number | tuple[Number, Number
     else:
         first, second = value, 1
     decimals = int(args.get("decimals", "2"))
+    mode = check_rounding(args["rounding"])
     if name == "exact":
         return exact(first)
     if name == "approx":
         precision = int(args["precision"]) if "precision" in args else None
-        return approximate(first, style=args.get("style", "余"), precision=precision)
+        style = args.get("style", "余")
+        return approximate(first, style=style, precision=precision, words="words" in args)
     if name == "scaled":
-        return scaled(first, unit=args.get("unit"))
+        return scaled(first, unit=args.get("unit"), rounding=mode)
     if name == "cn":
         return Phrase(chinese_numeral(first), first, "cn")
     if name == "rate":
-        return rate(first, second, decimals=decimals, verb=_RATE_VERBS[args.get("verb", "达")])
-    return change(first, second, decimals=decimals)
+        verb = _RATE_VERBS[args.get("verb", "达")]
+        return rate(first, second, decimals=decimals, verb=verb, rounding=mode)
+    return change(first, second, decimals=decimals, rounding=mode)

@@ -52,7 +52,19 @@ Fail = Callable[[str, "int | None", "str | None"], TemplateError]
 """Builds the error for a message, a file line and a name (the loader names the file)."""
 
 GLOBAL_NAMES: Final = frozenset(
-    {"fig", "year", "next_year", "period", "period_end", "span", "followup_count", "found", "f"}
+    {
+        "fig",
+        "top",
+        "names",
+        "year",
+        "next_year",
+        "period",
+        "period_end",
+        "span",
+        "followup_count",
+        "found",
+        "f",
+    }
 )
 """Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts)."""
 
@@ -415,14 +427,14 @@ def _check_tree(
             )
     figures: list[tuple[str, int]] = []
     for call in tree.find_all(nodes.Call):
-        if isinstance(call.node, nodes.Name) and call.node.name == "fig":
+        if isinstance(call.node, nodes.Name) and call.node.name in ("fig", "top"):
             if (
                 not call.args
                 or not isinstance(call.args[0], nodes.Const)
                 or not isinstance(call.args[0].value, str)
             ):
                 raise fail(
-                    f"fig() in {name} needs an indicator id in quotes",
+                    f"{call.node.name}() in {name} needs an indicator id in quotes",
                     line + call.lineno - 1,
                     "fig",
                 )

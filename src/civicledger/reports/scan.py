@@ -12,7 +12,7 @@ from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.events import RecordedEvent
 from civicledger.projections import Period
 
-__all__ = ["Scan", "scan_events"]
+__all__ = ["Scan", "scan_events", "scanned_types"]
 
 _PROBLEM_TYPES = frozenset(cls.__event_type__ for cls in PROBLEM_EVENTS)
 _NOTE_TYPE: str = NarrativeNoteRecorded.__event_type__
@@ -35,6 +35,11 @@ class Scan:
     problems: list[RecordedEvent]
     hits: dict[str, list[RecordedEvent]]
     last_date: date | None = None
+
+
+def scanned_types(absence_types: Iterable[str]) -> list[str]:
+    """Every event type :func:`scan_events` looks at, so a caller can read only those."""
+    return sorted({*_PROBLEM_TYPES, _NOTE_TYPE, *absence_types})
 
 
 def scan_events(

@@ -21,13 +21,15 @@ from typing import Any, Final
 
 import attrs
 
-from civicledger.errors import TemplateError
+from civicledger.errors import TemplateError, ValidationError
 from civicledger.projections import Indicator, IndicatorSet
 from civicledger.projections.filters import absolute_dates
 from civicledger.projections.measures import Ratio
 from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
+from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
 __all__ = [
+    "DEFAULT_APPENDIX_LIMIT",
     "ITEM_KINDS",
     "ItemSpec",
     "SectionSpec",
@@ -47,6 +49,9 @@ FOLLOWUP_SELECTIONS: Final = ("identified", "open", "all")
 
 NUMBERINGS: Final = ("chinese", "plain")
 """Section and item numbering styles."""
+
+DEFAULT_APPENDIX_LIMIT: Final = 1000
+"""Contributions an appendix entry lists one by one before it summarises them."""
 
 _KEY_LINE: Final = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
 _TOML_LINE: Final = re.compile(r"at line (\d+)")
@@ -115,6 +120,11 @@ class Template:
         numbering: ``"chinese"`` (一、 （一） 一是) or ``"plain"`` (1. 1.1 (1)).
         indicators: the indicator set file, resolved against the template's folder.
         sections: the top-level sections.
+        units: the units phrases may end with: the built-in registry plus the
+            template's ``[units]`` table.
+        appendix_limit: above this many contributing events a figure's appendix
+            entry summarises them instead of listing each (the JSON lists all).
+        rules: state the outcome of the indicator set's rules in the report.
     """
 
     path: Path
@@ -126,6 +136,9 @@ class Template:
     numbering: str
     indicators: Path | None
     sections: tuple[SectionSpec, ...]
+    units: UnitRegistry = DEFAULT_UNITS
+    appendix_limit: int = DEFAULT_APPENDIX_LIMIT
+    rules: bool = False
 
     def sentences(self) -> list[Sentence]:
         """Every sentence of the template, in file order of their sections."""
@@ -241,21 +254,28 @@ class _Loader:
                 f"not valid TOML: {e}", int(found.group(1)) if found else None
             ) from None
         report = self.table(doc.get("report"), "report", 1)
-        unknown = set(report) - {"title", "intro", "indicators", "numbering"}
+        unknown = set(report) - {
+            *("title", "intro", "indicators", "numbering", "appendix_limit", "rules"),
+        }
         if unknown:
             raise self.error(
                 f"unknown setting {sorted(unknown)[0]!r} in [report]",
                 self.line_of_key(sorted(unknown)[0]),
                 sorted(unknown)[0],
             )
-        extra = set(doc) - {"report", "sections"}
+        extra = set(doc) - {"report", "sections", "units"}
         if extra:
             name = sorted(extra)[0]
             raise self.error(
-                f"unknown top-level table {name!r}; expected [report] and [[sections]]",
+                f"unknown top-level table {name!r}; expected [report], [units] and [[sections]]",
                 self.line_of_key(name),
                 name,
             )
+        try:
+            units = DEFAULT_UNITS.extended_from_toml(doc.get("units", {}))
+        except ValidationError as e:
+            line = next((n for n, h in self.header_lines if h.startswith("[units]")), None)
+            raise self.error(e.message, line, e.field) from None
         title = self.sentence(self.text(report, "title", "report"), "report.title")
         intro = self.intro(report.get("intro", []), "report", self.line_of_key("intro"))
         numbering = report.get("numbering", "chinese")
@@ -271,6 +291,18 @@ class _Loader:
                 "report.indicators must be a file name",
                 self.line_of_key("indicators"),
                 "report.indicators",
+            )
+        limit = report.get("appendix_limit", DEFAULT_APPENDIX_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise self.error(
+                f"report.appendix_limit must be a whole number >= 0, got {limit!r}",
+                self.line_of_key("appendix_limit"),
+                "report.appendix_limit",
+            )
+        rules = report.get("rules", False)
+        if not isinstance(rules, bool):
+            raise self.error(
+                "report.rules must be true or false", self.line_of_key("rules"), "report.rules"
             )
         sections = tuple(
             self.section(raw, f"sections[{i}]", "sections")
@@ -288,6 +320,9 @@ class _Loader:
             numbering=numbering,
             indicators=(self.path.parent / indicators) if indicators else None,
             sections=sections,
+            units=units,
+            appendix_limit=limit,
+            rules=rules,
         )
 
     # -- structure -------------------------------------------------------------

@@ -94,6 +94,11 @@ class MemoryStore(EventStore):
         self._closed = False
 
     @property
+    def codec(self) -> Codec:
+        """The codec the store decodes payloads with (the indicators read its event classes)."""
+        return self._codec
+
+    @property
     def ledger_name(self) -> str:
         """The ledger's name."""
         return self._name
@@ -107,11 +112,6 @@ class MemoryStore(EventStore):
     def hash_algorithm(self) -> str:
         """The ledger's hash algorithm name."""
         return self._alg.name
-
-    @property
-    def codec(self) -> Codec:
-        """The codec the store encodes and decodes payloads with."""
-        return self._codec
 
     @property
     def leaf_version(self) -> int:

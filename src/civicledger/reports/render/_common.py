@@ -37,6 +37,13 @@ def about_lines(report: Report) -> list[str]:
     lines.append(f"报告模板：{report.template_name}（SHA-256 {report.template_sha256}）")
     if report.indicators_sha256:
         lines.append(f"指标定义：SHA-256 {report.indicators_sha256}")
+    if report.rules:
+        failed = [r["rule"] for r in report.rules if r["passed"] is False]
+        open_ = sum(1 for r in report.rules if r["passed"] is None)
+        verdict = f"未通过：{'、'.join(failed)}" if failed else "全部通过"
+        if open_:
+            verdict += f"；{open_} 项无法计算"
+        lines.append(f"数据校验：{len(report.rules)} 项规则，{verdict}")
     return lines
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json as _json
 from typing import Any
 
 import attrs
+import orjson
 
 from civicledger.reports.model import Item, Num, Report, Section, Span, plain_text
 
@@ -16,10 +16,6 @@ FORMAT = "civicledger-report/2"
 
 Version 2 added ``excluded_events`` (the ids behind each ``excluded`` count) to
 every figure's lineage."""
-
-
-def _no_explanation(attribute: attrs.Attribute[Any], value: Any) -> bool:
-    return attribute.name != "explanation"
 
 
 def _span(span: Span) -> dict[str, Any]:
@@ -90,8 +86,21 @@ def report_to_data(report: Report) -> dict[str, Any]:
         "sections": [_section(s) for s in report.sections],
         # The explanation is the lineage in prose (HTML and Markdown print it); the
         # JSON keeps the lineage itself, which is what a verifier compares.
-        "figures": [attrs.asdict(f, filter=_no_explanation) for f in report.figures],
+        "figures": [
+            {
+                "ref": f.ref,
+                "indicator": f.indicator,
+                "label": f.label,
+                "unit": f.unit,
+                "period": f.period,
+                "value": f.value,
+                "lineage": f.lineage,  # already JSON-ready (Figure.to_dict)
+            }
+            for f in report.figures
+        ],
         "followups": [attrs.asdict(r) for r in report.followups],
+        # Only when the template asks (rules = true): documents without it keep their shape.
+        **({"rules": list(report.rules)} if report.rules else {}),
     }
     if report.warnings:  # only when there are some, so complete reports keep their shape
         data["warnings"] = list(report.warnings)
@@ -107,4 +116,6 @@ def render_json(report: Report) -> str:
     Returns:
         The JSON text.
     """
-    return _json.dumps(report_to_data(report), ensure_ascii=False, indent=2) + "\n"
+    # orjson writes what json.dumps(ensure_ascii=False, indent=2) writes, several times
+    # faster: a report over a large ledger carries hundreds of thousands of contributions.
+    return orjson.dumps(report_to_data(report), option=orjson.OPT_INDENT_2).decode() + "\n"
