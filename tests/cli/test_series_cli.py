@@ -44,6 +44,7 @@ def test_series_json_carries_lineage_and_the_year_before(
     )  # fmt: skip
     assert code == 0, err
     data = json.loads(out)
+    assert data["format"] == "civicledger-series/1"
     assert data["by"] == "month"
     assert [f["period"]["key"] for f in data["figures"]] == ["2023-01", "2023-02", "2023-03"]
     assert [f["period"]["key"] for f in data["previous"]] == ["2022-01", "2022-02", "2022-03"]

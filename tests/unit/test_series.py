@@ -82,10 +82,11 @@ def test_week_53_has_no_year_earlier_step(example_ledger: Ledger) -> None:
 
 
 def test_a_sql_ledger_gives_the_same_series_as_memory(
-    example_ledger: Ledger, example_set: IndicatorSet, tmp_path: Path
+    example_ledger: Ledger, example_set: IndicatorSet, ledger_url: str, ledger_name: str
 ) -> None:
-    """The SQL pushdown computes every step of every indicator exactly as the fold does."""
-    with Ledger.open(f"sqlite:///{tmp_path / 'x.db'}") as sql:
+    """The SQL pushdown (SQLite, PostgreSQL) computes every step of every indicator exactly
+    as the fold does."""
+    with Ledger.open(ledger_url, ledger_name) as sql:
         sql.import_jsonl(EXAMPLE / "events.jsonl")
         pushed = sql.series(example_set, "2023-01..2023-06", by="month", previous_year=True)
         folded = example_ledger.series(

@@ -35,12 +35,15 @@ if TYPE_CHECKING:
     import pandas
     import pyarrow
 
-__all__ = ["STEPS", "Series", "Step", "compute_series", "is_additive", "steps_of"]
+__all__ = ["SERIES_FORMAT", "STEPS", "Series", "Step", "compute_series", "is_additive", "steps_of"]
 
 Step: TypeAlias = Literal["month", "quarter", "week"]
 STEPS: tuple[Step, ...] = ("month", "quarter", "week")
 
 Group = tuple[tuple[str, str], ...]
+
+SERIES_FORMAT = "civicledger-series/1"
+"""The ``format`` member of a series' JSON form (:meth:`Series.to_dict`)."""
 
 
 def is_additive(indicator: Indicator) -> bool:
@@ -146,6 +149,7 @@ class Series:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: the series' shape and every figure in full (with lineage)."""
         return {
+            "format": SERIES_FORMAT,
             "indicator": self.indicator.id,
             "label": self.indicator.label,
             "unit": self.indicator.unit,
