@@ -68,6 +68,9 @@ __all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report", "coverage_warnin
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
 
+CHART_COLUMNS = ("项目", "数值", "单位")
+"""Headers of a chart's table (its data, for renderers that do not draw)."""
+
 
 @attrs.frozen(kw_only=True)
 class ReportInputs:
@@ -540,6 +543,8 @@ class _Builder:
             return [self.absence_item(spec)]
         if spec.kind == "followups":
             return self.followup_items(spec)
+        if spec.kind == "chart":
+            return [self.chart(spec)]
         return [self.indicator_table(spec)]
 
     def note_items(self, spec: ItemSpec) -> list[Item]:
@@ -630,8 +635,9 @@ class _Builder:
             items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
         return items
 
-    def indicator_table(self, spec: ItemSpec) -> Item:
-        rows: list[tuple[Cell, ...]] = []
+    def item_figures(self, spec: ItemSpec) -> list[Figure]:
+        """The figures an indicators or chart item names: every group of each id, in order."""
+        found: list[Figure] = []
         for ident in spec.options["ids"]:
             figures = sorted(
                 (f for (i, _), f in self.by_key.items() if i == ident),
@@ -641,25 +647,49 @@ class _Builder:
                 raise self.fail(
                     f"no figure for indicator {ident!r} in {self.period.key}", spec.line, ident
                 )
-            for figure in figures:
-                group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
-                if figure.value is None:
-                    value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
-                    self.ref(figure)
-                else:
-                    value = (
-                        Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
-                    )
-                rows.append(
-                    (
-                        (Text(str(len(rows) + 1)),),
-                        (Text(figure.indicator.label),),
-                        (Text(figure.id),),
-                        (Text(group),),
-                        value,
-                        (Text(figure.indicator.unit),),
-                    )
+            found.extend(figures)
+        return found
+
+    def chart(self, spec: ItemSpec) -> Item:
+        """A chart: one bar per figure, each bar (a row of the chart's table) linked to its
+        figure's derivation like every number; renderers that cannot draw show the table."""
+        rows: list[tuple[Cell, ...]] = []
+        for figure in self.item_figures(spec):
+            group = "，".join(v for _, v in _group_key(figure.group))
+            label = f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
+            ref = self.ref(figure)
+            value: Cell = (
+                (Text(f"未定义（{figure.undefined_reason}）"),)
+                if figure.value is None
+                else (Num(_exact(figure.value), _exact(figure.value), "exact", ref),)
+            )
+            rows.append(((Text(label),), value, (Text(figure.indicator.unit),)))
+        table = Table(
+            f"chart.{spec.options['chart']}", self.caption(spec), CHART_COLUMNS, tuple(rows)
+        )
+        return Item("chart", "", (), table=table, line=spec.line)
+
+    def indicator_table(self, spec: ItemSpec) -> Item:
+        rows: list[tuple[Cell, ...]] = []
+        for figure in self.item_figures(spec):
+            group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
+            if figure.value is None:
+                value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
+                self.ref(figure)
+            else:
+                value = (
+                    Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
                 )
+            rows.append(
+                (
+                    (Text(str(len(rows) + 1)),),
+                    (Text(figure.indicator.label),),
+                    (Text(figure.id),),
+                    (Text(group),),
+                    value,
+                    (Text(figure.indicator.unit),),
+                )
+            )
         table = Table("indicators", self.caption(spec), INDICATOR_COLUMNS, tuple(rows))
         return Item("table", "", (), table=table, line=spec.line)
 

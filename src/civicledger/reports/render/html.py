@@ -8,8 +8,11 @@ its exact value. Printing hides the panel and prints the appendix.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+
+import attrs
 
 from civicledger.reports.model import FigureEntry, Item, Num, Report, Section, Span, Table
 from civicledger.reports.render._common import (
@@ -19,6 +22,7 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.reports.render.chart import is_chart
 from civicledger.text import replace_controls
 
 __all__ = ["render_html", "render_notebook_html"]
@@ -89,7 +93,23 @@ def _spans(spans: tuple[Span, ...]) -> str:
     return "".join(out)
 
 
-def _table(table: Table) -> str:
+def _chart(table: Table) -> str:
+    """The chart drawn (each bar linked to its derivation), its numbers folded below it."""
+    from civicledger.reports.render.chart import chart_svg
+
+    ident = "chart-" + hashlib.sha256(repr(table).encode()).hexdigest()[:12]
+    caption = f"<figcaption>{_e(table.caption)}</figcaption>" if table.caption else ""
+    data = _table(attrs.evolve(table, caption=""), drawn=True)
+    return (
+        f'<figure class="chart" style="margin:.8em 0;text-align:center">'
+        f"{chart_svg(table, ident)}{caption}"
+        f"<details><summary>数据</summary>{data}</details></figure>"
+    )
+
+
+def _table(table: Table, *, drawn: bool = False) -> str:
+    if is_chart(table) and not drawn:
+        return _chart(table)
     parts = ["<table>"]
     if table.caption:
         parts.append(f"<caption>{_e(table.caption)}</caption>")
