@@ -9,6 +9,7 @@ the Arrow table, so the two forms cannot disagree.
 from __future__ import annotations
 
 import enum
+import importlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,19 +32,22 @@ objects (object dtype), ``"float"`` converted to float64."""
 EXTRA = "frames"
 
 
+def _require(module: str, what: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise CivicLedgerError(
+            f"{what} need {module}: install the extra with pip install 'civicledger[{EXTRA}]'"
+        ) from e
+
+
 def require_arrow() -> Any:
     """The pyarrow module, or an error naming the extra that installs it.
 
     Raises:
         CivicLedgerError: pyarrow is not installed.
     """
-    try:
-        import pyarrow
-    except ImportError as e:
-        raise CivicLedgerError(
-            f"tables need pyarrow: install the extra with pip install 'civicledger[{EXTRA}]'"
-        ) from e
-    return pyarrow
+    return _require("pyarrow", "tables")
 
 
 def require_pandas() -> Any:
@@ -52,13 +56,7 @@ def require_pandas() -> Any:
     Raises:
         CivicLedgerError: pandas is not installed.
     """
-    try:
-        import pandas
-    except ImportError as e:
-        raise CivicLedgerError(
-            f"DataFrames need pandas: install the extra with pip install 'civicledger[{EXTRA}]'"
-        ) from e
-    return pandas
+    return _require("pandas", "DataFrames")
 
 
 def plain(value: Any) -> Any:
