@@ -9,7 +9,7 @@ earlier (同比) come with it, each step's counterpart derived by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -133,7 +133,7 @@ class Series:
         """The groups, in order (one empty group for an ungrouped indicator)."""
         return tuple(dict.fromkeys(f.group for f in self.figures))
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Figure]:
         return iter(self.figures)
 
     def __len__(self) -> int:
