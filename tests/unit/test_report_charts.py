@@ -143,3 +143,30 @@ def test_without_matplotlib_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(CivicLedgerError, match=r"pip install 'civicledger\[charts\]'"):
         report.to_html()
+
+
+def test_a_report_with_charts_verifies_against_its_ledger(
+    report: Report, example_ledger: Ledger
+) -> None:
+    """verify_report rebuilds the charts' tables from the template and finds them equal."""
+    from civicledger.reports import verify_report
+
+    check = verify_report(report.to_json(), example_ledger)
+    assert check.ok, check.problems
+
+
+def test_an_undefined_figure_is_an_unlinked_empty_bar() -> None:
+    """A figure with no value draws no bar height and no link; the others keep theirs."""
+    from civicledger.reports.model import Num, Table, Text
+
+    table = Table(
+        "chart.bar",
+        "",
+        ("项目", "数值", "单位"),
+        (
+            ((Text("a"),), (Text("未定义（the previous figure is 0）"),), (Text("%"),)),
+            ((Text("b"),), (Num("50", "50", "exact", "F2"),), (Text("%"),)),
+        ),
+    )
+    svg = chart.chart_svg(table, "t")
+    assert re.findall(r'data-ref="(F\d+)"', svg) == ["F2"]
