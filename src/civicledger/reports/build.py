@@ -44,7 +44,7 @@ from civicledger.reports.model import (
 )
 from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
-from civicledger.reports.ranked import ranking_text
+from civicledger.reports.ranked import group_name, ranking_text
 from civicledger.reports.rows import (
     followup_row,
     followup_table,
@@ -655,7 +655,8 @@ class _Builder:
         figure's derivation like every number; renderers that cannot draw show the table."""
         rows: list[tuple[Cell, ...]] = []
         for figure in self.item_figures(spec):
-            group = "，".join(v for _, v in _group_key(figure.group))
+            source, classes = figure.indicator.source, self.inputs.classes
+            group = "，".join(group_name(k, v, source, classes) for k, v in figure.group)
             label = f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
             ref = self.ref(figure)
             value: Cell = (

@@ -59,9 +59,7 @@ def _figure(table: Table, link: bool) -> Any:
     axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
     axes.set_ylabel(unit)
     axes.spines[["top", "right"]].set_visible(False)
-    if table.caption:
-        axes.set_title(table.caption, fontsize=10)
-    return figure
+    return figure  # the caption is the page's (figcaption) or the document's paragraph
 
 
 def _settings(fonts: list[str], ident: str = "chart") -> dict[str, Any]:
