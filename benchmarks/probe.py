@@ -72,6 +72,14 @@ def _indicators_lazy(path: Path, indicator_set: str | None) -> int:
         return len(ledger.indicators(str(indicator_set), year=2023, lineage="lazy"))
 
 
+@operation("import_jsonl")
+def _import_jsonl(path: Path, jsonl: str | None) -> int:
+    from civicledger.ledger import Ledger
+
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        return ledger.import_jsonl(str(jsonl))
+
+
 def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
     """Run a probe in a child process and return its JSON (seconds, peak_rss_mb, baseline)."""
     command = [sys.executable, "-m", "benchmarks.probe", kind, str(path)]

@@ -6,6 +6,7 @@ from benchmarks.context import Scenario
 from benchmarks.scenarios import (
     append,
     audit,
+    importing,
     indicators,
     leaf,
     postgres,
@@ -23,4 +24,5 @@ ALL: tuple[Scenario, ...] = (
     *indicators.SCENARIOS,
     *refresh.SCENARIOS,
     *reports.SCENARIOS,
+    *importing.SCENARIOS,
 )

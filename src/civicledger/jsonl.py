@@ -10,9 +10,10 @@ Each line is the RFC 8785 canonical JSON of one object with exactly these keys::
 the importing ledger assigns its own. ``event_id`` may be omitted or null, in
 which case the ledger makes one (and a re-import is then not idempotent).
 
-Import is all or nothing: every line is validated first, and one bad line stops
-the whole file with a :class:`~civicledger.ValidationError` that lists every bad
-line by number.
+Import is all or nothing and streams: lines are validated and appended in
+batches inside one transaction, so memory stays flat in the file's size; one
+bad line rolls the whole file back with a :class:`~civicledger.ValidationError`
+that lists every bad line by number.
 """
 
 from __future__ import annotations
@@ -76,13 +77,17 @@ def encode_line(
 
 
 def read_jsonl(
-    path: str | os.PathLike[str], codec: Codec | None = None, *, limits: Limits = DEFAULT_LIMITS
+    path: str | os.PathLike[str],
+    codec: Codec | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[NewEvent]:
     """Read and validate every line of a JSON Lines file of events.
 
     Blank lines are skipped. Every other line must be a JSON object with the keys
     in :data:`LINE_KEYS` whose payload decodes to a valid event of a registered
-    type; an ``event_id`` may appear only once in the file.
+    type; an ``event_id`` may appear only once in the file. The whole file is held
+    in memory: :func:`import_jsonl` streams instead.
 
     Args:
         path: the file to read (UTF-8).
@@ -99,10 +104,119 @@ def read_jsonl(
         LimitError: a line is longer than the limit (it is not read whole).
         OSError: the file cannot be read.
     """
-    codec = _codec(codec)
     entries: list[NewEvent] = []
     problems: list[ValidationError] = []
     first_seen: dict[uuid.UUID, int] = {}
+    for number, entry in _valid_lines(path, _codec(codec), problems, limits):
+        if entry.event_id is not None:
+            earlier = first_seen.setdefault(entry.event_id, number)
+            if earlier != number:
+                problems.append(
+                    ValidationError(
+                        f"line {number}: event_id {entry.event_id} already appears on "
+                        f"line {earlier}",
+                        line=number,
+                        field="event_id",
+                        event_id=str(entry.event_id),
+                    )
+                )
+                continue
+        entries.append(entry)
+    if problems:
+        raise _file_error(path, problems)
+    return entries
+
+
+IMPORT_BATCH = 2000
+"""Lines parsed and appended at a time by :func:`import_jsonl`: its memory, whatever the file."""
+
+
+class _DryRunDone(Exception):
+    """Raised at the end of a dry run so the import's transaction rolls back."""
+
+
+def import_jsonl(
+    store: EventStore,
+    path: str | os.PathLike[str],
+    codec: Codec | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    dry_run: bool = False,
+) -> int:
+    """Validate a JSON Lines file and append all its events in one transaction, streaming.
+
+    The file is read once, :data:`IMPORT_BATCH` lines at a time: each batch is
+    validated and appended inside one transaction (``EventStore.append_batches``),
+    so memory stays flat however long the file is. A bad line stops the appending;
+    the rest of the file is still read so that every bad line is reported, and the
+    transaction is rolled back: nothing is appended unless every line is valid.
+    Lines whose event id is already stored with the same content are retries and
+    take no new position, so importing the same file twice appends its events once.
+
+    Args:
+        store: the event store to append to.
+        path: the JSON Lines file.
+        codec: decodes payloads; the default codec (with the catalogue) when None.
+        limits: bounds the length of a line (``jsonl_max_line_bytes``).
+        dry_run: do everything (validation, and the checks against stored events on
+            a SQL store) but roll back at the end.
+
+    Returns:
+        How many events were newly appended (with ``dry_run``: how many lines
+        hold a valid event).
+
+    Raises:
+        ValidationError: one or more lines are bad (see :func:`read_jsonl`), or an
+            event id appears twice in the file; nothing is appended.
+        ConcurrencyError: not raised for lines from :func:`export_jsonl` (they
+            expect any version); listed because the append may raise it.
+        DuplicateEventError: an event id is already stored with other content;
+            nothing is appended.
+        LimitError: a line is longer than the limit; nothing is appended.
+        StoreError: the database failed; nothing is appended.
+        OSError: the file cannot be read.
+    """
+    problems: list[ValidationError] = []
+    valid = 0
+
+    def batches() -> Iterator[list[NewEvent]]:
+        nonlocal valid
+        batch: list[NewEvent] = []
+        for _, entry in _valid_lines(path, _codec(codec), problems, limits):
+            valid += 1
+            if problems:
+                continue  # keep reading to report every bad line; append no more
+            batch.append(entry)
+            if len(batch) >= IMPORT_BATCH:
+                yield batch
+                batch = []
+        if problems:
+            raise _file_error(path, problems)
+        if batch:
+            yield batch
+        if dry_run:
+            raise _DryRunDone
+
+    try:
+        appended = store.append_batches(batches())
+    except _DryRunDone:
+        return valid
+    except ValidationError as e:
+        if e.field == "event_id" and not e.problems and e.line is None:
+            raise ValidationError(
+                f"{path}: {e.message}", field=e.field, event_id=e.event_id
+            ) from None
+        raise
+    return appended
+
+
+def _valid_lines(
+    path: str | os.PathLike[str],
+    codec: Codec,
+    problems: list[ValidationError],
+    limits: Limits,
+) -> Iterator[tuple[int, NewEvent]]:
+    """Yield (line number, entry) for each event line; add each bad line to ``problems``."""
     with open(path, "rb") as handle:
         for number, raw in enumerate(bounded_lines(handle, limits, where=str(path)), start=1):
             if number == 1 and raw.startswith(_BOM):
@@ -114,64 +228,7 @@ def read_jsonl(
             except ValidationError as e:
                 problems.append(_at_line(e, number))
                 continue
-            if entry.event_id is not None:
-                earlier = first_seen.setdefault(entry.event_id, number)
-                if earlier != number:
-                    problems.append(
-                        ValidationError(
-                            f"line {number}: event_id {entry.event_id} already appears on "
-                            f"line {earlier}",
-                            line=number,
-                            field="event_id",
-                            event_id=str(entry.event_id),
-                        )
-                    )
-                    continue
-            entries.append(entry)
-    if problems:
-        raise _file_error(path, problems)
-    return entries
-
-
-def import_jsonl(
-    store: EventStore,
-    path: str | os.PathLike[str],
-    codec: Codec | None = None,
-    *,
-    limits: Limits = DEFAULT_LIMITS,
-) -> int:
-    """Validate a JSON Lines file and append all its events in one atomic batch.
-
-    Nothing is appended unless every line is valid. Lines whose event id is
-    already stored with the same content are retries and take no new position,
-    so importing the same file twice appends its events once.
-
-    Args:
-        store: the event store to append to.
-        path: the JSON Lines file.
-        codec: decodes payloads; the default codec (with the catalogue) when None.
-        limits: bounds the length of a line (``jsonl_max_line_bytes``).
-
-    Returns:
-        How many events were newly appended.
-
-    Raises:
-        ValidationError: one or more lines are bad (see :func:`read_jsonl`); nothing
-            is appended.
-        ConcurrencyError: not raised for lines from :func:`export_jsonl` (they
-            expect any version); listed because ``append_batch`` may raise it.
-        DuplicateEventError: an event id is already stored with other content;
-            nothing is appended.
-        StoreError: the database failed; nothing is appended.
-        OSError: the file cannot be read.
-    """
-    entries = read_jsonl(path, codec, limits=limits)
-    if not entries:
-        return 0
-    before = store.head()
-    records = store.append_batch(entries)
-    # A retried id returns its original record, positioned before this batch.
-    return sum(1 for record in records if record.position > before)
+            yield number, entry
 
 
 def export_jsonl(

@@ -359,15 +359,20 @@ class Ledger:
 
     # -- JSON Lines import and export (issue 5) -------------------------------------------
 
-    def import_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
-        """Validate a JSON Lines file and append all its events atomically; see :mod:`.jsonl`.
+    def import_jsonl(
+        self, path: str | Path, codec: Codec | None = None, *, dry_run: bool = False
+    ) -> int:
+        """Validate a JSON Lines file and append all its events atomically, streaming (memory
+        flat in the file's size); see :func:`.jsonl.import_jsonl`.
 
         Args:
-            path: the file; every line is checked before anything is appended.
+            path: the file; nothing is appended unless every line is valid.
             codec: decodes payloads; pass the codec the ledger was opened with, if any.
+            dry_run: check everything, then roll back.
 
         Returns:
-            How many events were newly appended (already stored event ids are skipped).
+            How many events were newly appended (already stored event ids are skipped);
+            with ``dry_run``, how many lines hold a valid event.
 
         Raises:
             ValidationError: any line is bad; ``problems`` lists every bad line by
@@ -376,7 +381,7 @@ class Ledger:
         """
         from civicledger.jsonl import import_jsonl
 
-        return import_jsonl(self._store, path, codec, limits=self._limits)
+        return import_jsonl(self._store, path, codec, limits=self._limits, dry_run=dry_run)
 
     def export_jsonl(self, path: str | Path, codec: Codec | None = None) -> int:
         """Write every event, in order, as JSON Lines that :meth:`import_jsonl` reads.
@@ -461,6 +466,7 @@ class Ledger:
         (``period``: a Period, a year or ``"2023-Q1"``; ``as_of``: a position, seal or time)."""
         from civicledger.projections.service import compute
 
+        as_of = self._own(as_of)
         return compute(self._store, indicator, period, as_of=as_of, pushdown=_pushdown(self._store))
 
     def indicators(
@@ -483,7 +489,7 @@ class Ledger:
             indicator_set,
             period=period,
             year=year,
-            as_of=as_of,
+            as_of=self._own(as_of),
             lineage=lineage,
             pushdown=_pushdown(self._store),
         )
@@ -517,7 +523,7 @@ class Ledger:
             current,
             previous,
             against=against,
-            as_of=as_of,
+            as_of=self._own(as_of),
             pushdown=_pushdown(self._store),
         )
 
@@ -733,12 +739,20 @@ class Ledger:
         if isinstance(as_of, Seal):
             self.check_seal(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
-        return report_from_ledger(self, loaded, period=chosen, as_of=as_of)
+        return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
 
     def today(self) -> date:
         """Today's date by the ledger's clock (the one that stamps ``recorded_at``), in UTC."""
         clock = getattr(self._store, "clock", None)
         return (clock() if callable(clock) else utc_now()).date()
+
+    def _own(self, as_of: object) -> object:
+        """Refuse a seal of another ledger as an as-of point (its size means nothing here)."""
+        from civicledger.audit import Seal
+
+        if isinstance(as_of, Seal):
+            as_of.check_ledger(self.origin, self.hash_algorithm)
+        return as_of
 
     def evidence(
         self,

@@ -269,14 +269,19 @@ def test_explain_json_and_prov(runner: CliRunner, example_db: Path) -> None:
     assert "wasDerivedFrom" in json.loads(out)
 
 
-def test_explain_unknown_indicator_names_the_known_ones(
+def test_explain_unknown_indicator_names_the_closest_ones(
     runner: CliRunner, example_db: Path
 ) -> None:
-    """An unknown indicator id is one error line listing what the set has."""
-    code, _, err = run(runner, example_db, "explain", "nope", "--year", "2023", "--set", INDICATORS)
+    """A mistyped indicator id is one error line with the closest ids, not all 46."""
+    args = ["--year", "2023", "--set", INDICATORS]
+    code, _, err = run(runner, example_db, "explain", "employment.merchant", *args)
     assert code == 2
-    assert "no indicator 'nope'" in err
-    assert "employment.merchants" in err
+    assert err.count("\n") == 1
+    assert "no indicator 'employment.merchant'" in err
+    assert "did you mean employment.merchants, employment.merchant_groups" in err
+    assert "party.contact_members" not in err
+    code, _, err = run(runner, example_db, "explain", "nope", *args)
+    assert "none of its 46 ids is close" in err
 
 
 def test_seal_prove_and_verify(runner: CliRunner, example_db: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -116,6 +116,38 @@ class EventStoreContract:
         records = store.append("a", [note(), note()], actor="x", event_ids=given)
         assert [r.event_id for r in records] == given
         assert [r.event_id for r in store.read()] == given
+
+    # -- many batches, one transaction (streaming imports) ----------------------------------
+
+    def test_append_batches_is_one_transaction_across_batches(self, store: EventStore) -> None:
+        """Batches land in order with the same tree as one batch; a failure later undoes all."""
+        stored = uuid.uuid4()
+        store.append("a", [note("first")], actor="x", event_ids=[stored])
+
+        def batches(fail: bool) -> Iterator[list[NewEvent]]:
+            for n in range(3):
+                yield [NewEvent(stream=f"s{n}", event=note(str(i)), actor="x") for i in range(4)]
+            if fail:
+                raise ValidationError("line 99: bad")
+
+        with pytest.raises(ValidationError, match="line 99"):
+            store.append_batches(batches(fail=True))
+        assert store.head() == 1
+        assert store.append_batches(batches(fail=False)) == 12
+        assert [r.stream for r in store.read()][1:] == [f"s{n}" for n in range(3) for _ in range(4)]
+        leaves = [r.leaf_hash for r in store.read()]
+        assert store.frontier().root() == merkle_root(hash_algorithm("sha256"), leaves)
+        retry = [NewEvent(stream="a", event=note("first"), actor="x", event_id=stored)]
+        assert store.append_batches([retry]) == 0  # stored before the call: a retry
+
+    def test_append_batches_refuses_an_id_twice_in_the_call(self, store: EventStore) -> None:
+        twice = uuid.uuid4()
+        entry = NewEvent(stream="a", event=note("x"), actor="x", event_id=twice)
+        other = NewEvent(stream="b", event=note("y"), actor="x")
+        for batches in ([[entry, other], [entry]], [[entry, entry]]):
+            with pytest.raises(ValidationError, match=f"event_id {twice} appears twice"):
+                store.append_batches(batches)
+            assert store.head() == 0
 
     # -- optimistic concurrency ----------------------------------------------------------
 

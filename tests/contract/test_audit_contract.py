@@ -126,7 +126,7 @@ class AuditContract:
             ledger.prove("not-a-uuid", seal)
         other = make_ledger()
         fill(other, 1)
-        with pytest.raises(ValidationError, match="not this ledger"):
+        with pytest.raises(ValidationError, match="from another ledger"):
             ledger.prove(event_id, other.seal())
 
     def test_prove_refuses_a_seal_this_ledger_did_not_make(self, ledger: Ledger) -> None:

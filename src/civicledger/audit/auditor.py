@@ -473,12 +473,7 @@ class Auditor:
         return size
 
     def _same_ledger(self, seal: Seal) -> None:
-        if seal.origin != self._store.origin or seal.hash_name != self._alg.name:
-            raise ValidationError(
-                f"the seal is for {seal.origin} ({seal.hash_name}), not this ledger "
-                f"{self._store.origin} ({self._alg.name})",
-                field="seal",
-            )
+        seal.check_ledger(self._store.origin, self._alg.name)
 
     def _envelope(self, position: int) -> tuple[bytes, bytes]:
         """The canonical envelope rebuilt from the row at ``position``, and its stored leaf."""

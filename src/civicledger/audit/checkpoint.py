@@ -83,6 +83,20 @@ class Seal:
         """Whether the seal carries at least one signature line."""
         return bool(self.signatures)
 
+    def check_ledger(self, origin: str, hash_name: str) -> None:
+        """Refuse a seal of another ledger: one with another origin or hash algorithm.
+
+        Raises:
+            ValidationError: the seal's origin or hash algorithm is not the ledger's;
+                the message names both.
+        """
+        if (self.origin, self.hash_name) != (origin, hash_name):
+            raise ValidationError(
+                f"the seal is for {self.origin} ({self.hash_name}), not this ledger "
+                f"{origin} ({hash_name}): it is from another ledger",
+                field="seal",
+            )
+
     @classmethod
     def create(
         cls,

@@ -16,7 +16,7 @@ from civicledger.audit.rows import StoredRow
 from civicledger.audit.verify import StoredSeal
 from civicledger.events.codec import format_timestamp
 from civicledger.store.sql.errors import translated
-from civicledger.store.sql.schema import events
+from civicledger.store.sql.schema import events, stored_bytes
 from civicledger.store.sql.seals import SqlSealTable
 from civicledger.store.sql.store import SqlStore
 from civicledger.types import Position
@@ -167,8 +167,8 @@ def _sql_row(row: Any) -> StoredRow:
         recorded,
         actor,
         None if payload is None else payload.encode("utf-8"),
-        salt if salt is None or salt.__class__ is bytes else bytes(salt),
-        digest if digest.__class__ is bytes else bytes(digest),
-        leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
+        salt if salt is None or salt.__class__ is bytes else stored_bytes(salt),
+        digest if digest.__class__ is bytes else stored_bytes(digest),
+        leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
         None if commitments is None else commitments.encode("utf-8"),
     )

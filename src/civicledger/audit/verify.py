@@ -92,7 +92,7 @@ class VerificationReport:
             head += f", {self.redacted} redacted"
         if self.ok:
             root = self.root_hash.hex() if self.root_hash else "-"
-            return f"{head}: OK\nroot {root}"
+            return f"{head}: OK\nroot (hex) {root}"
         count = len(self.problems) + self.problems_omitted
         lines = [f"{head}: {count} problem{'s' if count != 1 else ''}"]
         lines += [f"  {p}" for p in self.problems]

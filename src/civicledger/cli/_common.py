@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import unicodedata
@@ -36,20 +37,88 @@ def database_url(value: str | None) -> str:
 
 
 class CivicGroup(click.Group):
-    """A click group that turns civicledger errors into one clear line and an exit code."""
+    """A click group that turns every error into one clear line and exit status 2.
+
+    Each parser raises the project's own error naming the file, line and field;
+    an operating-system error (a file that cannot be read or written) is one line
+    too. Anything else is a bug, and still one line rather than a traceback: the
+    last line of defence, never the way input errors are meant to be reported.
+    ``--debug`` shows the traceback of any of them.
+    """
+
+    def main(  # click overloads main on standalone_mode; one signature serves both
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; a usage error is one ``civicledger: error:`` line too."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            e.show()  # `civicledger` alone: the help, as click shows it
+            sys.exit(e.exit_code)
+        except click.UsageError as e:
+            where = f" (see `{e.ctx.command_path} --help`)" if e.ctx is not None else ""
+            message = " ".join(e.format_message().split("\n"))
+            click.echo(f"civicledger: error: {_printable(message)}{where}", err=True)
+            sys.exit(e.exit_code)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for number, arg in enumerate(args, start=1):
+            if not _is_text(arg):
+                raise click.UsageError(
+                    f"argument {number} ({_printable(arg)}) is not valid UTF-8 text"
+                )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CivicLedgerError as error:
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            # Whoever read our output stopped (`civicledger log | head`): not an error.
+            _silence_stdout()
+            ctx.exit(EXIT_OK)
+        except Exception as error:
             if ctx.find_root().params.get("debug"):
                 raise
             for line in error_lines(error):
-                click.echo(f"civicledger: error: {line}", err=True)
+                click.echo(f"civicledger: error: {_printable(line)}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
-def error_lines(error: CivicLedgerError) -> list[str]:
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
+
+
+def _is_text(value: str) -> bool:
+    """False when a string holds a surrogate (bytes that were not UTF-8)."""
+    return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
+def _printable(line: str) -> str:
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def error_lines(error: Exception) -> list[str]:
     """The lines that describe an error: one, or a summary and one per problem found.
 
     Messages already say where (file, line, row, field, event id), so nothing is
@@ -58,7 +127,14 @@ def error_lines(error: CivicLedgerError) -> list[str]:
     if isinstance(error, ValidationError) and error.problems:
         summary = str(error).splitlines()[0].rstrip(":")
         return [summary, *(str(p) for p in error.problems)]
-    return [str(error)]
+    if isinstance(error, CivicLedgerError):
+        return [str(error)]
+    if isinstance(error, OSError):
+        return [str(error)]
+    return [
+        f"unexpected {type(error).__name__}: {' '.join(str(error).splitlines())} "
+        "(this is a bug; run with --debug for the traceback and report it)"
+    ]
 
 
 @overload
@@ -118,6 +194,23 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
     name = root.get("ledger") or "default"
     with Ledger.open(url, ledger=name, create=create, limits=limits) as ledger:
         yield ledger
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """Read a UTF-8 text file the user named (a seal, a proof, a key, a report).
+
+    Raises:
+        ValidationError: the file cannot be read or is not UTF-8 text; the message
+            names the file and what it was meant to be.
+    """
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ValidationError(f"{path}: cannot read the {what}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise ValidationError(
+            f"{path}: the {what} is not UTF-8 text (byte {e.start}: {e.reason})", field=what
+        ) from None
 
 
 PERIOD_HELP = (

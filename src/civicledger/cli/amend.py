@@ -14,6 +14,7 @@ from civicledger.cli._common import (
     output_option,
     pass_ledger,
     period_options,
+    read_text_file,
     set_option,
     table,
     write_output,
@@ -170,7 +171,7 @@ def diff(
     from civicledger.audit import Seal
 
     chosen = chosen_period(period, year)
-    seal = Seal.parse(seal_file.read_text(encoding="utf-8"))
+    seal = Seal.parse(read_text_file(seal_file, "seal"))
     published = ledger.indicators(indicator_set, period=chosen, as_of=seal)
     current = {_key(f): f for f in ledger.indicators(indicator_set, period=chosen)}
     lines = []

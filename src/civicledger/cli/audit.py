@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 
 import click
 
-from civicledger.cli._common import EXIT_CHECK_FAILED, output_option, pass_ledger, write_output
+from civicledger.cli._common import (
+    EXIT_CHECK_FAILED,
+    output_option,
+    pass_ledger,
+    read_text_file,
+    write_output,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -17,10 +23,6 @@ def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
     for command in (seal, prove, verify, verify_report, evidence, keygen):
         group.add_command(command)
-
-
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
 
 
 @click.command()
@@ -39,7 +41,7 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
 
         civicledger seal --key office.key -o seal-2023.txt
     """
-    signer = _read(key_file).strip() if key_file is not None else None
+    signer = read_text_file(key_file, "key").strip() if key_file is not None else None
     sealed = ledger.seal(signer)
     write_output(sealed.text, output)
 
@@ -90,11 +92,12 @@ def prove(
     if from_file is not None or to_file is not None:
         if from_file is None or to_file is None or event_id is not None or seal_file is not None:
             raise click.UsageError("a consistency proof takes --from and --to, and nothing else")
-        write_output(ledger.prove_consistency(_read(from_file), _read(to_file)), output)
+        older, newer = read_text_file(from_file, "seal"), read_text_file(to_file, "seal")
+        write_output(ledger.prove_consistency(older, newer), output)
         return
     if event_id is None or seal_file is None:
         raise click.UsageError("give EVENT_ID and --seal, or --from and --to")
-    write_output(ledger.prove(event_id, _read(seal_file)), output)
+    write_output(ledger.prove(event_id, read_text_file(seal_file, "seal")), output)
 
 
 @click.command()
@@ -127,12 +130,12 @@ def verify(
     """
     from civicledger.audit import Seal
     from civicledger.cli._common import open_ledger
-    from civicledger.errors import VerificationError
+    from civicledger.errors import ValidationError, VerificationError
 
-    public_key = _read(key_file).strip() if key_file is not None else None
+    public_key = read_text_file(key_file, "key").strip() if key_file is not None else None
     if proof_file is not None:
         try:
-            click.echo(_check_proof(_read(proof_file), public_key))
+            click.echo(_check_proof(read_text_file(proof_file, "proof"), public_key))
         except VerificationError as e:
             click.echo(f"civicledger: proof does not verify: {e}", err=True)
             ctx.exit(EXIT_CHECK_FAILED)
@@ -141,7 +144,11 @@ def verify(
         report = ledger.verify(public_key)
         problems = [str(report)] if not report.ok else []
         if seal_file is not None:
-            claimed = Seal.parse(_read(seal_file))
+            claimed = Seal.parse(read_text_file(seal_file, "seal"))
+            try:
+                claimed.check_ledger(ledger.origin, ledger.hash_algorithm)
+            except ValidationError as e:
+                raise ValidationError(f"{seal_file}: {e.message}", field="seal") from None
             stored = {s.text for s in ledger.seals()}
             if claimed.text not in stored:
                 problems.append(f"{seal_file}: this seal is not among the ledger's stored seals")
@@ -182,7 +189,7 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
     from civicledger.reports import verify_report as check_report
 
     with open_ledger(ctx) as ledger:
-        check = check_report(_read(report_file), ledger)
+        check = check_report(read_text_file(report_file, "report"), ledger)
     if not check.ok:
         click.echo(str(check), err=True)
         ctx.exit(EXIT_CHECK_FAILED)
@@ -223,8 +230,9 @@ def evidence(
 
         civicledger evidence --report report.json --seal seal.txt -o evidence.zip
     """
-    key = _read(key_file).strip() if key_file is not None else None
-    summary = ledger.evidence(report_file, _read(seal_file), output, public_key=key)
+    key = read_text_file(key_file, "key").strip() if key_file is not None else None
+    seal = read_text_file(seal_file, "seal")
+    summary = ledger.evidence(report_file, seal, output, public_key=key)
     click.echo(str(summary), err=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -32,6 +34,18 @@ def example_dir() -> Path:
     raise CivicLedgerError(f"the example files are missing (looked in {packaged} and {checkout})")
 
 
+LEDGER = "xx-community"
+"""The demo ledger's name: the tutorial's, so its commands work on the demo database."""
+
+FILES = (
+    ("civicledger.db", f"the ledger (SQLite; ledger name {LEDGER})"),
+    ("seal.txt", "the seal: origin, size and root hash (base64, as checkpoints write it)"),
+    ("report.md", "the 2023 work report (also .html, .docx and .json)"),
+    ("indicators.csv", "every figure of the indicator set (also .xlsx)"),
+    ("followups.xlsx", "the rectification ledger (整改台账)"),
+)
+
+
 @click.command()
 @click.option(
     "--dir",
@@ -41,12 +55,14 @@ def example_dir() -> Path:
     show_default=True,
     help="Where to write the ledger and the report files.",
 )
-def demo(directory: Path) -> None:
+@click.option("--print", "print_report", is_flag=True, help="Also print the report (Markdown).")
+def demo(directory: Path, print_report: bool) -> None:
     """Build the example community's 2023 ledger, seal it, and render its report.
 
-    Writes DIR/civicledger.db (SQLite), the seal, the report as Markdown (also
-    printed), HTML, DOCX and JSON, the indicator table (CSV, XLSX) and the
-    rectification ledger (XLSX).
+    Writes DIR/civicledger.db (SQLite, ledger xx-community, the tutorial's), the
+    seal, the report as Markdown, HTML, DOCX and JSON, the indicator table (CSV,
+    XLSX) and the rectification ledger (XLSX); then prints a summary, the files
+    and three commands to try next. --print also prints the report.
 
     Example:
 
@@ -65,13 +81,11 @@ def demo(directory: Path) -> None:
         click.echo(f"== {text}", err=True)
 
     origin = "demo.civicledger.example/xx-community"
-    with Ledger.open(f"sqlite:///{database}", origin=origin) as ledger:
+    with Ledger.open(f"sqlite:///{database}", ledger=LEDGER, origin=origin) as ledger:
         step(f"importing {source / 'events.jsonl'}")
         count = ledger.import_jsonl(source / "events.jsonl")
-        step(f"recorded {count} events in {database}")
         seal = ledger.seal()
         (directory / "seal.txt").write_text(seal.text, encoding="utf-8")
-        step(f"sealed at size {seal.tree_size}: {directory / 'seal.txt'}")
 
         report = ledger.report(source / "report.toml", year=2023, as_of=seal)
         markdown = report.to_markdown()
@@ -90,12 +104,38 @@ def demo(directory: Path) -> None:
         if not verification.ok:
             raise CivicLedgerError(f"the new ledger does not verify:\n{verification}")
 
-    click.echo(markdown)
-    step(f"verified: {verification}".splitlines()[0])
-    step(
-        f"wrote report.md, report.html, report.docx, report.json, indicators.csv, "
-        f"indicators.xlsx, followups.xlsx and seal.txt to {directory}"
+    if print_report:
+        click.echo(markdown)
+    click.echo(
+        f"Built the example community's 2023 ledger: {count} events, sealed at size "
+        f"{seal.tree_size}, verified OK; its indicator set gives {len(figures)} figures.\n"
     )
+    click.echo(f"Files in {directory}:")
+    for name, what in FILES:
+        click.echo(f"  {name:<16} {what}")
+    db = f"civicledger --db {_shown(database)} --ledger {LEDGER}"
+    click.echo(
+        "\nTry next:\n"
+        "  # how a figure was derived, event by event\n"
+        f"  {db} explain employment.reemployment_trainees --year 2023 \\\n"
+        f"      --set {_shown(source / 'indicators.toml')}\n"
+        "  # recompute every hash and check the seal\n"
+        f"  {db} verify --seal {_shown(directory / 'seal.txt')}\n"
+        "  # the report in a browser: every number links to its derivation\n"
+        f"  python -m webbrowser {shlex.quote((directory / 'report.html').resolve().as_uri())}"
+    )
+
+
+def _shown(path: Path) -> str:
+    """A path as a reader types it: relative to the current folder when inside it, quoted."""
+    absolute = path.resolve()
+    try:
+        text = os.path.relpath(absolute)
+    except ValueError:  # another drive on Windows
+        text = str(absolute)
+    if text.startswith(".."):
+        text = str(absolute)
+    return shlex.quote(text)
 
 
 def _write_csv(rows: list[dict[str, object]], path: Path) -> None:

@@ -224,16 +224,15 @@ def series(
 
 
 def _load_indicator(indicator_set: Path, indicator_id: str) -> Any:
-    """The indicator of that id in the set file, or an error naming the ids it has."""
+    """The indicator of that id in the set file, or an error naming the ids most like it."""
     from civicledger.errors import ValidationError
     from civicledger.indicators import load
 
     loaded = load(indicator_set)
-    if indicator_id not in loaded:
-        raise ValidationError(
-            f"{indicator_set}: no indicator {indicator_id!r}; known: {', '.join(loaded.ids())}"
-        )
-    return loaded[indicator_id]
+    try:
+        return loaded[indicator_id]
+    except ValidationError as e:
+        raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

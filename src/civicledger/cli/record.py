@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from civicledger.cli._common import output_option, pass_ledger, table, write_output
+from civicledger.cli._common import (
+    output_option,
+    pass_ledger,
+    read_text_file,
+    table,
+    write_output,
+)
 from civicledger.errors import ValidationError
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion
 
@@ -114,18 +120,15 @@ def append(
 @click.option("--dry-run", is_flag=True, help="Check every line and report, but record nothing.")
 @pass_ledger(create=True)
 def import_(ledger: Any, path: Path, dry_run: bool) -> None:
-    """Import events from a JSON Lines file: every line is checked first, then all or nothing.
+    """Import events from a JSON Lines file, all or nothing: one bad line records none.
 
     Example:
 
         civicledger import examples/community_2023/events.jsonl
     """
     if dry_run:
-        from civicledger.events import default_codec
-        from civicledger.jsonl import read_jsonl
-
-        entries = read_jsonl(path, default_codec(), limits=ledger.limits)
-        click.echo(f"{path}: {len(entries)} events are valid; nothing recorded (dry run)")
+        valid = ledger.import_jsonl(path, dry_run=True)
+        click.echo(f"{path}: {valid} events are valid; nothing recorded (dry run)")
         return
     count = ledger.import_jsonl(path)
     click.echo(f"imported {count} events from {path}; ledger now has {ledger.head()}")
@@ -235,10 +238,7 @@ def load_json_argument(data: str) -> Any:
     if data.startswith("@"):
         path = Path(data[1:])
         source = str(path)
-        try:
-            data = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise ValidationError(f"cannot read {path}: {e.strerror}") from e
+        data = read_text_file(path, "payload")
     try:
         return json.loads(data)
     except json.JSONDecodeError as e:

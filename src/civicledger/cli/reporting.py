@@ -13,6 +13,7 @@ from civicledger.cli._common import (
     output_option,
     pass_ledger,
     period_options,
+    read_text_file,
     table,
     write_output,
 )
@@ -172,4 +173,4 @@ def _seal(seal_file: Path | None) -> Any:
         return None
     from civicledger.audit import Seal
 
-    return Seal.parse(seal_file.read_text(encoding="utf-8"))
+    return Seal.parse(read_text_file(seal_file, "seal"))

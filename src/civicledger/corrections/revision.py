@@ -343,10 +343,7 @@ def revise(ledger: Ledger, published: Sequence[Figure], seal: Seal | str) -> Rev
     from civicledger.audit import Seal
 
     new = Seal.parse(seal) if isinstance(seal, str) else seal
-    if new.origin != ledger.origin:
-        raise ValidationError(
-            f"the seal is for {new.origin}, not this ledger {ledger.origin}", field="seal"
-        )
+    new.check_ledger(ledger.origin, ledger.hash_algorithm)
     points = {(f.as_of.tree_size, f.as_of.seal_root) for f in published}
     if len(points) != 1 or None in next(iter(points)):
         raise ProjectionError(

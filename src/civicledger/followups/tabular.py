@@ -11,6 +11,7 @@ turns an edited sheet into events.
 from __future__ import annotations
 
 import csv
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -214,7 +215,7 @@ def read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[SheetRow]:
             raw = read_xlsx_rows(path, SHEET_NAME, limits)
     except ValidationError:
         raise
-    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as e:
+    except _UNREADABLE as e:
         raise ValidationError(f"{path}: cannot read the {kind.upper()} file: {e}") from e
     if not raw:
         raise ValidationError(f"{path}: the file is empty; expected a header row", line=1)
@@ -243,6 +244,21 @@ def read_table(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[SheetRow]:
         if any(v not in (None, "") for v in values.values()):
             rows.append(SheetRow(row=number, values=values))
     return rows
+
+
+_UNREADABLE = (
+    OSError,
+    UnicodeDecodeError,
+    csv.Error,
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    SyntaxError,  # xml.etree's ParseError: a damaged sheet inside the zip
+    zlib.error,  # a damaged compressed member
+)
+"""What openpyxl and csv raise on a damaged file: each becomes one error naming the file."""
 
 
 def _kind(path: Path) -> str:

@@ -108,8 +108,8 @@ def _unquote(token: str) -> str:
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt == "u" and i + 5 < len(body):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
+            if nxt == "u":
+                out.append(_unicode_escape(body[i + 2 : i + 6]))
                 i += 6
                 continue
             out.append(_ESCAPES.get(nxt, nxt))
@@ -120,10 +120,23 @@ def _unquote(token: str) -> str:
     return "".join(out)
 
 
+def _unicode_escape(digits: str) -> str:
+    """The character of a ``\\uXXXX`` escape; a Unicode scalar value, never a surrogate."""
+    if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+        raise ValueError(f"\\u must be followed by four hex digits, not {digits!r}")
+    code = int(digits, 16)
+    if 0xD800 <= code <= 0xDFFF:
+        raise ValueError(f"\\u{digits} is a surrogate, not a character")
+    return chr(code)
+
+
 class _Parser:
     def __init__(self, text: str, what: str) -> None:
         if not isinstance(text, str):
             raise ValidationError(f"{what} must be text, got {text!r}", field=what)
+        for position, character in enumerate(text):
+            if 0xD800 <= ord(character) <= 0xDFFF:
+                raise _error(text, position, what, "a lone surrogate is not a character")
         self.text = text
         self.what = what
         self.tokens = _tokens(text, what)
@@ -251,7 +264,10 @@ class _Parser:
             number = self.take().text
             return -Decimal(number) if "." in number else -int(number)
         if token.kind == "string":
-            return _unquote(token.text)
+            try:
+                return _unquote(token.text)
+            except ValueError as e:
+                raise self.fail(str(e), token) from None
         if token.kind == "number":
             return Decimal(token.text) if "." in token.text else int(token.text)
         if token.kind == "date":

@@ -9,6 +9,7 @@ and whether the figure is a stock as of the period's end. An
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -345,7 +346,21 @@ class IndicatorSet:
         try:
             return self._by_id[indicator_id]
         except KeyError:
-            raise ValidationError(f"no indicator {indicator_id!r} in this set") from None
+            raise ValidationError(
+                f"no indicator {indicator_id!r} in this set; {self._closest(indicator_id)}",
+                field="indicator",
+            ) from None
+
+    def _closest(self, indicator_id: str) -> str:
+        """The ids most like a mistyped one (a set has dozens: listing all would bury them)."""
+        ids = self.ids()
+        close = difflib.get_close_matches(str(indicator_id), ids, n=5, cutoff=0.6)
+        if not close:  # a typo in the group part still finds the group's members
+            group = str(indicator_id).split(".")[0]
+            close = [i for i in ids if i.split(".")[0] == group][:5]
+        if close:
+            return f"did you mean {', '.join(close)}?"
+        return f"none of its {len(ids)} ids is close"
 
     def ids(self) -> tuple[str, ...]:
         """The indicator ids, in order."""

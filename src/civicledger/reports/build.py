@@ -18,7 +18,7 @@ import attrs
 import jinja2
 
 from civicledger.catalog.notes import NarrativeNoteRecorded
-from civicledger.errors import ProjectionError, TemplateError, ValidationError
+from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
@@ -418,12 +418,18 @@ class _Builder:
             for chunk in sentence.compiled.generate(context):
                 budget.emit(chunk)
                 chunks.append(chunk)
-        except TemplateError:
+        except CivicLedgerError:  # the template's own error, a refused limit, a bad figure
             raise
         except jinja2.TemplateError as e:
             raise self.fail(f"{e.message or e}", sentence.line, getattr(e, "name", None)) from None
         except ArithmeticError as e:
             raise self.fail(f"arithmetic failed: {e}", sentence.line, None) from None
+        except (LookupError, TypeError, ValueError, RecursionError) as e:
+            # The sentence's own expression failed (an index out of range, a bad format
+            # string such as "{0.__class__}".format_map(period)).
+            raise self.fail(
+                f"the sentence failed when rendered: {type(e).__name__}: {e}", sentence.line, None
+            ) from None
         finally:
             self.sentence = None
         out = "".join(chunks)

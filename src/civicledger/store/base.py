@@ -7,13 +7,13 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 import attrs
 
-from civicledger.errors import StoreError
+from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
@@ -161,6 +161,41 @@ class EventStore(abc.ABC):
             ValidationError: an entry is invalid; nothing is written.
             StoreError: the database failed; nothing is written.
         """
+
+    def append_batches(self, batches: Iterable[Sequence[NewEvent]]) -> int:
+        """Append batches of entries in one transaction, all or nothing.
+
+        For input too large to hold at once, such as a JSON Lines import: the SQL
+        store writes each batch as it comes, inside one transaction, so memory
+        holds one batch; this default collects them and makes one ``append_batch``
+        (a store in memory holds every event anyway). If ``batches`` raises while
+        it is read, nothing is appended and the exception propagates.
+
+        Unlike :meth:`append_batch`, an id that repeats an entry of the same call
+        is refused; an id stored before the call is a retry, as always.
+
+        Args:
+            batches: the entries, in batches, in the order they get positions.
+
+        Returns:
+            How many events were newly appended.
+
+        Raises:
+            ValidationError: an entry is invalid, or an id appears twice; nothing
+                is written.
+            ConcurrencyError, DuplicateEventError, StoreError: as for :meth:`append_batch`.
+        """
+        entries: list[NewEvent] = []
+        seen: set[uuid.UUID] = set()
+        for batch in batches:  # checked as it comes, as the SQL store checks each batch
+            for entry in batch:
+                if entry.event_id is not None:
+                    if entry.event_id in seen:
+                        raise repeated_id(entry.event_id)
+                    seen.add(entry.event_id)
+            entries.extend(batch)
+        before = self.head()
+        return sum(1 for record in self.append_batch(entries) if record.position > before)
 
     # -- reading ------------------------------------------------------------------
 
@@ -327,3 +362,12 @@ class EventStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for stores without resources
         """Release the store's resources (connections); the store is unusable afterwards."""
+
+
+def repeated_id(event_id: uuid.UUID | None) -> ValidationError:
+    """The error for an id that appears twice in one :meth:`EventStore.append_batches`."""
+    return ValidationError(
+        f"event_id {event_id} appears twice in this import; an id names one event",
+        field="event_id",
+        event_id=str(event_id),
+    )

@@ -29,7 +29,7 @@ from civicledger.events.fields import RecordingDay
 from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
-from civicledger.store.base import NewEvent
+from civicledger.store.base import NewEvent, repeated_id
 from civicledger.store.ids import UuidV7Generator
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, ExpectedVersion, StreamState
 
@@ -427,3 +427,29 @@ def _check_same_content(
             f"event id {entry.event_id} is already used {where} with different content; "
             "give a new event a new id (a retry must resend exactly the same event)"
         )
+
+
+def check_no_repeats(encoded: Sequence[Encoded], plan: Plan, start: int) -> None:
+    """Refuse an id that repeats an entry of the same multi-batch append.
+
+    :meth:`EventStore.append_batches` (an import) treats an id stored before it
+    began as a retry, like every append; but an id seen earlier in the same call
+    is a file that names one event twice, which an import refuses.
+
+    Args:
+        encoded: the batch's entries.
+        plan: their plan.
+        start: the head when the multi-batch append began.
+
+    Raises:
+        ValidationError: an entry repeats an earlier entry of the call.
+    """
+    seen: set[int] = set()
+    for entry, outcome in zip(encoded, plan.outcomes, strict=True):
+        if isinstance(outcome, StoredIdentity):
+            repeated = outcome.position > start
+        else:
+            repeated = outcome.record.position in seen
+            seen.add(outcome.record.position)
+        if repeated:
+            raise repeated_id(entry.event_id)

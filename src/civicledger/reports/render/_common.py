@@ -30,7 +30,7 @@ def about_lines(report: Report) -> list[str]:
     lines.extend(f"注意：{warning}" for warning in report.warnings)
     seal = report.as_of
     if seal.checkpoint is not None:
-        sealed = f"已封存，树大小 {seal.tree_size}，根哈希 {seal.root_hash}"
+        sealed = f"已封存，树大小 {seal.tree_size}，根哈希（十六进制）{seal.root_hash}"
         lines.append(f"数据截至：账本第 {seal.position} 条事件（{sealed}）")
     else:
         lines.append(f"数据截至：账本第 {seal.position} 条事件（未封存）")

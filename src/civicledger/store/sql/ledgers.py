@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 from sqlalchemy import Connection, Engine, insert, inspect, select, text
@@ -59,6 +60,12 @@ def ensure_schema(engine: Engine) -> None:
         StoreError: the database is unreachable, corrupted, or holds only part of
             civicledger's tables.
     """
+    # Readers must never wait for a writer: a complete schema is checked in a plain
+    # (deferred, under WAL non-blocking) transaction, and the write lock is taken only
+    # when something has to be created.
+    with translated("checking the civicledger tables"), engine.connect() as conn, conn.begin():
+        if _schema_ready(conn):
+            return
     with translated("preparing the civicledger tables"), write_transaction(engine) as conn:
         dialect.lock_schema(conn)
         present = set(inspect(conn).get_table_names())
@@ -87,6 +94,18 @@ def ensure_schema(engine: Engine) -> None:
             # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
             for statement in dialect.append_only_ddl(conn.dialect.name):
                 conn.execute(text(statement))
+
+
+def _schema_ready(conn: Connection) -> bool:
+    """Whether every table, the current schema version and the redaction trigger are in place.
+
+    Raises:
+        SchemaMismatchError: the database records a schema version this one cannot open.
+    """
+    present = set(inspect(conn).get_table_names())
+    if not {table.name for table in metadata.sorted_tables} <= present:
+        return False
+    return _check_version(conn) == SCHEMA_VERSION and dialect.has_redaction_trigger(conn)
 
 
 def _upgrade_to_leaf_v2(conn: Connection) -> None:
@@ -152,8 +171,7 @@ def ensure_ledger(
         check_origin(origin)
     if hash_algorithm is not None:
         lookup_hash(hash_algorithm)
-    with translated(f"opening ledger {name!r}"), write_transaction(engine) as conn:
-        dialect.lock_schema(conn)
+    with translated(f"opening ledger {name!r}"), engine.connect() as conn, conn.begin():
         row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
         if row is None and not create:
             names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
@@ -162,16 +180,18 @@ def ensure_ledger(
                 f"{', '.join(names) or 'none'}); create it with `civicledger init` or "
                 "Ledger.open(..., create=True)"
             )
-        if row is None:
-            return _create(conn, name, origin, hash_algorithm or "sha256", clock, leaf_version)
-        stored = LedgerRow(
-            id=row.id,
-            name=row.name,
-            origin=row.origin,
-            hash_algorithm=row.hash_algorithm,
-            created_at=row.created_at,
-            leaf_version=int(row.leaf_version),
-        )
+    if row is not None:
+        stored = _ledger_row(row)
+    else:  # only creating a ledger takes the write lock; readers never wait for a writer
+        with translated(f"creating ledger {name!r}"), write_transaction(engine) as conn:
+            dialect.lock_schema(conn)
+            row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
+            if row is not None:  # another process created it meanwhile
+                stored = _ledger_row(row)
+            else:
+                stored = _create(
+                    conn, name, origin, hash_algorithm or "sha256", clock, leaf_version
+                )
     if origin is not None and origin != stored.origin:
         raise ValidationError(
             f"ledger {name!r} already has origin {stored.origin!r}; an origin never changes "
@@ -185,6 +205,17 @@ def ensure_ledger(
             field="hash_algorithm",
         )
     return stored
+
+
+def _ledger_row(row: Any) -> LedgerRow:
+    return LedgerRow(
+        id=row.id,
+        name=row.name,
+        origin=row.origin,
+        hash_algorithm=row.hash_algorithm,
+        created_at=row.created_at,
+        leaf_version=int(row.leaf_version),
+    )
 
 
 def _create(

@@ -40,6 +40,23 @@ metadata = MetaData()
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def stored_bytes(value: Any) -> bytes:
+    """The bytes stored in a binary column, whatever type the database tagged them with.
+
+    SQLite types values, not columns: an insider's ``UPDATE ... SET hash = 'text'``
+    stores text in a BLOB column, and the driver returns a ``str``. Its UTF-8 bytes
+    are what is stored, so they are read as the value; verification then names the
+    hash that does not match instead of failing on the type.
+    """
+    if value.__class__ is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, int):
+        return str(value).encode("ascii")  # SQLite's integer type tag, as text would be
+    return bytes(value)
+
+
 class EventIdType(TypeDecorator[uuid.UUID]):
     """An event id: native ``uuid`` on PostgreSQL, 16 raw bytes elsewhere.
 

@@ -40,8 +40,11 @@ from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
+    Encoded,
+    Plan,
     Row,
     StoredIdentity,
+    check_no_repeats,
     encode_entries,
     ids_of,
     plan_append,
@@ -57,7 +60,7 @@ from civicledger.store.sql.ledgers import (
     write_transaction,
 )
 from civicledger.store.sql.redaction import redact_row
-from civicledger.store.sql.schema import events, ledgers, tiles
+from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
 from civicledger.types import Position, StreamId
 
 _INSERT_COLUMNS = tuple(column.name for column in events.columns)
@@ -313,59 +316,91 @@ class SqlStore(EventStore):
         encoded = encode_entries(entries, self._codec)
         if not encoded:
             return []
-        ledger_id = self._ledger.id
         with (
             self._local_writer,
             translated(f"appending to ledger {self.ledger_name!r}"),
             self._write() as conn,
         ):
-            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=ledger_id)
-            frontier = self._load_frontier(frontier_bytes, head)
-            plan = plan_append(
-                encoded,
-                origin=self.origin,
-                alg=self._alg,
-                head=head,
-                frontier=frontier,
-                recorded_at=self._clock(),
-                ids=self._ids,
-                versions=self._stream_versions(conn, streams_of(encoded)),
-                existing=self._existing(conn, ids_of(encoded)),
-                future_date_tolerance_days=self._limits.future_date_tolerance_days,
-                leaf_version=self._ledger.leaf_version,
-            )
-            if plan.rows:
-                recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
-                cursor = conn.connection.cursor()
-                try:
-                    cursor.executemany(
-                        self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
-                    )
-                finally:
-                    cursor.close()
-                if plan.nodes:
-                    conn.execute(
-                        insert(tiles),
-                        [
-                            {
-                                "ledger_id": ledger_id,
-                                "level": n.level,
-                                "node_index": n.index,
-                                "hash": n.hash,
-                            }
-                            for n in plan.nodes
-                        ],
-                    )
-                self._move_head.execute(
-                    conn,
-                    ledger_id=ledger_id,
-                    new_head=plan.head,
-                    new_frontier=plan.frontier.to_bytes(),
-                )
-                dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+            plan = self._plan(conn, encoded, head, self._load_frontier(frontier_bytes, head))
+            self._apply(conn, plan)
             repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
             originals = {r.position: r for r in self._records_at(conn, repeats)}
         return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+
+    def append_batches(self, batches: Iterable[Sequence[NewEvent]]) -> int:
+        """Append batches in one transaction, one batch in memory at a time; see
+        :meth:`EventStore.append_batches`."""
+        self._check_open()
+        appended = 0
+        with (
+            self._local_writer,
+            translated(f"appending to ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+            start, frontier = head, self._load_frontier(frontier_bytes, head)
+            for entries in batches:
+                encoded = encode_entries(entries, self._codec)
+                if not encoded:
+                    continue
+                plan = self._plan(conn, encoded, head, frontier)
+                check_no_repeats(encoded, plan, start)
+                self._apply(conn, plan)
+                head, frontier = plan.head or head, plan.frontier
+                appended += len(plan.rows)
+        return appended
+
+    def _plan(
+        self, conn: Connection, encoded: list[Encoded], head: int, frontier: Frontier
+    ) -> Plan:
+        return plan_append(
+            encoded,
+            origin=self.origin,
+            alg=self._alg,
+            head=head,
+            frontier=frontier,
+            recorded_at=self._clock(),
+            ids=self._ids,
+            versions=self._stream_versions(conn, streams_of(encoded)),
+            existing=self._existing(conn, ids_of(encoded)),
+            future_date_tolerance_days=self._limits.future_date_tolerance_days,
+            leaf_version=self._ledger.leaf_version,
+        )
+
+    def _apply(self, conn: Connection, plan: Plan) -> None:
+        """Write a plan's rows and tiles and move the head, inside the caller's transaction."""
+        if not plan.rows:
+            return
+        ledger_id = self._ledger.id
+        recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(
+                self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
+            )
+        finally:
+            cursor.close()
+        if plan.nodes:
+            conn.execute(
+                insert(tiles),
+                [
+                    {
+                        "ledger_id": ledger_id,
+                        "level": n.level,
+                        "node_index": n.index,
+                        "hash": n.hash,
+                    }
+                    for n in plan.nodes
+                ],
+            )
+        self._move_head.execute(
+            conn,
+            ledger_id=ledger_id,
+            new_head=plan.head,
+            new_frontier=plan.frontier.to_bytes(),
+        )
+        dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
 
     def _params(self, row: Row, recorded_at: str) -> Any:
         # Driver-level values in table column order (the compiled INSERT's order).
@@ -610,7 +645,7 @@ class SqlStore(EventStore):
             head = conn.execute(
                 select(ledgers.c.head).where(ledgers.c.id == self._ledger.id)
             ).scalar_one()
-        return int(head)
+        return self._stored_head(head)
 
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when it has none)."""
@@ -627,7 +662,15 @@ class SqlStore(EventStore):
             head, data = conn.execute(
                 select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == self._ledger.id)
             ).one()
-        return self._load_frontier(data, head)
+        return self._load_frontier(data, self._stored_head(head))
+
+    def _stored_head(self, value: Any) -> int:
+        if value.__class__ is int:
+            return int(value)
+        raise StoreError(
+            f"ledger {self.ledger_name!r}: the stored head {value!r} is not a position; "
+            "the database is corrupted"
+        )
 
     def node_reader(self) -> NodeReader:
         """A reader over this ledger's stored leaf hashes and tiles."""
@@ -650,11 +693,11 @@ class SqlStore(EventStore):
             ).scalar_one_or_none()
         if value is None:
             raise StoreError(f"no event at position {position!r} in ledger {self.ledger_name!r}")
-        return bytes(value)
+        return stored_bytes(value)
 
     def _load_frontier(self, data: bytes, head: int) -> Frontier:
         try:
-            frontier = Frontier.from_bytes(self._alg, bytes(data))
+            frontier = Frontier.from_bytes(self._alg, stored_bytes(data))
         except ValidationError as e:
             raise StoreError(
                 f"ledger {self.ledger_name!r}: the stored Merkle frontier is unreadable "
@@ -739,7 +782,7 @@ class SqlNodeReader:
         """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``)."""
         with translated(self._doing), self._engine.connect() as conn:
             rows = self._leaves.rows(conn, ledger_id=self._ledger_id, after=begin, last=end)
-        return [bytes(h) for (h,) in rows]
+        return [stored_bytes(h) for (h,) in rows]
 
     def stored_nodes(self, level: int, begin: int, end: int) -> Sequence[bytes]:
         """Stored node hashes at ``level`` with indexes in ``[begin, end)``."""
@@ -747,7 +790,7 @@ class SqlNodeReader:
             rows = self._nodes.rows(
                 conn, ledger_id=self._ledger_id, level=level, first=begin, stop=end
             )
-        return [bytes(h) for (h,) in rows]
+        return [stored_bytes(h) for (h,) in rows]
 
 
 def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:

@@ -1,0 +1,82 @@
+"""JSON Lines import: peak memory against the file's size, and its rate.
+
+``Ledger.import_jsonl`` validates and appends a file in batches inside one
+transaction, so its memory should not grow with the file. Each size is imported
+into a fresh SQLite file by ``benchmarks.probe`` in a process of its own, so the
+peak RSS is the import's alone. The files are the example year repeated with
+fresh event ids. Ours only: the floor and peer have no validating import.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import orjson
+
+from benchmarks import probe
+from benchmarks.context import Context, Scenario
+from benchmarks.harness import ScenarioResult, Series
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023" / "events.jsonl"
+TITLE = "import_jsonl: peak RSS against the file's size (one transaction)"
+TARGET_LINES = 1_000_000
+TARGET_MB = 200.0
+
+
+def write_file(path: Path, lines: int) -> Path:
+    """The example year repeated to ``lines`` lines, each with a fresh event id."""
+    template = [orjson.loads(line) for line in EXAMPLE.read_bytes().splitlines() if line.strip()]
+    with path.open("wb") as out:
+        for n in range(lines):
+            line = dict(template[n % len(template)])
+            line["event_id"] = str(uuid.uuid4())
+            out.write(orjson.dumps(line) + b"\n")
+    return path
+
+
+def run(ctx: Context) -> ScenarioResult:
+    """Import a file of ``size / 5`` and of ``size`` lines; compare their peaks."""
+    sizes = (max(ctx.size // 5, 1), ctx.size)
+    result = ScenarioResult("import_jsonl", TITLE, ctx.size)
+    peaks: list[float] = []
+    for lines in sizes:
+        source = write_file(ctx.scratch(f"import-{lines}.jsonl"), lines)
+        measured = probe.measure("import_jsonl", ctx.scratch(f"import-{lines}.db"), str(source))
+        if measured["outcome"] != repr(lines):
+            raise AssertionError(f"imported {measured['outcome']} of {lines} lines")
+        peaks.append(measured["peak_rss_mb"])
+        name = f"{lines:,} lines"
+        result.series[name] = Series(name, "events/s", [lines / measured["seconds"]])
+        result.extra[f"peak RSS at {lines:,} lines"] = f"{measured['peak_rss_mb']:.0f} MB"
+        source.unlink()
+    (small, large), (low, high) = sizes, peaks
+    slope = (high - low) / (large - small) * 100_000
+    projected = high + max(slope, 0.0) * (TARGET_LINES - large) / 100_000
+    result.extra["slope"] = f"{slope:+.1f} MB per 100,000 lines"
+    result.target(
+        f"import peak RSS < {TARGET_MB:.0f} MB at {TARGET_LINES:,} lines"
+        + ("" if large >= TARGET_LINES else f" (projected from {large:,} by the slope)"),
+        projected,
+        TARGET_MB,
+        "MB",
+        higher=False,
+    )
+    result.target(
+        f"import memory flat ({small:,} -> {large:,} lines: peak RSS growth < 1.25x)",
+        high / low,
+        1.25,
+        "x",
+        higher=False,
+    )
+    return result
+
+
+SCENARIOS = (
+    Scenario(
+        "import_jsonl",
+        TITLE,
+        "peak RSS and events/s of `Ledger.import_jsonl` at two file sizes (ours only)",
+        run,
+    ),
+)
