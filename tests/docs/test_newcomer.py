@@ -50,7 +50,7 @@ def test_the_commands_the_demo_suggests_work(demo: tuple[Path, str]) -> None:
         outputs.append(output)
     assert "283" in outputs[0]
     assert ": OK" in outputs[1]
-    assert "python -m webbrowser file://" in out
+    assert "python3 -m webbrowser file://" in out
 
 
 def test_demo_print_shows_the_report(tmp_path: Path) -> None:

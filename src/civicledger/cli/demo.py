@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import sys
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -113,7 +115,7 @@ def demo(directory: Path, print_report: bool) -> None:
     click.echo(f"Files in {directory}:")
     for name, what in FILES:
         click.echo(f"  {name:<16} {what}")
-    db = f"civicledger --db {_shown(database)} --ledger {LEDGER}"
+    db = f"{_command()} --db {_shown(database)} --ledger {LEDGER}"
     click.echo(
         "\nTry next:\n"
         "  # how a figure was derived, event by event\n"
@@ -122,8 +124,21 @@ def demo(directory: Path, print_report: bool) -> None:
         "  # recompute every hash and check the seal\n"
         f"  {db} verify --seal {_shown(directory / 'seal.txt')}\n"
         "  # the report in a browser: every number links to its derivation\n"
-        f"  python -m webbrowser {shlex.quote((directory / 'report.html').resolve().as_uri())}"
+        f"  python3 -m webbrowser {shlex.quote((directory / 'report.html').resolve().as_uri())}"
     )
+
+
+def _command() -> str:
+    """How the reader runs civicledger: by name when that name finds this program, else
+    by its path (``scripts/demo`` installs it into ``.venv/``, which the reader's shell
+    has not activated, so a bare ``civicledger`` would not be found)."""
+    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if running is None or running.name != "civicledger":
+        return "civicledger"  # run as python -m civicledger, or inside a test
+    found = shutil.which("civicledger")
+    if found is not None and Path(found).resolve() == running:
+        return "civicledger"
+    return _shown(running)
 
 
 def _shown(path: Path) -> str:
