@@ -41,6 +41,15 @@ class LedgerRow:
     hash_algorithm: str
     created_at: str
     leaf_version: int
+    replica: bool = False
+
+
+def replica_key(ledger_id: int) -> str:
+    """The ``civicledger_meta`` key that marks a ledger as a replica (written only by sync).
+
+    A marker row rather than a column, so replicas need no schema change.
+    """
+    return f"replica/{ledger_id}"
 
 
 @contextlib.contextmanager
@@ -148,6 +157,19 @@ def _check_version(conn: Connection) -> int:
     return version
 
 
+def ledger_names(engine: Engine, prefix: str = "") -> list[str]:
+    """The names of the database's ledgers that start with ``prefix``, sorted.
+
+    The prefix is compared exactly (case-sensitive; ``%`` and ``_`` are plain text).
+
+    Raises:
+        StoreError: the database failed.
+    """
+    with translated("listing ledgers"), engine.connect() as conn:
+        names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+    return [name for name in names if name.startswith(prefix)]
+
+
 def ensure_ledger(
     engine: Engine,
     name: str,
@@ -157,8 +179,12 @@ def ensure_ledger(
     clock: Clock,
     create: bool = True,
     leaf_version: int = 2,
+    replica: bool = False,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
+
+    With ``replica=True`` a new ledger is created as a replica (in the same
+    transaction), and an existing one must be a replica with the same leaf format.
 
     Raises:
         ValidationError: the name, origin or algorithm is malformed, an existing
@@ -180,18 +206,33 @@ def ensure_ledger(
                 f"{', '.join(names) or 'none'}); create it with `civicledger init` or "
                 "Ledger.open(..., create=True)"
             )
+        marked = row is not None and _is_replica(conn, row.id)
     if row is not None:
-        stored = _ledger_row(row)
+        stored = _ledger_row(row, marked)
     else:  # only creating a ledger takes the write lock; readers never wait for a writer
         with translated(f"creating ledger {name!r}"), write_transaction(engine) as conn:
             dialect.lock_schema(conn)
             row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
             if row is not None:  # another process created it meanwhile
-                stored = _ledger_row(row)
+                stored = _ledger_row(row, _is_replica(conn, row.id))
             else:
                 stored = _create(
                     conn, name, origin, hash_algorithm or "sha256", clock, leaf_version
                 )
+                if replica:  # marked in the transaction that creates it
+                    conn.execute(insert(meta).values(key=replica_key(stored.id), value="1"))
+                    stored = attrs.evolve(stored, replica=True)
+    if replica and not stored.replica:
+        raise ValidationError(
+            f"ledger {name!r} exists and records its own events; sync delivers only into a "
+            "ledger it created (push under another name)",
+            field="ledger",
+        )
+    if replica and stored.leaf_version != leaf_version:
+        raise ValidationError(
+            f"ledger {name!r} has leaf format v{stored.leaf_version}, the sender v{leaf_version}",
+            field="leaf_version",
+        )
     if origin is not None and origin != stored.origin:
         raise ValidationError(
             f"ledger {name!r} already has origin {stored.origin!r}; an origin never changes "
@@ -207,7 +248,7 @@ def ensure_ledger(
     return stored
 
 
-def _ledger_row(row: Any) -> LedgerRow:
+def _ledger_row(row: Any, replica: bool) -> LedgerRow:
     return LedgerRow(
         id=row.id,
         name=row.name,
@@ -215,7 +256,15 @@ def _ledger_row(row: Any) -> LedgerRow:
         hash_algorithm=row.hash_algorithm,
         created_at=row.created_at,
         leaf_version=int(row.leaf_version),
+        replica=replica,
     )
+
+
+def _is_replica(conn: Connection, ledger_id: int) -> bool:
+    marker = conn.execute(
+        select(meta.c.value).where(meta.c.key == replica_key(ledger_id))
+    ).scalar_one_or_none()
+    return marker is not None
 
 
 def _create(
