@@ -48,6 +48,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
             "verify",
             "inclusion_proof",
             "consistency_proof",
+            "access",
         ],
     ),
     ("Indicators and explanations", ["compute", "indicators", "explain", "compare", "checkpoints"]),
@@ -89,6 +90,10 @@ MODULES: list[tuple[str, str]] = [
     (
         "civicledger.projections.rollup",
         "How figures combine across ledgers, their per-ledger parts and explanations.",
+    ),
+    (
+        "civicledger.store.sql",
+        "The SQL store, and provisioning a PostgreSQL owner role and application role.",
     ),
 ]
 

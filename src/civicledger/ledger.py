@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from civicledger.projections.series import Series, Step  # series (issue 22)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
+    from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
     from civicledger.sync import PushResult  # sync (issue 19)
 
 
@@ -505,6 +506,12 @@ class Ledger:
         from civicledger.sync import push
 
         return push(self, target_url, ledger=ledger, batch=batch)
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the ledger runs as and whether it could alter recorded history
+        (None on SQLite and in memory); see :func:`civicledger.store.sql.provision`."""
+        access = getattr(self._store, "access", None)
+        return None if access is None else access()
 
     # -- projections and indicators with lineage (issue 6) ---------------------------------
 

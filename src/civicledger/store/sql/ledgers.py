@@ -20,7 +20,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
-from civicledger.store.sql import dialect
+from civicledger.store.sql import dialect, guards
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
     SCHEMA_VERSION,
@@ -76,33 +76,53 @@ def ensure_schema(engine: Engine) -> None:
         if _schema_ready(conn):
             return
     with translated("preparing the civicledger tables"), write_transaction(engine) as conn:
-        dialect.lock_schema(conn)
-        present = set(inspect(conn).get_table_names())
-        ours = {table.name for table in metadata.sorted_tables}
-        if meta.name not in present:
-            if present & ours:
-                raise StoreError(
-                    f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
-                    f"but no {meta.name} table; it was not made by civicledger or is damaged"
-                )
-            metadata.create_all(conn)
-            for statement in dialect.append_only_ddl(conn.dialect.name):
-                conn.execute(text(statement))
-            conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
-            return
-        version = _check_version(conn)
-        missing = ours - present
-        if missing:
+        prepare_schema(conn)
+
+
+def prepare_schema(conn: Connection) -> None:
+    """:func:`ensure_schema` inside the caller's write transaction (it takes the schema lock).
+
+    On PostgreSQL it also installs (or upgrades) the guard functions of :mod:`.guards`.
+
+    Raises:
+        SchemaMismatchError: the database records another schema version.
+        StoreError: the database holds only part of civicledger's tables, or its
+            schema or guard functions are outdated and the role cannot upgrade them.
+    """
+    dialect.lock_schema(conn)
+    postgres = conn.dialect.name == "postgresql"
+    present = set(inspect(conn).get_table_names())
+    ours = {table.name for table in metadata.sorted_tables}
+    if meta.name not in present:
+        if present & ours:
             raise StoreError(
-                f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
-                "are missing; restore the database from a backup"
+                f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
+                f"but no {meta.name} table; it was not made by civicledger or is damaged"
             )
-        if version < SCHEMA_VERSION:
-            _upgrade_to_leaf_v2(conn)
-        elif not dialect.has_redaction_trigger(conn):
-            # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
-            for statement in dialect.append_only_ddl(conn.dialect.name):
-                conn.execute(text(statement))
+        metadata.create_all(conn)
+        for statement in dialect.append_only_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+        conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
+        if postgres:
+            guards.install_guards(conn)
+        return
+    version = _check_version(conn)
+    missing = ours - present
+    if missing:
+        raise StoreError(
+            f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
+            "are missing; restore the database from a backup"
+        )
+    if version < SCHEMA_VERSION:
+        if postgres:
+            guards.require_owner(conn, f"the database has schema version {version}")
+        _upgrade_to_leaf_v2(conn)
+    elif not dialect.has_redaction_trigger(conn):
+        # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
+        for statement in dialect.append_only_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+    if postgres:
+        guards.ensure_guards(conn)
 
 
 def _schema_ready(conn: Connection) -> bool:

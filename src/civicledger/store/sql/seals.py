@@ -200,11 +200,12 @@ class SqlSealTable:
             return
         with translated("creating the seals table"), write_transaction(self._engine) as conn:
             dialect.lock_schema(conn)
-            _create(conn)
+            create_seal_table(conn)
         self._ready = True
 
 
-def _create(conn: Connection) -> None:
+def create_seal_table(conn: Connection) -> None:
+    """Create the seals table and its triggers unless it exists (call under the schema lock)."""
     if inspect(conn).has_table(seals.name):
         return  # another process created it while we waited for the lock
     seals_metadata.create_all(conn)

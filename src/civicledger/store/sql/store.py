@@ -73,6 +73,7 @@ from civicledger.store.sql.ledgers import (
     ledger_names,
     write_transaction,
 )
+from civicledger.store.sql.privileges import Access, access, check_grants, current_role
 from civicledger.store.sql.redaction import redact_row
 from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
 from civicledger.store.sql.seals import SqlSealTable, latest_seals
@@ -187,12 +188,7 @@ class SqlStore(EventStore):
                 f"unexpected INSERT parameter order {self._insert_keys}; please report this"
             )
         self._native_uuid = engine.dialect.name == "postgresql"
-        self._lock_head = _DriverStatement(
-            select(ledgers.c.head, ledgers.c.frontier)
-            .where(ledgers.c.id == bindparam("ledger_id"))
-            .with_for_update(),
-            engine,
-        )
+        self._lock_head = _DriverStatement(_lock_statement(engine.dialect.name), engine)
         self._one_stream_version = _DriverStatement(
             select(func.max(events.c.stream_version)).where(
                 events.c.ledger_id == bindparam("ledger_id"),
@@ -200,12 +196,7 @@ class SqlStore(EventStore):
             ),
             engine,
         )
-        self._move_head = _DriverStatement(
-            update(ledgers)
-            .where(ledgers.c.id == bindparam("ledger_id"))
-            .values(head=bindparam("new_head"), frontier=bindparam("new_frontier")),
-            engine,
-        )
+        self._move_head = _DriverStatement(_move_statement(engine.dialect.name), engine)
         # SQLite writers in one process queue on this lock rather than in SQLite's busy
         # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
         self._local_writer: contextlib.AbstractContextManager[object] = (
@@ -271,9 +262,12 @@ class SqlStore(EventStore):
         check_leaf_version(leaf_version)
         with translated("opening the database"):
             parsed = make_url(url)
-        engine = _create_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
+        engine = open_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
         try:
             ensure_schema(engine)
+            if engine.dialect.name == "postgresql":
+                with translated("checking the role's grants"), engine.connect() as conn:
+                    check_grants(conn)
             row = ensure_ledger(
                 engine,
                 ledger,
@@ -340,7 +334,7 @@ class SqlStore(EventStore):
             raise ValidationError(f"prefix must be text, got {prefix!r}", field="prefix")
         with translated("opening the database"):
             parsed = make_url(url)
-        engine = _create_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
+        engine = open_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
         try:
             ensure_schema(engine)
             chosen = list(names) if names is not None else ledger_names(engine, prefix or "")
@@ -404,6 +398,22 @@ class SqlStore(EventStore):
     def ledger_id(self) -> int:
         """The ledger's row id, the ``ledger_id`` column of its events."""
         return self._ledger.id
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the store runs as and whether it could alter history.
+
+        Returns:
+            The role's access, or None on SQLite (whoever can write the file can
+            change it; see docs/howto/postgresql.md for what to do instead).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        self._check_open()
+        if self._engine.dialect.name != "postgresql":
+            return None
+        with translated("reading the role's privileges"), self._engine.connect() as conn:
+            return access(conn, current_role(conn))
 
     # -- writing ------------------------------------------------------------------
 
@@ -1031,7 +1041,12 @@ class SqlNodeReader:
         return [stored_bytes(h) for (h,) in rows]
 
 
-def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:
+def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, set up as the store sets up its own.
+
+    Raises:
+        StoreError: the database is neither SQLite nor PostgreSQL, or the URL is invalid.
+    """
     backend = url.get_backend_name()
     options: dict[str, Any] = {}
     if backend == "sqlite":
@@ -1067,6 +1082,35 @@ def _listener(url: URL, ledger_id: int) -> Iterator[Any]:
         yield connection
     finally:
         connection.close()
+
+
+def _lock_statement(dialect_name: str) -> Any:
+    """Read a ledger's head and frontier, locking its row until the transaction ends.
+
+    PostgreSQL goes through the guard function (``SELECT … FOR UPDATE`` would need
+    ``UPDATE`` privilege); SQLite's ``BEGIN IMMEDIATE`` already holds the lock.
+    """
+    if dialect_name == "postgresql":
+        locked = func.civicledger_lock_ledger(bindparam("ledger_id")).table_valued(
+            "head", "frontier"
+        )
+        return select(locked.c.head, locked.c.frontier)
+    return select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == bindparam("ledger_id"))
+
+
+def _move_statement(dialect_name: str) -> Any:
+    """Move a ledger's head and frontier (PostgreSQL: through the checking guard function)."""
+    if dialect_name == "postgresql":
+        return select(
+            func.civicledger_advance_head(
+                bindparam("ledger_id"), bindparam("new_head"), bindparam("new_frontier")
+            )
+        )
+    return (
+        update(ledgers)
+        .where(ledgers.c.id == bindparam("ledger_id"))
+        .values(head=bindparam("new_head"), frontier=bindparam("new_frontier"))
+    )
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
