@@ -149,6 +149,8 @@ def test_a_cycle_between_derived_figures_is_refused_naming_both() -> None:
         ('{ derived = "m.all / " }', "expected a field name"),
         ('{ derived = "m.all / m.committee", decimals = -1 }', "derived decimals must be"),
         ('{ derived = "m.all / m.committee", decimals = "2" }', "derived decimals must be"),
+        ('{ derived = "m.all / m.committee", decimals = 11 }', "from 0 to 10, got 11"),
+        ('{ derived = "m.all / m.committee", decimals = true }', "derived decimals must be"),
         ('{ derived = "m.all", places = 2 }', "places"),
     ],
 )
@@ -206,3 +208,10 @@ def test_a_report_phrases_share_as_a_rate_and_growth_as_a_change(tmp_path: Path)
     report = ledger.report(write_template(tmp_path, body, indicators=REPORT_SET), year=2023)
     nums = [s for _, item in report.walk_items() for s in item.spans if isinstance(s, Num)]
     assert [(n.text, n.exact) for n in nums] == [("达66.67%", "2/3"), ("同比增长50.00%", "3/2")]
+
+
+def test_a_rule_cannot_divide() -> None:
+    """Rules compare figures with + - *; '/' belongs to derived figures and is refused."""
+    text = MEETING_SET + '\n[[rule]]\nid = "r"\ncheck = "m.committee / m.all <= 1"\n'
+    with pytest.raises(ValidationError, match="'/' divides figures only in a derived figure"):
+        loads(text)

@@ -192,10 +192,10 @@ def _part(value: Any) -> Indicator | str:
     raise ValidationError(f"a ratio's parts must be indicators or indicator ids, got {value!r}")
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+def _positive(_i: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not int or value < 0:
         raise ValidationError(
-            f"{instance.name} {attribute.name} must be a non-negative integer, got {value!r}",
+            f"ratio {attribute.name} must be a non-negative integer, got {value!r}",
             field=attribute.name,
         )
 
@@ -269,6 +269,19 @@ def divides(expression: Arith) -> bool:
     return False
 
 
+MAX_DERIVED_DECIMALS = 10
+"""The most places a dividing derived figure may keep (a bound on hostile input)."""
+
+
+def _places(_i: Any, _a: Any, value: Any) -> None:
+    if type(value) is not int or not 0 <= value <= MAX_DERIVED_DECIMALS:
+        raise ValidationError(
+            f"derived decimals must be a whole number from 0 to {MAX_DERIVED_DECIMALS}, "
+            f"got {value!r}",
+            field="decimals",
+        )
+
+
 @attrs.frozen
 class Derived:
     """A figure computed from other figures: ``a - b``, ``a / b * 100``, ``share(a, b)``.
@@ -287,7 +300,7 @@ class Derived:
 
     expression: Arith = attrs.field(converter=_derived_expression)
     operands: tuple[Indicator, ...] = attrs.field(default=(), converter=_operands)
-    decimals: int = attrs.field(default=2, validator=_positive, kw_only=True)
+    decimals: int = attrs.field(default=2, validator=_places, kw_only=True)
 
     @property
     def name(self) -> str:
