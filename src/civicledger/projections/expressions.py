@@ -490,22 +490,26 @@ class BinOp(Arith):
         return f"{left} {self.op} {right}"
 
 
-def _per_event(node: Arith) -> Getter:
-    raise ValidationError(f"{node} divides figures; it is not a per-event expression")
+class _OverFigures(Arith):
+    """Base of the nodes only derived figures have: they divide figures, not event fields."""
 
-
-@attrs.frozen
-class Quotient(Arith):
-    """``left / right``: exact division of figures (derived figures only)."""
-
+    __slots__ = ()
     left: Arith
     right: Arith
 
     def evaluator(self) -> Getter:
-        return _per_event(self)
+        raise ValidationError(f"{self} divides figures; it is not a per-event expression")
 
     def fields(self) -> frozenset[str]:
         return self.left.fields() | self.right.fields()
+
+
+@attrs.frozen
+class Quotient(_OverFigures):
+    """``left / right``: exact division of figures (derived figures only)."""
+
+    left: Arith
+    right: Arith
 
     def precedence(self) -> int:
         return 2
@@ -517,19 +521,13 @@ class Quotient(Arith):
 
 
 @attrs.frozen
-class Named(Arith):
+class Named(_OverFigures):
     """``share(left, right)`` (left ÷ right × 100) or ``growth(left, right)``
     ((left − right) ÷ right × 100), in percent (derived figures only)."""
 
     form: Literal["share", "growth"]
     left: Arith
     right: Arith
-
-    def evaluator(self) -> Getter:
-        return _per_event(self)
-
-    def fields(self) -> frozenset[str]:
-        return self.left.fields() | self.right.fields()
 
     def __str__(self) -> str:
         return f"{self.form}({self.left}, {self.right})"
