@@ -13,6 +13,7 @@ not defined, with the reason and a note.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -26,7 +27,15 @@ from civicledger.projections.measures import Count, CountDistinct, Derived, Sum
 from civicledger.projections.periods import Period
 from civicledger.projections.rounding import RoundingMode, round_fraction
 
-__all__ = ["DivisionByZero", "derived_figures", "derived_value", "evaluate", "named_parts"]
+__all__ = [
+    "DivisionByZero",
+    "derived_figures",
+    "derived_outcome",
+    "derived_value",
+    "evaluate",
+    "named_parts",
+    "written_out",
+]
 
 _N = TypeVar("_N", int, Decimal, Fraction)
 
@@ -82,6 +91,26 @@ def derived_value(
     return Decimal(units).scaleb(-measure.decimals)
 
 
+def derived_outcome(
+    measure: Derived, values: Mapping[str, Number], rounding: RoundingMode
+) -> tuple[Number | None, str | None]:
+    """The value, or None and why not (a division by zero); shared with roll-ups."""
+    try:
+        return derived_value(measure, values, rounding), None
+    except DivisionByZero as e:
+        return None, f"division by zero: {e.divisor} is 0"
+
+
+def written_out(expression: Arith, values: Mapping[str, str]) -> str:
+    """The expression with each operand's value after its id: ``a (12) - b (9)``."""
+    shown = str(expression)
+    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
+    for ident in sorted(values, key=len, reverse=True):
+        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.(])"
+        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    return shown
+
+
 def _additive(indicator: Indicator) -> bool:
     """Whether a group with no events is 0 for this indicator (counts and sums)."""
     return isinstance(indicator.measure, Count | CountDistinct | Sum)
@@ -127,11 +156,12 @@ def derived_figures(
                 chosen.append(found)
         value = None
         if reason is None:
-            try:
-                value = derived_value(measure, values, indicator.rounding)
-            except DivisionByZero as e:
-                reason = f"division by zero: {e.divisor} is 0"
-                notes.append(f"{e.divisor} is 0 here, so the quotient is not defined")
+            value, reason = derived_outcome(measure, values, indicator.rounding)
+            if reason is not None:
+                notes.append(
+                    f"{reason.removeprefix('division by zero: ')} here, so the "
+                    "quotient is not defined"
+                )
         result.append(
             Figure(
                 indicator=indicator,

@@ -8,11 +8,11 @@ an event is not among a figure's contributions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
 
 from civicledger.errors import ProjectionError
+from civicledger.projections.derived import written_out
 from civicledger.projections.expressions import NAMED_FORMS, iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
@@ -248,11 +248,7 @@ def _derived_lines(
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     values = {o.id: format_value(o.value) if o.value is not None else "?" for o in figure.operands}
-    shown = str(measure.expression)
-    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
-    for ident in sorted(values, key=len, reverse=True):
-        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.(])"
-        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    shown = written_out(measure.expression, values)
     arithmetic = f"{shown} = {format_value(figure.value) if figure.value is not None else '?'}"
     if measure.divides and figure.value is not None:
         arithmetic += f", {rounding_text(figure.indicator.rounding, measure.decimals, language)}"
