@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from civicledger import Ledger, LedgerNotFoundError, LedgerSet, ProjectionError, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
-from civicledger.indicators import count, count_distinct, derived, in_, latest, ratio
+from civicledger.indicators import count, count_distinct, derived, in_, latest, max_, min_, ratio
 from civicledger.indicators import sum as ind_sum
 from civicledger.projections import Indicator
 
@@ -273,3 +273,17 @@ def test_a_derived_figure_is_worked_out_again_over_the_rolled_up_operands(
     assert undefined.value is None
     assert undefined.undefined_reason is not None
     assert "m.none" in undefined.undefined_reason
+
+
+def test_max_and_min_take_the_extreme_of_the_ledgers(street: LedgerSet) -> None:
+    """The most parties in one mediation across the street is 5 (lianhua), the fewest 2."""
+    most = Indicator(
+        "m.most", "最多", "人", source=["mediation_completed"], measure=max_("parties")
+    )
+    fewest = Indicator(
+        "m.few", "最少", "人", source=["mediation_completed"], measure=min_("parties")
+    )
+    rolled_most, rolled_fewest = street.compute(most, "2023"), street.compute(fewest, "2023")
+    assert (rolled_most.value, rolled_fewest.value) == (5, 2)
+    assert rolled_most.by_ledger() == {"street/hehua": 3, "street/lianhua": 5}
+    assert "max(3, 5) = 5" in street.explain(rolled_most)

@@ -37,7 +37,15 @@ from civicledger.projections.explain import explain
 from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.filters import format_value
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Count, CountDistinct, Derived, Latest, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.periods import Period
 from civicledger.projections.whynot import Language, check_language
 
@@ -207,6 +215,10 @@ def _combine(shares: Sequence[LedgerFigure], distinct: DistinctMode) -> RollupFi
         reason = f"ledger {undefined.ledger!r} has no value ({undefined.figure.undefined_reason})"
     elif isinstance(measure, Derived):
         value, reason, combined = _derived_rollup(shares, measure, distinct)
+    elif isinstance(measure, Extreme):
+        values = [s.figure.value for s in shares if s.figure.value is not None]
+        value = (max if measure.kind == "max" else min)(values)
+        combined = f"the {measure.kind} of the ledgers' values"
     elif isinstance(measure, CountDistinct) and distinct == "key":
         value = len(_open_keys(shares))
         combined = "distinct keys across ledgers (a key open in several counts once)"
@@ -484,6 +496,9 @@ def _arithmetic(rollup: RollupFigure) -> str:
         return f"{written} = {format_value(rollup.value) if rollup.defined else '?'}"
     if rollup.value is None:
         return "—"
+    if isinstance(measure, Extreme):
+        each = ", ".join(format_value(p.figure.value) for p in rollup.parts)
+        return f"{measure.kind}({each}) = {format_value(rollup.value)}"
     if isinstance(measure, CountDistinct) and rollup.combined.startswith("distinct keys"):
         return f"|{' ∪ '.join(p.ledger for p in rollup.parts)}| = {format_value(rollup.value)}"
     values = [format_value(p.figure.value) for p in rollup.parts]
