@@ -57,7 +57,7 @@ _MEASURE_KEYS = {
     "latest": frozenset({"latest"}),
     "max": frozenset({"max"}),
     "min": frozenset({"min"}),
-    "derived": frozenset({"derived"}),
+    "derived": frozenset({"derived", "decimals"}),
     "ratio": frozenset({"ratio", "factor", "decimals"}),
 }
 
@@ -270,7 +270,7 @@ def measure_from_data(value: Any) -> Measure:
     if kind in EXTREMES:
         return Extreme(kind, _text(value, kind))
     if kind == "derived":
-        return Derived(_text(value, "derived"))
+        return Derived(_text(value, "derived"), decimals=value.get("decimals", 2))
     parts = value["ratio"]
     if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
         raise ValidationError(
@@ -324,7 +324,9 @@ def measure_to_data(measure: Measure) -> str | dict[str, Any]:
     elif isinstance(measure, Extreme):
         return {measure.kind: measure.field}
     elif isinstance(measure, Derived):
-        return {"derived": str(measure.expression)}
+        if measure.decimals == 2:  # the default stays implicit: existing documents keep their shape
+            return {"derived": str(measure.expression)}
+        return {"derived": str(measure.expression), "decimals": measure.decimals}
     else:
         return {
             "ratio": [measure.numerator_id, measure.denominator_id],

@@ -24,6 +24,7 @@ from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.derived import named_parts
 from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
@@ -328,16 +329,27 @@ class _Builder:
             "estimate": bool(figure.estimated),
             "rounding": figure.indicator.rounding,
         }
+        share, growth = named_parts(figure, "share"), named_parts(figure, "growth")
         if kind == "rate":
-            if figure.numerator is None or figure.denominator is None:
+            parts = share or (figure.numerator, figure.denominator)
+            if parts[0] is None or parts[1] is None:
                 raise self.fail(
-                    f"'rate' needs a ratio indicator; {figure.id!r} is not one", line, figure.id
+                    f"'rate' needs a ratio indicator or a share(a, b); {figure.id!r} is neither",
+                    line,
+                    figure.id,
                 )
-            num, den = figure.numerator.value, figure.denominator.value
+            num, den = parts[0].value, parts[1].value
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
             result = phrase((num, den), spec, **options)
             exact = f"{_exact(num)}/{_exact(den)}"
+        elif kind == "change" and growth is not None:
+            # growth(a, b) is the change from b to a: its own operands, not last year's.
+            now, then = growth[0].value, growth[1].value
+            if now is None or then is None:
+                raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
+            result = phrase((now, then), spec, **options)
+            exact = f"{_exact(now)}/{_exact(then)}"
         elif kind == "change":
             before = self.previous.get((figure.id, _group_key(figure.group)))
             if before is None or before.value is None:
