@@ -247,3 +247,13 @@ def test_a_template_uses_the_offices_ids(tmp_path: Path) -> None:
     assert total.indicator == "problems.total"
     assert len(total.lineage["contributions"]) == 2
     assert verify_report(report.to_json(), ledger).ok
+
+
+def test_a_revision_refuses_to_recount_a_declared_figure() -> None:
+    """The engine cannot recount a roll-up: a revision says so instead of counting events."""
+    ledger = sample_ledger()
+    seal = ledger.seal()
+    published = ledger.indicators(loads(declaring("total")), period="2023", as_of=seal)
+    assert published[0].indicator.followups == "total"
+    with pytest.raises(ProjectionError, match="is the follow-up figure 'total'"):
+        ledger.revise(published, ledger.seal())

@@ -39,12 +39,15 @@ def declared_figures(indicator: Indicator, figures: FollowUpRollup) -> list[Figu
         if figure.id != wanted:
             continue
         described = f"Declared as {wanted}. {indicator.description or figure.indicator.description}"
+        # The roll-up's measure (explain shows how it was counted) under the office's id;
+        # ``followups`` stays set, so the engine refuses to recount it (e.g. in a revision).
         renamed = attrs.evolve(
             figure.indicator,
             id=indicator.id,
             label=indicator.label,
             unit=indicator.unit,
             description=described.strip(),
+            followups=indicator.followups,
         )
         found.append(attrs.evolve(figure, indicator=renamed))
     return found

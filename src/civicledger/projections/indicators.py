@@ -134,8 +134,9 @@ class Indicator:
         followups: the rectification ledger's roll-up figure this indicator declares
             under the office's id (``"total"``, ``"completion_rate"``, see
             :data:`.rollup_names.ROLLUP_FIGURES`), or None; such an indicator takes no
-            source, filter, measure or state, and the ledger computes it as of the
-            period's end (``Ledger.indicators``).
+            filter or state, and the ledger computes it as of the period's end
+            (``Ledger.indicators``, whose figures carry the roll-up's source and
+            measure; a declaration leaves them out).
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -183,10 +184,10 @@ class Indicator:
                 f"indicator {self.id!r}: unknown follow-up figure {name!r}; known: {known}",
                 field="followups",
             )
+        # Source and measure may describe how the roll-up counts (as on the figures
+        # Ledger.indicators returns); a file's declaration may not name them (toml.py).
         for key, given in (
-            ("source", bool(self.source)),
             ("where", self.where is not None),
-            ("measure", self.measure != Count()),
             ("state", self.state),
             ("period", self.period != "year"),
         ):

@@ -213,6 +213,13 @@ def indicator_from_data(entry: Mapping[str, Any]) -> Indicator:
         raise ValidationError(
             f"followups must name a roll-up figure, got {followups!r}", field="followups"
         )
+    for key in ("source", "measure"):
+        if followups is not None and key in entry:
+            raise ValidationError(
+                "a follow-up figure is computed from the rectification ledger as of the "
+                f"period's end; leave {key} out",
+                field=key,
+            )
     where = entry.get("where")
     if where is not None and not isinstance(where, str | dict):
         raise ValidationError("where must be a filter expression or a table", field="where")
