@@ -75,3 +75,19 @@ def test_an_unknown_roll_up_name_is_refused_naming_the_line(
     assert out == ""
     assert f"{path}, line 12 (problems.completion_rate)" in err
     assert "unknown follow-up figure 'rate'" in err
+
+
+def test_explain_shows_a_declared_figures_derivation(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "set.toml"
+    path.write_text(SET, encoding="utf-8")
+    args = ("--year", "2023", "--set", str(path))
+    code, out, err = run(runner, example_db, "explain", "problems.completion_rate", *args)
+    assert code == 0, err
+    assert out.startswith("## 指标 problems.completion_rate — 整改率")
+    assert "Declared as followups.completion_rate." in out
+    assert "### 分母" in out
+    code, _, err = run(runner, example_db, "explain", "problems.by_category", *args)
+    assert code != 0
+    assert "grouped by category" in err

@@ -177,7 +177,11 @@ def explain(
         indicator = loaded[indicator_id]
     except ValidationError as e:
         raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
-    figure = ledger.compute(indicator, chosen)
+    if indicator.followups is not None and not indicator.group_by:
+        # A roll-up declared in the set: only the ledger's indicators() counts follow-ups.
+        (figure,) = ledger.indicators([indicator], period=chosen)
+    else:
+        figure = ledger.compute(indicator, chosen)
     if output_format == "json" and why_not is None:
         text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
     elif output_format == "prov":
