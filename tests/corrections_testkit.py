@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from civicledger import Event, event, field
+from civicledger import Event, Ledger, RecordedEvent, event, field
+from civicledger.corrections.events import EventRedacted
 from civicledger.projections import Indicator
 from civicledger.projections.measures import Count, Sum
 
@@ -77,3 +78,15 @@ class StepClock:
     def __call__(self) -> datetime:
         self.now += timedelta(hours=1)
         return self.now
+
+
+def record_redaction(ledger: Ledger, record: RecordedEvent, fields: tuple[str, ...]) -> None:
+    """Append the event_redacted event for ``fields`` of ``record``, without erasing anything
+    (what ``ledger.redact`` records first; tests then erase through the store or raw SQL)."""
+    redaction = EventRedacted(
+        occurred_on=record.occurred_on,
+        target_event_id=record.event_id,
+        fields=fields,
+        reason="erasure request",
+    )
+    ledger.append("corrections/" + record.stream, [redaction], actor="dpo")

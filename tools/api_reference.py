@@ -26,7 +26,10 @@ OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 # The facade's methods by task; each group is one section of the page.
 LEDGER_GROUPS: list[tuple[str, list[str]]] = [
-    ("Opening and closing", ["open", "in_memory", "close", "name", "origin", "hash_algorithm"]),
+    (
+        "Opening and closing",
+        ["open", "open_many", "in_memory", "close", "name", "origin", "hash_algorithm"],
+    ),
     ("Recording", ["append", "append_batch", "import_jsonl", "export_jsonl"]),
     ("Reading", ["read", "read_stream", "head", "subscribe", "store"]),
     (
@@ -45,6 +48,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
             "verify",
             "inclusion_proof",
             "consistency_proof",
+            "access",
         ],
     ),
     ("Indicators and explanations", ["compute", "indicators", "explain", "compare", "checkpoints"]),
@@ -53,6 +57,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
         ["followups", "followup_rollup", "export_followups", "import_followups"],
     ),
     ("Reports", ["report", "evidence"]),
+    ("Sync to a replica", ["push"]),
 ]
 
 # Modules whose ``__all__`` is public, with what each is for.
@@ -74,6 +79,22 @@ MODULES: list[tuple[str, str]] = [
         "Event classes, the registry, the codec and canonical JSON.",
     ),
     ("civicledger.catalog", "The built-in civic event types and their vocabularies."),
+    (
+        "civicledger.ledgerset",
+        "A set of ledgers read as one source: each figure rolled up across them.",
+    ),
+    (
+        "civicledger.sync",
+        "Delivering a ledger's events and seals to a replica that cannot rewrite them.",
+    ),
+    (
+        "civicledger.projections.rollup",
+        "How figures combine across ledgers, their per-ledger parts and explanations.",
+    ),
+    (
+        "civicledger.store.sql",
+        "The SQL store, and provisioning a PostgreSQL owner role and application role.",
+    ),
 ]
 
 EVENT_NAMES = ["Event", "event", "field", "upcast", "Vocabulary", "RecordedEvent"]

@@ -12,6 +12,7 @@ from civicledger.errors import (
     CorrectionError,
     DuplicateEventError,
     EventDefinitionError,
+    HistoryMismatchError,
     LedgerNotFoundError,
     ProjectionError,
     SchemaMismatchError,
@@ -31,6 +32,7 @@ from civicledger.events import (
 
 # --- store and ledger facade (issue 3) ---
 from civicledger.ledger import Ledger
+from civicledger.ledgerset import LedgerSet
 
 # --- projections and indicators (issue 6) ---
 from civicledger.projections import (
@@ -90,3 +92,7 @@ __all__ += [
 # --- corrections (issue 10) ---
 __all__ += ["CorrectionError"]
 # --- end corrections ---
+
+# --- roll-ups across ledgers (issue 19) ---
+__all__ += ["HistoryMismatchError", "LedgerSet"]
+# --- end roll-ups ---

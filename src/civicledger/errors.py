@@ -69,6 +69,21 @@ class LedgerNotFoundError(StoreError):
     """Raised when a ledger is opened by name without creating it, and no such ledger exists."""
 
 
+class HistoryMismatchError(StoreError):
+    """Raised when a delivery to a replica differs from the history the replica holds.
+
+    Nothing of the delivery is written.
+
+    Attributes:
+        position: the first position where the histories differ, or None when the
+            receiver cannot tell (only the roots differ).
+    """
+
+    def __init__(self, message: str, *, position: int | None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class SchemaMismatchError(StoreError):
     """Raised when a database was written by an incompatible civicledger schema version."""
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
     from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
+    from civicledger.ledgerset import LedgerSet  # roll-ups across ledgers (issue 19)
     from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
     from civicledger.projections import (  # projections (issue 6)
         CheckpointStore,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
+    from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
+    from civicledger.sync import PushResult  # sync (issue 19)
 
 
 class Ledger:
@@ -129,6 +132,41 @@ class Ledger:
             ),
             limits=limits,
         )
+
+    @classmethod
+    def open_many(
+        cls,
+        url: str | URL,
+        names: Sequence[str] | None = None,
+        *,
+        prefix: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        limits: Limits | None = None,
+    ) -> LedgerSet:
+        """Open existing ledgers of one database as one source, whose figures roll up.
+
+        Args:
+            url: as for :meth:`open`.
+            names: the ledgers, in this order (e.g. ``["street-x/hehua", "street-x/lianhua"]``).
+            prefix: instead of ``names``, every ledger whose name starts with this text,
+                sorted by name (e.g. ``"street-x/"``).
+            clock: as for :meth:`open`.
+            codec: as for :meth:`open`.
+            limits: as for :meth:`open`.
+
+        Returns:
+            The :class:`~civicledger.ledgerset.LedgerSet`; see ``docs/rollups.md``.
+
+        Raises:
+            ValidationError: neither or both of ``names`` and ``prefix``, or a name twice.
+            LedgerNotFoundError: a named ledger does not exist, or no name has the prefix;
+                nothing is created.
+            StoreError: the database cannot be opened.
+        """
+        from civicledger.ledgerset import LedgerSet
+
+        return LedgerSet.open(url, names, prefix=prefix, clock=clock, codec=codec, limits=limits)
 
     @classmethod
     def in_memory(
@@ -452,6 +490,24 @@ class Ledger:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures); see :meth:`.audit.auditor.Auditor.verify`."""
         return self._audit.verify(public_keys)
+
+    # -- sync: delivering to a replica that cannot rewrite history (issue 19) ---------------
+
+    def push(
+        self, target_url: str | URL, *, ledger: str | None = None, batch: int = 2000
+    ) -> PushResult:
+        """Send the events and seals a replica of this ledger in ``target_url`` lacks (creating
+        it on first push, named ``ledger`` or this ledger's name); the replica checks every
+        row and root and refuses a diverging history; see :func:`.sync.push`."""
+        from civicledger.sync import push
+
+        return push(self, target_url, ledger=ledger, batch=batch)
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the ledger runs as and whether it could alter recorded history
+        (None on SQLite and in memory); see :func:`civicledger.store.sql.provision`."""
+        access = getattr(self._store, "access", None)
+        return None if access is None else access()
 
     # -- projections and indicators with lineage (issue 6) ---------------------------------
 

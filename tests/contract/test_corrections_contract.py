@@ -24,7 +24,14 @@ from civicledger.corrections import RedactedPayload
 from civicledger.corrections.events import register_correction_types
 from civicledger.events import Codec, EventRegistry, event, upcast
 from civicledger.merkle import hash_algorithm, verify_inclusion
-from corrections_testkit import StepClock, attendance, meeting, meetings, visit
+from corrections_testkit import (
+    StepClock,
+    attendance,
+    meeting,
+    meetings,
+    record_redaction,
+    visit,
+)
 
 MakeLedger = Callable[..., Ledger]
 
@@ -178,8 +185,13 @@ class SqlCorrectionsContract(CorrectionsContract):
     def test_the_store_redaction_path_is_what_the_trigger_lets_through(
         self, ledger: Ledger
     ) -> None:
-        """The store's own UPDATE (payload and salt only) passes the trigger."""
+        """The store's own UPDATE (payload and salt only) passes the trigger.
+
+        The redaction event goes first: on PostgreSQL the erasure function refuses an
+        erasure that no recorded redaction event names.
+        """
         (record,) = ledger.append("v", [visit()], actor="clerk")
+        record_redaction(ledger, record, ("note",))
         redacted = ledger.store.redact_payload(record.event_id, ["note"])
         assert redacted.redacted_fields == ("note",)
 

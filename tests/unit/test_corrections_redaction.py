@@ -298,3 +298,26 @@ def test_payload_to_dict_gives_what_is_left_of_a_redacted_payload(ledger: Ledger
         "note": "独居老人",
         "occurred_on": "2023-04-02",
     }
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_redacting_a_corrected_event_whole_keeps_the_ledger_verified(
+    backend: str, tmp_path: Any
+) -> None:
+    """A whole redaction also erases each correction's copy of the payload (its
+    ``replacement``); verify accepts that copy's erasure on the strength of the target's
+    redaction instead of naming it unrecorded."""
+    opened = (
+        Ledger.in_memory(clock=StepClock())
+        if backend == "memory"
+        else Ledger.open(f"sqlite:///{tmp_path / 'l.db'}", "community", clock=StepClock())
+    )
+    with opened as ledger:
+        first, second = (
+            ledger.append(f"party/contact/{n}", [visit(n)], actor="clerk")[0] for n in ("a", "b")
+        )
+        ledger.correct(second.event_id, visit("c"), reason="wrong member", actor="clerk")
+        ledger.redact(second.event_id, reason="privacy request", actor="clerk")
+        report = ledger.verify()
+        assert report.ok, [str(p) for p in report.problems]
+        assert first.event_id != second.event_id

@@ -106,6 +106,11 @@ class Auditor:
             StoreError: the database failed.
             CivicLedgerError: signing needs the ``cryptography`` package.
         """
+        if getattr(self._store, "is_replica", False):
+            raise StoreError(
+                f"ledger {self._store.ledger_name!r} is a replica of {self._store.origin!r}: "
+                "its seals are the sender's, delivered by sync; seal the sending ledger"
+            )
         signers = [] if signer is None else [_signer(signer)]
         # The frontier and its size come from one read of the ledger's row, so the
         # root is the root of exactly that many events even while others append.

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 Finding = tuple[ProblemKind, str]
 
 _WHOLE = "the whole payload"
+_CORRECTION_COPY = "replacement"  # the field of a correction that holds its target's payload
 
 
 @attrs.frozen
@@ -263,7 +264,9 @@ def _cross_check(
             yield _unrecorded(_WHOLE, row)
     else:
         for name in sorted(erased):
-            if not any(r.covers(name) for r in redactions):
+            if not any(r.covers(name) for r in redactions) and not _covered_by_target(
+                row, remainder, name, index
+            ):
                 yield _unrecorded(f"field {name!r}", row)
         for redaction in redactions:
             kept = [f for f in redaction.fields if f not in erased]
@@ -287,6 +290,19 @@ def _cross_check(
             seen.setdefault(name, redaction.position)
     if remainder is not None:
         yield from _cross_check_nested(row, remainder, index)
+
+
+def _covered_by_target(
+    row: StoredRow, remainder: dict[str, Any] | None, name: str, index: RedactionIndex
+) -> bool:
+    """Whether an erased field of a correction is its copy of the target's payload
+    (``replacement``) and a redaction of the whole target, recorded after this row, took it:
+    redacting an event takes every correction's copy of it along (see
+    :func:`civicledger.corrections.service.redact`)."""
+    target = (remainder or {}).get("target_event_id")
+    if target is None or name != _CORRECTION_COPY:
+        return False
+    return any(not r.fields for r in index.after(target, row.position))
 
 
 def _cross_check_nested(

@@ -72,9 +72,10 @@ def _register_commands() -> None:
         projections,
         record,
         reporting,
+        sync,
     )
 
-    for module in (record, amend, figures, reporting, audit, disclose, projections, demo):
+    for module in (record, amend, figures, reporting, audit, disclose, projections, sync, demo):
         module.register(cli)
 
 

@@ -175,25 +175,90 @@ def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
         LedgerNotFoundError: ``create`` is False and the database file or the
             ledger does not exist.
     """
-    from sqlalchemy.engine import make_url
-
-    from civicledger.errors import LedgerNotFoundError
     from civicledger.ledger import Ledger
     from civicledger.limits import DEFAULT_LIMITS
 
     root = ctx.find_root().params
     url = database_url(root.get("db"))
+    if not create:
+        _refuse_missing_sqlite_file(url)
+    limits = DEFAULT_LIMITS.with_overrides(root.get("limits") or ())
+    name = root.get("ledger") or "default"
+    with Ledger.open(url, ledger=name, create=create, limits=limits) as ledger:
+        yield ledger
+
+
+def ledger_set_options(f: F) -> F:
+    """``--ledger NAME`` (repeatable) and ``--ledgers PREFIX``: read a set of ledgers as one.
+
+    The command gets ``ledger_names`` and ``ledger_prefix``; open them with
+    :func:`open_source`.
+    """
+    f = click.option(
+        "--ledgers",
+        "ledger_prefix",
+        metavar="PREFIX",
+        help="Roll up every ledger whose name starts with PREFIX (e.g. street-x/).",
+    )(f)
+    return click.option(
+        "--ledger",
+        "ledger_names",
+        metavar="NAME",
+        multiple=True,
+        help="Roll up this ledger (repeatable); replaces the global --ledger.",
+    )(f)
+
+
+@contextmanager
+def open_source(
+    ctx: click.Context, names: Sequence[str], prefix: str | None
+) -> Iterator[tuple[Any, bool]]:
+    """Open the global ``--ledger``, or the set named by :func:`ledger_set_options`.
+
+    Yields:
+        (the Ledger or LedgerSet, whether it is a set).
+
+    Raises:
+        ValidationError: both ``--ledger`` and ``--ledgers`` are given.
+        LedgerNotFoundError: a ledger or the database does not exist.
+    """
+    if not names and prefix is None:
+        with open_ledger(ctx) as ledger:
+            yield ledger, False
+        return
+    if names and prefix is not None:
+        raise ValidationError(
+            "name the ledgers with --ledger NAME ... or --ledgers PREFIX, not both"
+        )
+    from civicledger.ledger import Ledger
+    from civicledger.limits import DEFAULT_LIMITS
+
+    root = ctx.find_root().params
+    url = database_url(root.get("db"))
+    _refuse_missing_sqlite_file(url)
+    limits = DEFAULT_LIMITS.with_overrides(root.get("limits") or ())
+    chosen = list(names) if names else None
+    with Ledger.open_many(url, chosen, prefix=prefix, limits=limits) as ledger_set:
+        yield ledger_set, True
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist, so reading creates no database.
+
+    Raises:
+        LedgerNotFoundError: the file does not exist.
+    """
+    from sqlalchemy.engine import make_url
+
+    from civicledger.errors import LedgerNotFoundError
+
     parsed = make_url(url) if "://" in url else None
-    if not create and parsed is not None and parsed.get_backend_name() == "sqlite":
+    if parsed is not None and parsed.get_backend_name() == "sqlite":
         path = parsed.database
         if path and path != ":memory:" and not Path(path).exists():
             raise LedgerNotFoundError(
                 f"no database at {path}; create one with `civicledger init` or pass --db"
             )
-    limits = DEFAULT_LIMITS.with_overrides(root.get("limits") or ())
-    name = root.get("ledger") or "default"
-    with Ledger.open(url, ledger=name, create=create, limits=limits) as ledger:
-        yield ledger
 
 
 def read_text_file(path: Path, what: str) -> str:

@@ -122,7 +122,8 @@ def verify(
 ) -> None:
     """Check the ledger (every leaf, root and seal), or a proof file offline.
 
-    Exit status 1 when anything does not verify.
+    Exit status 1 when anything does not verify. On PostgreSQL it also says which
+    role it ran as, with a warning when that role could alter history.
 
     Example:
 
@@ -142,6 +143,7 @@ def verify(
         return
     with open_ledger(ctx) as ledger:
         report = ledger.verify(public_key)
+        access = ledger.access()
         problems = [str(report)] if not report.ok else []
         if seal_file is not None:
             claimed = Seal.parse(read_text_file(seal_file, "seal"))
@@ -157,6 +159,10 @@ def verify(
             click.echo(problem, err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(report))
+    if access is not None and access.could_alter_history:
+        click.echo(f"civicledger: warning: {access}", err=True)
+    elif access is not None:
+        click.echo(str(access))
 
 
 def _check_proof(text: str, public_key: str | None) -> str:

@@ -12,14 +12,27 @@ import click
 from civicledger.cli._common import (
     EXIT_CHECK_FAILED,
     chosen_period,
+    ledger_set_options,
+    open_source,
     output_option,
-    pass_ledger,
     period_options,
     table,
     write_output,
 )
 
 SET_HELP = "The indicator set (TOML)."
+
+
+def distinct_option(f: Any) -> Any:
+    """``--distinct ledger|key``: how a roll-up counts one key found in two ledgers."""
+    return click.option(
+        "--distinct",
+        type=click.Choice(["ledger", "key"]),
+        default="ledger",
+        show_default=True,
+        help="With --ledger/--ledgers: count a distinct key once per ledger it is in "
+        "(ledger), or once across the ledgers (key).",
+    )(f)
 
 
 def register(group: click.Group) -> None:
@@ -64,10 +77,12 @@ def register(group: click.Group) -> None:
     default="table",
     show_default=True,
 )
+@distinct_option
+@ledger_set_options
 @output_option
-@pass_ledger
+@click.pass_context
 def indicators(
-    ledger: Any,
+    ctx: click.Context,
     period: str | None,
     year: int | None,
     indicator_set: Path,
@@ -75,9 +90,13 @@ def indicators(
     with_followups: bool,
     check: bool,
     output_format: str,
+    distinct: str,
+    ledger_names: tuple[str, ...],
+    ledger_prefix: str | None,
     output: Path | None,
 ) -> None:
-    """Compute every indicator of a set for a period, with lineage.
+    """Compute every indicator of a set for a period, with lineage; with --ledger
+    (repeated) or --ledgers, roll each figure up across those ledgers.
 
     With --check the set's rules are evaluated too: one line per rule, period and
     group on stderr, and exit status 1 when any rule fails.
@@ -86,11 +105,57 @@ def indicators(
 
         civicledger indicators --period 2023-01..2023-11 --set indicators.toml --compare year
     """
-    from civicledger.reports.tables import comparison_rows, figure_rows, write_xlsx
-
     chosen = chosen_period(period, year)
     if with_followups and previous is not None:
         raise click.UsageError("--followups cannot be combined with --compare")
+    with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
+        if is_set and (with_followups or check):
+            raise click.UsageError(
+                "--followups and --check read one ledger, not --ledger/--ledgers"
+            )
+        if is_set and previous is not None:
+            from civicledger.indicators import load
+            from civicledger.reports.tables import comparison_rows
+
+            against, earlier = _basis(previous)
+            compared = [
+                c
+                for indicator in load(indicator_set)
+                for c in source.compare(
+                    indicator, chosen, earlier, against=against, distinct=distinct
+                )
+            ]
+            _write_rows(comparison_rows(compared), output_format, output)
+        elif is_set:
+            from civicledger.reports.tables import rollup_rows
+
+            rollups = source.indicators(indicator_set, period=chosen, distinct=distinct)
+            _write_rows(rollup_rows(rollups), output_format, output)
+        else:
+            _one_ledger(
+                source,
+                chosen,
+                indicator_set,
+                previous,
+                with_followups,
+                check,
+                output_format,
+                output,
+            )
+
+
+def _one_ledger(
+    ledger: Any,
+    chosen: Any,
+    indicator_set: Path,
+    previous: str | None,
+    with_followups: bool,
+    check: bool,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    from civicledger.reports.tables import comparison_rows, figure_rows
+
     figures = ledger.indicators(indicator_set, period=chosen) if previous is None or check else []
     if previous is None:
         shown = list(figures)
@@ -100,12 +165,33 @@ def indicators(
     else:
         from civicledger.indicators import load
 
-        against = previous if previous in ("year", "period") else "year"
-        earlier = None if previous in ("year", "period") else previous
+        against, earlier = _basis(previous)
         comparisons = []
         for indicator in load(indicator_set):
             comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
         rows = comparison_rows(comparisons)
+    _write_rows(rows, output_format, output)
+    if check:
+        from civicledger.indicators import load
+        from civicledger.projections import check_rules
+
+        results = check_rules(load(indicator_set), figures)
+        for result in results:
+            click.echo(str(result), err=True)
+        if any(result.passed is False for result in results):
+            click.get_current_context().exit(EXIT_CHECK_FAILED)
+
+
+def _basis(previous: str) -> tuple[Any, str | None]:
+    """``--compare``'s value as (against, an earlier period or None)."""
+    if previous in ("year", "period"):
+        return previous, None
+    return "year", previous
+
+
+def _write_rows(rows: list[dict[str, Any]], output_format: str, output: Path | None) -> None:
+    from civicledger.reports.tables import write_xlsx
+
     if output_format == "json":
         write_output(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", output)
     elif output_format == "csv":
@@ -118,15 +204,6 @@ def indicators(
     else:
         headers = list(rows[0]) if rows else ["indicator"]
         write_output(table(headers, [list(r.values()) for r in rows]), output)
-    if check:
-        from civicledger.indicators import load
-        from civicledger.projections import check_rules
-
-        results = check_rules(load(indicator_set), figures)
-        for result in results:
-            click.echo(str(result), err=True)
-        if any(result.passed is False for result in results):
-            click.get_current_context().exit(EXIT_CHECK_FAILED)
 
 
 @click.command()
@@ -149,10 +226,12 @@ def indicators(
     default="text",
     show_default=True,
 )
+@distinct_option
+@ledger_set_options
 @output_option
-@pass_ledger
+@click.pass_context
 def explain(
-    ledger: Any,
+    ctx: click.Context,
     indicator_id: str,
     period: str | None,
     year: int | None,
@@ -160,9 +239,13 @@ def explain(
     why_not: str | None,
     language: str,
     output_format: str,
+    distinct: str,
+    ledger_names: tuple[str, ...],
+    ledger_prefix: str | None,
     output: Path | None,
 ) -> None:
-    """Show how a figure was derived: definition, contributing events, arithmetic.
+    """Show how a figure was derived: definition, contributing events, arithmetic; with
+    --ledger (repeated) or --ledgers, from the roll-up to each ledger's figure and events.
 
     Example:
 
@@ -177,17 +260,31 @@ def explain(
         indicator = loaded[indicator_id]
     except ValidationError as e:
         raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
-    if indicator.followups is not None and not indicator.group_by:
-        # A roll-up declared in the set: only the ledger's indicators() counts follow-ups.
-        (figure,) = ledger.indicators([indicator], period=chosen)
-    else:
-        figure = ledger.compute(indicator, chosen)
-    if output_format == "json" and why_not is None:
-        text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    elif output_format == "prov":
-        text = figure.to_prov().serialize(format="json") + "\n"
-    else:
-        text = ledger.explain(figure, why_not=why_not, language=language)
+    with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
+        if is_set:
+            if why_not is not None or output_format == "prov":
+                raise click.UsageError(
+                    "--why-not and --format prov explain one ledger's figure: name it with "
+                    "the global --ledger"
+                )
+            rollup = source.compute(indicator, chosen, distinct=distinct)
+            if output_format == "json":
+                text = json.dumps(rollup.to_dict(), ensure_ascii=False, indent=2) + "\n"
+            else:
+                text = source.explain(rollup, language=language)
+            write_output(text, output)
+            return
+        if indicator.followups is not None and not indicator.group_by:
+            # A roll-up declared in the set: only the ledger's indicators() counts follow-ups.
+            (figure,) = source.indicators([indicator], period=chosen)
+        else:
+            figure = source.compute(indicator, chosen)
+        if output_format == "json" and why_not is None:
+            text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        elif output_format == "prov":
+            text = figure.to_prov().serialize(format="json") + "\n"
+        else:
+            text = source.explain(figure, why_not=why_not, language=language)
     write_output(text, output)
 
 

@@ -40,9 +40,30 @@ def register(group: click.Group) -> None:
     type=click.Choice(["sha256", "sm3"]),
     help="The new ledger's hash algorithm [default: sha256].",
 )
+@click.option(
+    "--owner-role",
+    metavar="OWNER",
+    help="PostgreSQL: create the tables as this role, which must exist (with --app-role).",
+)
+@click.option(
+    "--app-role",
+    metavar="APP",
+    help="PostgreSQL: the role the application runs as; it gets exactly the grants it needs "
+    "and cannot alter history (with --owner-role).",
+)
 @click.pass_context
-def init(ctx: click.Context, origin: str | None, hash_algorithm: str | None) -> None:
+def init(
+    ctx: click.Context,
+    origin: str | None,
+    hash_algorithm: str | None,
+    owner_role: str | None,
+    app_role: str | None,
+) -> None:
     """Create the database and the ledger if they do not exist.
+
+    With --owner-role and --app-role (PostgreSQL, connected as an administrator or
+    the owner), first create or update the tables as OWNER and grant APP only what
+    appending, reading, sealing and redacting need; running it again changes nothing.
 
     Example:
 
@@ -52,8 +73,16 @@ def init(ctx: click.Context, origin: str | None, hash_algorithm: str | None) -> 
     from civicledger.ledger import Ledger
 
     root = ctx.find_root().params
+    url = database_url(root.get("db"))
+    if (owner_role is None) != (app_role is None):
+        raise click.UsageError("--owner-role and --app-role go together; give both or neither")
+    if owner_role is not None and app_role is not None:
+        from civicledger.store.sql import provision
+
+        access = provision(url, owner=owner_role, app=app_role)
+        click.echo(f"provisioned: {access}")
     with Ledger.open(
-        database_url(root.get("db")),
+        url,
         ledger=root.get("ledger") or "default",
         origin=origin,
         hash_algorithm=hash_algorithm,
@@ -64,7 +93,8 @@ def init(ctx: click.Context, origin: str | None, hash_algorithm: str | None) -> 
 @click.command()
 @pass_ledger
 def info(ledger: Any) -> None:
-    """Show the ledger's identity, size, hash algorithm and seals.
+    """Show the ledger's identity, size, hash algorithm and seals (and, on PostgreSQL, the
+    role it runs as and whether that role could alter history).
 
     Example:
 
@@ -80,6 +110,13 @@ def info(ledger: Any) -> None:
         ("events", ledger.head()),
         ("seals", f"{len(seals)}{latest}"),
     ]
+    access = ledger.access()
+    if access is not None:
+        verdict = "YES: " + "; ".join(access.reasons) if access.could_alter_history else "no"
+        rows += [
+            ("role", f"{access.role} (tables owned by {access.owner})"),
+            ("alters history", verdict),
+        ]
     click.echo(table(["", ""], rows).split("\n", 2)[2], nl=False)
 
 

@@ -18,7 +18,7 @@ from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 
-__all__ = ["Basis", "Comparison", "compare", "compare_figures"]
+__all__ = ["Basis", "Comparison", "change_between", "compare", "compare_figures"]
 
 _CENT = Decimal("0.01")
 
@@ -106,22 +106,31 @@ def compare_figures(current: Figure, previous: Figure, basis: Basis = "given") -
         raise ProjectionError(
             f"cannot compare {current} with {previous}: not the same indicator and group"
         )
-    if current.value is None or previous.value is None:
-        which = "current" if current.value is None else "previous"
-        return Comparison(
-            current, previous, None, None, f"the {which} figure is not defined", basis
-        )
-    difference = current.value - previous.value
-    if previous.value == 0:
-        return Comparison(
-            current, previous, difference, None, "the previous figure is 0, so no percentage", basis
-        )
+    difference, change, reason = change_between(current.value, previous.value)
+    return Comparison(current, previous, difference, change, reason, basis)
+
+
+def change_between(
+    current: Number | None, previous: Number | None
+) -> tuple[Number | None, Decimal | None, str | None]:
+    """The difference and the change in percent between two values, or why there is none.
+
+    Returns:
+        (current − previous, the change in percent rounded half up to two places, the
+        reason a value is None).
+    """
+    if current is None or previous is None:
+        which = "current" if current is None else "previous"
+        return None, None, f"the {which} figure is not defined"
+    difference = current - previous
+    if previous == 0:
+        return difference, None, "the previous figure is 0, so no percentage"
     with localcontext() as context:
         context.prec = 60
-        change = (Decimal(difference) * 100 / Decimal(previous.value)).quantize(
+        change = (Decimal(difference) * 100 / Decimal(previous)).quantize(
             _CENT, rounding=ROUND_HALF_UP
         )
-    return Comparison(current, previous, difference, change, None, basis)
+    return difference, change, None
 
 
 def _period(value: int | Period, indicator: Indicator) -> Period:

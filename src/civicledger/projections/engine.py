@@ -204,10 +204,20 @@ def _figures_for(
     return figures
 
 
+class Valued(Protocol):
+    """What a ratio needs of its parts: a figure, or a roll-up of figures across ledgers."""
+
+    @property
+    def value(self) -> int | Decimal | None: ...
+
+    @property
+    def undefined_reason(self) -> str | None: ...
+
+
 def ratio_value(
     measure: Ratio,
-    numerator: Figure | None,
-    denominator: Figure | None,
+    numerator: Valued | None,
+    denominator: Valued | None,
     rounding: RoundingMode = "half-up",
 ) -> tuple[Decimal | None, str | None]:
     """A ratio's value from its parts (rounded by ``rounding``), or None and why not."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from civicledger.projections import Comparison, Figure
+from civicledger.projections.rollup import RollupComparison, RollupFigure
 from civicledger.sheets import append_text_row, csv_row
 
 FIGURE_HEADERS = {
@@ -23,6 +24,8 @@ FIGURE_HEADERS = {
     "unit": "单位",
     "events": "事件数",
 }
+
+ROLLUP_HEADERS = {**FIGURE_HEADERS, "ledgers": "各账本"}
 
 COMPARISON_HEADERS = {
     "indicator": "指标编号",
@@ -55,7 +58,27 @@ def figure_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
     ]
 
 
-def comparison_rows(comparisons: Iterable[Comparison]) -> list[dict[str, Any]]:
+def rollup_rows(rollups: Iterable[RollupFigure]) -> list[dict[str, Any]]:
+    """One row per roll-up: as :func:`figure_rows`, events counted in every ledger, and
+    ``ledgers``, each ledger's value (``name=value; ...``)."""
+    return [
+        {
+            "indicator": r.indicator.id,
+            "label": r.indicator.label,
+            "period": r.period.key,
+            "group": _group(r.group),
+            "value": _value(r.value),
+            "unit": r.indicator.unit,
+            "events": len(r.event_ids()),
+            "ledgers": "; ".join(f"{name}={_value(v)}" for name, v in r.by_ledger().items()),
+        }
+        for r in rollups
+    ]
+
+
+def comparison_rows(
+    comparisons: Iterable[Comparison | RollupComparison],
+) -> list[dict[str, Any]]:
     """One row per comparison: both periods and values, the difference and the change in
     percent, and the basis (``year`` 同比, ``period`` 环比, ``given``)."""
     return [
@@ -80,12 +103,16 @@ def write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     """Write rows to an XLSX sheet with Chinese headers (integers stay numbers).
 
     Args:
-        rows: rows from :func:`figure_rows` or :func:`comparison_rows`.
+        rows: rows from :func:`figure_rows`, :func:`rollup_rows` or :func:`comparison_rows`.
         path: the file to write.
     """
     from openpyxl import Workbook
 
-    headers = COMPARISON_HEADERS if rows and "current" in rows[0] else FIGURE_HEADERS
+    headers = FIGURE_HEADERS
+    if rows and "current" in rows[0]:
+        headers = COMPARISON_HEADERS
+    elif rows and "ledgers" in rows[0]:
+        headers = ROLLUP_HEADERS
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new workbook always has one sheet

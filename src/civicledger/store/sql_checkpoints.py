@@ -35,7 +35,7 @@ from civicledger.errors import ConcurrencyError, StoreError
 from civicledger.store.sql.dialect import WRITE_OPTION
 from civicledger.store.sql.errors import translated
 
-__all__ = ["SqlCheckpoints", "checkpoints_table"]
+__all__ = ["SqlCheckpoints", "checkpoints_table", "create_checkpoint_table"]
 
 _metadata = MetaData()
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
@@ -50,6 +50,11 @@ checkpoints_table = Table(
     PrimaryKeyConstraint("ledger", "name", name="pk_civicledger_projection_checkpoints"),
 )
 """The checkpoint table; created on first use by :class:`SqlCheckpoints`."""
+
+
+def create_checkpoint_table(conn: Connection) -> None:
+    """Create the checkpoint table unless it exists."""
+    _metadata.create_all(conn, tables=[checkpoints_table], checkfirst=True)
 
 
 def _encode(name: str, state: Any) -> str:
@@ -82,7 +87,7 @@ class SqlCheckpoints:
         self._engine = engine
         self._ledger = ledger
         with translated("creating the projection checkpoint table"), self._writing() as conn:
-            _metadata.create_all(conn, tables=[checkpoints_table], checkfirst=True)
+            create_checkpoint_table(conn)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Connection]:

@@ -1,5 +1,7 @@
 """The SQL backend: SQLAlchemy 2 Core over SQLite and PostgreSQL."""
 
+from civicledger.store.sql.privileges import Access
+from civicledger.store.sql.provision import provision
 from civicledger.store.sql.store import SqlNodeReader, SqlStore
 
-__all__ = ["SqlNodeReader", "SqlStore"]
+__all__ = ["Access", "SqlNodeReader", "SqlStore", "provision"]

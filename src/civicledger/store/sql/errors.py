@@ -55,6 +55,17 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     (
+        ("permission denied", "insufficientprivilege", "must be owner"),
+        lambda doing, detail: StoreError(
+            f"{doing}: the database role lacks a privilege for this ({detail}); see "
+            "docs/howto/postgresql.md for what each role may do"
+        ),
+    ),
+    (
+        ("civicledger: ",),
+        lambda doing, detail: StoreError(f"{doing}: refused by the database ({detail})"),
+    ),
+    (
         ("database is locked", "database is busy", "lock timeout", "deadlock detected"),
         lambda doing, detail: StoreError(
             f"{doing}: the database stayed locked by another writer longer than the busy "

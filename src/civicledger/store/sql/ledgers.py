@@ -20,7 +20,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
-from civicledger.store.sql import dialect
+from civicledger.store.sql import dialect, guards
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
     SCHEMA_VERSION,
@@ -41,6 +41,15 @@ class LedgerRow:
     hash_algorithm: str
     created_at: str
     leaf_version: int
+    replica: bool = False
+
+
+def replica_key(ledger_id: int) -> str:
+    """The ``civicledger_meta`` key that marks a ledger as a replica (written only by sync).
+
+    A marker row rather than a column, so replicas need no schema change.
+    """
+    return f"replica/{ledger_id}"
 
 
 @contextlib.contextmanager
@@ -67,33 +76,53 @@ def ensure_schema(engine: Engine) -> None:
         if _schema_ready(conn):
             return
     with translated("preparing the civicledger tables"), write_transaction(engine) as conn:
-        dialect.lock_schema(conn)
-        present = set(inspect(conn).get_table_names())
-        ours = {table.name for table in metadata.sorted_tables}
-        if meta.name not in present:
-            if present & ours:
-                raise StoreError(
-                    f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
-                    f"but no {meta.name} table; it was not made by civicledger or is damaged"
-                )
-            metadata.create_all(conn)
-            for statement in dialect.append_only_ddl(conn.dialect.name):
-                conn.execute(text(statement))
-            conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
-            return
-        version = _check_version(conn)
-        missing = ours - present
-        if missing:
+        prepare_schema(conn)
+
+
+def prepare_schema(conn: Connection) -> None:
+    """:func:`ensure_schema` inside the caller's write transaction (it takes the schema lock).
+
+    On PostgreSQL it also installs (or upgrades) the guard functions of :mod:`.guards`.
+
+    Raises:
+        SchemaMismatchError: the database records another schema version.
+        StoreError: the database holds only part of civicledger's tables, or its
+            schema or guard functions are outdated and the role cannot upgrade them.
+    """
+    dialect.lock_schema(conn)
+    postgres = conn.dialect.name == "postgresql"
+    present = set(inspect(conn).get_table_names())
+    ours = {table.name for table in metadata.sorted_tables}
+    if meta.name not in present:
+        if present & ours:
             raise StoreError(
-                f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
-                "are missing; restore the database from a backup"
+                f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
+                f"but no {meta.name} table; it was not made by civicledger or is damaged"
             )
-        if version < SCHEMA_VERSION:
-            _upgrade_to_leaf_v2(conn)
-        elif not dialect.has_redaction_trigger(conn):
-            # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
-            for statement in dialect.append_only_ddl(conn.dialect.name):
-                conn.execute(text(statement))
+        metadata.create_all(conn)
+        for statement in dialect.append_only_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+        conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
+        if postgres:
+            guards.install_guards(conn)
+        return
+    version = _check_version(conn)
+    missing = ours - present
+    if missing:
+        raise StoreError(
+            f"the civicledger schema is incomplete: table(s) {', '.join(sorted(missing))} "
+            "are missing; restore the database from a backup"
+        )
+    if version < SCHEMA_VERSION:
+        if postgres:
+            guards.require_owner(conn, f"the database has schema version {version}")
+        _upgrade_to_leaf_v2(conn)
+    elif not dialect.has_redaction_trigger(conn):
+        # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
+        for statement in dialect.append_only_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+    if postgres:
+        guards.ensure_guards(conn)
 
 
 def _schema_ready(conn: Connection) -> bool:
@@ -148,6 +177,19 @@ def _check_version(conn: Connection) -> int:
     return version
 
 
+def ledger_names(engine: Engine, prefix: str = "") -> list[str]:
+    """The names of the database's ledgers that start with ``prefix``, sorted.
+
+    The prefix is compared exactly (case-sensitive; ``%`` and ``_`` are plain text).
+
+    Raises:
+        StoreError: the database failed.
+    """
+    with translated("listing ledgers"), engine.connect() as conn:
+        names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+    return [name for name in names if name.startswith(prefix)]
+
+
 def ensure_ledger(
     engine: Engine,
     name: str,
@@ -157,8 +199,12 @@ def ensure_ledger(
     clock: Clock,
     create: bool = True,
     leaf_version: int = 2,
+    replica: bool = False,
 ) -> LedgerRow:
     """Find the ledger called ``name``, or create it with its origin and hash algorithm.
+
+    With ``replica=True`` a new ledger is created as a replica (in the same
+    transaction), and an existing one must be a replica with the same leaf format.
 
     Raises:
         ValidationError: the name, origin or algorithm is malformed, an existing
@@ -180,18 +226,33 @@ def ensure_ledger(
                 f"{', '.join(names) or 'none'}); create it with `civicledger init` or "
                 "Ledger.open(..., create=True)"
             )
+        marked = row is not None and _is_replica(conn, row.id)
     if row is not None:
-        stored = _ledger_row(row)
+        stored = _ledger_row(row, marked)
     else:  # only creating a ledger takes the write lock; readers never wait for a writer
         with translated(f"creating ledger {name!r}"), write_transaction(engine) as conn:
             dialect.lock_schema(conn)
             row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
             if row is not None:  # another process created it meanwhile
-                stored = _ledger_row(row)
+                stored = _ledger_row(row, _is_replica(conn, row.id))
             else:
                 stored = _create(
                     conn, name, origin, hash_algorithm or "sha256", clock, leaf_version
                 )
+                if replica:  # marked in the transaction that creates it
+                    conn.execute(insert(meta).values(key=replica_key(stored.id), value="1"))
+                    stored = attrs.evolve(stored, replica=True)
+    if replica and not stored.replica:
+        raise ValidationError(
+            f"ledger {name!r} exists and records its own events; sync delivers only into a "
+            "ledger it created (push under another name)",
+            field="ledger",
+        )
+    if replica and stored.leaf_version != leaf_version:
+        raise ValidationError(
+            f"ledger {name!r} has leaf format v{stored.leaf_version}, the sender v{leaf_version}",
+            field="leaf_version",
+        )
     if origin is not None and origin != stored.origin:
         raise ValidationError(
             f"ledger {name!r} already has origin {stored.origin!r}; an origin never changes "
@@ -207,7 +268,7 @@ def ensure_ledger(
     return stored
 
 
-def _ledger_row(row: Any) -> LedgerRow:
+def _ledger_row(row: Any, replica: bool) -> LedgerRow:
     return LedgerRow(
         id=row.id,
         name=row.name,
@@ -215,7 +276,15 @@ def _ledger_row(row: Any) -> LedgerRow:
         hash_algorithm=row.hash_algorithm,
         created_at=row.created_at,
         leaf_version=int(row.leaf_version),
+        replica=replica,
     )
+
+
+def _is_replica(conn: Connection, ledger_id: int) -> bool:
+    marker = conn.execute(
+        select(meta.c.value).where(meta.c.key == replica_key(ledger_id))
+    ).scalar_one_or_none()
+    return marker is not None
 
 
 def _create(

@@ -2,7 +2,9 @@
 
 The database holds the same rule in a trigger (see :mod:`.dialect`), so an UPDATE
 that touches any other column, or restores a removed payload, is refused even
-when it does not come through here.
+when it does not come through here. On PostgreSQL the write goes through the
+``civicledger_erase`` function (:mod:`.erasure`), which also requires a recorded
+redaction event naming every field it removes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from civicledger.errors import StoreError
 from civicledger.events import Codec, canonical_bytes
@@ -79,9 +81,14 @@ def redact_row(
         before = None if kept is None else Commitments.parse(kept, alg.digest_size)
         secret = None if secret is None else bytes(secret)
         commitments = after_redaction(alg, data, secret, before, remaining).text()
-    conn.execute(
-        update(events)
-        .where(events.c.ledger_id == ledger_id, events.c.position == position)
-        .values(payload=text, salt=None, commitments=commitments)
-    )
+    if conn.dialect.name == "postgresql":
+        # The guard function checks, in the database, that a recorded redaction event names
+        # what goes (see .erasure); an application role has no UPDATE privilege of its own.
+        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text, commitments)))
+    else:
+        conn.execute(
+            update(events)
+            .where(events.c.ledger_id == ledger_id, events.c.position == position)
+            .values(payload=text, salt=None, commitments=commitments)
+        )
     return int(position)

@@ -88,6 +88,23 @@ def append_only_ddl(dialect_name: str) -> list[str]:
     ]
 
 
+def latest_seals(conn: Connection, ledger_id: int) -> dict[str, tuple[int, bytes]]:
+    """A ledger's stored seals on an open connection: text -> (tree size, root), the
+    largest tree size last (empty when the table does not exist yet).
+
+    Raises:
+        sqlalchemy errors: the caller translates them.
+    """
+    if not inspect(conn).has_table(seals.name):
+        return {}
+    result = conn.execute(
+        select(seals.c.text, seals.c.tree_size, seals.c.root_hash)
+        .where(seals.c.ledger_id == ledger_id)
+        .order_by(seals.c.tree_size, seals.c.id)
+    ).all()
+    return {text: (int(size), bytes(root)) for text, size, root in result}
+
+
 class SqlSealTable:
     """Reads and appends one ledger's seals; creates the table on first use."""
 
@@ -163,6 +180,14 @@ class SqlSealTable:
         for row_id, size, root, sealed_at, seal_text in result:
             yield SealRow(int(row_id), int(size), bytes(root), sealed_at, seal_text)
 
+    def ensure(self) -> None:
+        """Create the seals table if it does not exist yet (outside any write transaction).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        self._ensure_table()
+
     def _table_exists(self) -> bool:
         if self._ready:
             return True
@@ -175,11 +200,12 @@ class SqlSealTable:
             return
         with translated("creating the seals table"), write_transaction(self._engine) as conn:
             dialect.lock_schema(conn)
-            _create(conn)
+            create_seal_table(conn)
         self._ready = True
 
 
-def _create(conn: Connection) -> None:
+def create_seal_table(conn: Connection) -> None:
+    """Create the seals table and its triggers unless it exists (call under the schema lock)."""
     if inspect(conn).has_table(seals.name):
         return  # another process created it while we waited for the lock
     seals_metadata.create_all(conn)

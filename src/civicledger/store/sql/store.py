@@ -27,15 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
-from civicledger.errors import StoreError, ValidationError
+from civicledger.errors import (
+    HistoryMismatchError,
+    LedgerNotFoundError,
+    StoreError,
+    ValidationError,
+)
 from civicledger.events import Codec, RecordedEvent, default_codec
 from civicledger.events.codec import format_timestamp, parse_timestamp
 from civicledger.events.redaction import REDACTED_KEY, decode_text
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.proofs import subtree_hash
 from civicledger.merkle.reader import NodeReader
-from civicledger.merkle.tree import Frontier
+from civicledger.merkle.tree import Frontier, Node
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
 from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
@@ -51,16 +57,27 @@ from civicledger.store.planning import (
     streams_of,
 )
 from civicledger.store.reading import ReadFilter
+from civicledger.store.replica import (
+    ReceivePlan,
+    ReplicaRow,
+    ReplicaSeal,
+    check_delivery,
+    plan_receive,
+)
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
     LedgerRow,
     ensure_ledger,
     ensure_schema,
+    ledger_names,
     write_transaction,
 )
+from civicledger.store.sql.privileges import Access, access, check_grants, current_role
 from civicledger.store.sql.redaction import redact_row
 from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
+from civicledger.store.sql.seals import SqlSealTable, latest_seals
+from civicledger.store.sql.seals import seals as seals_table
 from civicledger.types import Position, StreamId
 
 _INSERT_COLUMNS = tuple(column.name for column in events.columns)
@@ -171,12 +188,7 @@ class SqlStore(EventStore):
                 f"unexpected INSERT parameter order {self._insert_keys}; please report this"
             )
         self._native_uuid = engine.dialect.name == "postgresql"
-        self._lock_head = _DriverStatement(
-            select(ledgers.c.head, ledgers.c.frontier)
-            .where(ledgers.c.id == bindparam("ledger_id"))
-            .with_for_update(),
-            engine,
-        )
+        self._lock_head = _DriverStatement(_lock_statement(engine.dialect.name), engine)
         self._one_stream_version = _DriverStatement(
             select(func.max(events.c.stream_version)).where(
                 events.c.ledger_id == bindparam("ledger_id"),
@@ -184,12 +196,7 @@ class SqlStore(EventStore):
             ),
             engine,
         )
-        self._move_head = _DriverStatement(
-            update(ledgers)
-            .where(ledgers.c.id == bindparam("ledger_id"))
-            .values(head=bindparam("new_head"), frontier=bindparam("new_frontier")),
-            engine,
-        )
+        self._move_head = _DriverStatement(_move_statement(engine.dialect.name), engine)
         # SQLite writers in one process queue on this lock rather than in SQLite's busy
         # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
         self._local_writer: contextlib.AbstractContextManager[object] = (
@@ -211,6 +218,7 @@ class SqlStore(EventStore):
         create: bool = True,
         limits: Limits = DEFAULT_LIMITS,
         leaf_version: int = 2,
+        replica: bool = False,
     ) -> SqlStore:
         """Open (creating when needed) a ledger in a SQLite or PostgreSQL database.
 
@@ -232,6 +240,8 @@ class SqlStore(EventStore):
             limits: ``future_date_tolerance_days`` bounds the dates recorded.
             leaf_version: a new ledger's leaf format, 2 (the default); 1 only to
                 compare with ledgers made before v2. An existing ledger keeps its own.
+            replica: open (creating when needed) a replica, which only :meth:`receive`
+                writes; an existing ledger must then be one, with this leaf format.
 
         Returns:
             The store.
@@ -252,9 +262,12 @@ class SqlStore(EventStore):
         check_leaf_version(leaf_version)
         with translated("opening the database"):
             parsed = make_url(url)
-        engine = _create_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
+        engine = open_engine(parsed, synchronous=synchronous, busy_timeout=busy_timeout)
         try:
             ensure_schema(engine)
+            if engine.dialect.name == "postgresql":
+                with translated("checking the role's grants"), engine.connect() as conn:
+                    check_grants(conn)
             row = ensure_ledger(
                 engine,
                 ledger,
@@ -263,6 +276,7 @@ class SqlStore(EventStore):
                 clock=clock or utc_now,
                 create=create,
                 leaf_version=leaf_version,
+                replica=replica,
             )
         except BaseException:
             engine.dispose()
@@ -270,6 +284,78 @@ class SqlStore(EventStore):
         return cls(
             engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits
         )
+
+    @classmethod
+    def open_many(
+        cls,
+        url: str | URL,
+        names: Sequence[str] | None = None,
+        *,
+        prefix: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> list[SqlStore]:
+        """Open existing ledgers of one database, sharing one engine (one connection pool).
+
+        Args:
+            url: as for :meth:`open`.
+            names: the ledgers, in this order; or None to take ``prefix``.
+            prefix: every ledger whose name starts with this text, sorted by name.
+            clock: as for :meth:`open`.
+            codec: as for :meth:`open`.
+            limits: as for :meth:`open`.
+
+        Returns:
+            One store per ledger; closing any of them disposes the shared engine's
+            pooled connections, so close them together.
+
+        Raises:
+            ValidationError: neither or both of ``names`` and ``prefix``, no names, or a
+                name given twice.
+            LedgerNotFoundError: a named ledger does not exist, or none has the prefix.
+            StoreError: as for :meth:`open`.
+        """
+        if (names is None) == (prefix is None):
+            raise ValidationError(
+                "name the ledgers (names=[...]) or a prefix (prefix='street-x/'), not both",
+                field="names",
+            )
+        if names is not None:
+            if isinstance(names, str) or not names:
+                raise ValidationError(
+                    f"names must be a non-empty list of ledger names, got {names!r}", field="names"
+                )
+            for name in names:
+                check_ledger_name(name)
+            if len(set(names)) != len(names):
+                raise ValidationError(f"a ledger is named twice in {list(names)}", field="names")
+        elif not isinstance(prefix, str):
+            raise ValidationError(f"prefix must be text, got {prefix!r}", field="prefix")
+        with translated("opening the database"):
+            parsed = make_url(url)
+        engine = open_engine(parsed, synchronous="NORMAL", busy_timeout=30.0)
+        try:
+            ensure_schema(engine)
+            chosen = list(names) if names is not None else ledger_names(engine, prefix or "")
+            if not chosen:
+                raise LedgerNotFoundError(
+                    f"no ledger in this database has a name starting with {prefix!r} "
+                    f"(it has: {', '.join(ledger_names(engine)) or 'none'})"
+                )
+            rows = [
+                ensure_ledger(
+                    engine, n, origin=None, hash_algorithm=None, clock=utc_now, create=False
+                )
+                for n in chosen
+            ]
+        except BaseException:
+            engine.dispose()
+            raise
+        return [
+            cls(engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits)
+            for row in rows
+        ]
 
     # -- identity -----------------------------------------------------------------
 
@@ -294,6 +380,11 @@ class SqlStore(EventStore):
         return self._ledger.leaf_version
 
     @property
+    def is_replica(self) -> bool:
+        """Whether the ledger is a replica: written only by :meth:`receive` (sync)."""
+        return self._ledger.replica
+
+    @property
     def engine(self) -> Engine:
         """The SQLAlchemy engine, for layers that keep their own tables in the same database."""
         return self._engine
@@ -308,11 +399,28 @@ class SqlStore(EventStore):
         """The ledger's row id, the ``ledger_id`` column of its events."""
         return self._ledger.id
 
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the store runs as and whether it could alter history.
+
+        Returns:
+            The role's access, or None on SQLite (whoever can write the file can
+            change it; see docs/howto/postgresql.md for what to do instead).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        self._check_open()
+        if self._engine.dialect.name != "postgresql":
+            return None
+        with translated("reading the role's privileges"), self._engine.connect() as conn:
+            return access(conn, current_role(conn))
+
     # -- writing ------------------------------------------------------------------
 
     def append_batch(self, entries: Sequence[NewEvent]) -> list[RecordedEvent]:
         """Append entries to any streams in one transaction; see :meth:`EventStore.append_batch`."""
         self._check_open()
+        self._check_not_replica("append to")
         encoded = encode_entries(entries, self._codec)
         if not encoded:
             return []
@@ -332,6 +440,7 @@ class SqlStore(EventStore):
         """Append batches in one transaction, one batch in memory at a time; see
         :meth:`EventStore.append_batches`."""
         self._check_open()
+        self._check_not_replica("append to")
         appended = 0
         with (
             self._local_writer,
@@ -372,16 +481,135 @@ class SqlStore(EventStore):
         """Write a plan's rows and tiles and move the head, inside the caller's transaction."""
         if not plan.rows:
             return
-        ledger_id = self._ledger.id
         recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
+        self._write_rows(
+            conn, [self._params(row, recorded_at) for row in plan.rows], plan.nodes, plan.frontier
+        )
+
+    def receive(
+        self,
+        rows: Sequence[ReplicaRow],
+        *,
+        root: bytes,
+        proof: Sequence[bytes] = (),
+        seals: Sequence[ReplicaSeal] = (),
+    ) -> int:
+        """Store rows and seals another ledger recorded, verbatim, into this replica.
+
+        Every row is checked (:func:`~civicledger.store.replica.plan_receive`): rows
+        already held must be the same, new rows must hash to their leaves and
+        continue the head, the resulting root must be the sender's ``root``, and
+        ``proof`` must show that it extends the replica's latest seal. Each seal's
+        root must be the root at its size. All of it is written, or none of it.
+
+        Args:
+            rows: consecutive rows, starting at or before ``head() + 1``.
+            root: the sender's root at the last delivered position.
+            proof: the sender's consistency proof from the replica's latest seal.
+            seals: seals of sizes up to the last delivered position; those already
+                held are skipped.
+
+        Returns:
+            How many rows were new.
+
+        Raises:
+            StoreError: the ledger is not a replica, or the database failed.
+            HistoryMismatchError: the delivery differs from what the replica holds.
+            ValidationError: a row or seal does not check; nothing is written.
+        """
+        self._check_open()
+        check_delivery(rows, root, proof, seals)
+        if not self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} records its own events; only a replica receives"
+            )
+        ledger_id = self._ledger.id
+        seal_table = SqlSealTable(self._engine, ledger_id, self.ledger_name)
+        seal_table.ensure()
+        with (
+            self._local_writer,
+            translated(f"receiving into ledger {self.ledger_name!r}"),
+            self._write() as conn,
+        ):
+            [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=ledger_id)
+            held = latest_seals(conn, ledger_id)
+            overlap = [r.position for r in rows if r.position <= head]
+            plan = plan_receive(
+                rows,
+                origin=self.origin,
+                alg=self._alg,
+                leaf_version=self._ledger.leaf_version,
+                head=head,
+                frontier=self._load_frontier(frontier_bytes, head),
+                stored_leaves=self._leaves_at(conn, overlap),
+                held_root=lambda size: subtree_hash(self._alg, self._node_reader, 0, size),
+                versions=self._stream_versions(conn, {r.stream for r in rows if r.position > head}),
+                root=root,
+                seal=max(held.values(), default=None),
+                proof=proof,
+                roots_at={s.tree_size for s in seals},
+            )
+            if plan.rows:
+                self._insert_received(conn, plan)
+            for seal in seals:
+                if seal.text in held:
+                    continue
+                expected = plan.roots.get(seal.tree_size)
+                if expected is None:
+                    expected = subtree_hash(self._alg, self._node_reader, 0, seal.tree_size)
+                if seal.root_hash != expected:
+                    raise HistoryMismatchError(
+                        f"a delivered seal of size {seal.tree_size} has a root this ledger's "
+                        "events do not give; nothing was written",
+                        position=None,
+                    )
+                conn.execute(
+                    insert(seals_table).values(
+                        ledger_id=ledger_id,
+                        tree_size=seal.tree_size,
+                        root_hash=seal.root_hash,
+                        sealed_at=seal.sealed_at,
+                        text=seal.text,
+                    )
+                )
+                held[seal.text] = (seal.tree_size, seal.root_hash)
+        return len(plan.rows)
+
+    def _insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
+        params: list[Any] = []
+        for row in plan.rows:
+            values = (
+                self._ledger.id,
+                row.position,
+                row.stream,
+                row.stream_version,
+                row.event_id if self._native_uuid else row.event_id.bytes,
+                row.type,
+                row.schema_version,
+                row.occurred_on,
+                row.recorded_at,
+                row.actor,
+                row.payload,
+                row.salt,
+                row.commitments,
+                row.payload_digest,
+                row.leaf_hash,
+            )
+            params.append(self._driver_row(values))
+        self._write_rows(conn, params, plan.nodes, plan.frontier)
+
+    def _write_rows(
+        self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
+    ) -> None:
+        """Insert event rows (driver parameters), their completed tiles, and the new head and
+        frontier, then notify; the one write path of appends and deliveries alike."""
+        ledger_id = self._ledger.id
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(
-                self._insert_sql, [self._params(row, recorded_at) for row in plan.rows]
-            )
+            cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
-        if plan.nodes:
+        if nodes:
             conn.execute(
                 insert(tiles),
                 [
@@ -391,16 +619,24 @@ class SqlStore(EventStore):
                         "node_index": n.index,
                         "hash": n.hash,
                     }
-                    for n in plan.nodes
+                    for n in nodes
                 ],
             )
         self._move_head.execute(
-            conn,
-            ledger_id=ledger_id,
-            new_head=plan.head,
-            new_frontier=plan.frontier.to_bytes(),
+            conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
         )
-        dialect.notify_append(conn, ledger_id, plan.rows[-1].record.position)
+        dialect.notify_append(conn, ledger_id, frontier.size)
+
+    def _leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(positions):
+            result = conn.execute(
+                select(events.c.position, events.c.leaf_hash).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
+                )
+            )
+            found.update((int(p), bytes(h)) for p, h in result)
+        return found
 
     def _params(self, row: Row, recorded_at: str) -> Any:
         # Driver-level values in table column order (the compiled INSERT's order).
@@ -422,6 +658,10 @@ class SqlStore(EventStore):
             record.payload_digest,
             record.leaf_hash,
         )
+        return self._driver_row(values)
+
+    def _driver_row(self, values: tuple[Any, ...]) -> Any:
+        """One row's INSERT parameters as the driver takes them (positional or named)."""
         if self._insert_keys is None:
             return dict(zip(_INSERT_COLUMNS, values, strict=True))
         return values
@@ -614,6 +854,7 @@ class SqlStore(EventStore):
                 is committed; redact again when they are done).
         """
         self._check_open()
+        self._check_not_replica("redact in")
         doing = f"redacting an event of ledger {self.ledger_name!r}"
         sqlite = self._engine.dialect.name == "sqlite"
         with self._local_writer, translated(doing), self._write() as conn:
@@ -738,6 +979,13 @@ class SqlStore(EventStore):
             self._closed = True
             self._engine.dispose()
 
+    def _check_not_replica(self, doing: str) -> None:
+        if self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} is a replica of {self.origin!r}: only sync writes "
+                f"to it, so you cannot {doing} it here; record in the sending ledger and push"
+            )
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"ledger {self.ledger_name!r} is closed; open it again to use it")
@@ -793,7 +1041,12 @@ class SqlNodeReader:
         return [stored_bytes(h) for (h,) in rows]
 
 
-def _create_engine(url: URL, *, synchronous: str, busy_timeout: float) -> Engine:
+def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, set up as the store sets up its own.
+
+    Raises:
+        StoreError: the database is neither SQLite nor PostgreSQL, or the URL is invalid.
+    """
     backend = url.get_backend_name()
     options: dict[str, Any] = {}
     if backend == "sqlite":
@@ -829,6 +1082,35 @@ def _listener(url: URL, ledger_id: int) -> Iterator[Any]:
         yield connection
     finally:
         connection.close()
+
+
+def _lock_statement(dialect_name: str) -> Any:
+    """Read a ledger's head and frontier, locking its row until the transaction ends.
+
+    PostgreSQL goes through the guard function (``SELECT … FOR UPDATE`` would need
+    ``UPDATE`` privilege); SQLite's ``BEGIN IMMEDIATE`` already holds the lock.
+    """
+    if dialect_name == "postgresql":
+        locked = func.civicledger_lock_ledger(bindparam("ledger_id")).table_valued(
+            "head", "frontier"
+        )
+        return select(locked.c.head, locked.c.frontier)
+    return select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == bindparam("ledger_id"))
+
+
+def _move_statement(dialect_name: str) -> Any:
+    """Move a ledger's head and frontier (PostgreSQL: through the checking guard function)."""
+    if dialect_name == "postgresql":
+        return select(
+            func.civicledger_advance_head(
+                bindparam("ledger_id"), bindparam("new_head"), bindparam("new_frontier")
+            )
+        )
+    return (
+        update(ledgers)
+        .where(ledgers.c.id == bindparam("ledger_id"))
+        .values(head=bindparam("new_head"), frontier=bindparam("new_frontier"))
+    )
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:

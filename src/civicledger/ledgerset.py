@@ -1,0 +1,294 @@
+"""A set of ledgers read as one source: a street's figures from its communities' ledgers.
+
+:class:`LedgerSet` computes each figure in every ledger (each one pass, with the
+SQL pushdown where the ledger has it) and combines them with
+:func:`civicledger.projections.rollup.roll_up`; see ``docs/rollups.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal
+
+from civicledger.errors import ProjectionError, ValidationError
+from civicledger.events import Codec
+from civicledger.ledger import Ledger, _load_default_vocabulary
+from civicledger.limits import DEFAULT_LIMITS, Limits
+from civicledger.store import Clock
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from civicledger.projections import Indicator, IndicatorSet, Period
+    from civicledger.projections.compare import Basis
+    from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
+
+LATEST_SEAL = "latest-seal"
+"""``as_of=LATEST_SEAL``: read every ledger at its latest seal."""
+
+
+class LedgerSet:
+    """Several ledgers read as one source; each figure is rolled up across them.
+
+    Open one with :meth:`Ledger.open_many` (ledgers of one database, by name or by
+    name prefix) or build one from open ledgers, and use it as a context manager::
+
+        with Ledger.open_many("sqlite:///street.db", prefix="street-x/") as street:
+            for rollup in street.indicators("indicators.toml", period="2023"):
+                print(rollup, rollup.by_ledger())
+    """
+
+    def __init__(self, ledgers: Sequence[Ledger]) -> None:
+        """Read these ledgers as one source (closing the set closes them).
+
+        Raises:
+            ValidationError: no ledgers, something else than a Ledger, or two
+                ledgers with the same name or origin.
+        """
+        if isinstance(ledgers, Ledger) or not isinstance(ledgers, Sequence) or not ledgers:
+            raise ValidationError(
+                f"a ledger set needs a non-empty list of ledgers, got {ledgers!r}",
+                field="ledgers",
+            )
+        for i, ledger in enumerate(ledgers):
+            if not isinstance(ledger, Ledger):
+                raise ValidationError(
+                    f"ledgers[{i}] is a {type(ledger).__name__}, not a Ledger", field="ledgers"
+                )
+        for attribute in ("name", "origin"):
+            seen: set[str] = set()
+            for ledger in ledgers:
+                value = getattr(ledger, attribute)
+                if value in seen:
+                    raise ValidationError(
+                        f"two ledgers of the set have the {attribute} {value!r}; a roll-up "
+                        "must tell its ledgers apart",
+                        field="ledgers",
+                    )
+                seen.add(value)
+        self._ledgers = tuple(ledgers)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | URL,
+        names: Sequence[str] | None = None,
+        *,
+        prefix: str | None = None,
+        clock: Clock | None = None,
+        codec: Codec | None = None,
+        limits: Limits | None = None,
+    ) -> LedgerSet:
+        """Open existing ledgers of one database as a set; see :meth:`Ledger.open_many`."""
+        from civicledger.store.sql import SqlStore
+
+        _load_default_vocabulary(codec)
+        stores = SqlStore.open_many(
+            url,
+            names,
+            prefix=prefix,
+            clock=clock,
+            codec=codec,
+            limits=limits or DEFAULT_LIMITS,
+        )
+        return cls([Ledger(store, limits=limits) for store in stores])
+
+    # -- the ledgers --------------------------------------------------------------------
+
+    @property
+    def ledgers(self) -> tuple[Ledger, ...]:
+        """The ledgers, in the set's order."""
+        return self._ledgers
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The ledgers' names, in the set's order."""
+        return tuple(ledger.name for ledger in self._ledgers)
+
+    def __len__(self) -> int:
+        return len(self._ledgers)
+
+    def __iter__(self) -> Iterator[Ledger]:
+        return iter(self._ledgers)
+
+    def __getitem__(self, name: str) -> Ledger:
+        for ledger in self._ledgers:
+            if ledger.name == name:
+                return ledger
+        raise KeyError(f"no ledger {name!r} in this set (it has: {', '.join(self.names)})")
+
+    def close(self) -> None:
+        """Close every ledger of the set."""
+        for ledger in self._ledgers:
+            ledger.close()
+
+    def __enter__(self) -> LedgerSet:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- figures across the ledgers --------------------------------------------------------
+
+    def compute(
+        self,
+        indicator: Indicator,
+        period: Period | int | str,
+        *,
+        as_of: object = None,
+        distinct: DistinctMode = "ledger",
+    ) -> RollupFigure:
+        """One ungrouped indicator rolled up across the ledgers.
+
+        Args:
+            indicator: the indicator (ungrouped; use :meth:`indicators` for groups).
+            period: a Period, a year or its text (``"2023-Q4"``).
+            as_of: None (each ledger's head), :data:`LATEST_SEAL` (each ledger's latest
+                seal) or a mapping from ledger name to a position or seal (ledgers not
+                named: their head).
+            distinct: how ``count_distinct`` treats one key in two ledgers:
+                ``"ledger"`` (counted in each) or ``"key"`` (once).
+
+        Returns:
+            The roll-up, with each ledger's figure in ``parts``.
+
+        Raises:
+            ProjectionError: the indicator is grouped, or a computation fails.
+            ValidationError: ``as_of`` names a ledger not in the set, or a ledger has no seal.
+        """
+        from civicledger.projections.rollup import roll_up
+
+        (rollup,) = roll_up(
+            [
+                (ledger.name, ledger.origin, [ledger.compute(indicator, period, as_of=point)])
+                for ledger, point in self._points(as_of)
+            ],
+            distinct=distinct,
+        )
+        return rollup
+
+    def indicators(
+        self,
+        indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
+        *,
+        period: Period | int | str | None = None,
+        year: int | None = None,
+        as_of: object = None,
+        lineage: bool | Literal["lazy"] = True,
+        distinct: DistinctMode = "ledger",
+    ) -> list[RollupFigure]:
+        """Every figure of an indicator set, rolled up across the ledgers.
+
+        Each ledger is computed as :meth:`Ledger.indicators` computes it (``as_of`` and
+        ``distinct`` as for :meth:`compute`); the figures are then combined per
+        indicator, period and group (see :mod:`civicledger.projections.rollup`).
+
+        Raises:
+            ValidationError: the set, the period or ``as_of`` is invalid.
+            ProjectionError: a computation fails.
+        """
+        from civicledger.projections.rollup import roll_up
+        from civicledger.projections.service import as_indicator_set, choose_period
+
+        resolved = as_indicator_set(indicator_set)
+        chosen = choose_period(period, year)
+        return roll_up(
+            [
+                (
+                    ledger.name,
+                    ledger.origin,
+                    ledger.indicators(resolved, period=chosen, as_of=point, lineage=lineage),
+                )
+                for ledger, point in self._points(as_of)
+            ],
+            distinct=distinct,
+        )
+
+    def compare(
+        self,
+        indicator: Indicator,
+        current: Period | int | str,
+        previous: Period | int | str | None = None,
+        *,
+        against: Literal["year", "period"] = "year",
+        as_of: object = None,
+        distinct: DistinctMode = "ledger",
+    ) -> list[RollupComparison]:
+        """同比 (``against="year"``) or 环比 (``"period"``) of a roll-up, or against a named
+        ``previous`` period: both periods rolled up across the ledgers (``as_of`` and
+        ``distinct`` as for :meth:`compute`), one comparison per group.
+
+        Raises:
+            ProjectionError: a period is malformed, or equal to the other.
+            ValidationError: the period has no counterpart of that kind, or ``as_of``
+                is invalid.
+        """
+        from civicledger.projections.compare import earlier_period
+        from civicledger.projections.rollup import compare_rollups, roll_up
+        from civicledger.projections.service import as_period
+
+        now = as_period(current)
+        basis: Basis = against if previous is None else "given"
+        before = earlier_period(now, against) if previous is None else as_period(previous)
+        if before == now:
+            raise ProjectionError(f"{indicator.id}: cannot compare {now.key} with itself")
+        points = self._points(as_of)
+        rolled = [
+            roll_up(
+                [
+                    (ledger.name, ledger.origin, ledger.indicators([indicator], period=p, as_of=at))
+                    for ledger, at in points
+                ],
+                distinct=distinct,
+            )
+            for p in (now, before)
+        ]
+        return compare_rollups(*rolled, periods=(now, before), basis=basis)
+
+    def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
+        """How a roll-up was derived: its combination, each ledger's value and as-of point,
+        and each ledger's own explanation down to its events; see
+        :func:`.projections.rollup.explain_rollup`."""
+        from civicledger.projections.rollup import explain_rollup
+
+        return explain_rollup(rollup, language)  # type: ignore[arg-type]
+
+    def _points(self, as_of: object) -> list[tuple[Ledger, object]]:
+        """Each ledger with the point it is read at."""
+        if as_of is None:
+            return [(ledger, None) for ledger in self._ledgers]
+        if as_of == LATEST_SEAL:
+            points: list[tuple[Ledger, object]] = []
+            for ledger in self._ledgers:
+                seals = ledger.seals()
+                if not seals:
+                    raise ValidationError(
+                        f"ledger {ledger.name!r} has no seal to read at; seal it first "
+                        "(civicledger seal) or read it at its head",
+                        field="as_of",
+                    )
+                points.append((ledger, seals[-1]))
+            return points
+        if isinstance(as_of, Mapping):
+            unknown = sorted(str(n) for n in as_of if n not in self.names)
+            if unknown:
+                raise ValidationError(
+                    f"as_of names ledger(s) {', '.join(unknown)} not in this set "
+                    f"(it has: {', '.join(self.names)})",
+                    field="as_of",
+                )
+            return [(ledger, as_of.get(ledger.name)) for ledger in self._ledgers]
+        raise ProjectionError(
+            f"a ledger set's as_of is None, {LATEST_SEAL!r} or a mapping from ledger name to "
+            f"a position or seal, not {as_of!r}"
+        )
+
+
+__all__ = ["LATEST_SEAL", "LedgerSet"]

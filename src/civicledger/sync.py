@@ -1,0 +1,229 @@
+"""Sync: deliver a ledger's events and seals to a replica that cannot be made to rewrite them.
+
+:func:`push` opens (creating on first delivery) a replica of the sending ledger
+in the target database — same origin, hash algorithm and leaf format — and sends
+what it lacks, in batches. The replica's store checks every row and the roots
+itself (:meth:`civicledger.store.sql.SqlStore.receive`); this module only reads
+the sender and finds, when the histories differ, the first position where they
+do. See ``docs/rollups.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from civicledger.audit.auditor import Auditor
+from civicledger.audit.rows import StoredRow, row_source
+from civicledger.errors import HistoryMismatchError, ValidationError
+from civicledger.events.codec import format_timestamp
+from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
+from civicledger.merkle.proofs import consistency_proof, subtree_hash
+from civicledger.merkle.reader import NodeReader
+from civicledger.store.replica import ReplicaRow, ReplicaSeal
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from civicledger.ledger import Ledger
+    from civicledger.store.sql import SqlStore
+
+BATCH = 2000
+"""Rows per delivery transaction: an interrupted push loses at most one batch of work."""
+
+
+@attrs.frozen
+class PushResult:
+    """What a push delivered.
+
+    Attributes:
+        ledger: the replica's name in the target database.
+        events: how many events were new to the replica.
+        seals: how many seals were new to it.
+        head: the replica's head afterwards (the sender's head).
+    """
+
+    ledger: str
+    events: int
+    seals: int
+    head: int
+
+
+def push(
+    source: Ledger,
+    target_url: str | URL,
+    *,
+    ledger: str | None = None,
+    batch: int = BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> PushResult:
+    """Send the events and seals the replica lacks; create the replica on first push.
+
+    Re-pushing is a no-op, and a push interrupted between batches resumes where
+    the replica's head stopped.
+
+    Args:
+        source: the sending ledger.
+        target_url: the target database (SQLite or PostgreSQL URL).
+        ledger: the replica's name there; the sender's name when None.
+        batch: rows per transaction.
+        progress: called with the replica's head after each batch.
+
+    Returns:
+        What was delivered.
+
+    Raises:
+        HistoryMismatchError: the replica holds a history that differs from the
+            sender's (naming the first differing position); nothing is written.
+        ValidationError: the target ledger exists but is not a replica of this
+            ledger, or ``batch`` is not a positive int.
+        StoreError: a database failed; what was delivered before stays, and a
+            later push resumes.
+    """
+    from civicledger.store.sql import SqlStore
+
+    if type(batch) is not int or batch < 1:
+        raise ValidationError(f"batch must be a positive int, got {batch!r}", field="batch")
+    sender = source.store
+    name = ledger if ledger is not None else source.name
+    target = SqlStore.open(
+        target_url,
+        name,
+        origin=source.origin,
+        hash_algorithm=source.hash_algorithm,
+        codec=sender.codec,
+        leaf_version=sender.leaf_version,
+        replica=True,
+    )
+    try:
+        return _deliver(source, target, batch, progress)
+    finally:
+        target.close()
+
+
+def _deliver(
+    source: Ledger, target: SqlStore, batch: int, progress: Callable[[int], None] | None
+) -> PushResult:
+    alg = hash_algorithm(source.hash_algorithm)
+    reader = source.store.node_reader()
+    end = source.head()
+    start = target.head()
+    if start > end:
+        raise HistoryMismatchError(
+            f"the replica {target.ledger_name!r} holds {start} events but this ledger only "
+            f"{end}: from position {end + 1} it has events this ledger never sent; refused, "
+            "nothing was written",
+            position=end + 1,
+        )
+    if start:
+        first = _first_difference(alg, reader, target.node_reader(), start)
+        if first is not None:
+            raise HistoryMismatchError(
+                f"position {first} of the replica {target.ledger_name!r} differs from this "
+                "ledger's: the histories diverge, so the push is refused and nothing was "
+                "written",
+                position=first,
+            )
+    seals = [
+        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
+        for s in source.seals()
+        if s.sealed_at is not None
+    ]
+    rows = row_source(source.store)
+    received = Auditor(target)
+    held_before = len(received.seals())
+    delivered = 0
+    position = start
+    while True:
+        last = min(end, position + batch)
+        chunk = [_replica_row(r) for r in rows.rows(position + 1, last)] if last > position else []
+        delivered += _receive(target, received, alg, reader, chunk, last, seals)
+        position = last
+        if progress is not None:
+            progress(position)
+        if position >= end:
+            break
+    return PushResult(
+        ledger=target.ledger_name,
+        events=delivered,
+        seals=len(received.seals()) - held_before,
+        head=target.head(),
+    )
+
+
+def _receive(
+    target: SqlStore,
+    received: Auditor,
+    alg: HashAlgorithm,
+    reader: NodeReader,
+    chunk: list[ReplicaRow],
+    last: int,
+    seals: list[ReplicaSeal],
+) -> int:
+    """Deliver one batch with a proof from the replica's latest seal.
+
+    Another push of the same ledger may deliver a newer seal between reading the
+    latest seal and delivering; the batch is then refused for its proof, and is
+    sent once more with a proof from the seal now latest.
+    """
+    for attempt in (1, 2):
+        sealed = max((s.tree_size for s in received.seals()), default=0)
+        try:
+            return target.receive(
+                chunk,
+                root=subtree_hash(alg, reader, 0, last),
+                proof=consistency_proof(alg, reader, sealed, last) if 0 < sealed < last else [],
+                seals=[s for s in seals if s.tree_size <= last],
+            )
+        except HistoryMismatchError:
+            latest = max((s.tree_size for s in received.seals()), default=0)
+            if attempt == 2 or latest == sealed:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _first_difference(
+    alg: HashAlgorithm, ours: NodeReader, theirs: NodeReader, size: int
+) -> int | None:
+    """The first position at which two trees of at least ``size`` leaves differ, or None.
+
+    Roots of prefixes differ from the first differing leaf on, so a binary search
+    over prefix roots finds it in O(log size) root computations.
+    """
+    if subtree_hash(alg, ours, 0, size) == subtree_hash(alg, theirs, 0, size):
+        return None
+    low, high = 1, size  # the prefix of `high` leaves differs
+    while low < high:
+        middle = (low + high) // 2
+        if subtree_hash(alg, ours, 0, middle) == subtree_hash(alg, theirs, 0, middle):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _replica_row(row: StoredRow) -> ReplicaRow:
+    occurred = row.occurred_on
+    recorded = row.recorded_at
+    return ReplicaRow(
+        position=row.position,
+        stream=row.stream,
+        stream_version=row.stream_version,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        occurred_on=occurred.isoformat() if isinstance(occurred, date) else occurred,
+        recorded_at=format_timestamp(recorded) if isinstance(recorded, datetime) else recorded,
+        actor=row.actor,
+        payload=None if row.payload is None else row.payload.decode("utf-8"),
+        salt=row.salt,
+        commitments=None if row.commitments is None else row.commitments.decode("utf-8"),
+        payload_digest=row.payload_digest,
+        leaf_hash=row.leaf_hash,
+    )
+
+
+__all__ = ["BATCH", "PushResult", "push"]
