@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,26 @@ def test_a_revision_refuses_to_recount_a_declared_figure() -> None:
     assert published[0].indicator.followups == "total"
     with pytest.raises(ProjectionError, match="is the follow-up figure 'total'"):
         ledger.revise(published, ledger.seal())
+
+
+def test_a_ledger_set_rolls_declared_figures_up_from_their_parts(tmp_path: Path) -> None:
+    """Across two ledgers: counts add up, a rate is recomputed from the summed parts."""
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    events = sample_events()
+    for name, count in (("a", len(events)), ("b", 5)):
+        with Ledger.open(url, ledger=name, create=True) as ledger:
+            for event in events[:count]:
+                ledger.append(problem_stream(event.problem_id), [event], actor="clerk")  # type: ignore[attr-defined]
+    text = declaring("done") + declaring("total").replace("office.figure", "office.total")
+    text += declaring("completion_rate").replace("office.figure", "office.rate")
+    per_ledger = []
+    for name in ("a", "b"):
+        with Ledger.open(url, ledger=name) as ledger:
+            per_ledger.append(ledger.followup_rollup(period="2024"))
+    with Ledger.open_many(url, names=["a", "b"]) as street:
+        rolled = {r.id: r.value for r in street.indicators(loads(text), period="2024")}
+    done = sum(r.done.value or 0 for r in per_ledger)
+    total = sum(r.total.value or 0 for r in per_ledger)
+    assert rolled["office.figure"] == done
+    assert rolled["office.total"] == total
+    assert str(rolled["office.rate"]) == f"{Decimal(done) * 100 / Decimal(total):.2f}"

@@ -176,7 +176,7 @@ class Indicator:
             )
 
     def _check_rollup(self, name: object) -> None:
-        """A roll-up declaration names a known figure and nothing the engine would count."""
+        """A roll-up names a known figure, with no filter, state, period kind or other group."""
         found = rollup_name(name) if isinstance(name, str) else None
         if found is None:
             known = ", ".join(r.name for r in ROLLUP_FIGURES)
