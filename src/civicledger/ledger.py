@@ -538,16 +538,25 @@ class Ledger:
         ``"2022-01..2022-11"``; ``year=2023`` is the shorthand for a calendar year), in one
         pass over the ledger (``lineage="lazy"``: contributions loaded on first access,
         memory flat); see :func:`.projections.service.indicators`."""
+        from civicledger.followups import PROBLEM_TYPES
+        from civicledger.followups.declared import DeclaredRollups
+        from civicledger.projections.engine import effective_records, resolve_as_of
         from civicledger.projections.service import indicators
 
+        # One as-of point for the engine's figures and the declared follow-up figures
+        # (``followups = "total"`` in the set), so both read the same prefix.
+        point = resolve_as_of(self._own(as_of), self.head())
         return indicators(
             self._store,
             indicator_set,
             period=period,
             year=year,
-            as_of=self._own(as_of),
+            as_of=point,
             lineage=lineage,
             pushdown=_pushdown(self._store),
+            followup_figures=DeclaredRollups(
+                lambda: effective_records(self._store, PROBLEM_TYPES, point), point
+            ),
         )
 
     def explain(

@@ -254,7 +254,11 @@ def explain(
                 text = source.explain(rollup, language=language)
             write_output(text, output)
             return
-        figure = source.compute(indicator, chosen)
+        if indicator.followups is not None and not indicator.group_by:
+            # A roll-up declared in the set: only the ledger's indicators() counts follow-ups.
+            (figure,) = source.indicators([indicator], period=chosen)
+        else:
+            figure = source.compute(indicator, chosen)
         if output_format == "json" and why_not is None:
             text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
         elif output_format == "prov":
