@@ -106,10 +106,11 @@ def sum(
     return Sum(expression, removed_by=tuple(removed_by), removed_expression=removed_expression)
 
 
-def derived(expression: str, *operands: Indicator) -> Derived:
-    """A figure computed from others: ``derived("a.found - a.done")``; in a set the ids
-    are resolved, outside one pass the operand indicators."""
-    return Derived(expression, operands)
+def derived(expression: str, *operands: Indicator, decimals: int = 2) -> Derived:
+    """A figure computed from others: ``derived("a.found - a.done")``,
+    ``derived("share(a.done, a.found)")``; in a set the ids are resolved, outside one
+    pass the operand indicators. An expression that divides is rounded to ``decimals``."""
+    return Derived(expression, operands, decimals=decimals)
 
 
 def max_(field: str) -> Extreme:

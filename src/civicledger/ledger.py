@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, overload
 
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.limits import DEFAULT_LIMITS, Limits
@@ -17,6 +17,8 @@ from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, utc_now
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
+    import pandas  # DataFrames (issue 22; the frames extra)
+    import pyarrow
     from sqlalchemy.engine import URL
 
     from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
@@ -31,11 +33,13 @@ if TYPE_CHECKING:
         CheckpointStore,
         Comparison,
         Figure,
+        FigureList,
         Indicator,
         IndicatorSet,
         Period,
     )
     from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
+    from civicledger.projections.series import Series, Step  # series (issue 22)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
     from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
@@ -532,21 +536,30 @@ class Ledger:
         year: int | None = None,
         as_of: object = None,
         lineage: bool | Literal["lazy"] = True,
-    ) -> list[Figure]:
+    ) -> FigureList:
         """Every figure of an indicator set (or its TOML file) for a period (``"2023-Q4"``,
         ``"2022-01..2022-11"``; ``year=2023`` is the shorthand for a calendar year), in one
         pass over the ledger (``lineage="lazy"``: contributions loaded on first access,
         memory flat); see :func:`.projections.service.indicators`."""
+        from civicledger.followups import PROBLEM_TYPES
+        from civicledger.followups.declared import DeclaredRollups
+        from civicledger.projections.engine import effective_records, resolve_as_of
         from civicledger.projections.service import indicators
 
+        # One as-of point for the engine's figures and the declared follow-up figures
+        # (``followups = "total"`` in the set), so both read the same prefix.
+        point = resolve_as_of(self._own(as_of), self.head())
         return indicators(
             self._store,
             indicator_set,
             period=period,
             year=year,
-            as_of=self._own(as_of),
+            as_of=point,
             lineage=lineage,
             pushdown=_pushdown(self._store),
+            followup_figures=DeclaredRollups(
+                lambda: effective_records(self._store, PROBLEM_TYPES, point), point
+            ),
         )
 
     def explain(
@@ -580,6 +593,54 @@ class Ledger:
             against=against,
             as_of=self._own(as_of),
             pushdown=_pushdown(self._store),
+        )
+
+    @overload
+    def series(
+        self,
+        indicator: Indicator,
+        period: Period | int | str,
+        *,
+        by: Step = ...,
+        previous_year: bool = ...,
+        as_of: object = ...,
+    ) -> Series: ...
+
+    @overload
+    def series(
+        self,
+        indicator: IndicatorSet | str | Path | Sequence[Indicator],
+        period: Period | int | str,
+        *,
+        by: Step = ...,
+        previous_year: bool = ...,
+        as_of: object = ...,
+    ) -> list[Series]: ...
+
+    def series(
+        self,
+        indicator: Indicator | IndicatorSet | str | Path | Sequence[Indicator],
+        period: Period | int | str,
+        *,
+        by: Step = "month",
+        previous_year: bool = False,
+        as_of: object = None,
+    ) -> Series | list[Series]:
+        """One figure per month, quarter or ISO week (``by``) of a period, each with its
+        lineage, and with ``previous_year=True`` the same steps a year earlier (同比); for
+        a set (or its TOML file), one series per indicator; see
+        :func:`.projections.service.series`."""
+        from civicledger.projections.service import series
+
+        return series(
+            self._store,
+            indicator,
+            period,
+            by,
+            previous_year=previous_year,
+            as_of=as_of,
+            pushdown=_pushdown(self._store),
+            max_steps=self._limits.series_max_periods,
         )
 
     @functools.cached_property
@@ -685,6 +746,44 @@ class Ledger:
         from civicledger.followups.importing import import_sheet
 
         return import_sheet(self._store, Path(path), actor=actor, limits=self._limits)
+
+    # -- DataFrames and Arrow tables (issue 22; the frames extra) --------------------------
+
+    def events_table(
+        self,
+        types: Sequence[str] | None = None,
+        *,
+        occurred_between: tuple[date, date] | None = None,
+        effective: bool = False,
+    ) -> pyarrow.Table:
+        """The events :meth:`read` gives, one row each, every payload field in a typed
+        column; see :func:`civicledger.frames.event_table`."""
+        from civicledger.frames import event_table
+
+        records = self.read(types=types, occurred_between=occurred_between, effective=effective)
+        return event_table(records)
+
+    def events_frame(
+        self,
+        types: Sequence[str] | None = None,
+        *,
+        occurred_between: tuple[date, date] | None = None,
+        effective: bool = False,
+        decimals: Literal["exact", "float"] = "exact",
+    ) -> pandas.DataFrame:
+        """The rows of :meth:`events_table` as a pandas DataFrame (decimals exact or as
+        floats); see :func:`civicledger.frames.event_frame`."""
+        from civicledger.frames import to_pandas
+
+        table = self.events_table(types, occurred_between=occurred_between, effective=effective)
+        return to_pandas(table, decimals)
+
+    def followups_frame(self, as_of: date | Period | str | None = None) -> pandas.DataFrame:
+        """The rectification ledger of :meth:`followups` as a typed pandas DataFrame; see
+        :func:`civicledger.frames.followup_frame`."""
+        from civicledger.frames import followup_frame
+
+        return followup_frame(self.followups(as_of))
 
     # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
 

@@ -73,6 +73,8 @@ class Limits:
             (``a ** b``, ``a * b``).
         template_max_iterations: loop iterations in one sentence, nested loops counted
             together.
+        series_max_periods: months, quarters or weeks in one series
+            (``Ledger.series``).
         future_date_tolerance_days: how many days after the ledger clock's today a
             recorded date may lie (time zones, a clerk a day ahead); dates declared
             ``planned`` are not bounded.
@@ -97,6 +99,7 @@ class Limits:
     )
     template_max_number_digits: int = _limit(1_000, "decimal digits of a number a template builds")
     template_max_iterations: int = _limit(100_000, "loop iterations in one template sentence")
+    series_max_periods: int = _limit(1_000, "months, quarters or weeks in one series")
     future_date_tolerance_days: int = attrs.field(
         default=1,
         validator=_not_negative,

@@ -51,9 +51,28 @@ _PROBE = """
 """
 
 
-def _click_first_number(page: str, folder: Path) -> dict[str, object]:
+# Clicks the first bar of the first chart (an SVG link: no click() method, so an event).
+_CHART_PROBE = """
+<script>
+(function(){
+  var bar = document.querySelector('figure.chart svg a.fig');
+  bar.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));
+  var panel = document.getElementById('panel');
+  document.body.setAttribute('data-probe', JSON.stringify({
+    ref: bar.getAttribute('data-ref'),
+    bars: document.querySelectorAll('figure.chart svg a.fig').length,
+    panelHidden: panel.hidden,
+    panelRef: panel.getAttribute('data-ref'),
+    panelText: document.getElementById('panel-body').textContent
+  }));
+})();
+</script>
+"""
+
+
+def _click_first_number(page: str, folder: Path, probe: str = _PROBE) -> dict[str, object]:
     path = folder / "report.html"
-    path.write_text(page.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    path.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
     command = [
         str(CHROMIUM),
         "--headless",
@@ -89,3 +108,19 @@ def test_clicking_a_number_shows_its_derivation(tmp_path: Path) -> None:
     assert "283" in text
     for amount in ("70", "71", "72"):
         assert amount in text  # the contributing trainings
+
+
+def test_clicking_a_bar_of_a_chart_shows_that_figures_derivation(tmp_path: Path) -> None:
+    """Each bar of a chart is a link like every number: clicking one opens its derivation."""
+    pytest.importorskip("matplotlib")
+    chart = ONE_SECTION + (
+        '\n  [[sections.items]]\n  kind = "chart"\n  ids = ["employment.reemployment_trainees"]\n'
+    )
+    report = small_ledger().report(write_template(tmp_path, chart), year=2023)
+    probe = _click_first_number(report.to_html(), tmp_path, _CHART_PROBE)
+    assert probe["bars"] == 1
+    assert probe["panelHidden"] is False
+    assert probe["panelRef"] == probe["ref"]
+    text = str(probe["panelText"])
+    assert "再就业培训人数" in text
+    assert "283" in text

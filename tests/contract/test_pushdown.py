@@ -219,6 +219,45 @@ def test_derived_figures_push_down_exactly(example: Ledger, lineage: bool) -> No
     assert figure.value == completed.value - successful.value > 0
 
 
+DIVIDING = {
+    "x.share": "share(mediation.successful, mediation.completed)",
+    "x.growth": "growth(mediation.completed, mediation.successful)",
+    "x.per_level": "inspection.passed_by_level / (inspection.passed + inspection.failed) * 1000",
+    "x.level_share": "share(inspection.passed_by_level, inspection.passed)",
+    "x.by_nothing": "share(mediation.successful, x.none)",
+}
+"""Dividing derived figures for the differential test: rounded, grouped, divided by zero."""
+
+
+@pytest.mark.parametrize("rounding", ["half-up", "half-even", "down", "up"])
+@pytest.mark.parametrize("lineage", [True, False])
+def test_dividing_derived_figures_push_down_exactly(
+    example: Ledger, lineage: bool, rounding: str
+) -> None:
+    """Quotients, shares and growths, grouped and divided by zero: pushdown = Python."""
+    text = INDICATORS.read_text(encoding="utf-8") + (
+        '\n[[indicator]]\nid = "x.none"\nlabel = "无"\nunit = "次"\n'
+        'source = ["meeting_held"]\nwhere = "attendees > 1000000"\n'
+    )
+    for ident, expression in DIVIDING.items():
+        text += (
+            f'\n[[indicator]]\nid = "{ident}"\nlabel = "比"\nunit = "%"\n'
+            f'rounding = "{rounding}"\nmeasure = {{ derived = "{expression}", decimals = 1 }}\n'
+        )
+    chosen = [i for i in ind_loads(text) if i.id in DIVIDING]
+    pushed = example.indicators(chosen, year=2023, lineage=lineage)
+    python = indicators(example.store, chosen, year=2023, lineage=lineage)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
+    by_id: dict[str, list[Figure]] = {}
+    for figure in pushed:
+        by_id.setdefault(figure.id, []).append(figure)
+    assert len(by_id["x.level_share"]) > 1  # grouped operands pair up
+    assert all(f.value is not None for f in by_id["x.share"] + by_id["x.level_share"])
+    [undefined] = by_id["x.by_nothing"]
+    assert undefined.value is None
+    assert undefined.undefined_reason == "division by zero: x.none is 0"
+
+
 def test_a_callable_filter_falls_back_to_python(example: Ledger) -> None:
     """An escape-hatch filter sees real recorded events and gives the Python figure."""
     seen: list[bool] = []

@@ -20,6 +20,7 @@ RUNNABLE_PAGES = [
     DOCS / "index.md",
     DOCS / "tutorial.md",
     DOCS / "jsonl.md",
+    DOCS / "analysis.md",
     *sorted((DOCS / "howto").glob("*.md")),
 ]
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from civicledger import Ledger, LedgerNotFoundError, LedgerSet, ProjectionError, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
-from civicledger.indicators import count, count_distinct, in_, latest, ratio
+from civicledger.indicators import count, count_distinct, derived, in_, latest, max_, min_, ratio
 from civicledger.indicators import sum as ind_sum
 from civicledger.projections import Indicator
 
@@ -251,3 +251,39 @@ def test_rollups_of_additive_measures_equal_the_sum_of_the_ledgers_figures(
     everything = [c for cases in communities for c in cases]
     merged = street.compute(CASES, 2023, distinct="key")
     assert merged.value == len({case for case, _, _ in everything})
+
+
+def test_a_derived_figure_is_worked_out_again_over_the_rolled_up_operands(
+    street: LedgerSet,
+) -> None:
+    """share(successful, completed) is 4 of 5 across the street, not a sum of 50 and 100."""
+    share = Indicator(
+        "m.share", "成功占比", "%", measure=derived("share(m.successful, m.completed)", *ALL[:4])
+    )
+    rolled = street.compute(share, "2023")
+    assert rolled.value == street.compute(RATE, "2023").value == Decimal("80.00")
+    assert rolled.by_ledger() == {"street/hehua": Decimal("50.00"), "street/lianhua": 100}
+    assert "share(m.successful (4), m.completed (5)) = 80.00" in street.explain(rolled)
+    assert len(rolled.event_ids()) == 5
+    nothing = Indicator("m.none", "无", "件", source=["mediation_completed"], where="parties > 99")
+    per = Indicator(
+        "m.per", "每", "件", measure=derived("m.completed / m.none", COMPLETED, nothing)
+    )
+    undefined = street.compute(per, "2023")
+    assert undefined.value is None
+    assert undefined.undefined_reason is not None
+    assert "m.none" in undefined.undefined_reason
+
+
+def test_max_and_min_take_the_extreme_of_the_ledgers(street: LedgerSet) -> None:
+    """The most parties in one mediation across the street is 5 (lianhua), the fewest 2."""
+    most = Indicator(
+        "m.most", "最多", "人", source=["mediation_completed"], measure=max_("parties")
+    )
+    fewest = Indicator(
+        "m.few", "最少", "人", source=["mediation_completed"], measure=min_("parties")
+    )
+    rolled_most, rolled_fewest = street.compute(most, "2023"), street.compute(fewest, "2023")
+    assert (rolled_most.value, rolled_fewest.value) == (5, 2)
+    assert rolled_most.by_ledger() == {"street/hehua": 3, "street/lianhua": 5}
+    assert "max(3, 5) = 5" in street.explain(rolled_most)

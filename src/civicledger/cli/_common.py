@@ -309,6 +309,19 @@ def chosen_period(period: str | None, year: int | None) -> Any:
     return choose_period(period, year)
 
 
+def set_option(f: F) -> F:
+    """``--set FILE``: the indicator set (TOML), ``indicators.toml`` by default; the command
+    gets ``indicator_set``."""
+    return click.option(
+        "--set",
+        "indicator_set",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default="indicators.toml",
+        show_default=True,
+        help="The indicator set (TOML).",
+    )(f)
+
+
 def output_option(f: F) -> F:
     """``-o/--output FILE``: write there instead of standard output."""
     return click.option(

@@ -15,6 +15,7 @@ from civicledger.cli._common import (
     pass_ledger,
     period_options,
     read_text_file,
+    set_option,
     table,
     write_output,
 )
@@ -141,14 +142,7 @@ def personal_data(
 
 @click.command()
 @period_options
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help="The indicator set (TOML).",
-)
+@set_option
 @click.option(
     "--seal",
     "seal_file",

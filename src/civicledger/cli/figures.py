@@ -1,4 +1,4 @@
-"""Commands for indicators and their derivations: indicators, explain."""
+"""Commands for indicators and their derivations: indicators, explain, series."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from civicledger.cli._common import (
     ledger_set_options,
     open_source,
     output_option,
+    pass_ledger,
     period_options,
+    set_option,
     table,
     write_output,
 )
-
-SET_HELP = "The indicator set (TOML)."
 
 
 def distinct_option(f: Any) -> Any:
@@ -39,18 +39,12 @@ def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
     group.add_command(indicators)
     group.add_command(explain)
+    group.add_command(series)
 
 
 @click.command()
 @period_options
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help=SET_HELP,
-)
+@set_option
 @click.option(
     "--compare",
     "previous",
@@ -209,14 +203,7 @@ def _write_rows(rows: list[dict[str, Any]], output_format: str, output: Path | N
 @click.command()
 @click.argument("indicator_id", metavar="INDICATOR")
 @period_options
-@click.option(
-    "--set",
-    "indicator_set",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default="indicators.toml",
-    show_default=True,
-    help=SET_HELP,
-)
+@set_option
 @click.option("--why-not", "why_not", metavar="EVENT_ID", help="Say why this event did not count.")
 @click.option("--language", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option(
@@ -251,15 +238,8 @@ def explain(
 
         civicledger explain employment.reemployment_trainees --period 2023-Q4 --set indicators.toml
     """
-    from civicledger.errors import ValidationError
-    from civicledger.indicators import load
-
     chosen = chosen_period(period, year)
-    loaded = load(indicator_set)
-    try:
-        indicator = loaded[indicator_id]
-    except ValidationError as e:
-        raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
+    indicator = _load_indicator(indicator_set, indicator_id)
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
         if is_set:
             if why_not is not None or output_format == "prov":
@@ -274,7 +254,11 @@ def explain(
                 text = source.explain(rollup, language=language)
             write_output(text, output)
             return
-        figure = source.compute(indicator, chosen)
+        if indicator.followups is not None and not indicator.group_by:
+            # A roll-up declared in the set: only the ledger's indicators() counts follow-ups.
+            (figure,) = source.indicators([indicator], period=chosen)
+        else:
+            figure = source.compute(indicator, chosen)
         if output_format == "json" and why_not is None:
             text = json.dumps(figure.to_dict(), ensure_ascii=False, indent=2) + "\n"
         elif output_format == "prov":
@@ -282,6 +266,71 @@ def explain(
         else:
             text = source.explain(figure, why_not=why_not, language=language)
     write_output(text, output)
+
+
+@click.command()
+@click.argument("indicator_id", metavar="INDICATOR")
+@period_options
+@click.option(
+    "--by",
+    type=click.Choice(["month", "quarter", "week"]),
+    default="month",
+    show_default=True,
+    help="The step: one figure per month, quarter or ISO week, clipped to the period.",
+)
+@click.option(
+    "--previous-year",
+    is_flag=True,
+    help="Add each step's figure one year earlier (同比), step by step.",
+)
+@set_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="json gives every figure in full, with its lineage.",
+)
+@output_option
+@pass_ledger
+def series(
+    ledger: Any,
+    indicator_id: str,
+    period: str | None,
+    year: int | None,
+    by: str,
+    previous_year: bool,
+    indicator_set: Path,
+    output_format: str,
+    output: Path | None,
+) -> None:
+    """Compute an indicator step by step through a period: one figure per month, quarter or week.
+
+    Example:
+
+        civicledger series volunteer.hours --period 2023 --by month --set indicators.toml
+    """
+    from civicledger.reports.tables import series_rows
+
+    loaded = _load_indicator(indicator_set, indicator_id)
+    found = ledger.series(loaded, chosen_period(period, year), by=by, previous_year=previous_year)
+    if output_format == "json":
+        write_output(json.dumps(found.to_dict(), ensure_ascii=False, indent=2) + "\n", output)
+        return
+    _write_rows(series_rows(found), output_format, output)
+
+
+def _load_indicator(indicator_set: Path, indicator_id: str) -> Any:
+    """The indicator of that id in the set file, or an error naming the ids most like it."""
+    from civicledger.errors import ValidationError
+    from civicledger.indicators import load
+
+    loaded = load(indicator_set)
+    try:
+        return loaded[indicator_id]
+    except ValidationError as e:
+        raise ValidationError(f"{indicator_set}: {e.message}", field=e.field) from None
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

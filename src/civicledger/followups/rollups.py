@@ -37,25 +37,9 @@ from civicledger.projections.figures import AsOf, Contribution, Figure, Number
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Count, Ratio, Sum
 from civicledger.projections.periods import Period
+from civicledger.projections.rollup_names import ROLLUP_FIGURES
 
-FIGURE_IDS: tuple[str, ...] = (
-    "followups.total",
-    "followups.done",
-    "followups.overdue",
-    "followups.completion_rate",
-    "followups.on_time_rate",
-    "followups.done_on_time",
-    "followups.done_with_deadline",
-    "followups.average_days_to_resolve",
-    "followups.days_to_resolve",
-    "followups.resolved",
-    "followups.by_status",
-    *(
-        f"followups.{name}_by_{group}"
-        for group in ("category", "unit")
-        for name in ("completion_rate", "done", "total")
-    ),
-)
+FIGURE_IDS: tuple[str, ...] = tuple(f"followups.{r.name}" for r in ROLLUP_FIGURES)
 """The id of every roll-up figure (ratio parts included): report templates name them
 like indicators, e.g. ``{followups.completion_rate|rate}``."""
 

@@ -8,7 +8,7 @@ from civicledger.projections.compare import Comparison, compare, compare_figures
 from civicledger.projections.engine import compute, compute_from_source, resolve_as_of
 from civicledger.projections.explain import WhyNot, explain, why_not
 from civicledger.projections.expressions import parse_arith, parse_filter
-from civicledger.projections.figures import AsOf, Contribution, Figure
+from civicledger.projections.figures import AsOf, Contribution, Figure, FigureList
 from civicledger.projections.filters import And, Compare, Failure, Filter, In, Not, Or, Predicate
 from civicledger.projections.indicators import Indicator, IndicatorSet, ValidationRule
 from civicledger.projections.matching import Between, Contains, StartsWith
@@ -33,6 +33,7 @@ from civicledger.projections.runner import (
     Runner,
     fold,
 )
+from civicledger.projections.series import Series
 
 __all__ = [
     "And",
@@ -50,6 +51,7 @@ __all__ = [
     "Extreme",
     "Failure",
     "Figure",
+    "FigureList",
     "Filter",
     "Fold",
     "In",
@@ -66,6 +68,7 @@ __all__ = [
     "Ratio",
     "RuleResult",
     "Runner",
+    "Series",
     "StartsWith",
     "Sum",
     "ValidationRule",

@@ -18,7 +18,14 @@ from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 
-__all__ = ["Basis", "Comparison", "change_between", "compare", "compare_figures"]
+__all__ = [
+    "Basis",
+    "Comparison",
+    "change_between",
+    "compare",
+    "compare_figures",
+    "zero_figure",
+]
 
 _CENT = Decimal("0.01")
 
@@ -206,14 +213,14 @@ def compare(
     groups = sorted(set(by_period[now]) | set(by_period[before]))
     result = []
     for group in groups:
-        a = by_period[now].get(group) or _zero(by_period[before][group], now)
-        b = by_period[before].get(group) or _zero(by_period[now][group], before)
+        a = by_period[now].get(group) or zero_figure(by_period[before][group], now)
+        b = by_period[before].get(group) or zero_figure(by_period[now][group], before)
         result.append(compare_figures(a, b, basis))
     return result
 
 
-def _zero(other: Figure, period: Period) -> Figure:
-    """A group seen in one period only: the other period's figure is 0, with no events."""
+def zero_figure(other: Figure, period: Period) -> Figure:
+    """The figure of a group seen in another period only: 0, with no events."""
     return Figure(
         indicator=other.indicator, period=period, value=0, as_of=other.as_of, group=other.group
     )

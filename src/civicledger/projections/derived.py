@@ -4,34 +4,111 @@
 operand figures of the same period and group. Its lineage is the operands
 themselves (``Figure.operands``), so each one's events and derivation can be
 shown, and a difference's contributions are exactly its operands'.
+
+Division (``/``, ``share``, ``growth``) is exact: the whole expression is
+worked out on fractions and rounded once, at the end, to the measure's
+decimals by the indicator's rounding mode. Dividing by zero leaves the figure
+not defined, with the reason and a note.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import TypeVar
 
 from civicledger.errors import ProjectionError
-from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef
+from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef, Named, Quotient
 from civicledger.projections.figures import AsOf, Figure, Number
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Count, CountDistinct, Derived, Sum
 from civicledger.projections.periods import Period
+from civicledger.projections.rounding import RoundingMode, round_fraction
 
-__all__ = ["derived_figures", "evaluate"]
+__all__ = [
+    "DivisionByZero",
+    "derived_figures",
+    "derived_outcome",
+    "derived_value",
+    "evaluate",
+    "named_parts",
+    "written_out",
+]
+
+_N = TypeVar("_N", int, Decimal, Fraction)
 
 
-def evaluate(expression: Arith, values: Mapping[str, Number]) -> Number:
-    """The expression's value with each indicator id read from ``values``."""
+class DivisionByZero(ArithmeticError):
+    """A derived figure's expression divides by zero; ``divisor`` is the part that is 0."""
+
+    def __init__(self, divisor: Arith) -> None:
+        super().__init__(f"{divisor} is 0")
+        self.divisor = divisor
+
+
+def evaluate(expression: Arith, values: Mapping[str, _N]) -> _N:
+    """The expression's value with each indicator id read from ``values``.
+
+    Division needs fractions (``values`` of ``Fraction``): see :func:`derived_value`.
+
+    Raises:
+        DivisionByZero: a divisor (of ``/``, ``share`` or ``growth``) is 0.
+    """
     if isinstance(expression, Const):
-        return expression.value
+        return expression.value  # type: ignore[return-value]
     if isinstance(expression, FieldRef):
         return values[expression.name]
+    if not isinstance(expression, BinOp | Quotient | Named):
+        raise ProjectionError(f"cannot evaluate {expression!r}")
+    left, right = evaluate(expression.left, values), evaluate(expression.right, values)
     if isinstance(expression, BinOp):
-        left, right = evaluate(expression.left, values), evaluate(expression.right, values)
         if expression.op == "+":
             return left + right
         return left - right if expression.op == "-" else left * right
-    raise ProjectionError(f"cannot evaluate {expression!r}")
+    if right == 0:
+        raise DivisionByZero(expression.right)
+    if isinstance(expression, Quotient):
+        return left / right  # type: ignore[return-value]
+    if expression.form == "share":
+        return left * 100 / right  # type: ignore[return-value]
+    return (left - right) * 100 / right  # type: ignore[return-value]
+
+
+def derived_value(
+    measure: Derived, values: Mapping[str, Number], rounding: RoundingMode = "half-up"
+) -> Number:
+    """A derived measure's value: exact, and rounded once when the expression divides.
+
+    Raises:
+        DivisionByZero: a divisor is 0.
+    """
+    if not measure.divides:
+        return evaluate(measure.expression, values)  # type: ignore[type-var]
+    exact = evaluate(measure.expression, {k: Fraction(v) for k, v in values.items()})
+    units = round_fraction(Fraction(exact), measure.decimals, rounding)
+    return Decimal(units).scaleb(-measure.decimals)
+
+
+def derived_outcome(
+    measure: Derived, values: Mapping[str, Number], rounding: RoundingMode
+) -> tuple[Number | None, str | None]:
+    """The value, or None and why not (a division by zero); shared with roll-ups."""
+    try:
+        return derived_value(measure, values, rounding), None
+    except DivisionByZero as e:
+        return None, f"division by zero: {e.divisor} is 0"
+
+
+def written_out(expression: Arith, values: Mapping[str, str]) -> str:
+    """The expression with each operand's value after its id: ``a (12) - b (9)``."""
+    shown = str(expression)
+    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
+    for ident in sorted(values, key=len, reverse=True):
+        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.(])"
+        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    return shown
 
 
 def _additive(indicator: Indicator) -> bool:
@@ -77,7 +154,14 @@ def derived_figures(
                 values[operand.id] = found.value
             if found is not None:
                 chosen.append(found)
-        value = evaluate(measure.expression, values) if reason is None else None
+        value = None
+        if reason is None:
+            value, reason = derived_outcome(measure, values, indicator.rounding)
+            if reason is not None:
+                notes.append(
+                    f"{reason.removeprefix('division by zero: ')} here, so the "
+                    "quotient is not defined"
+                )
         result.append(
             Figure(
                 indicator=indicator,
@@ -91,3 +175,22 @@ def derived_figures(
             )
         )
     return result
+
+
+def named_parts(figure: Figure, form: str) -> tuple[Figure, Figure] | None:
+    """The two operand figures of a figure declared exactly as ``form(a, b)``, else None.
+
+    A report phrases ``share(a, b)`` as a rate of a over b (达91.30%) and
+    ``growth(a, b)`` as the change from b to a (同比增长6.00%) from these two.
+    """
+    measure = figure.indicator.measure
+    if not isinstance(measure, Derived):
+        return None
+    expression = measure.expression
+    if not (isinstance(expression, Named) and expression.form == form):
+        return None
+    if not (isinstance(expression.left, FieldRef) and isinstance(expression.right, FieldRef)):
+        return None
+    by_id = {o.id: o for o in figure.operands}
+    left, right = by_id.get(expression.left.name), by_id.get(expression.right.name)
+    return None if left is None or right is None else (left, right)

@@ -32,6 +32,7 @@ __all__ = [
     "Request",
     "compute",
     "compute_from_source",
+    "effective_records",
     "group_text",
     "resolve_as_of",
 ]
@@ -83,6 +84,14 @@ def _expand(requests: Sequence[Request]) -> list[Request]:
 
     def visit(indicator: Indicator, period: Period, trail: tuple[str, ...]) -> None:
         measure = indicator.measure
+        if indicator.followups is not None:
+            # Counted from the rectification ledger, a higher layer: only the facade can.
+            used = f" (used by {trail[-1]!r})" if trail else ""
+            raise ProjectionError(
+                f"indicator {indicator.id!r}{used} is the follow-up figure "
+                f"{indicator.followups!r}; compute it with Ledger.indicators, and do not use "
+                "it as a part of a ratio or derived figure"
+            )
         if isinstance(measure, Derived):
             if not measure.resolved:
                 raise ProjectionError(
@@ -285,7 +294,7 @@ def within_as_of(records: Iterable[RecordedEvent], as_of: AsOf) -> Iterator[Reco
         yield record
 
 
-def _effective_records(
+def effective_records(
     source: EventSource, types: Sequence[str], point: AsOf
 ) -> Iterator[RecordedEvent]:
     """The records of these types known at the as-of point, corrections applied.
@@ -356,7 +365,7 @@ def compute_from_source(
     if pushed is not None:
         figures = pushed
     else:
-        records = _effective_records(source, types, point) if types else iter(())
+        records = effective_records(source, types, point) if types else iter(())
         figures = compute(records, requests, as_of=point, lineage=lineage is True)
     figures = mark_estimates(figures, classes)
     if lineage != "lazy":

@@ -8,11 +8,12 @@ an event is not among a figure's contributions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from typing import Final
 
 from civicledger.errors import ProjectionError
-from civicledger.projections.expressions import iter_clauses
+from civicledger.projections.derived import written_out
+from civicledger.projections.expressions import NAMED_FORMS, iter_clauses
 from civicledger.projections.figures import Contribution, Figure
 from civicledger.projections.filters import Predicate, format_value
 from civicledger.projections.measures import Count, CountDistinct, Derived, Extreme, Latest, Ratio
@@ -56,6 +57,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "denominator": "分母",
         "rounding_mode": "修约方式",
         "operand": "运算项",
+        "forms": "其中",
         "estimated": "估计值：此数依据记录为估计数的字段（{fields}），不是逐一清点的结果",
         "count_unit": "件",
         "note": "注意",
@@ -87,6 +89,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "denominator": "denominator",
         "rounding_mode": "rounding",
         "operand": "operand",
+        "forms": "where",
         "estimated": "Estimated: this value rests on field(s) recorded as estimates "
         "({fields}), not on a count",
         "count_unit": "",
@@ -245,13 +248,14 @@ def _derived_lines(
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     values = {o.id: format_value(o.value) if o.value is not None else "?" for o in figure.operands}
-    shown = str(measure.expression)
-    # Longest ids first, so that "a.b" inside "a.bc" is never replaced.
-    for ident in sorted(values, key=len, reverse=True):
-        pattern = rf"(?<![\w.]){re.escape(ident)}(?![\w.])"
-        shown = re.sub(pattern, f"{ident} ({values[ident]})", shown)
+    shown = written_out(measure.expression, values)
     arithmetic = f"{shown} = {format_value(figure.value) if figure.value is not None else '?'}"
+    if measure.divides and figure.value is not None:
+        arithmetic += f", {rounding_text(figure.indicator.rounding, measure.decimals, language)}"
     lines = [f"{t['arithmetic']}{sep}{arithmetic}", ""]
+    forms = [FORM_TEXT[name] for name in NAMED_FORMS if f"{name}(" in str(measure.expression)]
+    if forms:
+        lines += [f"{t['forms']}{sep}{'; '.join(forms)}", ""]
     lines += [f"{t['value']}{sep}{_value(figure, language)}", ""]
     lines.extend(_estimate_lines(figure, language))
     for note in figure.notes:
@@ -261,6 +265,13 @@ def _derived_lines(
         lines.append("")
         lines.extend(_explain_lines(operand, language, level + 2, limit))
     return lines
+
+
+FORM_TEXT: Final = {
+    "share": "share(a, b) = a ÷ b × 100",
+    "growth": "growth(a, b) = (a − b) ÷ b × 100",
+}
+"""What each named form of a derived figure computes, as the explanation says it."""
 
 
 def _ratio_lines(

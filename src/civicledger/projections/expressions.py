@@ -19,6 +19,12 @@ Sum expressions (what a ``sum`` measure adds up per event)::
     term   := factor ("*" factor)*
     factor := FIELD | INTEGER | DECIMAL | "(" arith ")"
 
+Derived figures (arithmetic over other figures, :func:`parse_derived`) also
+divide and call the two named forms offices use::
+
+    term   := factor (("*" | "/") factor)*
+    factor := ... | ("share" | "growth") "(" arith "," arith ")"
+
 Field names are dotted identifiers (see :mod:`civicledger.projections.fields`).
 """
 
@@ -54,7 +60,22 @@ from civicledger.projections.filters import (
 )
 from civicledger.projections.matching import Between, Contains, StartsWith
 
-__all__ = ["Arith", "BinOp", "Const", "FieldRef", "parse_arith", "parse_filter"]
+__all__ = [
+    "NAMED_FORMS",
+    "Arith",
+    "BinOp",
+    "Const",
+    "FieldRef",
+    "Named",
+    "Quotient",
+    "parse_arith",
+    "parse_derived",
+    "parse_filter",
+]
+
+NAMED_FORMS = ("share", "growth")
+"""The named forms of derived figures: ``share(a, b)`` = a ÷ b × 100, ``growth(a, b)`` =
+(a − b) ÷ b × 100."""
 
 _TOKEN = re.compile(
     r"""
@@ -62,7 +83,7 @@ _TOKEN = re.compile(
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\w.]))
   | (?P<number>\d+(?:\.\d+)?(?![\w.]))
-  | (?P<op>==|!=|<=|>=|<|>|\+|-|\*)
+  | (?P<op>==|!=|<=|>=|<|>|\+|-|\*|/)
   | (?P<punct>[()\[\],])
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
     """,
@@ -131,7 +152,7 @@ def _unicode_escape(digits: str) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, what: str) -> None:
+    def __init__(self, text: str, what: str, *, derived: bool = False) -> None:
         if not isinstance(text, str):
             raise ValidationError(f"{what} must be text, got {text!r}", field=what)
         for position, character in enumerate(text):
@@ -139,6 +160,7 @@ class _Parser:
                 raise _error(text, position, what, "a lone surrogate is not a character")
         self.text = text
         self.what = what
+        self.derived = derived  # division and the named forms: derived figures only
         self.tokens = _tokens(text, what)
         self.index = 0
 
@@ -295,9 +317,14 @@ class _Parser:
 
     def term(self) -> Arith:
         node = self.factor()
-        while self.current.kind == "op" and self.current.text == "*":
-            self.take()
-            node = BinOp("*", node, self.factor())
+        while self.current.kind == "op" and self.current.text in ("*", "/"):
+            token = self.take()
+            if token.text == "*":
+                node = BinOp("*", node, self.factor())
+            elif self.derived:
+                node = Quotient(node, self.factor())
+            else:
+                raise self.fail("'/' divides figures only in a derived figure", token)
         return node
 
     def factor(self) -> Arith:
@@ -310,7 +337,22 @@ class _Parser:
         if token.kind == "number":
             self.take()
             return Const(Decimal(token.text) if "." in token.text else int(token.text))
-        return FieldRef(self.field_name())
+        name = self.field_name()
+        if self.current.kind == "punct" and self.current.text == "(":
+            return self.named(name, token)
+        return FieldRef(name)
+
+    def named(self, name: str, token: _Token) -> Arith:
+        """The rest of ``share(a, b)`` or ``growth(a, b)``."""
+        if not self.derived or name not in NAMED_FORMS:
+            known = ", ".join(NAMED_FORMS) if self.derived else "none here"
+            raise self.fail(f"unknown form {name!r} (known: {known})", token)
+        self.expect("(")
+        left = self.arith()
+        self.expect(",")
+        right = self.arith()
+        self.expect(")")
+        return Named(name, left, right)  # type: ignore[arg-type]
 
 
 def parse_filter(text: str) -> Filter:
@@ -327,6 +369,18 @@ def parse_filter(text: str) -> Filter:
     """
     parser = _Parser(text, "filter")
     result = parser.filter()
+    parser.finish()
+    return result
+
+
+def parse_derived(text: str) -> Arith:
+    """Read a derived figure's expression: ``"a - b"``, ``"a / b * 100"``, ``"share(a, b)"``.
+
+    Raises:
+        ValidationError: the text is not an expression; the message gives the column.
+    """
+    parser = _Parser(text, "expression", derived=True)
+    result = parser.arith()
     parser.finish()
     return result
 
@@ -434,6 +488,49 @@ class BinOp(Arith):
         # The right side needs brackets at equal precedence too: a - (b - c).
         right = str(self.right) if self.right.precedence() > mine else f"({self.right})"
         return f"{left} {self.op} {right}"
+
+
+class _OverFigures(Arith):
+    """Base of the nodes only derived figures have: they divide figures, not event fields."""
+
+    __slots__ = ()
+    left: Arith
+    right: Arith
+
+    def evaluator(self) -> Getter:
+        raise ValidationError(f"{self} divides figures; it is not a per-event expression")
+
+    def fields(self) -> frozenset[str]:
+        return self.left.fields() | self.right.fields()
+
+
+@attrs.frozen
+class Quotient(_OverFigures):
+    """``left / right``: exact division of figures (derived figures only)."""
+
+    left: Arith
+    right: Arith
+
+    def precedence(self) -> int:
+        return 2
+
+    def __str__(self) -> str:
+        left = str(self.left) if self.left.precedence() >= 2 else f"({self.left})"
+        right = str(self.right) if self.right.precedence() > 2 else f"({self.right})"
+        return f"{left} / {right}"
+
+
+@attrs.frozen
+class Named(_OverFigures):
+    """``share(left, right)`` (left ÷ right × 100) or ``growth(left, right)``
+    ((left − right) ÷ right × 100), in percent (derived figures only)."""
+
+    form: Literal["share", "growth"]
+    left: Arith
+    right: Arith
+
+    def __str__(self) -> str:
+        return f"{self.form}({self.left}, {self.right})"
 
 
 def iter_clauses(where: Filter) -> Iterator[Filter]:

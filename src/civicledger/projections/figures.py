@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -14,9 +14,11 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 
 if TYPE_CHECKING:
+    import pandas
     import prov.model
+    import pyarrow
 
-__all__ = ["AsOf", "Contribution", "Figure", "Number", "json_value"]
+__all__ = ["AsOf", "Contribution", "Figure", "FigureList", "Number", "json_value"]
 
 Number = int | Decimal
 """A figure's value: an int or a Decimal, never a float."""
@@ -233,7 +235,53 @@ class Figure:
 
         return figure_to_prov(self)
 
+    def _repr_html_(self) -> str:
+        """The figure in a notebook: its value, and its derivation one click away."""
+        from civicledger.projections.display import figure_html
+
+        return figure_html(self)
+
     def __str__(self) -> str:
         group = "".join(f"[{k}={v}]" for k, v in self.group)
         value = "not defined" if self.value is None else str(self.value)
         return f"{self.indicator.id}{group} {self.period.key} = {value}"
+
+
+class FigureList(list[Figure]):
+    """A list of figures (what ``Ledger.indicators`` returns) that also makes tables.
+
+    It is a plain list in every other way; the conversions need the ``frames`` extra
+    (see :mod:`civicledger.frames`).
+    """
+
+    def _repr_html_(self) -> str:
+        """The figures in a notebook: a table, each row's derivation one click away."""
+        from civicledger.projections.display import figures_html
+
+        return figures_html(self)
+
+    def to_pandas(self, *, decimals: Literal["exact", "float"] = "exact") -> pandas.DataFrame:
+        """One row per figure; see :func:`civicledger.frames.figure_frame`."""
+        from civicledger.frames import figure_frame
+
+        return figure_frame(self, decimals=decimals)
+
+    def to_arrow(self) -> pyarrow.Table:
+        """One row per figure; see :func:`civicledger.frames.figure_table`."""
+        from civicledger.frames import figure_table
+
+        return figure_table(self)
+
+    def lineage_to_pandas(
+        self, *, decimals: Literal["exact", "float"] = "exact"
+    ) -> pandas.DataFrame:
+        """One row per contribution; see :func:`civicledger.frames.lineage_frame`."""
+        from civicledger.frames import lineage_frame
+
+        return lineage_frame(self, decimals=decimals)
+
+    def lineage_to_arrow(self) -> pyarrow.Table:
+        """One row per contribution; see :func:`civicledger.frames.lineage_table`."""
+        from civicledger.frames import lineage_table
+
+        return lineage_table(self)

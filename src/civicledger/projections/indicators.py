@@ -39,6 +39,7 @@ from civicledger.projections.measures import (
     Ratio,
     Sum,
 )
+from civicledger.projections.rollup_names import ROLLUP_FIGURES, rollup_name
 from civicledger.projections.rounding import RoundingMode, check_rounding
 
 if TYPE_CHECKING:
@@ -130,6 +131,12 @@ class Indicator:
         description: what the figure means, for readers of the definition.
         rounding: how the figure is rounded wherever it is (a ratio's value, a rate,
             a 万/亿 mantissa in a report): half-up (default), half-even, down or up.
+        followups: the rectification ledger's roll-up figure this indicator declares
+            under the office's id (``"total"``, ``"completion_rate"``, see
+            :data:`.rollup_names.ROLLUP_FIGURES`), or None; such an indicator takes no
+            filter or state, and the ledger computes it as of the period's end
+            (``Ledger.indicators``, whose figures carry the roll-up's source and
+            measure; a declaration leaves them out).
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -143,9 +150,12 @@ class Indicator:
     state: bool = False
     description: str = attrs.field(default="", validator=_check_text)
     rounding: RoundingMode = attrs.field(default="half-up", converter=check_rounding)
+    followups: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.measure, Ratio | Derived):
+        if self.followups is not None:
+            self._check_rollup(self.followups)
+        elif isinstance(self.measure, Ratio | Derived):
             if self.source or self.where is not None:
                 kind = "a ratio" if isinstance(self.measure, Ratio) else "a derived figure"
                 raise ValidationError(
@@ -164,6 +174,45 @@ class Indicator:
                 "in removed_by; an event either opens a key or closes it, so name it once",
                 field="measure",
             )
+
+    def _check_rollup(self, name: object) -> None:
+        """A roll-up names a known figure, with no filter, state, period kind or other group."""
+        found = rollup_name(name) if isinstance(name, str) else None
+        if found is None:
+            known = ", ".join(r.name for r in ROLLUP_FIGURES)
+            raise ValidationError(
+                f"indicator {self.id!r}: unknown follow-up figure {name!r}; known: {known}",
+                field="followups",
+            )
+        # Source and measure may describe how the roll-up counts (as on the figures
+        # Ledger.indicators returns); a file's declaration may not name them (toml.py).
+        for key, given in (
+            ("where", self.where is not None),
+            ("state", self.state),
+            ("period", self.period != "year"),
+        ):
+            if given:
+                raise ValidationError(
+                    f"indicator {self.id!r}: a follow-up figure is computed from the "
+                    f"rectification ledger as of the period's end; leave {key} out",
+                    field=key,
+                )
+        if self.group_by and self.group_by != found.group_by:
+            raise ValidationError(
+                f"indicator {self.id!r}: follow-up figure {name!r} is grouped by "
+                f"{', '.join(found.group_by) or 'nothing'}; leave group_by out",
+                field="group_by",
+            )
+        # Frozen, but the group is the roll-up's: rules and reports read it from here.
+        object.__setattr__(self, "group_by", found.group_by)
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether the figures of its groups add up to a whole (a count or a sum)."""
+        if self.followups is not None:
+            found = rollup_name(self.followups)
+            return found is not None and found.additive
+        return isinstance(self.measure, Count | Sum)
 
     @property
     def closing_types(self) -> tuple[str, ...]:

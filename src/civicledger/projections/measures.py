@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from civicledger.errors import ValidationError
-from civicledger.projections.expressions import Arith, parse_arith
+from civicledger.projections.expressions import (
+    Arith,
+    BinOp,
+    Named,
+    Quotient,
+    parse_arith,
+    parse_derived,
+)
 from civicledger.projections.fields import check_field_name, valid_field_name
 
 if TYPE_CHECKING:
@@ -247,18 +254,53 @@ def _operands(value: Any) -> tuple[Indicator, ...]:
     return result
 
 
+def _derived_expression(value: Any) -> Arith:
+    if isinstance(value, Arith):
+        return value
+    return parse_derived(value)
+
+
+def divides(expression: Arith) -> bool:
+    """Whether an expression divides (``/``, ``share``, ``growth``), so its value is rounded."""
+    if isinstance(expression, Quotient | Named):
+        return True
+    if isinstance(expression, BinOp):
+        return divides(expression.left) or divides(expression.right)
+    return False
+
+
+MAX_DERIVED_DECIMALS = 10
+"""The most places a dividing derived figure may keep (a bound on hostile input)."""
+
+
+def _places(_i: Any, _a: Any, value: Any) -> None:
+    if type(value) is not int or not 0 <= value <= MAX_DERIVED_DECIMALS:
+        raise ValidationError(
+            f"derived decimals must be a whole number from 0 to {MAX_DERIVED_DECIMALS}, "
+            f"got {value!r}",
+            field="decimals",
+        )
+
+
 @attrs.frozen
 class Derived:
-    """A figure computed from other figures: ``a - b``, ``a + b + c``, ``2 * a``.
+    """A figure computed from other figures: ``a - b``, ``a / b * 100``, ``share(a, b)``.
 
     The expression names indicators of the same set by id, joined by ``+``,
-    ``-`` and ``*`` with integer or decimal constants. Its lineage is every
+    ``-``, ``*`` and ``/`` with integer or decimal constants and parentheses,
+    and the named forms ``share(a, b)`` (a as a percentage of b) and
+    ``growth(a, b)`` (the change from b to a, in percent). Its lineage is every
     operand's figure. ``operands`` holds the indicators once a set resolves
     the ids (in Python, pass them yourself).
+
+    The arithmetic is exact; an expression that divides is rounded once, at
+    the end, to ``decimals`` places by the indicator's rounding mode (as a
+    ratio is). Dividing by zero makes the figure not defined, never a crash.
     """
 
-    expression: Arith = attrs.field(converter=_arith)
+    expression: Arith = attrs.field(converter=_derived_expression)
     operands: tuple[Indicator, ...] = attrs.field(default=(), converter=_operands)
+    decimals: int = attrs.field(default=2, validator=_places, kw_only=True)
 
     @property
     def name(self) -> str:
@@ -275,7 +317,14 @@ class Derived:
         """Whether every id the expression names has its indicator in ``operands``."""
         return {o.id for o in self.operands} >= set(self.operand_ids)
 
+    @property
+    def divides(self) -> bool:
+        """Whether the expression divides, so that the value is rounded to ``decimals``."""
+        return divides(self.expression)
+
     def __str__(self) -> str:
+        if self.divides:
+            return f"derived({self.expression}, {self.decimals} decimals)"
         return f"derived({self.expression})"
 
 

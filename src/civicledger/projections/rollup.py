@@ -31,12 +31,21 @@ import attrs
 
 from civicledger.errors import ProjectionError
 from civicledger.projections.compare import Basis, change_between
+from civicledger.projections.derived import derived_outcome, written_out
 from civicledger.projections.engine import ratio_value
 from civicledger.projections.explain import explain
 from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.filters import format_value
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Count, CountDistinct, Latest, Ratio, Sum
+from civicledger.projections.measures import (
+    Count,
+    CountDistinct,
+    Derived,
+    Extreme,
+    Latest,
+    Ratio,
+    Sum,
+)
 from civicledger.projections.periods import Period
 from civicledger.projections.whynot import Language, check_language
 
@@ -204,6 +213,12 @@ def _combine(shares: Sequence[LedgerFigure], distinct: DistinctMode) -> RollupFi
     elif undefined is not None:
         combined = "not combined"
         reason = f"ledger {undefined.ledger!r} has no value ({undefined.figure.undefined_reason})"
+    elif isinstance(measure, Derived):
+        value, reason, combined = _derived_rollup(shares, measure, distinct)
+    elif isinstance(measure, Extreme):
+        values = [s.figure.value for s in shares if s.figure.value is not None]
+        value = (max if measure.kind == "max" else min)(values)
+        combined = f"the {measure.kind} of the ledgers' values"
     elif isinstance(measure, CountDistinct) and distinct == "key":
         value = len(_open_keys(shares))
         combined = "distinct keys across ledgers (a key open in several counts once)"
@@ -228,6 +243,31 @@ _HOW: dict[type, str] = {
     Sum: "the ledgers' sums added",
     CountDistinct: "the ledgers' distinct counts added (keys are qualified by ledger)",
 }
+
+
+_OVER_OPERANDS = ", over the rolled-up operands"
+
+
+def _derived_rollup(
+    shares: Sequence[LedgerFigure], measure: Derived, distinct: DistinctMode
+) -> tuple[Number | None, str | None, str]:
+    """A derived figure worked out again over its rolled-up operands (a share of the
+    totals, not a sum of shares); an operand no ledger has here is 0 (a count or sum)."""
+    values: dict[str, Number] = {}
+    for operand_id in measure.operand_ids:
+        found = [
+            LedgerFigure(s.ledger, s.origin, o)
+            for s in shares
+            for o in s.figure.operands
+            if o.id == operand_id
+        ]
+        rolled = _combine(found, distinct).value if found else 0
+        if rolled is None:
+            return None, f"the operand {operand_id} is not combined", "not combined"
+        values[operand_id] = rolled
+    value, reason = derived_outcome(measure, values, shares[0].figure.indicator.rounding)
+    shown = written_out(measure.expression, {k: format_value(v) for k, v in values.items()})
+    return value, reason, f"{shown}{_OVER_OPERANDS}"
 
 
 def _part_rollup(
@@ -451,8 +491,14 @@ def _arithmetic(rollup: RollupFigure) -> str:
             f"× {measure.factor}"
         )
         return text if rollup.value is None else f"{text} = {format_value(rollup.value)}"
+    if isinstance(measure, Derived):
+        written = rollup.combined.removesuffix(_OVER_OPERANDS)
+        return f"{written} = {format_value(rollup.value) if rollup.defined else '?'}"
     if rollup.value is None:
         return "—"
+    if isinstance(measure, Extreme):
+        each = ", ".join(format_value(p.figure.value) for p in rollup.parts)
+        return f"{measure.kind}({each}) = {format_value(rollup.value)}"
     if isinstance(measure, CountDistinct) and rollup.combined.startswith("distinct keys"):
         return f"|{' ∪ '.join(p.ledger for p in rollup.parts)}| = {format_value(rollup.value)}"
     values = [format_value(p.figure.value) for p in rollup.parts]

@@ -16,7 +16,6 @@ from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef
 from civicledger.projections.figures import Figure, Number, json_value
 from civicledger.projections.filters import compare
 from civicledger.projections.indicators import IndicatorSet, ValidationRule
-from civicledger.projections.measures import Count, Sum
 from civicledger.projections.periods import Period
 
 __all__ = ["RuleResult", "check_rules"]
@@ -155,7 +154,7 @@ def _check_totals(
             parts = [f for f in mine if f.indicator.id == ident]
             if ident in grouped:
                 # Distinct counts need not add up (one value may sit in two groups).
-                additive = isinstance(indicator_set[ident].measure, Count | Sum)
+                additive = indicator_set[ident].adds_up
                 known = [f.value for f in parts if f.value is not None]
                 values[ident] = sum(known) if additive and len(known) == len(parts) else None
             else:

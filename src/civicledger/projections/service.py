@@ -7,7 +7,7 @@ methods stay one line and the layer stays usable without the facade.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,16 @@ from civicledger.projections.engine import (
     compute_from_source,
 )
 from civicledger.projections.explain import Language, explain, why_not
-from civicledger.projections.figures import AsOf, Figure
+from civicledger.projections.figures import AsOf, Figure, FigureList
 from civicledger.projections.indicators import Indicator, IndicatorSet
 from civicledger.projections.periods import Period
+from civicledger.projections.series import Series, Step, compute_series
 from civicledger.projections.toml import load
 from civicledger.types import parse_event_id
 
 __all__ = [
     "RETRACTION_TYPES",
+    "FollowUpFigures",
     "as_indicator_set",
     "as_period",
     "choose_period",
@@ -39,7 +41,12 @@ __all__ = [
     "explain_figure",
     "indicators",
     "periods_for",
+    "series",
 ]
+
+FollowUpFigures = Callable[[Indicator, Period], list[Figure]]
+"""Computes the figures of an indicator declaring a follow-up roll-up (``followups = ...``)
+for a period; given by the ledger facade, since follow-ups are a layer above this one."""
 
 RETRACTION_TYPES: tuple[str, ...] = ("event_retracted",)
 """Event types that retract another event, named by their ``target_event_id`` field."""
@@ -147,7 +154,8 @@ def indicators(
     as_of: object = None,
     lineage: Lineage = True,
     pushdown: Pushdown | None = None,
-) -> list[Figure]:
+    followup_figures: FollowUpFigures | None = None,
+) -> FigureList:
     """Compute every figure of a set for a period, in one pass over the store.
 
     ``period`` is a Period or its text (``year`` is the shorthand for a calendar
@@ -158,15 +166,42 @@ def indicators(
     ``lineage="lazy"`` keeps memory flat on large ledgers; see
     :func:`~civicledger.projections.engine.compute_from_source`. ``pushdown``: the
     store's own way to compute identical figures (e.g. in SQL), tried first.
+    ``followup_figures``: computes the indicators that declare a follow-up roll-up
+    (one call per such indicator, for the whole period).
 
     Raises:
         ValidationError: the set (or its file) is invalid.
-        ProjectionError: the computation fails.
+        ProjectionError: the computation fails, or the set declares follow-up
+            figures and ``followup_figures`` is None.
     """
     resolved = as_indicator_set(indicator_set)
     chosen = choose_period(period, year)
-    requests: list[Request] = [(i, p) for i in resolved for p in periods_for(i, chosen)]
-    return compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
+    declared = [i for i in resolved if i.followups is not None]
+    if declared and followup_figures is None:
+        raise ProjectionError(
+            f"indicator {declared[0].id!r} is the follow-up figure {declared[0].followups!r}; "
+            "compute the set with Ledger.indicators, which has the rectification ledger"
+        )
+    requests: list[Request] = [
+        (i, p) for i in resolved if i.followups is None for p in periods_for(i, chosen)
+    ]
+    computed = (
+        compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
+        if requests or not declared
+        else []
+    )
+    if not declared or followup_figures is None:
+        return FigureList(computed)
+    by_id: dict[str, list[Figure]] = {}
+    for figure in computed:
+        by_id.setdefault(figure.indicator.id, []).append(figure)
+    result: list[Figure] = []
+    for indicator in resolved:  # the set's order, as without follow-up figures
+        if indicator.followups is None:
+            result.extend(by_id.get(indicator.id, []))
+        else:
+            result.extend(followup_figures(indicator, chosen))
+    return FigureList(result)
 
 
 def find_event(
@@ -252,3 +287,38 @@ def compare(
         as_of=as_of,
         pushdown=pushdown,
     )
+
+
+def series(
+    source: EventSource,
+    indicator: Indicator | IndicatorSet | str | Path | Iterable[Indicator],
+    period: Period | int | str,
+    by: Step,
+    *,
+    previous_year: bool = False,
+    as_of: object = None,
+    lineage: Lineage = True,
+    pushdown: Pushdown | None = None,
+    max_steps: int = 1_000,
+) -> Series | list[Series]:
+    """One series for an indicator, or one per indicator of a set (in one pass);
+    see :func:`civicledger.projections.series.compute_series`.
+
+    Raises:
+        ValidationError: as there, or the set is invalid.
+        ProjectionError: ``indicator`` is of another kind, or the computation fails.
+    """
+    single = isinstance(indicator, Indicator)
+    chosen = [indicator] if isinstance(indicator, Indicator) else list(as_indicator_set(indicator))
+    found = compute_series(
+        source,
+        chosen,
+        as_period(period),
+        by,
+        previous_year=previous_year,
+        as_of=as_of,
+        lineage=lineage,
+        pushdown=pushdown,
+        max_steps=max_steps,
+    )
+    return found[0] if single else found

@@ -13,6 +13,12 @@ Format (see ``docs/indicators.md``)::
     measure = { sum = "attendees" }
     period = "year"
 
+    [[indicator]]
+    id = "problems.completion_rate"
+    label = "整改完成率"
+    unit = "%"
+    followups = "completion_rate"
+
     [[rule]]
     id = "mediation.success_within_completed"
     check = "mediation.successful <= mediation.completed"
@@ -46,7 +52,7 @@ __all__ = ["dump", "dumps", "indicator_to_data", "load", "loads", "measure_from_
 
 _INDICATOR_KEYS = frozenset(
     {"id", "label", "unit", "source", "where", "measure", "group_by", "period", "state"}
-    | {"description", "rounding"}
+    | {"description", "rounding", "followups"}
 )
 _RULE_KEYS = frozenset({"id", "check", "description", "tolerance"})
 _TOP_KEYS = frozenset({"title", "indicator", "rule"})
@@ -57,7 +63,7 @@ _MEASURE_KEYS = {
     "latest": frozenset({"latest"}),
     "max": frozenset({"max"}),
     "min": frozenset({"min"}),
-    "derived": frozenset({"derived"}),
+    "derived": frozenset({"derived", "decimals"}),
     "ratio": frozenset({"ratio", "factor", "decimals"}),
 }
 
@@ -202,6 +208,18 @@ def indicator_from_data(entry: Mapping[str, Any]) -> Indicator:
     state = entry.get("state", False)
     if not isinstance(state, bool):
         raise ValidationError(f"state must be true or false, got {state!r}", field="state")
+    followups = entry.get("followups")
+    if followups is not None and not isinstance(followups, str):
+        raise ValidationError(
+            f"followups must name a roll-up figure, got {followups!r}", field="followups"
+        )
+    for key in ("source", "measure"):
+        if followups is not None and key in entry:
+            raise ValidationError(
+                "a follow-up figure is computed from the rectification ledger as of the "
+                f"period's end; leave {key} out",
+                field=key,
+            )
     where = entry.get("where")
     if where is not None and not isinstance(where, str | dict):
         raise ValidationError("where must be a filter expression or a table", field="where")
@@ -218,6 +236,7 @@ def indicator_from_data(entry: Mapping[str, Any]) -> Indicator:
             state=state,
             description=entry.get("description", ""),
             rounding=entry.get("rounding", "half-up"),
+            followups=followups,
         )
     except ValidationError as e:
         raise ValidationError(e.message, field=e.field or "where") from None
@@ -270,7 +289,7 @@ def measure_from_data(value: Any) -> Measure:
     if kind in EXTREMES:
         return Extreme(kind, _text(value, kind))
     if kind == "derived":
-        return Derived(_text(value, "derived"))
+        return Derived(_text(value, "derived"), decimals=value.get("decimals", 2))
     parts = value["ratio"]
     if not (isinstance(parts, list) and len(parts) == 2 and all(isinstance(p, str) for p in parts)):
         raise ValidationError(
@@ -324,7 +343,9 @@ def measure_to_data(measure: Measure) -> str | dict[str, Any]:
     elif isinstance(measure, Extreme):
         return {measure.kind: measure.field}
     elif isinstance(measure, Derived):
-        return {"derived": str(measure.expression)}
+        if measure.decimals == 2:  # the default stays implicit: existing documents keep their shape
+            return {"derived": str(measure.expression)}
+        return {"derived": str(measure.expression), "decimals": measure.decimals}
     else:
         return {
             "ratio": [measure.numerator_id, measure.denominator_id],
@@ -364,6 +385,10 @@ def indicator_to_data(indicator: Indicator, *, resolve: bool = True) -> dict[str
     data["description"] = indicator.description
     if indicator.rounding != "half-up":  # only when declared: existing documents keep their shape
         data["rounding"] = indicator.rounding
+    if indicator.followups is not None:
+        # A roll-up declaration: its group and measure are the roll-up's, not written.
+        data["followups"] = indicator.followups
+        del data["source"], data["measure"], data["group_by"], data["state"]
     return data
 
 

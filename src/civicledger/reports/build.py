@@ -24,6 +24,7 @@ from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections.derived import named_parts
 from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
@@ -44,7 +45,7 @@ from civicledger.reports.model import (
 )
 from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
-from civicledger.reports.ranked import ranking_text
+from civicledger.reports.ranked import group_name, ranking_text
 from civicledger.reports.rows import (
     followup_row,
     followup_table,
@@ -67,6 +68,9 @@ __all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report", "coverage_warnin
 
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
+
+CHART_COLUMNS = ("项目", "数值", "单位")
+"""Headers of a chart's table (its data, for renderers that do not draw)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -325,16 +329,27 @@ class _Builder:
             "estimate": bool(figure.estimated),
             "rounding": figure.indicator.rounding,
         }
+        share, growth = named_parts(figure, "share"), named_parts(figure, "growth")
         if kind == "rate":
-            if figure.numerator is None or figure.denominator is None:
+            parts = share or (figure.numerator, figure.denominator)
+            if parts[0] is None or parts[1] is None:
                 raise self.fail(
-                    f"'rate' needs a ratio indicator; {figure.id!r} is not one", line, figure.id
+                    f"'rate' needs a ratio indicator or a share(a, b); {figure.id!r} is neither",
+                    line,
+                    figure.id,
                 )
-            num, den = figure.numerator.value, figure.denominator.value
+            num, den = parts[0].value, parts[1].value
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
             result = phrase((num, den), spec, **options)
             exact = f"{_exact(num)}/{_exact(den)}"
+        elif kind == "change" and growth is not None:
+            # growth(a, b) is the change from b to a: its own operands, not last year's.
+            now, then = growth[0].value, growth[1].value
+            if now is None or then is None:
+                raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
+            result = phrase((now, then), spec, **options)
+            exact = f"{_exact(now)}/{_exact(then)}"
         elif kind == "change":
             before = self.previous.get((figure.id, _group_key(figure.group)))
             if before is None or before.value is None:
@@ -546,6 +561,8 @@ class _Builder:
             return [self.absence_item(spec)]
         if spec.kind == "followups":
             return self.followup_items(spec)
+        if spec.kind == "chart":
+            return [self.chart(spec)]
         return [self.indicator_table(spec)]
 
     def note_items(self, spec: ItemSpec) -> list[Item]:
@@ -636,8 +653,9 @@ class _Builder:
             items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
         return items
 
-    def indicator_table(self, spec: ItemSpec) -> Item:
-        rows: list[tuple[Cell, ...]] = []
+    def item_figures(self, spec: ItemSpec) -> list[Figure]:
+        """The figures an indicators or chart item names: every group of each id, in order."""
+        found: list[Figure] = []
         for ident in spec.options["ids"]:
             figures = sorted(
                 (f for (i, _), f in self.by_key.items() if i == ident),
@@ -647,25 +665,50 @@ class _Builder:
                 raise self.fail(
                     f"no figure for indicator {ident!r} in {self.period.key}", spec.line, ident
                 )
-            for figure in figures:
-                group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
-                if figure.value is None:
-                    value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
-                    self.ref(figure)
-                else:
-                    value = (
-                        Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
-                    )
-                rows.append(
-                    (
-                        (Text(str(len(rows) + 1)),),
-                        (Text(figure.indicator.label),),
-                        (Text(figure.id),),
-                        (Text(group),),
-                        value,
-                        (Text(figure.indicator.unit),),
-                    )
+            found.extend(figures)
+        return found
+
+    def chart(self, spec: ItemSpec) -> Item:
+        """A chart: one bar per figure, each bar (a row of the chart's table) linked to its
+        figure's derivation like every number; renderers that cannot draw show the table."""
+        rows: list[tuple[Cell, ...]] = []
+        for figure in self.item_figures(spec):
+            source, classes = figure.indicator.source, self.inputs.classes
+            group = "，".join(group_name(k, v, source, classes) for k, v in figure.group)
+            label = f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
+            ref = self.ref(figure)
+            value: Cell = (
+                (Text(f"未定义（{figure.undefined_reason}）"),)
+                if figure.value is None
+                else (Num(_exact(figure.value), _exact(figure.value), "exact", ref),)
+            )
+            rows.append(((Text(label),), value, (Text(figure.indicator.unit),)))
+        table = Table(
+            f"chart.{spec.options['chart']}", self.caption(spec), CHART_COLUMNS, tuple(rows)
+        )
+        return Item("chart", "", (), table=table, line=spec.line)
+
+    def indicator_table(self, spec: ItemSpec) -> Item:
+        rows: list[tuple[Cell, ...]] = []
+        for figure in self.item_figures(spec):
+            group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
+            if figure.value is None:
+                value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
+                self.ref(figure)
+            else:
+                value = (
+                    Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
                 )
+            rows.append(
+                (
+                    (Text(str(len(rows) + 1)),),
+                    (Text(figure.indicator.label),),
+                    (Text(figure.id),),
+                    (Text(group),),
+                    value,
+                    (Text(figure.indicator.unit),),
+                )
+            )
         table = Table("indicators", self.caption(spec), INDICATOR_COLUMNS, tuple(rows))
         return Item("table", "", (), table=table, line=spec.line)
 

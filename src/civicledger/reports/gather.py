@@ -168,10 +168,12 @@ def build_from_ledger(
         else []
     )
     explain = getattr(ledger, "explain", None)
-    types = sorted({t for f in plain_figures(figures) for t in f.indicator.all_types})
+    # Roll-up figures declared in the set count follow-ups, not events: none is excluded.
+    counted = [f for f in figures if f.indicator.followups is None]
+    types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
         excluded_events(
-            figures, ledger.read(types=types, to_position=info.position, effective=True)
+            counted, ledger.read(types=types, to_position=info.position, effective=True)
         )
         if types and info.position
         else {}

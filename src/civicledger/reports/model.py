@@ -276,6 +276,13 @@ class Report:
 
         return render_html(self)
 
+    def _repr_html_(self) -> str:
+        """The report in a notebook: its text, each number linked to its derivation,
+        which is folded (``<details>``) in the appendix."""
+        from civicledger.reports.render.html import render_notebook_html
+
+        return render_notebook_html(self)
+
     def to_json(self) -> str:
         """Render as JSON: the full structure with every figure's lineage.
 

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from civicledger.projections import Comparison, Figure
 from civicledger.projections.rollup import RollupComparison, RollupFigure
+from civicledger.projections.series import Series
 from civicledger.sheets import append_text_row, csv_row
 
 FIGURE_HEADERS = {
@@ -97,6 +98,17 @@ def comparison_rows(
         }
         for c in comparisons
     ]
+
+
+def series_rows(series: Series) -> list[dict[str, Any]]:
+    """One row per step (and group) of a series: the figure's row, plus the year-earlier
+    period and value when the series has them."""
+    rows = figure_rows(series.figures)
+    if series.previous is not None:
+        for row, earlier in zip(rows, series.previous, strict=True):
+            row["previous_period"] = earlier.period.key
+            row["previous"] = _value(earlier.value)
+    return rows
 
 
 def write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:

@@ -41,7 +41,7 @@ __all__ = [
     "load_template_text",
 ]
 
-ITEM_KINDS: Final = ("sentence", "note", "absence", "followups", "indicators")
+ITEM_KINDS: Final = ("sentence", "note", "absence", "followups", "indicators", "chart")
 """The kinds of item a section may hold."""
 
 FOLLOWUP_SELECTIONS: Final = ("identified", "open", "all")
@@ -63,7 +63,11 @@ _ITEM_KEYS: Final = {
     "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
     "followups": frozenset({"kind", "numbered", "select", "style", "text", "caption", "category"}),
     "indicators": frozenset({"kind", "numbered", "ids", "caption"}),
+    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart"}),
 }
+
+CHART_STYLES: Final = ("bar",)
+"""How a chart item draws its figures: one bar per figure (per group of a grouped one)."""
 
 
 @attrs.frozen(eq=False)
@@ -165,7 +169,7 @@ class Template:
 
         def visit(section: SectionSpec) -> None:
             for item in (*section.intro, *section.items):
-                if item.kind == "indicators":
+                if item.kind in ("indicators", "chart"):
                     ids.extend((i, item.line) for i in item.options["ids"])
             for child in section.sections:
                 visit(child)
@@ -463,7 +467,7 @@ class _Loader:
             options["category"] = raw.get("category")
             if "text" in raw:
                 text = self.sentence(self.text(raw, "text", f"item {where}"), f"{where}.text")
-        if kind == "indicators":
+        if kind in ("indicators", "chart"):
             ids = raw.get("ids")
             if (
                 not isinstance(ids, list)
@@ -471,10 +475,22 @@ class _Loader:
                 or not all(isinstance(i, str) and i for i in ids)
             ):
                 raise self.error(
-                    "an indicators item needs 'ids', a list of indicator ids", line, f"{where}.ids"
+                    f"{'an' if kind == 'indicators' else 'a'} {kind} item needs 'ids', "
+                    "a list of indicator ids",
+                    line,
+                    f"{where}.ids",
                 )
             options["ids"] = tuple(ids)
             options["caption"] = self.caption(raw, where)
+        if kind == "chart":
+            style = raw.get("chart", "bar")
+            if style not in CHART_STYLES:
+                raise self.error(
+                    f"chart must be one of {', '.join(CHART_STYLES)}, got {style!r}",
+                    line,
+                    f"{where}.chart",
+                )
+            options["chart"] = style
         return ItemSpec(kind, line, text, otherwise, options)
 
     # -- sentences -------------------------------------------------------------

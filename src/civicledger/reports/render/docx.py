@@ -18,6 +18,7 @@ from civicledger.reports.render._common import (
     definition_lines,
 )
 from civicledger.reports.render._zip import normalise_ooxml
+from civicledger.reports.render.chart import is_chart
 from civicledger.text import xml_safe
 
 __all__ = ["render_docx", "report_stamp"]
@@ -37,7 +38,21 @@ def report_stamp(report: Report) -> str:
     return f"{report.period_end}T00:00:00Z"
 
 
+def _chart(document: docx.document.Document, table: Table) -> None:
+    """The chart as a picture above its table of numbers."""
+    import io
+
+    from docx.shared import Cm
+
+    from civicledger.reports.render.chart import chart_png
+
+    document.add_picture(io.BytesIO(chart_png(table)), width=Cm(15))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
 def _table(document: docx.document.Document, table: Table) -> None:
+    if is_chart(table):
+        _chart(document, table)
     if table.caption:
         document.add_paragraph(xml_safe(table.caption)).alignment = WD_ALIGN_PARAGRAPH.CENTER
     grid = document.add_table(rows=1, cols=len(table.columns))

@@ -8,10 +8,13 @@ its exact value. Printing hides the panel and prints the appendix.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 
-from civicledger.reports.model import Item, Num, Report, Section, Span, Table
+import attrs
+
+from civicledger.reports.model import FigureEntry, Item, Num, Report, Section, Span, Table
 from civicledger.reports.render._common import (
     ABOUT_HEADING,
     APPENDIX_HEADING,
@@ -19,9 +22,10 @@ from civicledger.reports.render._common import (
     definition_lines,
     num_title,
 )
+from civicledger.reports.render.chart import is_chart
 from civicledger.text import replace_controls
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_notebook_html"]
 
 _STYLE = """
 body{font-family:"Noto Serif CJK SC","Songti SC",SimSun,serif;max-width:46em;margin:2em auto;
@@ -89,7 +93,23 @@ def _spans(spans: tuple[Span, ...]) -> str:
     return "".join(out)
 
 
-def _table(table: Table) -> str:
+def _chart(table: Table) -> str:
+    """The chart drawn (each bar linked to its derivation), its numbers folded below it."""
+    from civicledger.reports.render.chart import chart_svg
+
+    ident = "chart-" + hashlib.sha256(repr(table).encode()).hexdigest()[:12]
+    caption = f"<figcaption>{_e(table.caption)}</figcaption>" if table.caption else ""
+    data = _table(attrs.evolve(table, caption=""), drawn=True)
+    return (
+        f'<figure class="chart" style="margin:.8em 0;text-align:center">'
+        f"{chart_svg(table, ident)}{caption}"
+        f"<details><summary>数据</summary>{data}</details></figure>"
+    )
+
+
+def _table(table: Table, *, drawn: bool = False) -> str:
+    if is_chart(table) and not drawn:
+        return _chart(table)
     parts = ["<table>"]
     if table.caption:
         parts.append(f"<caption>{_e(table.caption)}</caption>")
@@ -151,16 +171,14 @@ def _contributions(entry_lineage: dict[str, object]) -> str:
     )
 
 
-def render_html(report: Report) -> str:
-    """Render a report as one self-contained HTML page.
+def _derivation(entry: FigureEntry) -> str:
+    facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definition_lines(entry))
+    explanation = f"<pre>{_e(entry.explanation)}</pre>" if entry.explanation else ""
+    return f"<dl>{facts}</dl>{explanation or _contributions(entry.lineage)}"
 
-    Args:
-        report: the computed report.
 
-    Returns:
-        The page. Each number is ``<a class="fig" href="#F1" data-ref="F1">``
-        pointing at ``<section class="derivation" id="F1">`` in the appendix.
-    """
+def _body(report: Report) -> list[str]:
+    """Title, sections and the about list: everything before the appendix."""
     body: list[str] = [f"<h1>{_e(report.title)}</h1>"]
     body.extend(_item(item) for item in report.intro)
     for section in report.sections:
@@ -173,13 +191,24 @@ def render_html(report: Report) -> str:
             f'<div class="seal"><p>封存检查点：</p><pre>{_e(report.as_of.checkpoint)}</pre></div>'
         )
     body.append(f'<h2 id="appendix">{APPENDIX_HEADING}</h2>')
+    return body
+
+
+def render_html(report: Report) -> str:
+    """Render a report as one self-contained HTML page.
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        The page. Each number is ``<a class="fig" href="#F1" data-ref="F1">``
+        pointing at ``<section class="derivation" id="F1">`` in the appendix.
+    """
+    body = _body(report)
     for entry in report.figures:
-        facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definition_lines(entry))
-        explanation = f"<pre>{_e(entry.explanation)}</pre>" if entry.explanation else ""
         body.append(
             f'<section class="derivation" id="{_e(entry.ref)}">'
-            f"<h3>{_e(entry.ref)} {_e(entry.label)}</h3>"
-            f"<dl>{facts}</dl>{explanation or _contributions(entry.lineage)}</section>"
+            f"<h3>{_e(entry.ref)} {_e(entry.label)}</h3>{_derivation(entry)}</section>"
         )
     panel = (
         '<aside id="panel" hidden><button id="panel-close" type="button">关闭</button>'
@@ -198,3 +227,29 @@ def render_html(report: Report) -> str:
         + "\n".join(body)
         + f"\n{panel}\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
     )
+
+
+_NOTEBOOK_STYLE = (
+    "<style>.civicledger-report a.fig{color:#0645ad;text-decoration:none;"
+    "border-bottom:1px dotted #0645ad}.civicledger-report details summary{cursor:pointer}"
+    ".civicledger-report pre{white-space:pre-wrap;font-size:.85em}</style>"
+)
+
+
+def render_notebook_html(report: Report) -> str:
+    """A report as an HTML fragment for a notebook: no page styles or script; each
+    figure's derivation folded in a ``<details>`` element that its numbers link to.
+
+    Args:
+        report: the computed report.
+
+    Returns:
+        The fragment.
+    """
+    body = _body(report)
+    for entry in report.figures:
+        body.append(
+            f'<details class="derivation" id="{_e(entry.ref)}"><summary>{_e(entry.ref)} '
+            f"{_e(entry.label)}</summary>{_derivation(entry)}</details>"
+        )
+    return _NOTEBOOK_STYLE + '<div class="civicledger-report">' + "\n".join(body) + "</div>"

@@ -157,10 +157,8 @@ def ensure_guards(connection: Connection) -> None:
     Raises:
         StoreError: they need installing and the connected role does not own the tables.
     """
-    stored = connection.execute(
-        select(meta.c.value).where(meta.c.key == GUARDS_VERSION_KEY)
-    ).scalar_one_or_none()
-    if stored is not None and stored.isdigit() and int(stored) >= GUARDS_VERSION:
+    stored = _stored_version(connection)
+    if guards_current(connection):
         return
     require_owner(
         connection,
@@ -168,6 +166,19 @@ def ensure_guards(connection: Connection) -> None:
         f"(version {stored or 'none'}, this one installs {GUARDS_VERSION})",
     )
     install_guards(connection)
+
+
+def guards_current(connection: Connection) -> bool:
+    """Whether the database's guard functions are this version's (or newer)."""
+    stored = _stored_version(connection)
+    return stored is not None and stored.isdigit() and int(stored) >= GUARDS_VERSION
+
+
+def _stored_version(connection: Connection) -> str | None:
+    value = connection.execute(
+        select(meta.c.value).where(meta.c.key == GUARDS_VERSION_KEY)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
 
 
 def require_owner(connection: Connection, why: str) -> None:

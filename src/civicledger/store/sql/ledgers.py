@@ -134,6 +134,8 @@ def _schema_ready(conn: Connection) -> bool:
     present = set(inspect(conn).get_table_names())
     if not {table.name for table in metadata.sorted_tables} <= present:
         return False
+    if conn.dialect.name == "postgresql" and not guards.guards_current(conn):
+        return False  # the write path installs them, or tells the app role to ask the owner
     return _check_version(conn) == SCHEMA_VERSION and dialect.has_redaction_trigger(conn)
 
 
