@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from civicledger.errors import ValidationError
 from civicledger.projections import Period
+from civicledger.testing.strategies import periods
 
 # text, kind, start, end, Chinese label, English label
 KNOWN = [
@@ -213,33 +213,6 @@ def test_whole_quarters_and_months_within_a_period() -> None:
     ]
     assert Period.parse("2023-W14").within("month") == []
     assert [p.key for p in Period.parse("..2023-02-15").within("month")] == ["2023-01"]
-
-
-_KINDS = st.sampled_from(["year", "half", "quarter", "month", "week", "months", "to_date", "range"])
-
-
-@st.composite
-def periods(draw: st.DrawFn) -> Period:
-    """Any period of any kind between the years 2 and 9997 (each has a year before it)."""
-    kind = draw(_KINDS)
-    year = draw(st.integers(2, 9997))
-    if kind == "year":
-        return Period.year(year)
-    if kind == "half":
-        return Period.half(year, draw(st.integers(1, 2)))
-    if kind == "quarter":
-        return Period.quarter(year, draw(st.integers(1, 4)))
-    if kind == "month":
-        return Period.month(year, draw(st.integers(1, 12)))
-    if kind == "week":
-        return Period.week(year, draw(st.integers(1, 52)))
-    first = draw(st.dates(date(2, 1, 1), date(9997, 12, 31)))
-    if kind == "to_date":
-        return Period.to_date(first)
-    last = draw(st.dates(first, min(date(9997, 12, 31), first.replace(year=first.year + 1, day=1))))
-    if kind == "months":
-        return Period.months(first.year, first.month, last.month, last_year=last.year)
-    return Period.between(first, last)
 
 
 @given(periods())

@@ -39,6 +39,7 @@ from civicledger.catalog import followups
 from civicledger.errors import ValidationError
 from civicledger.events import Event
 from civicledger.events.fields import MAX_SAFE_INTEGER
+from civicledger.projections.periods import Period
 
 E = TypeVar("E", bound=Event)
 
@@ -275,3 +276,45 @@ def catalogue_strategies() -> Mapping[type[Event], st.SearchStrategy[Event]]:
 def catalogue_events() -> st.SearchStrategy[Event]:
     """A strategy for valid events of any catalogue type."""
     return st.one_of(*catalogue_strategies().values())
+
+
+PERIOD_KINDS = ("year", "half", "quarter", "month", "week", "months", "to_date", "range")
+"""The kinds of period :func:`periods` draws from (``months``: a run of whole months, possibly
+across New Year; ``to_date``: a year up to a day; ``range``: any dates up to a year apart)."""
+
+
+def periods(
+    min_year: int = 2, max_year: int = 9997, kinds: tuple[str, ...] = PERIOD_KINDS
+) -> st.SearchStrategy[Period]:
+    """Periods of the given kinds starting between ``min_year`` and ``max_year``.
+
+    The defaults leave a year before and after every period, so 同比 and the periods
+    around one always exist.
+    """
+    if not set(kinds) <= set(PERIOD_KINDS) or not kinds:
+        raise ValueError(f"kinds must be some of {PERIOD_KINDS}, got {kinds!r}")
+
+    @st.composite
+    def draw_period(draw: st.DrawFn) -> Period:
+        kind = draw(st.sampled_from(kinds))
+        year = draw(st.integers(min_year, max_year))
+        if kind == "year":
+            return Period.year(year)
+        if kind == "half":
+            return Period.half(year, draw(st.integers(1, 2)))
+        if kind == "quarter":
+            return Period.quarter(year, draw(st.integers(1, 4)))
+        if kind == "month":
+            return Period.month(year, draw(st.integers(1, 12)))
+        if kind == "week":
+            return Period.week(year, draw(st.integers(1, 52)))
+        latest = date(max_year, 12, 31)
+        first = draw(st.dates(date(min_year, 1, 1), latest))
+        if kind == "to_date":
+            return Period.to_date(first)
+        last = draw(st.dates(first, min(latest, first.replace(year=first.year + 1, day=1))))
+        if kind == "months":
+            return Period.months(first.year, first.month, last.month, last_year=last.year)
+        return Period.between(first, last)
+
+    return draw_period()
