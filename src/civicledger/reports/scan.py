@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 import attrs
 
@@ -27,14 +26,11 @@ class Scan:
             order they first appeared.
         problems: every problem event (any date: the follow-up fold needs the history).
         hits: for each type an absence claim names, its events dated in the period.
-        last_date: the last date the ledger speaks for: the latest ``occurred_on`` or
-            recording date (UTC) of any event read, or None if none.
     """
 
     notes: dict[tuple[str, str], RecordedEvent]
     problems: list[RecordedEvent]
     hits: dict[str, list[RecordedEvent]]
-    last_date: date | None = None
 
 
 def scanned_types(absence_types: Iterable[str]) -> list[str]:
@@ -58,11 +54,7 @@ def scan_events(
     notes: dict[tuple[str, str], RecordedEvent] = {}
     problems: list[RecordedEvent] = []
     hits: dict[str, list[RecordedEvent]] = {name: [] for name in absence_types}
-    last: date | None = None
     for record in records:
-        latest = max(record.occurred_on, record.recorded_at.date())
-        if last is None or latest > last:
-            last = latest
         if record.type in _PROBLEM_TYPES:
             problems.append(record)
         if not period.contains(record.occurred_on):
@@ -76,4 +68,4 @@ def scan_events(
                 notes[key] = record
         if record.type in hits:
             hits[record.type].append(record)
-    return Scan(notes, problems, hits, last)
+    return Scan(notes, problems, hits)
