@@ -104,6 +104,8 @@ class ReportInputs:
         breakdown: in a report over a set of ledgers, its ledgers and each rolled-up
             figure's per-ledger figures (``figures`` are then the rolled-up ones);
             None for a report over one ledger.
+        followups: projects the rectification ledger from the problem events read
+            (a set report keeps each ledger's problems apart); None: as one ledger.
     """
 
     period: Period
@@ -123,6 +125,7 @@ class ReportInputs:
     last_date: date | None = None
     classes: Mapping[str, type] = attrs.field(factory=dict)
     breakdown: Breakdown | None = None
+    followups: Callable[[Sequence[RecordedEvent], date], list[FollowUp]] | None = None
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -209,8 +212,13 @@ class _Builder:
                     )
         types = {name for spec in absence for name in spec.options["types"]}
         found = scan_events(self.inputs.records, self.period, types)
-        rows = project_followups(found.problems, as_of=self.period.end)
-        return found.notes, rows, found
+        return found.notes, self.project(found.problems, self.period.end), found
+
+    def project(self, problems: Sequence[RecordedEvent], day: date) -> list[FollowUp]:
+        """The rectification ledger as of a day, from the problem events."""
+        if self.inputs.followups is not None:
+            return self.inputs.followups(problems, day)
+        return project_followups(problems, as_of=day)
 
     def all_items(self) -> list[ItemSpec]:
         found: list[ItemSpec] = []
@@ -238,7 +246,7 @@ class _Builder:
             before = self.period.previous_year()
         except ValidationError:
             return  # no same span a year earlier: 'change' reports it when used
-        rows = project_followups(problems, as_of=before.end)
+        rows = self.project(problems, before.end)
         for figure in rollup(in_scope(rows, before), period=before, as_of=as_of).all_figures():
             self.previous.setdefault((figure.id, _group_key(figure.group)), figure)
 
@@ -746,13 +754,14 @@ class _Builder:
 
     def followup_items(self, spec: ItemSpec) -> list[Item]:
         chosen = [
-            followup_row(r)
+            self.followup_row(r)
             for r in self.select_rows(spec.options["select"], spec.options["category"])
         ]
         for row in chosen:
             self.rows_used.setdefault(row.problem_id, row)
         if spec.options["style"] == "table":
-            table = followup_table(chosen, self.caption(spec))
+            heading = spec.options["heading"] if self.inputs.breakdown is not None else ""
+            table = followup_table(chosen, self.caption(spec), heading)
             lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
             return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
         items = []
@@ -764,6 +773,13 @@ class _Builder:
             lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
             items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
         return items
+
+    def followup_row(self, followup: FollowUp) -> FollowUpRow:
+        row = followup_row(followup)
+        if self.inputs.breakdown is None:
+            return row
+        # A set report's problem ids read "<ledger label>/<id>" (ids have no "/").
+        return attrs.evolve(row, ledger=row.problem_id.rpartition("/")[0])
 
     def item_figures(self, spec: ItemSpec) -> list[Figure]:
         """The figures an indicators or chart item names: every group of each id, in order."""

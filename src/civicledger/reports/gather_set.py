@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from itertools import chain
 from typing import Any, Protocol
 
 import attrs
 
 from civicledger.events import RecordedEvent, default_registry
+from civicledger.followups import PROBLEM_TYPES, FollowUp
+from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
@@ -151,6 +154,27 @@ def build_from_set(
         wanted = list(types)
         return chain.from_iterable(r.read(wanted, effective=True) for r in reads)
 
+    # Which ledger each scanned event came from: problem ids are each ledger's own,
+    # so each ledger's rectification ledger is projected apart.
+    came_from: dict[int, str] = {}
+
+    def scanned() -> Iterator[RecordedEvent]:
+        for r, info in zip(reads, infos, strict=True):
+            for record in r.read(absence, effective=False):
+                if record.type in PROBLEM_TYPES:
+                    came_from[id(record)] = info.label
+                yield record
+
+    def followups(problems: Sequence[RecordedEvent], day: date) -> list[FollowUp]:
+        rows: list[FollowUp] = []
+        for info in infos:
+            mine = [p for p in problems if came_from.get(id(p)) == info.label]
+            rows.extend(
+                attrs.evolve(row, problem_id=f"{info.label}/{row.problem_id}")
+                for row in project_followups(mine, as_of=day)
+            )
+        return rows
+
     figures = breakdown.figures
     inputs = ReportInputs(
         period=period,
@@ -159,7 +183,8 @@ def build_from_set(
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
-        records=chain.from_iterable(r.read(absence, effective=False) for r in reads),
+        records=scanned(),
+        followups=followups,
         as_of=SealInfo(0, None, None, None),
         known_types=frozenset(default_registry().type_names()),
         events=events,
