@@ -242,3 +242,55 @@ def test_a_set_reports_total_row_is_the_sum_of_its_ledger_rows(
     counts = [int(row[2][0].text) for row in table.rows]
     assert counts[:-1] == [len(o) for o in communities]
     assert counts[-1] == sum(counts[:-1])
+
+
+FOLLOWUPS = """
+[[sections]]
+key = "followups"
+heading = "整改"
+
+  [[sections.items]]
+  kind = "followups"
+  style = "table"
+  heading = "社区"
+"""
+
+
+def test_equal_problem_ids_in_two_ledgers_stay_two_problems(
+    street_url: str, tmp_path: Path
+) -> None:
+    """Both communities call a problem P1: the street's table lists both, each naming its
+    community, and the JSON rows carry the ledger."""
+    from civicledger.catalog.followups import ProblemIdentified, ProblemSource
+
+    with Ledger.open(street_url, "和平街道/莲花社区") as lianhua:
+        problem = ProblemIdentified(
+            occurred_on=date(2023, 12, 3),
+            problem_id="P1",
+            source=ProblemSource.SELF_REVIEW,
+            description="楼道照明不足",
+            category="民生服务",
+        )
+        lianhua.append("problem/P1", [problem], actor="secretary")
+    path = write_template(tmp_path, FOLLOWUPS)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023")
+        rows = street.followups("2023")
+    (table,) = [i.table for _, i in report.walk_items() if i.table is not None]
+    assert table.columns[:3] == ("序号", "社区", "问题")
+    assert [(row[1][0].text, row[2][0].text) for row in table.rows] == [
+        ("荷花社区", "外出登记存在漏登"),
+        ("荷花社区", "支部活力不足。"),
+        ("莲花社区", "楼道照明不足"),
+    ]
+    data = json.loads(report.to_json())
+    assert [(r["ledger"], r["problem_id"]) for r in data["followups"]] == [
+        ("荷花社区", "荷花社区/P1"),
+        ("荷花社区", "荷花社区/P2"),
+        ("莲花社区", "莲花社区/P1"),
+    ]
+    assert [(r.ledger, r.followup.problem_id) for r in rows] == [
+        ("和平街道/荷花社区", "P1"),
+        ("和平街道/荷花社区", "P2"),
+        ("和平街道/莲花社区", "P1"),
+    ]
