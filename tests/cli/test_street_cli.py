@@ -167,3 +167,28 @@ def test_the_street_generator_writes_the_committed_files(tmp_path: Path) -> None
     assert written == sorted(p.name for p in (STREET / "communities").iterdir())
     for name in written:
         assert (tmp_path / name).read_bytes() == (STREET / "communities" / name).read_bytes()
+
+
+def test_verify_report_checks_a_set_report_against_every_ledger_it_names(
+    built: tuple[Path, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    out, _ = built
+    db = ["--db", str(out / "street.db")]
+    report = out / "street-report.json"
+    result = runner.invoke(cli, [*db, "verify-report", str(report)])
+    assert result.exit_code == 0, result.stderr
+    assert "figures across 5 ledgers" in result.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    entry = next(f for f in data["figures"] if f.get("ledger") == "和平街道/荷花社区")
+    entry["value"] = "999"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(cli, [*db, "verify-report", str(forged)])
+    assert result.exit_code == 1
+    assert f"figure {entry['ref']} ({entry['indicator']})" in result.stderr
+    data["ledgers"][0]["name"] = "和平街道/别的社区"
+    forged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(cli, [*db, "verify-report", str(forged)])
+    assert result.exit_code != 0
+    assert "和平街道/别的社区" in result.stderr

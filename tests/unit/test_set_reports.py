@@ -294,3 +294,25 @@ def test_equal_problem_ids_in_two_ledgers_stay_two_problems(
         ("和平街道/荷花社区", "P2"),
         ("和平街道/莲花社区", "P1"),
     ]
+
+
+def test_an_absence_claim_searches_every_ledger_up_to_its_own_seal(
+    street_url: str, tmp_path: Path
+) -> None:
+    body = """
+[[sections]]
+key = "a"
+heading = "安全"
+
+  [[sections.items]]
+  kind = "absence"
+  types = ["inspection_failed"]
+  text = "全年各社区迎检未出现不合格。"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023", as_of=LATEST_SEAL)
+    ((_, item),) = report.walk_items()
+    assert item.lineage is not None
+    assert item.lineage["searched_up_to"] == {"和平街道/荷花社区": 19, "和平街道/莲花社区": 4}
+    assert item.lineage["found"] == []

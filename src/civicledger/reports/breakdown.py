@@ -44,12 +44,14 @@ class LedgerInfo:
         name: its name in the database.
         label: how the report names it.
         origin: its origin.
+        position: the last position read.
         excluded: the ids of its events that did not count, by figure key.
     """
 
     name: str
     label: str
     origin: str
+    position: int
     excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 

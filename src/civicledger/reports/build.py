@@ -728,7 +728,12 @@ class _Builder:
                 "start": self.period.start.isoformat(),
                 "end": self.period.end.isoformat(),
             },
-            "searched_up_to": self.inputs.as_of.position,
+            # A set report searched each ledger up to its own position.
+            "searched_up_to": (
+                self.inputs.as_of.position
+                if self.inputs.breakdown is None
+                else {i.name: i.position for i in self.inputs.breakdown}
+            ),
             "found": [{"event_id": str(r.event_id), "position": r.position} for r in found],
         }
         if not found:

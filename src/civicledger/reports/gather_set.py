@@ -133,7 +133,13 @@ def build_from_set(
         )
 
     infos = [
-        LedgerInfo(r.ledger.name, ledger_label(r.ledger.name), r.ledger.origin, r.excluded)
+        LedgerInfo(
+            r.ledger.name,
+            ledger_label(r.ledger.name),
+            r.ledger.origin,
+            r.info.position,
+            r.excluded,
+        )
         for r in reads
     ]
     if len({info.label for info in infos}) < len(infos):

@@ -39,6 +39,8 @@ class ReportCheck:
         position: the ledger position the report was checked as of.
         ledger_changed: the ledger no longer matches the report's seal, so the
             report could not be checked (the problems say where the ledger differs).
+        ledgers: for a report over a set of ledgers, how many it was checked against
+            (each at the seal the report states; ``position`` is then 0); else 0.
     """
 
     ok: bool
@@ -46,9 +48,15 @@ class ReportCheck:
     figures_checked: int
     position: int
     ledger_changed: bool = False
+    ledgers: int = 0
 
     def __str__(self) -> str:
-        if self.ok:
+        if self.ok and self.ledgers:
+            head = (
+                f"report verified: {self.figures_checked} figures across {self.ledgers} "
+                "ledgers, each as of the seal the report states"
+            )
+        elif self.ok:
             head = f"report verified: {self.figures_checked} figures as of position {self.position}"
         elif self.ledger_changed:
             head = "report NOT checked: the ledger no longer matches the seal the report states:"

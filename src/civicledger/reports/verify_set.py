@@ -119,4 +119,6 @@ def verify_set_report(report_json: str | bytes | Mapping[str, Any], ledgers: _Se
         problems.append(
             f"the report differs from the ledgers at {_first_difference(data, rebuilt)}"
         )
-    return ReportCheck(not problems, tuple(problems), len(rebuilt["figures"]), 0)
+    return ReportCheck(
+        not problems, tuple(problems), len(rebuilt["figures"]), 0, ledgers=len(points)
+    )
