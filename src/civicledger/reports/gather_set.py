@@ -32,11 +32,11 @@ from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.gather import (
     LedgerSource,
-    _absence_types,
-    _indicator_text,
-    _last_date,
-    _needed,
-    _registry,
+    absence_types,
+    event_registry,
+    indicator_text,
+    last_date,
+    needed_indicators,
     seal_info,
 )
 from civicledger.reports.model import LedgerSeal, Report, SealInfo
@@ -102,7 +102,7 @@ def report_from_set(
         ProjectionError: an absence claim is contradicted by a ledger.
     """
     return build_from_set(
-        ledgers, template, _indicator_text(template), period=period, distinct=distinct
+        ledgers, template, indicator_text(template), period=period, distinct=distinct
     )
 
 
@@ -122,7 +122,7 @@ def build_from_set(
     )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
     check_change_filters(template, indicator_set)
-    needed = _needed(template, indicator_set)
+    needed = needed_indicators(template, indicator_set)
     uses_change = any("change" in s.filters for s in template.sentences())
     reads = [_read(ledger, point, needed, period, uses_change) for ledger, point in ledgers]
 
@@ -147,8 +147,8 @@ def build_from_set(
         infos = [attrs.evolve(info, label=info.name) for info in infos]
     breakdown = Breakdown(infos, rolled("figures"))
     previous = Breakdown(infos, rolled("previous")).figures if uses_change else []
-    absence = scanned_types(_absence_types(template))
-    dates = [d for r in reads if (d := _last_date(r.ledger, r.info.position)) is not None]
+    absence = scanned_types(absence_types(template))
+    dates = [d for r in reads if (d := last_date(r.ledger, r.info.position)) is not None]
 
     def explain(figure: Figure) -> str:
         rollup = breakdown.rollup(figure)
@@ -194,7 +194,7 @@ def build_from_set(
         as_of=SealInfo(0, None, None, None),
         known_types=frozenset(default_registry().type_names()),
         events=events,
-        classes=classes_of(_registry(reads[0].ledger)),
+        classes=classes_of(event_registry(reads[0].ledger)),
         rules=(
             tuple(r.to_dict() for r in check_rules(indicator_set, figures))
             if template.rules
