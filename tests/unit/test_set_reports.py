@@ -316,3 +316,37 @@ heading = "安全"
     assert item.lineage is not None
     assert item.lineage["searched_up_to"] == {"和平街道/荷花社区": 19, "和平街道/莲花社区": 4}
     assert item.lineage["found"] == []
+
+
+def test_two_ledgers_holding_one_note_are_refused_naming_both(
+    street_url: str, tmp_path: Path
+) -> None:
+    from civicledger.catalog.notes import NarrativeNoteRecorded
+
+    body = """
+[[sections]]
+key = "civil"
+heading = "民政"
+
+  [[sections.items]]
+  kind = "note"
+  section = "civil_affairs"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023")  # the notes of 荷花社区 alone
+        assert "一户一策" in report.to_markdown()
+    with Ledger.open(street_url, "和平街道/莲花社区") as lianhua:
+        note = NarrativeNoteRecorded(
+            occurred_on=date(2023, 6, 1),
+            section="civil_affairs",
+            key="hardship",
+            text="走访困难家庭。",
+            author="李某",
+        )
+        lianhua.append("notes", [note], actor="secretary")
+    with (
+        Ledger.open_many(street_url, prefix="和平街道/") as street,
+        pytest.raises(ValidationError, match=r"荷花社区.*莲花社区.*hardship"),
+    ):
+        street.report(path, period="2023")

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from civicledger.catalog.notes import NarrativeNoteRecorded
+from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.followups import PROBLEM_TYPES, FollowUp
 from civicledger.followups import followups as project_followups
@@ -163,12 +165,31 @@ def build_from_set(
     # Which ledger each scanned event came from: problem ids are each ledger's own,
     # so each ledger's rectification ledger is projected apart.
     came_from: dict[int, str] = {}
+    # A note item shows one note per section and key: two ledgers may not both hold one.
+    noted: dict[tuple[str, str], str] = {}
+    sections = _note_sections(template)
 
     def scanned() -> Iterator[RecordedEvent]:
         for r, info in zip(reads, infos, strict=True):
             for record in r.read(absence, effective=False):
                 if record.type in PROBLEM_TYPES:
                     came_from[id(record)] = info.label
+                payload = record.payload
+                if (
+                    isinstance(payload, NarrativeNoteRecorded)
+                    and period.contains(record.occurred_on)
+                    and any(payload.section.startswith(s) for s in sections)
+                ):
+                    key = (payload.section, payload.key)
+                    first = noted.setdefault(key, info.name)
+                    if first != info.name:
+                        raise ValidationError(
+                            f"ledgers {first!r} and {info.name!r} both record a narrative "
+                            f"note for section {payload.section!r}, key {payload.key!r} in "
+                            f"{period.key}; a report over a set takes each note from one "
+                            "ledger",
+                            field="notes",
+                        )
                 yield record
 
     def followups(problems: Sequence[RecordedEvent], day: date) -> list[FollowUp]:
@@ -220,6 +241,19 @@ def build_from_set(
         for r, info in zip(reads, infos, strict=True)
     )
     return attrs.evolve(report, ledgers=seals, distinct=distinct)
+
+
+def _note_sections(template: Template) -> list[str]:
+    """The sections the template's note items show (a section shows its sub-sections' notes)."""
+    found: list[str] = []
+
+    def visit(items: Iterable[Any], sections: Iterable[Any]) -> None:
+        found.extend(i.options["section"] for i in items if i.kind == "note")
+        for section in sections:
+            visit((*section.intro, *section.items), section.sections)
+
+    visit(template.intro, template.sections)
+    return found
 
 
 def _read(
