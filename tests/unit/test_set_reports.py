@@ -122,6 +122,8 @@ def test_a_set_report_rolls_up_and_breaks_down_by_ledger(street_url: str, tmp_pa
     assert "[F1-2](#f1-2)" in text
     report.to_docx(tmp_path / "street.docx")
     assert (tmp_path / "street.docx").stat().st_size > 0
+    report.to_xlsx(tmp_path / "street.xlsx")
+    assert (tmp_path / "street.xlsx").stat().st_size > 0
 
 
 def test_a_sealed_set_report_embeds_every_seal_and_renders_again_byte_for_byte(
