@@ -216,14 +216,43 @@ def _tamper(db: str, ledger: str, *, position: int) -> None:
         )
 
 
-def test_a_single_ledger_template_refuses_set_only_syntax(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "item",
+    [
+        "kind='indicators'\nby='ledger'\nids=['mediation.completed']",
+        "text=\"{{ fig('mediation.completed', ledger='荷花社区') | exact }}\"",
+        "text=\"{{ each_ledger('mediation.completed') }}\"",
+        "text=\"{{ top('mediation.completed', by='ledger') }}\"",
+    ],
+)
+def test_a_single_ledger_report_refuses_set_only_syntax(item: str, tmp_path: Path) -> None:
     path = write_template(
-        tmp_path,
-        "[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\nkind='indicators'\n"
-        "by='ledger'\nids=['mediation.completed']\n",
+        tmp_path, f"[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\n{item}\n"
     )
-    with pytest.raises(TemplateError, match="set report"):
+    with pytest.raises(TemplateError, match="report over a set of ledgers"):
         small_ledger().report(path, period="2023")
+
+
+def test_grouped_figures_break_down_by_ledger_for_a_named_group(
+    street_url: str, tmp_path: Path
+) -> None:
+    body = """
+[[sections]]
+key = "a"
+heading = "迎检"
+
+  [[sections.items]]
+  text = "市级检查通过：{{ each_ledger('inspection.passed_by_level', 'exact:次', level='city') }}。"
+
+  [[sections.items]]
+  text = "{{ top('inspection.passed_by_level', 1, by='ledger', level='city') }}"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        text = street.report(path, period="2023").to_markdown()
+    # Only 荷花社区 has city inspections: 莲花社区 has no figure in that group.
+    assert "市级检查通过：荷花社区[2次]" in text
+    assert "荷花社区（[2]" in text
 
 
 @settings(max_examples=15, deadline=None)

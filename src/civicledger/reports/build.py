@@ -280,31 +280,50 @@ class _Builder:
             f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident
         )
 
+    # -- a report over a set of ledgers (see breakdown.py) ------------------------
+
+    def breakdown(self, what: str, name: str) -> Breakdown:
+        """The set report's breakdown; in a report over one ledger, refuse ``what``."""
+        if self.inputs.breakdown is None:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(f"{what} is for a report over a set of ledgers", line, name)
+        return self.inputs.breakdown
+
     def ledger_figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
-        """``fig(ident, ledger=…, **group)``: one ledger's figure in a set report."""
-        line = self.sentence.line if self.sentence else None
-        breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail(
-                f"fig({ident!r}, ledger=…) names a ledger; only a report over a set of "
-                "ledgers has them",
-                line,
-                ident,
-            )
-        try:
-            name = breakdown.resolve(group["ledger"])
-        except ValidationError as e:
-            raise self.fail(e.message, line, ident) from None
+        """``fig(ident, ledger=…, **group)``: one ledger's figure."""
+        breakdown = self.breakdown(f"fig({ident!r}, ledger=…)", ident)
         rolled = self.figure(ident, {k: v for k, v in group.items() if k != "ledger"})
-        found = breakdown.part(rolled, name)
-        if found is None:
-            raise self.fail(
-                f"ledger {name!r} has no figure for {ident!r} with group "
-                f"{dict(rolled.group)!r} in {self.period.key}",
-                line,
-                ident,
+        try:
+            return breakdown.part_of(rolled, group["ledger"])
+        except ValidationError as e:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(e.message, line, ident) from None
+
+    def each_ledger(
+        self, nums: list[Num], ident: str, group: Mapping[str, Any], spec: str, sep: str
+    ) -> str:
+        """``each_ledger(ident, **group)``: every ledger's label and figure, in the set's order."""
+        breakdown = self.breakdown("each_ledger()", ident)
+        return breakdown.each(
+            self.figure(ident, group),
+            lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
+            sep,
+        )
+
+    def top_ledgers(
+        self, nums: list[Num], ident: str, group: Mapping[str, Any], n: int, spec: str
+    ) -> str:
+        """``top(ident, by="ledger", **group)``: the ledgers placed 1..n by their figure."""
+        breakdown = self.breakdown("top(…, by='ledger')", ident)
+        try:
+            return breakdown.top(
+                self.figure(ident, group),
+                n,
+                lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
             )
-        return found
+        except ProjectionError as e:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(str(e), line, ident) from None
 
     def ref(self, figure: Figure) -> str:
         breakdown = self.inputs.breakdown
@@ -450,11 +469,16 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
-        def top(ident: str, n: int = 3, spec: str = "exact", by: str = "group") -> str:
+        def top(
+            ident: str, n: int = 3, spec: str = "exact", by: str = "group", **group: Any
+        ) -> str:
             """The groups of a grouped figure (``by="ledger"``: the ledgers of a set
-            report) placed 1..n, each figure linked, ties stated."""
+            report, for the figure of ``group``) placed 1..n, each linked, ties stated."""
             if by == "ledger":
-                return self.top_ledgers(nums, ident, n, spec)
+                return self.top_ledgers(nums, ident, group, n, spec)
+            if group:
+                why = f"top() ranks the groups of {ident!r}; it names no group unless by='ledger'"
+                raise self.fail(why, sentence.line, ident)
             if by != "group":
                 raise self.fail(
                     f"top() ranks by 'group' or 'ledger', not {by!r}", sentence.line, by
@@ -507,8 +531,8 @@ class _Builder:
             "period_end": zh_date(self.period.end.isoformat()),
             "followup_count": self.followup_count,
             "ledgers": [i.label for i in self.inputs.breakdown or ()],
-            "each_ledger": lambda ident, spec="exact", sep="、": self.each_ledger(
-                nums, ident, spec, sep
+            "each_ledger": lambda ident, spec="exact", sep="、", **group: self.each_ledger(
+                nums, ident, group, spec, sep
             ),
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
             **budget_context(budget),
@@ -543,35 +567,6 @@ class _Builder:
             elif part:
                 spans.append(Text(part))
         return tuple(spans)
-
-    def each_ledger(self, nums: list[Num], ident: str, spec: str, sep: str) -> str:
-        """``each_ledger(ident)``: every ledger's label and figure, in the set's order."""
-        line = self.sentence.line if self.sentence else None
-        breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail("each_ledger() lists the ledgers of a set report", line, ident)
-        return sep.join(
-            breakdown.info(name).label + self.collect(nums, "phrase", _FigureRef(part), [spec])
-            for name, part in breakdown.parts(self.figure(ident, {}))
-        )
-
-    def top_ledgers(self, nums: list[Num], ident: str, n: int, spec: str) -> str:
-        """``top(ident, by="ledger")``: the ledgers placed 1..n by their figure."""
-        line = self.sentence.line if self.sentence else None
-        if self.inputs.breakdown is None:
-            raise self.fail("top(…, by='ledger') ranks the ledgers of a set report", line, ident)
-        pairs = self.inputs.breakdown.ranked(self.figure(ident, {}))
-        original = {id(shown): part for shown, part in pairs}
-        try:
-            placed = rank([shown for shown, _ in pairs], n)
-        except ProjectionError as e:
-            raise self.fail(str(e), line, ident) from None
-        return ranking_text(
-            placed,
-            lambda entry: self.collect(
-                nums, "phrase", _FigureRef(original[id(entry.figure)]), [spec]
-            ),
-        )
 
     def names_of(self, figure: Figure, field: str, order: str) -> list[str]:
         """The distinct values of ``field`` among the events behind ``figure``."""
@@ -823,13 +818,9 @@ class _Builder:
 
     def ledger_table(self, spec: ItemSpec) -> Item:
         """An indicators item with ``by = "ledger"``: a row per ledger, a column per figure."""
+        if self.inputs.breakdown is None:
+            raise self.fail("by = 'ledger' is for a report over a set of ledgers", spec.line, "by")
         breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail(
-                "by = 'ledger' lays out the ledgers of a set report; this report reads one",
-                spec.line,
-                "by",
-            )
         figures = self.item_figures(spec)
         grouped = next((f for f in figures if f.group), None)
         if grouped is not None:
