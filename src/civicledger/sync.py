@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from civicledger.audit.auditor import Auditor
-from civicledger.audit.rows import StoredRow, row_source
 from civicledger.errors import HistoryMismatchError, ValidationError
 from civicledger.events.codec import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
+from civicledger.store.rows import StoredRow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -132,7 +132,7 @@ def _deliver(
         for s in source.seals()
         if s.sealed_at is not None
     ]
-    rows = row_source(source.store)
+    rows = source.store.row_source()
     received = Auditor(target)
     held_before = len(received.seals())
     delivered = 0

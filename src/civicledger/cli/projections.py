@@ -73,7 +73,7 @@ def list_(ledger: Any) -> None:
     head = ledger.head()
     rows = []
     for name, projection in sorted(BUILTIN_PROJECTIONS.items()):
-        stored = ledger.checkpoints.load(name)
+        stored = ledger.projection_positions.load(name)
         position = "—" if stored is None else stored[0]
         rows.append((name, position, head, (projection.__doc__ or "").strip().split("\n")[0]))
     click.echo(table(["projection", "checkpoint", "head", ""], rows), nl=False)
@@ -96,7 +96,7 @@ def catch_up(ledger: Any, target: str, batch_size: int) -> None:
 
     projection = resolve(target)
     checkpoint = Runner(projection, ledger.store).catch_up(
-        ledger.checkpoints, batch_size=batch_size
+        ledger.projection_positions, batch_size=batch_size
     )
     click.echo(f"{checkpoint.name} at position {checkpoint.position}")
 
@@ -116,7 +116,7 @@ def rebuild(ledger: Any, target: str) -> None:
     from civicledger.projections import Runner
 
     projection = resolve(target)
-    checkpoint = Runner(projection, ledger.store).rebuild(ledger.checkpoints)
+    checkpoint = Runner(projection, ledger.store).rebuild(ledger.projection_positions)
     click.echo(f"rebuilt {checkpoint.name} to position {checkpoint.position}")
 
 
@@ -131,7 +131,7 @@ def show(ledger: Any, target: str) -> None:
         civicledger projections show event_counts
     """
     projection = resolve(target)
-    stored = ledger.checkpoints.load(projection.name)
+    stored = ledger.projection_positions.load(projection.name)
     if stored is None:
         raise ValidationError(
             f"{projection.name} has no checkpoint yet; run `civicledger projections catch-up "

@@ -23,7 +23,7 @@ from civicledger.corrections.events import (
     EventRetracted,
 )
 from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex, effective_read
-from civicledger.errors import CorrectionError, ValidationError
+from civicledger.errors import CorrectionError
 from civicledger.events import Codec, Event, RecordedEvent, canonical_bytes, default_codec
 from civicledger.events.base import check_recording
 from civicledger.events.fields import is_personal
@@ -74,20 +74,10 @@ def find_event(store: EventStore, event_id: uuid.UUID) -> RecordedEvent | None:
     Returns:
         The record as stored (not amended).
     """
-    position = _position_of(store, event_id)
+    position = store.position_of(event_id)
     if position is None:
         return None
     return next(store.read(from_position=position, to_position=position), None)
-
-
-def _position_of(store: EventStore, event_id: uuid.UUID) -> int | None:
-    from civicledger.audit.rows import row_source
-
-    try:
-        source = row_source(store)
-    except ValidationError:  # a backend the audit layer cannot read: scan instead
-        return next((r.position for r in store.read() if r.event_id == event_id), None)
-    return source.position_of(event_id)
 
 
 def _target(store: EventStore, value: uuid.UUID | str, doing: str) -> RecordedEvent:

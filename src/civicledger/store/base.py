@@ -20,6 +20,8 @@ from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 if TYPE_CHECKING:
     from civicledger.merkle.reader import NodeReader
     from civicledger.merkle.tree import Frontier
+    from civicledger.store.parts import ProjectionPositions, SealTable, SqlTarget
+    from civicledger.store.rows import RowSource
 
 Clock: TypeAlias = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime; the store calls it once per append."""
@@ -296,6 +298,28 @@ class EventStore(abc.ABC):
         Raises:
             StoreError: no event is stored at that position.
         """
+
+    # -- parts for the layers above (see store/parts.py) -----------------------------
+
+    @abc.abstractmethod
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of the event with this id, or None when there is none."""
+
+    @abc.abstractmethod
+    def row_source(self) -> RowSource:
+        """The stored rows, before any decoding, as verification reads them."""
+
+    @abc.abstractmethod
+    def seal_table(self) -> SealTable:
+        """Where this ledger's seals are kept."""
+
+    @abc.abstractmethod
+    def projection_positions(self) -> ProjectionPositions:
+        """Where projections over this ledger keep their positions."""
+
+    def sql_target(self) -> SqlTarget | None:
+        """The SQL database holding the ledger; None for a backend without one."""
+        return None
 
     # -- following ----------------------------------------------------------------
 

@@ -1,11 +1,11 @@
-"""Projection checkpoints in the ledger's SQL database (SQLAlchemy Core).
+"""Projection positions in the ledger's SQL database (SQLAlchemy Core).
 
 One row per (ledger, projection): the last position folded and the state as
 JSON. A save is one compare-and-set UPDATE (or the first INSERT), so state and
 position always move together and only forward. An embedding system that keeps
-its read models in its own tables calls :meth:`SqlCheckpoints.advance` on its
+its read models in its own tables calls :meth:`SqlProjectionPositions.advance` on its
 own connection, inside the transaction that writes those tables: the read model
-and the checkpoint then commit, or roll back, together.
+and the projection position then commit, or roll back, together.
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from civicledger.errors import ConcurrencyError, StoreError
+from civicledger.store.parts import check_forward, encode_state, position_conflict
 from civicledger.store.sql.dialect import WRITE_OPTION
 from civicledger.store.sql.errors import translated
 
-__all__ = ["SqlCheckpoints", "checkpoints_table", "create_checkpoint_table"]
+__all__ = ["SqlProjectionPositions", "create_positions_table", "positions_table"]
 
 _metadata = MetaData()
 _BIG = BigInteger().with_variant(Integer(), "sqlite")
 
-checkpoints_table = Table(
+positions_table = Table(
     "civicledger_projection_checkpoints",
     _metadata,
     Column("ledger", String(200), nullable=False),
@@ -49,34 +49,19 @@ checkpoints_table = Table(
     Column("state", Text, nullable=False),
     PrimaryKeyConstraint("ledger", "name", name="pk_civicledger_projection_checkpoints"),
 )
-"""The checkpoint table; created on first use by :class:`SqlCheckpoints`."""
+"""The projection positions table, created on first use by :class:`SqlProjectionPositions`.
+
+Its stored name keeps the older word "checkpoints": renaming a table in existing
+databases would need a migration for no gain to the reader of the code."""
 
 
-def create_checkpoint_table(conn: Connection) -> None:
-    """Create the checkpoint table unless it exists."""
-    _metadata.create_all(conn, tables=[checkpoints_table], checkfirst=True)
+def create_positions_table(conn: Connection) -> None:
+    """Create the projection positions table unless it exists."""
+    _metadata.create_all(conn, tables=[positions_table], checkfirst=True)
 
 
-def _encode(name: str, state: Any) -> str:
-    try:
-        return orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError as e:
-        raise StoreError(
-            f"checkpoint {name!r}: the projection state is not JSON-ready ({e}); "
-            "give the projection dump() and load() methods"
-        ) from e
-
-
-def _conflict(name: str, expected: int | None, found: int | None) -> ConcurrencyError:
-    return ConcurrencyError(
-        f"checkpoint {name!r} is at {found if found is not None else 'nothing'}, "
-        f"not {expected if expected is not None else 'nothing'}: another runner moved it; "
-        "load it again and continue from there"
-    )
-
-
-class SqlCheckpoints:
-    """Checkpoints of one ledger's projections, kept in its SQL database.
+class SqlProjectionPositions:
+    """The positions of one ledger's projections, kept in its SQL database.
 
     Args:
         engine: the SQLAlchemy engine of the ledger's database (``store.engine``).
@@ -86,8 +71,8 @@ class SqlCheckpoints:
     def __init__(self, engine: Engine, ledger: str = "default") -> None:
         self._engine = engine
         self._ledger = ledger
-        with translated("creating the projection checkpoint table"), self._writing() as conn:
-            create_checkpoint_table(conn)
+        with translated("creating the projection positions table"), self._writing() as conn:
+            create_positions_table(conn)
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Connection]:
@@ -103,7 +88,7 @@ class SqlCheckpoints:
                 yield conn
 
     def _key(self, name: str) -> Any:
-        table = checkpoints_table
+        table = positions_table
         return (table.c.ledger == self._ledger) & (table.c.name == name)
 
     def load(self, name: str) -> tuple[int, Any] | None:
@@ -112,8 +97,8 @@ class SqlCheckpoints:
         Raises:
             StoreError: the database failed.
         """
-        table = checkpoints_table
-        with translated(f"loading checkpoint {name!r}"), self._engine.connect() as conn:
+        table = positions_table
+        with translated(f"loading projection position {name!r}"), self._engine.connect() as conn:
             row = conn.execute(
                 select(table.c.position, table.c.state).where(self._key(name))
             ).first()
@@ -123,7 +108,7 @@ class SqlCheckpoints:
 
     def position(self, conn: Connection, name: str) -> int | None:
         """The stored position, read on the caller's connection (None if none yet)."""
-        value = conn.execute(select(checkpoints_table.c.position).where(self._key(name))).scalar()
+        value = conn.execute(select(positions_table.c.position).where(self._key(name))).scalar()
         return None if value is None else int(value)
 
     def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
@@ -134,7 +119,7 @@ class SqlCheckpoints:
                 ``position`` is below it.
             StoreError: the database failed.
         """
-        with translated(f"saving checkpoint {name!r}"), self._writing() as conn:
+        with translated(f"saving projection position {name!r}"), self._writing() as conn:
             self.advance(conn, name, expected_position, position, state)
 
     def advance(
@@ -145,7 +130,7 @@ class SqlCheckpoints:
         position: int,
         state: Any = None,
     ) -> None:
-        """Move a checkpoint forward on the caller's connection and transaction.
+        """Move a projection position forward on the caller's connection and transaction.
 
         Args:
             conn: a connection inside the caller's transaction. On SQLite, begin it
@@ -159,18 +144,15 @@ class SqlCheckpoints:
 
         Raises:
             ConcurrencyError: the stored position is not ``expected_position`` or
-                the checkpoint would move backwards; the caller's transaction
+                the position would move backwards; the caller's transaction
                 should then roll back.
         """
-        if position < (expected_position or 0):
-            raise ConcurrencyError(
-                f"checkpoint {name!r} would move backwards from {expected_position} to {position}"
-            )
-        table = checkpoints_table
-        encoded = _encode(name, state)
+        check_forward(name, expected_position, position)
+        table = positions_table
+        encoded = encode_state(name, state).decode()
         if expected_position is None:
             if self.position(conn, name) is not None:
-                raise _conflict(name, None, self.position(conn, name))
+                raise position_conflict(name, None, self.position(conn, name))
             conn.execute(
                 insert(table).values(
                     ledger=self._ledger, name=name, position=position, state=encoded
@@ -183,28 +165,28 @@ class SqlCheckpoints:
             .values(position=position, state=encoded)
         )
         if result.rowcount != 1:
-            raise _conflict(name, expected_position, self.position(conn, name))
+            raise position_conflict(name, expected_position, self.position(conn, name))
 
     def replace(self, name: str, position: int, state: Any) -> None:
-        """Swap in a rebuilt checkpoint in one transaction, whatever was stored.
+        """Swap in a rebuilt state and position in one transaction, whatever was stored.
 
         Raises:
             StoreError: the database failed.
         """
-        encoded = _encode(name, state)
-        with translated(f"replacing checkpoint {name!r}"), self._writing() as conn:
-            conn.execute(delete(checkpoints_table).where(self._key(name)))
+        encoded = encode_state(name, state).decode()
+        with translated(f"replacing projection position {name!r}"), self._writing() as conn:
+            conn.execute(delete(positions_table).where(self._key(name)))
             conn.execute(
-                insert(checkpoints_table).values(
+                insert(positions_table).values(
                     ledger=self._ledger, name=name, position=position, state=encoded
                 )
             )
 
     def delete(self, name: str) -> None:
-        """Forget a projection's checkpoint.
+        """Forget a projection's position.
 
         Raises:
             StoreError: the database failed.
         """
-        with translated(f"deleting checkpoint {name!r}"), self._writing() as conn:
-            conn.execute(delete(checkpoints_table).where(self._key(name)))
+        with translated(f"deleting projection position {name!r}"), self._writing() as conn:
+            conn.execute(delete(positions_table).where(self._key(name)))

@@ -1,4 +1,4 @@
-"""Stored event rows as the audit layer reads them: every column, before any decoding.
+"""Stored event rows as verification reads them: every column, before any decoding.
 
 Verification must recompute leaves from what is *stored* (the payload text as
 written, the salt, the digest), not from the typed events a read returns (which
@@ -11,15 +11,15 @@ import functools
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
 from civicledger.merkle.leaf import envelope_bytes
-from civicledger.store.base import EventStore
-from civicledger.store.memory import MemoryStore
 from civicledger.types import Position
+
+if TYPE_CHECKING:
+    from civicledger.store.memory import MemoryStore
 
 
 class StoredRow(NamedTuple):
@@ -167,32 +167,6 @@ class MemoryRowSource:
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of an event id; see :class:`RowSource`."""
         return self._store._by_id.get(event_id)
-
-
-def row_source(store: EventStore) -> RowSource:
-    """Pick the row reader for a store.
-
-    Args:
-        store: a store of a backend civicledger ships.
-
-    Returns:
-        Its row source.
-
-    Raises:
-        ValidationError: the store is of a backend the audit layer cannot read.
-    """
-    if isinstance(store, MemoryStore):
-        return MemoryRowSource(store)
-    # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
-    from civicledger.audit.sql import SqlRowSource
-    from civicledger.store.sql.store import SqlStore
-
-    if isinstance(store, SqlStore):
-        return SqlRowSource(store)
-    raise ValidationError(
-        f"cannot audit a {store.__class__.__name__}: only the memory and SQL stores are supported",
-        field="store",
-    )
 
 
 # Rows of one append share one timestamp and a ledger has few distinct dates, so
