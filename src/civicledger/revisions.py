@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 
@@ -29,7 +29,7 @@ from civicledger.projections.figures import AsOf, Figure, Number
 
 if TYPE_CHECKING:
     from civicledger.audit import Seal
-    from civicledger.ledger import Ledger
+    from civicledger.store import EventStore
 
 __all__ = [
     "OBS_STATUS",
@@ -37,9 +37,34 @@ __all__ = [
     "FigureDiff",
     "RevisedFigure",
     "Revision",
+    "RevisionSource",
     "diff",
     "revise",
 ]
+
+
+class RevisionSource(Protocol):
+    """What :func:`revise` reads of a ledger; a :class:`civicledger.Ledger` is one."""
+
+    @property
+    def store(self) -> EventStore:
+        """The ledger's store."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin, which its seals name."""
+        ...
+
+    @property
+    def hash_algorithm(self) -> str:
+        """The ledger's hash algorithm."""
+        ...
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof between two sizes."""
+        ...
+
 
 DiffReason = Literal["late", "corrected", "retracted", "redacted", "other"]
 
@@ -323,7 +348,7 @@ class Revision:
         )
 
 
-def revise(ledger: Ledger, published: Sequence[Figure], seal: Seal | str) -> Revision:
+def revise(ledger: RevisionSource, published: Sequence[Figure], seal: Seal | str) -> Revision:
     """Recompute figures published at one seal as of a later seal.
 
     Args:
@@ -383,7 +408,7 @@ def revise(ledger: Ledger, published: Sequence[Figure], seal: Seal | str) -> Rev
 
 
 def _recomputed(
-    ledger: Ledger, published: Sequence[Figure], seal: Seal
+    ledger: RevisionSource, published: Sequence[Figure], seal: Seal
 ) -> Iterable[tuple[Figure, Figure]]:
     requests = list(dict.fromkeys((f.indicator, f.period) for f in published))
     computed = compute_from_source(ledger.store, requests, as_of=seal)
@@ -401,7 +426,7 @@ def _recomputed(
         yield figure, current
 
 
-def _revised(ledger: Ledger, published: Figure, current: Figure) -> RevisedFigure:
+def _revised(ledger: RevisionSource, published: Figure, current: Figure) -> RevisedFigure:
     changes = diff(ledger.store, published, current)
     status: Literal["revised", "confirmed"] = (
         "revised" if published.value != current.value else "confirmed"
