@@ -35,8 +35,9 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.store.base import EventStore
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import RowSource
+from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.rows import SqlRowSource
-from civicledger.store.sql.store import SqlNodeReader, open_engine
+from civicledger.store.sql.tree import SqlNodeReader
 
 EVENTS_PER_WORKER = 50_000
 """Fewest events worth a worker process: starting one (a fresh interpreter that imports

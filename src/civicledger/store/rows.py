@@ -14,7 +14,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from civicledger.events import RecordedEvent
-from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
+from civicledger.events.canonical import canonical_bytes
+from civicledger.events.text import parse_date, parse_timestamp
 from civicledger.merkle.leaf import envelope_bytes
 from civicledger.types import Position
 
