@@ -288,10 +288,10 @@ class Ledger:
 
         With ``effective=True``, the corrected view (issue 10): retracted events and
         the amending events are absent, corrected payloads stand in place, and each
-        record lists its amendments; see :func:`.corrections.fold.effective_read`.
+        record lists its amendments; see :func:`.corrections.read_effective`.
         """
         if effective:
-            from civicledger.corrections.service import read_effective
+            from civicledger.corrections import read_effective
 
             return read_effective(
                 self._store,

@@ -112,7 +112,7 @@ class Auditor:
             StoreError: the database failed.
             CivicLedgerError: signing needs the ``cryptography`` package.
         """
-        if getattr(self._store, "is_replica", False):
+        if self._store.is_replica:
             raise StoreError(
                 f"ledger {self._store.ledger_name!r} is a replica of {self._store.origin!r}: "
                 "its seals are the sender's, delivered by sync; seal the sending ledger"

@@ -40,9 +40,7 @@ from sqlalchemy.engine import Connection
 from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.errors import UnknownEventTypeError
 from civicledger.events.text import format_timestamp
-
-# _figures_for builds ratio figures from their parts: reusing the engine's own keeps them identical.
-from civicledger.projections.engine import Request, _figures_for, compute, compute_from_source
+from civicledger.projections.engine import Request, compute, compute_from_source, figures_for
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, In, Not, Or
@@ -101,6 +99,9 @@ class _Row:
     stream: str
     actor: str
     payload: _Payload
+    # The pushdown runs only while no amending event is recorded, so none applies.
+    corrections: tuple[Any, ...] = ()
+    redacted_fields: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -268,7 +269,7 @@ class SqlPushdown:
         return [
             figure
             for indicator, period in requests
-            for figure in _figures_for(indicator, period, computed, point)
+            for figure in figures_for(indicator, period, computed, point)
         ]
 
     def _hints(self, type_name: str) -> Mapping[str, Any]:

@@ -103,6 +103,11 @@ class EventStore(abc.ABC):
         return 1
 
     @property
+    def is_replica(self) -> bool:
+        """Whether the ledger is a replica, written only by delivery from its sender (sync)."""
+        return False
+
+    @property
     def codec(self) -> Codec:
         """The codec that encodes and decodes this store's payloads (the default one here)."""
         return default_codec()
