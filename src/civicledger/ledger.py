@@ -842,14 +842,14 @@ class Ledger:
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:
-    """Register the civic catalogue when the ledger uses the default registry.
+    """Register the civic catalog when the ledger uses the default registry.
 
-    The catalogue is the vocabulary of community work; a ledger opened with the
-    default codec can then read any catalogue event without further imports.
+    The catalog is the vocabulary of community work; a ledger opened with the
+    default codec can then read any catalog event without further imports.
     A caller with its own codec (and registry) decides for itself.
     """
     if codec is None:
-        import civicledger.catalog  # noqa: F401  (registers the catalogue's types)
+        import civicledger.catalog  # noqa: F401  (registers the catalog's types)
 
 
 # -- SQL pushdown of indicators (issue 6, item 7) -----------------------------------------

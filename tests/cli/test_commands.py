@@ -59,7 +59,7 @@ def test_init_and_info_describe_a_new_ledger(runner: CliRunner, tmp_path: Path) 
 
 
 def test_append_records_an_event_and_log_lists_it(runner: CliRunner, tmp_path: Path) -> None:
-    """append records a catalogue event; log shows it as a table and as JSON Lines."""
+    """append records a catalog event; log shows it as a table and as JSON Lines."""
     db = tmp_path / "a.db"
     payload = {
         "occurred_on": "2023-03-03",

@@ -13,6 +13,7 @@ from civicledger.catalog import TrainingHeld, TrainingProgramme
 from civicledger.corrections import CorrectionIndex, read_effective
 from civicledger.projections import ProjectionPosition
 from civicledger.store.parts import MemoryProjectionPositions, ProjectionPositions
+from civicledger.testing.strategies import catalog_events, catalog_strategies
 
 RENAMED = [
     ("civicledger.projections", "Checkpoint", "ProjectionPosition", ProjectionPosition),
@@ -32,6 +33,13 @@ RENAMED = [
     ),
     ("civicledger.corrections", "effective_read", "read_effective", read_effective),
     ("civicledger.corrections.fold", "effective_read", "read_effective", read_effective),
+    (
+        "civicledger.testing.strategies",
+        "catalogue_strategies",
+        "catalog_strategies",
+        catalog_strategies,
+    ),
+    ("civicledger.testing.strategies", "catalogue_events", "catalog_events", catalog_events),
 ]
 
 

@@ -60,8 +60,8 @@ def test_version_is_exposed() -> None:
     assert civicledger.__version__.count(".") == 2
 
 
-def test_a_ledger_opened_with_the_default_codec_reads_catalogue_events(tmp_path: object) -> None:
-    """A fresh process can open a ledger and read catalogue events without importing them."""
+def test_a_ledger_opened_with_the_default_codec_reads_catalog_events(tmp_path: object) -> None:
+    """A fresh process can open a ledger and read catalog events without importing them."""
     script = (
         "import sys; from datetime import date; from civicledger import Ledger\n"
         "url = 'sqlite:///' + sys.argv[1]\n"

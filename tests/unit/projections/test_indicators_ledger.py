@@ -1,4 +1,4 @@
-"""The Ledger facade's projection calls over an in-memory ledger of catalogue events."""
+"""The Ledger facade's projection calls over an in-memory ledger of catalog events."""
 
 from __future__ import annotations
 
