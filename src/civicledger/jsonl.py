@@ -273,7 +273,7 @@ def _export_lines(records: Iterable[RecordedEvent], codec: Codec) -> Iterator[by
     for record in records:
         payload = record.payload
         if not hasattr(type(payload), "__schema_version__"):
-            # A redacted payload (issue 10): a line re-records the event in full, which
+            # A redacted payload: a line re-records the event in full, which
             # what is left of it cannot be.
             raise ValidationError(
                 f"event {record.event_id} at position {record.position} was redacted "

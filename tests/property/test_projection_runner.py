@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
+import sqlalchemy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,7 +141,6 @@ def test_incremental_with_sql_checkpoints_equals_full_rebuild(
     events: list[Event], runs: list[tuple[int, int | None]]
 ) -> None:
     """The same property with checkpoints in SQLite: crashes lose nothing, count nothing twice."""
-    sqlalchemy = pytest.importorskip("sqlalchemy")
     from civicledger.store.sql.positions import SqlProjectionPositions
 
     with tempfile.TemporaryDirectory() as directory:

@@ -262,7 +262,7 @@ class EventStore(abc.ABC):
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when the stream has none)."""
 
-    # -- redaction (issue 10) ---------------------------------------------------------
+    # -- redaction ---------------------------------------------------------------------
 
     def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
         """Remove values from a stored payload, and its salt: the one change a stored event allows.

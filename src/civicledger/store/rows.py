@@ -145,7 +145,7 @@ class MemoryRowSource:
             kept = store._commitments.get(position)
             if salts[position - 1] is not None:
                 payload: bytes | None = canonical_bytes(codec.to_dict(record.payload))
-            else:  # redacted (issue 10): what is left of the payload, in its stored form
+            else:  # redacted: what is left of the payload, in its stored form
                 remainder = store._redacted.get(position)
                 payload = None if remainder is None else canonical_bytes(remainder)
             yield StoredRow(

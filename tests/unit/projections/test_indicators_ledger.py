@@ -11,6 +11,7 @@ import pytest
 from civicledger import Ledger, ProjectionError, RecordedEvent, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
+from civicledger.corrections import events as corrections
 from civicledger.indicators import count, in_, ratio
 from civicledger.indicators import sum as ind_sum
 from civicledger.projections import Fold, Indicator, Period, Runner
@@ -179,7 +180,6 @@ def test_a_state_that_is_not_json_ready_is_refused_with_advice(ledger: Ledger) -
 
 def test_corrections_count_from_when_they_were_recorded() -> None:
     """A correction changes the figure from its position on, and why-not judges what was known."""
-    corrections = pytest.importorskip("civicledger.corrections.events")
     from civicledger.catalog.meetings import MeetingHeld
     from civicledger.catalog.vocabularies import MeetingBody
     from civicledger.events import canonical_bytes, to_dict
@@ -223,7 +223,6 @@ def test_corrections_count_from_when_they_were_recorded() -> None:
 
 def test_a_retracted_event_is_explained_as_retracted() -> None:
     """why_not names the retraction recorded by the figure's as-of point."""
-    corrections = pytest.importorskip("civicledger.corrections.events")
     ledger = Ledger.in_memory()
     (case,) = ledger.append(
         "mediation/X", [mediation("X", date(2023, 4, 1), MediationOutcome.FAILED)], actor="c"

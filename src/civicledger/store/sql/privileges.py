@@ -19,7 +19,7 @@ from civicledger.store.sql.schema import events, ledgers, meta, tiles
 from civicledger.store.sql.seals import seals
 
 APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # INSERT: the first push to a replica records its marker row (issue 19); without
+    # INSERT: the first push to a replica records its marker row; without
     # UPDATE or DELETE a version or marker once written stays.
     (meta.name, ("SELECT", "INSERT")),
     (ledgers.name, ("SELECT", "INSERT")),
