@@ -12,7 +12,9 @@ from civicledger import Ledger
 from civicledger.catalog import TrainingHeld, TrainingProgramme
 from civicledger.corrections import CorrectionIndex, read_effective
 from civicledger.projections import ProjectionPosition
+from civicledger.revisions import OBS_STATUS, revise
 from civicledger.store.parts import MemoryProjectionPositions, ProjectionPositions
+from civicledger.store.sql.positions import SqlProjectionPositions
 from civicledger.testing.strategies import catalog_events, catalog_strategies
 
 RENAMED = [
@@ -40,6 +42,19 @@ RENAMED = [
         catalog_strategies,
     ),
     ("civicledger.testing.strategies", "catalogue_events", "catalog_events", catalog_events),
+    (
+        "civicledger.store.sql_checkpoints",
+        "SqlCheckpoints",
+        "SqlProjectionPositions",
+        SqlProjectionPositions,
+    ),
+    ("civicledger.corrections.revision", "revise", "civicledger.revisions.revise", revise),
+    (
+        "civicledger.corrections.revision",
+        "OBS_STATUS",
+        "civicledger.revisions.OBS_STATUS",
+        OBS_STATUS,
+    ),
 ]
 
 
