@@ -573,7 +573,7 @@ def test_followups_csv_goes_to_standard_output(runner: CliRunner, example_db: Pa
 
 
 def test_projections_catch_up_show_and_rebuild(runner: CliRunner, example_db: Path) -> None:
-    """The built-in event_counts projection checkpoints to the head and rebuilds the same state."""
+    """The built-in event_counts projection catches up to the head and rebuilds the same state."""
     code, out, _ = run(runner, example_db, "projections", "list")
     assert code == 0
     assert "event_counts" in out
