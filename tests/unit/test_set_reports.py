@@ -178,6 +178,8 @@ def test_bad_input_names_the_ledger(street_url: str, tmp_path: Path) -> None:
             street.report(path, period="2023", as_of={"和平街道/莲花社区": hehua_seal})
         with pytest.raises(ValidationError, match="和平街道/typo"):
             street.report(path, period="2023", as_of={"和平街道/typo": hehua_seal})
+        with pytest.raises(ValidationError, match=r"'和平街道/莲花社区': as_of position 99"):
+            street.report(path, period="2023", as_of={"和平街道/莲花社区": 99})
         bad = write_template(
             tmp_path,
             "[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\n"

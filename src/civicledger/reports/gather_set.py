@@ -260,7 +260,10 @@ def _read(
     ledger: SetMember, point: object, needed: IndicatorSet, period: Period, uses_change: bool
 ) -> _Read:
     """Compute one ledger's figures (and the events they left out) at its point."""
-    info = seal_info(point, ledger.head())
+    try:
+        info = seal_info(point, ledger.head())
+    except ValidationError as e:
+        raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
     pinned = info.position if point is None else point
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
     previous = (
