@@ -46,7 +46,7 @@ from civicledger.projections import (
 
 # --- end projections ---
 # --- store names (issue 3) ---
-from civicledger.store import EventStore, MemoryStore, NewEvent
+from civicledger.store import EventStore, MemoryStore, NewEvent, ReadFilter
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
 __all__ = [
@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 # --- store and ledger facade (issue 3) ---
-__all__ += ["EventStore", "Ledger", "MemoryStore", "NewEvent"]
+__all__ += ["EventStore", "Ledger", "MemoryStore", "NewEvent", "ReadFilter"]
 # --- end store ---
 
 # --- projections and indicators (issue 6) ---

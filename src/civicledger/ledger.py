@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.limits import DEFAULT_LIMITS, Limits
-from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, utc_now
+from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, ReadFilter, utc_now
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -275,6 +275,8 @@ class Ledger:
 
     def read(
         self,
+        where: ReadFilter | None = None,
+        /,
         *,
         stream: StreamId | None = None,
         stream_prefix: str | None = None,
@@ -286,23 +288,14 @@ class Ledger:
     ) -> Iterator[RecordedEvent]:
         """Stream recorded events in position order; see :meth:`EventStore.read`.
 
-        With ``effective=True``, the corrected view (issue 10): retracted events and
-        the amending events are absent, corrected payloads stand in place, and each
-        record lists its amendments; see :func:`.corrections.fold.effective_read`.
+        ``where`` is a :class:`~civicledger.store.ReadFilter`; the keywords are its
+        fields, for one-off reads. With ``effective=True``, the corrected view:
+        retracted events and the amending events are absent, corrected payloads
+        stand in place, and each record lists its amendments; see
+        :func:`.corrections.fold.effective_read`.
         """
-        if effective:
-            from civicledger.corrections.service import read_effective
-
-            return read_effective(
-                self._store,
-                stream=stream,
-                stream_prefix=stream_prefix,
-                types=types,
-                from_position=from_position,
-                to_position=to_position,
-                occurred_between=occurred_between,
-            )
-        return self._store.read(
+        wanted = ReadFilter.of(
+            where,
             stream=stream,
             stream_prefix=stream_prefix,
             types=types,
@@ -310,6 +303,11 @@ class Ledger:
             to_position=to_position,
             occurred_between=occurred_between,
         )
+        if effective:
+            from civicledger.corrections.service import read_effective
+
+            return read_effective(self._store, wanted)
+        return self._store.read_where(wanted)
 
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
         """Stream one stream's events in version order; see :meth:`EventStore.read_stream`."""

@@ -23,6 +23,7 @@ from civicledger import (
     Event,
     EventStore,
     NewEvent,
+    ReadFilter,
     StoreError,
     UnknownEventTypeError,
     ValidationError,
@@ -361,6 +362,30 @@ class EventStoreContract:
         ):
             with pytest.raises(ValidationError) as caught:
                 list(store.read(**bad))  # type: ignore[arg-type]
+            assert caught.value.field == next(iter(bad))
+
+    def test_a_read_filter_reads_what_its_keywords_read(self, filled: EventStore) -> None:
+        """read(ReadFilter(...)) and read(**the same fields) yield the same records."""
+        fields = {
+            "stream_prefix": "me",
+            "types": ["storetest.note_taken"],
+            "from_position": 2,
+            "occurred_between": (date(2023, 1, 1), date(2023, 12, 31)),
+        }
+        by_value = [r.position for r in filled.read(ReadFilter(**fields))]  # type: ignore[arg-type]
+        assert by_value == positions(filled, **fields) == [5, 6]
+
+    def test_a_read_filter_and_keywords_together_are_refused(self, filled: EventStore) -> None:
+        """A filter narrowed again by keywords is ambiguous: refused, naming the keyword."""
+        with pytest.raises(ValidationError, match="not both") as caught:
+            filled.read(ReadFilter(stream="meeting/1"), to_position=1)
+        assert caught.value.field == "to_position"
+
+    def test_a_malformed_read_filter_is_refused_when_made(self) -> None:
+        """ReadFilter checks its fields itself, so no backend sees a bad one."""
+        for bad in ({"from_position": 0}, {"types": "x"}, {"occurred_between": (1, 2)}):
+            with pytest.raises(ValidationError) as caught:
+                ReadFilter(**bad)  # type: ignore[arg-type]
             assert caught.value.field == next(iter(bad))
 
     def test_read_crosses_batch_boundaries_in_order(self, store: EventStore) -> None:

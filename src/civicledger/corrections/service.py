@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import date
 from typing import Any
 
 import attrs
@@ -405,41 +404,20 @@ def _stream(target: RecordedEvent) -> str:
 
 
 def read_effective(
-    store: EventStore,
-    *,
-    stream: str | None = None,
-    stream_prefix: str | None = None,
-    types: Sequence[str] | None = None,
-    from_position: int = 1,
-    to_position: int | None = None,
-    occurred_between: tuple[date, date] | None = None,
-    codec: Codec | None = None,
+    store: EventStore, wanted: ReadFilter, *, codec: Codec | None = None
 ) -> Iterator[RecordedEvent]:
-    """The effective view with :meth:`EventStore.read`'s filters; ``occurred_between``
-    applies to the corrected business date.
-
-    Raises:
-        ValidationError: a filter is malformed (raised at once, not on iteration).
-    """
-    wanted = ReadFilter.of(
-        stream=stream,
-        stream_prefix=stream_prefix,
-        types=types,
-        from_position=from_position,
-        to_position=to_position,
-        occurred_between=occurred_between,
-    )
+    """The effective view of the records a filter selects; ``occurred_between``
+    applies to the corrected business date."""
     records = effective_read(
         store,
-        types=types,
-        to_position=to_position if to_position is not None else store.head(),
+        types=None if wanted.types is None else sorted(wanted.types),
+        to_position=wanted.to_position if wanted.to_position is not None else store.head(),
         codec=codec,
-        stream=stream,
-        stream_prefix=stream_prefix,
-        from_position=from_position,
+        stream=wanted.stream,
+        stream_prefix=wanted.stream_prefix,
+        from_position=wanted.from_position,
     )
-    if wanted.occurred_from is None:
+    if wanted.occurred_between is None:
         return records
-    first, last = wanted.occurred_from, wanted.occurred_to
-    assert last is not None
+    first, last = wanted.occurred_between
     return (r for r in records if first <= r.occurred_on <= last)

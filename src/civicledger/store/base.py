@@ -15,6 +15,7 @@ import attrs
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
+from civicledger.store.reading import ReadFilter
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -199,9 +200,10 @@ class EventStore(abc.ABC):
 
     # -- reading ------------------------------------------------------------------
 
-    @abc.abstractmethod
     def read(
         self,
+        where: ReadFilter | None = None,
+        /,
         *,
         stream: StreamId | None = None,
         stream_prefix: str | None = None,
@@ -216,6 +218,8 @@ class EventStore(abc.ABC):
         memory use does not grow with the ledger's size.
 
         Args:
+            where: the filter as one :class:`~civicledger.store.ReadFilter`; or give
+                its fields as the keywords below (not both).
             stream: only this stream.
             stream_prefix: only streams whose names start with this text.
             types: only these type names.
@@ -228,9 +232,23 @@ class EventStore(abc.ABC):
             An iterator of records.
 
         Raises:
-            ValidationError: a filter is malformed.
+            ValidationError: a filter is malformed (raised at once, not on iteration).
             StoreError: the database failed.
         """
+        wanted = ReadFilter.of(
+            where,
+            stream=stream,
+            stream_prefix=stream_prefix,
+            types=types,
+            from_position=from_position,
+            to_position=to_position,
+            occurred_between=occurred_between,
+        )
+        return self.read_where(wanted)
+
+    @abc.abstractmethod
+    def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
+        """Stream the records a checked filter selects, in position order; see :meth:`read`."""
 
     @abc.abstractmethod
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:

@@ -718,26 +718,9 @@ class SqlStore(EventStore):
 
     # -- reading ------------------------------------------------------------------
 
-    def read(
-        self,
-        *,
-        stream: StreamId | None = None,
-        stream_prefix: str | None = None,
-        types: Sequence[str] | None = None,
-        from_position: Position = 1,
-        to_position: Position | None = None,
-        occurred_between: tuple[date, date] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        """Stream recorded events in position order, in batches; see :meth:`EventStore.read`."""
+    def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
+        """Stream the records a checked filter selects; see :meth:`EventStore.read`."""
         self._check_open()
-        wanted = ReadFilter.of(
-            stream=stream,
-            stream_prefix=stream_prefix,
-            types=types,
-            from_position=from_position,
-            to_position=to_position,
-            occurred_between=occurred_between,
-        )
         head = self.head()
         last = head if wanted.to_position is None else min(head, wanted.to_position)
         return self._read(wanted, last)
