@@ -39,6 +39,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     (
         "Sealing, proving and verifying",
         [
+            "audit",
             "seal",
             "seals",
             "check_seal",
@@ -90,6 +91,10 @@ MODULES: list[tuple[str, str]] = [
     (
         "civicledger.projections.rollup",
         "How figures combine across ledgers, their per-ledger parts and explanations.",
+    ),
+    (
+        "civicledger.store",
+        "The event store contract every backend keeps, and the read filter.",
     ),
     (
         "civicledger.store.sql",

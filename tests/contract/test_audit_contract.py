@@ -147,7 +147,7 @@ class AuditContract:
         for size in (1, 255, 256, 257, 300):
             root = root_of(ledger, size)
             for position in {1, size // 2 + 1, size}:
-                proof = ledger.inclusion_proof(position, size)
+                proof = ledger.audit.inclusion_proof(position, size)
                 leaf = next(iter(ledger.read(from_position=position))).leaf_hash
                 verify_inclusion(alg, position - 1, size, leaf, proof, root)
 
@@ -158,21 +158,21 @@ class AuditContract:
         fill(ledger, 290)
         new = ledger.seal()
         alg = hash_algorithm(ledger.hash_algorithm)
-        proof = ledger.consistency_proof(old.tree_size, new.tree_size)
+        proof = ledger.audit.consistency_proof(old.tree_size, new.tree_size)
         verify_consistency(alg, 7, 297, proof, old.root_hash, new.root_hash)
-        assert ledger.consistency_proof(7) == proof  # the head by default
+        assert ledger.audit.consistency_proof(7) == proof  # the head by default
 
     def test_raw_proofs_outside_the_ledger_are_refused(self, ledger: Ledger) -> None:
         """Positions and sizes past the head, or below 1, raise ValidationError naming them."""
         fill(ledger, 4)
         with pytest.raises(ValidationError, match="tree_size 5"):
-            ledger.inclusion_proof(1, 5)
+            ledger.audit.inclusion_proof(1, 5)
         with pytest.raises(ValidationError, match="position 0"):
-            ledger.inclusion_proof(0)
+            ledger.audit.inclusion_proof(0)
         with pytest.raises(ValidationError, match="new_size"):
-            ledger.consistency_proof(1, 9)
+            ledger.audit.consistency_proof(1, 9)
         with pytest.raises(ValidationError, match="size1"):
-            ledger.consistency_proof(0, 4)
+            ledger.audit.consistency_proof(0, 4)
 
     # -- verification ---------------------------------------------------------------
 

@@ -61,7 +61,7 @@ class CorrectionsContract:
         records = ledger.append("v", [visit(), visit("赵六"), visit("钱七")], actor="clerk")
         seal = ledger.seal()
         proofs = {r.event_id: ledger.prove(r.event_id, seal) for r in records}
-        inclusion = ledger.inclusion_proof(2, seal.tree_size)
+        inclusion = ledger.audit.inclusion_proof(2, seal.tree_size)
         ledger.redact(records[1].event_id, fields=["visitor"], reason="erasure", actor="dpo")
         ledger.redact(records[2].event_id, reason="erasure", actor="dpo")
         report = ledger.verify()

@@ -359,7 +359,9 @@ def revise(ledger: Ledger, published: Sequence[Figure], seal: Seal | str) -> Rev
             "figures were published at"
         )
     old_root = bytes.fromhex(old_root_hex)
-    proof = ledger.consistency_proof(old_size, new.tree_size) if new.tree_size > old_size else []
+    proof = []
+    if new.tree_size > old_size:
+        proof = ledger.audit.consistency_proof(old_size, new.tree_size)
     verify_consistency(
         hash_algorithm(ledger.hash_algorithm),
         old_size,
