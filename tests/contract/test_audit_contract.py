@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, exc, text
 
+from backend_testkit import MakeLedger
 from civicledger import Ledger, StoreError, ValidationError, VerificationError
 from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
 from civicledger.merkle import (
@@ -26,8 +25,6 @@ from civicledger.merkle import (
     verify_inclusion,
 )
 from store_testkit import count, note
-
-MakeLedger = Callable[..., Ledger]
 
 
 @pytest.fixture(scope="module")
@@ -204,49 +201,8 @@ class AuditContract:
         assert ledger.verify().ok
 
 
-class TestMemoryAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            ledgers.append(Ledger.in_memory(**options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
-
-
-class TestSqliteAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self, tmp_path: Path) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            path = tmp_path / f"ledger-{len(ledgers)}.db"
-            ledgers.append(Ledger.open(f"sqlite:///{path}", **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
-
-
-@pytest.mark.postgres
-class TestPostgresAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self, postgres_url: str) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            name = f"test-{uuid.uuid4().hex}"
-            ledgers.append(Ledger.open(postgres_url, ledger=name, **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
+class TestAudit(AuditContract):
+    """The contract on each backend (``make_ledger`` comes from tests/contract/conftest.py)."""
 
 
 # -- the SQL backends: persistence, database-enforced append-only seals, tampering ---------
