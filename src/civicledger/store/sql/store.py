@@ -7,7 +7,6 @@ import functools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select
