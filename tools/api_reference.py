@@ -34,7 +34,7 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ("Reading", ["read", "read_stream", "head", "subscribe", "store"]),
     (
         "Correcting the record",
-        ["correct", "retract", "redact", "revise", "personal_data", "diff"],
+        ["corrections", "correct", "retract", "redact", "revise", "personal_data", "diff"],
     ),
     (
         "Sealing, proving and verifying",

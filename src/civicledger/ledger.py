@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.audit.keys import PublicKeys  # audit (issue 4)
     from civicledger.audit.points import LedgerPoint
+    from civicledger.corrections.group import Corrections
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
     from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
@@ -307,9 +308,7 @@ class Ledger:
             occurred_between=occurred_between,
         )
         if effective:
-            from civicledger.corrections.service import read_effective
-
-            return read_effective(self._store, wanted)
+            return self.corrections.read(wanted)
         return self._store.read_where(wanted)
 
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
@@ -344,21 +343,26 @@ class Ledger:
 
     # -- corrections, retractions, redactions, personal data (issue 10) -------------------
 
+    @functools.cached_property
+    def corrections(self) -> Corrections:
+        """Corrections, retractions, redactions and the personal-data search of this ledger,
+        in one group; the one-line calls below delegate to it; see
+        :class:`.corrections.group.Corrections`."""
+        from civicledger.corrections.group import Corrections
+
+        return Corrections(self._store)
+
     def correct(
         self, event_id: uuid.UUID | str, replacement: Event, *, reason: str, actor: str
     ) -> RecordedEvent:
         """Record that an event was wrong and what it should have been (same type); the
-        latest correction wins; see :func:`.corrections.service.correct`."""
-        from civicledger.corrections.service import correct
-
-        return correct(self._store, event_id, replacement, reason=reason, actor=actor)
+        latest correction wins; see :meth:`.corrections.group.Corrections.correct`."""
+        return self.corrections.correct(event_id, replacement, reason=reason, actor=actor)
 
     def retract(self, event_id: uuid.UUID | str, *, reason: str, actor: str) -> RecordedEvent:
         """Record that an event (or a correction) no longer counts; see
-        :func:`.corrections.service.retract`."""
-        from civicledger.corrections.service import retract
-
-        return retract(self._store, event_id, reason=reason, actor=actor)
+        :meth:`.corrections.group.Corrections.retract`."""
+        return self.corrections.retract(event_id, reason=reason, actor=actor)
 
     def redact(
         self,
@@ -369,17 +373,14 @@ class Ledger:
         actor: str,
     ) -> RecordedEvent:
         """Record a redaction and erase those personal values (all when ``fields`` is None)
-        from storage, keeping every proof valid; see :func:`.corrections.service.redact`."""
-        from civicledger.corrections.service import redact
-
-        return redact(self._store, event_id, fields=fields, reason=reason, actor=actor)
+        from storage, keeping every proof valid; see
+        :meth:`.corrections.group.Corrections.redact`."""
+        return self.corrections.redact(event_id, fields=fields, reason=reason, actor=actor)
 
     def personal_data(self, subject: str, *, contains: bool = False) -> list[PersonalDataHit]:
         """Every event whose personal fields name ``subject`` (corrections included); see
-        :func:`.corrections.privacy.personal_data`."""
-        from civicledger.corrections.privacy import personal_data
-
-        return personal_data(self._store, subject, contains=contains)
+        :meth:`.corrections.group.Corrections.personal_data`."""
+        return self.corrections.personal_data(subject, contains=contains)
 
     def diff(self, published: Figure, current: Figure) -> FigureDiff:
         """Why a figure changed since it was published: the late, corrected, retracted and

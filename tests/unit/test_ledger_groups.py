@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from civicledger import Ledger
+from civicledger import Ledger, ReadFilter
 from civicledger.audit.auditor import Auditor
 from store_testkit import note
 
@@ -43,3 +43,18 @@ def test_raw_audit_calls_on_the_ledger_warn_and_give_the_group_s_answer(
     assert new_call in str(caught[0].message)
     assert old == list(getattr(ledger.audit, name)(*args))
     assert old
+
+
+def test_the_corrections_group_amends_the_ledger_it_belongs_to(ledger: Ledger) -> None:
+    """A retraction and a correction made through ledger.corrections shape the ledger's view."""
+    assert ledger.corrections is ledger.corrections
+    first, second, *_ = ledger.read()
+    ledger.corrections.retract(first.event_id, reason="entered twice", actor="clerk")
+    ledger.corrections.correct(second.event_id, note("fixed", day=2), reason="typo", actor="li")
+    effective = list(ledger.read(effective=True))
+    assert first.event_id not in {r.event_id for r in effective}
+    (fixed,) = [r for r in effective if r.event_id == second.event_id]
+    assert fixed.payload == note("fixed", day=2)
+    assert [r.event_id for r in ledger.corrections.read(ReadFilter(stream="meeting/1"))] == [
+        r.event_id for r in effective
+    ]
