@@ -63,6 +63,8 @@ class Ledger:
 
     Every method is a line or two over a layer (``ledger.store`` is the
     :class:`~civicledger.store.EventStore`), so the layers stay usable alone.
+    Calls that belong together are also groups: ``ledger.audit`` (seals, proofs,
+    verification) and ``ledger.corrections`` (correct, retract, redact).
     """
 
     def __init__(self, store: EventStore, *, limits: Limits | None = None) -> None:
