@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
+from civicledger.corrections.fold import read_effective
 from civicledger.corrections.privacy import PersonalDataHit, personal_data
-from civicledger.corrections.service import correct, read_effective, redact, retract
+from civicledger.corrections.service import correct, redact, retract
 from civicledger.events import Event, RecordedEvent
 from civicledger.store import EventStore, ReadFilter
 
@@ -57,4 +58,13 @@ class Corrections:
         """The effective view of the records a filter selects: retracted events and the
         amending events absent, corrected payloads in place (``ledger.read(where,
         effective=True)``)."""
-        return read_effective(self._store, where or ReadFilter())
+        wanted = where or ReadFilter()
+        return read_effective(
+            self._store,
+            stream=wanted.stream,
+            stream_prefix=wanted.stream_prefix,
+            types=None if wanted.types is None else sorted(wanted.types),
+            from_position=wanted.from_position,
+            to_position=wanted.to_position,
+            occurred_between=wanted.occurred_between,
+        )
