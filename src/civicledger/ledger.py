@@ -19,20 +19,20 @@ from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, ReadFilt
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
-    import pandas  # DataFrames (issue 22; the frames extra)
+    import pandas  # the frames extra
     import pyarrow
     from sqlalchemy.engine import URL
 
-    from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
-    from civicledger.audit.auditor import Auditor  # audit (issue 4)
-    from civicledger.audit.keys import PublicKeys  # audit (issue 4)
+    from civicledger.audit import Seal, Signer, VerificationReport
+    from civicledger.audit.auditor import Auditor
+    from civicledger.audit.keys import PublicKeys
     from civicledger.audit.points import LedgerPoint
     from civicledger.corrections.group import Corrections
-    from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
-    from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
-    from civicledger.ledgerset import LedgerSet  # roll-ups across ledgers (issue 19)
-    from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
-    from civicledger.projections import (  # projections (issue 6)
+    from civicledger.corrections.privacy import PersonalDataHit
+    from civicledger.followups import FollowUp, FollowUpRollup
+    from civicledger.ledgerset import LedgerSet
+    from civicledger.merkle.disclosure import Disclosure
+    from civicledger.projections import (
         Comparison,
         Figure,
         FigureList,
@@ -40,14 +40,14 @@ if TYPE_CHECKING:
         IndicatorSet,
         Period,
     )
-    from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
-    from civicledger.projections.series import Series, Step  # series (issue 22)
-    from civicledger.reports import Report, Template  # reports (issue 7)
-    from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
-    from civicledger.revisions import FigureDiff, Revision  # corrections (issue 10)
+    from civicledger.projections.engine import Pushdown
+    from civicledger.projections.series import Series, Step
+    from civicledger.reports import Report, Template
+    from civicledger.reports.evidence import EvidenceSummary
+    from civicledger.revisions import FigureDiff, Revision
     from civicledger.store.parts import ProjectionPositions
-    from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
-    from civicledger.sync import PushResult  # sync (issue 19)
+    from civicledger.store.sql.privileges import Access
+    from civicledger.sync import PushResult
 
 
 class Ledger:
@@ -75,7 +75,7 @@ class Ledger:
             limits: bounds on the files and templates the ledger reads (the store
                 bounds recorded dates by its own limits).
         """
-        # The amending event types (issue 10) must be readable in every ledger; a store
+        # The amending event types must be readable in every ledger; a store
         # with its own registry registers them with register_correction_types.
         import civicledger.corrections.events  # noqa: F401
 
@@ -259,7 +259,7 @@ class Ledger:
     ) -> None:
         self.close()
 
-    # -- recording and reading (store, issue 3) ---------------------------------------
+    # -- recording and reading ---------------------------------------
 
     def append(
         self,
@@ -334,16 +334,7 @@ class Ledger:
             from_position, poll_interval=poll_interval, stop=stop, timeout=timeout
         )
 
-    # =====================================================================================
-    # Other layers add their methods below, each in its own block, each a line or two
-    # that calls its layer (keep the logic in the layer, not here):
-    #   - audit (issue 4): seal, prove, inclusion_proof, consistency_proof, verify
-    #   - import/export: import_jsonl, export_jsonl
-    #   - corrections (issue 10): correct, retract, redact
-    #   - projections and reports: compute, indicators, explain, report, followups
-    # =====================================================================================
-
-    # -- corrections, retractions, redactions, personal data (issue 10) -------------------
+    # -- corrections, retractions, redactions, personal data -------------------
 
     @functools.cached_property
     def corrections(self) -> Corrections:
@@ -399,7 +390,7 @@ class Ledger:
 
         return revise(self, published, seal)
 
-    # -- JSON Lines import and export (issue 5) -------------------------------------------
+    # -- JSON Lines import and export -------------------------------------------
 
     def import_jsonl(
         self, path: str | Path, codec: Codec | None = None, *, dry_run: bool = False
@@ -439,7 +430,7 @@ class Ledger:
 
         return export_jsonl(self._store, path, codec)
 
-    # -- audit: seals, proofs and verification (issue 4) -----------------------------------
+    # -- audit: seals, proofs and verification -----------------------------------
 
     @functools.cached_property
     def audit(self) -> Auditor:
@@ -507,7 +498,7 @@ class Ledger:
         process only); see :meth:`.audit.auditor.Auditor.verify`."""
         return self.audit.verify(public_keys, workers=workers)
 
-    # -- sync: delivering to a replica that cannot rewrite history (issue 19) ---------------
+    # -- sync: delivering to a replica that cannot rewrite history ---------------
 
     def push(
         self, target_url: str | URL, *, ledger: str | None = None, batch: int = 2000
@@ -525,7 +516,7 @@ class Ledger:
         access = getattr(self._store, "access", None)
         return None if access is None else access()
 
-    # -- projections and indicators with lineage (issue 6) ---------------------------------
+    # -- projections and indicators with lineage ---------------------------------
 
     def compute(
         self, indicator: Indicator, period: Period | int | str, *, as_of: LedgerPoint | None = None
@@ -666,7 +657,7 @@ class Ledger:
         warn_renamed("Ledger.checkpoints", "Ledger.projection_positions")
         return self.projection_positions
 
-    # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
+    # -- follow-ups: the rectification ledger, 整改台账 ---------------------------
 
     def followups(
         self, on: date | Period | str | None = None, *, as_of: date | Period | str | None = None
@@ -771,7 +762,7 @@ class Ledger:
 
         return import_sheet(self._store, Path(path), actor=actor, limits=self._limits)
 
-    # -- DataFrames and Arrow tables (issue 22; the frames extra) --------------------------
+    # -- DataFrames and Arrow tables (the frames extra) --------------------------
 
     def events_table(
         self,
@@ -811,7 +802,7 @@ class Ledger:
 
         return followup_frame(self.followups(_business_date(on, as_of, "followups_frame")))
 
-    # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
+    # -- reports: templates, phrasing, renderers, sealed reports ------------------
 
     def report(
         self,
@@ -906,7 +897,7 @@ def _load_default_vocabulary(codec: Codec | None) -> None:
         import civicledger.catalog  # noqa: F401  (registers the catalog's types)
 
 
-# -- SQL pushdown of indicators (issue 6, item 7) -----------------------------------------
+# -- SQL pushdown of indicators -----------------------------------------
 
 
 def _pushdown(store: EventStore) -> Pushdown | None:
