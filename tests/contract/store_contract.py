@@ -355,6 +355,7 @@ class EventStoreContract:
         """A malformed filter raises ValidationError naming it."""
         for bad in (
             {"from_position": 0},
+            {"from_position": True},
             {"to_position": -1},
             {"types": "storetest.note_taken"},
             {"occurred_between": (date(2023, 1, 1),)},

@@ -102,7 +102,12 @@ class ReadFilter:
             ValidationError: both a filter and keywords that narrow it were given, or
                 a keyword is malformed.
         """
-        given = {k: v for k, v in keywords.items() if v != _DEFAULTS[k]}
+        # A keyword left at its default is not given; True is not the default 1.
+        given = {
+            k: v
+            for k, v in keywords.items()
+            if type(v) is not type(_DEFAULTS[k]) or v != _DEFAULTS[k]
+        }
         if where is None:
             return cls(**given)
         if not isinstance(where, ReadFilter):
