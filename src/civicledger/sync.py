@@ -2,32 +2,41 @@
 
 :func:`push` opens (creating on first delivery) a replica of the sending ledger
 in the target database — same origin, hash algorithm and leaf format — and sends
-what it lacks, in batches. The replica's store checks every row and the roots
-itself (:meth:`civicledger.store.sql.SqlStore.receive`); this module only reads
+what it lacks, in batches. Without a network link, :func:`deliver` writes the
+same batches to a delivery file (:mod:`civicledger.delivery`) since the last
+seal the receiver holds, and :func:`receive` applies it there. Either way the
+replica's store checks every row and the roots itself
+(:meth:`civicledger.store.sql.SqlStore.receive`), and the sender's erasures
+follow its redactions (:mod:`civicledger.sync_redactions`); this module reads
 the sender and finds, when the histories differ, the first position where they
 do. See ``docs/rollups.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from civicledger.audit.auditor import Auditor
+from civicledger.audit.checkpoint import Seal
 from civicledger.audit.rows import StoredRow, row_source
-from civicledger.errors import HistoryMismatchError, ValidationError
+from civicledger.delivery import DeliveryBatch, DeliveryHeader, read_delivery, write_delivery
+from civicledger.errors import HistoryMismatchError, LedgerNotFoundError, ValidationError
 from civicledger.events.codec import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
+from civicledger.sync_redactions import receive_erasures, sender_erasures
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.events import Codec
     from civicledger.ledger import Ledger
     from civicledger.store.sql import SqlStore
 
@@ -37,19 +46,21 @@ BATCH = 2000
 
 @attrs.frozen
 class PushResult:
-    """What a push delivered.
+    """What a push, or a received delivery file, delivered.
 
     Attributes:
         ledger: the replica's name in the target database.
         events: how many events were new to the replica.
         seals: how many seals were new to it.
         head: the replica's head afterwards (the sender's head).
+        erasures: how many rows were erased as the sender's redactions erased them.
     """
 
     ledger: str
     events: int
     seals: int
     head: int
+    erasures: int = 0
 
 
 def push(
@@ -85,8 +96,7 @@ def push(
     """
     from civicledger.store.sql import SqlStore
 
-    if type(batch) is not int or batch < 1:
-        raise ValidationError(f"batch must be a positive int, got {batch!r}", field="batch")
+    _check_batch(batch)
     sender = source.store
     name = ledger if ledger is not None else source.name
     target = SqlStore.open(
@@ -127,11 +137,7 @@ def _deliver(
                 "written",
                 position=first,
             )
-    seals = [
-        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
-        for s in source.seals()
-        if s.sealed_at is not None
-    ]
+    seals = _seals(source, 0)
     rows = row_source(source.store)
     received = Auditor(target)
     held_before = len(received.seals())
@@ -151,6 +157,7 @@ def _deliver(
         events=delivered,
         seals=len(received.seals()) - held_before,
         head=target.head(),
+        erasures=receive_erasures(target, sender_erasures(source.store, end)),
     )
 
 
@@ -183,6 +190,241 @@ def _receive(
             if attempt == 2 or latest == sealed:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@attrs.frozen
+class DeliveryResult:
+    """What a delivery file holds.
+
+    Attributes:
+        path: the file.
+        events: how many events it carries.
+        seals: how many seals.
+        erasures: how many erased rows (the sender's redactions).
+        since: the tree size of the seal it was made since (0: from the first event).
+        head: the sender's head it brings the receiver to.
+    """
+
+    path: Path
+    events: int
+    seals: int
+    erasures: int
+    since: int
+    head: int
+
+
+def deliver(
+    source: Ledger, path: str | Path, *, since: Seal | str | None = None, batch: int = BATCH
+) -> DeliveryResult:
+    """Write a delivery file: what a replica holding the seal ``since`` lacks.
+
+    Args:
+        source: the sending ledger.
+        path: the file to write (replaced only once it is whole).
+        since: the last seal the receiver holds (a Seal or its text); None for
+            everything from the first event (a first delivery).
+        batch: rows per batch; the receiver applies each in one transaction.
+
+    Returns:
+        What the file holds.
+
+    Raises:
+        ValidationError: ``since`` is not a seal of this ledger (another origin, or
+            a root this ledger never had at that size), or ``batch`` is not a
+            positive int.
+        OSError: the file cannot be written.
+    """
+    _check_batch(batch)
+    alg = hash_algorithm(source.hash_algorithm)
+    reader = source.store.node_reader()
+    end = source.head()
+    start, start_root = 0, b""
+    if since is not None:
+        seal = since if isinstance(since, Seal) else Seal.parse(since)
+        _check_own_seal(source, alg, reader, seal, end)
+        start, start_root = seal.tree_size, seal.root_hash
+    rows = row_source(source.store)
+
+    def batches() -> Iterator[DeliveryBatch]:
+        position = start
+        while position < end:
+            last = min(end, position + batch)
+            yield DeliveryBatch(
+                [_replica_row(r) for r in rows.rows(position + 1, last)],
+                last,
+                subtree_hash(alg, reader, 0, last),
+                consistency_proof(alg, reader, start, last) if start else [],
+            )
+            position = last
+
+    header = DeliveryHeader(
+        ledger=source.name,
+        origin=source.origin,
+        hash_algorithm=source.hash_algorithm,
+        leaf_version=source.store.leaf_version,
+        since_size=start,
+        since_root=start_root,
+        tree_size=end,
+        root_hash=subtree_hash(alg, reader, 0, end),
+    )
+    seals = _seals(source, start)
+    erasures = sender_erasures(source.store, end)
+    target = Path(path)
+    events = write_delivery(target, header, seals, batches(), erasures)
+    return DeliveryResult(target, events, len(seals), len(erasures), start, end)
+
+
+def receive(
+    path: str | Path,
+    target_url: str | URL,
+    *,
+    ledger: str | None = None,
+    codec: Codec | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PushResult:
+    """Apply a delivery file to a replica, with the guarantees of :func:`push`.
+
+    The whole file is checked first (every line, every row against its leaf);
+    then its batches are applied, each in one transaction, so an interrupted
+    receive resumes when the same file is received again, and receiving it again
+    changes nothing.
+
+    Args:
+        path: the delivery file.
+        target_url: the receiving database (SQLite or PostgreSQL URL).
+        ledger: the replica's name there; the sender's name (in the file) when None.
+        codec: decodes payloads (its registry traces redacted field names); the
+            default codec when None.
+        progress: called with the replica's head after each batch.
+
+    Returns:
+        What was new to the replica.
+
+    Raises:
+        ValidationError: the file is damaged or truncated (naming the line and
+            position), or the target ledger is not a replica of the file's ledger.
+        HistoryMismatchError: the replica does not hold the seal the file was
+            made since, or holds a history that differs (naming the first
+            differing position); nothing is written.
+        LedgerNotFoundError: the file continues from a seal, but the replica does
+            not exist yet.
+        StoreError: a database failed; what was applied stays, and receiving the
+            file again resumes.
+    """
+    from civicledger.store.sql import SqlStore
+
+    delivery = read_delivery(Path(path))
+    header = delivery.header
+    name = ledger if ledger is not None else header.ledger
+    try:
+        target = SqlStore.open(
+            target_url,
+            name,
+            origin=header.origin,
+            hash_algorithm=header.hash_algorithm,
+            codec=codec,
+            leaf_version=header.leaf_version,
+            replica=True,
+            create=header.since_size == 0,
+        )
+    except LedgerNotFoundError as e:
+        raise LedgerNotFoundError(
+            f"{path} continues ledger {header.ledger!r} from its seal of size "
+            f"{header.since_size}, but the database holds no replica {name!r} yet: receive "
+            f"a first delivery (made without a seal) first ({e})"
+        ) from e
+    try:
+        received = Auditor(target)
+        held_seals = received.seals()
+        if header.since_size and not any(
+            (s.tree_size, s.root_hash) == (header.since_size, header.since_root) for s in held_seals
+        ):
+            latest = max((s.tree_size for s in held_seals), default=0)
+            raise HistoryMismatchError(
+                f"{path} was made since a seal of size {header.since_size} that replica "
+                f"{name!r} does not hold (its latest seal has size {latest}); ask the sender "
+                "for a delivery since that one; nothing was written",
+                position=None,
+            )
+        _check_overlap(delivery.batches(), target, header.tree_size)
+        seals = delivery.seals
+        events = 0
+        for chunk in delivery.batches():
+            events += target.receive(
+                chunk.rows,
+                root=chunk.root_hash,
+                proof=chunk.proof,
+                seals=[s for s in seals if s.tree_size <= chunk.tree_size],
+                since=header.since_size,
+            )
+            if progress is not None:
+                progress(chunk.tree_size)
+        return PushResult(
+            ledger=target.ledger_name,
+            events=events,
+            seals=len(received.seals()) - len(held_seals),
+            head=target.head(),
+            erasures=receive_erasures(target, delivery.erasures),
+        )
+    finally:
+        target.close()
+
+
+def _check_overlap(batches: Iterator[DeliveryBatch], target: SqlStore, end: int) -> None:
+    """Refuse, before anything is written, a delivery that differs from the rows the
+    replica holds, naming the first differing position."""
+    head = target.head()
+    if head > end:
+        raise HistoryMismatchError(
+            f"the replica {target.ledger_name!r} holds {head} events but the delivery only "
+            f"{end}: from position {end + 1} it has events the sender never sent; refused, "
+            "nothing was written",
+            position=end + 1,
+        )
+    held = row_source(target)
+    for chunk in batches:
+        first = chunk.rows[0].position
+        if first > head:
+            return
+        last = min(head, chunk.tree_size)
+        for ours, theirs in zip(held.rows(first, last), chunk.rows, strict=False):
+            if ours.leaf_hash != theirs.leaf_hash:
+                raise HistoryMismatchError(
+                    f"position {theirs.position} of the replica {target.ledger_name!r} "
+                    "differs from the delivery's: the histories diverge, so the delivery is "
+                    "refused and nothing was written",
+                    position=theirs.position,
+                )
+
+
+def _check_own_seal(
+    source: Ledger, alg: HashAlgorithm, reader: NodeReader, seal: Seal, end: int
+) -> None:
+    if seal.origin != source.origin:
+        raise ValidationError(
+            f"the seal is of {seal.origin!r}, not of this ledger ({source.origin!r})",
+            field="since",
+        )
+    if seal.tree_size > end or subtree_hash(alg, reader, 0, seal.tree_size) != seal.root_hash:
+        raise ValidationError(
+            f"the seal of size {seal.tree_size} is not a state of this ledger (it has "
+            f"{end} events, and its root at that size differs): the receiver holds a "
+            "history this ledger did not make",
+            field="since",
+        )
+
+
+def _seals(source: Ledger, since: int) -> list[ReplicaSeal]:
+    return [
+        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
+        for s in source.seals()
+        if s.sealed_at is not None and s.tree_size >= since
+    ]
+
+
+def _check_batch(batch: object) -> None:
+    if type(batch) is not int or batch < 1:
+        raise ValidationError(f"batch must be a positive int, got {batch!r}", field="batch")
 
 
 def _first_difference(
@@ -226,4 +468,4 @@ def _replica_row(row: StoredRow) -> ReplicaRow:
     )
 
 
-__all__ = ["BATCH", "PushResult", "push"]
+__all__ = ["BATCH", "DeliveryResult", "PushResult", "deliver", "push", "receive"]

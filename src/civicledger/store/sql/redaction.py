@@ -81,14 +81,29 @@ def redact_row(
         before = None if kept is None else Commitments.parse(kept, alg.digest_size)
         secret = None if secret is None else bytes(secret)
         commitments = after_redaction(alg, data, secret, before, remaining).text()
+    write_erasure(conn, ledger_id, int(position), event_id, text, commitments)
+    return int(position)
+
+
+def write_erasure(
+    conn: Connection,
+    ledger_id: int,
+    position: int,
+    event_id: uuid.UUID,
+    payload: str | None,
+    commitments: str | None,
+) -> None:
+    """Store what a redaction leaves of one row (its salt goes), inside a write transaction.
+
+    Used by a redaction made here and by one a replica receives from its sender.
+    """
     if conn.dialect.name == "postgresql":
         # The guard function checks, in the database, that a recorded redaction event names
         # what goes (see .erasure); an application role has no UPDATE privilege of its own.
-        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text, commitments)))
+        conn.execute(select(func.civicledger_erase(ledger_id, event_id, payload, commitments)))
     else:
         conn.execute(
             update(events)
             .where(events.c.ledger_id == ledger_id, events.c.position == position)
-            .values(payload=text, salt=None, commitments=commitments)
+            .values(payload=payload, salt=None, commitments=commitments)
         )
-    return int(position)

@@ -59,8 +59,10 @@ from civicledger.store.planning import (
 from civicledger.store.reading import ReadFilter
 from civicledger.store.replica import (
     ReceivePlan,
+    ReplicaErasure,
     ReplicaRow,
     ReplicaSeal,
+    anchor_seal,
     check_delivery,
     plan_receive,
 )
@@ -74,7 +76,7 @@ from civicledger.store.sql.ledgers import (
     write_transaction,
 )
 from civicledger.store.sql.privileges import Access, access, check_grants, current_role
-from civicledger.store.sql.redaction import redact_row
+from civicledger.store.sql.redaction import redact_row, write_erasure
 from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
 from civicledger.store.sql.seals import SqlSealTable, latest_seals
 from civicledger.store.sql.seals import seals as seals_table
@@ -493,14 +495,16 @@ class SqlStore(EventStore):
         root: bytes,
         proof: Sequence[bytes] = (),
         seals: Sequence[ReplicaSeal] = (),
+        since: int | None = None,
     ) -> int:
         """Store rows and seals another ledger recorded, verbatim, into this replica.
 
         Every row is checked (:func:`~civicledger.store.replica.plan_receive`): rows
         already held must be the same, new rows must hash to their leaves and
         continue the head, the resulting root must be the sender's ``root``, and
-        ``proof`` must show that it extends the replica's latest seal. Each seal's
-        root must be the root at its size. All of it is written, or none of it.
+        ``proof`` must show that it extends the replica's latest seal (or the seal
+        ``since`` names). Each seal's root must be the root at its size. All of it is
+        written, or none of it.
 
         Args:
             rows: consecutive rows, starting at or before ``head() + 1``.
@@ -508,6 +512,9 @@ class SqlStore(EventStore):
             proof: the sender's consistency proof from the replica's latest seal.
             seals: seals of sizes up to the last delivered position; those already
                 held are skipped.
+            since: the tree size of a held seal that ``proof`` starts from (a delivery
+                file is made since a seal the receiver held); 0 for a delivery from
+                position 1, which needs no proof; the latest held seal when None.
 
         Returns:
             How many rows were new.
@@ -545,7 +552,7 @@ class SqlStore(EventStore):
                 held_root=lambda size: subtree_hash(self._alg, self._node_reader, 0, size),
                 versions=self._stream_versions(conn, {r.stream for r in rows if r.position > head}),
                 root=root,
-                seal=max(held.values(), default=None),
+                seal=anchor_seal(held.values(), since),
                 proof=proof,
                 roots_at={s.tree_size for s in seals},
             )
@@ -574,6 +581,70 @@ class SqlStore(EventStore):
                 )
                 held[seal.text] = (seal.tree_size, seal.root_hash)
         return len(plan.rows)
+
+    def receive_erasures(self, erasures: Sequence[ReplicaErasure]) -> int:
+        """Store what the sender's redactions left of rows this replica holds.
+
+        The caller checks each erasure against the redactions the replica holds
+        (:func:`civicledger.sync.check_erasure`); the database's redaction guard
+        refuses anything but a redaction's form. On SQLite the erased values are
+        overwritten and the write-ahead log emptied, as for a redaction made here.
+
+        Args:
+            erasures: rows' new payload and commitments, identified by position,
+                event id and leaf hash; one already applied is skipped.
+
+        Returns:
+            How many rows changed.
+
+        Raises:
+            StoreError: the ledger is not a replica, or the database failed.
+            HistoryMismatchError: an erasure names a row this replica does not hold.
+        """
+        self._check_open()
+        if not self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} records its own events; only a replica receives"
+            )
+        doing = f"receiving redactions into ledger {self.ledger_name!r}"
+        sqlite = self._engine.dialect.name == "sqlite"
+        changed = 0
+        with self._local_writer, translated(doing), self._write() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            for erasure in erasures:
+                held = conn.execute(
+                    select(events.c.event_id, events.c.leaf_hash, events.c.payload, events.c.salt)
+                    .where(events.c.ledger_id == self._ledger.id)
+                    .where(events.c.position == erasure.position)
+                ).one_or_none()
+                held_id = None if held is None else held[0]
+                if not isinstance(held_id, uuid.UUID | None):
+                    held_id = uuid_from_bytes(held_id)
+                if held is None or (
+                    held_id != erasure.event_id or stored_bytes(held[1]) != erasure.leaf_hash
+                ):
+                    raise HistoryMismatchError(
+                        f"a delivered redaction names event {erasure.event_id} at position "
+                        f"{erasure.position}, which this ledger does not hold there; nothing "
+                        "was written",
+                        position=erasure.position,
+                    )
+                if held[3] is None and held[2] == erasure.payload:
+                    continue  # applied by an earlier delivery
+                write_erasure(
+                    conn,
+                    self._ledger.id,
+                    erasure.position,
+                    erasure.event_id,
+                    erasure.payload,
+                    erasure.commitments,
+                )
+                changed += 1
+        if sqlite and changed:
+            with translated(doing):
+                dialect.empty_sqlite_wal(self._engine)
+        return changed
 
     def _insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
         params: list[Any] = []
