@@ -12,10 +12,13 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+import attrs
+
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
+from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.proof import make_proof
 from civicledger.audit.rows import RowSource, StoredRow, row_source
 from civicledger.audit.verify import (
@@ -36,6 +39,8 @@ from civicledger.merkle.verify import verify_inclusion
 from civicledger.store.base import Clock, EventStore, utc_now
 from civicledger.store.memory import MemoryStore
 from civicledger.types import Position, parse_event_id
+
+_LAST_POSITION = 2**63 - 1  # the largest position the SQL column holds
 
 
 class SealStorage(Protocol):
@@ -465,7 +470,7 @@ class Auditor:
         except StoreError as e:
             stored = str(e)
             head = self._store.head()
-        return verify_ledger(
+        report = verify_ledger(
             origin=self._store.origin,
             alg=self._alg,
             head=head,
@@ -480,6 +485,18 @@ class Auditor:
             registry=self._store.codec.registry,
             walker=self._walker(head, count),
         )
+        # The walk reads positions up to the head; a row inserted after it around the store
+        # (no append moved the head) would otherwise go unseen, e.g. in a replica.
+        stray = next(iter(self._rows.rows(head + 1, _LAST_POSITION)), None)
+        if stray is None:
+            return report
+        past = Problem(
+            stray.position,
+            ProblemKind.PAST_HEAD,
+            f"a row (event {stray.event_id}) is stored after the head {head}: no append or "
+            "sync wrote it, so it was inserted around the store",
+        )
+        return attrs.evolve(report, problems=(*report.problems, past))
 
     def _walker(self, head: int, workers: int) -> Walker | None:
         """Split the walk across processes for a SQL ledger (see ``audit.parallel``)."""
