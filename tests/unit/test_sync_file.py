@@ -59,7 +59,7 @@ def dump(path: Path) -> list[tuple[object, ...]]:
                 "SELECT count(*) FROM sqlite_master WHERE name = ?", (table,)
             ).fetchone()[0]
             if exists:
-                found += db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()  # noqa: S608
+                found += db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
         return found
 
 
@@ -339,7 +339,7 @@ def test_an_erasure_no_redaction_allows_is_refused_with_nothing_erased(
     end["erasures"] = 1
     write_lines(tmp_path / "forged.delivery", [*items[:-1], erasure, items[-1]])
     before = dump(street)
-    with pytest.raises(ValidationError, match="position 8 .* not one this ledger's own"):
+    with pytest.raises(ValidationError, match=r"position 8 .* not one this ledger's own"):
         Ledger.receive(tmp_path / "forged.delivery", f"sqlite:///{street}")
     assert dump(street) == before
 
