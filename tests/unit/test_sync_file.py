@@ -6,6 +6,7 @@ import json
 import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,11 +73,11 @@ def rows_of(path: Path, ledger: str) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
-def lines(path: Path) -> list[dict[str, object]]:
+def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def write_lines(path: Path, items: list[dict[str, object]]) -> None:
+def write_lines(path: Path, items: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
 
 
@@ -224,7 +225,7 @@ def test_damaged_and_truncated_files_are_refused_naming_the_line(
     write_lines(damaged, altered)
     refused(r"line 7: position 4 \(event .*\): the payload does not give")
     newer = json.loads(json.dumps(items))
-    newer[0]["header"]["format"] = "civicledger-delivery/2"  # type: ignore[index]
+    newer[0]["header"]["format"] = "civicledger-delivery/2"
     write_lines(damaged, newer)
     refused("line 1: the file is civicledger-delivery/2, which this version .* cannot read")
     damaged.write_text('{"events": []}\n', encoding="utf-8")
@@ -325,7 +326,7 @@ def test_an_erasure_no_redaction_allows_is_refused_with_nothing_erased(
     remainder = next(row_source(forged_source.store).rows(1, 1))
     held = next(row_source(sender.store).rows(8, 8))
     items = lines(tmp_path / "d.delivery")
-    erasure = {
+    erasure: dict[str, Any] = {
         "erasure": {
             "position": 8,
             "event_id": visited,
