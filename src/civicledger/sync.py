@@ -238,11 +238,11 @@ def deliver(
     alg = hash_algorithm(source.hash_algorithm)
     reader = source.store.node_reader()
     end = source.head()
-    start, start_root = 0, b""
+    start, start_root, held = 0, b"", ""
     if since is not None:
         seal = since if isinstance(since, Seal) else Seal.parse(since)
         _check_own_seal(source, alg, reader, seal, end)
-        start, start_root = seal.tree_size, seal.root_hash
+        start, start_root, held = seal.tree_size, seal.root_hash, seal.text
     rows = row_source(source.store)
 
     def batches() -> Iterator[DeliveryBatch]:
@@ -267,7 +267,7 @@ def deliver(
         tree_size=end,
         root_hash=subtree_hash(alg, reader, 0, end),
     )
-    seals = _seals(source, start)
+    seals = [s for s in _seals(source, start) if s.text != held]
     erasures = sender_erasures(source.store, end)
     target = Path(path)
     events = write_delivery(target, header, seals, batches(), erasures)
