@@ -26,7 +26,7 @@ from civicledger.audit.checkpoint import Seal
 from civicledger.audit.rows import StoredRow, row_source
 from civicledger.delivery import DeliveryBatch, DeliveryHeader, read_delivery, write_delivery
 from civicledger.errors import HistoryMismatchError, LedgerNotFoundError, ValidationError
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader

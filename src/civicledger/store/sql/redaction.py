@@ -15,12 +15,14 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy import Connection, func, select, update
 
-from civicledger.errors import StoreError
+from civicledger.errors import HistoryMismatchError, StoreError
 from civicledger.events import Codec, canonical_bytes
 from civicledger.events.redaction import redact_stored, stored_keys
 from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.hashes import HashAlgorithm
-from civicledger.store.sql.schema import events
+from civicledger.store.ids import uuid_from_bytes
+from civicledger.store.replica import ReplicaErasure
+from civicledger.store.sql.schema import events, stored_bytes
 
 
 def redact_row(
@@ -107,3 +109,48 @@ def write_erasure(
             .where(events.c.ledger_id == ledger_id, events.c.position == position)
             .values(payload=payload, salt=None, commitments=commitments)
         )
+
+
+def write_received_erasures(
+    conn: Connection, ledger_id: int, erasures: Sequence[ReplicaErasure]
+) -> int:
+    """Store what the sender's redactions left of rows a replica holds, inside its write
+    transaction; an erasure already applied is skipped.
+
+    Returns:
+        How many rows changed.
+
+    Raises:
+        HistoryMismatchError: an erasure names a row the replica does not hold.
+    """
+    changed = 0
+    for erasure in erasures:
+        held = conn.execute(
+            select(events.c.event_id, events.c.leaf_hash, events.c.payload, events.c.salt).where(
+                events.c.ledger_id == ledger_id, events.c.position == erasure.position
+            )
+        ).one_or_none()
+        held_id = None if held is None else held[0]
+        if held_id is not None and not isinstance(held_id, uuid.UUID):
+            held_id = uuid_from_bytes(held_id)
+        if held is None or (held_id, stored_bytes(held[1])) != (
+            erasure.event_id,
+            erasure.leaf_hash,
+        ):
+            raise HistoryMismatchError(
+                f"a delivered redaction names event {erasure.event_id} at position "
+                f"{erasure.position}, which this ledger does not hold there; nothing was erased",
+                position=erasure.position,
+            )
+        if held[3] is None and held[2] == erasure.payload:
+            continue  # applied by an earlier delivery
+        write_erasure(
+            conn,
+            ledger_id,
+            erasure.position,
+            erasure.event_id,
+            erasure.payload,
+            erasure.commitments,
+        )
+        changed += 1
+    return changed
