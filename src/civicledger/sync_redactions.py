@@ -145,24 +145,27 @@ def _check_erasure(
 
 
 def _kept_unchanged(remainder: dict[str, Any], before: dict[str, Any]) -> bool:
-    """Whether every value left is the held one, or (a correction's copy) the held object
-    with keys removed; and nothing listed as removed before comes back."""
-    removed_before = set(before.get(REDACTED_KEY, ()))
-    if not removed_before <= set(remainder.get(REDACTED_KEY, ())):
+    """Whether every value left is the held one — or, for a field that holds a correction's
+    copy of its target's payload (JSON text), that copy with keys removed — and nothing
+    listed as removed before comes back."""
+    removed = set(remainder.get(REDACTED_KEY, ()))
+    if not set(before.get(REDACTED_KEY, ())) <= removed:
         return False
     for key, value in remainder.items():
-        if key == REDACTED_KEY:
+        if key == REDACTED_KEY or (key in before and before[key] == value):
             continue
-        if key not in before:
+        if key not in before or not any(r.startswith(f"{key}.") for r in removed):
             return False
-        old = before[key]
-        if value != old and not (
-            isinstance(value, dict)
-            and isinstance(old, dict)
-            and all(k in old and old[k] == v for k, v in value.items())
-        ):
+        inner, held = _object(value), _object(before[key])
+        if inner is None or held is None or not _kept_unchanged(inner, held):
             return False
     return True
+
+
+def _object(value: object) -> dict[str, Any] | None:
+    """A payload object, or a payload object held as JSON text; None for anything else."""
+    data = _json(value.encode("utf-8")) if isinstance(value, str) else value
+    return data if isinstance(data, dict) else None
 
 
 def _json(payload: bytes | None) -> object:

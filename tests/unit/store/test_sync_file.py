@@ -359,3 +359,34 @@ def test_a_row_inserted_into_a_replica_around_sync_is_named_by_verify(
     with Ledger.open(f"sqlite:///{street}", "hehua", create=False) as replica:
         report = replica.verify()
     assert [(p.position, p.kind.value) for p in report.problems] == [(8, "row past the head")]
+
+
+def test_a_redaction_reaches_the_copy_a_correction_holds_in_the_replica(tmp_path: Path) -> None:
+    """Redacting an event erases its corrections' copies of the value too; so does the replica."""
+    from civicledger.audit.rows import row_source
+
+    url = f"sqlite:///{tmp_path / 'street.db'}"
+    with Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c") as community:
+        visited = visit(community)
+        original = next(community.read()).payload
+        assert isinstance(original, KeyPersonVisited)
+        community.correct(
+            visited,
+            KeyPersonVisited(
+                occurred_on=original.occurred_on,
+                person_id=original.person_id,
+                category=original.category,
+                visitor="李四 (社区民警)",
+            ),
+            reason="visitor's role",
+            actor="clerk",
+        )
+        community.push(url)
+        community.redact(visited, fields=["visitor"], reason="erasure request 9", actor="dpo")
+        assert community.push(url).erasures == 2
+        with Ledger.open(url, "c", create=False) as replica:
+            assert replica.verify().ok
+            assert list(row_source(replica.store).rows(1, 3)) == list(
+                row_source(community.store).rows(1, 3)
+            )
+    assert VISITOR.encode() not in (tmp_path / "street.db").read_bytes()
