@@ -37,7 +37,9 @@ from typing import IO, Any
 import attrs
 import orjson
 
+from civicledger.audit.checkpoint import Seal
 from civicledger.errors import ValidationError
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.store.replica import ReplicaErasure, ReplicaRow, ReplicaSeal, check_row
 
@@ -299,6 +301,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str, Any]]:
                     check_row(
                         value, origin=header.origin, alg=alg, leaf_version=header.leaf_version
                     )
+                elif kind == "seal":
+                    assert header is not None
+                    _check_seal(value, header)
             except ValidationError as e:
                 raise ValidationError(f"{where}: {e.message}", field=e.field) from e
             yield number, kind, value
@@ -379,6 +384,25 @@ def _parse_seal(f: _Fields) -> ReplicaSeal:
     return ReplicaSeal(
         f.get("tree_size", int), f.hex("root_hash"), f.get("sealed_at", str), f.get("text", str)
     )
+
+
+def _check_seal(seal: ReplicaSeal, header: DeliveryHeader) -> None:
+    """The seal's text must say what its members say, for the ledger the header names (the
+    text is what the replica keeps and what verify reads)."""
+    parsed = Seal.parse(seal.text)
+    parsed.check_ledger(header.origin, header.hash_algorithm)
+    stamp = None if parsed.sealed_at is None else format_timestamp(parsed.sealed_at)
+    if (parsed.tree_size, parsed.root_hash, stamp) != (
+        seal.tree_size,
+        seal.root_hash,
+        seal.sealed_at,
+    ):
+        raise ValidationError(
+            f"the seal's text is of size {parsed.tree_size}, root {parsed.root_hash.hex()}, "
+            f"sealed at {stamp}, but the line gives size {seal.tree_size}, root "
+            f"{seal.root_hash.hex()}, sealed at {seal.sealed_at}",
+            field="seal",
+        )
 
 
 def _parse_event(f: _Fields) -> ReplicaRow:

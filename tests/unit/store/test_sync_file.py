@@ -228,6 +228,10 @@ def test_damaged_and_truncated_files_are_refused_naming_the_line(
     newer[0]["header"]["format"] = "civicledger-delivery/2"
     write_lines(damaged, newer)
     refused("line 1: the file is civicledger-delivery/2, which this version .* cannot read")
+    resealed = json.loads(json.dumps(items))
+    resealed[1]["seal"]["tree_size"] = 6  # the text still says 7
+    write_lines(damaged, resealed)
+    refused("line 2: the seal's text is of size 7, .* but the line gives size 6")
     damaged.write_text('{"events": []}\n', encoding="utf-8")
     refused("line 1: unknown kind of line 'events'")
     Ledger.receive(good, url)
