@@ -24,12 +24,25 @@ import attrs
 from civicledger.audit.auditor import Auditor
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.rows import StoredRow, row_source
-from civicledger.delivery import DeliveryBatch, DeliveryHeader, read_delivery, write_delivery
-from civicledger.errors import HistoryMismatchError, LedgerNotFoundError, ValidationError
+from civicledger.delivery import (
+    Delivery,
+    DeliveryBatch,
+    DeliveryHeader,
+    read_delivery,
+    write_delivery,
+)
+from civicledger.errors import (
+    HistoryMismatchError,
+    LedgerNotFoundError,
+    ValidationError,
+    VerificationError,
+)
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
+from civicledger.merkle.tree import Frontier
+from civicledger.merkle.verify import verify_consistency
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
 from civicledger.sync_redactions import receive_erasures, sender_erasures
 
@@ -346,7 +359,7 @@ def receive(
                 "for a delivery since that one; nothing was written",
                 position=None,
             )
-        _check_overlap(delivery.batches(), target, header.tree_size)
+        _check_against_replica(delivery, target)
         seals = delivery.seals
         events = 0
         # A file without new events still brings seals (of the size it was made since).
@@ -372,31 +385,73 @@ def receive(
         target.close()
 
 
-def _check_overlap(batches: Iterator[DeliveryBatch], target: SqlStore, end: int) -> None:
-    """Refuse, before anything is written, a delivery that differs from the rows the
-    replica holds, naming the first differing position."""
+def _check_against_replica(delivery: Delivery, target: SqlStore) -> None:
+    """Check every batch of a delivery against the replica before anything is written.
+
+    Rows the replica holds must be its rows (else the first differing position is
+    named); from the seal the file was made since, the rows must give each
+    batch's root, and each batch's proof must extend that seal. So a file that was
+    altered anywhere, or whose history differs, writes nothing.
+    """
+    header = delivery.header
     head = target.head()
-    if head > end:
+    if head > header.tree_size:
         raise HistoryMismatchError(
             f"the replica {target.ledger_name!r} holds {head} events but the delivery only "
-            f"{end}: from position {end + 1} it has events the sender never sent; refused, "
-            "nothing was written",
-            position=end + 1,
+            f"{header.tree_size}: from position {header.tree_size + 1} it has events the "
+            "sender never sent; refused, nothing was written",
+            position=header.tree_size + 1,
         )
+    alg = hash_algorithm(header.hash_algorithm)
+    frontier = _frontier_at(alg, target.node_reader(), header.since_size)
     held = row_source(target)
-    for chunk in batches:
+    for chunk in delivery.batches():
         first = chunk.rows[0].position
-        if first > head:
-            return
-        last = min(head, chunk.tree_size)
-        for ours, theirs in zip(held.rows(first, last), chunk.rows, strict=False):
-            if ours.leaf_hash != theirs.leaf_hash:
-                raise HistoryMismatchError(
-                    f"position {theirs.position} of the replica {target.ledger_name!r} "
-                    "differs from the delivery's: the histories diverge, so the delivery is "
-                    "refused and nothing was written",
-                    position=theirs.position,
+        if first <= head:
+            held_rows = held.rows(first, min(head, chunk.tree_size))
+            for ours, theirs in zip(held_rows, chunk.rows, strict=False):
+                if ours.leaf_hash != theirs.leaf_hash:
+                    raise HistoryMismatchError(
+                        f"position {theirs.position} of the replica {target.ledger_name!r} "
+                        "differs from the delivery's: the histories diverge, so the delivery "
+                        "is refused and nothing was written",
+                        position=theirs.position,
+                    )
+        frontier.extend(r.leaf_hash for r in chunk.rows)
+        where = f"{delivery.path}: the batch ending at position {chunk.tree_size}"
+        if frontier.root() != chunk.root_hash:
+            raise ValidationError(
+                f"{where} gives a root its rows do not give; the file was altered, nothing "
+                "was written",
+                field="root_hash",
+            )
+        if header.since_size:
+            try:
+                verify_consistency(
+                    alg,
+                    header.since_size,
+                    chunk.tree_size,
+                    chunk.proof,
+                    header.since_root,
+                    chunk.root_hash,
                 )
+            except (VerificationError, ValidationError) as e:
+                raise ValidationError(
+                    f"{where} has a proof that does not extend the seal of size "
+                    f"{header.since_size} ({e}); the file was altered, nothing was written",
+                    field="proof",
+                ) from e
+
+
+def _frontier_at(alg: HashAlgorithm, reader: NodeReader, size: int) -> Frontier:
+    """The frontier of a tree's first ``size`` leaves: one subtree per set bit, largest first."""
+    hashes, start = [], 0
+    for bit in reversed(range(size.bit_length())):
+        width = 1 << bit
+        if size & width:
+            hashes.append(subtree_hash(alg, reader, start, start + width))
+            start += width
+    return Frontier(alg, size, hashes)
 
 
 def _check_own_seal(

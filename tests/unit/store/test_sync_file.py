@@ -228,6 +228,10 @@ def test_damaged_and_truncated_files_are_refused_naming_the_line(
     newer[0]["header"]["format"] = "civicledger-delivery/2"
     write_lines(damaged, newer)
     refused("line 1: the file is civicledger-delivery/2, which this version .* cannot read")
+    rerooted = json.loads(json.dumps(items))
+    rerooted[9]["batch"]["root_hash"] = rerooted[5]["batch"]["root_hash"]  # the second batch
+    write_lines(damaged, rerooted)
+    refused("the batch ending at position 6 gives a root its rows do not give")
     resealed = json.loads(json.dumps(items))
     resealed[1]["seal"]["tree_size"] = 6  # the text still says 7
     write_lines(damaged, resealed)
@@ -236,6 +240,25 @@ def test_damaged_and_truncated_files_are_refused_naming_the_line(
     refused("line 1: unknown kind of line 'events'")
     Ledger.receive(good, url)
     assert len(rows_of(street, "hehua")) == 7
+
+
+def test_a_file_whose_proof_does_not_extend_its_seal_writes_nothing(
+    sender: Ledger, tmp_path: Path
+) -> None:
+    first = sender.seal()
+    sender.deliver(tmp_path / "first.delivery")
+    street = tmp_path / "street.db"
+    Ledger.receive(tmp_path / "first.delivery", f"sqlite:///{street}")
+    record(sender, *"HIJKL")
+    sender.deliver(tmp_path / "next.delivery", since=first, batch=2)
+    items = lines(tmp_path / "next.delivery")
+    batch = items[-2]["batch"]  # the last batch line, before the end line
+    batch["proof"] = [bytes(32).hex(), *batch["proof"][1:]]
+    write_lines(tmp_path / "next.delivery", items)
+    before = dump(street)
+    with pytest.raises(ValidationError, match="ending at position 12 has a proof that does not"):
+        Ledger.receive(tmp_path / "next.delivery", f"sqlite:///{street}")
+    assert dump(street) == before
 
 
 def test_an_interrupted_receive_resumes_when_the_file_is_received_again(
