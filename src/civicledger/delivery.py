@@ -188,6 +188,7 @@ def read_delivery(path: Path) -> Delivery:
     stage = "start"
     last_line = 0
     position = batch_end = 0
+    last_root = b""
     for number, kind, value in _lines(path):
         last_line = number
         where = f"{path}, line {number}"
@@ -200,6 +201,7 @@ def read_delivery(path: Path) -> Delivery:
         if kind == "header":
             header = value
             position = batch_end = header.since_size
+            last_root = header.since_root
         elif kind == "seal":
             seals.append(value)
             counts["seals"] += 1
@@ -219,7 +221,7 @@ def read_delivery(path: Path) -> Delivery:
                     f"end at position {position}",
                     field="batch",
                 )
-            batch_end = position
+            batch_end, last_root = position, value.root_hash
             counts["batches"] += 1
         elif kind == "erasure":
             erasures.append(value)
@@ -231,6 +233,11 @@ def read_delivery(path: Path) -> Delivery:
                     f"{where}: the rows end at position {batch_end} but the header gives "
                     f"tree size {header.tree_size}",
                     field="tree_size",
+                )
+            if last_root != header.root_hash and header.tree_size:
+                raise ValidationError(
+                    f"{where}: the header's root is not the root the last batch gives",
+                    field="root_hash",
                 )
             if value != counts:
                 raise ValidationError(

@@ -329,8 +329,9 @@ def receive(
     delivery = read_delivery(Path(path))
     header = delivery.header
     name = ledger if ledger is not None else header.ledger
-    try:
-        target = SqlStore.open(
+
+    def open_replica(create: bool) -> SqlStore:
+        return SqlStore.open(
             target_url,
             name,
             origin=header.origin,
@@ -338,14 +339,20 @@ def receive(
             codec=codec,
             leaf_version=header.leaf_version,
             replica=True,
-            create=header.since_size == 0,
+            create=create,
         )
+
+    try:
+        target = open_replica(create=False)
     except LedgerNotFoundError as e:
-        raise LedgerNotFoundError(
-            f"{path} continues ledger {header.ledger!r} from its seal of size "
-            f"{header.since_size}, but the database holds no replica {name!r} yet: receive "
-            f"a first delivery (made without a seal) first ({e})"
-        ) from e
+        if header.since_size:
+            raise LedgerNotFoundError(
+                f"{path} continues ledger {header.ledger!r} from its seal of size "
+                f"{header.since_size}, but the database holds no replica {name!r} yet: "
+                f"receive a first delivery (made without a seal) first ({e})"
+            ) from e
+        _check_against_replica(delivery, None)  # a first delivery: checked before creating
+        target = open_replica(create=True)
     try:
         received = Auditor(target)
         held_seals = received.seals()
@@ -385,7 +392,7 @@ def receive(
         target.close()
 
 
-def _check_against_replica(delivery: Delivery, target: SqlStore) -> None:
+def _check_against_replica(delivery: Delivery, target: SqlStore | None) -> None:
     """Check every batch of a delivery against the replica before anything is written.
 
     Rows the replica holds must be its rows (else the first differing position is
@@ -394,8 +401,8 @@ def _check_against_replica(delivery: Delivery, target: SqlStore) -> None:
     altered anywhere, or whose history differs, writes nothing.
     """
     header = delivery.header
-    head = target.head()
-    if head > header.tree_size:
+    head = 0 if target is None else target.head()
+    if target is not None and head > header.tree_size:
         raise HistoryMismatchError(
             f"the replica {target.ledger_name!r} holds {head} events but the delivery only "
             f"{header.tree_size}: from position {header.tree_size + 1} it has events the "
@@ -403,12 +410,15 @@ def _check_against_replica(delivery: Delivery, target: SqlStore) -> None:
             position=header.tree_size + 1,
         )
     alg = hash_algorithm(header.hash_algorithm)
-    frontier = _frontier_at(alg, target.node_reader(), header.since_size)
-    held = row_source(target)
+    frontier = (
+        Frontier.empty(alg)
+        if target is None
+        else _frontier_at(alg, target.node_reader(), header.since_size)
+    )
     for chunk in delivery.batches():
         first = chunk.rows[0].position
-        if first <= head:
-            held_rows = held.rows(first, min(head, chunk.tree_size))
+        if target is not None and first <= head:
+            held_rows = row_source(target).rows(first, min(head, chunk.tree_size))
             for ours, theirs in zip(held_rows, chunk.rows, strict=False):
                 if ours.leaf_hash != theirs.leaf_hash:
                     raise HistoryMismatchError(

@@ -161,3 +161,68 @@ def test_a_receive_interrupted_at_any_batch_resumes_to_the_same_state(
                 assert same_rows(sender, replica)
                 assert [s.text for s in replica.seals()] == [s.text for s in sender.seals()]
                 assert replica.verify().ok
+
+
+HASH_MEMBERS = ("leaf_hash", "payload_digest", "salt", "root_hash", "proof")
+
+
+@st.composite
+def damages(draw: st.DrawFn) -> tuple[str, int, int]:
+    """(kind of damage, which line or byte, which character), resolved against the file."""
+    kind = draw(st.sampled_from(["hex digit", "line lost", "cut short"]))
+    return kind, draw(st.integers(0, 10**6)), draw(st.integers(0, 10**6))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 5), st.booleans(), damages())
+def test_a_damaged_file_is_refused_and_the_replica_stays_as_it_was(
+    size: int, batch: int, continued: bool, damage: tuple[str, int, int]
+) -> None:
+    import json
+
+    from civicledger.errors import CivicLedgerError
+
+    kind, where, which = damage
+    with tempfile.TemporaryDirectory() as folder:
+        here = Path(folder)
+        street = f"sqlite:///{here / 'street.db'}"
+        with Ledger.open(f"sqlite:///{here / 'c.db'}", "c") as sender:
+            grow(sender, size)
+            seal = sender.seal()
+            since = None
+            if continued:  # the street holds the first part, the file brings the rest
+                sender.deliver(here / "first.delivery")
+                Ledger.receive(here / "first.delivery", street)
+                grow(sender, size + 1 + where % 7)
+                since = seal
+            sender.deliver(here / "d.delivery", since=since, batch=batch)
+        text = (here / "d.delivery").read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        if kind == "cut short":
+            damaged = text[: where % len(text)]
+        elif kind == "line lost":
+            del lines[where % len(lines)]
+            damaged = "".join(lines)
+        else:  # one hex digit of a hash, salt or proof changed
+            spots = []
+            for n, line in enumerate(lines):
+                body = next(iter(json.loads(line).values()))
+                for member in HASH_MEMBERS:
+                    value = body.get(member)
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, str) and item:
+                            spots.append((n, item))
+            n, item = spots[where % len(spots)]
+            at = which % len(item)
+            changed = item[:at] + ("0" if item[at] != "0" else "1") + item[at + 1 :]
+            lines[n] = lines[n].replace(item, changed, 1)
+            damaged = "".join(lines)
+        (here / "d.delivery").write_text(damaged, encoding="utf-8")
+        before = dump(here / "street.db") if continued else []
+        with pytest.raises(CivicLedgerError):
+            Ledger.receive(here / "d.delivery", street)
+        if continued:
+            assert dump(here / "street.db") == before
+        elif (here / "street.db").exists():  # the tables may be made, but no ledger
+            with sqlite3.connect(here / "street.db") as db:
+                assert db.execute("SELECT count(*) FROM civicledger_ledgers").fetchone() == (0,)
