@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
     from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
-    from civicledger.sync import DeliveryResult, PushResult  # sync (issue 19)
+    from civicledger.sync import PushResult  # sync (issue 19)
+    from civicledger.sync_file import DeliveryResult
 
 
 class Ledger:
@@ -514,8 +515,8 @@ class Ledger:
         self, path: str | Path, *, since: Seal | str | None = None, batch: int = 2000
     ) -> DeliveryResult:
         """Write a delivery file of what a replica holding the seal ``since`` lacks (all
-        events when None), for a receiver without a network link; see :func:`.sync.deliver`."""
-        from civicledger.sync import deliver
+        events when None), for a receiver without a network link; see :func:`.sync_file.deliver`."""
+        from civicledger.sync_file import deliver
 
         return deliver(self, path, since=since, batch=batch)
 
@@ -525,8 +526,8 @@ class Ledger:
     ) -> PushResult:
         """Apply a delivery file to the replica ``ledger`` (the sender's name when None) in
         ``target_url``, creating it from a first delivery, with the checks of a push; see
-        :func:`.sync.receive`."""
-        from civicledger.sync import receive
+        :func:`.sync_file.receive`."""
+        from civicledger.sync_file import receive
 
         return receive(path, target_url, ledger=ledger)
 

@@ -18,7 +18,7 @@ from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.errors import HistoryMismatchError
 from civicledger.store.sql import SqlStore
-from civicledger.sync import _replica_row
+from civicledger.sync import replica_row
 
 
 def grow(ledger: Ledger, upto: int, actor: str = "clerk") -> None:
@@ -51,8 +51,8 @@ def dump(path: Path) -> list[tuple[object, ...]]:
 
 def same_rows(a: Ledger, b: Ledger) -> bool:
     head = a.head()
-    return head == b.head() and [_replica_row(r) for r in row_source(a.store).rows(1, head)] == [
-        _replica_row(r) for r in row_source(b.store).rows(1, head)
+    return head == b.head() and [replica_row(r) for r in row_source(a.store).rows(1, head)] == [
+        replica_row(r) for r in row_source(b.store).rows(1, head)
     ]
 
 
