@@ -19,7 +19,6 @@ import attrs
 
 from civicledger.audit.auditor import Auditor
 from civicledger.audit.checkpoint import Seal
-from civicledger.audit.rows import row_source
 from civicledger.delivery import (
     Delivery,
     DeliveryBatch,
@@ -38,14 +37,20 @@ from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_consistency
-from civicledger.sync import BATCH, PushResult, check_batch, replica_row, sender_seals
+from civicledger.sync import (
+    BATCH,
+    PushResult,
+    SyncSource,
+    check_batch,
+    replica_row,
+    sender_seals,
+)
 from civicledger.sync_redactions import receive_erasures, sender_erasures
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
     from civicledger.events import Codec
-    from civicledger.ledger import Ledger
     from civicledger.store.sql import SqlStore
 
 
@@ -71,7 +76,7 @@ class DeliveryResult:
 
 
 def deliver(
-    source: Ledger, path: str | Path, *, since: Seal | str | None = None, batch: int = BATCH
+    source: SyncSource, path: str | Path, *, since: Seal | str | None = None, batch: int = BATCH
 ) -> DeliveryResult:
     """Write a delivery file: what a replica holding the seal ``since`` lacks.
 
@@ -100,7 +105,7 @@ def deliver(
         seal = since if isinstance(since, Seal) else Seal.parse(since)
         _check_own_seal(source, alg, reader, seal, end)
         start, start_root, held = seal.tree_size, seal.root_hash, seal.text
-    rows = row_source(source.store)
+    rows = source.store.row_source()
 
     def batches() -> Iterator[DeliveryBatch]:
         position = start
@@ -262,7 +267,7 @@ def _check_against_replica(delivery: Delivery, target: SqlStore | None) -> None:
     for chunk in delivery.batches():
         first = chunk.rows[0].position
         if target is not None and first <= head:
-            held_rows = row_source(target).rows(first, min(head, chunk.tree_size))
+            held_rows = target.row_source().rows(first, min(head, chunk.tree_size))
             for ours, theirs in zip(held_rows, chunk.rows, strict=False):
                 if ours.leaf_hash != theirs.leaf_hash:
                     raise HistoryMismatchError(
@@ -309,7 +314,7 @@ def _frontier_at(alg: HashAlgorithm, reader: NodeReader, size: int) -> Frontier:
 
 
 def _check_own_seal(
-    source: Ledger, alg: HashAlgorithm, reader: NodeReader, seal: Seal, end: int
+    source: SyncSource, alg: HashAlgorithm, reader: NodeReader, seal: Seal, end: int
 ) -> None:
     if seal.origin != source.origin:
         raise ValidationError(

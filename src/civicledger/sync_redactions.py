@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from civicledger.audit.payloads import RedactionIndex, check_payload
-from civicledger.audit.rows import StoredRow, row_source
 from civicledger.errors import HistoryMismatchError, ValidationError
 from civicledger.events.redaction import REDACTED_KEY, REDACTION_EVENT_TYPE
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.store.replica import ReplicaErasure
+from civicledger.store.rows import StoredRow
 
 if TYPE_CHECKING:
     from civicledger.store.base import EventStore
@@ -41,7 +41,7 @@ def sender_erasures(store: EventStore, end: int) -> list[ReplicaErasure]:
     long ago: a replica skips the ones it already matches, so a replica that
     missed an erasure (an interrupted delivery) catches up on the next one.
     """
-    rows = row_source(store)
+    rows = store.row_source()
     targets = {
         str(data["target_event_id"])
         for row in rows.rows_of_type(REDACTION_EVENT_TYPE, end)
@@ -83,7 +83,7 @@ def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> in
     """
     if not erasures:
         return 0
-    rows = row_source(target)
+    rows = target.row_source()
     head = target.head()
     index = RedactionIndex(rows.rows_of_type(REDACTION_EVENT_TYPE, head), target.codec.registry)
     alg = hash_algorithm(target.hash_algorithm)

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civicledger import Ledger, StoreError
-from civicledger.audit.rows import row_source
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.errors import HistoryMismatchError
@@ -51,8 +50,8 @@ def dump(path: Path) -> list[tuple[object, ...]]:
 
 def same_rows(a: Ledger, b: Ledger) -> bool:
     head = a.head()
-    return head == b.head() and [replica_row(r) for r in row_source(a.store).rows(1, head)] == [
-        replica_row(r) for r in row_source(b.store).rows(1, head)
+    return head == b.head() and [replica_row(r) for r in a.store.row_source().rows(1, head)] == [
+        replica_row(r) for r in b.store.row_source().rows(1, head)
     ]
 
 
@@ -122,7 +121,7 @@ def _frontier_at(sender: Ledger, size: int) -> bytes:
     from civicledger.merkle.tree import Frontier
 
     frontier = Frontier.empty(hash_algorithm("sha256"))
-    for row in row_source(sender.store).rows(1, size):
+    for row in sender.store.row_source().rows(1, size):
         frontier.append(row.leaf_hash)
     return frontier.to_bytes()
 

@@ -292,8 +292,6 @@ def test_a_redaction_after_a_delivery_erases_the_same_values_in_the_replica(
 ) -> None:
     """On SQLite and PostgreSQL, by push and by file: the redaction event and the erasure
     both reach the replica, which then verifies and no longer holds the values."""
-    from civicledger.audit.rows import row_source
-
     community = Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c")
     visited = visit(community)
     record(community, "A")
@@ -315,8 +313,8 @@ def test_a_redaction_after_a_delivery_erases_the_same_values_in_the_replica(
     with Ledger.open(ledger_url, ledger_name, create=False) as replica:
         assert replica.verify().ok
         assert next(replica.read()).redacted_fields == ("visitor",)
-        theirs = next(row_source(replica.store).rows(1, 1))
-        assert theirs == next(row_source(community.store).rows(1, 1))
+        theirs = next(replica.store.row_source().rows(1, 1))
+        assert theirs == next(community.store.row_source().rows(1, 1))
         assert VISITOR.encode() not in (theirs.payload or b"")
     community.close()
     if ledger_url.startswith("sqlite"):
@@ -348,10 +346,8 @@ def test_an_erasure_no_redaction_allows_is_refused_with_nothing_erased(
     forged_source = Ledger.in_memory("copy")
     (kept,) = forged_source.append("v", [next(sender.read(from_position=8)).payload], actor="x")
     forged_source.redact(kept.event_id, fields=["visitor"], reason="r", actor="dpo")
-    from civicledger.audit.rows import row_source
-
-    remainder = next(row_source(forged_source.store).rows(1, 1))
-    held = next(row_source(sender.store).rows(8, 8))
+    remainder = next(forged_source.store.row_source().rows(1, 1))
+    held = next(sender.store.row_source().rows(8, 8))
     items = lines(tmp_path / "d.delivery")
     erasure: dict[str, Any] = {
         "erasure": {
@@ -390,8 +386,6 @@ def test_a_row_inserted_into_a_replica_around_sync_is_named_by_verify(
 
 def test_a_redaction_reaches_the_copy_a_correction_holds_in_the_replica(tmp_path: Path) -> None:
     """Redacting an event erases its corrections' copies of the value too; so does the replica."""
-    from civicledger.audit.rows import row_source
-
     url = f"sqlite:///{tmp_path / 'street.db'}"
     with Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c") as community:
         visited = visit(community)
@@ -413,7 +407,7 @@ def test_a_redaction_reaches_the_copy_a_correction_holds_in_the_replica(tmp_path
         assert community.push(url).erasures == 2
         with Ledger.open(url, "c", create=False) as replica:
             assert replica.verify().ok
-            assert list(row_source(replica.store).rows(1, 3)) == list(
-                row_source(community.store).rows(1, 3)
+            assert list(replica.store.row_source().rows(1, 3)) == list(
+                community.store.row_source().rows(1, 3)
             )
     assert VISITOR.encode() not in (tmp_path / "street.db").read_bytes()
