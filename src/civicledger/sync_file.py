@@ -211,8 +211,8 @@ def receive(
             latest = max((s.tree_size for s in held_seals), default=0)
             raise HistoryMismatchError(
                 f"{path} was made since a seal of size {header.since_size} that replica "
-                f"{name!r} does not hold (its latest seal has size {latest}); ask the sender "
-                "for a delivery since that one; nothing was written",
+                f"{name!r} does not hold; ask the sender for a delivery since the replica's "
+                f"latest seal (size {latest}); nothing was written",
                 position=None,
             )
         _check_against_replica(delivery, target)
