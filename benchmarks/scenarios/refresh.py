@@ -1,8 +1,8 @@
-"""Incremental refresh: append one event to a large ledger, then a checkpointed fold catches up.
+"""Incremental refresh: append one event to a large ledger, then a stored fold catches up.
 
 Ours: :class:`civicledger.projections.runner.Runner.catch_up` of a fold
-(counts by (type, month), JSON state) with the checkpoint in the ledger's own
-database (``Ledger.projection_positions``): load the checkpoint, read the new event,
+(counts by (type, month), JSON state) with its projection position in the ledger's
+own database (``Ledger.projection_positions``): load the position, read the new event,
 fold it, save state and position in one compare-and-set write. The floor does
 the same with raw sqlite3 in one transaction. The ledger is a copy of the cached
 large ledger (the appends must not grow the cache). eventsourcing's equivalent
@@ -119,8 +119,8 @@ def _scenario(name: str, size_attr: str) -> Scenario:
                 return measure
 
             def ours() -> None:
-                checkpoint = runner.catch_up(ledger.projection_positions)
-                if checkpoint.position != ledger.head():
+                saved = runner.catch_up(ledger.projection_positions)
+                if saved.position != ledger.head():
                     raise AssertionError("the refresh did not reach the head")
 
             interleave(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, overload
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.limits import DEFAULT_LIMITS, Limits
-from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, ReadFilter, utc_now
+from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, ReadFilter
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -534,8 +534,7 @@ class Ledger:
     def access(self) -> Access | None:
         """Which PostgreSQL role the ledger runs as and whether it could alter recorded history
         (None on SQLite and in memory); see :func:`civicledger.store.sql.provision`."""
-        access = getattr(self._store, "access", None)
-        return None if access is None else access()
+        return self._store.access()
 
     # -- projections and indicators with lineage ---------------------------------
 
@@ -849,8 +848,7 @@ class Ledger:
 
     def today(self) -> date:
         """Today's date by the ledger's clock (the one that stamps ``recorded_at``), in UTC."""
-        clock = getattr(self._store, "clock", None)
-        return (clock() if callable(clock) else utc_now()).date()
+        return self._store.clock().date()
 
     def _own(self, as_of: LedgerPoint | None) -> LedgerPoint | None:
         """Refuse a seal of another ledger as an as-of point (its size means nothing here)."""

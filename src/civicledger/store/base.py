@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from civicledger.merkle.tree import Frontier
     from civicledger.store.parts import ProjectionPositions, SealTable, SqlTarget
     from civicledger.store.rows import RowSource
+    from civicledger.store.sql.privileges import Access
 
 Clock: TypeAlias = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime; the store calls it once per append."""
@@ -102,6 +103,16 @@ class EventStore(abc.ABC):
         Chosen when the ledger is created and never changed; see ``docs/hashing.md``.
         """
         return 1
+
+    @property
+    @abc.abstractmethod
+    def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` (the ledger's idea of now)."""
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the store runs as and whether it could alter history;
+        None for a backend without database roles."""
+        return None
 
     @property
     def is_replica(self) -> bool:
