@@ -87,6 +87,9 @@ READ_BATCH = 2000
 
 _REDACTED = '{"' + REDACTED_KEY + '"'  # how a partly redacted payload's text starts
 
+_MOVED_HEAD = "civicledger_moved_head"
+"""``Connection.info`` key: the head a write transaction moved, announced after it commits."""
+
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 
 _COLUMNS = (
@@ -625,7 +628,8 @@ class SqlStore(EventStore):
         self._move_head.execute(
             conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
         )
-        dialect.notify_append(conn, ledger_id, frontier.size)
+        # Announced once the transaction commits (see _write).
+        conn.info[_MOVED_HEAD] = frontier.size
 
     def _leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
         found: dict[int, bytes] = {}
@@ -986,8 +990,19 @@ class SqlStore(EventStore):
 
             yield wait
 
-    def _write(self) -> contextlib.AbstractContextManager[Connection]:
-        return write_transaction(self._engine)
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; after it commits, listeners hear of the head it moved."""
+        with write_transaction(self._engine) as conn:
+            try:
+                yield conn
+            finally:
+                moved = conn.info.pop(_MOVED_HEAD, None)
+        if moved is not None:
+            with translated(
+                f"notifying subscribers of ledger {self.ledger_name!r} (the append is committed)"
+            ):
+                dialect.notify_append(self._engine, self._ledger.id, moved)
 
     def close(self) -> None:
         """Close every pooled connection; later calls raise StoreError."""
