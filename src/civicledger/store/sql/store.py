@@ -39,7 +39,7 @@ from civicledger.store.replica import (
     plan_receive,
 )
 from civicledger.store.sql import dialect
-from civicledger.store.sql.appending import SqlAppender
+from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
 from civicledger.store.sql.engine import listener, open_engine
 from civicledger.store.sql.errors import translated
@@ -674,8 +674,19 @@ class SqlStore(EventStore):
 
             yield wait
 
-    def _write(self) -> contextlib.AbstractContextManager[Connection]:
-        return write_transaction(self._engine)
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; after it commits, listeners hear of the head it moved."""
+        with write_transaction(self._engine) as conn:
+            try:
+                yield conn
+            finally:
+                moved = conn.info.pop(MOVED_HEAD, None)
+        if moved is not None:
+            with translated(
+                f"notifying subscribers of ledger {self.ledger_name!r} (the append is committed)"
+            ):
+                dialect.notify_append(self._engine, self._ledger.id, moved)
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of the event with this id; see :class:`EventStore`.
