@@ -137,7 +137,7 @@ def test_report_over_a_set_takes_seal_files_matched_by_origin(
 def test_followups_over_a_set_name_each_rows_ledger(built: tuple[Path, str]) -> None:
     runner = CliRunner()
     out, _ = built
-    base = ["--db", str(out / "street.db"), "followups", "--as-of", "2023-12-31"]
+    base = ["--db", str(out / "street.db"), "followups", "--on", "2023-12-31"]
     result = runner.invoke(cli, [*base, "--ledgers", "和平街道/", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)

@@ -131,5 +131,5 @@ def _summary(
         f"  {db} indicators --year 2023 --ledgers {street}/ \\\n"
         f"      --set {_shown(example_dir() / 'indicators.toml')}\n"
         "  # the street's rectification ledger, each row naming its community\n"
-        f"  {db} followups --as-of 2023-12-31 --ledgers {street}/"
+        f"  {db} followups --on 2023-12-31 --ledgers {street}/"
     )

@@ -125,10 +125,12 @@ def report(
 
 @click.group(invoke_without_command=True)
 @click.option(
+    "--on",
     "--as-of",
-    "as_of",
+    "on",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="The date (default: today by the ledger's clock, stated on standard error).",
+    help="The date the rows describe (default: today by the ledger's clock, stated on "
+    "standard error); --as-of is its former name.",
 )
 @click.option(
     "--format",
@@ -142,22 +144,22 @@ def report(
 @click.pass_context
 def followups(
     ctx: click.Context,
-    as_of: Any,
+    on: Any,
     output_format: str,
     ledger_names: tuple[str, ...],
     ledger_prefix: str | None,
     output: Path | None,
 ) -> None:
-    """Show the rectification ledger (整改台账) as of a date, or import edits to it;
-    with --ledger (repeated) or --ledgers, every ledger's rows, each naming its ledger.
+    """Show the rectification ledger (整改台账) on a date, or import edits to it; with
+    --ledger (repeated) or --ledgers, every ledger's rows, each naming its ledger.
 
     Example:
 
-        civicledger followups --as-of 2023-12-31 --format xlsx -o 整改台账.xlsx
+        civicledger followups --on 2023-12-31 --format xlsx -o 整改台账.xlsx
     """
     if ctx.invoked_subcommand is not None:
         return
-    day = as_of.date() if as_of is not None else None
+    day = on.date() if on is not None else None
     if ledger_names or ledger_prefix is not None:
         _set_followups(ctx, ledger_names, ledger_prefix, day, output_format, output)
         return
@@ -170,7 +172,7 @@ def followups(
         if output_format == "xlsx" or (output_format == "csv" and output is not None):
             if output is None:
                 raise click.UsageError("--format xlsx needs -o FILE.xlsx")
-            ledger.export_followups(output, as_of=day)
+            ledger.export_followups(output, on=day)
             click.echo(f"wrote {output}", err=True)
             return
         if output_format == "csv":
@@ -178,10 +180,10 @@ def followups(
 
             with tempfile.TemporaryDirectory() as folder:
                 sheet = Path(folder) / "followups.csv"
-                ledger.export_followups(sheet, as_of=day)
+                ledger.export_followups(sheet, on=day)
                 click.echo(sheet.read_text(encoding="utf-8"), nl=False)
             return
-        rows = ledger.followups(as_of=day)
+        rows = ledger.followups(on=day)
     if output_format == "json":
         from civicledger.followups import table_rows
 
