@@ -63,11 +63,15 @@ _ITEM_KEYS: Final = {
     "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
     "followups": frozenset({"kind", "numbered", "select", "style", "text", "caption", "category"}),
     "indicators": frozenset({"kind", "numbered", "ids", "caption"}),
-    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart"}),
+    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart", "by", "previous_year"}),
 }
 
-CHART_STYLES: Final = ("bar",)
-"""How a chart item draws its figures: one bar per figure (per group of a grouped one)."""
+CHART_STYLES: Final = ("bar", "grouped_bar", "line")
+"""How a chart item draws its figures (see ``docs/reports.md``): one bar per figure or
+step, clusters of bars per group or step, or one line per figure through the steps."""
+
+CHART_STEPS: Final = ("month", "quarter", "week")
+"""The steps a chart's series may take through the report's period (``by``)."""
 
 
 @attrs.frozen(eq=False)
@@ -161,21 +165,26 @@ class Template:
             visit(section)
         return found
 
-    def indicator_ids(self) -> list[tuple[str, int]]:
-        """Every indicator the template names, with the line naming it."""
-        ids: list[tuple[str, int]] = []
-        for sentence in self.sentences():
-            ids.extend(sentence.figures)
+    def items(self) -> list[ItemSpec]:
+        """Every item of the template's sections (intros included), in file order."""
+        found: list[ItemSpec] = []
 
         def visit(section: SectionSpec) -> None:
-            for item in (*section.intro, *section.items):
-                if item.kind in ("indicators", "chart"):
-                    ids.extend((i, item.line) for i in item.options["ids"])
+            found.extend((*section.intro, *section.items))
             for child in section.sections:
                 visit(child)
 
         for section in self.sections:
             visit(section)
+        return found
+
+    def indicator_ids(self) -> list[tuple[str, int]]:
+        """Every indicator the template names, with the line naming it."""
+        ids: list[tuple[str, int]] = []
+        for sentence in self.sentences():
+            ids.extend(sentence.figures)
+        for item in self.items():
+            ids.extend((i, item.line) for i in item.options.get("ids", ()))
         return ids
 
 
@@ -480,8 +489,7 @@ class _Loader:
                     line,
                     f"{where}.ids",
                 )
-            options["ids"] = tuple(ids)
-            options["caption"] = self.caption(raw, where)
+            options.update(ids=tuple(ids), caption=self.caption(raw, where), where=where)
         if kind == "chart":
             style = raw.get("chart", "bar")
             if style not in CHART_STYLES:
@@ -491,6 +499,24 @@ class _Loader:
                     f"{where}.chart",
                 )
             options["chart"] = style
+            by = raw.get("by")
+            if by is not None and by not in CHART_STEPS:
+                raise self.error(
+                    f"by must be one of {', '.join(CHART_STEPS)}, got {by!r}", line, f"{where}.by"
+                )
+            if style == "line" and by is None:
+                raise self.error(
+                    "a line chart draws a series: set by = "
+                    f"{' | '.join(repr(s) for s in CHART_STEPS)}",
+                    line,
+                    f"{where}.by",
+                )
+            previous_year = raw.get("previous_year", False)
+            if not isinstance(previous_year, bool):
+                raise self.error(
+                    "previous_year must be true or false", line, f"{where}.previous_year"
+                )
+            options.update(by=by, previous_year=previous_year)
         return ItemSpec(kind, line, text, otherwise, options)
 
     # -- sentences -------------------------------------------------------------
@@ -537,12 +563,25 @@ def check_indicator_ids(template: Template, known: Sequence[str]) -> None:
         TemplateError: naming the file, line and the first unknown indicator.
     """
     have = set(known)
+
+    def hint(ident: str) -> str:
+        close = sorted(k for k in have if k.split(".")[0] == ident.split(".")[0])
+        return f"; in that group: {', '.join(close)}" if close else ""
+
+    for item in template.items():
+        for ident in item.options.get("ids", ()):
+            if ident not in have:
+                raise TemplateError(
+                    f"{template.name}:{item.line}: unknown indicator {ident!r} in the ids of "
+                    f"{item.kind} item {item.options['where']}{hint(ident)}",
+                    path=template.path,
+                    line=item.line,
+                    field=f"{item.options['where']}.ids",
+                )
     for ident, line in template.indicator_ids():
         if ident not in have:
-            close = sorted(k for k in have if k.split(".")[0] == ident.split(".")[0])
-            hint = f"; in that group: {', '.join(close)}" if close else ""
             raise TemplateError(
-                f"{template.name}:{line}: unknown indicator {ident!r}{hint}",
+                f"{template.name}:{line}: unknown indicator {ident!r}{hint(ident)}",
                 path=template.path,
                 line=line,
                 field=ident,
