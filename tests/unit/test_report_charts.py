@@ -460,3 +460,22 @@ def test_a_chart_item_that_cannot_be_drawn_names_the_item_and_field(
     assert info.value.field == f"work.items[0].{field}"
     assert info.value.line == 9
     assert ledger.head() == head
+
+
+def test_the_chart_items_of_the_reports_page_draw_the_example_year(
+    example_ledger: Ledger,
+) -> None:
+    """Every chart item shown in docs/reports.md loads and draws from the example ledger."""
+    page = (EXAMPLE.parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    charts = page[page.index("## Charts") : page.index("## Sealed reports")]
+    blocks = re.findall(r"```toml\n(.*?)```", charts, flags=re.S)
+    items = [i for b in blocks for i in re.split(r"\n\s*\n", b) if "kind" in i]
+    assert len(items) >= 4
+    for item in items:
+        body = item.replace("[[sections.sections.items]]", "[[sections.items]]")
+        text = '[report]\ntitle = "t"\nindicators = "indicators.toml"\n\n'
+        text += f'[[sections]]\nkey = "s"\nheading = "h"\n\n{body}'
+        report = example_ledger.report(_template(text), period="2023")
+        (table,) = _charts(report)
+        assert table.rows
+        assert len(_svgs(report.to_html())) == 1
