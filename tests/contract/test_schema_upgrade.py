@@ -1,7 +1,7 @@
 """A schema version 1 database (before leaf format v2) is upgraded in place when opened.
 
 Simulated from a current database by removing what version 2 added; the SQLite
-fixture made by the old code itself is tested in tests/unit/test_leaf_v1_fixture.py.
+fixture made by the old code itself is tested in tests/unit/merkle/test_leaf_v1_fixture.py.
 The PostgreSQL case uses a database of its own, created and dropped here, so
 the shared test database is never downgraded.
 """

@@ -27,8 +27,8 @@ from civicledger.reports.model import Num, Table, plain_text
 from civicledger.reports.render import chart
 from report_testkit import small_ledger, write_template
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "charts"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "charts"
 
 TEMPLATE = """\
 [report]
