@@ -76,12 +76,11 @@ def chart_steps(template: Template, spec: ItemSpec, period: Period, max_steps: i
 
     Raises:
         TemplateError: the step cuts the period into fewer than two steps or more
-            than ``max_steps``, or a step has no same span a year earlier; naming the
-            template, the item's line and its ``by`` or ``previous_year`` field.
+            than ``max_steps``, or the period or a step has no same span a year earlier
+            (ISO week 53) while the chart asks for it; naming the template, the item's
+            line and its ``by`` or ``previous_year`` field.
     """
     by: Step | None = spec.options["by"]
-    if by is None:
-        return []
 
     def fail(message: str, name: str) -> TemplateError:
         return TemplateError(
@@ -91,18 +90,20 @@ def chart_steps(template: Template, spec: ItemSpec, period: Period, max_steps: i
             field=f"{spec.options['where']}.{name}",
         )
 
-    try:
-        steps = steps_of(period, by, max_steps=max_steps)
-    except LimitError as e:
-        raise fail(f"by = {by!r}: {e}", "by") from None
-    if len(steps) < 2:
-        raise fail(
-            f"by = {by!r} does not divide {period.key} into a series (one {by} at most); "
-            "choose a shorter step or a longer period",
-            "by",
-        )
+    steps: list[Period] = []
+    if by is not None:
+        try:
+            steps = steps_of(period, by, max_steps=max_steps)
+        except LimitError as e:
+            raise fail(f"by = {by!r}: {e}", "by") from None
+        if len(steps) < 2:
+            raise fail(
+                f"by = {by!r} does not divide {period.key} into a series (one {by} at most); "
+                "choose a shorter step or a longer period",
+                "by",
+            )
     if spec.options["previous_year"]:
-        for step in steps:
+        for step in (period, *steps):
             try:
                 step.previous_year()
             except ValidationError as e:
@@ -167,7 +168,7 @@ def _by_group(context: ChartContext, spec: ItemSpec) -> _Layout:
                 spec.line,
                 f"{spec.options['where']}.ids",
             )
-        name = "，".join([figure.indicator.label] * several + values[1:]) or VALUE_COLUMN
+        name = "，".join([figure.indicator.label] * several + values[1:]) or figure.indicator.label
         columns.setdefault(name)
         rows.setdefault(values[0], {})[name] = figure
     names = list(columns)

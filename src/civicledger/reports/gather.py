@@ -175,6 +175,9 @@ def build_from_ledger(
     # would be computed, with lineage, for nothing.
     needed = _needed(template, indicator_set)
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
+    limits = getattr(ledger, "limits", DEFAULT_LIMITS)
+    # First, so that a chart that cannot be drawn is named before anything else is computed.
+    steps = _chart_series(ledger, template, indicator_set, period, pinned, limits)
     uses_change = any("change" in s.filters for s in template.sentences())
     uses_change = uses_change or charts_compare_whole(template)
     previous = (
@@ -182,8 +185,6 @@ def build_from_ledger(
         if uses_change and len(needed)
         else []
     )
-    limits = getattr(ledger, "limits", DEFAULT_LIMITS)
-    steps = _chart_series(ledger, template, indicator_set, period, pinned, limits)
     explain = getattr(ledger, "explain", None)
     # Roll-up figures declared in the set count follow-ups, not events: none is excluded.
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
@@ -258,7 +259,7 @@ def _chart_series(
     wanted: dict[tuple[Step, bool], dict[str, None]] = {}
     for spec in chart_items(template):
         if not chart_steps(template, spec, period, limits.series_max_periods):
-            continue
+            continue  # drawn from the period's figures (and a year earlier's)
         for ident in spec.options["ids"]:
             if ident not in indicator_set:
                 raise TemplateError(

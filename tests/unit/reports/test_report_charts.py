@@ -25,7 +25,7 @@ from civicledger.projections import IndicatorSet
 from civicledger.reports import Report, load_template, load_template_text
 from civicledger.reports.model import Num, Table, plain_text
 from civicledger.reports.render import chart
-from report_testkit import small_ledger, write_template
+from report_testkit import INDICATORS, small_ledger, write_template
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "charts"
@@ -444,6 +444,12 @@ def test_a_bad_chart_item_is_refused_when_loaded(
             "by",
             "a series is limited to 20 periods",
         ),
+        (
+            'previous_year = true\n  ids = ["mediation.completed"]',
+            "2020-W53",
+            "previous_year",
+            "previous_year: ",
+        ),
     ],
 )
 def test_a_chart_item_that_cannot_be_drawn_names_the_item_and_field(
@@ -479,3 +485,23 @@ def test_the_chart_items_of_the_reports_page_draw_the_example_year(
         (table,) = _charts(report)
         assert table.rows
         assert len(_svgs(report.to_html())) == 1
+
+
+def test_a_grouped_bar_of_two_group_fields_clusters_by_the_first(tmp_path: Path) -> None:
+    """Grouped by level, then checkpoint: a cluster per level, a bar per checkpoint; a
+    checkpoint not inspected at a level has no bar there (shown as —, no link)."""
+    indicators = INDICATORS + (
+        '\n[[indicator]]\nid = "inspection.by_level_and_place"\nlabel = "检查通过"\n'
+        'unit = "次"\nsource = ["inspection_passed"]\ngroup_by = ["level", "checkpoint"]\n'
+    )
+    body = _ONE_CHART.format(
+        settings='chart = "grouped_bar"\n  ids = ["inspection.by_level_and_place"]'
+    )
+    report = small_ledger().report(write_template(tmp_path, body, indicators=indicators), year=2023)
+    (table,) = _charts(report)
+    assert table.columns == ("项目", "点位0", "点位1", "点位2", "单位")
+    assert [plain_text(r[0]) for r in table.rows] == ["市级", "区级"]
+    values = [[v for v, _ in row] for row in _values(table)]
+    assert values == [["1", "1", "—"], ["—", "—", "1"]]
+    svg = _svgs(report.to_html())[0]
+    assert len(re.findall(r'class="fig" data-ref="F\d+"', svg)) == 3
