@@ -176,7 +176,8 @@ def build_from_ledger(
     needed = _needed(template, indicator_set)
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
     limits = getattr(ledger, "limits", DEFAULT_LIMITS)
-    # First, so that a chart that cannot be drawn is named before anything else is computed.
+    # Before the year-earlier figures: a chart asking for a span a year earlier that does
+    # not exist (ISO week 53) is named as the template's error.
     steps = _chart_series(ledger, template, indicator_set, period, pinned, limits)
     uses_change = any("change" in s.filters for s in template.sentences())
     uses_change = uses_change or charts_compare_whole(template)

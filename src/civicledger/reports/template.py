@@ -25,6 +25,7 @@ from civicledger.errors import TemplateError, ValidationError
 from civicledger.projections import Indicator, IndicatorSet
 from civicledger.projections.filters import absolute_dates
 from civicledger.projections.measures import Ratio
+from civicledger.projections.series import STEPS
 from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
 from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
@@ -69,9 +70,6 @@ _ITEM_KEYS: Final = {
 CHART_STYLES: Final = ("bar", "grouped_bar", "line")
 """How a chart item draws its figures (see ``docs/reports.md``): one bar per figure or
 step, clusters of bars per group or step, or one line per figure through the steps."""
-
-CHART_STEPS: Final = ("month", "quarter", "week")
-"""The steps a chart's series may take through the report's period (``by``)."""
 
 
 @attrs.frozen(eq=False)
@@ -500,14 +498,13 @@ class _Loader:
                 )
             options["chart"] = style
             by = raw.get("by")
-            if by is not None and by not in CHART_STEPS:
+            if by is not None and by not in STEPS:
                 raise self.error(
-                    f"by must be one of {', '.join(CHART_STEPS)}, got {by!r}", line, f"{where}.by"
+                    f"by must be one of {', '.join(STEPS)}, got {by!r}", line, f"{where}.by"
                 )
             if style == "line" and by is None:
                 raise self.error(
-                    "a line chart draws a series: set by = "
-                    f"{' | '.join(repr(s) for s in CHART_STEPS)}",
+                    f"a line chart draws a series: set by = {' | '.join(repr(s) for s in STEPS)}",
                     line,
                     f"{where}.by",
                 )
