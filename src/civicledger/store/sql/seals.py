@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import attrs
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -28,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 
+from civicledger.store.parts import SealRow
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import write_transaction
@@ -49,17 +49,6 @@ seals = Table(
     Column("text", Text, nullable=False),
 )
 """One row per seal, in the order they were made; rows are never changed or deleted."""
-
-
-@attrs.frozen
-class SealRow:
-    """A stored seal: its row id, the columns kept for queries, and its text."""
-
-    id: int
-    tree_size: int
-    root_hash: bytes
-    sealed_at: str
-    text: str
 
 
 def append_only_ddl(dialect_name: str) -> list[str]:
