@@ -34,11 +34,12 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ("Reading", ["read", "read_stream", "head", "subscribe", "store"]),
     (
         "Correcting the record",
-        ["correct", "retract", "redact", "revise", "personal_data", "diff"],
+        ["corrections", "correct", "retract", "redact", "revise", "personal_data", "diff"],
     ),
     (
         "Sealing, proving and verifying",
         [
+            "audit",
             "seal",
             "seals",
             "check_seal",
@@ -88,8 +89,20 @@ MODULES: list[tuple[str, str]] = [
         "Delivering a ledger's events and seals to a replica that cannot rewrite them.",
     ),
     (
+        "civicledger.sync_file",
+        "Sync through a delivery file, for offices without a network link.",
+    ),
+    (
+        "civicledger.delivery",
+        "The delivery file (civicledger-delivery/1): sync without a network link.",
+    ),
+    (
         "civicledger.projections.rollup",
         "How figures combine across ledgers, their per-ledger parts and explanations.",
+    ),
+    (
+        "civicledger.store",
+        "The event store contract every backend keeps, and the read filter.",
     ),
     (
         "civicledger.store.sql",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import Codec
@@ -21,6 +21,7 @@ from civicledger.store import Clock
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.audit.points import LedgerPoint
     from civicledger.projections import Indicator, IndicatorSet, Period
     from civicledger.projections.compare import Basis
     from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
@@ -260,12 +261,13 @@ class LedgerSet:
 
         return explain_rollup(rollup, language)  # type: ignore[arg-type]
 
-    def _points(self, as_of: object) -> list[tuple[Ledger, object]]:
-        """Each ledger with the point it is read at."""
+    def _points(self, as_of: object) -> list[tuple[Ledger, LedgerPoint | None]]:
+        """Each ledger with the point it is read at (each ledger refuses a point of another
+        kind when it reads at it)."""
         if as_of is None:
             return [(ledger, None) for ledger in self._ledgers]
         if as_of == LATEST_SEAL:
-            points: list[tuple[Ledger, object]] = []
+            points: list[tuple[Ledger, LedgerPoint | None]] = []
             for ledger in self._ledgers:
                 seals = ledger.seals()
                 if not seals:
@@ -284,7 +286,10 @@ class LedgerSet:
                     f"(it has: {', '.join(self.names)})",
                     field="as_of",
                 )
-            return [(ledger, as_of.get(ledger.name)) for ledger in self._ledgers]
+            return [
+                (ledger, cast("LedgerPoint | None", as_of.get(ledger.name)))
+                for ledger in self._ledgers
+            ]
         raise ProjectionError(
             f"a ledger set's as_of is None, {LATEST_SEAL!r} or a mapping from ledger name to "
             f"a position or seal, not {as_of!r}"

@@ -15,6 +15,7 @@ from civicledger.audit.consistency import (
 )
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
+from civicledger.audit.points import LedgerPoint, parse_ledger_point
 from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.proof import PROOF_HEADER, TlogProof, VerifiedProof, verify_proof
 from civicledger.audit.verify import VerificationReport
@@ -23,6 +24,7 @@ __all__ = [
     "CONSISTENCY_HEADER",
     "PROOF_HEADER",
     "ConsistencyProof",
+    "LedgerPoint",
     "NoteSignature",
     "Problem",
     "ProblemKind",
@@ -34,6 +36,7 @@ __all__ = [
     "VerifiedProof",
     "Verifier",
     "generate_key",
+    "parse_ledger_point",
     "verify_consistency_proof",
     "verify_proof",
 ]

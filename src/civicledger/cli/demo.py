@@ -100,7 +100,7 @@ def demo(directory: Path, print_report: bool) -> None:
         rows = figure_rows(figures)
         write_xlsx(rows, directory / "indicators.xlsx")
         _write_csv(rows, directory / "indicators.csv")
-        ledger.export_followups(directory / "followups.xlsx", as_of=date(2023, 12, 31))
+        ledger.export_followups(directory / "followups.xlsx", on=date(2023, 12, 31))
 
         verification = ledger.verify()
         if not verification.ok:

@@ -94,10 +94,12 @@ def report(
 
 @click.group(invoke_without_command=True)
 @click.option(
+    "--on",
     "--as-of",
-    "as_of",
+    "on",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="The date (default: today by the ledger's clock, stated on standard error).",
+    help="The date the rows describe (default: today by the ledger's clock, stated on "
+    "standard error); --as-of is its former name.",
 )
 @click.option(
     "--format",
@@ -108,18 +110,18 @@ def report(
 )
 @output_option
 @click.pass_context
-def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path | None) -> None:
-    """Show the rectification ledger (整改台账) as of a date, or import edits to it.
+def followups(ctx: click.Context, on: Any, output_format: str, output: Path | None) -> None:
+    """Show the rectification ledger (整改台账) on a date, or import edits to it.
 
     Example:
 
-        civicledger followups --as-of 2023-12-31 --format xlsx -o 整改台账.xlsx
+        civicledger followups --on 2023-12-31 --format xlsx -o 整改台账.xlsx
     """
     if ctx.invoked_subcommand is not None:
         return
     from civicledger.cli._common import open_ledger
 
-    day = as_of.date() if as_of is not None else None
+    day = on.date() if on is not None else None
     with open_ledger(ctx) as ledger:
         if day is None:
             day = ledger.today()
@@ -127,7 +129,7 @@ def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path |
         if output_format == "xlsx" or (output_format == "csv" and output is not None):
             if output is None:
                 raise click.UsageError("--format xlsx needs -o FILE.xlsx")
-            ledger.export_followups(output, as_of=day)
+            ledger.export_followups(output, on=day)
             click.echo(f"wrote {output}", err=True)
             return
         if output_format == "csv":
@@ -135,10 +137,10 @@ def followups(ctx: click.Context, as_of: Any, output_format: str, output: Path |
 
             with tempfile.TemporaryDirectory() as folder:
                 sheet = Path(folder) / "followups.csv"
-                ledger.export_followups(sheet, as_of=day)
+                ledger.export_followups(sheet, on=day)
                 click.echo(sheet.read_text(encoding="utf-8"), nl=False)
             return
-        rows = ledger.followups(as_of=day)
+        rows = ledger.followups(on=day)
     if output_format == "json":
         from civicledger.followups import table_rows
 

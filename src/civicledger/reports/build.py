@@ -17,7 +17,6 @@ from typing import Any
 import attrs
 import jinja2
 
-from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
@@ -31,6 +30,7 @@ from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
 from civicledger.reports.charts import chart_steps, chart_table, charts_compare_whole
 from civicledger.reports.enumerate import item_marker, section_marker
+from civicledger.reports.items import absence_item, followup_items, note_items
 from civicledger.reports.model import (
     Cell,
     FigureEntry,
@@ -48,11 +48,7 @@ from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
 from civicledger.reports.ranked import group_name, ranking_text
 from civicledger.reports.rows import (
-    followup_row,
-    followup_table,
-    row_data,
     select_rows,
-    sentence_end,
     zh_date,
 )
 from civicledger.reports.sandbox import RenderBudget, budget_context
@@ -564,102 +560,17 @@ class _Builder:
             assert spec.text is not None
             return [Item("sentence", "", self.render(spec.text), line=spec.line)]
         if spec.kind == "note":
-            return self.note_items(spec)
+            return note_items(self, spec)
         if spec.kind == "absence":
-            return [self.absence_item(spec)]
+            return [absence_item(self, spec, searched_up_to=self.inputs.as_of.position)]
         if spec.kind == "followups":
-            return self.followup_items(spec)
+            return followup_items(self, spec)
         if spec.kind == "chart":
             return [self.chart(spec)]
         return [self.indicator_table(spec)]
 
-    def note_items(self, spec: ItemSpec) -> list[Item]:
-        section, key = spec.options["section"], spec.options["key"]
-        chosen = [
-            record
-            for (s, k), record in self.notes.items()
-            if (s == section or s.startswith(section + ".")) and (key is None or k == key)
-        ]
-        if not chosen and not spec.options["optional"]:
-            what = f"section {section!r}" + (f", key {key!r}" if key else "")
-            raise self.fail(
-                f"no narrative note recorded for {what} in {self.period.key} "
-                "(record one with NarrativeNoteRecorded, or mark the item optional = true)",
-                spec.line,
-                f"{section}.{key}" if key else section,
-            )
-        items = []
-        for record in chosen:
-            payload = record.payload
-            assert isinstance(payload, NarrativeNoteRecorded)
-            lineage = {
-                "kind": "narrative_note",
-                "section": payload.section,
-                "key": payload.key,
-                "event_id": str(record.event_id),
-                "position": record.position,
-                "occurred_on": record.occurred_on.isoformat(),
-            }
-            items.append(
-                Item("note", "", (Text(payload.text.strip()),), lineage=lineage, line=spec.line)
-            )
-        return items
-
-    def absence_item(self, spec: ItemSpec) -> Item:
-        types = spec.options["types"]
-        found = sorted((r for t in types for r in self.hits[t]), key=lambda r: r.position)
-        lineage: dict[str, Any] = {
-            "kind": "absence",
-            "types": list(types),
-            "period": {
-                "key": self.period.key,
-                "start": self.period.start.isoformat(),
-                "end": self.period.end.isoformat(),
-            },
-            "searched_up_to": self.inputs.as_of.position,
-            "found": [{"event_id": str(r.event_id), "position": r.position} for r in found],
-        }
-        if not found:
-            assert spec.text is not None
-            return Item("absence", "", self.render(spec.text), lineage=lineage, line=spec.line)
-        if spec.otherwise is None:
-            first = ", ".join(f"{r.type} at position {r.position}" for r in found[:3])
-            raise ProjectionError(
-                f"{self.template.name}:{spec.line}: the claim that no {', '.join(types)} event "
-                f"occurred in {self.period.key} is false: the ledger has {len(found)} ({first}); "
-                "add an 'otherwise' text or remove the claim"
-            )
-        return Item(
-            "sentence",
-            "",
-            self.render(spec.otherwise, found=len(found)),
-            lineage=lineage,
-            line=spec.line,
-        )
-
     def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
         return select_rows(self.rows, select, category, self.period)
-
-    def followup_items(self, spec: ItemSpec) -> list[Item]:
-        chosen = [
-            followup_row(r)
-            for r in self.select_rows(spec.options["select"], spec.options["category"])
-        ]
-        for row in chosen:
-            self.rows_used.setdefault(row.problem_id, row)
-        if spec.options["style"] == "table":
-            table = followup_table(chosen, self.caption(spec))
-            lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
-            return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
-        items = []
-        for row in chosen:
-            if spec.text is not None:
-                spans = self.render(spec.text, f=row_data(row))
-            else:
-                spans = (Text(sentence_end(row.description)),)
-            lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
-            items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
-        return items
 
     def item_figures(self, spec: ItemSpec) -> list[Figure]:
         """The figures an indicators or chart item names: every group of each id, in order."""

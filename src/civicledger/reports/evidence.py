@@ -55,6 +55,14 @@ class Disclosing(Protocol):
         ...
 
 
+class Enveloping(Protocol):
+    """The audit operation a bundle needs (``civicledger.Ledger.audit`` has it)."""
+
+    def envelopes(self, tree_size: int) -> Iterator[bytes]:
+        """The canonical envelopes of positions 1..tree_size."""
+        ...
+
+
 class EvidenceSource(Protocol):
     """What writing a bundle needs from a ledger (``civicledger.Ledger`` has it all)."""
 
@@ -77,8 +85,9 @@ class EvidenceSource(Protocol):
         """Compute every figure of a set for a period."""
         ...
 
-    def envelopes(self, tree_size: int) -> Iterator[bytes]:
-        """The canonical envelopes of positions 1..tree_size."""
+    @property
+    def audit(self) -> Enveloping:
+        """The ledger's audit operations."""
         ...
 
     def disclose(self, event_id: uuid.UUID | str, fields: Sequence[str]) -> Disclosing:
@@ -210,7 +219,7 @@ def write_evidence(
     files: dict[str, bytes] = {
         "report.json": report_json.encode("utf-8"),
         "seal.txt": the_seal.text.encode("utf-8"),
-        "envelopes.jsonl": b"".join(e + b"\n" for e in ledger.envelopes(size)),
+        "envelopes.jsonl": b"".join(e + b"\n" for e in ledger.audit.envelopes(size)),
     }
     amendments = [
         _line(ledger.disclose(r.event_id, ["target_event_id"]))
