@@ -231,7 +231,8 @@ def write_evidence(
     count = len(amendments)
     for figure_data in data["figures"]:
         ref = figure_data["ref"]
-        figure = computed[(figure_data["indicator"], _group(figure_data["lineage"]))]
+        key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
+        figure = computed[key]
         entry, written = _entry(ledger, figure, size, f"figures/{ref}", files)
         count += written
         entries.append({"ref": ref, **entry})
@@ -288,13 +289,22 @@ def _group(lineage: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _figures(
     ledger: EvidenceSource, data: Mapping[str, Any], seal: Seal
-) -> dict[tuple[str, tuple[tuple[str, str], ...]], Figure]:
-    """The report's figures recomputed as Figure objects (for reasons and definitions)."""
+) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Figure]:
+    """The report's figures recomputed as Figure objects (for reasons and definitions),
+    by indicator, period and group: a chart shows figures of the months (or quarters,
+    weeks) of the report's period, or of a year earlier, besides the period's own."""
     source = (data.get("indicators") or {}).get("source", "")
     indicator_set = load_indicators(source, source="the report's indicator set")
-    period = str(data["period"]["key"])
-    figures = ledger.indicators(indicator_set, period=period, as_of=seal)
-    return {(f.id, f.group): f for f in figures}
+    ids_by_period: dict[str, dict[str, None]] = {str(data["period"]["key"]): {}}
+    for entry in data["figures"]:
+        if entry["indicator"] in indicator_set:
+            ids_by_period.setdefault(str(entry["period"]), {})[entry["indicator"]] = None
+    found = {}
+    for period, ids in ids_by_period.items():
+        chosen = indicator_set.select(list(ids)) if ids else indicator_set
+        for figure in ledger.indicators(chosen, period=period, as_of=seal):
+            found[(figure.id, period, figure.group)] = figure
+    return found
 
 
 def _window(figure: Figure) -> tuple[date | None, date]:
