@@ -22,7 +22,7 @@ import attrs
 from civicledger.errors import CivicLedgerError
 from civicledger.reports.model import Num, Span, Table, Text
 
-__all__ = ["CJK_FONTS", "chart_png", "chart_svg", "is_chart"]
+__all__ = ["CJK_FONTS", "MissingFontError", "chart_png", "chart_svg", "is_chart"]
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 """Fonts that hold the Chinese glyphs of a chart's labels, in order of preference
@@ -167,6 +167,10 @@ def _scoped_ids(svg: str, ident: str) -> str:
     return re.sub(rf'#({names})(["\)])', rf"#{ident}-\1\2", svg)
 
 
+class MissingFontError(CivicLedgerError):
+    """A chart's picture has Chinese labels and no font with Chinese glyphs is installed."""
+
+
 _LINK = re.compile(r'<a xlink:href="#([A-Za-z0-9_-]+)"[^>]*>')
 """A bar's link as matplotlib writes it (with ``target="_blank"``, which a link within
 the page must not have)."""
@@ -176,13 +180,13 @@ def chart_png(table: Table) -> bytes:
     """The chart as a PNG image (for DOCX).
 
     Raises:
-        CivicLedgerError: matplotlib is not installed, or no font with Chinese glyphs
-            is (naming the fonts to install).
+        CivicLedgerError: matplotlib is not installed.
+        MissingFontError: no font with Chinese glyphs is (naming the fonts to install).
     """
     matplotlib = _matplotlib()
     fonts = _cjk_fonts()
     if not fonts and _has_cjk(table):
-        raise CivicLedgerError(
+        raise MissingFontError(
             "drawing a chart with Chinese labels needs a CJK font; install one of "
             f"{', '.join(CJK_FONTS)} (Debian: apt-get install fonts-noto-cjk)"
         )
