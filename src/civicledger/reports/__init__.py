@@ -6,8 +6,9 @@ calls :func:`report_from_ledger`), the ``Report.to_*`` renderers and
 :func:`verify_set_report`. See ``docs/reports.md`` and ``docs/rollups.md``.
 """
 
-from civicledger.reports.build import ReportInputs, build_report
+from civicledger.reports.build import build_report
 from civicledger.reports.gather import report_from_ledger
+from civicledger.reports.inputs import ReportInputs
 from civicledger.reports.model import FigureEntry, Item, Num, Report, SealInfo, Section, Table, Text
 from civicledger.reports.template import Template, load_template, load_template_text
 from civicledger.reports.verify import ReportCheck, verify_report

@@ -8,10 +8,8 @@ from a ledger is :mod:`civicledger.reports.gather`'s job.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -21,28 +19,25 @@ from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError,
 from civicledger.events import RecordedEvent
 from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
-from civicledger.limits import DEFAULT_LIMITS, Limits
-from civicledger.projections import Figure, Indicator, Period
+from civicledger.projections import Figure, Period
 from civicledger.projections.derived import named_parts
-from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
+from civicledger.reports.appendix import Appendix, exact, group_key
 from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.charts import chart_steps, chart_table, charts_compare_whole
 from civicledger.reports.enumerate import item_marker, section_marker
+from civicledger.reports.figure_tables import indicator_table, ledger_table
+from civicledger.reports.inputs import ReportInputs, coverage_warnings
 from civicledger.reports.items import absence_item, followup_items, note_items
 from civicledger.reports.model import (
-    Cell,
-    FigureEntry,
     FollowUpRow,
     Item,
     Num,
     Report,
-    SealInfo,
     Section,
     Span,
-    Table,
     Text,
 )
 from civicledger.reports.names import check_listable, distinct_values
@@ -59,76 +54,7 @@ from civicledger.reports.template import (
     check_indicator_ids,
 )
 
-__all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report", "coverage_warnings"]
-
-INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
-"""Headers of an indicator table."""
-
-
-@attrs.frozen(kw_only=True)
-class ReportInputs:
-    """Everything a report is computed from.
-
-    Attributes:
-        period: the report's period.
-        indicators: the indicator set's definitions, by id.
-        figures: the figures of the period (every group of every indicator).
-        previous: the figures of the same span a year earlier (for ``change`` and charts
-            set against the year before); may be empty.
-        steps: the figures of the charts' series: each step (month, quarter, week) of
-            the period, and each step a year earlier where a chart asks; may be empty.
-        records: the recorded events up to the as-of position, in position order
-            (the effective view); read once, streaming.
-        as_of: the position and seal the report is computed as of.
-        known_types: every registered event type name (absence claims must name one).
-        explain: renders a figure's derivation as text, or None.
-        indicators_source: the indicator set file's text.
-        indicators_sha256: its digest.
-        limits: what rendering a sentence may spend (time, iterations, sizes).
-        excluded: the ids of the events that did not count in each figure (by
-            :func:`~civicledger.projections.exclusions.figure_key`), listed in the
-            figure's lineage as ``excluded_events``.
-        last_date: the last date the ledger speaks for (the latest ``occurred_on`` or
-            recording date up to the as-of position), or None for an empty ledger;
-            a report whose period ends later warns.
-        rules: the outcomes of the indicator set's rules, as data (empty unless asked).
-        events: reads the (effective) events of some types up to the as-of
-            position, for lists of names; None when names cannot be listed.
-        classes: the event classes by type name (personal fields are refused).
-        breakdown: in a report over a set of ledgers, its ledgers and each rolled-up
-            figure's per-ledger figures (``figures`` are then the rolled-up ones);
-            None for a report over one ledger.
-        followups: projects the rectification ledger from the problem events read
-            (a set report keeps each ledger's problems apart); None: as one ledger.
-    """
-
-    period: Period
-    indicators: Mapping[str, Indicator]
-    figures: Sequence[Figure]
-    previous: Sequence[Figure] = ()
-    steps: Sequence[Figure] = ()
-    records: Iterable[RecordedEvent]
-    as_of: SealInfo
-    known_types: frozenset[str] = frozenset()
-    explain: Callable[[Figure], str] | None = None
-    indicators_source: str = ""
-    indicators_sha256: str = ""
-    limits: Limits = DEFAULT_LIMITS
-    excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
-    events: Callable[[Sequence[str]], Iterable[RecordedEvent]] | None = None
-    rules: tuple[dict[str, Any], ...] = ()
-    last_date: date | None = None
-    classes: Mapping[str, type] = attrs.field(factory=dict)
-    breakdown: Breakdown | None = None
-    followups: Callable[[Sequence[RecordedEvent], date], list[FollowUp]] | None = None
-
-
-def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(k), str(v)) for k, v in dict(group or ()).items()))
-
-
-def _exact(value: Any) -> str:
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
+__all__ = ["build_report"]
 
 
 class _NotAYear:
@@ -148,21 +74,6 @@ class _NotAYear:
         )
 
     __str__ = __format__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
-
-
-def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]]) -> dict[str, Any]:
-    """The figure as data, with the ids of its excluded events after their count."""
-    data: dict[str, Any] = {}
-    for key, value in figure.to_dict().items():
-        data[key] = value
-        if key == "excluded":
-            ids = excluded.get(figure_key(figure), ())
-            data["excluded_events"] = [str(i) for i in ids]
-    for part in ("numerator", "denominator"):
-        inner = getattr(figure, part)
-        if inner is not None:
-            data[part] = _lineage(inner, excluded)
-    return data
 
 
 class _FigureRef:
@@ -186,15 +97,14 @@ class _Builder:
         self.period = inputs.period
         self.by_key: dict[tuple[str, tuple[tuple[str, str], ...]], Figure] = {}
         for figure in inputs.figures:
-            self.by_key[(figure.id, _group_key(figure.group))] = figure
-        self.previous = {(f.id, _group_key(f.group)): f for f in inputs.previous}
+            self.by_key[(figure.id, group_key(figure.group))] = figure
+        self.previous = {(f.id, group_key(f.group)): f for f in inputs.previous}
         self.by_step: dict[tuple[str, Period], list[Figure]] = {}
         for figure in inputs.steps:
             self.by_step.setdefault((figure.id, figure.period), []).append(figure)
-        # Keyed by indicator, group, period and ledger ("" but for a set report's
-        # per-ledger figures): a chart's steps are figures of their own.
-        self.refs: dict[tuple[str, tuple[tuple[str, str], ...], str, str], str] = {}
-        self.entries: list[FigureEntry] = []
+        self.appendix = Appendix(
+            excluded=inputs.excluded, explain=inputs.explain, breakdown=inputs.breakdown
+        )
         self.rows_used: dict[str, FollowUpRow] = {}
         self.sentence: Sentence | None = None
 
@@ -202,7 +112,7 @@ class _Builder:
 
     def scan(self) -> tuple[dict[tuple[str, str], RecordedEvent], list[FollowUp], Scan]:
         """One pass over the events: notes of the period, follow-ups, absence hits."""
-        absence = [spec for spec in self.all_items() if spec.kind == "absence"]
+        absence = [spec for spec in self.template.items() if spec.kind == "absence"]
         for spec in absence:
             for name in spec.options["types"]:
                 if self.inputs.known_types and name not in self.inputs.known_types:
@@ -219,18 +129,6 @@ class _Builder:
             return self.inputs.followups(problems, day)
         return project_followups(problems, as_of=day)
 
-    def all_items(self) -> list[ItemSpec]:
-        found: list[ItemSpec] = []
-
-        def visit(section: SectionSpec) -> None:
-            found.extend((*section.intro, *section.items))
-            for child in section.sections:
-                visit(child)
-
-        for section in self.template.sections:
-            visit(section)
-        return found
-
     def add_followup_figures(self, problems: list[RecordedEvent]) -> None:
         """The rectification ledger's roll-up figures as of the period's end (and, for
         ``change``, as of the end of the same span a year earlier), usable like indicators."""
@@ -238,7 +136,7 @@ class _Builder:
         as_of = AsOf(position=seal.position, seal_root=seal.root_hash, tree_size=seal.tree_size)
         current = rollup(in_scope(self.rows, self.period), period=self.period, as_of=as_of)
         for figure in current.all_figures():
-            self.by_key.setdefault((figure.id, _group_key(figure.group)), figure)
+            self.by_key.setdefault((figure.id, group_key(figure.group)), figure)
         changes = any("change" in s.filters for s in self.template.sentences())
         if not changes and not charts_compare_whole(self.template):
             return
@@ -248,7 +146,7 @@ class _Builder:
             return  # no same span a year earlier: 'change' reports it when used
         rows = self.project(problems, before.end)
         for figure in rollup(in_scope(rows, before), period=before, as_of=as_of).all_figures():
-            self.previous.setdefault((figure.id, _group_key(figure.group)), figure)
+            self.previous.setdefault((figure.id, group_key(figure.group)), figure)
 
     # -- errors ----------------------------------------------------------------
 
@@ -262,7 +160,7 @@ class _Builder:
         line = self.sentence.line if self.sentence else None
         if "ledger" in group:
             return self.ledger_figure(ident, group)
-        key = (ident, _group_key(group))
+        key = (ident, group_key(group))
         found = self.by_key.get(key)
         if found is not None:
             return found
@@ -326,60 +224,8 @@ class _Builder:
             raise self.fail(str(e), line, ident) from None
 
     def ref(self, figure: Figure) -> str:
-        breakdown = self.inputs.breakdown
-        owner = breakdown.owner(figure) if breakdown is not None else None
-        if owner is not None:  # a ledger's figure: listed after its rolled-up figure
-            rolled, ledger = owner
-            self.ref(rolled)
-            return self.refs[(figure.id, _group_key(figure.group), figure.period.key, ledger)]
-        key = (figure.id, _group_key(figure.group), figure.period.key, "")
-        if key in self.refs:
-            return self.refs[key]
-        ref = f"F{sum(1 for e in self.entries if not e.ledger) + 1}"
-        self.refs[key] = ref
-        # In a set report, the follow-up figures are counted over every ledger's rows
-        # at once: they have no per-ledger parts.
-        is_rollup = breakdown is not None and breakdown.rollup(figure) is not None
-        parts = breakdown.parts(figure) if breakdown is not None and is_rollup else []
-        refs = {ledger: f"{ref}-{i}" for i, (ledger, _) in enumerate(parts, start=1)}
-        if breakdown is not None and is_rollup:
-            lineage = breakdown.lineage(figure, refs)
-        else:
-            lineage = _lineage(figure, self.inputs.excluded)
-        self.entries.append(self.entry(ref, figure, lineage, parts=tuple(refs.values())))
-        for ledger, part in parts:
-            assert breakdown is not None
-            info = breakdown.info(ledger)
-            self.refs[(part.id, _group_key(part.group), part.period.key, ledger)] = refs[ledger]
-            data = {"ledger": ledger, "origin": info.origin, **_lineage(part, info.excluded)}
-            self.entries.append(self.entry(refs[ledger], part, data, ledger=ledger))
-        return ref
-
-    def entry(
-        self,
-        ref: str,
-        figure: Figure,
-        lineage: dict[str, Any],
-        *,
-        ledger: str = "",
-        parts: tuple[str, ...] = (),
-    ) -> FigureEntry:
-        explain = self.inputs.explain
-        label = figure.indicator.label
-        if ledger and self.inputs.breakdown is not None:
-            label = f"{label}（{self.inputs.breakdown.info(ledger).label}）"
-        return FigureEntry(
-            ref=ref,
-            indicator=figure.id,
-            label=label,
-            unit=figure.indicator.unit,
-            period=figure.period.key,
-            value="" if figure.value is None else _exact(figure.value),
-            lineage=lineage,
-            explanation=str(explain(figure)) if explain is not None else "",
-            ledger=ledger,
-            parts=parts,
-        )
+        """The figure's appendix ref (its entry added on first use)."""
+        return self.appendix.ref(figure)
 
     def phrase_value(self, value: Any, name: str, args: Sequence[Any]) -> Num:
         """Phrase a figure (or a plain count) with filter ``name``; the context of a sentence."""
@@ -439,26 +285,26 @@ class _Builder:
             if num is None or den is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
             result = phrase((num, den), spec, **options)
-            exact = f"{_exact(num)}/{_exact(den)}"
+            stated = f"{exact(num)}/{exact(den)}"
         elif kind == "change" and growth is not None:
             # growth(a, b) is the change from b to a: its own operands, not last year's.
             now, then = growth[0].value, growth[1].value
             if now is None or then is None:
                 raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
             result = phrase((now, then), spec, **options)
-            exact = f"{_exact(now)}/{_exact(then)}"
+            stated = f"{exact(now)}/{exact(then)}"
         elif kind == "change":
-            before = self.previous.get((figure.id, _group_key(figure.group)))
+            before = self.previous.get((figure.id, group_key(figure.group)))
             if before is None or before.value is None:
                 raise self.fail(
                     f"no previous-period figure for {figure.id!r} to compare with", line, figure.id
                 )
             result = phrase((figure.value, before.value), spec, **options)
-            exact = f"{_exact(figure.value)}/{_exact(before.value)}"
+            stated = f"{exact(figure.value)}/{exact(before.value)}"
         else:
             result = phrase(figure.value, spec, **options)
-            exact = _exact(figure.value)
-        return Num(result.text, exact, result.rule, self.ref(figure))
+            stated = exact(figure.value)
+        return Num(result.text, stated, result.rule, self.ref(figure))
 
     # -- sentences -------------------------------------------------------------
 
@@ -621,7 +467,7 @@ class _Builder:
             warnings=warnings,
             intro=intro,
             sections=sections,
-            figures=tuple(self.entries),
+            figures=tuple(self.appendix.entries),
             followups=tuple(self.rows_used.values()),
             as_of=self.inputs.as_of,
             template_name=self.template.name,
@@ -680,7 +526,8 @@ class _Builder:
             return [self.chart(spec)]
         if spec.options.get("by") == "ledger":
             return [self.ledger_table(spec)]
-        return [self.indicator_table(spec)]
+        table = indicator_table(self.item_figures(spec), self.caption(spec), self.ref)
+        return [Item("table", "", (), table=table, line=spec.line)]
 
     def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
         return select_rows(self.rows, select, category, self.period)
@@ -709,7 +556,7 @@ class _Builder:
         for ident in spec.options["ids"]:
             figures = sorted(
                 (f for (i, _), f in self.by_key.items() if i == ident),
-                key=lambda f: _group_key(f.group),
+                key=lambda f: group_key(f.group),
             )
             if not figures:
                 raise self.fail(
@@ -740,25 +587,17 @@ class _Builder:
                 grouped.id,
             )
 
-        def cell(figure: Figure | None) -> Cell:
-            if figure is None:
-                return (Text("—"),)
-            if figure.value is None:
-                self.ref(figure)
-                return (Text(f"未定义（{figure.undefined_reason}）"),)
-            exact = _exact(figure.value)
-            return (Num(exact, exact, "exact", self.ref(figure)),)
-
-        table = breakdown.table(figures, cell, self.caption(spec), spec.options["heading"])
+        caption, heading = self.caption(spec), spec.options["heading"]
+        table = ledger_table(breakdown, figures, caption, heading, self.ref)
         return Item("table", "", (), table=table, line=spec.line)
 
     # -- what a chart asks of the report (civicledger.reports.charts.ChartContext) --
 
     def earlier(self, figure: Figure) -> Figure | None:
-        return self.previous.get((figure.id, _group_key(figure.group)))
+        return self.previous.get((figure.id, group_key(figure.group)))
 
     def step_figures(self, ident: str, step: Period) -> list[Figure]:
-        return sorted(self.by_step.get((ident, step), ()), key=lambda f: _group_key(f.group))
+        return sorted(self.by_step.get((ident, step), ()), key=lambda f: group_key(f.group))
 
     def group_values(self, figure: Figure) -> list[str]:
         source, classes = figure.indicator.source, self.inputs.classes
@@ -767,56 +606,6 @@ class _Builder:
     def label(self, figure: Figure) -> str:
         group = "，".join(self.group_values(figure))
         return f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
-
-    def indicator_table(self, spec: ItemSpec) -> Item:
-        rows: list[tuple[Cell, ...]] = []
-        for figure in self.item_figures(spec):
-            group = "，".join(f"{k}={v}" for k, v in _group_key(figure.group))
-            if figure.value is None:
-                value: Cell = (Text(f"未定义（{figure.undefined_reason}）"),)
-                self.ref(figure)
-            else:
-                value = (
-                    Num(_exact(figure.value), _exact(figure.value), "exact", self.ref(figure)),
-                )
-            rows.append(
-                (
-                    (Text(str(len(rows) + 1)),),
-                    (Text(figure.indicator.label),),
-                    (Text(figure.id),),
-                    (Text(group),),
-                    value,
-                    (Text(figure.indicator.unit),),
-                )
-            )
-        table = Table("indicators", self.caption(spec), INDICATOR_COLUMNS, tuple(rows))
-        return Item("table", "", (), table=table, line=spec.line)
-
-
-def coverage_warnings(period: Period, last_date: Any) -> tuple[str, ...]:
-    """A warning when the ledger speaks for no day after one inside the period.
-
-    Args:
-        period: the report's period.
-        last_date: the last recorded date (the latest ``occurred_on`` or recording
-            date of an event up to the as-of point), or None for an empty ledger.
-
-    Returns:
-        One sentence (Chinese, then English) or nothing.
-    """
-    if last_date is not None and last_date >= period.end:
-        return ()
-    if last_date is None:
-        return (
-            f"账本中没有任何事件，{period.label}的数据全部缺失。"
-            f" (The ledger records no events: nothing of {period.label_en} is covered.)",
-        )
-    return (
-        f"账本最后记录的日期为{zh_date(last_date.isoformat())}，早于统计期末"
-        f"{zh_date(period.end.isoformat())}：此后的事件尚未记录，数字可能不全。"
-        f" (The last date the ledger records is {last_date.isoformat()}, before the end of "
-        f"{period.label_en} on {period.end.isoformat()}: later events are missing.)",
-    )
 
 
 def build_report(template: Template, inputs: ReportInputs) -> Report:

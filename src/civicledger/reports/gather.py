@@ -21,8 +21,9 @@ from civicledger.projections.exclusions import excluded_events, plain_figures
 from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.series import Series, Step
 from civicledger.projections.toml import loads as load_indicators
-from civicledger.reports.build import ReportInputs, build_report
+from civicledger.reports.build import build_report
 from civicledger.reports.charts import chart_items, chart_steps, charts_compare_whole
+from civicledger.reports.inputs import ReportInputs
 from civicledger.reports.model import Report, SealInfo
 from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template, check_change_filters, check_indicator_ids

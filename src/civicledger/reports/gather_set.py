@@ -31,7 +31,7 @@ from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
-from civicledger.reports.build import ReportInputs, build_report
+from civicledger.reports.build import build_report
 from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
@@ -41,6 +41,7 @@ from civicledger.reports.gather import (
     needed_indicators,
     seal_info,
 )
+from civicledger.reports.inputs import ReportInputs
 from civicledger.reports.model import LedgerSeal, Report, SealInfo
 from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template, check_change_filters

@@ -2,8 +2,8 @@
 
 Each function builds the items of one template item kind from what the report
 has gathered (an :class:`ItemContext`, which the report builder in
-:mod:`civicledger.reports.build` is); figure tables and charts stay with the
-builder, which keeps the figure appendix.
+:mod:`civicledger.reports.build` is); tables of figures are
+:mod:`civicledger.reports.figure_tables`' job and charts :mod:`civicledger.reports.charts`'.
 """
 
 from __future__ import annotations
