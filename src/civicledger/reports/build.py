@@ -20,11 +20,10 @@ from civicledger.events import RecordedEvent
 from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
 from civicledger.followups import followups as project_followups
 from civicledger.projections import Figure, Period
-from civicledger.projections.derived import named_parts
 from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
-from civicledger.reports.appendix import Appendix, exact, group_key
+from civicledger.reports.appendix import Appendix, group_key
 from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.charts import chart_steps, chart_table, charts_compare_whole
 from civicledger.reports.enumerate import item_marker, section_marker
@@ -41,7 +40,8 @@ from civicledger.reports.model import (
     Text,
 )
 from civicledger.reports.names import check_listable, distinct_values
-from civicledger.reports.numbers import Phrase, phrase
+from civicledger.reports.numbers import phrase
+from civicledger.reports.phrasing import FigureRef, NotAYear, phrase_value
 from civicledger.reports.ranked import group_name, ranking_text
 from civicledger.reports.rows import followup_row, select_rows, zh_date
 from civicledger.reports.sandbox import RenderBudget, budget_context
@@ -55,37 +55,6 @@ from civicledger.reports.template import (
 )
 
 __all__ = ["build_report"]
-
-
-class _NotAYear:
-    """What ``year`` is in a report whose period is not a calendar year: unprintable,
-    so a 1—11月 report can never call itself "2022年"."""
-
-    __slots__ = ("_period",)
-
-    def __init__(self, period: Period) -> None:
-        self._period = period
-
-    def _refuse(self, *_: Any) -> Any:
-        raise TemplateError(
-            f"{{{{ year }}}} names a calendar year, but this report covers "
-            f"{self._period.label} ({self._period.key}); write {{{{ period }}}} for the "
-            "period's label"
-        )
-
-    __str__ = __format__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
-
-
-class _FigureRef:
-    """What ``fig()`` returns in a template: opaque, so only filters can print it."""
-
-    __slots__ = ("_figure",)
-
-    def __init__(self, figure: Figure) -> None:
-        self._figure = figure
-
-    def __str__(self) -> str:
-        raise TemplateError("print a figure through a filter, e.g. {{ fig('x') | exact }}")
 
 
 class _Builder:
@@ -204,7 +173,7 @@ class _Builder:
         breakdown = self.breakdown("each_ledger()", ident)
         return breakdown.each(
             self.figure(ident, group),
-            lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
+            lambda part: self.collect(nums, "phrase", FigureRef(part), [spec]),
             sep,
         )
 
@@ -217,7 +186,7 @@ class _Builder:
             return breakdown.top(
                 self.figure(ident, group),
                 n,
-                lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
+                lambda part: self.collect(nums, "phrase", FigureRef(part), [spec]),
             )
         except ProjectionError as e:
             line = self.sentence.line if self.sentence else None
@@ -227,85 +196,6 @@ class _Builder:
         """The figure's appendix ref (its entry added on first use)."""
         return self.appendix.ref(figure)
 
-    def phrase_value(self, value: Any, name: str, args: Sequence[Any]) -> Num:
-        """Phrase a figure (or a plain count) with filter ``name``; the context of a sentence."""
-        line = self.sentence.line if self.sentence else None
-        spec = name if name != "phrase" else (str(args[0]) if args else "")
-        if name != "phrase":
-            spec = ":".join([name, *(str(a) for a in args)])
-        if isinstance(value, bool) or not isinstance(value, _FigureRef | int):
-            raise self.fail(
-                f"filter {spec.split(':')[0]!r} needs fig('…') or a whole number, got {value!r}",
-                line,
-                spec,
-            )
-        try:
-            if isinstance(value, int):
-                result = phrase(value, spec, units=self.template.units)
-                return Num(result.text, str(value), result.rule, None)
-            figure = value._figure
-            return self.phrase_figure(figure, spec)
-        except ValidationError as e:
-            if isinstance(e, TemplateError):
-                raise
-            raise self.fail(e.message, line, spec) from None
-
-    def phrase_figure(self, figure: Figure, spec: str) -> Num:
-        line = self.sentence.line if self.sentence else None
-        # The argument "unit" stands for the indicator's own unit (人, 家次 …).
-        spec = ":".join(
-            figure.indicator.unit if t.strip() == "unit" else t for t in spec.split(":")
-        )
-        kind = spec.split(":")[0]
-        if figure.value is None:
-            raise self.fail(
-                f"figure {figure.id!r} is not defined for {figure.period.key}: "
-                f"{figure.undefined_reason}",
-                line,
-                figure.id,
-            )
-        result: Phrase
-        # The figure's own rounding mode and estimate travel with it; decimals stay the
-        # spec's (default 2), so a ratio stored to 1 place still reads 91.30% unless asked.
-        options: dict[str, Any] = {
-            "units": self.template.units,
-            "estimate": bool(figure.estimated),
-            "rounding": figure.indicator.rounding,
-        }
-        share, growth = named_parts(figure, "share"), named_parts(figure, "growth")
-        if kind == "rate":
-            parts = share or (figure.numerator, figure.denominator)
-            if parts[0] is None or parts[1] is None:
-                raise self.fail(
-                    f"'rate' needs a ratio indicator or a share(a, b); {figure.id!r} is neither",
-                    line,
-                    figure.id,
-                )
-            num, den = parts[0].value, parts[1].value
-            if num is None or den is None:
-                raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
-            result = phrase((num, den), spec, **options)
-            stated = f"{exact(num)}/{exact(den)}"
-        elif kind == "change" and growth is not None:
-            # growth(a, b) is the change from b to a: its own operands, not last year's.
-            now, then = growth[0].value, growth[1].value
-            if now is None or then is None:
-                raise self.fail(f"figure {figure.id!r} has an undefined part", line, figure.id)
-            result = phrase((now, then), spec, **options)
-            stated = f"{exact(now)}/{exact(then)}"
-        elif kind == "change":
-            before = self.previous.get((figure.id, group_key(figure.group)))
-            if before is None or before.value is None:
-                raise self.fail(
-                    f"no previous-period figure for {figure.id!r} to compare with", line, figure.id
-                )
-            result = phrase((figure.value, before.value), spec, **options)
-            stated = f"{exact(figure.value)}/{exact(before.value)}"
-        else:
-            result = phrase(figure.value, spec, **options)
-            stated = exact(figure.value)
-        return Num(result.text, stated, result.rule, self.ref(figure))
-
     # -- sentences -------------------------------------------------------------
 
     # Most branches counted here are in fig(), top() and names(): closures over this
@@ -314,8 +204,8 @@ class _Builder:
         self.sentence = sentence
         nums: list[Num] = []
 
-        def fig(ident: str, **group: Any) -> _FigureRef:
-            return _FigureRef(self.figure(ident, group))
+        def fig(ident: str, **group: Any) -> FigureRef:
+            return FigureRef(self.figure(ident, group))
 
         def top(
             ident: str, n: int = 3, spec: str = "exact", by: str = "group", **group: Any
@@ -341,17 +231,17 @@ class _Builder:
                 raise self.fail(str(e), sentence.line, ident) from None
             return ranking_text(
                 placed,
-                lambda entry: self.collect(nums, "phrase", _FigureRef(entry.figure), [spec]),
+                lambda entry: self.collect(nums, "phrase", FigureRef(entry.figure), [spec]),
                 self.inputs.classes,
             )
 
         def names(
-            ref: _FigureRef, field: str, order: str = "first", limit: int = 0, unit: str = "个"
+            ref: FigureRef, field: str, order: str = "first", limit: int = 0, unit: str = "个"
         ) -> str:
             """The distinct values of a field behind a figure, 等N个 when cut short."""
-            if not isinstance(ref, _FigureRef):
+            if not isinstance(ref, FigureRef):
                 raise self.fail("names() takes fig('…') first", sentence.line, "names")
-            figure = ref._figure
+            figure = ref.figure
             try:
                 values = self.names_of(figure, field, order)
             except ValidationError as e:
@@ -371,7 +261,7 @@ class _Builder:
             "top": top,
             "names": names,
             "year": (
-                self.period.start.year if self.period.kind == "year" else _NotAYear(self.period)
+                self.period.start.year if self.period.kind == "year" else NotAYear(self.period)
             ),
             "next_year": self.period.end.year + 1,
             "period": self.period.label,
@@ -434,7 +324,17 @@ class _Builder:
 
     def collect(self, nums: list[Num], name: str, value: Any, args: Sequence[Any]) -> str:
         """Phrase a filtered value and return the marker that stands for it in the output."""
-        nums.append(self.phrase_value(value, name, args))
+        line = self.sentence.line if self.sentence else None
+        num = phrase_value(
+            value,
+            name,
+            args,
+            units=self.template.units,
+            earlier=self.earlier,
+            ref=self.ref,
+            fail=lambda message, field: self.fail(message, line, field),
+        )
+        nums.append(num)
         return f"\x00{len(nums) - 1}\x00"
 
     def caption(self, spec: ItemSpec) -> str:
