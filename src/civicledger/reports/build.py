@@ -8,7 +8,7 @@ from a ledger is :mod:`civicledger.reports.gather`'s job.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,10 +24,9 @@ from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
 from civicledger.reports.appendix import Appendix, group_key
-from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.charts import chart_steps, chart_table, charts_compare_whole
 from civicledger.reports.enumerate import item_marker, section_marker
-from civicledger.reports.figure_tables import indicator_table, ledger_table
+from civicledger.reports.figure_tables import indicator_table
 from civicledger.reports.inputs import ReportInputs, coverage_warnings
 from civicledger.reports.items import absence_item, followup_items, note_items
 from civicledger.reports.model import (
@@ -46,6 +45,7 @@ from civicledger.reports.ranked import group_name, ranking_text
 from civicledger.reports.rows import followup_row, select_rows, zh_date
 from civicledger.reports.sandbox import RenderBudget, budget_context
 from civicledger.reports.scan import Scan, scan_events
+from civicledger.reports.set_parts import each_ledger, ledger_figure, ledger_table_item, top_ledgers
 from civicledger.reports.template import (
     ItemSpec,
     SectionSpec,
@@ -71,6 +71,7 @@ class _Builder:
         self.by_step: dict[tuple[str, Period], list[Figure]] = {}
         for figure in inputs.steps:
             self.by_step.setdefault((figure.id, figure.period), []).append(figure)
+        self.breakdown = inputs.breakdown
         self.appendix = Appendix(
             excluded=inputs.excluded, explain=inputs.explain, breakdown=inputs.breakdown
         )
@@ -123,12 +124,16 @@ class _Builder:
         where = f"{self.template.name}:{line}" if line else self.template.name
         return TemplateError(f"{where}: {message}", path=self.template.path, line=line, field=name)
 
+    def fail_here(self, message: str, name: str | None) -> TemplateError:
+        """A template error at the line of the sentence being rendered (if any)."""
+        return self.fail(message, self.sentence.line if self.sentence else None, name)
+
     # -- figures ---------------------------------------------------------------
 
     def figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
         line = self.sentence.line if self.sentence else None
         if "ledger" in group:
-            return self.ledger_figure(ident, group)
+            return ledger_figure(self, ident, group)
         key = (ident, group_key(group))
         found = self.by_key.get(key)
         if found is not None:
@@ -147,51 +152,6 @@ class _Builder:
             f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident
         )
 
-    # -- a report over a set of ledgers (see breakdown.py) ------------------------
-
-    def breakdown(self, what: str, name: str) -> Breakdown:
-        """The set report's breakdown; in a report over one ledger, refuse ``what``."""
-        if self.inputs.breakdown is None:
-            line = self.sentence.line if self.sentence else None
-            raise self.fail(f"{what} is for a report over a set of ledgers", line, name)
-        return self.inputs.breakdown
-
-    def ledger_figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
-        """``fig(ident, ledger=…, **group)``: one ledger's figure."""
-        breakdown = self.breakdown(f"fig({ident!r}, ledger=…)", ident)
-        rolled = self.figure(ident, {k: v for k, v in group.items() if k != "ledger"})
-        try:
-            return breakdown.part_of(rolled, group["ledger"])
-        except ValidationError as e:
-            line = self.sentence.line if self.sentence else None
-            raise self.fail(e.message, line, ident) from None
-
-    def each_ledger(
-        self, nums: list[Num], ident: str, group: Mapping[str, Any], spec: str, sep: str
-    ) -> str:
-        """``each_ledger(ident, **group)``: every ledger's label and figure, in the set's order."""
-        breakdown = self.breakdown("each_ledger()", ident)
-        return breakdown.each(
-            self.figure(ident, group),
-            lambda part: self.collect(nums, "phrase", FigureRef(part), [spec]),
-            sep,
-        )
-
-    def top_ledgers(
-        self, nums: list[Num], ident: str, group: Mapping[str, Any], n: int, spec: str
-    ) -> str:
-        """``top(ident, by="ledger", **group)``: the ledgers placed 1..n by their figure."""
-        breakdown = self.breakdown("top(…, by='ledger')", ident)
-        try:
-            return breakdown.top(
-                self.figure(ident, group),
-                n,
-                lambda part: self.collect(nums, "phrase", FigureRef(part), [spec]),
-            )
-        except ProjectionError as e:
-            line = self.sentence.line if self.sentence else None
-            raise self.fail(str(e), line, ident) from None
-
     def ref(self, figure: Figure) -> str:
         """The figure's appendix ref (its entry added on first use)."""
         return self.appendix.ref(figure)
@@ -204,6 +164,10 @@ class _Builder:
         self.sentence = sentence
         nums: list[Num] = []
 
+        def phrased(spec: str) -> Callable[[Figure], str]:
+            """Phrases a figure with ``spec`` among this sentence's numbers."""
+            return lambda figure: self.collect(nums, "phrase", FigureRef(figure), [spec])
+
         def fig(ident: str, **group: Any) -> FigureRef:
             return FigureRef(self.figure(ident, group))
 
@@ -213,7 +177,7 @@ class _Builder:
             """The groups of a grouped figure (``by="ledger"``: the ledgers of a set
             report, for the figure of ``group``) placed 1..n, each linked, ties stated."""
             if by == "ledger":
-                return self.top_ledgers(nums, ident, group, n, spec)
+                return top_ledgers(self, ident, group, n, phrased(spec))
             if group:
                 why = f"top() ranks the groups of {ident!r}; it names no group unless by='ledger'"
                 raise self.fail(why, sentence.line, ident)
@@ -269,8 +233,8 @@ class _Builder:
             "period_end": zh_date(self.period.end.isoformat()),
             "followup_count": self.followup_count,
             "ledgers": [i.label for i in self.inputs.breakdown or ()],
-            "each_ledger": lambda ident, spec="exact", sep="、", **group: self.each_ledger(
-                nums, ident, group, spec, sep
+            "each_ledger": lambda ident, spec="exact", sep="、", **group: each_ledger(
+                self, ident, group, phrased(spec), sep
             ),
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
             **budget_context(budget),
@@ -324,7 +288,6 @@ class _Builder:
 
     def collect(self, nums: list[Num], name: str, value: Any, args: Sequence[Any]) -> str:
         """Phrase a filtered value and return the marker that stands for it in the output."""
-        line = self.sentence.line if self.sentence else None
         num = phrase_value(
             value,
             name,
@@ -332,7 +295,7 @@ class _Builder:
             units=self.template.units,
             earlier=self.earlier,
             ref=self.ref,
-            fail=lambda message, field: self.fail(message, line, field),
+            fail=self.fail_here,
         )
         nums.append(num)
         return f"\x00{len(nums) - 1}\x00"
@@ -425,7 +388,7 @@ class _Builder:
         if spec.kind == "chart":
             return [self.chart(spec)]
         if spec.options.get("by") == "ledger":
-            return [self.ledger_table(spec)]
+            return [ledger_table_item(self, spec)]
         table = indicator_table(self.item_figures(spec), self.caption(spec), self.ref)
         return [Item("table", "", (), table=table, line=spec.line)]
 
@@ -472,24 +435,6 @@ class _Builder:
         steps = chart_steps(self.template, spec, self.period, limit)
         table = chart_table(self, spec, self.caption(spec), self.period, steps)
         return Item("chart", "", (), table=table, line=spec.line)
-
-    def ledger_table(self, spec: ItemSpec) -> Item:
-        """An indicators item with ``by = "ledger"``: a row per ledger, a column per figure."""
-        if self.inputs.breakdown is None:
-            raise self.fail("by = 'ledger' is for a report over a set of ledgers", spec.line, "by")
-        breakdown = self.inputs.breakdown
-        figures = self.item_figures(spec)
-        grouped = next((f for f in figures if f.group), None)
-        if grouped is not None:
-            raise self.fail(
-                f"a table by ledger takes ungrouped indicators; {grouped.id!r} is grouped",
-                spec.line,
-                grouped.id,
-            )
-
-        caption, heading = self.caption(spec), spec.options["heading"]
-        table = ledger_table(breakdown, figures, caption, heading, self.ref)
-        return Item("table", "", (), table=table, line=spec.line)
 
     # -- what a chart asks of the report (civicledger.reports.charts.ChartContext) --
 
