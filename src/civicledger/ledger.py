@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow
     from sqlalchemy.engine import URL
 
-    from civicledger.audit import Seal, Signer, VerificationReport  # audit (issue 4)
+    from civicledger.audit import Cosignature, Seal, Signer, VerificationReport  # audit
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.audit.keys import PublicKeys  # audit (issue 4)
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
@@ -452,6 +452,16 @@ class Ledger:
     def seals(self) -> list[Seal]:
         """The ledger's stored seals, oldest first; see :meth:`.audit.auditor.Auditor.seals`."""
         return self._audit.seals()
+
+    def cosign(self, seal: Seal | str, signer: Signer | str) -> Cosignature:
+        """Countersign one of the ledger's stored seals with another key (C2SP
+        ``cosignature/v1``) and store it; see :meth:`.audit.auditor.Auditor.cosign`."""
+        return self._audit.cosign(seal, signer)
+
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first; see
+        :meth:`.audit.auditor.Auditor.cosignatures`."""
+        return self._audit.cosignatures()
 
     def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
         """A C2SP tlog-proof text that an event is under a seal; check it with

@@ -13,6 +13,7 @@ from civicledger.audit.consistency import (
     VerifiedConsistency,
     verify_consistency_proof,
 )
+from civicledger.audit.cosign import Cosignature, with_cosignatures
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
 from civicledger.audit.problems import Problem, ProblemKind
@@ -23,6 +24,7 @@ __all__ = [
     "CONSISTENCY_HEADER",
     "PROOF_HEADER",
     "ConsistencyProof",
+    "Cosignature",
     "NoteSignature",
     "Problem",
     "ProblemKind",
@@ -36,4 +38,5 @@ __all__ = [
     "generate_key",
     "verify_consistency_proof",
     "verify_proof",
+    "with_cosignatures",
 ]

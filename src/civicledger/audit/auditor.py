@@ -14,6 +14,7 @@ from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
+from civicledger.audit.cosign import Cosignature, StoredCosignature
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
@@ -27,6 +28,7 @@ from civicledger.audit.verify import (
     verify_ledger,
 )
 from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
+from civicledger.events.codec import format_timestamp
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.merkle.disclosure import Disclosure
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
@@ -39,7 +41,8 @@ from civicledger.types import Position, parse_event_id
 
 
 class SealStorage(Protocol):
-    """Where a ledger's seals are kept, append-only, in the order they were made."""
+    """Where a ledger's seals and their cosignatures are kept, append-only, in the order
+    they were made."""
 
     def add(self, seal: Seal) -> None:
         """Store a seal."""
@@ -49,13 +52,22 @@ class SealStorage(Protocol):
         """Yield the stored seals, oldest first."""
         ...
 
+    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
+        """Store a cosignature of the seal with that number."""
+        ...
+
+    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
+        """Yield the stored cosignatures, oldest first."""
+        ...
+
 
 class MemorySealStorage:
-    """Seals of an in-memory ledger, held by its Auditor."""
+    """Seals and cosignatures of an in-memory ledger, held by its Auditor."""
 
     def __init__(self) -> None:
         """Start with no seals."""
         self._seals: list[Seal] = []
+        self._cosignatures: list[StoredCosignature] = []
 
     def add(self, seal: Seal) -> None:
         """Keep a seal."""
@@ -65,6 +77,23 @@ class MemorySealStorage:
         """Yield the seals, oldest first."""
         for number, seal in enumerate(list(self._seals), start=1):
             yield StoredSeal(number, seal.tree_size, seal.root_hash, seal.text)
+
+    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
+        """Keep a cosignature."""
+        self._cosignatures.append(
+            StoredCosignature(
+                len(self._cosignatures) + 1,
+                seal_number,
+                cosignature.signer,
+                format_timestamp(cosignature.cosigned_at),
+                cosignature.verifier.to_text(),
+                cosignature.line,
+            )
+        )
+
+    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
+        """Yield the cosignatures, oldest first."""
+        yield from list(self._cosignatures)
 
 
 class Auditor:
@@ -150,6 +179,79 @@ class Auditor:
             except ValidationError as e:
                 raise StoreError(
                     f"stored seal {stored.number} cannot be read ({e.message}); run verify()"
+                ) from e
+        return result
+
+    def cosign(self, seal: Seal | str, signer: Signer | str) -> Cosignature:
+        """Countersign one of the ledger's stored seals with another key, and store that.
+
+        The seal is found among the stored ones by its checkpoint (its signature
+        lines may differ). A replica's seals may be countersigned: that is how the
+        office receiving a ledger says it saw each seal.
+
+        Args:
+            seal: a stored seal of this ledger (or its text).
+            signer: the cosigner's key (or signer key text).
+
+        Returns:
+            The stored cosignature.
+
+        Raises:
+            ValidationError: the seal is malformed, another ledger's or not stored
+                here, the key text is malformed, or the key already countersigned it.
+            StoreError: the database failed.
+            CivicLedgerError: signing needs the ``cryptography`` package.
+        """
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        self._same_ledger(the_seal)
+        key = _signer(signer)
+        stored = next(
+            (
+                (s.number, Seal.parse(s.text))
+                for s in self._seals.stored()
+                if s.text.startswith(the_seal.body) and Seal.parse(s.text).body == the_seal.body
+            ),
+            None,
+        )
+        if stored is None:
+            raise ValidationError(
+                f"the seal of {the_seal.origin} at size {the_seal.tree_size} is not among this "
+                "ledger's stored seals; cosign a seal the ledger made (or received by push)",
+                field="seal",
+            )
+        number, stored_seal = stored
+        for row in self._seals.stored_cosignatures():
+            if row.seal_number == number and row.verifier == key.verifier().to_text():
+                raise ValidationError(
+                    f"key {key.name} ({key.key_id:08x}) has already countersigned seal {number} "
+                    f"(at size {stored_seal.tree_size})",
+                    field="signer",
+                )
+        cosignature = Cosignature.make(stored_seal, key, self._clock())
+        self._seals.add_cosignature(number, cosignature)
+        return cosignature
+
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first.
+
+        Returns:
+            Every stored cosignature, each with the seal it countersigns.
+
+        Raises:
+            StoreError: the database failed, or a stored cosignature cannot be read
+                (``verify()`` reports which).
+        """
+        seals = {s.number: s.text for s in self._seals.stored()}
+        result = []
+        for row in self._seals.stored_cosignatures():
+            text = seals.get(row.seal_number) if row.seal_number is not None else None
+            try:
+                if text is None:
+                    raise ValidationError("it names no stored seal")
+                result.append(Cosignature.parse(Seal.parse(text), row.verifier, row.signature))
+            except ValidationError as e:
+                raise StoreError(
+                    f"stored cosignature {row.number} cannot be read ({e.message}); run verify()"
                 ) from e
         return result
 
@@ -472,6 +574,7 @@ class Auditor:
             rows=self._rows.rows(1, head),
             stored_frontier=stored,
             seals=list(self._seals.stored()),
+            cosignatures=list(self._seals.stored_cosignatures()),
             reader=self._store.node_reader(),
             verifiers=verifiers,
             max_problems=max_problems,

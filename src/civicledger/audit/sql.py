@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, LargeBinary, select, type_coerce
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.cosign import Cosignature, StoredCosignature
 from civicledger.audit.rows import StoredRow
 from civicledger.audit.verify import StoredSeal
 from civicledger.events.codec import format_timestamp
@@ -137,7 +138,8 @@ class SqlRowSource:
 
 
 class SqlSealStorage:
-    """Seals in the ``civicledger_seals`` table of a SQL ledger."""
+    """Seals and cosignatures in the ``civicledger_seals`` and ``civicledger_cosignatures``
+    tables of a SQL ledger."""
 
     def __init__(self, store: SqlStore) -> None:
         """Keep the seals of ``store``'s ledger in its database.
@@ -169,6 +171,41 @@ class SqlSealStorage:
         """
         for number, row in enumerate(self._table.rows(), start=1):
             yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
+
+    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
+        """Store a cosignature of the seal with that number (one INSERT).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        seal_id = self._seal_ids()[seal_number - 1]
+        self._table.append_cosignature(
+            seal_id=seal_id,
+            signer=cosignature.signer,
+            cosigned_at=format_timestamp(cosignature.cosigned_at),
+            verifier=cosignature.verifier.to_text(),
+            signature=cosignature.line,
+        )
+
+    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
+        """Yield the stored cosignatures, oldest first, each naming its seal by number.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        numbers = {seal_id: number for number, seal_id in enumerate(self._seal_ids(), start=1)}
+        for number, row in enumerate(self._table.cosignature_rows(), start=1):
+            yield StoredCosignature(
+                number,
+                numbers.get(row.seal_id),
+                row.signer,
+                row.cosigned_at,
+                row.verifier,
+                row.signature,
+            )
+
+    def _seal_ids(self) -> list[int]:
+        return [row.id for row in self._table.rows()]
 
 
 def _sql_row(row: Any) -> StoredRow:

@@ -65,18 +65,18 @@ from civicledger.store.replica import (
     plan_receive,
 )
 from civicledger.store.sql import dialect
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
     LedgerRow,
     ensure_ledger,
     ensure_schema,
     ledger_names,
-    write_transaction,
 )
 from civicledger.store.sql.privileges import Access, access, check_grants, current_role
 from civicledger.store.sql.redaction import redact_row
 from civicledger.store.sql.schema import events, ledgers, stored_bytes, tiles
-from civicledger.store.sql.seals import SqlSealTable, latest_seals
+from civicledger.store.sql.seals import latest_seals
 from civicledger.store.sql.seals import seals as seals_table
 from civicledger.types import Position, StreamId
 
@@ -524,8 +524,6 @@ class SqlStore(EventStore):
                 f"ledger {self.ledger_name!r} records its own events; only a replica receives"
             )
         ledger_id = self._ledger.id
-        seal_table = SqlSealTable(self._engine, ledger_id, self.ledger_name)
-        seal_table.ensure()
         with (
             self._local_writer,
             translated(f"receiving into ledger {self.ledger_name!r}"),
