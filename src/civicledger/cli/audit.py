@@ -1,4 +1,4 @@
-"""Commands for tamper evidence: seal, prove, verify, keygen."""
+"""Commands for tamper evidence: seal, cosign, prove, verify, keygen."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (seal, prove, verify, verify_report, evidence, keygen):
+    for command in (seal, cosign, prove, verify, verify_report, evidence, keygen):
         group.add_command(command)
 
 
@@ -44,6 +44,50 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
     signer = read_text_file(key_file, "key").strip() if key_file is not None else None
     sealed = ledger.seal(signer)
     write_output(sealed.text, output)
+
+
+@click.command()
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The seal to countersign (a checkpoint file); the ledger's latest seal when omitted.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The cosigner's signer key file (from `civicledger keygen`).",
+)
+@output_option
+@pass_ledger
+def cosign(ledger: Any, seal_file: Path | None, key_file: Path, output: Path | None) -> None:
+    """Countersign one of the ledger's seals with another key, and store the cosignature.
+
+    A street office countersigns the seals of the community ledgers it receives:
+    its C2SP cosignature says it saw that checkpoint at that time. Prints the seal
+    with every stored cosignature after its own signatures; `verify` checks them,
+    and `info` lists who cosigned each seal when.
+
+    Example:
+
+        civicledger --ledger community-a cosign --seal seal-2023.txt --key street.key
+    """
+    from civicledger.audit import with_cosignatures
+
+    if seal_file is not None:
+        target = read_text_file(seal_file, "seal")
+    else:
+        seals = ledger.seals()
+        if not seals:
+            raise click.UsageError(
+                f"ledger {ledger.name!r} has no seal to countersign; seal it first"
+            )
+        target = seals[-1]
+    made = ledger.cosign(target, read_text_file(key_file, "key").strip())
+    every = [c for c in ledger.cosignatures() if c.seal == made.seal]
+    write_output(with_cosignatures(made.seal, every).text, output)
 
 
 def _file_option(
