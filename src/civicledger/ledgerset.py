@@ -8,9 +8,12 @@ SQL pushdown where the ledger has it) and combines them with
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
+
+import attrs
 
 from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import Codec
@@ -21,12 +24,27 @@ from civicledger.store import Clock
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.followups import FollowUp
     from civicledger.projections import Indicator, IndicatorSet, Period
     from civicledger.projections.compare import Basis
     from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
+    from civicledger.reports import Report, Template
 
 LATEST_SEAL = "latest-seal"
 """``as_of=LATEST_SEAL``: read every ledger at its latest seal."""
+
+
+@attrs.frozen
+class LedgerFollowUp:
+    """One row of a set's rectification ledger (整改台账): a follow-up and its ledger.
+
+    Attributes:
+        ledger: the name of the ledger the problem was recorded in.
+        followup: the follow-up as that ledger projects it.
+    """
+
+    ledger: str
+    followup: FollowUp
 
 
 class LedgerSet:
@@ -252,6 +270,60 @@ class LedgerSet:
         ]
         return compare_rollups(*rolled, periods=(now, before), basis=basis)
 
+    def followups(self, as_of: date | Period | str | None = None) -> list[LedgerFollowUp]:
+        """The rectification ledger (整改台账) across the ledgers, each row naming its ledger:
+        every ledger's rows (see :meth:`Ledger.followups`, ``as_of`` likewise), ledger by
+        ledger in the set's order.
+
+        Raises:
+            ValidationError: ``as_of`` is text that is not a period.
+        """
+        return [
+            LedgerFollowUp(ledger.name, row)
+            for ledger in self._ledgers
+            for row in ledger.followups(as_of)
+        ]
+
+    def report(
+        self,
+        template: Template | str | Path,
+        *,
+        period: Period | int | str | None = None,
+        year: int | None = None,
+        as_of: object = None,
+        distinct: DistinctMode = "ledger",
+    ) -> Report:
+        """A report over the set: each figure rolled up across the ledgers, with every
+        ledger's own figure available to the template (see ``docs/rollups.md``).
+
+        Args:
+            template: a template or its TOML file.
+            period: the period (``"2023"``, ``"2023-Q4"``); ``year`` is the shorthand.
+            year: the year, instead of ``period``.
+            as_of: as for :meth:`compute`; read at seals (:data:`LATEST_SEAL` or a seal
+                per ledger), the report embeds every seal and renders again, byte for
+                byte, from them.
+            distinct: as for :meth:`compute`.
+
+        Returns:
+            The report (JSON format ``civicledger-rollup-report/1``).
+
+        Raises:
+            TemplateError: the template or its indicator set cannot be used.
+            ValidationError: ``as_of`` names a ledger not in the set, a ledger has no
+                seal, or a seal is of another ledger (the message names the ledger).
+            SealMismatchError: a ledger no longer matches its seal.
+        """
+        from civicledger.projections.service import choose_period
+        from civicledger.reports import load_template
+        from civicledger.reports.gather_set import report_from_set
+
+        chosen = choose_period(period, year)
+        loaded = template if not isinstance(template, str | Path) else load_template(template)
+        # A report states its seals: each ledger must still match the one it is read at.
+        points = self._points(as_of, matched=True)
+        return report_from_set(points, loaded, period=chosen, distinct=distinct)
+
     def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
         """How a roll-up was derived: its combination, each ledger's value and as-of point,
         and each ledger's own explanation down to its events; see
@@ -260,8 +332,9 @@ class LedgerSet:
 
         return explain_rollup(rollup, language)  # type: ignore[arg-type]
 
-    def _points(self, as_of: object) -> list[tuple[Ledger, object]]:
-        """Each ledger with the point it is read at."""
+    def _points(self, as_of: object, *, matched: bool = False) -> list[tuple[Ledger, object]]:
+        """Each ledger with the point it is read at (``matched``: each seal checked against
+        the ledger's stored rows too)."""
         if as_of is None:
             return [(ledger, None) for ledger in self._ledgers]
         if as_of == LATEST_SEAL:
@@ -274,7 +347,7 @@ class LedgerSet:
                         "(civicledger seal) or read it at its head",
                         field="as_of",
                     )
-                points.append((ledger, seals[-1]))
+                points.append((ledger, _checked(ledger, seals[-1], matched)))
             return points
         if isinstance(as_of, Mapping):
             unknown = sorted(str(n) for n in as_of if n not in self.names)
@@ -284,11 +357,35 @@ class LedgerSet:
                     f"(it has: {', '.join(self.names)})",
                     field="as_of",
                 )
-            return [(ledger, as_of.get(ledger.name)) for ledger in self._ledgers]
+            return [
+                (ledger, _checked(ledger, as_of.get(ledger.name), matched))
+                for ledger in self._ledgers
+            ]
         raise ProjectionError(
             f"a ledger set's as_of is None, {LATEST_SEAL!r} or a mapping from ledger name to "
             f"a position or seal, not {as_of!r}"
         )
 
 
-__all__ = ["LATEST_SEAL", "LedgerSet"]
+def _checked(ledger: Ledger, point: object, matched: bool) -> object:
+    """A seal given for a ledger, refused (naming the ledger) if it is another ledger's or
+    (``matched``) the ledger no longer matches it; a position or None as it is."""
+    from civicledger.audit import Seal
+    from civicledger.errors import SealMismatchError
+
+    if not isinstance(point, Seal):
+        return point
+    try:
+        point.check_ledger(ledger.origin, ledger.hash_algorithm)
+        if matched:
+            ledger.check_seal(point)
+    except ValidationError as e:
+        raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
+    except SealMismatchError as e:
+        raise SealMismatchError(
+            f"ledger {ledger.name!r}: {e}", tree_size=e.tree_size, position=e.position
+        ) from None
+    return point
+
+
+__all__ = ["LATEST_SEAL", "LedgerFollowUp", "LedgerSet"]

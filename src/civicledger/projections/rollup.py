@@ -425,9 +425,10 @@ _COMBINED_ZH = {
 }
 
 
-def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
+def explain_rollup(rollup: RollupFigure, language: Language = "zh", *, ledgers: bool = True) -> str:
     """Explain a roll-up: how it combines, each ledger's value and as-of point, then each
-    ledger's own explanation (its definition, events and arithmetic).
+    ledger's own explanation (its definition, events and arithmetic); ``ledgers=False``
+    leaves those out (a report lists each ledger's figure on its own).
 
     Raises:
         ProjectionError: the language is not ``"zh"`` or ``"en"``.
@@ -466,7 +467,7 @@ def explain_rollup(rollup: RollupFigure, language: Language = "zh") -> str:
     else:
         lines.append(f"{t['value']}{sep}{format_value(rollup.value)} {indicator.unit}")
     lines.append("")
-    for part in rollup.parts:
+    for part in rollup.parts if ledgers else ():
         lines += [f"## {t['ledger']} {part.ledger}", ""]
         # Each ledger's own explanation, its headings one level down.
         lines += ["#" + line if line.startswith("#") else line for line in _lines(part, language)]

@@ -29,6 +29,7 @@ from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
+from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.model import (
     Cell,
@@ -100,6 +101,9 @@ class ReportInputs:
         events: reads the (effective) events of some types up to the as-of
             position, for lists of names; None when names cannot be listed.
         classes: the event classes by type name (personal fields are refused).
+        breakdown: in a report over a set of ledgers, its ledgers and each rolled-up
+            figure's per-ledger figures (``figures`` are then the rolled-up ones);
+            None for a report over one ledger.
     """
 
     period: Period
@@ -118,6 +122,7 @@ class ReportInputs:
     rules: tuple[dict[str, Any], ...] = ()
     last_date: date | None = None
     classes: Mapping[str, type] = attrs.field(factory=dict)
+    breakdown: Breakdown | None = None
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -185,7 +190,8 @@ class _Builder:
         for figure in inputs.figures:
             self.by_key[(figure.id, _group_key(figure.group))] = figure
         self.previous = {(f.id, _group_key(f.group)): f for f in inputs.previous}
-        self.refs: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+        # Keyed by indicator, group and ledger ("" but for a set report's per-ledger figures).
+        self.refs: dict[tuple[str, tuple[tuple[str, str], ...], str], str] = {}
         self.entries: list[FigureEntry] = []
         self.rows_used: dict[str, FollowUpRow] = {}
         self.sentence: Sentence | None = None
@@ -246,6 +252,8 @@ class _Builder:
 
     def figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
         line = self.sentence.line if self.sentence else None
+        if "ledger" in group:
+            return self.ledger_figure(ident, group)
         key = (ident, _group_key(group))
         found = self.by_key.get(key)
         if found is not None:
@@ -264,25 +272,87 @@ class _Builder:
             f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident
         )
 
-    def ref(self, figure: Figure) -> str:
-        key = (figure.id, _group_key(figure.group))
-        if key not in self.refs:
-            ref = f"F{len(self.entries) + 1}"
-            self.refs[key] = ref
-            explain = self.inputs.explain
-            self.entries.append(
-                FigureEntry(
-                    ref=ref,
-                    indicator=figure.id,
-                    label=figure.indicator.label,
-                    unit=figure.indicator.unit,
-                    period=figure.period.key,
-                    value="" if figure.value is None else _exact(figure.value),
-                    lineage=_lineage(figure, self.inputs.excluded),
-                    explanation=str(explain(figure)) if explain is not None else "",
-                )
+    def ledger_figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
+        """``fig(ident, ledger=…, **group)``: one ledger's figure in a set report."""
+        line = self.sentence.line if self.sentence else None
+        breakdown = self.inputs.breakdown
+        if breakdown is None:
+            raise self.fail(
+                f"fig({ident!r}, ledger=…) names a ledger; only a report over a set of "
+                "ledgers has them",
+                line,
+                ident,
             )
-        return self.refs[key]
+        try:
+            name = breakdown.resolve(group["ledger"])
+        except ValidationError as e:
+            raise self.fail(e.message, line, ident) from None
+        rolled = self.figure(ident, {k: v for k, v in group.items() if k != "ledger"})
+        found = breakdown.part(rolled, name)
+        if found is None:
+            raise self.fail(
+                f"ledger {name!r} has no figure for {ident!r} with group "
+                f"{dict(rolled.group)!r} in {self.period.key}",
+                line,
+                ident,
+            )
+        return found
+
+    def ref(self, figure: Figure) -> str:
+        breakdown = self.inputs.breakdown
+        owner = breakdown.owner(figure) if breakdown is not None else None
+        if owner is not None:  # a ledger's figure: listed after its rolled-up figure
+            rolled, ledger = owner
+            self.ref(rolled)
+            return self.refs[(figure.id, _group_key(figure.group), ledger)]
+        key = (figure.id, _group_key(figure.group), "")
+        if key in self.refs:
+            return self.refs[key]
+        ref = f"F{sum(1 for e in self.entries if not e.ledger) + 1}"
+        self.refs[key] = ref
+        # In a set report, the follow-up figures are counted over every ledger's rows
+        # at once: they have no per-ledger parts.
+        is_rollup = breakdown is not None and breakdown.rollup(figure) is not None
+        parts = breakdown.parts(figure) if breakdown is not None and is_rollup else []
+        refs = {ledger: f"{ref}-{i}" for i, (ledger, _) in enumerate(parts, start=1)}
+        if breakdown is not None and is_rollup:
+            lineage = breakdown.lineage(figure, refs)
+        else:
+            lineage = _lineage(figure, self.inputs.excluded)
+        self.entries.append(self.entry(ref, figure, lineage, parts=tuple(refs.values())))
+        for ledger, part in parts:
+            assert breakdown is not None
+            info = breakdown.info(ledger)
+            self.refs[(part.id, _group_key(part.group), ledger)] = refs[ledger]
+            data = {"ledger": ledger, "origin": info.origin, **_lineage(part, info.excluded)}
+            self.entries.append(self.entry(refs[ledger], part, data, ledger=ledger))
+        return ref
+
+    def entry(
+        self,
+        ref: str,
+        figure: Figure,
+        lineage: dict[str, Any],
+        *,
+        ledger: str = "",
+        parts: tuple[str, ...] = (),
+    ) -> FigureEntry:
+        explain = self.inputs.explain
+        label = figure.indicator.label
+        if ledger and self.inputs.breakdown is not None:
+            label = f"{label}（{self.inputs.breakdown.info(ledger).label}）"
+        return FigureEntry(
+            ref=ref,
+            indicator=figure.id,
+            label=label,
+            unit=figure.indicator.unit,
+            period=figure.period.key,
+            value="" if figure.value is None else _exact(figure.value),
+            lineage=lineage,
+            explanation=str(explain(figure)) if explain is not None else "",
+            ledger=ledger,
+            parts=parts,
+        )
 
     def phrase_value(self, value: Any, name: str, args: Sequence[Any]) -> Num:
         """Phrase a figure (or a plain count) with filter ``name``; the context of a sentence."""
@@ -372,8 +442,15 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
-        def top(ident: str, n: int = 3, spec: str = "exact") -> str:
-            """The groups of a grouped figure placed 1..n, each figure linked, ties stated."""
+        def top(ident: str, n: int = 3, spec: str = "exact", by: str = "group") -> str:
+            """The groups of a grouped figure (``by="ledger"``: the ledgers of a set
+            report) placed 1..n, each figure linked, ties stated."""
+            if by == "ledger":
+                return self.top_ledgers(nums, ident, n, spec)
+            if by != "group":
+                raise self.fail(
+                    f"top() ranks by 'group' or 'ledger', not {by!r}", sentence.line, by
+                )
             figures = [f for (i, _), f in self.by_key.items() if i == ident and f.group]
             if not figures:
                 why = f"top() needs a grouped indicator; {ident!r} has no groups"
@@ -421,6 +498,10 @@ class _Builder:
             "span": "全年" if self.period.kind == "year" else self.period.label,
             "period_end": zh_date(self.period.end.isoformat()),
             "followup_count": self.followup_count,
+            "ledgers": [i.label for i in self.inputs.breakdown or ()],
+            "each_ledger": lambda ident, spec="exact", sep="、": self.each_ledger(
+                nums, ident, spec, sep
+            ),
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
             **budget_context(budget),
             **extra,
@@ -454,6 +535,35 @@ class _Builder:
             elif part:
                 spans.append(Text(part))
         return tuple(spans)
+
+    def each_ledger(self, nums: list[Num], ident: str, spec: str, sep: str) -> str:
+        """``each_ledger(ident)``: every ledger's label and figure, in the set's order."""
+        line = self.sentence.line if self.sentence else None
+        breakdown = self.inputs.breakdown
+        if breakdown is None:
+            raise self.fail("each_ledger() lists the ledgers of a set report", line, ident)
+        return sep.join(
+            breakdown.info(name).label + self.collect(nums, "phrase", _FigureRef(part), [spec])
+            for name, part in breakdown.parts(self.figure(ident, {}))
+        )
+
+    def top_ledgers(self, nums: list[Num], ident: str, n: int, spec: str) -> str:
+        """``top(ident, by="ledger")``: the ledgers placed 1..n by their figure."""
+        line = self.sentence.line if self.sentence else None
+        if self.inputs.breakdown is None:
+            raise self.fail("top(…, by='ledger') ranks the ledgers of a set report", line, ident)
+        pairs = self.inputs.breakdown.ranked(self.figure(ident, {}))
+        original = {id(shown): part for shown, part in pairs}
+        try:
+            placed = rank([shown for shown, _ in pairs], n)
+        except ProjectionError as e:
+            raise self.fail(str(e), line, ident) from None
+        return ranking_text(
+            placed,
+            lambda entry: self.collect(
+                nums, "phrase", _FigureRef(original[id(entry.figure)]), [spec]
+            ),
+        )
 
     def names_of(self, figure: Figure, field: str, order: str) -> list[str]:
         """The distinct values of ``field`` among the events behind ``figure``."""
@@ -563,6 +673,8 @@ class _Builder:
             return self.followup_items(spec)
         if spec.kind == "chart":
             return [self.chart(spec)]
+        if spec.options.get("by") == "ledger":
+            return [self.ledger_table(spec)]
         return [self.indicator_table(spec)]
 
     def note_items(self, spec: ItemSpec) -> list[Item]:
@@ -687,6 +799,36 @@ class _Builder:
             f"chart.{spec.options['chart']}", self.caption(spec), CHART_COLUMNS, tuple(rows)
         )
         return Item("chart", "", (), table=table, line=spec.line)
+
+    def ledger_table(self, spec: ItemSpec) -> Item:
+        """An indicators item with ``by = "ledger"``: a row per ledger, a column per figure."""
+        breakdown = self.inputs.breakdown
+        if breakdown is None:
+            raise self.fail(
+                "by = 'ledger' lays out the ledgers of a set report; this report reads one",
+                spec.line,
+                "by",
+            )
+        figures = self.item_figures(spec)
+        grouped = next((f for f in figures if f.group), None)
+        if grouped is not None:
+            raise self.fail(
+                f"a table by ledger takes ungrouped indicators; {grouped.id!r} is grouped",
+                spec.line,
+                grouped.id,
+            )
+
+        def cell(figure: Figure | None) -> Cell:
+            if figure is None:
+                return (Text("—"),)
+            if figure.value is None:
+                self.ref(figure)
+                return (Text(f"未定义（{figure.undefined_reason}）"),)
+            exact = _exact(figure.value)
+            return (Num(exact, exact, "exact", self.ref(figure)),)
+
+        table = breakdown.table(figures, cell, self.caption(spec), spec.options["heading"])
+        return Item("table", "", (), table=table, line=spec.line)
 
     def indicator_table(self, spec: ItemSpec) -> Item:
         rows: list[tuple[Cell, ...]] = []

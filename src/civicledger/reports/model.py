@@ -22,6 +22,7 @@ __all__ = [
     "FigureEntry",
     "FollowUpRow",
     "Item",
+    "LedgerSeal",
     "Num",
     "Report",
     "SealInfo",
@@ -148,6 +149,10 @@ class FigureEntry:
         lineage: the figure as data (``Figure.to_dict()``): definition,
             contributions, exclusions, as-of.
         explanation: the human-readable derivation (``ledger.explain``), if given.
+        ledger: in a report over a set of ledgers, the ledger of a per-ledger figure;
+            ``""`` for a rolled-up figure and in a report over one ledger.
+        parts: in a report over a set, the refs of a rolled-up figure's per-ledger
+            figures (``("F1-1", "F1-2")``), in the set's order; else empty.
     """
 
     ref: str
@@ -158,6 +163,8 @@ class FigureEntry:
     value: str
     lineage: dict[str, Any]
     explanation: str
+    ledger: str = ""
+    parts: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -211,6 +218,29 @@ class SealInfo:
 
 
 @attrs.frozen
+class LedgerSeal:
+    """One ledger of a report over a set of ledgers, and the point it was read at.
+
+    Attributes:
+        name: the ledger's name in its database.
+        label: how the report names it (the name after its last ``/``).
+        origin: the ledger's globally unique origin.
+        position: the last position read.
+        tree_size: the sealed tree size, or None when read at an unsealed point.
+        root_hash: the sealed root, hex, or None.
+        checkpoint: the whole seal text (checkpoint and signature lines), or None.
+    """
+
+    name: str
+    label: str
+    origin: str
+    position: int
+    tree_size: int | None
+    root_hash: str | None
+    checkpoint: str | None
+
+
+@attrs.frozen
 class Report:
     """A computed report: render it with ``to_markdown`` and friends.
 
@@ -235,6 +265,10 @@ class Report:
             ledger records nothing after a day inside the period), or empty.
         rules: the outcome of each rule of the indicator set (``RuleResult.to_dict()``),
             when the template asks for them with ``rules = true``; else empty.
+        ledgers: in a report over a set of ledgers, each ledger and the point (seal) it
+            was read at, in the set's order (``as_of`` is then unused); else empty.
+        distinct: in a report over a set, how ``count_distinct`` treats one key in two
+            ledgers (``"ledger"`` or ``"key"``); else ``""``.
     """
 
     title: str
@@ -255,6 +289,8 @@ class Report:
     period_label_en: str = ""
     warnings: tuple[str, ...] = ()
     rules: tuple[dict[str, Any], ...] = ()
+    ledgers: tuple[LedgerSeal, ...] = ()
+    distinct: str = ""
 
     def to_markdown(self) -> str:
         """Render as Markdown (numbers link to the appendix).

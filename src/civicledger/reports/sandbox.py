@@ -64,9 +64,12 @@ GLOBAL_NAMES: Final = frozenset(
         "followup_count",
         "found",
         "f",
+        "ledgers",
+        "each_ledger",
     }
 )
-"""Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts)."""
+"""Names a sentence may use (``found`` in ``otherwise`` texts, ``f`` in follow-up texts,
+``ledgers`` and ``each_ledger`` in a report over a set of ledgers)."""
 
 BUDGET: Final = "_budget"
 """The context name the builder puts a sentence's :class:`RenderBudget` under."""

@@ -62,7 +62,7 @@ _ITEM_KEYS: Final = {
     "note": frozenset({"kind", "numbered", "section", "key", "optional"}),
     "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
     "followups": frozenset({"kind", "numbered", "select", "style", "text", "caption", "category"}),
-    "indicators": frozenset({"kind", "numbered", "ids", "caption"}),
+    "indicators": frozenset({"kind", "numbered", "ids", "caption", "by", "heading"}),
     "chart": frozenset({"kind", "numbered", "ids", "caption", "chart"}),
 }
 
@@ -482,6 +482,17 @@ class _Loader:
                 )
             options["ids"] = tuple(ids)
             options["caption"] = self.caption(raw, where)
+        if kind == "indicators":
+            # by = "ledger": in a report over a set of ledgers, a row per ledger.
+            by = raw.get("by", "indicator")
+            if by not in ("indicator", "ledger"):
+                raise self.error(
+                    f"by must be 'indicator' or 'ledger', got {by!r}", line, f"{where}.by"
+                )
+            heading = raw.get("heading", "账本")
+            if not isinstance(heading, str) or not heading:
+                raise self.error("heading must be a non-empty text", line, f"{where}.heading")
+            options.update(by=by, heading=heading)
         if kind == "chart":
             style = raw.get("chart", "bar")
             if style not in CHART_STYLES:

@@ -213,6 +213,14 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
     except CivicLedgerError as e:
         problems.append(f"the report cannot be rebuilt from the ledger: {e}")
         return ReportCheck(False, tuple(problems), 0, position)
+    compare_figures(figures, rebuilt, problems)
+    if not problems and rebuilt != data:
+        problems.append(f"the report differs from the ledger at {_first_difference(data, rebuilt)}")
+    return ReportCheck(not problems, tuple(problems), len(rebuilt["figures"]), position)
+
+
+def compare_figures(figures: Any, rebuilt: dict[str, Any], problems: list[str]) -> None:
+    """Compare a report's figures with the rebuilt ones, one problem per differing figure."""
     theirs = {f.get("ref"): f for f in figures if isinstance(f, dict)}
     ours = {f["ref"]: f for f in rebuilt["figures"]}
     for ref in sorted(set(theirs) | set(ours), key=lambda r: (len(str(r)), str(r))):
@@ -231,6 +239,3 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
         elif stated != computed:
             where = _first_difference(stated, computed)
             problems.append(f"figure {ref} ({name}): its lineage differs at {where}")
-    if not problems and rebuilt != data:
-        problems.append(f"the report differs from the ledger at {_first_difference(data, rebuilt)}")
-    return ReportCheck(not problems, tuple(problems), len(ours), position)

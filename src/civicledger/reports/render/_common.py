@@ -29,7 +29,17 @@ def about_lines(report: Report) -> list[str]:
     ]
     lines.extend(f"注意：{warning}" for warning in report.warnings)
     seal = report.as_of
-    if seal.checkpoint is not None:
+    if report.ledgers:
+        lines.append(f"数据来源：{len(report.ledgers)} 个账本汇总")
+        for ledger in report.ledgers:
+            if ledger.checkpoint is not None:
+                state = f"已封存，树大小 {ledger.tree_size}，根哈希（十六进制）{ledger.root_hash}"
+            else:
+                state = "未封存"
+            lines.append(
+                f"{ledger.label}（账本 {ledger.name}）：截至第 {ledger.position} 条事件（{state}）"
+            )
+    elif seal.checkpoint is not None:
         sealed = f"已封存，树大小 {seal.tree_size}，根哈希（十六进制）{seal.root_hash}"
         lines.append(f"数据截至：账本第 {seal.position} 条事件（{sealed}）")
     else:
@@ -57,6 +67,7 @@ def definition_lines(entry: FigureEntry) -> list[tuple[str, str]]:
     lineage = entry.lineage
     rows = [
         ("指标", f"{entry.label}（{entry.indicator}）"),
+        *([("账本", entry.ledger)] if entry.ledger else []),
         ("期间", entry.period),
         ("精确值", f"{entry.value or '未定义'} {entry.unit}".strip()),
     ]
@@ -74,6 +85,9 @@ def definition_lines(entry: FigureEntry) -> list[tuple[str, str]]:
             else json.dumps(value, ensure_ascii=False, sort_keys=True)
         )
         rows.append((f"定义.{key}", text))
+    if entry.parts:
+        rows.append(("汇总方式", str(lineage.get("combined"))))
+        return rows
     contributions = lineage.get("contributions") or []
     rows.append(("贡献事件", f"{len(contributions)} 条"))
     for part, name in (("numerator", "分子"), ("denominator", "分母")):

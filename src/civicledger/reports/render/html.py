@@ -174,7 +174,13 @@ def _contributions(entry_lineage: dict[str, object]) -> str:
 def _derivation(entry: FigureEntry) -> str:
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in definition_lines(entry))
     explanation = f"<pre>{_e(entry.explanation)}</pre>" if entry.explanation else ""
-    return f"<dl>{facts}</dl>{explanation or _contributions(entry.lineage)}"
+    # A set report's roll-up links to each ledger's figure, which lists its events.
+    parts = "".join(
+        f'<li><a class="fig" href="#{_e(ref)}" data-ref="{_e(ref)}">{_e(ref)}</a></li>'
+        for ref in entry.parts
+    )
+    drill = f'<ul class="parts">{parts}</ul>' if parts else ""
+    return f"<dl>{facts}</dl>{drill}{explanation or _contributions(entry.lineage)}"
 
 
 def _body(report: Report) -> list[str]:

@@ -9,13 +9,18 @@ import orjson
 
 from civicledger.reports.model import Item, Num, Report, Section, Span, plain_text
 
-__all__ = ["FORMAT", "render_json", "report_to_data"]
+__all__ = ["FORMAT", "ROLLUP_FORMAT", "render_json", "report_to_data"]
 
 FORMAT = "civicledger-report/2"
 """The ``format`` field of a report's JSON; bumped if the structure changes.
 
 Version 2 added ``excluded_events`` (the ids behind each ``excluded`` count) to
 every figure's lineage."""
+
+ROLLUP_FORMAT = "civicledger-rollup-report/1"
+"""The ``format`` field of a report over a set of ledgers (see ``docs/rollups.md``): the
+structure of :data:`FORMAT` with ``ledgers`` (each ledger and its seal) instead of
+``as_of``, and figures that name their ledger or their per-ledger parts."""
 
 
 def _span(span: Span) -> dict[str, Any]:
@@ -67,7 +72,7 @@ def report_to_data(report: Report) -> dict[str, Any]:
         A dict holding everything needed to check the report and rebuild it.
     """
     data: dict[str, Any] = {
-        "format": FORMAT,
+        "format": ROLLUP_FORMAT if report.ledgers else FORMAT,
         "title": report.title,
         "period": {
             "key": report.period,
@@ -75,7 +80,14 @@ def report_to_data(report: Report) -> dict[str, Any]:
             "start": report.period_start,
             "end": report.period_end,
         },
-        "as_of": attrs.asdict(report.as_of),
+        **(
+            {
+                "ledgers": [attrs.asdict(seal) for seal in report.ledgers],
+                "distinct": report.distinct,
+            }
+            if report.ledgers
+            else {"as_of": attrs.asdict(report.as_of)}
+        ),
         "template": {
             "name": report.template_name,
             "sha256": report.template_sha256,
@@ -95,6 +107,9 @@ def report_to_data(report: Report) -> dict[str, Any]:
                 "period": f.period,
                 "value": f.value,
                 "lineage": f.lineage,  # already JSON-ready (Figure.to_dict)
+                # A set report's figures: a ledger's own, or a roll-up and its parts.
+                **({"ledger": f.ledger} if f.ledger else {}),
+                **({"parts": list(f.parts)} if f.parts else {}),
             }
             for f in report.figures
         ],

@@ -127,6 +127,9 @@ def render_markdown(report: Report) -> str:
             [f'<a id="{entry.ref.lower()}"></a>', "", f"### {entry.ref} {_escape(entry.label)}", ""]
         )
         lines.extend(f"- {name}：{_fact(name, value)}" for name, value in definition_lines(entry))
+        if entry.parts:  # a set report's roll-up: drill down to each ledger's figure
+            links = "、".join(f"[{ref}](#{ref.lower()})" for ref in entry.parts)
+            lines.append(f"- 明细：{links}")
         lines.append("")
         contributions = entry.lineage.get("contributions") or []
         # The explanation lists the contributions itself; without one, list them here.

@@ -1,0 +1,215 @@
+"""Gather a report's inputs from a set of ledgers and build it: the body of ``LedgerSet.report``.
+
+Each ledger is read as :mod:`civicledger.reports.gather` reads one (at its own
+position or seal); the figures are rolled up with
+:func:`civicledger.projections.rollup.roll_up` and the report is built from the
+rolled-up figures with a :class:`~civicledger.reports.breakdown.Breakdown` behind
+them. The ledgers are used through :class:`SetMember`, so this module does not
+import the facade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from typing import Any, Protocol
+
+import attrs
+
+from civicledger.events import RecordedEvent, default_registry
+from civicledger.limits import DEFAULT_LIMITS
+from civicledger.projections import Figure, IndicatorSet, Period, check_rules
+from civicledger.projections.declared import classes_of
+from civicledger.projections.exclusions import excluded_events, plain_figures
+from civicledger.projections.explain import explain as explain_figure
+from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
+from civicledger.projections.toml import loads as load_indicators
+from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
+from civicledger.reports.build import ReportInputs, build_report
+from civicledger.reports.gather import (
+    LedgerSource,
+    _absence_types,
+    _indicator_text,
+    _last_date,
+    _needed,
+    _registry,
+    seal_info,
+)
+from civicledger.reports.model import LedgerSeal, Report, SealInfo
+from civicledger.reports.scan import scanned_types
+from civicledger.reports.template import Template, check_change_filters
+
+__all__ = ["SetMember", "build_from_set", "report_from_set"]
+
+
+class SetMember(LedgerSource, Protocol):
+    """What a set report needs from each ledger: a report's source with a name and origin."""
+
+    @property
+    def name(self) -> str:
+        """The ledger's name in its database."""
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin."""
+
+
+@attrs.frozen
+class _Read:
+    """One ledger as the report reads it."""
+
+    ledger: SetMember
+    info: SealInfo
+    figures: list[Figure]
+    previous: list[Figure]
+    excluded: Any
+
+    def read(self, types: Sequence[str], *, effective: bool) -> Iterator[RecordedEvent]:
+        if not self.info.position:
+            return iter(())
+        return self.ledger.read(
+            types=list(types), to_position=self.info.position, effective=effective
+        )
+
+
+def report_from_set(
+    ledgers: Sequence[tuple[SetMember, object]],
+    template: Template,
+    *,
+    period: Period,
+    distinct: DistinctMode = "ledger",
+) -> Report:
+    """Compute a report over a set of ledgers, each read at its own point.
+
+    Args:
+        ledgers: each ledger with the point it is read at (None: its head; a
+            position; a seal), in the set's order.
+        template: a loaded template.
+        period: the report's period.
+        distinct: how ``count_distinct`` treats one key in two ledgers (see
+            :func:`~civicledger.projections.rollup.roll_up`).
+
+    Returns:
+        The report; its ``ledgers`` name each ledger and the seal it was read at.
+
+    Raises:
+        TemplateError: the template or its indicator set cannot be used.
+        ValidationError: a point is beyond its ledger.
+        ProjectionError: an absence claim is contradicted by a ledger.
+    """
+    return build_from_set(
+        ledgers, template, _indicator_text(template), period=period, distinct=distinct
+    )
+
+
+def build_from_set(
+    ledgers: Sequence[tuple[SetMember, object]],
+    template: Template,
+    indicators_text: str,
+    *,
+    period: Period,
+    distinct: DistinctMode = "ledger",
+) -> Report:
+    """Compute a set report with the indicator set given as text (the verifier's way in);
+    arguments and errors as for :func:`report_from_set`."""
+    source = indicators_text
+    indicator_set = (
+        load_indicators(source, source=str(template.indicators)) if source else IndicatorSet(())
+    )
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
+    check_change_filters(template, indicator_set)
+    needed = _needed(template, indicator_set)
+    uses_change = any("change" in s.filters for s in template.sentences())
+    reads = [_read(ledger, point, needed, period, uses_change) for ledger, point in ledgers]
+
+    def rolled(which: str) -> list[Any]:
+        return roll_up(
+            [(r.ledger.name, r.ledger.origin, getattr(r, which)) for r in reads],
+            distinct=distinct,
+        )
+
+    infos = [
+        LedgerInfo(r.ledger.name, ledger_label(r.ledger.name), r.ledger.origin, r.excluded)
+        for r in reads
+    ]
+    if len({info.label for info in infos}) < len(infos):
+        # Two ledgers would read the same: name them in full.
+        infos = [attrs.evolve(info, label=info.name) for info in infos]
+    breakdown = Breakdown(infos, rolled("figures"))
+    previous = Breakdown(infos, rolled("previous")).figures if uses_change else []
+    absence = scanned_types(_absence_types(template))
+    dates = [d for r in reads if (d := _last_date(r.ledger, r.info.position)) is not None]
+
+    def explain(figure: Figure) -> str:
+        rollup = breakdown.rollup(figure)
+        if rollup is not None:
+            return explain_rollup(rollup, "zh", ledgers=False)
+        return explain_figure(figure, "zh", limit=template.appendix_limit)
+
+    def events(types: Iterable[str]) -> Iterator[RecordedEvent]:
+        wanted = list(types)
+        return chain.from_iterable(r.read(wanted, effective=True) for r in reads)
+
+    figures = breakdown.figures
+    inputs = ReportInputs(
+        period=period,
+        # The earliest: the report is complete only when every ledger covers the period.
+        last_date=min(dates) if len(dates) == len(reads) else None,
+        indicators={i.id: i for i in indicator_set},
+        figures=figures,
+        previous=previous,
+        records=chain.from_iterable(r.read(absence, effective=False) for r in reads),
+        as_of=SealInfo(0, None, None, None),
+        known_types=frozenset(default_registry().type_names()),
+        events=events,
+        classes=classes_of(_registry(reads[0].ledger)),
+        rules=(
+            tuple(r.to_dict() for r in check_rules(indicator_set, figures))
+            if template.rules
+            else ()
+        ),
+        explain=explain,
+        indicators_source=source,
+        indicators_sha256=digest,
+        limits=getattr(reads[0].ledger, "limits", DEFAULT_LIMITS),
+        breakdown=breakdown,
+    )
+    report = build_report(template, inputs)
+    seals = tuple(
+        LedgerSeal(
+            name=r.ledger.name,
+            label=info.label,
+            origin=r.ledger.origin,
+            position=r.info.position,
+            tree_size=r.info.tree_size,
+            root_hash=r.info.root_hash,
+            checkpoint=r.info.checkpoint,
+        )
+        for r, info in zip(reads, infos, strict=True)
+    )
+    return attrs.evolve(report, ledgers=seals, distinct=distinct)
+
+
+def _read(
+    ledger: SetMember, point: object, needed: IndicatorSet, period: Period, uses_change: bool
+) -> _Read:
+    """Compute one ledger's figures (and the events they left out) at its point."""
+    info = seal_info(point, ledger.head())
+    pinned = info.position if point is None else point
+    figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
+    previous = (
+        ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
+        if uses_change and len(needed)
+        else []
+    )
+    counted = [f for f in figures if f.indicator.followups is None]
+    types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
+    excluded = (
+        excluded_events(
+            counted, ledger.read(types=types, to_position=info.position, effective=True)
+        )
+        if types and info.position
+        else {}
+    )
+    return _Read(ledger, info, figures, previous, excluded)
