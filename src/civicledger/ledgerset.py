@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from civicledger.projections.compare import Basis
     from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
     from civicledger.reports import Report, Template
+    from civicledger.reports.evidence_set import SetEvidenceSummary
 
 LATEST_SEAL = "latest-seal"
 """``as_of=LATEST_SEAL``: read every ledger at its latest seal."""
@@ -323,6 +324,23 @@ class LedgerSet:
         # A report states its seals: each ledger must still match the one it is read at.
         points = self._points(as_of, matched=True)
         return report_from_set(points, loaded, period=chosen, distinct=distinct)
+
+    def evidence(
+        self,
+        report: Report | str | Path,
+        path: str | Path,
+        *,
+        public_keys: Sequence[str] = (),
+    ) -> SetEvidenceSummary:
+        """Write the evidence bundle of a set report read at seals (``report``: a Report,
+        its JSON text, or the path of its JSON file), one folder per ledger; see
+        :func:`.reports.evidence_set.write_set_evidence`."""
+        from civicledger.reports.evidence_set import write_set_evidence
+
+        text = report.to_json() if not isinstance(report, str | Path) else report
+        if isinstance(text, Path):
+            text = text.read_text(encoding="utf-8")
+        return write_set_evidence(self, text, path, public_keys)
 
     def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
         """How a roll-up was derived: its combination, each ledger's value and as-of point,
