@@ -41,6 +41,11 @@ def test_the_python_example_runs() -> None:
     exec(compile(code, "docs/audit.md", "exec"), {})
 
 
+def test_the_cosigning_example_runs() -> None:
+    (code,) = [b for b in blocks("python") if "ledger.cosign(" in b]
+    exec(compile(code, "docs/audit.md", "exec"), {})
+
+
 def test_the_evidence_example_runs_and_prints_what_the_page_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
