@@ -463,6 +463,18 @@ class Ledger:
         :meth:`.audit.auditor.Auditor.cosignatures`."""
         return self._audit.cosignatures()
 
+    def cosigned(self, seal: Seal) -> Seal:
+        """The seal with the lines of every stored cosignature of it after its own
+        signatures (render a report as of it to name its cosigners)."""
+        from civicledger.audit import with_cosignatures
+
+        return with_cosignatures(seal, [c for c in self.cosignatures() if c.seal.body == seal.body])
+
+    def check_cosigned(self, seal: Seal) -> None:
+        """Refuse a seal text carrying a cosignature line this ledger does not store; see
+        :meth:`.audit.auditor.Auditor.check_cosigned`."""
+        self._audit.check_cosigned(seal)
+
     def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
         """A C2SP tlog-proof text that an event is under a seal; check it with
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
@@ -816,6 +828,7 @@ class Ledger:
         chosen = choose_period(period, year)
         if isinstance(as_of, Seal):
             self.check_seal(as_of)
+            self._audit.check_cosigned(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
 

@@ -365,7 +365,8 @@ class LedgerSet:
                         "(civicledger seal) or read it at its head",
                         field="as_of",
                     )
-                points.append((ledger, _checked(ledger, seals[-1], matched)))
+                # The latest seal with its stored cosignatures: the report names who cosigned.
+                points.append((ledger, _checked(ledger, ledger.cosigned(seals[-1]), matched)))
             return points
         if isinstance(as_of, Mapping):
             unknown = sorted(str(n) for n in as_of if n not in self.names)
@@ -397,6 +398,7 @@ def _checked(ledger: Ledger, point: object, matched: bool) -> object:
         point.check_ledger(ledger.origin, ledger.hash_algorithm)
         if matched:
             ledger.check_seal(point)
+            ledger.check_cosigned(point)
     except ValidationError as e:
         raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
     except SealMismatchError as e:

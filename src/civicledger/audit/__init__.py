@@ -13,7 +13,7 @@ from civicledger.audit.consistency import (
     VerifiedConsistency,
     verify_consistency_proof,
 )
-from civicledger.audit.cosign import Cosignature, with_cosignatures
+from civicledger.audit.cosign import Cosignature, cosigners, with_cosignatures
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
 from civicledger.audit.problems import Problem, ProblemKind
@@ -35,6 +35,7 @@ __all__ = [
     "VerifiedConsistency",
     "VerifiedProof",
     "Verifier",
+    "cosigners",
     "generate_key",
     "verify_consistency_proof",
     "verify_proof",

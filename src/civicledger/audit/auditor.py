@@ -14,7 +14,7 @@ from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
-from civicledger.audit.cosign import Cosignature, StoredCosignature
+from civicledger.audit.cosign import COSIGNATURE_SIZE, Cosignature, StoredCosignature
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
@@ -254,6 +254,26 @@ class Auditor:
                     f"stored cosignature {row.number} cannot be read ({e.message}); run verify()"
                 ) from e
         return result
+
+    def check_cosigned(self, seal: Seal) -> None:
+        """Refuse a seal text carrying a cosignature line this ledger does not store.
+
+        A report rendered as of a cosigned seal names its cosigners; each line must be
+        one ``cosign`` stored (and ``verify()`` checks), not one pasted into the text.
+
+        Raises:
+            ValidationError: a cosignature line is not among the stored ones; the
+                message names its signer.
+            StoreError: the database failed.
+        """
+        stored = {c.line for c in self.cosignatures() if c.seal.body == seal.body}
+        for line in seal.signatures:
+            if len(line.signature) == COSIGNATURE_SIZE and line.line().rstrip("\n") not in stored:
+                raise ValidationError(
+                    f"the seal carries a cosignature by {line.name} (key id {line.key_id:08x}) "
+                    "that this ledger does not store; store one with `civicledger cosign`",
+                    field="seal",
+                )
 
     # -- proofs -------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ COSIGNATURE_V1 = 0x04
 
 _TIME = struct.Struct(">Q")
 
+COSIGNATURE_SIZE = _TIME.size + ED25519_SIGNATURE_SIZE
+"""Bytes after the key id on a cosignature line: the time, then the signature."""
+
 
 def cosignature_key_id(name: str, public_key: bytes) -> int:
     """The key id of a cosignature: ``SHA-256(name || 0x0A || 0x04 || public key)[:4]``.
@@ -166,6 +169,22 @@ class Cosignature:
                 f"size {self.seal.tree_size} does not verify: it was not made by that key over "
                 "this seal at its stated time"
             )
+
+
+def cosigners(seal: Seal) -> list[tuple[str, datetime]]:
+    """Who cosigned a seal text, and when, read from its cosignature lines (not checked).
+
+    A line is a cosignature when it carries the 8-byte time and the 64-byte signature
+    of ``cosignature/v1``; ordinary signature lines carry the signature alone.
+
+    Returns:
+        ``(key name, time)`` per cosignature line, in the order of the lines.
+    """
+    return [
+        (line.name, datetime.fromtimestamp(_TIME.unpack_from(line.signature)[0], UTC))
+        for line in seal.signatures
+        if len(line.signature) == COSIGNATURE_SIZE
+    ]
 
 
 def with_cosignatures(seal: Seal, cosignatures: Sequence[Cosignature]) -> Seal:
