@@ -19,7 +19,7 @@ import attrs
 from civicledger.audit.auditor import Auditor
 from civicledger.audit.rows import StoredRow, row_source
 from civicledger.errors import HistoryMismatchError, ValidationError
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader

@@ -17,7 +17,7 @@ from sqlalchemy import exc, text
 
 from civicledger import Ledger, StoreError, ValidationError
 from civicledger.audit import Cosignature, ProblemKind, Seal, Signer, with_cosignatures
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 from contract.test_audit_contract import fill, tampering
 
 MakeLedger = Callable[..., Ledger]

@@ -2,7 +2,7 @@
 format v2) and version 2 (before cosignatures).
 
 Simulated from a current database by removing what version 2 added; the SQLite
-fixture made by the old code itself is tested in tests/unit/test_leaf_v1_fixture.py.
+fixture made by the old code itself is tested in tests/unit/merkle/test_leaf_v1_fixture.py.
 The PostgreSQL case uses a database of its own, created and dropped here, so
 the shared test database is never downgraded.
 """

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from civicledger.audit.payloads import RedactionIndex, check_payload
 from civicledger.audit.rows import StoredRow
 from civicledger.errors import VerificationError
-from civicledger.events.codec import canonical_bytes
+from civicledger.events.canonical import canonical_bytes
 from civicledger.merkle import hash_algorithm
 from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.disclosure import (

@@ -17,7 +17,7 @@ from civicledger.audit.rows import row_source
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
 from civicledger.errors import HistoryMismatchError
-from civicledger.events.codec import parse_timestamp
+from civicledger.events.text import parse_timestamp
 from civicledger.merkle import leaf
 from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.tree import merkle_root

@@ -28,8 +28,8 @@ from civicledger.audit.verify import (
     verify_ledger,
 )
 from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
-from civicledger.events.codec import format_timestamp
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.disclosure import Disclosure
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, inclusion_proof

@@ -27,7 +27,7 @@ from civicledger.audit.note import (
     verify_signatures,
 )
 from civicledger.errors import ValidationError, VerificationError
-from civicledger.events.codec import format_timestamp, parse_timestamp
+from civicledger.events.text import format_timestamp, parse_timestamp
 from civicledger.merkle.hashes import DIGEST_SIZES, SUPPORTED_HASHES
 
 HASH_EXTENSION = "hash"

@@ -22,7 +22,7 @@ from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import ED25519_SIGNATURE_SIZE, Signer, Verifier
 from civicledger.audit.note import NoteSignature, join_note, split_note
 from civicledger.errors import ValidationError, VerificationError
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 
 COSIGNATURE_V1 = 0x04
 """The C2SP signature type byte of a ``cosignature/v1`` key id."""

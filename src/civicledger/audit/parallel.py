@@ -33,7 +33,9 @@ from civicledger.audit.walk import RANGE_ALIGNMENT, RangeWalk, walk_range
 from civicledger.errors import CivicLedgerError, StoreError
 from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.reader import NodeReader
-from civicledger.store.sql.store import SqlNodeReader, SqlStore, open_engine
+from civicledger.store.sql.engine import open_engine
+from civicledger.store.sql.store import SqlStore
+from civicledger.store.sql.tree import SqlNodeReader
 
 EVENTS_PER_WORKER = 50_000
 """Fewest events worth a worker process: starting one (a fresh interpreter that imports

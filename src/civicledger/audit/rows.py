@@ -15,7 +15,8 @@ from typing import NamedTuple, Protocol
 
 from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
-from civicledger.events.codec import canonical_bytes, parse_date, parse_timestamp
+from civicledger.events.canonical import canonical_bytes
+from civicledger.events.text import parse_date, parse_timestamp
 from civicledger.merkle.leaf import envelope_bytes
 from civicledger.store.base import EventStore
 from civicledger.store.memory import MemoryStore

@@ -15,7 +15,7 @@ from civicledger.audit.checkpoint import Seal
 from civicledger.audit.cosign import Cosignature, StoredCosignature
 from civicledger.audit.rows import StoredRow
 from civicledger.audit.verify import StoredSeal
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
 from civicledger.store.sql.seals import SqlSealTable

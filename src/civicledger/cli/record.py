@@ -265,8 +265,8 @@ def log(
 
 def _jsonl_lines(records: Iterator[Any]) -> Iterator[str]:
     from civicledger.events import default_codec
-    from civicledger.events.codec import format_timestamp
     from civicledger.events.redaction import payload_to_dict
+    from civicledger.events.text import format_timestamp
 
     codec = default_codec()
     for r in records:

@@ -23,7 +23,6 @@ import orjson
 from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.errors import ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
-from civicledger.events.codec import format_timestamp
 from civicledger.events.fields import is_personal
 from civicledger.events.redaction import (
     RedactedPayload,
@@ -31,6 +30,7 @@ from civicledger.events.redaction import (
     is_redacted_text,
     payload_to_dict,
 )
+from civicledger.events.text import format_timestamp
 from civicledger.store import EventStore
 
 __all__ = [

@@ -1,9 +1,9 @@
 """Typed immutable events: the base class, registration, validation and the codec."""
 
 from civicledger.events.base import Event, Vocabulary, event, validate_fields
+from civicledger.events.canonical import canonical_bytes
 from civicledger.events.codec import (
     Codec,
-    canonical_bytes,
     default_codec,
     from_dict,
     to_dict,

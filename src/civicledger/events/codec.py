@@ -1,8 +1,9 @@
-"""The codec: events to plain data and back, and the canonical bytes that get hashed.
+"""The codec: events to JSON-ready dicts and back, upcasting stored data on the way.
 
-Payloads encode to JSON-ready dicts through one explicitly built cattrs
-Converter (never the global one). Canonical bytes follow RFC 8785 (the JSON
-Canonicalization Scheme). ``docs/format.md`` specifies the encoding.
+Payloads encode through one explicitly built cattrs Converter (never the global
+one), which is also the reference the per-class fast paths (``fastpath``) are held
+to. ``docs/format.md`` specifies the encoding; the bytes that get hashed are in
+``canonical``, the text forms of dates, timestamps and decimals in ``text``.
 """
 
 from __future__ import annotations
@@ -10,85 +11,32 @@ from __future__ import annotations
 import enum
 import functools
 import re
-import types
 import typing
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 import cattrs
 import orjson
-import rfc8785
 
 from civicledger.errors import ValidationError
 from civicledger.events.base import Event
-from civicledger.events.fields import MAX_SAFE_INTEGER
+from civicledger.events.fastpath import NotFast, enum_value, object_encoder, stored_decoder
 from civicledger.events.registry import EventRegistry, default_registry
+from civicledger.events.text import format_decimal, format_timestamp, parse_date, parse_timestamp
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def format_timestamp(value: datetime) -> str:
-    """Encode a UTC timestamp as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
-
-    Raises:
-        ValidationError: the timestamp is naive.
-    """
-    if value.tzinfo is None:
-        raise ValidationError(f"timestamp {value.isoformat()} has no timezone; use UTC")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Decode a timestamp written by :func:`format_timestamp`.
-
-    Raises:
-        ValidationError: the text is not in that exact form.
-    """
-    if not isinstance(text, str) or not _TIMESTAMP.fullmatch(text):
-        raise ValidationError(f"expected a UTC timestamp YYYY-MM-DDTHH:MM:SS.ffffffZ, got {text!r}")
-    try:
-        # On this exact form (checked above) fromisoformat reads "Z" as UTC and is about
-        # 40x faster than strptime; reads and verify() parse one timestamp per row.
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{text!r} is not a valid UTC timestamp") from None
-
-
-def parse_date(text: Any) -> date:
-    """Decode a date written as ``YYYY-MM-DD``.
-
-    Raises:
-        ValidationError: the text is not a valid date in that form.
-    """
-    if not isinstance(text, str) or not _DATE.match(text):
-        raise ValidationError(f"expected a date YYYY-MM-DD, got {text!r}")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(f"{text!r} is not a calendar date") from None
-
-
-def format_decimal(value: Decimal) -> str:
-    """Encode a Decimal in plain notation, keeping its scale (``"1.50"``, never ``"1.5E+0"``)."""
-    return format(value, "f")
 
 
 def _unstructure_text(value: str) -> Any:
     if type(value) is str:
         return value
     if isinstance(value, enum.Enum):
-        return _unstructure_enum(value)
+        return enum_value(value)
     return str(value)
-
-
-def _unstructure_enum(value: enum.Enum) -> Any:
-    return value.value
 
 
 def _strict(expected: type, label: str) -> Callable[[Any, Any], Any]:
@@ -167,7 +115,7 @@ def make_converter(*, detailed: bool = False) -> cattrs.Converter:
     converter.register_unstructure_hook(uuid.UUID, str)
     # A str-based enum would otherwise pass through as str: its MRO puts str first.
     converter.register_unstructure_hook(str, _unstructure_text)
-    converter.register_unstructure_hook(enum.Enum, _unstructure_enum)
+    converter.register_unstructure_hook(enum.Enum, enum_value)
     converter.register_structure_hook(str, _structure_text)
     converter.register_structure_hook(int, _strict(int, "an integer"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
@@ -195,144 +143,6 @@ def _value_error(parse: Callable[[Any], Any], value: Any) -> Any:
         raise ValueError(e.message) from None
 
 
-Encoder = Callable[[Any], Any]
-"""Turns one field value into its JSON-ready form."""
-
-
-def _encoder_for(annotation: Any) -> Encoder | None:
-    """The encoder for a field's annotation, or None when the value is already JSON-ready.
-
-    This is the encoding cattrs' unstructuring performs (a differential test checks
-    they agree), compiled once per class because encoding is on every append.
-    """
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        [inner_type] = [a for a in typing.get_args(annotation) if a is not type(None)]
-        inner = _encoder_for(inner_type)
-        if inner is None:
-            return None
-        return lambda v: None if v is None else inner(v)
-    if origin is tuple:
-        item = _encoder_for(typing.get_args(annotation)[0])
-        if item is None:
-            return list
-        return lambda v: [item(x) for x in v]
-    if annotation is date:
-        return date.isoformat
-    if annotation is datetime:
-        return format_timestamp
-    if annotation is Decimal:
-        return format_decimal
-    if annotation is uuid.UUID:
-        return str
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _unstructure_enum
-    if isinstance(annotation, type) and attrs.has(annotation):
-        return _object_encoder(annotation)
-    return None
-
-
-def _object_encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
-    hints = typing.get_type_hints(cls)
-    fields = tuple((a.name, _encoder_for(hints[a.name]) or _as_is) for a in attrs.fields(cls))
-
-    def encode_object(value: Any) -> dict[str, Any]:
-        return {name: encode(getattr(value, name)) for name, encode in fields}
-
-    return encode_object
-
-
-def _as_is(value: Any) -> Any:
-    return value
-
-
-class _NotFast(Exception):
-    """Raised inside a stored-payload decoder to hand the data to the full decoder."""
-
-
-Parser = Callable[[Any], Any]
-"""Checks one stored JSON value's type and turns it into the field's value."""
-
-
-def _expect(kind: type) -> Parser:
-    def parse(value: Any) -> Any:
-        if type(value) is not kind:
-            raise _NotFast
-        return value
-
-    return parse
-
-
-def _parse_stored_date(value: Any) -> date:
-    if type(value) is not str or len(value) != 10:
-        raise _NotFast
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _NotFast from None
-
-
-def _enum_parser(enum_type: type[enum.Enum]) -> Parser:
-    members = {m.value: m for m in enum_type}
-
-    def parse(value: Any) -> Any:
-        try:
-            return members[value]
-        except (KeyError, TypeError):
-            raise _NotFast from None
-
-    return parse
-
-
-def _parser_for(annotation: Any) -> Parser:
-    """The stored-payload parser for a field: type checks only (see Codec.from_stored)."""
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        [inner_type] = [a for a in typing.get_args(annotation) if a is not type(None)]
-        inner = _parser_for(inner_type)
-        return lambda v: None if v is None else inner(v)
-    if origin is tuple:
-        item = _parser_for(typing.get_args(annotation)[0])
-
-        def parse_list(value: Any) -> tuple[Any, ...]:
-            if type(value) is not list:
-                raise _NotFast
-            return tuple(item(v) for v in value)
-
-        return parse_list
-    if annotation in (str, int, bool):
-        return _expect(annotation)
-    if annotation is date:
-        return _parse_stored_date
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return _enum_parser(annotation)
-    # Rarer types (timestamps, decimals, UUIDs, value objects) take the full decoder.
-
-    def parse_other(value: Any) -> Any:
-        raise _NotFast
-
-    return parse_other
-
-
-def _stored_decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
-    hints = typing.get_type_hints(cls)
-    fields = tuple((a.name, _parser_for(hints[a.name])) for a in attrs.fields(cls))
-    names = frozenset(name for name, _ in fields)
-    construct = cls.__unchecked_init__
-
-    def decode(data: dict[str, Any]) -> Event:
-        if data.keys() != names:
-            raise _NotFast
-        instance = cls.__new__(cls)
-        try:
-            construct(instance, **{name: parse(data[name]) for name, parse in fields})
-        except (TypeError, ValueError):  # a class's own attrs validators still run
-            raise _NotFast from None
-        return instance
-
-    return decode
-
-
 @attrs.frozen
 class Codec:
     """Encodes events to dicts and decodes stored dicts (upcasting them first)."""
@@ -354,7 +164,7 @@ class Codec:
         if encode is None:
             if not isinstance(event, Event):
                 raise ValidationError(f"expected an Event, got {cls.__name__}")
-            encode = self._encoders.setdefault(cls, _object_encoder(cls))
+            encode = self._encoders.setdefault(cls, object_encoder(cls))
         return encode(event)
 
     def payload_bytes(self, event: Event) -> bytes:
@@ -424,11 +234,11 @@ class Codec:
         if cls is not None and isinstance(data, dict):
             decode = self._decoders.get(cls)
             if decode is None:
-                decode = self._decoders.setdefault(cls, _stored_decoder(cls))
+                decode = self._decoders.setdefault(cls, stored_decoder(cls))
             if self.registry.newest_version(type_name) == schema_version:
                 try:
                     return decode(data)
-                except _NotFast:
+                except NotFast:
                     pass
         return self.from_dict(type_name, schema_version, data)
 
@@ -491,56 +301,3 @@ def to_dict(event: Event) -> dict[str, Any]:
 def from_dict(type_name: str, schema_version: int, data: Any) -> Event:
     """Decode a payload with the default codec; see :meth:`Codec.from_dict`."""
     return default_codec().from_dict(type_name, schema_version, data)
-
-
-def canonical_bytes(obj: Any) -> bytes:
-    """Encode a JSON value as RFC 8785 canonical bytes.
-
-    Encoded payloads (ASCII keys; text, integers within ±(2**53 - 1), booleans,
-    null, lists and objects) take a fast path through orjson, whose output is
-    identical there (a differential test checks it); anything else goes through
-    the reference encoder.
-
-    Args:
-        obj: a JSON value (dict, list, str, int, bool or None).
-
-    Returns:
-        The canonical UTF-8 bytes.
-
-    Raises:
-        ValidationError: the value holds a float or something JSON cannot hold.
-    """
-    if _in_fast_domain(obj):
-        try:
-            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError as e:  # e.g. an unpaired surrogate in a string
-            raise ValidationError(f"cannot encode as canonical JSON: {e}") from e
-    if _holds_float(obj):
-        raise ValidationError("floats are not allowed in canonical JSON; use int or Decimal text")
-    try:
-        return rfc8785.dumps(obj)
-    except Exception as e:
-        raise ValidationError(f"cannot encode as canonical JSON: {e}") from e
-
-
-def _in_fast_domain(value: Any) -> bool:
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
-    if kind is dict:
-        return all(type(k) is str and k.isascii() and _in_fast_domain(v) for k, v in value.items())
-    if kind is list:
-        return all(_in_fast_domain(v) for v in value)
-    return False
-
-
-def _holds_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_holds_float(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_holds_float(v) for v in value)
-    return False

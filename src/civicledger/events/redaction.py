@@ -30,7 +30,8 @@ import orjson
 
 from civicledger.errors import UnknownEventTypeError, ValidationError
 from civicledger.events.base import Event
-from civicledger.events.codec import Codec, canonical_bytes, make_converter
+from civicledger.events.canonical import canonical_bytes
+from civicledger.events.codec import Codec, make_converter
 from civicledger.events.registry import EventRegistry
 
 __all__ = [

@@ -21,7 +21,7 @@ import attrs
 import orjson
 
 from civicledger.errors import ValidationError
-from civicledger.events.codec import canonical_bytes
+from civicledger.events.canonical import canonical_bytes
 from civicledger.events.redaction import REDACTED_KEY
 from civicledger.merkle.disclosure import FIELD_SALT_SIZE, field_digest, field_salt
 from civicledger.merkle.hashes import HashAlgorithm

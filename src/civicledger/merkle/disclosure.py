@@ -23,7 +23,7 @@ import attrs
 import orjson
 
 from civicledger.errors import ValidationError, VerificationError
-from civicledger.events.codec import canonical_bytes
+from civicledger.events.canonical import canonical_bytes
 from civicledger.merkle.hashes import DIGEST_SIZES, HashAlgorithm, hash_algorithm
 
 LEAF_V2 = 2

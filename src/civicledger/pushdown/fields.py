@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 import orjson
 
-from civicledger.events.codec import parse_timestamp
+from civicledger.events.text import parse_timestamp
 from civicledger.projections.fields import ENVELOPE_FIELDS
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import CountDistinct, Extreme, Latest, Sum

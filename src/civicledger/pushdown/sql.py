@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection
 from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.errors import UnknownEventTypeError
 from civicledger.events import Codec
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 
 # _figures_for builds ratio figures from their parts: reusing the engine's own keeps them identical.
 from civicledger.projections.engine import Request, _figures_for, compute, compute_from_source

@@ -19,7 +19,7 @@ import attrs
 import orjson
 
 from civicledger.errors import HistoryMismatchError, ValidationError, VerificationError
-from civicledger.events.codec import format_timestamp, parse_timestamp
+from civicledger.events.text import format_timestamp, parse_timestamp
 from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node

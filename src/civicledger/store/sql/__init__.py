@@ -2,6 +2,7 @@
 
 from civicledger.store.sql.privileges import Access
 from civicledger.store.sql.provision import provision
-from civicledger.store.sql.store import SqlNodeReader, SqlStore
+from civicledger.store.sql.store import SqlStore
+from civicledger.store.sql.tree import SqlNodeReader
 
 __all__ = ["Access", "SqlNodeReader", "SqlStore", "provision"]

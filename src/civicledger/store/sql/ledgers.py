@@ -13,7 +13,7 @@ from civicledger.errors import (
     StoreError,
     ValidationError,
 )
-from civicledger.events.codec import format_timestamp
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock

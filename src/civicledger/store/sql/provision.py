@@ -18,12 +18,12 @@ from sqlalchemy.engine import URL, make_url
 from civicledger.errors import StoreError, ValidationError
 from civicledger.store.sql import guards
 from civicledger.store.sql.dialect import write_transaction
+from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import prepare_schema
 from civicledger.store.sql.privileges import APP_GRANTS, SERIAL_TABLES, Access, access
 from civicledger.store.sql.schema import metadata
 from civicledger.store.sql.seals import SEAL_TABLES
-from civicledger.store.sql.store import open_engine
 from civicledger.store.sql_checkpoints import checkpoints_table, create_checkpoint_table
 
 

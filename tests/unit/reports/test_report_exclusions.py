@@ -14,7 +14,7 @@ import pytest
 from civicledger.ledger import Ledger
 from civicledger.reports import verify_report
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 @pytest.fixture(scope="module")

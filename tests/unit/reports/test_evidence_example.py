@@ -22,7 +22,7 @@ from civicledger.catalog.welfare import TrainingHeld
 from civicledger.events import default_registry, is_personal
 from evidence_testkit import run_verifier
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicledger.errors import ValidationError
-from civicledger.events.codec import format_timestamp, parse_timestamp
+from civicledger.events.text import format_timestamp, parse_timestamp
 
 
 @given(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)))

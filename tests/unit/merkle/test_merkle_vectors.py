@@ -12,7 +12,7 @@ import pytest
 from civicledger.errors import VerificationError
 from civicledger.merkle import SHA256, verify_consistency, verify_inclusion
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "rfc9162"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "rfc9162"
 
 
 def _load(kind: str) -> list[Any]:

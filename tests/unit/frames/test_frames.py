@@ -24,7 +24,7 @@ from civicledger import (  # noqa: E402
 from civicledger.followups import table_rows  # noqa: E402
 from civicledger.projections import FigureList, IndicatorSet  # noqa: E402
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 @pytest.fixture(scope="module")

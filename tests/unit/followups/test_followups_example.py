@@ -13,7 +13,7 @@ from civicledger.followups import PROBLEM_TYPES, FollowUpStatus, carried_over, p
 from civicledger.ledger import Ledger
 
 S = FollowUpStatus
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023" / "events.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023" / "events.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from civicledger import Ledger
 from civicledger.audit import ProblemKind, verify_proof
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EXPECTED = json.loads((FIXTURES / "v1_ledger.expected.json").read_text())
 VERIFIER = "fixture.example/office+0e9a7d35+AaSBWxPQEq3b+uMyIeh8N4gAdQHyrzqqOczfdCWLGuqK"
 

@@ -572,7 +572,7 @@ def test_chinese_numeral_reads_back_to_the_number(n: int) -> None:
     assert not (n and text.endswith("零"))
 
 
-_DOC = Path(__file__).resolve().parents[2] / "docs" / "phrasing.md"
+_DOC = Path(__file__).resolve().parents[3] / "docs" / "phrasing.md"
 _DOC_ROW = re.compile(r"^\| (\(\d+, \d+\)|\d+) \| `([^`]+)` \| ([^|]+) \| `([^`]+)` \|$")
 
 

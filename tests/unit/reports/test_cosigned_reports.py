@@ -13,8 +13,8 @@ from civicledger import Ledger, ValidationError
 from civicledger.audit import Cosignature, Signer, cosigners, with_cosignatures
 from civicledger.ledgerset import LATEST_SEAL
 from civicledger.reports import verify_report, verify_set_report
+from evidence_testkit import STREET_TEMPLATE, two_communities
 from report_testkit import ONE_SECTION, small_ledger, write_template
-from unit.test_set_reports import STREET, street_ledgers
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +58,10 @@ def test_a_set_report_at_the_latest_seals_names_each_ledgers_cosigners(
     tmp_path: Path, street_key: Signer
 ) -> None:
     url = f"sqlite:///{tmp_path / 'street.db'}"
-    street_ledgers(url)
+    two_communities(url)
     with Ledger.open(url, "和平街道/莲花社区") as lianhua:
         made = lianhua.cosign(lianhua.seals()[-1], street_key)
-    template = write_template(tmp_path, STREET)
+    template = write_template(tmp_path, STREET_TEMPLATE)
     with Ledger.open_many(url, prefix="和平街道/") as street:
         report = street.report(template, period="2023", as_of=LATEST_SEAL)
         text = report.to_markdown()

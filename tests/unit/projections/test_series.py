@@ -11,7 +11,7 @@ from civicledger.limits import LimitError, Limits
 from civicledger.projections import Indicator, IndicatorSet, Period
 from civicledger.projections.series import steps_of
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 def test_steps_cut_by_the_period_are_clipped_date_ranges() -> None:

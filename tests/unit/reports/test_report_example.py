@@ -19,7 +19,7 @@ from civicledger.ledger import Ledger
 from civicledger.reports import Report, load_template, verify_report
 from civicledger.reports.model import plain_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "community_2023"
 GOLDEN = ROOT / "tests" / "golden" / "community_2023"
 UPDATE = os.environ.get("CIVICLEDGER_UPDATE_GOLDEN") == "1"  # regenerate: set it and run this file

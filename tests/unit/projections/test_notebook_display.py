@@ -12,7 +12,7 @@ from civicledger.projections import FigureList, Indicator, IndicatorSet
 from civicledger.projections.display import SHOWN_CONTRIBUTIONS
 from civicledger.reports import load_template
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 class _Tags(HTMLParser):

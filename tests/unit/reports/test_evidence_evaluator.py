@@ -28,7 +28,7 @@ from civicledger.reports.numbers import phrase
 from evidence_testkit import load_script
 from projection_testkit import Body, GroupClosed, GroupOpened, Log, Meeting, Reading, day
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
 
 
 VE = load_script()

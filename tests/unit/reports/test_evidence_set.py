@@ -17,9 +17,8 @@ from civicledger.audit import Signer
 from civicledger.cli import cli
 from civicledger.ledgerset import LATEST_SEAL
 from civicledger.reports.evidence_set import SET_EVIDENCE_FORMAT
-from evidence_testkit import rewrite, run_verifier
+from evidence_testkit import STREET_TEMPLATE, rewrite, run_verifier, two_communities
 from report_testkit import ONE_SECTION, write_template
-from unit.test_set_reports import STREET, street_ledgers
 
 HEHUA, LIANHUA = "和平街道/荷花社区", "和平街道/莲花社区"
 
@@ -35,11 +34,11 @@ def street(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Signer]) ->
     seals; and its bundle with both offices' keys."""
     folder = tmp_path_factory.mktemp("street")
     url = f"sqlite:///{folder / 'street.db'}"
-    street_ledgers(url)
+    two_communities(url)
     for name, key in keys.items():
         with Ledger.open(url, name) as ledger:
             ledger.seal(key)
-    template = write_template(folder, STREET)
+    template = write_template(folder, STREET_TEMPLATE)
     with Ledger.open_many(url, prefix="和平街道/") as ledgers:
         report = ledgers.report(template, period="2023", as_of=LATEST_SEAL)
         (folder / "street.json").write_text(report.to_json(), encoding="utf-8")

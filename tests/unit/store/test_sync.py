@@ -311,7 +311,7 @@ def test_a_batch_whose_seal_was_just_superseded_is_sent_again(
     """Another push delivers a newer seal between reading the latest seal and delivering:
     the replica refuses the stale proof, and the batch goes again with a fresh one."""
     from civicledger.audit.rows import row_source
-    from civicledger.events.codec import format_timestamp
+    from civicledger.events.text import format_timestamp
     from civicledger.merkle.hashes import hash_algorithm
     from civicledger.merkle.proofs import consistency_proof, subtree_hash
     from civicledger.store.replica import ReplicaSeal

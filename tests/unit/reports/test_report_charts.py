@@ -18,8 +18,8 @@ from civicledger.errors import TemplateError
 from civicledger.reports import Report, load_template_text
 from civicledger.reports.render import chart
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "charts"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "community_2023"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "charts"
 
 TEMPLATE = """\
 [report]

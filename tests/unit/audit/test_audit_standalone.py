@@ -15,7 +15,7 @@ from civicledger.audit import Signer, TlogProof
 from civicledger.events import canonical_bytes, to_dict
 from store_testkit import count
 
-SCRIPT = Path(__file__).parents[2] / "examples" / "verify_standalone.py"
+SCRIPT = Path(__file__).parents[3] / "examples" / "verify_standalone.py"
 
 # Runs the script with civicledger made unimportable, so any import of it fails loudly.
 RUNNER = (

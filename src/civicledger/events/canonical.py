@@ -1,0 +1,64 @@
+"""Canonical bytes: the RFC 8785 encoding of a JSON value, which is what gets hashed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import rfc8785
+
+from civicledger.errors import ValidationError
+from civicledger.events.fields import MAX_SAFE_INTEGER
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """Encode a JSON value as RFC 8785 canonical bytes.
+
+    Encoded payloads (ASCII keys; text, integers within ±(2**53 - 1), booleans,
+    null, lists and objects) take a fast path through orjson, whose output is
+    identical there (a differential test checks it); anything else goes through
+    the reference encoder.
+
+    Args:
+        obj: a JSON value (dict, list, str, int, bool or None).
+
+    Returns:
+        The canonical UTF-8 bytes.
+
+    Raises:
+        ValidationError: the value holds a float or something JSON cannot hold.
+    """
+    if _in_fast_domain(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError as e:  # e.g. an unpaired surrogate in a string
+            raise ValidationError(f"cannot encode as canonical JSON: {e}") from e
+    if _holds_float(obj):
+        raise ValidationError("floats are not allowed in canonical JSON; use int or Decimal text")
+    try:
+        return rfc8785.dumps(obj)
+    except Exception as e:
+        raise ValidationError(f"cannot encode as canonical JSON: {e}") from e
+
+
+def _in_fast_domain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    if kind is dict:
+        return all(type(k) is str and k.isascii() and _in_fast_domain(v) for k, v in value.items())
+    if kind is list:
+        return all(_in_fast_domain(v) for v in value)
+    return False
+
+
+def _holds_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_float(v) for v in value)
+    return False

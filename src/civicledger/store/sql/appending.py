@@ -1,0 +1,324 @@
+"""The append path of a SQL ledger: plan under the write lock, then write rows, tiles and head.
+
+Everything here runs inside the caller's write transaction (:class:`SqlStore` opens
+it and holds the ledger's lock). The hot statements are compiled once per store and
+run through the driver, because building SQLAlchemy statements per call cost more
+than executing them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+
+from civicledger.errors import StoreError
+from civicledger.events import Codec, RecordedEvent
+from civicledger.events.text import format_timestamp
+from civicledger.limits import Limits
+from civicledger.merkle.hashes import HashAlgorithm
+from civicledger.merkle.tree import Frontier, Node
+from civicledger.store.base import Clock, NewEvent
+from civicledger.store.ids import UuidV7Generator
+from civicledger.store.planning import (
+    Encoded,
+    Plan,
+    Row,
+    StoredIdentity,
+    check_no_repeats,
+    encode_entries,
+    ids_of,
+    plan_append,
+    streams_of,
+)
+from civicledger.store.replica import ReceivePlan
+from civicledger.store.sql import dialect
+from civicledger.store.sql.decoding import COLUMNS, decode_row
+from civicledger.store.sql.engine import DriverStatement
+from civicledger.store.sql.ledgers import LedgerRow
+from civicledger.store.sql.schema import events, ledgers, tiles
+from civicledger.store.sql.tree import load_frontier
+
+_INSERT_COLUMNS = tuple(column.name for column in events.columns)
+
+_IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
+
+
+class SqlAppender:
+    """Appends to one ledger and writes deliveries into it, inside the caller's transaction."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: LedgerRow,
+        *,
+        alg: HashAlgorithm,
+        clock: Clock,
+        codec: Codec,
+        limits: Limits,
+    ) -> None:
+        """Compile the write path's statements for ``engine``'s dialect."""
+        self._ledger = ledger
+        self._alg = alg
+        self._clock = clock
+        self._codec = codec
+        self._limits = limits
+        self._ids = UuidV7Generator()
+        compiled = insert(events).compile(dialect=engine.dialect)
+        # The hot path: one compiled INSERT run through the driver's executemany.
+        self._insert_sql = str(compiled)
+        self._insert_keys: list[str] | None = (
+            list(compiled.positiontup or ()) if compiled.positional else None
+        )
+        if self._insert_keys is not None and self._insert_keys != list(_INSERT_COLUMNS):
+            raise StoreError(  # pragma: no cover - a guard for SQLAlchemy changing its output
+                f"unexpected INSERT parameter order {self._insert_keys}; please report this"
+            )
+        self._native_uuid = engine.dialect.name == "postgresql"
+        self._lock_head = DriverStatement(_lock_statement(engine.dialect.name), engine)
+        self._one_stream_version = DriverStatement(
+            select(func.max(events.c.stream_version)).where(
+                events.c.ledger_id == bindparam("ledger_id"),
+                events.c.stream == bindparam("stream"),
+            ),
+            engine,
+        )
+        self._move_head = DriverStatement(_move_statement(engine.dialect.name), engine)
+
+    def lock(self, conn: Connection) -> tuple[int, Frontier]:
+        """Take the ledger's write lock (on PostgreSQL; SQLite's is the transaction's) and
+        read its head and frontier."""
+        [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+        return head, load_frontier(self._alg, frontier_bytes, head, self._ledger.name)
+
+    def append(self, conn: Connection, encoded: list[Encoded]) -> list[RecordedEvent]:
+        """Append one batch; an entry already recorded gives back its original record."""
+        head, frontier = self.lock(conn)
+        plan = self._plan(conn, encoded, head, frontier)
+        self._apply(conn, plan)
+        repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
+        originals = {r.position: r for r in self.records_at(conn, repeats)}
+        return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+
+    def append_batches(self, conn: Connection, batches: Iterable[Sequence[NewEvent]]) -> int:
+        """Append batches one at a time (none may repeat a recorded event); returns how many."""
+        head, frontier = self.lock(conn)
+        start = head
+        appended = 0
+        for entries in batches:
+            encoded = encode_entries(entries, self._codec)
+            if not encoded:
+                continue
+            plan = self._plan(conn, encoded, head, frontier)
+            check_no_repeats(encoded, plan, start)
+            self._apply(conn, plan)
+            head, frontier = plan.head or head, plan.frontier
+            appended += len(plan.rows)
+        return appended
+
+    def _plan(
+        self, conn: Connection, encoded: list[Encoded], head: int, frontier: Frontier
+    ) -> Plan:
+        return plan_append(
+            encoded,
+            origin=self._ledger.origin,
+            alg=self._alg,
+            head=head,
+            frontier=frontier,
+            recorded_at=self._clock(),
+            ids=self._ids,
+            versions=self.stream_versions(conn, streams_of(encoded)),
+            existing=self._existing(conn, ids_of(encoded)),
+            future_date_tolerance_days=self._limits.future_date_tolerance_days,
+            leaf_version=self._ledger.leaf_version,
+        )
+
+    def _apply(self, conn: Connection, plan: Plan) -> None:
+        """Write a plan's rows and tiles and move the head."""
+        if not plan.rows:
+            return
+        recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
+        self._write_rows(
+            conn, [self._params(row, recorded_at) for row in plan.rows], plan.nodes, plan.frontier
+        )
+
+    def insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
+        """Write the new rows of a checked delivery, verbatim."""
+        params: list[Any] = []
+        for row in plan.rows:
+            values = (
+                self._ledger.id,
+                row.position,
+                row.stream,
+                row.stream_version,
+                row.event_id if self._native_uuid else row.event_id.bytes,
+                row.type,
+                row.schema_version,
+                row.occurred_on,
+                row.recorded_at,
+                row.actor,
+                row.payload,
+                row.salt,
+                row.commitments,
+                row.payload_digest,
+                row.leaf_hash,
+            )
+            params.append(self._driver_row(values))
+        self._write_rows(conn, params, plan.nodes, plan.frontier)
+
+    def _write_rows(
+        self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
+    ) -> None:
+        """Insert event rows (driver parameters), their completed tiles, and the new head and
+        frontier, then notify; the one write path of appends and deliveries alike."""
+        ledger_id = self._ledger.id
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self._insert_sql, params)
+        finally:
+            cursor.close()
+        if nodes:
+            conn.execute(
+                insert(tiles),
+                [
+                    {
+                        "ledger_id": ledger_id,
+                        "level": n.level,
+                        "node_index": n.index,
+                        "hash": n.hash,
+                    }
+                    for n in nodes
+                ],
+            )
+        self._move_head.execute(
+            conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
+        )
+        dialect.notify_append(conn, ledger_id, frontier.size)
+
+    def _params(self, row: Row, recorded_at: str) -> Any:
+        # Driver-level values in table column order (the compiled INSERT's order).
+        record = row.record
+        values = (
+            self._ledger.id,
+            record.position,
+            record.stream,
+            record.stream_version,
+            record.event_id if self._native_uuid else record.event_id.bytes,
+            record.type,
+            record.schema_version,
+            record.occurred_on.isoformat(),
+            recorded_at,
+            record.actor,
+            row.payload.decode("utf-8"),
+            row.salt,
+            None,  # commitments: only a redaction writes them
+            record.payload_digest,
+            record.leaf_hash,
+        )
+        return self._driver_row(values)
+
+    def _driver_row(self, values: tuple[Any, ...]) -> Any:
+        """One row's INSERT parameters as the driver takes them (positional or named)."""
+        if self._insert_keys is None:
+            return dict(zip(_INSERT_COLUMNS, values, strict=True))
+        return values
+
+    def stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
+        """The last version of each stream that has events."""
+        # One indexed max() per stream: a single IN (...) GROUP BY over the touched
+        # streams reads every index entry of each, which grows with the ledger.
+        versions: dict[str, int] = {}
+        for stream in streams:
+            [(version,)] = self._one_stream_version.rows(
+                conn, ledger_id=self._ledger.id, stream=stream
+            )
+            if version is not None:
+                versions[stream] = int(version)
+        return versions
+
+    def leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
+        """The stored leaf hashes at ``positions``."""
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(positions):
+            result = conn.execute(
+                select(events.c.position, events.c.leaf_hash).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
+                )
+            )
+            found.update((int(p), bytes(h)) for p, h in result)
+        return found
+
+    def _existing(
+        self, conn: Connection, event_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, StoredIdentity]:
+        found: dict[uuid.UUID, StoredIdentity] = {}
+        for chunk in _chunks(event_ids):
+            result = conn.execute(
+                select(
+                    events.c.event_id,
+                    events.c.position,
+                    events.c.stream,
+                    events.c.type,
+                    events.c.schema_version,
+                    events.c.salt,
+                    events.c.payload_digest,
+                ).where(events.c.ledger_id == self._ledger.id, events.c.event_id.in_(chunk))
+            )
+            for event_id, position, stream, type_name, version, salt, digest in result:
+                found[event_id] = StoredIdentity(
+                    position=position,
+                    stream=stream,
+                    type=type_name,
+                    schema_version=version,
+                    salt=None if salt is None else bytes(salt),
+                    payload_digest=bytes(digest),
+                )
+        return found
+
+    def records_at(self, conn: Connection, positions: Sequence[int]) -> list[RecordedEvent]:
+        """The recorded events at ``positions``, decoded, in position order."""
+        records: list[RecordedEvent] = []
+        for chunk in _chunks(sorted(set(positions))):
+            rows = conn.execute(
+                select(*COLUMNS).where(
+                    events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
+                )
+            )
+            records.extend(decode_row(self._codec, row) for row in rows)
+        return records
+
+
+def _lock_statement(dialect_name: str) -> Any:
+    """Read a ledger's head and frontier, locking its row until the transaction ends.
+
+    PostgreSQL goes through the guard function (``SELECT … FOR UPDATE`` would need
+    ``UPDATE`` privilege); SQLite's ``BEGIN IMMEDIATE`` already holds the lock.
+    """
+    if dialect_name == "postgresql":
+        locked = func.civicledger_lock_ledger(bindparam("ledger_id")).table_valued(
+            "head", "frontier"
+        )
+        return select(locked.c.head, locked.c.frontier)
+    return select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == bindparam("ledger_id"))
+
+
+def _move_statement(dialect_name: str) -> Any:
+    """Move a ledger's head and frontier (PostgreSQL: through the checking guard function)."""
+    if dialect_name == "postgresql":
+        return select(
+            func.civicledger_advance_head(
+                bindparam("ledger_id"), bindparam("new_head"), bindparam("new_frontier")
+            )
+        )
+    return (
+        update(ledgers)
+        .where(ledgers.c.id == bindparam("ledger_id"))
+        .values(head=bindparam("new_head"), frontier=bindparam("new_frontier"))
+    )
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]

@@ -1,0 +1,97 @@
+"""Stored event rows decoded into recorded events: the columns a read selects and their decoding."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import LargeBinary, type_coerce
+
+from civicledger.errors import StoreError, ValidationError
+from civicledger.events import Codec, RecordedEvent
+from civicledger.events.redaction import REDACTED_KEY, decode_text
+from civicledger.events.text import parse_timestamp
+from civicledger.store.ids import uuid_from_bytes
+from civicledger.store.sql.schema import events
+
+_REDACTED = '{"' + REDACTED_KEY + '"'  # how a partly redacted payload's text starts
+
+COLUMNS = (
+    events.c.position,
+    events.c.stream,
+    events.c.stream_version,
+    # Raw driver value (bytes on SQLite, uuid on PostgreSQL): the TypeDecorator's per-row
+    # processing cost more than decoding the payload; decode_row builds the UUID itself.
+    type_coerce(events.c.event_id, LargeBinary).label("event_id"),
+    events.c.type,
+    events.c.schema_version,
+    events.c.occurred_on,
+    events.c.recorded_at,
+    events.c.actor,
+    events.c.payload,
+    events.c.payload_digest,
+    events.c.leaf_hash,
+)
+"""What a read selects, in the order :func:`decode_row` takes."""
+
+
+def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
+    """A recorded event from a row of :data:`COLUMNS` (driver values).
+
+    Raises:
+        ValidationError: the stored payload does not decode; the message names the
+            position and event id.
+        StoreError: the stored payload is not JSON.
+    """
+    (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
+     payload, digest, leaf_hash) = row  # fmt: skip
+    if not isinstance(event_id, uuid.UUID):
+        event_id = uuid_from_bytes(event_id)
+    redacted: tuple[str, ...] = ()
+    try:
+        if payload is None or payload.startswith(_REDACTED):
+            event, redacted = decode_text(codec, type_name, schema, _date(occurred), payload)
+        else:
+            event = codec.from_stored(type_name, schema, orjson.loads(payload))
+    except ValidationError as e:
+        raise type(e)(
+            f"stored event at position {position} (id {event_id}): {e.message}",
+            event_type=type_name,
+            field=e.field,
+            event_id=str(event_id),
+        ) from e
+    except orjson.JSONDecodeError as e:
+        raise StoreError(
+            f"stored event at position {position} (id {event_id}) has a payload that is "
+            f"not JSON; the database is corrupted ({e})"
+        ) from e
+    return RecordedEvent(
+        position=position,
+        stream=stream,
+        stream_version=version,
+        event_id=event_id,
+        type=type_name,
+        schema_version=schema,
+        occurred_on=_date(occurred),
+        recorded_at=_timestamp(recorded),
+        actor=actor,
+        payload=event,
+        payload_digest=bytes(digest),
+        leaf_hash=bytes(leaf_hash),
+        redacted_fields=redacted,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _date(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _timestamp(text: str) -> datetime:
+    # One timestamp per append transaction, so a small cache covers long runs of rows.
+    return parse_timestamp(text)

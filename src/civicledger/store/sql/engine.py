@@ -1,0 +1,94 @@
+"""Engines set up as the store uses them, and statements compiled once and run by the driver."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+from civicledger.errors import StoreError
+from civicledger.store.sql import dialect
+from civicledger.store.sql.errors import translated
+
+
+def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, set up as the store sets up its own.
+
+    Raises:
+        StoreError: the database is neither SQLite nor PostgreSQL, or the URL is invalid.
+    """
+    backend = url.get_backend_name()
+    options: dict[str, Any] = {}
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            # One shared connection, or each pooled connection would see its own empty database.
+            options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif backend == "postgresql":
+        if url.get_driver_name() != "psycopg":
+            url = url.set(drivername="postgresql+psycopg")
+    else:
+        raise StoreError(
+            f"unsupported database {backend!r}; use sqlite:///path.db or "
+            "postgresql+psycopg://user@host/dbname"
+        )
+    with translated("opening the database"):
+        engine = create_engine(url, **options)
+    if backend == "sqlite":
+        dialect.configure_sqlite(engine, synchronous=synchronous, busy_timeout=busy_timeout)
+    return engine
+
+
+@contextlib.contextmanager
+def listener(url: URL, ledger_id: int) -> Iterator[Any]:
+    """A dedicated autocommit psycopg connection that LISTENs to a ledger's channel."""
+    import psycopg
+
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with translated("listening for appends"):
+        connection = psycopg.connect(conninfo, autocommit=True)
+    try:
+        with translated("listening for appends"):
+            connection.execute(dialect.listen_statement(ledger_id))
+        yield connection
+    finally:
+        connection.close()
+
+
+class DriverStatement:
+    """A statement built with SQLAlchemy, compiled once, and run through the driver.
+
+    Building and compiling a Core statement costs far more than running it for the
+    one-row statements of every append, so the hot path compiles each once (still
+    generated SQL, never hand-written) and passes the driver its parameters.
+    """
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self._order: tuple[str, ...] | None = (
+            tuple(compiled.positiontup or ()) if compiled.positional else None
+        )
+
+    def _arguments(self, params: dict[str, Any]) -> Any:
+        return params if self._order is None else tuple(params[name] for name in self._order)
+
+    def rows(self, conn: Connection, **params: Any) -> list[Any]:
+        """Run on the transaction's own DBAPI connection and return every row."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, self._arguments(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def execute(self, conn: Connection, **params: Any) -> None:
+        """Run on the transaction's own DBAPI connection, for its effect."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(self.sql, self._arguments(params))
+        finally:
+            cursor.close()
