@@ -463,6 +463,11 @@ class Ledger:
         :meth:`.audit.auditor.Auditor.cosignatures`."""
         return self._audit.cosignatures()
 
+    def store_cosignature(self, cosignature: Cosignature) -> bool:
+        """Keep a cosignature made elsewhere unless held (push delivers the sender's); see
+        :meth:`.audit.auditor.Auditor.store_cosignature`."""
+        return self._audit.store_cosignature(cosignature)
+
     def cosigned(self, seal: Seal) -> Seal:
         """The seal with the lines of every stored cosignature of it after its own
         signatures (render a report as of it to name its cosigners)."""

@@ -1,4 +1,5 @@
-"""Sync: deliver a ledger's events and seals to a replica that cannot be made to rewrite them.
+"""Sync: deliver a ledger's events, seals and cosignatures to a replica that cannot be made to
+rewrite them.
 
 :func:`push` opens (creating on first delivery) a replica of the sending ledger
 in the target database — same origin, hash algorithm and leaf format — and sends
@@ -44,12 +45,14 @@ class PushResult:
         events: how many events were new to the replica.
         seals: how many seals were new to it.
         head: the replica's head afterwards (the sender's head).
+        cosignatures: how many cosignatures of those seals were new to it.
     """
 
     ledger: str
     events: int
     seals: int
     head: int
+    cosignatures: int = 0
 
 
 def push(
@@ -146,11 +149,15 @@ def _deliver(
             progress(position)
         if position >= end:
             break
+    # Each one is checked before it is kept; the street's own cosignatures of its replica
+    # stay beside them.
+    cosigned = sum(received.store_cosignature(c) for c in source.cosignatures())
     return PushResult(
         ledger=target.ledger_name,
         events=delivered,
         seals=len(received.seals()) - held_before,
         head=target.head(),
+        cosignatures=cosigned,
     )
 
 

@@ -205,31 +205,57 @@ class Auditor:
         the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
         self._same_ledger(the_seal)
         key = _signer(signer)
-        stored = next(
-            (
-                (s.number, Seal.parse(s.text))
-                for s in self._seals.stored()
-                if s.text.startswith(the_seal.body) and Seal.parse(s.text).body == the_seal.body
-            ),
-            None,
-        )
-        if stored is None:
+        number, stored_seal = self._stored_seal(the_seal)
+        if self._holds(number, key.verifier().to_text()):
             raise ValidationError(
-                f"the seal of {the_seal.origin} at size {the_seal.tree_size} is not among this "
-                "ledger's stored seals; cosign a seal the ledger made (or received by push)",
-                field="seal",
+                f"key {key.name} ({key.key_id:08x}) has already countersigned seal {number} "
+                f"(at size {stored_seal.tree_size})",
+                field="signer",
             )
-        number, stored_seal = stored
-        for row in self._seals.stored_cosignatures():
-            if row.seal_number == number and row.verifier == key.verifier().to_text():
-                raise ValidationError(
-                    f"key {key.name} ({key.key_id:08x}) has already countersigned seal {number} "
-                    f"(at size {stored_seal.tree_size})",
-                    field="signer",
-                )
         cosignature = Cosignature.make(stored_seal, key, self._clock())
         self._seals.add_cosignature(number, cosignature)
         return cosignature
+
+    def store_cosignature(self, cosignature: Cosignature) -> bool:
+        """Keep a cosignature made elsewhere (push delivers the sender's) unless it is held.
+
+        Args:
+            cosignature: a cosignature of one of this ledger's stored seals.
+
+        Returns:
+            Whether it was new.
+
+        Raises:
+            ValidationError: its seal is another ledger's or not stored here.
+            VerificationError: it does not verify; nothing is stored.
+            StoreError: the database failed.
+            CivicLedgerError: checking it needs the ``cryptography`` package.
+        """
+        self._same_ledger(cosignature.seal)
+        number, _ = self._stored_seal(cosignature.seal)
+        if self._holds(number, cosignature.verifier.to_text()):
+            return False
+        cosignature.check()
+        self._seals.add_cosignature(number, cosignature)
+        return True
+
+    def _stored_seal(self, seal: Seal) -> tuple[int, Seal]:
+        """The number and stored text of the seal with this checkpoint."""
+        for stored in self._seals.stored():
+            if stored.text.startswith(seal.body) and Seal.parse(stored.text).body == seal.body:
+                return stored.number, Seal.parse(stored.text)
+        raise ValidationError(
+            f"the seal of {seal.origin} at size {seal.tree_size} is not among this "
+            "ledger's stored seals; cosign a seal the ledger made (or received by push)",
+            field="seal",
+        )
+
+    def _holds(self, seal_number: int, verifier: str) -> bool:
+        """Whether the key (verifier text) has a stored cosignature of that seal."""
+        return any(
+            row.seal_number == seal_number and row.verifier == verifier
+            for row in self._seals.stored_cosignatures()
+        )
 
     def cosignatures(self) -> list[Cosignature]:
         """The stored cosignatures of the ledger's seals, oldest first.

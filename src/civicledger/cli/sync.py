@@ -47,7 +47,9 @@ def push(ledger: Any, target: str, name: str | None, batch: int) -> None:
         civicledger --ledger hehua push --to postgresql+psycopg://server/street --as street-x/hehua
     """
     result = ledger.push(database_url(target), ledger=name, batch=batch)
-    click.echo(
-        f"pushed {result.events} events and {result.seals} seals to {result.ledger!r}; "
-        f"it now holds {result.head} events"
-    )
+    sent = f"{result.events} events and {result.seals} seals"
+    if result.cosignatures:
+        sent = (
+            f"{result.events} events, {result.seals} seals and {result.cosignatures} cosignatures"
+        )
+    click.echo(f"pushed {sent} to {result.ledger!r}; it now holds {result.head} events")
