@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence_reference import (
+    KINDS,
     evaluate,
     exact_text,
     fields_read,
@@ -461,7 +462,8 @@ def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
             continue
         head = f"{figure['ref']} {figure['indicator']} = {figure['value'] or '(not defined)'}"
         try:
-            line = check_rollup(figure, [by_ref[r] for r in figure["parts"]], status)
+            parts = [by_ref[r] for r in figure["parts"]]
+            line = check_rollup(figure, parts, status, report.get("distinct", "ledger"))
             lines.append(f"{head}: {line}")
             status[figure["ref"]] = "partly" if line.startswith("partly") else "checked"
         except MALFORMED as e:
@@ -470,11 +472,7 @@ def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
     return lines, "FAILED" not in status.values()
 
 
-ADDED = ("the ledgers' counts added", "the ledgers' sums added")
-"""Roll-ups whose value is the sum of their ledgers' values (docs/rollups.md)."""
-
-
-def check_rollup(figure: dict, parts: list[dict], status: dict[str, str]) -> str:
+def check_rollup(figure: dict, parts: list[dict], status: dict[str, str], distinct: str) -> str:
     """A rolled-up figure against its ledgers' figures: checked, partly checked, or raise."""
     lineage = figure["lineage"]
     listed = [entry["ref"] for entry in lineage["ledgers"]]
@@ -485,9 +483,12 @@ def check_rollup(figure: dict, parts: list[dict], status: dict[str, str]) -> str
         raise Invalid(f"its ledger's figure {failed[0]} failed")
     combined = lineage.get("combined", "")
     measure = (parts[0]["lineage"].get("definition") or {}).get("measure") if parts else None
-    if combined in ADDED or combined.startswith("the ledgers' distinct counts added"):
+    kind = "count" if measure == "count" else next((k for k in KINDS if k in (measure or {})), None)
+    # Counts and sums add across ledgers; distinct counts too when keys are per ledger
+    # (docs/rollups.md); a rate divides the added numerators by the added denominators.
+    if kind in ("count", "sum") or (kind == "count_distinct" and distinct == "ledger"):
         value = sum(number(p["value"]) for p in parts if p["value"])
-    elif isinstance(measure, dict) and "ratio" in measure:
+    elif kind == "ratio":
         num = sum(number(p["lineage"]["numerator"]["value"] or 0) for p in parts)
         den = sum(number(p["lineage"]["denominator"]["value"] or 0) for p in parts)
         value = ratio(measure, num, den)
