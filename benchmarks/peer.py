@@ -84,7 +84,7 @@ def __getattr__(name: str) -> Any:
     """Make a peer event class on first lookup, so a database written by another process
     decodes here (eventsourcing resolves each stored topic to ``benchmarks.peer:<name>``)."""
     if name.startswith("Peer_"):
-        import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+        import civicledger.catalog  # noqa: F401 - registers the catalog's event types
         from civicledger.events import default_registry
 
         for cls in default_registry().classes.values():

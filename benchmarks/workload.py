@@ -3,7 +3,7 @@
 The event mix comes from the example ledger
 (``examples/community_2023/events.jsonl``) when it is present; otherwise from a
 built-in mix of the
-catalogue's everyday events (meetings, visits, trainings, cleanups, mediations).
+catalog's everyday events (meetings, visits, trainings, cleanups, mediations).
 Every copy gets a fresh event id from the store, so repeating a year is a valid
 ledger of any size.
 """
@@ -49,7 +49,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "community_2023"
 def load() -> Workload:
     """The example year's event mix if the example ledger is available, else the built-in mix."""
     if EXAMPLE.is_file():
-        import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+        import civicledger.catalog  # noqa: F401 - registers the catalog's event types
         from civicledger.jsonl import read_jsonl
 
         entries = read_jsonl(EXAMPLE)
@@ -57,7 +57,7 @@ def load() -> Workload:
             f"examples/community_2023/events.jsonl ({len(entries):,} events, repeated)",
             tuple((e.stream, e.event) for e in entries),
         )
-    return Workload("built-in catalogue mix (examples/community_2023 not available)", _builtin())
+    return Workload("built-in catalog mix (examples/community_2023 not available)", _builtin())
 
 
 def _builtin() -> tuple[tuple[str, Event], ...]:

@@ -247,7 +247,9 @@ def keys(value: Any) -> list[str]:
     return [group_text(value)]
 
 
-def evaluate(definition: dict, period: dict, events: list[dict]) -> dict[tuple, list]:
+# A reference a reader checks in one sitting against docs/indicators.md: one measure
+# per branch, kept together on purpose.
+def evaluate(definition: dict, period: dict, events: list[dict]) -> dict[tuple, list]:  # noqa: C901
     """Recompute a (non-ratio) indicator from its events' disclosed values, as the ledger does.
 
     Returns, per group (a tuple of (field, text) pairs), [value, ids of contributing

@@ -11,7 +11,7 @@ from civicledger import Event, RecordedEvent, Vocabulary, event, field
 from civicledger.events import EventRegistry
 
 REGISTRY = EventRegistry()
-"""A private registry, so these test types never clash with the catalogue's."""
+"""A private registry, so these test types never clash with the catalog's."""
 
 
 class Body(Vocabulary):

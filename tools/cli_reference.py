@@ -35,7 +35,7 @@ PYTHON_TWINS = {
     "verify": "`ledger.verify()`, `civicledger.audit.verify_proof(text)`",
     "verify-report": "`civicledger.reports.verify_report(report_json, ledger)`",
     "keygen": "`civicledger.audit.generate_key(name)`",
-    "projections": "`Runner(projection, ledger.store).catch_up(ledger.checkpoints)`, "
+    "projections": "`Runner(projection, ledger.store).catch_up(ledger.projection_positions)`, "
     "`.rebuild(...)`",
     "demo": "the tutorial's steps, end to end",
 }

@@ -29,12 +29,8 @@ from civicledger.events import (
     field,
     upcast,
 )
-
-# --- store and ledger facade (issue 3) ---
 from civicledger.ledger import Ledger
 from civicledger.ledgerset import LedgerSet
-
-# --- projections and indicators (issue 6) ---
 from civicledger.projections import (
     AsOf,
     Contribution,
@@ -43,9 +39,6 @@ from civicledger.projections import (
     IndicatorSet,
     Period,
 )
-
-# --- end projections ---
-# --- store names (issue 3) ---
 from civicledger.store import EventStore, MemoryStore, NewEvent
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
@@ -53,12 +46,25 @@ __all__ = [
     "ANY",
     "NO_STREAM",
     "STREAM_EXISTS",
+    "AsOf",
     "CivicLedgerError",
     "ConcurrencyError",
+    "Contribution",
+    "CorrectionError",
     "DuplicateEventError",
     "Event",
     "EventDefinitionError",
+    "EventStore",
+    "Figure",
+    "HistoryMismatchError",
+    "Indicator",
+    "IndicatorSet",
+    "Ledger",
     "LedgerNotFoundError",
+    "LedgerSet",
+    "MemoryStore",
+    "NewEvent",
+    "Period",
     "ProjectionError",
     "RecordedEvent",
     "SchemaMismatchError",
@@ -73,26 +79,3 @@ __all__ = [
     "field",
     "upcast",
 ]
-
-# --- store and ledger facade (issue 3) ---
-__all__ += ["EventStore", "Ledger", "MemoryStore", "NewEvent"]
-# --- end store ---
-
-# --- projections and indicators (issue 6) ---
-__all__ += [
-    "AsOf",
-    "Contribution",
-    "Figure",
-    "Indicator",
-    "IndicatorSet",
-    "Period",
-]
-# --- end projections ---
-
-# --- corrections (issue 10) ---
-__all__ += ["CorrectionError"]
-# --- end corrections ---
-
-# --- roll-ups across ledgers (issue 19) ---
-__all__ += ["HistoryMismatchError", "LedgerSet"]
-# --- end roll-ups ---

@@ -114,7 +114,7 @@ class SealMismatchError(VerificationError):
         self.position = position
 
 
-# --- reports (issue 7) ---------------------------------------------------------
+# --- reports ---------------------------------------------------------------------
 
 
 class TemplateError(ValidationError):
@@ -139,7 +139,7 @@ class TemplateError(ValidationError):
         self.path = path
 
 
-# --- corrections, retractions and redactions (issue 10) --------------------------
+# --- corrections, retractions and redactions -------------------------------------
 
 
 class CorrectionError(ValidationError):

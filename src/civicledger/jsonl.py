@@ -91,7 +91,7 @@ def read_jsonl(
 
     Args:
         path: the file to read (UTF-8).
-        codec: decodes payloads; the default codec (with the catalogue) when None.
+        codec: decodes payloads; the default codec (with the catalog) when None.
         limits: bounds the length of a line (``jsonl_max_line_bytes``).
 
     Returns:
@@ -156,7 +156,7 @@ def import_jsonl(
     Args:
         store: the event store to append to.
         path: the JSON Lines file.
-        codec: decodes payloads; the default codec (with the catalogue) when None.
+        codec: decodes payloads; the default codec (with the catalog) when None.
         limits: bounds the length of a line (``jsonl_max_line_bytes``).
         dry_run: do everything (validation, and the checks against stored events on
             a SQL store) but roll back at the end.
@@ -244,7 +244,7 @@ def export_jsonl(
     Args:
         store: the event store to read.
         path: the file to write (replaced if it exists).
-        codec: encodes payloads; the default codec (with the catalogue) when None.
+        codec: encodes payloads; the default codec (with the catalog) when None.
 
     Returns:
         How many events were written.
@@ -273,7 +273,7 @@ def _export_lines(records: Iterable[RecordedEvent], codec: Codec) -> Iterator[by
     for record in records:
         payload = record.payload
         if not hasattr(type(payload), "__schema_version__"):
-            # A redacted payload (issue 10): a line re-records the event in full, which
+            # A redacted payload: a line re-records the event in full, which
             # what is left of it cannot be.
             raise ValidationError(
                 f"event {record.event_id} at position {record.position} was redacted "
@@ -297,10 +297,10 @@ def _export_lines(records: Iterable[RecordedEvent], codec: Codec) -> Iterator[by
 
 
 def _codec(codec: Codec | None) -> Codec:
-    """The given codec, or the default one with the civic catalogue registered in it."""
+    """The given codec, or the default one with the civic catalog registered in it."""
     if codec is not None:
         return codec
-    # The catalogue registers its types on import; a file of catalogue events must
+    # The catalog registers its types on import; a file of catalog events must
     # import without the caller having imported it first.
     import civicledger.catalog  # noqa: F401
 

@@ -25,12 +25,10 @@ if TYPE_CHECKING:
     from civicledger.audit.auditor import Auditor  # audit (issue 4)
     from civicledger.audit.keys import PublicKeys  # audit (issue 4)
     from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
-    from civicledger.corrections.revision import FigureDiff, Revision  # corrections (issue 10)
     from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
     from civicledger.ledgerset import LedgerSet  # roll-ups across ledgers (issue 19)
     from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
     from civicledger.projections import (  # projections (issue 6)
-        CheckpointStore,
         Comparison,
         Figure,
         FigureList,
@@ -42,6 +40,8 @@ if TYPE_CHECKING:
     from civicledger.projections.series import Series, Step  # series (issue 22)
     from civicledger.reports import Report, Template  # reports (issue 7)
     from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
+    from civicledger.revisions import FigureDiff, Revision  # corrections (issue 10)
+    from civicledger.store.parts import ProjectionPositions
     from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
     from civicledger.sync import PushResult  # sync (issue 19)
 
@@ -288,10 +288,10 @@ class Ledger:
 
         With ``effective=True``, the corrected view (issue 10): retracted events and
         the amending events are absent, corrected payloads stand in place, and each
-        record lists its amendments; see :func:`.corrections.fold.effective_read`.
+        record lists its amendments; see :func:`.corrections.read_effective`.
         """
         if effective:
-            from civicledger.corrections.service import read_effective
+            from civicledger.corrections import read_effective
 
             return read_effective(
                 self._store,
@@ -382,16 +382,16 @@ class Ledger:
 
     def diff(self, published: Figure, current: Figure) -> FigureDiff:
         """Why a figure changed since it was published: the late, corrected, retracted and
-        redacted events behind the difference; see :func:`.corrections.revision.diff`."""
-        from civicledger.corrections.revision import diff
+        redacted events behind the difference; see :func:`.revisions.diff`."""
+        from civicledger.revisions import diff
 
         return diff(self._store, published, current)
 
     def revise(self, published: Sequence[Figure], seal: Seal | str) -> Revision:
         """Recompute published figures at a newer seal: each marked revised or unchanged,
         with the proof that the new seal extends the old; see
-        :func:`.corrections.revision.revise`."""
-        from civicledger.corrections.revision import revise
+        :func:`.revisions.revise`."""
+        from civicledger.revisions import revise
 
         return revise(self, published, seal)
 
@@ -671,17 +671,18 @@ class Ledger:
         )
 
     @functools.cached_property
-    def checkpoints(self) -> CheckpointStore:
-        """Where this ledger keeps projection checkpoints: its SQL database, or memory for an
-        in-memory ledger; use with :class:`.projections.Runner`."""
-        engine = getattr(self._store, "engine", None)
-        if engine is None:
-            from civicledger.projections.runner import MemoryCheckpoints
+    def projection_positions(self) -> ProjectionPositions:
+        """Where projections over this ledger keep their positions: its SQL database, or
+        memory for an in-memory ledger; use with :class:`.projections.Runner`."""
+        return self._store.projection_positions()
 
-            return MemoryCheckpoints()
-        from civicledger.store.sql_checkpoints import SqlCheckpoints
+    @property
+    def checkpoints(self) -> ProjectionPositions:
+        """Deprecated name of :attr:`projection_positions`."""
+        from civicledger.deprecation import warn_renamed
 
-        return SqlCheckpoints(engine, self._store.ledger_name)
+        warn_renamed("Ledger.checkpoints", "Ledger.projection_positions")
+        return self.projection_positions
 
     # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
 
@@ -869,14 +870,14 @@ class Ledger:
 
 
 def _load_default_vocabulary(codec: Codec | None) -> None:
-    """Register the civic catalogue when the ledger uses the default registry.
+    """Register the civic catalog when the ledger uses the default registry.
 
-    The catalogue is the vocabulary of community work; a ledger opened with the
-    default codec can then read any catalogue event without further imports.
+    The catalog is the vocabulary of community work; a ledger opened with the
+    default codec can then read any catalog event without further imports.
     A caller with its own codec (and registry) decides for itself.
     """
     if codec is None:
-        import civicledger.catalog  # noqa: F401  (registers the catalogue's types)
+        import civicledger.catalog  # noqa: F401  (registers the catalog's types)
 
 
 # -- SQL pushdown of indicators (issue 6, item 7) -----------------------------------------
@@ -884,10 +885,6 @@ def _load_default_vocabulary(codec: Codec | None) -> None:
 
 def _pushdown(store: EventStore) -> Pushdown | None:
     """The SQL pushdown for a SQL store (identical figures, computed in the database)."""
-    from civicledger.store.sql import SqlStore
+    from civicledger.pushdown import pushdown_for
 
-    if not isinstance(store, SqlStore):
-        return None
-    from civicledger.pushdown import SqlPushdown
-
-    return SqlPushdown(store, store.codec)
+    return pushdown_for(store)

@@ -13,27 +13,64 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from civicledger.audit.auditor import Auditor
-from civicledger.audit.rows import StoredRow, row_source
 from civicledger.errors import HistoryMismatchError, ValidationError
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
+from civicledger.store.rows import StoredRow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from civicledger.ledger import Ledger
+    from civicledger.audit import Cosignature, Seal
+    from civicledger.store import EventStore
     from civicledger.store.sql import SqlStore
 
 BATCH = 2000
 """Rows per delivery transaction: an interrupted push loses at most one batch of work."""
+
+
+class SyncSource(Protocol):
+    """What :func:`push` reads of the sending ledger; a :class:`civicledger.Ledger` is one."""
+
+    @property
+    def store(self) -> EventStore:
+        """The ledger's store."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The ledger's name (the replica's, unless another is given)."""
+        ...
+
+    @property
+    def origin(self) -> str:
+        """The ledger's origin."""
+        ...
+
+    @property
+    def hash_algorithm(self) -> str:
+        """The ledger's hash algorithm."""
+        ...
+
+    def head(self) -> int:
+        """The ledger's last position."""
+        ...
+
+    def seals(self) -> list[Seal]:
+        """The ledger's seals, oldest first."""
+        ...
+
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first."""
+        ...
 
 
 @attrs.frozen
@@ -56,7 +93,7 @@ class PushResult:
 
 
 def push(
-    source: Ledger,
+    source: SyncSource,
     target_url: str | URL,
     *,
     ledger: str | None = None,
@@ -108,7 +145,7 @@ def push(
 
 
 def _deliver(
-    source: Ledger, target: SqlStore, batch: int, progress: Callable[[int], None] | None
+    source: SyncSource, target: SqlStore, batch: int, progress: Callable[[int], None] | None
 ) -> PushResult:
     alg = hash_algorithm(source.hash_algorithm)
     reader = source.store.node_reader()
@@ -135,7 +172,7 @@ def _deliver(
         for s in source.seals()
         if s.sealed_at is not None
     ]
-    rows = row_source(source.store)
+    rows = source.store.row_source()
     received = Auditor(target)
     held_before = len(received.seals())
     delivered = 0

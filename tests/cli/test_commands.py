@@ -59,7 +59,7 @@ def test_init_and_info_describe_a_new_ledger(runner: CliRunner, tmp_path: Path) 
 
 
 def test_append_records_an_event_and_log_lists_it(runner: CliRunner, tmp_path: Path) -> None:
-    """append records a catalogue event; log shows it as a table and as JSON Lines."""
+    """append records a catalog event; log shows it as a table and as JSON Lines."""
     db = tmp_path / "a.db"
     payload = {
         "occurred_on": "2023-03-03",
@@ -573,7 +573,7 @@ def test_followups_csv_goes_to_standard_output(runner: CliRunner, example_db: Pa
 
 
 def test_projections_catch_up_show_and_rebuild(runner: CliRunner, example_db: Path) -> None:
-    """The built-in event_counts projection checkpoints to the head and rebuilds the same state."""
+    """The built-in event_counts projection catches up to the head and rebuilds the same state."""
     code, out, _ = run(runner, example_db, "projections", "list")
     assert code == 0
     assert "event_counts" in out

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
 from civicledger import ConcurrencyError, Ledger, RecordedEvent
-from civicledger.projections import CheckpointStore, Fold, Runner
+from civicledger.projections import Fold, Runner
+from civicledger.store.parts import ProjectionPositions
 from store_testkit import count
 
 
@@ -29,17 +30,17 @@ class CheckpointContract:
 
     def test_a_projection_that_never_ran_has_no_checkpoint(self, ledger: Ledger) -> None:
         """load() of an unknown name is None."""
-        assert ledger.checkpoints.load("nothing") is None
+        assert ledger.projection_positions.load("nothing") is None
 
     def test_save_then_load_returns_state_and_position(self, ledger: Ledger) -> None:
         """A saved checkpoint reads back with its JSON state."""
-        checkpoints: CheckpointStore = ledger.checkpoints
+        checkpoints: ProjectionPositions = ledger.projection_positions
         checkpoints.save("p", None, 3, {"a": [1, "二"], "b": None})
         assert checkpoints.load("p") == (3, {"a": [1, "二"], "b": None})
 
     def test_save_with_a_stale_expected_position_is_refused(self, ledger: Ledger) -> None:
         """Compare-and-set: another runner's move makes a stale save fail and change nothing."""
-        checkpoints = ledger.checkpoints
+        checkpoints = ledger.projection_positions
         checkpoints.save("p", None, 2, {"n": 2})
         checkpoints.save("p", 2, 5, {"n": 5})
         with pytest.raises(ConcurrencyError, match="another runner"):
@@ -50,7 +51,7 @@ class CheckpointContract:
 
     def test_a_checkpoint_never_moves_backwards(self, ledger: Ledger) -> None:
         """A save below the stored position is refused."""
-        checkpoints = ledger.checkpoints
+        checkpoints = ledger.projection_positions
         checkpoints.save("p", None, 4, {})
         with pytest.raises(ConcurrencyError, match="backwards"):
             checkpoints.save("p", 4, 3, {})
@@ -58,7 +59,7 @@ class CheckpointContract:
 
     def test_replace_and_delete(self, ledger: Ledger) -> None:
         """replace() swaps in any checkpoint; delete() forgets it."""
-        checkpoints = ledger.checkpoints
+        checkpoints = ledger.projection_positions
         checkpoints.save("p", None, 4, {"old": True})
         checkpoints.replace("p", 2, {"new": True})
         assert checkpoints.load("p") == (2, {"new": True})
@@ -67,7 +68,7 @@ class CheckpointContract:
 
     def test_checkpoints_are_kept_per_projection_name(self, ledger: Ledger) -> None:
         """Two projections do not share a checkpoint."""
-        checkpoints = ledger.checkpoints
+        checkpoints = ledger.projection_positions
         checkpoints.save("a", None, 1, 1)
         checkpoints.save("b", None, 2, 2)
         assert (checkpoints.load("a"), checkpoints.load("b")) == ((1, 1), (2, 2))
@@ -76,21 +77,21 @@ class CheckpointContract:
         """catch_up folds new events only, from the stored position, and equals a full run."""
         ledger.append("s", [count(n) for n in range(1, 8)], actor="t")
         runner = Runner(TOTAL, ledger.store)
-        first = runner.catch_up(ledger.checkpoints, batch_size=3, to_position=5)
+        first = runner.catch_up(ledger.projection_positions, batch_size=3, to_position=5)
         assert (first.position, first.state) == (5, {"total": 15})
         ledger.append("s", [count(100)], actor="t")
-        second = runner.catch_up(ledger.checkpoints, batch_size=2)
+        second = runner.catch_up(ledger.projection_positions, batch_size=2)
         assert (second.position, second.state) == (8, {"total": 128})
         assert runner.run() == ({"total": 128}, 8)
-        assert runner.state(ledger.checkpoints) == {"total": 128}
+        assert runner.state(ledger.projection_positions) == {"total": 128}
 
     def test_rebuild_replaces_a_corrupt_state(self, ledger: Ledger) -> None:
         """rebuild() replays from scratch and swaps the result in."""
         ledger.append("s", [count(2), count(3)], actor="t")
-        ledger.checkpoints.save(TOTAL.name, None, 2, {"total": 999})
-        rebuilt = Runner(TOTAL, ledger.store).rebuild(ledger.checkpoints)
+        ledger.projection_positions.save(TOTAL.name, None, 2, {"total": 999})
+        rebuilt = Runner(TOTAL, ledger.store).rebuild(ledger.projection_positions)
         assert rebuilt.state == {"total": 5}
-        assert ledger.checkpoints.load(TOTAL.name) == (2, {"total": 5})
+        assert ledger.projection_positions.load(TOTAL.name) == (2, {"total": 5})
 
 
 class TestMemoryCheckpoints(CheckpointContract):
@@ -112,7 +113,7 @@ class TestSqliteCheckpoints(CheckpointContract):
         metadata = MetaData()
         model = Table("my_totals", metadata, Column("name", String(20)), Column("n", Integer))
         metadata.create_all(engine)
-        checkpoints = ledger.checkpoints
+        checkpoints = ledger.projection_positions
         with engine.begin() as conn:
             conn.execute(insert(model).values(name="x", n=1))
             checkpoints.advance(conn, "embedded", None, 1)  # type: ignore[attr-defined]
@@ -133,9 +134,9 @@ class TestSqliteCheckpoints(CheckpointContract):
         url = f"sqlite:///{tmp_path / 'again.db'}"
         with Ledger.open(url) as ledger:
             ledger.append("s", [count(4)], actor="t")
-            Runner(TOTAL, ledger.store).catch_up(ledger.checkpoints)
+            Runner(TOTAL, ledger.store).catch_up(ledger.projection_positions)
         with Ledger.open(url) as ledger:
-            assert ledger.checkpoints.load(TOTAL.name) == (1, {"total": 4})
+            assert ledger.projection_positions.load(TOTAL.name) == (1, {"total": 4})
 
 
 @pytest.mark.postgres
@@ -155,15 +156,15 @@ def test_follow_keeps_the_checkpoint_current_as_events_arrive(tmp_path: Path) ->
         results: list[object] = []
         worker = threading.Thread(
             target=lambda: results.append(
-                runner.follow(ledger.checkpoints, stop=stop, poll_interval=0.05)
+                runner.follow(ledger.projection_positions, stop=stop, poll_interval=0.05)
             )
         )
         worker.start()
         ledger.append("s", [count(10)], actor="t")
         deadline = time.monotonic() + 10
-        while ledger.checkpoints.load(TOTAL.name) != (3, {"total": 13}):
+        while ledger.projection_positions.load(TOTAL.name) != (3, {"total": 13}):
             assert time.monotonic() < deadline, "follow() did not pick up the new event"
             time.sleep(0.02)
         stop.set()
         worker.join(timeout=10)
-        assert ledger.checkpoints.load(TOTAL.name) == (3, {"total": 13})
+        assert ledger.projection_positions.load(TOTAL.name) == (3, {"total": 13})

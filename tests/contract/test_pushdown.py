@@ -97,7 +97,7 @@ def example(
 def test_every_example_indicator_is_pushed_down(example: Ledger) -> None:
     """The example set needs no fallback: every indicator compiles and the call is not refused."""
     store = _store(example)
-    pushdown = SqlPushdown(store, store.codec)
+    pushdown = SqlPushdown(store, store.sql_target())
     requests = [(i, p) for i in as_indicator_set(INDICATORS) for p in _periods(i)]
     assert pushdown.compute(requests, resolve_as_of(None, store.head()), lineage=True) is not None
     assert all(pushdown._pushable(i) for i, _ in requests)
@@ -174,7 +174,7 @@ def test_prefix_substring_and_range_filters_push_down_exactly(
         for a in ["attendees"]
     ]
     store = _store(example)
-    pushdown = SqlPushdown(store, store.codec)
+    pushdown = SqlPushdown(store, store.sql_target())
     assert all(pushdown._pushable(i) for i in chosen)
     requests = [(i, p) for i in chosen for p in _periods(i)]
     assert pushdown.compute(requests, resolve_as_of(None, store.head()), lineage=lineage)
@@ -289,7 +289,7 @@ def test_a_retraction_sends_the_call_to_python_with_corrected_numbers(
         target = before.contributions[0].event_id
         ledger.retract(target, reason="entered twice", actor="auditor")
         store = _store(ledger)
-        pushdown = SqlPushdown(store, store.codec)
+        pushdown = SqlPushdown(store, store.sql_target())
         requests = [(before.indicator, before.period)]
         assert pushdown.compute(requests, resolve_as_of(None, store.head()), lineage=True) is None
         [after] = [
@@ -308,7 +308,7 @@ def test_a_nested_field_is_not_pushed_down_and_an_undeclared_one_is_refused(
 ) -> None:
     """A nested path is left to Python; one the event class does not declare is refused."""
     store = _store(example)
-    pushdown = SqlPushdown(store, store.codec)
+    pushdown = SqlPushdown(store, store.sql_target())
     nested = Indicator(
         "x.nested", "嵌套", "次", source=["meeting_held"], where='payload.body.key == "x"'
     )
@@ -326,7 +326,7 @@ def test_an_unknown_source_type_falls_back_to_python(example: Ledger) -> None:
     """An indicator over a type the codec does not know is left to the Python engine."""
     unknown = Indicator("x.unknown", "未知", "次", source=["no_such_event"])
     store = _store(example)
-    assert not SqlPushdown(store, store.codec)._pushable(unknown)
+    assert not SqlPushdown(store, store.sql_target())._pushable(unknown)
     assert _flat(example.indicators([unknown], year=2023)) == _flat(
         indicators(example.store, [unknown], year=2023)
     )
@@ -525,7 +525,7 @@ def test_random_ledgers_and_filters_push_down_exactly(
             assert _flat(pushed) == _flat(python)
             # And the SQL path itself ran (no silent fallback): it raises if it cannot be exact.
             store = _store(ledger)
-            pushdown = SqlPushdown(store, store.codec)
+            pushdown = SqlPushdown(store, store.sql_target())
             requests = [(i, p) for i in chosen for p in _periods(i)]
             with store.engine.connect() as conn:
                 direct = pushdown._compute(

@@ -41,7 +41,7 @@ def test_each_toml_example_in_the_docs_loads(text: str) -> None:
 @pytest.fixture(scope="module")
 def ledger() -> Ledger:
     """The example ledger."""
-    import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+    import civicledger.catalog  # noqa: F401 - registers the catalog's event types
 
     ledger = Ledger.in_memory()
     ledger.import_jsonl(EXAMPLE / "events.jsonl")

@@ -1,4 +1,4 @@
-"""Every catalogue event type survives encode → canonical JSON → decode unchanged."""
+"""Every catalog event type survives encode → canonical JSON → decode unchanged."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import civicledger
 from civicledger import catalog
 from civicledger.events import Codec, EventRegistry, canonical_bytes, default_codec, event
-from civicledger.testing.strategies import catalogue_strategies, events_of
+from civicledger.testing.strategies import catalog_strategies, events_of
 
 CODEC = default_codec()
 
@@ -43,10 +43,10 @@ def _shuffled(data: Any, rng: random.Random) -> Any:
 @pytest.mark.parametrize(
     "cls", catalog.ALL_EVENT_TYPES, ids=[c.__event_type__ for c in catalog.ALL_EVENT_TYPES]
 )
-def test_catalogue_type_round_trips_through_canonical_json(cls: type[civicledger.Event]) -> None:
-    """An event of each catalogue type decodes from its canonical JSON to an equal event."""
+def test_catalog_type_round_trips_through_canonical_json(cls: type[civicledger.Event]) -> None:
+    """An event of each catalog type decodes from its canonical JSON to an equal event."""
 
-    @given(catalogue_strategies()[cls])
+    @given(catalog_strategies()[cls])
     def check(instance: civicledger.Event) -> None:
         decoded = _round_trip(CODEC, instance)
         assert decoded == instance
@@ -57,16 +57,16 @@ def test_catalogue_type_round_trips_through_canonical_json(cls: type[civicledger
 
 @given(st.data())
 def test_canonical_bytes_do_not_depend_on_key_order(data: st.DataObject) -> None:
-    """Reordering the keys of an encoded catalogue event leaves its canonical bytes unchanged."""
+    """Reordering the keys of an encoded catalog event leaves its canonical bytes unchanged."""
     cls = data.draw(st.sampled_from(catalog.ALL_EVENT_TYPES))
-    instance = data.draw(catalogue_strategies()[cls])
+    instance = data.draw(catalog_strategies()[cls])
     encoded = CODEC.to_dict(instance)
     reordered = _shuffled(encoded, random.Random(data.draw(st.integers(0, 2**32))))
     assert canonical_bytes(reordered) == canonical_bytes(encoded)
 
 
-def test_catalogue_lists_every_registered_catalogue_type() -> None:
-    """ALL_EVENT_TYPES holds each catalogue class once and every one is registered by name."""
+def test_catalog_lists_every_registered_catalog_type() -> None:
+    """ALL_EVENT_TYPES holds each catalog class once and every one is registered by name."""
     names = [cls.__event_type__ for cls in catalog.ALL_EVENT_TYPES]
     assert len(names) == len(set(names))
     registered = civicledger.events.default_registry().type_names()

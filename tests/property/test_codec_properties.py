@@ -134,13 +134,13 @@ def test_compiled_encoder_matches_cattrs_unstructuring(sample: SampleRecorded) -
 
 
 @given(st.data())
-def test_compiled_encoder_matches_cattrs_for_every_catalogue_type(data: st.DataObject) -> None:
-    """For every catalogue type, the fast encoder and payload bytes equal the reference."""
+def test_compiled_encoder_matches_cattrs_for_every_catalog_type(data: st.DataObject) -> None:
+    """For every catalog type, the fast encoder and payload bytes equal the reference."""
     from civicledger.events import default_codec
-    from civicledger.testing.strategies import catalogue_events
+    from civicledger.testing.strategies import catalog_events
 
     codec = default_codec()
-    instance = data.draw(catalogue_events())
+    instance = data.draw(catalog_events())
     assert codec.to_dict(instance) == codec.reference_dict(instance)
     assert codec.payload_bytes(instance) == rfc8785.dumps(codec.reference_dict(instance))
 
@@ -149,10 +149,10 @@ def test_compiled_encoder_matches_cattrs_for_every_catalogue_type(data: st.DataO
 def test_stored_decoder_matches_the_full_decoder(data: st.DataObject) -> None:
     """Decoding a recorded payload the fast way gives what from_dict gives, for every type."""
     from civicledger.events import default_codec
-    from civicledger.testing.strategies import catalogue_events
+    from civicledger.testing.strategies import catalog_events
 
     codec = default_codec()
-    instance = data.draw(catalogue_events())
+    instance = data.draw(catalog_events())
     name, version = type(instance).__event_type__, type(instance).__schema_version__
     stored = json.loads(codec.payload_bytes(instance))
     assert codec.from_stored(name, version, stored) == codec.from_dict(name, version, stored)

@@ -19,7 +19,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from civicledger.audit.payloads import RedactionIndex, check_payload
-from civicledger.audit.rows import StoredRow
 from civicledger.errors import VerificationError
 from civicledger.events.canonical import canonical_bytes
 from civicledger.merkle import hash_algorithm
@@ -30,6 +29,7 @@ from civicledger.merkle.disclosure import (
     field_digest,
     field_salt,
 )
+from civicledger.store.rows import StoredRow
 
 ALG = hash_algorithm("sha256")
 EVENT = uuid.UUID("0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f")

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
+import sqlalchemy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from civicledger import Event, RecordedEvent
-from civicledger.projections import Fold, MemoryCheckpoints, Runner
+from civicledger.projections import Fold, Runner
+from civicledger.store.parts import MemoryProjectionPositions
 from projection_testkit import Body, GroupClosed, GroupOpened, Log, Meeting
 
 
@@ -95,7 +96,7 @@ def test_incremental_with_crashes_equals_full_rebuild(
 ) -> None:
     """Runs with random batch sizes, some dying mid-batch, end at the rebuilt state."""
     log = Log()
-    checkpoints = MemoryCheckpoints()
+    checkpoints = MemoryProjectionPositions()
     split = min(appended_before, len(events))
     log.extend(events[:split])
     for index, (batch_size, crash_after) in enumerate(runs):
@@ -121,7 +122,7 @@ def test_rebuild_swaps_in_the_full_replay(events: list[Event], cut: int) -> None
     """rebuild() replaces whatever checkpoint was stored with a replay from scratch."""
     log = Log()
     log.extend(events)
-    checkpoints = MemoryCheckpoints()
+    checkpoints = MemoryProjectionPositions()
     checkpoints.replace(
         PROJECTION.name, 0, {"per_body": {"bogus": 99}, "attendees": -1, "open": []}
     )
@@ -140,13 +141,12 @@ def test_incremental_with_sql_checkpoints_equals_full_rebuild(
     events: list[Event], runs: list[tuple[int, int | None]]
 ) -> None:
     """The same property with checkpoints in SQLite: crashes lose nothing, count nothing twice."""
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    from civicledger.store.sql_checkpoints import SqlCheckpoints
+    from civicledger.store.sql.positions import SqlProjectionPositions
 
     with tempfile.TemporaryDirectory() as directory:
         engine = sqlalchemy.create_engine(f"sqlite:///{directory}/checkpoints.db")
         try:
-            checkpoints = SqlCheckpoints(engine)
+            checkpoints = SqlProjectionPositions(engine)
             log = Log()
             log.extend(events)
             for batch_size, crash_after in runs:

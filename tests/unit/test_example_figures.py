@@ -73,7 +73,7 @@ def indicator_set() -> IndicatorSet:
 @pytest.fixture(scope="module")
 def figures(indicator_set: IndicatorSet) -> list[Figure]:
     """All 2023 figures of the example ledger, computed in one pass."""
-    import civicledger.catalog  # noqa: F401 - registers the catalogue's event types
+    import civicledger.catalog  # noqa: F401 - registers the catalog's event types
 
     ledger = Ledger.in_memory()
     ledger.import_jsonl(EXAMPLE / "events.jsonl")

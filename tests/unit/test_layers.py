@@ -1,11 +1,20 @@
-"""The package's layering: lower layers never pull in storage or CLI libraries."""
+"""The package's layering: lower layers never pull in storage or CLI libraries.
+
+The import direction itself is checked by ``lint-imports`` (scripts/test) against the
+contract in pyproject.toml; here the documented picture is held to that contract.
+"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PURE_PACKAGES = [
     "civicledger.events",
@@ -51,8 +60,8 @@ def test_version_is_exposed() -> None:
     assert civicledger.__version__.count(".") == 2
 
 
-def test_a_ledger_opened_with_the_default_codec_reads_catalogue_events(tmp_path: object) -> None:
-    """A fresh process can open a ledger and read catalogue events without importing them."""
+def test_a_ledger_opened_with_the_default_codec_reads_catalog_events(tmp_path: object) -> None:
+    """A fresh process can open a ledger and read catalog events without importing them."""
     script = (
         "import sys; from datetime import date; from civicledger import Ledger\n"
         "url = 'sqlite:///' + sys.argv[1]\n"
@@ -72,3 +81,34 @@ def test_a_ledger_opened_with_the_default_codec_reads_catalogue_events(tmp_path:
         [sys.executable, "-c", script, db, "read"], check=True, capture_output=True, text=True
     )
     assert result.stdout.strip() == "[3]"
+
+
+def _contract_layers() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = config["tool"]["importlinter"]["contracts"]
+    return [name.strip() for layer in contract["layers"] for name in layer.split("|")]
+
+
+def _design_layers() -> list[str]:
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = text.split("## Layers", 1)[1]
+    diagram = section.split("```", 2)[1]
+    names: list[str] = []
+    for line in diagram.splitlines():
+        # Entries start two spaces in; a continued description starts deeper.
+        if re.match(r"  \S", line):
+            names += re.findall(r"(?:^|\s)(\w+)(?:/|\.py)(?=\s)", line + " ")
+    return names
+
+
+def test_the_design_diagram_is_the_import_contract_top_to_bottom() -> None:
+    """docs/design.md lists exactly the contract's layers, in the contract's order."""
+    assert _design_layers() == _contract_layers()
+
+
+def test_the_contract_places_every_package_and_module() -> None:
+    """Every package and top-level module of civicledger has a layer (besides __init__)."""
+    source = ROOT / "src" / "civicledger"
+    present = {p.stem for p in source.glob("*.py") if p.stem != "__init__"}
+    present |= {p.name for p in source.iterdir() if (p / "__init__.py").exists()}
+    assert set(_contract_layers()) == present

@@ -2,15 +2,15 @@
 
 ``civicledger.Ledger`` delegates its audit methods here, one line each. This
 module reads the store's rows, so ``civicledger.audit`` itself does not import
-it: the offline verifier (seals, proofs, keys) loads no store. The SQL side
-(:mod:`civicledger.audit.sql`) is imported only for SQL stores.
+it: the offline verifier (seals, proofs, keys) loads no store. The rows and the
+seal table come from the store (:class:`civicledger.store.parts.BackendParts`),
+whatever its backend.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
@@ -18,7 +18,6 @@ from civicledger.audit.cosign import COSIGNATURE_SIZE, Cosignature, StoredCosign
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.proof import make_proof
-from civicledger.audit.rows import RowSource, StoredRow, row_source
 from civicledger.audit.verify import (
     MAX_PROBLEMS,
     StoredSeal,
@@ -36,64 +35,75 @@ from civicledger.merkle.proofs import consistency_proof, inclusion_proof
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_inclusion
 from civicledger.store.base import Clock, EventStore, utc_now
-from civicledger.store.memory import MemoryStore
+from civicledger.store.parts import SealTable
+from civicledger.store.rows import RowSource, StoredRow
 from civicledger.types import Position, parse_event_id
 
 
-class SealStorage(Protocol):
-    """Where a ledger's seals and their cosignatures are kept, append-only, in the order
-    they were made."""
+class StoreSeals:
+    """The seals of a ledger and their cosignatures, kept in the seal table its store
+    supplies."""
+
+    def __init__(self, table: SealTable) -> None:
+        """Keep seals in ``table`` (:meth:`EventStore.seal_table`)."""
+        self._table = table
 
     def add(self, seal: Seal) -> None:
-        """Store a seal."""
-        ...
+        """Store a seal (append-only: a SQL table's triggers forbid changing it later).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        assert seal.sealed_at is not None  # seals made here always carry their time
+        self._table.append(
+            tree_size=seal.tree_size,
+            root_hash=seal.root_hash,
+            sealed_at=format_timestamp(seal.sealed_at),
+            text=seal.text,
+        )
 
     def stored(self) -> Iterator[StoredSeal]:
-        """Yield the stored seals, oldest first."""
-        ...
+        """Yield the stored seals, oldest first.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        for number, row in enumerate(self._table.rows(), start=1):
+            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
 
     def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
-        """Store a cosignature of the seal with that number."""
-        ...
+        """Store a cosignature of the seal with that number (one append).
 
-    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
-        """Yield the stored cosignatures, oldest first."""
-        ...
-
-
-class MemorySealStorage:
-    """Seals and cosignatures of an in-memory ledger, held by its Auditor."""
-
-    def __init__(self) -> None:
-        """Start with no seals."""
-        self._seals: list[Seal] = []
-        self._cosignatures: list[StoredCosignature] = []
-
-    def add(self, seal: Seal) -> None:
-        """Keep a seal."""
-        self._seals.append(seal)
-
-    def stored(self) -> Iterator[StoredSeal]:
-        """Yield the seals, oldest first."""
-        for number, seal in enumerate(list(self._seals), start=1):
-            yield StoredSeal(number, seal.tree_size, seal.root_hash, seal.text)
-
-    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
-        """Keep a cosignature."""
-        self._cosignatures.append(
-            StoredCosignature(
-                len(self._cosignatures) + 1,
-                seal_number,
-                cosignature.signer,
-                format_timestamp(cosignature.cosigned_at),
-                cosignature.verifier.to_text(),
-                cosignature.line,
-            )
+        Raises:
+            StoreError: the database failed.
+        """
+        self._table.append_cosignature(
+            seal_id=self._seal_ids()[seal_number - 1],
+            signer=cosignature.signer,
+            cosigned_at=format_timestamp(cosignature.cosigned_at),
+            verifier=cosignature.verifier.to_text(),
+            signature=cosignature.line,
         )
 
     def stored_cosignatures(self) -> Iterator[StoredCosignature]:
-        """Yield the cosignatures, oldest first."""
-        yield from list(self._cosignatures)
+        """Yield the stored cosignatures, oldest first, each naming its seal by number.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        numbers = {seal_id: number for number, seal_id in enumerate(self._seal_ids(), start=1)}
+        for number, row in enumerate(self._table.cosignature_rows(), start=1):
+            yield StoredCosignature(
+                number,
+                numbers.get(row.seal_id),
+                row.signer,
+                row.cosigned_at,
+                row.verifier,
+                row.signature,
+            )
+
+    def _seal_ids(self) -> list[int]:
+        return [row.id for row in self._table.rows()]
 
 
 class Auditor:
@@ -104,7 +114,7 @@ class Auditor:
         store: EventStore,
         *,
         clock: Clock | None = None,
-        seal_storage: SealStorage | None = None,
+        seal_storage: SealTable | None = None,
         rows: RowSource | None = None,
     ) -> None:
         """Audit ``store``.
@@ -112,18 +122,14 @@ class Auditor:
         Args:
             store: the ledger's store (memory or SQL).
             clock: gives ``sealed_at``; the process clock in UTC when None.
-            seal_storage: where seals go; the store's database (SQL) or this
-                object's memory (in-memory store) when None.
-            rows: how raw rows are read; chosen from the store's backend when None.
-
-        Raises:
-            ValidationError: the store's backend is not supported.
+            seal_storage: where seals go; the store's seal table when None.
+            rows: how raw rows are read; the store's row source when None.
         """
         self._store = store
         self._alg: HashAlgorithm = hash_algorithm(store.hash_algorithm)
         self._clock = clock or utc_now
-        self._rows = rows if rows is not None else row_source(store)
-        self._seals = seal_storage if seal_storage is not None else _seal_storage(store)
+        self._rows = rows if rows is not None else store.row_source()
+        self._seals = StoreSeals(seal_storage if seal_storage is not None else store.seal_table())
 
     # -- seals --------------------------------------------------------------------
 
@@ -142,7 +148,7 @@ class Auditor:
             StoreError: the database failed.
             CivicLedgerError: signing needs the ``cryptography`` package.
         """
-        if getattr(self._store, "is_replica", False):
+        if self._store.is_replica:
             raise StoreError(
                 f"ledger {self._store.ledger_name!r} is a replica of {self._store.origin!r}: "
                 "its seals are the sender's, delivered by sync; seal the sending ledger"
@@ -632,16 +638,13 @@ class Auditor:
 
     def _walker(self, head: int, workers: int) -> Walker | None:
         """Split the walk across processes for a SQL ledger (see ``audit.parallel``)."""
-        if workers == 1 or isinstance(self._store, MemoryStore):
+        target = self._store.sql_target()
+        if workers == 1 or target is None:
             return None
         # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
         from civicledger.audit.parallel import sql_walker
-        from civicledger.audit.sql import SqlRowSource
-        from civicledger.store.sql.store import SqlStore
 
-        if not isinstance(self._store, SqlStore) or not isinstance(self._rows, SqlRowSource):
-            return None
-        return sql_walker(self._store, self._rows, head, workers)
+        return sql_walker(self._store, target, self._rows, head, workers)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -673,22 +676,6 @@ class Auditor:
             raise VerificationError(
                 f"the row at position {row.position} is damaged ({e.message}); run verify()"
             ) from e
-
-
-def _seal_storage(store: EventStore) -> SealStorage:
-    if isinstance(store, MemoryStore):
-        return MemorySealStorage()
-    # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
-    from civicledger.audit.sql import SqlSealStorage
-    from civicledger.store.sql.store import SqlStore
-
-    if isinstance(store, SqlStore):
-        return SqlSealStorage(store)
-    raise ValidationError(
-        f"cannot keep seals for a {store.__class__.__name__}: only the memory and SQL stores "
-        "are supported",
-        field="store",
-    )
 
 
 def _signer(signer: Signer | str) -> Signer:

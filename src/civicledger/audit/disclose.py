@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import orjson
 
-from civicledger.audit.rows import RowSource, StoredRow
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events.fields import is_personal
 from civicledger.events.redaction import REDACTED_KEY
@@ -23,6 +22,7 @@ from civicledger.merkle.commitments import Commitments
 from civicledger.merkle.disclosure import LEAF_V2, Disclosure, field_digest, field_salt
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.store.base import EventStore
+from civicledger.store.rows import RowSource, StoredRow
 from civicledger.types import parse_event_id
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import orjson
 
 from civicledger.audit.payloads import RedactionIndex
-from civicledger.audit.rows import StoredRow
 from civicledger.errors import ValidationError
 from civicledger.events.redaction import is_redacted_text
 from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import SALT_SIZE
+from civicledger.store.rows import StoredRow
 
 _SORT_KEYS = orjson.OPT_SORT_KEYS
 

@@ -27,14 +27,16 @@ from collections.abc import Sequence
 import attrs
 
 from civicledger.audit.payloads import RedactionIndex
-from civicledger.audit.sql import SqlRowSource
 from civicledger.audit.verify import Walker
 from civicledger.audit.walk import RANGE_ALIGNMENT, RangeWalk, walk_range
 from civicledger.errors import CivicLedgerError, StoreError
 from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.reader import NodeReader
+from civicledger.store.base import EventStore
+from civicledger.store.parts import SqlTarget
+from civicledger.store.rows import RowSource
 from civicledger.store.sql.engine import open_engine
-from civicledger.store.sql.store import SqlStore
+from civicledger.store.sql.rows import SqlRowSource
 from civicledger.store.sql.tree import SqlNodeReader
 
 EVENTS_PER_WORKER = 50_000
@@ -74,7 +76,7 @@ class RangeTask:
     check_tiles: bool
 
     def walk(
-        self, rows: SqlRowSource, reader: NodeReader, index: RedactionIndex | None = None
+        self, rows: RowSource, reader: NodeReader, index: RedactionIndex | None = None
     ) -> RangeWalk:
         """Walk the range, reading through ``rows`` and ``reader``.
 
@@ -115,7 +117,7 @@ def walk_task(task: RangeTask) -> RangeWalk | str:
     except CivicLedgerError as e:
         return str(e)
     try:
-        rows = SqlRowSource.on(engine, task.ledger_id, task.ledger_name)
+        rows = SqlRowSource(SqlTarget(engine, task.ledger_id, task.ledger_name))
         reader = SqlNodeReader(engine, task.ledger_id, task.ledger_name)
         return task.walk(rows, reader)
     except CivicLedgerError as e:
@@ -125,12 +127,19 @@ def walk_task(task: RangeTask) -> RangeWalk | str:
 
 
 def sql_walker(
-    store: SqlStore, rows: SqlRowSource, head: int, workers: int, *, check_tiles: bool = True
+    store: EventStore,
+    target: SqlTarget,
+    rows: RowSource,
+    head: int,
+    workers: int,
+    *,
+    check_tiles: bool = True,
 ) -> Walker | None:
     """A walker that splits ``store``'s rows 1..head across worker processes.
 
     Args:
-        store: the SQL store.
+        store: the store.
+        target: its SQL database (the workers open their own engines on it).
         rows: its row source (this process's range is read through it).
         head: the last position to verify.
         workers: processes to use, this one included.
@@ -140,7 +149,7 @@ def sql_walker(
         The walker, or None when one range is all there is to walk (few events, one
         worker, or an in-memory database no other process can open).
     """
-    url = store.engine.url
+    url = target.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return None
     ranges = split(head, workers)
@@ -154,8 +163,8 @@ def sql_walker(
         tasks = [
             RangeTask(
                 url=text,
-                ledger_id=store.ledger_id,
-                ledger_name=store.ledger_name,
+                ledger_id=target.ledger_id,
+                ledger_name=target.ledger_name,
                 origin=store.origin,
                 hash_name=store.hash_algorithm,
                 leaf_version=store.leaf_version,

@@ -34,7 +34,7 @@ from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import payload_digest
 
 if TYPE_CHECKING:
-    from civicledger.audit.rows import StoredRow
+    from civicledger.store.rows import StoredRow
 
 Finding = tuple[ProblemKind, str]
 

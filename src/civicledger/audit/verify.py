@@ -28,7 +28,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
 if TYPE_CHECKING:
-    from civicledger.audit.rows import StoredRow
+    from civicledger.store.rows import StoredRow
 
 MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""

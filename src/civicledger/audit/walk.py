@@ -34,7 +34,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
 if TYPE_CHECKING:
-    from civicledger.audit.rows import StoredRow
+    from civicledger.store.rows import StoredRow
 
 WALK_LEVEL = 8
 """The level of the stored nodes a walk checks and returns (the lower of STORED_LEVELS)."""

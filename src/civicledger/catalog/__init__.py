@@ -1,4 +1,4 @@
-"""The civic event catalogue: ready event types for the everyday work of a community office.
+"""The civic event catalog: ready event types for the everyday work of a community office.
 
 Every type is registered in the default registry when this package is imported.
 Modules by topic: :mod:`~civicledger.catalog.meetings`,
@@ -108,7 +108,7 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     ProblemResolved,
     ProblemReopened,
 )
-"""Every event type in the catalogue, in the order of the modules above."""
+"""Every event type in the catalog, in the order of the modules above."""
 
 __all__ = [
     "ALL_EVENT_TYPES",

@@ -1,4 +1,4 @@
-"""The stream naming convention for catalogue events.
+"""The stream naming convention for catalog events.
 
 A stream groups the events of one thing whose history is read in order: one
 organisation (``org/<organisation_id>``), one mediation case
@@ -96,10 +96,10 @@ _RULES: Mapping[type[Event], Callable[[Any], str]] = MappingProxyType(
 
 
 def default_stream(event: Event) -> str:
-    """Name the stream an event belongs in under the catalogue's convention.
+    """Name the stream an event belongs in under the catalog's convention.
 
     Args:
-        event: any event; types outside the catalogue go to ``events/<type name>``.
+        event: any event; types outside the catalog go to ``events/<type name>``.
 
     Returns:
         The stream name.

@@ -1,4 +1,4 @@
-"""Closed vocabularies of the civic catalogue: stable ASCII keys with Chinese labels.
+"""Closed vocabularies of the civic catalog: stable ASCII keys with Chinese labels.
 
 Stored events hold the key (``"party_committee"``); reports show the label
 (``"党委会"``). Keys never change once released; labels may be reworded or

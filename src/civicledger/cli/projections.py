@@ -1,4 +1,4 @@
-"""Commands for checkpointed projections: list, catch-up, rebuild, show."""
+"""Commands for projections kept at a stored position: list, catch-up, rebuild, show."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def resolve(target: str) -> Any:
 
 @click.group()
 def projections() -> None:
-    """Keep checkpointed projections current, or rebuild them from scratch.
+    """Keep projections current from their stored positions, or rebuild them from scratch.
 
     Example:
 
@@ -62,7 +62,7 @@ def projections() -> None:
 @projections.command("list")
 @pass_ledger
 def list_(ledger: Any) -> None:
-    """List the built-in projections and where each checkpoint stands.
+    """List the built-in projections and the position each has reached.
 
     Example:
 
@@ -73,10 +73,10 @@ def list_(ledger: Any) -> None:
     head = ledger.head()
     rows = []
     for name, projection in sorted(BUILTIN_PROJECTIONS.items()):
-        stored = ledger.checkpoints.load(name)
+        stored = ledger.projection_positions.load(name)
         position = "—" if stored is None else stored[0]
         rows.append((name, position, head, (projection.__doc__ or "").strip().split("\n")[0]))
-    click.echo(table(["projection", "checkpoint", "head", ""], rows), nl=False)
+    click.echo(table(["projection", "position", "head", ""], rows), nl=False)
 
 
 @projections.command("catch-up")
@@ -84,7 +84,7 @@ def list_(ledger: Any) -> None:
 @click.option("--batch-size", type=int, default=1000, show_default=True)
 @pass_ledger
 def catch_up(ledger: Any, target: str, batch_size: int) -> None:
-    """Bring a projection's checkpoint up to the ledger's head, batch by batch.
+    """Bring a projection up to the ledger's head, batch by batch, saving its position.
 
     PROJECTION is a built-in name or MODULE:ATTRIBUTE.
 
@@ -95,10 +95,10 @@ def catch_up(ledger: Any, target: str, batch_size: int) -> None:
     from civicledger.projections import Runner
 
     projection = resolve(target)
-    checkpoint = Runner(projection, ledger.store).catch_up(
-        ledger.checkpoints, batch_size=batch_size
+    saved = Runner(projection, ledger.store).catch_up(
+        ledger.projection_positions, batch_size=batch_size
     )
-    click.echo(f"{checkpoint.name} at position {checkpoint.position}")
+    click.echo(f"{saved.name} at position {saved.position}")
 
 
 @projections.command()
@@ -116,25 +116,25 @@ def rebuild(ledger: Any, target: str) -> None:
     from civicledger.projections import Runner
 
     projection = resolve(target)
-    checkpoint = Runner(projection, ledger.store).rebuild(ledger.checkpoints)
-    click.echo(f"rebuilt {checkpoint.name} to position {checkpoint.position}")
+    saved = Runner(projection, ledger.store).rebuild(ledger.projection_positions)
+    click.echo(f"rebuilt {saved.name} to position {saved.position}")
 
 
 @projections.command()
 @click.argument("target", metavar="PROJECTION")
 @pass_ledger
 def show(ledger: Any, target: str) -> None:
-    """Print a projection's stored checkpoint: its position and state as JSON.
+    """Print a projection's stored position and state as JSON.
 
     Example:
 
         civicledger projections show event_counts
     """
     projection = resolve(target)
-    stored = ledger.checkpoints.load(projection.name)
+    stored = ledger.projection_positions.load(projection.name)
     if stored is None:
         raise ValidationError(
-            f"{projection.name} has no checkpoint yet; run `civicledger projections catch-up "
+            f"{projection.name} has no stored position yet; run `civicledger projections catch-up "
             f"{target}`"
         )
     position, state = stored

@@ -7,9 +7,10 @@ Importing this package registers nothing: the event types register when
 from civicledger.corrections.fold import (
     AMENDING_TYPES,
     CorrectionIndex,
-    effective,
-    effective_read,
+    _deprecated_effective,
+    read_effective,
 )
+from civicledger.deprecation import renamed_attributes
 from civicledger.events.redaction import Amendment, RedactedPayload
 
 __all__ = [
@@ -17,6 +18,16 @@ __all__ = [
     "Amendment",
     "CorrectionIndex",
     "RedactedPayload",
-    "effective",
-    "effective_read",
+    "read_effective",
 ]
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "effective": (
+            "civicledger.corrections.CorrectionIndex.apply_all",
+            lambda: _deprecated_effective,
+        ),
+        "effective_read": ("civicledger.corrections.read_effective", lambda: read_effective),
+    },
+)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import attrs
 import orjson
 
+from civicledger.deprecation import renamed_attributes
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
 from civicledger.events.redaction import (
     Amendment,
@@ -29,8 +30,9 @@ from civicledger.events.redaction import (
     decode_text,
     is_redacted_text,
 )
+from civicledger.store.reading import ReadFilter
 
-__all__ = ["AMENDING_TYPES", "CorrectionIndex", "EffectiveSource", "effective", "effective_read"]
+__all__ = ["AMENDING_TYPES", "CorrectionIndex", "EffectiveSource", "read_effective"]
 
 # The names, not the classes: this module must not register anything when imported.
 AMENDING_TYPES: tuple[str, ...] = ("event_corrected", "event_retracted", "event_redacted")
@@ -101,6 +103,16 @@ class CorrectionIndex:
     def live_corrections(self, event_id: uuid.UUID) -> list[RecordedEvent]:
         """The corrections of ``event_id`` that are not themselves retracted, oldest first."""
         return [c for c in self.corrections.get(event_id, ()) if c.event_id not in self.retractions]
+
+    def apply_all(
+        self, records: Iterable[RecordedEvent], codec: Codec | None = None
+    ) -> Iterator[RecordedEvent]:
+        """The effective view of ``records`` (stored, in position order): each one as
+        :meth:`apply` shows it, those not part of the view left out."""
+        for record in records:
+            amended = self.apply(record, codec)
+            if amended is not None:
+                yield amended
 
     def apply(self, record: RecordedEvent, codec: Codec | None = None) -> RecordedEvent | None:
         """The record as the effective view shows it, or None when it is not part of the view.
@@ -213,53 +225,82 @@ def _without(payload: Event, type_name: str, fields: Sequence[str] | None) -> Ev
     )
 
 
-def effective(
-    records: Iterable[RecordedEvent], index: CorrectionIndex, codec: Codec | None = None
-) -> Iterator[RecordedEvent]:
-    """Apply an index of amendments to a stream of records; see :meth:`CorrectionIndex.apply`.
-
-    Args:
-        records: stored records in position order.
-        index: the amendments known at the as-of point.
-        codec: decodes correction payloads; the default codec when None.
-
-    Returns:
-        The effective records, in position order.
-    """
-    for record in records:
-        amended = index.apply(record, codec)
-        if amended is not None:
-            yield amended
-
-
-def effective_read(
+def read_effective(
     source: Any,
     *,
+    stream: str | None = None,
+    stream_prefix: str | None = None,
     types: Sequence[str] | None = None,
+    from_position: int = 1,
     to_position: int | None = None,
+    occurred_between: tuple[date, date] | None = None,
     recorded_before: datetime | None = None,
     codec: Codec | None = None,
-    **filters: Any,
 ) -> Iterator[RecordedEvent]:
-    """Stream the effective view of a store up to an as-of point.
+    """Stream the effective view of a store, with :meth:`EventStore.read`'s filters.
 
     Amendments recorded after ``to_position`` (or after ``recorded_before``) are
-    not applied: the view is what was known then.
+    not applied: the view is what was known then. ``occurred_between`` applies to
+    the corrected business date.
 
     Args:
         source: an EventStore (or anything with ``read`` and ``head``).
+        stream: only this stream's events.
+        stream_prefix: only events of streams starting with this text.
         types: only events of these types (amending types are never shown).
+        from_position: the first position shown.
         to_position: the last position known; the head when None.
+        occurred_between: only events whose (corrected) date is in this range.
         recorded_before: if given, events and amendments recorded later are ignored.
         codec: decodes correction payloads; the default codec when None.
-        **filters: other :meth:`EventStore.read` filters (``stream``, ``stream_prefix``,
-            ``from_position``), applied to the stored events.
 
     Returns:
         An iterator of effective records.
-    """
-    last = source.head() if to_position is None else to_position
 
+    Raises:
+        ValidationError: a filter is malformed (raised at once, not on iteration).
+    """
+    wanted = ReadFilter.of(
+        stream=stream,
+        stream_prefix=stream_prefix,
+        types=types,
+        from_position=from_position,
+        to_position=to_position,
+        occurred_between=occurred_between,
+    )
+    records = _effective_records(
+        source,
+        last=source.head() if to_position is None else to_position,
+        recorded_before=recorded_before,
+        codec=codec,
+        types=types,
+        # Only the filters given: a source may be a plain log with read(types, to_position).
+        **{
+            name: value
+            for name, value in (
+                ("stream", stream),
+                ("stream_prefix", stream_prefix),
+                ("from_position", None if from_position == 1 else from_position),
+            )
+            if value is not None
+        },
+    )
+    if wanted.occurred_from is None:
+        return records
+    first, last = wanted.occurred_from, wanted.occurred_to
+    assert last is not None  # ReadFilter sets both ends or neither
+    return (r for r in records if first <= r.occurred_on <= last)
+
+
+def _effective_records(
+    source: Any,
+    *,
+    last: int,
+    recorded_before: datetime | None,
+    codec: Codec | None,
+    types: Sequence[str] | None,
+    **filters: Any,
+) -> Iterator[RecordedEvent]:
     def known(records: Iterable[RecordedEvent]) -> Iterator[RecordedEvent]:
         for record in records:
             if recorded_before is None or record.recorded_at <= recorded_before:
@@ -271,5 +312,22 @@ def effective_read(
     shown = None if types is None else [t for t in types if t not in AMENDING_TYPES]
     if shown is not None and not shown:
         return
-    stored = source.read(types=shown, to_position=last, **filters)
-    yield from effective(known(stored), index, codec)
+    yield from index.apply_all(known(source.read(types=shown, to_position=last, **filters)), codec)
+
+
+def _deprecated_effective(
+    records: Iterable[RecordedEvent], index: CorrectionIndex, codec: Codec | None = None
+) -> Iterator[RecordedEvent]:
+    return index.apply_all(records, codec)
+
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "effective": (
+            "civicledger.corrections.CorrectionIndex.apply_all",
+            lambda: _deprecated_effective,
+        ),
+        "effective_read": ("civicledger.corrections.read_effective", lambda: read_effective),
+    },
+)

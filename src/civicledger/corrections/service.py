@@ -7,8 +7,7 @@ amending event, and returns its record. The Ledger facade delegates here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -22,21 +21,19 @@ from civicledger.corrections.events import (
     EventRedacted,
     EventRetracted,
 )
-from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex, effective_read
-from civicledger.errors import CorrectionError, ValidationError
+from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex
+from civicledger.errors import CorrectionError
 from civicledger.events import Codec, Event, RecordedEvent, canonical_bytes, default_codec
 from civicledger.events.base import check_recording
 from civicledger.events.fields import is_personal
 from civicledger.events.redaction import stored_keys
 from civicledger.store import EventStore
-from civicledger.store.reading import ReadFilter
 
 __all__ = [
     "CORRECTIONS_STREAM_PREFIX",
     "as_event_id",
     "correct",
     "find_event",
-    "read_effective",
     "redact",
     "retract",
 ]
@@ -74,20 +71,10 @@ def find_event(store: EventStore, event_id: uuid.UUID) -> RecordedEvent | None:
     Returns:
         The record as stored (not amended).
     """
-    position = _position_of(store, event_id)
+    position = store.position_of(event_id)
     if position is None:
         return None
     return next(store.read(from_position=position, to_position=position), None)
-
-
-def _position_of(store: EventStore, event_id: uuid.UUID) -> int | None:
-    from civicledger.audit.rows import row_source
-
-    try:
-        source = row_source(store)
-    except ValidationError:  # a backend the audit layer cannot read: scan instead
-        return next((r.position for r in store.read() if r.event_id == event_id), None)
-    return source.position_of(event_id)
 
 
 def _target(store: EventStore, value: uuid.UUID | str, doing: str) -> RecordedEvent:
@@ -402,44 +389,3 @@ def _nested_keys(
 
 def _stream(target: RecordedEvent) -> str:
     return CORRECTIONS_STREAM_PREFIX + target.stream
-
-
-def read_effective(
-    store: EventStore,
-    *,
-    stream: str | None = None,
-    stream_prefix: str | None = None,
-    types: Sequence[str] | None = None,
-    from_position: int = 1,
-    to_position: int | None = None,
-    occurred_between: tuple[date, date] | None = None,
-    codec: Codec | None = None,
-) -> Iterator[RecordedEvent]:
-    """The effective view with :meth:`EventStore.read`'s filters; ``occurred_between``
-    applies to the corrected business date.
-
-    Raises:
-        ValidationError: a filter is malformed (raised at once, not on iteration).
-    """
-    wanted = ReadFilter.of(
-        stream=stream,
-        stream_prefix=stream_prefix,
-        types=types,
-        from_position=from_position,
-        to_position=to_position,
-        occurred_between=occurred_between,
-    )
-    records = effective_read(
-        store,
-        types=types,
-        to_position=to_position if to_position is not None else store.head(),
-        codec=codec,
-        stream=stream,
-        stream_prefix=stream_prefix,
-        from_position=from_position,
-    )
-    if wanted.occurred_from is None:
-        return records
-    first, last = wanted.occurred_from, wanted.occurred_to
-    assert last is not None
-    return (r for r in records if first <= r.occurred_on <= last)

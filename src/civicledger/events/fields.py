@@ -138,52 +138,52 @@ def build_check(annotation: Any, attribute: attrs.Attribute[Any], owner: type) -
 def _check_for(annotation: Any, *, signed: bool, allow_empty: bool) -> Check:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) != 1:
-            raise EventDefinitionError(f"unsupported union {annotation!r}")
-        inner = _check_for(members[0], signed=signed, allow_empty=allow_empty)
-
-        def check_optional(value: Any, path: str) -> None:
-            if value is not None:
-                inner(value, path)
-
-        return check_optional
+        return _optional_check(annotation, signed=signed, allow_empty=allow_empty)
     if origin is tuple:
-        args = typing.get_args(annotation)
-        if len(args) != 2 or args[1] is not Ellipsis:
-            raise EventDefinitionError(f"use tuple[X, ...], not {annotation!r}")
-        item = _check_for(args[0], signed=signed, allow_empty=allow_empty)
-
-        def check_tuple(value: Any, path: str) -> None:
-            if not isinstance(value, tuple):
-                raise FieldProblem(path, f"expected a tuple, got {type(value).__name__}")
-            for i, v in enumerate(value):
-                item(v, f"{path}[{i}]")
-
-        return check_tuple
+        return _tuple_check(annotation, signed=signed, allow_empty=allow_empty)
     if origin is not None:
         raise EventDefinitionError(f"unsupported annotation {annotation!r}")
     if annotation is float:
         raise EventDefinitionError("floats are not allowed")
-    if annotation is bool:
-        return _check_bool
     if annotation is int:
         return _check_signed_int if signed else _check_count
     if annotation is str:
         return _check_any_text if allow_empty else _check_text
-    if annotation is datetime:
-        return _check_datetime
-    if annotation is date:
-        return _check_date
-    if annotation is Decimal:
-        return _check_decimal
-    if annotation is uuid.UUID:
-        return _check_uuid
+    if annotation in _SCALAR_CHECKS:
+        return _SCALAR_CHECKS[annotation]
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _enum_check(annotation)
     if isinstance(annotation, type) and attrs.has(annotation):
         return _value_object_check(annotation)
     raise EventDefinitionError(f"unsupported annotation {annotation!r}")
+
+
+def _optional_check(annotation: Any, *, signed: bool, allow_empty: bool) -> Check:
+    members = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(members) != 1:
+        raise EventDefinitionError(f"unsupported union {annotation!r}")
+    inner = _check_for(members[0], signed=signed, allow_empty=allow_empty)
+
+    def check_optional(value: Any, path: str) -> None:
+        if value is not None:
+            inner(value, path)
+
+    return check_optional
+
+
+def _tuple_check(annotation: Any, *, signed: bool, allow_empty: bool) -> Check:
+    args = typing.get_args(annotation)
+    if len(args) != 2 or args[1] is not Ellipsis:
+        raise EventDefinitionError(f"use tuple[X, ...], not {annotation!r}")
+    item = _check_for(args[0], signed=signed, allow_empty=allow_empty)
+
+    def check_tuple(value: Any, path: str) -> None:
+        if not isinstance(value, tuple):
+            raise FieldProblem(path, f"expected a tuple, got {type(value).__name__}")
+        for i, v in enumerate(value):
+            item(v, f"{path}[{i}]")
+
+    return check_tuple
 
 
 def _check_bool(value: Any, path: str) -> None:
@@ -241,6 +241,16 @@ def _check_decimal(value: Any, path: str) -> None:
 def _check_uuid(value: Any, path: str) -> None:
     if not isinstance(value, uuid.UUID):
         raise FieldProblem(path, f"expected a UUID, got {_show(value)}")
+
+
+# The annotations whose check takes no options (int and str depend on the field's).
+_SCALAR_CHECKS: dict[Any, Check] = {
+    bool: _check_bool,
+    datetime: _check_datetime,
+    date: _check_date,
+    Decimal: _check_decimal,
+    uuid.UUID: _check_uuid,
+}
 
 
 def _enum_check(enum_type: type[enum.Enum]) -> Check:

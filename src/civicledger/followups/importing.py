@@ -186,7 +186,9 @@ def _error(source: str, row: int, field: str, message: str) -> ValidationError:
     )
 
 
-def _row_events(
+# The edit rules of docs/followups.md ("Spreadsheets"), checked in the order listed
+# there; each branch refuses one kind of edit and names its column.
+def _row_events(  # noqa: C901
     sheet_row: SheetRow, current: Mapping[str, FollowUp], seen: dict[str, int]
 ) -> list[Event]:
     """The events one edited row asks for (none if it is unchanged)."""

@@ -13,7 +13,7 @@ pandas or pyarrow.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from civicledger.frames import _rows
 from civicledger.frames._columns import Decimals, arrow_table, to_pandas
@@ -71,9 +71,11 @@ def series_table(series: Series | Iterable[Series]) -> pyarrow.Table:
     Raises:
         CivicLedgerError: pyarrow is not installed.
     """
-    from civicledger.projections import Series
-
-    return arrow_table(*_rows.series_rows([series] if isinstance(series, Series) else series))
+    # One series is iterable too (over its figures); only a series has periods. Asked
+    # by attribute, not class: projections calls this module, so it names no class of it.
+    if hasattr(series, "periods"):
+        return arrow_table(*_rows.series_rows([cast("Series", series)]))
+    return arrow_table(*_rows.series_rows(series))
 
 
 def series_frame(

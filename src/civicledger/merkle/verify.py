@@ -125,7 +125,8 @@ def verify_inclusion(
         )
 
 
-def verify_consistency(
+# RFC 9162 §2.1.4.2 step for step, so it can be read against the RFC line by line.
+def verify_consistency(  # noqa: C901
     alg: HashAlgorithm,
     size1: int,
     size2: int,

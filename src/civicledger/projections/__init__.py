@@ -4,6 +4,7 @@ Nothing here does I/O of its own: stores are passed in, and the same events
 always give the same figures.
 """
 
+from civicledger.deprecation import renamed_attributes
 from civicledger.projections.compare import Comparison, compare, compare_figures
 from civicledger.projections.engine import compute, compute_from_source, resolve_as_of
 from civicledger.projections.explain import WhyNot, explain, why_not
@@ -24,23 +25,14 @@ from civicledger.projections.measures import (
 )
 from civicledger.projections.periods import Period
 from civicledger.projections.rules import RuleResult, check_rules
-from civicledger.projections.runner import (
-    Checkpoint,
-    CheckpointStore,
-    Fold,
-    MemoryCheckpoints,
-    Projection,
-    Runner,
-    fold,
-)
+from civicledger.projections.runner import Fold, Projection, ProjectionPosition, Runner, fold
 from civicledger.projections.series import Series
+from civicledger.store.parts import MemoryProjectionPositions, ProjectionPositions
 
 __all__ = [
     "And",
     "AsOf",
     "Between",
-    "Checkpoint",
-    "CheckpointStore",
     "Compare",
     "Comparison",
     "Contains",
@@ -59,12 +51,12 @@ __all__ = [
     "IndicatorSet",
     "Latest",
     "Measure",
-    "MemoryCheckpoints",
     "Not",
     "Or",
     "Period",
     "Predicate",
     "Projection",
+    "ProjectionPosition",
     "Ratio",
     "RuleResult",
     "Runner",
@@ -85,3 +77,18 @@ __all__ = [
     "resolve_as_of",
     "why_not",
 ]
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "Checkpoint": ("civicledger.projections.ProjectionPosition", lambda: ProjectionPosition),
+        "CheckpointStore": (
+            "civicledger.store.parts.ProjectionPositions",
+            lambda: ProjectionPositions,
+        ),
+        "MemoryCheckpoints": (
+            "civicledger.store.parts.MemoryProjectionPositions",
+            lambda: MemoryProjectionPositions,
+        ),
+    },
+)

@@ -86,7 +86,7 @@ class Interner:
         type_name = values.setdefault(record.type, record.type)
         stream = values.setdefault(record.stream, record.stream)
         day = values.setdefault(record.occurred_on, record.occurred_on)
-        amendments = getattr(record, "corrections", ())
+        amendments = record.corrections
         if amendments:
             # Lineage shows that the counted payload is a correction, and who made it.
             made = "; ".join(
@@ -169,7 +169,7 @@ class Accumulator:
         if day > self.end or (self.start is not None and day < self.start):
             return
         if self.test is not None and not self.test(record):
-            if self.filter_fields and getattr(record, "redacted_fields", None):
+            if self.filter_fields and record.redacted_fields:
                 self._missing(record, self.filter_fields)
             return
         group = self.group_of(record) if self.group_getters else ()
@@ -177,7 +177,7 @@ class Accumulator:
 
     def _missing(self, record: RecordedEvent, needed: frozenset[str] | None = None) -> None:
         """Remember an event that could not count because a field it needed was redacted."""
-        redacted = getattr(record, "redacted_fields", ())
+        redacted = record.redacted_fields
         if redacted and (needed is None or needed & {f.split(".")[0] for f in redacted}):
             self.redacted.append(record.event_id)
 

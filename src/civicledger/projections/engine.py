@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 import attrs
 
+from civicledger.corrections.fold import read_effective
 from civicledger.errors import ProjectionError, StoreError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections.accumulate import Accumulator, Group, Interner, group_text
@@ -33,6 +34,7 @@ __all__ = [
     "compute",
     "compute_from_source",
     "effective_records",
+    "figures_for",
     "group_text",
     "resolve_as_of",
 ]
@@ -162,23 +164,29 @@ def compute(
     }
     result: list[Figure] = []
     for indicator, period in requests:
-        result.extend(_figures_for(indicator, period, computed, as_of))
+        result.extend(figures_for(indicator, period, computed, as_of))
     return result
 
 
-def _figures_for(
+def figures_for(
     indicator: Indicator, period: Period, computed: dict[Request, list[Figure]], as_of: AsOf
 ) -> list[Figure]:
+    """The figures of one request, from the figures of its base indicators.
+
+    A ratio is built from its numerator's and denominator's figures and a derived
+    indicator from its operands'; any other indicator's figures are ``computed``'s.
+    The SQL pushdown builds its ratios here too, so both paths give identical figures.
+    """
     measure = indicator.measure
     if isinstance(measure, Derived):
-        parts = [_figures_for(o, period, computed, as_of) for o in measure.operands]
+        parts = [figures_for(o, period, computed, as_of) for o in measure.operands]
         return derived_figures(indicator, period, parts, as_of)
     if not isinstance(measure, Ratio):
         return computed[(indicator, period)]
     assert not isinstance(measure.numerator, str)
     assert not isinstance(measure.denominator, str)
-    numerators = {f.group: f for f in _figures_for(measure.numerator, period, computed, as_of)}
-    denominators = {f.group: f for f in _figures_for(measure.denominator, period, computed, as_of)}
+    numerators = {f.group: f for f in figures_for(measure.numerator, period, computed, as_of)}
+    denominators = {f.group: f for f in figures_for(measure.denominator, period, computed, as_of)}
     # An ungrouped part is shared by every group of the other (a share of the total).
     whole_numerator = numerators.get(()) if not measure.numerator.group_by else None
     whole_denominator = denominators.get(()) if not measure.denominator.group_by else None
@@ -301,13 +309,9 @@ def effective_records(
 
     Corrections and retractions recorded by then are applied before the fold (a
     retracted event is absent, a corrected one carries its replacement payload),
-    through the corrections layer's effective view when it is part of this build.
+    through the corrections layer's effective view.
     """
-    try:
-        from civicledger.corrections.fold import effective_read
-    except ImportError:  # a build without the corrections layer: the stored events as they are
-        return within_as_of(source.read(types=types, to_position=point.position), point)
-    records: Iterator[RecordedEvent] = effective_read(
+    records: Iterator[RecordedEvent] = read_effective(
         source, types=types, to_position=point.position, recorded_before=point.recorded_before
     )
     return records

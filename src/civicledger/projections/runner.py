@@ -2,8 +2,9 @@
 
 A :class:`Projection` is a pure fold: an initial state and ``apply(state, event)
 -> state``. The :class:`Runner` feeds it events from any store. Incremental runs
-keep a :class:`Checkpoint` (the state and the position it covers) in a
-:class:`CheckpointStore`; each batch's state and position are saved together in
+keep a :class:`ProjectionPosition` (the state and the position it covers) in the
+:class:`~civicledger.store.parts.ProjectionPositions` the ledger's store
+supplies (``ledger.projection_positions``); each batch's state and position are saved together in
 one write that only succeeds if the stored position is still the one the batch
 started from, so a crash between batches (or a second runner) can never count
 an event twice or skip one.
@@ -15,20 +16,19 @@ import abc
 import copy
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
-import orjson
 
-from civicledger.errors import ConcurrencyError, ProjectionError
+from civicledger.deprecation import renamed_attributes
+from civicledger.errors import ProjectionError
 from civicledger.events import RecordedEvent
+from civicledger.store.parts import MemoryProjectionPositions, ProjectionPositions
 
 __all__ = [
-    "Checkpoint",
-    "CheckpointStore",
     "Fold",
-    "MemoryCheckpoints",
     "Projection",
+    "ProjectionPosition",
     "Runner",
     "fold",
 ]
@@ -40,7 +40,7 @@ class Projection(abc.ABC, Generic[S]):
     """A pure fold over recorded events.
 
     Subclasses give a unique ``name``, ``initial()`` and ``apply()``; ``types``
-    narrows the events read (None reads all). To be checkpointed, the state must
+    narrows the events read (None reads all). To be run incrementally, the state must
     survive ``dump`` / ``load`` to and from JSON-ready data (the defaults pass
     JSON-ready states through unchanged).
     """
@@ -57,7 +57,7 @@ class Projection(abc.ABC, Generic[S]):
         """The state after one more event. Must not mutate ``state`` in place."""
 
     def dump(self, state: S) -> Any:
-        """The state as JSON-ready data (for a checkpoint)."""
+        """The state as JSON-ready data (kept with its projection position)."""
         return state
 
     def load(self, data: Any) -> S:
@@ -98,7 +98,7 @@ def fold(projection: Projection[S], records: Iterable[RecordedEvent], state: S |
 
 
 @attrs.frozen
-class Checkpoint:
+class ProjectionPosition:
     """A projection's saved state and the last position it covers.
 
     Attributes:
@@ -110,94 +110,6 @@ class Checkpoint:
     name: str
     position: int
     state: Any
-
-
-class CheckpointStore(Protocol):
-    """Where checkpoints live. Saves are compare-and-set on the position.
-
-    :class:`MemoryCheckpoints` keeps them in memory;
-    :class:`civicledger.store.sql_checkpoints.SqlCheckpoints` in the ledger's database.
-    """
-
-    def load(self, name: str) -> tuple[int, Any] | None:
-        """The stored (position, JSON-ready state), or None if the projection never ran."""
-        ...
-
-    def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
-        """Store state and position together, only moving forward.
-
-        Args:
-            name: the projection's name.
-            expected_position: the position the stored checkpoint must have now
-                (None: there must be none yet).
-            position: the new position; must not be below ``expected_position``.
-            state: the JSON-ready state.
-
-        Raises:
-            ConcurrencyError: the stored position is not ``expected_position``,
-                or ``position`` would move it backwards.
-        """
-        ...
-
-    def replace(self, name: str, position: int, state: Any) -> None:
-        """Swap in a rebuilt checkpoint, whatever was stored (used by rebuild)."""
-        ...
-
-    def delete(self, name: str) -> None:
-        """Forget a projection's checkpoint (the next run starts from scratch)."""
-        ...
-
-
-def _check_forward(name: str, expected: int | None, position: int) -> None:
-    if position < (expected or 0):
-        raise ConcurrencyError(
-            f"checkpoint {name!r} would move backwards from {expected} to {position}"
-        )
-
-
-def _conflict(name: str, expected: int | None, found: int | None) -> ConcurrencyError:
-    return ConcurrencyError(
-        f"checkpoint {name!r} is at {found if found is not None else 'nothing'}, "
-        f"not {expected if expected is not None else 'nothing'}: another runner moved it; "
-        "load it again and continue from there"
-    )
-
-
-class MemoryCheckpoints:
-    """Checkpoints in process memory; states are copied through JSON, so never shared."""
-
-    def __init__(self) -> None:
-        self._rows: dict[str, tuple[int, bytes]] = {}
-
-    def load(self, name: str) -> tuple[int, Any] | None:
-        row = self._rows.get(name)
-        if row is None:
-            return None
-        return row[0], orjson.loads(row[1])
-
-    def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
-        _check_forward(name, expected_position, position)
-        row = self._rows.get(name)
-        found = row[0] if row is not None else None
-        if found != expected_position:
-            raise _conflict(name, expected_position, found)
-        self._rows[name] = (position, _encode(name, state))
-
-    def replace(self, name: str, position: int, state: Any) -> None:
-        self._rows[name] = (position, _encode(name, state))
-
-    def delete(self, name: str) -> None:
-        self._rows.pop(name, None)
-
-
-def _encode(name: str, state: Any) -> bytes:
-    try:
-        return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
-    except TypeError as e:
-        raise ProjectionError(
-            f"projection {name!r}: its state is not JSON-ready ({e}); give the projection "
-            "dump() and load() methods"
-        ) from e
 
 
 class Runner(Generic[S]):
@@ -231,7 +143,7 @@ class Runner(Generic[S]):
         return to_position
 
     def run(self, to_position: int | None = None) -> tuple[S, int]:
-        """Fold from scratch up to a position (the head when None): no checkpoint involved.
+        """Fold from scratch up to a position (the head when None): no projection position involved.
 
         Returns:
             The state and the position it covers.
@@ -241,82 +153,82 @@ class Runner(Generic[S]):
 
     def catch_up(
         self,
-        checkpoints: CheckpointStore,
+        positions: ProjectionPositions,
         *,
         batch_size: int = 1000,
         to_position: int | None = None,
-    ) -> Checkpoint:
-        """Continue from the stored checkpoint, saving after every batch.
+    ) -> ProjectionPosition:
+        """Continue from the stored projection position, saving after every batch.
 
         A batch is ``batch_size`` ledger positions. State and position are saved
         together; if the process dies between batches, the next call resumes at
         the last saved position with the state saved with it.
 
         Args:
-            checkpoints: where the checkpoint is kept.
+            positions: where the projection position is kept.
             batch_size: positions per saved batch (at least 1).
             to_position: stop here (the head when None).
 
         Returns:
-            The checkpoint after the last batch.
+            The projection position after the last batch.
 
         Raises:
-            ConcurrencyError: another runner moved the checkpoint meanwhile.
+            ConcurrencyError: another runner moved the projection position meanwhile.
             ProjectionError: ``batch_size`` is below 1 or the position is outside the ledger.
         """
         if batch_size < 1:
             raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
         name, projection = self.projection.name, self.projection
-        stored = checkpoints.load(name)
+        stored = positions.load(name)
         target = self._target(to_position)
         expected = stored[0] if stored is not None else None
         position = expected or 0
         state = projection.load(stored[1]) if stored is not None else projection.initial()
         if stored is None:
-            checkpoints.save(name, None, 0, projection.dump(state))
+            positions.save(name, None, 0, projection.dump(state))
             expected = 0
         while position < target:
             end = min(position + batch_size, target)
             state = fold(projection, self._records(position + 1, end), state)
-            checkpoints.save(name, expected, end, projection.dump(state))
+            positions.save(name, expected, end, projection.dump(state))
             expected = position = end
-        return Checkpoint(name, position, projection.dump(state))
+        return ProjectionPosition(name, position, projection.dump(state))
 
     def follow(
         self,
-        checkpoints: CheckpointStore,
+        positions: ProjectionPositions,
         *,
         batch_size: int = 1,
         stop: threading.Event | None = None,
         timeout: float | None = None,
         poll_interval: float = 0.5,
-    ) -> Checkpoint:
-        """Catch up, then keep the checkpoint current as events are appended (blocking).
+    ) -> ProjectionPosition:
+        """Catch up, then keep the projection position current as events are appended (blocking).
 
         Uses the store's catch-up subscription (``subscribe``), saving state and
         position together every ``batch_size`` events, with the same
         compare-and-set as :meth:`catch_up`; run it in a thread or a worker.
 
         Args:
-            checkpoints: where the checkpoint is kept.
+            positions: where the projection position is kept.
             batch_size: events per save (1: after every event).
             stop: ends the loop when set (the last batch is saved first).
             timeout: ends the loop after this many seconds without a new event.
             poll_interval: the longest wait between checks for new events and ``stop``.
 
         Returns:
-            The checkpoint when the loop ends.
+            The projection position when the loop ends.
 
         Raises:
-            ConcurrencyError: another runner moved the checkpoint meanwhile.
+            ConcurrencyError: another runner moved the projection position meanwhile.
             ProjectionError: ``batch_size`` is below 1.
         """
         if batch_size < 1:
             raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
-        checkpoint = self.catch_up(checkpoints, batch_size=max(batch_size, 1000))
+        current = self.catch_up(positions, batch_size=max(batch_size, 1000))
         projection, name = self.projection, self.projection.name
-        state = projection.load(checkpoint.state)
-        saved = position = checkpoint.position
+        state = projection.load(current.state)
+        saved = position = current.position
         wanted = frozenset(projection.types) if projection.types is not None else None
         updates = self.source.subscribe(
             position + 1, poll_interval=poll_interval, stop=stop, timeout=timeout
@@ -326,23 +238,41 @@ class Runner(Generic[S]):
                 state = projection.apply(state, record)
             position = record.position
             if position - saved >= batch_size:
-                checkpoints.save(name, saved, position, projection.dump(state))
+                positions.save(name, saved, position, projection.dump(state))
                 saved = position
         if position != saved:
-            checkpoints.save(name, saved, position, projection.dump(state))
-        return Checkpoint(name, position, projection.dump(state))
+            positions.save(name, saved, position, projection.dump(state))
+        return ProjectionPosition(name, position, projection.dump(state))
 
-    def state(self, checkpoints: CheckpointStore) -> S | None:
-        """The state stored in the checkpoint, or None if the projection never ran."""
-        stored = checkpoints.load(self.projection.name)
+    def state(self, positions: ProjectionPositions) -> S | None:
+        """The state stored with the projection position, or None if the projection never ran."""
+        stored = positions.load(self.projection.name)
         return None if stored is None else self.projection.load(stored[1])
 
-    def rebuild(self, checkpoints: CheckpointStore, to_position: int | None = None) -> Checkpoint:
+    def rebuild(
+        self, positions: ProjectionPositions, to_position: int | None = None
+    ) -> ProjectionPosition:
         """Replay from scratch into a fresh state, then swap it in with its position.
 
-        The old checkpoint stays in place (and readable) until the swap.
+        The old projection position stays in place (and readable) until the swap.
         """
         state, position = self.run(to_position)
         data = self.projection.dump(state)
-        checkpoints.replace(self.projection.name, position, copy.deepcopy(data))
-        return Checkpoint(self.projection.name, position, data)
+        positions.replace(self.projection.name, position, copy.deepcopy(data))
+        return ProjectionPosition(self.projection.name, position, data)
+
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "Checkpoint": ("civicledger.projections.ProjectionPosition", lambda: ProjectionPosition),
+        "CheckpointStore": (
+            "civicledger.store.parts.ProjectionPositions",
+            lambda: ProjectionPositions,
+        ),
+        "MemoryCheckpoints": (
+            "civicledger.store.parts.MemoryProjectionPositions",
+            lambda: MemoryProjectionPositions,
+        ),
+    },
+)

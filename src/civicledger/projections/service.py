@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex
 from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.projections.compare import Basis, Comparison
@@ -236,10 +237,6 @@ def find_event(
             retraction = record
     if found is None or retraction is not None:
         return found, retraction
-    try:
-        from civicledger.corrections.fold import AMENDING_TYPES, CorrectionIndex
-    except ImportError:  # a build without the corrections layer: the event as stored
-        return found, None
     before = as_of.recorded_before if as_of is not None else None
     index = CorrectionIndex.collect(
         r

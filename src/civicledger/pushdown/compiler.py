@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, cast, false, func, or_, true
+from sqlalchemy import and_, cast, false, func, or_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -112,8 +112,3 @@ def indicator_condition(
 def any_of(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     """OR of conditions (false when there are none)."""
     return or_(*conditions) if conditions else false()
-
-
-def all_rows() -> ColumnElement[bool]:
-    """A condition every row meets."""
-    return true()

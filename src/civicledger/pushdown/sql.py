@@ -39,11 +39,8 @@ from sqlalchemy.engine import Connection
 # The types whose presence means the effective view differs from the stored rows.
 from civicledger.corrections.fold import AMENDING_TYPES
 from civicledger.errors import UnknownEventTypeError
-from civicledger.events import Codec
 from civicledger.events.text import format_timestamp
-
-# _figures_for builds ratio figures from their parts: reusing the engine's own keeps them identical.
-from civicledger.projections.engine import Request, _figures_for, compute, compute_from_source
+from civicledger.projections.engine import Request, compute, compute_from_source, figures_for
 from civicledger.projections.expressions import iter_clauses
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, In, Not, Or
@@ -60,10 +57,11 @@ from civicledger.pushdown.fields import (
     indicator_fields,
     payload_field,
 )
+from civicledger.store.base import EventStore
 from civicledger.store.ids import uuid_from_bytes
+from civicledger.store.parts import SqlTarget
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events
-from civicledger.store.sql.store import SqlStore
 
 __all__ = ["SqlPushdown"]
 
@@ -101,6 +99,9 @@ class _Row:
     stream: str
     actor: str
     payload: _Payload
+    # The pushdown runs only while no amending event is recorded, so none applies.
+    corrections: tuple[Any, ...] = ()
+    redacted_fields: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -126,11 +127,17 @@ def _base(indicator: Indicator) -> list[Indicator]:
 class SqlPushdown:
     """Figures computed with the database doing the selecting; see the module docstring."""
 
-    def __init__(self, store: SqlStore, codec: Codec) -> None:
-        """Serve computations over ``store``, whose payloads ``codec`` describes."""
+    def __init__(self, store: EventStore, target: SqlTarget) -> None:
+        """Serve computations over ``store``, whose database ``target`` is.
+
+        Args:
+            store: the ledger's store (its codec describes the payloads).
+            target: the store's SQL database (:meth:`EventStore.sql_target`).
+        """
         self.store = store
-        self.codec = codec
-        self.dialect = store.engine.dialect.name
+        self.target = target
+        self.codec = store.codec
+        self.dialect = target.engine.dialect.name
 
     def compute(
         self, requests: Sequence[Request], point: AsOf, *, lineage: bool
@@ -151,8 +158,8 @@ class SqlPushdown:
             StoreError: the database fails.
         """
         unique = list(dict.fromkeys(requests))
-        doing = f"computing figures of ledger {self.store.ledger_name!r}"
-        with translated(doing), self.store.engine.connect() as conn:
+        doing = f"computing figures of ledger {self.target.ledger_name!r}"
+        with translated(doing), self.target.engine.connect() as conn:
             if self._amended(conn, point):
                 return None
             pushed = [r for r in unique if self._pushable(r[0])]
@@ -172,7 +179,7 @@ class SqlPushdown:
     def _amended(self, conn: Connection, point: AsOf) -> bool:
         """Whether an amending event could change the effective view at ``point``."""
         statement = select(func.count()).where(
-            events.c.ledger_id == self.store.ledger_id,
+            events.c.ledger_id == self.target.ledger_id,
             events.c.type.in_(AMENDING_TYPES),
             # A redaction erases stored payloads whatever its own position.
             or_(events.c.position <= point.position, events.c.type == _REDACTED),
@@ -221,7 +228,7 @@ class SqlPushdown:
         # "position + 0": SQLite would otherwise walk the primary key over the whole
         # ledger; every query here names its types, so the (type, day) index serves better.
         scope = [
-            events.c.ledger_id == self.store.ledger_id,
+            events.c.ledger_id == self.target.ledger_id,
             (events.c.position + 0) <= point.position,
         ]
         if point.recorded_before is not None:
@@ -262,7 +269,7 @@ class SqlPushdown:
         return [
             figure
             for indicator, period in requests
-            for figure in _figures_for(indicator, period, computed, point)
+            for figure in figures_for(indicator, period, computed, point)
         ]
 
     def _hints(self, type_name: str) -> Mapping[str, Any]:

@@ -424,13 +424,13 @@ def _why_envelopes_only(
                 "evidence bundle never discloses"
             )
     for record in events:
-        corrected = [a for a in getattr(record, "corrections", ()) if a.kind == "corrected"]
+        corrected = [a for a in record.corrections if a.kind == "corrected"]
         if corrected:
             return (
                 f"event {record.event_id} was corrected by event {corrected[-1].event_id}; the "
                 "replacement payload is held in one field declared personal"
             )
-        gone = set(getattr(record, "redacted_fields", ())) & read[record.type]
+        gone = set(record.redacted_fields) & read[record.type]
         if gone:
             named = ", ".join(sorted(gone))
             return f"the field(s) {named} of event {record.event_id} were redacted"

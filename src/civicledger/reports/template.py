@@ -407,7 +407,8 @@ class _Loader:
             for s in (self.sentence(text, f"{where}.intro") for text in texts)
         )
 
-    def item(self, raw: dict[str, Any], where: str, path: str) -> ItemSpec:
+    # The schema of a report item, kind by kind; each branch names the key it refuses.
+    def item(self, raw: dict[str, Any], where: str, path: str) -> ItemSpec:  # noqa: C901
         line = self.next_header(path) or 0
         self.cursor = line
         kind = raw.get("kind", "sentence")

@@ -20,6 +20,8 @@ from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 if TYPE_CHECKING:
     from civicledger.merkle.reader import NodeReader
     from civicledger.merkle.tree import Frontier
+    from civicledger.store.parts import ProjectionPositions, SealTable, SqlTarget
+    from civicledger.store.rows import RowSource
 
 Clock: TypeAlias = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime; the store calls it once per append."""
@@ -99,6 +101,11 @@ class EventStore(abc.ABC):
         Chosen when the ledger is created and never changed; see ``docs/hashing.md``.
         """
         return 1
+
+    @property
+    def is_replica(self) -> bool:
+        """Whether the ledger is a replica, written only by delivery from its sender (sync)."""
+        return False
 
     @property
     def codec(self) -> Codec:
@@ -255,7 +262,7 @@ class EventStore(abc.ABC):
     def stream_version(self, stream: StreamId) -> int:
         """The version of a stream's last event (0 when the stream has none)."""
 
-    # -- redaction (issue 10) ---------------------------------------------------------
+    # -- redaction ---------------------------------------------------------------------
 
     def redact_payload(self, event_id: uuid.UUID, fields: Sequence[str] | None) -> RecordedEvent:
         """Remove values from a stored payload, and its salt: the one change a stored event allows.
@@ -296,6 +303,28 @@ class EventStore(abc.ABC):
         Raises:
             StoreError: no event is stored at that position.
         """
+
+    # -- parts for the layers above (see store/parts.py) -----------------------------
+
+    @abc.abstractmethod
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of the event with this id, or None when there is none."""
+
+    @abc.abstractmethod
+    def row_source(self) -> RowSource:
+        """The stored rows, before any decoding, as verification reads them."""
+
+    @abc.abstractmethod
+    def seal_table(self) -> SealTable:
+        """Where this ledger's seals are kept."""
+
+    @abc.abstractmethod
+    def projection_positions(self) -> ProjectionPositions:
+        """Where projections over this ledger keep their positions."""
+
+    def sql_target(self) -> SqlTarget | None:
+        """The SQL database holding the ledger; None for a backend without one."""
+        return None
 
     # -- following ----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from civicledger.store.identity import (
     make_origin,
 )
 from civicledger.store.ids import UuidV7Generator
+from civicledger.store.parts import MemoryProjectionPositions, MemorySealTable
 from civicledger.store.planning import (
     Row,
     StoredIdentity,
@@ -36,6 +37,7 @@ from civicledger.store.planning import (
     plan_append,
 )
 from civicledger.store.reading import ReadFilter
+from civicledger.store.rows import MemoryRowSource
 from civicledger.types import Position, StreamId
 
 
@@ -89,6 +91,8 @@ class MemoryStore(EventStore):
         self._redacted: dict[int, Any] = {}  # position -> what a redaction left of the payload
         self._commitments: dict[int, Commitments] = {}  # v2: what a redacted row keeps
         self._by_id: dict[uuid.UUID, int] = {}
+        self._seal_table = MemorySealTable()
+        self._positions = MemoryProjectionPositions()
         self._streams: dict[str, list[int]] = {}  # stream -> positions, in version order
         self._tree = MemoryNodeReader(self._alg)
         self._closed = False
@@ -283,6 +287,22 @@ class MemoryStore(EventStore):
                 f"no event at position {position!r} in ledger {self._name!r} (head is {self._head})"
             )
         return self._records[position - 1].leaf_hash
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of the event with this id; see :class:`EventStore`."""
+        return self._by_id.get(event_id)
+
+    def row_source(self) -> MemoryRowSource:
+        """The stored rows, re-encoded canonically; see :class:`EventStore`."""
+        return MemoryRowSource(self)
+
+    def seal_table(self) -> MemorySealTable:
+        """The seals, kept beside the events; see :class:`EventStore`."""
+        return self._seal_table
+
+    def projection_positions(self) -> MemoryProjectionPositions:
+        """Projection positions in memory; see :class:`EventStore`."""
+        return self._positions
 
     @contextlib.contextmanager
     def _waiter(self) -> Iterator[Waiter]:

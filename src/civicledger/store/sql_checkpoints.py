@@ -1,210 +1,22 @@
-"""Projection checkpoints in the ledger's SQL database (SQLAlchemy Core).
+"""Deprecated module: projection positions live in :mod:`civicledger.store.sql.positions`."""
 
-One row per (ledger, projection): the last position folded and the state as
-JSON. A save is one compare-and-set UPDATE (or the first INSERT), so state and
-position always move together and only forward. An embedding system that keeps
-its read models in its own tables calls :meth:`SqlCheckpoints.advance` on its
-own connection, inside the transaction that writes those tables: the read model
-and the checkpoint then commit, or roll back, together.
-"""
+from civicledger.deprecation import renamed_attributes
+from civicledger.store.sql import positions
 
-from __future__ import annotations
-
-import contextlib
-from collections.abc import Iterator
-from typing import Any
-
-import orjson
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Integer,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    delete,
-    insert,
-    select,
-    update,
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "SqlCheckpoints": (
+            "civicledger.store.sql.positions.SqlProjectionPositions",
+            lambda: positions.SqlProjectionPositions,
+        ),
+        "checkpoints_table": (
+            "civicledger.store.sql.positions.positions_table",
+            lambda: positions.positions_table,
+        ),
+        "create_checkpoint_table": (
+            "civicledger.store.sql.positions.create_positions_table",
+            lambda: positions.create_positions_table,
+        ),
+    },
 )
-from sqlalchemy.engine import Connection, Engine
-
-from civicledger.errors import ConcurrencyError, StoreError
-from civicledger.store.sql.dialect import WRITE_OPTION
-from civicledger.store.sql.errors import translated
-
-__all__ = ["SqlCheckpoints", "checkpoints_table", "create_checkpoint_table"]
-
-_metadata = MetaData()
-_BIG = BigInteger().with_variant(Integer(), "sqlite")
-
-checkpoints_table = Table(
-    "civicledger_projection_checkpoints",
-    _metadata,
-    Column("ledger", String(200), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("position", _BIG, nullable=False),
-    Column("state", Text, nullable=False),
-    PrimaryKeyConstraint("ledger", "name", name="pk_civicledger_projection_checkpoints"),
-)
-"""The checkpoint table; created on first use by :class:`SqlCheckpoints`."""
-
-
-def create_checkpoint_table(conn: Connection) -> None:
-    """Create the checkpoint table unless it exists."""
-    _metadata.create_all(conn, tables=[checkpoints_table], checkfirst=True)
-
-
-def _encode(name: str, state: Any) -> str:
-    try:
-        return orjson.dumps(state, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError as e:
-        raise StoreError(
-            f"checkpoint {name!r}: the projection state is not JSON-ready ({e}); "
-            "give the projection dump() and load() methods"
-        ) from e
-
-
-def _conflict(name: str, expected: int | None, found: int | None) -> ConcurrencyError:
-    return ConcurrencyError(
-        f"checkpoint {name!r} is at {found if found is not None else 'nothing'}, "
-        f"not {expected if expected is not None else 'nothing'}: another runner moved it; "
-        "load it again and continue from there"
-    )
-
-
-class SqlCheckpoints:
-    """Checkpoints of one ledger's projections, kept in its SQL database.
-
-    Args:
-        engine: the SQLAlchemy engine of the ledger's database (``store.engine``).
-        ledger: the ledger's name, so several ledgers can share a database.
-    """
-
-    def __init__(self, engine: Engine, ledger: str = "default") -> None:
-        self._engine = engine
-        self._ledger = ledger
-        with translated("creating the projection checkpoint table"), self._writing() as conn:
-            create_checkpoint_table(conn)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A write transaction; on SQLite it takes the write lock at BEGIN (IMMEDIATE).
-
-        A deferred transaction that reads and then writes can fail at once, without
-        waiting, if another writer committed in between; the store's writers
-        avoid that the same way.
-        """
-        with self._engine.connect() as conn:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
-
-    def _key(self, name: str) -> Any:
-        table = checkpoints_table
-        return (table.c.ledger == self._ledger) & (table.c.name == name)
-
-    def load(self, name: str) -> tuple[int, Any] | None:
-        """The stored (position, state), or None if the projection never ran.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        table = checkpoints_table
-        with translated(f"loading checkpoint {name!r}"), self._engine.connect() as conn:
-            row = conn.execute(
-                select(table.c.position, table.c.state).where(self._key(name))
-            ).first()
-        if row is None:
-            return None
-        return int(row[0]), orjson.loads(row[1])
-
-    def position(self, conn: Connection, name: str) -> int | None:
-        """The stored position, read on the caller's connection (None if none yet)."""
-        value = conn.execute(select(checkpoints_table.c.position).where(self._key(name))).scalar()
-        return None if value is None else int(value)
-
-    def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
-        """Store state and position in one transaction, only moving forward.
-
-        Raises:
-            ConcurrencyError: the stored position is not ``expected_position``, or
-                ``position`` is below it.
-            StoreError: the database failed.
-        """
-        with translated(f"saving checkpoint {name!r}"), self._writing() as conn:
-            self.advance(conn, name, expected_position, position, state)
-
-    def advance(
-        self,
-        conn: Connection,
-        name: str,
-        expected_position: int | None,
-        position: int,
-        state: Any = None,
-    ) -> None:
-        """Move a checkpoint forward on the caller's connection and transaction.
-
-        Args:
-            conn: a connection inside the caller's transaction. On SQLite, begin it
-                as a write (``conn.execution_options(civicledger_write=True)``
-                before ``conn.begin()``), so it holds the write lock from the start.
-            name: the projection's name.
-            expected_position: the position stored now (None: no row yet).
-            position: the new position.
-            state: the JSON-ready state to keep with it (None when the read model
-                lives in the caller's own tables).
-
-        Raises:
-            ConcurrencyError: the stored position is not ``expected_position`` or
-                the checkpoint would move backwards; the caller's transaction
-                should then roll back.
-        """
-        if position < (expected_position or 0):
-            raise ConcurrencyError(
-                f"checkpoint {name!r} would move backwards from {expected_position} to {position}"
-            )
-        table = checkpoints_table
-        encoded = _encode(name, state)
-        if expected_position is None:
-            if self.position(conn, name) is not None:
-                raise _conflict(name, None, self.position(conn, name))
-            conn.execute(
-                insert(table).values(
-                    ledger=self._ledger, name=name, position=position, state=encoded
-                )
-            )
-            return
-        result = conn.execute(
-            update(table)
-            .where(self._key(name) & (table.c.position == expected_position))
-            .values(position=position, state=encoded)
-        )
-        if result.rowcount != 1:
-            raise _conflict(name, expected_position, self.position(conn, name))
-
-    def replace(self, name: str, position: int, state: Any) -> None:
-        """Swap in a rebuilt checkpoint in one transaction, whatever was stored.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        encoded = _encode(name, state)
-        with translated(f"replacing checkpoint {name!r}"), self._writing() as conn:
-            conn.execute(delete(checkpoints_table).where(self._key(name)))
-            conn.execute(
-                insert(checkpoints_table).values(
-                    ledger=self._ledger, name=name, position=position, state=encoded
-                )
-            )
-
-    def delete(self, name: str) -> None:
-        """Forget a projection's checkpoint.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        with translated(f"deleting checkpoint {name!r}"), self._writing() as conn:
-            conn.execute(delete(checkpoints_table).where(self._key(name)))

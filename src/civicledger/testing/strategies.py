@@ -1,7 +1,7 @@
 """Hypothesis strategies that build valid events of any registered type.
 
 :func:`events_of` reads an event class's annotations and field options, so it
-works for your own event types as well as the catalogue's::
+works for your own event types as well as the catalog's::
 
     from hypothesis import given
     from civicledger.testing.strategies import events_of
@@ -36,6 +36,7 @@ except ImportError as e:  # pragma: no cover - only without the dev dependencies
 
 from civicledger import catalog
 from civicledger.catalog import followups
+from civicledger.deprecation import renamed_attributes
 from civicledger.errors import ValidationError
 from civicledger.events import Event
 from civicledger.events.fields import MAX_SAFE_INTEGER
@@ -220,7 +221,7 @@ def _decided_within_reviewed(kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def _catalogue_strategies() -> dict[type[Event], st.SearchStrategy[Event]]:
+def _catalog_strategies() -> dict[type[Event], st.SearchStrategy[Event]]:
     progress = sorted(followups.PROGRESS_STATUSES)
     resolved = sorted(followups.RESOLVED_STATUSES)
     counts = st.integers(0, 10**6)
@@ -263,19 +264,19 @@ def _catalogue_strategies() -> dict[type[Event], st.SearchStrategy[Event]]:
     }
 
 
-def catalogue_strategies() -> Mapping[type[Event], st.SearchStrategy[Event]]:
-    """A strategy for every catalogue event type, keyed by class.
+def catalog_strategies() -> Mapping[type[Event], st.SearchStrategy[Event]]:
+    """A strategy for every catalog event type, keyed by class.
 
     Returns:
         A read-only mapping from each class in ``civicledger.catalog.ALL_EVENT_TYPES``
         to a strategy for its valid instances.
     """
-    return MappingProxyType(_catalogue_strategies())
+    return MappingProxyType(_catalog_strategies())
 
 
-def catalogue_events() -> st.SearchStrategy[Event]:
-    """A strategy for valid events of any catalogue type."""
-    return st.one_of(*catalogue_strategies().values())
+def catalog_events() -> st.SearchStrategy[Event]:
+    """A strategy for valid events of any catalog type."""
+    return st.one_of(*catalog_strategies().values())
 
 
 PERIOD_KINDS = ("year", "half", "quarter", "month", "week", "months", "to_date", "range")
@@ -318,3 +319,18 @@ def periods(
         return Period.between(first, last)
 
     return draw_period()
+
+
+__getattr__ = renamed_attributes(
+    __name__,
+    {
+        "catalogue_strategies": (
+            "civicledger.testing.strategies.catalog_strategies",
+            lambda: catalog_strategies,
+        ),
+        "catalogue_events": (
+            "civicledger.testing.strategies.catalog_events",
+            lambda: catalog_events,
+        ),
+    },
+)

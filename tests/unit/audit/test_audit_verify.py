@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from civicledger.audit import ProblemKind, Seal, Signer, VerificationReport
-from civicledger.audit.rows import StoredRow
 from civicledger.audit.verify import StoredSeal, verify_ledger
 from civicledger.merkle import (
     SHA256,
@@ -18,6 +17,7 @@ from civicledger.merkle import (
     envelope_bytes,
     payload_digest,
 )
+from civicledger.store.rows import StoredRow
 
 ORIGIN = "records.example.org/community-x"
 RECORDED = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)

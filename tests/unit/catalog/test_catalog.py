@@ -1,4 +1,4 @@
-"""The civic catalogue: validation rules, personal-data marking, vocabularies, stream names."""
+"""The civic catalog: validation rules, personal-data marking, vocabularies, stream names."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from civicledger import ValidationError, Vocabulary, catalog
 from civicledger.catalog import vocabularies
 from civicledger.events import Event, from_dict, is_personal
-from civicledger.testing.strategies import catalogue_strategies
+from civicledger.testing.strategies import catalog_strategies
 
 DAY = date(2023, 6, 2)
 
@@ -153,8 +153,8 @@ def test_fields_naming_people_are_marked_personal() -> None:
     assert marked == PERSONAL
 
 
-def test_every_catalogue_docstring_says_when_to_record_the_event() -> None:
-    """Each catalogue type's docstring begins with 'Record'."""
+def test_every_catalog_docstring_says_when_to_record_the_event() -> None:
+    """Each catalog type's docstring begins with 'Record'."""
     for cls in catalog.ALL_EVENT_TYPES:
         assert (cls.__doc__ or "").startswith("Record"), cls.__name__
 
@@ -215,11 +215,11 @@ def test_default_stream_follows_the_convention(event: Any, stream: str) -> None:
 @pytest.mark.parametrize(
     "cls", catalog.ALL_EVENT_TYPES, ids=[c.__event_type__ for c in catalog.ALL_EVENT_TYPES]
 )
-def test_every_catalogue_type_has_a_stream_rule(cls: type[Event]) -> None:
-    """No catalogue type falls through to the generic events/<type> stream."""
+def test_every_catalog_type_has_a_stream_rule(cls: type[Event]) -> None:
+    """No catalog type falls through to the generic events/<type> stream."""
 
     @settings(max_examples=3)
-    @given(catalogue_strategies()[cls])
+    @given(catalog_strategies()[cls])
     def check(instance: Event) -> None:
         assert not catalog.default_stream(instance).startswith("events/")
 

@@ -10,6 +10,8 @@ import attrs
 import pytest
 
 from civicledger import ProjectionError
+from civicledger.corrections import events as corrections
+from civicledger.events import redaction
 from civicledger.indicators import count, count_distinct, eq, latest, ratio
 from civicledger.indicators import sum as sum_of
 from civicledger.projections import AsOf, Indicator, Period, compute, compute_from_source, explain
@@ -358,7 +360,6 @@ def test_unknown_lineage_mode_is_refused() -> None:
 
 def test_a_retracted_event_does_not_count() -> None:
     """Retractions recorded by the as-of point are applied before the fold."""
-    corrections = pytest.importorskip("civicledger.corrections.events")
     log = Log()
     log.extend([meeting(1), meeting(2)])
     log.add(
@@ -372,18 +373,8 @@ def test_a_retracted_event_does_not_count() -> None:
     assert [c.position for c in before.contributions] == [1, 2]
 
 
-def _needs_amendment_fields() -> None:
-    """Skip when this build's RecordedEvent has no corrections or redactions."""
-    from civicledger import RecordedEvent
-
-    if "redacted_fields" not in attrs.fields_dict(RecordedEvent):
-        pytest.skip("this build's RecordedEvent does not carry corrections or redactions")
-
-
 def test_events_whose_needed_fields_were_redacted_are_named_in_a_note() -> None:
     """A sum over a redacted field says which events could not count, instead of failing."""
-    _needs_amendment_fields()
-    redaction = pytest.importorskip("civicledger.events.redaction")
     log = Log()
     log.extend([meeting(1, attendees=4), meeting(2, attendees=6)])
     kept = redaction.RedactedPayload(
@@ -405,8 +396,6 @@ def test_events_whose_needed_fields_were_redacted_are_named_in_a_note() -> None:
 
 def test_a_corrected_events_contribution_names_the_correction() -> None:
     """Lineage shows that a counted payload is a correction, with who made it and why."""
-    _needs_amendment_fields()
-    redaction = pytest.importorskip("civicledger.events.redaction")
     log = Log()
     log.add(meeting(1, attendees=23))
     amendment = redaction.Amendment(

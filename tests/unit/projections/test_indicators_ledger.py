@@ -1,4 +1,4 @@
-"""The Ledger facade's projection calls over an in-memory ledger of catalogue events."""
+"""The Ledger facade's projection calls over an in-memory ledger of catalog events."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pytest
 from civicledger import Ledger, ProjectionError, RecordedEvent, ValidationError
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
+from civicledger.corrections import events as corrections
 from civicledger.indicators import count, in_, ratio
 from civicledger.indicators import sum as ind_sum
-from civicledger.projections import Fold, Indicator, MemoryCheckpoints, Period, Runner
+from civicledger.projections import Fold, Indicator, Period, Runner
+from civicledger.store.parts import MemoryProjectionPositions
 
 COMPLETED = Indicator("m.completed", "调解", "件", source=["mediation_completed"], measure=count())
 SUCCESSFUL = Indicator(
@@ -147,9 +149,9 @@ def test_compare_year_over_year(ledger: Ledger) -> None:
 
 
 def test_an_in_memory_ledger_keeps_checkpoints_in_memory(ledger: Ledger) -> None:
-    """ledger.checkpoints is one MemoryCheckpoints per in-memory ledger."""
-    assert isinstance(ledger.checkpoints, MemoryCheckpoints)
-    assert ledger.checkpoints is ledger.checkpoints
+    """ledger.projection_positions is one MemoryProjectionPositions per in-memory ledger."""
+    assert isinstance(ledger.projection_positions, MemoryProjectionPositions)
+    assert ledger.projection_positions is ledger.projection_positions
 
 
 def test_runner_refuses_bad_arguments(ledger: Ledger) -> None:
@@ -162,7 +164,7 @@ def test_runner_refuses_bad_arguments(ledger: Ledger) -> None:
         Runner(Fold(name="", initial_state=lambda: 0, step=keep), ledger.store)
     runner = Runner(Fold(name="n", initial_state=lambda: 0, step=keep), ledger.store)
     with pytest.raises(ProjectionError, match="batch_size"):
-        runner.catch_up(ledger.checkpoints, batch_size=0)
+        runner.catch_up(ledger.projection_positions, batch_size=0)
     with pytest.raises(ProjectionError, match="outside the ledger"):
         runner.run(99)
 
@@ -173,12 +175,11 @@ def test_a_state_that_is_not_json_ready_is_refused_with_advice(ledger: Ledger) -
         Fold(name="sets", initial_state=set, step=lambda s, r: s | {r.position}), ledger.store
     )
     with pytest.raises(ProjectionError, match=r"dump\(\) and load\(\)"):
-        runner.catch_up(ledger.checkpoints)
+        runner.catch_up(ledger.projection_positions)
 
 
 def test_corrections_count_from_when_they_were_recorded() -> None:
     """A correction changes the figure from its position on, and why-not judges what was known."""
-    corrections = pytest.importorskip("civicledger.corrections.events")
     from civicledger.catalog.meetings import MeetingHeld
     from civicledger.catalog.vocabularies import MeetingBody
     from civicledger.events import canonical_bytes, to_dict
@@ -222,7 +223,6 @@ def test_corrections_count_from_when_they_were_recorded() -> None:
 
 def test_a_retracted_event_is_explained_as_retracted() -> None:
     """why_not names the retraction recorded by the figure's as-of point."""
-    corrections = pytest.importorskip("civicledger.corrections.events")
     ledger = Ledger.in_memory()
     (case,) = ledger.append(
         "mediation/X", [mediation("X", date(2023, 4, 1), MediationOutcome.FAILED)], actor="c"

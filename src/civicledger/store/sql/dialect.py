@@ -176,7 +176,7 @@ def append_only_ddl(dialect_name: str) -> list[str]:
     return statements
 
 
-# -- redaction (issue 10): the one UPDATE an event row allows ------------------------------
+# -- redaction: the one UPDATE an event row allows ----------------------------------------
 
 REDACTION_TRIGGER = "civicledger_events_redaction_only"
 """The trigger that lets an UPDATE of an event row through only when it is a redaction."""

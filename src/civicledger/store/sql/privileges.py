@@ -14,12 +14,12 @@ from sqlalchemy import Connection, text
 
 from civicledger.errors import StoreError
 from civicledger.store.sql.guards import APP_FUNCTIONS, table_owner
+from civicledger.store.sql.positions import positions_table
 from civicledger.store.sql.schema import events, ledgers, meta, tiles
 from civicledger.store.sql.seals import cosignatures, seals
-from civicledger.store.sql_checkpoints import checkpoints_table
 
 APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # INSERT: the first push to a replica records its marker row (issue 19); without
+    # INSERT: the first push to a replica records its marker row; without
     # UPDATE or DELETE a version or marker once written stays.
     (meta.name, ("SELECT", "INSERT")),
     (ledgers.name, ("SELECT", "INSERT")),
@@ -28,7 +28,7 @@ APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (seals.name, ("SELECT", "INSERT")),
     (cosignatures.name, ("SELECT", "INSERT")),
     # Projection positions are derived state that runners move, replace and forget.
-    (checkpoints_table.name, ("SELECT", "INSERT", "UPDATE", "DELETE")),
+    (positions_table.name, ("SELECT", "INSERT", "UPDATE", "DELETE")),
 )
 """Table privileges an application role needs: append, read, seal, cosign, receive pushes,
 keep projection positions."""

@@ -21,10 +21,10 @@ from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import prepare_schema
+from civicledger.store.sql.positions import create_positions_table, positions_table
 from civicledger.store.sql.privileges import APP_GRANTS, SERIAL_TABLES, Access, access
 from civicledger.store.sql.schema import metadata
 from civicledger.store.sql.seals import SEAL_TABLES
-from civicledger.store.sql_checkpoints import checkpoints_table, create_checkpoint_table
 
 
 def provision(url: str | URL, *, owner: str, app: str) -> Access:
@@ -79,7 +79,7 @@ def provision(url: str | URL, *, owner: str, app: str) -> Access:
             conn.execute(text(f"SET LOCAL ROLE {guards.quoted(conn, owner)}"))
             prepare_schema(conn)
             guards.install_guards(conn)
-            create_checkpoint_table(conn)
+            create_positions_table(conn)
             _grant(conn, app)
             granted = access(conn, app)
     finally:
@@ -135,7 +135,7 @@ def _take_over(conn: Connection, owner: str) -> None:
     becomes a two-role one this way; owned sequences follow their tables.
     """
     role = guards.quoted(conn, owner)
-    names = [t.name for t in metadata.sorted_tables] + [*SEAL_TABLES, checkpoints_table.name]
+    names = [t.name for t in metadata.sorted_tables] + [*SEAL_TABLES, positions_table.name]
     tables = conn.execute(
         text(
             "SELECT c.relname FROM pg_class AS c "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import attrs
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -29,6 +28,7 @@ from sqlalchemy import (
     text,
 )
 
+from civicledger.store.parts import CosignatureRow, SealRow
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import ledgers
@@ -68,29 +68,6 @@ cosignatures = Table(
 
 SEAL_TABLES: tuple[str, ...] = (seals.name, cosignatures.name)
 """The tables of this module, in the order they are created."""
-
-
-@attrs.frozen
-class SealRow:
-    """A stored seal: its row id, the columns kept for queries, and its text."""
-
-    id: int
-    tree_size: int
-    root_hash: bytes
-    sealed_at: str
-    text: str
-
-
-@attrs.frozen
-class CosignatureRow:
-    """A stored cosignature: its row id, the seal row it countersigns, and its columns."""
-
-    id: int
-    seal_id: int
-    signer: str
-    cosigned_at: str
-    verifier: str
-    signature: str
 
 
 def append_only_ddl(dialect_name: str, table: str) -> list[str]:

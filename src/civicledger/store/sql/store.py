@@ -28,6 +28,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
+from civicledger.store.parts import SqlTarget
 from civicledger.store.planning import encode_entries
 from civicledger.store.reading import ReadFilter
 from civicledger.store.replica import ReplicaRow, ReplicaSeal, check_delivery, plan_receive
@@ -43,10 +44,12 @@ from civicledger.store.sql.ledgers import (
     ensure_schema,
     ledger_names,
 )
+from civicledger.store.sql.positions import SqlProjectionPositions
 from civicledger.store.sql.privileges import Access, access, check_grants, current_role
 from civicledger.store.sql.redaction import redact_row
+from civicledger.store.sql.rows import SqlRowSource
 from civicledger.store.sql.schema import events, ledgers, stored_bytes
-from civicledger.store.sql.seals import latest_seals
+from civicledger.store.sql.seals import SqlSealTable, latest_seals
 from civicledger.store.sql.seals import seals as seals_table
 from civicledger.store.sql.tree import SqlNodeReader, load_frontier
 from civicledger.types import Position, StreamId
@@ -641,6 +644,30 @@ class SqlStore(EventStore):
 
     def _write(self) -> contextlib.AbstractContextManager[Connection]:
         return write_transaction(self._engine)
+
+    def position_of(self, event_id: uuid.UUID) -> Position | None:
+        """The position of the event with this id; see :class:`EventStore`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        return self.row_source().position_of(event_id)
+
+    def row_source(self) -> SqlRowSource:
+        """The stored rows, read in keyset batches; see :class:`EventStore`."""
+        return SqlRowSource(self.sql_target())
+
+    def seal_table(self) -> SqlSealTable:
+        """The ``civicledger_seals`` rows of this ledger; see :class:`EventStore`."""
+        return SqlSealTable(self._engine, self._ledger.id, self.ledger_name)
+
+    def projection_positions(self) -> SqlProjectionPositions:
+        """The projection positions table of this ledger's database; see :class:`EventStore`."""
+        return SqlProjectionPositions(self._engine, self.ledger_name)
+
+    def sql_target(self) -> SqlTarget:
+        """This ledger's database, row id and name; see :class:`EventStore`."""
+        return SqlTarget(self._engine, self._ledger.id, self.ledger_name)
 
     def close(self) -> None:
         """Close every pooled connection; later calls raise StoreError."""

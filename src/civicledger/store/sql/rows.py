@@ -1,4 +1,4 @@
-"""The audit layer's SQL side: raw event rows and the seals table of a SQL ledger.
+"""Raw event rows of a SQL ledger, as verification reads them (see :mod:`civicledger.store.rows`).
 
 Imported only for SQL stores, so auditing an in-memory ledger loads no SQLAlchemy.
 """
@@ -9,17 +9,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, select, type_coerce
 
-from civicledger.audit.checkpoint import Seal
-from civicledger.audit.cosign import Cosignature, StoredCosignature
-from civicledger.audit.rows import StoredRow
-from civicledger.audit.verify import StoredSeal
-from civicledger.events.text import format_timestamp
+from civicledger.store.parts import SqlTarget
+from civicledger.store.rows import StoredRow
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
-from civicledger.store.sql.seals import SqlSealTable
-from civicledger.store.sql.store import SqlStore
 from civicledger.types import Position
 
 BATCH = 2000
@@ -29,34 +24,15 @@ BATCH = 2000
 class SqlRowSource:
     """Reads raw rows from a SQL store's events table, in keyset batches."""
 
-    def __init__(self, store: SqlStore) -> None:
-        """Read the rows of ``store``'s ledger.
+    def __init__(self, target: SqlTarget) -> None:
+        """Read the rows of a ledger in a SQL database (a verify worker passes its own engine).
 
         Args:
-            store: the SQL store.
+            target: the ledger's database, row id and name.
         """
-        self._engine = store.engine
-        self._ledger_id = store.ledger_id
-        self._doing = f"reading the rows of ledger {store.ledger_name!r} for verification"
-
-    @classmethod
-    def on(cls, engine: Engine, ledger_id: int, ledger_name: str) -> SqlRowSource:
-        """Read the rows of the ledger with row id ``ledger_id`` through ``engine``
-        (a verify worker's own engine).
-
-        Args:
-            engine: an engine on the ledger's database.
-            ledger_id: the ledger's row id.
-            ledger_name: its name, for error messages.
-
-        Returns:
-            The row source.
-        """
-        source = cls.__new__(cls)
-        source._engine = engine
-        source._ledger_id = ledger_id
-        source._doing = f"reading the rows of ledger {ledger_name!r} for verification"
-        return source
+        self._engine = target.engine
+        self._ledger_id = target.ledger_id
+        self._doing = f"reading the rows of ledger {target.ledger_name!r} for verification"
 
     def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
         """Yield stored rows in position order; see :class:`RowSource`.
@@ -135,77 +111,6 @@ class SqlRowSource:
                 )
             ).scalar_one_or_none()
         return None if value is None else int(value)
-
-
-class SqlSealStorage:
-    """Seals and cosignatures in the ``civicledger_seals`` and ``civicledger_cosignatures``
-    tables of a SQL ledger."""
-
-    def __init__(self, store: SqlStore) -> None:
-        """Keep the seals of ``store``'s ledger in its database.
-
-        Args:
-            store: the SQL store.
-        """
-        self._table = SqlSealTable(store.engine, store.ledger_id, store.ledger_name)
-
-    def add(self, seal: Seal) -> None:
-        """Store a seal (one INSERT; the table's triggers forbid changing it later).
-
-        Raises:
-            StoreError: the database failed.
-        """
-        assert seal.sealed_at is not None  # seals made here always carry their time
-        self._table.append(
-            tree_size=seal.tree_size,
-            root_hash=seal.root_hash,
-            sealed_at=format_timestamp(seal.sealed_at),
-            text=seal.text,
-        )
-
-    def stored(self) -> Iterator[StoredSeal]:
-        """Yield the stored seals, oldest first.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        for number, row in enumerate(self._table.rows(), start=1):
-            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
-
-    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
-        """Store a cosignature of the seal with that number (one INSERT).
-
-        Raises:
-            StoreError: the database failed.
-        """
-        seal_id = self._seal_ids()[seal_number - 1]
-        self._table.append_cosignature(
-            seal_id=seal_id,
-            signer=cosignature.signer,
-            cosigned_at=format_timestamp(cosignature.cosigned_at),
-            verifier=cosignature.verifier.to_text(),
-            signature=cosignature.line,
-        )
-
-    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
-        """Yield the stored cosignatures, oldest first, each naming its seal by number.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        numbers = {seal_id: number for number, seal_id in enumerate(self._seal_ids(), start=1)}
-        for number, row in enumerate(self._table.cosignature_rows(), start=1):
-            yield StoredCosignature(
-                number,
-                numbers.get(row.seal_id),
-                row.signer,
-                row.cosigned_at,
-                row.verifier,
-                row.signature,
-            )
-
-    def _seal_ids(self) -> list[int]:
-        return [row.id for row in self._table.rows()]
 
 
 def _sql_row(row: Any) -> StoredRow:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from civicledger import Ledger, ProjectionError, ValidationError, VerificationError
-from civicledger.corrections.revision import OBS_STATUS, DiffItem
+from civicledger.revisions import OBS_STATUS, DiffItem
 from corrections_testkit import StepClock, attendance, meeting, meetings
 
 

@@ -1,4 +1,4 @@
-"""Stored event rows as the audit layer reads them: every column, before any decoding.
+"""Stored event rows as verification reads them: every column, before any decoding.
 
 Verification must recompute leaves from what is *stored* (the payload text as
 written, the salt, the digest), not from the typed events a read returns (which
@@ -11,16 +11,16 @@ import functools
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.events.canonical import canonical_bytes
 from civicledger.events.text import parse_date, parse_timestamp
 from civicledger.merkle.leaf import envelope_bytes
-from civicledger.store.base import EventStore
-from civicledger.store.memory import MemoryStore
 from civicledger.types import Position
+
+if TYPE_CHECKING:
+    from civicledger.store.memory import MemoryStore
 
 
 class StoredRow(NamedTuple):
@@ -145,7 +145,7 @@ class MemoryRowSource:
             kept = store._commitments.get(position)
             if salts[position - 1] is not None:
                 payload: bytes | None = canonical_bytes(codec.to_dict(record.payload))
-            else:  # redacted (issue 10): what is left of the payload, in its stored form
+            else:  # redacted: what is left of the payload, in its stored form
                 remainder = store._redacted.get(position)
                 payload = None if remainder is None else canonical_bytes(remainder)
             yield StoredRow(
@@ -168,32 +168,6 @@ class MemoryRowSource:
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of an event id; see :class:`RowSource`."""
         return self._store._by_id.get(event_id)
-
-
-def row_source(store: EventStore) -> RowSource:
-    """Pick the row reader for a store.
-
-    Args:
-        store: a store of a backend civicledger ships.
-
-    Returns:
-        Its row source.
-
-    Raises:
-        ValidationError: the store is of a backend the audit layer cannot read.
-    """
-    if isinstance(store, MemoryStore):
-        return MemoryRowSource(store)
-    # Imported only for SQL stores: an in-memory ledger audits without SQLAlchemy.
-    from civicledger.audit.sql import SqlRowSource
-    from civicledger.store.sql.store import SqlStore
-
-    if isinstance(store, SqlStore):
-        return SqlRowSource(store)
-    raise ValidationError(
-        f"cannot audit a {store.__class__.__name__}: only the memory and SQL stores are supported",
-        field="store",
-    )
 
 
 # Rows of one append share one timestamp and a ledger has few distinct dates, so
