@@ -73,12 +73,26 @@ def markdown(results: dict[str, Any]) -> str:
     if len(codes) > 1:
         lines += ["", "## Code measured", ""]
         lines += [f"- **{s['title']}**: {s['code']}" for s in results["scenarios"] if s.get("code")]
+    more = [s for s in results["scenarios"] if "error" not in s and _further_series(s)]
+    if more:
+        lines += ["", "## Further contenders and ratios", ""]
+        for s in more:
+            medians = "; ".join(f"{name} {_median(s, name)}" for name in _further_series(s))
+            ratios = "; ".join(f"{k} {v:.2f}x" for k, v in s["ratios"].items())
+            lines.append(
+                f"- **{s['title']}**: {medians}" + (f" (ratios: {ratios})" if ratios else "")
+            )
     extras = [(s["title"], s["extra"]) for s in results["scenarios"] if s.get("extra")]
     if extras:
         lines += ["", "## Further measurements", ""]
         for title, extra in extras:
             lines.append(f"- **{title}**: " + "; ".join(f"{k} = {v}" for k, v in extra.items()))
     return "\n".join(lines) + "\n"
+
+
+def _further_series(scenario: dict[str, Any]) -> list[str]:
+    """The contenders the table's ours / floor / peer columns leave out."""
+    return [name for name in scenario["series"] if name not in ("ours", "floor", "peer")]
 
 
 def write(results: dict[str, Any], directory: Path, stem: str) -> tuple[Path, Path]:

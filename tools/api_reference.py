@@ -88,6 +88,14 @@ MODULES: list[tuple[str, str]] = [
         "Delivering a ledger's events and seals to a replica that cannot rewrite them.",
     ),
     (
+        "civicledger.sync_file",
+        "Sync through a delivery file, for offices without a network link.",
+    ),
+    (
+        "civicledger.delivery",
+        "The delivery file (civicledger-delivery/1): sync without a network link.",
+    ),
+    (
         "civicledger.projections.rollup",
         "How figures combine across ledgers, their per-ledger parts and explanations.",
     ),

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from civicledger.store.parts import ProjectionPositions
     from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
     from civicledger.sync import PushResult  # sync (issue 19)
+    from civicledger.sync_file import DeliveryResult
 
 
 class Ledger:
@@ -536,6 +537,26 @@ class Ledger:
         from civicledger.sync import push
 
         return push(self, target_url, ledger=ledger, batch=batch)
+
+    def deliver(
+        self, path: str | Path, *, since: Seal | str | None = None, batch: int = 2000
+    ) -> DeliveryResult:
+        """Write a delivery file of what a replica holding the seal ``since`` lacks (all
+        events when None), for a receiver without a network link; see :func:`.sync_file.deliver`."""
+        from civicledger.sync_file import deliver
+
+        return deliver(self, path, since=since, batch=batch)
+
+    @staticmethod
+    def receive(
+        path: str | Path, target_url: str | URL, *, ledger: str | None = None
+    ) -> PushResult:
+        """Apply a delivery file to the replica ``ledger`` (the sender's name when None) in
+        ``target_url``, creating it from a first delivery, with the checks of a push; see
+        :func:`.sync_file.receive`."""
+        from civicledger.sync_file import receive
+
+        return receive(path, target_url, ledger=ledger)
 
     def access(self) -> Access | None:
         """Which PostgreSQL role the ledger runs as and whether it could alter recorded history

@@ -3,8 +3,11 @@ rewrite them.
 
 :func:`push` opens (creating on first delivery) a replica of the sending ledger
 in the target database — same origin, hash algorithm and leaf format — and sends
-what it lacks, in batches. The replica's store checks every row and the roots
-itself (:meth:`civicledger.store.sql.SqlStore.receive`); this module only reads
+what it lacks, in batches. Without a network link, :mod:`civicledger.sync_file`
+writes the same batches to a delivery file and applies it there. Either way the
+replica's store checks every row and the roots itself
+(:meth:`civicledger.store.sql.SqlStore.receive`), and the sender's erasures
+follow its redactions (:mod:`civicledger.sync_redactions`); this module reads
 the sender and finds, when the histories differ, the first position where they
 do. See ``docs/rollups.md``.
 """
@@ -25,6 +28,7 @@ from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
 from civicledger.store.rows import StoredRow
+from civicledger.sync_redactions import receive_erasures, sender_erasures
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -75,13 +79,14 @@ class SyncSource(Protocol):
 
 @attrs.frozen
 class PushResult:
-    """What a push delivered.
+    """What a push, or a received delivery file, delivered.
 
     Attributes:
         ledger: the replica's name in the target database.
         events: how many events were new to the replica.
         seals: how many seals were new to it.
         head: the replica's head afterwards (the sender's head).
+        erasures: how many rows were erased as the sender's redactions erased them.
         cosignatures: how many cosignatures of those seals were new to it.
     """
 
@@ -89,6 +94,7 @@ class PushResult:
     events: int
     seals: int
     head: int
+    erasures: int = 0
     cosignatures: int = 0
 
 
@@ -125,8 +131,7 @@ def push(
     """
     from civicledger.store.sql import SqlStore
 
-    if type(batch) is not int or batch < 1:
-        raise ValidationError(f"batch must be a positive int, got {batch!r}", field="batch")
+    check_batch(batch)
     sender = source.store
     name = ledger if ledger is not None else source.name
     target = SqlStore.open(
@@ -167,11 +172,7 @@ def _deliver(
                 "written",
                 position=first,
             )
-    seals = [
-        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
-        for s in source.seals()
-        if s.sealed_at is not None
-    ]
+    seals = sender_seals(source, 0)
     rows = source.store.row_source()
     received = Auditor(target)
     held_before = len(received.seals())
@@ -179,7 +180,7 @@ def _deliver(
     position = start
     while True:
         last = min(end, position + batch)
-        chunk = [_replica_row(r) for r in rows.rows(position + 1, last)] if last > position else []
+        chunk = [replica_row(r) for r in rows.rows(position + 1, last)] if last > position else []
         delivered += _receive(target, received, alg, reader, chunk, last, seals)
         position = last
         if progress is not None:
@@ -194,6 +195,7 @@ def _deliver(
         events=delivered,
         seals=len(received.seals()) - held_before,
         head=target.head(),
+        erasures=receive_erasures(target, sender_erasures(source.store, end)),
         cosignatures=cosigned,
     )
 
@@ -229,6 +231,21 @@ def _receive(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def sender_seals(source: SyncSource, since: int) -> list[ReplicaSeal]:
+    """The sender's seals of sizes from ``since`` on, as a replica stores them."""
+    return [
+        ReplicaSeal(s.tree_size, s.root_hash, format_timestamp(s.sealed_at), s.text)
+        for s in source.seals()
+        if s.sealed_at is not None and s.tree_size >= since
+    ]
+
+
+def check_batch(batch: object) -> None:
+    """Refuse a batch size that is not a positive int, naming it."""
+    if type(batch) is not int or batch < 1:
+        raise ValidationError(f"batch must be a positive int, got {batch!r}", field="batch")
+
+
 def _first_difference(
     alg: HashAlgorithm, ours: NodeReader, theirs: NodeReader, size: int
 ) -> int | None:
@@ -249,7 +266,8 @@ def _first_difference(
     return low
 
 
-def _replica_row(row: StoredRow) -> ReplicaRow:
+def replica_row(row: StoredRow) -> ReplicaRow:
+    """A stored row as a replica receives it (text and bytes exactly as stored)."""
     occurred = row.occurred_on
     recorded = row.recorded_at
     return ReplicaRow(

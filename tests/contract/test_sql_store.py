@@ -17,6 +17,7 @@ from civicledger import (
     StoreError,
     ValidationError,
 )
+from civicledger.store import NewEvent
 from civicledger.store.sql import SqlStore
 from store_testkit import note
 
@@ -211,3 +212,27 @@ def test_opening_without_create_refuses_a_missing_ledger(ledger_url: str, ledger
         assert created.head() == 0
     with Ledger.open(ledger_url, ledger_name, create=False) as reopened:
         assert reopened.origin == created.origin
+
+
+def test_text_that_bulk_loading_escapes_reads_back_exactly(
+    ledger_url: str, ledger_name: str
+) -> None:
+    """Backslashes, a literal \\N, quotes and non-ASCII text survive the batch write path
+    (PostgreSQL streams rows with COPY, whose text format escapes these) and still verify."""
+    awkward = ["back\\slash", "\\N", "quote \" and '", "naïve 汉字 🙂", "\\.", "end\\"]
+    streams = [f"s\\{i}/\\N" for i in range(3)]
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        batch = [
+            NewEvent(stream=streams[i % 3], event=note(text), actor=f"actor \\ {text}")
+            for i, text in enumerate(awkward)
+        ]
+        written = ledger.append_batch(batch)
+        assert [r.stream_version for r in written] == [1, 1, 1, 2, 2, 2]
+        more = ledger.append_batch(
+            [NewEvent(stream=s, event=note("again"), actor="x") for s in streams]
+        )
+        assert [r.stream_version for r in more] == [3, 3, 3]
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        assert list(ledger.read()) == written + more
+        assert [r.payload.text for r in ledger.read()][: len(awkward)] == awkward
+        assert ledger.verify().ok

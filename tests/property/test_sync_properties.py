@@ -22,7 +22,7 @@ from civicledger.merkle.hashes import hash_algorithm
 from civicledger.merkle.tree import merkle_root
 from civicledger.store.replica import ReplicaRow
 from civicledger.store.sql import SqlStore
-from civicledger.sync import _replica_row
+from civicledger.sync import replica_row
 
 ALG = hash_algorithm("sha256")
 
@@ -94,7 +94,7 @@ def test_extensions_are_accepted_and_divergences_refused_with_nothing_written(
     scenario: tuple[int, int, int, int, int, int],
 ) -> None:
     size, kept, start, end, bad, bad_start = scenario
-    rows = [_replica_row(r) for r in history(size).store.row_source().rows(1, size)]
+    rows = [replica_row(r) for r in history(size).store.row_source().rows(1, size)]
     target = SqlStore.open("sqlite://", "c", origin="civicledger.test/c", replica=True)
     try:
         target.receive(rows[:kept], root=root(rows, kept))
@@ -146,8 +146,8 @@ def test_a_push_interrupted_at_any_batch_resumes_to_the_same_state(
                 sender.push(url, batch=batch)
         sender.push(url, batch=batch)
         with Ledger.open(url, "c", create=False) as replica:
-            ours = [_replica_row(r) for r in sender.store.row_source().rows(1, size)]
-            theirs = [_replica_row(r) for r in replica.store.row_source().rows(1, size)]
+            ours = [replica_row(r) for r in sender.store.row_source().rows(1, size)]
+            theirs = [replica_row(r) for r in replica.store.row_source().rows(1, size)]
             assert theirs == ours
             assert [s.text for s in replica.seals()] == [s.text for s in sender.seals()]
             assert replica.verify().ok

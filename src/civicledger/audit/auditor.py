@@ -12,11 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 
+import attrs
+
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
 from civicledger.audit.cosign import COSIGNATURE_SIZE, Cosignature, StoredCosignature
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
+from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.proof import make_proof
 from civicledger.audit.verify import (
     MAX_PROBLEMS,
@@ -38,6 +41,8 @@ from civicledger.store.base import Clock, EventStore, utc_now
 from civicledger.store.parts import SealTable
 from civicledger.store.rows import RowSource, StoredRow
 from civicledger.types import Position, parse_event_id
+
+_LAST_POSITION = 2**63 - 1  # the largest position the SQL column holds
 
 
 class StoreSeals:
@@ -619,7 +624,7 @@ class Auditor:
         except StoreError as e:
             stored = str(e)
             head = self._store.head()
-        return verify_ledger(
+        report = verify_ledger(
             origin=self._store.origin,
             alg=self._alg,
             head=head,
@@ -635,6 +640,18 @@ class Auditor:
             registry=self._store.codec.registry,
             walker=self._walker(head, count),
         )
+        # The walk reads positions up to the head; a row inserted after it around the store
+        # (no append moved the head) would otherwise go unseen, e.g. in a replica.
+        stray = next(iter(self._rows.rows(head + 1, _LAST_POSITION)), None)
+        if stray is None:
+            return report
+        past = Problem(
+            stray.position,
+            ProblemKind.PAST_HEAD,
+            f"a row (event {stray.event_id}) is stored after the head {head}: no append or "
+            "sync wrote it, so it was inserted around the store",
+        )
+        return attrs.evolve(report, problems=(*report.problems, past))
 
     def _walker(self, head: int, workers: int) -> Walker | None:
         """Split the walk across processes for a SQL ledger (see ``audit.parallel``)."""

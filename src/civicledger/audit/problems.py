@@ -28,6 +28,8 @@ class ProblemKind(enum.StrEnum):
     """Positions between 1 and the head have no row."""
     DUPLICATE = "duplicate position"
     """A position appears twice."""
+    PAST_HEAD = "row past the head"
+    """A row is stored after the head: written around the store (a raw insert)."""
     TILE = "stored node mismatch"
     """A stored interior Merkle node differs from the one the rows give."""
     ROOT = "frontier/root mismatch"

@@ -12,7 +12,7 @@ their write lock, as they apply an append.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date
 
 import attrs
@@ -78,6 +78,55 @@ class ReplicaSeal:
     root_hash: bytes
     sealed_at: str
     text: str
+
+
+@attrs.frozen
+class ReplicaErasure:
+    """What a redaction in the sending ledger left of one row, to erase the same in a replica.
+
+    Attributes:
+        position: the row's position.
+        event_id: its event id (with the leaf hash, it names the row the sender erased).
+        leaf_hash: its leaf hash.
+        payload: the canonical JSON remainder, or None when the whole payload went.
+        commitments: what a v2 redaction keeps (hashing.md §1a), or None (v1).
+    """
+
+    position: int
+    event_id: uuid.UUID
+    leaf_hash: bytes
+    payload: str | None
+    commitments: str | None
+
+
+def anchor_seal(held: Iterable[tuple[int, bytes]], since: int | None) -> tuple[int, bytes] | None:
+    """The held seal a delivery's consistency proof starts from.
+
+    Args:
+        held: the receiver's seals as (tree size, root).
+        since: None for the latest held seal (a push); 0 for none (a delivery from
+            position 1 brings every leaf, so it is checked leaf by leaf); otherwise
+            the size of the held seal a delivery file was made since.
+
+    Returns:
+        The seal as (tree size, root), or None when the proof starts from nothing.
+
+    Raises:
+        HistoryMismatchError: no held seal has the size ``since`` names.
+    """
+    seals = list(held)
+    if since is None:
+        return max(seals, default=None)
+    if since == 0:
+        return None
+    for seal in seals:
+        if seal[0] == since:
+            return seal
+    raise HistoryMismatchError(
+        f"the delivery was made since a seal of size {since}, which this ledger does not "
+        "hold; make it again since a seal the receiver holds (its latest); nothing was written",
+        position=None,
+    )
 
 
 @attrs.frozen

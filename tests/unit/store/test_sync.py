@@ -125,12 +125,12 @@ def test_the_store_refuses_rows_that_skip_or_do_not_continue(
 ) -> None:
     from civicledger.merkle.hashes import hash_algorithm
     from civicledger.merkle.proofs import subtree_hash
-    from civicledger.sync import _replica_row
+    from civicledger.sync import replica_row
 
     target = SqlStore.open(
         f"sqlite:///{tmp_path / 'street.db'}", "hehua", origin=sender.origin, replica=True
     )
-    rows = [_replica_row(r) for r in sender.store.row_source().rows(1, 7)]
+    rows = [replica_row(r) for r in sender.store.row_source().rows(1, 7)]
     alg = hash_algorithm("sha256")
     root = subtree_hash(alg, sender.store.node_reader(), 0, 7)
     with pytest.raises(ValidationError, match=r"rows\[1\] is a str"):
@@ -188,7 +188,7 @@ def test_communities_pushed_to_a_street_database_roll_up_there(
     keeps every row, and an impostor's history is refused."""
     from civicledger.indicators import count
     from civicledger.projections import Indicator
-    from civicledger.sync import _replica_row
+    from civicledger.sync import replica_row
 
     completed = Indicator(
         "m.completed", "调解", "件", source=["mediation_completed"], measure=count()
@@ -207,8 +207,8 @@ def test_communities_pushed_to_a_street_database_roll_up_there(
         assert rollup.by_ledger() == {f"{ledger_name}/c0": 2, f"{ledger_name}/c1": 3}
         for community, replica in zip(communities, street, strict=True):
             assert replica.origin == community.origin
-            ours = [_replica_row(r) for r in community.store.row_source().rows(1, 5)]
-            assert [_replica_row(r) for r in replica.store.row_source().rows(1, 5)] == ours
+            ours = [replica_row(r) for r in community.store.row_source().rows(1, 5)]
+            assert [replica_row(r) for r in replica.store.row_source().rows(1, 5)] == ours
             assert replica.verify().ok
     impostor = Ledger.in_memory("c0", origin=communities[0].origin)
     record(impostor, "A", "B", "X")
@@ -267,7 +267,7 @@ def test_two_pushes_of_one_ledger_at_once_leave_one_exact_replica(
     delivered, and the replica ends identical to the sender."""
     import threading
 
-    from civicledger.sync import _replica_row
+    from civicledger.sync import replica_row
 
     path = tmp_path / "c.db"
     with Ledger.open(f"sqlite:///{path}", "c") as community:
@@ -295,8 +295,8 @@ def test_two_pushes_of_one_ledger_at_once_leave_one_exact_replica(
         Ledger.open(ledger_url, ledger_name, create=False) as replica,
     ):
         assert replica.origin == origin
-        assert [_replica_row(r) for r in replica.store.row_source().rows(1, 20)] == [
-            _replica_row(r) for r in sender.store.row_source().rows(1, 20)
+        assert [replica_row(r) for r in replica.store.row_source().rows(1, 20)] == [
+            replica_row(r) for r in sender.store.row_source().rows(1, 20)
         ]
         assert len(replica.seals()) == 1
         assert replica.verify().ok
@@ -311,7 +311,7 @@ def test_a_batch_whose_seal_was_just_superseded_is_sent_again(
     from civicledger.merkle.hashes import hash_algorithm
     from civicledger.merkle.proofs import consistency_proof, subtree_hash
     from civicledger.store.replica import ReplicaSeal
-    from civicledger.sync import _replica_row
+    from civicledger.sync import replica_row
 
     sender = Ledger.open(f"sqlite:///{tmp_path / 'c.db'}", "c")
     for cases in ("AB", "CD"):
@@ -332,7 +332,7 @@ def test_a_batch_whose_seal_was_just_superseded_is_sent_again(
         if len(calls) == 2:  # the other push delivers row 4 and the seal at 4 first
             real(
                 self,
-                [_replica_row(r) for r in sender.store.row_source().rows(4, 4)],
+                [replica_row(r) for r in sender.store.row_source().rows(4, 4)],
                 root=subtree_hash(alg, reader, 0, 4),
                 proof=consistency_proof(alg, reader, 2, 4),
                 seals=seals,

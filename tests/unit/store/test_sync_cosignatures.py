@@ -78,6 +78,6 @@ def test_the_cli_push_counts_cosignatures(sender: Ledger, tmp_path: Path) -> Non
     args = ["--db", str(community), "--ledger", "hehua", "push", "--to", str(street)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("pushed 3 events, 1 seals and 1 cosignatures to 'hehua'")
+    assert result.stdout.startswith("pushed 3 events and 1 seals, 1 cosignatures to 'hehua'")
     again = CliRunner().invoke(cli, args)
     assert again.stdout.startswith("pushed 0 events and 0 seals to 'hehua'")

@@ -12,7 +12,18 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from civicledger.errors import StoreError
 from civicledger.events import Codec, RecordedEvent
@@ -66,25 +77,19 @@ class SqlAppender:
         self._codec = codec
         self._limits = limits
         self._ids = UuidV7Generator()
+        self._postgres = engine.dialect.name == "postgresql"
+        # The hot path: SQLite runs one compiled INSERT through the driver's executemany;
+        # PostgreSQL streams the batch with COPY, one command for all its rows.
         compiled = insert(events).compile(dialect=engine.dialect)
-        # The hot path: one compiled INSERT run through the driver's executemany.
-        self._insert_sql = str(compiled)
-        self._insert_keys: list[str] | None = (
-            list(compiled.positiontup or ()) if compiled.positional else None
+        self._insert_sql = (
+            dialect.copy_statement(engine.dialect, events) if self._postgres else str(compiled)
         )
-        if self._insert_keys is not None and self._insert_keys != list(_INSERT_COLUMNS):
+        if not self._postgres and list(compiled.positiontup or ()) != list(_INSERT_COLUMNS):
             raise StoreError(  # pragma: no cover - a guard for SQLAlchemy changing its output
-                f"unexpected INSERT parameter order {self._insert_keys}; please report this"
+                f"unexpected INSERT parameter order {compiled.positiontup}; please report this"
             )
-        self._native_uuid = engine.dialect.name == "postgresql"
         self._lock_head = DriverStatement(_lock_statement(engine.dialect.name), engine)
-        self._one_stream_version = DriverStatement(
-            select(func.max(events.c.stream_version)).where(
-                events.c.ledger_id == bindparam("ledger_id"),
-                events.c.stream == bindparam("stream"),
-            ),
-            engine,
-        )
+        self._stream_versions = DriverStatement(_versions_statement(engine.dialect.name), engine)
         self._move_head = DriverStatement(_move_statement(engine.dialect.name), engine)
 
     def lock(self, conn: Connection) -> tuple[int, Frontier]:
@@ -153,7 +158,7 @@ class SqlAppender:
                 row.position,
                 row.stream,
                 row.stream_version,
-                row.event_id if self._native_uuid else row.event_id.bytes,
+                row.event_id if self._postgres else row.event_id.bytes,
                 row.type,
                 row.schema_version,
                 row.occurred_on,
@@ -165,18 +170,23 @@ class SqlAppender:
                 row.payload_digest,
                 row.leaf_hash,
             )
-            params.append(self._driver_row(values))
+            params.append(values)
         self._write_rows(conn, params, plan.nodes, plan.frontier)
 
     def _write_rows(
         self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
     ) -> None:
-        """Insert event rows (driver parameters), their completed tiles, and the new head and
-        frontier, then notify; the one write path of appends and deliveries alike."""
+        """Insert event rows (driver values in column order), their completed tiles, and the
+        new head and frontier, then notify; the one write path of appends and deliveries."""
         ledger_id = self._ledger.id
-        cursor = conn.connection.cursor()
+        cursor: Any = conn.connection.cursor()
         try:
-            cursor.executemany(self._insert_sql, params)
+            if self._postgres:
+                with cursor.copy(self._insert_sql) as copy:
+                    for values in params:
+                        copy.write_row(values)
+            else:
+                cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
         if nodes:
@@ -197,15 +207,15 @@ class SqlAppender:
         )
         dialect.notify_append(conn, ledger_id, frontier.size)
 
-    def _params(self, row: Row, recorded_at: str) -> Any:
-        # Driver-level values in table column order (the compiled INSERT's order).
+    def _params(self, row: Row, recorded_at: str) -> tuple[Any, ...]:
+        # Driver-level values in table column order (the compiled INSERT's and COPY's order).
         record = row.record
         values = (
             self._ledger.id,
             record.position,
             record.stream,
             record.stream_version,
-            record.event_id if self._native_uuid else record.event_id.bytes,
+            record.event_id if self._postgres else record.event_id.bytes,
             record.type,
             record.schema_version,
             record.occurred_on.isoformat(),
@@ -217,26 +227,22 @@ class SqlAppender:
             record.payload_digest,
             record.leaf_hash,
         )
-        return self._driver_row(values)
-
-    def _driver_row(self, values: tuple[Any, ...]) -> Any:
-        """One row's INSERT parameters as the driver takes them (positional or named)."""
-        if self._insert_keys is None:
-            return dict(zip(_INSERT_COLUMNS, values, strict=True))
         return values
 
     def stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
         """The last version of each stream that has events."""
-        # One indexed max() per stream: a single IN (...) GROUP BY over the touched
-        # streams reads every index entry of each, which grows with the ledger.
-        versions: dict[str, int] = {}
-        for stream in streams:
-            [(version,)] = self._one_stream_version.rows(
-                conn, ledger_id=self._ledger.id, stream=stream
-            )
-            if version is not None:
-                versions[stream] = int(version)
-        return versions
+        ledger_id = self._ledger.id
+        if self._postgres:
+            # One round trip for the whole batch; each stream's max() is its own index probe.
+            rows = self._stream_versions.rows(conn, ledger_id=ledger_id, streams=sorted(streams))
+        else:
+            # In process a statement per stream costs little, and a single IN (...) GROUP BY
+            # would read every index entry of each stream, which grows with the ledger.
+            rows = []
+            for stream in streams:
+                [(version,)] = self._stream_versions.rows(conn, ledger_id=ledger_id, stream=stream)
+                rows.append((stream, version))
+        return {stream: int(version) for stream, version in rows if version is not None}
 
     def leaves_at(self, conn: Connection, positions: Sequence[int]) -> dict[int, bytes]:
         """The stored leaf hashes at ``positions``."""
@@ -316,6 +322,22 @@ def _move_statement(dialect_name: str) -> Any:
         update(ledgers)
         .where(ledgers.c.id == bindparam("ledger_id"))
         .values(head=bindparam("new_head"), frontier=bindparam("new_frontier"))
+    )
+
+
+def _versions_statement(dialect_name: str) -> Any:
+    """The last version of one stream (SQLite), or of each stream in an array (PostgreSQL)."""
+    if dialect_name == "postgresql":
+        streams = (
+            func.unnest(bindparam("streams", type_=ARRAY(String))).table_valued("stream")
+        ).render_derived()
+        return select(streams.c.stream, _last_version(streams.c.stream).scalar_subquery())
+    return _last_version(bindparam("stream"))
+
+
+def _last_version(stream: Any) -> Select[Any]:
+    return select(func.max(events.c.stream_version)).where(
+        events.c.ledger_id == bindparam("ledger_id"), events.c.stream == stream
     )
 
 

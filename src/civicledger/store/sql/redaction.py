@@ -15,12 +15,14 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy import Connection, func, select, update
 
-from civicledger.errors import StoreError
+from civicledger.errors import HistoryMismatchError, StoreError
 from civicledger.events import Codec, canonical_bytes
 from civicledger.events.redaction import redact_stored, stored_keys
 from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.hashes import HashAlgorithm
-from civicledger.store.sql.schema import events
+from civicledger.store.ids import uuid_from_bytes
+from civicledger.store.replica import ReplicaErasure
+from civicledger.store.sql.schema import events, stored_bytes
 
 
 def redact_row(
@@ -81,14 +83,74 @@ def redact_row(
         before = None if kept is None else Commitments.parse(kept, alg.digest_size)
         secret = None if secret is None else bytes(secret)
         commitments = after_redaction(alg, data, secret, before, remaining).text()
+    write_erasure(conn, ledger_id, int(position), event_id, text, commitments)
+    return int(position)
+
+
+def write_erasure(
+    conn: Connection,
+    ledger_id: int,
+    position: int,
+    event_id: uuid.UUID,
+    payload: str | None,
+    commitments: str | None,
+) -> None:
+    """Store what a redaction leaves of one row (its salt goes), inside a write transaction.
+
+    Used by a redaction made here and by one a replica receives from its sender.
+    """
     if conn.dialect.name == "postgresql":
         # The guard function checks, in the database, that a recorded redaction event names
         # what goes (see .erasure); an application role has no UPDATE privilege of its own.
-        conn.execute(select(func.civicledger_erase(ledger_id, event_id, text, commitments)))
+        conn.execute(select(func.civicledger_erase(ledger_id, event_id, payload, commitments)))
     else:
         conn.execute(
             update(events)
             .where(events.c.ledger_id == ledger_id, events.c.position == position)
-            .values(payload=text, salt=None, commitments=commitments)
+            .values(payload=payload, salt=None, commitments=commitments)
         )
-    return int(position)
+
+
+def write_received_erasures(
+    conn: Connection, ledger_id: int, erasures: Sequence[ReplicaErasure]
+) -> int:
+    """Store what the sender's redactions left of rows a replica holds, inside its write
+    transaction; an erasure already applied is skipped.
+
+    Returns:
+        How many rows changed.
+
+    Raises:
+        HistoryMismatchError: an erasure names a row the replica does not hold.
+    """
+    changed = 0
+    for erasure in erasures:
+        held = conn.execute(
+            select(events.c.event_id, events.c.leaf_hash, events.c.payload, events.c.salt).where(
+                events.c.ledger_id == ledger_id, events.c.position == erasure.position
+            )
+        ).one_or_none()
+        held_id = None if held is None else held[0]
+        if held_id is not None and not isinstance(held_id, uuid.UUID):
+            held_id = uuid_from_bytes(held_id)
+        if held is None or (held_id, stored_bytes(held[1])) != (
+            erasure.event_id,
+            erasure.leaf_hash,
+        ):
+            raise HistoryMismatchError(
+                f"a delivered redaction names event {erasure.event_id} at position "
+                f"{erasure.position}, which this ledger does not hold there; nothing was erased",
+                position=erasure.position,
+            )
+        if held[3] is None and held[2] == erasure.payload:
+            continue  # applied by an earlier delivery
+        write_erasure(
+            conn,
+            ledger_id,
+            erasure.position,
+            erasure.event_id,
+            erasure.payload,
+            erasure.commitments,
+        )
+        changed += 1
+    return changed

@@ -31,7 +31,14 @@ from civicledger.store.identity import check_leaf_version, check_ledger_name, ch
 from civicledger.store.parts import SqlTarget
 from civicledger.store.planning import encode_entries
 from civicledger.store.reading import ReadFilter
-from civicledger.store.replica import ReplicaRow, ReplicaSeal, check_delivery, plan_receive
+from civicledger.store.replica import (
+    ReplicaErasure,
+    ReplicaRow,
+    ReplicaSeal,
+    anchor_seal,
+    check_delivery,
+    plan_receive,
+)
 from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
@@ -46,7 +53,7 @@ from civicledger.store.sql.ledgers import (
 )
 from civicledger.store.sql.positions import SqlProjectionPositions
 from civicledger.store.sql.privileges import Access, access, check_grants, current_role
-from civicledger.store.sql.redaction import redact_row
+from civicledger.store.sql.redaction import redact_row, write_received_erasures
 from civicledger.store.sql.rows import SqlRowSource
 from civicledger.store.sql.schema import events, ledgers, stored_bytes
 from civicledger.store.sql.seals import SqlSealTable, latest_seals
@@ -346,14 +353,16 @@ class SqlStore(EventStore):
         root: bytes,
         proof: Sequence[bytes] = (),
         seals: Sequence[ReplicaSeal] = (),
+        since: int | None = None,
     ) -> int:
         """Store rows and seals another ledger recorded, verbatim, into this replica.
 
         Every row is checked (:func:`~civicledger.store.replica.plan_receive`): rows
         already held must be the same, new rows must hash to their leaves and
         continue the head, the resulting root must be the sender's ``root``, and
-        ``proof`` must show that it extends the replica's latest seal. Each seal's
-        root must be the root at its size. All of it is written, or none of it.
+        ``proof`` must show that it extends the replica's latest seal (or the seal
+        ``since`` names). Each seal's root must be the root at its size. All of it is
+        written, or none of it.
 
         Args:
             rows: consecutive rows, starting at or before ``head() + 1``.
@@ -361,6 +370,9 @@ class SqlStore(EventStore):
             proof: the sender's consistency proof from the replica's latest seal.
             seals: seals of sizes up to the last delivered position; those already
                 held are skipped.
+            since: the tree size of a held seal that ``proof`` starts from (a delivery
+                file is made since a seal the receiver held); 0 for a delivery from
+                position 1, which needs no proof; the latest held seal when None.
 
         Returns:
             How many rows were new.
@@ -398,7 +410,7 @@ class SqlStore(EventStore):
                     conn, {r.stream for r in rows if r.position > head}
                 ),
                 root=root,
-                seal=max(held.values(), default=None),
+                seal=anchor_seal(held.values(), since),
                 proof=proof,
                 roots_at={s.tree_size for s in seals},
             )
@@ -427,6 +439,42 @@ class SqlStore(EventStore):
                 )
                 held[seal.text] = (seal.tree_size, seal.root_hash)
         return len(plan.rows)
+
+    def receive_erasures(self, erasures: Sequence[ReplicaErasure]) -> int:
+        """Store what the sender's redactions left of rows this replica holds, all or none.
+
+        The caller checks each erasure against the redactions the replica holds
+        (:func:`civicledger.sync_redactions.receive_erasures`); the database's
+        redaction guard refuses anything but a redaction's form. On SQLite the
+        erased values are overwritten and the write-ahead log emptied, as for a
+        redaction made here.
+
+        Args:
+            erasures: rows' new payload and commitments, named by position, event
+                id and leaf hash; one already applied is skipped.
+
+        Returns:
+            How many rows changed.
+
+        Raises:
+            StoreError: the ledger is not a replica, or the database failed.
+            HistoryMismatchError: an erasure names a row this replica does not hold.
+        """
+        self._check_open()
+        if not self._ledger.replica:
+            raise StoreError(
+                f"ledger {self.ledger_name!r} records its own events; only a replica receives"
+            )
+        doing = f"receiving redactions into ledger {self.ledger_name!r}"
+        sqlite = self._engine.dialect.name == "sqlite"
+        with self._local_writer, translated(doing), self._write() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            changed = write_received_erasures(conn, self._ledger.id, erasures)
+        if sqlite and changed:
+            with translated(doing):
+                dialect.empty_sqlite_wal(self._engine)
+        return changed
 
     # -- reading ------------------------------------------------------------------
 

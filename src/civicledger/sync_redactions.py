@@ -1,0 +1,180 @@
+"""Redactions reach replicas: the sender's erasures, and the replica's check before it erases.
+
+A redaction in the sending ledger appends an ``event_redacted`` event and then
+erases values from stored rows (the event's, and its corrections' copies). Sync
+delivers the event like any other; the erasure changes rows the replica may
+already hold, so each delivery also carries what the sender's redactions left
+of those rows (:class:`~civicledger.store.replica.ReplicaErasure`). The replica
+stores the same remainder — the same fields gone, the same bytes left — after
+checking that a redaction it holds names what goes, that no remaining value
+changed, and (leaf format v2) that the remainder still hashes to the row's
+digest. Its ``verify()`` then passes, and the erased values are gone from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from civicledger.audit.payloads import RedactionIndex, check_payload
+from civicledger.errors import HistoryMismatchError, ValidationError
+from civicledger.events.redaction import REDACTED_KEY, REDACTION_EVENT_TYPE
+from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
+from civicledger.store.replica import ReplicaErasure
+from civicledger.store.rows import StoredRow
+
+if TYPE_CHECKING:
+    from civicledger.store.base import EventStore
+    from civicledger.store.sql import SqlStore
+
+_CORRECTION_TYPE = "event_corrected"  # civicledger.corrections.events.CORRECTED
+
+
+def sender_erasures(store: EventStore, end: int) -> list[ReplicaErasure]:
+    """What the redactions recorded up to ``end`` left of the rows they erased.
+
+    Every row a redaction named (and every correction of such a row, whose copy
+    of the values goes with them) that the sender has erased is listed, however
+    long ago: a replica skips the ones it already matches, so a replica that
+    missed an erasure (an interrupted delivery) catches up on the next one.
+    """
+    rows = store.row_source()
+    targets = {
+        str(data["target_event_id"])
+        for row in rows.rows_of_type(REDACTION_EVENT_TYPE, end)
+        if isinstance(data := _json(row.payload), dict) and "target_event_id" in data
+    }
+    if not targets:
+        return []
+    positions = {rows.position_of(uuid.UUID(t)) for t in targets}
+    for row in rows.rows_of_type(_CORRECTION_TYPE, end):
+        data = _json(row.payload)
+        if isinstance(data, dict) and data.get("target_event_id") in targets:
+            positions.add(row.position)
+    erasures = []
+    for position in sorted(p for p in positions if p is not None and p <= end):
+        [row] = rows.rows(position, position)
+        if row.salt is None:
+            erasures.append(
+                ReplicaErasure(
+                    position=row.position,
+                    event_id=row.event_id,
+                    leaf_hash=row.leaf_hash,
+                    payload=None if row.payload is None else row.payload.decode("utf-8"),
+                    commitments=None if row.commitments is None else row.commitments.decode(),
+                )
+            )
+    return erasures
+
+
+def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> int:
+    """Check the sender's erasures against the replica and apply the new ones, all or none.
+
+    Returns:
+        How many rows were erased.
+
+    Raises:
+        HistoryMismatchError: an erasure names a row the replica does not hold.
+        ValidationError: an erasure is not a redaction the replica's own redaction
+            events allow (naming the position and why); nothing is erased.
+    """
+    if not erasures:
+        return 0
+    rows = target.row_source()
+    head = target.head()
+    index = RedactionIndex(rows.rows_of_type(REDACTION_EVENT_TYPE, head), target.codec.registry)
+    alg = hash_algorithm(target.hash_algorithm)
+    new = []
+    for erasure in erasures:
+        held = next(iter(rows.rows(erasure.position, erasure.position)), None)
+        if held is None or (held.event_id, held.leaf_hash) != (
+            erasure.event_id,
+            erasure.leaf_hash,
+        ):
+            raise HistoryMismatchError(
+                f"a delivered redaction names event {erasure.event_id} at position "
+                f"{erasure.position}, which this ledger does not hold there; nothing was erased",
+                position=erasure.position,
+            )
+        payload = None if erasure.payload is None else erasure.payload.encode("utf-8")
+        commitments = None if erasure.commitments is None else erasure.commitments.encode()
+        if held.salt is None and (held.payload, held.commitments) == (payload, commitments):
+            continue
+        erased = held._replace(payload=payload, salt=None, commitments=commitments)
+        _check_erasure(held, erased, alg, target.leaf_version, index)
+        new.append(erasure)
+    return target.receive_erasures(new) if new else 0
+
+
+def _check_erasure(
+    held: StoredRow,
+    erased: StoredRow,
+    alg: HashAlgorithm,
+    leaf_version: int,
+    index: RedactionIndex,
+) -> None:
+    where = f"position {held.position} (event {held.event_id})"
+    if erased.payload is not None:
+        remainder = _json(erased.payload)
+        if not isinstance(remainder, dict) or (
+            orjson.dumps(remainder, option=orjson.OPT_SORT_KEYS) != erased.payload
+        ):
+            raise ValidationError(
+                f"{where}: the delivered redaction's payload is not a JSON object in "
+                "canonical form",
+                field="payload",
+            )
+        before = None if held.payload is None else _json(held.payload)
+        if not isinstance(before, dict) or not _kept_unchanged(remainder, before):
+            raise ValidationError(
+                f"{where}: the delivered redaction changes or adds a value instead of only "
+                "removing some; refused, nothing was erased",
+                field="payload",
+            )
+    redacted, findings = check_payload(erased, alg, leaf_version, index)
+    if not redacted or findings:
+        why = "; ".join(message for _, message in findings) or "it is not a redaction"
+        raise ValidationError(
+            f"{where}: the delivered redaction is not one this ledger's own redaction events "
+            f"allow ({why}); refused, nothing was erased",
+            field="payload",
+        )
+
+
+def _kept_unchanged(remainder: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Whether every value left is the held one — or, for a field that holds a correction's
+    copy of its target's payload (JSON text), that copy with keys removed — and nothing
+    listed as removed before comes back."""
+    removed = set(remainder.get(REDACTED_KEY, ()))
+    if not set(before.get(REDACTED_KEY, ())) <= removed:
+        return False
+    for key, value in remainder.items():
+        if key == REDACTED_KEY or (key in before and before[key] == value):
+            continue
+        if key not in before or not any(r.startswith(f"{key}.") for r in removed):
+            return False
+        inner, held = _object(value), _object(before[key])
+        if inner is None or held is None or not _kept_unchanged(inner, held):
+            return False
+    return True
+
+
+def _object(value: object) -> dict[str, Any] | None:
+    """A payload object, or a payload object held as JSON text; None for anything else."""
+    data = _json(value.encode("utf-8")) if isinstance(value, str) else value
+    return data if isinstance(data, dict) else None
+
+
+def _json(payload: bytes | None) -> object:
+    if payload is None:
+        return None
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+
+
+__all__ = ["receive_erasures", "sender_erasures"]
