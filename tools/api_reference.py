@@ -34,11 +34,12 @@ LEDGER_GROUPS: list[tuple[str, list[str]]] = [
     ("Reading", ["read", "read_stream", "head", "subscribe", "store"]),
     (
         "Correcting the record",
-        ["correct", "retract", "redact", "revise", "personal_data", "diff"],
+        ["corrections", "correct", "retract", "redact", "revise", "personal_data", "diff"],
     ),
     (
         "Sealing, proving and verifying",
         [
+            "audit",
             "seal",
             "seals",
             "check_seal",
@@ -98,6 +99,10 @@ MODULES: list[tuple[str, str]] = [
     (
         "civicledger.projections.rollup",
         "How figures combine across ledgers, their per-ledger parts and explanations.",
+    ),
+    (
+        "civicledger.store",
+        "The event store contract every backend keeps, and the read filter.",
     ),
     (
         "civicledger.store.sql",

@@ -28,7 +28,7 @@ PYTHON_TWINS = {
     "indicators": "`ledger.indicators(set, period=...)`, `ledger.compare(indicator, period)`",
     "explain": "`ledger.compute(indicator, period)`, `ledger.explain(figure, why_not=...)`",
     "report": "`ledger.report(template, period=..., as_of=seal)`, `report.to_markdown()` …",
-    "followups": "`ledger.followups(as_of=...)`, `ledger.export_followups(path)`, "
+    "followups": "`ledger.followups(on=...)`, `ledger.export_followups(path)`, "
     "`ledger.import_followups(path, actor=...)`",
     "seal": "`ledger.seal(signer)`",
     "prove": "`ledger.prove(event_id, seal)`",

@@ -210,21 +210,21 @@ def _proofs(name: str, size_attr: str) -> Scenario:
         try:
             first = rng.randrange(1, size + 1)
             naive = _naive_inclusion(_all_leaves(path), first - 1)
-            if naive != ledger.inclusion_proof(first, size):
+            if naive != ledger.audit.inclusion_proof(first, size):
                 raise AssertionError("our inclusion proof differs from the reference recursion")
 
             def inclusion() -> float:
                 picks = [rng.randrange(1, size + 1) for _ in range(PROOFS_PER_SAMPLE)]
                 start = time.perf_counter()
                 for position in picks:
-                    ledger.inclusion_proof(position, size)
+                    ledger.audit.inclusion_proof(position, size)
                 return (time.perf_counter() - start) * 1000 / len(picks)
 
             def consistency() -> float:
                 picks = [rng.randrange(1, size) for _ in range(PROOFS_PER_SAMPLE)]
                 start = time.perf_counter()
                 for old in picks:
-                    ledger.consistency_proof(old, size)
+                    ledger.audit.consistency_proof(old, size)
                 return (time.perf_counter() - start) * 1000 / len(picks)
 
             def floor() -> float:

@@ -1,8 +1,8 @@
-"""Incremental refresh: append one event to a large ledger, then a checkpointed fold catches up.
+"""Incremental refresh: append one event to a large ledger, then a stored fold catches up.
 
 Ours: :class:`civicledger.projections.runner.Runner.catch_up` of a fold
-(counts by (type, month), JSON state) with the checkpoint in the ledger's own
-database (``Ledger.checkpoints``): load the checkpoint, read the new event,
+(counts by (type, month), JSON state) with its projection position in the ledger's
+own database (``Ledger.projection_positions``): load the position, read the new event,
 fold it, save state and position in one compare-and-set write. The floor does
 the same with raw sqlite3 in one transaction. The ledger is a copy of the cached
 large ledger (the appends must not grow the cache). eventsourcing's equivalent
@@ -98,7 +98,7 @@ def _scenario(name: str, size_attr: str) -> Scenario:
         try:
             runner = Runner(COUNTS, ledger.store)
             start = time.perf_counter()
-            first = runner.catch_up(ledger.checkpoints, batch_size=50_000)
+            first = runner.catch_up(ledger.projection_positions, batch_size=50_000)
             result.extra["first catch-up from scratch"] = f"{time.perf_counter() - start:.1f} s"
             raw.start(first.position, first.state)
 
@@ -119,8 +119,8 @@ def _scenario(name: str, size_attr: str) -> Scenario:
                 return measure
 
             def ours() -> None:
-                checkpoint = runner.catch_up(ledger.checkpoints)
-                if checkpoint.position != ledger.head():
+                saved = runner.catch_up(ledger.projection_positions)
+                if saved.position != ledger.head():
                     raise AssertionError("the refresh did not reach the head")
 
             interleave(
@@ -129,7 +129,7 @@ def _scenario(name: str, size_attr: str) -> Scenario:
                 ctx.repetitions if size_attr == "size" else min(ctx.repetitions, 3),
             )
             ours()  # the floor's samples appended too
-            ours_state = runner.state(ledger.checkpoints)
+            ours_state = runner.state(ledger.projection_positions)
             if sum((ours_state or {}).values()) != ledger.head():
                 raise AssertionError("the refreshed counts do not cover the ledger")
         finally:

@@ -39,7 +39,7 @@ from civicledger.projections import (
     IndicatorSet,
     Period,
 )
-from civicledger.store import EventStore, MemoryStore, NewEvent
+from civicledger.store import EventStore, MemoryStore, NewEvent, ReadFilter
 from civicledger.types import ANY, NO_STREAM, STREAM_EXISTS, StreamState
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "NewEvent",
     "Period",
     "ProjectionError",
+    "ReadFilter",
     "RecordedEvent",
     "SchemaMismatchError",
     "StoreError",

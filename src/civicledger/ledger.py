@@ -5,30 +5,34 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, overload
 
+from civicledger.errors import ValidationError
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.limits import DEFAULT_LIMITS, Limits
-from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, utc_now
+from civicledger.store import Clock, EventStore, MemoryStore, NewEvent, ReadFilter
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
-    import pandas  # DataFrames (issue 22; the frames extra)
+    import pandas  # the frames extra
     import pyarrow
     from sqlalchemy.engine import URL
 
-    from civicledger.audit import Cosignature, Seal, Signer, VerificationReport  # audit
-    from civicledger.audit.auditor import Auditor  # audit (issue 4)
-    from civicledger.audit.keys import PublicKeys  # audit (issue 4)
-    from civicledger.corrections.privacy import PersonalDataHit  # corrections (issue 10)
-    from civicledger.followups import FollowUp, FollowUpRollup  # follow-ups (issue 8)
-    from civicledger.ledgerset import LedgerSet  # roll-ups across ledgers (issue 19)
-    from civicledger.merkle.disclosure import Disclosure  # leaf format v2 (issue 14)
-    from civicledger.projections import (  # projections (issue 6)
+    from civicledger.audit import Cosignature, Seal, Signer, VerificationReport
+    from civicledger.audit.auditor import Auditor
+    from civicledger.audit.keys import PublicKeys
+    from civicledger.audit.points import LedgerPoint
+    from civicledger.corrections.group import Corrections
+    from civicledger.corrections.privacy import PersonalDataHit
+    from civicledger.followups import FollowUp, FollowUpRollup
+    from civicledger.ledgerset import LedgerSet
+    from civicledger.merkle.disclosure import Disclosure
+    from civicledger.projections import (
         Comparison,
         Figure,
         FigureList,
@@ -36,14 +40,14 @@ if TYPE_CHECKING:
         IndicatorSet,
         Period,
     )
-    from civicledger.projections.engine import Pushdown  # SQL pushdown (issue 6, item 7)
-    from civicledger.projections.series import Series, Step  # series (issue 22)
-    from civicledger.reports import Report, Template  # reports (issue 7)
-    from civicledger.reports.evidence import EvidenceSummary  # evidence bundles (issue 14)
-    from civicledger.revisions import FigureDiff, Revision  # corrections (issue 10)
+    from civicledger.projections.engine import Pushdown
+    from civicledger.projections.series import Series, Step
+    from civicledger.reports import Report, Template
+    from civicledger.reports.evidence import EvidenceSummary
+    from civicledger.revisions import FigureDiff, Revision
     from civicledger.store.parts import ProjectionPositions
-    from civicledger.store.sql.privileges import Access  # least privilege (issue 21)
-    from civicledger.sync import PushResult  # sync (issue 19)
+    from civicledger.store.sql.privileges import Access
+    from civicledger.sync import PushResult
     from civicledger.sync_file import DeliveryResult
 
 
@@ -60,6 +64,8 @@ class Ledger:
 
     Every method is a line or two over a layer (``ledger.store`` is the
     :class:`~civicledger.store.EventStore`), so the layers stay usable alone.
+    Calls that belong together are also groups: ``ledger.audit`` (seals, proofs,
+    verification) and ``ledger.corrections`` (correct, retract, redact).
     """
 
     def __init__(self, store: EventStore, *, limits: Limits | None = None) -> None:
@@ -70,7 +76,7 @@ class Ledger:
             limits: bounds on the files and templates the ledger reads (the store
                 bounds recorded dates by its own limits).
         """
-        # The amending event types (issue 10) must be readable in every ledger; a store
+        # The amending event types must be readable in every ledger; a store
         # with its own registry registers them with register_correction_types.
         import civicledger.corrections.events  # noqa: F401
 
@@ -254,7 +260,7 @@ class Ledger:
     ) -> None:
         self.close()
 
-    # -- recording and reading (store, issue 3) ---------------------------------------
+    # -- recording and reading ---------------------------------------
 
     def append(
         self,
@@ -276,6 +282,8 @@ class Ledger:
 
     def read(
         self,
+        where: ReadFilter | None = None,
+        /,
         *,
         stream: StreamId | None = None,
         stream_prefix: str | None = None,
@@ -287,23 +295,14 @@ class Ledger:
     ) -> Iterator[RecordedEvent]:
         """Stream recorded events in position order; see :meth:`EventStore.read`.
 
-        With ``effective=True``, the corrected view (issue 10): retracted events and
-        the amending events are absent, corrected payloads stand in place, and each
-        record lists its amendments; see :func:`.corrections.read_effective`.
+        ``where`` is a :class:`~civicledger.store.ReadFilter`; the keywords are its
+        fields, for one-off reads. With ``effective=True``, the corrected view:
+        retracted events and the amending events are absent, corrected payloads
+        stand in place, and each record lists its amendments; see
+        :func:`.corrections.read_effective`.
         """
-        if effective:
-            from civicledger.corrections import read_effective
-
-            return read_effective(
-                self._store,
-                stream=stream,
-                stream_prefix=stream_prefix,
-                types=types,
-                from_position=from_position,
-                to_position=to_position,
-                occurred_between=occurred_between,
-            )
-        return self._store.read(
+        wanted = ReadFilter.of(
+            where,
             stream=stream,
             stream_prefix=stream_prefix,
             types=types,
@@ -311,6 +310,9 @@ class Ledger:
             to_position=to_position,
             occurred_between=occurred_between,
         )
+        if effective:
+            return self.corrections.read(wanted)
+        return self._store.read_where(wanted)
 
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:
         """Stream one stream's events in version order; see :meth:`EventStore.read_stream`."""
@@ -333,32 +335,28 @@ class Ledger:
             from_position, poll_interval=poll_interval, stop=stop, timeout=timeout
         )
 
-    # =====================================================================================
-    # Other layers add their methods below, each in its own block, each a line or two
-    # that calls its layer (keep the logic in the layer, not here):
-    #   - audit (issue 4): seal, prove, inclusion_proof, consistency_proof, verify
-    #   - import/export: import_jsonl, export_jsonl
-    #   - corrections (issue 10): correct, retract, redact
-    #   - projections and reports: compute, indicators, explain, report, followups
-    # =====================================================================================
+    # -- corrections, retractions, redactions, personal data -------------------
 
-    # -- corrections, retractions, redactions, personal data (issue 10) -------------------
+    @functools.cached_property
+    def corrections(self) -> Corrections:
+        """Corrections, retractions, redactions and the personal-data search of this ledger,
+        in one group; the one-line calls below delegate to it; see
+        :class:`.corrections.group.Corrections`."""
+        from civicledger.corrections.group import Corrections
+
+        return Corrections(self._store)
 
     def correct(
         self, event_id: uuid.UUID | str, replacement: Event, *, reason: str, actor: str
     ) -> RecordedEvent:
         """Record that an event was wrong and what it should have been (same type); the
-        latest correction wins; see :func:`.corrections.service.correct`."""
-        from civicledger.corrections.service import correct
-
-        return correct(self._store, event_id, replacement, reason=reason, actor=actor)
+        latest correction wins; see :meth:`.corrections.group.Corrections.correct`."""
+        return self.corrections.correct(event_id, replacement, reason=reason, actor=actor)
 
     def retract(self, event_id: uuid.UUID | str, *, reason: str, actor: str) -> RecordedEvent:
         """Record that an event (or a correction) no longer counts; see
-        :func:`.corrections.service.retract`."""
-        from civicledger.corrections.service import retract
-
-        return retract(self._store, event_id, reason=reason, actor=actor)
+        :meth:`.corrections.group.Corrections.retract`."""
+        return self.corrections.retract(event_id, reason=reason, actor=actor)
 
     def redact(
         self,
@@ -369,17 +367,14 @@ class Ledger:
         actor: str,
     ) -> RecordedEvent:
         """Record a redaction and erase those personal values (all when ``fields`` is None)
-        from storage, keeping every proof valid; see :func:`.corrections.service.redact`."""
-        from civicledger.corrections.service import redact
-
-        return redact(self._store, event_id, fields=fields, reason=reason, actor=actor)
+        from storage, keeping every proof valid; see
+        :meth:`.corrections.group.Corrections.redact`."""
+        return self.corrections.redact(event_id, fields=fields, reason=reason, actor=actor)
 
     def personal_data(self, subject: str, *, contains: bool = False) -> list[PersonalDataHit]:
         """Every event whose personal fields name ``subject`` (corrections included); see
-        :func:`.corrections.privacy.personal_data`."""
-        from civicledger.corrections.privacy import personal_data
-
-        return personal_data(self._store, subject, contains=contains)
+        :meth:`.corrections.group.Corrections.personal_data`."""
+        return self.corrections.personal_data(subject, contains=contains)
 
     def diff(self, published: Figure, current: Figure) -> FigureDiff:
         """Why a figure changed since it was published: the late, corrected, retracted and
@@ -396,7 +391,7 @@ class Ledger:
 
         return revise(self, published, seal)
 
-    # -- JSON Lines import and export (issue 5) -------------------------------------------
+    # -- JSON Lines import and export -------------------------------------------
 
     def import_jsonl(
         self, path: str | Path, codec: Codec | None = None, *, dry_run: bool = False
@@ -436,11 +431,14 @@ class Ledger:
 
         return export_jsonl(self._store, path, codec)
 
-    # -- audit: seals, proofs and verification (issue 4) -----------------------------------
+    # -- audit: seals, proofs and verification -----------------------------------
 
     @functools.cached_property
-    def _audit(self) -> Auditor:
-        """The ledger's auditor, made on first use (it keeps an in-memory ledger's seals)."""
+    def audit(self) -> Auditor:
+        """Seals, proofs and verification of this ledger, all in one place: the one-line
+        calls below and the raw RFC 9162 proofs and envelopes (``ledger.audit.inclusion_proof``);
+        see :class:`.audit.auditor.Auditor`. Made on first use; it keeps an in-memory
+        ledger's seals."""
         from civicledger.audit.auditor import Auditor
 
         return Auditor(self._store)
@@ -448,26 +446,26 @@ class Ledger:
     def seal(self, signer: Signer | str | None = None) -> Seal:
         """Seal the current head as a C2SP checkpoint, store it and return it; see
         :meth:`.audit.auditor.Auditor.seal` (``signer``: a Signer or signer key text)."""
-        return self._audit.seal(signer)
+        return self.audit.seal(signer)
 
     def seals(self) -> list[Seal]:
         """The ledger's stored seals, oldest first; see :meth:`.audit.auditor.Auditor.seals`."""
-        return self._audit.seals()
+        return self.audit.seals()
 
     def cosign(self, seal: Seal | str, signer: Signer | str) -> Cosignature:
         """Countersign one of the ledger's stored seals with another key (C2SP
         ``cosignature/v1``) and store it; see :meth:`.audit.auditor.Auditor.cosign`."""
-        return self._audit.cosign(seal, signer)
+        return self.audit.cosign(seal, signer)
 
     def cosignatures(self) -> list[Cosignature]:
         """The stored cosignatures of the ledger's seals, oldest first; see
         :meth:`.audit.auditor.Auditor.cosignatures`."""
-        return self._audit.cosignatures()
+        return self.audit.cosignatures()
 
     def store_cosignature(self, cosignature: Cosignature) -> bool:
         """Keep a cosignature made elsewhere unless held (push delivers the sender's); see
         :meth:`.audit.auditor.Auditor.store_cosignature`."""
-        return self._audit.store_cosignature(cosignature)
+        return self.audit.store_cosignature(cosignature)
 
     def cosigned(self, seal: Seal) -> Seal:
         """The seal with the lines of every stored cosignature of it after its own
@@ -479,23 +477,23 @@ class Ledger:
     def check_cosigned(self, seal: Seal) -> None:
         """Refuse a seal text carrying a cosignature line this ledger does not store; see
         :meth:`.audit.auditor.Auditor.check_cosigned`."""
-        self._audit.check_cosigned(seal)
+        self.audit.check_cosigned(seal)
 
     def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
         """A C2SP tlog-proof text that an event is under a seal; check it with
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
-        return self._audit.prove(event_id, seal)
+        return self.audit.prove(event_id, seal)
 
     def prove_consistency(self, old: Seal | str, new: Seal | str) -> str:
         """A ``civicledger-consistency-proof/1`` text that the newer seal extends the older one;
         check it with :func:`civicledger.audit.verify_consistency_proof`; see
         :meth:`.audit.auditor.Auditor.prove_consistency`."""
-        return self._audit.prove_consistency(old, new)
+        return self.audit.prove_consistency(old, new)
 
     def envelopes(self, tree_size: int | None = None) -> Iterator[bytes]:
-        """The canonical envelopes (the bytes each leaf hashes) of positions 1..tree_size (the
-        head when None); see :meth:`.audit.auditor.Auditor.envelopes`."""
-        return self._audit.envelopes(tree_size)
+        """Deprecated: use ``ledger.audit.envelopes(tree_size)``."""
+        _moved("envelopes", "ledger.audit.envelopes(tree_size)")
+        return self.audit.envelopes(tree_size)
 
     def disclose(
         self, event_id: uuid.UUID | str, fields: Sequence[str], *, include_personal: bool = False
@@ -503,20 +501,22 @@ class Ledger:
         """Disclose some payload fields of an event (leaf format v2): check them with
         ``Disclosure.verify()``; personal fields only with ``include_personal=True``; see
         :meth:`.audit.auditor.Auditor.disclose`."""
-        return self._audit.disclose(event_id, fields, include_personal=include_personal)
+        return self.audit.disclose(event_id, fields, include_personal=include_personal)
 
     def inclusion_proof(self, position: Position, tree_size: int | None = None) -> list[bytes]:
-        """The RFC 9162 inclusion proof hashes of a position (tree size: the head when None)."""
-        return self._audit.inclusion_proof(position, tree_size)
+        """Deprecated: use ``ledger.audit.inclusion_proof(position, tree_size)``."""
+        _moved("inclusion_proof", "ledger.audit.inclusion_proof(position, tree_size)")
+        return self.audit.inclusion_proof(position, tree_size)
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
-        """The RFC 9162 consistency proof hashes between two sizes (new: the head when None)."""
-        return self._audit.consistency_proof(old_size, new_size)
+        """Deprecated: use ``ledger.audit.consistency_proof(old_size, new_size)``."""
+        _moved("consistency_proof", "ledger.audit.consistency_proof(old_size, new_size)")
+        return self.audit.consistency_proof(old_size, new_size)
 
     def check_seal(self, seal: Seal | str) -> Seal:
         """Refuse (SealMismatchError, naming the first differing position) unless the stored
         rows still give the seal's root; see :meth:`.audit.auditor.Auditor.check_seal`."""
-        return self._audit.check_seal(seal)
+        return self.audit.check_seal(seal)
 
     def verify(
         self, public_keys: PublicKeys = None, *, workers: int | None = None
@@ -524,9 +524,9 @@ class Ledger:
         """Recompute every leaf and root from stored rows and check every seal (and, given
         keys, their signatures), in ``workers`` processes (default: the cores; 1: this
         process only); see :meth:`.audit.auditor.Auditor.verify`."""
-        return self._audit.verify(public_keys, workers=workers)
+        return self.audit.verify(public_keys, workers=workers)
 
-    # -- sync: delivering to a replica that cannot rewrite history (issue 19) ---------------
+    # -- sync: delivering to a replica that cannot rewrite history ---------------
 
     def push(
         self, target_url: str | URL, *, ledger: str | None = None, batch: int = 2000
@@ -561,13 +561,12 @@ class Ledger:
     def access(self) -> Access | None:
         """Which PostgreSQL role the ledger runs as and whether it could alter recorded history
         (None on SQLite and in memory); see :func:`civicledger.store.sql.provision`."""
-        access = getattr(self._store, "access", None)
-        return None if access is None else access()
+        return self._store.access()
 
-    # -- projections and indicators with lineage (issue 6) ---------------------------------
+    # -- projections and indicators with lineage ---------------------------------
 
     def compute(
-        self, indicator: Indicator, period: Period | int | str, *, as_of: object = None
+        self, indicator: Indicator, period: Period | int | str, *, as_of: LedgerPoint | None = None
     ) -> Figure:
         """One ungrouped figure with its lineage; see :func:`.projections.service.compute`
         (``period``: a Period, a year or ``"2023-Q1"``; ``as_of``: a position, seal or time)."""
@@ -582,7 +581,7 @@ class Ledger:
         *,
         period: Period | int | str | None = None,
         year: int | None = None,
-        as_of: object = None,
+        as_of: LedgerPoint | None = None,
         lineage: bool | Literal["lazy"] = True,
     ) -> FigureList:
         """Every figure of an indicator set (or its TOML file) for a period (``"2023-Q4"``,
@@ -626,7 +625,7 @@ class Ledger:
         previous: Period | int | str | None = None,
         *,
         against: Literal["year", "period"] = "year",
-        as_of: object = None,
+        as_of: LedgerPoint | None = None,
     ) -> list[Comparison]:
         """同比 (``against="year"``: the same span a year earlier) or 环比 (``"period"``: the
         preceding period of the same kind), or against a named ``previous`` period; one
@@ -651,7 +650,7 @@ class Ledger:
         *,
         by: Step = ...,
         previous_year: bool = ...,
-        as_of: object = ...,
+        as_of: LedgerPoint | None = ...,
     ) -> Series: ...
 
     @overload
@@ -662,7 +661,7 @@ class Ledger:
         *,
         by: Step = ...,
         previous_year: bool = ...,
-        as_of: object = ...,
+        as_of: LedgerPoint | None = ...,
     ) -> list[Series]: ...
 
     def series(
@@ -672,7 +671,7 @@ class Ledger:
         *,
         by: Step = "month",
         previous_year: bool = False,
-        as_of: object = None,
+        as_of: LedgerPoint | None = None,
     ) -> Series | list[Series]:
         """One figure per month, quarter or ISO week (``by``) of a period, each with its
         lineage, and with ``previous_year=True`` the same steps a year earlier (同比); for
@@ -686,7 +685,7 @@ class Ledger:
             period,
             by,
             previous_year=previous_year,
-            as_of=as_of,
+            as_of=self._own(as_of),
             pushdown=_pushdown(self._store),
             max_steps=self._limits.series_max_periods,
         )
@@ -705,48 +704,56 @@ class Ledger:
         warn_renamed("Ledger.checkpoints", "Ledger.projection_positions")
         return self.projection_positions
 
-    # -- follow-ups: the rectification ledger, 整改台账 (issue 8) ---------------------------
+    # -- follow-ups: the rectification ledger, 整改台账 ---------------------------
 
-    def followups(self, as_of: date | Period | str | None = None) -> list[FollowUp]:
-        """The rectification ledger (整改台账) as of a date; see :func:`.followups.followups`.
+    def followups(
+        self, on: date | Period | str | None = None, *, as_of: date | Period | str | None = None
+    ) -> list[FollowUp]:
+        """The rectification ledger (整改台账) on a date; see :func:`.followups.followups`.
 
         Args:
-            as_of: the date the rows describe (events dated later do not count), or a
-                period (``"2023-01..2023-11"``: as of its last day); today by the
+            on: the date the rows describe (events dated later do not count), or a
+                period (``"2023-01..2023-11"``: on its last day); today by the
                 ledger's clock when None (see :meth:`today`).
+            as_of: the former name of ``on`` (deprecated: ``as_of`` names a ledger
+                point elsewhere).
 
         Returns:
             One follow-up per problem identified by then, in the order identified.
 
         Raises:
-            ValidationError: ``as_of`` is text that is not a period.
+            ValidationError: ``on`` is text that is not a period, or both ``on`` and
+                ``as_of`` are given.
         """
         from civicledger.followups import PROBLEM_TYPES, followups
         from civicledger.projections.service import as_period
 
-        if as_of is None:
+        on = _business_date(on, as_of, "followups")
+        if on is None:
             day = self.today()
-        elif isinstance(as_of, date):
-            day = as_of
+        elif isinstance(on, date):
+            day = on
         else:
-            day = as_period(as_of).end
-        # The effective view (issue 10): corrected problems count as corrected, retracted ones not.
+            day = as_period(on).end
+        # The effective view: corrected problems count as corrected, retracted ones not.
         return followups(self.read(types=PROBLEM_TYPES, effective=True), as_of=day)
 
     def followup_rollup(
         self,
         year: int | None = None,
-        as_of: date | None = None,
+        on: date | None = None,
         *,
         period: Period | int | str | None = None,
+        as_of: date | None = None,
     ) -> FollowUpRollup:
         """Roll-up figures (totals per status, completion and on-time rates, ...) for a period.
 
         Args:
             year: shorthand for ``period`` as a calendar year.
-            as_of: the date of the state; the period's end when None.
+            on: the date of the state; the period's end when None.
             period: the period; its ledger holds the problems identified by its end
                 and not finished before it began.
+            as_of: the former name of ``on`` (deprecated).
 
         Returns:
             The figures, each with its lineage; see :func:`civicledger.followups.rollup`.
@@ -754,26 +761,32 @@ class Ledger:
         from civicledger.followups import in_scope, rollup
         from civicledger.projections.service import choose_period
 
+        day = _business_date(on, as_of, "followup_rollup")
         chosen = choose_period(period, year)
-        rows = self.followups(as_of if as_of is not None else chosen.end)
+        rows = self.followups(day if day is not None else chosen.end)
         return rollup(in_scope(rows, chosen), period=chosen)
 
     def export_followups(
-        self, path: str | Path, *, as_of: date | Period | str | None = None
+        self,
+        path: str | Path,
+        *,
+        on: date | Period | str | None = None,
+        as_of: date | Period | str | None = None,
     ) -> None:
         """Write the rectification ledger as CSV or XLSX (by the file's extension).
 
         Args:
             path: a ``.csv`` or ``.xlsx`` file, replaced if it exists.
-            as_of: the date (or period, as of its last day) the rows describe; today by
+            on: the date (or period, on its last day) the rows describe; today by
                 the ledger's clock when None.
+            as_of: the former name of ``on`` (deprecated).
 
         Raises:
             ValidationError: the extension is neither ``.csv`` nor ``.xlsx``.
         """
         from civicledger.followups import write_table
 
-        write_table(Path(path), self.followups(as_of))
+        write_table(Path(path), self.followups(_business_date(on, as_of, "export_followups")))
 
     def import_followups(self, path: str | Path, *, actor: str) -> list[RecordedEvent]:
         """Record the progress and status changes made in an edited ledger sheet, all or nothing.
@@ -796,7 +809,7 @@ class Ledger:
 
         return import_sheet(self._store, Path(path), actor=actor, limits=self._limits)
 
-    # -- DataFrames and Arrow tables (issue 22; the frames extra) --------------------------
+    # -- DataFrames and Arrow tables (the frames extra) --------------------------
 
     def events_table(
         self,
@@ -827,14 +840,16 @@ class Ledger:
         table = self.events_table(types, occurred_between=occurred_between, effective=effective)
         return to_pandas(table, decimals)
 
-    def followups_frame(self, as_of: date | Period | str | None = None) -> pandas.DataFrame:
+    def followups_frame(
+        self, on: date | Period | str | None = None, *, as_of: date | Period | str | None = None
+    ) -> pandas.DataFrame:
         """The rectification ledger of :meth:`followups` as a typed pandas DataFrame; see
-        :func:`civicledger.frames.followup_frame`."""
+        :func:`civicledger.frames.followup_frame` (``as_of``: the former name of ``on``)."""
         from civicledger.frames import followup_frame
 
-        return followup_frame(self.followups(as_of))
+        return followup_frame(self.followups(_business_date(on, as_of, "followups_frame")))
 
-    # -- reports: templates, phrasing, renderers, sealed reports (issue 7) ------------------
+    # -- reports: templates, phrasing, renderers, sealed reports ------------------
 
     def report(
         self,
@@ -842,7 +857,7 @@ class Ledger:
         *,
         period: Period | int | str | None = None,
         year: int | None = None,
-        as_of: object = None,
+        as_of: LedgerPoint | None = None,
     ) -> Report:
         """Compute a report for a period (``"2023"``, ``"2023-Q4"``, ``"2023-01..2023-11"``;
         ``year=2023`` is the shorthand) from a template (or its TOML file), as of now, a
@@ -855,16 +870,15 @@ class Ledger:
         chosen = choose_period(period, year)
         if isinstance(as_of, Seal):
             self.check_seal(as_of)
-            self._audit.check_cosigned(as_of)
+            self.audit.check_cosigned(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
 
     def today(self) -> date:
         """Today's date by the ledger's clock (the one that stamps ``recorded_at``), in UTC."""
-        clock = getattr(self._store, "clock", None)
-        return (clock() if callable(clock) else utc_now()).date()
+        return self._store.clock().date()
 
-    def _own(self, as_of: object) -> object:
+    def _own(self, as_of: LedgerPoint | None) -> LedgerPoint | None:
         """Refuse a seal of another ledger as an as-of point (its size means nothing here)."""
         from civicledger.audit import Seal
 
@@ -890,6 +904,35 @@ class Ledger:
         return write_evidence(self, text, seal, path, public_key)
 
 
+def _moved(name: str, new_call: str) -> None:
+    """Warn that a raw audit call moved to the ``ledger.audit`` group."""
+    warnings.warn(
+        f"Ledger.{name} is deprecated; use {new_call}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _business_date(
+    on: date | Period | str | None, as_of: date | Period | str | None, call: str
+) -> date | Period | str | None:
+    """``on``, or the deprecated ``as_of`` keyword it replaced (a business date is not a
+    ledger point, which is what ``as_of`` means in every other call)."""
+    if as_of is None:
+        return on
+    if on is not None:
+        raise ValidationError(
+            f"Ledger.{call}: give on= only (as_of= is its former name)", field="as_of"
+        )
+    warnings.warn(
+        f"Ledger.{call}(as_of=...) is deprecated; use Ledger.{call}(on=...): "
+        "as_of names a ledger point (position, seal or time) elsewhere",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return as_of
+
+
 def _load_default_vocabulary(codec: Codec | None) -> None:
     """Register the civic catalog when the ledger uses the default registry.
 
@@ -901,7 +944,7 @@ def _load_default_vocabulary(codec: Codec | None) -> None:
         import civicledger.catalog  # noqa: F401  (registers the catalog's types)
 
 
-# -- SQL pushdown of indicators (issue 6, item 7) -----------------------------------------
+# -- SQL pushdown of indicators -----------------------------------------
 
 
 def _pushdown(store: EventStore) -> Pushdown | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 
@@ -24,6 +24,7 @@ from civicledger.store import Clock
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.audit.points import LedgerPoint
     from civicledger.followups import FollowUp
     from civicledger.projections import Indicator, IndicatorSet, Period
     from civicledger.projections.compare import Basis
@@ -350,13 +351,16 @@ class LedgerSet:
 
         return explain_rollup(rollup, language)  # type: ignore[arg-type]
 
-    def _points(self, as_of: object, *, matched: bool = False) -> list[tuple[Ledger, object]]:
-        """Each ledger with the point it is read at (``matched``: each seal checked against
-        the ledger's stored rows too)."""
+    def _points(
+        self, as_of: object, *, matched: bool = False
+    ) -> list[tuple[Ledger, LedgerPoint | None]]:
+        """Each ledger with the point it is read at (each ledger refuses a point of another
+        kind when it reads at it; ``matched``: each seal is checked against the ledger's
+        stored rows too)."""
         if as_of is None:
             return [(ledger, None) for ledger in self._ledgers]
         if as_of == LATEST_SEAL:
-            points: list[tuple[Ledger, object]] = []
+            points: list[tuple[Ledger, LedgerPoint | None]] = []
             for ledger in self._ledgers:
                 seals = ledger.seals()
                 if not seals:
@@ -377,7 +381,10 @@ class LedgerSet:
                     field="as_of",
                 )
             return [
-                (ledger, _checked(ledger, as_of.get(ledger.name), matched))
+                (
+                    ledger,
+                    _checked(ledger, cast("LedgerPoint | None", as_of.get(ledger.name)), matched),
+                )
                 for ledger in self._ledgers
             ]
         raise ProjectionError(
@@ -386,7 +393,7 @@ class LedgerSet:
         )
 
 
-def _checked(ledger: Ledger, point: object, matched: bool) -> object:
+def _checked(ledger: Ledger, point: LedgerPoint | None, matched: bool) -> LedgerPoint | None:
     """A seal given for a ledger, refused (naming the ledger) if it is another ledger's or
     (``matched``) the ledger no longer matches it; a position or None as it is."""
     from civicledger.audit import Seal

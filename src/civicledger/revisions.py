@@ -43,6 +43,14 @@ __all__ = [
 ]
 
 
+class ConsistencyProver(Protocol):
+    """The audit call :func:`revise` needs (``civicledger.Ledger.audit`` has it)."""
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof between two sizes."""
+        ...
+
+
 class RevisionSource(Protocol):
     """What :func:`revise` reads of a ledger; a :class:`civicledger.Ledger` is one."""
 
@@ -61,8 +69,9 @@ class RevisionSource(Protocol):
         """The ledger's hash algorithm."""
         ...
 
-    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
-        """The RFC 9162 consistency proof between two sizes."""
+    @property
+    def audit(self) -> ConsistencyProver:
+        """The ledger's audit group, which makes consistency proofs."""
         ...
 
 
@@ -384,7 +393,9 @@ def revise(ledger: RevisionSource, published: Sequence[Figure], seal: Seal | str
             "figures were published at"
         )
     old_root = bytes.fromhex(old_root_hex)
-    proof = ledger.consistency_proof(old_size, new.tree_size) if new.tree_size > old_size else []
+    proof = []
+    if new.tree_size > old_size:
+        proof = ledger.audit.consistency_proof(old_size, new.tree_size)
     verify_consistency(
         hash_algorithm(ledger.hash_algorithm),
         old_size,

@@ -389,7 +389,7 @@ def test_followups_table_json_and_round_trip(
     runner: CliRunner, example_db: Path, tmp_path: Path
 ) -> None:
     """followups shows the four problems; an unedited export imports as no changes."""
-    code, out, _ = run(runner, example_db, "followups", "--as-of", "2023-12-31")
+    code, out, _ = run(runner, example_db, "followups", "--on", "2023-12-31")
     assert code == 0
     assert "2023-01" in out
     code, out, _ = run(runner, example_db, "followups", "--as-of", "2023-12-31", "--format", "json")
@@ -567,7 +567,7 @@ def test_import_option_registers_users_event_types(
 
 def test_followups_csv_goes_to_standard_output(runner: CliRunner, example_db: Path) -> None:
     """followups --format csv without -o prints the sheet."""
-    code, out, _ = run(runner, example_db, "followups", "--as-of", "2023-12-31", "--format", "csv")
+    code, out, _ = run(runner, example_db, "followups", "--on", "2023-12-31", "--format", "csv")
     assert code == 0
     assert len(out.strip().splitlines()) >= 5
 
@@ -616,3 +616,43 @@ def test_indicators_check_prints_each_rule_and_fails_on_a_broken_one(
     assert code == 1
     assert "mediation.impossible [2023] mediation.successful > mediation.completed" in err
     assert "FAILED" in err
+
+
+def test_indicators_as_of_a_position_a_time_or_a_seal_file(
+    runner: CliRunner, example_db: Path, tmp_path: Path
+) -> None:
+    """--as-of reads a ledger point from text: position, recorded-at time, or a seal file."""
+    base = ["indicators", "--year", "2023", "--set", INDICATORS, "--format", "json"]
+
+    def counted(*extra: str) -> list[int]:
+        code, out, err = run(runner, example_db, *base, *extra)
+        assert code == 0, err
+        return [row["events"] for row in json.loads(out)]
+
+    at_head = counted()
+    assert sum(at_head) > 0
+    assert set(counted("--as-of", "0")) == {0}
+    assert set(counted("--as-of", "2000-01-01T00:00:00Z")) == {0}
+    code, seal_text, _ = run(runner, example_db, "seal")
+    assert code == 0
+    seal_file = tmp_path / "seal.txt"
+    seal_file.write_text(seal_text, encoding="utf-8")
+    assert counted("--as-of", str(seal_file)) == at_head
+    other = tmp_path / "other.db"
+    assert run(runner, other, "init")[0] == 0
+    code, other_seal, _ = run(runner, other, "seal")
+    (tmp_path / "other-seal.txt").write_text(other_seal, encoding="utf-8")
+    code, _, err = run(runner, example_db, *base, "--as-of", str(tmp_path / "other-seal.txt"))
+    assert code != 0
+    assert "another ledger" in err
+
+
+def test_indicators_as_of_refuses_text_that_is_no_ledger_point(
+    runner: CliRunner, example_db: Path
+) -> None:
+    """A business date is not a ledger point: refused, saying what is accepted."""
+    base = ["indicators", "--year", "2023", "--set", INDICATORS]
+    code, _, err = run(runner, example_db, *base, "--as-of", "2023-12-31")
+    assert code != 0
+    assert "not a ledger point" in err
+    assert "2023-12-31" in err

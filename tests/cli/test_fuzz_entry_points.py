@@ -133,9 +133,9 @@ TOKENS = [
     "info", "verify", "log", "explain", "indicators", "report", "followups", "seal", "append",
     "correct", "retract", "redact", "personal-data", "diff", "prove", "verify-report", "export",
     "projections", "import", "--year", "--set", "--format", "--seal", "--type", "--stream",
-    "--from", "--to", "--occurred", "--data", "--reason", "--as-of", "--language", "--why-not",
-    "--compare", "-o", "2023", "0", "-1", "99999999999999999999", "json", "xlsx", "zh", "en",
-    "note/x", "meeting_held", "@nofile", "{}", '{"a": 1}', "\ud800", "2023-13-45",
+    "--from", "--to", "--occurred", "--data", "--reason", "--as-of", "--on", "--language",
+    "--why-not", "--compare", "-o", "2023", "0", "-1", "99999999999999999999", "json", "xlsx",
+    "zh", "en", "note/x", "meeting_held", "@nofile", "{}", '{"a": 1}', "\ud800", "2023-13-45",
     "1..0", "x" * 300,
 ]  # fmt: skip
 

@@ -21,7 +21,7 @@ READ_COMMANDS = [
     ["explain", "party.contact_members", "--year", "2023", "--set", INDICATORS],
     ["indicators", "--year", "2023", "--set", INDICATORS],
     ["report", "--year", "2023", "--template", str(EXAMPLE / "report.toml")],
-    ["followups", "--as-of", "2023-12-31"],
+    ["followups", "--on", "2023-12-31"],
 ]  # fmt: skip
 
 

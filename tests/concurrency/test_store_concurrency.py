@@ -168,3 +168,120 @@ def test_eight_connections_append_to_postgres(postgres_url: str, ledger_name: st
 
         outcomes, seen = run_with_tailer(ledger, writers)
         check(ledger, outcomes, seen)
+
+
+# -- many ledgers on PostgreSQL: appends to different ledgers never wait for each other ----
+
+LEDGER_WRITERS = 8
+TRANSACTIONS_PER_LEDGER = 15
+
+
+def fill_in_process(url: str, name: str, seed: int) -> list[str]:
+    """A process's worker on its own ledger: small appends, each with its own event ids."""
+    rng = random.Random(seed)
+    written: list[str] = []
+    with Ledger.open(url, ledger=name) as ledger:
+        for i in range(TRANSACTIONS_PER_LEDGER):
+            ids = [uuid.uuid4() for _ in range(rng.randint(1, 4))]
+            ledger.append(
+                rng.choice(STREAMS), [count(i) for _ in ids], actor=f"writer-{seed}", event_ids=ids
+            )
+            written += [str(x) for x in ids]
+    return written
+
+
+@pytest.mark.postgres
+def test_eight_processes_append_to_eight_postgres_ledgers(postgres_url: str) -> None:
+    """8 processes, each appending to its own ledger of one database: none lost, no gaps,
+    every ledger verifies and holds only its own writer's events."""
+    base = uuid.uuid4().hex[:12]
+    names = [f"street-{base}/community-{i}" for i in range(LEDGER_WRITERS)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(LEDGER_WRITERS) as pool:
+        written = pool.starmap(fill_in_process, [(postgres_url, n, i) for i, n in enumerate(names)])
+    for name, ids in zip(names, written, strict=True):
+        with Ledger.open(postgres_url, ledger=name) as ledger:
+            records = list(ledger.read())
+            assert [str(r.event_id) for r in records] == ids
+            assert [r.position for r in records] == list(range(1, len(ids) + 1))
+            for stream in STREAMS:
+                versions = [r.stream_version for r in records if r.stream == stream]
+                assert versions == list(range(1, len(versions) + 1))
+            assert ledger.verify().ok
+
+
+def _hold_ledger_lock(
+    url: str, ledger_id: int, held: threading.Event, release: threading.Event
+) -> None:
+    """Take a ledger's write lock the way an append does, and keep it until told."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT * FROM civicledger_lock_ledger(:id)"), {"id": ledger_id})
+            held.set()
+            release.wait(60)
+    finally:
+        engine.dispose()
+
+
+def _waiting_on_a_lock(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_held_ledger_lock_blocks_only_that_ledger(postgres_url: str) -> None:
+    """While one ledger's write lock is held, another ledger of the database appends at once,
+    and an append to the locked ledger waits for it (then goes through)."""
+    base = uuid.uuid4().hex[:12]
+    with (
+        Ledger.open(postgres_url, ledger=f"locked-{base}") as locked,
+        Ledger.open(postgres_url, ledger=f"free-{base}") as free,
+    ):
+        held, release = threading.Event(), threading.Event()
+        holder = threading.Thread(
+            target=_hold_ledger_lock,
+            args=(postgres_url, locked.store.ledger_id, held, release),  # type: ignore[attr-defined]
+        )
+        holder.start()
+        try:
+            assert held.wait(30)
+            done = threading.Event()
+            other = threading.Thread(
+                target=lambda: (free.append("s", [count(1)], actor="x"), done.set())
+            )
+            other.start()
+            # A generous bound only to end a failing run: it waits for nothing when the
+            # ledgers do not share a lock, and forever (until release) when they do.
+            other.join(30)
+            assert done.is_set(), "an append to another ledger waited for this ledger's lock"
+            assert _waiting_on_a_lock(postgres_url) == 0
+            blocked = threading.Thread(target=lambda: locked.append("s", [count(2)], actor="x"))
+            blocked.start()
+            for _ in range(300):
+                if _waiting_on_a_lock(postgres_url):
+                    break
+                threading.Event().wait(0.05)
+            assert _waiting_on_a_lock(postgres_url) == 1
+            assert blocked.is_alive()
+        finally:
+            release.set()
+            holder.join(30)
+        blocked.join(30)
+        assert locked.head() == 1
+        assert free.head() == 1

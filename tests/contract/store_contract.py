@@ -23,6 +23,7 @@ from civicledger import (
     Event,
     EventStore,
     NewEvent,
+    ReadFilter,
     StoreError,
     UnknownEventTypeError,
     ValidationError,
@@ -354,6 +355,7 @@ class EventStoreContract:
         """A malformed filter raises ValidationError naming it."""
         for bad in (
             {"from_position": 0},
+            {"from_position": True},
             {"to_position": -1},
             {"types": "storetest.note_taken"},
             {"occurred_between": (date(2023, 1, 1),)},
@@ -361,6 +363,30 @@ class EventStoreContract:
         ):
             with pytest.raises(ValidationError) as caught:
                 list(store.read(**bad))  # type: ignore[arg-type]
+            assert caught.value.field == next(iter(bad))
+
+    def test_a_read_filter_reads_what_its_keywords_read(self, filled: EventStore) -> None:
+        """read(ReadFilter(...)) and read(**the same fields) yield the same records."""
+        fields = {
+            "stream_prefix": "me",
+            "types": ["storetest.note_taken"],
+            "from_position": 2,
+            "occurred_between": (date(2023, 1, 1), date(2023, 12, 31)),
+        }
+        by_value = [r.position for r in filled.read(ReadFilter(**fields))]  # type: ignore[arg-type]
+        assert by_value == positions(filled, **fields) == [5, 6]
+
+    def test_a_read_filter_and_keywords_together_are_refused(self, filled: EventStore) -> None:
+        """A filter narrowed again by keywords is ambiguous: refused, naming the keyword."""
+        with pytest.raises(ValidationError, match="not both") as caught:
+            filled.read(ReadFilter(stream="meeting/1"), to_position=1)
+        assert caught.value.field == "to_position"
+
+    def test_a_malformed_read_filter_is_refused_when_made(self) -> None:
+        """ReadFilter checks its fields itself, so no backend sees a bad one."""
+        for bad in ({"from_position": 0}, {"types": "x"}, {"occurred_between": (1, 2)}):
+            with pytest.raises(ValidationError) as caught:
+                ReadFilter(**bad)  # type: ignore[arg-type]
             assert caught.value.field == next(iter(bad))
 
     def test_read_crosses_batch_boundaries_in_order(self, store: EventStore) -> None:
@@ -565,3 +591,59 @@ class EventStoreContract:
         store.append("a", [note()], actor="x")
         got = [r.position for r in store.subscribe(poll_interval=0.05, timeout=0.2)]
         assert got == [1]
+
+    # -- the parts a backend supplies (store/parts.py) ----------------------------------
+
+    def test_position_of_finds_an_event_by_id(self, store: EventStore) -> None:
+        """position_of gives an event's position, and None for an id never recorded."""
+        _, second = store.append("a", [note("1"), note("2")], actor="x")
+        assert store.position_of(second.event_id) == 2
+        assert store.position_of(uuid.uuid4()) is None
+
+    def test_row_source_gives_the_stored_rows_that_hash_to_their_leaves(
+        self, store: EventStore
+    ) -> None:
+        """The row source reads every stored row, its envelope hashing to the stored leaf."""
+        records = store.append("a", [note("1"), count(2)], actor="x")
+        rows = list(store.row_source().rows(1, 2))
+        alg = hash_algorithm(store.hash_algorithm)
+        assert [r.event_id for r in rows] == [r.event_id for r in records]
+        for row in rows:
+            envelope = row.envelope(store.origin, alg.name, store.leaf_version)
+            assert leaf_hash(alg, envelope) == row.leaf_hash
+        counts = store.row_source().rows_of_type("storetest.count_recorded", 2)
+        assert [r.position for r in counts] == [2]
+
+    def test_the_seal_table_keeps_seals_in_order_for_every_caller(self, store: EventStore) -> None:
+        """Seals appended through one seal table are read, in order, through a new one."""
+        store.seal_table().append(tree_size=0, root_hash=b"a" * 32, sealed_at="t1", text="one")
+        store.seal_table().append(tree_size=0, root_hash=b"b" * 32, sealed_at="t2", text="two")
+        assert [(r.text, r.root_hash) for r in store.seal_table().rows()] == [
+            ("one", b"a" * 32),
+            ("two", b"b" * 32),
+        ]
+
+    def test_projection_positions_move_forward_by_compare_and_set(self, store: EventStore) -> None:
+        """The store's projection positions refuse a save whose expected position is stale."""
+        positions_ = store.projection_positions()
+        positions_.save("p", None, 3, {"n": 3})
+        with pytest.raises(ConcurrencyError, match="another runner moved it"):
+            positions_.save("p", 1, 4, {"n": 4})
+        assert store.projection_positions().load("p") == (3, {"n": 3})
+
+    def test_sql_target_names_the_ledger_when_there_is_a_database(self, store: EventStore) -> None:
+        """sql_target is None without a SQL database, else it names this ledger."""
+        target = store.sql_target()
+        if target is not None:
+            assert target.ledger_name == store.ledger_name
+        assert store.is_replica is False
+
+    def test_seals_live_with_the_store_not_with_an_auditor(self, store: EventStore) -> None:
+        """A seal made through one Auditor is listed, and verifies, through another."""
+        from civicledger.audit.auditor import Auditor
+
+        store.append("a", [note()], actor="x")
+        made = Auditor(store).seal()
+        other = Auditor(store)
+        assert [s.text for s in other.seals()] == [made.text]
+        assert other.verify().ok

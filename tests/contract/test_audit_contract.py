@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Connection, exc, text
 
+from backend_testkit import MakeLedger
 from civicledger import Ledger, StoreError, ValidationError, VerificationError
 from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
 from civicledger.merkle import (
@@ -26,8 +25,6 @@ from civicledger.merkle import (
     verify_inclusion,
 )
 from store_testkit import count, note
-
-MakeLedger = Callable[..., Ledger]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +144,7 @@ class AuditContract:
         for size in (1, 255, 256, 257, 300):
             root = root_of(ledger, size)
             for position in {1, size // 2 + 1, size}:
-                proof = ledger.inclusion_proof(position, size)
+                proof = ledger.audit.inclusion_proof(position, size)
                 leaf = next(iter(ledger.read(from_position=position))).leaf_hash
                 verify_inclusion(alg, position - 1, size, leaf, proof, root)
 
@@ -158,21 +155,21 @@ class AuditContract:
         fill(ledger, 290)
         new = ledger.seal()
         alg = hash_algorithm(ledger.hash_algorithm)
-        proof = ledger.consistency_proof(old.tree_size, new.tree_size)
+        proof = ledger.audit.consistency_proof(old.tree_size, new.tree_size)
         verify_consistency(alg, 7, 297, proof, old.root_hash, new.root_hash)
-        assert ledger.consistency_proof(7) == proof  # the head by default
+        assert ledger.audit.consistency_proof(7) == proof  # the head by default
 
     def test_raw_proofs_outside_the_ledger_are_refused(self, ledger: Ledger) -> None:
         """Positions and sizes past the head, or below 1, raise ValidationError naming them."""
         fill(ledger, 4)
         with pytest.raises(ValidationError, match="tree_size 5"):
-            ledger.inclusion_proof(1, 5)
+            ledger.audit.inclusion_proof(1, 5)
         with pytest.raises(ValidationError, match="position 0"):
-            ledger.inclusion_proof(0)
+            ledger.audit.inclusion_proof(0)
         with pytest.raises(ValidationError, match="new_size"):
-            ledger.consistency_proof(1, 9)
+            ledger.audit.consistency_proof(1, 9)
         with pytest.raises(ValidationError, match="size1"):
-            ledger.consistency_proof(0, 4)
+            ledger.audit.consistency_proof(0, 4)
 
     # -- verification ---------------------------------------------------------------
 
@@ -204,49 +201,8 @@ class AuditContract:
         assert ledger.verify().ok
 
 
-class TestMemoryAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            ledgers.append(Ledger.in_memory(**options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
-
-
-class TestSqliteAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self, tmp_path: Path) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            path = tmp_path / f"ledger-{len(ledgers)}.db"
-            ledgers.append(Ledger.open(f"sqlite:///{path}", **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
-
-
-@pytest.mark.postgres
-class TestPostgresAudit(AuditContract):
-    @pytest.fixture
-    def make_ledger(self, postgres_url: str) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            name = f"test-{uuid.uuid4().hex}"
-            ledgers.append(Ledger.open(postgres_url, ledger=name, **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
+class TestAudit(AuditContract):
+    """The contract on each backend (``make_ledger`` comes from tests/contract/conftest.py)."""
 
 
 # -- the SQL backends: persistence, database-enforced append-only seals, tampering ---------

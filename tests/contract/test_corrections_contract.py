@@ -10,14 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, exc, text
 
+from backend_testkit import SQL_BACKENDS, MakeLedger
 from civicledger import Event, Ledger, field
 from civicledger.audit import verify_proof
 from civicledger.corrections import RedactedPayload
@@ -33,15 +32,13 @@ from corrections_testkit import (
     visit,
 )
 
-MakeLedger = Callable[..., Ledger]
-
 
 class CorrectionsContract:
     """Behaviour every backend must have. Subclasses provide ``make_ledger``."""
 
     @pytest.fixture
     def ledger(self, make_ledger: MakeLedger) -> Ledger:
-        return make_ledger()
+        return make_ledger(clock=StepClock())
 
     def test_corrections_and_retractions_shape_the_figures(self, ledger: Ledger) -> None:
         """A correction chain and a retraction give the same figures on every backend."""
@@ -61,7 +58,7 @@ class CorrectionsContract:
         records = ledger.append("v", [visit(), visit("赵六"), visit("钱七")], actor="clerk")
         seal = ledger.seal()
         proofs = {r.event_id: ledger.prove(r.event_id, seal) for r in records}
-        inclusion = ledger.inclusion_proof(2, seal.tree_size)
+        inclusion = ledger.audit.inclusion_proof(2, seal.tree_size)
         ledger.redact(records[1].event_id, fields=["visitor"], reason="erasure", actor="dpo")
         ledger.redact(records[2].event_id, reason="erasure", actor="dpo")
         report = ledger.verify()
@@ -96,22 +93,21 @@ class CorrectionsContract:
         assert ledger.verify().ok
 
 
-class TestMemoryCorrections(CorrectionsContract):
-    @pytest.fixture
-    def make_ledger(self) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            ledgers.append(Ledger.in_memory(clock=StepClock(), **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
+class TestCorrections(CorrectionsContract):
+    """The contract on each backend (``make_ledger`` comes from tests/contract/conftest.py)."""
 
 
-class SqlCorrectionsContract(CorrectionsContract):
+class TestSqlCorrections:
     """What only a database can show: the stored columns, and the trigger's refusals."""
+
+    @pytest.fixture(params=SQL_BACKENDS)
+    def backend(self, request: pytest.FixtureRequest) -> str:
+        name: str = request.param
+        return name
+
+    @pytest.fixture
+    def ledger(self, make_ledger: MakeLedger) -> Ledger:
+        return make_ledger(clock=StepClock())
 
     def _row(self, ledger: Ledger, position: int) -> Any:
         engine = ledger.store.engine  # type: ignore[attr-defined]
@@ -196,56 +192,26 @@ class SqlCorrectionsContract(CorrectionsContract):
         assert redacted.redacted_fields == ("note",)
 
 
-class TestSqliteCorrections(SqlCorrectionsContract):
-    @pytest.fixture
-    def make_ledger(self, tmp_path: Path) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            path = tmp_path / f"ledger-{len(ledgers)}.db"
-            ledgers.append(Ledger.open(f"sqlite:///{path}", clock=StepClock(), **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
-
-    def test_a_database_made_before_redaction_gets_the_redaction_trigger(
-        self, tmp_path: Path
-    ) -> None:
-        """Opening a database with the old blanket UPDATE ban swaps in the redaction rule."""
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        with Ledger.open(url) as ledger:
-            (record,) = ledger.append("v", [visit()], actor="clerk")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER civicledger_events_redaction_only"))
-            conn.execute(
-                text(
-                    "CREATE TRIGGER civicledger_events_no_update BEFORE UPDATE ON "
-                    "civicledger_events BEGIN SELECT RAISE(ABORT, 'append-only'); END"
-                )
+def test_a_sqlite_database_made_before_redaction_gets_the_redaction_trigger(
+    tmp_path: Path,
+) -> None:
+    """Opening a database with the old blanket UPDATE ban swaps in the redaction rule."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    with Ledger.open(url) as ledger:
+        (record,) = ledger.append("v", [visit()], actor="clerk")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER civicledger_events_redaction_only"))
+        conn.execute(
+            text(
+                "CREATE TRIGGER civicledger_events_no_update BEFORE UPDATE ON "
+                "civicledger_events BEGIN SELECT RAISE(ABORT, 'append-only'); END"
             )
-        engine.dispose()
-        with Ledger.open(url) as ledger:
-            ledger.redact(record.event_id, fields=["visitor"], reason="erasure", actor="d")
-            assert ledger.verify().ok
-
-
-@pytest.mark.postgres
-class TestPostgresCorrections(SqlCorrectionsContract):
-    @pytest.fixture
-    def make_ledger(self, postgres_url: str) -> Iterator[MakeLedger]:
-        ledgers: list[Ledger] = []
-
-        def make(**options: Any) -> Ledger:
-            name = f"test-{uuid.uuid4().hex}"
-            ledgers.append(Ledger.open(postgres_url, ledger=name, clock=StepClock(), **options))
-            return ledgers[-1]
-
-        yield make
-        for ledger in ledgers:
-            ledger.close()
+        )
+    engine.dispose()
+    with Ledger.open(url) as ledger:
+        ledger.redact(record.event_id, fields=["visitor"], reason="erasure", actor="d")
+        assert ledger.verify().ok
 
 
 # -- schema evolution: a database written with version 1 reads back as version 2 -------------

@@ -41,7 +41,7 @@ from civicledger.projections import (
 from civicledger.projections.engine import resolve_as_of
 from civicledger.projections.figures import Figure
 from civicledger.projections.service import as_indicator_set, indicators
-from civicledger.pushdown import SqlPushdown
+from civicledger.pushdown import SqlPushdown, pushdown_for
 from civicledger.pushdown import sql as pushdown_sql
 from civicledger.store import NewEvent
 from civicledger.store.sql import SqlStore
@@ -532,3 +532,12 @@ def test_random_ledgers_and_filters_push_down_exactly(
                     conn, requests, resolve_as_of(as_of, store.head()), lineage
                 )
             assert _flat(direct) == _flat(python)
+
+
+def test_pushdown_for_asks_the_store_for_its_database(tmp_path: Path) -> None:
+    """A SQL store gets a pushdown over its own ledger; an in-memory one gets none."""
+    assert pushdown_for(Ledger.in_memory().store) is None
+    with Ledger.open(f"sqlite:///{tmp_path}/p.db", "street/a") as ledger:
+        pushdown = pushdown_for(ledger.store)
+        assert isinstance(pushdown, SqlPushdown)
+        assert pushdown.target == _store(ledger).sql_target()

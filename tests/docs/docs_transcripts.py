@@ -49,6 +49,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "community_2023"
@@ -138,6 +139,48 @@ def steps(page: Path) -> list[Step]:
             result.append(Step("transcript", start, commands=_commands(body, start)))
         after_python = lang == "python"
     return result
+
+
+def blocks(page: Path, language: str = "python", *, section: str | None = None) -> list[str]:
+    """The bodies of a page's fenced blocks in one language, in page order.
+
+    The one reader of code blocks for the doc tests that check a page piece by piece
+    (:func:`steps` reads a whole runnable page).
+
+    Args:
+        page: the Markdown file.
+        language: the fence's info string (``""``: fences without one).
+        section: only the blocks under the ``## section`` heading (up to the next ``## ``).
+
+    Returns:
+        Each block's text, unindented, ending with a newline.
+    """
+    text = page.read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    lines = text.splitlines()
+    found: list[str] = []
+    i = 0
+    while i < len(lines):
+        match = _FENCE.match(lines[i])
+        i += 1
+        if not match:
+            continue
+        indent, body = len(match["indent"]), []
+        while i < len(lines) and lines[i].strip() != "```":
+            body.append(lines[i][indent:])
+            i += 1
+        i += 1  # the closing fence
+        if match["lang"] == language:
+            found.append("\n".join(body) + "\n")
+    return found
+
+
+def run_python(code: str, page: Path, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a page's Python block (tracebacks name the page) and return its namespace."""
+    namespace = {} if namespace is None else namespace
+    exec(compile(code, page.relative_to(ROOT).as_posix(), "exec"), namespace)
+    return namespace
 
 
 def _commands(body: list[str], first_line: int) -> list[Command]:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from docs_transcripts import ROOT, blocks, run_python
 
 from civicledger.audit import Seal, Signer, TlogProof
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+PAGE = ROOT / "docs" / "audit.md"
+DOC = PAGE.read_text(encoding="utf-8")
 
 # The docs' example key: a fixed seed, so the example's Ed25519 signature is reproducible.
 DOCS_KEY = Signer(
@@ -19,51 +21,41 @@ DOCS_KEY = Signer(
 )
 
 
-def blocks(language: str = "") -> list[str]:
+def page_blocks(language: str = "") -> list[str]:
     """The page's fenced code blocks with this info string (none: plain blocks)."""
-    found, current, inside = [], [], None
-    for line in DOC.splitlines(keepends=True):
-        if line.startswith("```"):
-            if inside is None:
-                inside, current = line[3:].strip(), []
-            else:
-                if inside == language:
-                    found.append("".join(current))
-                inside = None
-        elif inside is not None:
-            current.append(line)
-    return found
+    return blocks(PAGE, language)
 
 
 def test_the_python_example_runs() -> None:
     """The page's Python walkthrough runs as written and its assertions hold."""
-    code = blocks("python")[0]
-    exec(compile(code, "docs/audit.md", "exec"), {})
+    run_python(page_blocks("python")[0], PAGE)
 
 
 def test_the_cosigning_example_runs() -> None:
-    (code,) = [b for b in blocks("python") if "ledger.cosign(" in b]
-    exec(compile(code, "docs/audit.md", "exec"), {})
+    (code,) = [b for b in page_blocks("python") if "ledger.cosign(" in b]
+    run_python(code, PAGE)
 
 
 def test_the_evidence_example_runs_and_prints_what_the_page_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The evidence bundle snippet (run from the repository's root) prints the text after it."""
-    (code,) = [b for b in blocks("python") if "ledger.evidence(" in b]
-    root = Path(__file__).resolve().parents[2]
+    (code,) = [b for b in page_blocks("python") if "ledger.evidence(" in b]
+    root = ROOT
     monkeypatch.chdir(tmp_path)
     code = code.replace('"examples/', f'"{root}/examples/')
-    exec(compile(code, "docs/audit.md", "exec"), {})
+    run_python(code, PAGE)
     printed = capsys.readouterr().out
-    (shown,) = [b for b in blocks("text") if b.startswith("wrote evidence-2023.zip")]
+    (shown,) = [b for b in page_blocks("text") if b.startswith("wrote evidence-2023.zip")]
     assert printed == shown
     assert (tmp_path / "evidence-2023.zip").stat().st_size > 0
 
 
 def test_the_signed_seal_example_is_exactly_what_seal_create_writes() -> None:
     """The example seal is byte for byte the seal civicledger makes for its stated values."""
-    example = next(b for b in blocks() if b.startswith("records.example.org/community-x\n2987"))
+    example = next(
+        b for b in page_blocks() if b.startswith("records.example.org/community-x\n2987")
+    )
     seal = Seal.create(
         origin="records.example.org/community-x",
         tree_size=2987,
@@ -82,7 +74,7 @@ def test_the_verifier_key_example_is_the_docs_key() -> None:
 
 def test_the_proof_example_has_the_layout_the_parser_reads() -> None:
     """The example proof, with its shortened extra line restored, parses as a tlog-proof."""
-    example = next(b for b in blocks() if b.startswith("c2sp.org/tlog-proof@v1"))
+    example = next(b for b in page_blocks() if b.startswith("c2sp.org/tlog-proof@v1"))
     restored = re.sub(r"^extra .*$", "extra e30=", example, flags=re.MULTILINE)
     proof = TlogProof.parse(restored)
     assert (proof.index, len(proof.hashes), proof.seal.tree_size) == (2, 3, 5)

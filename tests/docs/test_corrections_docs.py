@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from docs_transcripts import blocks, run_python
 
 from civicledger import Ledger
 
@@ -16,8 +17,8 @@ DOC = (DOCS / "corrections.md").read_text(encoding="utf-8")
 
 def test_the_example_runs_and_prints_its_comments(capsys: pytest.CaptureFixture[str]) -> None:
     """Each value the example's comments promise is what it prints."""
-    (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.DOTALL)
-    exec(compile(code, "docs/corrections.md", "exec"), {})
+    (code,) = blocks(DOCS / "corrections.md")
+    run_python(code, DOCS / "corrections.md")
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "41 38"
     assert out[1].startswith("attendance 2023: published 41 at position 2, now 38")

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_transcripts import ROOT, Command, matches, run_page, steps
+from docs_transcripts import ROOT, Command, blocks, matches, run_page, run_python, steps
 
 DOCS = ROOT / "docs"
 RUNNABLE_PAGES = [
@@ -104,20 +104,16 @@ def test_continued_commands_and_skipped_blocks_are_parsed(tmp_path: Path) -> Non
     assert step.commands == [Command(2, "civicledger --db x.db \\\n    info", ["out"])]
 
 
-def _readme_python_blocks() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
-
-
 def test_readme_python_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every ```python block of README.md runs, in order, from an empty folder."""
-    blocks = _readme_python_blocks()
-    assert blocks, "README.md has no python snippet"
+    readme = ROOT / "README.md"
+    snippets = blocks(readme)
+    assert snippets, "README.md has no python snippet"
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__readme__"}
-    for block in blocks:
-        exec(compile(block, str(ROOT / "README.md"), "exec"), namespace)
+    for snippet in snippets:
+        run_python(snippet, readme, namespace)
 
 
 def test_the_site_builds_with_warnings_as_errors(tmp_path: Path) -> None:

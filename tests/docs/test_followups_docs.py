@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from docs_transcripts import ROOT, blocks, run_python
+
 from civicledger.followups import ALLOWED_FROM, COLUMNS, FollowUpStatus
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "followups.md").read_text(encoding="utf-8")
@@ -46,5 +48,6 @@ def test_the_column_table_is_the_exported_columns() -> None:
 
 def test_the_worked_example_runs() -> None:
     """The Python block of the worked example runs and its assertions hold."""
-    (code,) = re.findall(r"```python\n(.*?)```", section("Worked example"), re.S)
-    exec(compile(code, "docs/followups.md", "exec"), {})
+    page = ROOT / "docs" / "followups.md"
+    (code,) = blocks(page, section="Worked example")
+    run_python(code, page)

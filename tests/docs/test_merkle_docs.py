@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docs_transcripts import blocks, run_python
 
 from civicledger.merkle import (
     SHA256,
@@ -30,12 +30,8 @@ VECTORS = ROOT / "tests" / "vectors" / "rfc9162"
 
 
 def _reference_verifier() -> dict[str, Any]:
-    section = DOC.split("## Reference verifier", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert code is not None
-    namespace: dict[str, Any] = {}
-    exec(compile(code.group(1), "docs/hashing.md", "exec"), namespace)
-    return namespace
+    page = ROOT / "docs" / "hashing.md"
+    return run_python(blocks(page, section="Reference verifier")[0], page)
 
 
 VERIFIER = _reference_verifier()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from docs_transcripts import ROOT, run_command, steps
+from docs_transcripts import ROOT, blocks, run_command, steps
 
 from civicledger.cli import cli
 
@@ -83,9 +83,7 @@ def test_the_tutorial_read_commands_work_on_the_demo_database(
 
 
 def _readme_block(marker: str, language: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
-    [block] = [b for b in blocks if marker in b]
+    [block] = [b for b in blocks(ROOT / "README.md", language) if marker in b]
     return block
 
 

@@ -7,13 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from docs_transcripts import blocks, run_python
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
-
-
-def _python_blocks(page: Path) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
 
 
 def test_the_tutorial_runs_from_an_empty_folder(
@@ -24,8 +21,8 @@ def test_the_tutorial_runs_from_an_empty_folder(
     os.chdir(tmp_path)
     try:
         namespace: dict[str, object] = {}
-        for block in _python_blocks(DOCS / "tutorial-report.md"):
-            exec(compile(block, "tutorial-report.md", "exec"), namespace)
+        for block in blocks(DOCS / "tutorial-report.md"):
+            run_python(block, DOCS / "tutorial-report.md", namespace)
     finally:
         os.chdir(cwd)
     out = capsys.readouterr().out

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 
 import pytest
+from docs_transcripts import ROOT, blocks, run_python
 
 from civicledger import Ledger
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "storage.md").read_text(encoding="utf-8")
+PAGE = ROOT / "docs" / "storage.md"
+DOC = PAGE.read_text(encoding="utf-8")
 
 
 def test_python_snippet_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """The page's Python example runs and prints the conflict it provokes."""
-    (code,) = re.findall(r"```python\n(.*?)```", DOC, flags=re.DOTALL)
-    exec(compile(code, "docs/storage.md", "exec"), {})
+    (code,) = blocks(PAGE)
+    run_python(code, PAGE)
     assert "'household/17': expected version NO_STREAM" in capsys.readouterr().out
 
 

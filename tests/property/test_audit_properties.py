@@ -66,7 +66,7 @@ def test_consistency_proofs_between_any_two_sizes_verify(n: int, data: st.DataOb
     old = data.draw(st.integers(min_value=1, max_value=n), label="old")
     new = data.draw(st.integers(min_value=old, max_value=n), label="new")
     ledger, (old_seal, new_seal) = sealed_ledger(n, [old, new])
-    proof = ledger.consistency_proof(old, new)
+    proof = ledger.audit.consistency_proof(old, new)
     verify_consistency(SHA256, old, new, proof, old_seal.root_hash, new_seal.root_hash)
 
 

@@ -49,7 +49,7 @@ def _check(result: dict[str, object]) -> None:
 
 # The `*_large` scenarios are the same functions as their default-size twins, reading
 # `ctx.large` instead of `ctx.size`; running the twin covers their code.
-SMOKE = [s for s in ALL if s.name != "postgres_append" and not s.name.endswith("_large")]
+SMOKE = [s for s in ALL if not s.name.startswith("postgres") and not s.name.endswith("_large")]
 
 
 @pytest.mark.parametrize("scenario", SMOKE, ids=lambda s: s.name)
@@ -71,6 +71,27 @@ def test_postgres_scenario_runs_and_drops_its_database(postgres_url: str, tmp_pa
     with psycopg.connect(plain) as connection:
         left = connection.execute(
             "SELECT count(*) FROM pg_database WHERE datname = %s", (postgres.DATABASE,)
+        ).fetchone()
+    assert left == (0,)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", ["postgres_concurrent_ledgers", "postgres_rollup"])
+def test_many_ledger_scenarios_run_and_drop_their_databases(
+    name: str, postgres_url: str, tmp_path: Path
+) -> None:
+    """The many-ledger PostgreSQL scenarios run at tiny size and leave no database behind."""
+    import psycopg
+    from benchmarks.scenarios import many_ledgers
+
+    (scenario,) = [s for s in many_ledgers.SCENARIOS if s.name == name]
+    result = scenario.run(_context(tmp_path, postgres_url)).to_json()
+    _check(result)
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as connection:
+        left = connection.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s",
+            (many_ledgers.database_name("%"),),
         ).fetchone()
     assert left == (0,)
 

@@ -128,7 +128,7 @@ def test_four_problems_stand_as_the_report_says_at_year_end() -> None:
     """The follow-up projection reads the four problems with their year-end statuses."""
     with Ledger.in_memory() as ledger:
         ledger.import_jsonl(EVENTS)
-        rows = ledger.followups(as_of=date(2023, 12, 31))
+        rows = ledger.followups(on=date(2023, 12, 31))
     assert [(r.problem_id, str(r.status)) for r in rows] == [
         ("2023-01", "ongoing"),
         ("2023-02", "in_progress"),

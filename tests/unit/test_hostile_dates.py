@@ -135,7 +135,7 @@ def test_a_future_update_in_an_edited_sheet_is_refused(tmp_path: Path) -> None:
     with Ledger.in_memory(clock=fixed_clock) as ledger:
         ledger.append(problem_stream("P1"), [identified()], actor="clerk")
         sheet = tmp_path / "ledger.csv"
-        ledger.export_followups(sheet, as_of=date(2024, 3, 15))
+        ledger.export_followups(sheet, on=date(2024, 3, 15))
         with sheet.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         rows[1][rows[0].index("整改进展")] = "已整改"

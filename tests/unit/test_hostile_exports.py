@@ -46,7 +46,7 @@ def test_followup_xlsx_writes_formula_like_text_as_string_cells(tmp_path: Path) 
     """No cell of the exported 整改台账 is a formula; the text is there as written."""
     path = tmp_path / "ledger.xlsx"
     with hostile_ledger() as ledger:
-        ledger.export_followups(path, as_of=date(2023, 12, 31))
+        ledger.export_followups(path, on=date(2023, 12, 31))
     sheet = openpyxl.load_workbook(path)["整改台账"]
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
@@ -58,7 +58,7 @@ def test_followup_csv_prefixes_formula_like_text_and_import_reads_it_back(tmp_pa
     """CSV cells starting with = + - @ get an apostrophe; importing the export changes nothing."""
     path = tmp_path / "ledger.csv"
     with hostile_ledger() as ledger:
-        ledger.export_followups(path, as_of=date(2023, 12, 31))
+        ledger.export_followups(path, on=date(2023, 12, 31))
         with path.open(encoding="utf-8-sig", newline="") as f:
             cells = {cell for row in csv.reader(f) for cell in row}
         assert {"'" + ATTACK, "'" + LINK, "'+SUM(A1:A9)", "'@evil"} <= cells
@@ -72,7 +72,7 @@ def test_followup_xlsx_import_of_the_export_changes_nothing(tmp_path: Path) -> N
     """The XLSX export read back is the ledger as it is: nothing to record."""
     path = tmp_path / "ledger.xlsx"
     with hostile_ledger() as ledger:
-        ledger.export_followups(path, as_of=date(2023, 12, 31))
+        ledger.export_followups(path, on=date(2023, 12, 31))
         assert ledger.import_followups(path, actor="clerk") == []
 
 
@@ -190,5 +190,5 @@ def test_any_text_survives_export_and_import_through_the_ledger(
         )
         for name in ("ledger.csv", "ledger.xlsx"):
             path = Path(folder) / name
-            ledger.export_followups(path, as_of=date(2023, 12, 31))
+            ledger.export_followups(path, on=date(2023, 12, 31))
             assert ledger.import_followups(path, actor="clerk") == []

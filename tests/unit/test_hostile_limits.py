@@ -40,7 +40,7 @@ def ledger() -> Iterator[Ledger]:
 
 def exported_xlsx(ledger: Ledger, folder: Path) -> Path:
     path = folder / "ledger.xlsx"
-    ledger.export_followups(path, as_of=date(2023, 12, 31))
+    ledger.export_followups(path, on=date(2023, 12, 31))
     return path
 
 
@@ -148,7 +148,7 @@ def test_a_zip_directory_that_lies_about_sizes_is_refused_without_inflating(
 def test_a_declaration_that_lies_is_caught_while_reading(ledger: Ledger, tmp_path: Path) -> None:
     """Rows beyond the limit are refused as they are read, whatever the file declares."""
     path = tmp_path / "ledger.csv"
-    ledger.export_followups(path, as_of=date(2023, 12, 31))
+    ledger.export_followups(path, on=date(2023, 12, 31))
     header = path.read_text(encoding="utf-8-sig").splitlines()[0]
     path.write_text(header + "\n" + "P1\n" * 20, encoding="utf-8")
     with (

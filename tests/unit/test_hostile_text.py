@@ -124,7 +124,7 @@ def test_imports_refuse_control_characters_by_line_and_field(tmp_path: Path) -> 
         assert ledger.head() == 0
         ledger.append(problem_stream("P1"), [identified()], actor="clerk")
         sheet = tmp_path / "ledger.csv"
-        ledger.export_followups(sheet, as_of=date(2023, 12, 31))
+        ledger.export_followups(sheet, on=date(2023, 12, 31))
         with sheet.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         progress = rows[0].index("整改进展")
@@ -216,8 +216,8 @@ def test_every_renderer_is_safe_for_text_already_stored(
     report.to_xlsx(tmp_path / "report.xlsx")
     book = openpyxl.load_workbook(tmp_path / "report.xlsx")
     assert any("注入的标题" in str(c.value) for row in book["整改台账"].iter_rows() for c in row)
-    ledger.export_followups(tmp_path / "ledger.xlsx", as_of=date(2023, 12, 31))
-    ledger.export_followups(tmp_path / "ledger.csv", as_of=date(2023, 12, 31))
+    ledger.export_followups(tmp_path / "ledger.xlsx", on=date(2023, 12, 31))
+    ledger.export_followups(tmp_path / "ledger.csv", on=date(2023, 12, 31))
     assert "注入的标题" in (tmp_path / "ledger.csv").read_text(encoding="utf-8-sig")
 
 

@@ -122,6 +122,8 @@ def test_a_set_report_rolls_up_and_breaks_down_by_ledger(street_url: str, tmp_pa
     assert "[F1-2](#f1-2)" in text
     report.to_docx(tmp_path / "street.docx")
     assert (tmp_path / "street.docx").stat().st_size > 0
+    report.to_xlsx(tmp_path / "street.xlsx")
+    assert (tmp_path / "street.xlsx").stat().st_size > 0
 
 
 def test_a_sealed_set_report_embeds_every_seal_and_renders_again_byte_for_byte(
@@ -176,6 +178,8 @@ def test_bad_input_names_the_ledger(street_url: str, tmp_path: Path) -> None:
             street.report(path, period="2023", as_of={"和平街道/莲花社区": hehua_seal})
         with pytest.raises(ValidationError, match="和平街道/typo"):
             street.report(path, period="2023", as_of={"和平街道/typo": hehua_seal})
+        with pytest.raises(ValidationError, match=r"'和平街道/莲花社区': as_of position 99"):
+            street.report(path, period="2023", as_of={"和平街道/莲花社区": 99})
         bad = write_template(
             tmp_path,
             "[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\n"
@@ -214,14 +218,43 @@ def _tamper(db: str, ledger: str, *, position: int) -> None:
         )
 
 
-def test_a_single_ledger_template_refuses_set_only_syntax(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "item",
+    [
+        "kind='indicators'\nby='ledger'\nids=['mediation.completed']",
+        "text=\"{{ fig('mediation.completed', ledger='荷花社区') | exact }}\"",
+        "text=\"{{ each_ledger('mediation.completed') }}\"",
+        "text=\"{{ top('mediation.completed', by='ledger') }}\"",
+    ],
+)
+def test_a_single_ledger_report_refuses_set_only_syntax(item: str, tmp_path: Path) -> None:
     path = write_template(
-        tmp_path,
-        "[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\nkind='indicators'\n"
-        "by='ledger'\nids=['mediation.completed']\n",
+        tmp_path, f"[[sections]]\nkey='a'\nheading='a'\n[[sections.items]]\n{item}\n"
     )
-    with pytest.raises(TemplateError, match="set report"):
+    with pytest.raises(TemplateError, match="report over a set of ledgers"):
         small_ledger().report(path, period="2023")
+
+
+def test_grouped_figures_break_down_by_ledger_for_a_named_group(
+    street_url: str, tmp_path: Path
+) -> None:
+    body = """
+[[sections]]
+key = "a"
+heading = "迎检"
+
+  [[sections.items]]
+  text = "市级检查通过：{{ each_ledger('inspection.passed_by_level', 'exact:次', level='city') }}。"
+
+  [[sections.items]]
+  text = "{{ top('inspection.passed_by_level', 1, by='ledger', level='city') }}"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        text = street.report(path, period="2023").to_markdown()
+    # Only 荷花社区 has city inspections: 莲花社区 has no figure in that group.
+    assert "市级检查通过：荷花社区[2次]" in text
+    assert "荷花社区（[2]" in text
 
 
 @settings(max_examples=15, deadline=None)
@@ -242,3 +275,111 @@ def test_a_set_reports_total_row_is_the_sum_of_its_ledger_rows(
     counts = [int(row[2][0].text) for row in table.rows]
     assert counts[:-1] == [len(o) for o in communities]
     assert counts[-1] == sum(counts[:-1])
+
+
+FOLLOWUPS = """
+[[sections]]
+key = "followups"
+heading = "整改"
+
+  [[sections.items]]
+  kind = "followups"
+  style = "table"
+  heading = "社区"
+"""
+
+
+def test_equal_problem_ids_in_two_ledgers_stay_two_problems(
+    street_url: str, tmp_path: Path
+) -> None:
+    """Both communities call a problem P1: the street's table lists both, each naming its
+    community, and the JSON rows carry the ledger."""
+    from civicledger.catalog.followups import ProblemIdentified, ProblemSource
+
+    with Ledger.open(street_url, "和平街道/莲花社区") as lianhua:
+        problem = ProblemIdentified(
+            occurred_on=date(2023, 12, 3),
+            problem_id="P1",
+            source=ProblemSource.SELF_REVIEW,
+            description="楼道照明不足",
+            category="民生服务",
+        )
+        lianhua.append("problem/P1", [problem], actor="secretary")
+    path = write_template(tmp_path, FOLLOWUPS)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023")
+        rows = street.followups("2023")
+    (table,) = [i.table for _, i in report.walk_items() if i.table is not None]
+    assert table.columns[:3] == ("序号", "社区", "问题")
+    assert [(row[1][0].text, row[2][0].text) for row in table.rows] == [
+        ("荷花社区", "外出登记存在漏登"),
+        ("荷花社区", "支部活力不足。"),
+        ("莲花社区", "楼道照明不足"),
+    ]
+    data = json.loads(report.to_json())
+    assert [(r["ledger"], r["problem_id"]) for r in data["followups"]] == [
+        ("荷花社区", "荷花社区/P1"),
+        ("荷花社区", "荷花社区/P2"),
+        ("莲花社区", "莲花社区/P1"),
+    ]
+    assert [(r.ledger, r.followup.problem_id) for r in rows] == [
+        ("和平街道/荷花社区", "P1"),
+        ("和平街道/荷花社区", "P2"),
+        ("和平街道/莲花社区", "P1"),
+    ]
+
+
+def test_an_absence_claim_searches_every_ledger_up_to_its_own_seal(
+    street_url: str, tmp_path: Path
+) -> None:
+    body = """
+[[sections]]
+key = "a"
+heading = "安全"
+
+  [[sections.items]]
+  kind = "absence"
+  types = ["inspection_failed"]
+  text = "全年各社区迎检未出现不合格。"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023", as_of=LATEST_SEAL)
+    ((_, item),) = report.walk_items()
+    assert item.lineage is not None
+    assert item.lineage["searched_up_to"] == {"和平街道/荷花社区": 19, "和平街道/莲花社区": 4}
+    assert item.lineage["found"] == []
+
+
+def test_two_ledgers_holding_one_note_are_refused_naming_both(
+    street_url: str, tmp_path: Path
+) -> None:
+    from civicledger.catalog.notes import NarrativeNoteRecorded
+
+    body = """
+[[sections]]
+key = "civil"
+heading = "民政"
+
+  [[sections.items]]
+  kind = "note"
+  section = "civil_affairs"
+"""
+    path = write_template(tmp_path, body)
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        report = street.report(path, period="2023")  # the notes of 荷花社区 alone
+        assert "一户一策" in report.to_markdown()
+    with Ledger.open(street_url, "和平街道/莲花社区") as lianhua:
+        note = NarrativeNoteRecorded(
+            occurred_on=date(2023, 6, 1),
+            section="civil_affairs",
+            key="hardship",
+            text="走访困难家庭。",
+            author="李某",
+        )
+        lianhua.append("notes", [note], actor="secretary")
+    with (
+        Ledger.open_many(street_url, prefix="和平街道/") as street,
+        pytest.raises(ValidationError, match=r"荷花社区.*莲花社区.*hardship"),
+    ):
+        street.report(path, period="2023")

@@ -16,6 +16,7 @@ from civicledger.audit.consistency import (
 from civicledger.audit.cosign import Cosignature, cosigners, with_cosignatures
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
+from civicledger.audit.points import LedgerPoint, parse_ledger_point
 from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.proof import PROOF_HEADER, TlogProof, VerifiedProof, verify_proof
 from civicledger.audit.verify import VerificationReport
@@ -25,6 +26,7 @@ __all__ = [
     "PROOF_HEADER",
     "ConsistencyProof",
     "Cosignature",
+    "LedgerPoint",
     "NoteSignature",
     "Problem",
     "ProblemKind",
@@ -37,6 +39,7 @@ __all__ = [
     "Verifier",
     "cosigners",
     "generate_key",
+    "parse_ledger_point",
     "verify_consistency_proof",
     "verify_proof",
     "with_cosignatures",

@@ -284,6 +284,33 @@ PERIOD_HELP = (
 )
 
 
+def as_of_option(f: F) -> F:
+    """``--as-of POINT``: a ledger point (a position, a recorded-at time or a seal file)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="POINT",
+        help="Compute as of a ledger point: a position (42), a recorded-at time with its "
+        "UTC offset (2024-01-31T10:00:00Z) or a seal file (the events it covers).",
+    )(f)
+
+
+def ledger_point(text: str | None) -> Any:
+    """``--as-of``'s value as a ledger point (None when not given).
+
+    Raises:
+        ValidationError: the text is not a position or a time and names no readable
+            seal file; the message says what is accepted.
+    """
+    if text is None:
+        return None
+    from civicledger.audit.points import parse_ledger_point
+
+    if Path(text).is_file():
+        return parse_ledger_point(read_text_file(Path(text), "seal"))
+    return parse_ledger_point(text)
+
+
 def period_options(f: F) -> F:
     """``--period TEXT`` and its shorthand ``--year N``; the command gets ``period``.
 

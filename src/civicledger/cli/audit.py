@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -240,6 +241,8 @@ def _check_proof(text: str, public_key: str | None) -> str:
 @click.pass_context
 def verify_report(ctx: click.Context, report_file: Path) -> None:
     """Check a report's JSON against the ledger: its seal, template and every figure.
+    A report over a set of ledgers is checked against every ledger it names, each at
+    the seal it states (the global --ledger is then not used).
 
     Exit status 1 when anything differs.
 
@@ -247,15 +250,36 @@ def verify_report(ctx: click.Context, report_file: Path) -> None:
 
         civicledger verify-report report.json
     """
-    from civicledger.cli._common import open_ledger
+    from civicledger.cli._common import open_ledger, open_source
     from civicledger.reports import verify_report as check_report
+    from civicledger.reports import verify_set_report
 
-    with open_ledger(ctx) as ledger:
-        check = check_report(read_text_file(report_file, "report"), ledger)
+    text = read_text_file(report_file, "report")
+    names = _set_report_ledgers(text)
+    if names:
+        with open_source(ctx, names, None) as (ledger_set, _):
+            check = verify_set_report(text, ledger_set)
+    else:
+        with open_ledger(ctx) as ledger:
+            check = check_report(text, ledger)
     if not check.ok:
         click.echo(str(check), err=True)
         ctx.exit(EXIT_CHECK_FAILED)
     click.echo(str(check))
+
+
+def _set_report_ledgers(text: str) -> list[str]:
+    """The ledgers a report over a set names; empty for any other document."""
+    from civicledger.reports.render.json import ROLLUP_FORMAT
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []  # the verifier says what is wrong with it
+    if not isinstance(data, dict) or data.get("format") != ROLLUP_FORMAT:
+        return []
+    stated = data.get("ledgers")
+    return [str(s.get("name")) for s in stated if isinstance(s, dict)] if stated else []
 
 
 @click.command()

@@ -22,16 +22,20 @@ def register(group: click.Group) -> None:
     group.add_command(demo)
 
 
-def example_dir() -> Path:
-    """Where the example community's files are: inside the installed package, or the checkout.
+def example_dir(example: str = EXAMPLE, marker: str = "events.jsonl") -> Path:
+    """Where an example's files are: inside the installed package, or the checkout.
+
+    Args:
+        example: the example's folder name under ``examples/``.
+        marker: a file the folder must hold.
 
     Raises:
         CivicLedgerError: neither place has them.
     """
-    packaged = Path(str(resources.files("civicledger"))) / "_examples" / EXAMPLE
-    checkout = Path(__file__).resolve().parents[3] / "examples" / EXAMPLE
+    packaged = Path(str(resources.files("civicledger"))) / "_examples" / example
+    checkout = Path(__file__).resolve().parents[3] / "examples" / example
     for candidate in (packaged, checkout):
-        if (candidate / "events.jsonl").is_file():
+        if (candidate / marker).is_file():
             return candidate
     raise CivicLedgerError(f"the example files are missing (looked in {packaged} and {checkout})")
 
@@ -58,7 +62,26 @@ FILES = (
     help="Where to write the ledger and the report files.",
 )
 @click.option("--print", "print_report", is_flag=True, help="Also print the report (Markdown).")
-def demo(directory: Path, print_report: bool) -> None:
+@click.option(
+    "--street",
+    is_flag=True,
+    help="Build the example street instead: five community ledgers and the street's report.",
+)
+@click.option(
+    "--db",
+    "street_db",
+    metavar="URL",
+    help="With --street: the database for the ledgers (default: DIR/street.db, SQLite), "
+    "e.g. postgresql+psycopg://user@host/db; it must not hold the street's ledgers yet.",
+)
+@click.pass_context
+def demo(
+    ctx: click.Context,
+    directory: Path,
+    print_report: bool,
+    street: bool,
+    street_db: str | None,
+) -> None:
     """Build the example community's 2023 ledger, seal it, and render its report.
 
     Writes DIR/civicledger.db (SQLite, ledger xx-community, the tutorial's), the
@@ -66,10 +89,25 @@ def demo(directory: Path, print_report: bool) -> None:
     XLSX) and the rectification ledger (XLSX); then prints a summary, the files
     and three commands to try next. --print also prints the report.
 
+    With --street: builds the example street (和平街道), one ledger per community
+    (the example community and four generated ones) in one database, seals each,
+    and renders the street's report over them (street-report.md, .html, .docx,
+    .json), every figure rolled up with each community's figure behind it.
+
     Example:
 
         civicledger demo --dir demo-output
+
+        civicledger demo --street --dir street-output
     """
+    if street:
+        from civicledger.cli.demo_street import street_demo
+
+        root_db = ctx.find_root().params.get("db")
+        street_demo(directory, street_db or root_db, print_report=print_report)
+        return
+    if street_db is not None:
+        raise click.UsageError("--db chooses the street's database; it needs --street")
     from civicledger.ledger import Ledger
     from civicledger.reports.tables import figure_rows, write_xlsx
 
@@ -100,7 +138,7 @@ def demo(directory: Path, print_report: bool) -> None:
         rows = figure_rows(figures)
         write_xlsx(rows, directory / "indicators.xlsx")
         _write_csv(rows, directory / "indicators.csv")
-        ledger.export_followups(directory / "followups.xlsx", as_of=date(2023, 12, 31))
+        ledger.export_followups(directory / "followups.xlsx", on=date(2023, 12, 31))
 
         verification = ledger.verify()
         if not verification.ok:

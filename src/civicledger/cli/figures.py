@@ -11,7 +11,9 @@ import click
 
 from civicledger.cli._common import (
     EXIT_CHECK_FAILED,
+    as_of_option,
     chosen_period,
+    ledger_point,
     ledger_set_options,
     open_source,
     output_option,
@@ -71,6 +73,7 @@ def register(group: click.Group) -> None:
     default="table",
     show_default=True,
 )
+@as_of_option
 @distinct_option
 @ledger_set_options
 @output_option
@@ -84,6 +87,7 @@ def indicators(
     with_followups: bool,
     check: bool,
     output_format: str,
+    as_of: str | None,
     distinct: str,
     ledger_names: tuple[str, ...],
     ledger_prefix: str | None,
@@ -102,10 +106,13 @@ def indicators(
     chosen = chosen_period(period, year)
     if with_followups and previous is not None:
         raise click.UsageError("--followups cannot be combined with --compare")
+    if with_followups and as_of is not None:
+        raise click.UsageError("--followups describes the period's end, not a ledger point")
+    point = ledger_point(as_of)
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
-        if is_set and (with_followups or check):
+        if is_set and (with_followups or check or point is not None):
             raise click.UsageError(
-                "--followups and --check read one ledger, not --ledger/--ledgers"
+                "--followups, --check and --as-of read one ledger, not --ledger/--ledgers"
             )
         if is_set and previous is not None:
             from civicledger.indicators import load
@@ -135,6 +142,7 @@ def indicators(
                 check,
                 output_format,
                 output,
+                point,
             )
 
 
@@ -147,10 +155,14 @@ def _one_ledger(
     check: bool,
     output_format: str,
     output: Path | None,
+    as_of: Any,
 ) -> None:
     from civicledger.reports.tables import comparison_rows, figure_rows
 
-    figures = ledger.indicators(indicator_set, period=chosen) if previous is None or check else []
+    if previous is None or check:
+        figures = ledger.indicators(indicator_set, period=chosen, as_of=as_of)
+    else:
+        figures = []
     if previous is None:
         shown = list(figures)
         if with_followups:
@@ -162,7 +174,9 @@ def _one_ledger(
         against, earlier = _basis(previous)
         comparisons = []
         for indicator in load(indicator_set):
-            comparisons.extend(ledger.compare(indicator, chosen, earlier, against=against))
+            comparisons.extend(
+                ledger.compare(indicator, chosen, earlier, against=against, as_of=as_of)
+            )
         rows = comparison_rows(comparisons)
     _write_rows(rows, output_format, output)
     if check:

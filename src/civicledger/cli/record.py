@@ -51,6 +51,14 @@ def register(group: click.Group) -> None:
     help="PostgreSQL: the role the application runs as; it gets exactly the grants it needs "
     "and cannot alter history (with --owner-role).",
 )
+@click.option(
+    "--partition-by-ledger",
+    "partitions",
+    type=click.IntRange(1, 1024),
+    metavar="N",
+    help="PostgreSQL, new database: partition events and tiles by ledger into N hash "
+    "partitions (see docs/storage.md).",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -58,12 +66,16 @@ def init(
     hash_algorithm: str | None,
     owner_role: str | None,
     app_role: str | None,
+    partitions: int | None,
 ) -> None:
     """Create the database and the ledger if they do not exist.
 
     With --owner-role and --app-role (PostgreSQL, connected as an administrator or
     the owner), first create or update the tables as OWNER and grant APP only what
     appending, reading, sealing and redacting need; running it again changes nothing.
+
+    With --partition-by-ledger N (PostgreSQL, a database without civicledger tables)
+    the events and tiles tables are created partitioned by ledger.
 
     Example:
 
@@ -79,8 +91,13 @@ def init(
     if owner_role is not None and app_role is not None:
         from civicledger.store.sql import provision
 
-        access = provision(url, owner=owner_role, app=app_role)
+        access = provision(url, owner=owner_role, app=app_role, partitions=partitions)
         click.echo(f"provisioned: {access}")
+    elif partitions is not None:
+        from civicledger.store.sql import partition_by_ledger
+
+        partition_by_ledger(url, partitions)
+        click.echo(f"events and tiles partitioned by ledger into {partitions} partitions")
     with Ledger.open(
         url,
         ledger=root.get("ledger") or "default",

@@ -8,13 +8,15 @@ touches a database. The event types are in :mod:`civicledger.catalog.followups`;
 from civicledger.catalog.followups import FollowUpStatus, ProblemSource, problem_stream
 from civicledger.followups.fold import (
     PROBLEM_TYPES,
-    Change,
     FollowUpFold,
     FollowUpState,
     carried_over,
-    check_changes,
     followups,
     project,
+)
+from civicledger.followups.guards import (
+    Change,
+    check_changes,
     require_allowed,
     with_expected_versions,
 )

@@ -25,7 +25,8 @@ from civicledger.catalog.followups import (
 )
 from civicledger.errors import ValidationError
 from civicledger.events import Event, RecordedEvent
-from civicledger.followups.fold import Change, FollowUpFold
+from civicledger.followups.fold import PROBLEM_TYPES, FollowUpFold
+from civicledger.followups.guards import Change, with_expected_versions
 from civicledger.followups.model import FollowUp, Rejection
 from civicledger.followups.tabular import COLUMNS, SheetRow, read_table
 from civicledger.limits import DEFAULT_LIMITS, Limits
@@ -168,7 +169,6 @@ def import_sheet(
             is listed in ``problems``; nothing is recorded.
         ConcurrencyError: a problem changed while the file was being checked.
     """
-    from civicledger.followups.fold import PROBLEM_TYPES, with_expected_versions
     from civicledger.store.base import NewEvent
 
     changes = read_changes(path, store.read(types=PROBLEM_TYPES), actor=actor, limits=limits)

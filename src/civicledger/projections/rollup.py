@@ -55,6 +55,7 @@ __all__ = [
     "LedgerFigure",
     "RollupComparison",
     "RollupFigure",
+    "combined_text",
     "compare_rollups",
     "explain_rollup",
     "roll_up",
@@ -425,6 +426,12 @@ _COMBINED_ZH = {
 }
 
 
+def combined_text(combined: str, language: Language = "zh") -> str:
+    """How a roll-up combined (``RollupFigure.combined``, English) in ``language``; a
+    derived figure's written-out expression stays as it is."""
+    return _COMBINED_ZH.get(combined, combined) if language == "zh" else combined
+
+
 def explain_rollup(rollup: RollupFigure, language: Language = "zh", *, ledgers: bool = True) -> str:
     """Explain a roll-up: how it combines, each ledger's value and as-of point, then each
     ledger's own explanation (its definition, events and arithmetic); ``ledgers=False``
@@ -437,9 +444,7 @@ def explain_rollup(rollup: RollupFigure, language: Language = "zh", *, ledgers: 
     t = _TEXT[language]
     sep = "：" if language == "zh" else ": "
     indicator = rollup.indicator
-    combined = rollup.combined
-    if language == "zh":
-        combined = _COMBINED_ZH.get(combined, combined)
+    combined = combined_text(rollup.combined, language)
     title = f"# {t['rollup']} {indicator.id} — {indicator.label}"
     if rollup.group:
         title += " [" + ", ".join(f"{k}={v}" for k, v in rollup.group) + "]"

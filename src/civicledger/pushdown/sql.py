@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import typing
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -56,6 +55,7 @@ from civicledger.pushdown.fields import (
     class_converters,
     indicator_fields,
     payload_field,
+    type_hints,
 )
 from civicledger.store.base import EventStore
 from civicledger.store.ids import uuid_from_bytes
@@ -276,7 +276,7 @@ class SqlPushdown:
         cls = self.codec.registry.classes[
             (type_name, self.codec.registry.newest_version(type_name))
         ]
-        hints = typing.get_type_hints(cls)
+        hints = type_hints(cls)
         return {a.name: hints[a.name] for a in attrs.fields(cls)}
 
     def _fold(

@@ -21,8 +21,10 @@ from civicledger.errors import ValidationError
 from civicledger.projections import Figure
 from civicledger.projections.exclusions import FigureKey
 from civicledger.projections.figures import AsOf, Contribution, json_value
+from civicledger.projections.ranking import rank
 from civicledger.projections.rollup import RollupFigure, roll_up
 from civicledger.reports.model import Cell, Table, Text
+from civicledger.reports.ranked import ranking_text
 
 __all__ = ["BY_LEDGER_TOTAL", "Breakdown", "LedgerInfo", "ledger_label", "rolled_figure"]
 
@@ -44,12 +46,14 @@ class LedgerInfo:
         name: its name in the database.
         label: how the report names it.
         origin: its origin.
+        position: the last position read.
         excluded: the ids of its events that did not count, by figure key.
     """
 
     name: str
     label: str
     origin: str
+    position: int
     excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
 
 
@@ -169,13 +173,41 @@ class Breakdown:
             ],
         }
 
-    def ranked(self, figure: Figure) -> list[tuple[Figure, Figure]]:
-        """The per-ledger figures of a rolled-up one, each grouped by its ledger's label
-        (for :func:`~civicledger.projections.ranking.rank`), with the original figure."""
-        return [
+    def part_of(self, figure: Figure, ledger: object) -> Figure:
+        """The figure of a ledger (named or labelled) behind a rolled-up figure.
+
+        Raises:
+            ValidationError: the set has no such ledger, or it has no figure there.
+        """
+        name = self.resolve(ledger)
+        found = self.part(figure, name)
+        if found is None:
+            raise ValidationError(
+                f"ledger {name!r} has no figure for {figure.id!r} with group "
+                f"{dict(figure.group)!r} in {figure.period.key}"
+            )
+        return found
+
+    def each(self, figure: Figure, phrase: Callable[[Figure], str], sep: str) -> str:
+        """Every ledger's label and phrased figure behind a rolled-up one, in the set's
+        order (``荷花社区64件、莲花社区18件``)."""
+        return sep.join(self.info(name).label + phrase(part) for name, part in self.parts(figure))
+
+    def top(self, figure: Figure, n: int, phrase: Callable[[Figure], str]) -> str:
+        """The ledgers placed 1..n by their figure behind a rolled-up one, ties stated
+        (``荷花社区（64件）、XX社区（46件）``).
+
+        Raises:
+            ProjectionError: ``n`` is not a positive whole number.
+        """
+        # Ranked as groups named by the ledgers' labels; each phrased from its own figure.
+        pairs = [
             (attrs.evolve(part, group=(("ledger", self.info(name).label),)), part)
             for name, part in self.parts(figure)
         ]
+        own = {id(grouped): part for grouped, part in pairs}
+        placed = rank([grouped for grouped, _ in pairs], n)
+        return ranking_text(placed, lambda entry: phrase(own[id(entry.figure)]))
 
     def table(
         self,

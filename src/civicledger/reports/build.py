@@ -17,7 +17,6 @@ from typing import Any
 import attrs
 import jinja2
 
-from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.errors import CivicLedgerError, ProjectionError, TemplateError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.followups import FIGURE_IDS, FollowUp, in_scope, rollup
@@ -31,6 +30,7 @@ from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
 from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.enumerate import item_marker, section_marker
+from civicledger.reports.items import absence_item, followup_items, note_items
 from civicledger.reports.model import (
     Cell,
     FigureEntry,
@@ -47,14 +47,7 @@ from civicledger.reports.model import (
 from civicledger.reports.names import check_listable, distinct_values
 from civicledger.reports.numbers import Phrase, phrase
 from civicledger.reports.ranked import group_name, ranking_text
-from civicledger.reports.rows import (
-    followup_row,
-    followup_table,
-    row_data,
-    select_rows,
-    sentence_end,
-    zh_date,
-)
+from civicledger.reports.rows import followup_row, select_rows, zh_date
 from civicledger.reports.sandbox import RenderBudget, budget_context
 from civicledger.reports.scan import Scan, scan_events
 from civicledger.reports.template import (
@@ -104,6 +97,8 @@ class ReportInputs:
         breakdown: in a report over a set of ledgers, its ledgers and each rolled-up
             figure's per-ledger figures (``figures`` are then the rolled-up ones);
             None for a report over one ledger.
+        followups: projects the rectification ledger from the problem events read
+            (a set report keeps each ledger's problems apart); None: as one ledger.
     """
 
     period: Period
@@ -123,6 +118,7 @@ class ReportInputs:
     last_date: date | None = None
     classes: Mapping[str, type] = attrs.field(factory=dict)
     breakdown: Breakdown | None = None
+    followups: Callable[[Sequence[RecordedEvent], date], list[FollowUp]] | None = None
 
 
 def _group_key(group: Any) -> tuple[tuple[str, str], ...]:
@@ -209,8 +205,13 @@ class _Builder:
                     )
         types = {name for spec in absence for name in spec.options["types"]}
         found = scan_events(self.inputs.records, self.period, types)
-        rows = project_followups(found.problems, as_of=self.period.end)
-        return found.notes, rows, found
+        return found.notes, self.project(found.problems, self.period.end), found
+
+    def project(self, problems: Sequence[RecordedEvent], day: date) -> list[FollowUp]:
+        """The rectification ledger as of a day, from the problem events."""
+        if self.inputs.followups is not None:
+            return self.inputs.followups(problems, day)
+        return project_followups(problems, as_of=day)
 
     def all_items(self) -> list[ItemSpec]:
         found: list[ItemSpec] = []
@@ -238,7 +239,7 @@ class _Builder:
             before = self.period.previous_year()
         except ValidationError:
             return  # no same span a year earlier: 'change' reports it when used
-        rows = project_followups(problems, as_of=before.end)
+        rows = self.project(problems, before.end)
         for figure in rollup(in_scope(rows, before), period=before, as_of=as_of).all_figures():
             self.previous.setdefault((figure.id, _group_key(figure.group)), figure)
 
@@ -272,31 +273,50 @@ class _Builder:
             f"no figure for {ident!r} with group {dict(group)!r} in {self.period.key}", line, ident
         )
 
+    # -- a report over a set of ledgers (see breakdown.py) ------------------------
+
+    def breakdown(self, what: str, name: str) -> Breakdown:
+        """The set report's breakdown; in a report over one ledger, refuse ``what``."""
+        if self.inputs.breakdown is None:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(f"{what} is for a report over a set of ledgers", line, name)
+        return self.inputs.breakdown
+
     def ledger_figure(self, ident: str, group: Mapping[str, Any]) -> Figure:
-        """``fig(ident, ledger=…, **group)``: one ledger's figure in a set report."""
-        line = self.sentence.line if self.sentence else None
-        breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail(
-                f"fig({ident!r}, ledger=…) names a ledger; only a report over a set of "
-                "ledgers has them",
-                line,
-                ident,
-            )
-        try:
-            name = breakdown.resolve(group["ledger"])
-        except ValidationError as e:
-            raise self.fail(e.message, line, ident) from None
+        """``fig(ident, ledger=…, **group)``: one ledger's figure."""
+        breakdown = self.breakdown(f"fig({ident!r}, ledger=…)", ident)
         rolled = self.figure(ident, {k: v for k, v in group.items() if k != "ledger"})
-        found = breakdown.part(rolled, name)
-        if found is None:
-            raise self.fail(
-                f"ledger {name!r} has no figure for {ident!r} with group "
-                f"{dict(rolled.group)!r} in {self.period.key}",
-                line,
-                ident,
+        try:
+            return breakdown.part_of(rolled, group["ledger"])
+        except ValidationError as e:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(e.message, line, ident) from None
+
+    def each_ledger(
+        self, nums: list[Num], ident: str, group: Mapping[str, Any], spec: str, sep: str
+    ) -> str:
+        """``each_ledger(ident, **group)``: every ledger's label and figure, in the set's order."""
+        breakdown = self.breakdown("each_ledger()", ident)
+        return breakdown.each(
+            self.figure(ident, group),
+            lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
+            sep,
+        )
+
+    def top_ledgers(
+        self, nums: list[Num], ident: str, group: Mapping[str, Any], n: int, spec: str
+    ) -> str:
+        """``top(ident, by="ledger", **group)``: the ledgers placed 1..n by their figure."""
+        breakdown = self.breakdown("top(…, by='ledger')", ident)
+        try:
+            return breakdown.top(
+                self.figure(ident, group),
+                n,
+                lambda part: self.collect(nums, "phrase", _FigureRef(part), [spec]),
             )
-        return found
+        except ProjectionError as e:
+            line = self.sentence.line if self.sentence else None
+            raise self.fail(str(e), line, ident) from None
 
     def ref(self, figure: Figure) -> str:
         breakdown = self.inputs.breakdown
@@ -444,11 +464,16 @@ class _Builder:
         def fig(ident: str, **group: Any) -> _FigureRef:
             return _FigureRef(self.figure(ident, group))
 
-        def top(ident: str, n: int = 3, spec: str = "exact", by: str = "group") -> str:
+        def top(
+            ident: str, n: int = 3, spec: str = "exact", by: str = "group", **group: Any
+        ) -> str:
             """The groups of a grouped figure (``by="ledger"``: the ledgers of a set
-            report) placed 1..n, each figure linked, ties stated."""
+            report, for the figure of ``group``) placed 1..n, each linked, ties stated."""
             if by == "ledger":
-                return self.top_ledgers(nums, ident, n, spec)
+                return self.top_ledgers(nums, ident, group, n, spec)
+            if group:
+                why = f"top() ranks the groups of {ident!r}; it names no group unless by='ledger'"
+                raise self.fail(why, sentence.line, ident)
             if by != "group":
                 raise self.fail(
                     f"top() ranks by 'group' or 'ledger', not {by!r}", sentence.line, by
@@ -501,8 +526,8 @@ class _Builder:
             "period_end": zh_date(self.period.end.isoformat()),
             "followup_count": self.followup_count,
             "ledgers": [i.label for i in self.inputs.breakdown or ()],
-            "each_ledger": lambda ident, spec="exact", sep="、": self.each_ledger(
-                nums, ident, spec, sep
+            "each_ledger": lambda ident, spec="exact", sep="、", **group: self.each_ledger(
+                nums, ident, group, spec, sep
             ),
             "_collector": lambda name, value, args: self.collect(nums, name, value, args),
             **budget_context(budget),
@@ -537,35 +562,6 @@ class _Builder:
             elif part:
                 spans.append(Text(part))
         return tuple(spans)
-
-    def each_ledger(self, nums: list[Num], ident: str, spec: str, sep: str) -> str:
-        """``each_ledger(ident)``: every ledger's label and figure, in the set's order."""
-        line = self.sentence.line if self.sentence else None
-        breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail("each_ledger() lists the ledgers of a set report", line, ident)
-        return sep.join(
-            breakdown.info(name).label + self.collect(nums, "phrase", _FigureRef(part), [spec])
-            for name, part in breakdown.parts(self.figure(ident, {}))
-        )
-
-    def top_ledgers(self, nums: list[Num], ident: str, n: int, spec: str) -> str:
-        """``top(ident, by="ledger")``: the ledgers placed 1..n by their figure."""
-        line = self.sentence.line if self.sentence else None
-        if self.inputs.breakdown is None:
-            raise self.fail("top(…, by='ledger') ranks the ledgers of a set report", line, ident)
-        pairs = self.inputs.breakdown.ranked(self.figure(ident, {}))
-        original = {id(shown): part for shown, part in pairs}
-        try:
-            placed = rank([shown for shown, _ in pairs], n)
-        except ProjectionError as e:
-            raise self.fail(str(e), line, ident) from None
-        return ranking_text(
-            placed,
-            lambda entry: self.collect(
-                nums, "phrase", _FigureRef(original[id(entry.figure)]), [spec]
-            ),
-        )
 
     def names_of(self, figure: Figure, field: str, order: str) -> list[str]:
         """The distinct values of ``field`` among the events behind ``figure``."""
@@ -668,104 +664,37 @@ class _Builder:
             assert spec.text is not None
             return [Item("sentence", "", self.render(spec.text), line=spec.line)]
         if spec.kind == "note":
-            return self.note_items(spec)
+            return note_items(self, spec)
         if spec.kind == "absence":
-            return [self.absence_item(spec)]
+            return [absence_item(self, spec, searched_up_to=self.searched_up_to())]
         if spec.kind == "followups":
-            return self.followup_items(spec)
+            return followup_items(self, spec)
         if spec.kind == "chart":
             return [self.chart(spec)]
         if spec.options.get("by") == "ledger":
             return [self.ledger_table(spec)]
         return [self.indicator_table(spec)]
 
-    def note_items(self, spec: ItemSpec) -> list[Item]:
-        section, key = spec.options["section"], spec.options["key"]
-        chosen = [
-            record
-            for (s, k), record in self.notes.items()
-            if (s == section or s.startswith(section + ".")) and (key is None or k == key)
-        ]
-        if not chosen and not spec.options["optional"]:
-            what = f"section {section!r}" + (f", key {key!r}" if key else "")
-            raise self.fail(
-                f"no narrative note recorded for {what} in {self.period.key} "
-                "(record one with NarrativeNoteRecorded, or mark the item optional = true)",
-                spec.line,
-                f"{section}.{key}" if key else section,
-            )
-        items = []
-        for record in chosen:
-            payload = record.payload
-            assert isinstance(payload, NarrativeNoteRecorded)
-            lineage = {
-                "kind": "narrative_note",
-                "section": payload.section,
-                "key": payload.key,
-                "event_id": str(record.event_id),
-                "position": record.position,
-                "occurred_on": record.occurred_on.isoformat(),
-            }
-            items.append(
-                Item("note", "", (Text(payload.text.strip()),), lineage=lineage, line=spec.line)
-            )
-        return items
-
-    def absence_item(self, spec: ItemSpec) -> Item:
-        types = spec.options["types"]
-        found = sorted((r for t in types for r in self.hits[t]), key=lambda r: r.position)
-        lineage: dict[str, Any] = {
-            "kind": "absence",
-            "types": list(types),
-            "period": {
-                "key": self.period.key,
-                "start": self.period.start.isoformat(),
-                "end": self.period.end.isoformat(),
-            },
-            "searched_up_to": self.inputs.as_of.position,
-            "found": [{"event_id": str(r.event_id), "position": r.position} for r in found],
-        }
-        if not found:
-            assert spec.text is not None
-            return Item("absence", "", self.render(spec.text), lineage=lineage, line=spec.line)
-        if spec.otherwise is None:
-            first = ", ".join(f"{r.type} at position {r.position}" for r in found[:3])
-            raise ProjectionError(
-                f"{self.template.name}:{spec.line}: the claim that no {', '.join(types)} event "
-                f"occurred in {self.period.key} is false: the ledger has {len(found)} ({first}); "
-                "add an 'otherwise' text or remove the claim"
-            )
-        return Item(
-            "sentence",
-            "",
-            self.render(spec.otherwise, found=len(found)),
-            lineage=lineage,
-            line=spec.line,
-        )
-
     def select_rows(self, select: str, category: str | None) -> list[FollowUp]:
         return select_rows(self.rows, select, category, self.period)
 
-    def followup_items(self, spec: ItemSpec) -> list[Item]:
-        chosen = [
-            followup_row(r)
-            for r in self.select_rows(spec.options["select"], spec.options["category"])
-        ]
-        for row in chosen:
-            self.rows_used.setdefault(row.problem_id, row)
-        if spec.options["style"] == "table":
-            table = followup_table(chosen, self.caption(spec))
-            lineage = {"kind": "followups", "problems": [r.problem_id for r in chosen]}
-            return [Item("table", "", (), table=table, lineage=lineage, line=spec.line)]
-        items = []
-        for row in chosen:
-            if spec.text is not None:
-                spans = self.render(spec.text, f=row_data(row))
-            else:
-                spans = (Text(sentence_end(row.description)),)
-            lineage = {"kind": "followup", "problem_id": row.problem_id, "status": row.status}
-            items.append(Item("followup", "", spans, lineage=lineage, line=spec.line))
-        return items
+    def followup_row(self, followup: FollowUp) -> FollowUpRow:
+        """A follow-up as the report states it; in a set report, naming its ledger."""
+        row = followup_row(followup)
+        if self.inputs.breakdown is None:
+            return row
+        # A set report's problem ids read "<ledger label>/<id>" (ids have no "/").
+        return attrs.evolve(row, ledger=row.problem_id.rpartition("/")[0])
+
+    def ledger_column(self, spec: ItemSpec) -> str:
+        """The header of a follow-up table's column naming each row's ledger (set reports)."""
+        return spec.options["heading"] if self.inputs.breakdown is not None else ""
+
+    def searched_up_to(self) -> int | dict[str, int]:
+        """How far an absence claim searched: the position, or each ledger's in a set report."""
+        if self.inputs.breakdown is None:
+            return self.inputs.as_of.position
+        return {i.name: i.position for i in self.inputs.breakdown}
 
     def item_figures(self, spec: ItemSpec) -> list[Figure]:
         """The figures an indicators or chart item names: every group of each id, in order."""
@@ -804,13 +733,9 @@ class _Builder:
 
     def ledger_table(self, spec: ItemSpec) -> Item:
         """An indicators item with ``by = "ledger"``: a row per ledger, a column per figure."""
+        if self.inputs.breakdown is None:
+            raise self.fail("by = 'ledger' is for a report over a set of ledgers", spec.line, "by")
         breakdown = self.inputs.breakdown
-        if breakdown is None:
-            raise self.fail(
-                "by = 'ledger' lays out the ledgers of a set report; this report reads one",
-                spec.line,
-                "by",
-            )
         figures = self.item_figures(spec)
         grouped = next((f for f in figures if f.group), None)
         if grouped is not None:

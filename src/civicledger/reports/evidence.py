@@ -62,6 +62,14 @@ class Disclosing(Protocol):
         ...
 
 
+class Enveloping(Protocol):
+    """The audit operation a bundle needs (``civicledger.Ledger.audit`` has it)."""
+
+    def envelopes(self, tree_size: int) -> Iterator[bytes]:
+        """The canonical envelopes of positions 1..tree_size."""
+        ...
+
+
 class EvidenceSource(Protocol):
     """What writing a bundle needs from a ledger (``civicledger.Ledger`` has it all)."""
 
@@ -84,8 +92,9 @@ class EvidenceSource(Protocol):
         """Compute every figure of a set for a period."""
         ...
 
-    def envelopes(self, tree_size: int) -> Iterator[bytes]:
-        """The canonical envelopes of positions 1..tree_size."""
+    @property
+    def audit(self) -> Enveloping:
+        """The ledger's audit operations."""
         ...
 
     def disclose(self, event_id: uuid.UUID | str, fields: Sequence[str]) -> Disclosing:
@@ -281,7 +290,7 @@ def write_ledger_part(
     size = seal.tree_size
     computed = _figures(ledger, indicators, period, seal)
     files[f"{prefix}seal.txt"] = seal.text.encode("utf-8")
-    files[f"{prefix}envelopes.jsonl"] = b"".join(e + b"\n" for e in ledger.envelopes(size))
+    files[f"{prefix}envelopes.jsonl"] = b"".join(e + b"\n" for e in ledger.audit.envelopes(size))
     amendments = [
         _line(ledger.disclose(r.event_id, ["target_event_id"]))
         for r in ledger.read(types=list(AMENDING_TYPES), to_position=size)

@@ -24,7 +24,17 @@ from civicledger.reports.model import Report, SealInfo
 from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template, check_change_filters
 
-__all__ = ["LedgerSource", "build_from_ledger", "report_from_ledger", "seal_info"]
+__all__ = [
+    "LedgerSource",
+    "absence_types",
+    "build_from_ledger",
+    "event_registry",
+    "indicator_text",
+    "last_date",
+    "needed_indicators",
+    "report_from_ledger",
+    "seal_info",
+]
 
 
 class LedgerSource(Protocol):
@@ -87,7 +97,7 @@ def seal_info(as_of: Any, head: int) -> SealInfo:
     return SealInfo(size, size, root_hex, text)
 
 
-def _indicator_text(template: Template) -> str:
+def indicator_text(template: Template) -> str:
     """The text of the template's indicator set file ("" when it names none)."""
     if template.indicators is None:
         return ""
@@ -121,9 +131,7 @@ def report_from_ledger(
         ValidationError: ``as_of`` is beyond the ledger.
         ProjectionError: an absence claim is contradicted by the ledger.
     """
-    return build_from_ledger(
-        ledger, template, _indicator_text(template), period=period, as_of=as_of
-    )
+    return build_from_ledger(ledger, template, indicator_text(template), period=period, as_of=as_of)
 
 
 def build_from_ledger(
@@ -159,7 +167,7 @@ def build_from_ledger(
     check_change_filters(template, indicator_set)
     # Only the figures the template uses (and its rules read): the rest of the set
     # would be computed, with lineage, for nothing.
-    needed = _needed(template, indicator_set)
+    needed = needed_indicators(template, indicator_set)
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
     uses_change = any("change" in s.filters for s in template.sentences())
     previous = (
@@ -180,13 +188,13 @@ def build_from_ledger(
     )
     inputs = ReportInputs(
         period=period,
-        last_date=_last_date(ledger, info.position),
+        last_date=last_date(ledger, info.position),
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
         # Only the types the scan looks at: on a large ledger most events feed figures only.
         records=(
-            ledger.read(types=scanned_types(_absence_types(template)), to_position=info.position)
+            ledger.read(types=scanned_types(absence_types(template)), to_position=info.position)
             if info.position
             else iter(())
         ),
@@ -201,7 +209,7 @@ def build_from_ledger(
             if info.position
             else None
         ),
-        classes=classes_of(_registry(ledger)),
+        classes=classes_of(event_registry(ledger)),
         rules=(
             tuple(r.to_dict() for r in check_rules(indicator_set, figures))
             if template.rules
@@ -220,7 +228,7 @@ def build_from_ledger(
     return build_report(template, inputs)
 
 
-def _absence_types(template: Template) -> list[str]:
+def absence_types(template: Template) -> list[str]:
     """The event types the template's absence claims name."""
     found: list[str] = []
 
@@ -235,14 +243,14 @@ def _absence_types(template: Template) -> list[str]:
     return found
 
 
-def _registry(ledger: Any) -> Any:
+def event_registry(ledger: Any) -> Any:
     """The event registry the ledger's store decodes with (the default one otherwise)."""
     codec = getattr(getattr(ledger, "store", None), "codec", None)
     registry = getattr(codec, "registry", None)
     return registry if registry is not None else default_registry()
 
 
-def _needed(template: Template, indicator_set: IndicatorSet) -> IndicatorSet:
+def needed_indicators(template: Template, indicator_set: IndicatorSet) -> IndicatorSet:
     """The indicators the template names (and, with rules = true, those its rules read)."""
     wanted = {ident for ident, _ in template.indicator_ids()}
     if template.rules:
@@ -251,7 +259,7 @@ def _needed(template: Template, indicator_set: IndicatorSet) -> IndicatorSet:
     return indicator_set.select(known) if len(known) < len(indicator_set) else indicator_set
 
 
-def _last_date(ledger: LedgerSource, position: int) -> date | None:
+def last_date(ledger: LedgerSource, position: int) -> date | None:
     """The last date the ledger speaks for as of ``position``: the later of the last
     event's ``occurred_on`` and its recording date (UTC).
 

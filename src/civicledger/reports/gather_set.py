@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from itertools import chain
 from typing import Any, Protocol
 
 import attrs
 
+from civicledger.catalog.notes import NarrativeNoteRecorded
+from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent, default_registry
+from civicledger.followups import PROBLEM_TYPES, FollowUp
+from civicledger.followups import followups as project_followups
 from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
@@ -29,11 +34,11 @@ from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
 from civicledger.reports.build import ReportInputs, build_report
 from civicledger.reports.gather import (
     LedgerSource,
-    _absence_types,
-    _indicator_text,
-    _last_date,
-    _needed,
-    _registry,
+    absence_types,
+    event_registry,
+    indicator_text,
+    last_date,
+    needed_indicators,
     seal_info,
 )
 from civicledger.reports.model import LedgerSeal, Report, SealInfo
@@ -99,7 +104,7 @@ def report_from_set(
         ProjectionError: an absence claim is contradicted by a ledger.
     """
     return build_from_set(
-        ledgers, template, _indicator_text(template), period=period, distinct=distinct
+        ledgers, template, indicator_text(template), period=period, distinct=distinct
     )
 
 
@@ -119,7 +124,7 @@ def build_from_set(
     )
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
     check_change_filters(template, indicator_set)
-    needed = _needed(template, indicator_set)
+    needed = needed_indicators(template, indicator_set)
     uses_change = any("change" in s.filters for s in template.sentences())
     reads = [_read(ledger, point, needed, period, uses_change) for ledger, point in ledgers]
 
@@ -130,7 +135,13 @@ def build_from_set(
         )
 
     infos = [
-        LedgerInfo(r.ledger.name, ledger_label(r.ledger.name), r.ledger.origin, r.excluded)
+        LedgerInfo(
+            r.ledger.name,
+            ledger_label(r.ledger.name),
+            r.ledger.origin,
+            r.info.position,
+            r.excluded,
+        )
         for r in reads
     ]
     if len({info.label for info in infos}) < len(infos):
@@ -138,8 +149,8 @@ def build_from_set(
         infos = [attrs.evolve(info, label=info.name) for info in infos]
     breakdown = Breakdown(infos, rolled("figures"))
     previous = Breakdown(infos, rolled("previous")).figures if uses_change else []
-    absence = scanned_types(_absence_types(template))
-    dates = [d for r in reads if (d := _last_date(r.ledger, r.info.position)) is not None]
+    absence = scanned_types(absence_types(template))
+    dates = [d for r in reads if (d := last_date(r.ledger, r.info.position)) is not None]
 
     def explain(figure: Figure) -> str:
         rollup = breakdown.rollup(figure)
@@ -151,6 +162,46 @@ def build_from_set(
         wanted = list(types)
         return chain.from_iterable(r.read(wanted, effective=True) for r in reads)
 
+    # Which ledger each scanned event came from: problem ids are each ledger's own,
+    # so each ledger's rectification ledger is projected apart.
+    came_from: dict[int, str] = {}
+    # A note item shows one note per section and key: two ledgers may not both hold one.
+    noted: dict[tuple[str, str], str] = {}
+    sections = _note_sections(template)
+
+    def scanned() -> Iterator[RecordedEvent]:
+        for r, info in zip(reads, infos, strict=True):
+            for record in r.read(absence, effective=False):
+                if record.type in PROBLEM_TYPES:
+                    came_from[id(record)] = info.label
+                payload = record.payload
+                if (
+                    isinstance(payload, NarrativeNoteRecorded)
+                    and period.contains(record.occurred_on)
+                    and any(payload.section.startswith(s) for s in sections)
+                ):
+                    key = (payload.section, payload.key)
+                    first = noted.setdefault(key, info.name)
+                    if first != info.name:
+                        raise ValidationError(
+                            f"ledgers {first!r} and {info.name!r} both record a narrative "
+                            f"note for section {payload.section!r}, key {payload.key!r} in "
+                            f"{period.key}; a report over a set takes each note from one "
+                            "ledger",
+                            field="notes",
+                        )
+                yield record
+
+    def followups(problems: Sequence[RecordedEvent], day: date) -> list[FollowUp]:
+        rows: list[FollowUp] = []
+        for info in infos:
+            mine = [p for p in problems if came_from.get(id(p)) == info.label]
+            rows.extend(
+                attrs.evolve(row, problem_id=f"{info.label}/{row.problem_id}")
+                for row in project_followups(mine, as_of=day)
+            )
+        return rows
+
     figures = breakdown.figures
     inputs = ReportInputs(
         period=period,
@@ -159,11 +210,12 @@ def build_from_set(
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
-        records=chain.from_iterable(r.read(absence, effective=False) for r in reads),
+        records=scanned(),
+        followups=followups,
         as_of=SealInfo(0, None, None, None),
         known_types=frozenset(default_registry().type_names()),
         events=events,
-        classes=classes_of(_registry(reads[0].ledger)),
+        classes=classes_of(event_registry(reads[0].ledger)),
         rules=(
             tuple(r.to_dict() for r in check_rules(indicator_set, figures))
             if template.rules
@@ -191,11 +243,27 @@ def build_from_set(
     return attrs.evolve(report, ledgers=seals, distinct=distinct)
 
 
+def _note_sections(template: Template) -> list[str]:
+    """The sections the template's note items show (a section shows its sub-sections' notes)."""
+    found: list[str] = []
+
+    def visit(items: Iterable[Any], sections: Iterable[Any]) -> None:
+        found.extend(i.options["section"] for i in items if i.kind == "note")
+        for section in sections:
+            visit((*section.intro, *section.items), section.sections)
+
+    visit(template.intro, template.sections)
+    return found
+
+
 def _read(
     ledger: SetMember, point: object, needed: IndicatorSet, period: Period, uses_change: bool
 ) -> _Read:
     """Compute one ledger's figures (and the events they left out) at its point."""
-    info = seal_info(point, ledger.head())
+    try:
+        info = seal_info(point, ledger.head())
+    except ValidationError as e:
+        raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
     pinned = info.position if point is None else point
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
     previous = (

@@ -184,6 +184,8 @@ class FollowUpRow:
         percent: progress in percent as a string, or ``""``.
         overdue: whether a measure is overdue.
         carried_over: whether it was carried over from an earlier year.
+        ledger: in a report over a set of ledgers, the label of the ledger the problem
+            was recorded in (its ``problem_id`` then reads ``<label>/<id>``); else ``""``.
     """
 
     problem_id: str
@@ -198,6 +200,7 @@ class FollowUpRow:
     percent: str
     overdue: bool
     carried_over: bool
+    ledger: str = ""
 
 
 @attrs.frozen

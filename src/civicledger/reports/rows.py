@@ -99,19 +99,26 @@ def sentence_end(text: str) -> str:
     return text if text.endswith(("。", "！", "？", "；", "…", ".", "!", "?")) else text + "。"
 
 
-def followup_table(rows: list[FollowUpRow], caption: str) -> Table:
+def followup_table(rows: list[FollowUpRow], caption: str, ledger_heading: str = "") -> Table:
     """The rectification table (整改台账) of some follow-ups.
 
     Args:
         rows: the rows, in order.
         caption: the table's caption.
+        ledger_heading: in a report over a set of ledgers, the header of a second
+            column naming each row's ledger (``"社区"``); ``""`` for none.
 
     Returns:
-        A table with the :data:`FOLLOWUP_COLUMNS`.
+        A table with the :data:`FOLLOWUP_COLUMNS` (and the ledger column).
     """
+    ledger = (lambda r: ((Text(r.ledger),),)) if ledger_heading else (lambda r: ())
+    columns: tuple[str, ...] = FOLLOWUP_COLUMNS
+    if ledger_heading:
+        columns = (columns[0], ledger_heading, *columns[1:])
     body = tuple(
         (
             (Text(str(index + 1)),),
+            *ledger(r),
             (Text(r.description),),
             (Text("；".join(r.measures)),),
             (Text(r.owner_units),),
@@ -121,4 +128,4 @@ def followup_table(rows: list[FollowUpRow], caption: str) -> Table:
         )
         for index, r in enumerate(rows)
     )
-    return Table("followups", caption, FOLLOWUP_COLUMNS, body)
+    return Table("followups", caption, columns, body)

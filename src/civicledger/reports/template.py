@@ -61,7 +61,9 @@ _ITEM_KEYS: Final = {
     "sentence": frozenset({"kind", "numbered", "text"}),
     "note": frozenset({"kind", "numbered", "section", "key", "optional"}),
     "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
-    "followups": frozenset({"kind", "numbered", "select", "style", "text", "caption", "category"}),
+    "followups": frozenset(
+        {"kind", "numbered", "select", "style", "text", "caption", "category", "heading"}
+    ),
     "indicators": frozenset({"kind", "numbered", "ids", "caption", "by", "heading"}),
     "chart": frozenset({"kind", "numbered", "ids", "caption", "chart"}),
 }
@@ -466,6 +468,7 @@ class _Loader:
                 )
             options.update(select=select, style=style, caption=self.caption(raw, where))
             options["category"] = raw.get("category")
+            options["heading"] = self._heading(raw, where, line)
             if "text" in raw:
                 text = self.sentence(self.text(raw, "text", f"item {where}"), f"{where}.text")
         if kind in ("indicators", "chart"):
@@ -490,10 +493,7 @@ class _Loader:
                 raise self.error(
                     f"by must be 'indicator' or 'ledger', got {by!r}", line, f"{where}.by"
                 )
-            heading = raw.get("heading", "账本")
-            if not isinstance(heading, str) or not heading:
-                raise self.error("heading must be a non-empty text", line, f"{where}.heading")
-            options.update(by=by, heading=heading)
+            options.update(by=by, heading=self._heading(raw, where, line))
         if kind == "chart":
             style = raw.get("chart", "bar")
             if style not in CHART_STYLES:
@@ -504,6 +504,13 @@ class _Loader:
                 )
             options["chart"] = style
         return ItemSpec(kind, line, text, otherwise, options)
+
+    def _heading(self, raw: Mapping[str, Any], where: str, line: int | None) -> str:
+        """The header of a set report's column naming the ledgers (``"社区"``)."""
+        heading = raw.get("heading", "账本")
+        if not isinstance(heading, str) or not heading:
+            raise self.error("heading must be a non-empty text", line, f"{where}.heading")
+        return heading
 
     # -- sentences -------------------------------------------------------------
 

@@ -25,7 +25,14 @@ from civicledger.reports.gather import build_from_ledger
 from civicledger.reports.render.json import FORMAT, render_json
 from civicledger.reports.template import load_template_text
 
-__all__ = ["ReportCheck", "verify_report"]
+__all__ = [
+    "NOT_THE_SEALED_LEDGER",
+    "ReportCheck",
+    "check_stated_seal",
+    "compare_figures",
+    "first_difference",
+    "verify_report",
+]
 
 
 @attrs.frozen
@@ -39,6 +46,8 @@ class ReportCheck:
         position: the ledger position the report was checked as of.
         ledger_changed: the ledger no longer matches the report's seal, so the
             report could not be checked (the problems say where the ledger differs).
+        ledgers: for a report over a set of ledgers, how many it was checked against
+            (each at the seal the report states; ``position`` is then 0); else 0.
     """
 
     ok: bool
@@ -46,9 +55,15 @@ class ReportCheck:
     figures_checked: int
     position: int
     ledger_changed: bool = False
+    ledgers: int = 0
 
     def __str__(self) -> str:
-        if self.ok:
+        if self.ok and self.ledgers:
+            head = (
+                f"report verified: {self.figures_checked} figures across {self.ledgers} "
+                "ledgers, each as of the seal the report states"
+            )
+        elif self.ok:
             head = f"report verified: {self.figures_checked} figures as of position {self.position}"
         elif self.ledger_changed:
             head = "report NOT checked: the ledger no longer matches the seal the report states:"
@@ -115,28 +130,28 @@ def _parse_checkpoint(text: str) -> tuple[str, int, bytes]:
     return lines[0], int(lines[1]), root
 
 
-def _first_difference(a: Any, b: Any, path: str = "") -> str:
+def first_difference(a: Any, b: Any, path: str = "") -> str:
     """The path of the first place two JSON values differ."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in list(a) + [k for k in b if k not in a]:
             if a.get(key) != b.get(key):
-                return _first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+                return first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
     if isinstance(a, list) and isinstance(b, list):
         for index, (x, y) in enumerate(zip(a, b, strict=False)):
             if x != y:
-                return _first_difference(x, y, f"{path}[{index}]")
+                return first_difference(x, y, f"{path}[{index}]")
         if len(a) != len(b):
             return f"{path} (length {len(a)} in the report, {len(b)} from the ledger)"
     return path or "(document)"
 
 
-_NOT_THE_SEALED_LEDGER = (
+NOT_THE_SEALED_LEDGER = (
     "the ledger no longer matches the report's seal, so the report cannot be checked "
     "against this ledger (the fault is in the ledger, not necessarily in the report)"
 )
 
 
-def _check_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
+def check_stated_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
     """Check the embedded seal against the ledger; return what to rebuild as of (None: stop)."""
     as_of = data.get("as_of") or {}
     checkpoint = as_of.get("checkpoint")
@@ -154,14 +169,14 @@ def _check_seal(data: dict[str, Any], ledger: Any, problems: list[str]) -> Any:
         return None
     if size > ledger.head():
         problems.append(
-            f"{_NOT_THE_SEALED_LEDGER}: the seal covers {size} events but the ledger has only "
+            f"{NOT_THE_SEALED_LEDGER}: the seal covers {size} events but the ledger has only "
             f"{ledger.head()}"
         )
         return None
     try:
         ledger.check_seal(checkpoint)
     except (SealMismatchError, ValidationError) as e:
-        problems.append(f"{_NOT_THE_SEALED_LEDGER}: {e}")
+        problems.append(f"{NOT_THE_SEALED_LEDGER}: {e}")
         return None
     return _SealedAt(size, root, checkpoint)
 
@@ -191,11 +206,11 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
         hashlib.sha256(indicator_text.encode("utf-8")).hexdigest() != indicators.get("sha256")
     ):
         problems.append("the embedded indicator set does not match its SHA-256")
-    as_of = _check_seal(data, ledger, problems)
+    as_of = check_stated_seal(data, ledger, problems)
     figures = data.get("figures") or []
     position = (data.get("as_of") or {}).get("position", 0)
     if as_of is None or problems:
-        changed = any(p.startswith(_NOT_THE_SEALED_LEDGER) for p in problems)
+        changed = any(p.startswith(NOT_THE_SEALED_LEDGER) for p in problems)
         return ReportCheck(False, tuple(problems), 0, position, ledger_changed=changed)
     period_key = str((data.get("period") or {}).get("key", ""))
     try:
@@ -215,7 +230,7 @@ def verify_report(report_json: str | bytes | Mapping[str, Any], ledger: Any) -> 
         return ReportCheck(False, tuple(problems), 0, position)
     compare_figures(figures, rebuilt, problems)
     if not problems and rebuilt != data:
-        problems.append(f"the report differs from the ledger at {_first_difference(data, rebuilt)}")
+        problems.append(f"the report differs from the ledger at {first_difference(data, rebuilt)}")
     return ReportCheck(not problems, tuple(problems), len(rebuilt["figures"]), position)
 
 
@@ -237,5 +252,5 @@ def compare_figures(figures: Any, rebuilt: dict[str, Any], problems: list[str]) 
                 f"the ledger gives {computed['value']!r}"
             )
         elif stated != computed:
-            where = _first_difference(stated, computed)
+            where = first_difference(stated, computed)
             problems.append(f"figure {ref} ({name}): its lineage differs at {where}")

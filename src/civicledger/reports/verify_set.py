@@ -21,11 +21,11 @@ from civicledger.reports.gather_set import SetMember, build_from_set
 from civicledger.reports.render.json import ROLLUP_FORMAT, render_json
 from civicledger.reports.template import load_template_text
 from civicledger.reports.verify import (
-    _NOT_THE_SEALED_LEDGER,
+    NOT_THE_SEALED_LEDGER,
     ReportCheck,
-    _check_seal,
-    _first_difference,
+    check_stated_seal,
     compare_figures,
+    first_difference,
 )
 
 __all__ = ["verify_set_report"]
@@ -91,13 +91,13 @@ def verify_set_report(report_json: str | bytes | Mapping[str, Any], ledgers: _Se
             problems.append(f"ledger {name!r} of the report is not in the set checked against")
             continue
         found: list[str] = []
-        point = _check_seal({"as_of": stated}, ledger, found)
+        point = check_stated_seal({"as_of": stated}, ledger, found)
         problems.extend(f"ledger {name!r}: {p}" for p in found)
         points.append((ledger, point))
     if not points and not problems:
         problems.append("the report names no ledger")
     if problems:
-        changed = any(_NOT_THE_SEALED_LEDGER in p for p in problems)
+        changed = any(NOT_THE_SEALED_LEDGER in p for p in problems)
         return ReportCheck(False, tuple(problems), 0, 0, ledger_changed=changed)
     distinct = data.get("distinct")
     try:
@@ -116,7 +116,7 @@ def verify_set_report(report_json: str | bytes | Mapping[str, Any], ledgers: _Se
         return ReportCheck(False, tuple(problems), 0, 0)
     compare_figures(data.get("figures") or [], rebuilt, problems)
     if not problems and rebuilt != data:
-        problems.append(
-            f"the report differs from the ledgers at {_first_difference(data, rebuilt)}"
-        )
-    return ReportCheck(not problems, tuple(problems), len(rebuilt["figures"]), 0)
+        problems.append(f"the report differs from the ledgers at {first_difference(data, rebuilt)}")
+    return ReportCheck(
+        not problems, tuple(problems), len(rebuilt["figures"]), 0, ledgers=len(points)
+    )

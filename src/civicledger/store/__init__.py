@@ -2,5 +2,6 @@
 
 from civicledger.store.base import Clock, EventStore, NewEvent, utc_now
 from civicledger.store.memory import MemoryStore
+from civicledger.store.reading import ReadFilter
 
-__all__ = ["Clock", "EventStore", "MemoryStore", "NewEvent", "utc_now"]
+__all__ = ["Clock", "EventStore", "MemoryStore", "NewEvent", "ReadFilter", "utc_now"]

@@ -15,6 +15,7 @@ import attrs
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
+from civicledger.store.reading import ReadFilter
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from civicledger.merkle.tree import Frontier
     from civicledger.store.parts import ProjectionPositions, SealTable, SqlTarget
     from civicledger.store.rows import RowSource
+    from civicledger.store.sql.privileges import Access
 
 Clock: TypeAlias = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime; the store calls it once per append."""
@@ -101,6 +103,16 @@ class EventStore(abc.ABC):
         Chosen when the ledger is created and never changed; see ``docs/hashing.md``.
         """
         return 1
+
+    @property
+    @abc.abstractmethod
+    def clock(self) -> Clock:
+        """The clock that stamps ``recorded_at`` (the ledger's idea of now)."""
+
+    def access(self) -> Access | None:
+        """Which PostgreSQL role the store runs as and whether it could alter history;
+        None for a backend without database roles."""
+        return None
 
     @property
     def is_replica(self) -> bool:
@@ -206,9 +218,10 @@ class EventStore(abc.ABC):
 
     # -- reading ------------------------------------------------------------------
 
-    @abc.abstractmethod
     def read(
         self,
+        where: ReadFilter | None = None,
+        /,
         *,
         stream: StreamId | None = None,
         stream_prefix: str | None = None,
@@ -223,6 +236,8 @@ class EventStore(abc.ABC):
         memory use does not grow with the ledger's size.
 
         Args:
+            where: the filter as one :class:`~civicledger.store.ReadFilter`; or give
+                its fields as the keywords below (not both).
             stream: only this stream.
             stream_prefix: only streams whose names start with this text.
             types: only these type names.
@@ -235,9 +250,23 @@ class EventStore(abc.ABC):
             An iterator of records.
 
         Raises:
-            ValidationError: a filter is malformed.
+            ValidationError: a filter is malformed (raised at once, not on iteration).
             StoreError: the database failed.
         """
+        wanted = ReadFilter.of(
+            where,
+            stream=stream,
+            stream_prefix=stream_prefix,
+            types=types,
+            from_position=from_position,
+            to_position=to_position,
+            occurred_between=occurred_between,
+        )
+        return self.read_where(wanted)
+
+    @abc.abstractmethod
+    def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
+        """Stream the records a checked filter selects, in position order; see :meth:`read`."""
 
     @abc.abstractmethod
     def read_stream(self, stream: StreamId, from_version: int = 1) -> Iterator[RecordedEvent]:

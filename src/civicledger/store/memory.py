@@ -7,7 +7,6 @@ import contextlib
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import date
 from typing import Any
 
 import attrs
@@ -168,26 +167,9 @@ class MemoryStore(EventStore):
                 for o in plan.outcomes
             ]
 
-    def read(
-        self,
-        *,
-        stream: StreamId | None = None,
-        stream_prefix: str | None = None,
-        types: Sequence[str] | None = None,
-        from_position: Position = 1,
-        to_position: Position | None = None,
-        occurred_between: tuple[date, date] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        """Stream recorded events in position order; see :meth:`EventStore.read`."""
+    def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
+        """Stream the records a checked filter selects; see :meth:`EventStore.read`."""
         self._check_open()
-        wanted = ReadFilter.of(
-            stream=stream,
-            stream_prefix=stream_prefix,
-            types=types,
-            from_position=from_position,
-            to_position=to_position,
-            occurred_between=occurred_between,
-        )
         return self._read(wanted, self._head)
 
     def _read(self, wanted: ReadFilter, head: int) -> Iterator[RecordedEvent]:

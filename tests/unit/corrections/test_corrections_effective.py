@@ -231,5 +231,5 @@ def test_the_rectification_ledger_reads_the_effective_view(ledger: Ledger) -> No
     )
     ledger.correct(typo.event_id, problem("2023-01", "楼道堆放杂物"), reason="wording", actor="c")
     ledger.retract(mistaken.event_id, reason="not a problem", actor="c")
-    rows = ledger.followups(as_of=date(2023, 12, 31))
+    rows = ledger.followups(on=date(2023, 12, 31))
     assert [(row.problem_id, row.description) for row in rows] == [("2023-01", "楼道堆放杂物")]

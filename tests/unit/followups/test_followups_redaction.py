@@ -31,7 +31,7 @@ def test_a_redacted_owner_shows_as_erased_and_the_measure_stays() -> None:
         ledger.append("problem/2023-01", [identified, planned], actor="office")
         [_, recorded] = list(ledger.read())
         ledger.redact(recorded.event_id, fields=["owner"], reason="erasure request", actor="dpo")
-        [row] = ledger.followups(as_of=date(2023, 12, 31))
+        [row] = ledger.followups(on=date(2023, 12, 31))
         [measure] = row.measures
         assert measure.owner == REDACTED_MARK
         assert measure.description == "每日核对外出登记本"

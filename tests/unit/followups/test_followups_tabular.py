@@ -47,7 +47,7 @@ def edit(rows: list[list[str]], row: int, **cells: str) -> None:
 
 def exported(ledger: Ledger, tmp_path: Path) -> tuple[Path, list[list[str]]]:
     path = tmp_path / "ledger.csv"
-    ledger.export_followups(path, as_of=AS_OF)
+    ledger.export_followups(path, on=AS_OF)
     return path, read_csv(path)
 
 
@@ -81,7 +81,7 @@ def test_an_unedited_export_imports_as_no_change(
 ) -> None:
     """Export then import without edits records nothing."""
     path = tmp_path / f"ledger{suffix}"
-    ledger.export_followups(path, as_of=AS_OF)
+    ledger.export_followups(path, on=AS_OF)
     head = ledger.head()
     assert ledger.import_followups(path, actor="office") == []
     assert ledger.head() == head
@@ -101,7 +101,7 @@ def test_csv_edits_round_trip_into_events_and_back_into_the_export(
         ("problem_resolved", "problem/2023-04", "office"),
     ]
     again = tmp_path / "again.csv"
-    ledger.export_followups(again, as_of=date(2024, 7, 31))
+    ledger.export_followups(again, on=date(2024, 7, 31))
     after = read_csv(again)
     edit(rows, 3, overdue="是")  # M1 is now past its deadline
     edit(rows, 4, status="已整改", percent="100", overdue="否")  # 已完成 is read as done
@@ -113,7 +113,7 @@ def test_csv_edits_round_trip_into_events_and_back_into_the_export(
 def test_xlsx_edits_round_trip(ledger: Ledger, tmp_path: Path) -> None:
     """The XLSX export can be edited in a spreadsheet program and imported."""
     path = tmp_path / "ledger.xlsx"
-    ledger.export_followups(path, as_of=AS_OF)
+    ledger.export_followups(path, on=AS_OF)
     workbook = load_workbook(path)
     sheet = workbook["整改台账"]
     assert [c.value for c in sheet[1]] == HEADERS

@@ -7,6 +7,7 @@ from typing import Any
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.cosign import cosigners
+from civicledger.projections.rollup import combined_text
 from civicledger.reports.model import FigureEntry, Num, Report
 
 __all__ = ["ABOUT_HEADING", "APPENDIX_HEADING", "about_lines", "definition_lines", "num_title"]
@@ -101,7 +102,7 @@ def definition_lines(entry: FigureEntry) -> list[tuple[str, str]]:
         )
         rows.append((f"定义.{key}", text))
     if entry.parts:
-        rows.append(("汇总方式", str(lineage.get("combined"))))
+        rows.append(("汇总方式", combined_text(str(lineage.get("combined")))))
         return rows
     contributions = lineage.get("contributions") or []
     rows.append(("贡献事件", f"{len(contributions)} 条"))

@@ -113,7 +113,11 @@ def report_to_data(report: Report) -> dict[str, Any]:
             }
             for f in report.figures
         ],
-        "followups": [attrs.asdict(r) for r in report.followups],
+        # A set report's rows name their ledger; one ledger's keep their shape.
+        "followups": [
+            attrs.asdict(r, filter=lambda a, v: a.name != "ledger" or bool(v))
+            for r in report.followups
+        ],
         # Only when the template asks (rules = true): documents without it keep their shape.
         **({"rules": list(report.rules)} if report.rules else {}),
     }

@@ -54,6 +54,9 @@ from civicledger.store.sql.tree import load_frontier
 
 _INSERT_COLUMNS = tuple(column.name for column in events.columns)
 
+MOVED_HEAD = "civicledger_moved_head"
+"""``Connection.info`` key: the head a write transaction moved, announced after it commits."""
+
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 
 
@@ -177,7 +180,7 @@ class SqlAppender:
         self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
     ) -> None:
         """Insert event rows (driver values in column order), their completed tiles, and the
-        new head and frontier, then notify; the one write path of appends and deliveries."""
+        new head and frontier; the one write path of appends and deliveries."""
         ledger_id = self._ledger.id
         cursor: Any = conn.connection.cursor()
         try:
@@ -205,7 +208,8 @@ class SqlAppender:
         self._move_head.execute(
             conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
         )
-        dialect.notify_append(conn, ledger_id, frontier.size)
+        # Announced once the transaction commits (SqlStore._write).
+        conn.info[MOVED_HEAD] = frontier.size
 
     def _params(self, row: Row, recorded_at: str) -> tuple[Any, ...]:
         # Driver-level values in table column order (the compiled INSERT's and COPY's order).

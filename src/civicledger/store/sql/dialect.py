@@ -261,10 +261,24 @@ def notify_channel(ledger_id: int) -> str:
     return f"civicledger_ledger_{int(ledger_id)}"
 
 
-def notify_append(connection: Connection, ledger_id: int, head: int) -> None:
-    """Announce a new head to listeners; PostgreSQL delivers it when the transaction commits."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(func.pg_notify(notify_channel(ledger_id), str(head))))
+def notify_append(engine: Engine, ledger_id: int, head: int) -> None:
+    """Announce a committed head to listeners, in a transaction of its own.
+
+    Not inside the append's transaction: PostgreSQL serialises the commits of all
+    transactions that NOTIFY (one lock for the whole server, held through the commit's
+    WAL flush), which would make appends to different ledgers wait for each other.
+    This transaction does not wait for its flush, so it holds that lock only for a
+    moment; a notification lost in a crash delays a subscriber until its next poll.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            select(
+                func.set_config("synchronous_commit", "off", True),
+                func.pg_notify(notify_channel(ledger_id), str(head)),
+            )
+        )
 
 
 def listen_statement(ledger_id: int) -> str:

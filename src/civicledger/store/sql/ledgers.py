@@ -18,7 +18,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
-from civicledger.store.sql import dialect, guards
+from civicledger.store.sql import dialect, guards, partitioning
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
@@ -70,15 +70,22 @@ def ensure_schema(engine: Engine) -> None:
         prepare_schema(conn)
 
 
-def prepare_schema(conn: Connection) -> None:
+def prepare_schema(conn: Connection, *, partitions: int | None = None) -> None:
     """:func:`ensure_schema` inside the caller's write transaction (it takes the schema lock).
 
     On PostgreSQL it also installs (or upgrades) the guard functions of :mod:`.guards`.
+
+    Args:
+        conn: the schema transaction's connection.
+        partitions: PostgreSQL: create a new database's events and tiles tables
+            partitioned by ledger into this many hash partitions (see
+            :mod:`.partitioning`); an existing database must already be partitioned.
 
     Raises:
         SchemaMismatchError: the database records another schema version.
         StoreError: the database holds only part of civicledger's tables, or its
             schema or guard functions are outdated and the role cannot upgrade them.
+        ValidationError: ``partitions`` asked of an existing unpartitioned database.
     """
     dialect.lock_schema(conn)
     postgres = conn.dialect.name == "postgresql"
@@ -90,14 +97,27 @@ def prepare_schema(conn: Connection) -> None:
                 f"the database has civicledger tables ({', '.join(sorted(present & ours))}) "
                 f"but no {meta.name} table; it was not made by civicledger or is damaged"
             )
-        metadata.create_all(conn)
+        if partitions is None:
+            metadata.create_all(conn)
+        else:
+            plain = [t for t in metadata.sorted_tables if t not in partitioning.PARTITIONED_TABLES]
+            metadata.create_all(conn, tables=plain)
+            partitioning.create_partitioned_tables(conn, partitions)
         for statement in dialect.append_only_ddl(conn.dialect.name):
             conn.execute(text(statement))
+        partitioning.guard_partitions(conn)
         conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
         create_seal_tables(conn)
         if postgres:
             guards.install_guards(conn)
         return
+    if partitions is not None and not partitioning.is_partitioned(conn):
+        raise ValidationError(
+            "the database already holds civicledger tables that are not partitioned; "
+            "partitioning by ledger is chosen when a database is created (copy the ledgers "
+            "into a new partitioned database, see docs/storage.md)",
+            field="partitions",
+        )
     version = _check_version(conn)
     missing = ours - present
     if missing:

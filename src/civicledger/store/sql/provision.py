@@ -21,13 +21,14 @@ from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import prepare_schema
+from civicledger.store.sql.partitioning import check_partitions, partition_names
 from civicledger.store.sql.positions import create_positions_table, positions_table
 from civicledger.store.sql.privileges import APP_GRANTS, SERIAL_TABLES, Access, access
 from civicledger.store.sql.schema import metadata
 from civicledger.store.sql.seals import SEAL_TABLES
 
 
-def provision(url: str | URL, *, owner: str, app: str) -> Access:
+def provision(url: str | URL, *, owner: str, app: str, partitions: int | None = None) -> Access:
     """Create civicledger's schema as ``owner`` and grant ``app`` what the library needs.
 
     Connect as a role that may act as the owner: the owner itself, a member of it,
@@ -39,6 +40,8 @@ def provision(url: str | URL, *, owner: str, app: str) -> Access:
         url: a PostgreSQL URL (``postgresql+psycopg://admin@host/dbname``).
         owner: the role that will own the tables and guard functions.
         app: the role the application connects as.
+        partitions: create a new database's events and tiles partitioned by ledger
+            into this many hash partitions (see :func:`.partition_by_ledger`).
 
     Returns:
         The application role's access (it cannot alter history).
@@ -50,6 +53,8 @@ def provision(url: str | URL, *, owner: str, app: str) -> Access:
         StoreError: the database failed or refused (e.g. the connected role may not
             act as the owner).
     """
+    if partitions is not None:
+        check_partitions(partitions)
     for field, value in (("owner", owner), ("app", app)):
         if not isinstance(value, str) or not value:
             raise ValidationError(f"{field} must be a role name, got {value!r}", field=field)
@@ -77,7 +82,7 @@ def provision(url: str | URL, *, owner: str, app: str) -> Access:
             # refuses to finish while it stands).
             conn.execute(text(f"REVOKE CREATE ON SCHEMA {schema} FROM {guards.quoted(conn, app)}"))
             conn.execute(text(f"SET LOCAL ROLE {guards.quoted(conn, owner)}"))
-            prepare_schema(conn)
+            prepare_schema(conn, partitions=partitions)
             guards.install_guards(conn)
             create_positions_table(conn)
             _grant(conn, app)
@@ -132,17 +137,19 @@ def _take_over(conn: Connection, owner: str) -> None:
     """Give the owner role tables and functions of ours that another role owns.
 
     A database that a single role set up (the application role owning everything)
-    becomes a two-role one this way; owned sequences follow their tables.
+    becomes a two-role one this way; owned sequences follow their tables, and the
+    partitions of a partitioned table are handed over with it.
     """
     role = guards.quoted(conn, owner)
     names = [t.name for t in metadata.sorted_tables] + [*SEAL_TABLES, positions_table.name]
     tables = conn.execute(
         text(
             "SELECT c.relname FROM pg_class AS c "
-            "WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind = 'r' "
-            "AND c.relname = ANY(:names) AND pg_get_userbyid(c.relowner) <> :owner"
+            "WHERE c.relnamespace = to_regnamespace(current_schema()) "
+            "AND c.relkind IN ('r', 'p') AND c.relname = ANY(:names) "
+            "AND pg_get_userbyid(c.relowner) <> :owner"
         ),
-        {"names": names, "owner": owner},
+        {"names": names + partition_names(conn), "owner": owner},
     ).scalars()
     for table in list(tables):
         conn.execute(text(f"ALTER TABLE {guards.quoted(conn, table)} OWNER TO {role}"))

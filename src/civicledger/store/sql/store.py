@@ -7,7 +7,6 @@ import functools
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select
@@ -40,7 +39,7 @@ from civicledger.store.replica import (
     plan_receive,
 )
 from civicledger.store.sql import dialect
-from civicledger.store.sql.appending import SqlAppender
+from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import listener, open_engine
@@ -478,26 +477,9 @@ class SqlStore(EventStore):
 
     # -- reading ------------------------------------------------------------------
 
-    def read(
-        self,
-        *,
-        stream: StreamId | None = None,
-        stream_prefix: str | None = None,
-        types: Sequence[str] | None = None,
-        from_position: Position = 1,
-        to_position: Position | None = None,
-        occurred_between: tuple[date, date] | None = None,
-    ) -> Iterator[RecordedEvent]:
-        """Stream recorded events in position order, in batches; see :meth:`EventStore.read`."""
+    def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
+        """Stream the records a checked filter selects; see :meth:`EventStore.read`."""
         self._check_open()
-        wanted = ReadFilter.of(
-            stream=stream,
-            stream_prefix=stream_prefix,
-            types=types,
-            from_position=from_position,
-            to_position=to_position,
-            occurred_between=occurred_between,
-        )
         head = self.head()
         last = head if wanted.to_position is None else min(head, wanted.to_position)
         return self._read(wanted, last)
@@ -690,8 +672,19 @@ class SqlStore(EventStore):
 
             yield wait
 
-    def _write(self) -> contextlib.AbstractContextManager[Connection]:
-        return write_transaction(self._engine)
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; after it commits, listeners hear of the head it moved."""
+        with write_transaction(self._engine) as conn:
+            try:
+                yield conn
+            finally:
+                moved = conn.info.pop(MOVED_HEAD, None)
+        if moved is not None:
+            with translated(
+                f"notifying subscribers of ledger {self.ledger_name!r} (the append is committed)"
+            ):
+                dialect.notify_append(self._engine, self._ledger.id, moved)
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of the event with this id; see :class:`EventStore`.
