@@ -26,6 +26,7 @@ from civicledger.catalog.vocabularies import (
 )
 from civicledger.catalog.welfare import TrainingHeld
 from civicledger.ledger import Ledger
+from civicledger.limits import Limits
 
 INDICATORS = """
 [[indicator]]
@@ -88,9 +89,11 @@ def trainings() -> list[TrainingHeld]:
     ]
 
 
-def small_ledger(hash_algorithm: str = "sha256") -> Ledger:
+def small_ledger(hash_algorithm: str = "sha256", *, limits: Limits | None = None) -> Ledger:
     """An in-memory ledger with trainings, mediations, inspections, notes and two problems."""
-    ledger = Ledger.in_memory(origin="example.invalid/report-tests", hash_algorithm=hash_algorithm)
+    ledger = Ledger.in_memory(
+        origin="example.invalid/report-tests", hash_algorithm=hash_algorithm, limits=limits
+    )
     for number, training in enumerate(trainings(), start=1):
         ledger.append(f"training/2023-{number}", [training], actor="clerk")
     outcomes = [MediationOutcome.WRITTEN_AGREEMENT, MediationOutcome.ORAL_AGREEMENT]

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ _CHART_PROBE = """
 """
 
 
-def _click_first_number(page: str, folder: Path, probe: str = _PROBE) -> dict[str, object]:
+def _click_first_number(page: str, folder: Path, probe: str = _PROBE) -> Any:
     path = folder / "report.html"
     path.write_text(page.replace("</body>", probe + "</body>"), encoding="utf-8")
     command = [
@@ -89,7 +90,7 @@ def _click_first_number(page: str, folder: Path, probe: str = _PROBE) -> dict[st
     assert found, (
         f"chromium printed no probe result (exit {result.returncode}): {result.stderr[-2000:]}"
     )
-    probe: dict[str, object] = json.loads(html.unescape(found.group(1)))
+    probe: Any = json.loads(html.unescape(found.group(1)))
     return probe
 
 
@@ -124,3 +125,60 @@ def test_clicking_a_bar_of_a_chart_shows_that_figures_derivation(tmp_path: Path)
     text = str(probe["panelText"])
     assert "再就业培训人数" in text
     assert "283" in text
+
+
+# Clicks the first bar or point of each chart in turn, recording what the panel shows.
+_EACH_CHART_PROBE = """
+<script>
+(function(){
+  var panel = document.getElementById('panel');
+  var found = [];
+  document.querySelectorAll('figure.chart').forEach(function(figure){
+    var links = figure.querySelectorAll('svg a.fig');
+    var bar = links[links.length - 1];
+    bar.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));
+    found.push({
+      caption: figure.querySelector('figcaption').textContent,
+      links: links.length,
+      ref: bar.getAttribute('data-ref'),
+      panelHidden: panel.hidden,
+      panelRef: panel.getAttribute('data-ref'),
+      panelText: document.getElementById('panel-body').textContent
+    });
+  });
+  document.body.setAttribute('data-probe', JSON.stringify(found));
+})();
+</script>
+"""
+
+
+def test_each_chart_of_the_example_report_links_its_bars_to_their_derivations(
+    tmp_path: Path,
+) -> None:
+    """The example report's three charts: the last bar or point of each, clicked, opens the
+    derivation of that very figure (its indicator, its period and its value)."""
+    pytest.importorskip("matplotlib")
+    from civicledger import Ledger
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
+    ledger = Ledger.in_memory()
+    ledger.import_jsonl(example / "events.jsonl")
+    report = ledger.report(example / "report.toml", year=2023)
+    probes = _click_first_number(report.to_html(), tmp_path, _EACH_CHART_PROBE)
+    assert isinstance(probes, list)
+    entries = {e.ref: e for e in report.figures}
+    assert [p["caption"] for p in probes] == [
+        "全年各类会议逐月召开次数",
+        "全年逐月完成矛盾纠纷调解件数",
+        "全年各级检查通过与未通过次数",
+    ]
+    assert [p["links"] for p in probes] == [36, 12, 6]
+    for probe in probes:
+        entry = entries[probe["ref"]]
+        assert probe["panelHidden"] is False
+        assert probe["panelRef"] == probe["ref"]
+        text = probe["panelText"]
+        assert f"{entry.label}（{entry.indicator}）" in text
+        assert f"期间{entry.period}" in text
+        assert f"精确值{entry.value} {entry.unit}" in text
+    assert [entries[p["ref"]].period for p in probes] == ["2023-12", "2023-12", "2023"]

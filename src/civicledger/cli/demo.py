@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 
 from civicledger.errors import CivicLedgerError
+from civicledger.reports import Report
+from civicledger.reports.render.chart import MissingFontError
 
 EXAMPLE = "community_2023"
 
@@ -132,7 +134,7 @@ def demo(
         (directory / "report.md").write_text(markdown, encoding="utf-8")
         (directory / "report.html").write_text(report.to_html(), encoding="utf-8")
         (directory / "report.json").write_text(report.to_json(), encoding="utf-8")
-        report.to_docx(directory / "report.docx")
+        write_docx(report, directory / "report.docx")
 
         figures = ledger.indicators(source / "indicators.toml", year=2023, as_of=seal)
         rows = figure_rows(figures)
@@ -164,6 +166,16 @@ def demo(
         "  # the report in a browser: every number links to its derivation\n"
         f"  python3 -m webbrowser {shlex.quote((directory / 'report.html').resolve().as_uri())}"
     )
+
+
+def write_docx(report: Report, path: Path) -> None:
+    """Write the report's DOCX; where no CJK font is installed, with the charts as their
+    tables alone and a note on standard error, so the demo runs on any machine."""
+    try:
+        report.to_docx(path)
+    except MissingFontError as e:
+        report.to_docx(path, pictures=False)
+        click.echo(f"note: {path.name} has its charts as tables only: {e}", err=True)
 
 
 def _command() -> str:

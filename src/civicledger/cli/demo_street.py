@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from civicledger.cli._common import database_url
-from civicledger.cli.demo import _command, _shown, example_dir
+from civicledger.cli.demo import _command, _shown, example_dir, write_docx
 from civicledger.errors import CivicLedgerError, LedgerNotFoundError, ValidationError
 
 STREET = "street_2023"
@@ -98,7 +98,7 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     (directory / f"{REPORT}.md").write_text(markdown, encoding="utf-8")
     (directory / f"{REPORT}.html").write_text(report.to_html(), encoding="utf-8")
     (directory / f"{REPORT}.json").write_text(text, encoding="utf-8")
-    report.to_docx(directory / f"{REPORT}.docx")
+    write_docx(report, directory / f"{REPORT}.docx")
 
     if print_report:
         click.echo(markdown)

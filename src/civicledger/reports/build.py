@@ -29,6 +29,7 @@ from civicledger.projections.fields import check_field_name
 from civicledger.projections.figures import AsOf
 from civicledger.projections.ranking import rank
 from civicledger.reports.breakdown import Breakdown
+from civicledger.reports.charts import chart_steps, chart_table, charts_compare_whole
 from civicledger.reports.enumerate import item_marker, section_marker
 from civicledger.reports.items import absence_item, followup_items, note_items
 from civicledger.reports.model import (
@@ -63,9 +64,6 @@ __all__ = ["INDICATOR_COLUMNS", "ReportInputs", "build_report", "coverage_warnin
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
 
-CHART_COLUMNS = ("项目", "数值", "单位")
-"""Headers of a chart's table (its data, for renderers that do not draw)."""
-
 
 @attrs.frozen(kw_only=True)
 class ReportInputs:
@@ -75,7 +73,10 @@ class ReportInputs:
         period: the report's period.
         indicators: the indicator set's definitions, by id.
         figures: the figures of the period (every group of every indicator).
-        previous: the figures of the previous period (for ``change``); may be empty.
+        previous: the figures of the same span a year earlier (for ``change`` and charts
+            set against the year before); may be empty.
+        steps: the figures of the charts' series: each step (month, quarter, week) of
+            the period, and each step a year earlier where a chart asks; may be empty.
         records: the recorded events up to the as-of position, in position order
             (the effective view); read once, streaming.
         as_of: the position and seal the report is computed as of.
@@ -105,6 +106,7 @@ class ReportInputs:
     indicators: Mapping[str, Indicator]
     figures: Sequence[Figure]
     previous: Sequence[Figure] = ()
+    steps: Sequence[Figure] = ()
     records: Iterable[RecordedEvent]
     as_of: SealInfo
     known_types: frozenset[str] = frozenset()
@@ -186,8 +188,12 @@ class _Builder:
         for figure in inputs.figures:
             self.by_key[(figure.id, _group_key(figure.group))] = figure
         self.previous = {(f.id, _group_key(f.group)): f for f in inputs.previous}
-        # Keyed by indicator, group and ledger ("" but for a set report's per-ledger figures).
-        self.refs: dict[tuple[str, tuple[tuple[str, str], ...], str], str] = {}
+        self.by_step: dict[tuple[str, Period], list[Figure]] = {}
+        for figure in inputs.steps:
+            self.by_step.setdefault((figure.id, figure.period), []).append(figure)
+        # Keyed by indicator, group, period and ledger ("" but for a set report's
+        # per-ledger figures): a chart's steps are figures of their own.
+        self.refs: dict[tuple[str, tuple[tuple[str, str], ...], str, str], str] = {}
         self.entries: list[FigureEntry] = []
         self.rows_used: dict[str, FollowUpRow] = {}
         self.sentence: Sentence | None = None
@@ -233,7 +239,8 @@ class _Builder:
         current = rollup(in_scope(self.rows, self.period), period=self.period, as_of=as_of)
         for figure in current.all_figures():
             self.by_key.setdefault((figure.id, _group_key(figure.group)), figure)
-        if not any("change" in s.filters for s in self.template.sentences()):
+        changes = any("change" in s.filters for s in self.template.sentences())
+        if not changes and not charts_compare_whole(self.template):
             return
         try:
             before = self.period.previous_year()
@@ -324,8 +331,8 @@ class _Builder:
         if owner is not None:  # a ledger's figure: listed after its rolled-up figure
             rolled, ledger = owner
             self.ref(rolled)
-            return self.refs[(figure.id, _group_key(figure.group), ledger)]
-        key = (figure.id, _group_key(figure.group), "")
+            return self.refs[(figure.id, _group_key(figure.group), figure.period.key, ledger)]
+        key = (figure.id, _group_key(figure.group), figure.period.key, "")
         if key in self.refs:
             return self.refs[key]
         ref = f"F{sum(1 for e in self.entries if not e.ledger) + 1}"
@@ -343,7 +350,7 @@ class _Builder:
         for ledger, part in parts:
             assert breakdown is not None
             info = breakdown.info(ledger)
-            self.refs[(part.id, _group_key(part.group), ledger)] = refs[ledger]
+            self.refs[(part.id, _group_key(part.group), part.period.key, ledger)] = refs[ledger]
             data = {"ledger": ledger, "origin": info.origin, **_lineage(part, info.excluded)}
             self.entries.append(self.entry(refs[ledger], part, data, ledger=ledger))
         return ref
@@ -712,23 +719,11 @@ class _Builder:
         return found
 
     def chart(self, spec: ItemSpec) -> Item:
-        """A chart: one bar per figure, each bar (a row of the chart's table) linked to its
-        figure's derivation like every number; renderers that cannot draw show the table."""
-        rows: list[tuple[Cell, ...]] = []
-        for figure in self.item_figures(spec):
-            source, classes = figure.indicator.source, self.inputs.classes
-            group = "，".join(group_name(k, v, source, classes) for k, v in figure.group)
-            label = f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
-            ref = self.ref(figure)
-            value: Cell = (
-                (Text(f"未定义（{figure.undefined_reason}）"),)
-                if figure.value is None
-                else (Num(_exact(figure.value), _exact(figure.value), "exact", ref),)
-            )
-            rows.append(((Text(label),), value, (Text(figure.indicator.unit),)))
-        table = Table(
-            f"chart.{spec.options['chart']}", self.caption(spec), CHART_COLUMNS, tuple(rows)
-        )
+        """A chart: its figures laid out as a table whose every value links to its
+        derivation (see :mod:`civicledger.reports.charts`); renderers draw it."""
+        limit = self.inputs.limits.series_max_periods
+        steps = chart_steps(self.template, spec, self.period, limit)
+        table = chart_table(self, spec, self.caption(spec), self.period, steps)
         return Item("chart", "", (), table=table, line=spec.line)
 
     def ledger_table(self, spec: ItemSpec) -> Item:
@@ -756,6 +751,22 @@ class _Builder:
 
         table = breakdown.table(figures, cell, self.caption(spec), spec.options["heading"])
         return Item("table", "", (), table=table, line=spec.line)
+
+    # -- what a chart asks of the report (civicledger.reports.charts.ChartContext) --
+
+    def earlier(self, figure: Figure) -> Figure | None:
+        return self.previous.get((figure.id, _group_key(figure.group)))
+
+    def step_figures(self, ident: str, step: Period) -> list[Figure]:
+        return sorted(self.by_step.get((ident, step), ()), key=lambda f: _group_key(f.group))
+
+    def group_values(self, figure: Figure) -> list[str]:
+        source, classes = figure.indicator.source, self.inputs.classes
+        return [group_name(k, v, source, classes) for k, v in figure.group]
+
+    def label(self, figure: Figure) -> str:
+        group = "，".join(self.group_values(figure))
+        return f"{figure.indicator.label}（{group}）" if group else figure.indicator.label
 
     def indicator_table(self, spec: ItemSpec) -> Item:
         rows: list[tuple[Cell, ...]] = []

@@ -288,7 +288,7 @@ def write_ledger_part(
         The part.
     """
     size = seal.tree_size
-    computed = _figures(ledger, indicators, period, seal)
+    computed = _figures(ledger, indicators, period, figures, seal)
     files[f"{prefix}seal.txt"] = seal.text.encode("utf-8")
     files[f"{prefix}envelopes.jsonl"] = b"".join(e + b"\n" for e in ledger.audit.envelopes(size))
     amendments = [
@@ -301,7 +301,8 @@ def write_ledger_part(
     count = len(amendments)
     for figure_data in figures:
         ref = figure_data["ref"]
-        figure = computed[(figure_data["indicator"], _group(figure_data["lineage"]))]
+        key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
+        figure = computed[key]
         entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files)
         count += written
         entries.append({"ref": ref, **entry})
@@ -354,12 +355,26 @@ def _group(lineage: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def _figures(
-    ledger: EvidenceSource, indicators: str, period: str, seal: Seal
-) -> dict[tuple[str, tuple[tuple[str, str], ...]], Figure]:
-    """The report's figures recomputed as Figure objects (for reasons and definitions)."""
+    ledger: EvidenceSource,
+    indicators: str,
+    period: str,
+    figures: Sequence[Mapping[str, Any]],
+    seal: Seal,
+) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Figure]:
+    """The report's figures recomputed as Figure objects (for reasons and definitions),
+    by indicator, period and group: a chart shows figures of the months (or quarters,
+    weeks) of the report's period, or of a year earlier, besides the period's own."""
     indicator_set = load_indicators(indicators, source="the report's indicator set")
-    figures = ledger.indicators(indicator_set, period=period, as_of=seal)
-    return {(f.id, f.group): f for f in figures}
+    ids_by_period: dict[str, dict[str, None]] = {period: {}}
+    for entry in figures:
+        if entry["indicator"] in indicator_set:
+            ids_by_period.setdefault(str(entry["period"]), {})[entry["indicator"]] = None
+    found = {}
+    for step, ids in ids_by_period.items():
+        chosen = indicator_set.select(list(ids)) if ids else indicator_set
+        for figure in ledger.indicators(chosen, period=step, as_of=seal):
+            found[(figure.id, step, figure.group)] = figure
+    return found
 
 
 def _window(figure: Figure) -> tuple[date | None, date]:

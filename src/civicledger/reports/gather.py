@@ -13,16 +13,19 @@ from typing import Any, Protocol
 
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
-from civicledger.limits import DEFAULT_LIMITS
-from civicledger.projections import Figure, IndicatorSet, Period, check_rules
+from civicledger.followups import FIGURE_IDS
+from civicledger.limits import DEFAULT_LIMITS, Limits
+from civicledger.projections import Figure, Indicator, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
 from civicledger.projections.exclusions import excluded_events, plain_figures
 from civicledger.projections.explain import explain as explain_figure
+from civicledger.projections.series import Series, Step
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.build import ReportInputs, build_report
+from civicledger.reports.charts import chart_items, chart_steps, charts_compare_whole
 from civicledger.reports.model import Report, SealInfo
 from civicledger.reports.scan import scanned_types
-from civicledger.reports.template import Template, check_change_filters
+from civicledger.reports.template import Template, check_change_filters, check_indicator_ids
 
 __all__ = [
     "LedgerSource",
@@ -58,6 +61,17 @@ class LedgerSource(Protocol):
         self, indicator_set: IndicatorSet, *, period: Period, as_of: Any = None
     ) -> list[Figure]:
         """Compute every indicator of a set for a period."""
+
+    def series(
+        self,
+        indicator: Sequence[Indicator],
+        period: Period,
+        *,
+        by: Step,
+        previous_year: bool,
+        as_of: Any = None,
+    ) -> list[Series]:
+        """One series per indicator, step by step through the period."""
 
 
 def seal_info(as_of: Any, head: int) -> SealInfo:
@@ -169,7 +183,12 @@ def build_from_ledger(
     # would be computed, with lineage, for nothing.
     needed = needed_indicators(template, indicator_set)
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
+    limits = getattr(ledger, "limits", DEFAULT_LIMITS)
+    # Before the year-earlier figures: a chart asking for a span a year earlier that does
+    # not exist (ISO week 53) is named as the template's error.
+    steps = _chart_series(ledger, template, indicator_set, period, pinned, limits)
     uses_change = any("change" in s.filters for s in template.sentences())
+    uses_change = uses_change or charts_compare_whole(template)
     previous = (
         ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
         if uses_change and len(needed)
@@ -177,7 +196,7 @@ def build_from_ledger(
     )
     explain = getattr(ledger, "explain", None)
     # Roll-up figures declared in the set count follow-ups, not events: none is excluded.
-    counted = [f for f in figures if f.indicator.followups is None]
+    counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
         excluded_events(
@@ -192,6 +211,7 @@ def build_from_ledger(
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
+        steps=steps,
         # Only the types the scan looks at: on a large ledger most events feed figures only.
         records=(
             ledger.read(types=scanned_types(absence_types(template)), to_position=info.position)
@@ -222,10 +242,53 @@ def build_from_ledger(
         ),
         indicators_source=source,
         indicators_sha256=digest,
-        limits=getattr(ledger, "limits", DEFAULT_LIMITS),
+        limits=limits,
         excluded=excluded,
     )
     return build_report(template, inputs)
+
+
+def _chart_series(
+    ledger: LedgerSource,
+    template: Template,
+    indicator_set: IndicatorSet,
+    period: Period,
+    as_of: Any,
+    limits: Limits,
+) -> list[Figure]:
+    """The figures of every chart's series: each step, and a year earlier where asked;
+    one computation per kind of step.
+
+    Raises:
+        TemplateError: a chart's series cannot be drawn (too few or too many steps, no
+            span a year earlier, an id that is not an indicator of the set).
+    """
+    # An unknown id is named as such before a series is asked of it.
+    check_indicator_ids(template, [*indicator_set.ids(), *FIGURE_IDS])
+    wanted: dict[tuple[Step, bool], dict[str, None]] = {}
+    for spec in chart_items(template):
+        if not chart_steps(template, spec, period, limits.series_max_periods):
+            continue  # drawn from the period's figures (and a year earlier's)
+        for ident in spec.options["ids"]:
+            if ident not in indicator_set:
+                raise TemplateError(
+                    f"{template.name}:{spec.line}: a series steps through indicators of the "
+                    f"set; {ident!r} is a roll-up of the rectification ledger, drawn for the "
+                    "whole period only (leave out 'by')",
+                    path=template.path,
+                    line=spec.line,
+                    field=f"{spec.options['where']}.ids",
+                )
+        key = (spec.options["by"], spec.options["previous_year"])
+        wanted.setdefault(key, {}).update(dict.fromkeys(spec.options["ids"]))
+    figures: list[Figure] = []
+    for (by, previous_year), ids in wanted.items():
+        chosen = [indicator_set[i] for i in ids]
+        for series in ledger.series(
+            chosen, period, by=by, previous_year=previous_year, as_of=as_of
+        ):
+            figures.extend((*series.figures, *(series.previous or ())))
+    return figures
 
 
 def absence_types(template: Template) -> list[str]:

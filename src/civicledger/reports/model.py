@@ -332,15 +332,21 @@ class Report:
 
         return render_json(self)
 
-    def to_docx(self, path: str | Path) -> None:
+    def to_docx(self, path: str | Path, *, pictures: bool = True) -> None:
         """Write a Word document (headings, numbered paragraphs, tables).
 
         Args:
             path: the .docx file to write.
+            pictures: draw each chart as a picture above its table of numbers; False
+                writes the tables alone (the charts' figures are all in them).
+
+        Raises:
+            MissingFontError: a chart has Chinese labels and no CJK font is installed
+                (:class:`civicledger.reports.render.chart.MissingFontError`).
         """
         from civicledger.reports.render.docx import render_docx
 
-        render_docx(self, Path(path))
+        render_docx(self, Path(path), pictures=pictures)
 
     def to_xlsx(self, path: str | Path) -> None:
         """Write the report's figures and follow-ups as an Excel workbook.

@@ -25,6 +25,7 @@ from civicledger.errors import TemplateError, ValidationError
 from civicledger.projections import Indicator, IndicatorSet
 from civicledger.projections.filters import absolute_dates
 from civicledger.projections.measures import Ratio
+from civicledger.projections.series import STEPS
 from civicledger.reports.sandbox import Sentence, compile_sentence, make_environment
 from civicledger.reports.units import DEFAULT_UNITS, UnitRegistry
 
@@ -65,11 +66,12 @@ _ITEM_KEYS: Final = {
         {"kind", "numbered", "select", "style", "text", "caption", "category", "heading"}
     ),
     "indicators": frozenset({"kind", "numbered", "ids", "caption", "by", "heading"}),
-    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart"}),
+    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart", "by", "previous_year"}),
 }
 
-CHART_STYLES: Final = ("bar",)
-"""How a chart item draws its figures: one bar per figure (per group of a grouped one)."""
+CHART_STYLES: Final = ("bar", "grouped_bar", "line")
+"""How a chart item draws its figures (see ``docs/reports.md``): one bar per figure or
+step, clusters of bars per group or step, or one line per figure through the steps."""
 
 
 @attrs.frozen(eq=False)
@@ -163,21 +165,26 @@ class Template:
             visit(section)
         return found
 
-    def indicator_ids(self) -> list[tuple[str, int]]:
-        """Every indicator the template names, with the line naming it."""
-        ids: list[tuple[str, int]] = []
-        for sentence in self.sentences():
-            ids.extend(sentence.figures)
+    def items(self) -> list[ItemSpec]:
+        """Every item of the template's sections (intros included), in file order."""
+        found: list[ItemSpec] = []
 
         def visit(section: SectionSpec) -> None:
-            for item in (*section.intro, *section.items):
-                if item.kind in ("indicators", "chart"):
-                    ids.extend((i, item.line) for i in item.options["ids"])
+            found.extend((*section.intro, *section.items))
             for child in section.sections:
                 visit(child)
 
         for section in self.sections:
             visit(section)
+        return found
+
+    def indicator_ids(self) -> list[tuple[str, int]]:
+        """Every indicator the template names, with the line naming it."""
+        ids: list[tuple[str, int]] = []
+        for sentence in self.sentences():
+            ids.extend(sentence.figures)
+        for item in self.items():
+            ids.extend((i, item.line) for i in item.options.get("ids", ()))
         return ids
 
 
@@ -484,8 +491,7 @@ class _Loader:
                     line,
                     f"{where}.ids",
                 )
-            options["ids"] = tuple(ids)
-            options["caption"] = self.caption(raw, where)
+            options.update(ids=tuple(ids), caption=self.caption(raw, where), where=where)
         if kind == "indicators":
             # by = "ledger": in a report over a set of ledgers, a row per ledger.
             by = raw.get("by", "indicator")
@@ -503,6 +509,23 @@ class _Loader:
                     f"{where}.chart",
                 )
             options["chart"] = style
+            by = raw.get("by")
+            if by is not None and by not in STEPS:
+                raise self.error(
+                    f"by must be one of {', '.join(STEPS)}, got {by!r}", line, f"{where}.by"
+                )
+            if style == "line" and by is None:
+                raise self.error(
+                    f"a line chart draws a series: set by = {' | '.join(repr(s) for s in STEPS)}",
+                    line,
+                    f"{where}.by",
+                )
+            previous_year = raw.get("previous_year", False)
+            if not isinstance(previous_year, bool):
+                raise self.error(
+                    "previous_year must be true or false", line, f"{where}.previous_year"
+                )
+            options.update(by=by, previous_year=previous_year)
         return ItemSpec(kind, line, text, otherwise, options)
 
     def _heading(self, raw: Mapping[str, Any], where: str, line: int | None) -> str:
@@ -556,12 +579,25 @@ def check_indicator_ids(template: Template, known: Sequence[str]) -> None:
         TemplateError: naming the file, line and the first unknown indicator.
     """
     have = set(known)
+
+    def hint(ident: str) -> str:
+        close = sorted(k for k in have if k.split(".")[0] == ident.split(".")[0])
+        return f"; in that group: {', '.join(close)}" if close else ""
+
+    for item in template.items():
+        for ident in item.options.get("ids", ()):
+            if ident not in have:
+                raise TemplateError(
+                    f"{template.name}:{item.line}: unknown indicator {ident!r} in the ids of "
+                    f"{item.kind} item {item.options['where']}{hint(ident)}",
+                    path=template.path,
+                    line=item.line,
+                    field=f"{item.options['where']}.ids",
+                )
     for ident, line in template.indicator_ids():
         if ident not in have:
-            close = sorted(k for k in have if k.split(".")[0] == ident.split(".")[0])
-            hint = f"; in that group: {', '.join(close)}" if close else ""
             raise TemplateError(
-                f"{template.name}:{line}: unknown indicator {ident!r}{hint}",
+                f"{template.name}:{line}: unknown indicator {ident!r}{hint(ident)}",
                 path=template.path,
                 line=line,
                 field=ident,

@@ -18,6 +18,7 @@ from civicledger.catalog.welfare import TrainingHeld
 from civicledger.ledger import Ledger
 from civicledger.reports import Report, load_template, verify_report
 from civicledger.reports.model import plain_text
+from civicledger.reports.render.chart import _cjk_fonts
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "community_2023"
@@ -150,6 +151,8 @@ def test_every_number_links_to_an_appendix_entry_with_lineage(report: Report) ->
 @pytest.mark.parametrize("suffix", ["md", "html", "json"])
 def test_example_report_matches_its_golden_file(report: Report, suffix: str) -> None:
     """Markdown, HTML and JSON are byte-identical to the reviewed golden files."""
+    if suffix == "html" and not _cjk_fonts():
+        pytest.skip("the charts' label positions follow Noto CJK's metrics (fonts-noto-cjk)")
     rendered = {
         "md": report.to_markdown,
         "html": report.to_html,

@@ -50,8 +50,8 @@ def _chart(document: docx.document.Document, table: Table) -> None:
     document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _table(document: docx.document.Document, table: Table) -> None:
-    if is_chart(table):
+def _table(document: docx.document.Document, table: Table, pictures: bool) -> None:
+    if pictures and is_chart(table):
         _chart(document, table)
     if table.caption:
         document.add_paragraph(xml_safe(table.caption)).alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -67,9 +67,9 @@ def _table(document: docx.document.Document, table: Table) -> None:
             cell.text = xml_safe(plain_text(content))
 
 
-def _item(document: docx.document.Document, item: Item) -> None:
+def _item(document: docx.document.Document, item: Item, pictures: bool) -> None:
     if item.table is not None:
-        _table(document, item.table)
+        _table(document, item.table, pictures)
         return
     paragraph = document.add_paragraph()
     paragraph.paragraph_format.first_line_indent = Pt(24)
@@ -78,21 +78,26 @@ def _item(document: docx.document.Document, item: Item) -> None:
     paragraph.add_run(xml_safe(plain_text(item.spans)))
 
 
-def _section(document: docx.document.Document, section: Section) -> None:
+def _section(document: docx.document.Document, section: Section, pictures: bool) -> None:
     heading = xml_safe(section.marker + section.heading)
     document.add_heading(heading, level=min(section.level, 9))
     for item in (*section.intro, *section.items):
-        _item(document, item)
+        _item(document, item, pictures)
     for child in section.sections:
-        _section(document, child)
+        _section(document, child, pictures)
 
 
-def render_docx(report: Report, path: Path) -> None:
+def render_docx(report: Report, path: Path, *, pictures: bool = True) -> None:
     """Write a report as a Word document.
 
     Args:
         report: the computed report.
         path: where to write the .docx; the bytes depend only on the report.
+        pictures: draw each chart as a picture above its table of numbers; False
+            writes the tables alone (for a machine without a CJK font).
+
+    Raises:
+        MissingFontError: a chart has Chinese labels and no CJK font is installed.
     """
     document = docx.Document()
     style = document.styles["Normal"]
@@ -111,9 +116,9 @@ def render_docx(report: Report, path: Path) -> None:
     )
     document.add_heading(xml_safe(report.title), level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     for item in report.intro:
-        _item(document, item)
+        _item(document, item, pictures)
     for section in report.sections:
-        _section(document, section)
+        _section(document, section, pictures)
     document.add_heading(ABOUT_HEADING, level=1)
     for line in about_lines(report):
         document.add_paragraph(xml_safe(line))
@@ -135,6 +140,6 @@ def render_docx(report: Report, path: Path) -> None:
             for entry in report.figures
         ),
     )
-    _table(document, appendix)
+    _table(document, appendix, pictures)
     document.save(str(path))
     normalise_ooxml(path, stamp)
