@@ -590,7 +590,7 @@ class Ledger:
         memory flat); see :func:`.projections.service.indicators`."""
         from civicledger.followups import PROBLEM_TYPES
         from civicledger.followups.declared import DeclaredRollups
-        from civicledger.projections.engine import effective_records, resolve_as_of
+        from civicledger.projections.engine import read_effective_at, resolve_as_of
         from civicledger.projections.service import indicators
 
         # One as-of point for the engine's figures and the declared follow-up figures
@@ -605,7 +605,7 @@ class Ledger:
             lineage=lineage,
             pushdown=_pushdown(self._store),
             followup_figures=DeclaredRollups(
-                lambda: effective_records(self._store, PROBLEM_TYPES, point), point
+                lambda: read_effective_at(self._store, PROBLEM_TYPES, point), point
             ),
         )
 

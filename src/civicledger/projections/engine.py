@@ -33,9 +33,9 @@ __all__ = [
     "Request",
     "compute",
     "compute_from_source",
-    "effective_records",
     "figures_for",
     "group_text",
+    "read_effective_at",
     "resolve_as_of",
 ]
 
@@ -302,7 +302,7 @@ def within_as_of(records: Iterable[RecordedEvent], as_of: AsOf) -> Iterator[Reco
         yield record
 
 
-def effective_records(
+def read_effective_at(
     source: EventSource, types: Sequence[str], point: AsOf
 ) -> Iterator[RecordedEvent]:
     """The records of these types known at the as-of point, corrections applied.
@@ -369,7 +369,7 @@ def compute_from_source(
     if pushed is not None:
         figures = pushed
     else:
-        records = effective_records(source, types, point) if types else iter(())
+        records = read_effective_at(source, types, point) if types else iter(())
         figures = compute(records, requests, as_of=point, lineage=lineage is True)
     figures = mark_estimates(figures, classes)
     if lineage != "lazy":
