@@ -2,17 +2,19 @@
 recomputed from the values the bundle discloses, against the office's signed seal.
 
 Usage:
-    python verify_evidence.py EVIDENCE.zip [--key VERIFIER_KEY]
+    python verify_evidence.py EVIDENCE.zip [--key VERIFIER_KEY ...]
 
 Standard library only, plus `cryptography` for the seal's signature; it imports
 nothing from civicledger, only two files next to it: verify_standalone.py (the seal
 and its signature) and evidence_reference.py (the indicator grammar and phrasing).
-The bundle layout (civicledger-evidence/1) and the recipe are in docs/audit.md; the
+The bundle layouts (civicledger-evidence/1 for one ledger, civicledger-set-evidence/1
+for a report over several) and the recipe are in docs/audit.md; the
 bytes of leaves and disclosures in docs/hashing.md; the indicator grammar in
 docs/indicators.md; the phrasing rules in docs/phrasing.md.
 
-It prints one line per figure of the report: checked, partly checked (and why) or
-FAILED (and why). Exit status 0 when nothing failed, 1 otherwise.
+It prints one line per figure of the report (for several ledgers: per figure per
+ledger, then one per rolled-up figure): checked, partly checked (and why) or FAILED
+(and why). Exit status 0 when nothing failed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evidence_reference import (
+    KINDS,
     evaluate,
     exact_text,
     fields_read,
@@ -39,8 +42,10 @@ from evidence_reference import (
 from verify_standalone import Invalid, check_signature, digest, parse_seal
 
 BUNDLE_FORMAT = "civicledger-evidence/1"
+SET_BUNDLE_FORMAT = "civicledger-set-evidence/1"
 DISCLOSURE_FORMAT = "civicledger-disclosure/1"
 REPORT_FORMAT = "civicledger-report/2"
+ROLLUP_FORMAT = "civicledger-rollup-report/1"
 
 
 def canonical(value: Any) -> bytes:
@@ -62,8 +67,15 @@ class Bundle:
         except (OSError, zipfile.BadZipFile) as e:
             raise Invalid(f"{path} is not a readable zip file: {e}") from None
         self.manifest = self.json("manifest.json")
-        if not isinstance(self.manifest, dict) or self.manifest.get("format") != BUNDLE_FORMAT:
-            raise Invalid(f"manifest.json: format must be {BUNDLE_FORMAT!r}")
+        formats = (BUNDLE_FORMAT, SET_BUNDLE_FORMAT)
+        if not isinstance(self.manifest, dict) or self.manifest.get("format") not in formats:
+            raise Invalid(f"manifest.json: format must be one of {', '.join(formats)}")
+
+    def part(self, manifest: dict) -> Bundle:
+        """The same files seen through one ledger's part of a set bundle's manifest."""
+        view = object.__new__(Bundle)
+        view.files, view.manifest = self.files, manifest
+        return view
 
     def bytes(self, name: str) -> bytes:
         if name not in self.files:
@@ -305,8 +317,9 @@ def check_phrase(span: dict, value: Any, parts: tuple | None) -> str | None:
     return None if derived is None else span["num"]
 
 
-def check_figure(figures: Figures, entry: dict, figure: dict, report: dict) -> str:
-    """One line: the figure checked, partly checked or FAILED, and why."""
+def check_figure(figures: Figures, entry: dict, figure: dict, report: dict) -> tuple[str, bool]:
+    """One line: the figure checked or partly checked (and why), and whether only partly;
+    raises when it fails."""
     ref = figure["ref"]
     head = f"{ref} {figure['indicator']}"
     group = figure["lineage"].get("group") or {}
@@ -315,31 +328,59 @@ def check_figure(figures: Figures, entry: dict, figure: dict, report: dict) -> s
     value, partial, parts = figures.check(entry, figure["lineage"])
     if partial:
         why = "; ".join(p.removeprefix(f"{figure['indicator']}: ") for p in partial)
-        return f"{head}: partly checked — {why} (checked to the envelope level)"
+        return f"{head}: partly checked — {why} (checked to the envelope level)", True
     if exact_text(value) != figure["value"]:
         raise Invalid(
             f"the report says {figure['value']!r}, the disclosed values give {exact_text(value)!r}"
         )
     phrases = [check_phrase(span, value, parts) for span in spans(report) if span["ref"] == ref]
     if None in phrases:
-        return f"{head}: partly checked — value checked; a phrase's rule is not re-derived here"
+        return (
+            f"{head}: partly checked — value checked; a phrase's rule is not re-derived here",
+            True,
+        )
     shown = f" ({', '.join(dict.fromkeys(p for p in phrases if p))})" if phrases else ""
-    return f"{head}{shown}: checked"
+    return f"{head}{shown}: checked", False
 
 
-def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
-    """Check a bundle; return the lines to print and whether everything passed."""
-    bundle = Bundle(path)
+def signed_seal(bundle: Bundle, keys: list[str], lines: list[str]) -> Any:
+    """The part's seal, checked against one of the keys (or the key it carries)."""
     manifest = bundle.manifest
     seal = parse_seal(bundle.bytes(manifest["seal"]).decode("utf-8"))
-    lines: list[str] = []
-    if key_text is None and manifest.get("public_key"):
-        key_text = bundle.bytes(manifest["public_key"]).decode("utf-8")
+    if not keys and manifest.get("public_key"):
+        keys = [bundle.bytes(manifest["public_key"]).decode("utf-8")]
         lines.append("key: taken from the bundle; compare it with the key the office publishes")
-    if key_text is None:
+    if not keys:
         raise Invalid("no verifier key: pass --key (the bundle carries none)")
-    signer = check_signature(seal.body, seal.signatures, key_text)
-    lines.append(f"seal: {seal.origin} at size {seal.size}, signed by {signer}")
+    failure = None
+    for key in keys:
+        try:
+            signer = check_signature(seal.body, seal.signatures, key)
+        except Invalid as e:
+            failure = e
+            continue
+        lines.append(f"seal: {seal.origin} at size {seal.size}, signed by {signer}")
+        return seal
+    raise Invalid(f"the seal of {seal.origin}: {failure}")
+
+
+def check_sources(report: dict) -> None:
+    """The embedded template and indicator set match their digests."""
+    for part in ("template", "indicators"):
+        embedded = report.get(part) or {}
+        source = embedded.get("source", "")
+        if source and hashlib.sha256(source.encode()).hexdigest() != embedded.get("sha256"):
+            raise Invalid(f"the report's embedded {part} does not match its SHA-256")
+
+
+def verify(path: Path, keys: list[str]) -> tuple[list[str], bool]:
+    """Check a bundle; return the lines to print and whether everything passed."""
+    bundle = Bundle(path)
+    if bundle.manifest["format"] == SET_BUNDLE_FORMAT:
+        return verify_set(bundle, keys)
+    manifest = bundle.manifest
+    lines: list[str] = []
+    seal = signed_seal(bundle, keys, lines)
     report = bundle.json(manifest["report"])
     as_of = report.get("as_of") or {}
     if report.get("format") != REPORT_FORMAT:
@@ -354,11 +395,7 @@ def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
             f"{as_of.get('root_hash')}, not as of this seal (size {seal.size} root "
             f"{seal.root.hex()}): the seal is another one, or of another ledger"
         )
-    for part in ("template", "indicators"):
-        embedded = report.get(part) or {}
-        source = embedded.get("source", "")
-        if source and hashlib.sha256(source.encode()).hexdigest() != embedded.get("sha256"):
-            raise Invalid(f"the report's embedded {part} does not match its SHA-256")
+    check_sources(report)
     envelopes = check_tree(bundle, seal.hash, seal.size, seal.root)
     lines.append(f"envelopes: all {seal.size} rebuild the sealed root")
     figures = Figures(bundle, envelopes, seal.hash)
@@ -368,11 +405,103 @@ def verify(path: Path, key_text: str | None) -> tuple[list[str], bool]:
         try:
             if figure["ref"] not in entries:
                 raise Invalid("the bundle has no evidence for it")
-            lines.append(check_figure(figures, entries[figure["ref"]], figure, report))
+            lines.append(check_figure(figures, entries[figure["ref"]], figure, report)[0])
         except MALFORMED as e:
             ok = False
             lines.append(f"{figure['ref']} {figure['indicator']}: FAILED — {describe(e)}")
     return lines, ok
+
+
+def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
+    """Check a bundle of a report over several ledgers: each ledger's part as a one-ledger
+    bundle, one line per figure per ledger, then each rolled-up figure from its parts."""
+    report = bundle.json(bundle.manifest["report"])
+    if report.get("format") != ROLLUP_FORMAT:
+        raise Invalid(f"the report is not in the {ROLLUP_FORMAT} format")
+    check_sources(report)
+    parts = {part["name"]: part for part in bundle.manifest["ledgers"]}
+    lines: list[str] = []
+    status: dict[str, str] = {}  # ref -> "checked", "partly" or "FAILED"
+    for stated in report["ledgers"]:
+        name = stated["name"]
+        own = [f for f in report["figures"] if f.get("ledger") == name]
+        try:
+            if name not in parts:
+                raise Invalid("the bundle has no part for this ledger")
+            part = bundle.part(parts[name])
+            if bundle.bytes(part.manifest["seal"]).decode("utf-8") != stated["checkpoint"]:
+                raise Invalid("its seal in the bundle is not the seal the report embeds")
+            said: list[str] = []
+            seal = signed_seal(part, keys, said)
+            if (stated.get("tree_size"), stated.get("root_hash")) != (seal.size, seal.root.hex()):
+                raise Invalid("the report states another size or root than its seal")
+            envelopes = check_tree(part, seal.hash, seal.size, seal.root)
+            lines += [f"{name}: {line}" for line in said]
+            lines.append(f"{name}: envelopes: all {seal.size} rebuild the sealed root")
+            figures = Figures(part, envelopes, seal.hash)
+        except MALFORMED as e:
+            lines.append(f"{name}: FAILED — {describe(e)}")
+            status.update((f["ref"], "FAILED") for f in own)
+            continue
+        entries = {e["ref"]: e for e in part.manifest["figures"]}
+        for figure in own:
+            try:
+                if figure["ref"] not in entries:
+                    raise Invalid("the bundle has no evidence for it")
+                line, partly = check_figure(figures, entries[figure["ref"]], figure, report)
+                lines.append(f"{name}: {line}")
+                status[figure["ref"]] = "partly" if partly else "checked"
+            except MALFORMED as e:
+                lines.append(
+                    f"{name}: {figure['ref']} {figure['indicator']}: FAILED — {describe(e)}"
+                )
+                status[figure["ref"]] = "FAILED"
+    by_ref = {f["ref"]: f for f in report["figures"]}
+    for figure in report["figures"]:
+        if figure.get("parts") is None:
+            continue
+        head = f"{figure['ref']} {figure['indicator']} = {figure['value'] or '(not defined)'}"
+        try:
+            parts = [by_ref[r] for r in figure["parts"]]
+            line = check_rollup(figure, parts, status, report.get("distinct", "ledger"))
+            lines.append(f"{head}: {line}")
+            status[figure["ref"]] = "partly" if line.startswith("partly") else "checked"
+        except MALFORMED as e:
+            lines.append(f"{head}: FAILED — {describe(e)}")
+            status[figure["ref"]] = "FAILED"
+    return lines, "FAILED" not in status.values()
+
+
+def check_rollup(figure: dict, parts: list[dict], status: dict[str, str], distinct: str) -> str:
+    """A rolled-up figure against its ledgers' figures: checked, partly checked, or raise."""
+    lineage = figure["lineage"]
+    listed = [entry["ref"] for entry in lineage["ledgers"]]
+    if listed != [p["ref"] for p in parts]:
+        raise Invalid(f"its lineage lists {listed}, its parts are {[p['ref'] for p in parts]}")
+    failed = [p["ref"] for p in parts if status.get(p["ref"]) == "FAILED"]
+    if failed:
+        raise Invalid(f"its ledger's figure {failed[0]} failed")
+    combined = lineage.get("combined", "")
+    measure = (parts[0]["lineage"].get("definition") or {}).get("measure") if parts else None
+    kind = "count" if measure == "count" else next((k for k in KINDS if k in (measure or {})), None)
+    # Counts and sums add across ledgers; distinct counts too when keys are per ledger
+    # (docs/rollups.md); a rate divides the added numerators by the added denominators.
+    if kind in ("count", "sum") or (kind == "count_distinct" and distinct == "ledger"):
+        value = sum(number(p["value"]) for p in parts if p["value"])
+    elif kind == "ratio":
+        num = sum(number(p["lineage"]["numerator"]["value"] or 0) for p in parts)
+        den = sum(number(p["lineage"]["denominator"]["value"] or 0) for p in parts)
+        value = ratio(measure, num, den)
+    else:
+        return f"partly checked — its ledgers' figures are checked; {combined!r} is not re-derived"
+    if exact_text(value) != (figure["value"] or ""):
+        raise Invalid(
+            f"the report says {figure['value']!r}, its ledgers' figures give {exact_text(value)!r}"
+        )
+    partly = [p["ref"] for p in parts if status.get(p["ref"]) != "checked"]
+    if partly:
+        return f"partly checked — {combined}; {', '.join(partly)} only partly checked"
+    return f"checked — {combined} ({' + '.join(p['ref'] for p in parts)})"
 
 
 MALFORMED = (Invalid, AttributeError, IndexError, KeyError, TypeError, ValueError)
@@ -391,13 +520,16 @@ def describe(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check a civicledger evidence bundle offline.")
     parser.add_argument("bundle", type=Path, help="the evidence .zip")
-    parser.add_argument("--key", help="the office's verifier key text, or a file holding it")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="an office's verifier key text, or a file holding it (repeat for several ledgers)",
+    )
     args = parser.parse_args(argv)
-    key = args.key
-    if key is not None and Path(key).is_file():
-        key = Path(key).read_text(encoding="utf-8")
+    keys = [Path(k).read_text(encoding="utf-8") if Path(k).is_file() else k for k in args.key]
     try:
-        lines, ok = verify(args.bundle, key)
+        lines, ok = verify(args.bundle, keys)
     except MALFORMED as e:
         print(f"FAILED: {describe(e)}")
         return 1

@@ -1,5 +1,6 @@
 """Running examples/verify_evidence.py from tests: as a module, or as a script that cannot
-import civicledger; and rewriting a bundle to tamper with it."""
+import civicledger; rewriting a bundle to tamper with it; and a street of two community
+ledgers with a report template over them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from types import ModuleType
+
+from civicledger import Ledger
+from civicledger.catalog.governance import MediationCompleted
+from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
+from report_testkit import small_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "verify_evidence.py"
@@ -54,3 +61,42 @@ def rewrite(bundle: Path, target: Path, change: Callable[[dict[str, bytes]], Non
             archive.writestr(name, data)
     target.write_bytes(buffer.getvalue())
     return target
+
+
+STREET_TEMPLATE = """
+[[sections]]
+key = "work"
+heading = "工作开展情况"
+
+  [[sections.items]]
+  text = "全街道调解纠纷{mediation.completed|exact:件}，调解成功率{mediation.success_rate|rate}。"
+
+  [[sections.items]]
+  kind = "indicators"
+  by = "ledger"
+  ids = ["mediation.completed", "mediation.successful", "employment.reemployment_trainees"]
+"""
+"""A street report: two rolled-up figures in text, and a table by ledger."""
+
+
+def two_communities(url: str) -> tuple[str, str]:
+    """荷花 with the small ledger's events, 莲花 with four mediations (three successful);
+    each sealed once, unsigned. Returns their names."""
+    hehua, lianhua = "和平街道/荷花社区", "和平街道/莲花社区"
+    with small_ledger() as template, Ledger.open(url, hehua) as ledger:
+        for record in template.read():
+            ledger.append(record.stream, [record.payload], actor="clerk")
+        ledger.seal()
+    outcomes = [MediationOutcome.WRITTEN_AGREEMENT] * 2 + [MediationOutcome.FAILED]
+    with Ledger.open(url, lianhua) as ledger:
+        for number, outcome in enumerate([*outcomes, MediationOutcome.WRITTEN_AGREEMENT], 1):
+            case = MediationCompleted(
+                occurred_on=date(2023, 7, 1),
+                case_id=f"L-{number}",
+                dispute_kind=DisputeKind.NEIGHBOURHOOD,
+                parties=2,
+                outcome=outcome,
+            )
+            ledger.append(f"m/{number}", [case], actor="clerk")
+        ledger.seal()
+    return hehua, lianhua

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pyarrow
     from sqlalchemy.engine import URL
 
-    from civicledger.audit import Seal, Signer, VerificationReport
+    from civicledger.audit import Cosignature, Seal, Signer, VerificationReport
     from civicledger.audit.auditor import Auditor
     from civicledger.audit.keys import PublicKeys
     from civicledger.audit.points import LedgerPoint
@@ -452,6 +452,33 @@ class Ledger:
         """The ledger's stored seals, oldest first; see :meth:`.audit.auditor.Auditor.seals`."""
         return self.audit.seals()
 
+    def cosign(self, seal: Seal | str, signer: Signer | str) -> Cosignature:
+        """Countersign one of the ledger's stored seals with another key (C2SP
+        ``cosignature/v1``) and store it; see :meth:`.audit.auditor.Auditor.cosign`."""
+        return self.audit.cosign(seal, signer)
+
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first; see
+        :meth:`.audit.auditor.Auditor.cosignatures`."""
+        return self.audit.cosignatures()
+
+    def store_cosignature(self, cosignature: Cosignature) -> bool:
+        """Keep a cosignature made elsewhere unless held (push delivers the sender's); see
+        :meth:`.audit.auditor.Auditor.store_cosignature`."""
+        return self.audit.store_cosignature(cosignature)
+
+    def cosigned(self, seal: Seal) -> Seal:
+        """The seal with the lines of every stored cosignature of it after its own
+        signatures (render a report as of it to name its cosigners)."""
+        from civicledger.audit import with_cosignatures
+
+        return with_cosignatures(seal, [c for c in self.cosignatures() if c.seal.body == seal.body])
+
+    def check_cosigned(self, seal: Seal) -> None:
+        """Refuse a seal text carrying a cosignature line this ledger does not store; see
+        :meth:`.audit.auditor.Auditor.check_cosigned`."""
+        self.audit.check_cosigned(seal)
+
     def prove(self, event_id: uuid.UUID | str, seal: Seal | str) -> str:
         """A C2SP tlog-proof text that an event is under a seal; check it with
         :func:`civicledger.audit.verify_proof`; see :meth:`.audit.auditor.Auditor.prove`."""
@@ -843,6 +870,7 @@ class Ledger:
         chosen = choose_period(period, year)
         if isinstance(as_of, Seal):
             self.check_seal(as_of)
+            self.audit.check_cosigned(as_of)
         loaded = template if not isinstance(template, str | Path) else load_template(template)
         return report_from_ledger(self, loaded, period=chosen, as_of=self._own(as_of))
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from civicledger.projections.compare import Basis
     from civicledger.projections.rollup import DistinctMode, RollupComparison, RollupFigure
     from civicledger.reports import Report, Template
+    from civicledger.reports.evidence_set import SetEvidenceSummary
 
 LATEST_SEAL = "latest-seal"
 """``as_of=LATEST_SEAL``: read every ledger at its latest seal."""
@@ -325,6 +326,23 @@ class LedgerSet:
         points = self._points(as_of, matched=True)
         return report_from_set(points, loaded, period=chosen, distinct=distinct)
 
+    def evidence(
+        self,
+        report: Report | str | Path,
+        path: str | Path,
+        *,
+        public_keys: Sequence[str] = (),
+    ) -> SetEvidenceSummary:
+        """Write the evidence bundle of a set report read at seals (``report``: a Report,
+        its JSON text, or the path of its JSON file), one folder per ledger; see
+        :func:`.reports.evidence_set.write_set_evidence`."""
+        from civicledger.reports.evidence_set import write_set_evidence
+
+        text = report.to_json() if not isinstance(report, str | Path) else report
+        if isinstance(text, Path):
+            text = text.read_text(encoding="utf-8")
+        return write_set_evidence(self, text, path, public_keys)
+
     def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
         """How a roll-up was derived: its combination, each ledger's value and as-of point,
         and each ledger's own explanation down to its events; see
@@ -351,7 +369,8 @@ class LedgerSet:
                         "(civicledger seal) or read it at its head",
                         field="as_of",
                     )
-                points.append((ledger, _checked(ledger, seals[-1], matched)))
+                # The latest seal with its stored cosignatures: the report names who cosigned.
+                points.append((ledger, _checked(ledger, ledger.cosigned(seals[-1]), matched)))
             return points
         if isinstance(as_of, Mapping):
             unknown = sorted(str(n) for n in as_of if n not in self.names)
@@ -386,6 +405,7 @@ def _checked(ledger: Ledger, point: LedgerPoint | None, matched: bool) -> Ledger
         point.check_ledger(ledger.origin, ledger.hash_algorithm)
         if matched:
             ledger.check_seal(point)
+            ledger.check_cosigned(point)
     except ValidationError as e:
         raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
     except SealMismatchError as e:

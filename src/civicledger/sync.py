@@ -1,4 +1,5 @@
-"""Sync: deliver a ledger's events and seals to a replica that cannot be made to rewrite them.
+"""Sync: deliver a ledger's events, seals and cosignatures to a replica that cannot be made to
+rewrite them.
 
 :func:`push` opens (creating on first delivery) a replica of the sending ledger
 in the target database — same origin, hash algorithm and leaf format — and sends
@@ -32,7 +33,7 @@ from civicledger.sync_redactions import receive_erasures, sender_erasures
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-    from civicledger.audit import Seal
+    from civicledger.audit import Cosignature, Seal
     from civicledger.store import EventStore
     from civicledger.store.sql import SqlStore
 
@@ -71,6 +72,10 @@ class SyncSource(Protocol):
         """The ledger's seals, oldest first."""
         ...
 
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first."""
+        ...
+
 
 @attrs.frozen
 class PushResult:
@@ -82,6 +87,7 @@ class PushResult:
         seals: how many seals were new to it.
         head: the replica's head afterwards (the sender's head).
         erasures: how many rows were erased as the sender's redactions erased them.
+        cosignatures: how many cosignatures of those seals were new to it.
     """
 
     ledger: str
@@ -89,6 +95,7 @@ class PushResult:
     seals: int
     head: int
     erasures: int = 0
+    cosignatures: int = 0
 
 
 def push(
@@ -180,12 +187,16 @@ def _deliver(
             progress(position)
         if position >= end:
             break
+    # Each one is checked before it is kept; the street's own cosignatures of its replica
+    # stay beside them.
+    cosigned = sum(received.store_cosignature(c) for c in source.cosignatures())
     return PushResult(
         ledger=target.ledger_name,
         events=delivered,
         seals=len(received.seals()) - held_before,
         head=target.head(),
         erasures=receive_erasures(target, sender_erasures(source.store, end)),
+        cosignatures=cosigned,
     )
 
 

@@ -31,7 +31,7 @@ from test_corrections_contract import CorrectionsContract
 from test_projection_checkpoints import CheckpointContract
 
 from civicledger import EventStore, Ledger, StoreError, ValidationError
-from civicledger.audit import verify_proof
+from civicledger.audit import Signer, verify_proof
 from civicledger.cli import cli
 from civicledger.events import canonical_bytes
 from civicledger.events.redaction import redact_stored
@@ -45,7 +45,12 @@ from store_testkit import note
 pytestmark = pytest.mark.postgres
 _ = office  # the audit contract's module fixture, used by its signing tests
 
-HISTORY = ("civicledger_events", "civicledger_tiles", "civicledger_seals")
+HISTORY = (
+    "civicledger_events",
+    "civicledger_tiles",
+    "civicledger_seals",
+    "civicledger_cosignatures",
+)
 
 
 @attrs.frozen
@@ -111,10 +116,10 @@ def app_engine(setup: Setup) -> Iterator[Engine]:
 
 @pytest.fixture
 def ledger(setup: Setup) -> Iterator[Ledger]:
-    """A fresh ledger opened as the application role, with one event and one seal."""
+    """A fresh ledger opened as the application role, with one event and one cosigned seal."""
     with Ledger.open(setup.app_url, ledger=f"test-{uuid.uuid4().hex}") as opened:
         opened.append("s", [note("a"), note("b")], actor="clerk")
-        opened.seal()
+        opened.cosign(opened.seal(), Signer.generate("street.example"))
         yield opened
 
 
@@ -429,13 +434,14 @@ def test_the_app_role_has_exactly_the_documented_grants(setup: Setup) -> None:
 # -- what the application role can do -------------------------------------------------------
 
 
-def test_append_read_seal_prove_redact_and_verify_as_the_app_role(setup: Setup) -> None:
+def test_append_read_seal_cosign_prove_redact_and_verify_as_the_app_role(setup: Setup) -> None:
     """The everyday work runs unchanged as the application role."""
     with Ledger.open(setup.app_url, ledger=f"test-{uuid.uuid4().hex}") as ledger:
         records = ledger.append("v", [visit(), visit("赵六"), visit("钱七")], actor="clerk")
         seal = ledger.seal()
         proof = ledger.prove(records[0].event_id, seal)
         assert verify_proof(proof).position == 1
+        ledger.cosign(seal, Signer.generate("street.example"))
         ledger.correct(records[1].event_id, visit("赵六", note="改"), reason="typo", actor="a")
         ledger.redact(records[0].event_id, fields=["visitor"], reason="erasure", actor="dpo")
         ledger.redact(records[1].event_id, fields=["visitor"], reason="erasure", actor="dpo")

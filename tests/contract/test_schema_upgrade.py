@@ -1,4 +1,5 @@
-"""A schema version 1 database (before leaf format v2) is upgraded in place when opened.
+"""Older schema versions are upgraded in place when opened: version 1 (before leaf
+format v2) and version 2 (before cosignatures).
 
 Simulated from a current database by removing what version 2 added; the SQLite
 fixture made by the old code itself is tested in tests/unit/merkle/test_leaf_v1_fixture.py.
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from civicledger import Ledger
+from civicledger.audit import Signer
 from civicledger.catalog.party import HouseholdVisited
 from civicledger.store.sql import SqlStore
 
@@ -79,6 +81,46 @@ def test_an_old_database_is_upgraded_and_keeps_v1(own_database: str) -> None:
             version = c.execute(
                 sa.text("SELECT value FROM civicledger_meta WHERE key = 'schema_version'")
             ).scalar_one()
-        assert version == "2"
+        assert version == "3"
     with Ledger.open(own_database, "new") as ledger:
         assert ledger.store.leaf_version == 2
+
+
+def _make_schema_version_2(url: str, *, with_seals: bool) -> None:
+    """Version 2 had no cosignatures table and made the seals table on first use."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE civicledger_cosignatures"))
+        if not with_seals:
+            conn.execute(sa.text("DROP TABLE civicledger_seals"))
+        conn.execute(
+            sa.text("UPDATE civicledger_meta SET value = '2' WHERE key = 'schema_version'")
+        )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("with_seals", [True, False], ids=["sealed", "never-sealed"])
+def test_a_version_2_database_gains_the_cosignature_table(
+    own_database: str, with_seals: bool
+) -> None:
+    """Opening creates what is missing, append-only; stored seals stay and verify."""
+    signer = Signer.generate("street.example")
+    with Ledger.open(own_database, "old") as ledger:
+        ledger.append("visits", [VISIT], actor="clerk")
+        if with_seals:
+            ledger.seal()
+    _make_schema_version_2(own_database, with_seals=with_seals)
+    with Ledger.open(own_database, "old", create=False) as ledger:
+        assert len(ledger.seals()) == (1 if with_seals else 0)
+        seal = ledger.seals()[0] if with_seals else ledger.seal()
+        ledger.cosign(seal, signer)
+        assert ledger.verify(signer.verifier()).ok
+        store = ledger.store
+        assert isinstance(store, SqlStore)
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+            c.execute(sa.text("DELETE FROM civicledger_cosignatures"))
+        with store.engine.connect() as c:
+            version = c.execute(
+                sa.text("SELECT value FROM civicledger_meta WHERE key = 'schema_version'")
+            ).scalar_one()
+        assert version == "3"

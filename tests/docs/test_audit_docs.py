@@ -31,6 +31,11 @@ def test_the_python_example_runs() -> None:
     run_python(page_blocks("python")[0], PAGE)
 
 
+def test_the_cosigning_example_runs() -> None:
+    (code,) = [b for b in page_blocks("python") if "ledger.cosign(" in b]
+    run_python(code, PAGE)
+
+
 def test_the_evidence_example_runs_and_prints_what_the_page_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

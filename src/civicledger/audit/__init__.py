@@ -13,6 +13,7 @@ from civicledger.audit.consistency import (
     VerifiedConsistency,
     verify_consistency_proof,
 )
+from civicledger.audit.cosign import Cosignature, cosigners, with_cosignatures
 from civicledger.audit.keys import Signer, Verifier, generate_key
 from civicledger.audit.note import NoteSignature
 from civicledger.audit.points import LedgerPoint, parse_ledger_point
@@ -24,6 +25,7 @@ __all__ = [
     "CONSISTENCY_HEADER",
     "PROOF_HEADER",
     "ConsistencyProof",
+    "Cosignature",
     "LedgerPoint",
     "NoteSignature",
     "Problem",
@@ -35,8 +37,10 @@ __all__ = [
     "VerifiedConsistency",
     "VerifiedProof",
     "Verifier",
+    "cosigners",
     "generate_key",
     "parse_ledger_point",
     "verify_consistency_proof",
     "verify_proof",
+    "with_cosignatures",
 ]

@@ -16,6 +16,7 @@ import attrs
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
+from civicledger.audit.cosign import COSIGNATURE_SIZE, Cosignature, StoredCosignature
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.problems import Problem, ProblemKind
@@ -45,7 +46,8 @@ _LAST_POSITION = 2**63 - 1  # the largest position the SQL column holds
 
 
 class StoreSeals:
-    """The seals of a ledger, kept in the seal table its store supplies."""
+    """The seals of a ledger and their cosignatures, kept in the seal table its store
+    supplies."""
 
     def __init__(self, table: SealTable) -> None:
         """Keep seals in ``table`` (:meth:`EventStore.seal_table`)."""
@@ -73,6 +75,40 @@ class StoreSeals:
         """
         for number, row in enumerate(self._table.rows(), start=1):
             yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
+
+    def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
+        """Store a cosignature of the seal with that number (one append).
+
+        Raises:
+            StoreError: the database failed.
+        """
+        self._table.append_cosignature(
+            seal_id=self._seal_ids()[seal_number - 1],
+            signer=cosignature.signer,
+            cosigned_at=format_timestamp(cosignature.cosigned_at),
+            verifier=cosignature.verifier.to_text(),
+            signature=cosignature.line,
+        )
+
+    def stored_cosignatures(self) -> Iterator[StoredCosignature]:
+        """Yield the stored cosignatures, oldest first, each naming its seal by number.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        numbers = {seal_id: number for number, seal_id in enumerate(self._seal_ids(), start=1)}
+        for number, row in enumerate(self._table.cosignature_rows(), start=1):
+            yield StoredCosignature(
+                number,
+                numbers.get(row.seal_id),
+                row.signer,
+                row.cosigned_at,
+                row.verifier,
+                row.signature,
+            )
+
+    def _seal_ids(self) -> list[int]:
+        return [row.id for row in self._table.rows()]
 
 
 class Auditor:
@@ -156,6 +192,125 @@ class Auditor:
                     f"stored seal {stored.number} cannot be read ({e.message}); run verify()"
                 ) from e
         return result
+
+    def cosign(self, seal: Seal | str, signer: Signer | str) -> Cosignature:
+        """Countersign one of the ledger's stored seals with another key, and store that.
+
+        The seal is found among the stored ones by its checkpoint (its signature
+        lines may differ). A replica's seals may be countersigned: that is how the
+        office receiving a ledger says it saw each seal.
+
+        Args:
+            seal: a stored seal of this ledger (or its text).
+            signer: the cosigner's key (or signer key text).
+
+        Returns:
+            The stored cosignature.
+
+        Raises:
+            ValidationError: the seal is malformed, another ledger's or not stored
+                here, the key text is malformed, or the key already countersigned it.
+            StoreError: the database failed.
+            CivicLedgerError: signing needs the ``cryptography`` package.
+        """
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        self._same_ledger(the_seal)
+        key = _signer(signer)
+        number, stored_seal = self._stored_seal(the_seal)
+        if self._holds(number, key.verifier().to_text()):
+            raise ValidationError(
+                f"key {key.name} ({key.key_id:08x}) has already countersigned seal {number} "
+                f"(at size {stored_seal.tree_size})",
+                field="signer",
+            )
+        cosignature = Cosignature.make(stored_seal, key, self._clock())
+        self._seals.add_cosignature(number, cosignature)
+        return cosignature
+
+    def store_cosignature(self, cosignature: Cosignature) -> bool:
+        """Keep a cosignature made elsewhere (push delivers the sender's) unless it is held.
+
+        Args:
+            cosignature: a cosignature of one of this ledger's stored seals.
+
+        Returns:
+            Whether it was new.
+
+        Raises:
+            ValidationError: its seal is another ledger's or not stored here.
+            VerificationError: it does not verify; nothing is stored.
+            StoreError: the database failed.
+            CivicLedgerError: checking it needs the ``cryptography`` package.
+        """
+        self._same_ledger(cosignature.seal)
+        number, _ = self._stored_seal(cosignature.seal)
+        if self._holds(number, cosignature.verifier.to_text()):
+            return False
+        cosignature.check()
+        self._seals.add_cosignature(number, cosignature)
+        return True
+
+    def _stored_seal(self, seal: Seal) -> tuple[int, Seal]:
+        """The number and stored text of the seal with this checkpoint."""
+        for stored in self._seals.stored():
+            if stored.text.startswith(seal.body) and Seal.parse(stored.text).body == seal.body:
+                return stored.number, Seal.parse(stored.text)
+        raise ValidationError(
+            f"the seal of {seal.origin} at size {seal.tree_size} is not among this "
+            "ledger's stored seals; cosign a seal the ledger made (or received by push)",
+            field="seal",
+        )
+
+    def _holds(self, seal_number: int, verifier: str) -> bool:
+        """Whether the key (verifier text) has a stored cosignature of that seal."""
+        return any(
+            row.seal_number == seal_number and row.verifier == verifier
+            for row in self._seals.stored_cosignatures()
+        )
+
+    def cosignatures(self) -> list[Cosignature]:
+        """The stored cosignatures of the ledger's seals, oldest first.
+
+        Returns:
+            Every stored cosignature, each with the seal it countersigns.
+
+        Raises:
+            StoreError: the database failed, or a stored cosignature cannot be read
+                (``verify()`` reports which).
+        """
+        seals = {s.number: s.text for s in self._seals.stored()}
+        result = []
+        for row in self._seals.stored_cosignatures():
+            text = seals.get(row.seal_number) if row.seal_number is not None else None
+            try:
+                if text is None:
+                    raise ValidationError("it names no stored seal")
+                result.append(Cosignature.parse(Seal.parse(text), row.verifier, row.signature))
+            except ValidationError as e:
+                raise StoreError(
+                    f"stored cosignature {row.number} cannot be read ({e.message}); run verify()"
+                ) from e
+        return result
+
+    def check_cosigned(self, seal: Seal) -> None:
+        """Refuse a seal text carrying a cosignature line this ledger does not store.
+
+        A report rendered as of a cosigned seal names its cosigners; each line must be
+        one ``cosign`` stored (and ``verify()`` checks), not one pasted into the text.
+
+        Raises:
+            ValidationError: a cosignature line is not among the stored ones; the
+                message names its signer.
+            StoreError: the database failed.
+        """
+        stored = {c.line for c in self.cosignatures() if c.seal.body == seal.body}
+        for line in seal.signatures:
+            if len(line.signature) == COSIGNATURE_SIZE and line.line().rstrip("\n") not in stored:
+                raise ValidationError(
+                    f"the seal carries a cosignature by {line.name} (key id {line.key_id:08x}) "
+                    "that this ledger does not store; store one with `civicledger cosign`",
+                    field="seal",
+                )
 
     # -- proofs -------------------------------------------------------------------
 
@@ -476,6 +631,7 @@ class Auditor:
             rows=self._rows.rows(1, head),
             stored_frontier=stored,
             seals=list(self._seals.stored()),
+            cosignatures=list(self._seals.stored_cosignatures()),
             reader=self._store.node_reader(),
             verifiers=verifiers,
             max_problems=max_problems,

@@ -40,6 +40,8 @@ class ProblemKind(enum.StrEnum):
     """A stored seal cannot be read, is for another ledger, or is past the head."""
     SEAL_SIGNATURE = "bad seal signature"
     """A seal's signature does not verify with the given keys."""
+    COSIGNATURE = "bad cosignature"
+    """A stored cosignature does not verify, names no seal, or is not by the trusted key."""
 
 
 @attrs.frozen

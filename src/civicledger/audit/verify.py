@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.cosign import StoredCosignature, check_stored
 from civicledger.audit.keys import Verifier
 from civicledger.audit.payloads import RedactionIndex, check_payload
 from civicledger.audit.problems import Problem, ProblemKind
@@ -80,6 +81,7 @@ class VerificationReport:
         redacted: rows whose payload was redacted (in a v2 ledger their remainder
             is still checked against the digest; in a v1 ledger only their form).
         seals_checked: seals read and checked.
+        cosignatures_checked: cosignatures of seals read and checked.
         signatures_checked: whether seal signatures were checked against keys.
         problems: the problems found, by position (at most MAX_PROBLEMS).
         problems_omitted: further problems found but not kept.
@@ -97,6 +99,7 @@ class VerificationReport:
     problems: tuple[Problem, ...]
     problems_omitted: int = 0
     ranges: tuple[tuple[int, int], ...] = ()
+    cosignatures_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -109,6 +112,9 @@ class VerificationReport:
             f"ledger {self.origin}: {self.events_checked} of {self.tree_size} events, "
             f"{self.seals_checked} seal{'s' if self.seals_checked != 1 else ''} ({signatures})"
         )
+        if self.cosignatures_checked:
+            plural = "s" if self.cosignatures_checked != 1 else ""
+            head += f", {self.cosignatures_checked} cosignature{plural}"
         if self.redacted:
             head += f", {self.redacted} redacted"
         if self.ok:
@@ -150,6 +156,7 @@ def verify_ledger(
     rows: Iterable[StoredRow],
     stored_frontier: Frontier | str | None,
     seals: Sequence[StoredSeal],
+    cosignatures: Sequence[StoredCosignature] = (),
     reader: NodeReader | None = None,
     verifiers: Sequence[Verifier] = (),
     max_problems: int = MAX_PROBLEMS,
@@ -169,6 +176,8 @@ def verify_ledger(
         stored_frontier: the stored frontier, or a sentence saying why it could
             not be read; None skips that check (checking a prefix against a seal).
         seals: the stored seals.
+        cosignatures: the stored cosignatures of those seals; each is always checked,
+            and one by a key named like a trusted key must be by that key.
         reader: reads stored interior nodes to check them; None skips that check.
         verifiers: trusted keys to check seal signatures with; empty skips that check.
         max_problems: problems to keep in the report (the rest are counted).
@@ -217,6 +226,8 @@ def verify_ledger(
     if signatures_checked:
         for number, seal in parsed:
             _check_signatures(number, seal, verifiers, found)
+    for size, detail in check_stored(cosignatures, dict(parsed), verifiers):
+        found.add(size, ProblemKind.COSIGNATURE, detail)
     return VerificationReport(
         origin=origin,
         tree_size=head,
@@ -229,6 +240,7 @@ def verify_ledger(
         problems=tuple(sorted(found.kept, key=_order)),
         problems_omitted=found.omitted,
         ranges=tuple((w.first, w.last) for w in walks),
+        cosignatures_checked=len(cosignatures),
     )
 
 

@@ -1,4 +1,4 @@
-"""Commands for tamper evidence: seal, prove, verify, keygen."""
+"""Commands for tamper evidence: seal, cosign, prove, verify, keygen."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import click
 
 from civicledger.cli._common import (
     EXIT_CHECK_FAILED,
+    ledger_set_options,
+    open_source,
     output_option,
     pass_ledger,
     read_text_file,
@@ -22,7 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the root group."""
-    for command in (seal, prove, verify, verify_report, evidence, keygen):
+    for command in (seal, cosign, prove, verify, verify_report, evidence, keygen):
         group.add_command(command)
 
 
@@ -45,6 +47,50 @@ def seal(ledger: Any, key_file: Path | None, output: Path | None) -> None:
     signer = read_text_file(key_file, "key").strip() if key_file is not None else None
     sealed = ledger.seal(signer)
     write_output(sealed.text, output)
+
+
+@click.command()
+@click.option(
+    "--seal",
+    "seal_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The seal to countersign (a checkpoint file); the ledger's latest seal when omitted.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The cosigner's signer key file (from `civicledger keygen`).",
+)
+@output_option
+@pass_ledger
+def cosign(ledger: Any, seal_file: Path | None, key_file: Path, output: Path | None) -> None:
+    """Countersign one of the ledger's seals with another key, and store the cosignature.
+
+    A street office countersigns the seals of the community ledgers it receives:
+    its C2SP cosignature says it saw that checkpoint at that time. Prints the seal
+    with every stored cosignature after its own signatures; `verify` checks them,
+    and `info` lists who cosigned each seal when.
+
+    Example:
+
+        civicledger --ledger community-a cosign --seal seal-2023.txt --key street.key
+    """
+    from civicledger.audit import with_cosignatures
+
+    if seal_file is not None:
+        target = read_text_file(seal_file, "seal")
+    else:
+        seals = ledger.seals()
+        if not seals:
+            raise click.UsageError(
+                f"ledger {ledger.name!r} has no seal to countersign; seal it first"
+            )
+        target = seals[-1]
+    made = ledger.cosign(target, read_text_file(key_file, "key").strip())
+    every = [c for c in ledger.cosignatures() if c.seal == made.seal]
+    write_output(with_cosignatures(made.seal, every).text, output)
 
 
 def _file_option(
@@ -243,11 +289,18 @@ def _set_report_ledgers(text: str) -> list[str]:
     "The published report's JSON (rendered with report --seal --format json).",
     required=True,
 )
-@_file_option("--seal", "seal_file", "The seal the report was rendered as of.", required=True)
 @_file_option(
+    "--seal",
+    "seal_file",
+    "The seal the report was rendered as of (one ledger; a set report embeds its seals).",
+)
+@click.option(
     "--public-key",
-    "key_file",
-    "The office's verifier key file: checked against the seal and put in the bundle.",
+    "key_files",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="An office's verifier key file: checked against its seal and put in the bundle "
+    "(repeat for a set, one per ledger).",
 )
 @click.option(
     "-o",
@@ -256,23 +309,48 @@ def _set_report_ledgers(text: str) -> list[str]:
     required=True,
     help="The bundle to write (a .zip).",
 )
-@pass_ledger
+@ledger_set_options
+@click.pass_context
 def evidence(
-    ledger: Any, report_file: Path, seal_file: Path, key_file: Path | None, output: Path
+    ctx: click.Context,
+    report_file: Path,
+    seal_file: Path | None,
+    key_files: tuple[Path, ...],
+    output: Path,
+    ledger_names: tuple[str, ...],
+    ledger_prefix: str | None,
 ) -> None:
     """Write the evidence bundle of a sealed report: envelopes, seal, key and disclosures.
 
     Anyone can check it offline with examples/verify_evidence.py: every figure is
     recomputed from the disclosed values of exactly the fields its indicator reads
-    (never a personal field) and compared with the report.
+    (never a personal field) and compared with the report. For a report over
+    several ledgers (--ledger repeated, or --ledgers PREFIX), the bundle holds each
+    ledger's part, and each rolled-up figure is checked against its ledgers' figures.
 
     Example:
 
         civicledger evidence --report report.json --seal seal.txt -o evidence.zip
+
+        civicledger evidence --ledgers street-x/ --report street.json -o street-evidence.zip
     """
-    key = read_text_file(key_file, "key").strip() if key_file is not None else None
-    seal = read_text_file(seal_file, "seal")
-    summary = ledger.evidence(report_file, seal, output, public_key=key)
+    keys = [read_text_file(k, "key").strip() for k in key_files]
+    with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
+        if is_set:
+            if seal_file is not None:
+                raise click.UsageError(
+                    "a report over several ledgers embeds their seals; leave out --seal"
+                )
+            summary = source.evidence(report_file, output, public_keys=keys)
+        else:
+            if seal_file is None:
+                raise click.UsageError("give --seal: the seal the report was rendered as of")
+            if len(keys) > 1:
+                raise click.UsageError("one ledger's bundle takes one --public-key")
+            seal = read_text_file(seal_file, "seal")
+            summary = source.evidence(
+                report_file, seal, output, public_key=keys[0] if keys else None
+            )
     click.echo(str(summary), err=True)
 
 

@@ -110,8 +110,8 @@ def init(
 @click.command()
 @pass_ledger
 def info(ledger: Any) -> None:
-    """Show the ledger's identity, size, hash algorithm and seals (and, on PostgreSQL, the
-    role it runs as and whether that role could alter history).
+    """Show the ledger's identity, size, hash algorithm, seals and who countersigned them
+    when (and, on PostgreSQL, the role it runs as and whether that role could alter history).
 
     Example:
 
@@ -126,6 +126,7 @@ def info(ledger: Any) -> None:
         ("hash algorithm", store.hash_algorithm),
         ("events", ledger.head()),
         ("seals", f"{len(seals)}{latest}"),
+        *_cosignature_rows(seals, ledger.cosignatures()),
     ]
     access = ledger.access()
     if access is not None:
@@ -135,6 +136,20 @@ def info(ledger: Any) -> None:
             ("alters history", verdict),
         ]
     click.echo(table(["", ""], rows).split("\n", 2)[2], nl=False)
+
+
+def _cosignature_rows(seals: list[Any], cosignatures: list[Any]) -> list[tuple[str, str]]:
+    """One row per countersigned seal: who cosigned it, and when."""
+    rows = []
+    for number, seal in enumerate(seals, start=1):
+        signers = [
+            f"{c.signer} at {c.cosigned_at.isoformat()}" for c in cosignatures if c.seal == seal
+        ]
+        if signers:
+            rows.append(
+                (f"seal {number} (size {seal.tree_size})", "cosigned by " + "; ".join(signers))
+            )
+    return rows
 
 
 @click.command()

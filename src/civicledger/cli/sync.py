@@ -52,6 +52,8 @@ def push(ledger: Any, target: str, name: str | None, batch: int) -> None:
     """
     result = ledger.push(database_url(target), ledger=name, batch=batch)
     erased = f", {result.erasures} redactions" if result.erasures else ""
+    if result.cosignatures:
+        erased += f", {result.cosignatures} cosignatures"
     click.echo(
         f"pushed {result.events} events and {result.seals} seals{erased} to {result.ledger!r}; "
         f"it now holds {result.head} events"

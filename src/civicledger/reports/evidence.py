@@ -36,7 +36,14 @@ from civicledger.projections.whynot import why_not
 from civicledger.reports.render.json import FORMAT as REPORT_FORMAT
 from civicledger.reports.verify import verify_report
 
-__all__ = ["EVIDENCE_FORMAT", "EvidenceSummary", "fields_read", "write_evidence"]
+__all__ = [
+    "EVIDENCE_FORMAT",
+    "EvidenceSummary",
+    "LedgerPart",
+    "fields_read",
+    "write_evidence",
+    "write_ledger_part",
+]
 
 EVIDENCE_FORMAT = "civicledger-evidence/1"
 """The ``format`` of a bundle's manifest.json; bumped if the layout changes."""
@@ -214,47 +221,107 @@ def write_evidence(
             "the report does not verify against this ledger, so its evidence would not check: "
             + "; ".join(check.problems)
         )
-    size = the_seal.tree_size
-    computed = _figures(ledger, data, the_seal)
-    files: dict[str, bytes] = {
-        "report.json": report_json.encode("utf-8"),
-        "seal.txt": the_seal.text.encode("utf-8"),
-        "envelopes.jsonl": b"".join(e + b"\n" for e in ledger.audit.envelopes(size)),
+    files: dict[str, bytes] = {"report.json": report_json.encode("utf-8")}
+    indicators = (data.get("indicators") or {}).get("source", "")
+    part = write_ledger_part(
+        ledger, data["figures"], the_seal, indicators, str(data["period"]["key"]), "", files
+    )
+    manifest = {
+        "format": EVIDENCE_FORMAT,
+        "origin": part.manifest["origin"],
+        "hash": part.manifest["hash"],
+        "tree_size": part.manifest["tree_size"],
+        "report": "report.json",
+        "seal": part.manifest["seal"],
+        "public_key": "public-key.txt" if public_key is not None else None,
+        "envelopes": part.manifest["envelopes"],
+        "amendments": part.manifest["amendments"],
+        "figures": part.manifest["figures"],
     }
+    if public_key is not None:
+        files["public-key.txt"] = public_key.strip().encode("utf-8") + b"\n"
+    files["manifest.json"] = manifest_bytes(manifest)
+    target = Path(path)
+    write_zip(target, files)
+    return EvidenceSummary(
+        target, the_seal.tree_size, len(data["figures"]), part.partial, part.disclosures
+    )
+
+
+@attrs.frozen
+class LedgerPart:
+    """One ledger's share of a bundle: its manifest entries and what was written.
+
+    Attributes:
+        manifest: origin, hash, tree size, the names of its seal, envelopes and
+            amendments files, and one entry per figure.
+        partial: the refs of figures checked to the envelopes only, with why.
+        disclosures: how many disclosures it holds.
+    """
+
+    manifest: dict[str, Any]
+    partial: tuple[tuple[str, str], ...]
+    disclosures: int
+
+
+def write_ledger_part(
+    ledger: EvidenceSource,
+    figures: Sequence[Mapping[str, Any]],
+    seal: Seal,
+    indicators: str,
+    period: str,
+    prefix: str,
+    files: dict[str, bytes],
+) -> LedgerPart:
+    """Add one ledger's seal, envelopes, amendments and figure disclosures to ``files``.
+
+    Args:
+        ledger: the ledger, which must match the seal.
+        figures: the report's figures of this ledger (each with ``ref`` and ``lineage``).
+        seal: the seal they were computed as of.
+        indicators: the report's indicator set (TOML source).
+        period: the report's period key.
+        prefix: the folder in the zip (``""`` or ``"ledgers/1/"``).
+        files: the zip's files, added to.
+
+    Returns:
+        The part.
+    """
+    size = seal.tree_size
+    computed = _figures(ledger, indicators, period, figures, seal)
+    files[f"{prefix}seal.txt"] = seal.text.encode("utf-8")
+    files[f"{prefix}envelopes.jsonl"] = b"".join(e + b"\n" for e in ledger.audit.envelopes(size))
     amendments = [
         _line(ledger.disclose(r.event_id, ["target_event_id"]))
         for r in ledger.read(types=list(AMENDING_TYPES), to_position=size)
     ]
-    files["amendments.jsonl"] = b"".join(amendments)
+    files[f"{prefix}amendments.jsonl"] = b"".join(amendments)
     entries = []
     partial: list[tuple[str, str]] = []
     count = len(amendments)
-    for figure_data in data["figures"]:
+    for figure_data in figures:
         ref = figure_data["ref"]
         key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
         figure = computed[key]
-        entry, written = _entry(ledger, figure, size, f"figures/{ref}", files)
+        entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files)
         count += written
         entries.append({"ref": ref, **entry})
         partial += [(ref, why) for why in _why_partial(entry)]
     manifest = {
-        "format": EVIDENCE_FORMAT,
-        "origin": the_seal.origin,
-        "hash": the_seal.hash_name,
+        "origin": seal.origin,
+        "hash": seal.hash_name,
         "tree_size": size,
-        "report": "report.json",
-        "seal": "seal.txt",
-        "public_key": "public-key.txt" if public_key is not None else None,
-        "envelopes": "envelopes.jsonl",
-        "amendments": "amendments.jsonl",
+        "seal": f"{prefix}seal.txt",
+        "envelopes": f"{prefix}envelopes.jsonl",
+        "amendments": f"{prefix}amendments.jsonl",
         "figures": entries,
     }
-    if public_key is not None:
-        files["public-key.txt"] = public_key.strip().encode("utf-8") + b"\n"
-    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
-    target = Path(path)
-    _write_zip(target, files)
-    return EvidenceSummary(target, size, len(entries), tuple(partial), count)
+    return LedgerPart(manifest, tuple(partial), count)
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """A manifest as the bundle stores it: indented JSON, non-ASCII kept."""
+    return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
@@ -288,22 +355,25 @@ def _group(lineage: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def _figures(
-    ledger: EvidenceSource, data: Mapping[str, Any], seal: Seal
+    ledger: EvidenceSource,
+    indicators: str,
+    period: str,
+    figures: Sequence[Mapping[str, Any]],
+    seal: Seal,
 ) -> dict[tuple[str, str, tuple[tuple[str, str], ...]], Figure]:
     """The report's figures recomputed as Figure objects (for reasons and definitions),
     by indicator, period and group: a chart shows figures of the months (or quarters,
     weeks) of the report's period, or of a year earlier, besides the period's own."""
-    source = (data.get("indicators") or {}).get("source", "")
-    indicator_set = load_indicators(source, source="the report's indicator set")
-    ids_by_period: dict[str, dict[str, None]] = {str(data["period"]["key"]): {}}
-    for entry in data["figures"]:
+    indicator_set = load_indicators(indicators, source="the report's indicator set")
+    ids_by_period: dict[str, dict[str, None]] = {period: {}}
+    for entry in figures:
         if entry["indicator"] in indicator_set:
             ids_by_period.setdefault(str(entry["period"]), {})[entry["indicator"]] = None
     found = {}
-    for period, ids in ids_by_period.items():
+    for step, ids in ids_by_period.items():
         chosen = indicator_set.select(list(ids)) if ids else indicator_set
-        for figure in ledger.indicators(chosen, period=period, as_of=seal):
-            found[(figure.id, period, figure.group)] = figure
+        for figure in ledger.indicators(chosen, period=step, as_of=seal):
+            found[(figure.id, step, figure.group)] = figure
     return found
 
 
@@ -407,7 +477,8 @@ def _line(disclosure: Disclosing) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-def _write_zip(path: Path, files: Mapping[str, bytes]) -> None:
+def write_zip(path: Path, files: Mapping[str, bytes]) -> None:
+    """Write the files as a zip whose bytes depend only on them (no clock, fixed order)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):

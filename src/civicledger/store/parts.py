@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendParts",
+    "CosignatureRow",
     "MemoryProjectionPositions",
     "MemorySealTable",
     "ProjectionPositions",
@@ -46,8 +47,21 @@ class SealRow:
     text: str
 
 
+@attrs.frozen
+class CosignatureRow:
+    """A stored cosignature: its row id, the seal row it countersigns, and its columns."""
+
+    id: int
+    seal_id: int
+    signer: str
+    cosigned_at: str
+    verifier: str
+    signature: str
+
+
 class SealTable(Protocol):
-    """Where a ledger's seals are kept, append-only, in the order they were made."""
+    """Where a ledger's seals and their cosignatures are kept, append-only, in the order
+    they were made."""
 
     def append(self, *, tree_size: int, root_hash: bytes, sealed_at: str, text: str) -> SealRow:
         """Store a seal.
@@ -67,6 +81,20 @@ class SealTable(Protocol):
         """Yield the ledger's seals in the order they were made."""
         ...
 
+    def append_cosignature(
+        self, *, seal_id: int, signer: str, cosigned_at: str, verifier: str, signature: str
+    ) -> CosignatureRow:
+        """Store a cosignature of the seal with row id ``seal_id``.
+
+        Raises:
+            StoreError: the database failed, or this key already countersigned the seal.
+        """
+        ...
+
+    def cosignature_rows(self) -> Iterator[CosignatureRow]:
+        """Yield the ledger's cosignatures in the order they were stored."""
+        ...
+
 
 class MemorySealTable:
     """The seals of an in-memory ledger, kept beside its events."""
@@ -74,6 +102,7 @@ class MemorySealTable:
     def __init__(self) -> None:
         """Start with no seals."""
         self._rows: list[SealRow] = []
+        self._cosignatures: list[CosignatureRow] = []
 
     def append(self, *, tree_size: int, root_hash: bytes, sealed_at: str, text: str) -> SealRow:
         """Store a seal; see :class:`SealTable`."""
@@ -84,6 +113,20 @@ class MemorySealTable:
     def rows(self) -> Iterator[SealRow]:
         """Yield the seals, oldest first; see :class:`SealTable`."""
         return iter(list(self._rows))
+
+    def append_cosignature(
+        self, *, seal_id: int, signer: str, cosigned_at: str, verifier: str, signature: str
+    ) -> CosignatureRow:
+        """Store a cosignature; see :class:`SealTable`."""
+        row = CosignatureRow(
+            len(self._cosignatures) + 1, seal_id, signer, cosigned_at, verifier, signature
+        )
+        self._cosignatures.append(row)
+        return row
+
+    def cosignature_rows(self) -> Iterator[CosignatureRow]:
+        """Yield the cosignatures, oldest first; see :class:`SealTable`."""
+        return iter(list(self._cosignatures))
 
 
 class ProjectionPositions(Protocol):

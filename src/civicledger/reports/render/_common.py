@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from civicledger.audit.checkpoint import Seal
+from civicledger.audit.cosign import cosigners
 from civicledger.projections.rollup import combined_text
 from civicledger.reports.model import FigureEntry, Num, Report
 
@@ -40,9 +42,11 @@ def about_lines(report: Report) -> list[str]:
             lines.append(
                 f"{ledger.label}（账本 {ledger.name}）：截至第 {ledger.position} 条事件（{state}）"
             )
+            lines.extend(_cosigned(ledger.checkpoint, f"{ledger.label}的封存"))
     elif seal.checkpoint is not None:
         sealed = f"已封存，树大小 {seal.tree_size}，根哈希（十六进制）{seal.root_hash}"
         lines.append(f"数据截至：账本第 {seal.position} 条事件（{sealed}）")
+        lines.extend(_cosigned(seal.checkpoint, "封存"))
     else:
         lines.append(f"数据截至：账本第 {seal.position} 条事件（未封存）")
     lines.append(f"报告模板：{report.template_name}（SHA-256 {report.template_sha256}）")
@@ -56,6 +60,17 @@ def about_lines(report: Report) -> list[str]:
             verdict += f"；{open_} 项无法计算"
         lines.append(f"数据校验：{len(report.rules)} 项规则，{verdict}")
     return lines
+
+
+def _cosigned(checkpoint: str | None, what: str) -> list[str]:
+    """One line naming who countersigned the seal and when, if anyone did."""
+    if checkpoint is None:
+        return []
+    named = [
+        f"{name}（{when.strftime('%Y-%m-%d %H:%M:%S')} UTC）"
+        for name, when in cosigners(Seal.parse(checkpoint))
+    ]
+    return [f"{what}经会签：{'、'.join(named)}"] if named else []
 
 
 def _definition(lineage: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,10 @@ PostgreSQL's COPY have no SQLAlchemy Core form. Everything else the store runs i
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, Table, event, func, select, text
@@ -22,6 +24,15 @@ WRITE_OPTION = "civicledger_write"
 """Connection execution option that makes the next SQLite BEGIN an IMMEDIATE one."""
 
 _SCHEMA_LOCK_KEY = 0x43_49_56_49  # "CIVI": the advisory lock key that guards schema creation
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the write lock from its start (SQLite ``BEGIN IMMEDIATE``)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout: float) -> None:

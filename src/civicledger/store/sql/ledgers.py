@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -21,6 +19,7 @@ from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
 from civicledger.store.sql import dialect, guards, partitioning
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
     SCHEMA_VERSION,
@@ -29,6 +28,7 @@ from civicledger.store.sql.schema import (
     meta,
     metadata,
 )
+from civicledger.store.sql.seals import create_seal_tables
 
 
 @attrs.frozen
@@ -50,15 +50,6 @@ def replica_key(ledger_id: int) -> str:
     A marker row rather than a column, so replicas need no schema change.
     """
     return f"replica/{ledger_id}"
-
-
-@contextlib.contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that holds the write lock from its start (SQLite ``BEGIN IMMEDIATE``)."""
-    with engine.connect() as conn:
-        conn.execution_options(**{dialect.WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -116,6 +107,7 @@ def prepare_schema(conn: Connection, *, partitions: int | None = None) -> None:
             conn.execute(text(statement))
         partitioning.guard_partitions(conn)
         conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
+        create_seal_tables(conn)
         if postgres:
             guards.install_guards(conn)
         return
@@ -136,7 +128,7 @@ def prepare_schema(conn: Connection, *, partitions: int | None = None) -> None:
     if version < SCHEMA_VERSION:
         if postgres:
             guards.require_owner(conn, f"the database has schema version {version}")
-        _upgrade_to_leaf_v2(conn)
+        _upgrade(conn, version)
     elif not dialect.has_redaction_trigger(conn):
         # Made before redaction existed: swap its blanket UPDATE ban for the redaction rule.
         for statement in dialect.append_only_ddl(conn.dialect.name):
@@ -159,16 +151,20 @@ def _schema_ready(conn: Connection) -> bool:
     return _check_version(conn) == SCHEMA_VERSION and dialect.has_redaction_trigger(conn)
 
 
-def _upgrade_to_leaf_v2(conn: Connection) -> None:
-    """Upgrade a schema version 1 database in place (inside the schema transaction).
+def _upgrade(conn: Connection, version: int) -> None:
+    """Upgrade an older database in place (inside the schema transaction).
 
-    Its ledgers keep leaf format v1 (the new column's default); events get the
-    empty ``commitments`` column; the triggers are replaced by the stricter ones.
+    From version 1: its ledgers keep leaf format v1 (the new column's default);
+    events get the empty ``commitments`` column; the triggers are replaced by the
+    stricter ones. From version 2: the seal and cosignature tables are created
+    (each unless it exists: a version 2 database made its seals table on first use).
     """
-    for statement in dialect.leaf_v2_upgrade_ddl(conn.dialect.name):
-        conn.execute(text(statement))
-    for statement in dialect.append_only_ddl(conn.dialect.name):
-        conn.execute(text(statement))
+    if version < 2:
+        for statement in dialect.leaf_v2_upgrade_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+        for statement in dialect.append_only_ddl(conn.dialect.name):
+            conn.execute(text(statement))
+    create_seal_tables(conn)
     conn.execute(
         meta.update().where(meta.c.key == SCHEMA_VERSION_KEY).values(value=str(SCHEMA_VERSION))
     )

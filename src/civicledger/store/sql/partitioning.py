@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.schema import CreateTable
 
 from civicledger.errors import ValidationError
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.schema import events, tiles
 
@@ -132,7 +133,7 @@ def partition_by_ledger(url: str | URL, partitions: int = 16) -> None:
         StoreError: the database failed.
     """
     from civicledger.store.sql.errors import translated
-    from civicledger.store.sql.ledgers import prepare_schema, write_transaction
+    from civicledger.store.sql.ledgers import prepare_schema
 
     check_partitions(partitions)
     with translated("opening the database"):

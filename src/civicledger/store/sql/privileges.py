@@ -16,7 +16,7 @@ from civicledger.errors import StoreError
 from civicledger.store.sql.guards import APP_FUNCTIONS, table_owner
 from civicledger.store.sql.positions import positions_table
 from civicledger.store.sql.schema import events, ledgers, meta, tiles
-from civicledger.store.sql.seals import seals
+from civicledger.store.sql.seals import cosignatures, seals
 
 APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # INSERT: the first push to a replica records its marker row; without
@@ -26,16 +26,23 @@ APP_GRANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (events.name, ("SELECT", "INSERT")),
     (tiles.name, ("SELECT", "INSERT")),
     (seals.name, ("SELECT", "INSERT")),
+    (cosignatures.name, ("SELECT", "INSERT")),
     # Projection positions are derived state that runners move, replace and forget.
     (positions_table.name, ("SELECT", "INSERT", "UPDATE", "DELETE")),
 )
-"""Table privileges an application role needs: append, read, seal, receive pushes, keep
-projection positions."""
+"""Table privileges an application role needs: append, read, seal, cosign, receive pushes,
+keep projection positions."""
 
-SERIAL_TABLES: tuple[str, ...] = (ledgers.name, seals.name)
+SERIAL_TABLES: tuple[str, ...] = (ledgers.name, seals.name, cosignatures.name)
 """Tables whose ``id`` sequence an application role uses (``USAGE``) when it inserts."""
 
-HISTORY_TABLES: tuple[str, ...] = (events.name, tiles.name, seals.name, ledgers.name)
+HISTORY_TABLES: tuple[str, ...] = (
+    events.name,
+    tiles.name,
+    seals.name,
+    cosignatures.name,
+    ledgers.name,
+)
 """Tables whose rows are history: no application role may update, delete or truncate them."""
 
 _ALTERING = ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER")

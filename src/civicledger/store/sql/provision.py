@@ -17,14 +17,15 @@ from sqlalchemy.engine import URL, make_url
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.store.sql import guards
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import open_engine
 from civicledger.store.sql.errors import translated
-from civicledger.store.sql.ledgers import prepare_schema, write_transaction
+from civicledger.store.sql.ledgers import prepare_schema
 from civicledger.store.sql.partitioning import check_partitions, partition_names
 from civicledger.store.sql.positions import create_positions_table, positions_table
 from civicledger.store.sql.privileges import APP_GRANTS, SERIAL_TABLES, Access, access
 from civicledger.store.sql.schema import metadata
-from civicledger.store.sql.seals import create_seal_table, seals
+from civicledger.store.sql.seals import SEAL_TABLES
 
 
 def provision(url: str | URL, *, owner: str, app: str, partitions: int | None = None) -> Access:
@@ -83,7 +84,6 @@ def provision(url: str | URL, *, owner: str, app: str, partitions: int | None = 
             conn.execute(text(f"SET LOCAL ROLE {guards.quoted(conn, owner)}"))
             prepare_schema(conn, partitions=partitions)
             guards.install_guards(conn)
-            create_seal_table(conn)
             create_positions_table(conn)
             _grant(conn, app)
             granted = access(conn, app)
@@ -141,7 +141,7 @@ def _take_over(conn: Connection, owner: str) -> None:
     partitions of a partitioned table are handed over with it.
     """
     role = guards.quoted(conn, owner)
-    names = [t.name for t in metadata.sorted_tables] + [seals.name, positions_table.name]
+    names = [t.name for t in metadata.sorted_tables] + [*SEAL_TABLES, positions_table.name]
     tables = conn.execute(
         text(
             "SELECT c.relname FROM pg_class AS c "

@@ -1,8 +1,8 @@
-"""The seals table: checkpoints the audit layer writes, append-only like events.
+"""The seal and cosignature tables: checkpoints the audit layer writes, append-only like events.
 
-It has its own MetaData and is created on first use (with its triggers), so
-databases made before it existed gain it without a schema version change and
-the store's own schema check is unaffected.
+They have their own MetaData, kept apart from the event tables the store itself
+needs; :func:`create_seal_tables` makes them with the schema (version 3) and when
+an older database is upgraded.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     insert,
     inspect,
     select,
     text,
 )
 
-from civicledger.store.parts import SealRow
-from civicledger.store.sql import dialect
+from civicledger.store.parts import CosignatureRow, SealRow
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
-from civicledger.store.sql.ledgers import write_transaction
 from civicledger.store.sql.schema import ledgers
 
 seals_metadata = MetaData()
@@ -50,18 +50,37 @@ seals = Table(
 )
 """One row per seal, in the order they were made; rows are never changed or deleted."""
 
+cosignatures = Table(
+    "civicledger_cosignatures",
+    seals_metadata,
+    Column("id", _BIG, primary_key=True, autoincrement=True),
+    Column("ledger_id", Integer, ForeignKey(ledgers.c.id), nullable=False, index=True),
+    Column("seal_id", _BIG, ForeignKey(seals.c.id), nullable=False),
+    Column("signer", String(200), nullable=False),
+    Column("cosigned_at", String(27), nullable=False),
+    # The cosigner's verifier key text, so verify can check the line without being given it.
+    Column("verifier", Text, nullable=False),
+    # The C2SP cosignature/v1 signature line, as it would follow the seal's other signatures.
+    Column("signature", Text, nullable=False),
+    UniqueConstraint("ledger_id", "seal_id", "verifier", name="uq_civicledger_cosignatures_key"),
+)
+"""One row per countersignature of a seal by another key; rows are never changed or deleted."""
 
-def append_only_ddl(dialect_name: str) -> list[str]:
-    """The statements that make seal rows immutable (same mechanism as the events table).
+SEAL_TABLES: tuple[str, ...] = (seals.name, cosignatures.name)
+"""The tables of this module, in the order they are created."""
+
+
+def append_only_ddl(dialect_name: str, table: str) -> list[str]:
+    """The statements that make a table's rows immutable (same mechanism as the events table).
 
     Args:
         dialect_name: ``"sqlite"`` or ``"postgresql"``.
+        table: one of :data:`SEAL_TABLES`.
 
     Returns:
         DDL statements; run them after the table exists (the PostgreSQL ones
         reuse the trigger function the store creates with its schema).
     """
-    table = seals.name
     if dialect_name == "postgresql":
         return [
             f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE "
@@ -79,13 +98,11 @@ def append_only_ddl(dialect_name: str) -> list[str]:
 
 def latest_seals(conn: Connection, ledger_id: int) -> dict[str, tuple[int, bytes]]:
     """A ledger's stored seals on an open connection: text -> (tree size, root), the
-    largest tree size last (empty when the table does not exist yet).
+    largest tree size last.
 
     Raises:
         sqlalchemy errors: the caller translates them.
     """
-    if not inspect(conn).has_table(seals.name):
-        return {}
     result = conn.execute(
         select(seals.c.text, seals.c.tree_size, seals.c.root_hash)
         .where(seals.c.ledger_id == ledger_id)
@@ -95,7 +112,7 @@ def latest_seals(conn: Connection, ledger_id: int) -> dict[str, tuple[int, bytes
 
 
 class SqlSealTable:
-    """Reads and appends one ledger's seals; creates the table on first use."""
+    """Reads and appends one ledger's seals and their cosignatures."""
 
     def __init__(self, engine: Engine, ledger_id: int, ledger_name: str) -> None:
         """Work on the seals of the ledger with row id ``ledger_id``.
@@ -108,7 +125,6 @@ class SqlSealTable:
         self._engine = engine
         self._ledger_id = ledger_id
         self._ledger_name = ledger_name
-        self._ready = False
 
     def append(self, *, tree_size: int, root_hash: bytes, sealed_at: str, text: str) -> SealRow:
         """Store a seal.
@@ -125,7 +141,6 @@ class SqlSealTable:
         Raises:
             StoreError: the database failed.
         """
-        self._ensure_table()
         with (
             translated(f"storing a seal of ledger {self._ledger_name!r}"),
             write_transaction(self._engine) as conn,
@@ -149,8 +164,6 @@ class SqlSealTable:
         Raises:
             StoreError: the database failed.
         """
-        if not self._table_exists():
-            return
         with (
             translated(f"reading the seals of ledger {self._ledger_name!r}"),
             self._engine.connect() as conn,
@@ -169,34 +182,59 @@ class SqlSealTable:
         for row_id, size, root, sealed_at, seal_text in result:
             yield SealRow(int(row_id), int(size), bytes(root), sealed_at, seal_text)
 
-    def ensure(self) -> None:
-        """Create the seals table if it does not exist yet (outside any write transaction).
+    def append_cosignature(
+        self, *, seal_id: int, signer: str, cosigned_at: str, verifier: str, signature: str
+    ) -> CosignatureRow:
+        """Store a cosignature of the seal with row id ``seal_id``.
+
+        Raises:
+            StoreError: the database failed, or this key already countersigned the seal.
+        """
+        with (
+            translated(f"storing a cosignature of a seal of ledger {self._ledger_name!r}"),
+            write_transaction(self._engine) as conn,
+        ):
+            row_id = conn.execute(
+                insert(cosignatures)
+                .values(
+                    ledger_id=self._ledger_id,
+                    seal_id=seal_id,
+                    signer=signer,
+                    cosigned_at=cosigned_at,
+                    verifier=verifier,
+                    signature=signature,
+                )
+                .returning(cosignatures.c.id)
+            ).scalar_one()
+        return CosignatureRow(int(row_id), seal_id, signer, cosigned_at, verifier, signature)
+
+    def cosignature_rows(self) -> Iterator[CosignatureRow]:
+        """Yield the ledger's cosignatures in the order they were stored.
 
         Raises:
             StoreError: the database failed.
         """
-        self._ensure_table()
-
-    def _table_exists(self) -> bool:
-        if self._ready:
-            return True
-        with translated("looking for the seals table"), self._engine.connect() as conn:
-            self._ready = inspect(conn).has_table(seals.name)
-        return self._ready
-
-    def _ensure_table(self) -> None:
-        if self._table_exists():
-            return
-        with translated("creating the seals table"), write_transaction(self._engine) as conn:
-            dialect.lock_schema(conn)
-            create_seal_table(conn)
-        self._ready = True
+        c = cosignatures.c
+        with (
+            translated(f"reading the cosignatures of ledger {self._ledger_name!r}"),
+            self._engine.connect() as conn,
+        ):
+            result = conn.execute(
+                select(c.id, c.seal_id, c.signer, c.cosigned_at, c.verifier, c.signature)
+                .where(c.ledger_id == self._ledger_id)
+                .order_by(c.id)
+            ).all()
+        for row_id, seal_id, *columns in result:
+            yield CosignatureRow(int(row_id), int(seal_id), *columns)
 
 
-def create_seal_table(conn: Connection) -> None:
-    """Create the seals table and its triggers unless it exists (call under the schema lock)."""
-    if inspect(conn).has_table(seals.name):
-        return  # another process created it while we waited for the lock
-    seals_metadata.create_all(conn)
-    for statement in append_only_ddl(conn.dialect.name):
-        conn.execute(text(statement))
+def create_seal_tables(conn: Connection) -> None:
+    """Create the seal and cosignature tables and their triggers, each unless it exists
+    (call under the schema lock)."""
+    present = set(inspect(conn).get_table_names())
+    for table in (seals, cosignatures):
+        if table.name in present:
+            continue
+        table.create(conn)
+        for statement in append_only_ddl(conn.dialect.name, table.name):
+            conn.execute(text(statement))

@@ -41,6 +41,7 @@ from civicledger.store.replica import (
 from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import listener, open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
@@ -48,7 +49,6 @@ from civicledger.store.sql.ledgers import (
     ensure_ledger,
     ensure_schema,
     ledger_names,
-    write_transaction,
 )
 from civicledger.store.sql.positions import SqlProjectionPositions
 from civicledger.store.sql.privileges import Access, access, check_grants, current_role
@@ -388,8 +388,6 @@ class SqlStore(EventStore):
                 f"ledger {self.ledger_name!r} records its own events; only a replica receives"
             )
         ledger_id = self._ledger.id
-        seal_table = SqlSealTable(self._engine, ledger_id, self.ledger_name)
-        seal_table.ensure()
         with (
             self._local_writer,
             translated(f"receiving into ledger {self.ledger_name!r}"),
