@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 import attrs
 
-from civicledger.events import Event
+from civicledger import catalog as c
+from civicledger.events import Event, default_codec
+from civicledger.jsonl import encode_line
 
 YEAR = 2023
 
@@ -101,3 +104,24 @@ def split(rng: random.Random, total: int, parts: int) -> list[int]:
     """Split a total into parts that are each at least zero and sum exactly to it."""
     cuts = sorted(rng.randrange(0, total + 1) for _ in range(parts - 1))
     return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+def jsonl_bytes(rng: random.Random, drafts: Iterable[Draft]) -> bytes:
+    """Drafted events as JSON Lines bytes (canonical JSON, one event per line), each with
+    an event id drawn from ``rng`` so the file is the same on every run."""
+    codec = default_codec()
+    lines = []
+    for draft in drafts:
+        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        lines.append(
+            encode_line(
+                stream=c.default_stream(draft.event),
+                type_name=type(draft.event).__event_type__,
+                schema_version=type(draft.event).__schema_version__,
+                event_id=event_id,
+                actor=draft.actor,
+                payload=codec.to_dict(draft.event),
+            )
+            + b"\n"
+        )
+    return b"".join(lines)

@@ -20,19 +20,14 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from almanac import Draft, Year
+from almanac import Draft, Year, jsonl_bytes
 from community import activities, compounds, contact_groups, meetings, organisations, party_contact
 from services import environment, governance, notes, problems, welfare
-
-from civicledger import catalog as c
-from civicledger.events import default_codec
-from civicledger.jsonl import encode_line
 
 SEED = 2023
 """The generator's only source of variety: same seed, same bytes."""
@@ -57,22 +52,7 @@ def build_year(rng: random.Random) -> list[Draft]:
 
 def render(rng: random.Random) -> bytes:
     """The whole ledger as JSON Lines bytes (canonical JSON, one event per line)."""
-    codec = default_codec()
-    lines = []
-    for draft in build_year(rng):
-        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        lines.append(
-            encode_line(
-                stream=c.default_stream(draft.event),
-                type_name=type(draft.event).__event_type__,
-                schema_version=type(draft.event).__schema_version__,
-                event_id=event_id,
-                actor=draft.actor,
-                payload=codec.to_dict(draft.event),
-            )
-            + b"\n"
-        )
-    return b"".join(lines)
+    return jsonl_bytes(rng, build_year(rng))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -39,11 +38,18 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "community_2023"))
 
-from almanac import YEAR, Year, on_or_after, pick_days, split, weekdays_of_year, workdays
+from almanac import (
+    YEAR,
+    Year,
+    jsonl_bytes,
+    on_or_after,
+    pick_days,
+    split,
+    weekdays_of_year,
+    workdays,
+)
 
 from civicledger import catalog as c
-from civicledger.events import default_codec
-from civicledger.jsonl import encode_line
 
 HERE = Path(__file__).resolve().parent
 
@@ -407,22 +413,7 @@ def rectification(year: Year, problem: Problem) -> None:
 
 def render(rng: random.Random, who: Character) -> bytes:
     """One community's ledger as JSON Lines bytes (canonical JSON, one event per line)."""
-    codec = default_codec()
-    lines = []
-    for draft in build_year(rng, who).in_order():
-        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        lines.append(
-            encode_line(
-                stream=c.default_stream(draft.event),
-                type_name=type(draft.event).__event_type__,
-                schema_version=type(draft.event).__schema_version__,
-                event_id=event_id,
-                actor=draft.actor,
-                payload=codec.to_dict(draft.event),
-            )
-            + b"\n"
-        )
-    return b"".join(lines)
+    return jsonl_bytes(rng, build_year(rng, who).in_order())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
