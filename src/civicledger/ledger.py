@@ -469,10 +469,9 @@ class Ledger:
 
     def cosigned(self, seal: Seal) -> Seal:
         """The seal with the lines of every stored cosignature of it after its own
-        signatures (render a report as of it to name its cosigners)."""
-        from civicledger.audit import with_cosignatures
-
-        return with_cosignatures(seal, [c for c in self.cosignatures() if c.seal.body == seal.body])
+        signatures (render a report as of it to name its cosigners); see
+        :meth:`.audit.auditor.Auditor.cosigned`."""
+        return self.audit.cosigned(seal)
 
     def check_cosigned(self, seal: Seal) -> None:
         """Refuse a seal text carrying a cosignature line this ledger does not store; see

@@ -16,7 +16,12 @@ import attrs
 
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.consistency import make_consistency_proof, verify_consistency_proof
-from civicledger.audit.cosign import COSIGNATURE_SIZE, Cosignature, StoredCosignature
+from civicledger.audit.cosign import (
+    COSIGNATURE_SIZE,
+    Cosignature,
+    StoredCosignature,
+    with_cosignatures,
+)
 from civicledger.audit.disclose import disclose
 from civicledger.audit.keys import PublicKeys, Signer, as_verifiers
 from civicledger.audit.problems import Problem, ProblemKind
@@ -291,6 +296,11 @@ class Auditor:
                     f"stored cosignature {row.number} cannot be read ({e.message}); run verify()"
                 ) from e
         return result
+
+    def cosigned(self, seal: Seal) -> Seal:
+        """The seal with the lines of every stored cosignature of it after its own
+        signatures (render a report as of it to name its cosigners)."""
+        return with_cosignatures(seal, [c for c in self.cosignatures() if c.seal.body == seal.body])
 
     def check_cosigned(self, seal: Seal) -> None:
         """Refuse a seal text carrying a cosignature line this ledger does not store.

@@ -77,8 +77,6 @@ def cosign(ledger: Any, seal_file: Path | None, key_file: Path, output: Path | N
 
         civicledger --ledger community-a cosign --seal seal-2023.txt --key street.key
     """
-    from civicledger.audit import with_cosignatures
-
     if seal_file is not None:
         target = read_text_file(seal_file, "seal")
     else:
@@ -89,8 +87,7 @@ def cosign(ledger: Any, seal_file: Path | None, key_file: Path, output: Path | N
             )
         target = seals[-1]
     made = ledger.cosign(target, read_text_file(key_file, "key").strip())
-    every = [c for c in ledger.cosignatures() if c.seal == made.seal]
-    write_output(with_cosignatures(made.seal, every).text, output)
+    write_output(ledger.cosigned(made.seal).text, output)
 
 
 def _file_option(
