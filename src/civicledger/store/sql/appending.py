@@ -154,9 +154,8 @@ class SqlAppender:
 
     def insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
         """Write the new rows of a checked delivery, verbatim."""
-        params: list[Any] = []
-        for row in plan.rows:
-            values = (
+        params = [
+            (
                 self._ledger.id,
                 row.position,
                 row.stream,
@@ -173,7 +172,8 @@ class SqlAppender:
                 row.payload_digest,
                 row.leaf_hash,
             )
-            params.append(values)
+            for row in plan.rows
+        ]
         self._write_rows(conn, params, plan.nodes, plan.frontier)
 
     def _write_rows(
@@ -214,7 +214,7 @@ class SqlAppender:
     def _params(self, row: Row, recorded_at: str) -> tuple[Any, ...]:
         # Driver-level values in table column order (the compiled INSERT's and COPY's order).
         record = row.record
-        values = (
+        return (
             self._ledger.id,
             record.position,
             record.stream,
@@ -231,7 +231,6 @@ class SqlAppender:
             record.payload_digest,
             record.leaf_hash,
         )
-        return values
 
     def stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
         """The last version of each stream that has events."""

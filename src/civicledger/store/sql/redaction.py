@@ -20,7 +20,6 @@ from civicledger.events import Codec, canonical_bytes
 from civicledger.events.redaction import redact_stored, stored_keys
 from civicledger.merkle.commitments import Commitments, after_redaction
 from civicledger.merkle.hashes import HashAlgorithm
-from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.replica import ReplicaErasure
 from civicledger.store.sql.schema import events, stored_bytes
 
@@ -130,10 +129,8 @@ def write_received_erasures(
                 events.c.ledger_id == ledger_id, events.c.position == erasure.position
             )
         ).one_or_none()
-        held_id = None if held is None else held[0]
-        if held_id is not None and not isinstance(held_id, uuid.UUID):
-            held_id = uuid_from_bytes(held_id)
-        if held is None or (held_id, stored_bytes(held[1])) != (
+        # The column's type already decodes the event id to a UUID on every dialect.
+        if held is None or (held.event_id, stored_bytes(held.leaf_hash)) != (
             erasure.event_id,
             erasure.leaf_hash,
         ):
@@ -142,7 +139,7 @@ def write_received_erasures(
                 f"{erasure.position}, which this ledger does not hold there; nothing was erased",
                 position=erasure.position,
             )
-        if held[3] is None and held[2] == erasure.payload:
+        if held.salt is None and held.payload == erasure.payload:
             continue  # applied by an earlier delivery
         write_erasure(
             conn,
