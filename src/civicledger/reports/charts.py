@@ -20,14 +20,14 @@ year earlier (同比).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Protocol
 
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.limits import LimitError
 from civicledger.projections import Figure, Period
 from civicledger.projections.series import Step, steps_of
-from civicledger.reports.model import Cell, Num, Table, Text
+from civicledger.reports.figure_tables import value_cell
+from civicledger.reports.model import Cell, Table, Text
 from civicledger.reports.template import ItemSpec, Template
 
 __all__ = ["ChartContext", "chart_items", "chart_steps", "chart_table", "charts_compare_whole"]
@@ -247,11 +247,5 @@ def _row(context: ChartContext, label: str, cells: Sequence[Figure | None]) -> t
             values.append((Text("—"),))
             continue
         units.setdefault(figure.indicator.unit)
-        ref = context.ref(figure)
-        if figure.value is None:
-            values.append((Text(f"未定义（{figure.undefined_reason}）"),))
-        else:
-            value = figure.value
-            exact = format(value, "f") if isinstance(value, Decimal) else str(value)
-            values.append((Num(exact, exact, "exact", ref),))
+        values.append(value_cell(figure, context.ref))
     return ((Text(label),), *values, (Text("、".join(units)),))

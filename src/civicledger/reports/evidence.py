@@ -324,7 +324,13 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
+def report_data(report_json: str, fmt: str, wrong_format: str) -> dict[str, Any]:
+    """A bundle's report parsed from its JSON text, refused unless in the format ``fmt``.
+
+    Raises:
+        ValidationError: it is not text, not JSON, or not in that format (then with
+            the message ``wrong_format``).
+    """
     if not isinstance(report_json, str):
         raise ValidationError("the report must be its JSON text", field="report")
     try:
@@ -334,12 +340,18 @@ def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
             f"the report is not JSON ({e}); pass its JSON text, or a Path to its file",
             field="report",
         ) from None
-    if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT:
-        raise ValidationError(
-            f"an evidence bundle needs a report in the {REPORT_FORMAT} format (with the ids of "
-            "excluded events); render the report again",
-            field="report",
-        )
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise ValidationError(wrong_format, field="report")
+    return data
+
+
+def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
+    data = report_data(
+        report_json,
+        REPORT_FORMAT,
+        f"an evidence bundle needs a report in the {REPORT_FORMAT} format (with the ids of "
+        "excluded events); render the report again",
+    )
     as_of = data.get("as_of") or {}
     if (as_of.get("tree_size"), as_of.get("root_hash")) != (seal.tree_size, seal.root_hash.hex()):
         raise ValidationError(

@@ -12,7 +12,6 @@ checks it with the standard library alone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +24,7 @@ from civicledger.errors import ValidationError, VerificationError
 from civicledger.reports.evidence import (
     EvidenceSource,
     manifest_bytes,
+    report_data,
     write_ledger_part,
     write_zip,
 )
@@ -164,21 +164,12 @@ def write_set_evidence(
 
 
 def _sealed_set_report(report_json: str) -> dict[str, Any]:
-    if not isinstance(report_json, str):
-        raise ValidationError("the report must be its JSON text", field="report")
-    try:
-        data = json.loads(report_json)
-    except json.JSONDecodeError as e:
-        raise ValidationError(
-            f"the report is not JSON ({e}); pass its JSON text, or a Path to its file",
-            field="report",
-        ) from None
-    if not isinstance(data, dict) or data.get("format") != ROLLUP_FORMAT:
-        raise ValidationError(
-            f"an evidence bundle of several ledgers needs a report in the {ROLLUP_FORMAT} "
-            "format (rendered over a set of ledgers); for one ledger's report, give one ledger",
-            field="report",
-        )
+    data = report_data(
+        report_json,
+        ROLLUP_FORMAT,
+        f"an evidence bundle of several ledgers needs a report in the {ROLLUP_FORMAT} "
+        "format (rendered over a set of ledgers); for one ledger's report, give one ledger",
+    )
     unsealed = [s.get("name") for s in data.get("ledgers") or [] if not s.get("checkpoint")]
     if unsealed or not data.get("ledgers"):
         raise ValidationError(

@@ -13,13 +13,14 @@ from civicledger.reports.appendix import exact, group_key
 from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.model import Cell, Num, Table, Text
 
-__all__ = ["INDICATOR_COLUMNS", "indicator_table", "ledger_table"]
+__all__ = ["INDICATOR_COLUMNS", "indicator_table", "ledger_table", "value_cell"]
 
 INDICATOR_COLUMNS = ("序号", "指标", "编号", "分组", "数值", "单位")
 """Headers of an indicator table."""
 
 
-def _value_cell(figure: Figure, ref: Callable[[Figure], str]) -> Cell:
+def value_cell(figure: Figure, ref: Callable[[Figure], str]) -> Cell:
+    """A figure's value as a linked exact number, or why it is undefined."""
     # An undefined figure still gets its appendix entry, which says why.
     if figure.value is None:
         ref(figure)
@@ -33,7 +34,7 @@ def indicator_table(figures: Sequence[Figure], caption: str, ref: Callable[[Figu
     rows: list[tuple[Cell, ...]] = []
     for figure in figures:
         group = "，".join(f"{k}={v}" for k, v in group_key(figure.group))
-        value = _value_cell(figure, ref)
+        value = value_cell(figure, ref)
         rows.append(
             (
                 (Text(str(len(rows) + 1)),),
@@ -57,6 +58,6 @@ def ledger_table(
     """A row per ledger of a set report and a column per (ungrouped) figure."""
 
     def cell(figure: Figure | None) -> Cell:
-        return (Text("—"),) if figure is None else _value_cell(figure, ref)
+        return (Text("—"),) if figure is None else value_cell(figure, ref)
 
     return breakdown.table(figures, cell, caption, heading)

@@ -246,15 +246,8 @@ def build_from_set(
 
 def _note_sections(template: Template) -> list[str]:
     """The sections the template's note items show (a section shows its sub-sections' notes)."""
-    found: list[str] = []
-
-    def visit(items: Iterable[Any], sections: Iterable[Any]) -> None:
-        found.extend(i.options["section"] for i in items if i.kind == "note")
-        for section in sections:
-            visit((*section.intro, *section.items), section.sections)
-
-    visit(template.intro, template.sections)
-    return found
+    items = (*template.intro, *template.items())
+    return [item.options["section"] for item in items if item.kind == "note"]
 
 
 def _read(
