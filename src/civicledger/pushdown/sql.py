@@ -57,6 +57,7 @@ from civicledger.pushdown.fields import (
     payload_field,
     type_hints,
 )
+from civicledger.pushdown.lineage import lineage_figures
 from civicledger.store.base import EventStore
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
@@ -235,10 +236,18 @@ class SqlPushdown:
             scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
         seen = self._seen(conn, [*scope, events.c.type.in_(every_type)])
         computed: dict[Request, list[Figure]] = {}
-        if not lineage:
-            hints = {t: self._hints(t) for t in every_type}
-            dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
-            simple = [(base, p) for base, ps in periods.items() for p in ps]
+        hints = {t: self._hints(t) for t in every_type}
+        dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
+        simple = [(base, p) for base, ps in periods.items() for p in ps]
+        if lineage:
+            # Counts and integer sums from the rows that count, contributions as columns.
+            converters = {base: self._converters(base) for base in periods}
+            computed.update(
+                lineage_figures(
+                    conn, self.dialect, scope, simple, point, hints, converters, dispatched
+                )
+            )
+        else:
             computed.update(
                 simple_figures(conn, self.dialect, scope, simple, point, hints, dispatched)
             )
