@@ -1,20 +1,21 @@
-"""Count and integer-sum figures with their full lineage, one SQL query per event type.
+"""Figures with their full lineage from the rows that count, one SQL query per event type.
 
-With every contribution kept (``lineage=True``) the figures of ``count`` and
-integer ``sum`` indicators, grouped or not, are computed from the rows that
-count: for each event type, one query returns each row's envelope and, per
-(indicator, period) reading the type, the amount it adds (NULL when the exact
-filter, period or a missing field keeps it out) and its group values. Values,
-excluded counts and contributions follow from those rows exactly as the engine
-folds them; the contributions are held as :class:`.columns.LineageColumns`
-rather than objects. The conditions are those of the lineage-free aggregates
-(:mod:`.aggregate`), compiled exactly per type; anything they cannot compile
-is left to the light-row fold.
+With every contribution kept (``lineage=True``), ``count`` and integer ``sum``
+indicators (grouped or not, with or without ``removed_by``) and single-type
+``count_distinct`` indicators without ``removed_by`` are computed from the rows
+that count: for each event type, one query returns each row's envelope and, per
+(indicator, period) reading the type, the amount it adds or the distinct value
+it holds (NULL when the exact filter, the period or a missing field keeps it
+out), and its group values. Values, excluded counts and contributions follow
+from those rows as the engine folds them; contributions are held as
+:class:`.columns.LineageColumns`. The conditions are those of the lineage-free
+aggregates (:mod:`.aggregate`), compiled exactly per type; whatever they cannot
+compile is left to the light-row fold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -22,13 +23,15 @@ import attrs
 from sqlalchemy import BigInteger, LargeBinary, and_, case, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from civicledger.projections.accumulate import Group
+from civicledger.projections.accumulate import Group, distinct_keys
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Count, Sum
+from civicledger.projections.measures import Count, CountDistinct, Sum
 from civicledger.projections.periods import Period
+from civicledger.pushdown import driver
 from civicledger.pushdown.aggregate import compile_parts, field_kind, group_column, group_of
-from civicledger.pushdown.columns import LineageColumns, Texts
+from civicledger.pushdown.columns import LineageColumns, RowTable
+from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, payload_field
 from civicledger.store.sql.schema import events
 
@@ -36,29 +39,47 @@ __all__ = ["lineage_figures"]
 
 Request = tuple[Indicator, Period]
 
-_FETCH = 5000
+_REMEMBERED = 65536
+"""How many stored values a count_distinct remembers the keys of."""
 _ENVELOPE = 4
 """Columns before the first slot: position, event id, day, stream."""
 
 
-@attrs.define
-class _Slot:
-    """Where one (indicator, period) reads its amount and groups in a type's row."""
-
-    request: Request
-    column: int
-    groups: int
-    removed: bool
-
-
-@attrs.define
+@attrs.define(eq=False)
 class _Cell:
+    """The running figure of one group, as the engine's cell."""
+
     value: int
     counted: int
     lineage: LineageColumns
 
 
-def _grouped_fields_compile(indicator: Indicator, hints: Mapping[str, Mapping[str, Any]]) -> bool:
+@attrs.define(eq=False)
+class _Slot:
+    """Where one (indicator, period) reads its amount (or distinct value) in a type's rows."""
+
+    indicator: Indicator
+    column: int
+    groups: int
+    removed: bool
+    converters: Mapping[str, Mapping[str, Convert]]
+    cells: dict[Group, _Cell]
+    convert: Convert | None = None  # a count_distinct's value converter
+    seen: dict[Group, set[str]] = attrs.Factory(dict)  # a count_distinct's keys per group
+    keys: dict[Any, tuple[str, ...]] = attrs.Factory(dict)  # stored value -> its keys
+
+    def keys_of(self, value: Any) -> tuple[str, ...]:
+        """The distinct keys a stored value holds, remembered (values repeat across events)."""
+        assert self.convert is not None
+        keys = tuple(dict.fromkeys(distinct_keys(self.convert(value))))
+        if type(value) is not list:
+            if len(self.keys) >= _REMEMBERED:
+                self.keys.clear()  # many different values: keep memory bounded
+            self.keys[value] = keys
+        return keys
+
+
+def _groups_compile(indicator: Indicator, hints: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether every group field is of a kind the aggregates rebuild (as they require)."""
     for name in indicator.group_by:
         field = payload_field(name)
@@ -66,6 +87,20 @@ def _grouped_fields_compile(indicator: Indicator, hints: Mapping[str, Mapping[st
             if field is not None and field in type_hints and field_kind(type_hints[field]) is None:
                 return False
     return True
+
+
+def _distinct_value(
+    dialect: str, indicator: Indicator, type_name: str, converters: Mapping[str, Convert]
+) -> tuple[Any, Convert] | None:
+    """A single-type count_distinct's value column and converter, or None (left to the fold)."""
+    measure = indicator.measure
+    assert isinstance(measure, CountDistinct)
+    if measure.removed_by or len(indicator.source) != 1:
+        return None  # the first event bringing a key must be found across types: folded
+    name = payload_field(measure.field)
+    if name is None or name not in converters:
+        return None
+    return extract_value(dialect, name), converters[name]
 
 
 def lineage_figures(
@@ -78,7 +113,7 @@ def lineage_figures(
     converters: Mapping[Indicator, Mapping[str, Mapping[str, Convert]]],
     seen: Mapping[Indicator, int],
 ) -> dict[Request, list[Figure]]:
-    """The count and integer-sum figures of ``requests``, contributions included.
+    """The figures of those ``requests`` computed here, contributions included.
 
     Args:
         conn: an open connection.
@@ -94,30 +129,47 @@ def lineage_figures(
         The figures of the requests it computed, by request, as the engine makes them.
 
     Raises:
-        NotPushable: an amount does not fit the compact columns (the caller falls back).
+        NotPushable: a stored value is not what its type declares (the caller falls back).
     """
     columns: dict[str, list[Any]] = {}
     slots: dict[str, list[_Slot]] = {}
     windows: dict[str, tuple[date | None, date]] = {}
-    done: list[Request] = []
+    ordered: set[str] = set()
+    cells: dict[Request, dict[Group, _Cell]] = {}
     for indicator, period in requests:
-        if not isinstance(indicator.measure, Count | Sum):
+        if not isinstance(indicator.measure, Count | Sum | CountDistinct):
             continue
         compiled = compile_parts(dialect, indicator, hints)
-        if compiled is None or not _grouped_fields_compile(indicator, hints):
+        if compiled is None or not _groups_compile(indicator, hints):
             continue
+        distinct = None
+        if isinstance(indicator.measure, CountDistinct):
+            type_name = compiled[0].type_name
+            distinct = _distinct_value(
+                dialect, indicator, type_name, converters[indicator][type_name]
+            )
+            if distinct is None:
+                continue
+            ordered.add(type_name)  # the first event bringing a key is the earliest by position
         start = None if indicator.state else period.start
         window = [events.c.occurred_on <= period.end.isoformat()]
         if start is not None:
             window.append(events.c.occurred_on >= start.isoformat())
+        request_cells = cells[(indicator, period)] = {}
         for part in compiled:
             wanted = columns.setdefault(part.type_name, [])
-            amount = part.amount if part.amount is not None else literal(1, BigInteger)
             slot = _Slot(
-                (indicator, period), _ENVELOPE + len(wanted), len(indicator.group_by), False
+                indicator,
+                _ENVELOPE + len(wanted),
+                len(indicator.group_by),
+                part.sign < 0,
+                converters[indicator],
+                request_cells,
             )
-            slot.removed = part.sign < 0
-            wanted.append(case((and_(*window, part.condition), amount)))
+            value: Any = part.amount if part.amount is not None else literal(1, BigInteger)
+            if distinct is not None:
+                value, slot.convert = distinct
+            wanted.append(case((and_(*window, part.condition), value)))
             wanted += [group_column(dialect, name) for name in indicator.group_by]
             slots.setdefault(part.type_name, []).append(slot)
             low, high = windows.get(part.type_name, (start, period.end))
@@ -125,9 +177,7 @@ def lineage_figures(
                 None if low is None or start is None else min(low, start),
                 max(high, period.end),
             )
-        done.append((indicator, period))
-    texts = Texts()
-    cells: dict[Request, dict[Group, _Cell]] = {r: {} for r in done}
+    table = RowTable()
     for type_name, wanted in columns.items():
         low, high = windows[type_name]
         span = [events.c.occurred_on <= high.isoformat()]
@@ -140,12 +190,13 @@ def lineage_figures(
             events.c.stream,
             *wanted,
         ).where(*scope, events.c.type == type_name, *span)
-        result = conn.execution_options(yield_per=_FETCH).execute(statement)
-        _fold(result, type_name, slots[type_name], cells, converters, texts)
+        if type_name in ordered:
+            # "+ 0": read through the (type, day) index and sort, not walk the whole ledger.
+            statement = statement.order_by(events.c.position + 0)
+        _fold(driver.rows(conn, statement), type_name, slots[type_name], table)
     figures: dict[Request, list[Figure]] = {}
-    for request in done:
+    for request, found in cells.items():
         indicator, period = request
-        found = cells[request]
         if not found and indicator.group_by:
             figures[request] = []
             continue
@@ -156,39 +207,61 @@ def lineage_figures(
     return figures
 
 
-def _fold(
-    rows: Any,
-    type_name: str,
-    slots: list[_Slot],
-    cells: dict[Request, dict[Group, _Cell]],
-    converters: Mapping[Indicator, Mapping[str, Mapping[str, Convert]]],
-    texts: Texts,
-) -> None:
-    """Add each row's amounts and contributions to the cells of the slots it counts in."""
-    type_number = texts.number(type_name)
+def _fold(rows: Iterable[Any], type_name: str, slots: list[_Slot], table: RowTable) -> None:
+    """Add each row's amounts (or new keys) and contributions to the cells it counts in."""
+    type_number = table.text(type_name)
     for row in rows:
+        number = -1  # the row's place in the table, once it contributes somewhere
         for slot in slots:
-            amount = row[slot.column]
-            if amount is None:
+            value = row[slot.column]
+            if value is None:
                 continue
-            indicator = slot.request[0]
             group: Group = ()
             if slot.groups:
                 raw = row[slot.column + 1 : slot.column + 1 + slot.groups]
-                group = group_of(indicator, type_name, raw, converters[indicator])
-            found = cells[slot.request]
-            cell = found.get(group)
+                group = group_of(slot.indicator, type_name, raw, slot.converters)
+            if slot.convert is not None:
+                # PostgreSQL gives a list field as a list (unhashable): not remembered.
+                keys = slot.keys.get(value) if type(value) is not list else None
+                if keys is None:
+                    keys = slot.keys_of(value)
+                held = slot.seen.setdefault(group, set())
+                fresh = [k for k in keys if k not in held]
+                if not fresh:
+                    continue
+                held.update(fresh)
+                amount, removed = 1, False
+            else:
+                if type(value) is not int:
+                    raise NotPushable(f"amount {value!r} at position {row[0]} is not an integer")
+                amount, removed, fresh = (-value if slot.removed else value), slot.removed, None
+            if number < 0:
+                number = table.add(row[0], row[1], row[2], type_number, row[3])
+            cell = slot.cells.get(group)
             if cell is None:
-                cell = found[group] = _Cell(0, 0, LineageColumns(texts))
-            if type(amount) is not int:
-                raise NotPushable(f"amount {amount!r} of event at position {row[0]} is not an int")
-            signed = -amount if slot.removed else amount
-            cell.value += signed
+                cell = slot.cells[group] = _Cell(0, 0, LineageColumns(table))
+            lineage = cell.lineage
             cell.counted += 1
-            try:
-                cell.lineage.add(row[0], row[1], row[2], type_number, row[3], signed, slot.removed)
-            except OverflowError:
-                raise NotPushable(f"amount {amount} does not fit the lineage columns") from None
+            if fresh is None:
+                cell.value += amount
+                _append(lineage, number, amount, removed, None)
+            else:
+                cell.value += len(fresh)
+                for key in fresh:
+                    _append(lineage, number, 1, False, key)
+
+
+def _append(lineage: LineageColumns, row: int, amount: int, removed: bool, key: str | None) -> None:
+    try:
+        lineage.amounts.append(amount)
+    except OverflowError:
+        raise NotPushable(f"amount {amount} does not fit the lineage columns") from None
+    lineage.rows.append(row)
+    lineage.removed.append(removed)
+    if key is not None:
+        if lineage.keys is None:
+            lineage.keys = []
+        lineage.keys.append(key)
 
 
 def _figure(

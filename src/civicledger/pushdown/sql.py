@@ -47,6 +47,7 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
+from civicledger.pushdown import driver
 from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
 from civicledger.pushdown.fields import (
@@ -66,8 +67,6 @@ from civicledger.store.sql.schema import events
 
 __all__ = ["SqlPushdown"]
 
-
-_FETCH = 5000
 
 _FIRST_FIELD = 7
 """Index of the first payload field in a light row (after the seven envelope columns)."""
@@ -350,22 +349,24 @@ class SqlPushdown:
         # by_type: one ordered query per type, merged by position; each walks the (type, day)
         # index and sorts its few rows ("+ 0" keeps SQLite from choosing the primary key just
         # to avoid that sort, which would visit the whole ledger once per type).
-        fetch = conn.execution_options(yield_per=_FETCH)
         results: Iterable[Any]
         if by_type:
             results = heapq.merge(
                 *[
-                    fetch.execute(
+                    driver.rows(
+                        conn,
                         select(*columns)
                         .where(condition, events.c.type == type_name)
-                        .order_by(events.c.position + 0)
+                        .order_by(events.c.position + 0),
                     )
                     for type_name in sorted(converters)
                 ],
                 key=_position,
             )
         else:
-            results = fetch.execute(select(*columns).where(condition).order_by(events.c.position))
+            results = driver.rows(
+                conn, select(*columns).where(condition).order_by(events.c.position)
+            )
         newest = {t: self.codec.registry.newest_version(t) for t in converters}
         # Per type, only the columns its class has (the others read as missing).
         plans = {
