@@ -196,6 +196,19 @@ def test_a_cosignature_of_a_seal_neither_the_file_nor_the_replica_holds_is_refus
     ):
         Ledger.receive(path, f"sqlite:///{street}")
     assert holds_nothing(street)  # a first delivery: no replica was created
+    # A later delivery: the replica holds the first seal; the file names one it never made.
+    first = sender.seals()[0]
+    sender.push(f"sqlite:///{street}")
+    record(sender, "E")
+    sender.seal()
+    sender.deliver(path, since=first)
+    items = lines(path)
+    cosignature_lines(items)[0]["root_hash"] = bytes(32).hex()
+    write_lines(path, items)
+    before = dump(street)
+    with pytest.raises(ValidationError, match="names a seal of size 4 .* neither the file nor"):
+        Ledger.receive(path, f"sqlite:///{street}")
+    assert dump(street) == before
 
 
 def test_a_cosignature_line_that_cannot_be_read_is_refused_before_anything_is_written(
