@@ -17,6 +17,7 @@ import civicledger.delivery
 from civicledger import Ledger, ValidationError, VerificationError
 from civicledger.audit import Signer
 from civicledger.delivery import FORMAT, read_delivery
+from civicledger.errors import LedgerNotFoundError
 from unit.store.test_sync import record
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "delivery_v1"
@@ -206,7 +207,7 @@ def test_a_cosignature_of_a_seal_neither_the_file_nor_the_replica_holds_is_refus
     cosignature_lines(items)[0]["root_hash"] = bytes(32).hex()
     write_lines(path, items)
     before = dump(street)
-    with pytest.raises(ValidationError, match="names a seal of size 4 .* neither the file nor"):
+    with pytest.raises(ValidationError, match=r"names a seal of size 4 .* neither the file nor"):
         Ledger.receive(path, f"sqlite:///{street}")
     assert dump(street) == before
 
@@ -321,3 +322,24 @@ def test_rows_are_hashed_once_on_the_way_and_a_file_changed_after_its_check_is_r
         ValidationError, match=r"line 8: the batch ending at position 4 is not the one"
     ):
         next(batches)
+
+
+def test_on_sqlite_and_postgresql_a_file_brings_cosignatures_once_and_a_forged_one_nothing(
+    sender: Ledger, tmp_path: Path, ledger_url: str, ledger_name: str
+) -> None:
+    path = tmp_path / "d.delivery"
+    sender.deliver(path)
+    items = lines(path)
+    forged = json.loads(json.dumps(items))
+    line = cosignature_lines(forged)[1]
+    line["signature"] = cosignature_lines(items)[0]["signature"]  # the other key's line
+    write_lines(tmp_path / "forged.delivery", forged)
+    with pytest.raises(ValidationError, match=r"the cosignature by 'street\.example' of the seal"):
+        Ledger.receive(tmp_path / "forged.delivery", ledger_url, ledger=ledger_name)
+    with pytest.raises(LedgerNotFoundError):  # refused before the replica was made
+        Ledger.open(ledger_url, ledger_name, create=False)
+    assert Ledger.receive(path, ledger_url, ledger=ledger_name).cosignatures == 2
+    assert Ledger.receive(path, ledger_url, ledger=ledger_name).cosignatures == 0
+    with Ledger.open(ledger_url, ledger_name, create=False) as replica:
+        assert replica.cosignatures() == sender.cosignatures()
+        assert replica.verify().ok
