@@ -123,6 +123,12 @@ class Delivery:
                     )
                 yield attrs.evolve(value, rows=rows)
                 rows, digest, index = [], hashlib.sha256(), index + 1
+        if known and index != len(self.batch_digests):
+            raise ValidationError(
+                f"{self.path}: the file has {index} of the {len(self.batch_digests)} batches "
+                "that were checked: it changed while it was being received",
+                field="batch",
+            )
 
 
 def write_delivery(

@@ -322,6 +322,10 @@ def test_rows_are_hashed_once_on_the_way_and_a_file_changed_after_its_check_is_r
         ValidationError, match=r"line 8: the batch ending at position 4 is not the one"
     ):
         next(batches)
+    # Cut short after its first batch since it was checked: the missing batch is named.
+    path.write_text("".join(text[:5]), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"has 1 of the 2 batches that were checked"):
+        list(delivery.batches())
 
 
 def test_on_sqlite_and_postgresql_a_file_brings_cosignatures_once_and_a_forged_one_nothing(
