@@ -43,9 +43,9 @@ class RowTable:
         self.texts: list[str] = []
         self.positions = array("q")
         self.ids = bytearray()
-        self.days = array("l")
-        self.types = array("l")
-        self.streams = array("l")
+        self.days = array("i")
+        self.types = array("i")
+        self.streams = array("i")
 
     def text(self, value: str) -> int:
         """The number of a text, adding it when new."""
