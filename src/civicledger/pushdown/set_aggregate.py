@@ -25,11 +25,11 @@ from civicledger.projections.measures import Count, CountDistinct, Sum
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import (
     _distinct_key,
-    _group,
-    _group_column,
     _int_literal,
-    _parts,
+    compile_parts,
     field_kind,
+    group_column,
+    group_of,
 )
 from civicledger.pushdown.fields import Convert, payload_field
 from civicledger.store.sql.schema import events
@@ -63,7 +63,7 @@ def set_aggregate_figures(
         converters: per event type, converters for the payload fields the indicator reads.
         seen: per ledger id, how many events the engine would dispatch to this indicator.
     """
-    parts = _parts(dialect, indicator, hints)
+    parts = compile_parts(dialect, indicator, hints)
     if parts is None:
         return None
     for name in indicator.group_by:
@@ -81,7 +81,7 @@ def set_aggregate_figures(
     keys: dict[int, dict[Group, dict[str, int]]] = {ledger: {} for ledger in points}
     ledger_id = events.c.ledger_id
     for part in parts:
-        group_columns = [_group_column(dialect, name) for name in indicator.group_by]
+        group_columns = [group_column(dialect, name) for name in indicator.group_by]
         where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
         width = len(group_columns)
         if isinstance(measure, CountDistinct):
@@ -111,7 +111,7 @@ def set_aggregate_figures(
                     func.count(firsts.c.first.distinct()),
                 ).group_by(firsts.c.ledger, *grouped)
                 for row in conn.execute(statement):
-                    group = _group(indicator, part.type_name, row[1 : 1 + width], converters)
+                    group = group_of(indicator, part.type_name, row[1 : 1 + width], converters)
                     values[row[0]][group] = int(row[-2])
                     counted[row[0]][group] = int(row[-1])
                 continue
@@ -122,7 +122,7 @@ def set_aggregate_figures(
                 .group_by(ledger_id, *group_columns, key)
             )
             for row in conn.execute(statement):
-                group = _group(indicator, part.type_name, row[1 : 1 + width], converters)
+                group = group_of(indicator, part.type_name, row[1 : 1 + width], converters)
                 text = group_text(convert(row[-2]))
                 first = keys[row[0]].setdefault(group, {})
                 first[text] = min(first.get(text, row[-1]), row[-1])
@@ -134,7 +134,7 @@ def set_aggregate_figures(
             .group_by(ledger_id, *group_columns)
         )
         for row in conn.execute(statement):
-            group = _group(indicator, part.type_name, row[1 : 1 + width], converters)
+            group = group_of(indicator, part.type_name, row[1 : 1 + width], converters)
             number, amount = row[-2], row[-1]
             ledger_values, ledger_counted = values[row[0]], counted[row[0]]
             ledger_counted[group] = ledger_counted.get(group, 0) + number
@@ -227,7 +227,7 @@ def set_simple_figures(
     for indicator, period in requests:
         if indicator.group_by or not isinstance(indicator.measure, Count | Sum):
             continue
-        parts = _parts(dialect, indicator, hints)
+        parts = compile_parts(dialect, indicator, hints)
         if parts is None:
             continue
         start = None if indicator.state else period.start

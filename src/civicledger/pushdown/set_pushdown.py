@@ -48,11 +48,11 @@ from civicledger.projections.engine import Request, compute, compute_from_source
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
+from civicledger.pushdown import driver
 from civicledger.pushdown.compiler import indicator_condition
 from civicledger.pushdown.fields import Convert, NotPushable
 from civicledger.pushdown.set_aggregate import set_aggregate_figures, set_simple_figures
 from civicledger.pushdown.sql import (
-    _FETCH,
     _REDACTED,
     _SCAN_FRACTION,
     SqlPushdown,
@@ -323,16 +323,16 @@ class SetPushdown:
             events.c.schema_version,
             *(self.first._extract(n, converters).label(f"f{i}") for i, n in enumerate(names)),
         ]
-        fetch = conn.execution_options(yield_per=_FETCH)
         results: Iterable[Any]
         if by_type:
             # Few rows: each type through its (ledger, type, day) index, merged in order.
             results = heapq.merge(
                 *[
-                    fetch.execute(
+                    driver.rows(
+                        conn,
                         select(*columns)
                         .where(condition, events.c.type == type_name)
-                        .order_by(events.c.ledger_id, events.c.position + 0)
+                        .order_by(events.c.ledger_id, events.c.position + 0),
                     )
                     for type_name in sorted(converters)
                 ],
@@ -340,7 +340,7 @@ class SetPushdown:
             )
         else:
             ordered = select(*columns).where(condition)
-            results = fetch.execute(ordered.order_by(events.c.ledger_id, events.c.position))
+            results = driver.rows(conn, ordered.order_by(events.c.ledger_id, events.c.position))
         registry = self.first.codec.registry
         newest = {t: registry.newest_version(t) for t in converters}
         plans = {
