@@ -34,4 +34,5 @@ def test_read_records_equal_their_constructor_built_copies(tmp_path: Path) -> No
         values = {a.name: getattr(record, a.name) for a in attrs.fields(RecordedEvent)}
         assert RecordedEvent(**values) == record
         assert repr(RecordedEvent(**values)) == repr(record)
-        assert values["corrections"] == () and values["redacted_fields"] == ()
+        assert values["corrections"] == ()
+        assert values["redacted_fields"] == ()
