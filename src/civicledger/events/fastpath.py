@@ -247,7 +247,7 @@ def new_decoder(cls: type[Event]) -> Decoder:
                 assign(instance, name, parse(data[name]))
             try:
                 validate_fields(instance)
-            except ValidationError:
+            except Exception:  # the reference turns any failure into a ValidationError
                 raise NotFast from None
             return instance
 
@@ -281,6 +281,8 @@ def _init_only_assigns(cls: type) -> bool:
         return False
     if any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
         return False
+    if "_attrs_cached_hash" in getattr(cls, "__slots__", ()):
+        return False  # cache_hash=True: attrs' __init__ also clears the cached hash
     return all(
         a.init and a.validator is None and a.converter is None and a.alias == a.name
         for a in attrs.fields(cls)
