@@ -32,6 +32,7 @@ from benchmarks.context import Context, Scenario
 from benchmarks.harness import ScenarioResult, interleave
 from civicledger.ledger import Ledger
 from civicledger.ledgerset import LedgerSet
+from civicledger.projections.rollup import roll_up
 from civicledger.store import NewEvent
 
 WRITERS = 8
@@ -241,6 +242,10 @@ def run_rollup(ctx: Context) -> ScenarioResult:
             def one(ledger: Ledger) -> Any:
                 return ledger.indicators(INDICATORS, year=YEAR, lineage="lazy")
 
+            def ledger_by_ledger() -> Any:
+                # The roll-up as it was before the set-level pushdown: each ledger alone.
+                return roll_up([(ledger.name, ledger.origin, one(ledger)) for ledger in street])
+
             # The copies hold the same events, so the roll-up of an additive figure is
             # the ledger's own times their number: checked once, outside the timings.
             _check_rollup(figures, one(alone), count)
@@ -252,6 +257,10 @@ def run_rollup(ctx: Context) -> ScenarioResult:
                         lambda: _seconds(
                             lambda: street.indicators(INDICATORS, year=YEAR, lineage="lazy")
                         ),
+                    ),
+                    f"roll-up of {count} ledgers, ledger by ledger": (
+                        "s",
+                        lambda: _seconds(ledger_by_ledger),
                     ),
                     "one ledger alone": ("s", lambda: _seconds(lambda: one(alone))),
                     f"one ledger among {count}": (
@@ -268,6 +277,11 @@ def run_rollup(ctx: Context) -> ScenarioResult:
         5.0,
         "s",
         higher=False,
+    )
+    result.ratio(
+        "together / ledger by ledger",
+        f"roll-up of {count} ledgers",
+        f"roll-up of {count} ledgers, ledger by ledger",
     )
     among_alone = result.ratio(
         f"among {count} / alone", f"one ledger among {count}", "one ledger alone"

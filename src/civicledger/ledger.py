@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Period,
     )
     from civicledger.projections.engine import Pushdown
+    from civicledger.projections.figures import AsOf
     from civicledger.projections.series import Series, Step
     from civicledger.reports import Report, Template
     from civicledger.reports.evidence import EvidenceSummary
@@ -587,14 +588,33 @@ class Ledger:
         ``"2022-01..2022-11"``; ``year=2023`` is the shorthand for a calendar year), in one
         pass over the ledger (``lineage="lazy"``: contributions loaded on first access,
         memory flat); see :func:`.projections.service.indicators`."""
-        from civicledger.followups import PROBLEM_TYPES
-        from civicledger.followups.declared import DeclaredRollups
-        from civicledger.projections.engine import read_effective_at, resolve_as_of
-        from civicledger.projections.service import indicators
+        from civicledger.projections.engine import resolve_as_of
 
         # One as-of point for the engine's figures and the declared follow-up figures
         # (``followups = "total"`` in the set), so both read the same prefix.
-        point = resolve_as_of(self._own(as_of), self.head())
+        head = self.head()
+        point = resolve_as_of(self._own(as_of), head)
+        return self._indicators_at(
+            indicator_set, period, year, point, head, lineage, _pushdown(self._store)
+        )
+
+    def _indicators_at(
+        self,
+        indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
+        period: Period | int | str | None,
+        year: int | None,
+        point: AsOf,
+        head: int,
+        lineage: bool | Literal["lazy"],
+        pushdown: Pushdown | None,
+    ) -> FigureList:
+        """:meth:`indicators` at a resolved point, the head read at ``head``, with this
+        pushdown (a ledger set passes figures it computed for all its ledgers at once)."""
+        from civicledger.followups import PROBLEM_TYPES
+        from civicledger.followups.declared import DeclaredRollups
+        from civicledger.projections.engine import read_effective_at
+        from civicledger.projections.service import indicators
+
         return indicators(
             self._store,
             indicator_set,
@@ -602,10 +622,11 @@ class Ledger:
             year=year,
             as_of=point,
             lineage=lineage,
-            pushdown=_pushdown(self._store),
+            pushdown=pushdown,
             followup_figures=DeclaredRollups(
                 lambda: read_effective_at(self._store, PROBLEM_TYPES, point), point
             ),
+            head=head,
         )
 
     def explain(

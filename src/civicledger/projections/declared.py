@@ -11,8 +11,10 @@ the same thing. The same classes say which fields hold estimates
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -41,6 +43,13 @@ def _path(name: str) -> list[str]:
     return parts[1:] if parts[0] == "payload" and len(parts) > 1 else parts
 
 
+@functools.cache
+def _type_hints(cls: type) -> Mapping[str, Any]:
+    """A class's resolved annotations, resolved once: every computation checks its
+    indicators' fields, and a roll-up computes once per ledger."""
+    return MappingProxyType(typing.get_type_hints(cls))
+
+
 def _declares(cls: type, path: Sequence[str]) -> bool:
     """Whether ``cls`` declares the attribute path (through nested attrs value classes)."""
     current: Any = cls
@@ -50,7 +59,7 @@ def _declares(cls: type, path: Sequence[str]) -> bool:
         names = {a.name for a in attrs.fields(current)}
         if part not in names:
             return False
-        hint = typing.get_type_hints(current).get(part)
+        hint = _type_hints(current).get(part)
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         current = args[0] if typing.get_origin(hint) is not None and len(args) == 1 else hint
     return True

@@ -336,6 +336,7 @@ def compute_from_source(
     as_of: object = None,
     lineage: Lineage = True,
     pushdown: Pushdown | None = None,
+    head: int | None = None,
 ) -> list[Figure]:
     """Compute figures from a store in one streaming pass; see :func:`compute`.
 
@@ -352,6 +353,8 @@ def compute_from_source(
             a second pass, pinned to the same as-of point, when any figure's
             ``contributions`` is first read; False drops them.
         pushdown: the store's own way to compute them (identical figures), tried first.
+        head: the store's head position when the caller has just read it (a ledger set
+            reads all its ledgers' heads in one query); None reads it here.
 
     Raises:
         ProjectionError: as for :func:`compute` and :func:`resolve_as_of`.
@@ -360,7 +363,7 @@ def compute_from_source(
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
     classes = _event_classes(source)
     check_declared_fields((indicator for indicator, _ in _expand(requests)), classes)
-    point = resolve_as_of(as_of, source.head())
+    point = resolve_as_of(as_of, source.head() if head is None else head)
     requests = bind(requests)
     types = sorted({t for indicator, _ in _expand(requests) for t in indicator.all_types})
     pushed = None

@@ -156,6 +156,7 @@ def indicators(
     lineage: Lineage = True,
     pushdown: Pushdown | None = None,
     followup_figures: FollowUpFigures | None = None,
+    head: int | None = None,
 ) -> FigureList:
     """Compute every figure of a set for a period, in one pass over the store.
 
@@ -168,7 +169,8 @@ def indicators(
     :func:`~civicledger.projections.engine.compute_from_source`. ``pushdown``: the
     store's own way to compute identical figures (e.g. in SQL), tried first.
     ``followup_figures``: computes the indicators that declare a follow-up roll-up
-    (one call per such indicator, for the whole period).
+    (one call per such indicator, for the whole period). ``head``: the store's head
+    position if the caller has just read it (see :func:`compute_from_source`).
 
     Raises:
         ValidationError: the set (or its file) is invalid.
@@ -187,7 +189,9 @@ def indicators(
         (i, p) for i in resolved if i.followups is None for p in periods_for(i, chosen)
     ]
     computed = (
-        compute_from_source(source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown)
+        compute_from_source(
+            source, requests, as_of=as_of, lineage=lineage, pushdown=pushdown, head=head
+        )
         if requests or not declared
         else []
     )

@@ -708,6 +708,7 @@ class SqlStore(EventStore):
 
     def sql_target(self) -> SqlTarget:
         """This ledger's database, row id and name; see :class:`EventStore`."""
+        self._check_open()
         return SqlTarget(self._engine, self._ledger.id, self.ledger_name)
 
     def close(self) -> None:
