@@ -200,10 +200,9 @@ def test_the_street_reports_community_series_and_follow_ups_check_offline(
     """The street template's chart by community and its 整改 table by community are in
     the report, and its evidence bundle (each community sealed by its office) passes
     examples/verify_evidence.py, which imports nothing from civicledger."""
-    from evidence_testkit import run_verifier
-
     from civicledger.audit import Signer
     from civicledger.ledgerset import LATEST_SEAL
+    from evidence_testkit import run_verifier
 
     out, _ = built
     markdown = (out / "street-report.md").read_text(encoding="utf-8")

@@ -265,7 +265,8 @@ def test_the_bundle_checks_the_new_figures_offline(tmp_path: Path) -> None:
         for line in lines
     )
     done = [line for line in lines if line.startswith(f"{LIANHUA}: ") and "followups.done" in line]
-    assert done and "partly checked — a follow-up roll-up is folded" in done[0]
+    assert done
+    assert "partly checked — a follow-up roll-up is folded" in done[0]
     assert any(
         re.match(r"F\d+ followups.total = 3: partly checked — the ledgers' counts added", line)
         for line in lines
@@ -335,7 +336,8 @@ def test_a_malformed_breakdown_item_names_its_line_and_setting(
 def test_a_chart_by_ledger_that_cannot_be_drawn_names_its_line(
     street_url: str, item: str, message: str, tmp_path: Path
 ) -> None:
-    body = f"[[sections]]\nkey='a'\nheading='a'\n\n[[sections.items]]\nkind='chart'\nby_ledger=true\n{item}\n"
+    head = "[[sections]]\nkey='a'\nheading='a'\n\n[[sections.items]]\n"
+    body = f"{head}kind='chart'\nby_ledger=true\n{item}\n"
     with pytest.raises(TemplateError, match=message) as caught:
         _report(street_url, tmp_path, body)
     assert caught.value.line == 9
