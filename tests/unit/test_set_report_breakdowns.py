@@ -341,3 +341,40 @@ def test_a_chart_by_ledger_that_cannot_be_drawn_names_its_line(
     with pytest.raises(TemplateError, match=message) as caught:
         _report(street_url, tmp_path, body)
     assert caught.value.line == 9
+
+
+def test_a_one_ledger_bundle_checks_follow_up_figures_against_the_seal(tmp_path: Path) -> None:
+    """Follow-up figures failed a bundle (KeyError) before: now each names its counted
+    events, the auditor checks them against the envelopes and the value against them, and
+    a bundle naming another event fails."""
+    from tests.evidence_testkit import rewrite, run_verifier
+
+    office = Signer.generate("example.invalid/office")
+    body = "[[sections]]\nkey='a'\nheading='a'\n\n[[sections.items]]\n"
+    body += "text = '问题{followups.total|exact:个}，完成率{followups.completion_rate|rate}。'\n"
+    template = write_template(tmp_path, body)
+    with small_ledger() as ledger:
+        seal = ledger.seal(office)
+        report = ledger.report(template, period="2023", as_of=seal)
+        (tmp_path / "report.json").write_text(report.to_json(), encoding="utf-8")
+        ledger.evidence(
+            tmp_path / "report.json",
+            seal,
+            tmp_path / "evidence.zip",
+            public_key=office.verifier().to_text(),
+        )
+    result = run_verifier(tmp_path / "evidence.zip")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "F1 followups.total = 2: partly checked — a follow-up roll-up" in result.stdout
+
+    def another_event(files: dict[str, bytes]) -> None:
+        manifest = json.loads(files["manifest.json"])
+        manifest["figures"][0]["events"][0]["position"] += 1
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    forged = rewrite(tmp_path / "evidence.zip", tmp_path / "forged.zip", another_event)
+    result = run_verifier(forged)
+    assert result.returncode == 1
+    assert "F1 followups.total: FAILED — followups.total: the bundle names other events" in (
+        result.stdout
+    )
