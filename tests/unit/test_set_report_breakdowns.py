@@ -378,3 +378,19 @@ def test_a_one_ledger_bundle_checks_follow_up_figures_against_the_seal(tmp_path:
     assert "F1 followups.total: FAILED — followups.total: the bundle names other events" in (
         result.stdout
     )
+
+
+def test_a_set_reports_chart_against_the_year_before_draws_the_rolled_up_year(
+    street_url: str, tmp_path: Path
+) -> None:
+    """A chart of the whole period with previous_year = true computes the year before in
+    every ledger (it showed — for it before), and the report still verifies."""
+    head = "[[sections]]\nkey='a'\nheading='a'\n\n[[sections.items]]\n"
+    body = f"{head}kind='chart'\nprevious_year=true\nids=['mediation.completed']\n"
+    report = _report(street_url, tmp_path, body)
+    (table,) = _tables(report)
+    assert table.columns == ("项目", "2023年", "2022年", "单位")
+    assert [cell[0].text for cell in table.rows[0]] == ["调解纠纷", "7", "0", "件"]
+    with Ledger.open_many(street_url, prefix="和平街道/") as street:
+        check = verify_set_report(report.to_json(), street)
+    assert check.ok, check.problems

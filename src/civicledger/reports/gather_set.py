@@ -34,6 +34,7 @@ from civicledger.projections.figures import AsOf
 from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
+from civicledger.reports.charts import charts_compare_whole
 from civicledger.reports.build import build_report
 from civicledger.reports.gather import (
     LedgerSource,
@@ -132,6 +133,7 @@ def build_from_set(
     check_change_filters(template, indicator_set)
     needed = needed_indicators(template, indicator_set)
     uses_change = any("change" in s.filters for s in template.sentences())
+    uses_change = uses_change or charts_compare_whole(template)
     reads = [
         _read(ledger, point, needed, period, uses_change, template, indicator_set)
         for ledger, point in ledgers
