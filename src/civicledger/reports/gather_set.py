@@ -34,8 +34,8 @@ from civicledger.projections.figures import AsOf
 from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
-from civicledger.reports.charts import charts_compare_whole
 from civicledger.reports.build import build_report
+from civicledger.reports.charts import charts_compare_whole
 from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
