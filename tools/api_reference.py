@@ -94,7 +94,7 @@ MODULES: list[tuple[str, str]] = [
     ),
     (
         "civicledger.delivery",
-        "The delivery file (civicledger-delivery/1): sync without a network link.",
+        "The delivery file (civicledger-delivery/2, reads /1): sync without a network link.",
     ),
     (
         "civicledger.projections.rollup",

@@ -1,11 +1,12 @@
-"""The delivery file: a ledger's rows, seals and erasures since a seal, for sync without a network.
+"""The delivery file: a ledger's rows, seals, erasures and cosignatures since a seal, for sync
+without a network.
 
 A delivery file carries what :func:`civicledger.sync.push` sends, so that an
 office without a link to the receiving database can hand it over on a disk.
 It is JSON Lines (UTF-8, one JSON object per line, each with one key that says
 what the line is), in this order::
 
-    {"header": {"format": "civicledger-delivery/1", "ledger": ..., "origin": ...,
+    {"header": {"format": "civicledger-delivery/2", "ledger": ..., "origin": ...,
                 "hash_algorithm": ..., "leaf_version": ..., "since": {"tree_size": ...,
                 "root_hash": ...} | null, "tree_size": ..., "root_hash": ...}}
     {"seal": {"tree_size": ..., "root_hash": ..., "sealed_at": ..., "text": ...}}    any number
@@ -13,7 +14,13 @@ what the line is), in this order::
     {"batch": {"tree_size": ..., "root_hash": ..., "proof": [...]}}                  closes a batch
     {"erasure": {"position": ..., "event_id": ..., "leaf_hash": ..., "payload": ...,
                  "commitments": ...}}                                                any number
-    {"end": {"events": ..., "seals": ..., "batches": ..., "erasures": ...}}
+    {"cosignature": {"tree_size": ..., "root_hash": ..., "sealed_at": ...,
+                     "verifier": ..., "signature": ...}}                             any number
+    {"end": {"events": ..., "seals": ..., "batches": ..., "erasures": ...,
+             "cosignatures": ...}}
+
+Format ``civicledger-delivery/1`` is the same without cosignature lines and
+without the ``end`` line's ``cosignatures``; it is still read.
 
 Each batch's line gives the sender's root at its last position and a consistency
 proof from ``since`` to it, so the receiver applies batches exactly as a push
@@ -23,14 +30,15 @@ hex; payloads are the stored canonical JSON text, kept as a string. See
 
 This module only reads and writes the format: :func:`read_delivery` checks every
 line (each row against its leaf hash), naming the line of the first problem,
-before anything is applied.
+before anything is applied. The cosignatures are checked by the receiver, which
+knows the seals they name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,57 +46,26 @@ import attrs
 import orjson
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.delivery_lines import (
+    FORMAT,
+    FORMAT_V1,
+    PARSERS,
+    READABLE,
+    DeliveryBatch,
+    DeliveryCosignature,
+    DeliveryHeader,
+    Fields,
+    batch_json,
+    cosignature_json,
+    erasure_json,
+    header_json,
+    row_json,
+    seal_json,
+)
 from civicledger.errors import ValidationError
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.store.replica import ReplicaErasure, ReplicaRow, ReplicaSeal, check_row
-
-FORMAT = "civicledger-delivery/1"
-"""The format and version this release writes and reads."""
-
-_FORMAT_NAME = FORMAT.partition("/")[0]
-
-
-@attrs.frozen
-class DeliveryHeader:
-    """Which ledger a delivery file is of, and what it brings.
-
-    Attributes:
-        ledger: the sending ledger's name.
-        origin: its origin (a replica shares it).
-        hash_algorithm: its hash algorithm.
-        leaf_version: its leaf format.
-        since_size: the tree size of the seal the file was made since (0: from the start).
-        since_root: that seal's root (empty when ``since_size`` is 0).
-        tree_size: the sender's head when the file was made.
-        root_hash: the sender's root at ``tree_size``.
-    """
-
-    ledger: str
-    origin: str
-    hash_algorithm: str
-    leaf_version: int
-    since_size: int
-    since_root: bytes
-    tree_size: int
-    root_hash: bytes
-
-
-@attrs.frozen
-class DeliveryBatch:
-    """Consecutive rows and the sender's root and proof at the last of them.
-
-    Attributes:
-        rows: the rows.
-        tree_size: the last row's position.
-        root_hash: the sender's root at ``tree_size``.
-        proof: the sender's consistency proof from the header's ``since`` to ``tree_size``.
-    """
-
-    rows: list[ReplicaRow]
-    tree_size: int
-    root_hash: bytes
-    proof: list[bytes]
 
 
 @attrs.frozen
@@ -101,6 +78,10 @@ class Delivery:
         seals: its seals.
         erasures: its erasures.
         events: how many rows it holds.
+        cosignatures: its cosignatures (none in a ``civicledger-delivery/1`` file).
+        batch_digests: the SHA-256 of each batch's lines as they were checked, so
+            :meth:`batches` reads the same rows again without hashing each row
+            again; empty when unknown (each row is then checked again).
     """
 
     path: Path
@@ -108,20 +89,46 @@ class Delivery:
     seals: list[ReplicaSeal]
     erasures: list[ReplicaErasure]
     events: int
+    cosignatures: list[DeliveryCosignature] = attrs.Factory(list)
+    batch_digests: tuple[bytes, ...] = ()
 
     def batches(self) -> Iterator[DeliveryBatch]:
-        """Read the batches again, one at a time (each line is checked again as it is read).
+        """Read the batches again, one at a time.
+
+        Each batch's lines must be the very bytes :func:`read_delivery` checked
+        (row by row, against their leaves); a batch that changed since is refused
+        before it is yielded.
 
         Raises:
             ValidationError: the file changed since it was checked, naming the line.
         """
+        known = bool(self.batch_digests)
         rows: list[ReplicaRow] = []
-        for _, kind, value in _lines(self.path):
+        digest = hashlib.sha256()
+        index = 0
+        for number, kind, value, line in _lines(self.path, check_rows=not known):
             if kind == "event":
                 rows.append(value)
+                digest.update(line)
             elif kind == "batch":
+                digest.update(line)
+                if known and (
+                    index >= len(self.batch_digests) or digest.digest() != self.batch_digests[index]
+                ):
+                    raise ValidationError(
+                        f"{self.path}, line {number}: the batch ending at position "
+                        f"{value.tree_size} is not the one that was checked: the file changed "
+                        "while it was being received",
+                        field="batch",
+                    )
                 yield attrs.evolve(value, rows=rows)
-                rows = []
+                rows, digest, index = [], hashlib.sha256(), index + 1
+        if known and index != len(self.batch_digests):
+            raise ValidationError(
+                f"{self.path}: the file has {index} of the {len(self.batch_digests)} batches "
+                "that were checked: it changed while it was being received",
+                field="batch",
+            )
 
 
 def write_delivery(
@@ -130,8 +137,10 @@ def write_delivery(
     seals: Iterable[ReplicaSeal],
     batches: Iterable[DeliveryBatch],
     erasures: Iterable[ReplicaErasure],
+    cosignatures: Iterable[DeliveryCosignature] = (),
 ) -> int:
-    """Write a delivery file, replacing ``path`` only once the whole file is written.
+    """Write a delivery file in format ``FORMAT``, replacing ``path`` only once the whole file
+    is written.
 
     Returns:
         How many rows it holds.
@@ -139,30 +148,25 @@ def write_delivery(
     Raises:
         OSError: the file cannot be written.
     """
-    counts = {"events": 0, "seals": 0, "batches": 0, "erasures": 0}
+    counts = {"events": 0, "seals": 0, "batches": 0, "erasures": 0, "cosignatures": 0}
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as out:
-        _write(out, "header", _header_json(header))
+        _write(out, "header", header_json(header))
         for seal in seals:
-            _write(out, "seal", _seal_json(seal))
+            _write(out, "seal", seal_json(seal))
             counts["seals"] += 1
         for batch in batches:
             for row in batch.rows:
-                _write(out, "event", _row_json(row))
+                _write(out, "event", row_json(row))
             counts["events"] += len(batch.rows)
-            _write(
-                out,
-                "batch",
-                {
-                    "tree_size": batch.tree_size,
-                    "root_hash": batch.root_hash.hex(),
-                    "proof": [p.hex() for p in batch.proof],
-                },
-            )
+            _write(out, "batch", batch_json(batch))
             counts["batches"] += 1
         for erasure in erasures:
-            _write(out, "erasure", _erasure_json(erasure))
+            _write(out, "erasure", erasure_json(erasure))
             counts["erasures"] += 1
+        for cosignature in cosignatures:
+            _write(out, "cosignature", cosignature_json(cosignature))
+            counts["cosignatures"] += 1
         _write(out, "end", counts)
         out.flush()
         os.fsync(out.fileno())
@@ -171,12 +175,13 @@ def write_delivery(
 
 
 def read_delivery(path: Path) -> Delivery:
-    """Check a whole delivery file and read its header, seals and erasures.
+    """Check a whole delivery file and read its header, seals, erasures and cosignatures.
 
     Every line must be JSON of its kind, in the order the format gives; rows must
     be consecutive from the header's ``since`` and each must hash to its leaf; the
     last batch must end at the header's tree size; the ``end`` line's counts must
-    match. Nothing is applied here.
+    match. Nothing is applied here, and cosignatures are only read (the receiver
+    checks them against the seals they name).
 
     Raises:
         ValidationError: naming the file, the line and (for a row) its position.
@@ -184,16 +189,19 @@ def read_delivery(path: Path) -> Delivery:
     header: DeliveryHeader | None = None
     seals: list[ReplicaSeal] = []
     erasures: list[ReplicaErasure] = []
+    cosignatures: list[DeliveryCosignature] = []
+    digests: list[bytes] = []
+    digest = hashlib.sha256()
     counts = {"events": 0, "seals": 0, "batches": 0, "erasures": 0}
     stage = "start"
     last_line = 0
     position = batch_end = 0
     last_root = b""
-    for number, kind, value in _lines(path):
+    for number, kind, value, line in _lines(path, check_rows=True):
         last_line = number
         where = f"{path}, line {number}"
         if kind not in _NEXT[stage]:
-            expected = " or ".join(_NEXT[stage]) or "nothing (the end line was read)"
+            expected = " or ".join(_next_kinds(stage, header)) or "nothing (the end line was read)"
             raise ValidationError(
                 f"{where}: a {kind!r} line where the format has {expected}", field=kind
             )
@@ -202,6 +210,8 @@ def read_delivery(path: Path) -> Delivery:
             header = value
             position = batch_end = header.since_size
             last_root = header.since_root
+            if header.format != FORMAT_V1:
+                counts["cosignatures"] = 0
         elif kind == "seal":
             seals.append(value)
             counts["seals"] += 1
@@ -214,6 +224,7 @@ def read_delivery(path: Path) -> Delivery:
                 )
             position = value.position
             counts["events"] += 1
+            digest.update(line)
         elif kind == "batch":
             if value.tree_size != position:
                 raise ValidationError(
@@ -223,27 +234,18 @@ def read_delivery(path: Path) -> Delivery:
                 )
             batch_end, last_root = position, value.root_hash
             counts["batches"] += 1
+            digest.update(line)
+            digests.append(digest.digest())
+            digest = hashlib.sha256()
         elif kind == "erasure":
             erasures.append(value)
             counts["erasures"] += 1
+        elif kind == "cosignature":
+            cosignatures.append(attrs.evolve(value, line=number))
+            counts["cosignatures"] += 1
         else:
             assert header is not None  # the order puts the header first
-            if batch_end != header.tree_size:
-                raise ValidationError(
-                    f"{where}: the rows end at position {batch_end} but the header gives "
-                    f"tree size {header.tree_size}",
-                    field="tree_size",
-                )
-            if last_root != header.root_hash and header.tree_size:
-                raise ValidationError(
-                    f"{where}: the header's root is not the root the last batch gives",
-                    field="root_hash",
-                )
-            if value != counts:
-                raise ValidationError(
-                    f"{where}: the end line counts {value} but the file holds {counts}",
-                    field="end",
-                )
+            _check_end(where, header, value, counts, batch_end, last_root)
     if header is None:
         raise ValidationError(f"{path}: the file is empty, not a delivery", field="header")
     if stage != "end":
@@ -252,23 +254,58 @@ def read_delivery(path: Path) -> Delivery:
             "truncated (was it copied whole?)",
             field="end",
         )
-    return Delivery(path, header, seals, erasures, counts["events"])
+    return Delivery(path, header, seals, erasures, counts["events"], cosignatures, tuple(digests))
+
+
+def _check_end(
+    where: str,
+    header: DeliveryHeader,
+    end: dict[str, int],
+    counts: dict[str, int],
+    batch_end: int,
+    last_root: bytes,
+) -> None:
+    """The rows must end at the header's head with its root, and the counts must be the file's."""
+    if batch_end != header.tree_size:
+        raise ValidationError(
+            f"{where}: the rows end at position {batch_end} but the header gives "
+            f"tree size {header.tree_size}",
+            field="tree_size",
+        )
+    if last_root != header.root_hash and header.tree_size:
+        raise ValidationError(
+            f"{where}: the header's root is not the root the last batch gives",
+            field="root_hash",
+        )
+    if end != counts:
+        raise ValidationError(
+            f"{where}: the end line counts {end} but the file holds {counts}",
+            field="end",
+        )
 
 
 _NEXT: dict[str, tuple[str, ...]] = {
     "start": ("header",),
-    "header": ("seal", "event", "erasure", "end"),
-    "seal": ("seal", "event", "erasure", "end"),
+    "header": ("seal", "event", "erasure", "cosignature", "end"),
+    "seal": ("seal", "event", "erasure", "cosignature", "end"),
     "event": ("event", "batch"),
-    "batch": ("event", "erasure", "end"),
-    "erasure": ("erasure", "end"),
+    "batch": ("event", "erasure", "cosignature", "end"),
+    "erasure": ("erasure", "cosignature", "end"),
+    "cosignature": ("cosignature", "end"),
     "end": (),
 }
 """Which kinds of line may follow each kind (``start``: before the first line)."""
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str, Any]]:
-    """Each line's number, kind and parsed value; rows are checked against their leaves."""
+def _next_kinds(stage: str, header: DeliveryHeader | None) -> list[str]:
+    """The kinds that may follow ``stage`` in this file's format (/1 has no cosignatures)."""
+    v1 = header is not None and header.format == FORMAT_V1
+    return [kind for kind in _NEXT[stage] if not (v1 and kind == "cosignature")]
+
+
+def _lines(path: Path, *, check_rows: bool) -> Iterator[tuple[int, str, Any, bytes]]:
+    """Each line's number, kind, parsed value and bytes; rows are checked against their leaves
+    when ``check_rows``."""
     header: DeliveryHeader | None = None
     alg: HashAlgorithm | None = None
     try:
@@ -278,31 +315,19 @@ def _lines(path: Path) -> Iterator[tuple[int, str, Any]]:
     with handle:
         for number, line in enumerate(handle, start=1):
             where = f"{path}, line {number}"
-            try:
-                data = orjson.loads(line)
-            except orjson.JSONDecodeError as e:
+            kind, body = _kind_of(where, number, line)
+            if kind == "cosignature" and header is not None and header.format == FORMAT_V1:
                 raise ValidationError(
-                    f"{where}: not JSON ({e}); the file is damaged", field="line"
-                ) from e
-            if not isinstance(data, dict) or len(data) != 1:
-                raise ValidationError(
-                    f"{where}: a line must be a JSON object with one key", field="line"
-                )
-            [(kind, body)] = data.items()
-            parse = _PARSERS.get(kind)
-            if parse is None:
-                raise ValidationError(f"{where}: unknown kind of line {kind!r}", field="line")
-            if number == 1 and kind != "header":
-                raise ValidationError(
-                    f"{where}: not a civicledger delivery (it does not start with a header)",
-                    field="header",
+                    f"{where}: a 'cosignature' line in a {FORMAT_V1} file, which carries "
+                    f"none (cosignatures came with {FORMAT})",
+                    field="line",
                 )
             try:
-                value = parse(_Fields(body, kind))
+                value = PARSERS[kind](Fields(body, kind))
                 if kind == "header":
                     header = value
                     alg = hash_algorithm(header.hash_algorithm)
-                elif kind == "event":
+                elif kind == "event" and check_rows:
                     assert header is not None  # line 1 is the header
                     assert alg is not None
                     check_row(
@@ -313,84 +338,26 @@ def _lines(path: Path) -> Iterator[tuple[int, str, Any]]:
                     _check_seal(value, header)
             except ValidationError as e:
                 raise ValidationError(f"{where}: {e.message}", field=e.field) from e
-            yield number, kind, value
+            yield number, kind, value, line
 
 
-class _Fields:
-    """A line's object, read member by member with errors that name the member."""
-
-    def __init__(self, body: object, kind: str) -> None:
-        if not isinstance(body, dict):
-            raise ValidationError(f"the {kind} is not a JSON object", field=kind)
-        self._body = body
-        self._kind = kind
-
-    def get(self, name: str, kind: type, *, optional: bool = False) -> Any:
-        if name not in self._body:
-            raise ValidationError(f"the {self._kind} has no {name!r}", field=name)
-        value: object = self._body[name]
-        if value is None and optional:
-            return None
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValidationError(
-                f"the {self._kind}'s {name!r} is {value!r}, not a {kind.__name__}", field=name
-            )
-        if isinstance(value, int) and value < 0:
-            raise ValidationError(f"the {self._kind}'s {name!r} is negative", field=name)
-        return value
-
-    def hex(self, name: str, *, optional: bool = False) -> Any:
-        text = self.get(name, str, optional=optional)
-        if text is None:
-            return None
-        try:
-            return bytes.fromhex(text)
-        except ValueError as e:
-            raise ValidationError(f"the {self._kind}'s {name!r} is not hex", field=name) from e
-
-    def event_id(self) -> uuid.UUID:
-        try:
-            return uuid.UUID(self.get("event_id", str))
-        except ValueError as e:
-            raise ValidationError(
-                f"the {self._kind}'s 'event_id' is not a UUID", field="event_id"
-            ) from e
-
-    def raw(self, name: str) -> object:
-        return self._body.get(name)
-
-
-def _parse_header(f: _Fields) -> DeliveryHeader:
-    found = f.get("format", str)
-    if found != FORMAT:
-        if found.partition("/")[0] == _FORMAT_NAME:
-            raise ValidationError(
-                f"the file is {found}, which this version of civicledger cannot read "
-                f"(it reads {FORMAT}); upgrade civicledger",
-                field="format",
-            )
-        raise ValidationError(f"not a civicledger delivery (format {found!r})", field="format")
-    since = f.raw("since")
-    since_size, since_root = 0, b""
-    if since is not None:
-        anchor = _Fields(since, "since")
-        since_size, since_root = anchor.get("tree_size", int), anchor.hex("root_hash")
-    return DeliveryHeader(
-        ledger=f.get("ledger", str),
-        origin=f.get("origin", str),
-        hash_algorithm=f.get("hash_algorithm", str),
-        leaf_version=f.get("leaf_version", int),
-        since_size=since_size,
-        since_root=since_root,
-        tree_size=f.get("tree_size", int),
-        root_hash=f.hex("root_hash"),
-    )
-
-
-def _parse_seal(f: _Fields) -> ReplicaSeal:
-    return ReplicaSeal(
-        f.get("tree_size", int), f.hex("root_hash"), f.get("sealed_at", str), f.get("text", str)
-    )
+def _kind_of(where: str, number: int, line: bytes) -> tuple[str, object]:
+    """A line's kind and body, which must be a JSON object with one known key."""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"{where}: not JSON ({e}); the file is damaged", field="line") from e
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ValidationError(f"{where}: a line must be a JSON object with one key", field="line")
+    [(kind, body)] = data.items()
+    if kind not in PARSERS:
+        raise ValidationError(f"{where}: unknown kind of line {kind!r}", field="line")
+    if number == 1 and kind != "header":
+        raise ValidationError(
+            f"{where}: not a civicledger delivery (it does not start with a header)",
+            field="header",
+        )
+    return kind, body
 
 
 def _check_seal(seal: ReplicaSeal, header: DeliveryHeader) -> None:
@@ -412,123 +379,17 @@ def _check_seal(seal: ReplicaSeal, header: DeliveryHeader) -> None:
         )
 
 
-def _parse_event(f: _Fields) -> ReplicaRow:
-    return ReplicaRow(
-        position=f.get("position", int),
-        stream=f.get("stream", str),
-        stream_version=f.get("stream_version", int),
-        event_id=f.event_id(),
-        type=f.get("type", str),
-        schema_version=f.get("schema_version", int),
-        occurred_on=f.get("occurred_on", str),
-        recorded_at=f.get("recorded_at", str),
-        actor=f.get("actor", str),
-        payload=f.get("payload", str, optional=True),
-        salt=f.hex("salt", optional=True),
-        commitments=f.get("commitments", str, optional=True),
-        payload_digest=f.hex("payload_digest"),
-        leaf_hash=f.hex("leaf_hash"),
-    )
-
-
-def _parse_batch(f: _Fields) -> DeliveryBatch:
-    proof = f.get("proof", list)
-    try:
-        hashes = [bytes.fromhex(p) for p in proof]
-    except (TypeError, ValueError) as e:
-        raise ValidationError("the batch's 'proof' is not a list of hex", field="proof") from e
-    return DeliveryBatch([], f.get("tree_size", int), f.hex("root_hash"), hashes)
-
-
-def _parse_erasure(f: _Fields) -> ReplicaErasure:
-    return ReplicaErasure(
-        position=f.get("position", int),
-        event_id=f.event_id(),
-        leaf_hash=f.hex("leaf_hash"),
-        payload=f.get("payload", str, optional=True),
-        commitments=f.get("commitments", str, optional=True),
-    )
-
-
-def _parse_end(f: _Fields) -> dict[str, int]:
-    return {name: f.get(name, int) for name in ("events", "seals", "batches", "erasures")}
-
-
-_PARSERS: dict[str, Callable[[_Fields], Any]] = {
-    "header": _parse_header,
-    "seal": _parse_seal,
-    "event": _parse_event,
-    "batch": _parse_batch,
-    "erasure": _parse_erasure,
-    "end": _parse_end,
-}
-
-
 def _write(out: IO[bytes], kind: str, body: dict[str, Any]) -> None:
     out.write(orjson.dumps({kind: body}, option=orjson.OPT_SORT_KEYS))
     out.write(b"\n")
 
 
-def _header_json(header: DeliveryHeader) -> dict[str, Any]:
-    since = (
-        {"tree_size": header.since_size, "root_hash": header.since_root.hex()}
-        if header.since_size
-        else None
-    )
-    return {
-        "format": FORMAT,
-        "ledger": header.ledger,
-        "origin": header.origin,
-        "hash_algorithm": header.hash_algorithm,
-        "leaf_version": header.leaf_version,
-        "since": since,
-        "tree_size": header.tree_size,
-        "root_hash": header.root_hash.hex(),
-    }
-
-
-def _seal_json(seal: ReplicaSeal) -> dict[str, Any]:
-    return {
-        "tree_size": seal.tree_size,
-        "root_hash": seal.root_hash.hex(),
-        "sealed_at": seal.sealed_at,
-        "text": seal.text,
-    }
-
-
-def _row_json(row: ReplicaRow) -> dict[str, Any]:
-    return {
-        "position": row.position,
-        "stream": row.stream,
-        "stream_version": row.stream_version,
-        "event_id": str(row.event_id),
-        "type": row.type,
-        "schema_version": row.schema_version,
-        "occurred_on": row.occurred_on,
-        "recorded_at": row.recorded_at,
-        "actor": row.actor,
-        "payload": row.payload,
-        "salt": None if row.salt is None else row.salt.hex(),
-        "commitments": row.commitments,
-        "payload_digest": row.payload_digest.hex(),
-        "leaf_hash": row.leaf_hash.hex(),
-    }
-
-
-def _erasure_json(erasure: ReplicaErasure) -> dict[str, Any]:
-    return {
-        "position": erasure.position,
-        "event_id": str(erasure.event_id),
-        "leaf_hash": erasure.leaf_hash.hex(),
-        "payload": erasure.payload,
-        "commitments": erasure.commitments,
-    }
-
-
 __all__ = [
     "FORMAT",
+    "READABLE",
     "Delivery",
     "DeliveryBatch",
+    "DeliveryCosignature",
     "DeliveryHeader",
     "read_delivery",
     "write_delivery",

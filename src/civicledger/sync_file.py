@@ -2,16 +2,17 @@
 
 :func:`deliver` writes what :func:`civicledger.sync.push` would send — the rows
 since the last seal the receiver holds, in batches with the sender's root and a
-consistency proof from that seal, the seals, and the sender's erasures — to a
-delivery file (:mod:`civicledger.delivery`); :func:`receive` checks the whole
-file against the replica and then feeds its batches to the same
-:meth:`civicledger.store.sql.SqlStore.receive` a push uses. See
-``docs/rollups.md``.
+consistency proof from that seal, the seals, the sender's erasures and the
+cosignatures of its seals — to a delivery file (:mod:`civicledger.delivery`);
+:func:`receive` checks the whole file against the replica, and every
+cosignature as push and verify do, and then feeds its batches to the same
+:meth:`civicledger.store.sql.SqlStore.receive` a push uses and keeps the
+cosignatures as push keeps them. See ``docs/rollups.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +20,11 @@ import attrs
 
 from civicledger.audit.auditor import Auditor
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.cosign import Cosignature
 from civicledger.delivery import (
     Delivery,
     DeliveryBatch,
+    DeliveryCosignature,
     DeliveryHeader,
     read_delivery,
     write_delivery,
@@ -32,6 +35,7 @@ from civicledger.errors import (
     ValidationError,
     VerificationError,
 )
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
@@ -65,6 +69,7 @@ class DeliveryResult:
         erasures: how many erased rows (the sender's redactions).
         since: the tree size of the seal it was made since (0: from the first event).
         head: the sender's head it brings the receiver to.
+        cosignatures: how many cosignatures of the sender's seals it carries.
     """
 
     path: Path
@@ -73,6 +78,7 @@ class DeliveryResult:
     erasures: int
     since: int
     head: int
+    cosignatures: int = 0
 
 
 def deliver(
@@ -131,9 +137,22 @@ def deliver(
     )
     seals = [s for s in sender_seals(source, start) if s.text != held]
     erasures = sender_erasures(source.store, end)
+    # Every cosignature, as push sends them: the receiver may lack one of a seal it
+    # received long ago (cosigned since), and skips those it holds.
+    cosignatures = [
+        DeliveryCosignature(
+            c.seal.tree_size,
+            c.seal.root_hash,
+            format_timestamp(c.seal.sealed_at),
+            c.verifier.to_text(),
+            c.line,
+        )
+        for c in source.cosignatures()
+        if c.seal.sealed_at is not None  # a seal without its time is not delivered either
+    ]
     target = Path(path)
-    events = write_delivery(target, header, seals, batches(), erasures)
-    return DeliveryResult(target, events, len(seals), len(erasures), start, end)
+    events = write_delivery(target, header, seals, batches(), erasures, cosignatures)
+    return DeliveryResult(target, events, len(seals), len(erasures), start, end, len(cosignatures))
 
 
 def receive(
@@ -146,10 +165,11 @@ def receive(
 ) -> PushResult:
     """Apply a delivery file to a replica, with the guarantees of :func:`push`.
 
-    The whole file is checked first (every line, every row against its leaf);
-    then its batches are applied, each in one transaction, so an interrupted
-    receive resumes when the same file is received again, and receiving it again
-    changes nothing.
+    The whole file is checked first (every line, every row against its leaf,
+    every cosignature against the seal it names); then its batches are applied,
+    each in one transaction, then its cosignatures are kept (append-only, each
+    once), so an interrupted receive resumes when the same file is received
+    again, and receiving it again changes nothing.
 
     Args:
         path: the delivery file.
@@ -164,7 +184,11 @@ def receive(
 
     Raises:
         ValidationError: the file is damaged or truncated (naming the line and
-            position), or the target ledger is not a replica of the file's ledger.
+            position), a cosignature names a seal neither the file nor the replica
+            holds or cannot be read (naming the line, seal and cosigner), or the
+            target ledger is not a replica of the file's ledger; nothing is written.
+        VerificationError: a cosignature does not verify (naming the line, seal
+            and cosigner); nothing is written.
         HistoryMismatchError: the replica does not hold the seal the file was
             made since, or holds a history that differs (naming the first
             differing position); nothing is written.
@@ -200,7 +224,9 @@ def receive(
                 f"{header.since_size}, but the database holds no replica {name!r} yet: "
                 f"receive a first delivery (made without a seal) first ({e})"
             ) from e
-        _check_against_replica(delivery, None)  # a first delivery: checked before creating
+        # A first delivery: checked before the replica is created.
+        _check_against_replica(delivery, None)
+        _delivered_cosignatures(delivery, [])
         target = open_replica(create=True)
     try:
         received = Auditor(target)
@@ -216,6 +242,7 @@ def receive(
                 position=None,
             )
         _check_against_replica(delivery, target)
+        cosignatures = _delivered_cosignatures(delivery, held_seals)
         seals = delivery.seals
         events = 0
         # A file without new events still brings seals (of the size it was made since).
@@ -230,12 +257,15 @@ def receive(
             )
             if progress is not None:
                 progress(chunk.tree_size)
+        # Checked above; kept as push keeps them (each checked again by the store's auditor).
+        cosigned = sum(received.store_cosignature(c) for c in cosignatures)
         return PushResult(
             ledger=target.ledger_name,
             events=events,
             seals=len(received.seals()) - len(held_seals),
             head=target.head(),
             erasures=receive_erasures(target, delivery.erasures),
+            cosignatures=cosigned,
         )
     finally:
         target.close()
@@ -300,6 +330,54 @@ def _check_against_replica(delivery: Delivery, target: SqlStore | None) -> None:
                     f"{header.since_size} ({e}); the file was altered, nothing was written",
                     field="proof",
                 ) from e
+
+
+def _delivered_cosignatures(delivery: Delivery, held: Sequence[Seal]) -> list[Cosignature]:
+    """Read and check every cosignature a delivery carries, before anything is written.
+
+    Each must name a seal the file brings or the replica holds (by its size, root
+    and time), and is then read and verified exactly as push and verify do
+    (:meth:`Cosignature.parse`, then :meth:`Cosignature.check`).
+
+    Raises:
+        ValidationError: a cosignature names an unknown seal or cannot be read,
+            naming the line, the seal's size and the cosigner.
+        VerificationError: a cosignature does not verify, named likewise.
+    """
+    if not delivery.cosignatures:
+        return []
+    seals: dict[tuple[int, bytes, str], Seal | str] = {
+        (s.tree_size, s.root_hash, format_timestamp(s.sealed_at)): s
+        for s in held
+        if s.sealed_at is not None
+    }
+    for brought in delivery.seals:
+        seals.setdefault((brought.tree_size, brought.root_hash, brought.sealed_at), brought.text)
+    result = []
+    for line in delivery.cosignatures:
+        where = f"{delivery.path}, line {line.line}"
+        seal = seals.get((line.tree_size, line.root_hash, line.sealed_at))
+        if seal is None:
+            raise ValidationError(
+                f"{where}: the cosignature by {line.signer!r} names a seal of size "
+                f"{line.tree_size} (root {line.root_hash.hex()}, sealed at {line.sealed_at}) "
+                "that neither the file nor the replica holds; refused, nothing was written",
+                field="cosignature",
+            )
+        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        try:
+            cosignature = Cosignature.parse(the_seal, line.verifier, line.signature)
+            cosignature.check()
+        except ValidationError as e:
+            raise ValidationError(
+                f"{where}: the cosignature by {line.signer!r} of the seal at size "
+                f"{line.tree_size} cannot be read ({e.message}); refused, nothing was written",
+                field="cosignature",
+            ) from e
+        except VerificationError as e:
+            raise VerificationError(f"{where}: {e}; refused, nothing was written") from e
+        result.append(cosignature)
+    return result
 
 
 def _frontier_at(alg: HashAlgorithm, reader: NodeReader, size: int) -> Frontier:

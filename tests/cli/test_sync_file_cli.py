@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,45 @@ def test_a_truncated_delivery_is_one_error_line_naming_the_file(
     assert code == 2
     assert "d.delivery: the file ends at line" in err
     assert "truncated" in err
+
+
+def test_cosignatures_travel_in_the_file_and_a_forged_one_is_refused_with_nothing_written(
+    runner: CliRunner, tmp_path: Path, events: tuple[Path, Path]
+) -> None:
+    db, street = tmp_path / "community.db", tmp_path / "street.db"
+    assert runner.invoke(cli, ["keygen", "auditor.example", "--dir", str(tmp_path)]).exit_code == 0
+    witness_key, witness_pub = tmp_path / "auditor.example.key", tmp_path / "auditor.example.pub"
+    assert run(runner, db, "import", str(events[0]))[0] == 0
+    assert run(runner, db, "seal")[0] == 0
+    assert run(runner, db, "cosign", "--key", str(witness_key))[0] == 0
+    code, out, err = run(runner, db, "deliver", str(tmp_path / "d.delivery"))
+    assert code == 0, err
+    assert out.endswith("1 seals and 0 redacted rows, 1 cosignatures\n")
+
+    good = (tmp_path / "d.delivery").read_text(encoding="utf-8")
+    *rest, cosignature, end = good.splitlines(keepends=True)
+    assert cosignature.startswith('{"cosignature":')
+    # Another cosigner's name on the line: it no longer is that key's cosignature.
+    forged = cosignature.replace("— auditor.example ", "— auditorx.example ")
+    (tmp_path / "forged.delivery").write_text("".join([*rest, forged, end]), encoding="utf-8")
+    code, out, err = run(runner, street, "receive", str(tmp_path / "forged.delivery"))
+    assert code != 0
+    assert f"forged.delivery, line {len(rest) + 1}: the cosignature by 'auditor.example'" in err
+    assert "of the seal at size 40 cannot be read" in err
+    assert "nothing was written" in err
+    with sqlite3.connect(street) as check:  # no ledger was created
+        assert check.execute("SELECT count(*) FROM civicledger_ledgers").fetchone() == (0,)
+
+    code, out, err = run(runner, street, "receive", str(tmp_path / "d.delivery"))
+    assert code == 0, err
+    assert out == (
+        "received 40 events, 1 seals and 0 redactions, 1 cosignatures into 'default'; "
+        "it now holds 40 events\n"
+    )
+    again = run(runner, street, "receive", str(tmp_path / "d.delivery"))[1]
+    assert again.startswith("received 0 events, 0 seals and 0 redactions into")
+    code, out, err = run(runner, street, "verify", "--public-key", str(witness_pub))
+    assert code == 0, out + err
+    assert "1 cosignature" in out
+    code, out, _ = run(runner, street, "info")
+    assert "cosigned by auditor.example at 20" in out

@@ -79,7 +79,8 @@ def push(ledger: Any, target: str, name: str | None, batch: int) -> None:
 @pass_ledger
 def deliver(ledger: Any, path: Path, since_file: Path | None, batch: int) -> None:
     """Write a delivery file for a replica without a network link: events, seals and
-    redactions since the last seal it holds, to apply there with `receive`.
+    redactions since the last seal it holds, and the cosignatures of the seals, to
+    apply there with `receive`.
 
     Example:
 
@@ -87,9 +88,11 @@ def deliver(ledger: Any, path: Path, since_file: Path | None, batch: int) -> Non
     """
     since = None if since_file is None else read_text_file(since_file, "seal")
     result = ledger.deliver(path, since=since, batch=batch)
+    cosigned = f", {result.cosignatures} cosignatures" if result.cosignatures else ""
     click.echo(
         f"wrote {result.path}: {result.events} events after position {result.since} "
         f"(up to {result.head}), {result.seals} seals and {result.erasures} redacted rows"
+        f"{cosigned}"
     )
 
 
@@ -115,7 +118,8 @@ def receive(ctx: click.Context, path: Path, name: str | None) -> None:
 
     url = database_url(ctx.find_root().params.get("db"))
     result = Ledger.receive(path, url, ledger=name)
+    cosigned = f", {result.cosignatures} cosignatures" if result.cosignatures else ""
     click.echo(
         f"received {result.events} events, {result.seals} seals and {result.erasures} "
-        f"redactions into {result.ledger!r}; it now holds {result.head} events"
+        f"redactions{cosigned} into {result.ledger!r}; it now holds {result.head} events"
     )

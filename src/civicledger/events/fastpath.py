@@ -2,12 +2,16 @@
 
 cattrs' generic (un)structuring is the reference; these do the same work for the
 common field types without its per-value dispatch, because encoding runs on every
-append and decoding on every read (differential tests hold them to the reference).
+append, stored decoding on every read and new decoding on every imported line
+(differential tests hold them to the reference). A decoder that meets anything the
+reference would refuse, or a rarer field type, raises NotFast and the reference
+decodes instead, so every error message is the reference's.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 import uuid
@@ -18,8 +22,15 @@ from typing import Any
 
 import attrs
 
-from civicledger.events.base import Event
-from civicledger.events.text import format_decimal, format_timestamp
+from civicledger.errors import ValidationError
+from civicledger.events.base import Event, validate_fields
+from civicledger.events.text import (
+    format_decimal,
+    format_timestamp,
+    parse_date,
+    parse_decimal,
+    parse_timestamp,
+)
 
 
 def enum_value(value: enum.Enum) -> Any:
@@ -79,11 +90,14 @@ def _as_is(value: Any) -> Any:
 
 
 class NotFast(Exception):
-    """Raised inside a stored-payload decoder to hand the data to the full decoder."""
+    """Raised inside a fast decoder to hand the data to the full decoder."""
 
 
 Parser = Callable[[Any], Any]
-"""Checks one stored JSON value's type and turns it into the field's value."""
+"""Checks one JSON value's type and turns it into the field's value."""
+
+Decoder = Callable[[dict[str, Any]], Event]
+"""Turns a payload dict into an event, or raises NotFast."""
 
 
 def _expect(kind: type) -> Parser:
@@ -95,12 +109,32 @@ def _expect(kind: type) -> Parser:
     return parse
 
 
-def _parse_stored_date(value: Any) -> date:
-    if type(value) is not str or len(value) != 10:
-        raise NotFast
+@functools.lru_cache(maxsize=4096)
+def _parse_date(value: str) -> date:
+    # Dates repeat (a year has 365), so most parses are a cache hit.
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
+    except ValidationError:
+        raise NotFast from None
+
+
+def _parse_date_value(value: Any) -> date:
+    if type(value) is not str:
+        raise NotFast
+    return _parse_date(value)
+
+
+def _parse_decimal(value: Any) -> Decimal:
+    try:
+        return parse_decimal(value)
     except ValueError:
+        raise NotFast from None
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ValidationError:
         raise NotFast from None
 
 
@@ -117,7 +151,9 @@ def _enum_parser(enum_type: type[enum.Enum]) -> Parser:
 
 
 def parser_for(annotation: Any) -> Parser:
-    """The stored-payload parser for a field: type checks only (see Codec.from_stored)."""
+    """The parser of one field's JSON value: the reference converter's type checks and
+    conversions (the same text forms, through the same functions in ``text``), minus
+    its error messages: anything it would refuse raises NotFast instead."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         [inner_type] = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -129,16 +165,20 @@ def parser_for(annotation: Any) -> Parser:
         def parse_list(value: Any) -> tuple[Any, ...]:
             if type(value) is not list:
                 raise NotFast
-            return tuple(item(v) for v in value)
+            return tuple([item(v) for v in value])
 
         return parse_list
     if annotation in (str, int, bool):
         return _expect(annotation)
     if annotation is date:
-        return _parse_stored_date
+        return _parse_date_value
+    if annotation is Decimal:
+        return _parse_decimal
+    if annotation is datetime:
+        return _parse_timestamp
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return _enum_parser(annotation)
-    # Rarer types (timestamps, decimals, UUIDs, value objects) take the full decoder.
+    # Rarer types (UUIDs, value objects) take the full decoder.
 
     def parse_other(value: Any) -> Any:
         raise NotFast
@@ -146,20 +186,104 @@ def parser_for(annotation: Any) -> Parser:
     return parse_other
 
 
-def stored_decoder(cls: type[Event]) -> Callable[[dict[str, Any]], Event]:
+def _field_parsers(cls: type[Event]) -> tuple[tuple[str, Parser], ...]:
     hints = typing.get_type_hints(cls)
-    fields = tuple((a.name, parser_for(hints[a.name])) for a in attrs.fields(cls))
+    return tuple((a.name, parser_for(hints[a.name])) for a in attrs.fields(cls))
+
+
+def stored_decoder(cls: type[Event]) -> Decoder:
+    """The decoder of payloads the store recorded: type checks only (see Codec.from_stored)."""
+    fields = _field_parsers(cls)
     names = frozenset(name for name, _ in fields)
+    new = cls.__new__
+    if _init_only_assigns(cls):
+        # attrs' __init__ would set the same slots one by one; doing it here saves
+        # the keyword arguments, which cost as much as the parsing (one per read row).
+        assign = object.__setattr__
+
+        def assign_fields(data: dict[str, Any]) -> Event:
+            if data.keys() != names:
+                raise NotFast
+            instance = new(cls)
+            for name, parse in fields:
+                assign(instance, name, parse(data[name]))
+            return instance
+
+        return assign_fields
     construct = cls.__unchecked_init__
 
-    def decode(data: dict[str, Any]) -> Event:
+    def construct_unchecked(data: dict[str, Any]) -> Event:
         if data.keys() != names:
             raise NotFast
-        instance = cls.__new__(cls)
+        instance = new(cls)
         try:
             construct(instance, **{name: parse(data[name]) for name, parse in fields})
         except (TypeError, ValueError):  # a class's own attrs validators still run
             raise NotFast from None
         return instance
 
-    return decode
+    return construct_unchecked
+
+
+def new_decoder(cls: type[Event]) -> Decoder:
+    """The decoder of new payloads (imports, ``from_dict``): the reference converter's
+    type checks, then the class's own constructor with every field check.
+
+    Any refusal raises NotFast, so that the reference converter, which names the
+    field, reports it: this decoder never makes an error of its own.
+    """
+    fields = _field_parsers(cls)
+    names = frozenset(name for name, _ in fields)
+    if _init_only_assigns(cls) and _checking_init_wraps(cls):
+        # What the checking constructor does for such a class, without its keyword
+        # arguments: assign every field, then run the class's field checks.
+        new, assign = cls.__new__, object.__setattr__
+
+        def assign_then_check(data: dict[str, Any]) -> Event:
+            if data.keys() != names:
+                raise NotFast
+            instance = new(cls)
+            for name, parse in fields:
+                assign(instance, name, parse(data[name]))
+            try:
+                validate_fields(instance)
+            except Exception:  # the reference turns any failure into a ValidationError
+                raise NotFast from None
+            return instance
+
+        return assign_then_check
+
+    def construct_checked(data: dict[str, Any]) -> Event:
+        if data.keys() != names:
+            raise NotFast
+        kwargs = {name: parse(data[name]) for name, parse in fields}
+        try:
+            return cls(**kwargs)
+        except Exception:  # the reference turns any failure into a ValidationError
+            raise NotFast from None
+
+    return construct_checked
+
+
+def _checking_init_wraps(cls: type) -> bool:
+    """Whether the class's ``__init__`` is ``@event``'s checking wrapper around the unchecked
+    one, so that it means: the unchecked ``__init__``, then ``validate_fields``."""
+    wrapped = getattr(cls.__dict__.get("__init__"), "__wrapped__", None)
+    return wrapped is not None and wrapped is getattr(cls, "__unchecked_init__", None)
+
+
+def _init_only_assigns(cls: type) -> bool:
+    """Whether the class's unchecked ``__init__`` is attrs' own and only assigns its arguments
+    (no validators, converters, defaults to fill or init hooks)."""
+    init = getattr(cls, "__unchecked_init__", None)
+    code = getattr(init, "__code__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return False
+    if any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
+        return False
+    if "_attrs_cached_hash" in getattr(cls, "__slots__", ()):
+        return False  # cache_hash=True: attrs' __init__ also clears the cached hash
+    return all(
+        a.init and a.validator is None and a.converter is None and a.alias == a.name
+        for a in attrs.fields(cls)
+    )

@@ -29,6 +29,7 @@ class EventRegistry:
         self._classes: dict[tuple[str, int], type[Event]] = {}
         self._newest: dict[str, int] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._generation = 0
 
     def register(self, cls: type[Event]) -> None:
         """Register an event class under its ``__event_type__`` and ``__schema_version__``.
@@ -48,6 +49,7 @@ class EventRegistry:
             )
         self._classes[key] = cls
         self._newest[key[0]] = max(self._newest.get(key[0], 0), key[1])
+        self._generation += 1
 
     def add_upcaster(self, type_name: str, from_version: int, upcaster: Upcaster) -> None:
         """Register the function that turns ``from_version`` data into the next version's.
@@ -60,7 +62,18 @@ class EventRegistry:
             raise EventDefinitionError(
                 f"an upcaster from {type_name!r} version {from_version} is already registered"
             )
-        self._upcasters[key] = upcaster
+        if self._upcasters.get(key) is not upcaster:
+            self._upcasters[key] = upcaster
+            self._generation += 1
+
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a class or upcaster is registered.
+
+        Codecs cache per (type name, schema version) what decoding needs (the class,
+        whether it is the newest version); a new generation tells them to rebuild.
+        """
+        return self._generation
 
     @property
     def classes(self) -> Mapping[tuple[str, int], type[Event]]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from civicledger.errors import ValidationError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -55,6 +56,20 @@ def parse_date(text: Any) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{text!r} is not a calendar date") from None
+
+
+def parse_decimal(text: Any) -> Decimal:
+    """Decode a decimal written as a string like ``"12.50"``.
+
+    Raises:
+        ValueError: the text is not a decimal number in that form.
+    """
+    if not isinstance(text, str) or not _DECIMAL.match(text):
+        raise ValueError(f"expected a decimal number as a string like '12.50', got {text!r}")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
 
 
 def format_decimal(value: Decimal) -> str:

@@ -24,7 +24,7 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Count, CountDistinct, Extreme, Latest, Sum
 from civicledger.projections.periods import Period
 
-__all__ = ["Accumulator", "Group", "Interner", "group_text"]
+__all__ = ["Accumulator", "Group", "Interner", "distinct_keys", "group_text"]
 
 Group = tuple[tuple[str, str], ...]
 """A figure's group: (field, value) pairs, in the indicator's group_by order."""
@@ -208,7 +208,7 @@ class Accumulator:
         if isinstance(measure, CountDistinct):
             # Closing events remove keys that are open; the opening filter already chose them.
             assert self.closing_key_getter is not None
-            for key in _keys(self.closing_key_getter(record)):
+            for key in distinct_keys(self.closing_key_getter(record)):
                 group = self.open_keys.pop(key, None)
                 if group is not None:
                     cell = self.cell(group)
@@ -240,7 +240,7 @@ class Accumulator:
     def _open_keys(self, group: Group, record: RecordedEvent, value: Any) -> None:
         removable = bool(self.measure.removed_by)  # type: ignore[union-attr]
         seen = self.seen_keys.setdefault(group, set()) if not removable else None
-        for key in _keys(value):
+        for key in distinct_keys(value):
             if removable:
                 if key in self.open_keys:
                     continue
@@ -348,7 +348,7 @@ class Accumulator:
         return figures
 
 
-def _keys(value: Any) -> tuple[str, ...]:
+def distinct_keys(value: Any) -> tuple[str, ...]:
     """The distinct-value keys an event's field holds (each item of a list field)."""
     if value is MISSING or value is None:
         return ()

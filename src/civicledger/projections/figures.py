@@ -152,7 +152,9 @@ class Figure:
         """Every event that contributed, in ledger order.
 
         A figure computed with ``lineage="lazy"`` loads these from the ledger on
-        first access (one pass for all figures computed together).
+        first access (one pass for all figures computed together); one whose
+        lineage the SQL pushdown kept as compact columns builds them from those
+        on first access, without reading the ledger.
 
         Raises:
             ProjectionError: a lazy figure's ledger can no longer be read (closed).
@@ -165,7 +167,8 @@ class Figure:
 
     @property
     def lineage_loaded(self) -> bool:
-        """Whether the contributions are in memory (False until a lazy figure's first access)."""
+        """Whether the contributions are built (False until a lazy figure's, or a figure
+        with compact lineage columns', first access)."""
         return self._contributions is not None
 
     @property

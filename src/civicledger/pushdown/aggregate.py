@@ -38,7 +38,15 @@ from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, converter_for, payload_field
 from civicledger.store.sql.schema import events
 
-__all__ = ["Kind", "aggregate_figures", "field_kind", "simple_figures"]
+__all__ = [
+    "Kind",
+    "aggregate_figures",
+    "compile_parts",
+    "field_kind",
+    "group_column",
+    "group_of",
+    "simple_figures",
+]
 
 
 @attrs.frozen
@@ -256,9 +264,11 @@ class _Part:
     sign: int
 
 
-def _parts(
+def compile_parts(
     dialect: str, indicator: Indicator, hints: Mapping[str, Mapping[str, Any]]
 ) -> list[_Part] | None:
+    """Each type's exact condition, amount and sign for a count, sum or count_distinct
+    (closing types subtract), or None when a filter or amount does not compile."""
     measure = indicator.measure
     if not isinstance(measure, Count | Sum | CountDistinct):
         return None
@@ -312,7 +322,7 @@ def aggregate_figures(
     Returns:
         The figures as the engine makes them without lineage, or None.
     """
-    parts = _parts(dialect, indicator, hints)
+    parts = compile_parts(dialect, indicator, hints)
     if parts is None:
         return None
     for name in indicator.group_by:
@@ -332,7 +342,7 @@ def aggregate_figures(
     counted: dict[Group, int] = {}
     keys: dict[Group, dict[str, int]] = {}
     for part in parts:
-        group_columns = [_group_column(dialect, name) for name in indicator.group_by]
+        group_columns = [group_column(dialect, name) for name in indicator.group_by]
         where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
         if isinstance(measure, CountDistinct):
             found = _distinct_key(dialect, measure.field, hints[part.type_name])
@@ -346,7 +356,7 @@ def aggregate_figures(
                 .group_by(*group_columns, key)
             )
             for row in conn.execute(statement):
-                group = _group(indicator, part.type_name, row[: len(group_columns)], converters)
+                group = group_of(indicator, part.type_name, row[: len(group_columns)], converters)
                 text = group_text(convert(row[-2]))
                 first = keys.setdefault(group, {})
                 first[text] = min(first.get(text, row[-1]), row[-1])
@@ -356,7 +366,7 @@ def aggregate_figures(
             select(*group_columns, func.count(), total).where(where).group_by(*group_columns)
         )
         for row in conn.execute(statement):
-            group = _group(indicator, part.type_name, row[: len(group_columns)], converters)
+            group = group_of(indicator, part.type_name, row[: len(group_columns)], converters)
             number, amount = row[-2], row[-1]
             if number == 0:
                 continue  # an aggregate without GROUP BY gives one row even over no events
@@ -410,7 +420,8 @@ def _distinct_key(
     return value, [events.join(items, true())], converter_for(args[0])
 
 
-def _group_column(dialect: str, name: str) -> ColumnElement[Any]:
+def group_column(dialect: str, name: str) -> ColumnElement[Any]:
+    """The SQL value of one group_by field (an envelope column or a payload field)."""
     envelope = {"stream": events.c.stream, "type": events.c.type, "actor": events.c.actor}
     if name in envelope:
         return envelope[name]
@@ -421,12 +432,13 @@ def _group_column(dialect: str, name: str) -> ColumnElement[Any]:
     return extract_value(dialect, field)
 
 
-def _group(
+def group_of(
     indicator: Indicator,
     type_name: str,
     raw: Any,
     converters: Mapping[str, Mapping[str, Convert]],
 ) -> Group:
+    """A row's group, from the raw values of the group columns, as the engine writes it."""
     result = []
     for name, value in zip(indicator.group_by, raw, strict=True):
         if name in ("stream", "type", "actor", "position"):
@@ -474,7 +486,7 @@ def simple_figures(
     for indicator, period in requests:
         if indicator.group_by or not isinstance(indicator.measure, Count | Sum):
             continue
-        parts = _parts(dialect, indicator, hints)
+        parts = compile_parts(dialect, indicator, hints)
         if parts is None:
             continue
         start = None if indicator.state else period.start

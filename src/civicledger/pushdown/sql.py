@@ -47,6 +47,7 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
+from civicledger.pushdown import driver
 from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
 from civicledger.pushdown.fields import (
@@ -57,6 +58,7 @@ from civicledger.pushdown.fields import (
     payload_field,
     type_hints,
 )
+from civicledger.pushdown.lineage import lineage_figures
 from civicledger.store.base import EventStore
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
@@ -65,8 +67,6 @@ from civicledger.store.sql.schema import events
 
 __all__ = ["SqlPushdown"]
 
-
-_FETCH = 5000
 
 _FIRST_FIELD = 7
 """Index of the first payload field in a light row (after the seven envelope columns)."""
@@ -235,10 +235,18 @@ class SqlPushdown:
             scope.append(events.c.recorded_at <= format_timestamp(point.recorded_before))
         seen = self._seen(conn, [*scope, events.c.type.in_(every_type)])
         computed: dict[Request, list[Figure]] = {}
-        if not lineage:
-            hints = {t: self._hints(t) for t in every_type}
-            dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
-            simple = [(base, p) for base, ps in periods.items() for p in ps]
+        hints = {t: self._hints(t) for t in every_type}
+        dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
+        simple = [(base, p) for base, ps in periods.items() for p in ps]
+        if lineage:
+            # Counts and integer sums from the rows that count, contributions as columns.
+            converters = {base: self._converters(base) for base in periods}
+            computed.update(
+                lineage_figures(
+                    conn, self.dialect, scope, simple, point, hints, converters, dispatched
+                )
+            )
+        else:
             computed.update(
                 simple_figures(conn, self.dialect, scope, simple, point, hints, dispatched)
             )
@@ -341,22 +349,24 @@ class SqlPushdown:
         # by_type: one ordered query per type, merged by position; each walks the (type, day)
         # index and sorts its few rows ("+ 0" keeps SQLite from choosing the primary key just
         # to avoid that sort, which would visit the whole ledger once per type).
-        fetch = conn.execution_options(yield_per=_FETCH)
         results: Iterable[Any]
         if by_type:
             results = heapq.merge(
                 *[
-                    fetch.execute(
+                    driver.rows(
+                        conn,
                         select(*columns)
                         .where(condition, events.c.type == type_name)
-                        .order_by(events.c.position + 0)
+                        .order_by(events.c.position + 0),
                     )
                     for type_name in sorted(converters)
                 ],
                 key=_position,
             )
         else:
-            results = fetch.execute(select(*columns).where(condition).order_by(events.c.position))
+            results = driver.rows(
+                conn, select(*columns).where(condition).order_by(events.c.position)
+            )
         newest = {t: self.codec.registry.newest_version(t) for t in converters}
         # Per type, only the columns its class has (the others read as missing).
         plans = {

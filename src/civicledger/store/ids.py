@@ -70,6 +70,7 @@ class UuidV7Generator:
 _new_object = object.__new__
 _set_attribute = object.__setattr__
 _UNKNOWN = uuid.SafeUUID.unknown
+_int_from_bytes = int.from_bytes
 
 
 def uuid_from_int(value: int) -> uuid.UUID:
@@ -104,7 +105,11 @@ def uuid_from_bytes(value: bytes) -> uuid.UUID:
     """
     if len(value) != 16:
         raise ValueError(f"a UUID is 16 bytes, got {len(value)}")
-    return uuid_from_int(int.from_bytes(value, "big"))
+    # uuid_from_int's body, inlined: one call fewer per row read.
+    result = _new_object(uuid.UUID)
+    _set_attribute(result, "int", _int_from_bytes(value, "big"))
+    _set_attribute(result, "is_safe", _UNKNOWN)
+    return result
 
 
 def uuid7_timestamp_ms(value: uuid.UUID) -> int:

@@ -225,9 +225,9 @@ def test_damaged_and_truncated_files_are_refused_naming_the_line(
     write_lines(damaged, altered)
     refused(r"line 7: position 4 \(event .*\): the payload does not give")
     newer = json.loads(json.dumps(items))
-    newer[0]["header"]["format"] = "civicledger-delivery/2"
+    newer[0]["header"]["format"] = "civicledger-delivery/3"
     write_lines(damaged, newer)
-    refused("line 1: the file is civicledger-delivery/2, which this version .* cannot read")
+    refused("line 1: the file is civicledger-delivery/3, which this version .* cannot read")
     rerooted = json.loads(json.dumps(items))
     rerooted[9]["batch"]["root_hash"] = rerooted[5]["batch"]["root_hash"]  # the second batch
     write_lines(damaged, rerooted)

@@ -32,7 +32,7 @@ from civicledger.limits import Limits
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
 from civicledger.store.base import Clock, NewEvent
-from civicledger.store.ids import UuidV7Generator
+from civicledger.store.ids import UuidV7Generator, uuid_from_bytes
 from civicledger.store.planning import (
     Encoded,
     Plan,
@@ -94,6 +94,8 @@ class SqlAppender:
         self._lock_head = DriverStatement(_lock_statement(engine.dialect.name), engine)
         self._stream_versions = DriverStatement(_versions_statement(engine.dialect.name), engine)
         self._move_head = DriverStatement(_move_statement(engine.dialect.name), engine)
+        self._engine = engine
+        self._existing_statements: dict[int, DriverStatement] = {}
 
     def lock(self, conn: Connection) -> tuple[int, Frontier]:
         """Take the ledger's write lock (on PostgreSQL; SQLite's is the transaction's) and
@@ -262,20 +264,23 @@ class SqlAppender:
     def _existing(
         self, conn: Connection, event_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, StoredIdentity]:
+        # Through the driver, compiled once per chunk length: every imported line carries
+        # an id, and SQLAlchemy's per-id bind and result processing cost about 9 µs an id.
         found: dict[uuid.UUID, StoredIdentity] = {}
         for chunk in _chunks(event_ids):
-            result = conn.execute(
-                select(
-                    events.c.event_id,
-                    events.c.position,
-                    events.c.stream,
-                    events.c.type,
-                    events.c.schema_version,
-                    events.c.salt,
-                    events.c.payload_digest,
-                ).where(events.c.ledger_id == self._ledger.id, events.c.event_id.in_(chunk))
-            )
-            for event_id, position, stream, type_name, version, salt, digest in result:
+            lookup = self._existing_statements.get(len(chunk))
+            if lookup is None:
+                lookup = DriverStatement(_existing_statement(len(chunk)), self._engine)
+                self._existing_statements[len(chunk)] = lookup
+            params: dict[str, Any] = {
+                f"id{i}": _id_param(e, self._postgres) for i, e in enumerate(chunk)
+            }
+            params["ledger_id"] = self._ledger.id
+            for event_id, position, stream, type_name, version, salt, digest in lookup.rows(
+                conn, **params
+            ):
+                if not isinstance(event_id, uuid.UUID):
+                    event_id = uuid_from_bytes(event_id)
                 found[event_id] = StoredIdentity(
                     position=position,
                     stream=stream,
@@ -342,6 +347,27 @@ def _last_version(stream: Any) -> Select[Any]:
     return select(func.max(events.c.stream_version)).where(
         events.c.ledger_id == bindparam("ledger_id"), events.c.stream == stream
     )
+
+
+def _existing_statement(count: int) -> Any:
+    """The stored identities of ``count`` event ids (bound as ``id0`` … and ``ledger_id``)."""
+    return select(
+        events.c.event_id,  # raw from the driver: 16 bytes on SQLite, a uuid on PostgreSQL
+        events.c.position,
+        events.c.stream,
+        events.c.type,
+        events.c.schema_version,
+        events.c.salt,
+        events.c.payload_digest,
+    ).where(
+        events.c.ledger_id == bindparam("ledger_id"),
+        events.c.event_id.in_([bindparam(f"id{i}") for i in range(count)]),
+    )
+
+
+def _id_param(event_id: uuid.UUID, postgres: bool) -> Any:
+    """An event id as the driver stores it: a uuid on PostgreSQL, 16 bytes on SQLite."""
+    return event_id if postgres else event_id.bytes
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:

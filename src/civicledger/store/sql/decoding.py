@@ -69,21 +69,30 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
             f"stored event at position {position} (id {event_id}) has a payload that is "
             f"not JSON; the database is corrupted ({e})"
         ) from e
-    return RecordedEvent(
-        position=position,
-        stream=stream,
-        stream_version=version,
-        event_id=event_id,
-        type=type_name,
-        schema_version=schema,
-        occurred_on=_date(occurred),
-        recorded_at=_timestamp(recorded),
-        actor=actor,
-        payload=event,
-        payload_digest=bytes(digest),
-        leaf_hash=bytes(leaf_hash),
-        redacted_fields=redacted,
-    )
+    # Assigned slot by slot, as attrs' __init__ would (RecordedEvent has no validators or
+    # converters): the keyword call cost about 0.4 µs more per row (1.6 µs against 1.2),
+    # a twentieth of a read. tests/unit/store/test_sql_decoding.py checks that every
+    # field the constructor sets is set here.
+    record = _new_record(RecordedEvent)
+    _assign(record, "position", position)
+    _assign(record, "stream", stream)
+    _assign(record, "stream_version", version)
+    _assign(record, "event_id", event_id)
+    _assign(record, "type", type_name)
+    _assign(record, "schema_version", schema)
+    _assign(record, "occurred_on", _date(occurred))
+    _assign(record, "recorded_at", _timestamp(recorded))
+    _assign(record, "actor", actor)
+    _assign(record, "payload", event)
+    _assign(record, "payload_digest", bytes(digest))
+    _assign(record, "leaf_hash", bytes(leaf_hash))
+    _assign(record, "corrections", ())
+    _assign(record, "redacted_fields", redacted)
+    return record
+
+
+_new_record = object.__new__
+_assign = object.__setattr__
 
 
 @functools.lru_cache(maxsize=4096)

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, select, type_coerce
+from sqlalchemy import LargeBinary, bindparam, select, type_coerce
 
+from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import StoredRow
 from civicledger.store.sql.errors import translated
@@ -77,26 +78,40 @@ class SqlRowSource:
             events.c.leaf_hash,
             events.c.commitments,
         )
-        while start <= to_position:
-            statement = (
-                select(*columns)
-                .where(
-                    events.c.ledger_id == self._ledger_id,
-                    events.c.position >= start,
-                    events.c.position <= to_position,
-                    *conditions,
-                )
-                .order_by(events.c.position)
-                .limit(BATCH)
+        # Compiled once per walk and fetched through the driver's cursor, as reads are:
+        # SQLAlchemy's result rows cost more per row than building the StoredRow.
+        statement = (
+            select(*columns)
+            .where(
+                events.c.ledger_id == self._ledger_id,
+                events.c.position >= bindparam("walk_start"),
+                events.c.position <= to_position,
+                *conditions,
             )
+            .order_by(events.c.position)
+            .limit(BATCH)
+        )
+        compiled = statement.compile(
+            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        sql, values = str(compiled), dict(compiled.params)
+        order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        while start <= to_position:
+            values["walk_start"] = start
+            arguments = values if order is None else tuple(values[name] for name in order)
             # No connection is held between batches, so an abandoned walk pins nothing.
             with translated(self._doing), self._engine.connect() as conn:
-                batch = conn.execute(statement).all()
+                cursor = conn.connection.cursor()
+                try:
+                    cursor.execute(sql, arguments)
+                    batch = cursor.fetchall()
+                finally:
+                    cursor.close()
             for row in batch:
                 yield _sql_row(row)
             if len(batch) < BATCH:
                 return
-            start = int(batch[-1].position) + 1
+            start = int(batch[-1][0]) + 1
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of an event id in this ledger; see :class:`RowSource`.
@@ -121,7 +136,7 @@ def _sql_row(row: Any) -> StoredRow:
         position,
         stream,
         version,
-        event_id if event_id.__class__ is uuid.UUID else uuid.UUID(bytes=bytes(event_id)),
+        event_id if event_id.__class__ is uuid.UUID else uuid_from_bytes(event_id),
         type_name,
         schema,
         occurred,
