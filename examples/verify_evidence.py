@@ -226,9 +226,45 @@ class Figures:
             and e["event_id"] not in self.retracted
         ]
 
+    def followup(self, entry: dict, lineage: dict) -> str:
+        """Check a follow-up roll-up figure (followups.total …) as far as a bundle can: each
+        counted event is a sealed, unretracted problem event of the period, named in the
+        entry at its position, and the value is the sum of their amounts. Folding every
+        problem's events into its status is not re-derived here: return why."""
+        definition, period = lineage["definition"], lineage["period"]
+        if not definition["id"].startswith("followups."):
+            raise Invalid(f"{definition['id']}: the bundle checks it as a follow-up figure")
+        by_id = {e["event_id"]: e for e in self.envelopes}
+        contributions = lineage["contributions"]
+        named = [(e["event_id"], e["position"]) for e in entry.get("events", [])]
+        if named != [(c["event_id"], c["position"]) for c in contributions]:
+            raise Invalid(f"{definition['id']}: the bundle names other events than it counts")
+        for c in contributions:
+            envelope = by_id.get(c["event_id"])
+            if (
+                envelope is None
+                or envelope["position"] != c["position"]
+                or envelope["type"] not in definition["source"]
+                or envelope["occurred_on"] > period["end"]
+                or c["event_id"] in self.retracted
+            ):
+                raise Invalid(
+                    f"{definition['id']}: event {c['event_id']} is counted but is not a sealed "
+                    "problem event up to its period's end"
+                )
+        total = sum(number(c["amount"]) for c in contributions)
+        if lineage["value"] is None or number(lineage["value"]) != total:
+            raise Invalid(
+                f"{definition['id']}: the report says {lineage['value']!r}, its events' "
+                f"amounts add up to {exact_text(total)!r}"
+            )
+        return entry.get("why") or "its fold is not re-derived here"
+
     def plain(self, entry: dict, lineage: dict) -> tuple[Any, str | None]:
         """Check a non-ratio figure; return (recomputed value or None, why only partly)."""
         definition, period = lineage["definition"], lineage["period"]
+        if entry.get("check") == "followups":
+            return None, self.followup(entry, lineage)
         window = self.in_window(definition, period)
         ids = {e["event_id"] for e in window}
         stated = {c["event_id"] for c in lineage["contributions"]}

@@ -192,3 +192,36 @@ def test_verify_report_checks_a_set_report_against_every_ledger_it_names(
     result = runner.invoke(cli, [*db, "verify-report", str(forged)])
     assert result.exit_code != 0
     assert "和平街道/别的社区" in result.stderr
+
+
+def test_the_street_reports_community_series_and_follow_ups_check_offline(
+    built: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The street template's chart by community and its 整改 table by community are in
+    the report, and its evidence bundle (each community sealed by its office) passes
+    examples/verify_evidence.py, which imports nothing from civicledger."""
+    from civicledger.audit import Signer
+    from civicledger.ledgerset import LATEST_SEAL
+    from evidence_testkit import run_verifier
+
+    out, _ = built
+    markdown = (out / "street-report.md").read_text(encoding="utf-8")
+    assert "**各社区全年逐月调解纠纷件数**" in markdown
+    assert "| 项目 | XX社区 | 荷花社区 | 莲花社区 | 桂花社区 | 梅园社区 | 单位 |" in markdown
+    assert "| 序号 | 社区 | 整改问题总数（个） |" in markdown
+    db = tmp_path / "street.db"
+    db.write_bytes((out / "street.db").read_bytes())  # sealed again below: keep the module's
+    keys = []
+    with Ledger.open_many(f"sqlite:///{db}", prefix="和平街道/") as street:
+        for ledger in street:
+            key = Signer.generate(f"{ledger.name.split('/')[1]}.example")
+            ledger.seal(key)
+            keys.append(key.verifier().to_text())
+        report = street.report(STREET / "report.toml", period="2023", as_of=LATEST_SEAL)
+        (tmp_path / "street.json").write_text(report.to_json(), encoding="utf-8")
+        street.evidence(tmp_path / "street.json", tmp_path / "evidence.zip", public_keys=keys)
+    result = run_verifier(tmp_path / "evidence.zip")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "OK: every figure checked or partly checked"
+    assert any("和平街道/梅园社区: " in line and "followups.overdue = 1" in line for line in lines)

@@ -79,8 +79,8 @@ class Appendix:
             return self.refs[key]
         ref = f"F{sum(1 for e in self.entries if not e.ledger) + 1}"
         self.refs[key] = ref
-        # In a set report, the follow-up figures are counted over every ledger's rows
-        # at once: they have no per-ledger parts.
+        # A year-earlier figure of a set report (for 同比) is rolled up without its
+        # ledgers' figures kept: it is listed with its own lineage only.
         is_rollup = breakdown is not None and breakdown.rollup(figure) is not None
         parts = breakdown.parts(figure) if breakdown is not None and is_rollup else []
         refs = {ledger: f"{ref}-{i}" for i, (ledger, _) in enumerate(parts, start=1)}

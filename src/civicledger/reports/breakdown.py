@@ -100,13 +100,19 @@ class Breakdown:
         self._by_name = {ledger.name: ledger for ledger in self.ledgers}
         self._rollups: dict[int, RollupFigure] = {}
         self._owners: dict[int, tuple[Figure, str]] = {}
-        self.figures: list[Figure] = []
+        self.figures: list[Figure] = self.add(rollups)
+
+    def add(self, rollups: Sequence[RollupFigure]) -> list[Figure]:
+        """Pair more roll-ups with their ledgers' figures (a chart's steps, the follow-up
+        figures); return them as figures, which :attr:`figures` does not list."""
+        added: list[Figure] = []
         for rollup in rollups:
             figure = rolled_figure(rollup)
-            self.figures.append(figure)
+            added.append(figure)
             self._rollups[id(figure)] = rollup
             for part in rollup.parts:
                 self._owners[id(part.figure)] = (figure, part.ledger)
+        return added
 
     def __iter__(self) -> Iterator[LedgerInfo]:
         return iter(self.ledgers)

@@ -104,8 +104,13 @@ class _Builder:
         ``change``, as of the end of the same span a year earlier), usable like indicators."""
         seal = self.inputs.as_of
         as_of = AsOf(position=seal.position, seal_root=seal.root_hash, tree_size=seal.tree_size)
-        current = rollup(in_scope(self.rows, self.period), period=self.period, as_of=as_of)
-        for figure in current.all_figures():
+        if self.inputs.followup_figures is not None:
+            current = self.inputs.followup_figures(problems)
+        else:
+            current = rollup(
+                in_scope(self.rows, self.period), period=self.period, as_of=as_of
+            ).all_figures()
+        for figure in current:
             self.by_key.setdefault((figure.id, group_key(figure.group)), figure)
         changes = any("change" in s.filters for s in self.template.sentences())
         if not changes and not charts_compare_whole(self.template):
@@ -383,6 +388,8 @@ class _Builder:
             return note_items(self, spec)
         if spec.kind == "absence":
             return [absence_item(self, spec, searched_up_to=self.searched_up_to())]
+        if spec.kind == "followups" and spec.options["style"] == "by_ledger":
+            return [ledger_table_item(self, spec)]
         if spec.kind == "followups":
             return followup_items(self, spec)
         if spec.kind == "chart":

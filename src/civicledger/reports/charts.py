@@ -15,6 +15,11 @@ that do not draw show the table. The layouts (``docs/reports.md``):
 
 With ``previous_year`` each bar or line gets its counterpart of the same span one
 year earlier (同比).
+
+With ``by_ledger`` (reports over a set of ledgers) the series are the ledgers' own
+figures behind the rolled-up ones: ``bar`` draws one bar per ledger for a single
+figure, ``grouped_bar`` one cluster per ledger (a bar per figure), or with ``by`` one
+cluster per step (a bar per ledger), and ``line`` one line per ledger through the steps.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from civicledger.errors import TemplateError, ValidationError
 from civicledger.limits import LimitError
 from civicledger.projections import Figure, Period
 from civicledger.projections.series import Step, steps_of
+from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.figure_tables import value_cell
 from civicledger.reports.model import Cell, Table, Text
 from civicledger.reports.template import ItemSpec, Template
@@ -38,6 +44,10 @@ VALUE_COLUMN = "数值"
 
 class ChartContext(Protocol):
     """What laying out a chart needs from the report being built."""
+
+    @property
+    def breakdown(self) -> Breakdown | None:
+        """The set report's ledgers and per-ledger figures; None over one ledger."""
 
     def item_figures(self, spec: ItemSpec) -> list[Figure]:
         """The figures of the period an item names: every group of each id, in order."""
@@ -127,7 +137,9 @@ def chart_table(
         TemplateError: the item's figures do not fit its layout (naming the field).
     """
     style = spec.options["chart"]
-    if steps:
+    if spec.options.get("by_ledger"):
+        layout = _by_ledger(context, spec, period, steps)
+    elif steps:
         layout = _by_step(context, spec, period, steps)
     elif style == "grouped_bar":
         layout = _by_group(context, spec)
@@ -199,6 +211,61 @@ def _by_step(context: ChartContext, spec: ItemSpec, period: Period, steps: list[
     return names, [
         (_step_label(step, period), list[Figure | None](figures))
         for step, figures in zip(steps, per_step, strict=True)
+    ]
+
+
+def _by_ledger(
+    context: ChartContext, spec: ItemSpec, period: Period, steps: list[Period]
+) -> _Layout:
+    """The ledgers' own figures: a row per ledger (a series per figure), or with steps a
+    row per step (a series per ledger). Each value is the ledger's figure behind the
+    rolled-up one, so it links to its own appendix entry and from there to its events."""
+    where = spec.options["where"]
+    breakdown = context.breakdown
+    if breakdown is None:
+        raise context.fail(
+            "by_ledger = true draws each ledger of a report over a set of ledgers; this "
+            "report is over one ledger",
+            spec.line,
+            f"{where}.by_ledger",
+        )
+    style = spec.options["chart"]
+    if not steps:
+        figures = context.item_figures(spec)
+        if style == "bar" and len(figures) > 1:
+            names = "、".join(context.label(f) for f in figures[:3])
+            raise context.fail(
+                f"a bar chart by ledger shows one figure per ledger, but the ids give "
+                f"{len(figures)} ({names}…); use chart = 'grouped_bar'",
+                spec.line,
+                f"{where}.ids",
+            )
+        columns = [VALUE_COLUMN] if style == "bar" else [context.label(f) for f in figures]
+        return columns, [
+            (info.label, [breakdown.part(f, info.name) for f in figures]) for info in breakdown
+        ]
+    if style == "bar":
+        raise context.fail(
+            f"a bar chart by {spec.options['by']} draws one bar per step; to draw each "
+            "ledger use chart = 'grouped_bar' or 'line'",
+            spec.line,
+            f"{where}.chart",
+        )
+    per_step: list[Figure] = []
+    for step in steps:
+        found = [f for ident in spec.options["ids"] for f in context.step_figures(ident, step)]
+        if len(found) != 1 or found[0].group:
+            ids = ", ".join(spec.options["ids"])
+            raise context.fail(
+                f"a series by ledger draws one ungrouped figure, but {ids} give {len(found)} "
+                f"in {step.key}; name one ungrouped indicator",
+                spec.line,
+                f"{where}.ids",
+            )
+        per_step.append(found[0])
+    return [info.label for info in breakdown], [
+        (_step_label(step, period), [breakdown.part(f, info.name) for info in breakdown])
+        for step, f in zip(steps, per_step, strict=True)
     ]
 
 

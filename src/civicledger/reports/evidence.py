@@ -27,6 +27,7 @@ import attrs
 from civicledger.audit.checkpoint import Seal
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events import Event, RecordedEvent, default_registry, is_personal, to_dict
+from civicledger.followups import FIGURE_IDS
 from civicledger.projections import Figure, Indicator, IndicatorSet, Period
 from civicledger.projections.fields import ENVELOPE_FIELDS
 from civicledger.projections.filters import Filter
@@ -301,6 +302,11 @@ def write_ledger_part(
     count = len(amendments)
     for figure_data in figures:
         ref = figure_data["ref"]
+        if figure_data["indicator"] in FIGURE_IDS:
+            entry, written = _followup_entry(figure_data["lineage"]), 0
+            entries.append({"ref": ref, **entry})
+            partial += [(ref, why) for why in _why_partial(entry)]
+            continue
         key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
         figure = computed[key]
         entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files)
@@ -442,6 +448,46 @@ def _entry(
     entry["disclosures"] = f"{name}.jsonl"
     files[entry["disclosures"]] = b"".join(lines)
     return entry, len(lines)
+
+
+FOLLOWUP_CHECK = "followups"
+"""The ``check`` of a follow-up roll-up figure's entry: its events are named, not disclosed."""
+
+_FOLLOWUP_WHY = (
+    "a follow-up roll-up is folded from the problem events (docs/followups.md); the bundle "
+    "names the events it counts, which check against the seal, but not the fold"
+)
+
+
+def _followup_entry(lineage: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest entry of a follow-up roll-up figure (``followups.total`` …), from the
+    report's (already verified) lineage: each counted event with its position.
+
+    Its value comes from folding every problem's events into a status, which a bundle
+    cannot disclose field by field; an auditor checks each counted event against the
+    envelopes and the value against the events' amounts.
+    """
+    if lineage.get("numerator") is not None and lineage.get("denominator") is not None:
+        return {
+            "numerator": _followup_entry(lineage["numerator"]),
+            "denominator": _followup_entry(lineage["denominator"]),
+        }
+    return {
+        "indicator": lineage["indicator"],
+        "fields": {},
+        "check": FOLLOWUP_CHECK,
+        "why": _FOLLOWUP_WHY,
+        "disclosures": None,
+        "events": [
+            {
+                "event_id": c["event_id"],
+                "position": c["position"],
+                "counted": True,
+                "reason": None,
+            }
+            for c in lineage.get("contributions") or ()
+        ],
+    }
 
 
 def _why_envelopes_only(

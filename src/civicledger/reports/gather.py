@@ -32,6 +32,7 @@ __all__ = [
     "LedgerSource",
     "absence_types",
     "build_from_ledger",
+    "chart_series",
     "event_registry",
     "indicator_text",
     "last_date",
@@ -187,7 +188,7 @@ def build_from_ledger(
     limits = getattr(ledger, "limits", DEFAULT_LIMITS)
     # Before the year-earlier figures: a chart asking for a span a year earlier that does
     # not exist (ISO week 53) is named as the template's error.
-    steps = _chart_series(ledger, template, indicator_set, period, pinned, limits)
+    steps = chart_series(ledger, template, indicator_set, period, pinned, limits)
     uses_change = any("change" in s.filters for s in template.sentences())
     uses_change = uses_change or charts_compare_whole(template)
     previous = (
@@ -249,7 +250,7 @@ def build_from_ledger(
     return build_report(template, inputs)
 
 
-def _chart_series(
+def chart_series(
     ledger: LedgerSource,
     template: Template,
     indicator_set: IndicatorSet,

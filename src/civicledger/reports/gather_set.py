@@ -11,8 +11,9 @@ import the facade.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
+from functools import partial
 from itertools import chain
 from typing import Any, Protocol
 
@@ -21,20 +22,24 @@ import attrs
 from civicledger.catalog.notes import NarrativeNoteRecorded
 from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent, default_registry
-from civicledger.followups import PROBLEM_TYPES, FollowUp
+from civicledger.followups import PROBLEM_TYPES, FollowUp, in_scope
 from civicledger.followups import followups as project_followups
+from civicledger.followups import rollup as rollup_followups
 from civicledger.limits import DEFAULT_LIMITS
 from civicledger.projections import Figure, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
 from civicledger.projections.exclusions import excluded_events, plain_figures
 from civicledger.projections.explain import explain as explain_figure
+from civicledger.projections.figures import AsOf
 from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
 from civicledger.reports.build import build_report
+from civicledger.reports.charts import charts_compare_whole
 from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
+    chart_series,
     event_registry,
     indicator_text,
     last_date,
@@ -70,6 +75,7 @@ class _Read:
     figures: list[Figure]
     previous: list[Figure]
     excluded: Any
+    steps: list[Figure]
 
     def read(self, types: Sequence[str], *, effective: bool) -> Iterator[RecordedEvent]:
         if not self.info.position:
@@ -127,7 +133,11 @@ def build_from_set(
     check_change_filters(template, indicator_set)
     needed = needed_indicators(template, indicator_set)
     uses_change = any("change" in s.filters for s in template.sentences())
-    reads = [_read(ledger, point, needed, period, uses_change) for ledger, point in ledgers]
+    uses_change = uses_change or charts_compare_whole(template)
+    reads = [
+        _read(ledger, point, needed, period, uses_change, template, indicator_set)
+        for ledger, point in ledgers
+    ]
 
     def rolled(which: str) -> list[Any]:
         return roll_up(
@@ -149,6 +159,8 @@ def build_from_set(
         # Two ledgers would read the same: name them in full.
         infos = [attrs.evolve(info, label=info.name) for info in infos]
     breakdown = Breakdown(infos, rolled("figures"))
+    # A chart's steps roll up like the period's figures, each step by itself.
+    steps = breakdown.add(rolled("steps"))
     previous = Breakdown(infos, rolled("previous")).figures if uses_change else []
     absence = scanned_types(absence_types(template))
     dates = [d for r in reads if (d := last_date(r.ledger, r.info.position)) is not None]
@@ -211,8 +223,18 @@ def build_from_set(
         indicators={i.id: i for i in indicator_set},
         figures=figures,
         previous=previous,
+        steps=steps,
         records=scanned(),
         followups=followups,
+        followup_figures=partial(
+            _followup_figures,
+            reads=reads,
+            infos=infos,
+            came_from=came_from,
+            breakdown=breakdown,
+            period=period,
+            distinct=distinct,
+        ),
         as_of=SealInfo(0, None, None, None),
         known_types=frozenset(default_registry().type_names()),
         events=events,
@@ -244,6 +266,28 @@ def build_from_set(
     return attrs.evolve(report, ledgers=seals, distinct=distinct)
 
 
+def _followup_figures(
+    problems: Sequence[RecordedEvent],
+    *,
+    reads: Sequence[_Read],
+    infos: Sequence[LedgerInfo],
+    came_from: Mapping[int, str],
+    breakdown: Breakdown,
+    period: Period,
+    distinct: DistinctMode,
+) -> list[Figure]:
+    """Each ledger's follow-up roll-up (its own problems, as of its own point), rolled up
+    across the set and added to the breakdown: every figure breaks down by ledger."""
+    shares = []
+    for r, info in zip(reads, infos, strict=True):
+        mine = [p for p in problems if came_from.get(id(p)) == info.label]
+        rows = in_scope(project_followups(mine, as_of=period.end), period)
+        as_of = AsOf(r.info.position, seal_root=r.info.root_hash, tree_size=r.info.tree_size)
+        own = rollup_followups(rows, period=period, as_of=as_of).all_figures()
+        shares.append((info.name, r.ledger.origin, own))
+    return breakdown.add(roll_up(shares, distinct=distinct))
+
+
 def _note_sections(template: Template) -> list[str]:
     """The sections the template's note items show (a section shows its sub-sections' notes)."""
     items = (*template.intro, *template.items())
@@ -251,7 +295,13 @@ def _note_sections(template: Template) -> list[str]:
 
 
 def _read(
-    ledger: SetMember, point: object, needed: IndicatorSet, period: Period, uses_change: bool
+    ledger: SetMember,
+    point: object,
+    needed: IndicatorSet,
+    period: Period,
+    uses_change: bool,
+    template: Template,
+    indicator_set: IndicatorSet,
 ) -> _Read:
     """Compute one ledger's figures (and the events they left out) at its point."""
     try:
@@ -260,12 +310,14 @@ def _read(
         raise ValidationError(f"ledger {ledger.name!r}: {e.message}", field="as_of") from None
     pinned = info.position if point is None else point
     figures = ledger.indicators(needed, period=period, as_of=pinned) if len(needed) else []
+    limits = getattr(ledger, "limits", DEFAULT_LIMITS)
+    steps = chart_series(ledger, template, indicator_set, period, pinned, limits)
     previous = (
         ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
         if uses_change and len(needed)
         else []
     )
-    counted = [f for f in figures if f.indicator.followups is None]
+    counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
         excluded_events(
@@ -274,4 +326,4 @@ def _read(
         if types and info.position
         else {}
     )
-    return _Read(ledger, info, figures, previous, excluded)
+    return _Read(ledger, info, figures, previous, excluded, steps)

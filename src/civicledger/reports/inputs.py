@@ -61,6 +61,9 @@ class ReportInputs:
             None for a report over one ledger.
         followups: projects the rectification ledger from the problem events read
             (a set report keeps each ledger's problems apart); None: as one ledger.
+        followup_figures: the rectification ledger's roll-up figures for the period
+            from the problem events read; a set report rolls up each ledger's own
+            (each then breaks down by ledger like an indicator). None: as one ledger.
     """
 
     period: Period
@@ -82,6 +85,7 @@ class ReportInputs:
     classes: Mapping[str, type] = attrs.field(factory=dict)
     breakdown: Breakdown | None = None
     followups: Callable[[Sequence[RecordedEvent], date], list[FollowUp]] | None = None
+    followup_figures: Callable[[Sequence[RecordedEvent]], list[Figure]] | None = None
 
 
 def coverage_warnings(period: Period, last_date: Any) -> tuple[str, ...]:

@@ -2,7 +2,8 @@
 
 ``fig('x', ledger='幸福社区')`` names one ledger's figure, ``each_ledger('x')`` lists
 every ledger's, ``top('x', by='ledger')`` ranks the ledgers and an indicators item
-with ``by = "ledger"`` lays out a row per ledger. Each is refused, naming the
+with ``by = "ledger"`` (or a followups item with ``style = "by_ledger"``) lays out
+a row per ledger. Each is refused, naming the
 template line, in a report over one ledger. The figures themselves are kept by
 :class:`~civicledger.reports.breakdown.Breakdown`; these functions only reach them
 through the report being built (a :class:`SetContext`).
@@ -101,9 +102,17 @@ def top_ledgers(
 
 
 def ledger_table_item(report: SetContext, spec: ItemSpec) -> Item:
-    """An indicators item with ``by = "ledger"``: a row per ledger, a column per figure."""
+    """A table with a row per ledger and a column per figure, then the 合计 row: an
+    indicators item with ``by = "ledger"`` or a followups item with ``style = "by_ledger"``
+    (its columns are follow-up roll-up figures)."""
+    setting = "style" if spec.kind == "followups" else "by"
     if report.breakdown is None:
-        raise report.fail("by = 'ledger' is for a report over a set of ledgers", spec.line, "by")
+        asked = f"{setting} = {spec.options[setting]!r}"
+        raise report.fail(
+            f"{asked} is for a report over a set of ledgers",
+            spec.line,
+            f"{spec.options['where']}.{setting}",
+        )
     breakdown = report.breakdown
     figures = report.item_figures(spec)
     grouped = next((f for f in figures if f.group), None)
@@ -111,7 +120,7 @@ def ledger_table_item(report: SetContext, spec: ItemSpec) -> Item:
         raise report.fail(
             f"a table by ledger takes ungrouped indicators; {grouped.id!r} is grouped",
             spec.line,
-            grouped.id,
+            f"{spec.options['where']}.ids",
         )
     caption, heading = report.caption(spec), spec.options["heading"]
     table = ledger_table(breakdown, figures, caption, heading, report.ref)

@@ -63,11 +63,25 @@ _ITEM_KEYS: Final = {
     "note": frozenset({"kind", "numbered", "section", "key", "optional"}),
     "absence": frozenset({"kind", "numbered", "types", "text", "otherwise"}),
     "followups": frozenset(
-        {"kind", "numbered", "select", "style", "text", "caption", "category", "heading"}
+        {"kind", "numbered", "select", "style", "text", "caption", "category", "heading", "ids"}
     ),
     "indicators": frozenset({"kind", "numbered", "ids", "caption", "by", "heading"}),
-    "chart": frozenset({"kind", "numbered", "ids", "caption", "chart", "by", "previous_year"}),
+    "chart": frozenset(
+        {"kind", "numbered", "ids", "caption", "chart", "by", "previous_year", "by_ledger"}
+    ),
 }
+
+FOLLOWUP_STYLES: Final = ("list", "table", "by_ledger")
+"""How a followups item shows the rectification ledger: a sentence per problem, a table
+of problems, or (set reports) a table of its roll-up figures with a row per ledger."""
+
+FOLLOWUP_LEDGER_IDS: Final = (
+    "followups.total",
+    "followups.done",
+    "followups.overdue",
+    "followups.completion_rate",
+)
+"""The figures a ``style = "by_ledger"`` followups item shows unless it names ``ids``."""
 
 CHART_STYLES: Final = ("bar", "grouped_bar", "line")
 """How a chart item draws its figures (see ``docs/reports.md``): one bar per figure or
@@ -461,21 +475,7 @@ class _Loader:
             options["key"] = key
             options["optional"] = bool(raw.get("optional", False))
         if kind == "followups":
-            select = raw.get("select", "identified")
-            if select not in FOLLOWUP_SELECTIONS:
-                raise self.error(
-                    f"select must be one of {', '.join(FOLLOWUP_SELECTIONS)}, got {select!r}",
-                    line,
-                    f"{where}.select",
-                )
-            style = raw.get("style", "list")
-            if style not in ("list", "table"):
-                raise self.error(
-                    f"style must be 'list' or 'table', got {style!r}", line, f"{where}.style"
-                )
-            options.update(select=select, style=style, caption=self.caption(raw, where))
-            options["category"] = raw.get("category")
-            options["heading"] = self._heading(raw, where, line)
+            options.update(self._followups(raw, where, line))
             if "text" in raw:
                 text = self.sentence(self.text(raw, "text", f"item {where}"), f"{where}.text")
         if kind in ("indicators", "chart"):
@@ -525,8 +525,71 @@ class _Loader:
                 raise self.error(
                     "previous_year must be true or false", line, f"{where}.previous_year"
                 )
-            options.update(by=by, previous_year=previous_year)
+            by_ledger = raw.get("by_ledger", False)
+            if not isinstance(by_ledger, bool):
+                raise self.error("by_ledger must be true or false", line, f"{where}.by_ledger")
+            if by_ledger and previous_year:
+                raise self.error(
+                    "a chart by ledger does not set each ledger against a year earlier; "
+                    "leave out previous_year or by_ledger",
+                    line,
+                    f"{where}.previous_year",
+                )
+            options.update(by=by, previous_year=previous_year, by_ledger=by_ledger)
         return ItemSpec(kind, line, text, otherwise, options)
+
+    def _followups(self, raw: Mapping[str, Any], where: str, line: int | None) -> dict[str, Any]:
+        """The settings of a followups item; ``by_ledger`` takes roll-up ids, not a selection."""
+        style = raw.get("style", "list")
+        if style not in FOLLOWUP_STYLES:
+            raise self.error(
+                f"style must be one of {', '.join(map(repr, FOLLOWUP_STYLES))}, got {style!r}",
+                line,
+                f"{where}.style",
+            )
+        options: dict[str, Any] = {"style": style, "where": where}
+        if style == "by_ledger":
+            # The table shows roll-up figures of the whole rectification ledger in scope:
+            # a selection of rows or a sentence per row would not apply.
+            for name in ("select", "category", "text"):
+                if name in raw:
+                    raise self.error(
+                        f"a followups item with style = 'by_ledger' does not take {name!r} "
+                        "(it shows the roll-up figures of each ledger's follow-ups in scope)",
+                        line,
+                        f"{where}.{name}",
+                    )
+            ids = raw.get("ids", list(FOLLOWUP_LEDGER_IDS))
+            if (
+                not isinstance(ids, list)
+                or not ids
+                or not all(isinstance(i, str) and i.startswith("followups.") for i in ids)
+            ):
+                raise self.error(
+                    "ids of a followups item must be a list of follow-up figure ids "
+                    "(followups.total, followups.completion_rate …)",
+                    line,
+                    f"{where}.ids",
+                )
+            options["ids"] = tuple(ids)
+        elif "ids" in raw:
+            raise self.error(
+                "a followups item takes 'ids' only with style = 'by_ledger'", line, f"{where}.ids"
+            )
+        select = raw.get("select", "identified")
+        if select not in FOLLOWUP_SELECTIONS:
+            raise self.error(
+                f"select must be one of {', '.join(FOLLOWUP_SELECTIONS)}, got {select!r}",
+                line,
+                f"{where}.select",
+            )
+        options.update(
+            select=select,
+            caption=self.caption(raw, where),
+            category=raw.get("category"),
+            heading=self._heading(raw, where, line),
+        )
+        return options
 
     def _heading(self, raw: Mapping[str, Any], where: str, line: int | None) -> str:
         """The header of a set report's column naming the ledgers (``"社区"``)."""
