@@ -94,6 +94,12 @@ class SqlAppender:
         self._lock_head = DriverStatement(_lock_statement(engine.dialect.name), engine)
         self._stream_versions = DriverStatement(_versions_statement(engine.dialect.name), engine)
         self._move_head = DriverStatement(_move_statement(engine.dialect.name), engine)
+        self._insert_tiles = DriverStatement(
+            insert(tiles).values(
+                {name: bindparam(name) for name in ("ledger_id", "level", "node_index", "hash")}
+            ),
+            engine,
+        )
 
     def lock(self, conn: Connection) -> tuple[int, Frontier]:
         """Take the ledger's write lock (on PostgreSQL; SQLite's is the transaction's) and
@@ -192,9 +198,9 @@ class SqlAppender:
                 cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
-        if nodes:
-            conn.execute(
-                insert(tiles),
+        if nodes:  # one tile per 256 events: compiled once, one executemany per batch
+            self._insert_tiles.execute_many(
+                conn,
                 [
                     {
                         "ledger_id": ledger_id,
