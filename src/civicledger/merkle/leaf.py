@@ -164,6 +164,19 @@ def envelope_bytes(
         ) from e
 
 
+_VALID_EVENT_PARTS: dict[str, Any] = {
+    "stream": "s",
+    "type": "t",
+    "actor": "",
+    "position": 1,
+    "stream_version": 1,
+    "schema_version": 1,
+    "event_id": uuid.UUID(int=0),
+    "occurred_on": date(2000, 1, 1),
+}
+"""Valid stand-ins for one event's parts, to check a batch's shared parts alone."""
+
+
 class BatchEnvelopes:
     """The envelopes of one append batch, each the bytes :func:`envelope_bytes` writes.
 
@@ -183,23 +196,24 @@ class BatchEnvelopes:
         self._origin, self._recorded_at = origin, recorded_at
         self._hash_name, self._version = hash_name, version
         digest_size = DIGEST_SIZES.get(hash_name) if hash_name.__class__ is str else None
-        _check_envelope_args(  # raises unless the shared parts are valid
-            {
-                "origin": origin,
-                "stream": "s",
-                "type": "t",
-                "actor": "",
-                "position": 1,
-                "stream_version": 1,
-                "schema_version": 1,
-                "event_id": uuid.UUID(int=0),
-                "occurred_on": date(2000, 1, 1),
-                "recorded_at": recorded_at,
-                "version": version,
-                "hash_name": hash_name,
-                "payload_digest": bytes(digest_size or 0),
-            }
-        )
+        if not (
+            origin.__class__ is str
+            and origin
+            and recorded_at.__class__ is datetime
+            and digest_size is not None
+            and (version == 1 or version == 2)
+            and version.__class__ is int
+        ):
+            _check_envelope_args(  # raises, naming the shared part that is wrong
+                {
+                    **_VALID_EVENT_PARTS,
+                    "origin": origin,
+                    "recorded_at": recorded_at,
+                    "version": version,
+                    "hash_name": hash_name,
+                    "payload_digest": bytes(digest_size or 0),
+                }
+            )
         self._digest_size = digest_size
         self._recorded_text = _utc_timestamp(recorded_at)
 
