@@ -256,10 +256,13 @@ class SqlStore(EventStore):
         except BaseException:
             engine.dispose()
             raise
-        return [
+        stores = [
             cls(engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits)
             for row in rows
         ]
+        for store in stores[1:]:  # one held SQLite append connection for the whole database
+            store._writer = stores[0]._writer
+        return stores
 
     # -- identity -----------------------------------------------------------------
 

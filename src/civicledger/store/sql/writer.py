@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,21 +88,15 @@ def _release(conn: Connection) -> None:
     conn.close()
 
 
-_WRITERS: weakref.WeakKeyDictionary[Engine, SqliteWriter] = weakref.WeakKeyDictionary()
-_WRITERS_LOCK = threading.Lock()
-
-
 def sqlite_writer(engine: Engine) -> SqliteWriter | None:
-    """The shared append writer of a SQLite file database's engine; None for other engines.
+    """An append writer for a SQLite file database's engine; None for other engines.
 
     Only an engine with a queue pool (every SQLite file database the store opens):
     an in-memory database has one connection that every user shares (a static
-    pool), so it keeps SQLAlchemy's transactions, as PostgreSQL does.
+    pool), so it keeps SQLAlchemy's transactions, as PostgreSQL does. Stores that
+    share an engine should share its writer (``SqlStore.open_many`` does), or each
+    holds a connection of the pool.
     """
     if engine.dialect.name != "sqlite" or not isinstance(engine.pool, QueuePool):
         return None
-    with _WRITERS_LOCK:
-        writer = _WRITERS.get(engine)
-        if writer is None:
-            writer = _WRITERS[engine] = SqliteWriter(engine)
-        return writer
+    return SqliteWriter(engine)
