@@ -4,11 +4,11 @@ A one-event append's SQL is a handful of one-row statements, so the work around
 them showed: checking a connection out of the pool and back in, and SQLAlchemy's
 transaction bookkeeping, cost about as much as the statements and SQLite's own
 commit. A SQLite database has one writer at a time anyway (``BEGIN IMMEDIATE``
-takes its write lock), so each engine keeps one connection for appends, and an
-append sends ``BEGIN IMMEDIATE`` and ``COMMIT`` (or ``ROLLBACK``) to the driver
-itself. The durability is the connection's ``synchronous`` setting, as for every
-other connection of the engine; nothing about the transaction changes but who
-sends its two statements.
+takes its write lock), so a store keeps one connection for appends (the stores
+of one ``SqlStore.open_many`` share it), and an append sends ``BEGIN IMMEDIATE``
+and ``COMMIT`` (or ``ROLLBACK``) to the driver itself. The durability is the
+connection's ``synchronous`` setting, as for every other connection of the
+engine; nothing about the transaction changes but who sends its two statements.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from civicledger.store.sql import dialect
 
 
 class SqliteWriter:
-    """One engine's append connection, checked out once and used under a lock."""
+    """An append connection of an engine, checked out once and used under a lock."""
 
     def __init__(self, engine: Engine) -> None:
         """Wrap ``engine`` (a SQLite file database); the connection opens on first use."""
