@@ -12,8 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Engine, Table, bindparam, event, func, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Dialect, Engine, Table, event, func, select, text
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.store.sql.schema import APPEND_ONLY_TABLES, events, ledgers
@@ -269,40 +268,24 @@ def notify_channel(ledger_id: int) -> str:
     return f"civicledger_ledger_{int(ledger_id)}"
 
 
-def notify_append(conn: Connection, ledger_id: int, head: int) -> None:
-    """Announce a committed head to listeners, in a transaction of its own on ``conn``.
+def notify_append(engine: Engine, ledger_id: int, head: int) -> None:
+    """Announce a committed head to listeners, in a transaction of its own.
 
-    Call it after the append's transaction committed, on the same connection (no
-    second checkout). Not inside the append's transaction: PostgreSQL serialises the
-    commits of all transactions that NOTIFY (one lock for the whole server, held
-    through the commit's WAL flush), which would make appends to different ledgers
-    wait for each other. This transaction does not wait for its flush, so it holds
-    that lock only for a moment; a notification lost in a crash delays a subscriber
-    until its next poll. Where psycopg supports pipeline mode, its ``BEGIN``, the
-    notification and the ``COMMIT`` travel in one round trip.
+    Not inside the append's transaction: PostgreSQL serialises the commits of all
+    transactions that NOTIFY (one lock for the whole server, held through the commit's
+    WAL flush), which would make appends to different ledgers wait for each other.
+    This transaction does not wait for its flush, so it holds that lock only for a
+    moment; a notification lost in a crash delays a subscriber until its next poll.
     """
-    if conn.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
         return
-    import psycopg
-
-    driver: Any = conn.connection.driver_connection
-    pipelined = driver.pipeline() if psycopg.Pipeline.is_supported() else contextlib.nullcontext()
-    with pipelined:
-        driver.execute(_NOTIFY_SQL, _notify_arguments(ledger_id, head))
-        driver.commit()
-
-
-_NOTIFY = select(
-    func.set_config("synchronous_commit", "off", True),
-    func.pg_notify(bindparam("channel"), bindparam("head")),
-).compile(dialect=postgresql.psycopg.dialect(paramstyle="format"))  # type: ignore[no-untyped-call]
-_NOTIFY_SQL = str(_NOTIFY)
-"""The notification, compiled once for psycopg's positional ``%s`` parameters."""
-
-
-def _notify_arguments(ledger_id: int, head: int) -> tuple[Any, ...]:
-    values = {**_NOTIFY.params, "channel": notify_channel(ledger_id), "head": str(head)}
-    return tuple(values[name] for name in _NOTIFY.positiontup or ())
+    with engine.begin() as connection:
+        connection.execute(
+            select(
+                func.set_config("synchronous_commit", "off", True),
+                func.pg_notify(notify_channel(ledger_id), str(head)),
+            )
+        )
 
 
 def listen_statement(ledger_id: int) -> str:

@@ -41,6 +41,7 @@ from civicledger.store.replica import (
 from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
+from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import listener, open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
@@ -678,22 +679,17 @@ class SqlStore(EventStore):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction; after it commits, listeners hear of the head it moved
-        (on the same connection, in a short transaction of its own)."""
-        moved = None
-        with self._engine.connect() as conn:
-            conn.execution_options(**{dialect.WRITE_OPTION: True})
-            with conn.begin():
-                try:
-                    yield conn
-                finally:
-                    moved = conn.info.pop(MOVED_HEAD, None)
-            if moved is not None:
-                with translated(
-                    f"notifying subscribers of ledger {self.ledger_name!r} "
-                    "(the append is committed)"
-                ):
-                    dialect.notify_append(conn, self._ledger.id, moved)
+        """A write transaction; after it commits, listeners hear of the head it moved."""
+        with write_transaction(self._engine) as conn:
+            try:
+                yield conn
+            finally:
+                moved = conn.info.pop(MOVED_HEAD, None)
+        if moved is not None:
+            with translated(
+                f"notifying subscribers of ledger {self.ledger_name!r} (the append is committed)"
+            ):
+                dialect.notify_append(self._engine, self._ledger.id, moved)
 
     @contextlib.contextmanager
     def _append_transaction(self) -> Iterator[Connection]:
