@@ -48,10 +48,30 @@ def _in_fast_domain(value: Any) -> bool:
     if kind is int:
         return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
     if kind is dict:
-        return all(type(k) is str and k.isascii() and _in_fast_domain(v) for k, v in value.items())
+        return _members_in_fast_domain(value)
     if kind is list:
-        return all(_in_fast_domain(v) for v in value)
+        return _items_in_fast_domain(value)
     return False
+
+
+# Written out as loops that settle text, booleans and nulls inline: this check runs on
+# every list or object a v2 digest hashes, and the generator and call per item showed.
+def _members_in_fast_domain(value: dict[Any, Any]) -> bool:
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            return False
+        kind = type(item)
+        if not (kind is str or kind is bool or item is None or _in_fast_domain(item)):
+            return False
+    return True
+
+
+def _items_in_fast_domain(value: list[Any]) -> bool:
+    for item in value:
+        kind = type(item)
+        if not (kind is str or kind is bool or item is None or _in_fast_domain(item)):
+            return False
+    return True
 
 
 def _holds_float(value: Any) -> bool:

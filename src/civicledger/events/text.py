@@ -25,7 +25,10 @@ def format_timestamp(value: datetime) -> str:
     """
     if value.tzinfo is None:
         raise ValidationError(f"timestamp {value.isoformat()} has no timezone; use UTC")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    if utc.year >= 1000:  # the same text as strftime's, at a third of its cost (every append)
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # glibc does not pad a year below 1000
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -81,11 +81,14 @@ def entries_for_stream(
     return entries
 
 
-@attrs.frozen
-class Encoded:
-    """An entry after validation and encoding, before it gets a position."""
+class Encoded(NamedTuple):
+    """An entry after validation and encoding, before it gets a position.
 
-    index: int
+    A named tuple rather than a frozen attrs class: one is built per appended event,
+    and a frozen class's ``__init__`` sets its eleven fields one by one.
+    """
+
+    number: int  # the entry's index in its batch
     stream: str
     event: Event
     actor: str
@@ -188,17 +191,17 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
         data = codec.to_dict(payload)
         encoded.append(
             Encoded(
-                index=i,
-                stream=entry.stream,
-                event=payload,
-                actor=entry.actor,
-                event_id=entry.event_id,
-                expected_version=entry.expected_version,
-                type=type_name,
-                schema_version=version,
-                occurred_on=payload.occurred_on,
-                payload=orjson.dumps(data, option=orjson.OPT_SORT_KEYS),
-                fields=data,
+                i,
+                entry.stream,
+                payload,
+                entry.actor,
+                entry.event_id,
+                entry.expected_version,
+                type_name,
+                version,
+                payload.occurred_on,
+                orjson.dumps(data, option=orjson.OPT_SORT_KEYS),
+                data,
             )
         )
     return encoded
@@ -292,8 +295,10 @@ def plan_append(
     nodes: list[Node] = []
     by_entry: dict[int, Row] = {}
     # Local names: this loop runs once per appended event, the pipeline's hottest code.
-    envelope_of, leaf_of = leaf.envelope_bytes, leaf.leaf_hash
-    advance, hash_name = frontier.append, alg.name
+    envelope_of = leaf.BatchEnvelopes(
+        origin=origin, recorded_at=recorded_at, hash_name=alg.name, version=leaf_version
+    )
+    leaf_of, advance = alg.leaf, frontier.append
     v2 = leaf_version == disclosure.LEAF_V2
     for n, (entry, stream_version) in enumerate(fresh):
         position = head + n + 1
@@ -304,22 +309,17 @@ def plan_append(
         stream, type_name, schema_version = entry.stream, entry.type, entry.schema_version
         occurred_on, actor = entry.occurred_on, entry.actor
         leaf_hash = leaf_of(
-            alg,
             envelope_of(
-                origin=origin,
-                position=position,
-                stream=stream,
-                stream_version=stream_version,
-                event_id=event_id,
-                type=type_name,
-                schema_version=schema_version,
-                occurred_on=occurred_on,
-                recorded_at=recorded_at,
-                actor=actor,
-                payload_digest=digest,
-                hash_name=hash_name,
-                version=leaf_version,
-            ),
+                position,
+                stream,
+                stream_version,
+                event_id,
+                type_name,
+                schema_version,
+                occurred_on,
+                actor,
+                digest,
+            )
         )
         completed = advance(leaf_hash)
         if completed:
@@ -343,14 +343,14 @@ def plan_append(
             salt,
         )
         rows.append(row)
-        by_entry[entry.index] = row
+        by_entry[entry.number] = row
 
     final: list[Row | StoredIdentity] = []
     for outcome in outcomes:
         if isinstance(outcome, Encoded):
-            final.append(by_entry[outcome.index])
+            final.append(by_entry[outcome.number])
         elif isinstance(outcome, _Pending):
-            final.append(by_entry[outcome.entry.index])
+            final.append(by_entry[outcome.entry.number])
         else:
             final.append(outcome)
     return Plan(rows=rows, outcomes=final, nodes=nodes, frontier=frontier)
@@ -408,7 +408,7 @@ def _check_same_content(
             entry.schema_version,
             entry.payload,
         )
-        where = f"earlier in the same batch (entry {other.index})"
+        where = f"earlier in the same batch (entry {other.number})"
     else:
         same = (earlier.stream, earlier.type, earlier.schema_version) == (
             entry.stream,

@@ -96,11 +96,23 @@ class SqlAppender:
         self._move_head = DriverStatement(_move_statement(engine.dialect.name), engine)
         self._engine = engine
         self._existing_statements: dict[int, DriverStatement] = {}
+        self._written: tuple[bytes, Frontier] | None = None  # the last frontier written
+        self._insert_tiles = DriverStatement(
+            insert(tiles).values(
+                {name: bindparam(name) for name in ("ledger_id", "level", "node_index", "hash")}
+            ),
+            engine,
+        )
 
     def lock(self, conn: Connection) -> tuple[int, Frontier]:
         """Take the ledger's write lock (on PostgreSQL; SQLite's is the transaction's) and
         read its head and frontier."""
         [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+        written = self._written
+        if written is not None and written[0] == frontier_bytes and written[1].size == head:
+            # The bytes this appender last wrote, still there: its copy of them is the
+            # frontier they encode (their checksum was good when they were made).
+            return head, written[1].copy()
         return head, load_frontier(self._alg, frontier_bytes, head, self._ledger.name)
 
     def append(self, conn: Connection, encoded: list[Encoded]) -> list[RecordedEvent]:
@@ -194,9 +206,9 @@ class SqlAppender:
                 cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
-        if nodes:
-            conn.execute(
-                insert(tiles),
+        if nodes:  # one tile per 256 events: compiled once, one executemany per batch
+            self._insert_tiles.execute_many(
+                conn,
                 [
                     {
                         "ledger_id": ledger_id,
@@ -207,9 +219,13 @@ class SqlAppender:
                     for n in nodes
                 ],
             )
+        frontier_bytes = frontier.to_bytes()
         self._move_head.execute(
-            conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier.to_bytes()
+            conn, ledger_id=ledger_id, new_head=frontier.size, new_frontier=frontier_bytes
         )
+        # Kept to skip parsing the frontier at the next append, if nobody else wrote; a
+        # copy, because append_batches goes on advancing this one.
+        self._written = (frontier_bytes, frontier.copy())
         # Announced once the transaction commits (SqlStore._write).
         conn.info[MOVED_HEAD] = frontier.size
 

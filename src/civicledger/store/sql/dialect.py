@@ -23,6 +23,10 @@ SYNCHRONOUS_SETTINGS = ("OFF", "NORMAL", "FULL", "EXTRA")
 WRITE_OPTION = "civicledger_write"
 """Connection execution option that makes the next SQLite BEGIN an IMMEDIATE one."""
 
+DIRECT_WRITER = "civicledger_direct_writer"
+"""``Connection.info`` key marking the SQLite append writer's held connection, whose
+transactions are begun on the driver (``store/sql/writer.py``)."""
+
 _SCHEMA_LOCK_KEY = 0x43_49_56_49  # "CIVI": the advisory lock key that guards schema creation
 
 
@@ -77,12 +81,15 @@ def configure_sqlite(engine: Engine, *, synchronous: str, busy_timeout: float) -
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        driver: Any = connection.connection.driver_connection
+        if connection.info.get(DIRECT_WRITER) and driver.in_transaction:
+            # The append writer (store/sql/writer.py) began this transaction on the
+            # driver; a statement SQLAlchemy runs inside it joins it.
+            return
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
         # Straight to the driver: through exec_driver_sql, SQLAlchemy's execution context
         # cost as much as the rest of a one-event append's SQL together.
-        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE" if immediate else "BEGIN"
-        )
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def empty_sqlite_wal(engine: Engine, attempts: int = 50) -> None:

@@ -92,3 +92,11 @@ class DriverStatement:
             cursor.execute(self.sql, self._arguments(params))
         finally:
             cursor.close()
+
+    def execute_many(self, conn: Connection, params: list[dict[str, Any]]) -> None:
+        """Run once per parameter set, as one driver ``executemany``, for its effect."""
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(self.sql, [self._arguments(p) for p in params])
+        finally:
+            cursor.close()

@@ -58,6 +58,7 @@ from civicledger.store.sql.schema import events, ledgers, stored_bytes
 from civicledger.store.sql.seals import SqlSealTable, latest_seals
 from civicledger.store.sql.seals import seals as seals_table
 from civicledger.store.sql.tree import SqlNodeReader, load_frontier
+from civicledger.store.sql.writer import sqlite_writer
 from civicledger.types import Position, StreamId
 
 READ_BATCH = 2000
@@ -99,6 +100,7 @@ class SqlStore(EventStore):
         self._appender = SqlAppender(
             engine, ledger, alg=self._alg, clock=clock, codec=codec, limits=limits
         )
+        self._writer = sqlite_writer(engine)
         # SQLite writers in one process queue on this lock rather than in SQLite's busy
         # handler, which sleeps in growing steps; other processes still meet BEGIN IMMEDIATE.
         self._local_writer: contextlib.AbstractContextManager[object] = (
@@ -254,10 +256,13 @@ class SqlStore(EventStore):
         except BaseException:
             engine.dispose()
             raise
-        return [
+        stores = [
             cls(engine, row, clock=clock or utc_now, codec=codec or default_codec(), limits=limits)
             for row in rows
         ]
+        for store in stores[1:]:  # one held SQLite append connection for the whole database
+            store._writer = stores[0]._writer
+        return stores
 
     # -- identity -----------------------------------------------------------------
 
@@ -329,7 +334,7 @@ class SqlStore(EventStore):
         with (
             self._local_writer,
             translated(f"appending to ledger {self.ledger_name!r}"),
-            self._write() as conn,
+            self._append_transaction() as conn,
         ):
             return self._appender.append(conn, encoded)
 
@@ -341,7 +346,7 @@ class SqlStore(EventStore):
         with (
             self._local_writer,
             translated(f"appending to ledger {self.ledger_name!r}"),
-            self._write() as conn,
+            self._append_transaction() as conn,
         ):
             return self._appender.append_batches(conn, batches)
 
@@ -686,6 +691,21 @@ class SqlStore(EventStore):
             ):
                 dialect.notify_append(self._engine, self._ledger.id, moved)
 
+    @contextlib.contextmanager
+    def _append_transaction(self) -> Iterator[Connection]:
+        """An append's write transaction: on a SQLite file, the engine's held append
+        connection with the transaction sent to the driver (``store/sql/writer.py``);
+        otherwise :meth:`_write`."""
+        if self._writer is None:
+            with self._write() as conn:
+                yield conn
+            return
+        with self._writer.transaction() as conn:
+            try:
+                yield conn
+            finally:
+                conn.info.pop(MOVED_HEAD, None)  # SQLite has no listeners to notify
+
     def position_of(self, event_id: uuid.UUID) -> Position | None:
         """The position of the event with this id; see :class:`EventStore`.
 
@@ -715,6 +735,8 @@ class SqlStore(EventStore):
         """Close every pooled connection; later calls raise StoreError."""
         if not self._closed:
             self._closed = True
+            if self._writer is not None:
+                self._writer.close()
             self._engine.dispose()
 
     def _check_not_replica(self, doing: str) -> None:
