@@ -404,7 +404,7 @@ def _indicators_together(
     set-level pushdown leaves out (amending events, rows it cannot rebuild) is computed by
     its own pushdown, as alone."""
     from civicledger.projections.declared import check_declared_fields
-    from civicledger.projections.engine import _event_classes, bind, resolve_as_of
+    from civicledger.projections.engine import bind, event_classes, resolve_as_of
     from civicledger.projections.service import periods_for
     from civicledger.pushdown import SqlPushdown, pushdown_for
     from civicledger.pushdown.set_pushdown import PrecomputedPushdown, SetPushdown
@@ -435,7 +435,7 @@ def _indicators_together(
         for members in together:
             first = points[members[0]][0]
             # The one-ledger path refuses an undeclared field before any query: so do we.
-            check_declared_fields((i for i, _ in requests), _event_classes(first.store))
+            check_declared_fields((i for i, _ in requests), event_classes(first.store))
             shared = SetPushdown([cast("SqlPushdown", own[i]) for i in members])
             exact = lineage is True
             shares = shared.compute(requests, [resolved[i] for i in members], lineage=exact)
