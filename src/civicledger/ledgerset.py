@@ -404,7 +404,7 @@ def _indicators_together(
     set-level pushdown leaves out (amending events, rows it cannot rebuild) is computed by
     its own pushdown, as alone."""
     from civicledger.projections.declared import check_declared_fields
-    from civicledger.projections.engine import _event_classes, bind, resolve_as_of
+    from civicledger.projections.engine import bind, event_classes, resolve_as_of
     from civicledger.projections.service import periods_for
     from civicledger.pushdown import SqlPushdown, pushdown_for
     from civicledger.pushdown.set_pushdown import PrecomputedPushdown, SetPushdown
@@ -415,10 +415,13 @@ def _indicators_together(
         if pushdown is not None:
             key = (id(pushdown.target.engine), id(pushdown.codec.registry))
             groups.setdefault(key, []).append(index)
-    together = [members for members in groups.values() if len(members) > 1]
+    together = [
+        (members, SetPushdown([cast("SqlPushdown", own[i]) for i in members]))
+        for members in groups.values()
+        if len(members) > 1
+    ]
     heads: dict[int, int] = {}
-    for members in together:
-        shared = SetPushdown([cast("SqlPushdown", own[i]) for i in members])
+    for members, shared in together:
         heads.update(zip(members, shared.heads(), strict=True))
     for index, (ledger, _) in enumerate(points):
         if index not in heads:
@@ -432,11 +435,10 @@ def _indicators_together(
         [(i, p) for i in indicator_set if i.followups is None for p in periods_for(i, period)]
     )
     if requests:
-        for members in together:
+        for members, shared in together:
             first = points[members[0]][0]
             # The one-ledger path refuses an undeclared field before any query: so do we.
-            check_declared_fields((i for i, _ in requests), _event_classes(first.store))
-            shared = SetPushdown([cast("SqlPushdown", own[i]) for i in members])
+            check_declared_fields((i for i, _ in requests), event_classes(first.store))
             exact = lineage is True
             shares = shared.compute(requests, [resolved[i] for i in members], lineage=exact)
             for i, share in zip(members, shares, strict=True):

@@ -346,6 +346,7 @@ def _delivered_cosignatures(delivery: Delivery, held: Sequence[Seal]) -> list[Co
     """
     if not delivery.cosignatures:
         return []
+    # By what a cosignature line names: a held seal, or the text of one the file brings.
     seals: dict[tuple[int, bytes, str], Seal | str] = {
         (s.tree_size, s.root_hash, format_timestamp(s.sealed_at)): s
         for s in held
@@ -356,17 +357,17 @@ def _delivered_cosignatures(delivery: Delivery, held: Sequence[Seal]) -> list[Co
     result = []
     for line in delivery.cosignatures:
         where = f"{delivery.path}, line {line.line}"
-        seal = seals.get((line.tree_size, line.root_hash, line.sealed_at))
-        if seal is None:
+        held_or_text = seals.get((line.tree_size, line.root_hash, line.sealed_at))
+        if held_or_text is None:
             raise ValidationError(
                 f"{where}: the cosignature by {line.signer!r} names a seal of size "
                 f"{line.tree_size} (root {line.root_hash.hex()}, sealed at {line.sealed_at}) "
                 "that neither the file nor the replica holds; refused, nothing was written",
                 field="cosignature",
             )
-        the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
+        seal = Seal.parse(held_or_text) if isinstance(held_or_text, str) else held_or_text
         try:
-            cosignature = Cosignature.parse(the_seal, line.verifier, line.signature)
+            cosignature = Cosignature.parse(seal, line.verifier, line.signature)
             cosignature.check()
         except ValidationError as e:
             raise ValidationError(

@@ -191,25 +191,31 @@ def _field_parsers(cls: type[Event]) -> tuple[tuple[str, Parser], ...]:
     return tuple((a.name, parser_for(hints[a.name])) for a in attrs.fields(cls))
 
 
+def _assigning_decoder(cls: type[Event], fields: tuple[tuple[str, Parser], ...]) -> Decoder:
+    """A decoder for a class whose attrs ``__init__`` only assigns (``_init_only_assigns``):
+    it sets the same slots itself, which saves the keyword arguments, as costly as the
+    parsing. No checks beyond the parsers' own; callers add what their path needs."""
+    names = frozenset(name for name, _ in fields)
+    new, assign = cls.__new__, object.__setattr__
+
+    def assign_fields(data: dict[str, Any]) -> Event:
+        if data.keys() != names:
+            raise NotFast
+        instance = new(cls)
+        for name, parse in fields:
+            assign(instance, name, parse(data[name]))
+        return instance
+
+    return assign_fields
+
+
 def stored_decoder(cls: type[Event]) -> Decoder:
     """The decoder of payloads the store recorded: type checks only (see Codec.from_stored)."""
     fields = _field_parsers(cls)
+    if _init_only_assigns(cls):
+        return _assigning_decoder(cls, fields)
     names = frozenset(name for name, _ in fields)
     new = cls.__new__
-    if _init_only_assigns(cls):
-        # attrs' __init__ would set the same slots one by one; doing it here saves
-        # the keyword arguments, which cost as much as the parsing (one per read row).
-        assign = object.__setattr__
-
-        def assign_fields(data: dict[str, Any]) -> Event:
-            if data.keys() != names:
-                raise NotFast
-            instance = new(cls)
-            for name, parse in fields:
-                assign(instance, name, parse(data[name]))
-            return instance
-
-        return assign_fields
     construct = cls.__unchecked_init__
 
     def construct_unchecked(data: dict[str, Any]) -> Event:
@@ -233,18 +239,13 @@ def new_decoder(cls: type[Event]) -> Decoder:
     field, reports it: this decoder never makes an error of its own.
     """
     fields = _field_parsers(cls)
-    names = frozenset(name for name, _ in fields)
     if _init_only_assigns(cls) and _checking_init_wraps(cls):
         # What the checking constructor does for such a class, without its keyword
         # arguments: assign every field, then run the class's field checks.
-        new, assign = cls.__new__, object.__setattr__
+        assign_fields = _assigning_decoder(cls, fields)
 
         def assign_then_check(data: dict[str, Any]) -> Event:
-            if data.keys() != names:
-                raise NotFast
-            instance = new(cls)
-            for name, parse in fields:
-                assign(instance, name, parse(data[name]))
+            instance = assign_fields(data)
             try:
                 validate_fields(instance)
             except Exception:  # the reference turns any failure into a ValidationError
@@ -252,6 +253,7 @@ def new_decoder(cls: type[Event]) -> Decoder:
             return instance
 
         return assign_then_check
+    names = frozenset(name for name, _ in fields)
 
     def construct_checked(data: dict[str, Any]) -> Event:
         if data.keys() != names:

@@ -33,6 +33,7 @@ __all__ = [
     "Request",
     "compute",
     "compute_from_source",
+    "event_classes",
     "figures_for",
     "group_text",
     "read_effective_at",
@@ -322,7 +323,7 @@ Lineage = bool | Literal["lazy"]
 ``"lazy"`` (loaded from the store on first access, for all figures of the call at once)."""
 
 
-def _event_classes(source: object) -> dict[str, type]:
+def event_classes(source: object) -> dict[str, type]:
     """The event classes the source's codec decodes with (the default registry's otherwise)."""
     codec = getattr(source, "codec", None)
     registry = getattr(codec, "registry", None)
@@ -361,7 +362,7 @@ def compute_from_source(
     """
     if lineage not in (True, False, "lazy"):
         raise ProjectionError(f"lineage must be True, False or 'lazy', not {lineage!r}")
-    classes = _event_classes(source)
+    classes = event_classes(source)
     check_declared_fields((indicator for indicator, _ in _expand(requests)), classes)
     point = resolve_as_of(as_of, source.head() if head is None else head)
     requests = bind(requests)

@@ -37,9 +37,18 @@ __all__ = [
     "indicator_text",
     "last_date",
     "needed_indicators",
+    "needs_year_earlier",
     "report_from_ledger",
     "seal_info",
 ]
+
+
+def needs_year_earlier(template: Template) -> bool:
+    """Whether the template sets the period's figures against the same span a year earlier:
+    a sentence's ``change`` (同比), or a chart with ``previous_year`` and no ``by``."""
+    return charts_compare_whole(template) or any(
+        "change" in s.filters for s in template.sentences()
+    )
 
 
 class LedgerSource(Protocol):
@@ -189,11 +198,9 @@ def build_from_ledger(
     # Before the year-earlier figures: a chart asking for a span a year earlier that does
     # not exist (ISO week 53) is named as the template's error.
     steps = chart_series(ledger, template, indicator_set, period, pinned, limits)
-    uses_change = any("change" in s.filters for s in template.sentences())
-    uses_change = uses_change or charts_compare_whole(template)
     previous = (
         ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
-        if uses_change and len(needed)
+        if needs_year_earlier(template) and len(needed)
         else []
     )
     explain = getattr(ledger, "explain", None)

@@ -35,7 +35,6 @@ from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
 from civicledger.reports.build import build_report
-from civicledger.reports.charts import charts_compare_whole
 from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
@@ -44,6 +43,7 @@ from civicledger.reports.gather import (
     indicator_text,
     last_date,
     needed_indicators,
+    needs_year_earlier,
     seal_info,
 )
 from civicledger.reports.inputs import ReportInputs
@@ -132,10 +132,9 @@ def build_from_set(
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest() if source else ""
     check_change_filters(template, indicator_set)
     needed = needed_indicators(template, indicator_set)
-    uses_change = any("change" in s.filters for s in template.sentences())
-    uses_change = uses_change or charts_compare_whole(template)
+    year_earlier = needs_year_earlier(template)
     reads = [
-        _read(ledger, point, needed, period, uses_change, template, indicator_set)
+        _read(ledger, point, needed, period, year_earlier, template, indicator_set)
         for ledger, point in ledgers
     ]
 
@@ -161,7 +160,7 @@ def build_from_set(
     breakdown = Breakdown(infos, rolled("figures"))
     # A chart's steps roll up like the period's figures, each step by itself.
     steps = breakdown.add(rolled("steps"))
-    previous = Breakdown(infos, rolled("previous")).figures if uses_change else []
+    previous = Breakdown(infos, rolled("previous")).figures if year_earlier else []
     absence = scanned_types(absence_types(template))
     dates = [d for r in reads if (d := last_date(r.ledger, r.info.position)) is not None]
 
@@ -299,7 +298,7 @@ def _read(
     point: object,
     needed: IndicatorSet,
     period: Period,
-    uses_change: bool,
+    year_earlier: bool,
     template: Template,
     indicator_set: IndicatorSet,
 ) -> _Read:
@@ -314,7 +313,7 @@ def _read(
     steps = chart_series(ledger, template, indicator_set, period, pinned, limits)
     previous = (
         ledger.indicators(needed, period=period.previous_year(), as_of=pinned)
-        if uses_change and len(needed)
+        if year_earlier and len(needed)
         else []
     )
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]

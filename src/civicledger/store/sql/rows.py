@@ -14,6 +14,7 @@ from sqlalchemy import LargeBinary, bindparam, select, type_coerce
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import StoredRow
+from civicledger.store.sql.engine import KeysetStatement
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
 from civicledger.types import Position
@@ -78,9 +79,9 @@ class SqlRowSource:
             events.c.leaf_hash,
             events.c.commitments,
         )
-        # Compiled once per walk and fetched through the driver's cursor, as reads are:
-        # SQLAlchemy's result rows cost more per row than building the StoredRow.
-        statement = (
+        # Fetched through the driver's cursor, as reads are: SQLAlchemy's result rows
+        # cost more per row than building the StoredRow.
+        statement = KeysetStatement(
             select(*columns)
             .where(
                 events.c.ledger_id == self._ledger_id,
@@ -89,24 +90,14 @@ class SqlRowSource:
                 *conditions,
             )
             .order_by(events.c.position)
-            .limit(BATCH)
+            .limit(BATCH),
+            self._engine,
+            "walk_start",
         )
-        compiled = statement.compile(
-            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        sql, values = str(compiled), dict(compiled.params)
-        order = tuple(compiled.positiontup or ()) if compiled.positional else None
         while start <= to_position:
-            values["walk_start"] = start
-            arguments = values if order is None else tuple(values[name] for name in order)
             # No connection is held between batches, so an abandoned walk pins nothing.
             with translated(self._doing), self._engine.connect() as conn:
-                cursor = conn.connection.cursor()
-                try:
-                    cursor.execute(sql, arguments)
-                    batch = cursor.fetchall()
-                finally:
-                    cursor.close()
+                batch = statement.batch(conn, start)
             for row in batch:
                 yield _sql_row(row)
             if len(batch) < BATCH:

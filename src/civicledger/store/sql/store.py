@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.engine import URL, make_url
 
 from civicledger.errors import (
@@ -42,7 +42,7 @@ from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, decode_row
 from civicledger.store.sql.dialect import write_transaction
-from civicledger.store.sql.engine import listener, open_engine
+from civicledger.store.sql.engine import KeysetStatement, listener, open_engine
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
     LedgerRow,
@@ -522,28 +522,18 @@ class SqlStore(EventStore):
         doing = f"reading ledger {self.ledger_name!r}"
         # Compiled once per read and run on the driver's cursor: SQLAlchemy's result rows
         # cost more than the fetch itself (0.22 s against 0.12 s for 50,000 rows here).
-        statement: Select[Any] = (
+        statement = KeysetStatement(
             select(*COLUMNS)
             .where(*conditions, key >= bindparam("keyset_start", start))
             .order_by(key)
-            .limit(READ_BATCH)
+            .limit(READ_BATCH),
+            self._engine,
+            "keyset_start",
         )
-        compiled = statement.compile(
-            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        sql, values = str(compiled), dict(compiled.params)
-        order = tuple(compiled.positiontup or ()) if compiled.positional else None
         column = 2 if key is events.c.stream_version else 0  # in COLUMNS
         while True:
-            values["keyset_start"] = start
-            arguments = values if order is None else tuple(values[name] for name in order)
             with translated(doing), self._engine.connect() as conn:
-                cursor = conn.connection.cursor()
-                try:
-                    cursor.execute(sql, arguments)
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.close()
+                rows = statement.batch(conn, start)
             for row in rows:
                 yield decode_row(self._codec, row)
             if len(rows) < READ_BATCH:
