@@ -100,7 +100,7 @@ def _verified(url: str) -> None:
 
 def test_a_new_database_reads_the_generated_column(own_database: str) -> None:
     """The pushdown's queries name payload_json; appends (COPY) cannot and do not write it."""
-    figures = _filled(own_database)
+    _filled(own_database)
     assert _run(own_database, GENERATED) == [("civicledger_events", "s")]
     _verified(own_database)
     (redacted,) = _run(
@@ -129,7 +129,8 @@ def test_a_version_3_database_gains_the_column_with_identical_figures(
         assert _figures(ledger) == figures
     found = _run(own_database, GENERATED)
     tables = 1 + (partitions or 0)  # events and its partitions
-    assert len(found) == tables and {g for _, g in found} == {"s"}
+    assert len(found) == tables
+    assert {g for _, g in found} == {"s"}
     (version,) = _run(
         own_database, "SELECT value FROM civicledger_meta WHERE key = 'schema_version'"
     )
@@ -157,7 +158,8 @@ def test_an_edited_derived_column_is_named_by_verify(own_database: str) -> None:
         report = ledger.verify()
     assert not report.ok  # ...and verify sees it
     derived = [(p.position, p.detail) for p in report.problems if p.kind == ProblemKind.DERIVED]
-    assert derived[0][0] is None and "no longer generated" in derived[0][1]
+    assert derived[0][0] is None
+    assert "no longer generated" in derived[0][1]
     assert derived[1][0] == first[0]
 
 
