@@ -179,3 +179,22 @@ def test_a_dropped_column_is_reported(own_database: str) -> None:
         problems = ledger.verify().problems
     assert [(p.position, p.kind) for p in problems] == [(None, ProblemKind.DERIVED)]
     assert "no payload_json column" in problems[0].detail
+
+
+def test_a_payload_that_is_not_json_does_not_stop_verify(own_database: str) -> None:
+    """With the expression dropped, a payload can hold any text: verify still reports."""
+    _filled(own_database)
+    _run(
+        own_database,
+        "ALTER TABLE civicledger_events ALTER COLUMN payload_json DROP EXPRESSION",
+        "ALTER TABLE civicledger_events DISABLE TRIGGER USER",
+        "UPDATE civicledger_events SET payload = 'not json' WHERE position = 5 "
+        "AND ledger_id = (SELECT id FROM civicledger_ledgers WHERE name = 'street')",
+        "ALTER TABLE civicledger_events ENABLE TRIGGER USER",
+    )
+    with Ledger.open(own_database, "street", create=False) as ledger:
+        problems = ledger.verify().problems
+    assert (5, ProblemKind.MALFORMED) in [(p.position, p.kind) for p in problems]
+    derived = [p.detail for p in problems if p.kind == ProblemKind.DERIVED]
+    assert len(derived) == 2
+    assert "is not JSON" in derived[1]

@@ -56,7 +56,7 @@ def derived_problems(engine: Engine, ledger_id: int) -> list[tuple[int | None, s
     column, generated from the payload as created. Then one pass over the
     ledger's rows: the first position whose stored value is not its payload
     parsed again. A payload that is not JSON cannot be parsed here; verification
-    reports that row already (its payload no longer hashes to its digest), and
+    reports that row already (a malformed row, or a payload digest mismatch), and
     this check says it could not run.
 
     Raises:
