@@ -129,6 +129,12 @@ def test_a_junk_remainder_is_named(ledger_url: str, ledger_name: str, leaf_versi
         values: dict[str, str | bytes | None] = {"salt": None, "payload": '{"$redacted" junk'}
         if leaf_version == 2:
             values["commitments"] = '{"digests":{},"salts":{}}'
+        if ledger.store.engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
+            # The generated payload_json column parses every stored payload: junk is refused.
+            with pytest.raises(sa.exc.DataError, match="json"):
+                _update(ledger, 1, **values)
+            assert ledger.verify().ok
+            return
         _update(ledger, 1, **values)
         assert _problems(ledger) == [(1, ProblemKind.MALFORMED)]
 

@@ -81,7 +81,7 @@ def test_an_old_database_is_upgraded_and_keeps_v1(own_database: str) -> None:
             version = c.execute(
                 sa.text("SELECT value FROM civicledger_meta WHERE key = 'schema_version'")
             ).scalar_one()
-        assert version == "3"
+        assert version == "4"
     with Ledger.open(own_database, "new") as ledger:
         assert ledger.store.leaf_version == 2
 
@@ -123,4 +123,4 @@ def test_a_version_2_database_gains_the_cosignature_table(
             version = c.execute(
                 sa.text("SELECT value FROM civicledger_meta WHERE key = 'schema_version'")
             ).scalar_one()
-        assert version == "3"
+        assert version == "4"

@@ -653,15 +653,31 @@ class Auditor:
         # The walk reads positions up to the head; a row inserted after it around the store
         # (no append moved the head) would otherwise go unseen, e.g. in a replica.
         stray = next(iter(self._rows.rows(head + 1, _LAST_POSITION)), None)
-        if stray is None:
+        extra = self._derived_problems()
+        if stray is not None:
+            past = Problem(
+                stray.position,
+                ProblemKind.PAST_HEAD,
+                f"a row (event {stray.event_id}) is stored after the head {head}: no append or "
+                "sync wrote it, so it was inserted around the store",
+            )
+            extra.insert(0, past)
+        if not extra:
             return report
-        past = Problem(
-            stray.position,
-            ProblemKind.PAST_HEAD,
-            f"a row (event {stray.event_id}) is stored after the head {head}: no append or "
-            "sync wrote it, so it was inserted around the store",
-        )
-        return attrs.evolve(report, problems=(*report.problems, past))
+        return attrs.evolve(report, problems=(*report.problems, *extra))
+
+    def _derived_problems(self) -> list[Problem]:
+        """PostgreSQL's parsed payload column, which figures are computed from, still follows
+        the verified payloads (see ``store.sql.derived``); nothing to check elsewhere."""
+        target = self._store.sql_target()
+        if target is None or target.engine.dialect.name != "postgresql":
+            return []
+        from civicledger.store.sql.derived import derived_problems
+
+        return [
+            Problem(position, ProblemKind.DERIVED, message)
+            for position, message in derived_problems(target.engine, target.ledger_id)
+        ]
 
     def _walker(self, head: int, workers: int) -> Walker | None:
         """Split the walk across processes for a SQL ledger (see ``audit.parallel``)."""

@@ -42,6 +42,9 @@ class ProblemKind(enum.StrEnum):
     """A seal's signature does not verify with the given keys."""
     COSIGNATURE = "bad cosignature"
     """A stored cosignature does not verify, names no seal, or is not by the trusted key."""
+    DERIVED = "derived column mismatch"
+    """PostgreSQL's parsed payload column (what the SQL pushdown reads) is no longer generated
+    from the payload, or holds another value than the payload parsed again."""
 
 
 @attrs.frozen

@@ -21,7 +21,6 @@ from typing import Any
 
 import attrs
 from sqlalchemy import BigInteger, Boolean, and_, case, cast, false, func, not_, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -36,6 +35,7 @@ from civicledger.projections.measures import Count, CountDistinct, Sum
 from civicledger.projections.periods import Period
 from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, converter_for, payload_field
+from civicledger.store.sql.derived import payload_jsonb
 from civicledger.store.sql.schema import events
 
 __all__ = [
@@ -101,7 +101,7 @@ class _Compiler:
         """A payload field as a comparable SQL value of its kind."""
         if self.dialect == "sqlite":
             return extract_value("sqlite", name)  # text, integer, or 1/0 for booleans
-        text: ColumnElement[Any] = cast(events.c.payload, JSONB)[name].astext
+        text: ColumnElement[Any] = payload_jsonb()[name].astext
         if kind == "int":
             return cast(text, BigInteger)
         if kind == "bool":
@@ -414,7 +414,7 @@ def _distinct_key(
     if dialect == "sqlite":
         items = func.json_each(events.c.payload, "$." + name).table_valued("value")
     else:
-        items = func.jsonb_array_elements(cast(events.c.payload, JSONB)[name]).table_valued("value")
+        items = func.jsonb_array_elements(payload_jsonb()[name]).table_valued("value")
     value: ColumnElement[Any] = items.c.value
     # A correlated table function: each event joined with its own items.
     return value, [events.join(items, true())], converter_for(args[0])

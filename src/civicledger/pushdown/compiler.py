@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, cast, false, func, or_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, false, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from civicledger.projections.filters import And, Compare, Filter, In, Or
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 from civicledger.pushdown.fields import NotPushable, payload_field
+from civicledger.store.sql.derived import payload_jsonb
 from civicledger.store.sql.schema import events
 
 __all__ = ["extract_text", "extract_value", "indicator_condition"]
@@ -31,7 +31,9 @@ def extract_value(dialect: str, name: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
         extracted: ColumnElement[Any] = func.json_extract(events.c.payload, "$." + name)
         return extracted
-    return cast(events.c.payload, JSONB)[name]
+    # PostgreSQL: the stored parsed copy (store.sql.derived); ``payload::jsonb`` would parse
+    # the whole text again for each field a query reads.
+    return payload_jsonb()[name]
 
 
 def extract_text(dialect: str, name: str) -> ColumnElement[Any]:
@@ -39,7 +41,7 @@ def extract_text(dialect: str, name: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
         # json_extract gives a JSON string as its text (numbers stay numbers, so "5" != 5).
         return extract_value(dialect, name)
-    text: ColumnElement[Any] = cast(events.c.payload, JSONB)[name].astext
+    text: ColumnElement[Any] = payload_jsonb()[name].astext
     return text
 
 

@@ -36,13 +36,14 @@ def ledger(copy: Path) -> Iterator[Ledger]:
 
 
 def test_the_fixture_is_schema_version_1_and_opening_upgrades_it_in_place(copy: Path) -> None:
-    """Opening adds the v2 columns and the v3 tables; the ledger keeps leaf format v1."""
+    """Opening adds the v2 columns and the v3 tables (v4 adds nothing to a SQLite file); the
+    ledger keeps leaf format v1."""
     with sqlite3.connect(copy) as db:
         assert db.execute("SELECT value FROM civicledger_meta").fetchone() == ("1",)
     with Ledger.open(f"sqlite:///{copy}", "community", create=False) as ledger:
         assert ledger.store.leaf_version == 1
     with sqlite3.connect(copy) as db:
-        assert db.execute("SELECT value FROM civicledger_meta").fetchone() == ("3",)
+        assert db.execute("SELECT value FROM civicledger_meta").fetchone() == ("4",)
         assert db.execute("SELECT leaf_version FROM civicledger_ledgers").fetchall() == [(1,)]
 
 

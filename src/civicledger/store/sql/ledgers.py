@@ -18,7 +18,7 @@ from civicledger.merkle.hashes import hash_algorithm as lookup_hash
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
-from civicledger.store.sql import dialect, guards, partitioning
+from civicledger.store.sql import derived, dialect, guards, partitioning
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
@@ -106,6 +106,8 @@ def prepare_schema(conn: Connection, *, partitions: int | None = None) -> None:
         for statement in dialect.append_only_ddl(conn.dialect.name):
             conn.execute(text(statement))
         partitioning.guard_partitions(conn)
+        if postgres:
+            conn.execute(text(derived.ADD_COLUMN))
         conn.execute(insert(meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
         create_seal_tables(conn)
         if postgres:
@@ -158,6 +160,8 @@ def _upgrade(conn: Connection, version: int) -> None:
     events get the empty ``commitments`` column; the triggers are replaced by the
     stricter ones. From version 2: the seal and cosignature tables are created
     (each unless it exists: a version 2 database made its seals table on first use).
+    From version 3, on PostgreSQL: the generated ``payload_json`` column is added, which
+    rewrites the events table once (every payload parsed) under an exclusive lock.
     """
     if version < 2:
         for statement in dialect.leaf_v2_upgrade_ddl(conn.dialect.name):
@@ -165,6 +169,8 @@ def _upgrade(conn: Connection, version: int) -> None:
         for statement in dialect.append_only_ddl(conn.dialect.name):
             conn.execute(text(statement))
     create_seal_tables(conn)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(derived.ADD_COLUMN))
     conn.execute(
         meta.update().where(meta.c.key == SCHEMA_VERSION_KEY).values(value=str(SCHEMA_VERSION))
     )

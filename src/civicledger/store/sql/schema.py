@@ -24,13 +24,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of this table layout, kept in ``civicledger_meta``; a newer stored version is refused.
 
 Version 2 added ``civicledger_ledgers.leaf_version`` and ``civicledger_events.commitments``
 (leaf format v2). Version 3 added ``civicledger_cosignatures`` and creates the seals table
-with the schema instead of on first use (both in seals.py). An older database is upgraded
-when it is opened (ledgers.py).
+with the schema instead of on first use (both in seals.py). Version 4 added, on PostgreSQL
+only, the generated ``civicledger_events.payload_json`` column (derived.py; not in this
+metadata, which appends and reads use). An older database is upgraded when it is opened
+(ledgers.py).
 """
 
 SCHEMA_VERSION_KEY = "schema_version"
