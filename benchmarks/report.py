@@ -54,6 +54,9 @@ def markdown(results: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for s in results["scenarios"]:
+        if "skipped" in s:
+            lines.append(f"| {s['title']} | | | | | | | | skipped: {s['skipped']} |")
+            continue
         if "error" in s:
             lines.append(f"| {s['title']} | | | | | | | | FAILED: {s['error']} |")
             continue
@@ -73,7 +76,8 @@ def markdown(results: dict[str, Any]) -> str:
     if len(codes) > 1:
         lines += ["", "## Code measured", ""]
         lines += [f"- **{s['title']}**: {s['code']}" for s in results["scenarios"] if s.get("code")]
-    more = [s for s in results["scenarios"] if "error" not in s and _further_series(s)]
+    ran = [s for s in results["scenarios"] if "error" not in s and "skipped" not in s]
+    more = [s for s in ran if _further_series(s)]
     if more:
         lines += ["", "## Further contenders and ratios", ""]
         for s in more:
