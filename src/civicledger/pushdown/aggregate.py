@@ -453,32 +453,25 @@ def group_of(
     return tuple(result)
 
 
-def simple_figures(
-    conn: Connection,
+def simple_columns(
     dialect: str,
-    scope: list[Any],
     requests: list[tuple[Indicator, Period]],
-    point: AsOf,
     hints: Mapping[str, Mapping[str, Any]],
-    seen: Mapping[Indicator, int],
-) -> dict[tuple[Indicator, Period], list[Figure]]:
-    """Ungrouped ``count`` and integer ``sum`` figures: one query per event type for them all.
+) -> tuple[
+    dict[str, list[Any]],
+    dict[str, tuple[date | None, date]],
+    dict[tuple[Indicator, Period], list[tuple[str, int, int]]],
+]:
+    """The conditional aggregates of the ungrouped ``count`` and integer ``sum`` requests.
 
-    Each (indicator, period) becomes a pair of conditional aggregates (how many events
-    count, and their total) over its type's rows, so an event type read by many
-    indicators is read once. Requests of other kinds are left out of the result.
-
-    Args:
-        conn: an open connection.
-        dialect: ``sqlite`` or ``postgresql``.
-        scope: conditions for the ledger and the as-of point.
-        requests: base (non-ratio) requests to try.
-        point: the as-of point stamped on the figures.
-        hints: per event type, its class's field annotations.
-        seen: per indicator, how many events the engine would dispatch to it.
+    Shared by one ledger's and a set's queries (:func:`simple_figures`,
+    ``set_aggregate.set_simple_figures``), which differ only in how they group the rows.
 
     Returns:
-        The figures of the requests it computed, by request.
+        Per event type, the aggregate columns to select (a count and a total per
+        compiled part); per event type, the widest date window its requests read
+        (None for an open start); per request, its parts as (type, index of its
+        count column, sign). Requests of other kinds are left out.
     """
     columns: dict[str, list[Any]] = {}
     windows: dict[str, tuple[date | None, date]] = {}
@@ -506,6 +499,37 @@ def simple_figures(
                 max(high, period.end),
             )
         slots[(indicator, period)] = entries
+    return columns, windows, slots
+
+
+def simple_figures(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    requests: list[tuple[Indicator, Period]],
+    point: AsOf,
+    hints: Mapping[str, Mapping[str, Any]],
+    seen: Mapping[Indicator, int],
+) -> dict[tuple[Indicator, Period], list[Figure]]:
+    """Ungrouped ``count`` and integer ``sum`` figures: one query per event type for them all.
+
+    Each (indicator, period) becomes a pair of conditional aggregates (how many events
+    count, and their total) over its type's rows, so an event type read by many
+    indicators is read once. Requests of other kinds are left out of the result.
+
+    Args:
+        conn: an open connection.
+        dialect: ``sqlite`` or ``postgresql``.
+        scope: conditions for the ledger and the as-of point.
+        requests: base (non-ratio) requests to try.
+        point: the as-of point stamped on the figures.
+        hints: per event type, its class's field annotations.
+        seen: per indicator, how many events the engine would dispatch to it.
+
+    Returns:
+        The figures of the requests it computed, by request.
+    """
+    columns, windows, slots = simple_columns(dialect, requests, hints)
     rows = {}
     for type_name, wanted in columns.items():
         low, high = windows[type_name]

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from civicledger.projections.accumulate import Group, group_text
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import Count, CountDistinct, Sum
+from civicledger.projections.measures import CountDistinct
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import (
     _distinct_key,
-    _int_literal,
     compile_parts,
     field_kind,
     group_column,
     group_of,
+    simple_columns,
 )
 from civicledger.pushdown.fields import Convert, payload_field
 from civicledger.store.sql.schema import events
@@ -221,32 +220,7 @@ def set_simple_figures(
         hints: per event type, its class's field annotations.
         seen: per ledger id and indicator, how many events the engine would dispatch to it.
     """
-    columns: dict[str, list[Any]] = {}
-    windows: dict[str, tuple[date | None, date]] = {}
-    slots: dict[Request, list[tuple[str, int, int]]] = {}
-    for indicator, period in requests:
-        if indicator.group_by or not isinstance(indicator.measure, Count | Sum):
-            continue
-        parts = compile_parts(dialect, indicator, hints)
-        if parts is None:
-            continue
-        start = None if indicator.state else period.start
-        window = [events.c.occurred_on <= period.end.isoformat()]
-        if start is not None:
-            window.append(events.c.occurred_on >= start.isoformat())
-        entries = []
-        for part in parts:
-            chosen = and_(*window, part.condition)
-            amount = part.amount if part.amount is not None else _int_literal(1)
-            wanted = columns.setdefault(part.type_name, [])
-            wanted += [func.count(case((chosen, 1))), func.sum(case((chosen, amount)))]
-            entries.append((part.type_name, len(wanted) - 2, part.sign))
-            low, high = windows.get(part.type_name, (start, period.end))
-            windows[part.type_name] = (
-                None if low is None or start is None else min(low, start),
-                max(high, period.end),
-            )
-        slots[(indicator, period)] = entries
+    columns, windows, slots = simple_columns(dialect, requests, hints)
     # Per type and ledger: the aggregates (a ledger without rows of the type has none).
     rows: dict[str, dict[int, Any]] = {}
     for type_name, wanted in columns.items():
