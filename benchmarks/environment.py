@@ -74,8 +74,13 @@ def source_state() -> str | None:
     return commit + ("+dirty" if out.stdout.strip() else "")
 
 
+SERVER_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "jit")
+"""The server settings that move the PostgreSQL scenarios most, recorded with each run:
+a roll-up that reads more rows than ``shared_buffers`` holds runs several times slower."""
+
+
 def postgres_version(url: str | None) -> str | None:
-    """The PostgreSQL server's version string, or None when it cannot be reached."""
+    """The PostgreSQL server's version string and memory settings, or None when unreachable."""
     if not url:
         return None
     try:
@@ -84,7 +89,11 @@ def postgres_version(url: str | None) -> str | None:
         plain = url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(plain, connect_timeout=3) as connection:
             row = connection.execute("SHOW server_version").fetchone()
-        return None if row is None else str(row[0])
+            settings = [
+                f"{name} {connection.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+                for name in SERVER_SETTINGS
+            ]
+        return None if row is None else f"{row[0]}; {', '.join(settings)}"
     except Exception:
         return None
 
