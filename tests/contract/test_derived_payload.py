@@ -198,3 +198,28 @@ def test_a_payload_that_is_not_json_does_not_stop_verify(own_database: str) -> N
     derived = [p.detail for p in problems if p.kind == ProblemKind.DERIVED]
     assert len(derived) == 2
     assert "is not JSON" in derived[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"count": 3, "name": "社区", "ids": ["a", "b"], "ok": true, "none": null}',
+        '{"amount": "12.50", "nested": {"list": [1, 2, {"x": -7}]}}',
+        # beyond 64 bits: no payload the library writes holds one, a raw SQL row could
+        '{"big": 123456789012345678901234567890}',
+    ],
+)
+def test_the_stores_engine_parses_jsonb_as_the_standard_library_does(
+    postgres_url: str, text: str
+) -> None:
+    import json
+
+    from civicledger.store.sql.engine import open_engine
+
+    engine = open_engine(sa.make_url(postgres_url))
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(sa.text("SELECT CAST(:t AS jsonb)"), {"t": text}).scalar_one()
+    finally:
+        engine.dispose()
+    assert value == json.loads(text)

@@ -33,7 +33,7 @@ def canonical_bytes(obj: Any) -> bytes:
             return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError as e:  # e.g. an unpaired surrogate in a string
             raise ValidationError(f"cannot encode as canonical JSON: {e}") from e
-    if _holds_float(obj):
+    if holds_float(obj):
         raise ValidationError("floats are not allowed in canonical JSON; use int or Decimal text")
     try:
         return rfc8785.dumps(obj)
@@ -74,11 +74,12 @@ def _items_in_fast_domain(value: list[Any]) -> bool:
     return True
 
 
-def _holds_float(value: Any) -> bool:
+def holds_float(value: Any) -> bool:
+    """Whether a parsed JSON value holds a float anywhere (canonical payloads never do)."""
     if isinstance(value, float):
         return True
     if isinstance(value, dict):
-        return any(_holds_float(v) for v in value.values())
+        return any(holds_float(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(_holds_float(v) for v in value)
+        return any(holds_float(v) for v in value)
     return False

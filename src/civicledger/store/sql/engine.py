@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from civicledger.errors import StoreError
+from civicledger.events.canonical import holds_float
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
 
@@ -30,6 +33,9 @@ def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 
     elif backend == "postgresql":
         if url.get_driver_name() != "psycopg":
             url = url.set(drivername="postgresql+psycopg")
+        # The pushdown reads payload fields as jsonb values, which psycopg would parse
+        # with the standard library's json: a roll-up parses hundreds of thousands.
+        options.update(json_deserializer=_json_loads)
     else:
         raise StoreError(
             f"unsupported database {backend!r}; use sqlite:///path.db or "
@@ -40,6 +46,19 @@ def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 
     if backend == "sqlite":
         dialect.configure_sqlite(engine, synchronous=synchronous, busy_timeout=busy_timeout)
     return engine
+
+
+def _json_loads(data: bytes | str) -> Any:
+    """Parse a JSON value from the server as the standard library would, through orjson.
+
+    orjson reads an integer beyond 64 bits as a float. No payload the library writes holds
+    a float (canonical JSON forbids them), so a float means a row written some other way,
+    which the standard library then parses exactly, as it did before.
+    """
+    value = orjson.loads(data)
+    if holds_float(value):
+        return json.loads(data)
+    return value
 
 
 @contextlib.contextmanager
