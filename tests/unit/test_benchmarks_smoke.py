@@ -96,6 +96,27 @@ def test_many_ledger_scenarios_run_and_drop_their_databases(
     assert left == (0,)
 
 
+@pytest.mark.postgres
+def test_server_memory_probe_compares_two_servers_and_drops_its_databases(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+    from benchmarks import server_memory_probe
+
+    argv = [postgres_url, postgres_url, "--ledgers", "2", "--events", "60", "--repetitions", "1"]
+    server_memory_probe.main(argv)
+    out = capsys.readouterr().out
+    assert "shared_buffers" in out
+    assert "medians: A" in out
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'civicledger_bench_servers_%'"
+        ).fetchone()
+    assert row is not None
+    assert row[0] == 0
+
+
 def test_every_scenario_has_a_unique_name_and_a_description() -> None:
     """Scenario names are unique (they are --scenario values) and each says what it measures."""
     names = [s.name for s in ALL]
