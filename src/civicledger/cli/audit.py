@@ -340,8 +340,9 @@ def evidence(
 
         civicledger evidence --report report.json --seal seal.txt -o evidence.zip
 
-        civicledger evidence --ledgers street-x/ --report street.json \\
-            --cosigner-key street.pub -o street-evidence.zip
+        civicledger evidence --ledgers street-x/ --report street.json -o street.zip
+
+        civicledger evidence --report r.json --seal s.txt --cosigner-key k.pub -o e.zip
     """
     keys = [read_text_file(k, "key").strip() for k in key_files]
     cosigners = [read_text_file(k, "cosigner key").strip() for k in cosigner_files]
