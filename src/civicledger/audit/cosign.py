@@ -210,12 +210,20 @@ def checked_cosignatures(
             verify over the seal's checkpoint at its signed time; the message names
             the seal and the cosigner.
     """
-    by_name = {key.name: key for key in keys}
+    by_name: dict[str, list[Verifier]] = {}
+    for given in keys:
+        by_name.setdefault(given.name, []).append(given)
     found: list[tuple[str, datetime, Verifier | None]] = []
     for line in seal.signatures:
         if len(line.signature) != COSIGNATURE_SIZE:
             continue  # the seal's own signature, or a plain witness line
-        key = by_name.get(line.name)
+        named = by_name.get(line.name, [])
+        # Of several keys of one name (a cosigner's old and new key), the one that made
+        # the line; with none, the first, which then fails naming the key id it lacks.
+        key = next(
+            (k for k in named if cosignature_key_id(k.name, k.public_key) == line.key_id),
+            named[0] if named else None,
+        )
         if key is not None:
             where = f"the cosignature by {line.name} of the seal of {seal.origin} at size "
             where += str(seal.tree_size)

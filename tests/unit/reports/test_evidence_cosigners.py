@@ -133,6 +133,23 @@ def test_a_cosignature_without_its_key_is_not_checkable(
     assert sum(x.endswith(": checked") for x in _lines(given) if ": cosignature by " in x) == 2
 
 
+def test_of_several_keys_of_the_cosigners_name_the_one_that_signed_checks(
+    street: tuple[str, Path], street_key: Signer, tmp_path: Path
+) -> None:
+    """A street that changed its key passes both; its cosignatures check by the right one,
+    and only that one goes into the bundle."""
+    url, folder = street
+    old = Signer.generate(street_key.name).verifier()
+    with Ledger.open_many(url, prefix="和平街道/") as ledgers:
+        summary = ledgers.evidence(
+            folder / "street.json", tmp_path / "e.zip", cosigner_keys=[old, street_key]
+        )
+    assert str(summary).count("seal cosigned by street.example/office: checked") == 2
+    with zipfile.ZipFile(tmp_path / "e.zip") as archive:
+        [key_file] = [n for n in archive.namelist() if n.startswith("cosigners/")]
+        assert archive.read(key_file).decode().strip() == street_key.verifier().to_text()
+
+
 # -- tampering -----------------------------------------------------------------------
 
 
