@@ -361,3 +361,19 @@ def test_v1_bundles_still_verify_and_their_cosignatures_check_with_a_given_key(
     wrong = run_verifier(Path(copy), "--cosigner-key", impostor)
     assert wrong.returncode == 1
     assert "not by the given key of that name" in wrong.stdout
+
+
+def test_a_v1_bundle_is_held_to_the_checkpoint_its_report_embeds(tmp_path: Path) -> None:
+    """A /1 bundle's seal may lack the report's cosignature lines, so the verifier reads
+    the report's own seal text, which must be of the bundle seal's checkpoint."""
+
+    def other_checkpoint(files: Files) -> None:
+        data = json.loads(files["report.json"])
+        text = data["as_of"]["checkpoint"]
+        data["as_of"]["checkpoint"] = text.replace("sealed-at 20", "sealed-at 19", 1)
+        files["report.json"] = json.dumps(data, ensure_ascii=False).encode()
+
+    changed = rewrite(FIXTURES / "community.zip", tmp_path / "c.zip", other_checkpoint)
+    result = run_verifier(changed)
+    assert result.returncode == 1
+    assert "the report embeds another checkpoint than the bundle's seal" in result.stdout
