@@ -2,19 +2,22 @@
 recomputed from the values the bundle discloses, against the office's signed seal.
 
 Usage:
-    python verify_evidence.py EVIDENCE.zip [--key VERIFIER_KEY ...]
+    python verify_evidence.py EVIDENCE.zip [--key VERIFIER_KEY ...] [--cosigner-key KEY ...]
 
-Standard library only, plus `cryptography` for the seal's signature; it imports
-nothing from civicledger, only two files next to it: verify_standalone.py (the seal
-and its signature) and evidence_reference.py (the indicator grammar and phrasing).
-The bundle layouts (civicledger-evidence/1 for one ledger, civicledger-set-evidence/1
-for a report over several) and the recipe are in docs/audit.md; the
-bytes of leaves and disclosures in docs/hashing.md; the indicator grammar in
-docs/indicators.md; the phrasing rules in docs/phrasing.md.
+Standard library only, plus `cryptography` for the signatures; it imports nothing
+from civicledger, only two files next to it: verify_standalone.py (the seal, its
+signature and its cosignatures) and evidence_reference.py (the indicator grammar
+and phrasing). The bundle layouts (civicledger-evidence/2 for one ledger,
+civicledger-set-evidence/2 for a report over several; /1 of both is still read) and
+the recipe are in docs/audit.md; the bytes of leaves and disclosures in
+docs/hashing.md; the indicator grammar in docs/indicators.md; the phrasing rules in
+docs/phrasing.md.
 
-It prints one line per figure of the report (for several ledgers: per figure per
-ledger, then one per rolled-up figure): checked, partly checked (and why) or FAILED
-(and why). Exit status 0 when nothing failed, 1 otherwise.
+It prints one line per cosignature of each seal (checked, not checkable for want of
+its cosigner's key, or FAILED) and one per figure of the report (for several
+ledgers: per figure per ledger, then one per rolled-up figure): checked, partly
+checked (and why) or FAILED (and why). Exit status 0 when nothing failed, 1
+otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,10 +43,20 @@ from evidence_reference import (
     ratio,
     rephrase,
 )
-from verify_standalone import Invalid, check_signature, digest, parse_seal
+from verify_standalone import (
+    Invalid,
+    check_cosignature,
+    check_signature,
+    cosignature_key_id,
+    digest,
+    is_cosignature,
+    parse_seal,
+    read_key,
+)
 
-BUNDLE_FORMAT = "civicledger-evidence/1"
-SET_BUNDLE_FORMAT = "civicledger-set-evidence/1"
+# /2 lists each seal's cosignatures with their keys and its seal is the report's; /1 did not.
+BUNDLE_FORMATS = ("civicledger-evidence/1", "civicledger-evidence/2")
+SET_BUNDLE_FORMATS = ("civicledger-set-evidence/1", "civicledger-set-evidence/2")
 DISCLOSURE_FORMAT = "civicledger-disclosure/1"
 REPORT_FORMAT = "civicledger-report/2"
 ROLLUP_FORMAT = "civicledger-rollup-report/1"
@@ -67,7 +81,7 @@ class Bundle:
         except (OSError, zipfile.BadZipFile) as e:
             raise Invalid(f"{path} is not a readable zip file: {e}") from None
         self.manifest = self.json("manifest.json")
-        formats = (BUNDLE_FORMAT, SET_BUNDLE_FORMAT)
+        formats = BUNDLE_FORMATS + SET_BUNDLE_FORMATS
         if not isinstance(self.manifest, dict) or self.manifest.get("format") not in formats:
             raise Invalid(f"manifest.json: format must be one of {', '.join(formats)}")
 
@@ -400,6 +414,64 @@ def signed_seal(bundle: Bundle, keys: list[str], lines: list[str]) -> Any:
     raise Invalid(f"the seal of {seal.origin}: {failure}")
 
 
+def check_cosignatures(
+    bundle: Bundle, seal: Any, given: tuple[str, ...] | list[str]
+) -> tuple[list[str], bool]:
+    """Check every cosignature line of a seal by the key of its cosigner's name: the keys
+    given (--cosigner-key), else those the bundle lists for the seal (format /2). Return
+    the lines to print and whether none failed; a cosignature without a key of its
+    cosigner's name is not checkable, and said so."""
+    cosigned = [(name, sig) for name, sig in seal.signatures if is_cosignature(sig)]
+    listed = bundle.manifest.get("cosignatures")  # format /2 only
+    keys = list(given)
+    if listed is not None:
+        if [entry["signer"] for entry in listed] != [name for name, _ in cosigned]:
+            raise Invalid("the manifest's cosignatures are not the seal's cosignature lines")
+        if not given:
+            files = dict.fromkeys(e["public_key"] for e in listed if e["public_key"])
+            keys = [bundle.bytes(name).decode("utf-8") for name in files]
+    by_name: dict[str, list[str]] = {}
+    for key in keys:
+        by_name.setdefault(read_key(key)[0], []).append(key)
+    lines, ok = [], True
+    for name, sig in cosigned:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int.from_bytes(sig[4:12], "big")))
+        head = f"cosignature by {name} ({when} UTC) of the seal of {seal.origin}"
+        head += f" at size {seal.size}"
+        candidates = by_name.get(name, [])
+        if not candidates:
+            lines.append(f"{head}: not checkable — no key of that name (pass --cosigner-key)")
+            continue
+        # A key of the cosigner's name that did not make the line is an impostor's or the
+        # wrong one: fail, do not skip it as an unknown witness's.
+        matching = [k for k in candidates if cosignature_key_id(k) == sig[:4]]
+        try:
+            check_cosignature(seal.body, sig, (matching or candidates)[0])
+        except Invalid as e:
+            ok = False
+            lines.append(f"{head}: FAILED — {e}")
+            continue
+        bundled = " (key taken from the bundle; compare it with the one the cosigner publishes)"
+        lines.append(f"{head}: checked{'' if given else bundled}")
+    return lines, ok
+
+
+def report_seal(bundle: Bundle, seal: Any, stated: Any) -> Any:
+    """The seal the report embeds, whose cosigners it names. A /2 bundle's seal is that
+    text byte for byte; a /1 bundle's seal may lack the report's cosignature lines, so the
+    report's own text is read, and must be of the same checkpoint."""
+    if bundle.manifest["format"] == BUNDLE_FORMATS[0]:
+        if not isinstance(stated, str):
+            return seal
+        embedded = parse_seal(stated)
+        if embedded.body != seal.body:
+            raise Invalid("the report embeds another checkpoint than the bundle's seal")
+        return embedded
+    if stated != bundle.bytes(bundle.manifest["seal"]).decode("utf-8"):
+        raise Invalid("the bundle's seal is not the seal the report embeds")
+    return seal
+
+
 def check_sources(report: dict) -> None:
     """The embedded template and indicator set match their digests."""
     for part in ("template", "indicators"):
@@ -409,11 +481,13 @@ def check_sources(report: dict) -> None:
             raise Invalid(f"the report's embedded {part} does not match its SHA-256")
 
 
-def verify(path: Path, keys: list[str]) -> tuple[list[str], bool]:
+def verify(
+    path: Path, keys: list[str], cosigner_keys: tuple[str, ...] | list[str] = ()
+) -> tuple[list[str], bool]:
     """Check a bundle; return the lines to print and whether everything passed."""
     bundle = Bundle(path)
-    if bundle.manifest["format"] == SET_BUNDLE_FORMAT:
-        return verify_set(bundle, keys)
+    if bundle.manifest["format"] in SET_BUNDLE_FORMATS:
+        return verify_set(bundle, keys, cosigner_keys)
     manifest = bundle.manifest
     lines: list[str] = []
     seal = signed_seal(bundle, keys, lines)
@@ -432,11 +506,14 @@ def verify(path: Path, keys: list[str]) -> tuple[list[str], bool]:
             f"{seal.root.hex()}): the seal is another one, or of another ledger"
         )
     check_sources(report)
+    cosigned, ok = check_cosignatures(
+        bundle, report_seal(bundle, seal, as_of.get("checkpoint")), cosigner_keys
+    )
+    lines += cosigned
     envelopes = check_tree(bundle, seal.hash, seal.size, seal.root)
     lines.append(f"envelopes: all {seal.size} rebuild the sealed root")
     figures = Figures(bundle, envelopes, seal.hash)
     entries = {e["ref"]: e for e in manifest["figures"]}
-    ok = True
     for figure in report["figures"]:
         try:
             if figure["ref"] not in entries:
@@ -448,7 +525,9 @@ def verify(path: Path, keys: list[str]) -> tuple[list[str], bool]:
     return lines, ok
 
 
-def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
+def verify_set(
+    bundle: Bundle, keys: list[str], cosigner_keys: tuple[str, ...] | list[str]
+) -> tuple[list[str], bool]:
     """Check a bundle of a report over several ledgers: each ledger's part as a one-ledger
     bundle, one line per figure per ledger, then each rolled-up figure from its parts."""
     report = bundle.json(bundle.manifest["report"])
@@ -458,6 +537,7 @@ def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
     parts = {part["name"]: part for part in bundle.manifest["ledgers"]}
     lines: list[str] = []
     status: dict[str, str] = {}  # ref -> "checked", "partly" or "FAILED"
+    cosigned_ok = True
     for stated in report["ledgers"]:
         name = stated["name"]
         own = [f for f in report["figures"] if f.get("ledger") == name]
@@ -471,8 +551,10 @@ def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
             seal = signed_seal(part, keys, said)
             if (stated.get("tree_size"), stated.get("root_hash")) != (seal.size, seal.root.hex()):
                 raise Invalid("the report states another size or root than its seal")
+            cosigned, ok = check_cosignatures(part, seal, cosigner_keys)
+            cosigned_ok &= ok
             envelopes = check_tree(part, seal.hash, seal.size, seal.root)
-            lines += [f"{name}: {line}" for line in said]
+            lines += [f"{name}: {line}" for line in said + cosigned]
             lines.append(f"{name}: envelopes: all {seal.size} rebuild the sealed root")
             figures = Figures(part, envelopes, seal.hash)
         except MALFORMED as e:
@@ -505,7 +587,7 @@ def verify_set(bundle: Bundle, keys: list[str]) -> tuple[list[str], bool]:
         except MALFORMED as e:
             lines.append(f"{head}: FAILED — {describe(e)}")
             status[figure["ref"]] = "FAILED"
-    return lines, "FAILED" not in status.values()
+    return lines, cosigned_ok and "FAILED" not in status.values()
 
 
 def check_rollup(figure: dict, parts: list[dict], status: dict[str, str], distinct: str) -> str:
@@ -553,6 +635,11 @@ def describe(error: Exception) -> str:
     return f"the bundle is malformed: {error.__class__.__name__}: {error}"
 
 
+def read_text(key: str) -> str:
+    """A key given on the command line: its text, or the file holding it."""
+    return Path(key).read_text(encoding="utf-8") if Path(key).is_file() else key
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check a civicledger evidence bundle offline.")
     parser.add_argument("bundle", type=Path, help="the evidence .zip")
@@ -562,10 +649,17 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="an office's verifier key text, or a file holding it (repeat for several ledgers)",
     )
+    parser.add_argument(
+        "--cosigner-key",
+        action="append",
+        default=[],
+        help="a cosigner's (the street's) verifier key text, or a file holding it; given keys "
+        "replace those the bundle carries (repeat for several cosigners)",
+    )
     args = parser.parse_args(argv)
-    keys = [Path(k).read_text(encoding="utf-8") if Path(k).is_file() else k for k in args.key]
+    keys = [read_text(k) for k in args.key]
     try:
-        lines, ok = verify(args.bundle, keys)
+        lines, ok = verify(args.bundle, keys, [read_text(k) for k in args.cosigner_key])
     except MALFORMED as e:
         print(f"FAILED: {describe(e)}")
         return 1

@@ -126,29 +126,78 @@ def root_from_inclusion(alg: str, index: int, size: int, leaf: bytes, proof: lis
     return r
 
 
-def check_signature(body: str, signatures: list[tuple[str, bytes]], key_text: str) -> str:
-    """Check the seal is signed by the key ``name+hexid+base64(0x01 || public key)``."""
-    name, hex_id, encoded = key_text.strip().split("+", 2)
+def read_key(key_text: str) -> tuple[str, bytes]:
+    """The name and 32-byte public key of a verifier key ``name+hexid+base64(0x01 || key)``."""
+    parts = key_text.strip().split("+", 2)
+    if len(parts) != 3:
+        raise Invalid("a verifier key looks like <name>+<8 hex digits>+<base64 key>")
+    name, hex_id, encoded = parts
     raw = b64(encoded, "verifier key")
     if len(raw) != 33 or raw[0] != 0x01:
         raise Invalid("the verifier key is not an Ed25519 note key")
     key_id = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
     if key_id.hex() != hex_id.lower():
         raise Invalid("the verifier key's id does not match its name and key")
+    return name, raw[1:]
+
+
+def ed25519_valid(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Whether an Ed25519 signature over the message verifies (needs `cryptography`)."""
     try:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     except ImportError:
         raise Invalid("checking signatures needs: pip install cryptography") from None
-    public = Ed25519PublicKey.from_public_bytes(raw[1:])
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def check_signature(body: str, signatures: list[tuple[str, bytes]], key_text: str) -> str:
+    """Check the seal is signed by the key ``name+hexid+base64(0x01 || public key)``."""
+    name, public = read_key(key_text)
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4]
     for sig_name, sig in signatures:
         if sig_name == name and sig[:4] == key_id:
-            try:
-                public.verify(sig[4:], body.encode())
-            except InvalidSignature:
-                raise Invalid(f"the signature by {name} does not verify") from None
+            if not ed25519_valid(public, sig[4:], body.encode()):
+                raise Invalid(f"the signature by {name} does not verify")
             return name
     raise Invalid(f"the seal carries no signature by {name}")
+
+
+COSIGNATURE_SIZE = 4 + 8 + 64
+"""Bytes of a cosignature line's signature: key id, time, Ed25519 signature."""
+
+
+def is_cosignature(signature: bytes) -> bool:
+    """Whether a signature line is a C2SP cosignature (a seal's own lines hold 4 + 64 bytes)."""
+    return len(signature) == COSIGNATURE_SIZE
+
+
+def cosignature_key_id(key_text: str) -> bytes:
+    """The key id a key's cosignature lines carry: SHA-256(name || 0x0A || 0x04 || key)[:4]."""
+    name, public = read_key(key_text)
+    return hashlib.sha256(name.encode() + b"\n\x04" + public).digest()[:4]
+
+
+def check_cosignature(body: str, signature: bytes, key_text: str) -> None:
+    """Check one cosignature line (C2SP cosignature/v1, docs/audit.md) of a seal by a key:
+    the key signs "cosignature/v1\ntime <seconds>\n" followed by the checkpoint text."""
+    _, public = read_key(key_text)
+    key_id = cosignature_key_id(key_text)
+    if signature[:4] != key_id:
+        raise Invalid(
+            f"it is by a key with id {signature[:4].hex()}, not by the given key of that name "
+            f"{key_text.strip()} (cosignature key id {key_id.hex()})"
+        )
+    timestamp = int.from_bytes(signature[4:12], "big")
+    message = f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+    if not ed25519_valid(public, signature[12:], message):
+        raise Invalid(
+            "it does not verify: the key did not sign this seal's checkpoint at its stated time"
+        )
 
 
 def canonical(value: object) -> bytes:

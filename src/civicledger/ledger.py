@@ -913,15 +913,17 @@ class Ledger:
         path: str | Path,
         *,
         public_key: str | None = None,
+        cosigner_keys: PublicKeys = (),
     ) -> EvidenceSummary:
         """Write the evidence bundle of a sealed report (``report``: a Report, its JSON text,
-        or the path of its JSON file); see :func:`.reports.evidence.write_evidence`."""
+        or the path of its JSON file), with the keys of the cosigners it checked; see
+        :func:`.reports.evidence.write_evidence`."""
         from civicledger.reports.evidence import write_evidence
 
         text = report.to_json() if not isinstance(report, str | Path) else report
         if isinstance(text, Path):
             text = text.read_text(encoding="utf-8")
-        return write_evidence(self, text, seal, path, public_key)
+        return write_evidence(self, text, seal, path, public_key, cosigner_keys)
 
 
 def _moved(name: str, new_call: str) -> None:

@@ -24,6 +24,7 @@ from civicledger.store import Clock
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+    from civicledger.audit.keys import PublicKeys
     from civicledger.audit.points import LedgerPoint
     from civicledger.followups import FollowUp
     from civicledger.projections import FigureList, Indicator, IndicatorSet, Period
@@ -331,16 +332,17 @@ class LedgerSet:
         path: str | Path,
         *,
         public_keys: Sequence[str] = (),
+        cosigner_keys: PublicKeys = (),
     ) -> SetEvidenceSummary:
         """Write the evidence bundle of a set report read at seals (``report``: a Report,
-        its JSON text, or the path of its JSON file), one folder per ledger; see
-        :func:`.reports.evidence_set.write_set_evidence`."""
+        its JSON text, or the path of its JSON file), one folder per ledger, with the keys
+        of the cosigners it checked; see :func:`.reports.evidence_set.write_set_evidence`."""
         from civicledger.reports.evidence_set import write_set_evidence
 
         text = report.to_json() if not isinstance(report, str | Path) else report
         if isinstance(text, Path):
             text = text.read_text(encoding="utf-8")
-        return write_set_evidence(self, text, path, public_keys)
+        return write_set_evidence(self, text, path, public_keys, cosigner_keys)
 
     def explain(self, rollup: RollupFigure, language: str = "zh") -> str:
         """How a roll-up was derived: its combination, each ledger's value and as-of point,

@@ -198,8 +198,9 @@ def test_the_street_reports_community_series_and_follow_ups_check_offline(
     built: tuple[Path, str], tmp_path: Path
 ) -> None:
     """The street template's chart by community and its 整改 table by community are in
-    the report, and its evidence bundle (each community sealed by its office) passes
-    examples/verify_evidence.py, which imports nothing from civicledger."""
+    the report, and its evidence bundle (each community sealed by its office, each seal
+    countersigned by the street) passes examples/verify_evidence.py, which imports
+    nothing from civicledger, every cosignature checked with the street's key."""
     from civicledger.audit import Signer
     from civicledger.ledgerset import LATEST_SEAL
     from evidence_testkit import run_verifier
@@ -212,16 +213,26 @@ def test_the_street_reports_community_series_and_follow_ups_check_offline(
     db = tmp_path / "street.db"
     db.write_bytes((out / "street.db").read_bytes())  # sealed again below: keep the module's
     keys = []
+    office = Signer.generate("和平街道.example")
     with Ledger.open_many(f"sqlite:///{db}", prefix="和平街道/") as street:
         for ledger in street:
             key = Signer.generate(f"{ledger.name.split('/')[1]}.example")
-            ledger.seal(key)
+            ledger.cosign(ledger.seal(key), office)
             keys.append(key.verifier().to_text())
         report = street.report(STREET / "report.toml", period="2023", as_of=LATEST_SEAL)
         (tmp_path / "street.json").write_text(report.to_json(), encoding="utf-8")
-        street.evidence(tmp_path / "street.json", tmp_path / "evidence.zip", public_keys=keys)
-    result = run_verifier(tmp_path / "evidence.zip")
+        street.evidence(
+            tmp_path / "street.json",
+            tmp_path / "evidence.zip",
+            public_keys=keys,
+            cosigner_keys=[office.verifier()],
+        )
+    assert "经会签：和平街道.example" in report.to_markdown()
+    result = run_verifier(tmp_path / "evidence.zip", "--cosigner-key", office.verifier().to_text())
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[-1] == "OK: every figure checked or partly checked"
+    cosigned = [line for line in lines if ": cosignature by 和平街道.example (" in line]
+    assert len(cosigned) == len(COMMUNITIES)
+    assert all(line.endswith(": checked") for line in cosigned)
     assert any("和平街道/梅园社区: " in line and "followups.overdue = 1" in line for line in lines)

@@ -187,6 +187,64 @@ def cosigners(seal: Seal) -> list[tuple[str, datetime]]:
     ]
 
 
+def checked_cosignatures(
+    seal: Seal, keys: Sequence[Verifier]
+) -> list[tuple[str, datetime, Verifier | None]]:
+    """Check each cosignature line of a seal text by the given key of its cosigner's name.
+
+    A line whose cosigner has no key among ``keys`` cannot be checked: it is returned
+    with None, for the caller to say so, never passed over in silence. A line by a
+    key that carries a given key's name must be by that very key (a new key made with
+    the street's name is an impostor, not an unknown witness).
+
+    Args:
+        seal: the seal text, its cosignature lines after its own signatures.
+        keys: the cosigners' verifier keys the caller trusts (may be empty).
+
+    Returns:
+        ``(cosigner's name, signed time, its key or None when not given)`` per
+        cosignature line, in the order of the lines.
+
+    Raises:
+        VerificationError: a line is not by the given key of its name, or does not
+            verify over the seal's checkpoint at its signed time; the message names
+            the seal and the cosigner.
+    """
+    by_name: dict[str, list[Verifier]] = {}
+    for given in keys:
+        by_name.setdefault(given.name, []).append(given)
+    found: list[tuple[str, datetime, Verifier | None]] = []
+    for line in seal.signatures:
+        if len(line.signature) != COSIGNATURE_SIZE:
+            continue  # the seal's own signature, or a plain witness line
+        named = by_name.get(line.name, [])
+        # Of several keys of one name (a cosigner's old and new key), the one that made
+        # the line; with none, the first, which then fails naming the key id it lacks.
+        key = next(
+            (k for k in named if cosignature_key_id(k.name, k.public_key) == line.key_id),
+            named[0] if named else None,
+        )
+        if key is not None:
+            where = f"the cosignature by {line.name} of the seal of {seal.origin} at size "
+            where += str(seal.tree_size)
+            try:
+                cosignature = Cosignature.parse(seal, key.to_text(), line.line())
+            except ValidationError:
+                raise VerificationError(
+                    f"{where} has key id {line.key_id:08x}, not that of the given key "
+                    f"{key.to_text()}: another key signed it under that name"
+                ) from None
+            message = cosignature_message(seal.body, cosignature.timestamp)
+            if not key.verify(message, cosignature.signature):
+                raise VerificationError(
+                    f"{where} does not verify: it was not made by the key {key.to_text()} "
+                    "over this seal's checkpoint at its stated time"
+                )
+        (timestamp,) = _TIME.unpack_from(line.signature)
+        found.append((line.name, datetime.fromtimestamp(timestamp, UTC), key))
+    return found
+
+
 def with_cosignatures(seal: Seal, cosignatures: Sequence[Cosignature]) -> Seal:
     """The seal with its cosignature lines after its own signatures (a C2SP signed note).
 

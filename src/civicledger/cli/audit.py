@@ -300,6 +300,15 @@ def _set_report_ledgers(text: str) -> list[str]:
     "(repeat for a set, one per ledger).",
 )
 @click.option(
+    "--cosigner-key",
+    "cosigner_files",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="A cosigner's verifier key file (the street's): its cosignatures of the seals are "
+    "checked and it is put in the bundle; a cosignature without one is listed as not "
+    "checkable (repeat for several cosigners).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -313,32 +322,39 @@ def evidence(
     report_file: Path,
     seal_file: Path | None,
     key_files: tuple[Path, ...],
+    cosigner_files: tuple[Path, ...],
     output: Path,
     ledger_names: tuple[str, ...],
     ledger_prefix: str | None,
 ) -> None:
-    """Write the evidence bundle of a sealed report: envelopes, seal, key and disclosures.
+    """Write the evidence bundle of a sealed report: envelopes, seal, keys and disclosures.
 
     Anyone can check it offline with examples/verify_evidence.py: every figure is
     recomputed from the disclosed values of exactly the fields its indicator reads
-    (never a personal field) and compared with the report. For a report over
-    several ledgers (--ledger repeated, or --ledgers PREFIX), the bundle holds each
-    ledger's part, and each rolled-up figure is checked against its ledgers' figures.
+    (never a personal field) and compared with the report, and every cosignature of
+    a seal with the cosigner's key. For a report over several ledgers (--ledger
+    repeated, or --ledgers PREFIX), the bundle holds each ledger's part, and each
+    rolled-up figure is checked against its ledgers' figures.
 
     Example:
 
         civicledger evidence --report report.json --seal seal.txt -o evidence.zip
 
-        civicledger evidence --ledgers street-x/ --report street.json -o street-evidence.zip
+        civicledger evidence --ledgers street-x/ --report street.json -o street.zip
+
+        civicledger evidence --report r.json --seal s.txt --cosigner-key k.pub -o e.zip
     """
     keys = [read_text_file(k, "key").strip() for k in key_files]
+    cosigners = [read_text_file(k, "cosigner key").strip() for k in cosigner_files]
     with open_source(ctx, ledger_names, ledger_prefix) as (source, is_set):
         if is_set:
             if seal_file is not None:
                 raise click.UsageError(
                     "a report over several ledgers embeds their seals; leave out --seal"
                 )
-            summary = source.evidence(report_file, output, public_keys=keys)
+            summary = source.evidence(
+                report_file, output, public_keys=keys, cosigner_keys=cosigners
+            )
         else:
             if seal_file is None:
                 raise click.UsageError("give --seal: the seal the report was rendered as of")
@@ -346,7 +362,11 @@ def evidence(
                 raise click.UsageError("one ledger's bundle takes one --public-key")
             seal = read_text_file(seal_file, "seal")
             summary = source.evidence(
-                report_file, seal, output, public_key=keys[0] if keys else None
+                report_file,
+                seal,
+                output,
+                public_key=keys[0] if keys else None,
+                cosigner_keys=cosigners,
             )
     click.echo(str(summary), err=True)
 

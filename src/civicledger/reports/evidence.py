@@ -1,11 +1,12 @@
 """Evidence bundles: one zip an office publishes beside a sealed report, checkable offline.
 
-A bundle (format ``civicledger-evidence/1``, laid out in docs/audit.md) holds the
-report's JSON, the signed seal, the verifier key, every leaf envelope up to the
-seal, and for every figure the disclosures of exactly the payload fields its
-indicator reads, for every event of its types in its period, counted or not,
-with the reason each did not count. ``examples/verify_evidence.py`` checks it
-with the standard library alone.
+A bundle (format ``civicledger-evidence/2``, laid out in docs/audit.md) holds the
+report's JSON, the signed seal the report embeds, the verifier key, the keys of the
+seal's cosigners, every leaf envelope up to the seal, and for every figure the
+disclosures of exactly the payload fields its indicator reads, for every event of
+its types in its period, counted or not, with the reason each did not count.
+``examples/verify_evidence.py`` checks it with the standard library alone (and
+still reads format /1, which carried no cosigners' keys).
 
 Personal fields are never disclosed: a figure whose indicator reads one is marked
 as checked only up to the envelopes (which events there were), and says why.
@@ -25,6 +26,8 @@ from typing import Any, Protocol
 import attrs
 
 from civicledger.audit.checkpoint import Seal
+from civicledger.audit.cosign import checked_cosignatures
+from civicledger.audit.keys import PublicKeys, Verifier, as_verifiers
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events import Event, RecordedEvent, default_registry, is_personal, to_dict
 from civicledger.followups import FIGURE_IDS
@@ -46,8 +49,12 @@ __all__ = [
     "write_ledger_part",
 ]
 
-EVIDENCE_FORMAT = "civicledger-evidence/1"
-"""The ``format`` of a bundle's manifest.json; bumped if the layout changes."""
+EVIDENCE_FORMAT = "civicledger-evidence/2"
+"""The ``format`` of a bundle's manifest.json; bumped if the layout changes (/2: the
+seal is the one the report embeds, and its cosignatures are listed with their keys)."""
+
+COSIGNER_KEYS = "cosigners/"
+"""The folder of a bundle's cosigner key files, one per key, shared by every seal."""
 
 AMENDING_TYPES = ("event_corrected", "event_retracted", "event_redacted")
 """Events that amend others; the bundle discloses whom each one targets."""
@@ -114,6 +121,9 @@ class EvidenceSummary:
         checked_to_envelopes: the refs of figures whose values are not disclosed,
             with why.
         disclosures: how many disclosures it holds.
+        cosigners: who countersigned the seal, each with whether its cosignature was
+            checked by a given key (False: no key of its name was given, so the
+            bundle lists it as not checkable).
     """
 
     path: Path
@@ -121,17 +131,28 @@ class EvidenceSummary:
     figures: int
     checked_to_envelopes: tuple[tuple[str, str], ...]
     disclosures: int
+    cosigners: tuple[tuple[str, bool], ...] = ()
 
     def __str__(self) -> str:
         lines = [
             f"wrote {self.path}: {self.figures} figures, {self.tree_size} envelopes, "
             f"{self.disclosures} disclosures"
         ]
+        lines += [f"  seal {line}" for line in cosigner_lines(self.cosigners)]
         lines += [
             f"  {ref}: checked to the envelopes only: {why}"
             for ref, why in self.checked_to_envelopes
         ]
         return "\n".join(lines)
+
+
+def cosigner_lines(cosigners: Sequence[tuple[str, bool]]) -> list[str]:
+    """How a summary states a seal's cosignatures: checked, or not checkable and why."""
+    return [
+        f"cosigned by {name}: "
+        + ("checked" if checked else "not checkable, no key of that name given (cosigner_keys)")
+        for name, checked in cosigners
+    ]
 
 
 def fields_read(indicator: Indicator) -> dict[str, frozenset[str]]:
@@ -192,8 +213,12 @@ def write_evidence(
     seal: Seal | str,
     path: str | Path,
     public_key: str | None = None,
+    cosigner_keys: PublicKeys = (),
 ) -> EvidenceSummary:
     """Write the evidence bundle of a sealed report.
+
+    The bundle's seal is the one the report embeds (with the cosignature lines the
+    report names); it must be a text of ``seal``.
 
     Args:
         ledger: the ledger the report was computed from.
@@ -202,18 +227,24 @@ def write_evidence(
         path: the zip file to write (replaced if it exists).
         public_key: the office's verifier key text, put in the bundle and checked
             against the seal's signature; None leaves it out (the auditor brings it).
+        cosigner_keys: verifier keys of cosigners the caller trusts (texts or
+            Verifiers); each cosignature of the seal by a key of one's name is checked
+            and the key put in the bundle; one whose cosigner has no key here is
+            listed as not checkable.
 
     Returns:
         What was written.
 
     Raises:
         ValidationError: the report is not a sealed civicledger-report/2 JSON of this
-            seal, or the key does not parse.
+            seal, or a key does not parse.
         VerificationError: the report does not verify against the ledger, the
-            ledger no longer matches the seal, or the key did not sign the seal.
+            ledger no longer matches the seal, the key did not sign the seal, or a
+            cosignature is not by the given key of its name or does not verify.
     """
     the_seal = Seal.parse(seal) if isinstance(seal, str) else seal
     data = _sealed_report(report_json, the_seal)
+    the_seal = Seal.parse(data["as_of"]["checkpoint"])
     if public_key is not None:
         the_seal.verify(public_key.strip())
     check = verify_report(data, ledger)
@@ -225,7 +256,14 @@ def write_evidence(
     files: dict[str, bytes] = {"report.json": report_json.encode("utf-8")}
     indicators = (data.get("indicators") or {}).get("source", "")
     part = write_ledger_part(
-        ledger, data["figures"], the_seal, indicators, str(data["period"]["key"]), "", files
+        ledger,
+        data["figures"],
+        the_seal,
+        indicators,
+        str(data["period"]["key"]),
+        "",
+        files,
+        as_verifiers(cosigner_keys),
     )
     manifest = {
         "format": EVIDENCE_FORMAT,
@@ -237,6 +275,7 @@ def write_evidence(
         "public_key": "public-key.txt" if public_key is not None else None,
         "envelopes": part.manifest["envelopes"],
         "amendments": part.manifest["amendments"],
+        "cosignatures": part.manifest["cosignatures"],
         "figures": part.manifest["figures"],
     }
     if public_key is not None:
@@ -245,7 +284,12 @@ def write_evidence(
     target = Path(path)
     write_zip(target, files)
     return EvidenceSummary(
-        target, the_seal.tree_size, len(data["figures"]), part.partial, part.disclosures
+        target,
+        the_seal.tree_size,
+        len(data["figures"]),
+        part.partial,
+        part.disclosures,
+        part.cosigners,
     )
 
 
@@ -255,14 +299,16 @@ class LedgerPart:
 
     Attributes:
         manifest: origin, hash, tree size, the names of its seal, envelopes and
-            amendments files, and one entry per figure.
+            amendments files, its seal's cosignatures, and one entry per figure.
         partial: the refs of figures checked to the envelopes only, with why.
         disclosures: how many disclosures it holds.
+        cosigners: each cosigner of the seal, and whether its cosignature was checked.
     """
 
     manifest: dict[str, Any]
     partial: tuple[tuple[str, str], ...]
     disclosures: int
+    cosigners: tuple[tuple[str, bool], ...]
 
 
 def write_ledger_part(
@@ -273,21 +319,29 @@ def write_ledger_part(
     period: str,
     prefix: str,
     files: dict[str, bytes],
+    cosigner_keys: Sequence[Verifier] = (),
 ) -> LedgerPart:
-    """Add one ledger's seal, envelopes, amendments and figure disclosures to ``files``.
+    """Add one ledger's seal, envelopes, amendments, figure disclosures and the keys of
+    its seal's cosigners to ``files``.
 
     Args:
         ledger: the ledger, which must match the seal.
         figures: the report's figures of this ledger (each with ``ref`` and ``lineage``).
-        seal: the seal they were computed as of.
+        seal: the seal they were computed as of, as the report embeds it.
         indicators: the report's indicator set (TOML source).
         period: the report's period key.
         prefix: the folder in the zip (``""`` or ``"ledgers/1/"``).
         files: the zip's files, added to.
+        cosigner_keys: the cosigners' keys the caller trusts.
 
     Returns:
         The part.
+
+    Raises:
+        VerificationError: a cosignature of the seal is not by the given key of its
+            name, or does not verify.
     """
+    cosignatures = _cosignature_entries(seal, cosigner_keys, files)
     size = seal.tree_size
     computed = _figures(ledger, indicators, period, figures, seal)
     files[f"{prefix}seal.txt"] = seal.text.encode("utf-8")
@@ -320,9 +374,32 @@ def write_ledger_part(
         "seal": f"{prefix}seal.txt",
         "envelopes": f"{prefix}envelopes.jsonl",
         "amendments": f"{prefix}amendments.jsonl",
+        "cosignatures": cosignatures,
         "figures": entries,
     }
-    return LedgerPart(manifest, tuple(partial), count)
+    cosigners = tuple((c["signer"], c["public_key"] is not None) for c in cosignatures)
+    return LedgerPart(manifest, tuple(partial), count, cosigners)
+
+
+def _cosignature_entries(
+    seal: Seal, keys: Sequence[Verifier], files: dict[str, bytes]
+) -> list[dict[str, Any]]:
+    """The manifest entries of a seal's cosignatures, each checked by the given key of its
+    cosigner's name, whose key file is added to ``files`` (null when none was given)."""
+    entries = []
+    for name, when, key in checked_cosignatures(seal, keys):
+        key_file = None
+        if key is not None:
+            key_file = f"{COSIGNER_KEYS}{key.key_id:08x}.txt"
+            files[key_file] = key.to_text().encode("utf-8") + b"\n"
+        entries.append(
+            {
+                "signer": name,
+                "cosigned_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "public_key": key_file,
+            }
+        )
+    return entries
 
 
 def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
@@ -359,10 +436,20 @@ def _sealed_report(report_json: str, seal: Seal) -> dict[str, Any]:
         "excluded events); render the report again",
     )
     as_of = data.get("as_of") or {}
-    if (as_of.get("tree_size"), as_of.get("root_hash")) != (seal.tree_size, seal.root_hash.hex()):
+    stated = as_of.get("checkpoint")
+    if (as_of.get("tree_size"), as_of.get("root_hash")) != (
+        seal.tree_size,
+        seal.root_hash.hex(),
+    ) or not isinstance(stated, str):
         raise ValidationError(
             f"the report was not computed as of this seal (size {seal.tree_size}, root "
             f"{seal.root_hash.hex()}); render it with report --seal",
+            field="seal",
+        )
+    if Seal.parse(stated).body != seal.body:
+        raise ValidationError(
+            f"the report embeds another checkpoint than this seal's (size {seal.tree_size}); "
+            "render it with report --seal",
             field="seal",
         )
     return data

@@ -1,13 +1,15 @@
-"""Evidence bundles of a report over several ledgers (``civicledger-set-evidence/1``).
+"""Evidence bundles of a report over several ledgers (``civicledger-set-evidence/2``).
 
 A street's report rolls up its communities' figures; its bundle holds the report's
 JSON and, for each ledger, in a folder of its own, what a one-ledger bundle holds
 (:mod:`civicledger.reports.evidence`): the seal the report embeds, the verifier key
 when given, every leaf envelope up to the seal, the targets of amending events and
-the disclosures behind each of the ledger's own figures. A verifier checks each
-ledger's figures as in a one-ledger bundle, then each rolled-up figure against its
-ledgers' figures. The layout is in docs/audit.md; ``examples/verify_evidence.py``
-checks it with the standard library alone.
+the disclosures behind each of the ledger's own figures; and, shared by every seal,
+the keys of the cosigners (the street) given to check their countersignatures. A
+verifier checks each ledger's seal and cosignatures and figures as in a one-ledger
+bundle, then each rolled-up figure against its ledgers' figures. The layout is in
+docs/audit.md; ``examples/verify_evidence.py`` checks it with the standard library
+alone (and still reads /1, which carried no cosigners' keys).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any, Protocol
 import attrs
 
 from civicledger.audit.checkpoint import Seal
-from civicledger.audit.keys import as_verifiers
+from civicledger.audit.keys import PublicKeys, as_verifiers
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.reports.evidence import (
     EvidenceSource,
+    cosigner_lines,
     manifest_bytes,
     report_data,
     write_ledger_part,
@@ -33,8 +36,9 @@ from civicledger.reports.verify_set import verify_set_report
 
 __all__ = ["SET_EVIDENCE_FORMAT", "SetEvidenceSummary", "write_set_evidence"]
 
-SET_EVIDENCE_FORMAT = "civicledger-set-evidence/1"
-"""The ``format`` of a set bundle's manifest.json."""
+SET_EVIDENCE_FORMAT = "civicledger-set-evidence/2"
+"""The ``format`` of a set bundle's manifest.json (/2: each seal's cosignatures are
+listed with their keys)."""
 
 
 class _Member(EvidenceSource, Protocol):
@@ -66,6 +70,8 @@ class SetEvidenceSummary:
         checked_to_envelopes: the refs of figures whose values are not disclosed,
             with why.
         disclosures: how many disclosures it holds.
+        cosigners: per ledger, who countersigned its seal, each with whether its
+            cosignature was checked by a given key (False: not checkable).
     """
 
     path: Path
@@ -73,6 +79,7 @@ class SetEvidenceSummary:
     figures: int
     checked_to_envelopes: tuple[tuple[str, str], ...]
     disclosures: int
+    cosigners: tuple[tuple[str, tuple[tuple[str, bool], ...]], ...] = ()
 
     def __str__(self) -> str:
         envelopes = sum(size for _, size in self.ledgers)
@@ -80,7 +87,10 @@ class SetEvidenceSummary:
             f"wrote {self.path}: {len(self.ledgers)} ledgers, {self.figures} figures, "
             f"{envelopes} envelopes, {self.disclosures} disclosures"
         ]
-        lines += [f"  {name}: sealed at size {size}" for name, size in self.ledgers]
+        cosigned = dict(self.cosigners)
+        for name, size in self.ledgers:
+            lines.append(f"  {name}: sealed at size {size}")
+            lines += [f"  {name}: seal {line}" for line in cosigner_lines(cosigned.get(name, ()))]
         lines += [
             f"  {ref}: checked to the envelopes only: {why}"
             for ref, why in self.checked_to_envelopes
@@ -93,6 +103,7 @@ def write_set_evidence(
     report_json: str,
     path: str | Path,
     public_keys: Sequence[str] = (),
+    cosigner_keys: PublicKeys = (),
 ) -> SetEvidenceSummary:
     """Write the evidence bundle of a report over several ledgers, read at their seals.
 
@@ -104,6 +115,10 @@ def write_set_evidence(
         public_keys: verifier key texts; each ledger's seal must be signed by one of
             them, which goes into its folder. None given: no keys in the bundle (the
             auditor brings them).
+        cosigner_keys: verifier keys of cosigners the caller trusts (the street's):
+            each cosignature of a ledger's seal by a key of one's name is checked and
+            the key put in the bundle; one whose cosigner has no key here is listed
+            as not checkable.
 
     Returns:
         What was written.
@@ -111,8 +126,10 @@ def write_set_evidence(
     Raises:
         ValidationError: the report is not a set report read at seals, or a key does
             not parse.
-        VerificationError: the report does not verify against the ledgers, or no given
-            key signed a ledger's seal (the message names the ledger).
+        VerificationError: the report does not verify against the ledgers, no given
+            key signed a ledger's seal, or a cosignature of a ledger's seal is not by
+            the given key of its name or does not verify (the message names the
+            ledger).
     """
     data = _sealed_set_report(report_json)
     check = verify_set_report(data, ledger_set)
@@ -122,6 +139,7 @@ def write_set_evidence(
             "check: " + "; ".join(check.problems)
         )
     keys = as_verifiers(list(public_keys))
+    cosigners = as_verifiers(cosigner_keys)
     by_name = {ledger.name: ledger for ledger in ledger_set.ledgers}
     files: dict[str, bytes] = {"report.json": report_json.encode("utf-8")}
     indicators = (data.get("indicators") or {}).get("source", "")
@@ -129,15 +147,26 @@ def write_set_evidence(
     parts: list[dict[str, Any]] = []
     partial: list[tuple[str, str]] = []
     sizes: list[tuple[str, int]] = []
+    cosigned: list[tuple[str, tuple[tuple[str, bool], ...]]] = []
     count = 0
     for number, stated in enumerate(data["ledgers"], start=1):
         name = stated["name"]
         ledger: _Member = by_name[name]
         seal = Seal.parse(stated["checkpoint"])
         prefix = f"ledgers/{number}/"
-        part = write_ledger_part(
-            ledger, list(_figures_of(data, name)), seal, indicators, period, prefix, files
-        )
+        try:
+            part = write_ledger_part(
+                ledger,
+                list(_figures_of(data, name)),
+                seal,
+                indicators,
+                period,
+                prefix,
+                files,
+                cosigners,
+            )
+        except VerificationError as e:
+            raise VerificationError(f"ledger {name!r}: {e}") from None
         key_file = None
         if keys:
             key_file = f"{prefix}public-key.txt"
@@ -146,6 +175,7 @@ def write_set_evidence(
         partial += part.partial
         count += part.disclosures
         sizes.append((name, seal.tree_size))
+        cosigned.append((name, part.cosigners))
     rollups = [
         {"ref": f["ref"], "indicator": f["indicator"], "parts": list(f["parts"])}
         for f in data["figures"]
@@ -160,7 +190,9 @@ def write_set_evidence(
     files["manifest.json"] = manifest_bytes(manifest)
     target = Path(path)
     write_zip(target, files)
-    return SetEvidenceSummary(target, tuple(sizes), len(data["figures"]), tuple(partial), count)
+    return SetEvidenceSummary(
+        target, tuple(sizes), len(data["figures"]), tuple(partial), count, tuple(cosigned)
+    )
 
 
 def _sealed_set_report(report_json: str) -> dict[str, Any]:
