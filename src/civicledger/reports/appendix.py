@@ -8,7 +8,6 @@ number down to one ledger's events.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -33,14 +32,14 @@ def exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]]) -> dict[str, Any]:
+def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[str, ...]]) -> dict[str, Any]:
     """The figure as data, with the ids of its excluded events after their count."""
     data: dict[str, Any] = {}
     for key, value in figure.to_dict().items():
         data[key] = value
         if key == "excluded":
             ids = excluded.get(figure_key(figure), ())
-            data["excluded_events"] = [str(i) for i in ids]
+            data["excluded_events"] = list(ids)
     for part in ("numerator", "denominator"):
         inner = getattr(figure, part)
         if inner is not None:
@@ -54,7 +53,7 @@ class Appendix:
     def __init__(
         self,
         *,
-        excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]],
+        excluded: Mapping[FigureKey, tuple[str, ...]],
         explain: Callable[[Figure], str] | None,
         breakdown: Breakdown | None,
     ) -> None:
