@@ -68,6 +68,7 @@ class CorrectionIndex:
         self.corrections: dict[uuid.UUID, list[RecordedEvent]] = {}
         self.retractions: dict[uuid.UUID, RecordedEvent] = {}
         self.redactions: dict[uuid.UUID, list[RecordedEvent]] = {}
+        self.targets: set[uuid.UUID] = set()  # every event amended in any way
 
     @classmethod
     def collect(cls, records: Iterable[RecordedEvent]) -> CorrectionIndex:
@@ -89,6 +90,7 @@ class CorrectionIndex:
         target = _target(record)
         if target is None:
             return
+        self.targets.add(target)
         if record.type == _CORRECTED:
             self.corrections.setdefault(target, []).append(record)
         elif record.type == _RETRACTED:
@@ -127,7 +129,11 @@ class CorrectionIndex:
         Raises:
             ValidationError: a correction's replacement cannot be decoded.
         """
-        if record.type in AMENDING_TYPES or record.event_id in self.retractions:
+        if record.type in AMENDING_TYPES:
+            return None
+        if record.event_id not in self.targets:
+            return record  # most events: one lookup, not one per kind of amendment
+        if record.event_id in self.retractions:
             return None
         corrections = self.live_corrections(record.event_id)
         redactions = self.redactions.get(record.event_id, ())
