@@ -21,6 +21,7 @@ from civicledger.projections.exclusions import excluded_events, plain_figures
 from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.series import Series, Step
 from civicledger.projections.toml import loads as load_indicators
+from civicledger.reports.appendix import listing_limits
 from civicledger.reports.build import build_report
 from civicledger.reports.charts import chart_items, chart_steps, charts_compare_whole
 from civicledger.reports.inputs import ReportInputs
@@ -204,6 +205,7 @@ def build_from_ledger(
         else []
     )
     explain = getattr(ledger, "explain", None)
+    limit_of = listing_limits(template.appendix_limit, steps)
     # Roll-up figures declared in the set count follow-ups, not events: none is excluded.
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
@@ -245,9 +247,7 @@ def build_from_ledger(
             else ()
         ),
         explain=(
-            (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
-            if callable(explain)
-            else None
+            (lambda f: explain_figure(f, "zh", limit=limit_of(f))) if callable(explain) else None
         ),
         indicators_source=source,
         indicators_sha256=digest,
