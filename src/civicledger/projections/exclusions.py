@@ -10,18 +10,38 @@ no per-event state), from the same effective view the figures were computed from
 from __future__ import annotations
 
 import heapq
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
-from civicledger.events import RecordedEvent
 from civicledger.projections.accumulate import Group
 from civicledger.projections.figures import Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 
-__all__ = ["FigureKey", "excluded_events", "figure_key", "plain_figures"]
+__all__ = ["FigureKey", "Placed", "excluded_events", "figure_key", "plain_figures"]
 
 FigureKey = tuple[Indicator, Period, Group]
 """What identifies a figure among those computed together."""
+
+
+class Placed(Protocol):
+    """An event's position, type and id: a recorded event, or a store's envelope of one."""
+
+    @property
+    def position(self) -> int:
+        """Its position."""
+        ...
+
+    @property
+    def type(self) -> str:
+        """Its type name."""
+        ...
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        """Its id."""
+        ...
 
 
 def figure_key(figure: Figure) -> FigureKey:
@@ -40,14 +60,14 @@ def plain_figures(figures: Iterable[Figure]) -> Iterator[Figure]:
 
 
 def excluded_events(
-    figures: Sequence[Figure], records: Iterable[RecordedEvent]
+    figures: Sequence[Figure], records: Iterable[Placed]
 ) -> dict[FigureKey, tuple[str, ...]]:
     """The ids of the events of each figure's types that did not count in it.
 
     Args:
         figures: figures computed together (ratios are looked through to their parts).
         records: the effective events of every type the figures read, up to their
-            as-of point, in position order.
+            as-of point, in position order (their position, type and id are read).
 
     Returns:
         For each plain figure (by :func:`figure_key`), the ids (as text, the form

@@ -40,6 +40,7 @@ from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
     chart_series,
+    effective_places,
     event_registry,
     indicator_text,
     last_date,
@@ -322,9 +323,7 @@ def _read(
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
-        excluded_events(
-            counted, ledger.read(types=types, to_position=info.position, effective=True)
-        )
+        excluded_events(counted, effective_places(ledger, types, info.position))
         if types and info.position
         else {}
     )
