@@ -21,6 +21,7 @@ from civicledger import Event, Ledger, field
 from civicledger.audit import verify_proof
 from civicledger.corrections import RedactedPayload
 from civicledger.corrections.events import register_correction_types
+from civicledger.corrections.fold import effective_envelopes
 from civicledger.events import Codec, EventRegistry, event, upcast
 from civicledger.merkle import hash_algorithm, verify_inclusion
 from corrections_testkit import (
@@ -91,6 +92,31 @@ class CorrectionsContract:
         ledger.redact(record.event_id, fields=["visitor"], reason="erasure", actor="dpo")
         assert ledger.personal_data("李四") == []
         assert ledger.verify().ok
+
+    def test_effective_envelopes_are_the_effective_views_events(self, ledger: Ledger) -> None:
+        """Position, type and id of the effective view's events, read without payloads:
+        a retracted event and the amending events are left out, corrected and redacted
+        events stay where they were; as many as the effective read, in its order."""
+        (wrong, dup, kept) = ledger.append(
+            "m", [meeting(32), meeting(8), meeting(10, month=6)], actor="clerk"
+        )
+        (seen,) = ledger.append("v", [visit()], actor="clerk")
+        ledger.correct(wrong.event_id, meeting(30), reason="typo", actor="a")
+        ledger.retract(dup.event_id, reason="dup", actor="c")
+        ledger.redact(seen.event_id, fields=["visitor"], reason="erasure", actor="dpo")
+        ledger.append("m", [meeting(5, month=7)], actor="clerk")
+        types = [wrong.type, seen.type, "event_retracted"]
+        for last in (ledger.head(), 5, 3):
+            got = list(effective_envelopes(ledger.store, types=types, to_position=last))
+            read = ledger.read(types=types, to_position=last, effective=True)
+            assert got == [(r.position, r.type, r.event_id) for r in read]
+        got = list(effective_envelopes(ledger.store, types=types, to_position=ledger.head()))
+        assert [e.event_id for e in got[:3]] == [wrong.event_id, kept.event_id, seen.event_id]
+        assert dup.event_id not in {e.event_id for e in got}
+        assert list(ledger.store.read_envelopes(types, 2)) == [
+            (1, wrong.type, wrong.event_id),
+            (2, dup.type, dup.event_id),
+        ]
 
 
 class TestCorrections(CorrectionsContract):

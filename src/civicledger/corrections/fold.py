@@ -30,9 +30,15 @@ from civicledger.events.redaction import (
     decode_text,
     is_redacted_text,
 )
-from civicledger.store.reading import ReadFilter
+from civicledger.store.reading import Envelope, ReadFilter
 
-__all__ = ["AMENDING_TYPES", "CorrectionIndex", "EffectiveSource", "read_effective"]
+__all__ = [
+    "AMENDING_TYPES",
+    "CorrectionIndex",
+    "EffectiveSource",
+    "effective_envelopes",
+    "read_effective",
+]
 
 # The names, not the classes: this module must not register anything when imported.
 AMENDING_TYPES: tuple[str, ...] = ("event_corrected", "event_retracted", "event_redacted")
@@ -68,6 +74,7 @@ class CorrectionIndex:
         self.corrections: dict[uuid.UUID, list[RecordedEvent]] = {}
         self.retractions: dict[uuid.UUID, RecordedEvent] = {}
         self.redactions: dict[uuid.UUID, list[RecordedEvent]] = {}
+        self.targets: set[uuid.UUID] = set()  # every event amended in any way
 
     @classmethod
     def collect(cls, records: Iterable[RecordedEvent]) -> CorrectionIndex:
@@ -89,6 +96,7 @@ class CorrectionIndex:
         target = _target(record)
         if target is None:
             return
+        self.targets.add(target)
         if record.type == _CORRECTED:
             self.corrections.setdefault(target, []).append(record)
         elif record.type == _RETRACTED:
@@ -127,7 +135,11 @@ class CorrectionIndex:
         Raises:
             ValidationError: a correction's replacement cannot be decoded.
         """
-        if record.type in AMENDING_TYPES or record.event_id in self.retractions:
+        if record.type in AMENDING_TYPES:
+            return None
+        if record.event_id not in self.targets:
+            return record  # most events: one lookup, not one per kind of amendment
+        if record.event_id in self.retractions:
             return None
         corrections = self.live_corrections(record.event_id)
         redactions = self.redactions.get(record.event_id, ())
@@ -290,6 +302,43 @@ def read_effective(
     first, last = wanted.occurred_from, wanted.occurred_to
     assert last is not None  # ReadFilter sets both ends or neither
     return (r for r in records if first <= r.occurred_on <= last)
+
+
+class EnvelopeSource(Protocol):
+    """What :func:`effective_envelopes` reads from (an EventStore has it)."""
+
+    def read(
+        self, *, types: Sequence[str] | None = None, to_position: int | None = None
+    ) -> Iterator[RecordedEvent]:
+        """Stream records in position order."""
+        ...
+
+    def read_envelopes(self, types: Sequence[str], to_position: int) -> Iterator[Envelope]:
+        """Stream the position, type and id of events of some types, in position order."""
+        ...
+
+
+def effective_envelopes(
+    source: EnvelopeSource, *, types: Sequence[str], to_position: int
+) -> Iterator[Envelope]:
+    """The position, type and id of the effective view's events of ``types`` up to
+    ``to_position``, in position order, without decoding their payloads.
+
+    They are the events :func:`read_effective` yields for the same types: a correction
+    or a redaction changes an event's payload, never its position, type or id, so
+    only the retracted events (and the amending events themselves) are left out.
+
+    Raises:
+        ValidationError: ``types`` is not a list of type names.
+    """
+    shown = [t for t in types if t not in AMENDING_TYPES]
+    amending = source.read(types=list(AMENDING_TYPES), to_position=to_position)
+    index = CorrectionIndex.collect(amending)
+    if not shown:
+        return iter(())
+    envelopes = source.read_envelopes(shown, to_position)
+    retracted = index.retractions
+    return (e for e in envelopes if e.event_id not in retracted) if retracted else envelopes
 
 
 def _effective_records(

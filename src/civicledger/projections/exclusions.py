@@ -9,19 +9,39 @@ no per-event state), from the same effective view the figures were computed from
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
-from civicledger.events import RecordedEvent
 from civicledger.projections.accumulate import Group
 from civicledger.projections.figures import Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.periods import Period
 
-__all__ = ["FigureKey", "excluded_events", "figure_key", "plain_figures"]
+__all__ = ["FigureKey", "Placed", "excluded_events", "figure_key", "plain_figures"]
 
 FigureKey = tuple[Indicator, Period, Group]
 """What identifies a figure among those computed together."""
+
+
+class Placed(Protocol):
+    """An event's position, type and id: a recorded event, or a store's envelope of one."""
+
+    @property
+    def position(self) -> int:
+        """Its position."""
+        ...
+
+    @property
+    def type(self) -> str:
+        """Its type name."""
+        ...
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        """Its id."""
+        ...
 
 
 def figure_key(figure: Figure) -> FigureKey:
@@ -40,29 +60,37 @@ def plain_figures(figures: Iterable[Figure]) -> Iterator[Figure]:
 
 
 def excluded_events(
-    figures: Sequence[Figure], records: Iterable[RecordedEvent]
-) -> dict[FigureKey, tuple[uuid.UUID, ...]]:
+    figures: Sequence[Figure], records: Iterable[Placed]
+) -> dict[FigureKey, tuple[str, ...]]:
     """The ids of the events of each figure's types that did not count in it.
 
     Args:
         figures: figures computed together (ratios are looked through to their parts).
         records: the effective events of every type the figures read, up to their
-            as-of point, in position order.
+            as-of point, in position order (their position, type and id are read).
 
     Returns:
-        For each plain figure (by :func:`figure_key`), the ids of the events of
-        its indicator's types that are not among its contributions, in position
-        order; as many as the figure's ``excluded`` count.
+        For each plain figure (by :func:`figure_key`), the ids (as text, the form
+        a report lists them in) of the events of its indicator's types that are not
+        among its contributions, in position order; as many as the figure's
+        ``excluded`` count.
     """
     plain = {figure_key(f): f for f in plain_figures(figures)}
-    counted = {key: {c.event_id for c in f.contributions} for key, f in plain.items()}
-    readers: dict[str, list[FigureKey]] = {}
-    for key, figure in plain.items():
-        for type_name in figure.indicator.all_types:
-            readers.setdefault(type_name, []).append(key)
-    found: dict[FigureKey, list[uuid.UUID]] = {key: [] for key in plain}
+    # Each record once, by type, its id written as text once: a chart's steps read the
+    # same types as the period's figure, and an event counted in one month's bar is
+    # left out of every other month's.
+    by_type: dict[str, list[tuple[int, str]]] = {}
     for record in records:
-        for key in readers.get(record.type, ()):
-            if record.position <= plain[key].as_of.position and record.event_id not in counted[key]:
-                found[key].append(record.event_id)
-    return {key: tuple(ids) for key, ids in found.items()}
+        by_type.setdefault(record.type, []).append((record.position, str(record.event_id)))
+    of_types: dict[frozenset[str], list[tuple[int, str]]] = {}
+    found: dict[FigureKey, tuple[str, ...]] = {}
+    for key, figure in plain.items():
+        types = frozenset(figure.indicator.all_types)
+        if types not in of_types:
+            lists = [by_type.get(t, []) for t in sorted(types)]
+            of_types[types] = lists[0] if len(lists) == 1 else list(heapq.merge(*lists))
+        # Positions identify events as ids do, and compare faster.
+        counted = {c.position for c in figure.contributions}
+        last = figure.as_of.position
+        found[key] = tuple([i for p, i in of_types[types] if p <= last and p not in counted])
+    return found

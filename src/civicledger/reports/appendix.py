@@ -8,17 +8,24 @@ number down to one ledger's events.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from civicledger.projections import Figure
 from civicledger.projections.exclusions import FigureKey, figure_key
 from civicledger.reports.breakdown import Breakdown
 from civicledger.reports.model import FigureEntry
 
-__all__ = ["Appendix", "exact", "group_key"]
+__all__ = ["CHART_STEP_LISTED", "Appendix", "exact", "group_key", "listing_limits"]
+
+CHART_STEP_LISTED: Final = 20
+"""How many contributing events the Markdown and HTML entry of a chart's step (a month's
+bar, a quarter's point) lists one by one; above it the entry summarises them.
+
+A series cuts the period's events into its steps, so listing each step's events in
+full would list the period's events again, once per chart (twice with
+``previous_year``). The JSON lists every step's events in full."""
 
 GroupKey = tuple[tuple[str, str], ...]
 
@@ -33,19 +40,28 @@ def exact(value: Any) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]]) -> dict[str, Any]:
+def _lineage(figure: Figure, excluded: Mapping[FigureKey, tuple[str, ...]]) -> dict[str, Any]:
     """The figure as data, with the ids of its excluded events after their count."""
     data: dict[str, Any] = {}
     for key, value in figure.to_dict().items():
         data[key] = value
         if key == "excluded":
             ids = excluded.get(figure_key(figure), ())
-            data["excluded_events"] = [str(i) for i in ids]
+            data["excluded_events"] = list(ids)
     for part in ("numerator", "denominator"):
         inner = getattr(figure, part)
         if inner is not None:
             data[part] = _lineage(inner, excluded)
     return data
+
+
+def listing_limits(limit: int, steps: Iterable[Figure]) -> Callable[[Figure], int]:
+    """How many events each figure's explanation lists one by one: the template's
+    ``appendix_limit``, and for a figure of a chart's series (one of ``steps``, or a
+    ledger's figure behind one) at most :data:`CHART_STEP_LISTED`."""
+    stepped = {(f.id, f.period) for f in steps}
+    step_limit = min(limit, CHART_STEP_LISTED)
+    return lambda figure: step_limit if (figure.id, figure.period) in stepped else limit
 
 
 class Appendix:
@@ -54,7 +70,7 @@ class Appendix:
     def __init__(
         self,
         *,
-        excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]],
+        excluded: Mapping[FigureKey, tuple[str, ...]],
         explain: Callable[[Figure], str] | None,
         breakdown: Breakdown | None,
     ) -> None:

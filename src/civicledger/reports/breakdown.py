@@ -10,7 +10,6 @@ appendix lists every rolled-up figure followed by its ledgers' figures.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from typing import Any
@@ -54,7 +53,7 @@ class LedgerInfo:
     label: str
     origin: str
     position: int
-    excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
+    excluded: Mapping[FigureKey, tuple[str, ...]] = attrs.field(factory=dict)
 
 
 def rolled_figure(rollup: RollupFigure) -> Figure:

@@ -11,28 +11,32 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from civicledger.corrections.fold import effective_envelopes
 from civicledger.errors import TemplateError, ValidationError
 from civicledger.events import RecordedEvent, default_registry
 from civicledger.followups import FIGURE_IDS
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.projections import Figure, Indicator, IndicatorSet, Period, check_rules
 from civicledger.projections.declared import classes_of
-from civicledger.projections.exclusions import excluded_events, plain_figures
+from civicledger.projections.exclusions import Placed, excluded_events, plain_figures
 from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.series import Series, Step
 from civicledger.projections.toml import loads as load_indicators
+from civicledger.reports.appendix import listing_limits
 from civicledger.reports.build import build_report
 from civicledger.reports.charts import chart_items, chart_steps, charts_compare_whole
 from civicledger.reports.inputs import ReportInputs
 from civicledger.reports.model import Report, SealInfo
 from civicledger.reports.scan import scanned_types
 from civicledger.reports.template import Template, check_change_filters, check_indicator_ids
+from civicledger.store import EventStore
 
 __all__ = [
     "LedgerSource",
     "absence_types",
     "build_from_ledger",
     "chart_series",
+    "effective_places",
     "event_registry",
     "indicator_text",
     "last_date",
@@ -204,13 +208,12 @@ def build_from_ledger(
         else []
     )
     explain = getattr(ledger, "explain", None)
+    limit_of = listing_limits(template.appendix_limit, steps)
     # Roll-up figures declared in the set count follow-ups, not events: none is excluded.
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
-        excluded_events(
-            counted, ledger.read(types=types, to_position=info.position, effective=True)
-        )
+        excluded_events(counted, effective_places(ledger, types, info.position))
         if types and info.position
         else {}
     )
@@ -245,9 +248,7 @@ def build_from_ledger(
             else ()
         ),
         explain=(
-            (lambda f: explain_figure(f, "zh", limit=template.appendix_limit))
-            if callable(explain)
-            else None
+            (lambda f: explain_figure(f, "zh", limit=limit_of(f))) if callable(explain) else None
         ),
         indicators_source=source,
         indicators_sha256=digest,
@@ -298,6 +299,17 @@ def chart_series(
         ):
             figures.extend((*series.figures, *(series.previous or ())))
     return figures
+
+
+def effective_places(ledger: Any, types: list[str], position: int) -> Iterator[Placed]:
+    """The position, type and id of the effective events of ``types`` up to ``position``,
+    where a report's figures find the events they left out: from the ledger's store
+    without decoding payloads (they are not needed), or by reading the effective view."""
+    store = getattr(ledger, "store", None)
+    if isinstance(store, EventStore):
+        return effective_envelopes(store, types=types, to_position=position)
+    records: Iterator[Placed] = ledger.read(types=types, to_position=position, effective=True)
+    return records
 
 
 def absence_types(template: Template) -> list[str]:

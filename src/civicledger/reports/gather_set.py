@@ -33,12 +33,14 @@ from civicledger.projections.explain import explain as explain_figure
 from civicledger.projections.figures import AsOf
 from civicledger.projections.rollup import DistinctMode, explain_rollup, roll_up
 from civicledger.projections.toml import loads as load_indicators
+from civicledger.reports.appendix import listing_limits
 from civicledger.reports.breakdown import Breakdown, LedgerInfo, ledger_label
 from civicledger.reports.build import build_report
 from civicledger.reports.gather import (
     LedgerSource,
     absence_types,
     chart_series,
+    effective_places,
     event_registry,
     indicator_text,
     last_date,
@@ -164,11 +166,13 @@ def build_from_set(
     absence = scanned_types(absence_types(template))
     dates = [d for r in reads if (d := last_date(r.ledger, r.info.position)) is not None]
 
+    limit_of = listing_limits(template.appendix_limit, steps)
+
     def explain(figure: Figure) -> str:
         rollup = breakdown.rollup(figure)
         if rollup is not None:
             return explain_rollup(rollup, "zh", ledgers=False)
-        return explain_figure(figure, "zh", limit=template.appendix_limit)
+        return explain_figure(figure, "zh", limit=limit_of(figure))
 
     def events(types: Iterable[str]) -> Iterator[RecordedEvent]:
         wanted = list(types)
@@ -319,9 +323,7 @@ def _read(
     counted = [f for f in (*figures, *steps) if f.indicator.followups is None]
     types = sorted({t for f in plain_figures(counted) for t in f.indicator.all_types})
     excluded = (
-        excluded_events(
-            counted, ledger.read(types=types, to_position=info.position, effective=True)
-        )
+        excluded_events(counted, effective_places(ledger, types, info.position))
         if types and info.position
         else {}
     )

@@ -7,7 +7,6 @@ turned into a report by :func:`civicledger.reports.build.build_report`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -78,7 +77,7 @@ class ReportInputs:
     indicators_source: str = ""
     indicators_sha256: str = ""
     limits: Limits = DEFAULT_LIMITS
-    excluded: Mapping[FigureKey, tuple[uuid.UUID, ...]] = attrs.field(factory=dict)
+    excluded: Mapping[FigureKey, tuple[str, ...]] = attrs.field(factory=dict)
     events: Callable[[Sequence[str]], Iterable[RecordedEvent]] | None = None
     rules: tuple[dict[str, Any], ...] = ()
     last_date: date | None = None

@@ -15,7 +15,7 @@ import attrs
 
 from civicledger.errors import StoreError, ValidationError
 from civicledger.events import Codec, Event, RecordedEvent, default_codec
-from civicledger.store.reading import ReadFilter
+from civicledger.store.reading import Envelope, ReadFilter
 from civicledger.types import ANY, ExpectedVersion, Position, StreamId
 
 if TYPE_CHECKING:
@@ -263,6 +263,20 @@ class EventStore(abc.ABC):
             occurred_between=occurred_between,
         )
         return self.read_where(wanted)
+
+    def read_envelopes(self, types: Sequence[str], to_position: Position) -> Iterator[Envelope]:
+        """The position, type and id of each event of ``types`` up to ``to_position``, in
+        position order, for readers that need no payload (a report's excluded events).
+
+        This reads and decodes whole records; a backend that can leave the payloads
+        unread overrides it.
+
+        Raises:
+            ValidationError: ``types`` is not a list of type names.
+            StoreError: the database failed.
+        """
+        for record in self.read(types=types, to_position=to_position):
+            yield Envelope(record.position, record.type, record.event_id)
 
     @abc.abstractmethod
     def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:

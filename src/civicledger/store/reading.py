@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from civicledger.errors import ValidationError
 from civicledger.events import RecordedEvent
+
+
+class Envelope(NamedTuple):
+    """Where an event sits, its type and its id, read without decoding its payload."""
+
+    position: int
+    type: str
+    event_id: uuid.UUID
 
 
 def _blank_is_none(prefix: str | None) -> str | None:

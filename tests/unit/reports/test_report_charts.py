@@ -505,3 +505,73 @@ def test_a_grouped_bar_of_two_group_fields_clusters_by_the_first(tmp_path: Path)
     assert values == [["1", "1", "—"], ["—", "—", "1"]]
     svg = _svgs(report.to_html())[0]
     assert len(re.findall(r'class="fig" data-ref="F\d+"', svg)) == 3
+
+
+# -- a series' appendix entries -------------------------------------------------------------
+
+_SERIES = """\
+[report]
+title = "逐月数据"
+indicators = "indicators.toml"
+{limit}
+
+[[sections]]
+key = "work"
+heading = "工作"
+
+  [[sections.items]]
+  kind = "indicators"
+  ids = ["elderly.certified", "governance.key_person_visits"]
+
+  [[sections.items]]
+  kind = "chart"
+  chart = "line"
+  by = "month"
+  ids = ["elderly.certified", "governance.key_person_visits"]
+"""
+
+
+def _entry_text(markdown: str, ref: str) -> str:
+    """The Markdown appendix entry of one figure."""
+    start = markdown.index(f'<a id="{ref.lower()}"></a>')
+    end = markdown.find('<a id="', start + 1)
+    return markdown[start : end if end != -1 else None]
+
+
+@pytest.mark.parametrize(
+    ("setting", "year_limit", "step_limit", "counts"),
+    [("", 1000, 20, (11, 15)), ("appendix_limit = 10", 10, 10, (25, 1))],
+)
+def test_a_steps_entry_summarises_its_events_above_twenty(
+    example_ledger: Ledger,
+    setting: str,
+    year_limit: int,
+    step_limit: int,
+    counts: tuple[int, int],
+) -> None:
+    """A chart's month lists its events one by one up to 20 (or a lower appendix_limit) and
+    summarises more, so the series does not list the year's events again; the year's
+    figures keep the template's limit, and the JSON lists every step's events."""
+    from civicledger.reports import verify_report
+
+    template = load_template_text(_SERIES.format(limit=setting), path=EXAMPLE / "series.toml")
+    report = example_ledger.report(template, period="2023")
+    markdown = report.to_markdown()
+    data = {f["ref"]: f for f in json.loads(report.to_json())["figures"]}
+    summarised = listed = 0
+    for entry in report.figures:
+        contributions = entry.lineage["contributions"]
+        assert len(data[entry.ref]["lineage"]["contributions"]) == len(contributions)
+        text = _entry_text(markdown, entry.ref)
+        ids = [c["event_id"] for c in contributions]
+        if len(ids) > (year_limit if entry.period == "2023" else step_limit):
+            summarised += 1
+            assert "以下为摘要" in text, entry.ref
+            assert sum(i in text for i in ids) <= 7  # the first, last and largest
+        else:
+            listed += 1
+            assert all(i in text for i in ids), entry.ref
+    # elderly.certified has 21 to 36 events in each month but December, the
+    # key_person_visits 14 to 18; the year's figures 312 and 191.
+    assert (summarised, listed) == counts
+    assert verify_report(report.to_json(), example_ledger).ok
