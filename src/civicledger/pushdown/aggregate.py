@@ -38,6 +38,7 @@ from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.decimals import exact_total, scaled_amount
 from civicledger.pushdown.fields import Convert, NotPushable, converter_for, payload_field
 from civicledger.pushdown.latest import latest_figures, latest_values
+from civicledger.pushdown.stock import stock_distinct
 from civicledger.store.sql.derived import payload_jsonb
 from civicledger.store.sql.schema import events
 
@@ -351,6 +352,12 @@ def aggregate_figures(
     Returns:
         The figures as the engine makes them without lineage, or None.
     """
+    measure = indicator.measure
+    if isinstance(measure, CountDistinct) and measure.removed_by:
+        stock = stock_distinct(conn, dialect, scope, indicator, period, hints, converters)
+        if stock is None:
+            return None
+        return _figures(indicator, period, point, *stock.get(None, ({}, {})), seen)
     parts = compile_parts(dialect, indicator, hints, decimals=True)
     if parts is None:
         return None
