@@ -33,6 +33,7 @@ from civicledger.pushdown.aggregate import (
 )
 from civicledger.pushdown.fields import Convert, payload_field
 from civicledger.pushdown.latest import latest_figures, latest_values
+from civicledger.pushdown.stock import stock_distinct
 from civicledger.store.sql.schema import events
 
 __all__ = ["set_aggregate_figures", "set_simple_figures"]
@@ -64,10 +65,11 @@ def set_aggregate_figures(
         converters: per event type, converters for the payload fields the indicator reads.
         seen: per ledger id, how many events the engine would dispatch to this indicator.
     """
+    measure = indicator.measure
+    if isinstance(measure, CountDistinct) and measure.removed_by:
+        return _stock(conn, dialect, scope, indicator, period, points, hints, converters, seen)
     parts = compile_parts(dialect, indicator, hints, decimals=True)
-    if parts is None:
-        return None
-    if not _groups_compile(indicator, parts, hints):
+    if parts is None or not _groups_compile(indicator, parts, hints):
         return None
     if isinstance(indicator.measure, Latest) or any(p.scale is not None for p in parts):
         return _latest_or_decimal(
@@ -162,6 +164,28 @@ def _groups_compile(
             if field is not None and field in known and field_kind(known[field]) is None:
                 return False
     return True
+
+
+def _stock(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    points: Mapping[int, AsOf],
+    hints: Mapping[str, Mapping[str, Any]],
+    converters: Mapping[str, Mapping[str, Convert]],
+    seen: Mapping[int, int],
+) -> dict[int, list[Figure]] | None:
+    """Per ledger id, a stock count_distinct's figures, or None to fold them from rows."""
+    ledger_id = events.c.ledger_id
+    stock = stock_distinct(conn, dialect, scope, indicator, period, hints, converters, ledger_id)
+    if stock is None:
+        return None
+    return {
+        ledger: _figures(indicator, period, point, *stock.get(ledger, ({}, {})), seen[ledger])
+        for ledger, point in points.items()
+    }
 
 
 def _latest_or_decimal(
