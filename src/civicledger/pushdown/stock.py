@@ -11,13 +11,12 @@ with ``lag()`` per key; each closing that changes something belongs to the group
 of the opening just before it, a key is still open when its last such event is
 an opening, and a group's counted events are the distinct positions that changed
 it. Keys are compared as the database compares texts, so only text keys
-(``str``, or lists of ``str``) are compiled here: the engine compares keys as
+(``str``, or lists of ``str``, never null) are compiled here: the engine compares keys as
 their text too (an integer 5 and a text "5" are one key there, two here).
 """
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,13 +40,14 @@ Totals = tuple[dict[Group, Any], dict[Group, int]]
 
 
 def _text_key(annotation: Any) -> bool:
-    """Whether a key field is text (maybe null, or a list of texts): compared alike in SQL."""
+    """Whether a key field is text or a list of texts, never null: compared alike in SQL.
+
+    A nullable one is folded: PostgreSQL reads a JSON null as a value, not as SQL NULL,
+    where the engine skips it.
+    """
     if typing.get_origin(annotation) is tuple:
         args = typing.get_args(annotation)
         return len(args) == 2 and args[1] is Ellipsis and args[0] is str
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return inner == [str]
     return annotation is str
 
 
