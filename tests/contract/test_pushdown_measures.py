@@ -92,6 +92,14 @@ SET = [
         group_by=["body"],
         period="quarter",
     ),
+    # Two integer fields: PostgreSQL must multiply in numeric, not bigint.
+    Indicator(
+        "t.squared",
+        "平方",
+        "时",
+        source=["ptest.meeting_held"],
+        measure=Sum("attendees * attendees * hours"),
+    ),
     Indicator(
         "t.stock",
         "存量",

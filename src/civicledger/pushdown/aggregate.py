@@ -3,11 +3,13 @@
 Used when no contributions are kept (``lineage=False``, or ``"lazy"`` before
 the lineage is first read): ``count`` and ``sum`` of integer fields (with or
 without ``removed_by``) and ``count_distinct`` of a scalar field without
-``removed_by``. The filter must then be compiled exactly, not as a superset:
-each leaf is compiled per event type from the type's field annotations,
-following the filter language's rules (a missing field satisfies nothing,
-values of different kinds are never equal, None equals only None). Anything
-else returns None and is folded from light rows instead.
+``removed_by`` here; ``latest`` (:mod:`.latest`), sums of ``Decimal`` amounts
+(:mod:`.decimals`) and stock ``count_distinct`` (:mod:`.stock`) beside. The
+filter must then be compiled exactly, not as a superset: each leaf is compiled
+per event type from the type's field annotations, following the filter
+language's rules (a missing field satisfies nothing, values of different kinds
+are never equal, None equals only None). Anything else returns None and is
+folded from light rows instead.
 """
 
 from __future__ import annotations
@@ -292,7 +294,7 @@ def compile_parts(
     if not isinstance(measure, Count | Sum | CountDistinct | Latest):
         return None
     if isinstance(measure, CountDistinct) and measure.removed_by:
-        return None  # open/close order matters: folded from rows
+        return None  # open/close order matters: see stock.py
     closing = [t for t in indicator.closing_types if t not in indicator.source]
     parts = []
     for type_name, sign in [*((t, 1) for t in indicator.source), *((t, -1) for t in closing)]:
@@ -370,7 +372,6 @@ def aggregate_figures(
                 and (field_kind(hints[part.type_name][field]) is None)
             ):
                 return None
-    measure = indicator.measure
     if isinstance(measure, Latest):
         winners = latest_values(
             conn,

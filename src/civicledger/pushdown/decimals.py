@@ -130,7 +130,12 @@ def scaled_amount(dialect: str, arith: Arith, hints: Mapping[str, Any]) -> Scale
     factors = _factors(arith)
     if factors is None:
         return None
+    # PostgreSQL multiplies in numeric from the first factor on (bigint products of two
+    # integer fields could overflow); SQLite's integer overflow turns into a float, which
+    # exact_total refuses.
     scaled: ColumnElement[Any] = literal(1, BigInteger)
+    if dialect != "sqlite":
+        scaled = cast(scaled, Numeric)
     scale: ColumnElement[Any] = literal(0, BigInteger)
     present: list[ColumnElement[Any]] = []
     bad: list[ColumnElement[bool]] = []
@@ -148,7 +153,7 @@ def scaled_amount(dialect: str, arith: Arith, hints: Mapping[str, Any]) -> Scale
         if kind == "int":
             value = extract_value(dialect, name)
             if dialect != "sqlite":
-                value = cast(payload_jsonb()[name].astext, BigInteger)
+                value = cast(payload_jsonb()[name].astext, Numeric)
             scaled = scaled * value
             present.append(value)
             continue
