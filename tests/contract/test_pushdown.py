@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -436,7 +437,11 @@ PAYLOADS = st.one_of(
         occurred_on=DAYS,
         body=st.sampled_from(list(Body)),
         attendees=st.integers(0, 40),
-        hours=st.decimals(min_value=0, max_value=5, places=1, allow_nan=False),
+        # Several scales, trailing zeros and negative zero: a Decimal sum keeps its exponent.
+        hours=st.one_of(
+            st.decimals(min_value=-5, max_value=5, places=2, allow_nan=False),
+            st.sampled_from([Decimal("2.50"), Decimal("-0.0"), Decimal("7"), Decimal("0.125")]),
+        ),
         note=st.none() | TEXTS,
     ),
     st.builds(
@@ -465,6 +470,12 @@ MEASURES: list[tuple[tuple[str, ...], Any]] = [
     (("ptest.group_opened",), CountDistinct("group_id", removed_by=("ptest.group_closed",))),
     (("ptest.group_opened",), CountDistinct("members")),
     (("ptest.group_opened",), Count(removed_by=("ptest.group_closed",))),
+    (("ptest.meeting_held",), Latest("hours")),
+    (("ptest.meeting_held",), Sum("hours")),
+    (
+        ("ptest.group_opened",),
+        CountDistinct("members", removed_by=("ptest.group_closed",), removed_field="group_id"),
+    ),
 ]
 
 

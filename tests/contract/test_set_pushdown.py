@@ -163,7 +163,7 @@ def _seeded_history(seed: int) -> History:
                 occurred_on=day,
                 body=rng.choice(bodies),
                 attendees=rng.randint(0, 40),
-                hours=Decimal(rng.choice(["1", "0.5", "2"])),
+                hours=Decimal(rng.choice(["1", "0.5", "2", "2.50", "0.125"])),
                 note=rng.choice([None, "committee", "长"]),
             )
         elif choice == 1:
@@ -207,6 +207,27 @@ SEEDED_SET = [
     Indicator("s.level", "读数", "度", source=["ptest.reading_taken"], measure=Latest("level")),
     Indicator(
         "s.members", "成员", "人", source=["ptest.group_opened"], measure=CountDistinct("members")
+    ),
+    # Measured in SQL by ledger since the light-row fold went: stock keys, Decimal sums, latest.
+    Indicator(
+        "s.stock",
+        "存量",
+        "个",
+        source=["ptest.group_opened"],
+        measure=CountDistinct("group_id", removed_by=("ptest.group_closed",)),
+        group_by=["kind"],
+        state=True,
+    ),
+    Indicator(
+        "s.hours", "时长", "时", source=["ptest.meeting_held"], measure=Sum("attendees * hours")
+    ),
+    Indicator(
+        "s.last_hours",
+        "最近时长",
+        "时",
+        source=["ptest.meeting_held"],
+        measure=Latest("hours"),
+        group_by=["stream"],
     ),
 ]
 

@@ -3,11 +3,13 @@
 Used when no contributions are kept (``lineage=False``, or ``"lazy"`` before
 the lineage is first read): ``count`` and ``sum`` of integer fields (with or
 without ``removed_by``) and ``count_distinct`` of a scalar field without
-``removed_by``. The filter must then be compiled exactly, not as a superset:
-each leaf is compiled per event type from the type's field annotations,
-following the filter language's rules (a missing field satisfies nothing,
-values of different kinds are never equal, None equals only None). Anything
-else returns None and is folded from light rows instead.
+``removed_by`` here; ``latest`` (:mod:`.latest`), sums of ``Decimal`` amounts
+(:mod:`.decimals`) and stock ``count_distinct`` (:mod:`.stock`) beside. The
+filter must then be compiled exactly, not as a superset: each leaf is compiled
+per event type from the type's field annotations, following the filter
+language's rules (a missing field satisfies nothing, values of different kinds
+are never equal, None equals only None). Anything else returns None and is
+folded from light rows instead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import attrs
 from sqlalchemy import BigInteger, Boolean, and_, case, cast, false, func, not_, or_, select, true
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
 from civicledger.projections.accumulate import Group, group_text
@@ -31,10 +34,13 @@ from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.filters import And, Compare, Filter, In, Not, Or
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.matching import Between, Contains, StartsWith
-from civicledger.projections.measures import Count, CountDistinct, Sum
+from civicledger.projections.measures import Count, CountDistinct, Latest, Sum
 from civicledger.projections.periods import Period
 from civicledger.pushdown.compiler import extract_value
+from civicledger.pushdown.decimals import exact_total, scaled_amount
 from civicledger.pushdown.fields import Convert, NotPushable, converter_for, payload_field
+from civicledger.pushdown.latest import latest_figures, latest_values
+from civicledger.pushdown.stock import stock_distinct
 from civicledger.store.sql.derived import payload_jsonb
 from civicledger.store.sql.schema import events
 
@@ -256,24 +262,39 @@ def _int_literal(value: int) -> ColumnElement[Any]:
 
 @attrs.frozen
 class _Part:
-    """One type's share of an aggregate: its condition, amount and sign."""
+    """One type's share of an aggregate: its condition, amount and sign.
+
+    A decimal amount (:mod:`.decimals`) is a whole number with its ``scale`` and a
+    ``bad`` condition for stored texts it cannot read; an integer amount has neither.
+    """
 
     type_name: str
     condition: ColumnElement[bool]
     amount: ColumnElement[Any] | None
     sign: int
+    scale: ColumnElement[Any] | None = None
+    bad: ColumnElement[bool] | None = None
 
 
 def compile_parts(
-    dialect: str, indicator: Indicator, hints: Mapping[str, Mapping[str, Any]]
+    dialect: str,
+    indicator: Indicator,
+    hints: Mapping[str, Mapping[str, Any]],
+    *,
+    decimals: bool = False,
 ) -> list[_Part] | None:
-    """Each type's exact condition, amount and sign for a count, sum or count_distinct
-    (closing types subtract), or None when a filter or amount does not compile."""
+    """Each type's exact condition, amount and sign for a count, sum, count_distinct or
+    latest (closing types subtract), or None when a filter or amount does not compile.
+
+    With ``decimals``, a sum whose amount reads ``Decimal`` fields compiles to scaled
+    amounts (:mod:`.decimals`); without, only integer sums compile (the lineage pass
+    and the ungrouped conditional aggregates add amounts as they come).
+    """
     measure = indicator.measure
-    if not isinstance(measure, Count | Sum | CountDistinct):
+    if not isinstance(measure, Count | Sum | CountDistinct | Latest):
         return None
     if isinstance(measure, CountDistinct) and measure.removed_by:
-        return None  # open/close order matters: folded from rows
+        return None  # open/close order matters: see stock.py
     closing = [t for t in indicator.closing_types if t not in indicator.source]
     parts = []
     for type_name, sign in [*((t, 1) for t in indicator.source), *((t, -1) for t in closing)]:
@@ -285,8 +306,19 @@ def compile_parts(
             return None
         amount = None
         if isinstance(measure, Sum):
-            arith = measure.expression if sign > 0 else measure.removed_expression
-            compiled = _amount(compiler, arith or measure.expression)
+            arith = (measure.expression if sign > 0 else measure.removed_expression) or (
+                measure.expression
+            )
+            compiled = _amount(compiler, arith)
+            if compiled is None and decimals:
+                scaled = scaled_amount(dialect, arith, hints[type_name])
+                if scaled is None:
+                    return None
+                present = and_(condition, *(c.isnot(None) for c in scaled.present))
+                parts.append(
+                    _Part(type_name, present, scaled.scaled, sign, scaled.scale, scaled.bad)
+                )
+                continue
             if compiled is None:
                 return None
             amount = compiled[0]
@@ -322,7 +354,13 @@ def aggregate_figures(
     Returns:
         The figures as the engine makes them without lineage, or None.
     """
-    parts = compile_parts(dialect, indicator, hints)
+    measure = indicator.measure
+    if isinstance(measure, CountDistinct) and measure.removed_by:
+        stock = stock_distinct(conn, dialect, scope, indicator, period, hints, converters)
+        if stock is None:
+            return None
+        return _figures(indicator, period, point, *stock.get(None, ({}, {})), seen)
+    parts = compile_parts(dialect, indicator, hints, decimals=True)
     if parts is None:
         return None
     for name in indicator.group_by:
@@ -334,10 +372,47 @@ def aggregate_figures(
                 and (field_kind(hints[part.type_name][field]) is None)
             ):
                 return None
-    window = [events.c.occurred_on <= period.end.isoformat()]
-    if not indicator.state:
-        window.append(events.c.occurred_on >= period.start.isoformat())
+    if isinstance(measure, Latest):
+        winners = latest_values(
+            conn,
+            dialect,
+            scope,
+            indicator,
+            period,
+            [(part.type_name, part.condition) for part in parts],
+            hints,
+            converters,
+            [group_column(dialect, name) for name in indicator.group_by],
+            group_of,
+        )
+        if winners is None:
+            return None
+        return latest_figures(indicator, period, point, winners.get(None, {}), seen)
+    if any(part.scale is not None for part in parts):
+        sums = decimal_sums(conn, dialect, scope, indicator, period, parts, converters)
+        if sums is None:
+            return None
+        return _figures(indicator, period, point, *sums.get(None, ({}, {})), seen)
+    return _counted_figures(
+        conn, dialect, scope, indicator, period, point, parts, hints, converters, seen
+    )
+
+
+def _counted_figures(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    point: AsOf,
+    parts: list[_Part],
+    hints: Mapping[str, Mapping[str, Any]],
+    converters: Mapping[str, Mapping[str, Convert]],
+    seen: int,
+) -> list[Figure] | None:
+    """Counts, integer sums and count_distinct figures of one (indicator, period)."""
     measure = indicator.measure
+    window = _window(indicator, period)
     values: dict[Group, Any] = {}
     counted: dict[Group, int] = {}
     keys: dict[Group, dict[str, int]] = {}
@@ -375,6 +450,27 @@ def aggregate_figures(
     for group, first in keys.items():
         values[group] = len(first)
         counted[group] = len(set(first.values()))
+    return _figures(indicator, period, point, values, counted, seen)
+
+
+def _window(indicator: Indicator, period: Period) -> list[ColumnElement[bool]]:
+    """The days an indicator reads in a period (a stock reads from the beginning)."""
+    window = [events.c.occurred_on <= period.end.isoformat()]
+    if not indicator.state:
+        window.append(events.c.occurred_on >= period.start.isoformat())
+    return window
+
+
+def _figures(
+    indicator: Indicator,
+    period: Period,
+    point: AsOf,
+    values: Mapping[Group, Any],
+    counted: Mapping[Group, int],
+    seen: int,
+) -> list[Figure]:
+    """One ledger's figures from its per-group values and counted events, as the engine
+    makes them (no group at all: one figure of 0, unless the indicator is grouped)."""
     if not values and indicator.group_by:
         return []
     groups = sorted(values) if values else [()]
@@ -390,6 +486,94 @@ def aggregate_figures(
         )
         for group in groups
     ]
+
+
+Totals = tuple[dict[Group, Any], dict[Group, int]]
+"""Per group, a sum's value and how many events it counted."""
+
+
+def decimal_sums(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    parts: list[_Part],
+    converters: Mapping[str, Mapping[str, Convert]],
+    ledger: ColumnElement[Any] | None = None,
+) -> dict[Any, Totals] | None:
+    """Per ledger (the ``ledger`` column's value, or None for one ledger), a sum of decimal
+    amounts per group, exactly as the engine adds them; None to fold it from rows instead.
+
+    Each part's scaled amounts are summed per scale in the database and combined by
+    :func:`.decimals.exact_total`. A stored text that is not a plain decimal, a SQLite
+    integer overflow or a total longer than the ``Decimal`` context's precision gives
+    None: the fold then reads (or refuses) the values as the engine does.
+    """
+    keys = [ledger] if ledger is not None else []
+    width = len(indicator.group_by)
+    totals: dict[Any, dict[Group, list[tuple[int, int, Any, Any]]]] = {}
+    counted: dict[Any, dict[Group, int]] = {}
+    decimal_groups: set[tuple[Any, Group]] = set()
+    for part in parts:
+        group_columns = [group_column(dialect, name) for name in indicator.group_by]
+        amount = part.amount if part.amount is not None else _int_literal(1)
+        scale = part.scale if part.scale is not None else _int_literal(0)
+        bad = part.bad if part.bad is not None else false()
+        where = and_(
+            *scope,
+            events.c.type == part.type_name,
+            *_window(indicator, period),
+            part.condition,
+        )
+        statement = (
+            select(
+                *keys,
+                *group_columns,
+                scale,
+                func.count(),
+                func.sum(amount),
+                func.sum(func.abs(amount)),
+                func.count(case((bad, 1))),
+            )
+            .where(where)
+            .group_by(*keys, *group_columns, scale)
+        )
+        try:
+            rows = conn.execute(statement).all()
+        except OperationalError as e:
+            if "integer overflow" not in str(e):
+                raise
+            return None  # SQLite's integer sum overflowed: the fold adds them in Python
+        for row in rows:
+            which = row[0] if ledger is not None else None
+            at = len(keys)
+            group = group_of(indicator, part.type_name, row[at : at + width], converters)
+            row_scale, number, total, magnitude, unreadable = row[at + width :]
+            if unreadable:
+                return None  # a stored text the decoder reads its own way: folded
+            if not number:
+                continue
+            counted.setdefault(which, {})
+            counted[which][group] = counted[which].get(group, 0) + int(number)
+            entry = (part.sign, int(row_scale), total, magnitude)
+            totals.setdefault(which, {}).setdefault(group, []).append(entry)
+            if part.scale is not None:
+                decimal_groups.add((which, group))
+    result: dict[Any, Totals] = {}
+    for which, groups in totals.items():
+        values: dict[Group, Any] = {}
+        for group, entries in groups.items():
+            if (which, group) not in decimal_groups:
+                # Only integer parts counted: the engine's sum stays an int.
+                values[group] = sum(sign * int(total) for sign, _, total, _ in entries)
+                continue
+            try:
+                values[group] = exact_total(entries)
+            except NotPushable:
+                return None
+        result[which] = (values, counted[which])
+    return result
 
 
 def _distinct_key(

@@ -20,17 +20,20 @@ from sqlalchemy.engine import Connection
 from civicledger.projections.accumulate import Group, group_text
 from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
-from civicledger.projections.measures import CountDistinct
+from civicledger.projections.measures import CountDistinct, Latest
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import (
     _distinct_key,
     compile_parts,
+    decimal_sums,
     field_kind,
     group_column,
     group_of,
     simple_columns,
 )
 from civicledger.pushdown.fields import Convert, payload_field
+from civicledger.pushdown.latest import latest_figures, latest_values
+from civicledger.pushdown.stock import stock_distinct
 from civicledger.store.sql.schema import events
 
 __all__ = ["set_aggregate_figures", "set_simple_figures"]
@@ -62,15 +65,16 @@ def set_aggregate_figures(
         converters: per event type, converters for the payload fields the indicator reads.
         seen: per ledger id, how many events the engine would dispatch to this indicator.
     """
-    parts = compile_parts(dialect, indicator, hints)
-    if parts is None:
+    measure = indicator.measure
+    if isinstance(measure, CountDistinct) and measure.removed_by:
+        return _stock(conn, dialect, scope, indicator, period, points, hints, converters, seen)
+    parts = compile_parts(dialect, indicator, hints, decimals=True)
+    if parts is None or not _groups_compile(indicator, parts, hints):
         return None
-    for name in indicator.group_by:
-        field = payload_field(name)
-        for part in parts:
-            known = hints[part.type_name]
-            if field is not None and field in known and field_kind(known[field]) is None:
-                return None
+    if isinstance(indicator.measure, Latest) or any(p.scale is not None for p in parts):
+        return _latest_or_decimal(
+            conn, dialect, scope, indicator, period, parts, points, hints, converters, seen
+        )
     window = [events.c.occurred_on <= period.end.isoformat()]
     if not indicator.state:
         window.append(events.c.occurred_on >= period.start.isoformat())
@@ -147,6 +151,85 @@ def set_aggregate_figures(
             indicator, period, point, values[ledger], counted[ledger], seen[ledger]
         )
     return result
+
+
+def _groups_compile(
+    indicator: Indicator, parts: list[Any], hints: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether every group_by payload field is of a kind the database groups as the engine."""
+    for name in indicator.group_by:
+        field = payload_field(name)
+        for part in parts:
+            known = hints[part.type_name]
+            if field is not None and field in known and field_kind(known[field]) is None:
+                return False
+    return True
+
+
+def _stock(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    points: Mapping[int, AsOf],
+    hints: Mapping[str, Mapping[str, Any]],
+    converters: Mapping[str, Mapping[str, Convert]],
+    seen: Mapping[int, int],
+) -> dict[int, list[Figure]] | None:
+    """Per ledger id, a stock count_distinct's figures, or None to fold them from rows."""
+    ledger_id = events.c.ledger_id
+    stock = stock_distinct(conn, dialect, scope, indicator, period, hints, converters, ledger_id)
+    if stock is None:
+        return None
+    return {
+        ledger: _figures(indicator, period, point, *stock.get(ledger, ({}, {})), seen[ledger])
+        for ledger, point in points.items()
+    }
+
+
+def _latest_or_decimal(
+    conn: Connection,
+    dialect: str,
+    scope: list[Any],
+    indicator: Indicator,
+    period: Period,
+    parts: list[Any],
+    points: Mapping[int, AsOf],
+    hints: Mapping[str, Mapping[str, Any]],
+    converters: Mapping[str, Mapping[str, Convert]],
+    seen: Mapping[int, int],
+) -> dict[int, list[Figure]] | None:
+    """Per ledger id, a ``latest`` or a decimal sum's figures (the one-ledger functions
+    grouped by ledger), or None to fold them from rows."""
+    ledger_id = events.c.ledger_id
+    if isinstance(indicator.measure, Latest):
+        winners = latest_values(
+            conn,
+            dialect,
+            scope,
+            indicator,
+            period,
+            [(part.type_name, part.condition) for part in parts],
+            hints,
+            converters,
+            [group_column(dialect, name) for name in indicator.group_by],
+            group_of,
+            ledger=ledger_id,
+        )
+        if winners is None:
+            return None
+        return {
+            ledger: latest_figures(indicator, period, point, winners.get(ledger, {}), seen[ledger])
+            for ledger, point in points.items()
+        }
+    sums = decimal_sums(conn, dialect, scope, indicator, period, parts, converters, ledger_id)
+    if sums is None:
+        return None
+    return {
+        ledger: _figures(indicator, period, point, *sums.get(ledger, ({}, {})), seen[ledger])
+        for ledger, point in points.items()
+    }
 
 
 def _text_only(indicator: Indicator, field: str, hints: Mapping[str, Any]) -> bool:

@@ -50,6 +50,7 @@ from civicledger.projections.periods import Period
 from civicledger.pushdown import driver
 from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
 from civicledger.pushdown.compiler import extract_value, indicator_condition
+from civicledger.pushdown.distinct import distinct_together
 from civicledger.pushdown.fields import (
     Convert,
     NotPushable,
@@ -249,6 +250,12 @@ class SqlPushdown:
         else:
             computed.update(
                 simple_figures(conn, self.dialect, scope, simple, point, hints, dispatched)
+            )
+            converters = {base: self._converters(base) for base in periods}
+            computed.update(
+                distinct_together(
+                    conn, self.dialect, scope, simple, point, hints, converters, dispatched
+                )
             )
             for base, base_periods in periods.items():
                 for period in base_periods:
