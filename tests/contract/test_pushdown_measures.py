@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from test_pushdown import _flat
 from test_set_pushdown import MIXED, _each_way
@@ -231,3 +232,42 @@ def test_a_set_of_ledgers_gives_each_ledger_its_figures(ledger_url: str, ledger_
     with LedgerSet.open(ledger_url, names, codec=Codec(MIXED)) as street:
         for lineage in (False, "lazy"):
             _each_way(street, SET, None, lineage)
+
+
+NOTES = [
+    Indicator(
+        "t.notes", "备注", "条", source=["ptest.meeting_held"], measure=CountDistinct("note")
+    ),
+    Indicator(
+        "t.notes_of_committees",
+        "委员会备注",
+        "条",
+        source=["ptest.meeting_held"],
+        measure=CountDistinct("note"),
+        where='body == "committee"',
+    ),
+]
+
+
+@pytest.mark.parametrize("chosen", [NOTES[:1], NOTES], ids=["one", "sharing a read"])
+def test_count_distinct_counts_no_key_for_a_null_value(
+    ledger: Ledger, chosen: list[Indicator]
+) -> None:
+    """An optional field's nulls are no key, as the engine counts: PostgreSQL's jsonb null
+    is not SQL NULL, and used to count as one more key."""
+    notes = [None, "a", "b", None, "a"]
+    ledger.store.append_batch(
+        [
+            NewEvent(
+                stream="s1",
+                event=attrs.evolve(_meeting("2023-08-01", 1, "1"), note=n),
+                actor="clerk",
+            )
+            for n in notes
+        ]
+    )
+    for lineage in (False, "lazy", True):
+        python = indicators(ledger.store, chosen, year=2023, lineage=bool(lineage))
+        pushed = ledger.indicators(chosen, year=2023, lineage=lineage)
+        assert _flat(pushed) == _flat(python), lineage
+        assert {f.indicator.id: f.value for f in pushed} == {i.id: 2 for i in chosen}

@@ -22,7 +22,21 @@ from datetime import date
 from typing import Any
 
 import attrs
-from sqlalchemy import BigInteger, Boolean, and_, case, cast, false, func, not_, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
@@ -51,6 +65,7 @@ __all__ = [
     "field_kind",
     "group_column",
     "group_of",
+    "non_null_key",
     "simple_figures",
 ]
 
@@ -589,7 +604,11 @@ def _distinct_key(
         return None
     annotation = hints[name]
     if field_kind(annotation) is not None:
-        return extract_value(dialect, name), [events], converter_for(annotation)
+        return (
+            non_null_key(dialect, extract_value(dialect, name)),
+            [events],
+            converter_for(annotation),
+        )
     if typing.get_origin(annotation) is not tuple:
         return None
     args = typing.get_args(annotation)
@@ -599,9 +618,21 @@ def _distinct_key(
         items = func.json_each(events.c.payload, "$." + name).table_valued("value")
     else:
         items = func.jsonb_array_elements(payload_jsonb()[name]).table_valued("value")
-    value: ColumnElement[Any] = items.c.value
+    value = non_null_key(dialect, items.c.value)
     # A correlated table function: each event joined with its own items.
     return value, [events.join(items, true())], converter_for(args[0])
+
+
+def non_null_key(dialect: str, key: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A count_distinct key that is SQL NULL where the JSON value is null.
+
+    The engine counts no key for a null value. SQLite's JSON functions give SQL NULL for
+    it, but a PostgreSQL jsonb value of null is not NULL, so ``IS NOT NULL`` kept it and an
+    optional field's nulls were counted as one more key.
+    """
+    if dialect == "sqlite":
+        return key
+    return func.nullif(key, literal_column("'null'::jsonb", JSONB))
 
 
 def group_column(dialect: str, name: str) -> ColumnElement[Any]:

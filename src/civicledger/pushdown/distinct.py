@@ -26,7 +26,7 @@ from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import CountDistinct
 from civicledger.projections.periods import Period
-from civicledger.pushdown.aggregate import _Compiler, _distinct_key, _figures
+from civicledger.pushdown.aggregate import _Compiler, _distinct_key, _figures, non_null_key
 from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, payload_field
 from civicledger.store.sql.schema import events
@@ -174,10 +174,10 @@ def _key(
 ) -> tuple[ColumnElement[Any], Any]:
     """A figure's key over the table of rows, and the FROM it needs (a list is unnested)."""
     if typing.get_origin(annotation) is not tuple:
-        return stored, rows
+        return non_null_key(dialect, stored), rows
     if dialect == "sqlite":
         items = func.json_each(stored).table_valued("value")
     else:
         items = func.jsonb_array_elements(stored).table_valued("value")
     # A correlated table function: each row joined with its own items.
-    return items.c.value, rows.join(items, true())
+    return non_null_key(dialect, items.c.value), rows.join(items, true())
