@@ -271,3 +271,34 @@ def test_count_distinct_counts_no_key_for_a_null_value(
         pushed = ledger.indicators(chosen, year=2023, lineage=lineage)
         assert _flat(pushed) == _flat(python), lineage
         assert {f.indicator.id: f.value for f in pushed} == {i.id: 2 for i in chosen}
+
+
+SQUARES = [
+    Indicator(
+        "t.squares",
+        "平方",
+        "个",
+        source=["ptest.meeting_held"],
+        measure=Sum("attendees * attendees"),
+    ),
+    Indicator(
+        "t.doubled", "加倍", "人", source=["ptest.meeting_held"], measure=Sum("attendees * 2")
+    ),
+]
+
+
+def test_a_product_past_64_bits_is_summed_exactly(ledger_url: str, ledger_name: str) -> None:
+    """A product of two fields can pass 64 bits: SQLite made it an inexact float and
+    PostgreSQL's bigint raised; it is summed exactly, one ledger and a set alike."""
+    big = [attrs.evolve(_meeting("2023-08-01", 1, "1"), attendees=2**40 + n) for n in range(3)]
+    names = [f"{ledger_name}/{n}" for n in ("a", "b")]
+    for name in names:
+        with Ledger.open(ledger_url, name, codec=Codec(MIXED)) as one:
+            one.store.append_batch([NewEvent(stream="s1", event=e, actor="clerk") for e in big])
+    expected = sum((2**40 + n) ** 2 for n in range(3))
+    with LedgerSet.open(ledger_url, names, codec=Codec(MIXED)) as street:
+        for lineage in (False, "lazy", True):
+            _each_way(street, SQUARES, None, lineage)
+        for one in street:
+            values = {f.indicator.id: f.value for f in one.indicators(SQUARES, year=2023)}
+            assert values == {"t.squares": expected, "t.doubled": 2 * sum(e.attendees for e in big)}

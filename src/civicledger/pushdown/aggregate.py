@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
+from civicledger.events.fields import MAX_SAFE_INTEGER
 from civicledger.projections.accumulate import Group, group_text
 from civicledger.projections.expressions import Arith, BinOp, Const, FieldRef
 from civicledger.projections.fields import MISSING
@@ -269,6 +270,26 @@ def _amount(compiler: _Compiler, arith: Arith) -> tuple[ColumnElement[Any], list
     return None
 
 
+_LARGEST_INTEGER = 2**63 - 1
+"""What a 64-bit SQL integer holds: SQLite turns a larger product into an inexact float,
+PostgreSQL's bigint raises."""
+
+
+def _bound(arith: Arith) -> int:
+    """The largest magnitude an integer amount can reach: fields are within ±(2**53 - 1).
+
+    A product of two fields can pass 64 bits, which the database's integers cannot hold
+    exactly; such an amount is not compiled as an integer, so it is summed exactly
+    elsewhere (the decimal path, or the engine's fold).
+    """
+    if isinstance(arith, Const):
+        return abs(arith.value) if type(arith.value) is int else _LARGEST_INTEGER + 1
+    if isinstance(arith, BinOp):
+        left, right = _bound(arith.left), _bound(arith.right)
+        return left * right if arith.op == "*" else left + right
+    return MAX_SAFE_INTEGER
+
+
 def _int_literal(value: int) -> ColumnElement[Any]:
     from sqlalchemy import literal
 
@@ -324,7 +345,7 @@ def compile_parts(
             arith = (measure.expression if sign > 0 else measure.removed_expression) or (
                 measure.expression
             )
-            compiled = _amount(compiler, arith)
+            compiled = _amount(compiler, arith) if _bound(arith) <= _LARGEST_INTEGER else None
             if compiled is None and decimals:
                 scaled = scaled_amount(dialect, arith, hints[type_name])
                 if scaled is None:
