@@ -117,7 +117,7 @@ def test_example_figures_pushed_down_equal_python(
 ) -> None:
     """Values, contributions and excluded counts of the example set match the Python engine."""
     # Both ways of reading rows: one walk in position order, or per type merged by position.
-    monkeypatch.setattr(pushdown_sql, "_SCAN_FRACTION", scan)
+    monkeypatch.setattr(pushdown_sql, "SCAN_FRACTION", scan)
     python = indicators(example.store, INDICATORS, year=2023, lineage=lineage)
     pushed = example.indicators(INDICATORS, year=2023, lineage=lineage)
     assert _flat(pushed) == _flat(python)

@@ -60,14 +60,17 @@ from civicledger.store.sql.derived import payload_jsonb
 from civicledger.store.sql.schema import events
 
 __all__ = [
+    "FilterCompiler",
     "Kind",
     "aggregate_figures",
     "compile_parts",
+    "distinct_key",
     "field_kind",
     "group_column",
     "group_of",
     "non_null_key",
     "simple_figures",
+    "totals_figures",
 ]
 
 
@@ -112,7 +115,7 @@ def _literal_kind(value: Any) -> str | None:
     return _PYTHON_KIND.get(type(value))
 
 
-class _Compiler:
+class FilterCompiler:
     """Exact SQL conditions for one event type's filter (None: not compiled)."""
 
     def __init__(self, dialect: str, hints: Mapping[str, Any]) -> None:
@@ -245,7 +248,7 @@ class _Compiler:
         return and_(column.isnot(None), found) if optional else found
 
 
-def _amount(compiler: _Compiler, arith: Arith) -> tuple[ColumnElement[Any], list[Any]] | None:
+def _amount(compiler: FilterCompiler, arith: Arith) -> tuple[ColumnElement[Any], list[Any]] | None:
     """An integer sum expression in SQL and the columns that must not be null, or None."""
     if isinstance(arith, Const):
         if type(arith.value) is not int:
@@ -334,7 +337,7 @@ def compile_parts(
     closing = [t for t in indicator.closing_types if t not in indicator.source]
     parts = []
     for type_name, sign in [*((t, 1) for t in indicator.source), *((t, -1) for t in closing)]:
-        compiler = _Compiler(dialect, hints[type_name])
+        compiler = FilterCompiler(dialect, hints[type_name])
         condition: ColumnElement[bool] | None = true()
         if indicator.where is not None:
             condition = compiler.condition(indicator.where)
@@ -395,7 +398,7 @@ def aggregate_figures(
         stock = stock_distinct(conn, dialect, scope, indicator, period, hints, converters)
         if stock is None:
             return None
-        return _figures(indicator, period, point, *stock.get(None, ({}, {})), seen)
+        return totals_figures(indicator, period, point, *stock.get(None, ({}, {})), seen)
     parts = compile_parts(dialect, indicator, hints, decimals=True)
     if parts is None:
         return None
@@ -428,7 +431,7 @@ def aggregate_figures(
         sums = decimal_sums(conn, dialect, scope, indicator, period, parts, converters)
         if sums is None:
             return None
-        return _figures(indicator, period, point, *sums.get(None, ({}, {})), seen)
+        return totals_figures(indicator, period, point, *sums.get(None, ({}, {})), seen)
     return _counted_figures(
         conn, dialect, scope, indicator, period, point, parts, hints, converters, seen
     )
@@ -456,7 +459,7 @@ def _counted_figures(
         group_columns = [group_column(dialect, name) for name in indicator.group_by]
         where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
         if isinstance(measure, CountDistinct):
-            found = _distinct_key(dialect, measure.field, hints[part.type_name])
+            found = distinct_key(dialect, measure.field, hints[part.type_name])
             if found is None:
                 return None
             key, source, convert = found
@@ -486,7 +489,7 @@ def _counted_figures(
     for group, first in keys.items():
         values[group] = len(first)
         counted[group] = len(set(first.values()))
-    return _figures(indicator, period, point, values, counted, seen)
+    return totals_figures(indicator, period, point, values, counted, seen)
 
 
 def _window(indicator: Indicator, period: Period) -> list[ColumnElement[bool]]:
@@ -497,7 +500,7 @@ def _window(indicator: Indicator, period: Period) -> list[ColumnElement[bool]]:
     return window
 
 
-def _figures(
+def totals_figures(
     indicator: Indicator,
     period: Period,
     point: AsOf,
@@ -612,7 +615,7 @@ def decimal_sums(
     return result
 
 
-def _distinct_key(
+def distinct_key(
     dialect: str, field: str, hints: Mapping[str, Any]
 ) -> tuple[ColumnElement[Any], list[Any], Convert] | None:
     """The SQL key of a count_distinct field, the FROM it needs, and its item converter.

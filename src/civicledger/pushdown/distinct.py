@@ -26,7 +26,12 @@ from civicledger.projections.figures import AsOf, Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import CountDistinct
 from civicledger.projections.periods import Period
-from civicledger.pushdown.aggregate import _Compiler, _distinct_key, _figures, non_null_key
+from civicledger.pushdown.aggregate import (
+    FilterCompiler,
+    distinct_key,
+    non_null_key,
+    totals_figures,
+)
 from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, payload_field
 from civicledger.store.sql.schema import events
@@ -87,7 +92,7 @@ def distinct_together(
             whole: Group = ()
             values = {whole: len(first)} if first else {}
             counted = {whole: len(set(first.values()))} if first else {}
-            result[(indicator, period)] = _figures(
+            result[(indicator, period)] = totals_figures(
                 indicator, period, point, values, counted, seen[indicator]
             )
     return result
@@ -105,7 +110,7 @@ def _firsts(
     """Per request, each distinct key (as the engine writes it) and the first position
     that brought it; None for a request whose filter or key does not compile."""
     known = hints[type_name]
-    compiler = _Compiler(dialect, known)
+    compiler = FilterCompiler(dialect, known)
     fields: dict[str, ColumnElement[Any]] = {}
     flags: dict[int, ColumnElement[Any]] = {}
     keys: dict[int, tuple[str, Convert]] = {}
@@ -117,7 +122,7 @@ def _firsts(
         except NotPushable:
             continue
         condition = true() if indicator.where is None else compiler.condition(indicator.where)
-        found = _distinct_key(dialect, name, known) if name is not None else None
+        found = distinct_key(dialect, name, known) if name is not None else None
         if name is None or condition is None or found is None:
             continue  # left to aggregate_figures, which folds what it cannot compile
         # The stored field itself (a list stays its JSON array, unnested per figure).

@@ -23,9 +23,9 @@ from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import CountDistinct, Latest
 from civicledger.projections.periods import Period
 from civicledger.pushdown.aggregate import (
-    _distinct_key,
     compile_parts,
     decimal_sums,
+    distinct_key,
     field_kind,
     group_column,
     group_of,
@@ -88,7 +88,7 @@ def set_aggregate_figures(
         where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
         width = len(group_columns)
         if isinstance(measure, CountDistinct):
-            found = _distinct_key(dialect, measure.field, hints[part.type_name])
+            found = distinct_key(dialect, measure.field, hints[part.type_name])
             if found is None:
                 return None
             key, source, convert = found

@@ -53,16 +53,16 @@ from civicledger.pushdown.compiler import indicator_condition
 from civicledger.pushdown.fields import Convert, NotPushable
 from civicledger.pushdown.set_aggregate import set_aggregate_figures, set_simple_figures
 from civicledger.pushdown.sql import (
-    _REDACTED,
-    _SCAN_FRACTION,
+    REDACTED,
+    SCAN_FRACTION,
+    LightPayload,
+    LightRow,
     SqlPushdown,
-    _base,
-    _by_request,
-    _complete,
-    _day,
-    _dispatched,
-    _Payload,
-    _Row,
+    base_indicators,
+    by_request,
+    dispatched_types,
+    parse_day,
+    with_unfetched,
 )
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.sql.errors import translated
@@ -163,7 +163,7 @@ class SetPushdown:
             figures = dict(computed[ledger]) if computed is not None else {}
             if rest:
                 python = compute_from_source(pushdown.store, rest, as_of=point, lineage=lineage)
-                figures.update(_by_request(rest, python))
+                figures.update(by_request(rest, python))
             result.append([f for request in requests for f in figures[request]])
         return result
 
@@ -174,7 +174,7 @@ class SetPushdown:
             .where(
                 events.c.ledger_id == table.c.ledger_id,
                 events.c.type.in_(AMENDING_TYPES),
-                or_(events.c.position <= table.c.position, events.c.type == _REDACTED),
+                or_(events.c.position <= table.c.position, events.c.type == REDACTED),
             )
             .distinct()
         )
@@ -192,7 +192,7 @@ class SetPushdown:
         first = self.first
         periods: dict[Indicator, list[Period]] = {}
         for indicator, period in requests:
-            for base in _base(indicator):
+            for base in base_indicators(indicator):
                 periods.setdefault(base, [])
                 if period not in periods[base]:
                     periods[base].append(period)
@@ -202,7 +202,7 @@ class SetPushdown:
         if not lineage:
             hints = {t: first._hints(t) for t in every_type}
             dispatched = {
-                ledger: {b: sum(counts.get(t, 0) for t in _dispatched(b)) for b in periods}
+                ledger: {b: sum(counts.get(t, 0) for t in dispatched_types(b)) for b in periods}
                 for ledger, counts in seen.items()
             }
             simple = [(base, p) for base, ps in periods.items() for p in ps]
@@ -276,7 +276,7 @@ class SetPushdown:
         narrowed = or_(*[indicator_condition(self.dialect, i, p) for i, p in periods.items()])
         condition = and_(*scope, events.c.type.in_(sorted(converters)), narrowed)
         wanted = sum(counts.get(t, 0) for counts in seen.values() for t in converters)
-        by_type = wanted * _SCAN_FRACTION < sum(point.position for point in points.values())
+        by_type = wanted * SCAN_FRACTION < sum(point.position for point in points.values())
         fed: dict[int, Counter[str]] = {ledger: Counter() for ledger in points}
         requests = [(base, p) for base, ps in periods.items() for p in ps]
         rows = self._rows(conn, condition, names, converters, fed, by_type)
@@ -291,16 +291,17 @@ class SetPushdown:
         for ledger, figures in result.items():
             missed = {t: seen[ledger].get(t, 0) - fed[ledger][t] for t in converters}
             result[ledger] = {
-                request: [_complete(f, missed) for f in found] for request, found in figures.items()
+                request: [with_unfetched(f, missed) for f in found]
+                for request, found in figures.items()
             }
         return result
 
     @staticmethod
     def _folded(
-        rows: Iterator[_Row], requests: list[Request], point: AsOf, lineage: bool
+        rows: Iterator[LightRow], requests: list[Request], point: AsOf, lineage: bool
     ) -> dict[Request, list[Figure]]:
         figures = compute(rows, requests, as_of=point, lineage=lineage)  # type: ignore[arg-type]
-        return _by_request(requests, figures)
+        return by_request(requests, figures)
 
     def _rows(
         self,
@@ -310,7 +311,7 @@ class SetPushdown:
         converters: Mapping[str, Mapping[str, Convert]],
         fed: Mapping[int, Counter[str]],
         by_type: bool,
-    ) -> Iterator[tuple[int, _Row]]:
+    ) -> Iterator[tuple[int, LightRow]]:
         """The light rows of every ledger, ordered by ledger and position, with their ledger."""
         columns = [
             events.c.ledger_id,
@@ -353,10 +354,13 @@ class SetPushdown:
                 raise NotPushable(f"event at position {row[1]} has an older schema version")
             ledger = int(row[0])
             fed[ledger][type_name] += 1
-            payload = _Payload({name: convert(row[i]) for i, name, convert in plans[type_name]})
+            payload = LightPayload({name: convert(row[i]) for i, name, convert in plans[type_name]})
             raw_id = row[2]
             event_id = raw_id if isinstance(raw_id, uuid.UUID) else uuid_from_bytes(raw_id)
-            yield ledger, _Row(row[1], event_id, _day(row[3]), type_name, row[5], row[6], payload)
+            yield (
+                ledger,
+                LightRow(row[1], event_id, parse_day(row[3]), type_name, row[5], row[6], payload),
+            )
 
 
 @attrs.define
@@ -428,7 +432,7 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
-def _ledger(item: tuple[int, _Row]) -> int:
+def _ledger(item: tuple[int, LightRow]) -> int:
     return item[0]
 
 

@@ -66,23 +66,34 @@ from civicledger.store.parts import SqlTarget
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events
 
-__all__ = ["SqlPushdown"]
+__all__ = [
+    "REDACTED",
+    "SCAN_FRACTION",
+    "LightPayload",
+    "LightRow",
+    "SqlPushdown",
+    "base_indicators",
+    "by_request",
+    "dispatched_types",
+    "parse_day",
+    "with_unfetched",
+]
 
 
 _FIRST_FIELD = 7
 """Index of the first payload field in a light row (after the seven envelope columns)."""
 
-_SCAN_FRACTION = 20
+SCAN_FRACTION = 20
 """Below one event in this many, reading types through the index beats a walk of the ledger."""
 
-_REDACTED = AMENDING_TYPES[2]
+REDACTED = AMENDING_TYPES[2]
 """A redaction erases stored payloads whatever its own position."""
 
 _DECLARATIVE = (Compare, In, And, Or, Not, Between, StartsWith, Contains)
 """Filter clauses that only read fields (an escape-hatch Predicate may read anything)."""
 
 
-class _Payload:
+class LightPayload:
     """The fields of a payload that a computation reads (others read as missing)."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
@@ -90,7 +101,7 @@ class _Payload:
 
 
 @attrs.define(slots=True)
-class _Row:
+class LightRow:
     """A recorded event as much as the engine reads of it."""
 
     position: int
@@ -99,29 +110,29 @@ class _Row:
     type: str
     stream: str
     actor: str
-    payload: _Payload
+    payload: LightPayload
     # The pushdown runs only while no amending event is recorded, so none applies.
     corrections: tuple[Any, ...] = ()
     redacted_fields: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=4096)
-def _day(text: str) -> date:
+def parse_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _base(indicator: Indicator) -> list[Indicator]:
+def base_indicators(indicator: Indicator) -> list[Indicator]:
     """The non-ratio indicators a request needs (its ratio parts, recursively)."""
     measure = indicator.measure
     if isinstance(measure, Derived):
-        return [b for operand in measure.operands for b in _base(operand)]
+        return [b for operand in measure.operands for b in base_indicators(operand)]
     if not isinstance(measure, Ratio):
         return [indicator]
     parts = []
     for part in (measure.numerator, measure.denominator):
         if isinstance(part, str):
             raise NotPushable(f"unresolved ratio part {part!r}")
-        parts += _base(part)
+        parts += base_indicators(part)
     return parts
 
 
@@ -168,13 +179,13 @@ class SqlPushdown:
             if pushed:
                 try:
                     computed = self._compute(conn, pushed, point, lineage)
-                    figures.update(_by_request(pushed, computed))
+                    figures.update(by_request(pushed, computed))
                 except NotPushable:
                     pass  # a stored value the rebuild does not cover: all in Python
         rest = [r for r in unique if r not in figures]
         if rest:
             python = compute_from_source(self.store, rest, as_of=point, lineage=lineage)
-            figures.update(_by_request(rest, python))
+            figures.update(by_request(rest, python))
         return [f for request in requests for f in figures[request]]
 
     def _amended(self, conn: Connection, point: AsOf) -> bool:
@@ -183,13 +194,13 @@ class SqlPushdown:
             events.c.ledger_id == self.target.ledger_id,
             events.c.type.in_(AMENDING_TYPES),
             # A redaction erases stored payloads whatever its own position.
-            or_(events.c.position <= point.position, events.c.type == _REDACTED),
+            or_(events.c.position <= point.position, events.c.type == REDACTED),
         )
         return bool(conn.execute(statement).scalar_one())
 
     def _pushable(self, indicator: Indicator) -> bool:
         try:
-            for base in _base(indicator):
+            for base in base_indicators(indicator):
                 self._converters(base)
         except NotPushable:
             return False
@@ -221,7 +232,7 @@ class SqlPushdown:
     ) -> list[Figure]:
         periods: dict[Indicator, list[Period]] = {}
         for indicator, period in requests:
-            for base in _base(indicator):
+            for base in base_indicators(indicator):
                 periods.setdefault(base, [])
                 if period not in periods[base]:
                     periods[base].append(period)
@@ -237,7 +248,7 @@ class SqlPushdown:
         seen = self._seen(conn, [*scope, events.c.type.in_(every_type)])
         computed: dict[Request, list[Figure]] = {}
         hints = {t: self._hints(t) for t in every_type}
-        dispatched = {base: sum(seen.get(t, 0) for t in _dispatched(base)) for base in periods}
+        dispatched = {base: sum(seen.get(t, 0) for t in dispatched_types(base)) for base in periods}
         simple = [(base, p) for base, ps in periods.items() for p in ps]
         if lineage:
             # Counts and integer sums from the rows that count, contributions as columns.
@@ -270,7 +281,7 @@ class SqlPushdown:
                         point,
                         hints,
                         self._converters(base),
-                        sum(seen.get(t, 0) for t in _dispatched(base)),
+                        sum(seen.get(t, 0) for t in dispatched_types(base)),
                     )
                     if figures is not None:
                         computed[(base, period)] = figures
@@ -313,12 +324,12 @@ class SqlPushdown:
         fed: Counter[str] = Counter()
         condition = and_(*scope, events.c.type.in_(sorted(converters)), narrowed)
         # Many rows: one walk of the ledger in position order; few: each type through its index.
-        by_type = sum(seen.get(t, 0) for t in converters) * _SCAN_FRACTION < point.position
+        by_type = sum(seen.get(t, 0) for t in converters) * SCAN_FRACTION < point.position
         rows = self._rows(conn, condition, names, converters, fed, by_type)
         requests = [(base, p) for base, ps in periods.items() for p in ps]
         figures = compute(rows, requests, as_of=point, lineage=lineage)  # type: ignore[arg-type]
         missed = {t: seen.get(t, 0) - fed[t] for t in converters}
-        return _by_request(requests, [_complete(f, missed) for f in figures])
+        return by_request(requests, [with_unfetched(f, missed) for f in figures])
 
     def _seen(self, conn: Connection, scope: list[Any]) -> dict[str, int]:
         """How many events of each type the as-of point includes (the engine's ``seen``)."""
@@ -342,7 +353,7 @@ class SqlPushdown:
         converters: Mapping[str, Mapping[str, Convert]],
         fed: Counter[str],
         by_type: bool,
-    ) -> Iterator[_Row]:
+    ) -> Iterator[LightRow]:
         columns = [
             events.c.position,
             type_coerce(events.c.event_id, LargeBinary).label("event_id"),
@@ -385,36 +396,36 @@ class SqlPushdown:
             if row[6] != newest[type_name]:
                 raise NotPushable(f"event at position {row[0]} has an older schema version")
             fed[type_name] += 1
-            payload = _Payload({name: convert(row[i]) for i, name, convert in plans[type_name]})
+            payload = LightPayload({name: convert(row[i]) for i, name, convert in plans[type_name]})
             raw_id = row[1]
             event_id = raw_id if isinstance(raw_id, uuid.UUID) else uuid_from_bytes(raw_id)
-            yield _Row(row[0], event_id, _day(row[2]), type_name, row[4], row[5], payload)
+            yield LightRow(row[0], event_id, parse_day(row[2]), type_name, row[4], row[5], payload)
 
 
 def _position(row: Any) -> int:
     return int(row[0])
 
 
-def _dispatched(indicator: Indicator) -> list[str]:
+def dispatched_types(indicator: Indicator) -> list[str]:
     """The types the engine feeds an indicator: source types, then closing types not among them."""
     return [*indicator.source, *(t for t in indicator.closing_types if t not in indicator.source)]
 
 
-def _complete(figure: Figure, missed: Mapping[str, int]) -> Figure:
+def with_unfetched(figure: Figure, missed: Mapping[str, int]) -> Figure:
     """Add to a figure's excluded count the events the query did not fetch."""
     indicator = figure.indicator
     if isinstance(indicator.measure, Ratio | Derived):
         return attrs.evolve(
             figure,
-            numerator=_complete(figure.numerator, missed) if figure.numerator else None,
-            denominator=_complete(figure.denominator, missed) if figure.denominator else None,
-            operands=tuple(_complete(o, missed) for o in figure.operands),
+            numerator=with_unfetched(figure.numerator, missed) if figure.numerator else None,
+            denominator=with_unfetched(figure.denominator, missed) if figure.denominator else None,
+            operands=tuple(with_unfetched(o, missed) for o in figure.operands),
         )
-    missing = sum(missed.get(t, 0) for t in _dispatched(indicator))
+    missing = sum(missed.get(t, 0) for t in dispatched_types(indicator))
     return attrs.evolve(figure, excluded=figure.excluded + missing)
 
 
-def _by_request(requests: Sequence[Request], figures: list[Figure]) -> dict[Request, list[Figure]]:
+def by_request(requests: Sequence[Request], figures: list[Figure]) -> dict[Request, list[Figure]]:
     """Figures (in request order, grouped ones several per request) keyed by request."""
     result: dict[Request, list[Figure]] = {r: [] for r in requests}
     for figure in figures:

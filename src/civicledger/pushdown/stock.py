@@ -166,9 +166,9 @@ def _moves(
     """
     # Late imports: aggregate imports this module.
     from civicledger.pushdown.aggregate import (
-        _Compiler,
-        _distinct_key,
+        FilterCompiler,
         _window,
+        distinct_key,
         field_kind,
         group_column,
     )
@@ -182,7 +182,7 @@ def _moves(
         raise NotPushable("an envelope field as a stock key")
     if name not in known:
         return None
-    found = _distinct_key(dialect, name, known) if _text_key(known[name]) else None
+    found = distinct_key(dialect, name, known) if _text_key(known[name]) else None
     if found is None:
         raise NotPushable(f"stock key {name!r} is not text")
     key, source, _ = found
@@ -191,7 +191,7 @@ def _moves(
     if opening:
         # The filter and the groups are the opening's; closings ignore both.
         if indicator.where is not None:
-            compiled = _Compiler(dialect, known).condition(indicator.where)
+            compiled = FilterCompiler(dialect, known).condition(indicator.where)
             if compiled is None:
                 raise NotPushable("the filter does not compile")
             condition = compiled
