@@ -1,4 +1,5 @@
-"""``civicledger demo --street``: the example street's ledgers, sealed, and its report."""
+"""``civicledger demo --street``: the example street's ledgers, each seal signed by its
+community and countersigned by the street, and the street's report with its evidence."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any
 import click
 
 from civicledger.cli._common import database_url
-from civicledger.cli.demo import _command, _shown, example_dir, write_docx
+from civicledger.cli.demo import example_dir, write_docx
+from civicledger.cli.demo_output import (
+    KEY_NOTE,
+    KEYS,
+    civicledger_command,
+    demo_signer,
+    key_file,
+    offline_check,
+    shown,
+)
 from civicledger.errors import CivicLedgerError, LedgerNotFoundError, ValidationError
 
 STREET = "street_2023"
@@ -20,6 +30,9 @@ MANIFEST = "street.toml"
 
 REPORT = "street-report"
 """The stem of the street report's files."""
+
+EVIDENCE = "street-evidence.zip"
+"""The street report's evidence bundle: every community's part, checkable offline."""
 
 
 def read_manifest(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
@@ -42,8 +55,17 @@ def read_manifest(folder: Path) -> tuple[str, str, list[dict[str, str]]]:
     return str(data["street"]), str(data["origin"]), communities
 
 
+def key_names(origin: str, communities: list[dict[str, str]]) -> tuple[str, list[str]]:
+    """The demo keys' names: the street's (``heping.example`` for an origin ending in
+    ``/heping``) and each community's under it (``hehua.heping.example``)."""
+    street = f"{origin.rstrip('/').rsplit('/', 1)[-1]}.example"
+    return street, [f"{c['slug']}.{street}" for c in communities]
+
+
 def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
-    """Build every community's ledger in one database, seal each, render the street report.
+    """Build every community's ledger in one database, each seal signed by its community
+    and countersigned by the street; render the street report as of those seals and
+    write its evidence bundle.
 
     Args:
         directory: where the report files (and the SQLite database by default) go.
@@ -51,8 +73,8 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
         print_report: also print the report (Markdown).
 
     Raises:
-        CivicLedgerError: the database already holds one of the street's ledgers, or
-            the new ledgers or the report do not verify.
+        CivicLedgerError: the database already holds one of the street's ledgers, the
+            new ledgers or the report do not verify, or ``cryptography`` is missing.
     """
     from civicledger.ledger import Ledger
     from civicledger.ledgerset import LATEST_SEAL
@@ -77,23 +99,36 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     except LedgerNotFoundError:
         pass  # none yet: build them
 
+    street_key, community_keys = key_names(origin, communities)
+    office = demo_signer(directory, street_key)
     counts: dict[str, int] = {}
-    for community, name in zip(communities, names, strict=True):
+    public_keys: list[str] = []
+    for community, name, key in zip(communities, names, community_keys, strict=True):
         click.echo(f"== {name}: importing {community['events']}", err=True)
+        signer = demo_signer(directory, key)
+        public_keys.append(signer.verifier().to_text())
         with Ledger.open(url, name, origin=f"{origin}/{community['slug']}") as ledger:
             counts[name] = ledger.import_jsonl(folder / community["events"])
-            ledger.seal()
-            verification = ledger.verify()
+            ledger.cosign(ledger.seal(signer), office)
+            verification = ledger.verify([public_keys[-1], office.verifier().to_text()])
             if not verification.ok:
                 raise CivicLedgerError(f"ledger {name} does not verify:\n{verification}")
 
     click.echo(f"== rendering the street report over {len(names)} ledgers", err=True)
     with Ledger.open_many(url, names) as ledger_set:
+        # The latest seals carry the street's cosignatures, so the report names its cosigner.
         report = ledger_set.report(folder / "report.toml", year=2023, as_of=LATEST_SEAL)
         text = report.to_json()
         check = verify_set_report(text, ledger_set)
         if not check.ok:
             raise CivicLedgerError(f"the street report does not verify:\n{check}")
+        click.echo(f"== writing the evidence bundle {directory / EVIDENCE}", err=True)
+        ledger_set.evidence(
+            text,
+            directory / EVIDENCE,
+            public_keys=public_keys,
+            cosigner_keys=[office.verifier()],
+        )
     markdown = report.to_markdown()
     (directory / f"{REPORT}.md").write_text(markdown, encoding="utf-8")
     (directory / f"{REPORT}.html").write_text(report.to_html(), encoding="utf-8")
@@ -102,7 +137,11 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
 
     if print_report:
         click.echo(markdown)
-    _summary(directory, url, street, counts, report, check.figures_checked)
+    keys = [key_file(directory, name, "pub") for name in community_keys]
+    check_offline = offline_check(
+        directory / EVIDENCE, keys, [key_file(directory, street_key, "pub")]
+    )
+    _summary(directory, url, street, counts, report, check.figures_checked, check_offline)
 
 
 def _summary(
@@ -112,10 +151,12 @@ def _summary(
     counts: dict[str, int],
     report: Any,
     figures: int,
+    check_offline: str,
 ) -> None:
     click.echo(
         f"Built {street}: {len(counts)} community ledgers ({sum(counts.values())} events), "
-        f"each sealed; the street report's {figures} figures verified against every seal.\n"
+        f"each seal signed by its community and countersigned by the street; the street "
+        f"report's {figures} figures verified against every seal.\n"
     )
     click.echo("Ledgers:")
     for seal in report.ledgers:
@@ -123,13 +164,18 @@ def _summary(
     click.echo(f"\nFiles in {directory}:")
     for suffix in ("md", "html", "docx", "json"):
         click.echo(f"  {REPORT}.{suffix}")
-    shown_db = _shown(Path(url.removeprefix("sqlite:///"))) if url.startswith("sqlite") else url
-    db = f"{_command()} --db {shown_db}"
+    click.echo(f"  {EVIDENCE:<24} the report's evidence bundle, checkable offline")
+    click.echo(f"  {KEYS + '/':<24} the demo key pairs (.key secret, .pub public)")
+    click.echo("\n" + KEY_NOTE.format(keys=shown(directory / KEYS)))
+    shown_db = shown(Path(url.removeprefix("sqlite:///"))) if url.startswith("sqlite") else url
+    db = f"{civicledger_command()} --db {shown_db}"
     click.echo(
         "\nTry next:\n"
         "  # the street's figures, each community's value beside them\n"
         f"  {db} indicators --year 2023 --ledgers {street}/ \\\n"
-        f"      --set {_shown(example_dir() / 'indicators.toml')}\n"
+        f"      --set {shown(example_dir() / 'indicators.toml')}\n"
         "  # the street's rectification ledger, each row naming its community\n"
-        f"  {db} followups --on 2023-12-31 --ledgers {street}/"
+        f"  {db} followups --on 2023-12-31 --ledgers {street}/\n"
+        "  # as an outsider: every figure and every cosignature, offline\n"
+        f"  {check_offline}"
     )
