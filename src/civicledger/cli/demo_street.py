@@ -83,6 +83,8 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     folder = example_dir(STREET, MANIFEST)
     street, origin, communities = read_manifest(folder)
     directory.mkdir(parents=True, exist_ok=True)
+    street_key, community_keys = key_names(origin, communities)
+    office = demo_signer(directory, street_key)  # first: without cryptography, nothing is written
     if db is None:
         database = directory / "street.db"
         for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -99,8 +101,6 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     except LedgerNotFoundError:
         pass  # none yet: build them
 
-    street_key, community_keys = key_names(origin, communities)
-    office = demo_signer(directory, street_key)
     counts: dict[str, int] = {}
     public_keys: list[str] = []
     for community, name, key in zip(communities, names, community_keys, strict=True):
