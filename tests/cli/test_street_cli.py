@@ -88,6 +88,7 @@ def test_demo_street_builds_seals_and_reports_on_sqlite(
     result = runner.invoke(cli, ["demo", "--street", "--dir", str(tmp_path / "again"), "--db", url])
     assert result.exit_code != 0
     assert "already holds the street's ledger(s) 和平街道/XX社区" in result.stderr
+    assert not (tmp_path / "again" / "keys").exists()  # a refused run writes no keys
 
 
 @pytest.mark.postgres

@@ -13,10 +13,9 @@ from civicledger.cli.demo_output import (
     KEY_NOTE,
     KEYS,
     civicledger_command,
-    demo_signer,
-    key_file,
     offline_check,
     shown,
+    write_key_pair,
 )
 from civicledger.errors import CivicLedgerError
 from civicledger.reports import Report
@@ -128,6 +127,7 @@ def demo(
         return
     if street_db is not None:
         raise click.UsageError("--db chooses the street's database; it needs --street")
+    from civicledger.audit import Signer
     from civicledger.ledger import Ledger
     from civicledger.reports.tables import figure_rows, write_xlsx
 
@@ -140,7 +140,8 @@ def demo(
     def step(text: str) -> None:
         click.echo(f"== {text}", err=True)
 
-    office = demo_signer(directory, OFFICE_KEY)  # first: without cryptography, nothing is written
+    office = Signer.generate(OFFICE_KEY)  # first: without cryptography, nothing is written
+    public_key = write_key_pair(directory, office)
     origin = "demo.civicledger.example/xx-community"
     with Ledger.open(f"sqlite:///{database}", ledger=LEDGER, origin=origin) as ledger:
         step(f"importing {source / 'events.jsonl'}")
@@ -165,7 +166,6 @@ def demo(
         if not verification.ok:
             raise CivicLedgerError(f"the new ledger does not verify:\n{verification}")
         step(f"writing the evidence bundle {directory / EVIDENCE}")
-        public_key = key_file(directory, OFFICE_KEY, "pub")
         ledger.evidence(
             report, seal, directory / EVIDENCE, public_key=public_key.read_text("utf-8")
         )

@@ -32,28 +32,22 @@ KEY_NOTE = (
 """Said after every demo: its private keys sit next to its files, which no office's may."""
 
 
-def demo_signer(directory: Path, name: str) -> Signer:
-    """Make a new key pair for a demo run and write it as ``civicledger keygen`` does:
-    ``DIR/keys/NAME.key`` (secret, owner-only) and ``DIR/keys/NAME.pub``.
+def write_key_pair(directory: Path, signer: Signer) -> Path:
+    """Write a demo run's key pair as ``civicledger keygen`` does: ``DIR/keys/NAME.key``
+    (secret, owner-only) and ``DIR/keys/NAME.pub``; return the ``.pub`` file's path.
 
-    A fresh key each run, since the demo rebuilds its ledgers each run too.
-
-    Raises:
-        CivicLedgerError: the ``cryptography`` package is not installed (the message
-            says how to install it).
+    The demos make fresh keys each run (``Signer.generate``), since they rebuild their
+    ledgers each run too; a last run's files of the same name are replaced.
     """
-    from civicledger.audit import Signer
-
-    signer = Signer.generate(name)
-    folder = directory / KEYS
-    folder.mkdir(parents=True, exist_ok=True)
-    secret = key_file(directory, name, "key")
-    secret.unlink(missing_ok=True)  # a last run's: written anew, and owner-only from the start
+    (directory / KEYS).mkdir(parents=True, exist_ok=True)
+    secret = key_file(directory, signer.name, "key")
+    secret.unlink(missing_ok=True)  # so that the new one is owner-only from the start
     descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as f:
         f.write(signer.to_text() + "\n")
-    key_file(directory, name, "pub").write_text(signer.verifier().to_text() + "\n", "utf-8")
-    return signer
+    public = key_file(directory, signer.name, "pub")
+    public.write_text(signer.verifier().to_text() + "\n", encoding="utf-8")
+    return public
 
 
 def key_file(directory: Path, name: str, suffix: str) -> Path:

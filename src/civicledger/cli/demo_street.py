@@ -15,10 +15,9 @@ from civicledger.cli.demo_output import (
     KEY_NOTE,
     KEYS,
     civicledger_command,
-    demo_signer,
-    key_file,
     offline_check,
     shown,
+    write_key_pair,
 )
 from civicledger.errors import CivicLedgerError, LedgerNotFoundError, ValidationError
 
@@ -76,6 +75,7 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
         CivicLedgerError: the database already holds one of the street's ledgers, the
             new ledgers or the report do not verify, or ``cryptography`` is missing.
     """
+    from civicledger.audit import Signer
     from civicledger.ledger import Ledger
     from civicledger.ledgerset import LATEST_SEAL
     from civicledger.reports import verify_set_report
@@ -83,8 +83,11 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     folder = example_dir(STREET, MANIFEST)
     street, origin, communities = read_manifest(folder)
     directory.mkdir(parents=True, exist_ok=True)
+    # Keys first (without cryptography nothing is written), their files once the
+    # database is known to be new (a refused run leaves the last run's keys alone).
     street_key, community_keys = key_names(origin, communities)
-    office = demo_signer(directory, street_key)  # first: without cryptography, nothing is written
+    office = Signer.generate(street_key)
+    signers = [Signer.generate(name) for name in community_keys]
     if db is None:
         database = directory / "street.db"
         for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -101,16 +104,16 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
     except LedgerNotFoundError:
         pass  # none yet: build them
 
+    street_pub = write_key_pair(directory, office)
+    key_files = [write_key_pair(directory, signer) for signer in signers]
     counts: dict[str, int] = {}
-    public_keys: list[str] = []
-    for community, name, key in zip(communities, names, community_keys, strict=True):
+    for community, name, signer in zip(communities, names, signers, strict=True):
         click.echo(f"== {name}: importing {community['events']}", err=True)
-        signer = demo_signer(directory, key)
-        public_keys.append(signer.verifier().to_text())
         with Ledger.open(url, name, origin=f"{origin}/{community['slug']}") as ledger:
             counts[name] = ledger.import_jsonl(folder / community["events"])
             ledger.cosign(ledger.seal(signer), office)
-            verification = ledger.verify([public_keys[-1], office.verifier().to_text()])
+            keys = [signer.verifier().to_text(), office.verifier().to_text()]
+            verification = ledger.verify(keys)
             if not verification.ok:
                 raise CivicLedgerError(f"ledger {name} does not verify:\n{verification}")
 
@@ -126,7 +129,7 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
         ledger_set.evidence(
             text,
             directory / EVIDENCE,
-            public_keys=public_keys,
+            public_keys=[signer.verifier().to_text() for signer in signers],
             cosigner_keys=[office.verifier()],
         )
     markdown = report.to_markdown()
@@ -137,10 +140,7 @@ def street_demo(directory: Path, db: str | None, *, print_report: bool) -> None:
 
     if print_report:
         click.echo(markdown)
-    keys = [key_file(directory, name, "pub") for name in community_keys]
-    check_offline = offline_check(
-        directory / EVIDENCE, keys, [key_file(directory, street_key, "pub")]
-    )
+    check_offline = offline_check(directory / EVIDENCE, key_files, [street_pub])
     _summary(directory, url, street, counts, report, check.figures_checked, check_offline)
 
 
