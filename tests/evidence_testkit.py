@@ -1,11 +1,13 @@
-"""Running examples/verify_evidence.py from tests: as a module, or as a script that cannot
-import civicledger; rewriting a bundle to tamper with it; and a street of two community
-ledgers with a report template over them."""
+"""Running examples/verify_evidence.py from tests: as a module, as a script that cannot
+import civicledger, or as a demo printed it; rewriting a bundle to tamper with it; and a
+street of two community ledgers with a report template over them."""
 
 from __future__ import annotations
 
 import importlib.util
 import io
+import re
+import shlex
 import subprocess
 import sys
 import zipfile
@@ -100,3 +102,15 @@ def two_communities(url: str) -> tuple[str, str]:
             ledger.append(f"m/{number}", [case], actor="clerk")
         ledger.seal()
     return hehua, lianhua
+
+
+def printed_offline_check(printed: str) -> list[str]:
+    """The offline check a demo printed (``… verify_evidence.py BUNDLE --key …``, its
+    continued lines joined), as the words a shell would pass."""
+    [command] = re.findall(r"^  (\S+ \S*verify_evidence\.py .*?(?:\\\n.*?)*)$", printed, re.M)
+    return shlex.split(command.replace("\\\n", " "))
+
+
+def run_printed(words: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a printed command as the reader would, from the current folder."""
+    return subprocess.run(words, capture_output=True, text=True, check=False, timeout=300)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def test_demo_street_builds_seals_and_reports_on_sqlite(
     result = runner.invoke(cli, ["demo", "--street", "--dir", str(tmp_path / "again"), "--db", url])
     assert result.exit_code != 0
     assert "already holds the street's ledger(s) 和平街道/XX社区" in result.stderr
+    assert not (tmp_path / "again" / "keys").exists()  # a refused run writes no keys
 
 
 @pytest.mark.postgres
@@ -110,7 +112,8 @@ def test_report_over_a_set_takes_seal_files_matched_by_origin(
     with Ledger.open_many(f"sqlite:///{db}", prefix="和平街道/") as street:
         for number, ledger in enumerate(street):
             path = tmp_path / f"seal-{number}.txt"
-            path.write_text(ledger.seals()[-1].text, encoding="utf-8")
+            # With the street's cosignature line, as the demo's report embeds it.
+            path.write_text(ledger.cosigned(ledger.seals()[-1]).text, encoding="utf-8")
             seals += ["--seal", str(path)]
     common = ["--db", db, "report", "--year", "2023", "--template", str(STREET / "report.toml")]
     in_order = [a for c in COMMUNITIES for a in ("--ledger", f"和平街道/{c}")]
@@ -194,45 +197,66 @@ def test_verify_report_checks_a_set_report_against_every_ledger_it_names(
     assert "和平街道/别的社区" in result.stderr
 
 
-def test_the_street_reports_community_series_and_follow_ups_check_offline(
-    built: tuple[Path, str], tmp_path: Path
-) -> None:
+def test_the_street_reports_community_series_and_follow_ups(built: tuple[Path, str]) -> None:
     """The street template's chart by community and its 整改 table by community are in
-    the report, and its evidence bundle (each community sealed by its office, each seal
-    countersigned by the street) passes examples/verify_evidence.py, which imports
-    nothing from civicledger, every cosignature checked with the street's key."""
-    from civicledger.audit import Signer
-    from civicledger.ledgerset import LATEST_SEAL
-    from evidence_testkit import run_verifier
-
+    the report, which names the street as each community's cosigner."""
     out, _ = built
     markdown = (out / "street-report.md").read_text(encoding="utf-8")
     assert "**各社区全年逐月调解纠纷件数**" in markdown
     assert "| 项目 | XX社区 | 荷花社区 | 莲花社区 | 桂花社区 | 梅园社区 | 单位 |" in markdown
     assert "| 序号 | 社区 | 整改问题总数（个） |" in markdown
-    db = tmp_path / "street.db"
-    db.write_bytes((out / "street.db").read_bytes())  # sealed again below: keep the module's
-    keys = []
-    office = Signer.generate("和平街道.example")
-    with Ledger.open_many(f"sqlite:///{db}", prefix="和平街道/") as street:
-        for ledger in street:
-            key = Signer.generate(f"{ledger.name.split('/')[1]}.example")
-            ledger.cosign(ledger.seal(key), office)
-            keys.append(key.verifier().to_text())
-        report = street.report(STREET / "report.toml", period="2023", as_of=LATEST_SEAL)
-        (tmp_path / "street.json").write_text(report.to_json(), encoding="utf-8")
-        street.evidence(
-            tmp_path / "street.json",
-            tmp_path / "evidence.zip",
-            public_keys=keys,
-            cosigner_keys=[office.verifier()],
-        )
-    assert "经会签：和平街道.example" in report.to_markdown()
-    result = run_verifier(tmp_path / "evidence.zip", "--cosigner-key", office.verifier().to_text())
+    assert "梅园社区的封存经会签：heping.example（" in markdown
+
+
+def test_the_printed_offline_check_passes_every_figure_and_cosignature(
+    built: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The street demo's evidence bundle (each community's seal signed by its demo key and
+    countersigned by the street's) passes the offline check as printed, with each
+    community's key and the street's; examples/verify_evidence.py imports nothing from
+    civicledger. A cosignature line changed in the bundle fails it, naming the community."""
+    from evidence_testkit import printed_offline_check, rewrite, run_printed, run_verifier
+
+    out, shown = built
+    words = printed_offline_check(shown)
+    slugs = ["xx", "hehua", "lianhua", "guihua", "meiyuan"]
+    keys = [a for s in slugs for a in ("--key", str(out / "keys" / f"{s}.heping.example.pub"))]
+    street_key = str(out / "keys" / "heping.example.pub")
+    assert words[1:] == [
+        "examples/verify_evidence.py",
+        str(out / "street-evidence.zip"),
+        *keys,
+        "--cosigner-key",
+        street_key,
+    ]
+    result = run_printed(words)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[-1] == "OK: every figure checked or partly checked"
-    cosigned = [line for line in lines if ": cosignature by 和平街道.example (" in line]
-    assert len(cosigned) == len(COMMUNITIES)
+    cosigned = [line for line in lines if ": cosignature by heping.example (" in line]
+    assert [line.split(":")[0] for line in cosigned] == [f"和平街道/{c}" for c in COMMUNITIES]
     assert all(line.endswith(": checked") for line in cosigned)
     assert any("和平街道/梅园社区: " in line and "followups.overdue = 1" in line for line in lines)
+    isolated = run_verifier(out / "street-evidence.zip", *words[3:])  # civicledger unimportable
+    assert isolated.stdout == result.stdout
+
+    def forge_hehuas_cosignature(files: dict[str, bytes]) -> None:
+        """Flip a bit of the street's signature on 荷花社区's seal, in its folder and in
+        the report, which embeds the seal."""
+        seal = files["ledgers/2/seal.txt"].decode()
+        line = seal.rstrip("\n").split("\n")[-1]
+        head, encoded = line.rsplit(" ", 1)
+        raw = bytearray(base64.b64decode(encoded))
+        raw[-1] ^= 1
+        forged = seal.replace(line, f"{head} {base64.b64encode(raw).decode()}")
+        files["ledgers/2/seal.txt"] = forged.encode()
+        report = json.loads(files["report.json"])
+        report["ledgers"][1]["checkpoint"] = forged
+        files["report.json"] = json.dumps(report, ensure_ascii=False).encode()
+
+    forged = rewrite(out / "street-evidence.zip", tmp_path / "forged.zip", forge_hehuas_cosignature)
+    result = run_printed([*words[:2], str(forged), *words[3:]])
+    assert result.returncode == 1, result.stdout
+    failed = [line for line in result.stdout.splitlines() if "FAILED" in line]
+    assert failed[0].startswith("和平街道/荷花社区: cosignature by heping.example ("), failed
+    assert failed[-1] == "FAILED: see above"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
-import sys
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
 import click
 
+from civicledger.cli.demo_output import (
+    KEY_NOTE,
+    KEYS,
+    civicledger_command,
+    offline_check,
+    shown,
+    write_key_pair,
+)
 from civicledger.errors import CivicLedgerError
 from civicledger.reports import Report
 from civicledger.reports.render.chart import MissingFontError
@@ -45,10 +50,18 @@ def example_dir(example: str = EXAMPLE, marker: str = "events.jsonl") -> Path:
 LEDGER = "xx-community"
 """The demo ledger's name: the tutorial's, so its commands work on the demo database."""
 
+OFFICE_KEY = "xx-community.example.org"
+"""The name of the office's demo key: the signing how-to's, named like a domain it controls."""
+
+EVIDENCE = "evidence.zip"
+"""The evidence bundle of the report: what an outsider checks, offline."""
+
 FILES = (
     ("civicledger.db", f"the ledger (SQLite; ledger name {LEDGER})"),
-    ("seal.txt", "the seal: origin, size and root hash (base64, as checkpoints write it)"),
-    ("report.md", "the 2023 work report (also .html, .docx and .json)"),
+    ("seal.txt", "the seal: origin, size, root hash, and the office's signature"),
+    ("report.md", "the 2023 work report, as of the seal (also .html, .docx and .json)"),
+    (EVIDENCE, "the report's evidence bundle: every figure checkable offline"),
+    (f"{KEYS}/", f"the office's demo key pair ({OFFICE_KEY}.key secret, .pub public)"),
     ("indicators.csv", "every figure of the indicator set (also .xlsx)"),
     ("followups.xlsx", "the rectification ledger (整改台账)"),
 )
@@ -87,14 +100,18 @@ def demo(
     """Build the example community's 2023 ledger, seal it, and render its report.
 
     Writes DIR/civicledger.db (SQLite, ledger xx-community, the tutorial's), the
-    seal, the report as Markdown, HTML, DOCX and JSON, the indicator table (CSV,
+    seal signed with a demo key (DIR/keys/), the report as of it as Markdown, HTML,
+    DOCX and JSON, its evidence bundle (evidence.zip), the indicator table (CSV,
     XLSX) and the rectification ledger (XLSX); then prints a summary, the files
-    and three commands to try next. --print also prints the report.
+    and commands to try next, among them the offline check of the bundle
+    (examples/verify_evidence.py). --print also prints the report.
 
     With --street: builds the example street (和平街道), one ledger per community
-    (the example community and four generated ones) in one database, seals each,
-    and renders the street's report over them (street-report.md, .html, .docx,
-    .json), every figure rolled up with each community's figure behind it.
+    (the example community and four generated ones) in one database; each
+    community signs its seal and the street countersigns it (demo keys in
+    DIR/keys/); renders the street's report as of those seals (street-report.md,
+    .html, .docx, .json), every figure rolled up with each community's figure
+    behind it, and its evidence bundle (street-evidence.zip).
 
     Example:
 
@@ -110,6 +127,7 @@ def demo(
         return
     if street_db is not None:
         raise click.UsageError("--db chooses the street's database; it needs --street")
+    from civicledger.audit import Signer
     from civicledger.ledger import Ledger
     from civicledger.reports.tables import figure_rows, write_xlsx
 
@@ -122,11 +140,13 @@ def demo(
     def step(text: str) -> None:
         click.echo(f"== {text}", err=True)
 
+    office = Signer.generate(OFFICE_KEY)  # first: without cryptography, nothing is written
+    public_key = write_key_pair(directory, office)
     origin = "demo.civicledger.example/xx-community"
     with Ledger.open(f"sqlite:///{database}", ledger=LEDGER, origin=origin) as ledger:
         step(f"importing {source / 'events.jsonl'}")
         count = ledger.import_jsonl(source / "events.jsonl")
-        seal = ledger.seal()
+        seal = ledger.seal(office)
         (directory / "seal.txt").write_text(seal.text, encoding="utf-8")
 
         report = ledger.report(source / "report.toml", year=2023, as_of=seal)
@@ -142,27 +162,36 @@ def demo(
         _write_csv(rows, directory / "indicators.csv")
         ledger.export_followups(directory / "followups.xlsx", on=date(2023, 12, 31))
 
-        verification = ledger.verify()
+        verification = ledger.verify([office.verifier().to_text()])
         if not verification.ok:
             raise CivicLedgerError(f"the new ledger does not verify:\n{verification}")
+        step(f"writing the evidence bundle {directory / EVIDENCE}")
+        ledger.evidence(
+            report, seal, directory / EVIDENCE, public_key=public_key.read_text("utf-8")
+        )
 
     if print_report:
         click.echo(markdown)
     click.echo(
         f"Built the example community's 2023 ledger: {count} events, sealed at size "
-        f"{seal.tree_size}, verified OK; its indicator set gives {len(figures)} figures.\n"
+        f"{seal.tree_size} and signed, verified OK; its indicator set gives "
+        f"{len(figures)} figures.\n"
     )
     click.echo(f"Files in {directory}:")
     for name, what in FILES:
         click.echo(f"  {name:<16} {what}")
-    db = f"{_command()} --db {_shown(database)} --ledger {LEDGER}"
+    click.echo("\n" + KEY_NOTE.format(keys=shown(directory / KEYS)))
+    db = f"{civicledger_command()} --db {shown(database)} --ledger {LEDGER}"
     click.echo(
         "\nTry next:\n"
         "  # how a figure was derived, event by event\n"
         f"  {db} explain employment.reemployment_trainees --year 2023 \\\n"
-        f"      --set {_shown(source / 'indicators.toml')}\n"
-        "  # recompute every hash and check the seal\n"
-        f"  {db} verify --seal {_shown(directory / 'seal.txt')}\n"
+        f"      --set {shown(source / 'indicators.toml')}\n"
+        "  # recompute every hash and check the seal and its signature\n"
+        f"  {db} verify --seal {shown(directory / 'seal.txt')} \\\n"
+        f"      --public-key {shown(public_key)}\n"
+        "  # as an outsider: every figure of the report against the signed seal, offline\n"
+        f"  {offline_check(directory / EVIDENCE, [public_key])}\n"
         "  # the report in a browser: every number links to its derivation\n"
         f"  python3 -m webbrowser {shlex.quote((directory / 'report.html').resolve().as_uri())}"
     )
@@ -176,31 +205,6 @@ def write_docx(report: Report, path: Path) -> None:
     except MissingFontError as e:
         report.to_docx(path, pictures=False)
         click.echo(f"note: {path.name} has its charts as tables only: {e}", err=True)
-
-
-def _command() -> str:
-    """How the reader runs civicledger: by name when that name finds this program, else
-    by its path (``scripts/demo`` installs it into ``.venv/``, which the reader's shell
-    has not activated, so a bare ``civicledger`` would not be found)."""
-    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-    if running is None or running.name != "civicledger":
-        return "civicledger"  # run as python -m civicledger, or inside a test
-    found = shutil.which("civicledger")
-    if found is not None and Path(found).resolve() == running:
-        return "civicledger"
-    return _shown(running)
-
-
-def _shown(path: Path) -> str:
-    """A path as a reader types it: relative to the current folder when inside it, quoted."""
-    absolute = path.resolve()
-    try:
-        text = os.path.relpath(absolute)
-    except ValueError:  # another drive on Windows
-        text = str(absolute)
-    if text.startswith(".."):
-        text = str(absolute)
-    return shlex.quote(text)
 
 
 def _write_csv(rows: list[dict[str, object]], path: Path) -> None:
