@@ -354,6 +354,7 @@ def write_ledger_part(
     entries = []
     partial: list[tuple[str, str]] = []
     count = len(amendments)
+    disclosed: dict[tuple[str, tuple[str, ...]], bytes] = {}
     for figure_data in figures:
         ref = figure_data["ref"]
         if figure_data["indicator"] in FIGURE_IDS:
@@ -363,7 +364,7 @@ def write_ledger_part(
             continue
         key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
         figure = computed[key]
-        entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files)
+        entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files, disclosed)
         count += written
         entries.append({"ref": ref, **entry})
         partial += [(ref, why) for why in _why_partial(entry)]
@@ -488,14 +489,26 @@ def _window(figure: Figure) -> tuple[date | None, date]:
 
 
 def _entry(
-    ledger: EvidenceSource, figure: Figure, size: int, name: str, files: dict[str, bytes]
+    ledger: EvidenceSource,
+    figure: Figure,
+    size: int,
+    name: str,
+    files: dict[str, bytes],
+    disclosed: dict[tuple[str, tuple[str, ...]], bytes],
 ) -> tuple[dict[str, Any], int]:
-    """The manifest entry of a figure (parts of a ratio nested), writing its disclosures."""
+    """The manifest entry of a figure (parts of a ratio nested), writing its disclosures.
+
+    ``disclosed`` holds the lines already made, by event id and fields: the figures of a
+    report read the same events (a year's figure and its months'), and each disclosure is
+    a query of its own.
+    """
     if isinstance(figure.indicator.measure, Ratio):
         assert figure.numerator is not None
         assert figure.denominator is not None
-        numerator, n = _entry(ledger, figure.numerator, size, f"{name}.numerator", files)
-        denominator, d = _entry(ledger, figure.denominator, size, f"{name}.denominator", files)
+        numerator, n = _entry(ledger, figure.numerator, size, f"{name}.numerator", files, disclosed)
+        denominator, d = _entry(
+            ledger, figure.denominator, size, f"{name}.denominator", files, disclosed
+        )
         return {"numerator": numerator, "denominator": denominator}, n + d
     indicator = figure.indicator
     read = fields_read(indicator)
@@ -527,11 +540,16 @@ def _entry(
     }
     if why:
         return entry, 0
-    lines = [
-        _line(ledger.disclose(record.event_id, sorted(read[record.type])))
-        for record in events
-        if read[record.type]  # a type read only through its envelope needs no disclosure
-    ]
+    lines = []
+    for record in events:
+        fields = tuple(sorted(read[record.type]))
+        if not fields:
+            continue  # a type read only through its envelope needs no disclosure
+        key = (str(record.event_id), fields)
+        line = disclosed.get(key)
+        if line is None:
+            line = disclosed[key] = _line(ledger.disclose(record.event_id, list(fields)))
+        lines.append(line)
     entry["disclosures"] = f"{name}.jsonl"
     files[entry["disclosures"]] = b"".join(lines)
     return entry, len(lines)
