@@ -59,6 +59,21 @@ def test_full_lineage_is_held_as_columns_until_read(example: Ledger) -> None:
     assert all(f.lineage_loaded for f in figures if f.numerator is None and not f.operands)
 
 
+def test_json_lineage_is_written_from_the_columns(example: Ledger) -> None:
+    """A figure's dict lists its contributions as the Python engine's Contribution.to_dict
+    does, taken from the columns without building the objects."""
+    figures = example.indicators(INDICATORS, year=2023)
+    pushed = [f.to_dict() for f in figures]
+    by_id = {f.id: f for f in figures if not f.group}
+    for name in ("elderly.certified", "volunteer.participants", "party.contact_households"):
+        assert by_id[name].to_dict()["contributions"]
+        assert not by_id[name].lineage_loaded
+    python = indicators(example.store, INDICATORS, year=2023)
+    assert pushed == [f.to_dict() for f in python]
+    # And the same once the objects are built.
+    assert [f.to_dict() for f in figures if f.contributions is not None] == pushed
+
+
 def test_full_lineage_stays_readable_after_the_ledger_is_closed(tmp_path: Path) -> None:
     """Lineage columns hold everything a contribution says: no read on access."""
     with Ledger.open(f"sqlite:///{tmp_path / 'closed.db'}") as ledger:
@@ -110,6 +125,7 @@ def test_the_first_event_bringing_a_key_is_the_earliest_by_position() -> None:
         pushed = ledger.indicators(chosen, year=2023)
         python = indicators(ledger.store, chosen, year=2023)
     assert _flat(pushed) == _flat(python)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
     assert [(c.position, c.key) for c in pushed[0].contributions] == [(1, "a"), (1, "b"), (2, "c")]
 
 
@@ -135,6 +151,7 @@ def test_closing_events_subtract_with_a_removed_note() -> None:
         pushed = ledger.indicators(chosen, year=2023)
         python = indicators(ledger.store, chosen, year=2023)
     assert _flat(pushed) == _flat(python)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
     first = pushed[0].contributions
     assert [(c.position, c.amount, c.note) for c in first] == [(1, 1, None), (2, -1, "removed")]
 
