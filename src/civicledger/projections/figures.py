@@ -213,7 +213,7 @@ class Figure:
             "as_of": self.as_of.to_dict(),
             "definition": indicator_to_data(self.indicator, resolve=False),
             "excluded": self.excluded,
-            "contributions": self._contribution_dicts(),
+            "contributions": [c.to_dict() for c in self.contributions],
             "numerator": self.numerator.to_dict() if self.numerator is not None else None,
             "denominator": self.denominator.to_dict() if self.denominator is not None else None,
         }
@@ -224,19 +224,6 @@ class Figure:
         if self.operands:
             data["operands"] = [o.to_dict() for o in self.operands]
         return data
-
-    def _contribution_dicts(self) -> list[dict[str, Any]]:
-        """Each contribution's ``to_dict``, in ledger order.
-
-        Lineage kept as compact columns (the SQL pushdown's) writes the dicts from its
-        columns: over a large ledger, building each Contribution only to take it apart
-        again was most of the time a figure's JSON took.
-        """
-        from_columns = getattr(self._lineage, "contribution_dicts", None)
-        if callable(from_columns):
-            dicts: list[dict[str, Any]] = from_columns()
-            return dicts
-        return [c.to_dict() for c in self.contributions]
 
     def to_prov(self) -> prov.model.ProvDocument:
         """The figure's derivation as a W3C PROV document (needs the ``prov`` package).

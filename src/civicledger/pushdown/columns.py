@@ -9,8 +9,7 @@ only row numbers, amounts and keys (:class:`LineageColumns`): a few dozen bytes
 an event and no object at all until a reader asks for ``Figure.contributions``.
 Then they are built once, in ledger order, equal to those the Python engine
 builds. Nothing is read from the store on access, so the figures stay usable
-after the ledger is closed. A figure written out as JSON takes its contributions'
-dicts straight from the columns (:meth:`LineageColumns.contribution_dicts`).
+after the ledger is closed.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import functools
 import uuid
 from array import array
 from datetime import date
-from typing import Any
 
 from civicledger.projections.figures import Contribution
 from civicledger.store.ids import uuid_from_bytes
@@ -33,18 +31,6 @@ _REMOVED = "removed"
 @functools.lru_cache(maxsize=4096)
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _day_text(text: str) -> str:
-    """The day as ``Contribution.to_dict`` writes it (the stored text need not be that form)."""
-    return _day(text).isoformat()
-
-
-def _id_text(raw: bytes | bytearray) -> str:
-    """16 id bytes as ``str(uuid.UUID(bytes=raw))`` writes them, without the UUID object."""
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class RowTable:
@@ -112,22 +98,13 @@ class LineageColumns:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __call__(self) -> tuple[Contribution, ...]:
-        """The Contribution objects: what a figure calls on first access to them."""
-        return self.contributions()
-
-    def _order(self) -> list[int]:
-        """The indexes of the contributions in ledger order."""
+    def contributions(self) -> tuple[Contribution, ...]:
+        """The Contribution objects, in ledger order (the figure calls this on first access)."""
         positions = self.table.positions
         rows = self.rows
         # Rows of several types (or read in day order) are put in position order; the sort
         # is stable, so the keys one event brought keep their order.
-        return sorted(range(len(rows)), key=lambda i: positions[rows[i]])
-
-    def contributions(self) -> tuple[Contribution, ...]:
-        """The Contribution objects, in ledger order."""
-        rows = self.rows
-        order = self._order()
+        order = sorted(range(len(rows)), key=lambda i: positions[rows[i]])
         keys = self.keys
         return tuple(
             self.table.contribution(
@@ -138,29 +115,3 @@ class LineageColumns:
             )
             for i in order
         )
-
-    def contribution_dicts(self) -> list[dict[str, Any]]:
-        """What ``Contribution.to_dict`` gives for each contribution, in ledger order,
-        written from the columns: a large figure's JSON lineage without building (and
-        taking apart again) an object, a UUID and a date per event.
-        """
-        table = self.table
-        ids, positions, texts = table.ids, table.positions, table.texts
-        days, types, streams = table.days, table.types, table.streams
-        rows, amounts, removed, keys = self.rows, self.amounts, self.removed, self.keys
-        dicts = []
-        for i in self._order():
-            row = rows[i]
-            dicts.append(
-                {
-                    "event_id": _id_text(ids[16 * row : 16 * row + 16]),
-                    "position": positions[row],
-                    "occurred_on": _day_text(texts[days[row]]),
-                    "type": texts[types[row]],
-                    "stream": texts[streams[row]],
-                    "amount": amounts[i],  # an int: Contribution.to_dict keeps ints as they are
-                    "key": None if keys is None else keys[i],
-                    "note": _REMOVED if removed[i] else None,
-                }
-            )
-        return dicts

@@ -284,7 +284,7 @@ def _figure(
         value=cell.value,
         as_of=point,
         contributions=None,
-        lineage=cell.lineage,
+        lineage=cell.lineage.contributions,
         group=group,
         excluded=seen[indicator] - cell.counted,
     )
