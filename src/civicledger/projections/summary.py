@@ -86,17 +86,20 @@ def summary_lines(
     lines.append(f"- {t['first']}{sep}{_event(contributions[0], t['position'])}")
     lines.append(f"- {t['last']}{sep}{_event(contributions[-1], t['position'])}")
     lines.append("")
-    # Largest by absolute amount, then earliest position: a stable, explainable order.
-    # nsmallest is sorted(...)[:n] without sorting every contribution of a large figure;
-    # ints and Decimals compare exactly, so the amounts need no conversion.
-    shown = heapq.nsmallest(
-        LARGEST_SHOWN, contributions, key=lambda c: (-abs(c.amount), c.position)
-    )
+    # nsmallest is sorted(...)[:n] without sorting every contribution of a large figure.
+    shown = heapq.nsmallest(LARGEST_SHOWN, contributions, key=_largest_first)
     lines.append(t["largest"].format(n=len(shown)))
     lines.append("")
     lines.extend(table[:2])
     lines.extend(contribution_row(c) for c in shown)
     return lines
+
+
+def _largest_first(c: Contribution) -> tuple[Number, int]:
+    """Largest by absolute amount, then earliest position: a stable, explainable order.
+    (Ints and Decimals compare exactly, so the amounts need no conversion.)"""
+    amount = c.amount
+    return (amount if amount < 0 else -amount, c.position)
 
 
 def contribution_row(c: Contribution) -> str:
