@@ -59,6 +59,16 @@ def test_full_lineage_is_held_as_columns_until_read(example: Ledger) -> None:
     assert all(f.lineage_loaded for f in figures if f.numerator is None and not f.operands)
 
 
+def test_json_lineage_is_the_python_engines(example: Ledger) -> None:
+    """A figure's dict (its contributions' to_dict, what a report's JSON lists) is the
+    Python engine's, whether its contributions are built before or by to_dict."""
+    figures = example.indicators(INDICATORS, year=2023)
+    python = indicators(example.store, INDICATORS, year=2023)
+    first = [f.to_dict() for f in python]
+    assert [f.to_dict() for f in figures] == first
+    assert [f.to_dict() for f in figures] == first  # once the objects are built
+
+
 def test_full_lineage_stays_readable_after_the_ledger_is_closed(tmp_path: Path) -> None:
     """Lineage columns hold everything a contribution says: no read on access."""
     with Ledger.open(f"sqlite:///{tmp_path / 'closed.db'}") as ledger:
@@ -110,6 +120,7 @@ def test_the_first_event_bringing_a_key_is_the_earliest_by_position() -> None:
         pushed = ledger.indicators(chosen, year=2023)
         python = indicators(ledger.store, chosen, year=2023)
     assert _flat(pushed) == _flat(python)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
     assert [(c.position, c.key) for c in pushed[0].contributions] == [(1, "a"), (1, "b"), (2, "c")]
 
 
@@ -135,6 +146,7 @@ def test_closing_events_subtract_with_a_removed_note() -> None:
         pushed = ledger.indicators(chosen, year=2023)
         python = indicators(ledger.store, chosen, year=2023)
     assert _flat(pushed) == _flat(python)
+    assert [f.to_dict() for f in pushed] == [f.to_dict() for f in python]
     first = pushed[0].contributions
     assert [(c.position, c.amount, c.note) for c in first] == [(1, 1, None), (2, -1, "removed")]
 

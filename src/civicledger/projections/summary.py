@@ -9,8 +9,8 @@ lineage (``Figure.to_dict()``, the report JSON).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
-from decimal import Decimal
 
 from civicledger.projections.figures import Contribution, Number
 from civicledger.projections.filters import format_value
@@ -86,14 +86,20 @@ def summary_lines(
     lines.append(f"- {t['first']}{sep}{_event(contributions[0], t['position'])}")
     lines.append(f"- {t['last']}{sep}{_event(contributions[-1], t['position'])}")
     lines.append("")
-    # Largest by absolute amount, then earliest position: a stable, explainable order.
-    largest = sorted(contributions, key=lambda c: (-abs(Decimal(c.amount)), c.position))
-    shown = largest[:LARGEST_SHOWN]
+    # nsmallest is sorted(...)[:n] without sorting every contribution of a large figure.
+    shown = heapq.nsmallest(LARGEST_SHOWN, contributions, key=_largest_first)
     lines.append(t["largest"].format(n=len(shown)))
     lines.append("")
     lines.extend(table[:2])
     lines.extend(contribution_row(c) for c in shown)
     return lines
+
+
+def _largest_first(c: Contribution) -> tuple[Number, int]:
+    """Largest by absolute amount, then earliest position: a stable, explainable order.
+    (Ints and Decimals compare exactly, so the amounts need no conversion.)"""
+    amount = c.amount
+    return (amount if amount < 0 else -amount, c.position)
 
 
 def contribution_row(c: Contribution) -> str:
