@@ -88,11 +88,14 @@ def set_aggregate_figures(
         where = and_(*scope, events.c.type == part.type_name, *window, part.condition)
         width = len(group_columns)
         if isinstance(measure, CountDistinct):
-            found = distinct_key(dialect, measure.field, hints[part.type_name])
+            text_keys = len(parts) == 1 and _text_only(
+                indicator, measure.field, hints[part.type_name]
+            )
+            found = distinct_key(dialect, measure.field, hints[part.type_name], text=text_keys)
             if found is None:
                 return None
             key, source, convert = found
-            if len(parts) == 1 and _text_only(indicator, measure.field, hints[part.type_name]):
+            if text_keys:
                 # Text keys and groups: SQL tells keys apart exactly as the engine does, so
                 # the keys are counted in the database instead of fetched one row each.
                 firsts = (
