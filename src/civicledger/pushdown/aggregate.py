@@ -68,6 +68,7 @@ __all__ = [
     "field_kind",
     "group_column",
     "group_of",
+    "groups_compile",
     "non_null_key",
     "simple_figures",
     "totals_figures",
@@ -293,6 +294,19 @@ def _bound(arith: Arith) -> int:
     return MAX_SAFE_INTEGER
 
 
+def groups_compile(
+    indicator: Indicator, parts: list[_Part], hints: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether every group_by payload field is of a kind the database groups as the engine."""
+    for name in indicator.group_by:
+        field = payload_field(name)
+        for part in parts:
+            known = hints[part.type_name]
+            if field is not None and field in known and field_kind(known[field]) is None:
+                return False
+    return True
+
+
 def _int_literal(value: int) -> ColumnElement[Any]:
     from sqlalchemy import literal
 
@@ -400,17 +414,8 @@ def aggregate_figures(
             return None
         return totals_figures(indicator, period, point, *stock.get(None, ({}, {})), seen)
     parts = compile_parts(dialect, indicator, hints, decimals=True)
-    if parts is None:
+    if parts is None or not groups_compile(indicator, parts, hints):
         return None
-    for name in indicator.group_by:
-        for part in parts:
-            field = payload_field(name)
-            if (
-                field is not None
-                and field in hints[part.type_name]
-                and (field_kind(hints[part.type_name][field]) is None)
-            ):
-                return None
     if isinstance(measure, Latest):
         winners = latest_values(
             conn,

@@ -29,6 +29,7 @@ from civicledger.pushdown.aggregate import (
     field_kind,
     group_column,
     group_of,
+    groups_compile,
     simple_columns,
 )
 from civicledger.pushdown.fields import Convert, payload_field
@@ -69,7 +70,7 @@ def set_aggregate_figures(
     if isinstance(measure, CountDistinct) and measure.removed_by:
         return _stock(conn, dialect, scope, indicator, period, points, hints, converters, seen)
     parts = compile_parts(dialect, indicator, hints, decimals=True)
-    if parts is None or not _groups_compile(indicator, parts, hints):
+    if parts is None or not groups_compile(indicator, parts, hints):
         return None
     if isinstance(indicator.measure, Latest) or any(p.scale is not None for p in parts):
         return _latest_or_decimal(
@@ -154,19 +155,6 @@ def set_aggregate_figures(
             indicator, period, point, values[ledger], counted[ledger], seen[ledger]
         )
     return result
-
-
-def _groups_compile(
-    indicator: Indicator, parts: list[Any], hints: Mapping[str, Mapping[str, Any]]
-) -> bool:
-    """Whether every group_by payload field is of a kind the database groups as the engine."""
-    for name in indicator.group_by:
-        field = payload_field(name)
-        for part in parts:
-            known = hints[part.type_name]
-            if field is not None and field in known and field_kind(known[field]) is None:
-                return False
-    return True
 
 
 def _stock(
