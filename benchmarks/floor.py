@@ -5,6 +5,14 @@ per event): its rows are built before the clock starts. It uses the very table
 and indexes our SQL store creates (from ``civicledger.store.sql.schema``), the
 same journal mode and the same ``synchronous`` setting, so the ratio
 ours / floor is the cost of everything the ledger adds on top of the insert.
+
+The **hashing floor** (:func:`append_hashed`) adds back only the hashing every
+ledger event needs, written with ``hashlib`` and ``orjson`` and nothing around
+it: the canonical payload, leaf format v2's salted field digests, the envelope,
+the leaf and the Merkle fold with its level-8 tiles. What our append costs beyond
+it is validation, typed events, ids, the clock and the store's own bookkeeping;
+what the hashing floor costs beyond the plain floor is what hashing costs in
+Python at all.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +40,12 @@ _INSERT = (
     f"INSERT INTO {schema.events.name} ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
+_INSERT_TILE = (
+    f"INSERT INTO {schema.tiles.name} (ledger_id, level, node_index, hash) VALUES (?, ?, ?, ?)"
+)
+_IPAD = bytes(b ^ 0x36 for b in range(256))  # HMAC's inner and outer key pads, as
+_OPAD = bytes(b ^ 0x5C for b in range(256))  # bytes.translate tables
+_TILE_SIZES = {1 << 8: 8, 1 << 16: 16}
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM {schema.events.name} ORDER BY position"
 
 
@@ -94,6 +109,87 @@ def build_rows(events: Sequence[tuple[str, Event]]) -> list[Row]:
             )
         )
     return rows
+
+
+def v2_digest(secret: bytes, fields: dict[str, Any]) -> bytes:
+    """Leaf format v2's payload digest (docs/hashing.md §1a) with the standard library alone,
+    written as fast as it goes: each field's HMAC-SHA-256 from copies of the key's two
+    padded states (what ``hmac`` does inside, without its per-call object)."""
+    sha256, dumps = hashlib.sha256, orjson.dumps
+    padded = secret.ljust(64, b"\x00")
+    inner, outer = sha256(padded.translate(_IPAD)), sha256(padded.translate(_OPAD))
+    hexes = []
+    for name, value in fields.items():
+        step = inner.copy()
+        step.update(name.encode())
+        mac = outer.copy()
+        mac.update(step.digest())
+        hexes.append(sha256(dumps([mac.hexdigest()[:32], name, value])).hexdigest())
+    hexes.sort()
+    return sha256(dumps(hexes)).digest()
+
+
+def hashing_inputs(events: Sequence[tuple[str, Event]]) -> list[Row]:
+    """What the hashing floor starts from (outside any timing): each event's row without
+    its payload bytes, salt, digest and leaf, then its id as text and its payload as a dict
+    (ids, like the floor's rows, are made before the clock starts)."""
+    return [
+        (*row[:10], str(uuid.UUID(bytes=row[4])), to_dict(event))
+        for row, (_, event) in zip(build_rows(events), events, strict=True)
+    ]
+
+
+def append_hashed(connection: sqlite3.Connection, inputs: Sequence[Row], batch_size: int) -> None:
+    """Hash and insert ``inputs`` ``batch_size`` per transaction: per event the canonical
+    payload, a fresh secret, the v2 digest, the envelope and its leaf, folded into the
+    Merkle frontier; each completed level-8 node a tile row; the head moved per batch."""
+    sha = hashlib.sha256
+    stack: list[tuple[int, bytes]] = []
+    count = 0
+    for start in range(0, len(inputs), batch_size):
+        rows = []
+        tiles = []
+        for *row, id_text, fields in inputs[start : start + batch_size]:
+            payload = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+            secret = os.urandom(16)
+            digest = v2_digest(secret, fields)
+            envelope = orjson.dumps(
+                {
+                    "actor": row[9],
+                    "event_id": id_text,
+                    "hash": "sha256",
+                    "occurred_on": row[7],
+                    "origin": "bench.floor",
+                    "payload_digest": digest.hex(),
+                    "position": row[1],
+                    "recorded_at": row[8],
+                    "schema_version": row[6],
+                    "stream": row[2],
+                    "stream_version": row[3],
+                    "type": row[5],
+                    "v": 2,
+                },
+                option=orjson.OPT_SORT_KEYS,
+            )
+            leaf = sha(b"\x00" + envelope).digest()
+            node = (1, leaf)
+            count += 1
+            while stack and stack[-1][0] == node[0]:
+                size, left = stack.pop()
+                node = (size * 2, sha(b"\x01" + left + node[1]).digest())
+                if node[0] in _TILE_SIZES:  # a stored level (8 or 16) completed
+                    level = _TILE_SIZES[node[0]]
+                    tiles.append((1, level, (count >> level) - 1, node[1]))
+            stack.append(node)
+            rows.append((*row, payload.decode(), secret, None, digest, leaf))
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(_INSERT, rows)
+        connection.executemany(_INSERT_TILE, tiles)
+        connection.execute(
+            "UPDATE civicledger_ledgers SET head = ?, frontier = ? WHERE id = 1",
+            (count, b"".join(h for _, h in stack)),
+        )
+        connection.execute("COMMIT")
 
 
 def append_batches(connection: sqlite3.Connection, rows: Sequence[Row], batch_size: int) -> None:

@@ -13,7 +13,6 @@ in 9.0), so there is no peer here.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import random
 import sqlite3
 import time
@@ -24,6 +23,7 @@ import orjson
 
 from benchmarks import ledgers, probe
 from benchmarks.context import Context, Scenario
+from benchmarks.floor import v2_digest
 from benchmarks.harness import ScenarioResult, interleave
 from civicledger.audit.verify import default_workers
 from civicledger.ledger import Ledger
@@ -44,16 +44,6 @@ def _sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _sha_v2(secret: bytes, payload: str) -> bytes:
-    # Leaf format v2 (docs/hashing.md §1a) with the standard library alone.
-    digests = []
-    for name, value in orjson.loads(payload).items():
-        salt = hmac.new(secret, name.encode(), hashlib.sha256).digest()[:16]
-        disclosure = orjson.dumps([salt.hex(), name, value], option=orjson.OPT_SORT_KEYS)
-        digests.append(_sha(disclosure).hex())
-    return _sha(orjson.dumps(sorted(digests)))
-
-
 def floor_verify(path: Path) -> bytes:
     """Recompute every digest and leaf and fold the root, with raw sqlite3 and hashlib."""
     connection = sqlite3.connect(path)
@@ -68,7 +58,10 @@ def floor_verify(path: Path) -> bytes:
         stack: list[tuple[int, bytes]] = []
         while rows := cursor.fetchmany(2000):
             for row in rows:
-                digest = _sha_v2(row[10], row[9]) if v2 else _sha(row[10] + row[9].encode())
+                if v2:
+                    digest = v2_digest(row[10], orjson.loads(row[9]))
+                else:
+                    digest = _sha(row[10] + row[9].encode())
                 if digest != row[11]:
                     raise AssertionError(f"digest differs at {row[0]}")
                 envelope = orjson.dumps(

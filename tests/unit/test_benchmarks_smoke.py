@@ -175,3 +175,54 @@ def test_peer_event_classes_resolve_by_topic_in_a_fresh_process() -> None:
     assert get_topic(made) == "benchmarks.peer:Peer_meeting_held"
     with pytest.raises(AttributeError):
         peer.__getattr__("Peer_no_such_event")
+
+
+def test_hashing_floor_hashes_exactly_as_the_ledger_does(tmp_path: Path) -> None:
+    """The append scenario's hashing floor computes the digests, leaves and level-8 tiles the
+    library computes for the same rows: it measures the same hashing, not a cheaper one."""
+    import uuid
+
+    import orjson
+    from benchmarks import floor, workload
+
+    from civicledger.merkle.disclosure import digest_of_payload
+    from civicledger.merkle.hashes import hash_algorithm
+    from civicledger.merkle.leaf import envelope_bytes
+    from civicledger.merkle.tree import merkle_root
+    from civicledger.store.rows import StoredRow
+
+    path = tmp_path / "hashing-floor.db"
+    floor.create(path)
+    connection = floor.connect(path, "NORMAL")
+    floor.append_hashed(connection, floor.hashing_inputs(workload.load().take(300)), 100)
+    alg = hash_algorithm("sha256")
+    rows = connection.execute(
+        "SELECT position, stream, stream_version, event_id, type, schema_version, occurred_on, "
+        "recorded_at, actor, payload, salt, payload_digest, leaf_hash FROM civicledger_events "
+        "ORDER BY position"
+    ).fetchall()
+    assert len(rows) == 300
+    for row in rows:
+        stored = StoredRow(*row[:3], uuid.UUID(bytes=row[3]), *row[4:9], row[9].encode(), *row[10:])
+        digest = digest_of_payload(alg, stored.salt, orjson.loads(stored.payload))
+        assert digest == stored.payload_digest, stored.position
+        envelope = envelope_bytes(
+            origin="bench.floor",
+            position=stored.position,
+            stream=stored.stream,
+            stream_version=stored.stream_version,
+            event_id=stored.event_id,
+            type=stored.type,
+            schema_version=stored.schema_version,
+            occurred_on=stored.occurred_date(),
+            recorded_at=stored.recorded_time(),
+            actor=stored.actor,
+            payload_digest=stored.payload_digest,
+            hash_name="sha256",
+            version=2,
+        )
+        assert alg.leaf(envelope) == stored.leaf_hash, stored.position
+    tiles = connection.execute("SELECT level, node_index, hash FROM civicledger_tiles").fetchall()
+    assert tiles == [(8, 0, merkle_root(alg, [row[12] for row in rows[:256]]))]
+    assert connection.execute("SELECT head FROM civicledger_ledgers").fetchone() == (300,)
+    connection.close()
