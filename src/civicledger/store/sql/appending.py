@@ -89,6 +89,7 @@ class SqlAppender:
         self._insert_sql = (
             dialect.copy_statement(engine.dialect, events) if self._postgres else str(compiled)
         )
+        self._copy_types = dialect.copy_types(engine.dialect, events) if self._postgres else []
         if not self._postgres and list(compiled.positiontup or ()) != list(_INSERT_COLUMNS):
             raise StoreError(  # pragma: no cover - a guard for SQLAlchemy changing its output
                 f"unexpected INSERT parameter order {compiled.positiontup}; please report this"
@@ -220,6 +221,7 @@ class SqlAppender:
                         cursor: Any = conn.connection.cursor()
                         stack.callback(cursor.close)
                         copy = stack.enter_context(cursor.copy(self._insert_sql))
+                        copy.set_types(self._copy_types)
                     copy.write_row(values(row))
 
                 yield copy_row
@@ -272,6 +274,7 @@ class SqlAppender:
         try:
             if self._postgres:
                 with cursor.copy(self._insert_sql) as copy:
+                    copy.set_types(self._copy_types)
                     for values in params:
                         copy.write_row(values)
             else:
