@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from civicledger import (
     StoreError,
     ValidationError,
 )
-from civicledger.store import NewEvent
+from civicledger.store import NewEvent, planning
 from civicledger.store.sql import SqlStore
 from store_testkit import note
 
@@ -235,4 +236,35 @@ def test_text_that_bulk_loading_escapes_reads_back_exactly(
     with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
         assert list(ledger.read()) == written + more
         assert [r.payload.text for r in ledger.read()][: len(awkward)] == awkward
+        assert ledger.verify().ok
+
+
+def test_a_failure_after_rows_were_sent_leaves_the_ledger_as_it_was(
+    ledger_url: str, ledger_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are sent to the database while the rest of the batch is hashed (PostgreSQL's
+    COPY); a failure hashing a later row sends none of the batch's rows to the ledger."""
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        ledger.append("s", [note("a")], actor="x")
+        before = (ledger.head(), ledger.store.frontier())
+        original = planning._digest
+        calls = 0
+
+        def fail_late(*args: Any) -> bytes:
+            nonlocal calls
+            calls += 1
+            if calls == 400:  # hundreds of rows were sent before this one
+                raise OSError("hashing failed")
+            return original(*args)
+
+        monkeypatch.setattr(planning, "_digest", fail_late)
+        with pytest.raises(OSError, match="hashing failed"):
+            ledger.append_batch(
+                [NewEvent(stream=f"s{i % 7}", event=note(str(i)), actor="x") for i in range(600)]
+            )
+        monkeypatch.undo()
+        assert (ledger.head(), ledger.store.frontier()) == before
+        assert [r.payload for r in ledger.read()] == [note("a")]
+        ledger.append_batch([NewEvent(stream="s", event=note("b"), actor="x")])
+        assert ledger.head() == 2
         assert ledger.verify().ok

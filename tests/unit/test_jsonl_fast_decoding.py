@@ -9,6 +9,7 @@ decoder refuses a payload: each compares the import's problem with the reference
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,37 @@ def test_valid_lines_decode_to_the_reference_events() -> None:
             )
             assert entry.event == expected
             assert repr(entry.event) == repr(expected)
+
+
+_ID_FORMS = [
+    "569fffd6-2ef7-4148-a323-549a5d861c0b",
+    "B69D0CD2-641D-43B8-8599-76DE96216094",
+    "23167c4f84c84100bbbdcacf97869d5a",
+    "{2d5b3223-5593-4070-8e91-fce26deeadfa}",
+    "urn:uuid:58dba4ed-0a67-4f70-9876-4957bd1fe162",
+    "12345678-1234-1234-1234-12345678_abc",  # int() takes the underscore, so uuid.UUID does
+    "+2345678-1234-1234-1234-123456789abc",
+    "zz345678-1234-1234-1234-123456789abc",
+    "------------------------------------",
+    "1234",
+]
+
+
+@pytest.mark.parametrize("text", _ID_FORMS)
+def test_a_line_s_event_id_is_read_as_uuid_UUID_reads_it(tmp_path: Path, text: str) -> None:
+    """The usual id form skips uuid.UUID's argument dispatch; every form gives its UUID or
+    its problem exactly as the constructor decides."""
+    line = {**_example("meeting_held"), "event_id": text}
+    path = tmp_path / "lines.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    try:
+        expected = uuid.UUID(text)
+    except ValueError:
+        with pytest.raises(ValidationError) as caught:
+            read_jsonl(path)
+        assert caught.value.problems[0].field == "event_id"
+        assert f"got {text!r}" in caught.value.problems[0].message
+        return
+    [entry] = read_jsonl(path)
+    assert entry.event_id == expected
+    assert entry.event_id.is_safe == expected.is_safe

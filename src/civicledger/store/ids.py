@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import time
 import uuid
@@ -41,6 +42,9 @@ class UuidV7Generator:
         if count <= 0:
             return []
         random_bytes = os.urandom(8 * count)
+        # One unpack for the batch's rand_b values, and the loop's state in locals: this
+        # runs once per new event.
+        rands = struct.unpack(f">{count}Q", random_bytes)
         ids: list[uuid.UUID] = []
         with self._lock:
             now_ms = time.time_ns() // 1_000_000
@@ -49,21 +53,21 @@ class UuidV7Generator:
                 # Start the counter low but not at zero so two processes started in the
                 # same millisecond are unlikely to share a prefix.
                 self._counter = random_bytes[0] & 0x3F
-            for i in range(count):
-                self._counter += 1
-                if self._counter > _COUNTER_MAX:
+            last_ms, counter = self._last_ms, self._counter
+            prefix = (last_ms << 80) | _VERSION_7 | _VARIANT_RFC
+            for rand in rands:
+                counter += 1
+                if counter > _COUNTER_MAX:
                     # Borrow the next millisecond rather than wrap: order beats clock accuracy.
-                    self._last_ms += 1
-                    self._counter = 0
-                rand_b = int.from_bytes(random_bytes[8 * i : 8 * i + 8], "big") & _RAND_B_MASK
-                value = (
-                    (self._last_ms << 80)
-                    | _VERSION_7
-                    | (self._counter << 64)
-                    | _VARIANT_RFC
-                    | rand_b
-                )
-                ids.append(uuid_from_int(value))
+                    last_ms += 1
+                    counter = 0
+                    prefix = (last_ms << 80) | _VERSION_7 | _VARIANT_RFC
+                # uuid_from_int's body, inlined.
+                made = _new_object(uuid.UUID)
+                _set_attribute(made, "int", prefix | (counter << 64) | (rand & _RAND_B_MASK))
+                _set_attribute(made, "is_safe", _UNKNOWN)
+                ids.append(made)
+            self._last_ms, self._counter = last_ms, counter
         return ids
 
 

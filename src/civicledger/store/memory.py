@@ -29,7 +29,6 @@ from civicledger.store.identity import (
 from civicledger.store.ids import UuidV7Generator
 from civicledger.store.parts import MemoryProjectionPositions, MemorySealTable
 from civicledger.store.planning import (
-    Row,
     StoredIdentity,
     encode_entries,
     ids_of,
@@ -153,19 +152,16 @@ class MemoryStore(EventStore):
                 leaf_version=self._leaf_version,
             )
             # Nothing below can fail on valid rows, so the append is all or nothing.
-            for record, _, salt in plan.rows:
-                self._records.append(record)
-                self._salts.append(salt)
-                self._by_id[record.event_id] = record.position
-                self._streams.setdefault(record.stream, []).append(record.position)
-                self._tree.append(record.leaf_hash)
+            for row in plan.rows:
+                self._records.append(plan.record(row))
+                self._salts.append(row.salt)
+                self._by_id[row.event_id] = row.position
+                self._streams.setdefault(row.stream, []).append(row.position)
+                self._tree.append(row.leaf_hash)
             if plan.rows:
                 self._head = len(self._records)
                 self._appended.notify_all()
-            return [
-                o.record if isinstance(o, Row) else self._records[o.position - 1]
-                for o in plan.outcomes
-            ]
+            return [self._records[o.position - 1] for o in plan.outcomes]
 
     def read_where(self, wanted: ReadFilter) -> Iterator[RecordedEvent]:
         """Stream the records a checked filter selects; see :meth:`EventStore.read`."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
@@ -114,14 +114,27 @@ class StoredIdentity:
 
 
 class Row(NamedTuple):
-    """A new event: its record, plus what is stored beside it but not handed out.
+    """A new event as an append writes it: its envelope fields, payload and hashes.
 
-    A named tuple rather than an attrs class: one is built per appended event.
+    The one object an append builds per new event after encoding (a named tuple:
+    the cheapest to build). The :class:`RecordedEvent` an append hands back is made
+    from it only where one is returned (:meth:`Plan.record`); an import, which
+    returns a count, never builds one.
     """
 
-    record: RecordedEvent
-    payload: bytes
+    position: int
+    stream: str
+    stream_version: int
+    event_id: uuid.UUID
+    type: str
+    schema_version: int
+    occurred_on: date
+    actor: str
+    event: Event
+    payload: bytes  # the canonical payload JSON
     salt: bytes
+    payload_digest: bytes
+    leaf_hash: bytes
 
 
 @attrs.frozen
@@ -133,17 +146,45 @@ class Plan:
         outcomes: per entry, its new row or the already stored event it repeats.
         nodes: the interior Merkle nodes the new leaves complete (to store as tiles).
         frontier: the frontier after the new leaves.
+        recorded_at: the time every new row is recorded at (UTC).
     """
 
     rows: list[Row]
     outcomes: list[Row | StoredIdentity]
     nodes: list[Node]
     frontier: Frontier
+    recorded_at: datetime
 
     @property
     def head(self) -> int | None:
         """The new head, or None when nothing new is written."""
-        return self.rows[-1].record.position if self.rows else None
+        return self.rows[-1].position if self.rows else None
+
+    def record(self, row: Row) -> RecordedEvent:
+        """The recorded event a new row hands back to the caller."""
+        # Assigned slot by slot, as attrs' __init__ would (RecordedEvent has no
+        # validators or converters), at a third of its cost; the read path's
+        # decode_row does the same.
+        record = _new_record(RecordedEvent)
+        _assign(record, "position", row.position)
+        _assign(record, "stream", row.stream)
+        _assign(record, "stream_version", row.stream_version)
+        _assign(record, "event_id", row.event_id)
+        _assign(record, "type", row.type)
+        _assign(record, "schema_version", row.schema_version)
+        _assign(record, "occurred_on", row.occurred_on)
+        _assign(record, "recorded_at", self.recorded_at)
+        _assign(record, "actor", row.actor)
+        _assign(record, "payload", row.event)
+        _assign(record, "payload_digest", row.payload_digest)
+        _assign(record, "leaf_hash", row.leaf_hash)
+        _assign(record, "corrections", ())
+        _assign(record, "redacted_fields", ())
+        return record
+
+
+_new_record = object.__new__
+_assign = object.__setattr__
 
 
 def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
@@ -162,21 +203,23 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, NewEvent):
             raise ValidationError(f"entry {i}: expected a NewEvent, got {type(entry).__name__}")
-        where = f"entry {i} (stream {entry.stream!r})"
         if not isinstance(entry.stream, str) or not entry.stream:
             raise ValidationError(f"entry {i}: stream must be a non-empty str", field="stream")
         if not isinstance(entry.actor, str):
-            raise ValidationError(f"{where}: actor must be a str", field="actor")
+            raise ValidationError(f"{_where(i, entry)}: actor must be a str", field="actor")
         if entry.event_id is not None and not isinstance(entry.event_id, uuid.UUID):
             raise ValidationError(
-                f"{where}: event_id must be a uuid.UUID, got {type(entry.event_id).__name__}",
+                f"{_where(i, entry)}: event_id must be a uuid.UUID, "
+                f"got {type(entry.event_id).__name__}",
                 field="event_id",
             )
-        _check_expected(entry.expected_version, f"{where}: expected_version")
+        if not isinstance(entry.expected_version, StreamState):
+            _check_expected(entry.expected_version, f"{_where(i, entry)}: expected_version")
         payload = entry.event
         if not isinstance(payload, Event):
             raise ValidationError(
-                f"{where}: event must be a civicledger Event, got {type(payload).__name__}",
+                f"{_where(i, entry)}: event must be a civicledger Event, "
+                f"got {type(payload).__name__}",
                 field="event",
             )
         type_name: str | None = getattr(type(payload), "__event_type__", None)
@@ -184,7 +227,7 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
         if type_name is None or classes.get((type_name, version)) is not type(payload):
             shown = type_name or type(payload).__qualname__
             raise UnknownEventTypeError(
-                f"{where}: event type {shown!r} version {version} is not registered in "
+                f"{_where(i, entry)}: event type {shown!r} version {version} is not registered in "
                 "the ledger's codec, so it could not be read back; register it with @event",
                 event_type=shown,
             )
@@ -205,6 +248,11 @@ def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
             )
         )
     return encoded
+
+
+def _where(i: int, entry: NewEvent) -> str:
+    """How an error names an entry (formatted only when there is an error)."""
+    return f"entry {i} (stream {entry.stream!r})"
 
 
 def streams_of(encoded: Iterable[Encoded]) -> set[str]:
@@ -230,6 +278,7 @@ def plan_append(
     existing: Mapping[uuid.UUID, StoredIdentity],
     future_date_tolerance_days: int,
     leaf_version: int = leaf.ENVELOPE_VERSION,
+    on_row: Callable[[Row], object] | None = None,
 ) -> Plan:
     """Decide what an append writes; call it under the ledger's write lock.
 
@@ -247,6 +296,11 @@ def plan_append(
             date that is not planned may lie.
         leaf_version: the ledger's leaf format: 1 digests the salted payload, 2 each
             field (the salt is then the event's secret; ``merkle.disclosure``).
+        on_row: called with each new row as soon as it is made, after every entry
+            passed the checks (the versions, ids, dates and text of the whole batch)
+            and before the next row is hashed, so that a backend can send rows to
+            its database while the rest are hashed. A later row's envelope may
+            still fail; the caller's transaction then undoes what it sent.
 
     Returns:
         The plan.
@@ -267,12 +321,15 @@ def plan_append(
     recorded_at = recorded_at.astimezone(UTC)  # stored and read back in UTC
     day = RecordingDay(recorded_at.date(), future_date_tolerance_days)
     current = dict(versions)
-    seen: dict[uuid.UUID, _Pending] = {}
-    fresh: list[tuple[Encoded, int]] = []  # (entry, stream version)
-    outcomes: list[StoredIdentity | _Pending | Encoded] = []
+    # Per entry, no object beyond the batch's lists: an import keeps a batch alive
+    # while it appends, and each object kept is one more for the cyclic collector.
+    seen: dict[uuid.UUID, Encoded] = {}  # new entries with a caller-given id
+    fresh: list[Encoded] = []
+    fresh_versions: list[int] = []  # the stream version of each fresh entry
+    outcomes: list[StoredIdentity | Encoded] = []  # an Encoded stands for its new row
     for entry in encoded:
         if entry.event_id is not None:
-            earlier: _Pending | StoredIdentity | None = seen.get(entry.event_id) or existing.get(
+            earlier: Encoded | StoredIdentity | None = seen.get(entry.event_id) or existing.get(
                 entry.event_id
             )
             if earlier is not None:
@@ -283,12 +340,13 @@ def plan_append(
         actual = current.get(entry.stream, 0)
         _check_version(entry, actual)
         current[entry.stream] = actual + 1
-        fresh.append((entry, actual + 1))
+        fresh.append(entry)
+        fresh_versions.append(actual + 1)
         outcomes.append(entry)
         if entry.event_id is not None:
-            seen[entry.event_id] = _Pending(entry)  # replaced by its Row below
+            seen[entry.event_id] = entry
 
-    new_ids = iter(ids.new_ids(sum(1 for e, _ in fresh if e.event_id is None)))
+    new_ids = iter(ids.new_ids(sum(1 for e in fresh if e.event_id is None)))
     size = leaf.SALT_SIZE
     salts = os.urandom(size * len(fresh))  # randomness drawn once for the whole batch
     rows: list[Row] = []
@@ -300,7 +358,7 @@ def plan_append(
     )
     leaf_of, advance = alg.leaf, frontier.append
     v2 = leaf_version == disclosure.LEAF_V2
-    for n, (entry, stream_version) in enumerate(fresh):
+    for n, (entry, stream_version) in enumerate(zip(fresh, fresh_versions, strict=True)):
         position = head + n + 1
         event_id = entry.event_id if entry.event_id is not None else next(new_ids)
         salt = salts[n * size : (n + 1) * size]
@@ -325,48 +383,38 @@ def plan_append(
         if completed:
             nodes.extend(completed)
         row = Row(
-            RecordedEvent(
-                position=position,
-                stream=stream,
-                stream_version=stream_version,
-                event_id=event_id,
-                type=type_name,
-                schema_version=schema_version,
-                occurred_on=occurred_on,
-                recorded_at=recorded_at,
-                actor=actor,
-                payload=entry.event,
-                payload_digest=digest,
-                leaf_hash=leaf_hash,
-            ),
+            position,
+            stream,
+            stream_version,
+            event_id,
+            type_name,
+            schema_version,
+            occurred_on,
+            actor,
+            entry.event,
             payload,
             salt,
+            digest,
+            leaf_hash,
         )
+        if on_row is not None:
+            on_row(row)
         rows.append(row)
         by_entry[entry.number] = row
 
     final: list[Row | StoredIdentity] = []
     for outcome in outcomes:
-        if isinstance(outcome, Encoded):
+        if isinstance(outcome, Encoded):  # new, or repeating a new entry by its id
             final.append(by_entry[outcome.number])
-        elif isinstance(outcome, _Pending):
-            final.append(by_entry[outcome.entry.number])
         else:
             final.append(outcome)
-    return Plan(rows=rows, outcomes=final, nodes=nodes, frontier=frontier)
+    return Plan(rows=rows, outcomes=final, nodes=nodes, frontier=frontier, recorded_at=recorded_at)
 
 
 def _digest(alg: HashAlgorithm, salt: bytes, entry: Encoded, v2: bool) -> bytes:
     if v2:
         return disclosure.digest_of_payload(alg, salt, entry.fields)
     return leaf.payload_digest(alg, salt, entry.payload)
-
-
-@attrs.frozen
-class _Pending:
-    """An entry of this batch that an id repeated later in the batch refers back to."""
-
-    entry: Encoded
 
 
 def _check_expected(expected: object, where: str) -> None:
@@ -397,11 +445,11 @@ def _check_version(entry: Encoded, actual: int) -> None:
 
 
 def _check_same_content(
-    entry: Encoded, earlier: StoredIdentity | _Pending, alg: HashAlgorithm, leaf_version: int
+    entry: Encoded, earlier: StoredIdentity | Encoded, alg: HashAlgorithm, leaf_version: int
 ) -> None:
     """Raise DuplicateEventError unless ``entry`` repeats ``earlier`` exactly."""
-    if isinstance(earlier, _Pending):
-        other = earlier.entry
+    if isinstance(earlier, Encoded):
+        other = earlier
         same = (other.stream, other.type, other.schema_version, other.payload) == (
             entry.stream,
             entry.type,
@@ -449,7 +497,7 @@ def check_no_repeats(encoded: Sequence[Encoded], plan: Plan, start: int) -> None
         if isinstance(outcome, StoredIdentity):
             repeated = outcome.position > start
         else:
-            repeated = outcome.record.position in seen
-            seen.add(outcome.record.position)
+            repeated = outcome.position in seen
+            seen.add(outcome.position)
         if repeated:
             raise repeated_id(entry.event_id)

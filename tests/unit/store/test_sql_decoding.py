@@ -10,6 +10,7 @@ import attrs
 import civicledger.catalog as cat
 from civicledger import Ledger
 from civicledger.events import RecordedEvent
+from civicledger.store import NewEvent
 
 
 def _meeting(day: int) -> cat.MeetingHeld:
@@ -36,3 +37,20 @@ def test_read_records_equal_their_constructor_built_copies(tmp_path: Path) -> No
         assert repr(RecordedEvent(**values)) == repr(record)
         assert values["corrections"] == ()
         assert values["redacted_fields"] == ()
+
+
+def test_appended_records_equal_their_constructor_built_copies(tmp_path: Path) -> None:
+    """An append builds its returned records slot by slot too (Plan.record): every field
+    set, equal to the constructor's record and to the record read back."""
+    for ledger in (Ledger.in_memory(), Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}")):
+        with ledger:
+            appended = ledger.append("meetings/party_committee", [_meeting(1)], actor="clerk")
+            appended += ledger.append_batch(
+                [NewEvent(stream="meetings/party_committee", event=_meeting(2), actor="clerk")]
+            )
+            assert appended == list(ledger.read())
+        for record in appended:
+            values = {a.name: getattr(record, a.name) for a in attrs.fields(RecordedEvent)}
+            assert RecordedEvent(**values) == record
+            assert repr(RecordedEvent(**values)) == repr(record)
+            assert hash(RecordedEvent(**values)) == hash(record)

@@ -60,13 +60,13 @@ def test_a_failure_after_the_rows_are_written_rolls_all_of_it_back(
     """The rows are inserted, then moving the head fails: nothing of the append stays."""
     with Ledger.open(f"sqlite:///{tmp_path / 'l.db'}") as ledger:
         ledger.append("s", [note("a")], actor="x")
-        original = SqlAppender._write_rows
+        original = SqlAppender._write_tree
 
         def write_then_fail(self: SqlAppender, *args: object) -> None:
             original(self, *args)  # type: ignore[arg-type]
-            raise OSError("disk vanished")  # after the rows and tiles are inserted
+            raise OSError("disk vanished")  # after the rows, tiles and head are written
 
-        monkeypatch.setattr(SqlAppender, "_write_rows", write_then_fail)
+        monkeypatch.setattr(SqlAppender, "_write_tree", write_then_fail)
         with pytest.raises(OSError, match="disk vanished"):
             ledger.append_batch(
                 [NewEvent(stream="s", event=note(str(i)), actor="x") for i in range(300)]

