@@ -180,7 +180,10 @@ def parser_for(annotation: Any) -> Parser:
         inner = parser_for(inner_type)
         return lambda v: None if v is None else inner(v)
     if origin is tuple:
-        item = parser_for(typing.get_args(annotation)[0])
+        item_type = typing.get_args(annotation)[0]
+        if item_type in (str, int, bool):
+            return _plain_list_parser(item_type)
+        item = parser_for(item_type)
 
         def parse_list(value: Any) -> tuple[Any, ...]:
             if type(value) is not list:
@@ -204,6 +207,22 @@ def parser_for(annotation: Any) -> Parser:
         raise NotFast
 
     return parse_other
+
+
+def _plain_list_parser(item_type: type) -> Parser:
+    """The parser of a list of texts, integers or booleans: each item's type checked in
+    the loop (as ``_expect`` does) rather than by a call per item (a member's dozen
+    household ids)."""
+
+    def parse_plain_list(value: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise NotFast
+        for item in value:
+            if type(item) is not item_type:
+                raise NotFast
+        return tuple(value)
+
+    return parse_plain_list
 
 
 def _field_parsers(cls: type[Event]) -> tuple[tuple[str, Parser], ...]:
