@@ -8,6 +8,8 @@ import threading
 import time
 import uuid
 
+from civicledger.events.fastpath import slot_setter
+
 _VERSION_7 = 0x7 << 76
 _VARIANT_RFC = 0x2 << 62
 _RAND_B_MASK = (1 << 62) - 1
@@ -71,8 +73,9 @@ class UuidV7Generator:
         return ids
 
 
-_new_object = object.__new__
-_set_attribute = object.__setattr__
+_new_uuid = uuid.UUID.__new__
+_set_int = slot_setter(uuid.UUID, "int")
+_set_is_safe = slot_setter(uuid.UUID, "is_safe")
 _UNKNOWN = uuid.SafeUUID.unknown
 _int_from_bytes = int.from_bytes
 
@@ -89,9 +92,9 @@ def uuid_from_int(value: int) -> uuid.UUID:
     Returns:
         The UUID, equal to ``uuid.UUID(int=value)``.
     """
-    result = _new_object(uuid.UUID)
-    _set_attribute(result, "int", value)
-    _set_attribute(result, "is_safe", _UNKNOWN)
+    result = _new_uuid(uuid.UUID)
+    _set_int(result, value)
+    _set_is_safe(result, _UNKNOWN)
     return result
 
 
@@ -110,9 +113,9 @@ def uuid_from_bytes(value: bytes) -> uuid.UUID:
     if len(value) != 16:
         raise ValueError(f"a UUID is 16 bytes, got {len(value)}")
     # uuid_from_int's body, inlined: one call fewer per row read.
-    result = _new_object(uuid.UUID)
-    _set_attribute(result, "int", _int_from_bytes(value, "big"))
-    _set_attribute(result, "is_safe", _UNKNOWN)
+    result = _new_uuid(uuid.UUID)
+    _set_int(result, _int_from_bytes(value, "big"))
+    _set_is_safe(result, _UNKNOWN)
     return result
 
 

@@ -1,14 +1,17 @@
-"""decode_row builds RecordedEvents without their constructor: it must set every field."""
+"""decode_row builds RecordedEvents without their constructor: it must set every field, and
+a damaged row read back must raise the error that names it."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import attrs
+import pytest
 
 import civicledger.catalog as cat
-from civicledger import Ledger
+from civicledger import Ledger, StoreError, UnknownEventTypeError, ValidationError
 from civicledger.events import RecordedEvent
 from civicledger.store import NewEvent
 
@@ -54,3 +57,76 @@ def test_appended_records_equal_their_constructor_built_copies(tmp_path: Path) -
             assert RecordedEvent(**values) == record
             assert repr(RecordedEvent(**values)) == repr(record)
             assert hash(RecordedEvent(**values)) == hash(record)
+def _damaged(tmp_path: Path, sql: str, *values: str) -> tuple[Ledger, RecordedEvent]:
+    """A ledger of two meetings whose second row ``sql`` has changed (the append-only
+    triggers dropped first, as only someone editing the file by hand could), and the
+    record as it was read before."""
+    path = tmp_path / "ledger.db"
+    ledger = Ledger.open(f"sqlite:///{path}")
+    ledger.append("meetings/party_committee", [_meeting(1), _meeting(2)], actor="clerk")
+    second = list(ledger.read())[1]
+    with sqlite3.connect(path) as db:
+        triggers = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+            ("civicledger_events",),
+        ).fetchall()
+        for (name,) in triggers:
+            db.execute(f'DROP TRIGGER "{name}"')
+        assert db.execute(sql + " WHERE position = 2", values).rowcount == 1
+    db.close()
+    return ledger, second
+
+
+# The stored payload: {"attendees":5,"body":"party_committee","branch":null,
+# "location":"服务中心","occurred_on":"2023-03-02","topic":"讨论"}
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('"attendees":5', '"attendees":"5"', "attendees"),  # an int field holding text
+        ('"topic":', '"topic":7,"x":', "topic"),  # a text field holding a number
+        ('"attendees"', '"attendance"', "attendees"),  # a field renamed: as many keys
+        ('"branch":null', '"branch":3', "branch"),  # an optional text field, a number
+        ('"attendees":5,', "", "attendees"),  # a field missing
+        ('"body":"party_committee"', '"body":"party"', "body"),  # not in the vocabulary
+        ('"occurred_on":"2023-03-02"', '"occurred_on":"2023-02-30"', "occurred_on"),
+    ],
+)
+def test_a_mistyped_stored_payload_names_its_position_id_and_field(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """A stored payload whose field has the wrong type, name or value: the read raises the
+    full decoder's error for that field, prefixed by the row's position and event id."""
+    ledger, second = _damaged(
+        tmp_path, "UPDATE civicledger_events SET payload = replace(payload, ?, ?)", old, new
+    )
+    with ledger, pytest.raises(ValidationError) as caught:
+        list(ledger.read())
+    assert caught.value.message.startswith(
+        f"stored event at position 2 (id {second.event_id}): meeting_held"
+    )
+    assert caught.value.field == field
+    assert caught.value.event_id == str(second.event_id)
+    assert caught.value.event_type == "meeting_held"
+
+
+def test_a_stored_payload_that_is_not_json_is_a_corrupted_database(tmp_path: Path) -> None:
+    """Broken JSON in a payload column: a StoreError naming the row's position and id."""
+    ledger, second = _damaged(
+        tmp_path, "UPDATE civicledger_events SET payload = substr(payload, 2)"
+    )
+    with ledger, pytest.raises(StoreError) as caught:
+        list(ledger.read())
+    assert str(caught.value).startswith(
+        f"stored event at position 2 (id {second.event_id}) has a payload that is not JSON; "
+        "the database is corrupted"
+    )
+
+
+def test_a_stored_row_of_an_unknown_type_names_its_position_and_id(tmp_path: Path) -> None:
+    """A type name no class is registered for: UnknownEventTypeError at the row."""
+    ledger, second = _damaged(tmp_path, "UPDATE civicledger_events SET type = 'meeting_hold'")
+    with ledger, pytest.raises(UnknownEventTypeError) as caught:
+        list(ledger.read())
+    assert caught.value.message.startswith(f"stored event at position 2 (id {second.event_id}): ")
+    assert "meeting_hold" in caught.value.message
+    assert caught.value.event_id == str(second.event_id)

@@ -491,8 +491,10 @@ class SqlStore(EventStore):
         return self._read(wanted, last)
 
     def _read(self, wanted: ReadFilter, last: int) -> Iterator[RecordedEvent]:
+        # Returns _keyset's generator rather than yielding from it: one generator fewer for
+        # every record to pass through.
         if wanted.from_position > last:
-            return
+            return iter(())
         conditions: list[Any] = [
             events.c.ledger_id == self._ledger.id,
             events.c.position <= last,
@@ -513,9 +515,8 @@ class SqlStore(EventStore):
                 events.c.stream == wanted.stream,
                 events.c.position >= wanted.from_position,
             ]
-            yield from self._keyset(conditions, events.c.stream_version, 1)
-        else:
-            yield from self._keyset(conditions, events.c.position, wanted.from_position)
+            return self._keyset(conditions, events.c.stream_version, 1)
+        return self._keyset(conditions, events.c.position, wanted.from_position)
 
     def read_envelopes(self, types: Sequence[str], to_position: Position) -> Iterator[Envelope]:
         """The position, type and id of each event of ``types`` up to ``to_position``; see
