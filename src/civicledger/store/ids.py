@@ -65,9 +65,9 @@ class UuidV7Generator:
                     counter = 0
                     prefix = (last_ms << 80) | _VERSION_7 | _VARIANT_RFC
                 # uuid_from_int's body, inlined.
-                made = _new_object(uuid.UUID)
-                _set_attribute(made, "int", prefix | (counter << 64) | (rand & _RAND_B_MASK))
-                _set_attribute(made, "is_safe", _UNKNOWN)
+                made = _new_uuid(uuid.UUID)
+                _set_int(made, prefix | (counter << 64) | (rand & _RAND_B_MASK))
+                _set_is_safe(made, _UNKNOWN)
                 ids.append(made)
             self._last_ms, self._counter = last_ms, counter
         return ids

@@ -57,6 +57,8 @@ def test_appended_records_equal_their_constructor_built_copies(tmp_path: Path) -
             assert RecordedEvent(**values) == record
             assert repr(RecordedEvent(**values)) == repr(record)
             assert hash(RecordedEvent(**values)) == hash(record)
+
+
 def _damaged(tmp_path: Path, sql: str, *values: str) -> tuple[Ledger, RecordedEvent]:
     """A ledger of two meetings whose second row ``sql`` has changed (the append-only
     triggers dropped first, as only someone editing the file by hand could), and the
