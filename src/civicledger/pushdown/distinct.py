@@ -36,7 +36,7 @@ from civicledger.pushdown.compiler import extract_value
 from civicledger.pushdown.fields import Convert, NotPushable, payload_field
 from civicledger.store.sql.schema import events
 
-__all__ = ["distinct_together"]
+__all__ = ["distinct_groups", "distinct_together"]
 
 Request = tuple[Indicator, Period]
 
@@ -50,6 +50,17 @@ def _plain(indicator: Indicator) -> bool:
         and not indicator.group_by
         and len(indicator.source) == 1
     )
+
+
+def distinct_groups(requests: list[Request]) -> dict[str, list[Request]]:
+    """Per event type, the requests :func:`distinct_together` reads together: the
+    ungrouped count_distinct figures of one source type, where two or more read it."""
+    by_type: dict[str, list[Request]] = {}
+    for indicator, period in requests:
+        if _plain(indicator):
+            by_type.setdefault(indicator.source[0], []).append((indicator, period))
+    # One figure alone: its own aggregate reads the rows once anyway.
+    return {t: together for t, together in by_type.items() if len(together) >= 2}
 
 
 def distinct_together(
@@ -77,14 +88,8 @@ def distinct_together(
     Returns:
         The figures of the requests it computed, by request.
     """
-    by_type: dict[str, list[Request]] = {}
-    for indicator, period in requests:
-        if _plain(indicator):
-            by_type.setdefault(indicator.source[0], []).append((indicator, period))
     result: dict[Request, list[Figure]] = {}
-    for type_name, together in by_type.items():
-        if len(together) < 2:
-            continue  # one figure: its own aggregate reads the rows once anyway
+    for type_name, together in distinct_groups(requests).items():
         firsts = _firsts(conn, dialect, scope, type_name, together, hints, converters)
         for (indicator, period), first in zip(together, firsts, strict=True):
             if first is None:
