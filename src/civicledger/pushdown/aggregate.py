@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from civicledger.events.fields import MAX_SAFE_INTEGER
@@ -62,6 +63,7 @@ from civicledger.store.sql.schema import events
 __all__ = [
     "FilterCompiler",
     "Kind",
+    "Slot",
     "aggregate_figures",
     "compile_parts",
     "distinct_key",
@@ -71,6 +73,8 @@ __all__ = [
     "groups_compile",
     "non_null_key",
     "simple_figures",
+    "simple_results",
+    "simple_statements",
     "totals_figures",
 ]
 
@@ -704,6 +708,33 @@ def group_of(
     return tuple(result)
 
 
+@attrs.frozen
+class Slot:
+    """Where one compiled part of an ungrouped count or sum reads its aggregates.
+
+    Attributes:
+        type_name: the event type the part reads.
+        count: the index of its column counting the events that count.
+        total: the index of its column summing their amounts; None for a count, whose
+            total is the number of events (a second column would only repeat it).
+        sign: 1, or -1 for a closing type that subtracts.
+    """
+
+    type_name: str
+    count: int
+    total: int | None
+    sign: int
+
+    def counted(self, row: Any) -> int:
+        """How many events of the part's type counted, from its type's aggregate row."""
+        return int(row[self.count])
+
+    def value(self, row: Any) -> int:
+        """The part's signed contribution to the figure's value."""
+        total = row[self.count] if self.total is None else row[self.total]
+        return self.sign * int(total or 0)
+
+
 def simple_columns(
     dialect: str,
     requests: list[tuple[Indicator, Period]],
@@ -711,22 +742,24 @@ def simple_columns(
 ) -> tuple[
     dict[str, list[Any]],
     dict[str, tuple[date | None, date]],
-    dict[tuple[Indicator, Period], list[tuple[str, int, int]]],
+    dict[tuple[Indicator, Period], list[Slot]],
 ]:
     """The conditional aggregates of the ungrouped ``count`` and integer ``sum`` requests.
 
     Shared by one ledger's and a set's queries (:func:`simple_figures`,
     ``set_aggregate.set_simple_figures``), which differ only in how they group the rows.
+    Each condition is evaluated once per row and column, and each reads the payload, so a
+    count has no total column and a request's days are not tested again where they are
+    the whole statement's.
 
     Returns:
-        Per event type, the aggregate columns to select (a count and a total per
-        compiled part); per event type, the widest date window its requests read
-        (None for an open start); per request, its parts as (type, index of its
-        count column, sign). Requests of other kinds are left out.
+        Per event type, the aggregate columns to select (a count, and a total for a sum,
+        per compiled part); per event type, the widest date window its requests read
+        (None for an open start), which bounds its statement; per request, where its
+        parts' aggregates are. Requests of other kinds are left out.
     """
-    columns: dict[str, list[Any]] = {}
+    compiled = []
     windows: dict[str, tuple[date | None, date]] = {}
-    slots: dict[tuple[Indicator, Period], list[tuple[str, int, int]]] = {}
     for indicator, period in requests:
         if indicator.group_by or not isinstance(indicator.measure, Count | Sum):
             continue
@@ -734,23 +767,80 @@ def simple_columns(
         if parts is None:
             continue
         start = None if indicator.state else period.start
-        window = [events.c.occurred_on <= period.end.isoformat()]
-        if start is not None:
-            window.append(events.c.occurred_on >= start.isoformat())
-        entries = []
         for part in parts:
-            chosen = and_(*window, part.condition)
-            amount = part.amount if part.amount is not None else _int_literal(1)
-            wanted = columns.setdefault(part.type_name, [])
-            wanted += [func.count(case((chosen, 1))), func.sum(case((chosen, amount)))]
-            entries.append((part.type_name, len(wanted) - 2, part.sign))
             low, high = windows.get(part.type_name, (start, period.end))
             windows[part.type_name] = (
                 None if low is None or start is None else min(low, start),
                 max(high, period.end),
             )
-        slots[(indicator, period)] = entries
+        compiled.append(((indicator, period), start, period.end, parts))
+    columns: dict[str, list[Any]] = {}
+    slots: dict[tuple[Indicator, Period], list[Slot]] = {}
+    for request, start, end, parts in compiled:
+        entries = []
+        for part in parts:
+            low, high = windows[part.type_name]
+            window = [] if end == high else [events.c.occurred_on <= end.isoformat()]
+            if start is not None and start != low:
+                window.append(events.c.occurred_on >= start.isoformat())
+            chosen = and_(*window, part.condition)
+            wanted = columns.setdefault(part.type_name, [])
+            count, total = len(wanted), None
+            wanted.append(func.count(case((chosen, 1))))
+            if part.amount is not None:
+                total = len(wanted)
+                wanted.append(func.sum(case((chosen, part.amount))))
+            entries.append(Slot(part.type_name, count, total, part.sign))
+        slots[request] = entries
     return columns, windows, slots
+
+
+def simple_statements(
+    dialect: str,
+    scope: list[Any],
+    requests: list[tuple[Indicator, Period]],
+    hints: Mapping[str, Mapping[str, Any]],
+) -> tuple[dict[str, Select[Any]], dict[tuple[Indicator, Period], list[Slot]]]:
+    """One aggregate statement per event type for the ungrouped counts and integer sums.
+
+    Returns:
+        Per event type, its statement (one row of aggregates); per request it serves,
+        where its parts' aggregates are in those rows (see :func:`simple_results`).
+    """
+    columns, windows, slots = simple_columns(dialect, requests, hints)
+    statements = {}
+    for type_name, wanted in columns.items():
+        low, high = windows[type_name]
+        span = [events.c.occurred_on <= high.isoformat()]
+        if low is not None:
+            span.append(events.c.occurred_on >= low.isoformat())
+        statements[type_name] = select(*wanted).where(*scope, events.c.type == type_name, *span)
+    return statements, slots
+
+
+def simple_results(
+    rows: Mapping[str, Any],
+    slots: Mapping[tuple[Indicator, Period], list[Slot]],
+    point: AsOf,
+    seen: Mapping[Indicator, int],
+) -> dict[tuple[Indicator, Period], list[Figure]]:
+    """The figures of :func:`simple_statements`' requests from each type's row of aggregates."""
+    result = {}
+    for (indicator, period), entries in slots.items():
+        counted = sum(slot.counted(rows[slot.type_name]) for slot in entries)
+        value = sum(slot.value(rows[slot.type_name]) for slot in entries)
+        result[(indicator, period)] = [
+            Figure(
+                indicator=indicator,
+                period=period,
+                value=value,
+                as_of=point,
+                contributions=(),
+                group=(),
+                excluded=seen[indicator] - counted,
+            )
+        ]
+    return result
 
 
 def simple_figures(
@@ -764,8 +854,8 @@ def simple_figures(
 ) -> dict[tuple[Indicator, Period], list[Figure]]:
     """Ungrouped ``count`` and integer ``sum`` figures: one query per event type for them all.
 
-    Each (indicator, period) becomes a pair of conditional aggregates (how many events
-    count, and their total) over its type's rows, so an event type read by many
+    Each (indicator, period) becomes conditional aggregates (how many events count, and
+    for a sum their total) over its type's rows, so an event type read by many
     indicators is read once. Requests of other kinds are left out of the result.
 
     Args:
@@ -780,28 +870,6 @@ def simple_figures(
     Returns:
         The figures of the requests it computed, by request.
     """
-    columns, windows, slots = simple_columns(dialect, requests, hints)
-    rows = {}
-    for type_name, wanted in columns.items():
-        low, high = windows[type_name]
-        span = [events.c.occurred_on <= high.isoformat()]
-        if low is not None:
-            span.append(events.c.occurred_on >= low.isoformat())
-        statement = select(*wanted).where(*scope, events.c.type == type_name, *span)
-        rows[type_name] = conn.execute(statement).one()
-    result = {}
-    for (indicator, period), entries in slots.items():
-        counted = sum(int(rows[t][i]) for t, i, _ in entries)
-        value = sum(sign * int(rows[t][i + 1] or 0) for t, i, sign in entries)
-        result[(indicator, period)] = [
-            Figure(
-                indicator=indicator,
-                period=period,
-                value=value,
-                as_of=point,
-                contributions=(),
-                group=(),
-                excluded=seen[indicator] - counted,
-            )
-        ]
-    return result
+    statements, slots = simple_statements(dialect, scope, requests, hints)
+    rows = {t: conn.execute(statement).one() for t, statement in statements.items()}
+    return simple_results(rows, slots, point, seen)

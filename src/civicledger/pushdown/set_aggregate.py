@@ -311,9 +311,9 @@ def set_simple_figures(
     result: dict[int, dict[Request, list[Figure]]] = {ledger: {} for ledger in points}
     for ledger, point in points.items():
         for (indicator, period), entries in slots.items():
-            found = [(rows[t].get(ledger), i, sign) for t, i, sign in entries]
-            counted = sum(int(r[i]) for r, i, _ in found if r is not None)
-            value = sum(sign * int(r[i + 1] or 0) for r, i, sign in found if r is not None)
+            found = [(rows[slot.type_name].get(ledger), slot) for slot in entries]
+            counted = sum(slot.counted(row) for row, slot in found if row is not None)
+            value = sum(slot.value(row) for row, slot in found if row is not None)
             result[ledger][(indicator, period)] = [
                 Figure(
                     indicator=indicator,

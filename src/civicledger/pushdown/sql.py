@@ -34,6 +34,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 # The types whose presence means the effective view differs from the stored rows.
 from civicledger.corrections.fold import AMENDING_TYPES
@@ -48,9 +49,10 @@ from civicledger.projections.matching import Between, Contains, StartsWith
 from civicledger.projections.measures import Derived, Ratio
 from civicledger.projections.periods import Period
 from civicledger.pushdown import driver
-from civicledger.pushdown.aggregate import aggregate_figures, simple_figures
+from civicledger.pushdown.aggregate import aggregate_figures, simple_results, simple_statements
 from civicledger.pushdown.compiler import extract_value, indicator_condition
-from civicledger.pushdown.distinct import distinct_together
+from civicledger.pushdown.concurrent import Job, default_workers, run_all
+from civicledger.pushdown.distinct import distinct_groups, distinct_together
 from civicledger.pushdown.fields import (
     Convert,
     NotPushable,
@@ -139,17 +141,20 @@ def base_indicators(indicator: Indicator) -> list[Indicator]:
 class SqlPushdown:
     """Figures computed with the database doing the selecting; see the module docstring."""
 
-    def __init__(self, store: EventStore, target: SqlTarget) -> None:
+    def __init__(self, store: EventStore, target: SqlTarget, *, workers: int | None = None) -> None:
         """Serve computations over ``store``, whose database ``target`` is.
 
         Args:
             store: the ledger's store (its codec describes the payloads).
             target: the store's SQL database (:meth:`EventStore.sql_target`).
+            workers: connections the aggregates without lineage are read with at once;
+                None: the machine's cores, at most four (one for in-memory SQLite).
         """
         self.store = store
         self.target = target
         self.codec = store.codec
         self.dialect = target.engine.dialect.name
+        self.workers = default_workers(target.engine) if workers is None else workers
 
     def compute(
         self, requests: Sequence[Request], point: AsOf, *, lineage: bool
@@ -182,6 +187,9 @@ class SqlPushdown:
                     figures.update(by_request(pushed, computed))
                 except NotPushable:
                     pass  # a stored value the rebuild does not cover: all in Python
+        with translated(doing):
+            if figures and self._amended_since(point):
+                return None  # a redaction since the first statement: Python reads it
         rest = [r for r in unique if r not in figures]
         if rest:
             python = compute_from_source(self.store, rest, as_of=point, lineage=lineage)
@@ -197,6 +205,19 @@ class SqlPushdown:
             or_(events.c.position <= point.position, events.c.type == REDACTED),
         )
         return bool(conn.execute(statement).scalar_one())
+
+    def _amended_since(self, point: AsOf) -> bool:
+        """Whether an amending event is recorded now, read in a snapshot newer than every
+        statement's.
+
+        The statements' snapshots may differ: PostgreSQL gives each statement its own,
+        and the aggregates may run on several connections. They all read rows up to
+        ``point``, which only a redaction changes, and a redaction records its event
+        before it erases a payload. So if none is recorded after the last statement,
+        none had erased anything those statements read.
+        """
+        with self.target.engine.connect() as conn:
+            return self._amended(conn, point)
 
     def _pushable(self, indicator: Indicator) -> bool:
         try:
@@ -259,32 +280,7 @@ class SqlPushdown:
                 )
             )
         else:
-            computed.update(
-                simple_figures(conn, self.dialect, scope, simple, point, hints, dispatched)
-            )
-            converters = {base: self._converters(base) for base in periods}
-            computed.update(
-                distinct_together(
-                    conn, self.dialect, scope, simple, point, hints, converters, dispatched
-                )
-            )
-            for base, base_periods in periods.items():
-                for period in base_periods:
-                    if (base, period) in computed:
-                        continue
-                    figures = aggregate_figures(
-                        conn,
-                        self.dialect,
-                        scope,
-                        base,
-                        period,
-                        point,
-                        hints,
-                        self._converters(base),
-                        sum(seen.get(t, 0) for t in dispatched_types(base)),
-                    )
-                    if figures is not None:
-                        computed[(base, period)] = figures
+            computed.update(self._aggregates(conn, scope, simple, point, hints, seen, dispatched))
         folded = {
             base: [p for p in base_periods if (base, p) not in computed]
             for base, base_periods in periods.items()
@@ -297,6 +293,51 @@ class SqlPushdown:
             for indicator, period in requests
             for figure in figures_for(indicator, period, computed, point)
         ]
+
+    def _aggregates(
+        self,
+        conn: Connection,
+        scope: list[Any],
+        requests: list[Request],
+        point: AsOf,
+        hints: Mapping[str, Mapping[str, Any]],
+        seen: Mapping[str, int],
+        dispatched: Mapping[Indicator, int],
+    ) -> dict[Request, list[Figure]]:
+        """Figures without lineage from SQL aggregates, the statements run by :func:`run_all`.
+
+        Jobs: one statement per event type for the ungrouped counts and integer sums,
+        one per type whose count_distinct figures read it together, one per other
+        request. None depends on another, so they may run on several connections.
+        """
+        converters = {base: self._converters(base) for base, _ in requests}
+        statements, slots = simple_statements(self.dialect, scope, requests, hints)
+        together = distinct_groups(requests)
+        shared = {request for group in together.values() for request in group}
+        aggregates = _Aggregates(self.dialect, scope, point, hints, converters, dispatched)
+
+        def rows_of(types: Iterable[str]) -> int:
+            return sum(seen.get(t, 0) for t in types)
+
+        jobs: list[Job[Any]] = [
+            Job(rows_of([t]), functools.partial(_one_row, statement))
+            for t, statement in statements.items()
+        ]
+        jobs += [
+            Job(rows_of([t]), functools.partial(aggregates.together, group))
+            for t, group in together.items()
+        ]
+        jobs += [
+            Job(rows_of(base.all_types), functools.partial(aggregates.alone, [(base, period)]))
+            for base, period in requests
+            if (base, period) not in slots and (base, period) not in shared
+        ]
+        results = run_all(conn, self.target.engine, jobs, self.workers)
+        rows = dict(zip(statements, results[: len(statements)], strict=True))
+        computed = simple_results(rows, slots, point, dispatched)
+        for figures in results[len(statements) :]:
+            computed.update(figures)
+        return computed
 
     def _hints(self, type_name: str) -> Mapping[str, Any]:
         cls = self.codec.registry.classes[
@@ -404,6 +445,60 @@ class SqlPushdown:
 
 def _position(row: Any) -> int:
     return int(row[0])
+
+
+def _one_row(statement: Select[Any], conn: Connection) -> Any:
+    """The one row of an aggregate statement without GROUP BY."""
+    return conn.execute(statement).one()
+
+
+@attrs.frozen
+class _Aggregates:
+    """What the aggregate jobs of one computation share (see ``SqlPushdown._aggregates``)."""
+
+    dialect: str
+    scope: list[Any]
+    point: AsOf
+    hints: Mapping[str, Mapping[str, Any]]
+    converters: Mapping[Indicator, Mapping[str, Mapping[str, Convert]]]
+    dispatched: Mapping[Indicator, int]
+
+    def alone(self, requests: list[Request], conn: Connection) -> dict[Request, list[Figure]]:
+        """Each request's figures from its own aggregates; none for one they cannot serve
+        (it is folded from rows instead)."""
+        computed = {}
+        for base, period in requests:
+            figures = aggregate_figures(
+                conn,
+                self.dialect,
+                self.scope,
+                base,
+                period,
+                self.point,
+                self.hints,
+                self.converters[base],
+                self.dispatched[base],
+            )
+            if figures is not None:
+                computed[(base, period)] = figures
+        return computed
+
+    def together(self, requests: list[Request], conn: Connection) -> dict[Request, list[Figure]]:
+        """count_distinct figures of one type from one read of its rows; any whose filter
+        or key that read cannot compile from its own aggregates."""
+        computed = distinct_together(
+            conn,
+            self.dialect,
+            self.scope,
+            requests,
+            self.point,
+            self.hints,
+            self.converters,
+            self.dispatched,
+        )
+        left = [request for request in requests if request not in computed]
+        computed.update(self.alone(left, conn))
+        return computed
 
 
 def dispatched_types(indicator: Indicator) -> list[str]:
