@@ -292,8 +292,8 @@ def commit_and_notify(conn: Connection, ledger_id: int, head: int, *, notifying:
         notifying: what the announcement does, for the message when only it fails.
 
     Raises:
-        StoreError: the transaction had failed before (it is not committed, and
-            nothing is announced), or it committed and only the announcement failed.
+        StoreError: the transaction had failed before its commit (nothing is committed
+            or announced), or it committed and only the announcement failed.
         psycopg.Error: the commit failed; nothing is committed or announced.
     """
     import psycopg
@@ -301,7 +301,9 @@ def commit_and_notify(conn: Connection, ledger_id: int, head: int, *, notifying:
     driver: Any = conn.connection.driver_connection
     if driver.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
         # COMMIT would roll a failed transaction back without an error, and then announce.
-        raise StoreError(f"{notifying}: the transaction failed before its commit; not committed")
+        raise StoreError(
+            "the write transaction failed before its commit; nothing is committed or announced"
+        )
     commit, notify = driver.cursor(), driver.cursor()
     pipelined = driver.pipeline() if _has_pipeline() else contextlib.nullcontext()
     try:
