@@ -7,6 +7,7 @@ PostgreSQL's COPY have no SQLAlchemy Core form. Everything else the store runs i
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Engine, Table, event, func, select, text
 
 from civicledger.errors import StoreError, ValidationError
+from civicledger.store.sql.errors import translate
 from civicledger.store.sql.schema import APPEND_ONLY_TABLES, events, ledgers
 
 SYNCHRONOUS_SETTINGS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -268,24 +270,65 @@ def notify_channel(ledger_id: int) -> str:
     return f"civicledger_ledger_{int(ledger_id)}"
 
 
-def notify_append(engine: Engine, ledger_id: int, head: int) -> None:
-    """Announce a committed head to listeners, in a transaction of its own.
+def commit_and_notify(conn: Connection, ledger_id: int, head: int, *, notifying: str) -> None:
+    """Commit the PostgreSQL write transaction on ``conn`` and announce its new head.
 
-    Not inside the append's transaction: PostgreSQL serialises the commits of all
-    transactions that NOTIFY (one lock for the whole server, held through the commit's
-    WAL flush), which would make appends to different ledgers wait for each other.
-    This transaction does not wait for its flush, so it holds that lock only for a
+    The announcement is a transaction of its own, sent with the ``COMMIT`` in one
+    round trip (psycopg's pipeline mode). The server runs it only once the commit
+    has succeeded: after an error, the rest of a pipeline is skipped. Not inside the
+    append's transaction: PostgreSQL serialises the commits of all transactions that
+    NOTIFY (one lock for the whole server, held through the commit's WAL flush),
+    which would make appends to different ledgers wait for each other. The announcing
+    transaction does not wait for its own flush, so it holds that lock only for a
     moment; a notification lost in a crash delays a subscriber until its next poll.
+    Where psycopg has no pipeline mode (libpq before 14), the two go one after the
+    other.
+
+    Args:
+        conn: the connection, inside the write transaction (SQLAlchemy's commit then
+            finds nothing left to commit).
+        ledger_id: the ledger whose channel hears of the head.
+        head: the committed head.
+        notifying: what the announcement does, for the message when only it fails.
+
+    Raises:
+        StoreError: the transaction had failed before its commit (nothing is committed
+            or announced), or it committed and only the announcement failed.
+        psycopg.Error: the commit failed; nothing is committed or announced.
     """
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.begin() as connection:
-        connection.execute(
-            select(
-                func.set_config("synchronous_commit", "off", True),
-                func.pg_notify(notify_channel(ledger_id), str(head)),
-            )
+    import psycopg
+
+    driver: Any = conn.connection.driver_connection
+    if driver.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
+        # COMMIT would roll a failed transaction back without an error, and then announce.
+        raise StoreError(
+            "the write transaction failed before its commit; nothing is committed or announced"
         )
+    commit, notify = driver.cursor(), driver.cursor()
+    pipelined = driver.pipeline() if _has_pipeline() else contextlib.nullcontext()
+    try:
+        with pipelined:
+            commit.execute("COMMIT")
+            notify.execute(_NOTIFY_SQL, (notify_channel(ledger_id), str(head)))
+        driver.commit()  # without a pipeline psycopg began a transaction for the announcement
+    except psycopg.Error as error:
+        if commit.statusmessage != "COMMIT":
+            raise
+        raise translate(error, notifying) from error
+    finally:
+        commit.close()
+        notify.close()
+
+
+_NOTIFY_SQL = "SELECT set_config('synchronous_commit', 'off', true), pg_notify(%s, %s)"
+"""Announce a head (channel, head as text) without waiting for the WAL flush of doing so."""
+
+
+@functools.cache
+def _has_pipeline() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def listen_statement(ledger_id: int) -> str:

@@ -707,17 +707,20 @@ class SqlStore(EventStore):
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction; after it commits, listeners hear of the head it moved."""
+        """A write transaction; on PostgreSQL its commit tells listeners of the head it moved."""
         with write_transaction(self._engine) as conn:
             try:
                 yield conn
             finally:
                 moved = conn.info.pop(MOVED_HEAD, None)
-        if moved is not None:
-            with translated(
-                f"notifying subscribers of ledger {self.ledger_name!r} (the append is committed)"
-            ):
-                dialect.notify_append(self._engine, self._ledger.id, moved)
+            if moved is not None and self._engine.dialect.name == "postgresql":
+                dialect.commit_and_notify(
+                    conn,
+                    self._ledger.id,
+                    moved,
+                    notifying=f"notifying subscribers of ledger {self.ledger_name!r} "
+                    "(the append is committed)",
+                )
 
     @contextlib.contextmanager
     def _append_transaction(self) -> Iterator[Connection]:
