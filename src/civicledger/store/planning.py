@@ -26,6 +26,7 @@ from civicledger.errors import (
 from civicledger.events import Codec, Event, RecordedEvent
 from civicledger.events.base import check_recording
 from civicledger.events.fields import RecordingDay
+from civicledger.events.recorded import assemble_record
 from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
@@ -162,29 +163,20 @@ class Plan:
 
     def record(self, row: Row) -> RecordedEvent:
         """The recorded event a new row hands back to the caller."""
-        # Assigned slot by slot, as attrs' __init__ would (RecordedEvent has no
-        # validators or converters), at a third of its cost; the read path's
-        # decode_row does the same.
-        record = _new_record(RecordedEvent)
-        _assign(record, "position", row.position)
-        _assign(record, "stream", row.stream)
-        _assign(record, "stream_version", row.stream_version)
-        _assign(record, "event_id", row.event_id)
-        _assign(record, "type", row.type)
-        _assign(record, "schema_version", row.schema_version)
-        _assign(record, "occurred_on", row.occurred_on)
-        _assign(record, "recorded_at", self.recorded_at)
-        _assign(record, "actor", row.actor)
-        _assign(record, "payload", row.event)
-        _assign(record, "payload_digest", row.payload_digest)
-        _assign(record, "leaf_hash", row.leaf_hash)
-        _assign(record, "corrections", ())
-        _assign(record, "redacted_fields", ())
-        return record
-
-
-_new_record = object.__new__
-_assign = object.__setattr__
+        return assemble_record(
+            row.position,
+            row.stream,
+            row.stream_version,
+            row.event_id,
+            row.type,
+            row.schema_version,
+            row.occurred_on,
+            self.recorded_at,
+            row.actor,
+            row.event,
+            row.payload_digest,
+            row.leaf_hash,
+        )
 
 
 def encode_entries(entries: Sequence[NewEvent], codec: Codec) -> list[Encoded]:
