@@ -58,3 +58,23 @@ def make_ledger(
 def make_store(make_ledger: MakeLedger) -> Callable[..., EventStore]:
     """Like ``make_ledger``, giving the ledger's store (the EventStore contract's subject)."""
     return lambda **options: make_ledger(**options).store
+
+
+EXAMPLE_EVENTS = Path(__file__).resolve().parents[2] / "examples/community_2023/events.jsonl"
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def example(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Ledger]:
+    """The example year imported into each SQL backend (PostgreSQL needs its env var), once
+    per module: the pushdown suites compare many calls over the same ledger."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('example') / 'example.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    with Ledger.open(url, f"example-{uuid.uuid4().hex}") as ledger:
+        ledger.import_jsonl(EXAMPLE_EVENTS)
+        yield ledger

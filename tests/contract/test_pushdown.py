@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -77,22 +75,6 @@ def _flat(figures: list[Figure]) -> list[tuple[Any, ...]]:
         )
         rows += _flat([p for p in (f.numerator, f.denominator) if p is not None])
     return rows
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def example(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    """The example ledger imported into each SQL backend (PostgreSQL needs its env var)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('pushdown') / 'example.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    with Ledger.open(url, f"pushdown-{uuid.uuid4().hex}") as ledger:
-        ledger.import_jsonl(EXAMPLE / "events.jsonl")
-        yield ledger
 
 
 def test_every_example_indicator_is_pushed_down(example: Ledger) -> None:

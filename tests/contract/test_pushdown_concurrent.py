@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import decimal
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +21,6 @@ from civicledger.store.sql import SqlStore
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "community_2023"
 INDICATORS = EXAMPLE / "indicators.toml"
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def example(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    """The example ledger in a SQLite file and on PostgreSQL (which needs its env var)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('concurrent') / 'example.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    with Ledger.open(url, f"concurrent-{uuid.uuid4().hex}") as ledger:
-        ledger.import_jsonl(EXAMPLE / "events.jsonl")
-        yield ledger
 
 
 def _store(ledger: Ledger) -> SqlStore:

@@ -3,8 +3,6 @@ contributions held as columns and built on first access, identical to the Python
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,22 +28,6 @@ def _flat(figures: list[Figure]) -> list[tuple[Any, ...]]:
         rows.append((f.indicator.id, f.period, f.group, f.value, f.excluded, f.contributions))
         rows += _flat([p for p in (f.numerator, f.denominator) if p is not None])
     return rows
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def example(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    """The example ledger imported into each SQL backend (PostgreSQL needs its env var)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('lineage') / 'example.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    with Ledger.open(url, f"lineage-{uuid.uuid4().hex}") as ledger:
-        ledger.import_jsonl(EXAMPLE / "events.jsonl")
-        yield ledger
 
 
 def test_full_lineage_is_held_as_columns_until_read(example: Ledger) -> None:
