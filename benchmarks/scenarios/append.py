@@ -10,8 +10,9 @@ through its application. Every repetition starts from an empty database file.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from benchmarks import floor, workload
 from benchmarks.context import Context, Scenario
@@ -40,14 +41,21 @@ def ours_batched(
 
 
 def _floor_batched(
-    ctx: Context, rows: Sequence[floor.Row], synchronous: str, batch: int = BATCH
+    ctx: Context,
+    rows: Sequence[floor.Row],
+    synchronous: str,
+    batch: int = BATCH,
+    write: Callable[[sqlite3.Connection, Sequence[floor.Row], int], None] = floor.append_batches,
+    file: str = "append-floor.db",
 ) -> float:
-    path = ctx.scratch("append-floor.db")
+    """Rows/s writing ``rows`` with ``write`` (the plain floor's, or ``floor.append_hashed``
+    for the hashing floor, whose rows are its inputs) into a fresh floor file."""
+    path = ctx.scratch(file)
     floor.create(path)
     connection = floor.connect(path, synchronous)
     try:
         start = time.perf_counter()
-        floor.append_batches(connection, rows, batch)
+        write(connection, rows, batch)
         elapsed = time.perf_counter() - start
     finally:
         connection.close()
@@ -57,16 +65,9 @@ def _floor_batched(
 def _hashing_floor_batched(
     ctx: Context, inputs: Sequence[floor.Row], synchronous: str, batch: int = BATCH
 ) -> float:
-    path = ctx.scratch("append-hashing-floor.db")
-    floor.create(path)
-    connection = floor.connect(path, synchronous)
-    try:
-        start = time.perf_counter()
-        floor.append_hashed(connection, inputs, batch)
-        elapsed = time.perf_counter() - start
-    finally:
-        connection.close()
-    return len(inputs) / elapsed
+    return _floor_batched(
+        ctx, inputs, synchronous, batch, floor.append_hashed, "append-hashing-floor.db"
+    )
 
 
 def _peer_batched(
