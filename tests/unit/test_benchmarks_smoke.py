@@ -187,7 +187,6 @@ def test_hashing_floor_hashes_exactly_as_the_ledger_does(tmp_path: Path) -> None
 
     from civicledger.merkle.disclosure import digest_of_payload
     from civicledger.merkle.hashes import hash_algorithm
-    from civicledger.merkle.leaf import envelope_bytes
     from civicledger.merkle.tree import merkle_root
     from civicledger.store.rows import StoredRow
 
@@ -206,21 +205,7 @@ def test_hashing_floor_hashes_exactly_as_the_ledger_does(tmp_path: Path) -> None
         stored = StoredRow(*row[:3], uuid.UUID(bytes=row[3]), *row[4:9], row[9].encode(), *row[10:])
         digest = digest_of_payload(alg, stored.salt, orjson.loads(stored.payload))
         assert digest == stored.payload_digest, stored.position
-        envelope = envelope_bytes(
-            origin="bench.floor",
-            position=stored.position,
-            stream=stored.stream,
-            stream_version=stored.stream_version,
-            event_id=stored.event_id,
-            type=stored.type,
-            schema_version=stored.schema_version,
-            occurred_on=stored.occurred_date(),
-            recorded_at=stored.recorded_time(),
-            actor=stored.actor,
-            payload_digest=stored.payload_digest,
-            hash_name="sha256",
-            version=2,
-        )
+        envelope = stored.envelope("bench.floor", "sha256", 2)
         assert alg.leaf(envelope) == stored.leaf_hash, stored.position
     tiles = connection.execute("SELECT level, node_index, hash FROM civicledger_tiles").fetchall()
     assert tiles == [(8, 0, merkle_root(alg, [row[12] for row in rows[:256]]))]
