@@ -98,6 +98,17 @@ def postgres_version(url: str | None) -> str | None:
         return None
 
 
+def native_hashing() -> str:
+    """Whether civicledger's native hashing module is in use (and if not, why)."""
+    from civicledger.merkle import native
+
+    if native.available():
+        return "yes"
+    if os.environ.get("CIVICLEDGER_PURE_PYTHON") == "1":
+        return "no (CIVICLEDGER_PURE_PYTHON=1)"
+    return "no (not built)"
+
+
 def describe(postgres_url: str | None) -> dict[str, Any]:
     """Everything a reader needs to compare this run with another."""
     now = datetime.datetime.now(datetime.UTC)
@@ -116,6 +127,7 @@ def describe(postgres_url: str | None) -> dict[str, Any]:
         "psycopg": _version("psycopg"),
         "postgresql": postgres_version(postgres_url),
         "civicledger": _version("civicledger"),
+        "native_hashing": native_hashing(),
         "commit": git_commit(),
         "executable": sys.executable,
     }

@@ -42,7 +42,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Python {env['python']}, SQLite {env['sqlite']}, SQLAlchemy {env['sqlalchemy']}, "
         f"eventsourcing {env['eventsourcing']}, orjson {env['orjson']}, "
         f"psycopg {env['psycopg']}, PostgreSQL {env['postgresql'] or 'not reached'}",
-        f"- civicledger {env['civicledger']} at commit {env['commit']}; "
+        f"- civicledger {env['civicledger']} at commit {env['commit']}, native hashing "
+        f"{env.get('native_hashing', 'not recorded')}; "
         f"run: `{results['command']}`",
         f"- Workload: {results['workload']}",
         f"- Every figure is the median of {results['repetitions']} interleaved repetitions "

@@ -182,8 +182,10 @@ def _section_1a() -> str:
 @pytest.mark.parametrize("alg_name", ["sha256", "sm3"])
 def test_documented_v2_values_are_what_the_library_computes(alg_name: str) -> None:
     """Every salt, field digest, payload digest and leaf hash printed for v2 is the library's."""
+    from civicledger.events.canonical import canonical_bytes
     from civicledger.merkle.disclosure import (
         digest_of_payload,
+        digest_of_payload_text,
         disclosure_bytes,
         field_digest,
         field_salt,
@@ -208,6 +210,8 @@ def test_documented_v2_values_are_what_the_library_computes(alg_name: str) -> No
     payload_digest_hex = digest_of_payload(alg, secret, data)
     assert payload_digest_hex == payload_digest_v2(alg, digests.values())
     assert payload_digest_hex.hex() in section
+    # From the canonical text too: the native module's input, where it is built.
+    assert digest_of_payload_text(alg, secret, canonical_bytes(data)) == payload_digest_hex
     envelope = _library_envelope(alg_name, payload_digest_hex, version=2)
     if alg_name == "sha256":
         assert f"```\n{envelope.decode()}\n```" in section

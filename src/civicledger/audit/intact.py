@@ -2,8 +2,8 @@
 
 Nearly every row of a ledger is intact: its payload and salt are present and
 it hashes to its digest and leaf. For such a row :meth:`IntactRows.leaf`
-recomputes the digest from the stored canonical payload (parsed with orjson,
-digested with its field salts; never decoded into a typed event), rebuilds the
+recomputes the digest from the stored canonical payload (digested with its field
+salts as stored, or parsed with orjson first; never decoded into a typed event), rebuilds the
 envelope as the full checks do, and compares both. Anything else (a
 redaction, a mismatch, a value that cannot be part of an envelope) returns
 None, and the caller runs the full checks, which name the problem; so a row
@@ -17,7 +17,7 @@ import orjson
 from civicledger.audit.payloads import RedactionIndex
 from civicledger.errors import ValidationError
 from civicledger.events.redaction import is_redacted_text
-from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload
+from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import SALT_SIZE
 from civicledger.store.rows import StoredRow
@@ -61,11 +61,8 @@ class IntactRows:
         alg = self._alg
         if self._v2:
             try:
-                data = orjson.loads(payload)
-                if data.__class__ is not dict:
-                    return None
-                digest = digest_of_payload(alg, salt, data)
-            except (orjson.JSONDecodeError, ValidationError):
+                digest = digest_of_payload_text(alg, salt, payload)
+            except ValidationError:
                 return None
         elif len(salt) == SALT_SIZE:
             digest = alg(salt + payload)

@@ -20,7 +20,7 @@ import orjson
 from civicledger.audit.checkpoint import Seal
 from civicledger.audit.keys import PublicKeys
 from civicledger.errors import ValidationError, VerificationError
-from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload
+from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.leaf import payload_digest
 from civicledger.merkle.verify import verify_inclusion
@@ -270,10 +270,4 @@ def _payload_digest(alg: HashAlgorithm, version: object, salt: bytes, payload: b
     """The payload digest of a whole payload: v1 salts it, v2 commits to each field."""
     if version != LEAF_V2:
         return payload_digest(alg, salt, payload)
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as e:
-        raise ValidationError(f"the payload is not JSON ({e})", field="payload") from e
-    if not isinstance(data, dict):
-        raise ValidationError("the payload is not a JSON object", field="payload")
-    return digest_of_payload(alg, salt, data)
+    return digest_of_payload_text(alg, salt, payload)

@@ -24,6 +24,7 @@ import orjson
 
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events.canonical import canonical_bytes
+from civicledger.merkle import native
 from civicledger.merkle.hashes import DIGEST_SIZES, HashAlgorithm, hash_algorithm
 
 LEAF_V2 = 2
@@ -129,14 +130,29 @@ def payload_digest_v2(alg: HashAlgorithm, field_digests: Iterable[bytes]) -> byt
     return alg(("[" + ",".join(f'"{h}"' for h in hexes) + "]").encode("ascii"))
 
 
-def digest_of_payload(alg: HashAlgorithm, secret: bytes, payload: Mapping[str, Any]) -> bytes:
+def digest_of_payload(
+    alg: HashAlgorithm, secret: bytes, payload: Mapping[str, Any], *, text: bytes | None = None
+) -> bytes:
     """The v2 payload digest of a whole payload (what the store puts in the envelope).
 
-    The hot path of every v2 append and verify: payloads the codec encoded (or
-    parsed from their canonical text) are in orjson's exact RFC 8785 domain, so
-    each disclosure is written by orjson directly; anything outside it takes the
-    checked path.
+    The hot path of every v2 append: with the native module and SHA-256 the digest
+    comes from the payload's canonical ``text`` in one call. Otherwise payloads the
+    codec encoded are in orjson's exact RFC 8785 domain, so each disclosure is
+    written by orjson directly; anything outside it takes the checked path.
+
+    Args:
+        alg: the ledger's hash algorithm.
+        secret: the event's secret.
+        payload: the payload as JSON data.
+        text: the canonical bytes of ``payload``, when the caller has them.
+
+    Raises:
+        ValidationError: the secret is not bytes, or a value is not canonical JSON.
     """
+    if text is not None and native.payload_digest_sha256 is not None and alg.name == "sha256":
+        digest = native.payload_digest_sha256(secret, text)
+        if digest is not None:
+            return digest
     if not isinstance(secret, bytes):
         raise ValidationError(
             f"event secret must be bytes, got {secret.__class__.__name__}", field="salt"
@@ -158,6 +174,29 @@ def digest_of_payload(alg: HashAlgorithm, secret: bytes, payload: Mapping[str, A
         hexes.append(alg(data).hex())
     hexes.sort()
     return alg(("[" + ",".join(f'"{h}"' for h in hexes) + "]").encode("ascii"))
+
+
+def digest_of_payload_text(alg: HashAlgorithm, secret: bytes, text: bytes | str) -> bytes:
+    """The v2 payload digest of a payload stored as JSON text (what verification reads).
+
+    With the native module and SHA-256, canonical text is hashed as it is, without
+    parsing it; any other text is parsed and hashed by :func:`digest_of_payload`,
+    which gives the same digest for the same values.
+
+    Raises:
+        ValidationError: the text is not a JSON object, or a value is not canonical JSON.
+    """
+    if native.payload_digest_sha256 is not None and alg.name == "sha256":
+        digest = native.payload_digest_sha256(secret, text)
+        if digest is not None:
+            return digest
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(f"the payload is not JSON ({e})", field="payload") from e
+    if data.__class__ is not dict:
+        raise ValidationError("the payload is not a JSON object", field="payload")
+    return digest_of_payload(alg, secret, data)
 
 
 _SAFE = 2**53 - 1

@@ -405,7 +405,7 @@ def plan_append(
 
 def _digest(alg: HashAlgorithm, salt: bytes, entry: Encoded, v2: bool) -> bytes:
     if v2:
-        return disclosure.digest_of_payload(alg, salt, entry.fields)
+        return disclosure.digest_of_payload(alg, salt, entry.fields, text=entry.payload)
     return leaf.payload_digest(alg, salt, entry.payload)
 
 

@@ -1,0 +1,583 @@
+/*
+ * civicledger.merkle._native: the v2 payload digest of SHA-256 ledgers, in one call per event.
+ *
+ * Every append and every verify computes, for each top-level field of an event's
+ * payload, an HMAC (the field salt) and a SHA-256 (the field digest), then a SHA-256
+ * over the sorted digests (docs/hashing.md, "Leaf format v2"). In Python that is a
+ * dozen interpreter-level calls per field, as much time as a whole append of the
+ * general-purpose peer; here it is one call per event over the payload's canonical
+ * bytes. The hashing itself is OpenSSL's, the library Python's hashlib uses.
+ *
+ * The function works on the canonical (RFC 8785) payload text rather than on the
+ * decoded object: canonical JSON is compositional, so each member's value text in
+ * the canonical object *is* the canonical encoding of that value, and a disclosure
+ * ["salt", "name", value] can be hashed from slices of the payload without encoding
+ * anything. That only holds for text that is canonical, so the text is checked for
+ * exactly that first (sorted unique keys, RFC 8785 string escapes, valid UTF-8,
+ * integers within +-(2**53 - 1), no floats, no white space). Anything else returns
+ * None and the caller takes the pure-Python path, which either computes the same
+ * digest or raises the error that names the problem: this module never decides
+ * that a payload is invalid, only that it can hash it.
+ *
+ * The pure-Python path in civicledger.merkle.disclosure stays the reference: the
+ * differential tests hold this module to it byte for byte.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* SHA256_Init and friends are marked deprecated in OpenSSL 3 in favour of EVP, but
+ * they are still part of its API; they are used because a SHA256_CTX is a plain
+ * struct that is copied by assignment, where copying an EVP context allocates. The
+ * HMAC below copies two prepared contexts per field. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+#define DIGEST_SIZE 32
+#define BLOCK_SIZE 64
+#define SALT_SIZE 16
+#define MAX_DEPTH 64
+#define MAX_SAFE_INTEGER 9007199254740991ULL
+
+typedef struct {
+    const unsigned char *p;
+    const unsigned char *end;
+} Cursor;
+
+/* ---- the canonical-JSON check ------------------------------------------------ */
+
+static int value_is_canonical(Cursor *c, int depth);
+
+/* A string token at c->p (its opening quote). Accepts exactly what RFC 8785 writes:
+ * literal UTF-8 (valid, no surrogates) except the quote, the backslash and control
+ * characters; those as \" \\ \b \f \n \r \t, the other controls as \u00xx in lower
+ * case. Leaves c->p after the closing quote. Returns 0, or -1 when not canonical. */
+static int string_is_canonical(Cursor *c)
+{
+    const unsigned char *p = c->p + 1, *end = c->end;
+    while (p < end) {
+        unsigned char b = *p;
+        if (b == '"') {
+            c->p = p + 1;
+            return 0;
+        }
+        if (b == '\\') {
+            if (end - p < 2) {
+                return -1;
+            }
+            switch (p[1]) {
+            case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+                p += 2;
+                continue;
+            case 'u': {
+                if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1')) {
+                    return -1;
+                }
+                int low;
+                if (p[5] >= '0' && p[5] <= '9') {
+                    low = p[5] - '0';
+                } else if (p[5] >= 'a' && p[5] <= 'f') {
+                    low = p[5] - 'a' + 10;
+                } else {
+                    return -1;
+                }
+                int code = (p[4] - '0') * 16 + low;
+                if (code == 0x08 || code == 0x09 || code == 0x0a || code == 0x0c || code == 0x0d) {
+                    return -1; /* these have short escapes */
+                }
+                p += 6;
+                continue;
+            }
+            default:
+                return -1;
+            }
+        }
+        if (b < 0x20) {
+            return -1;
+        }
+        if (b < 0x80) {
+            p++;
+            continue;
+        }
+        int more;
+        uint32_t cp;
+        if (b >= 0xC2 && b <= 0xDF) {
+            more = 1;
+            cp = b & 0x1F;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            more = 2;
+            cp = b & 0x0F;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            more = 3;
+            cp = b & 0x07;
+        } else {
+            return -1;
+        }
+        if (end - p <= more) {
+            return -1;
+        }
+        for (int i = 1; i <= more; i++) {
+            if ((p[i] & 0xC0) != 0x80) {
+                return -1;
+            }
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((more == 2 && cp < 0x800) || (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return -1;
+        }
+        p += more + 1;
+    }
+    return -1;
+}
+
+/* The next code point of a string token's body that string_is_canonical accepted. */
+static uint32_t next_code_point(const unsigned char **at)
+{
+    const unsigned char *p = *at;
+    uint32_t cp;
+    if (*p == '\\') {
+        switch (p[1]) {
+        case 'b': cp = 0x08; break;
+        case 'f': cp = 0x0c; break;
+        case 'n': cp = 0x0a; break;
+        case 'r': cp = 0x0d; break;
+        case 't': cp = 0x09; break;
+        case 'u':
+            cp = (uint32_t)((p[4] - '0') * 16 + (p[5] <= '9' ? p[5] - '0' : p[5] - 'a' + 10));
+            *at = p + 6;
+            return cp;
+        default: cp = p[1]; break; /* \" and \\ */
+        }
+        *at = p + 2;
+        return cp;
+    }
+    if (*p < 0x80) {
+        *at = p + 1;
+        return *p;
+    }
+    int more = *p >= 0xF0 ? 3 : *p >= 0xE0 ? 2 : 1;
+    cp = *p & (0x3F >> more);
+    for (int i = 1; i <= more; i++) {
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    *at = p + more + 1;
+    return cp;
+}
+
+/* RFC 8785 orders keys by their UTF-16 code units: a code point above U+FFFF sorts
+ * as its high surrogate, below U+E000..U+FFFF. */
+static uint32_t utf16_rank(uint32_t cp)
+{
+    return cp < 0x10000 ? cp : 0xD800 + ((cp - 0x10000) >> 10);
+}
+
+/* Compare two accepted string tokens (from quote to quote) in RFC 8785 key order. */
+static int compare_keys(const unsigned char *a, const unsigned char *a_end,
+                        const unsigned char *b, const unsigned char *b_end)
+{
+    a++, b++;
+    a_end--, b_end--; /* inside the quotes */
+    while (a < a_end && b < b_end) {
+        uint32_t x = next_code_point(&a), y = next_code_point(&b);
+        if (x != y) {
+            uint32_t rx = utf16_rank(x), ry = utf16_rank(y);
+            if (rx != ry) {
+                return rx < ry ? -1 : 1;
+            }
+            return x < y ? -1 : 1; /* same high surrogate: the low one decides */
+        }
+    }
+    return (a < a_end) - (b < b_end);
+}
+
+static int number_is_canonical(Cursor *c)
+{
+    const unsigned char *p = c->p, *end = c->end;
+    int negative = 0;
+    if (*p == '-') {
+        negative = 1;
+        p++;
+    }
+    if (p >= end) {
+        return -1;
+    }
+    if (*p == '0') {
+        if (negative) {
+            return -1; /* RFC 8785 writes -0 as 0 */
+        }
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        uint64_t value = 0;
+        int digits = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (++digits > 16) {
+                return -1;
+            }
+            value = value * 10 + (uint64_t)(*p - '0');
+            p++;
+        }
+        if (value > MAX_SAFE_INTEGER) {
+            return -1;
+        }
+    } else {
+        return -1;
+    }
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))) {
+        return -1; /* a fraction or exponent is a float, outside the payload domain */
+    }
+    c->p = p;
+    return 0;
+}
+
+static int literal_is(Cursor *c, const char *word, size_t size)
+{
+    if ((size_t)(c->end - c->p) < size || memcmp(c->p, word, size) != 0) {
+        return -1;
+    }
+    c->p += size;
+    return 0;
+}
+
+static int object_is_canonical(Cursor *c, int depth)
+{
+    c->p++; /* { */
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    const unsigned char *previous = NULL, *previous_end = NULL;
+    for (;;) {
+        if (c->p >= c->end || *c->p != '"') {
+            return -1;
+        }
+        const unsigned char *key = c->p;
+        if (string_is_canonical(c) < 0) {
+            return -1;
+        }
+        if (previous != NULL && compare_keys(previous, previous_end, key, c->p) >= 0) {
+            return -1; /* unsorted or repeated */
+        }
+        previous = key;
+        previous_end = c->p;
+        if (c->p >= c->end || *c->p != ':') {
+            return -1;
+        }
+        c->p++;
+        if (value_is_canonical(c, depth + 1) < 0) {
+            return -1;
+        }
+        if (c->p >= c->end) {
+            return -1;
+        }
+        if (*c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        if (*c->p != ',') {
+            return -1;
+        }
+        c->p++;
+    }
+}
+
+static int array_is_canonical(Cursor *c, int depth)
+{
+    c->p++; /* [ */
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        if (value_is_canonical(c, depth + 1) < 0 || c->p >= c->end) {
+            return -1;
+        }
+        if (*c->p == ']') {
+            c->p++;
+            return 0;
+        }
+        if (*c->p != ',') {
+            return -1;
+        }
+        c->p++;
+    }
+}
+
+static int value_is_canonical(Cursor *c, int depth)
+{
+    if (c->p >= c->end || depth > MAX_DEPTH) {
+        return -1;
+    }
+    switch (*c->p) {
+    case '"': return string_is_canonical(c);
+    case '{': return object_is_canonical(c, depth);
+    case '[': return array_is_canonical(c, depth);
+    case 't': return literal_is(c, "true", 4);
+    case 'f': return literal_is(c, "false", 5);
+    case 'n': return literal_is(c, "null", 4);
+    default: return number_is_canonical(c);
+    }
+}
+
+/* ---- the digest ---------------------------------------------------------------- */
+
+static const char HEX[] = "0123456789abcdef";
+
+static void to_hex(const unsigned char *data, size_t size, char *out)
+{
+    for (size_t i = 0; i < size; i++) {
+        out[2 * i] = HEX[data[i] >> 4];
+        out[2 * i + 1] = HEX[data[i] & 0x0F];
+    }
+}
+
+static int compare_digests(const void *a, const void *b)
+{
+    return memcmp(a, b, DIGEST_SIZE);
+}
+
+/* The UTF-8 bytes a key token stands for (what its salt's HMAC hashes). Returns the
+ * size written to out, which has room for the token's size. */
+static size_t unescape_key(const unsigned char *token, const unsigned char *token_end,
+                           unsigned char *out)
+{
+    const unsigned char *p = token + 1, *end = token_end - 1;
+    size_t size = 0;
+    while (p < end) {
+        if (*p != '\\') {
+            out[size++] = *p++;
+        } else {
+            out[size++] = (unsigned char)next_code_point(&p); /* escapes are all < 0x80 */
+        }
+    }
+    return size;
+}
+
+/* The field digest of one member: H(["<salt hex>",<key token>,<value text>]), where
+ * the salt is the first 16 bytes of HMAC(secret, name) from the prepared states. */
+static void field_digest(const SHA256_CTX *inner, const SHA256_CTX *outer,
+                         const unsigned char *name, size_t name_size,
+                         const unsigned char *key, const unsigned char *key_end,
+                         const unsigned char *value, const unsigned char *value_end,
+                         unsigned char out[DIGEST_SIZE])
+{
+    unsigned char mac[DIGEST_SIZE];
+    SHA256_CTX step = *inner;
+    SHA256_Update(&step, name, name_size);
+    SHA256_Final(mac, &step);
+    step = *outer;
+    SHA256_Update(&step, mac, DIGEST_SIZE);
+    SHA256_Final(mac, &step);
+
+    char head[2 + 2 * SALT_SIZE + 2];
+    head[0] = '[';
+    head[1] = '"';
+    to_hex(mac, SALT_SIZE, head + 2);
+    head[2 + 2 * SALT_SIZE] = '"';
+    head[3 + 2 * SALT_SIZE] = ',';
+    SHA256_Init(&step);
+    SHA256_Update(&step, head, sizeof head);
+    SHA256_Update(&step, key, (size_t)(key_end - key));
+    SHA256_Update(&step, ",", 1);
+    SHA256_Update(&step, value, (size_t)(value_end - value));
+    SHA256_Update(&step, "]", 1);
+    SHA256_Final(out, &step);
+}
+
+/* H(JCS(sorted hex digests)): hex keeps byte order, so the raw digests are sorted. */
+static void digest_of_digests(unsigned char (*digests)[DIGEST_SIZE], size_t count,
+                              unsigned char out[DIGEST_SIZE])
+{
+    qsort(digests, count, DIGEST_SIZE, compare_digests);
+    SHA256_CTX step;
+    SHA256_Init(&step);
+    SHA256_Update(&step, "[", 1);
+    for (size_t i = 0; i < count; i++) {
+        char quoted[2 * DIGEST_SIZE + 3];
+        size_t at = 0;
+        if (i > 0) {
+            quoted[at++] = ',';
+        }
+        quoted[at++] = '"';
+        to_hex(digests[i], DIGEST_SIZE, quoted + at);
+        at += 2 * DIGEST_SIZE;
+        quoted[at++] = '"';
+        SHA256_Update(&step, quoted, at);
+    }
+    SHA256_Update(&step, "]", 1);
+    SHA256_Final(out, &step);
+}
+
+#define INLINE_FIELDS 32
+#define INLINE_NAME 256
+
+/* The v2 payload digest of a canonical payload, into `out`, in one pass that checks
+ * the text as it hashes it. Returns 0, -1 when the payload is not a canonical object
+ * of the payload domain, or -2 on a memory error (with the exception set). */
+static int payload_digest(const unsigned char *secret, size_t secret_size,
+                          const unsigned char *payload, size_t payload_size,
+                          unsigned char out[DIGEST_SIZE])
+{
+    if (payload_size < 2 || payload[0] != '{') {
+        return -1;
+    }
+    /* HMAC (RFC 2104) with the event secret: the padded key's two states, once. */
+    unsigned char pad[BLOCK_SIZE] = {0};
+    memcpy(pad, secret, secret_size);
+    SHA256_CTX inner, outer;
+    for (int i = 0; i < BLOCK_SIZE; i++) {
+        pad[i] ^= 0x36;
+    }
+    SHA256_Init(&inner);
+    SHA256_Update(&inner, pad, BLOCK_SIZE);
+    for (int i = 0; i < BLOCK_SIZE; i++) {
+        pad[i] ^= 0x36 ^ 0x5C;
+    }
+    SHA256_Init(&outer);
+    SHA256_Update(&outer, pad, BLOCK_SIZE);
+
+    unsigned char inline_digests[INLINE_FIELDS][DIGEST_SIZE], inline_name[INLINE_NAME];
+    unsigned char (*digests)[DIGEST_SIZE] = inline_digests;
+    unsigned char *name = inline_name;
+    size_t count = 0, capacity = INLINE_FIELDS;
+    int outcome = -1;
+
+    Cursor c = {payload + 1, payload + payload_size};
+    const unsigned char *previous = NULL, *previous_end = NULL;
+    if (c.p < c.end && *c.p == '}') {
+        c.p++;
+        outcome = c.p == c.end ? 0 : -1;
+        goto done;
+    }
+    for (;;) {
+        const unsigned char *key = c.p;
+        if (c.p >= c.end || *c.p != '"' || string_is_canonical(&c) < 0) {
+            goto done;
+        }
+        const unsigned char *key_end = c.p;
+        if (previous != NULL && compare_keys(previous, previous_end, key, key_end) >= 0) {
+            goto done; /* unsorted or repeated */
+        }
+        previous = key;
+        previous_end = key_end;
+        if (c.p >= c.end || *c.p != ':') {
+            goto done;
+        }
+        c.p++;
+        const unsigned char *value = c.p;
+        if (value_is_canonical(&c, 1) < 0 || c.p >= c.end || (*c.p != ',' && *c.p != '}')) {
+            goto done;
+        }
+        if (count == capacity) {
+            void *grown = PyMem_Malloc(2 * capacity * DIGEST_SIZE);
+            if (grown == NULL) {
+                outcome = -2;
+                goto done;
+            }
+            memcpy(grown, digests, count * DIGEST_SIZE);
+            if (digests != inline_digests) {
+                PyMem_Free(digests);
+            }
+            digests = grown;
+            capacity *= 2;
+        }
+        size_t key_size = (size_t)(key_end - key);
+        if (key_size > INLINE_NAME && name == inline_name) {
+            name = PyMem_Malloc(payload_size); /* room for any key of this payload */
+            if (name == NULL) {
+                outcome = -2;
+                goto done;
+            }
+        }
+        size_t name_size = unescape_key(key, key_end, name);
+        field_digest(&inner, &outer, name, name_size, key, key_end, value, c.p, digests[count]);
+        count++;
+        if (*c.p++ == '}') {
+            break;
+        }
+    }
+    if (c.p != c.end) {
+        goto done;
+    }
+    outcome = 0;
+done:
+    if (outcome == 0) {
+        digest_of_digests(digests, count, out);
+    }
+    if (digests != inline_digests) {
+        PyMem_Free(digests);
+    }
+    if (name != inline_name) {
+        PyMem_Free(name);
+    }
+    if (outcome == -2) {
+        PyErr_NoMemory();
+    }
+    return outcome;
+}
+
+PyDoc_STRVAR(payload_digest_sha256_doc,
+"payload_digest_sha256(secret, payload, /)\n--\n\n"
+"The v2 payload digest of a SHA-256 ledger's event, from the event secret (bytes,\n"
+"at most 64) and its canonical payload (bytes or str). None when the payload is not\n"
+"a canonical JSON object within the payload domain: the pure-Python path decides\n"
+"those.");
+
+static PyObject *payload_digest_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "payload_digest_sha256 takes 2 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *secret = args[0], *payload = args[1];
+    if (!PyBytes_CheckExact(secret) || PyBytes_GET_SIZE(secret) > BLOCK_SIZE) {
+        Py_RETURN_NONE;
+    }
+    const char *text;
+    Py_ssize_t size;
+    if (PyBytes_CheckExact(payload)) {
+        text = PyBytes_AS_STRING(payload);
+        size = PyBytes_GET_SIZE(payload);
+    } else if (PyUnicode_CheckExact(payload)) {
+        text = PyUnicode_AsUTF8AndSize(payload, &size);
+        if (text == NULL) { /* a lone surrogate: not canonical text */
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+    } else {
+        Py_RETURN_NONE;
+    }
+    unsigned char digest[DIGEST_SIZE];
+    int outcome = payload_digest((const unsigned char *)PyBytes_AS_STRING(secret),
+                                 (size_t)PyBytes_GET_SIZE(secret), (const unsigned char *)text,
+                                 (size_t)size, digest);
+    if (outcome == -2) {
+        return NULL;
+    }
+    if (outcome < 0) {
+        Py_RETURN_NONE;
+    }
+    return PyBytes_FromStringAndSize((const char *)digest, DIGEST_SIZE);
+}
+
+static PyMethodDef native_methods[] = {
+    {"payload_digest_sha256", (PyCFunction)(void (*)(void))payload_digest_sha256, METH_FASTCALL,
+     payload_digest_sha256_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    "civicledger.merkle._native",
+    "Native hashing for civicledger's hot paths (optional; see docs/design.md).",
+    -1,
+    native_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModule_Create(&native_module);
+}

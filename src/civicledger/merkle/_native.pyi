@@ -1,0 +1,3 @@
+# Stub of the optional C module (src/civicledger/merkle/_native.c).
+
+def payload_digest_sha256(secret: bytes, payload: bytes | str, /) -> bytes | None: ...
