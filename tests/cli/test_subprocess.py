@@ -62,6 +62,24 @@ def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
     assert result.stdout
 
 
+def test_version_says_which_hashing_is_in_use(tmp_path: Path) -> None:
+    from civicledger import __version__
+    from civicledger.merkle import native
+
+    result = civicledger("--version", cwd=tmp_path)
+    hashing = "native (C, OpenSSL)" if native.available() else "pure Python"
+    assert result.stdout == f"civicledger, version {__version__}; hashing: {hashing}\n"
+    env = {**os.environ, "CIVICLEDGER_PURE_PYTHON": "1"}
+    pure = subprocess.run(
+        [sys.executable, "-m", "civicledger", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert "hashing: pure Python" in pure.stdout, pure.stderr
+
+
 def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
     """`civicledger demo --print | head -1`: the closed pipe ends the command quietly, exit 0."""
     env = {k: v for k, v in os.environ.items() if k != "CIVICLEDGER_DB"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -33,19 +34,25 @@ def ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
         yield opened
 
 
-NATIVE = native.payload_digest_sha256
+DIGEST, LEAF = native.payload_digest_sha256, native.envelope_leaf_sha256
 
 
 def _use_native(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
-    """Switch the native path on (counting its digests) or off; the count's list."""
+    """Switch the native path on (counting its digests and leaves) or off; the count's list."""
     calls = [0]
 
-    def counted(secret: bytes, payload: bytes | str) -> bytes | None:
+    def digest(*args: Any) -> bytes | None:
         calls[0] += 1
-        assert NATIVE is not None
-        return NATIVE(secret, payload)
+        assert DIGEST is not None
+        return DIGEST(*args)
 
-    monkeypatch.setattr(native, "payload_digest_sha256", counted if on else None)
+    def leaf(*args: Any) -> bytes | None:
+        calls[0] += 1
+        assert LEAF is not None
+        return LEAF(*args)
+
+    monkeypatch.setattr(native, "payload_digest_sha256", digest if on else None)
+    monkeypatch.setattr(native, "envelope_leaf_sha256", leaf if on else None)
     return calls
 
 
@@ -60,7 +67,7 @@ def test_one_path_writes_what_the_other_verifies(
     report = ledger.verify(workers=1)  # in this process, where the switch applies
     assert report.ok, report.problems
     native_calls = written if writer == "native" else verified
-    assert native_calls[0] >= ledger.store.head()  # the native path did hash every event
+    assert native_calls[0] >= 2 * ledger.store.head()  # a digest and a leaf for every event
     assert report.events_checked == ledger.store.head() > 100
 
 

@@ -23,6 +23,7 @@ from civicledger.merkle import (
     leaf_hash,
     payload_digest,
 )
+from civicledger.merkle.leaf import BatchEnvelopes
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "hashing.md").read_text(encoding="utf-8")
@@ -216,6 +217,25 @@ def test_documented_v2_values_are_what_the_library_computes(alg_name: str) -> No
     if alg_name == "sha256":
         assert f"```\n{envelope.decode()}\n```" in section
     assert leaf_hash(alg, envelope).hex() in section
+    # As an append computes it: the native module's leaf, where it is built.
+    batch = BatchEnvelopes(
+        origin="civicledger.example/hehua-community",
+        recorded_at=datetime(2023, 1, 6, 1, 30, 15, 250000, tzinfo=UTC),
+        hash_name=alg_name,
+        version=2,
+    )
+    leaf_of_batch = batch.leaf_hash(
+        42,
+        "meetings/2023",
+        3,
+        uuid.UUID("0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f"),
+        "meeting_held",
+        1,
+        date(2023, 1, 6),
+        "张敏",
+        payload_digest_hex,
+    )
+    assert leaf_of_batch == leaf_hash(alg, envelope)
     assert payload_digest_v2(alg, []).hex() in section
 
 

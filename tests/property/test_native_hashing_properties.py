@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -21,8 +24,10 @@ from hypothesis import strategies as st
 
 from civicledger.errors import ValidationError
 from civicledger.events.canonical import canonical_bytes
+from civicledger.events.text import parse_date, parse_timestamp
 from civicledger.merkle import hash_algorithm, native
 from civicledger.merkle.disclosure import digest_of_payload, digest_of_payload_text
+from civicledger.merkle.leaf import BatchEnvelopes, envelope_bytes
 
 ALG = hash_algorithm("sha256")
 NATIVE = native.payload_digest_sha256
@@ -208,3 +213,161 @@ def test_pure_python_switch_turns_it_off() -> None:
     env = {**os.environ, "CIVICLEDGER_PURE_PYTHON": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# --- the envelope's leaf -------------------------------------------------------------------
+
+LEAF = native.envelope_leaf_sha256
+positive = st.integers(min_value=1, max_value=2**53 - 1)
+names_text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
+moments = st.datetimes(timezones=st.just(UTC))
+
+
+def _envelope_stamp(moment: datetime) -> str:
+    """recorded_at as the envelope writes it (the year always four digits)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+members = st.fixed_dictionaries(
+    {
+        "actor": st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
+        "event_id": st.uuids(),
+        "occurred_on": st.dates(),
+        "origin": names_text,
+        "payload_digest": st.binary(min_size=32, max_size=32),
+        "position": positive,
+        "recorded_at": moments,
+        "schema_version": positive,
+        "stream": names_text,
+        "stream_version": positive,
+        "type": names_text,
+        "version": st.sampled_from([1, 2]),
+    }
+)
+
+
+def _python_leaf(m: dict[str, Any]) -> bytes:
+    return ALG.leaf(envelope_bytes(hash_name="sha256", **m))
+
+
+def _native_leaf(m: dict[str, Any], occurred_on: object, recorded_at: object) -> bytes | None:
+    assert LEAF is not None
+    return LEAF(
+        m["actor"],
+        m["event_id"],
+        "sha256",
+        occurred_on,  # type: ignore[arg-type]
+        m["origin"],
+        m["payload_digest"],
+        m["position"],
+        recorded_at,  # type: ignore[arg-type]
+        m["schema_version"],
+        m["stream"],
+        m["stream_version"],
+        m["type"],
+        m["version"],
+    )
+
+
+@given(members)
+def test_native_leaf_is_the_python_leaf(m: dict[str, Any]) -> None:
+    expected = _python_leaf(m)
+    stamp = _envelope_stamp(m["recorded_at"])
+    assert _native_leaf(m, m["occurred_on"], stamp) == expected  # as an append passes them
+    assert _native_leaf(m, m["occurred_on"].isoformat(), stamp) == expected  # as stored
+    batch = BatchEnvelopes(
+        origin=m["origin"], recorded_at=m["recorded_at"], hash_name="sha256", version=m["version"]
+    )
+    parts = [m[k] for k in ("position", "stream", "stream_version", "event_id", "type")]
+    rest = [m[k] for k in ("schema_version", "occurred_on", "actor", "payload_digest")]
+    assert batch.leaf_hash(*parts, *rest) == expected
+
+
+stored_dates = st.one_of(
+    st.dates().map(date.isoformat),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.text(max_size=12),
+)
+stored_stamps = st.one_of(
+    moments.map(_envelope_stamp),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z"),
+    st.text(max_size=30),
+)
+
+
+@given(members, stored_dates, stored_stamps)
+def test_native_leaf_takes_stored_text_only_as_python_reads_it(
+    m: dict[str, Any], occurred_on: str, recorded_at: str
+) -> None:
+    """A leaf from stored texts only where the Python path parses them to the same leaf."""
+    result = _native_leaf(m, occurred_on, recorded_at)
+    try:
+        parsed = {**m, "occurred_on": parse_date(occurred_on)}
+        parsed["recorded_at"] = parse_timestamp(recorded_at)
+        expected: bytes | None = _python_leaf(parsed)
+    except ValidationError:
+        expected = None
+    if result is not None:
+        assert result == expected
+    elif occurred_on == parsed_iso(occurred_on) and recorded_at == stamp_text(recorded_at):
+        raise AssertionError("canonical texts were declined")
+
+
+def parsed_iso(text: str) -> str | None:
+    try:
+        return parse_date(text).isoformat()
+    except ValidationError:
+        return None
+
+
+def stamp_text(text: str) -> str | None:
+    try:
+        return _envelope_stamp(parse_timestamp(text))
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        ("actor", 1),
+        ("actor", "\ud800"),
+        ("event_id", "0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f"),
+        ("hash", "sm3"),
+        ("occurred_on", datetime(2023, 1, 1, tzinfo=UTC)),
+        ("occurred_on", "2023-02-29"),
+        ("origin", ""),
+        ("payload_digest", bytes(31)),
+        ("position", 0),
+        ("position", 2**53),
+        ("position", True),
+        ("recorded_at", datetime(2023, 1, 1, tzinfo=UTC)),
+        ("recorded_at", "2023-01-01T00:00:00.000000+00:00"),
+        ("recorded_at", "2023-01-01T00:00:60.000000Z"),
+        ("stream", ""),
+        ("type", ""),
+        ("v", 3),
+    ],
+)
+def test_native_leaf_declines_what_the_envelope_does_not_take_as_is(
+    member: str, value: object
+) -> None:
+    args: dict[str, object] = {
+        "actor": "a",
+        "event_id": uuid.uuid4(),
+        "hash": "sha256",
+        "occurred_on": date(2023, 1, 1),
+        "origin": "o",
+        "payload_digest": bytes(32),
+        "position": 1,
+        "recorded_at": "2023-01-01T00:00:00.000000Z",
+        "schema_version": 1,
+        "stream": "s",
+        "stream_version": 1,
+        "type": "t",
+        "v": 1,
+    }
+    assert LEAF is not None
+    assert LEAF(*args.values()) is not None  # type: ignore[arg-type]
+    args[member] = value
+    assert LEAF(*args.values()) is None  # type: ignore[arg-type]

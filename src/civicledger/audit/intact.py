@@ -2,9 +2,9 @@
 
 Nearly every row of a ledger is intact: its payload and salt are present and
 it hashes to its digest and leaf. For such a row :meth:`IntactRows.leaf`
-recomputes the digest from the stored canonical payload (digested with its field
-salts as stored, or parsed with orjson first; never decoded into a typed event), rebuilds the
-envelope as the full checks do, and compares both. Anything else (a
+recomputes the digest from the stored canonical payload (never decoded into a
+typed event), rebuilds the envelope's leaf as the full checks do, and compares
+both; with the native module, both come from the stored text in one call each. Anything else (a
 redaction, a mismatch, a value that cannot be part of an envelope) returns
 None, and the caller runs the full checks, which name the problem; so a row
 this accepts is one they would accept.
@@ -12,17 +12,14 @@ this accepts is one they would accept.
 
 from __future__ import annotations
 
-import orjson
-
 from civicledger.audit.payloads import RedactionIndex
 from civicledger.errors import ValidationError
 from civicledger.events.redaction import is_redacted_text
+from civicledger.merkle import native
 from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import SALT_SIZE
 from civicledger.store.rows import StoredRow
-
-_SORT_KEYS = orjson.OPT_SORT_KEYS
 
 
 class IntactRows:
@@ -44,6 +41,8 @@ class IntactRows:
         self._v2 = leaf_version == LEAF_V2
         self._version = leaf_version if leaf_version in (1, 2) else None
         self._index = index
+        # The envelope's leaf from the stored texts in one call, where the module is built.
+        self._native_leaf = native.envelope_leaf_sha256 if alg.name == "sha256" else None
 
     def leaf(self, row: StoredRow) -> bytes | None:
         """The row's leaf hash when the row is intact and matches it; None otherwise."""
@@ -70,9 +69,27 @@ class IntactRows:
             return None
         if digest != row.payload_digest:
             return None
-        try:
-            envelope = row.envelope(self._origin, alg.name, self._version)
-        except ValidationError:
-            return None
-        leaf = alg.leaf(envelope)
+        leaf = None
+        if self._native_leaf is not None:
+            leaf = self._native_leaf(
+                row.actor,
+                row.event_id,
+                "sha256",
+                row.occurred_on,
+                self._origin,
+                row.payload_digest,
+                row.position,
+                row.recorded_at,  # type: ignore[arg-type]  # not text: the native path declines
+                row.schema_version,
+                row.stream,
+                row.stream_version,
+                row.type,
+                self._version,
+            )
+        if leaf is None:
+            try:
+                envelope = row.envelope(self._origin, alg.name, self._version)
+            except ValidationError:
+                return None
+            leaf = alg.leaf(envelope)
         return leaf if leaf == row.leaf_hash else None

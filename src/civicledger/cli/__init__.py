@@ -13,6 +13,16 @@ from civicledger._version import __version__
 from civicledger.cli._common import DB_VARIABLE, CivicGroup
 
 
+def _print_version(ctx: click.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from civicledger.merkle import native
+
+    hashing = "native (C, OpenSSL)" if native.available() else "pure Python"
+    click.echo(f"civicledger, version {__version__}; hashing: {hashing}")
+    ctx.exit()
+
+
 @click.group(cls=CivicGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -38,7 +48,14 @@ from civicledger.cli._common import DB_VARIABLE, CivicGroup
     "(repeatable; see the limits page of the documentation).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.version_option(__version__, prog_name="civicledger")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    help="Show the version, and whether hashing is native or pure Python, and exit.",
+)
 def cli(
     db: str | None, ledger: str, modules: tuple[str, ...], limits: tuple[str, ...], debug: bool
 ) -> None:

@@ -1,29 +1,35 @@
 /*
- * civicledger.merkle._native: the v2 payload digest of SHA-256 ledgers, in one call per event.
+ * civicledger.merkle._native: the per-event hashing of SHA-256 ledgers, one call each.
  *
- * Every append and every verify computes, for each top-level field of an event's
- * payload, an HMAC (the field salt) and a SHA-256 (the field digest), then a SHA-256
- * over the sorted digests (docs/hashing.md, "Leaf format v2"). In Python that is a
- * dozen interpreter-level calls per field, as much time as a whole append of the
- * general-purpose peer; here it is one call per event over the payload's canonical
- * bytes. The hashing itself is OpenSSL's, the library Python's hashlib uses.
+ * Every append and every verify computes, per event, leaf format v2's payload
+ * digest (for each top-level payload field an HMAC, the field salt, and a SHA-256,
+ * the field digest; then a SHA-256 over the sorted digests) and the leaf hash of the
+ * event's envelope (docs/hashing.md). In Python that is a dozen interpreter-level
+ * calls per field and a dict, an encoder call and a hash per envelope: as much time
+ * as a whole append of the general-purpose peer. Here each is one call. The hashing
+ * itself is OpenSSL's, the library Python's hashlib uses.
  *
- * The function works on the canonical (RFC 8785) payload text rather than on the
- * decoded object: canonical JSON is compositional, so each member's value text in
- * the canonical object *is* the canonical encoding of that value, and a disclosure
+ * payload_digest_sha256 works on the canonical (RFC 8785) payload text rather than
+ * on the decoded object: canonical JSON is compositional, so each member's value text
+ * in the canonical object *is* the canonical encoding of that value, and a disclosure
  * ["salt", "name", value] can be hashed from slices of the payload without encoding
  * anything. That only holds for text that is canonical, so the text is checked for
  * exactly that first (sorted unique keys, RFC 8785 string escapes, valid UTF-8,
- * integers within +-(2**53 - 1), no floats, no white space). Anything else returns
- * None and the caller takes the pure-Python path, which either computes the same
- * digest or raises the error that names the problem: this module never decides
- * that a payload is invalid, only that it can hash it.
+ * integers within +-(2**53 - 1), no floats, no white space).
  *
- * The pure-Python path in civicledger.merkle.disclosure stays the reference: the
- * differential tests hold this module to it byte for byte.
+ * envelope_leaf_sha256 writes the envelope's canonical bytes from its members and
+ * hashes them as a leaf. It takes the stored date and timestamp texts only in the one
+ * form the Python path writes back unchanged.
+ *
+ * Both return None for input they do not handle, and the caller takes the pure-Python
+ * path, which either computes the same bytes or raises the error that names the
+ * problem: this module never decides that an event is invalid, only that it can hash
+ * it. The pure-Python path stays the reference: the differential tests hold this
+ * module to it byte for byte.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -562,9 +568,304 @@ static PyObject *payload_digest_sha256(PyObject *module, PyObject *const *args, 
     return PyBytes_FromStringAndSize((const char *)digest, DIGEST_SIZE);
 }
 
+/* ---- the envelope's leaf ---------------------------------------------------------- */
+
+/* uuid.UUID and the datetime C API, looked up once when the module loads. */
+static PyObject *uuid_class = NULL;
+static PyObject *int_name = NULL;
+static PyObject *sixty_four = NULL;
+
+typedef struct {
+    char *data;
+    size_t size;
+    size_t capacity;
+} Buffer;
+
+static void put(Buffer *b, const char *data, size_t size)
+{
+    memcpy(b->data + b->size, data, size); /* capacity is reserved up front */
+    b->size += size;
+}
+
+#define PUT_LITERAL(b, text) put((b), (text), sizeof(text) - 1)
+
+/* A JSON string as RFC 8785 writes it (the same escapes string_is_canonical accepts). */
+static void put_json_string(Buffer *b, const char *text, Py_ssize_t size)
+{
+    char *out = b->data + b->size;
+    *out++ = '"';
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case 0x08: *out++ = 'b'; break;
+        case 0x09: *out++ = 't'; break;
+        case 0x0a: *out++ = 'n'; break;
+        case 0x0c: *out++ = 'f'; break;
+        case 0x0d: *out++ = 'r'; break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = HEX[c >> 4];
+            *out++ = HEX[c & 0x0F];
+        }
+    }
+    *out++ = '"';
+    b->size = (size_t)(out - b->data);
+}
+
+static void put_integer(Buffer *b, uint64_t value)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    while (n > 0) {
+        b->data[b->size++] = digits[--n];
+    }
+}
+
+/* An exact int within 1 .. 2**53 - 1, as the envelope allows; 0 when it is not. */
+static uint64_t envelope_integer(PyObject *value)
+{
+    if (!PyLong_CheckExact(value)) {
+        return 0;
+    }
+    int overflow;
+    long long n = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow || n < 1 || (uint64_t)n > MAX_SAFE_INTEGER) {
+        return 0;
+    }
+    return (uint64_t)n;
+}
+
+static int is_digits(const char *text, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int number_at(const char *text, int count)
+{
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        n = n * 10 + (text[i] - '0');
+    }
+    return n;
+}
+
+/* Whether text[0..10) is a calendar date written YYYY-MM-DD (year 1 to 9999): the
+ * exact text date.isoformat() gives for the date that the Python path parses it to. */
+static int is_iso_date(const char *text)
+{
+    if (!is_digits(text, 4) || text[4] != '-' || !is_digits(text + 5, 2) || text[7] != '-' ||
+        !is_digits(text + 8, 2)) {
+        return 0;
+    }
+    int year = number_at(text, 4), month = number_at(text + 5, 2), day = number_at(text + 8, 2);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (year < 1 || month < 1 || month > 12 || day < 1) {
+        return 0;
+    }
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return day <= days[month - 1] + (month == 2 && leap);
+}
+
+/* Whether text is a UTC timestamp YYYY-MM-DDTHH:MM:SS.ffffffZ that the Python path
+ * parses and writes back as the same text. */
+static int is_utc_timestamp(const char *text, Py_ssize_t size)
+{
+    return size == 27 && is_iso_date(text) && text[10] == 'T' && is_digits(text + 11, 2) &&
+           text[13] == ':' && is_digits(text + 14, 2) && text[16] == ':' &&
+           is_digits(text + 17, 2) && text[19] == '.' && is_digits(text + 20, 6) &&
+           text[26] == 'Z' && number_at(text + 11, 2) < 24 && number_at(text + 14, 2) < 60 &&
+           number_at(text + 17, 2) < 60;
+}
+
+/* The UTF-8 of an exact str, or NULL (no exception left) for anything else. */
+static const char *text_of(PyObject *value, Py_ssize_t *size)
+{
+    if (!PyUnicode_CheckExact(value)) {
+        return NULL;
+    }
+    const char *text = PyUnicode_AsUTF8AndSize(value, size);
+    if (text == NULL) {
+        PyErr_Clear(); /* a lone surrogate: the Python path names it */
+    }
+    return text;
+}
+
+/* str(uuid) of an exact uuid.UUID into out[36]; 0, or -1 when it is not one (or on an
+ * error, which is left set when it is not the caller's to decline). */
+static int uuid_text(PyObject *value, char out[36])
+{
+    if ((PyObject *)Py_TYPE(value) != uuid_class) {
+        return -1;
+    }
+    PyObject *number = PyObject_GetAttr(value, int_name);
+    if (number == NULL || !PyLong_CheckExact(number)) {
+        Py_XDECREF(number);
+        PyErr_Clear();
+        return -1;
+    }
+    PyObject *high_part = PyNumber_Rshift(number, sixty_four);
+    unsigned long long low = PyLong_AsUnsignedLongLongMask(number);
+    unsigned long long high = high_part == NULL ? 0 : PyLong_AsUnsignedLongLong(high_part);
+    Py_DECREF(number);
+    Py_XDECREF(high_part);
+    if (PyErr_Occurred()) { /* over 128 bits: not a UUID the Python path accepts either */
+        PyErr_Clear();
+        return -1;
+    }
+    unsigned char bytes[16];
+    for (int i = 0; i < 8; i++) {
+        bytes[i] = (unsigned char)(high >> (56 - 8 * i));
+        bytes[8 + i] = (unsigned char)(low >> (56 - 8 * i));
+    }
+    static const int groups[] = {4, 2, 2, 2, 6};
+    int at = 0, from = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g > 0) {
+            out[at++] = '-';
+        }
+        to_hex(bytes + from, (size_t)groups[g], out + at);
+        at += 2 * groups[g];
+        from += groups[g];
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(envelope_leaf_sha256_doc,
+"envelope_leaf_sha256(actor, event_id, hash, occurred_on, origin, payload_digest, position,\n"
+"    recorded_at, schema_version, stream, stream_version, type, v, /)\n--\n\n"
+"The leaf hash H(0x00 || envelope) of a SHA-256 ledger's event, the envelope's members\n"
+"given in its key order: texts as str, event_id a uuid.UUID, occurred_on a date or its\n"
+"YYYY-MM-DD text, recorded_at its YYYY-MM-DDTHH:MM:SS.ffffffZ text. None when a member\n"
+"is not one the envelope takes in exactly that form: the pure-Python path decides\n"
+"those, and names what is wrong.");
+
+static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 13) {
+        PyErr_Format(PyExc_TypeError, "envelope_leaf_sha256 takes 13 arguments, got %zd", nargs);
+        return NULL;
+    }
+    enum { ACTOR, EVENT_ID, HASH, OCCURRED_ON, ORIGIN, PAYLOAD_DIGEST, POSITION, RECORDED_AT,
+           SCHEMA_VERSION, STREAM, STREAM_VERSION, TYPE, VERSION };
+    Py_ssize_t actor_size, hash_size, origin_size, recorded_size, stream_size, type_size;
+    const char *actor = text_of(args[ACTOR], &actor_size);
+    const char *hash = text_of(args[HASH], &hash_size);
+    const char *origin = text_of(args[ORIGIN], &origin_size);
+    const char *recorded = text_of(args[RECORDED_AT], &recorded_size);
+    const char *stream = text_of(args[STREAM], &stream_size);
+    const char *type = text_of(args[TYPE], &type_size);
+    uint64_t position = envelope_integer(args[POSITION]);
+    uint64_t schema_version = envelope_integer(args[SCHEMA_VERSION]);
+    uint64_t stream_version = envelope_integer(args[STREAM_VERSION]);
+    uint64_t version = envelope_integer(args[VERSION]);
+    PyObject *digest = args[PAYLOAD_DIGEST];
+    if (actor == NULL || hash == NULL || origin == NULL || recorded == NULL || stream == NULL ||
+        type == NULL || hash_size != 6 || memcmp(hash, "sha256", 6) != 0 || origin_size == 0 ||
+        stream_size == 0 || type_size == 0 || !is_utc_timestamp(recorded, recorded_size) ||
+        position == 0 || schema_version == 0 || stream_version == 0 ||
+        (version != 1 && version != 2) || !PyBytes_CheckExact(digest) ||
+        PyBytes_GET_SIZE(digest) != DIGEST_SIZE) {
+        Py_RETURN_NONE;
+    }
+    char occurred[10];
+    PyObject *day = args[OCCURRED_ON];
+    if (PyDate_CheckExact(day)) {
+        int year = PyDateTime_GET_YEAR(day);
+        occurred[0] = (char)('0' + year / 1000);
+        occurred[1] = (char)('0' + year / 100 % 10);
+        occurred[2] = (char)('0' + year / 10 % 10);
+        occurred[3] = (char)('0' + year % 10);
+        occurred[4] = '-';
+        occurred[5] = (char)('0' + PyDateTime_GET_MONTH(day) / 10);
+        occurred[6] = (char)('0' + PyDateTime_GET_MONTH(day) % 10);
+        occurred[7] = '-';
+        occurred[8] = (char)('0' + PyDateTime_GET_DAY(day) / 10);
+        occurred[9] = (char)('0' + PyDateTime_GET_DAY(day) % 10);
+    } else {
+        Py_ssize_t size;
+        const char *text = text_of(day, &size);
+        if (text == NULL || size != 10 || !is_iso_date(text)) {
+            Py_RETURN_NONE;
+        }
+        memcpy(occurred, text, 10);
+    }
+    char event_id[36];
+    if (uuid_text(args[EVENT_ID], event_id) < 0) {
+        Py_RETURN_NONE;
+    }
+
+    /* Room for the keys, numbers and digests (under 300 bytes) and each text escaped
+     * at worst six bytes per byte. */
+    size_t capacity = 512 + 6 * (size_t)(actor_size + origin_size + stream_size + type_size);
+    char inline_data[2048];
+    Buffer b = {inline_data, 0, sizeof inline_data};
+    if (capacity > sizeof inline_data) {
+        b.data = PyMem_Malloc(capacity);
+        if (b.data == NULL) {
+            return PyErr_NoMemory();
+        }
+        b.capacity = capacity;
+    }
+    b.data[b.size++] = 0x00; /* RFC 9162's leaf prefix, hashed with the envelope */
+    PUT_LITERAL(&b, "{\"actor\":");
+    put_json_string(&b, actor, actor_size);
+    PUT_LITERAL(&b, ",\"event_id\":\"");
+    put(&b, event_id, 36);
+    PUT_LITERAL(&b, "\",\"hash\":\"sha256\",\"occurred_on\":\"");
+    put(&b, occurred, 10);
+    PUT_LITERAL(&b, "\",\"origin\":");
+    put_json_string(&b, origin, origin_size);
+    PUT_LITERAL(&b, ",\"payload_digest\":\"");
+    to_hex((const unsigned char *)PyBytes_AS_STRING(digest), DIGEST_SIZE, b.data + b.size);
+    b.size += 2 * DIGEST_SIZE;
+    PUT_LITERAL(&b, "\",\"position\":");
+    put_integer(&b, position);
+    PUT_LITERAL(&b, ",\"recorded_at\":\"");
+    put(&b, recorded, 27);
+    PUT_LITERAL(&b, "\",\"schema_version\":");
+    put_integer(&b, schema_version);
+    PUT_LITERAL(&b, ",\"stream\":");
+    put_json_string(&b, stream, stream_size);
+    PUT_LITERAL(&b, ",\"stream_version\":");
+    put_integer(&b, stream_version);
+    PUT_LITERAL(&b, ",\"type\":");
+    put_json_string(&b, type, type_size);
+    PUT_LITERAL(&b, ",\"v\":");
+    put_integer(&b, version);
+    b.data[b.size++] = '}';
+
+    unsigned char leaf[DIGEST_SIZE];
+    SHA256((const unsigned char *)b.data, b.size, leaf);
+    if (b.data != inline_data) {
+        PyMem_Free(b.data);
+    }
+    return PyBytes_FromStringAndSize((const char *)leaf, DIGEST_SIZE);
+}
+
 static PyMethodDef native_methods[] = {
     {"payload_digest_sha256", (PyCFunction)(void (*)(void))payload_digest_sha256, METH_FASTCALL,
      payload_digest_sha256_doc},
+    {"envelope_leaf_sha256", (PyCFunction)(void (*)(void))envelope_leaf_sha256, METH_FASTCALL,
+     envelope_leaf_sha256_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -579,5 +880,22 @@ static struct PyModuleDef native_module = {
 
 PyMODINIT_FUNC PyInit__native(void)
 {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) {
+        return NULL;
+    }
+    if (uuid_class == NULL) {
+        PyObject *uuid_module = PyImport_ImportModule("uuid");
+        if (uuid_module == NULL) {
+            return NULL;
+        }
+        uuid_class = PyObject_GetAttrString(uuid_module, "UUID");
+        Py_DECREF(uuid_module);
+        int_name = PyUnicode_InternFromString("int");
+        sixty_four = PyLong_FromLong(64);
+        if (uuid_class == NULL || int_name == NULL || sixty_four == NULL) {
+            return NULL;
+        }
+    }
     return PyModule_Create(&native_module);
 }

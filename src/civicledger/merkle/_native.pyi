@@ -1,3 +1,22 @@
 # Stub of the optional C module (src/civicledger/merkle/_native.c).
 
+from datetime import date
+from uuid import UUID
+
 def payload_digest_sha256(secret: bytes, payload: bytes | str, /) -> bytes | None: ...
+def envelope_leaf_sha256(
+    actor: str,
+    event_id: UUID,
+    hash: str,
+    occurred_on: date | str,
+    origin: str,
+    payload_digest: bytes,
+    position: int,
+    recorded_at: str,
+    schema_version: int,
+    stream: str,
+    stream_version: int,
+    type: str,
+    v: int,
+    /,
+) -> bytes | None: ...

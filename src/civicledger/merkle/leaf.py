@@ -15,7 +15,13 @@ from typing import Any
 import orjson
 
 from civicledger.errors import ValidationError
-from civicledger.merkle.hashes import DIGEST_SIZES, SUPPORTED_HASHES, HashAlgorithm
+from civicledger.merkle import native
+from civicledger.merkle.hashes import (
+    DIGEST_SIZES,
+    SUPPORTED_HASHES,
+    HashAlgorithm,
+    hash_algorithm,
+)
 
 ENVELOPE_VERSION = 1
 """The envelope format version of leaf format v1, written as its ``"v"`` key."""
@@ -216,6 +222,55 @@ class BatchEnvelopes:
             )
         self._digest_size = digest_size
         self._recorded_text = _utc_timestamp(recorded_at)
+
+    def leaf_hash(
+        self,
+        position: int,
+        stream: str,
+        stream_version: int,
+        event_id: uuid.UUID,
+        type: str,  # the envelope's own key name; shadows the builtin only in this body
+        schema_version: int,
+        occurred_on: date,
+        actor: str,
+        payload_digest: bytes,
+    ) -> bytes:
+        """One event's leaf hash, ``H(0x00 || envelope)``; with the native module and
+        SHA-256, without building the envelope as a Python object.
+
+        Raises:
+            ValidationError: as :func:`envelope_bytes`.
+        """
+        if native.envelope_leaf_sha256 is not None and self._hash_name == "sha256":
+            leaf = native.envelope_leaf_sha256(
+                actor,
+                event_id,
+                "sha256",
+                occurred_on,
+                self._origin,
+                payload_digest,
+                position,
+                self._recorded_text,
+                schema_version,
+                stream,
+                stream_version,
+                type,
+                self._version,
+            )
+            if leaf is not None:
+                return leaf
+        envelope = self(
+            position,
+            stream,
+            stream_version,
+            event_id,
+            type,
+            schema_version,
+            occurred_on,
+            actor,
+            payload_digest,
+        )
+        return hash_algorithm(self._hash_name).leaf(envelope)
 
     def __call__(
         self,

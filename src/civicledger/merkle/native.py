@@ -1,36 +1,55 @@
 """The optional native hashing module (``civicledger.merkle._native``), when it is there.
 
 The build compiles it where a C compiler and OpenSSL's headers are available
-(``hatch_build.py``); without it every digest comes from the pure-Python path,
-which writes the same bytes. ``CIVICLEDGER_PURE_PYTHON=1`` in the environment
-turns it off at import, to compare the two or to rule it out.
+(``hatch_build.py``); without it every digest and leaf comes from the
+pure-Python path, which writes the same bytes. ``CIVICLEDGER_PURE_PYTHON=1`` in
+the environment turns it off at import, to compare the two or to rule it out.
+
+Each function returns None for input it does not handle (text that is not in
+canonical form, a value outside what the envelope takes): the caller then takes
+the pure-Python path, which decides, and names what is wrong.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
+from datetime import date
+from typing import Any
 
 PayloadDigest = Callable[[bytes, "bytes | str"], "bytes | None"]
+EnvelopeLeaf = Callable[
+    [str, uuid.UUID, str, "date | str", str, bytes, int, str, int, str, int, str, int],
+    "bytes | None",
+]
 
 
-def _load() -> PayloadDigest | None:
+def _load() -> Any:
     if os.environ.get("CIVICLEDGER_PURE_PYTHON") == "1":
         return None
     try:
         from civicledger.merkle import _native
     except ImportError:
         return None
-    return _native.payload_digest_sha256
+    return _native
 
 
-payload_digest_sha256: PayloadDigest | None = _load()
-"""``(secret, canonical payload) -> digest | None`` for SHA-256 v2 leaves, or None
-without the module. The function returns None for a payload it does not hash
-(not canonical, or outside the payload domain): the caller then takes the
-pure-Python path, which decides."""
+_module = _load()
+
+payload_digest_sha256: PayloadDigest | None = (
+    None if _module is None else _module.payload_digest_sha256
+)
+"""``(secret, canonical payload) -> digest | None``: a v2 payload digest, SHA-256."""
+
+envelope_leaf_sha256: EnvelopeLeaf | None = (
+    None if _module is None else _module.envelope_leaf_sha256
+)
+"""``(actor, event_id, hash, occurred_on, origin, payload_digest, position, recorded_at,
+schema_version, stream, stream_version, type, v) -> leaf | None``: the leaf hash of an
+envelope from its members in key order (dates and timestamps as their stored text)."""
 
 
 def available() -> bool:
     """Whether the native hashing module is loaded (benchmarks and ``--version`` say so)."""
-    return payload_digest_sha256 is not None
+    return _module is not None

@@ -345,10 +345,10 @@ def plan_append(
     nodes: list[Node] = []
     by_entry: dict[int, Row] = {}
     # Local names: this loop runs once per appended event, the pipeline's hottest code.
-    envelope_of = leaf.BatchEnvelopes(
+    leaf_of = leaf.BatchEnvelopes(
         origin=origin, recorded_at=recorded_at, hash_name=alg.name, version=leaf_version
-    )
-    leaf_of, advance = alg.leaf, frontier.append
+    ).leaf_hash
+    advance = frontier.append
     v2 = leaf_version == disclosure.LEAF_V2
     for n, (entry, stream_version) in enumerate(zip(fresh, fresh_versions, strict=True)):
         position = head + n + 1
@@ -359,17 +359,15 @@ def plan_append(
         stream, type_name, schema_version = entry.stream, entry.type, entry.schema_version
         occurred_on, actor = entry.occurred_on, entry.actor
         leaf_hash = leaf_of(
-            envelope_of(
-                position,
-                stream,
-                stream_version,
-                event_id,
-                type_name,
-                schema_version,
-                occurred_on,
-                actor,
-                digest,
-            )
+            position,
+            stream,
+            stream_version,
+            event_id,
+            type_name,
+            schema_version,
+            occurred_on,
+            actor,
+            digest,
         )
         completed = advance(leaf_hash)
         if completed:
