@@ -4,8 +4,9 @@ Nearly every row of a ledger is intact: its payload and salt are present and
 it hashes to its digest and leaf. For such a row :meth:`IntactRows.leaf`
 recomputes the digest from the stored canonical payload (never decoded into a
 typed event), rebuilds the envelope's leaf as the full checks do, and compares
-both; with the native module, both come from the stored text in one call each. Anything else (a
-redaction, a mismatch, a value that cannot be part of an envelope) returns
+both; with the native module, each comes from the stored texts in one call.
+Anything else (a redaction, a mismatch, a value that cannot be part of an
+envelope, or anything the native module declines and Python rejects) returns
 None, and the caller runs the full checks, which name the problem; so a row
 this accepts is one they would accept.
 """

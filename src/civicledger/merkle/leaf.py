@@ -222,6 +222,7 @@ class BatchEnvelopes:
             )
         self._digest_size = digest_size
         self._recorded_text = _utc_timestamp(recorded_at)
+        self._leaf_of = hash_algorithm(hash_name).leaf
 
     def leaf_hash(
         self,
@@ -270,7 +271,7 @@ class BatchEnvelopes:
             actor,
             payload_digest,
         )
-        return hash_algorithm(self._hash_name).leaf(envelope)
+        return self._leaf_of(envelope)
 
     def __call__(
         self,
