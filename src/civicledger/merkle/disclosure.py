@@ -149,10 +149,8 @@ def digest_of_payload(
     Raises:
         ValidationError: the secret is not bytes, or a value is not canonical JSON.
     """
-    if text is not None and native.payload_digest_sha256 is not None and alg.name == "sha256":
-        digest = native.payload_digest_sha256(secret, text)
-        if digest is not None:
-            return digest
+    if text is not None and (digest := _native_digest(alg, secret, text)) is not None:
+        return digest
     if not isinstance(secret, bytes):
         raise ValidationError(
             f"event secret must be bytes, got {secret.__class__.__name__}", field="salt"
@@ -186,10 +184,8 @@ def digest_of_payload_text(alg: HashAlgorithm, secret: bytes, text: bytes | str)
     Raises:
         ValidationError: the text is not a JSON object, or a value is not canonical JSON.
     """
-    if native.payload_digest_sha256 is not None and alg.name == "sha256":
-        digest = native.payload_digest_sha256(secret, text)
-        if digest is not None:
-            return digest
+    if (digest := _native_digest(alg, secret, text)) is not None:
+        return digest
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as e:
@@ -197,6 +193,14 @@ def digest_of_payload_text(alg: HashAlgorithm, secret: bytes, text: bytes | str)
     if data.__class__ is not dict:
         raise ValidationError("the payload is not a JSON object", field="payload")
     return digest_of_payload(alg, secret, data)
+
+
+def _native_digest(alg: HashAlgorithm, secret: bytes, text: bytes | str) -> bytes | None:
+    """The native module's digest of canonical text; None without the module, for
+    another hash, or for text it declines (the caller then takes the Python path)."""
+    if native.payload_digest_sha256 is None or alg.name != "sha256":
+        return None
+    return native.payload_digest_sha256(secret, text)
 
 
 _SAFE = 2**53 - 1
