@@ -103,3 +103,36 @@ def _edited(stored: str | bytes) -> str:
     head, tail = payload.split('"attendees":', 1)
     digits = len(tail) - len(tail.lstrip("0123456789"))
     return f'{head}"attendees":{int(tail[:digits]) + 1}{tail[digits:]}'
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("occurred_on", "2023-02-30"),  # not a calendar date
+        ("occurred_on", "2023-3-05"),  # another spelling
+        ("occurred_on", "2023-03-06"),  # another valid date
+        ("recorded_at", "2023-01-06T01:30:15.250000z"),  # another spelling
+        ("recorded_at", "2023-01-06T24:00:00.000000Z"),
+    ],
+)
+def test_both_paths_name_a_rewritten_date_alike(
+    ledger: Ledger, column: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The native leaf takes stored dates only as written; any rewrite is named at its
+    position, and both paths report exactly the same problems."""
+    ledger.import_jsonl(EVENTS)
+    ledger.seal()
+    with tampering(ledger) as conn:
+        conn.execute(
+            text(
+                f"UPDATE civicledger_events SET {column} = :value "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            {**where(ledger, 50), "value": value},
+        )
+    found = {}
+    for verifier in ("native", "python"):
+        _use_native(monkeypatch, verifier == "native")
+        found[verifier] = [(p.position, p.kind) for p in ledger.verify(workers=1).problems]
+    assert found["native"] == found["python"]
+    assert found["native"][0][0] == 50
