@@ -2,82 +2,91 @@
 
 ``python -m benchmarks.probe KIND LEDGER_FILE [ARG]`` runs one operation (``verify``,
 ``read``, ``indicators`` …) on a ledger file and prints a JSON object with the
-seconds it took and the process's peak RSS, so a scenario can compare peaks at
+seconds the operation took (the ledger is opened before the clock starts) and the
+process's peak RSS, so a scenario can compare peaks at
 two ledger sizes without the peaks of its other contenders mixing in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import ScenarioResult, peak_rss_mb
 
-OPERATIONS: dict[str, Callable[[Path, str | None], Any]] = {}
+Operation = Callable[[Path, str | None], AbstractContextManager[Callable[[], Any]]]
+"""Opens what an operation needs and yields the call to time: the clock runs only around
+that call, so opening the ledger (creating its schema, importing the SQL layer) is not
+counted, as the in-process contenders it is compared with open theirs before the clock."""
+
+OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(name: str) -> Callable[[Callable[[Path, str | None], Any]], Any]:
-    """Register a probe operation under ``name``."""
+def operation(
+    name: str,
+) -> Callable[[Callable[[Path, str | None], Iterator[Callable[[], Any]]]], Operation]:
+    """Register a probe operation under ``name``: a generator that opens what it needs and
+    yields the call to time."""
 
-    def register(fn: Callable[[Path, str | None], Any]) -> Any:
-        OPERATIONS[name] = fn
-        return fn
+    def register(fn: Callable[[Path, str | None], Iterator[Callable[[], Any]]]) -> Operation:
+        wrapped = contextlib.contextmanager(fn)
+        OPERATIONS[name] = wrapped
+        return wrapped
 
     return register
 
 
-@operation("read")
-def _read(path: Path, _: str | None) -> int:
+def _opened(path: Path) -> Any:
     from civicledger.ledger import Ledger
 
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return sum(1 for _ in ledger.read())
+    return Ledger.open(f"sqlite:///{path}")
+
+
+@operation("read")
+def _read(path: Path, _: str | None) -> Iterator[Callable[[], int]]:
+    with _opened(path) as ledger:
+        yield lambda: sum(1 for _ in ledger.read())
 
 
 @operation("verify")
-def _verify(path: Path, _: str | None) -> bool:
-    from civicledger.ledger import Ledger
-
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return ledger.verify().ok
+def _verify(path: Path, _: str | None) -> Iterator[Callable[[], bool]]:
+    with _opened(path) as ledger:
+        yield lambda: ledger.verify().ok
 
 
 @operation("indicators")
-def _indicators(path: Path, indicator_set: str | None) -> int:
-    from civicledger.ledger import Ledger
-
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return len(ledger.indicators(str(indicator_set), year=2023))
+def _indicators(path: Path, indicator_set: str | None) -> Iterator[Callable[[], int]]:
+    with _opened(path) as ledger:
+        yield lambda: len(ledger.indicators(str(indicator_set), year=2023))
 
 
 @operation("indicators_python")
-def _indicators_python(path: Path, indicator_set: str | None) -> int:
-    from civicledger.ledger import Ledger
+def _indicators_python(path: Path, indicator_set: str | None) -> Iterator[Callable[[], int]]:
     from civicledger.projections import service
 
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return len(service.indicators(ledger.store, str(indicator_set), year=2023, lineage="lazy"))
+    with _opened(path) as ledger:
+        yield lambda: len(
+            service.indicators(ledger.store, str(indicator_set), year=2023, lineage="lazy")
+        )
 
 
 @operation("indicators_lazy")
-def _indicators_lazy(path: Path, indicator_set: str | None) -> int:
-    from civicledger.ledger import Ledger
-
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return len(ledger.indicators(str(indicator_set), year=2023, lineage="lazy"))
+def _indicators_lazy(path: Path, indicator_set: str | None) -> Iterator[Callable[[], int]]:
+    with _opened(path) as ledger:
+        yield lambda: len(ledger.indicators(str(indicator_set), year=2023, lineage="lazy"))
 
 
 @operation("import_jsonl")
-def _import_jsonl(path: Path, jsonl: str | None) -> int:
-    from civicledger.ledger import Ledger
-
-    with Ledger.open(f"sqlite:///{path}") as ledger:
-        return ledger.import_jsonl(str(jsonl))
+def _import_jsonl(path: Path, jsonl: str | None) -> Iterator[Callable[[], int]]:
+    with _opened(path) as ledger:  # a fresh file: its schema is created here, off the clock
+        yield lambda: ledger.import_jsonl(str(jsonl))
 
 
 def measure(kind: str, path: Path, arg: str | None = None) -> dict[str, Any]:
@@ -138,15 +147,15 @@ def main(argv: list[str]) -> int:
     """Run the probe named by ``argv[0]`` and print its JSON line."""
     kind, path = argv[0], Path(argv[1])
     arg = argv[2] if len(argv) > 2 else None
-    fn = OPERATIONS[kind]
     # Import what the operation needs before taking the baseline.
     import civicledger.catalog  # noqa: F401
     from civicledger.ledger import Ledger  # noqa: F401
 
     baseline = peak_rss_mb()
-    start = time.perf_counter()
-    outcome = fn(path, arg)
-    seconds = time.perf_counter() - start
+    with OPERATIONS[kind](path, arg) as run:
+        start = time.perf_counter()
+        outcome = run()
+        seconds = time.perf_counter() - start
     print(
         json.dumps(
             {

@@ -143,6 +143,24 @@ def test_memory_probe_reports_the_peak_of_a_child_process(tmp_path: Path) -> Non
     assert data["peak_rss_mb"] >= data["baseline_rss_mb"] > 0
 
 
+def test_probe_opens_the_ledger_before_the_call_it_times(tmp_path: Path) -> None:
+    """The import probe's timed call is the import alone: the fresh ledger file and its
+    schema exist before it runs, as they do for the append the import is compared with."""
+    import sqlite3
+
+    lines = tmp_path / "lines.jsonl"
+    example = ROOT / "examples" / "community_2023" / "events.jsonl"
+    lines.write_bytes(b"".join(example.read_bytes().splitlines(keepends=True)[:5]))
+    path = tmp_path / "imported.db"
+    with probe.OPERATIONS["import_jsonl"](path, str(lines)) as timed:
+        opened = sqlite3.connect(path)
+        try:
+            [(count,)] = opened.execute("SELECT count(*) FROM civicledger_events").fetchall()
+        finally:
+            opened.close()
+        assert count == 0
+        assert timed() == 5
+
 def test_command_writes_json_and_markdown_results(tmp_path: Path) -> None:
     """`python -m benchmarks.run` writes the results JSON and its Markdown table, with versions."""
     status = run.main(
