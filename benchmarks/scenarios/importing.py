@@ -7,7 +7,9 @@ peak RSS is the import's alone. The files are the example year repeated with
 fresh event ids. Ours only: the floor and peer have no validating import. Its rate
 is compared with our own batched append of as many typed events (1,000 per call,
 built before the clock starts) in the same run: an import parses and validates
-each line, then appends in the same transaction.
+each line, then appends in the same transaction. ``import_jsonl_large`` (``--full``)
+imports the 1,000,000-line file the target names, where ``import_jsonl`` projects its
+memory from ``--size`` lines.
 """
 
 from __future__ import annotations
@@ -40,22 +42,43 @@ def write_file(path: Path, lines: int) -> Path:
     return path
 
 
-def run(ctx: Context) -> ScenarioResult:
-    """Import a file of ``size / 5`` and of ``size`` lines; compare their peaks."""
-    sizes = (max(ctx.size // 5, 1), ctx.size)
-    result = ScenarioResult("import_jsonl", TITLE, ctx.size)
+def _import(name: str, size_attr: str) -> Scenario:
+    """The scenario importing files of ``size / 5`` and ``size`` lines, ``size`` read from
+    the context (``size``, or ``large`` for the 1,000,000-line file of ``--full``)."""
+
+    def run(ctx: Context) -> ScenarioResult:
+        return _measure(ctx, name, getattr(ctx, size_attr), _repetitions(ctx, size_attr))
+
+    return Scenario(
+        name,
+        TITLE,
+        f"peak RSS and events/s of `Ledger.import_jsonl` at `--{size_attr}` / 5 and "
+        f"`--{size_attr}` lines (ours only)",
+        run,
+        full_only=size_attr == "large",
+    )
+
+
+def _repetitions(ctx: Context, size_attr: str) -> int:
+    # A million-line import and its append take minutes: three rounds, as verify_large.
+    return ctx.repetitions if size_attr == "size" else min(ctx.repetitions, 3)
+
+
+def _measure(ctx: Context, scenario: str, large: int, repetitions: int) -> ScenarioResult:
+    """Import a file of ``large / 5`` and of ``large`` lines; compare their peaks."""
+    small = max(large // 5, 1)
+    result = ScenarioResult(scenario, TITLE, large)
     peaks: list[float] = []
-    small, large = sizes
     entries = [NewEvent(stream=s, event=e, actor="bench") for s, e in workload.load().take(large)]
     appended: list[float] = []
-    for lines in sizes:
+    for lines in (small, large):
         source = write_file(ctx.scratch(f"import-{lines}.jsonl"), lines)
         name = f"{lines:,} lines"
         result.series[name] = Series(name, "events/s", [])
         # The large file is imported once per repetition, each import interleaved with a
         # batched append of as many events, so both rates see the same load (one sample
         # of each swung the ratio between 0.5x and 1.3x on this shared machine).
-        for _ in range(ctx.repetitions if lines == large else 1):
+        for _ in range(repetitions if lines == large else 1):
             target = ctx.scratch(f"import-{lines}.db")  # a fresh file each time
             measured = probe.measure("import_jsonl", target, str(source))
             if measured["outcome"] != repr(lines):
@@ -101,11 +124,4 @@ def run(ctx: Context) -> ScenarioResult:
     return result
 
 
-SCENARIOS = (
-    Scenario(
-        "import_jsonl",
-        TITLE,
-        "peak RSS and events/s of `Ledger.import_jsonl` at two file sizes (ours only)",
-        run,
-    ),
-)
+SCENARIOS = (_import("import_jsonl", "size"), _import("import_jsonl_large", "large"))
