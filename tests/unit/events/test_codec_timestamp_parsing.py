@@ -35,3 +35,17 @@ def test_impossible_or_malformed_timestamps_raise_validation_error(text: str) ->
     """An impossible or malformed timestamp raises ValidationError, never a bare ValueError."""
     with pytest.raises(ValidationError):
         parse_timestamp(text)
+
+
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_every_timestamp_reads_back_as_written(value: datetime) -> None:
+    """format_timestamp writes every year with four digits, so parse_timestamp reads back any
+    timestamp it wrote (year 999 was once written "999-…" and could not be read)."""
+    text = format_timestamp(value)
+    assert text[4] == "-"
+    assert parse_timestamp(text) == value
+
+
+def test_a_year_below_1000_is_padded_to_four_digits() -> None:
+    """The documented form, YYYY, for the first millennium too."""
+    assert format_timestamp(datetime(999, 5, 1, 8, 30, tzinfo=UTC)) == "0999-05-01T08:30:00.000000Z"
