@@ -1,10 +1,11 @@
 """Ledgers written with native hashing verify in pure Python, and the other way round.
 
 The native module (``civicledger.merkle._native``) and the pure-Python path are
-two implementations of leaf format v2's payload digest. Here one writes a ledger
-and the other verifies it, on SQLite and PostgreSQL, and both name the position
-of a payload rewritten with raw SQL. Runs only where the module is built (always
-in CI).
+two implementations of leaf format v2's payload digest, the envelope's leaf and
+the Merkle fold (whose level-8 nodes are the stored tiles). Here one writes a
+ledger and the other verifies it, on SQLite and PostgreSQL, and both name the
+position of a payload rewritten with raw SQL. Runs only where the module is
+built (always in CI).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
         yield opened
 
 
-DIGEST, LEAF = native.payload_digest_sha256, native.envelope_leaf_sha256
+DIGEST, LEAF, FOLD = native.payload_digest_sha256, native.envelope_leaf_sha256, native.fold_sha256
 
 
 def _use_native(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
-    """Switch the native path on (counting its digests and leaves) or off; the count's list."""
+    """Switch the native path on (counting its digests, leaves and folds) or off; the count's
+    list."""
     calls = [0]
 
     def digest(*args: Any) -> bytes | None:
@@ -51,8 +53,14 @@ def _use_native(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
         assert LEAF is not None
         return LEAF(*args)
 
+    def fold(*args: Any) -> list[tuple[int, bytes]] | None:
+        calls[0] += 1
+        assert FOLD is not None
+        return FOLD(*args)
+
     monkeypatch.setattr(native, "payload_digest_sha256", digest if on else None)
     monkeypatch.setattr(native, "envelope_leaf_sha256", leaf if on else None)
+    monkeypatch.setattr(native, "fold_sha256", fold if on else None)
     return calls
 
 
@@ -67,7 +75,7 @@ def test_one_path_writes_what_the_other_verifies(
     report = ledger.verify(workers=1)  # in this process, where the switch applies
     assert report.ok, report.problems
     native_calls = written if writer == "native" else verified
-    assert native_calls[0] >= 2 * ledger.store.head()  # a digest and a leaf for every event
+    assert native_calls[0] >= 3 * ledger.store.head()  # a digest, a leaf and a fold each
     assert report.events_checked == ledger.store.head() > 100
 
 

@@ -21,7 +21,12 @@
  * hashes them as a leaf. It takes the stored date and timestamp texts only in the one
  * form the Python path writes back unchanged.
  *
- * Both return None for input they do not handle, and the caller takes the pure-Python
+ * fold_sha256 adds one leaf to a frontier (the tree's perfect-subtree hashes, largest
+ * first), merging as a binary counter carries, and hands back the nodes it completed at
+ * the levels the store keeps as tiles: one to two node hashes per leaf, each a Python
+ * call and a concatenation otherwise.
+ *
+ * All three return None for input they do not handle, and the caller takes the pure-Python
  * path, which either computes the same bytes or raises the error that names the
  * problem: this module never decides that an event is invalid, only that it can hash
  * it. The pure-Python path stays the reference: the differential tests hold this
@@ -861,11 +866,106 @@ static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, P
     return PyBytes_FromStringAndSize((const char *)leaf, DIGEST_SIZE);
 }
 
+/* ---- the Merkle fold ------------------------------------------------------------- */
+
+PyDoc_STRVAR(fold_sha256_doc,
+"fold_sha256(hashes, size, leaf, stored_levels, /)\n--\n\n"
+"Append one leaf hash to a SHA-256 frontier of ``size`` leaves whose perfect-subtree\n"
+"hashes, largest first, are the list ``hashes`` (changed in place). Returns the nodes\n"
+"the leaf completed at the levels set in the bit mask ``stored_levels``, as a list of\n"
+"(level, hash) in completion order; None, with the list untouched, when an argument\n"
+"is not what a consistent frontier holds (the pure-Python path then decides).");
+
+static PyObject *fold_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "fold_sha256 takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *hashes = args[0], *leaf = args[2];
+    if (!PyList_CheckExact(hashes) || !PyLong_CheckExact(args[1]) ||
+        !PyBytes_CheckExact(leaf) || PyBytes_GET_SIZE(leaf) != DIGEST_SIZE ||
+        !PyLong_CheckExact(args[3])) {
+        Py_RETURN_NONE;
+    }
+    unsigned long long size = PyLong_AsUnsignedLongLong(args[1]);
+    unsigned long long stored = PyLong_AsUnsignedLongLong(args[3]);
+    if (PyErr_Occurred()) { /* negative, or beyond 64 bits */
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(hashes);
+    if ((unsigned long long)count != (unsigned long long)__builtin_popcountll(size) ||
+        size == UINT64_MAX) {
+        Py_RETURN_NONE;
+    }
+    PyObject *completed = PyList_New(0);
+    if (completed == NULL) {
+        return NULL;
+    }
+    unsigned char node[DIGEST_SIZE];
+    memcpy(node, PyBytes_AS_STRING(leaf), DIGEST_SIZE);
+    static const unsigned char node_prefix = 0x01;
+    Py_ssize_t kept = count;
+    int level = 0;
+    /* Each set low bit of the old size is a subtree of the new leaf's height: merge it
+     * in. Nothing is written to the list until every merge has succeeded. */
+    while ((size >> level) & 1) {
+        PyObject *left = PyList_GET_ITEM(hashes, kept - 1);
+        if (!PyBytes_CheckExact(left) || PyBytes_GET_SIZE(left) != DIGEST_SIZE) {
+            Py_DECREF(completed);
+            Py_RETURN_NONE;
+        }
+        SHA256_CTX context;
+        SHA256_Init(&context);
+        SHA256_Update(&context, &node_prefix, 1);
+        SHA256_Update(&context, PyBytes_AS_STRING(left), DIGEST_SIZE);
+        SHA256_Update(&context, node, DIGEST_SIZE);
+        SHA256_Final(node, &context);
+        kept--;
+        level++;
+        if (level < 64 && ((stored >> level) & 1)) {
+            PyObject *pair = Py_BuildValue("(iy#)", level, (const char *)node,
+                                           (Py_ssize_t)DIGEST_SIZE);
+            if (pair == NULL || PyList_Append(completed, pair) < 0) {
+                Py_XDECREF(pair);
+                Py_DECREF(completed);
+                return NULL;
+            }
+            Py_DECREF(pair);
+        }
+    }
+    PyObject *merged = PyBytes_FromStringAndSize((const char *)node, DIGEST_SIZE);
+    if (merged == NULL) {
+        Py_DECREF(completed);
+        return NULL;
+    }
+    if (kept == count) { /* nothing merged: the leaf is a new subtree of its own */
+        int appended = PyList_Append(hashes, merged);
+        Py_DECREF(merged);
+        if (appended < 0) {
+            Py_DECREF(completed);
+            return NULL;
+        }
+        return completed;
+    }
+    /* The merged subtrees' place takes the merged node: setting an item steals the
+     * reference and cannot fail at a valid index, and shrinking the list frees only. */
+    PyList_SetItem(hashes, kept, merged);
+    if (PyList_SetSlice(hashes, kept + 1, count, NULL) < 0) {
+        Py_DECREF(completed);
+        return NULL;
+    }
+    return completed;
+}
+
 static PyMethodDef native_methods[] = {
     {"payload_digest_sha256", (PyCFunction)(void (*)(void))payload_digest_sha256, METH_FASTCALL,
      payload_digest_sha256_doc},
     {"envelope_leaf_sha256", (PyCFunction)(void (*)(void))envelope_leaf_sha256, METH_FASTCALL,
      envelope_leaf_sha256_doc},
+    {"fold_sha256", (PyCFunction)(void (*)(void))fold_sha256, METH_FASTCALL, fold_sha256_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -20,3 +20,6 @@ def envelope_leaf_sha256(
     v: int,
     /,
 ) -> bytes | None: ...
+def fold_sha256(
+    hashes: list[bytes], size: int, leaf: bytes, stored_levels: int, /
+) -> list[tuple[int, bytes]] | None: ...

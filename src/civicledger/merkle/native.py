@@ -24,6 +24,8 @@ EnvelopeLeaf = Callable[
     "bytes | None",
 ]
 
+Fold = Callable[[list[bytes], int, bytes, int], "list[tuple[int, bytes]] | None"]
+
 
 def _load() -> Any:
     if os.environ.get("CIVICLEDGER_PURE_PYTHON") == "1":
@@ -48,6 +50,12 @@ envelope_leaf_sha256: EnvelopeLeaf | None = (
 """``(actor, event_id, hash, occurred_on, origin, payload_digest, position, recorded_at,
 schema_version, stream, stream_version, type, v) -> leaf | None``: the leaf hash of an
 envelope from its members in key order (dates and timestamps as their stored text)."""
+
+
+fold_sha256: Fold | None = None if _module is None else _module.fold_sha256
+"""``(hashes, size, leaf, stored_levels) -> [(level, hash), ...] | None``: append a leaf to a
+SHA-256 frontier's hash list in place and return the nodes completed at the levels of
+the bit mask ``stored_levels``; None (list untouched) for a list that is not a frontier's."""
 
 
 def available() -> bool:

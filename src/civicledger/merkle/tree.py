@@ -9,12 +9,16 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from civicledger.errors import ValidationError
+from civicledger.merkle import native
 from civicledger.merkle.hashes import HashAlgorithm
 
 STORED_LEVELS: tuple[int, ...] = (8, 16)
 """Levels whose perfect-subtree hashes ("tiles") the store keeps, so that a proof
 never rehashes more than a few hundred hashes per level band. Level 8 nodes each
 cover 256 leaves, level 16 nodes 65,536."""
+
+_STORED_MASK = sum(1 << level for level in STORED_LEVELS)
+"""STORED_LEVELS as the bit mask the native fold takes."""
 
 FRONTIER_FORMAT = 1
 """Version byte of :meth:`Frontier.to_bytes`."""
@@ -98,7 +102,7 @@ class Frontier:
     Use :meth:`copy` to keep a version, e.g. to roll back a failed transaction.
     """
 
-    __slots__ = ("_alg", "_hashes", "_node", "_size", "_width")
+    __slots__ = ("_alg", "_fold", "_hashes", "_node", "_size", "_width")
 
     def __init__(self, alg: HashAlgorithm, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
         """Build a frontier from its parts.
@@ -131,6 +135,7 @@ class Frontier:
         # Looked up once: append runs once per recorded event.
         self._node = alg.node
         self._width = alg.digest_size
+        self._fold = native.fold_sha256 if alg.name == "sha256" else None
 
     @classmethod
     def _trusted(cls, alg: HashAlgorithm, size: int, hashes: list[bytes]) -> Frontier:
@@ -197,6 +202,11 @@ class Frontier:
             _check_hash(self._alg, leaf_hash, "leaf hash")
         size = self._size
         hashes = self._hashes
+        if self._fold is not None:  # the same merges in C (merkle.native), where built
+            folded = self._fold(hashes, size, leaf_hash, _STORED_MASK)
+            if folded is not None:
+                self._size = size + 1
+                return [Node(level, ((size + 1) >> level) - 1, h) for level, h in folded]
         node = self._node
         completed: list[Node] = []
         h = leaf_hash
