@@ -51,12 +51,22 @@ def split(head: int, workers: int) -> list[tuple[int, int]]:
     """Positions 1 to ``head`` in at most ``workers`` ranges of at least EVENTS_PER_WORKER
     events, each after the first starting one past a multiple of RANGE_ALIGNMENT.
 
+    The first range, which this process walks from the start, is longer than the
+    others by half of EVENTS_PER_WORKER: while each worker process starts (a fresh
+    interpreter importing civicledger), this process is already checking rows, so
+    equal ranges would leave it waiting for the workers at the end.
+
     Returns:
         ``(first, last)`` of each range, in order (one range ``(1, head)`` when small).
     """
     count = max(1, min(workers, head // EVENTS_PER_WORKER))
     blocks = -(-head // RANGE_ALIGNMENT)
-    starts = sorted({(blocks * i // count) * RANGE_ALIGNMENT + 1 for i in range(count)})
+    # The head start in blocks, leaving every other range at least one block.
+    extra = min(EVENTS_PER_WORKER // 2 // RANGE_ALIGNMENT, blocks - count) if count > 1 else 0
+    shared = blocks - extra
+    starts = sorted(
+        {1} | {(extra + shared * i // count) * RANGE_ALIGNMENT + 1 for i in range(1, count)}
+    )
     ends = [start - 1 for start in starts[1:]] + [head]
     return list(zip(starts, ends, strict=True))
 
