@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 
 from sqlalchemy import exc as sa_exc
@@ -19,15 +20,23 @@ from civicledger.errors import (
     StoreError,
 )
 
-try:  # psycopg is an optional extra; its errors can escape SQLAlchemy on LISTEN connections
-    import psycopg
+_SQLITE_ERRORS: tuple[type[BaseException], ...] = (sa_exc.SQLAlchemyError, sqlite3.Error)
 
-    _DRIVER_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, psycopg.Error)
-except ImportError:  # pragma: no cover - depends on the installed extras
-    _DRIVER_ERRORS = (sqlite3.Error,)
 
-TRANSLATED: tuple[type[BaseException], ...] = (sa_exc.SQLAlchemyError, *_DRIVER_ERRORS)
-"""Exception types :func:`translated` turns into StoreError subclasses."""
+def translated_types() -> tuple[type[BaseException], ...]:
+    """Exception types :func:`translated` turns into StoreError subclasses.
+
+    psycopg's errors can escape SQLAlchemy (on LISTEN connections), so they are
+    among them once psycopg is loaded. It is looked up, not imported: it is an
+    optional extra that only a PostgreSQL engine loads, and importing it took a
+    fifth of the start-up of every SQLite-only process (a ``verify()`` worker, the
+    CLI).
+    """
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return _SQLITE_ERRORS
+    return (*_SQLITE_ERRORS, psycopg.Error)
+
 
 Rule = tuple[tuple[str, ...], Callable[[str, str], StoreError]]
 
@@ -151,5 +160,5 @@ def translated(doing: str) -> Iterator[None]:
         yield
     except CivicLedgerError:
         raise
-    except TRANSLATED as e:
+    except translated_types() as e:  # evaluated only when an exception arrives
         raise translate(e, doing) from e
