@@ -161,6 +161,7 @@ def test_probe_opens_the_ledger_before_the_call_it_times(tmp_path: Path) -> None
         assert count == 0
         assert timed() == 5
 
+
 def test_command_writes_json_and_markdown_results(tmp_path: Path) -> None:
     """`python -m benchmarks.run` writes the results JSON and its Markdown table, with versions."""
     status = run.main(
