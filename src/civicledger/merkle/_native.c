@@ -890,8 +890,12 @@ static PyObject *fold_sha256(PyObject *module, PyObject *const *args, Py_ssize_t
         Py_RETURN_NONE;
     }
     unsigned long long size = PyLong_AsUnsignedLongLong(args[1]);
+    if (size == (unsigned long long)-1 && PyErr_Occurred()) { /* negative, or beyond 64 bits */
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
     unsigned long long stored = PyLong_AsUnsignedLongLong(args[3]);
-    if (PyErr_Occurred()) { /* negative, or beyond 64 bits */
+    if (stored == (unsigned long long)-1 && PyErr_Occurred()) {
         PyErr_Clear();
         Py_RETURN_NONE;
     }

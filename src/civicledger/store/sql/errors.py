@@ -32,10 +32,10 @@ def translated_types() -> tuple[type[BaseException], ...]:
     fifth of the start-up of every SQLite-only process (a ``verify()`` worker, the
     CLI).
     """
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is None:
-        return _SQLITE_ERRORS
-    return (*_SQLITE_ERRORS, psycopg.Error)
+    error = getattr(sys.modules.get("psycopg"), "Error", None)
+    if isinstance(error, type) and issubclass(error, BaseException):
+        return (*_SQLITE_ERRORS, error)
+    return _SQLITE_ERRORS
 
 
 Rule = tuple[tuple[str, ...], Callable[[str, str], StoreError]]
