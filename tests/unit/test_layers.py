@@ -26,6 +26,13 @@ PURE_PACKAGES = [
 ]
 
 
+def _printed(script: str) -> str:
+    """What ``script`` prints, run in a fresh interpreter (so nothing is imported yet)."""
+    return subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout
+
+
 @pytest.mark.parametrize("package", PURE_PACKAGES)
 def test_pure_layers_do_not_import_sqlalchemy_or_click(package: str) -> None:
     """Importing a pure layer loads neither sqlalchemy nor click."""
@@ -33,10 +40,20 @@ def test_pure_layers_do_not_import_sqlalchemy_or_click(package: str) -> None:
         f"import sys, importlib; importlib.import_module({package!r}); "
         "print(sorted(m for m in ('sqlalchemy', 'click') if m in sys.modules))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    assert _printed(script).strip() == "[]"
+
+
+def test_sqlite_processes_do_not_load_psycopg() -> None:
+    """Opening and verifying a SQLite ledger (as a verify worker does) leaves the optional
+    PostgreSQL driver unloaded: importing it was a fifth of a worker's start-up."""
+    script = (
+        "import sys, civicledger.audit.parallel\n"
+        "from civicledger import Ledger\n"
+        "with Ledger.open('sqlite://') as ledger:\n"
+        "    assert ledger.verify().ok\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))\n"
     )
-    assert result.stdout.strip() == "[]"
+    assert _printed(script).strip() == "[]"
 
 
 def test_importing_civicledger_does_no_work() -> None:
@@ -47,10 +64,7 @@ def test_importing_civicledger_does_no_work() -> None:
         "from civicledger.events.codec import default_codec; "
         "print(default_registry.cache_info().currsize, default_codec.cache_info().currsize)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True
-    )
-    assert result.stdout.split() == ["0", "0"]
+    assert _printed(script).split() == ["0", "0"]
 
 
 def test_version_is_exposed() -> None:

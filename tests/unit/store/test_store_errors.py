@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 
 import psycopg
 import pytest
@@ -159,22 +157,6 @@ def test_translated_catches_a_raw_driver_error() -> None:
     with pytest.raises(StoreError, match="cannot connect") as caught, translated("listening"):
         raise psycopg.OperationalError("server closed the connection unexpectedly")
     assert isinstance(caught.value.__cause__, psycopg.OperationalError)
-
-
-def test_sqlite_processes_do_not_load_psycopg() -> None:
-    """Opening and verifying a SQLite ledger (as a verify worker does) leaves the optional
-    PostgreSQL driver unloaded: importing it was a fifth of a worker's start-up."""
-    code = (
-        "import sys, civicledger.audit.parallel\n"
-        "from civicledger import Ledger\n"
-        "with Ledger.open('sqlite://') as ledger:\n"
-        "    assert ledger.verify().ok\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))\n"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert loaded.strip() == "[]"
 
 
 def test_translated_lets_civicledger_errors_through() -> None:
