@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from civicledger.audit.payloads import RedactionIndex
 from civicledger.errors import ValidationError
-from civicledger.events.redaction import is_redacted_text
+from civicledger.events.redaction import REDACTED_PREFIX
 from civicledger.merkle import native
 from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text
 from civicledger.merkle.hashes import HashAlgorithm
@@ -42,8 +42,13 @@ class IntactRows:
         self._v2 = leaf_version == LEAF_V2
         self._version = leaf_version if leaf_version in (1, 2) else None
         self._index = index
-        # The envelope's leaf from the stored texts in one call, where the module is built.
-        self._native_leaf = native.envelope_leaf_sha256 if alg.name == "sha256" else None
+        # Fixed for the walk: only a ledger with redactions asks the index about each row.
+        self._redactions = index.targets > 0
+        sha256 = alg.name == "sha256"
+        # The digest and the envelope's leaf from the stored texts, one call each, where
+        # the module is built (each returns None for what it leaves to Python).
+        self._native_digest = native.payload_digest_sha256 if sha256 and self._v2 else None
+        self._native_leaf = native.envelope_leaf_sha256 if sha256 else None
 
     def leaf(self, row: StoredRow) -> bytes | None:
         """The row's leaf hash when the row is intact and matches it; None otherwise."""
@@ -54,20 +59,22 @@ class IntactRows:
             or row.commitments is not None
             or self._origin is None
             or self._version is None
-            or is_redacted_text(payload)
-            or (self._index.targets and self._index.after(row.event_id, row.position))
+            or payload.startswith(REDACTED_PREFIX)
+            or (self._redactions and self._index.after(row.event_id, row.position))
         ):
             return None
         alg = self._alg
-        if self._v2:
-            try:
-                digest = digest_of_payload_text(alg, salt, payload)
-            except ValidationError:
+        digest = None if self._native_digest is None else self._native_digest(salt, payload)
+        if digest is None:  # no module, another format or hash, or text it leaves to Python
+            if self._v2:
+                try:
+                    digest = digest_of_payload_text(alg, salt, payload)
+                except ValidationError:
+                    return None
+            elif len(salt) == SALT_SIZE:
+                digest = alg(salt + payload)
+            else:
                 return None
-        elif len(salt) == SALT_SIZE:
-            digest = alg(salt + payload)
-        else:
-            return None
         if digest != row.payload_digest:
             return None
         leaf = None

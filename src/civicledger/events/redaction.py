@@ -36,6 +36,7 @@ from civicledger.events.registry import EventRegistry
 
 __all__ = [
     "REDACTED_KEY",
+    "REDACTED_PREFIX",
     "REDACTION_EVENT_TYPE",
     "Amendment",
     "RedactedPayload",
@@ -53,7 +54,10 @@ REDACTED_KEY = "$redacted"
 """The key that marks a partly redacted stored payload and lists what was removed."""
 
 _PREFIX = '{"' + REDACTED_KEY + '"'
-_PREFIX_BYTES = _PREFIX.encode()
+
+REDACTED_PREFIX = _PREFIX.encode()
+"""How the stored bytes of a partly redacted payload begin (what :func:`is_redacted_text`
+looks for; verification tests its rows' bytes for it directly, once per row)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -128,7 +132,7 @@ def is_redacted_text(text: str | bytes | None) -> bool:
     if text is None:
         return True
     if isinstance(text, bytes):
-        return text.startswith(_PREFIX_BYTES)
+        return text.startswith(REDACTED_PREFIX)
     return text.startswith(_PREFIX)
 
 
