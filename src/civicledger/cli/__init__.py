@@ -13,7 +13,7 @@ from civicledger._version import __version__
 from civicledger.cli._common import DB_VARIABLE, CivicGroup
 
 
-def _print_version(ctx: click.Context, value: bool) -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     from civicledger.merkle import native
@@ -53,7 +53,7 @@ def _print_version(ctx: click.Context, value: bool) -> None:
     is_flag=True,
     expose_value=False,
     is_eager=True,
-    callback=lambda ctx, _param, value: _print_version(ctx, value),
+    callback=_print_version,
     help="Show the version, and whether hashing is native or pure Python, and exit.",
 )
 def cli(

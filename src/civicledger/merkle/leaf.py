@@ -223,6 +223,8 @@ class BatchEnvelopes:
         self._digest_size = digest_size
         self._recorded_text = _utc_timestamp(recorded_at)
         self._leaf_of = hash_algorithm(hash_name).leaf
+        # Looked up once per batch, not per event (as Frontier does with its fold).
+        self._native_leaf = native.envelope_leaf_sha256 if hash_name == "sha256" else None
 
     def leaf_hash(
         self,
@@ -242,8 +244,8 @@ class BatchEnvelopes:
         Raises:
             ValidationError: as :func:`envelope_bytes`.
         """
-        if native.envelope_leaf_sha256 is not None and self._hash_name == "sha256":
-            leaf = native.envelope_leaf_sha256(
+        if self._native_leaf is not None:
+            leaf = self._native_leaf(
                 actor,
                 event_id,
                 "sha256",
