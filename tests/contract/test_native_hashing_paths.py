@@ -2,7 +2,8 @@
 
 The native module (``civicledger.merkle._native``) and the pure-Python path are
 two implementations of leaf format v2's payload digest, the envelope's leaf and
-the Merkle fold (whose level-8 nodes are the stored tiles). Here one writes a
+the Merkle fold (whose level-8 nodes are the stored tiles), and of verify's check
+of a run of intact rows. Here one writes a
 ledger and the other verifies it, on SQLite and PostgreSQL, and both name the
 position of a payload rewritten with raw SQL. Runs only where the module is
 built (always in CI).
@@ -35,12 +36,17 @@ def ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
         yield opened
 
 
-DIGEST, LEAF, FOLD = native.payload_digest_sha256, native.envelope_leaf_sha256, native.fold_sha256
+DIGEST, LEAF, FOLD, RUN = (
+    native.payload_digest_sha256,
+    native.envelope_leaf_sha256,
+    native.fold_sha256,
+    native.intact_leaves_sha256,
+)
 
 
 def _use_native(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
-    """Switch the native path on (counting its digests, leaves and folds) or off; the count's
-    list."""
+    """Switch the native path on (counting its digests, leaves and folds, and each row a
+    run of intact rows checks) or off; the count's list."""
     calls = [0]
 
     def digest(*args: Any) -> bytes | None:
@@ -53,14 +59,21 @@ def _use_native(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
         assert LEAF is not None
         return LEAF(*args)
 
-    def fold(*args: Any) -> list[tuple[int, bytes]] | None:
+    def fold(*args: Any) -> list[tuple[int, int, bytes]] | None:
         calls[0] += 1
         assert FOLD is not None
         return FOLD(*args)
 
+    def run(*args: Any) -> bytes | None:
+        assert RUN is not None
+        leaves = RUN(*args)
+        calls[0] += 3 * len(leaves or b"") // 32  # a digest, a leaf and a fold per row
+        return leaves
+
     monkeypatch.setattr(native, "payload_digest_sha256", digest if on else None)
     monkeypatch.setattr(native, "envelope_leaf_sha256", leaf if on else None)
     monkeypatch.setattr(native, "fold_sha256", fold if on else None)
+    monkeypatch.setattr(native, "intact_leaves_sha256", run if on else None)
     return calls
 
 

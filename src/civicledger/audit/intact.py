@@ -4,7 +4,9 @@ Nearly every row of a ledger is intact: its payload and salt are present and
 it hashes to its digest and leaf. For such a row :meth:`IntactRows.leaf`
 recomputes the digest from the stored canonical payload (never decoded into a
 typed event), rebuilds the envelope's leaf as the full checks do, and compares
-both; with the native module, each comes from the stored texts in one call.
+both; with the native module, each comes from the stored texts in one call, and
+:meth:`IntactRows.run` checks a whole run of such rows, straight from the row
+source's tuples, in one call.
 Anything else (a redaction, a mismatch, a value that cannot be part of an
 envelope, or anything the native module declines and Python rejects) returns
 None, and the caller runs the full checks, which name the problem; so a row
@@ -12,6 +14,9 @@ this accepts is one they would accept.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from civicledger.audit.payloads import RedactionIndex
 from civicledger.errors import ValidationError
@@ -49,6 +54,33 @@ class IntactRows:
         # the module is built (each returns None for what it leaves to Python).
         self._native_digest = native.payload_digest_sha256 if sha256 and self._v2 else None
         self._native_leaf = native.envelope_leaf_sha256 if sha256 else None
+        self._native_run = native.intact_leaves_sha256 if sha256 else None
+        # The ids the redactions name, whose rows the run leaves to leaf() (and its caller).
+        self._targets = index.target_ids() if self._redactions else None
+
+    def run(self, rows: Sequence[Any], start: int, position: int, last: int) -> bytes:
+        """The leaves, concatenated, of the run of intact rows that starts at ``rows[start]``.
+
+        The run's rows hold positions ``position``, ``position + 1``, ... up to at most
+        ``last``, and each is one :meth:`leaf` accepts; it ends at the first row that is
+        anything else, which the caller checks on its own. Native only: without the
+        module (or for another hash) every run is empty.
+
+        Args:
+            rows: tuples in StoredRow's field order, as the row source returned them.
+            start: the index of the run's first row.
+            position: the position that row must hold.
+            last: the last position the run may reach.
+
+        Returns:
+            The leaf hashes, back to back (empty when the run is).
+        """
+        if self._native_run is None or self._origin is None or self._version is None:
+            return b""
+        leaves = self._native_run(
+            rows, start, position, last, self._origin, self._version, REDACTED_PREFIX, self._targets
+        )
+        return b"" if leaves is None else leaves
 
     def leaf(self, row: StoredRow) -> bytes | None:
         """The row's leaf hash when the row is intact and matches it; None otherwise."""

@@ -103,7 +103,7 @@ class RangeTask:
             The walk.
         """
         return walk_range(
-            rows.rows(self.first, self.last),
+            rows.row_batches(self.first, self.last),
             first=self.first,
             last=self.last,
             origin=self.origin,

@@ -87,6 +87,10 @@ class RedactionIndex:
         """How many events the redactions name."""
         return len(self._by_target)
 
+    def target_ids(self) -> frozenset[str]:
+        """The ids (as text) of the events the redactions name."""
+        return frozenset(self._by_target)
+
     def portable(self) -> RedactionIndex:
         """A copy without the registry, to send to a worker process (which checks no
         redacted row, so needs no field-name tracing)."""

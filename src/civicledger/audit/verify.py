@@ -28,7 +28,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
 if TYPE_CHECKING:
-    from civicledger.store.rows import StoredRow
+    from civicledger.store.rows import RowBatch, StoredRow
 
 MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""
@@ -153,7 +153,7 @@ def verify_ledger(
     origin: str,
     alg: HashAlgorithm,
     head: int,
-    rows: Iterable[StoredRow],
+    batches: Iterable[RowBatch],
     stored_frontier: Frontier | str | None,
     seals: Sequence[StoredSeal],
     cosignatures: Sequence[StoredCosignature] = (),
@@ -171,8 +171,8 @@ def verify_ledger(
         origin: the ledger's origin.
         alg: its hash algorithm.
         head: the number of events to verify (positions 1..head).
-        rows: the stored rows with positions 1..head, in position order (not read
-            when a walker is given).
+        batches: the stored rows with positions 1..head, in position order, in batches
+            (not read when a walker is given).
         stored_frontier: the stored frontier, or a sentence saying why it could
             not be read; None skips that check (checking a prefix against a seal).
         seals: the stored seals.
@@ -186,7 +186,7 @@ def verify_ledger(
             ``head``, against which every erased value is checked.
         registry: maps the field names a redaction names to older stored keys.
         walker: walks the rows in several ranges (in worker processes); None walks
-            ``rows`` in one range here.
+            ``batches`` in one range here.
 
     Returns:
         The report.
@@ -199,7 +199,7 @@ def verify_ledger(
     if walker is None:
         walks = [
             walk_range(
-                rows,
+                batches,
                 first=1,
                 last=head,
                 origin=origin,

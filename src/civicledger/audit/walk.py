@@ -20,7 +20,7 @@ need, so it hands such rows back).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -34,7 +34,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
 if TYPE_CHECKING:
-    from civicledger.store.rows import StoredRow
+    from civicledger.store.rows import RowBatch, StoredRow
 
 WALK_LEVEL = 8
 """The level of the stored nodes a walk checks and returns (the lower of STORED_LEVELS)."""
@@ -117,7 +117,7 @@ class _Entries:
 
 
 def walk_range(
-    rows: Iterable[StoredRow],
+    batches: Iterable[RowBatch],
     *,
     first: int,
     last: int,
@@ -133,7 +133,7 @@ def walk_range(
     """Check the rows with positions ``first`` to ``last`` and fold their leaves.
 
     Args:
-        rows: the stored rows of the range, in position order.
+        batches: the stored rows of the range, in position order.
         first: the range's first position; ``first - 1`` is a multiple of RANGE_ALIGNMENT.
         last: its last position.
         origin: the ledger's origin.
@@ -150,48 +150,101 @@ def walk_range(
     """
     if (first - 1) % RANGE_ALIGNMENT:
         raise ValidationError(f"a verification range cannot start at position {first}")
-    walk = RangeWalk(first, last)
-    found = _Entries(walk, max_problems)
-    shift = (first - 1) >> WALK_LEVEL
-    tiles = TileChecker(reader, found.add)
-    pending = list(seal_sizes)
-    frontier = Frontier.empty(alg)
-    intact = IntactRows(origin, alg, leaf_version, index).leaf
-    expected = first
-    for row in rows:
-        position = row.position
-        if position < expected:
+    walker = _Walker(
+        RangeWalk(first, last), origin, alg, leaf_version, index, reader, seal_sizes, max_problems
+    )
+    for rows, stored in batches:
+        at, end = 0, len(rows)
+        while at < end:
+            # Most rows are intact: the native module checks a run of them in one call, up
+            # to the next seal due. The row that ends the run takes the full row steps.
+            at += walker.run(rows, at)
+            if at < end:
+                walker.row(stored(rows[at]), defer_redacted)
+                at += 1
+    return walker.finish()
+
+
+class _Walker:
+    """The state of one walk: where it is, the frontier, what it found."""
+
+    def __init__(
+        self,
+        walk: RangeWalk,
+        origin: str,
+        alg: HashAlgorithm,
+        leaf_version: int,
+        index: RedactionIndex,
+        reader: NodeReader | None,
+        seal_sizes: Sequence[int],
+        max_problems: int,
+    ) -> None:
+        self.walk = walk
+        self.found = _Entries(walk, max_problems)
+        self.shift = (walk.first - 1) >> WALK_LEVEL
+        self.tiles = TileChecker(reader, self.found.add)
+        self.pending = list(seal_sizes)
+        self.frontier = Frontier.empty(alg)
+        self.intact = IntactRows(origin, alg, leaf_version, index)
+        self.expected = walk.first
+        self.origin, self.alg, self.leaf_version, self.index = origin, alg, leaf_version, index
+
+    def run(self, rows: Sequence[Any], at: int) -> int:
+        """Check and fold the run of intact rows from ``rows[at]``; how many it held."""
+        pending = self.pending
+        leaves = self.intact.run(rows, at, self.expected, pending[0] if pending else self.walk.last)
+        if not leaves:
+            return 0
+        count = len(leaves) // self.alg.digest_size
+        self._fold(self.frontier.extend_packed(leaves))
+        self.walk.checked += count
+        self.expected += count
+        return count
+
+    def row(self, row: StoredRow, defer_redacted: bool) -> None:
+        """Check one row, naming what is wrong with it, and fold its leaf."""
+        walk, found, position = self.walk, self.found, row.position
+        if position < self.expected:
             found.add(position, ProblemKind.DUPLICATE, "a second row has this position")
-            continue
-        if position > expected:
-            found.mark(Gap(expected, position - 1))
+            return
+        if position > self.expected:
+            found.mark(Gap(self.expected, position - 1))
             walk.gapped = True
-        while pending and pending[0] < position:
-            found.mark(SealPoint(pending.pop(0), _low(frontier)))
-        leaf = intact(row)
+        while self.pending and self.pending[0] < position:
+            found.mark(SealPoint(self.pending.pop(0), _low(self.frontier)))
+        leaf = self.intact.leaf(row)
         if leaf is None:  # something is off: the full checks say what
             if defer_redacted and row.salt is None:
                 found.mark(Deferred(row))
             else:
-                redacted, findings = check_payload(row, alg, leaf_version, index)
+                redacted, findings = check_payload(row, self.alg, self.leaf_version, self.index)
                 walk.redacted += redacted
                 for kind, detail in findings:
                     found.add(position, kind, detail)
-            leaf = check_envelope(row, origin, alg, leaf_version, found.add)
+            leaf = check_envelope(row, self.origin, self.alg, self.leaf_version, found.add)
         walk.checked += 1
-        for node in frontier.append(leaf):
+        self._fold(self.frontier.append(leaf))
+        self.expected = position + 1
+
+    def finish(self) -> RangeWalk:
+        """Mark the gap at the end, compare the last tiles; the walk."""
+        walk = self.walk
+        if self.expected <= walk.last:
+            self.found.mark(Gap(self.expected, walk.last))
+            walk.gapped = True
+        self.tiles.flush()
+        walk.low = _low(self.frontier)
+        for size in self.pending:
+            self.found.mark(SealPoint(size, walk.low))
+        return walk
+
+    def _fold(self, nodes: list[Node]) -> None:
+        """Keep the level-8 nodes the rows completed, while no position is missing."""
+        walk = self.walk
+        for node in nodes:
             if node.level == WALK_LEVEL and not walk.gapped:
                 walk.level8.append(node.hash)
-                tiles.expect([Node(WALK_LEVEL, node.index + shift, node.hash)])
-        expected = position + 1
-    if expected <= last:
-        found.mark(Gap(expected, last))
-        walk.gapped = True
-    tiles.flush()
-    walk.low = _low(frontier)
-    for size in pending:
-        found.mark(SealPoint(size, walk.low))
-    return walk
+                self.tiles.expect([Node(WALK_LEVEL, node.index + self.shift, node.hash)])
 
 
 def check_envelope(

@@ -535,6 +535,24 @@ PyDoc_STRVAR(payload_digest_sha256_doc,
 "a canonical JSON object within the payload domain: the pure-Python path decides\n"
 "those.");
 
+/* The bytes of a payload given as bytes or str (its UTF-8), or NULL (no exception
+ * left) for anything else, or a str with a lone surrogate, which is not canonical text. */
+static const char *payload_text(PyObject *payload, Py_ssize_t *size)
+{
+    if (PyBytes_CheckExact(payload)) {
+        *size = PyBytes_GET_SIZE(payload);
+        return PyBytes_AS_STRING(payload);
+    }
+    if (!PyUnicode_CheckExact(payload)) {
+        return NULL;
+    }
+    const char *text = PyUnicode_AsUTF8AndSize(payload, size);
+    if (text == NULL) {
+        PyErr_Clear();
+    }
+    return text;
+}
+
 static PyObject *payload_digest_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
@@ -546,18 +564,9 @@ static PyObject *payload_digest_sha256(PyObject *module, PyObject *const *args, 
     if (!PyBytes_CheckExact(secret) || PyBytes_GET_SIZE(secret) > BLOCK_SIZE) {
         Py_RETURN_NONE;
     }
-    const char *text;
     Py_ssize_t size;
-    if (PyBytes_CheckExact(payload)) {
-        text = PyBytes_AS_STRING(payload);
-        size = PyBytes_GET_SIZE(payload);
-    } else if (PyUnicode_CheckExact(payload)) {
-        text = PyUnicode_AsUTF8AndSize(payload, &size);
-        if (text == NULL) { /* a lone surrogate: not canonical text */
-            PyErr_Clear();
-            Py_RETURN_NONE;
-        }
-    } else {
+    const char *text = payload_text(payload, &size);
+    if (text == NULL) {
         Py_RETURN_NONE;
     }
     unsigned char digest[DIGEST_SIZE];
@@ -713,8 +722,23 @@ static const char *text_of(PyObject *value, Py_ssize_t *size)
     return text;
 }
 
-/* str(uuid) of an exact uuid.UUID into out[36]; 0, or -1 when it is not one (or on an
- * error, which is left set when it is not the caller's to decline). */
+/* The text str(uuid.UUID(bytes=bytes)) gives: 8-4-4-4-12 lowercase hex digits. */
+static void uuid_format(const unsigned char bytes[16], char out[36])
+{
+    static const int groups[] = {4, 2, 2, 2, 6};
+    int at = 0, from = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g > 0) {
+            out[at++] = '-';
+        }
+        to_hex(bytes + from, (size_t)groups[g], out + at);
+        at += 2 * groups[g];
+        from += groups[g];
+    }
+}
+
+/* str(uuid) of an exact uuid.UUID into out[36]; 0, or -1 (no exception left) when it is
+ * not one. */
 static int uuid_text(PyObject *value, char out[36])
 {
     if ((PyObject *)Py_TYPE(value) != uuid_class) {
@@ -740,82 +764,70 @@ static int uuid_text(PyObject *value, char out[36])
         bytes[i] = (unsigned char)(high >> (56 - 8 * i));
         bytes[8 + i] = (unsigned char)(low >> (56 - 8 * i));
     }
-    static const int groups[] = {4, 2, 2, 2, 6};
-    int at = 0, from = 0;
-    for (int g = 0; g < 5; g++) {
-        if (g > 0) {
-            out[at++] = '-';
-        }
-        to_hex(bytes + from, (size_t)groups[g], out + at);
-        at += 2 * groups[g];
-        from += groups[g];
-    }
+    uuid_format(bytes, out);
     return 0;
 }
 
-PyDoc_STRVAR(envelope_leaf_sha256_doc,
-"envelope_leaf_sha256(actor, event_id, hash, occurred_on, origin, payload_digest, position,\n"
-"    recorded_at, schema_version, stream, stream_version, type, v, /)\n--\n\n"
-"The leaf hash H(0x00 || envelope) of a SHA-256 ledger's event, the envelope's members\n"
-"given in its key order: texts as str, event_id a uuid.UUID, occurred_on a date or its\n"
-"YYYY-MM-DD text, recorded_at its YYYY-MM-DDTHH:MM:SS.ffffffZ text. None when a member\n"
-"is not one the envelope takes in exactly that form: the pure-Python path decides\n"
-"those, and names what is wrong.");
-
-static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* The text of an event id as a stored row holds it: a uuid.UUID, or its 16 bytes (how
+ * SQLite keeps the column, which the row source hands over unconverted). */
+static int event_id_text(PyObject *value, char out[36])
 {
-    (void)module;
-    if (nargs != 13) {
-        PyErr_Format(PyExc_TypeError, "envelope_leaf_sha256 takes 13 arguments, got %zd", nargs);
-        return NULL;
+    if (PyBytes_CheckExact(value)) {
+        if (PyBytes_GET_SIZE(value) != 16) {
+            return -1;
+        }
+        uuid_format((const unsigned char *)PyBytes_AS_STRING(value), out);
+        return 0;
     }
-    enum { ACTOR, EVENT_ID, HASH, OCCURRED_ON, ORIGIN, PAYLOAD_DIGEST, POSITION, RECORDED_AT,
-           SCHEMA_VERSION, STREAM, STREAM_VERSION, TYPE, VERSION };
-    Py_ssize_t actor_size, hash_size, origin_size, recorded_size, stream_size, type_size;
-    const char *actor = text_of(args[ACTOR], &actor_size);
-    const char *hash = text_of(args[HASH], &hash_size);
-    const char *origin = text_of(args[ORIGIN], &origin_size);
-    const char *recorded = text_of(args[RECORDED_AT], &recorded_size);
-    const char *stream = text_of(args[STREAM], &stream_size);
-    const char *type = text_of(args[TYPE], &type_size);
-    uint64_t position = envelope_integer(args[POSITION]);
-    uint64_t schema_version = envelope_integer(args[SCHEMA_VERSION]);
-    uint64_t stream_version = envelope_integer(args[STREAM_VERSION]);
-    uint64_t version = envelope_integer(args[VERSION]);
-    PyObject *digest = args[PAYLOAD_DIGEST];
-    if (actor == NULL || hash == NULL || origin == NULL || recorded == NULL || stream == NULL ||
-        type == NULL || hash_size != 6 || memcmp(hash, "sha256", 6) != 0 || origin_size == 0 ||
+    return uuid_text(value, out);
+}
+
+/* The leaf hash of an envelope into `leaf`, from the members that vary per event (as
+ * the objects a row holds) and the ledger's own origin and leaf format. Returns 0, -1
+ * when a member is not one the envelope takes in exactly that form, or -2 on a memory
+ * error (with the exception set). */
+static int envelope_leaf(PyObject *actor_value, const char event_id[36],
+                         PyObject *occurred_value, const char *origin, Py_ssize_t origin_size,
+                         PyObject *digest, PyObject *position_value, PyObject *recorded_value,
+                         PyObject *schema_value, PyObject *stream_value,
+                         PyObject *stream_version_value, PyObject *type_value, uint64_t version,
+                         unsigned char leaf[DIGEST_SIZE])
+{
+    Py_ssize_t actor_size, recorded_size, stream_size, type_size;
+    const char *actor = text_of(actor_value, &actor_size);
+    const char *recorded = text_of(recorded_value, &recorded_size);
+    const char *stream = text_of(stream_value, &stream_size);
+    const char *type = text_of(type_value, &type_size);
+    uint64_t position = envelope_integer(position_value);
+    uint64_t schema_version = envelope_integer(schema_value);
+    uint64_t stream_version = envelope_integer(stream_version_value);
+    if (actor == NULL || recorded == NULL || stream == NULL || type == NULL ||
         stream_size == 0 || type_size == 0 || !is_utc_timestamp(recorded, recorded_size) ||
         position == 0 || schema_version == 0 || stream_version == 0 ||
-        (version != 1 && version != 2) || !PyBytes_CheckExact(digest) ||
-        PyBytes_GET_SIZE(digest) != DIGEST_SIZE) {
-        Py_RETURN_NONE;
+        !PyBytes_CheckExact(digest) || PyBytes_GET_SIZE(digest) != DIGEST_SIZE) {
+        return -1;
     }
     char occurred[10];
-    PyObject *day = args[OCCURRED_ON];
-    if (PyDate_CheckExact(day)) {
-        int year = PyDateTime_GET_YEAR(day);
+    if (PyDate_CheckExact(occurred_value)) {
+        int year = PyDateTime_GET_YEAR(occurred_value);
+        int month = PyDateTime_GET_MONTH(occurred_value), day = PyDateTime_GET_DAY(occurred_value);
         occurred[0] = (char)('0' + year / 1000);
         occurred[1] = (char)('0' + year / 100 % 10);
         occurred[2] = (char)('0' + year / 10 % 10);
         occurred[3] = (char)('0' + year % 10);
         occurred[4] = '-';
-        occurred[5] = (char)('0' + PyDateTime_GET_MONTH(day) / 10);
-        occurred[6] = (char)('0' + PyDateTime_GET_MONTH(day) % 10);
+        occurred[5] = (char)('0' + month / 10);
+        occurred[6] = (char)('0' + month % 10);
         occurred[7] = '-';
-        occurred[8] = (char)('0' + PyDateTime_GET_DAY(day) / 10);
-        occurred[9] = (char)('0' + PyDateTime_GET_DAY(day) % 10);
+        occurred[8] = (char)('0' + day / 10);
+        occurred[9] = (char)('0' + day % 10);
     } else {
         Py_ssize_t size;
-        const char *text = text_of(day, &size);
+        const char *text = text_of(occurred_value, &size);
         if (text == NULL || size != 10 || !is_iso_date(text)) {
-            Py_RETURN_NONE;
+            return -1;
         }
         memcpy(occurred, text, 10);
-    }
-    char event_id[36];
-    if (uuid_text(args[EVENT_ID], event_id) < 0) {
-        Py_RETURN_NONE;
     }
 
     /* Room for the keys, numbers and digests (under 300 bytes) and each text escaped
@@ -826,7 +838,8 @@ static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, P
     if (capacity > sizeof inline_data) {
         b.data = PyMem_Malloc(capacity);
         if (b.data == NULL) {
-            return PyErr_NoMemory();
+            PyErr_NoMemory();
+            return -2;
         }
         b.capacity = capacity;
     }
@@ -858,10 +871,51 @@ static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, P
     put_integer(&b, version);
     b.data[b.size++] = '}';
 
-    unsigned char leaf[DIGEST_SIZE];
     SHA256((const unsigned char *)b.data, b.size, leaf);
     if (b.data != inline_data) {
         PyMem_Free(b.data);
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(envelope_leaf_sha256_doc,
+"envelope_leaf_sha256(actor, event_id, hash, occurred_on, origin, payload_digest, position,\n"
+"    recorded_at, schema_version, stream, stream_version, type, v, /)\n--\n\n"
+"The leaf hash H(0x00 || envelope) of a SHA-256 ledger's event, the envelope's members\n"
+"given in its key order: texts as str, event_id a uuid.UUID, occurred_on a date or its\n"
+"YYYY-MM-DD text, recorded_at its YYYY-MM-DDTHH:MM:SS.ffffffZ text. None when a member\n"
+"is not one the envelope takes in exactly that form: the pure-Python path decides\n"
+"those, and names what is wrong.");
+
+static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 13) {
+        PyErr_Format(PyExc_TypeError, "envelope_leaf_sha256 takes 13 arguments, got %zd", nargs);
+        return NULL;
+    }
+    enum { ACTOR, EVENT_ID, HASH, OCCURRED_ON, ORIGIN, PAYLOAD_DIGEST, POSITION, RECORDED_AT,
+           SCHEMA_VERSION, STREAM, STREAM_VERSION, TYPE, VERSION };
+    Py_ssize_t hash_size, origin_size;
+    const char *hash = text_of(args[HASH], &hash_size);
+    const char *origin = text_of(args[ORIGIN], &origin_size);
+    uint64_t version = envelope_integer(args[VERSION]);
+    char event_id[36];
+    if (hash == NULL || origin == NULL || hash_size != 6 || memcmp(hash, "sha256", 6) != 0 ||
+        origin_size == 0 || (version != 1 && version != 2) ||
+        uuid_text(args[EVENT_ID], event_id) < 0) {
+        Py_RETURN_NONE;
+    }
+    unsigned char leaf[DIGEST_SIZE];
+    int outcome = envelope_leaf(args[ACTOR], event_id, args[OCCURRED_ON], origin, origin_size,
+                                args[PAYLOAD_DIGEST], args[POSITION], args[RECORDED_AT],
+                                args[SCHEMA_VERSION], args[STREAM], args[STREAM_VERSION],
+                                args[TYPE], version, leaf);
+    if (outcome == -2) {
+        return NULL;
+    }
+    if (outcome < 0) {
+        Py_RETURN_NONE;
     }
     return PyBytes_FromStringAndSize((const char *)leaf, DIGEST_SIZE);
 }
@@ -869,12 +923,13 @@ static PyObject *envelope_leaf_sha256(PyObject *module, PyObject *const *args, P
 /* ---- the Merkle fold ------------------------------------------------------------- */
 
 PyDoc_STRVAR(fold_sha256_doc,
-"fold_sha256(hashes, size, leaf, stored_levels, /)\n--\n\n"
-"Append one leaf hash to a SHA-256 frontier of ``size`` leaves whose perfect-subtree\n"
-"hashes, largest first, are the list ``hashes`` (changed in place). Returns the nodes\n"
-"the leaf completed at the levels set in the bit mask ``stored_levels``, as a list of\n"
-"(level, hash) in completion order; None, with the list untouched, when an argument\n"
-"is not what a consistent frontier holds (the pure-Python path then decides).");
+"fold_sha256(hashes, size, leaves, stored_levels, /)\n--\n\n"
+"Append leaf hashes, given concatenated in ``leaves``, to a SHA-256 frontier of ``size``\n"
+"leaves whose perfect-subtree hashes, largest first, are the list ``hashes`` (changed in\n"
+"place). Returns the nodes they completed at the levels set in the bit mask\n"
+"``stored_levels``, as a list of (level, index, hash) in completion order; None, with the\n"
+"list untouched, when an argument is not what a consistent frontier and whole leaf\n"
+"hashes are (the pure-Python path then decides).");
 
 static PyObject *fold_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -883,10 +938,10 @@ static PyObject *fold_sha256(PyObject *module, PyObject *const *args, Py_ssize_t
         PyErr_Format(PyExc_TypeError, "fold_sha256 takes 4 arguments, got %zd", nargs);
         return NULL;
     }
-    PyObject *hashes = args[0], *leaf = args[2];
+    PyObject *hashes = args[0], *leaves = args[2];
     if (!PyList_CheckExact(hashes) || !PyLong_CheckExact(args[1]) ||
-        !PyBytes_CheckExact(leaf) || PyBytes_GET_SIZE(leaf) != DIGEST_SIZE ||
-        !PyLong_CheckExact(args[3])) {
+        !PyBytes_CheckExact(leaves) || PyBytes_GET_SIZE(leaves) == 0 ||
+        PyBytes_GET_SIZE(leaves) % DIGEST_SIZE != 0 || !PyLong_CheckExact(args[3])) {
         Py_RETURN_NONE;
     }
     unsigned long long size = PyLong_AsUnsignedLongLong(args[1]);
@@ -899,69 +954,239 @@ static PyObject *fold_sha256(PyObject *module, PyObject *const *args, Py_ssize_t
         PyErr_Clear();
         Py_RETURN_NONE;
     }
+    unsigned long long added = (unsigned long long)(PyBytes_GET_SIZE(leaves) / DIGEST_SIZE);
     Py_ssize_t count = PyList_GET_SIZE(hashes);
     if ((unsigned long long)count != (unsigned long long)__builtin_popcountll(size) ||
-        size == UINT64_MAX) {
+        size > UINT64_MAX - added) { /* the size after must fit in 64 bits */
         Py_RETURN_NONE;
+    }
+    /* The frontier as a stack of subtree hashes, at most one per bit of the size. */
+    unsigned char stack[64][DIGEST_SIZE];
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyList_GET_ITEM(hashes, i);
+        if (!PyBytes_CheckExact(item) || PyBytes_GET_SIZE(item) != DIGEST_SIZE) {
+            Py_RETURN_NONE;
+        }
+        memcpy(stack[i], PyBytes_AS_STRING(item), DIGEST_SIZE);
     }
     PyObject *completed = PyList_New(0);
     if (completed == NULL) {
         return NULL;
     }
-    unsigned char node[DIGEST_SIZE];
-    memcpy(node, PyBytes_AS_STRING(leaf), DIGEST_SIZE);
     static const unsigned char node_prefix = 0x01;
-    Py_ssize_t kept = count;
-    int level = 0;
-    /* Each set low bit of the old size is a subtree of the new leaf's height: merge it
-     * in. Nothing is written to the list until every merge has succeeded. */
-    while ((size >> level) & 1) {
-        PyObject *left = PyList_GET_ITEM(hashes, kept - 1);
-        if (!PyBytes_CheckExact(left) || PyBytes_GET_SIZE(left) != DIGEST_SIZE) {
-            Py_DECREF(completed);
-            Py_RETURN_NONE;
-        }
-        SHA256_CTX context;
-        SHA256_Init(&context);
-        SHA256_Update(&context, &node_prefix, 1);
-        SHA256_Update(&context, PyBytes_AS_STRING(left), DIGEST_SIZE);
-        SHA256_Update(&context, node, DIGEST_SIZE);
-        SHA256_Final(node, &context);
-        kept--;
-        level++;
-        if (level < 64 && ((stored >> level) & 1)) {
-            PyObject *pair = Py_BuildValue("(iy#)", level, (const char *)node,
-                                           (Py_ssize_t)DIGEST_SIZE);
-            if (pair == NULL || PyList_Append(completed, pair) < 0) {
-                Py_XDECREF(pair);
-                Py_DECREF(completed);
-                return NULL;
+    const unsigned char *leaf = (const unsigned char *)PyBytes_AS_STRING(leaves);
+    Py_ssize_t top = count, lowest = count; /* the list's items below `lowest` stay as they are */
+    for (unsigned long long k = 0; k < added; k++, size++, leaf += DIGEST_SIZE) {
+        unsigned char node[DIGEST_SIZE];
+        memcpy(node, leaf, DIGEST_SIZE);
+        int level = 0;
+        /* Each set low bit of the size is a subtree of the new leaf's height: merge it
+         * in, as a binary counter carries. */
+        while ((size >> level) & 1) {
+            SHA256_CTX context;
+            SHA256_Init(&context);
+            SHA256_Update(&context, &node_prefix, 1);
+            SHA256_Update(&context, stack[--top], DIGEST_SIZE);
+            SHA256_Update(&context, node, DIGEST_SIZE);
+            SHA256_Final(node, &context);
+            level++;
+            if (level < 64 && ((stored >> level) & 1)) {
+                PyObject *triple = Py_BuildValue("(iKy#)", level, ((size + 1) >> level) - 1,
+                                                 (const char *)node, (Py_ssize_t)DIGEST_SIZE);
+                if (triple == NULL || PyList_Append(completed, triple) < 0) {
+                    Py_XDECREF(triple);
+                    Py_DECREF(completed);
+                    return NULL;
+                }
+                Py_DECREF(triple);
             }
-            Py_DECREF(pair);
         }
+        if (top < lowest) {
+            lowest = top;
+        }
+        memcpy(stack[top++], node, DIGEST_SIZE);
     }
-    PyObject *merged = PyBytes_FromStringAndSize((const char *)node, DIGEST_SIZE);
-    if (merged == NULL) {
+    /* Write back only the changed tail, and only once every new hash object exists. */
+    PyObject *tail = PyList_New(top - lowest);
+    if (tail == NULL) {
         Py_DECREF(completed);
         return NULL;
     }
-    if (kept == count) { /* nothing merged: the leaf is a new subtree of its own */
-        int appended = PyList_Append(hashes, merged);
-        Py_DECREF(merged);
-        if (appended < 0) {
+    for (Py_ssize_t i = lowest; i < top; i++) {
+        PyObject *item = PyBytes_FromStringAndSize((const char *)stack[i], DIGEST_SIZE);
+        if (item == NULL) {
+            Py_DECREF(tail);
             Py_DECREF(completed);
             return NULL;
         }
-        return completed;
+        PyList_SET_ITEM(tail, i - lowest, item);
     }
-    /* The merged subtrees' place takes the merged node: setting an item steals the
-     * reference and cannot fail at a valid index, and shrinking the list frees only. */
-    PyList_SetItem(hashes, kept, merged);
-    if (PyList_SetSlice(hashes, kept + 1, count, NULL) < 0) {
+    int replaced = PyList_SetSlice(hashes, lowest, count, tail);
+    Py_DECREF(tail);
+    if (replaced < 0) {
         Py_DECREF(completed);
         return NULL;
     }
     return completed;
+}
+
+/* ---- intact rows ------------------------------------------------------------------ */
+
+/* What every row of a walk shares. */
+typedef struct {
+    const char *origin;
+    Py_ssize_t origin_size;
+    uint64_t version;
+    const char *prefix; /* how a redacted payload's bytes begin */
+    Py_ssize_t prefix_size;
+    PyObject *targets; /* ids (text) that redactions name, or NULL */
+} Walk;
+
+enum { ROW_POSITION, ROW_STREAM, ROW_STREAM_VERSION, ROW_EVENT_ID, ROW_TYPE, ROW_SCHEMA_VERSION,
+       ROW_OCCURRED_ON, ROW_RECORDED_AT, ROW_ACTOR, ROW_PAYLOAD, ROW_SALT, ROW_PAYLOAD_DIGEST,
+       ROW_LEAF_HASH, ROW_COMMITMENTS, ROW_FIELDS };
+
+/* The leaf of a row at `position` that is intact (IntactRows.leaf's conditions) into
+ * `leaf`. Returns 0, -1 when the row is anything else, or -2 on an error (set). */
+static int intact_leaf(PyObject *row, long long position, const Walk *walk,
+                       unsigned char leaf[DIGEST_SIZE])
+{
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != ROW_FIELDS) {
+        return -1;
+    }
+    PyObject *stored_position = PyTuple_GET_ITEM(row, ROW_POSITION);
+    PyObject *salt = PyTuple_GET_ITEM(row, ROW_SALT);
+    PyObject *digest = PyTuple_GET_ITEM(row, ROW_PAYLOAD_DIGEST);
+    PyObject *stored_leaf = PyTuple_GET_ITEM(row, ROW_LEAF_HASH);
+    if (!PyLong_CheckExact(stored_position) || PyLong_AsLongLong(stored_position) != position ||
+        PyTuple_GET_ITEM(row, ROW_COMMITMENTS) != Py_None || !PyBytes_CheckExact(salt) ||
+        !PyBytes_CheckExact(digest) || PyBytes_GET_SIZE(digest) != DIGEST_SIZE ||
+        !PyBytes_CheckExact(stored_leaf) || PyBytes_GET_SIZE(stored_leaf) != DIGEST_SIZE) {
+        PyErr_Clear(); /* a position beyond 64 bits is just not this one */
+        return -1;
+    }
+    Py_ssize_t payload_size;
+    const char *payload = payload_text(PyTuple_GET_ITEM(row, ROW_PAYLOAD), &payload_size);
+    if (payload == NULL || (payload_size >= walk->prefix_size &&
+                            memcmp(payload, walk->prefix, (size_t)walk->prefix_size) == 0)) {
+        return -1;
+    }
+    char event_id[36];
+    if (event_id_text(PyTuple_GET_ITEM(row, ROW_EVENT_ID), event_id) < 0) {
+        return -1;
+    }
+    if (walk->targets != NULL) { /* a row a redaction names takes the full checks */
+        PyObject *text = PyUnicode_FromStringAndSize(event_id, 36);
+        int named = text == NULL ? -1 : PySet_Contains(walk->targets, text);
+        Py_XDECREF(text);
+        if (named != 0) {
+            return named < 0 ? -2 : -1;
+        }
+    }
+    unsigned char computed[DIGEST_SIZE];
+    const unsigned char *secret = (const unsigned char *)PyBytes_AS_STRING(salt);
+    Py_ssize_t secret_size = PyBytes_GET_SIZE(salt);
+    if (walk->version == 2) {
+        if (secret_size > BLOCK_SIZE) {
+            return -1;
+        }
+        int outcome = payload_digest(secret, (size_t)secret_size, (const unsigned char *)payload,
+                                     (size_t)payload_size, computed);
+        if (outcome < 0) {
+            return outcome;
+        }
+    } else { /* leaf format v1: the hash of the salt and the payload */
+        if (secret_size != SALT_SIZE) {
+            return -1;
+        }
+        SHA256_CTX context;
+        SHA256_Init(&context);
+        SHA256_Update(&context, secret, SALT_SIZE);
+        SHA256_Update(&context, payload, (size_t)payload_size);
+        SHA256_Final(computed, &context);
+    }
+    if (memcmp(computed, PyBytes_AS_STRING(digest), DIGEST_SIZE) != 0) {
+        return -1;
+    }
+    int outcome = envelope_leaf(
+        PyTuple_GET_ITEM(row, ROW_ACTOR), event_id, PyTuple_GET_ITEM(row, ROW_OCCURRED_ON),
+        walk->origin, walk->origin_size, digest, stored_position,
+        PyTuple_GET_ITEM(row, ROW_RECORDED_AT), PyTuple_GET_ITEM(row, ROW_SCHEMA_VERSION),
+        PyTuple_GET_ITEM(row, ROW_STREAM), PyTuple_GET_ITEM(row, ROW_STREAM_VERSION),
+        PyTuple_GET_ITEM(row, ROW_TYPE), walk->version, leaf);
+    if (outcome < 0) {
+        return outcome;
+    }
+    return memcmp(leaf, PyBytes_AS_STRING(stored_leaf), DIGEST_SIZE) == 0 ? 0 : -1;
+}
+
+PyDoc_STRVAR(intact_leaves_sha256_doc,
+"intact_leaves_sha256(rows, start, position, last, origin, v, redacted_prefix, targets, /)\n"
+"--\n\n"
+"The leaf hashes, concatenated, of the run of intact rows of a SHA-256 ledger that starts\n"
+"at rows[start]: rows is a list of tuples in StoredRow's field order (the event id a\n"
+"uuid.UUID or its 16 bytes, the payload bytes or str), and the run holds positions\n"
+"``position``, ``position + 1``, ... up to at most ``last``. A row is intact when its\n"
+"salt and payload give its stored payload digest (leaf format ``v``) and its envelope\n"
+"gives its stored leaf hash, it has no commitments, its payload does not begin with\n"
+"``redacted_prefix``, and its id's text is not in the set ``targets`` (None: no ids).\n"
+"The run ends at the first row that is not all of that, which the caller checks on the\n"
+"pure-Python path; None when an argument is not one this handles.");
+
+static PyObject *intact_leaves_sha256(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 8) {
+        PyErr_Format(PyExc_TypeError, "intact_leaves_sha256 takes 8 arguments, got %zd", nargs);
+        return NULL;
+    }
+    PyObject *rows = args[0], *prefix = args[6], *targets = args[7];
+    Walk walk;
+    walk.origin = text_of(args[4], &walk.origin_size);
+    walk.version = envelope_integer(args[5]);
+    if (!PyList_CheckExact(rows) || !PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]) ||
+        !PyLong_CheckExact(args[3]) || walk.origin == NULL || walk.origin_size == 0 ||
+        (walk.version != 1 && walk.version != 2) || !PyBytes_CheckExact(prefix) ||
+        PyBytes_GET_SIZE(prefix) == 0 || (targets != Py_None && !PyAnySet_Check(targets))) {
+        Py_RETURN_NONE;
+    }
+    walk.prefix = PyBytes_AS_STRING(prefix);
+    walk.prefix_size = PyBytes_GET_SIZE(prefix);
+    walk.targets = targets == Py_None ? NULL : targets;
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    long long position = PyLong_AsLongLong(args[2]);
+    long long last = PyLong_AsLongLong(args[3]);
+    Py_ssize_t count = PyList_GET_SIZE(rows);
+    if (PyErr_Occurred() || start < 0 || start > count || position < 1) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t most = count - start;
+    if (last - position + 1 < (long long)most) {
+        most = last < position ? 0 : (Py_ssize_t)(last - position + 1);
+    }
+    PyObject *leaves = PyBytes_FromStringAndSize(NULL, most * DIGEST_SIZE);
+    if (leaves == NULL) {
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(leaves);
+    Py_ssize_t done = 0;
+    while (done < most) {
+        int outcome = intact_leaf(PyList_GET_ITEM(rows, start + done), position + done, &walk,
+                                  out + done * DIGEST_SIZE);
+        if (outcome == -2) {
+            Py_DECREF(leaves);
+            return NULL;
+        }
+        if (outcome < 0) {
+            break;
+        }
+        done++;
+    }
+    if (done < most && _PyBytes_Resize(&leaves, done * DIGEST_SIZE) < 0) {
+        return NULL;
+    }
+    return leaves;
 }
 
 static PyMethodDef native_methods[] = {
@@ -970,6 +1195,8 @@ static PyMethodDef native_methods[] = {
     {"envelope_leaf_sha256", (PyCFunction)(void (*)(void))envelope_leaf_sha256, METH_FASTCALL,
      envelope_leaf_sha256_doc},
     {"fold_sha256", (PyCFunction)(void (*)(void))fold_sha256, METH_FASTCALL, fold_sha256_doc},
+    {"intact_leaves_sha256", (PyCFunction)(void (*)(void))intact_leaves_sha256, METH_FASTCALL,
+     intact_leaves_sha256_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,8 @@
 # Stub of the optional C module (src/civicledger/merkle/_native.c).
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 def payload_digest_sha256(secret: bytes, payload: bytes | str, /) -> bytes | None: ...
@@ -21,5 +23,16 @@ def envelope_leaf_sha256(
     /,
 ) -> bytes | None: ...
 def fold_sha256(
-    hashes: list[bytes], size: int, leaf: bytes, stored_levels: int, /
-) -> list[tuple[int, bytes]] | None: ...
+    hashes: list[bytes], size: int, leaves: bytes, stored_levels: int, /
+) -> list[tuple[int, int, bytes]] | None: ...
+def intact_leaves_sha256(
+    rows: Sequence[Any],
+    start: int,
+    position: int,
+    last: int,
+    origin: str,
+    v: int,
+    redacted_prefix: bytes,
+    targets: frozenset[str] | None,
+    /,
+) -> bytes | None: ...

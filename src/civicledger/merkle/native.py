@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,7 +24,11 @@ EnvelopeLeaf = Callable[
     "bytes | None",
 ]
 
-Fold = Callable[[list[bytes], int, bytes, int], "list[tuple[int, bytes]] | None"]
+Fold = Callable[[list[bytes], int, bytes, int], "list[tuple[int, int, bytes]] | None"]
+
+IntactLeaves = Callable[
+    [Sequence[Any], int, int, int, str, int, bytes, "frozenset[str] | None"], "bytes | None"
+]
 
 
 def _load() -> Any:
@@ -53,9 +57,18 @@ envelope from its members in key order (dates and timestamps as their stored tex
 
 
 fold_sha256: Fold | None = None if _module is None else _module.fold_sha256
-"""``(hashes, size, leaf, stored_levels) -> [(level, hash), ...] | None``: append a leaf to a
-SHA-256 frontier's hash list in place and return the nodes completed at the levels of
-the bit mask ``stored_levels``; None (list untouched) for a list that is not a frontier's."""
+"""``(hashes, size, leaves, stored_levels) -> [(level, index, hash), ...] | None``: append
+leaf hashes (concatenated) to a SHA-256 frontier's hash list in place and return the nodes
+completed at the levels of the bit mask ``stored_levels``; None (list untouched) for a
+list that is not a frontier's."""
+
+intact_leaves_sha256: IntactLeaves | None = (
+    None if _module is None else _module.intact_leaves_sha256
+)
+"""``(rows, start, position, last, origin, v, redacted_prefix, targets) -> leaves | None``:
+the leaf hashes, concatenated, of the run of intact rows from ``rows[start]`` (tuples in
+StoredRow's field order) at positions ``position`` on, up to ``last``; the run ends at the
+first row that is anything else (see ``audit.intact``)."""
 
 
 def available() -> bool:

@@ -206,7 +206,7 @@ class Frontier:
             folded = self._fold(hashes, size, leaf_hash, _STORED_MASK)
             if folded is not None:
                 self._size = size + 1
-                return [Node(level, ((size + 1) >> level) - 1, h) for level, h in folded]
+                return [Node(level, index, h) for level, index, h in folded]
         node = self._node
         completed: list[Node] = []
         h = leaf_hash
@@ -238,6 +238,33 @@ class Frontier:
         for leaf_hash in leaf_hashes:
             completed.extend(self.append(leaf_hash))
         return completed
+
+    def extend_packed(self, leaves: bytes) -> list[Node]:
+        """Append leaves given as their hashes concatenated, in one native call where built
+        (verification folds each batch of intact rows so).
+
+        Args:
+            leaves: the new leaves' hashes, back to back.
+
+        Returns:
+            Every completed node at a stored level, in completion order.
+
+        Raises:
+            ValidationError: the length is not a whole number of hashes.
+        """
+        width = self._width
+        if not isinstance(leaves, bytes) or len(leaves) % width:
+            what = f"{len(leaves)} bytes" if isinstance(leaves, bytes) else type(leaves).__name__
+            raise ValidationError(
+                f"packed leaf hashes must be bytes, a multiple of {width} long; got {what}",
+                field="leaves",
+            )
+        if self._fold is not None and leaves:
+            folded = self._fold(self._hashes, self._size, leaves, _STORED_MASK)
+            if folded is not None:
+                self._size += len(leaves) // width
+                return [Node(level, index, h) for level, index, h in folded]
+        return self.extend(leaves[at : at + width] for at in range(0, len(leaves), width))
 
     def root(self) -> bytes:
         """The Merkle tree hash of the current tree, in O(log n).

@@ -8,10 +8,11 @@ are upcast and would hide a damaged payload), so it reads the rows itself.
 from __future__ import annotations
 
 import functools
+import itertools
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from civicledger.events import RecordedEvent
 from civicledger.events.canonical import canonical_bytes
@@ -92,6 +93,36 @@ class StoredRow(NamedTuple):
         )
 
 
+BATCH = 2000
+"""Rows per batch a row source reads: memory stays flat whatever the ledger's size."""
+
+
+class RowBatch(NamedTuple):
+    """Rows read together, before any conversion: verification checks most rows straight
+    from what the backend returned (``merkle.native``), and makes a StoredRow only of a
+    row it must look at closely.
+
+    Attributes:
+        rows: tuples in StoredRow's field order, holding the backend's own values (SQLite's
+            event ids are 16 bytes, its payloads bytes; PostgreSQL's payloads are str).
+        stored: makes the StoredRow of one of them.
+    """
+
+    rows: Sequence[tuple[Any, ...]]
+    stored: Callable[[Any], StoredRow]
+
+
+def batched(rows: Iterable[StoredRow], size: int = BATCH) -> Iterator[RowBatch]:
+    """StoredRows as batches of at most ``size`` (rows that need no conversion)."""
+    source = iter(rows)
+    while batch := list(itertools.islice(source, size)):
+        yield RowBatch(batch, _itself)
+
+
+def _itself(row: StoredRow) -> StoredRow:
+    return row
+
+
 class RowSource(Protocol):
     """Where the audit layer reads raw rows and finds events by id."""
 
@@ -100,6 +131,10 @@ class RowSource(Protocol):
 
         Missing positions are simply absent; the caller detects the gap.
         """
+        ...
+
+    def row_batches(self, from_position: Position, to_position: Position) -> Iterator[RowBatch]:
+        """The same rows as :meth:`rows`, in batches as the backend returns them."""
         ...
 
     def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
@@ -129,6 +164,10 @@ class MemoryRowSource:
     def rows(self, from_position: Position, to_position: Position) -> Iterator[StoredRow]:
         """Yield rows in position order; see :class:`RowSource`."""
         return self._rows(self._store.read(from_position=from_position, to_position=to_position))
+
+    def row_batches(self, from_position: Position, to_position: Position) -> Iterator[RowBatch]:
+        """The rows in batches; see :class:`RowSource`."""
+        return batched(self.rows(from_position, to_position))
 
     def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
         """Yield the rows of one type; see :class:`RowSource`."""

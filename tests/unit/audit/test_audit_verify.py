@@ -17,7 +17,7 @@ from civicledger.merkle import (
     envelope_bytes,
     payload_digest,
 )
-from civicledger.store.rows import StoredRow
+from civicledger.store.rows import StoredRow, batched
 
 ORIGIN = "records.example.org/community-x"
 RECORDED = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -75,7 +75,7 @@ class Ledger:
             origin=ORIGIN,
             alg=SHA256,
             head=self.frontier.size,
-            rows=iter(self.rows),
+            batches=batched(self.rows),
             stored_frontier=self.frontier,
             seals=self.seals,
             reader=self.tree,
@@ -249,7 +249,7 @@ def test_an_unreadable_frontier_is_reported() -> None:
         origin=ORIGIN,
         alg=SHA256,
         head=10,
-        rows=iter(ledger.rows),
+        batches=batched(ledger.rows),
         stored_frontier="CRC mismatch",
         seals=[],
     )

@@ -9,18 +9,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, select, type_coerce
+from sqlalchemy import LargeBinary, bindparam, cast, select, type_coerce
 
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
-from civicledger.store.rows import StoredRow
+from civicledger.store.rows import BATCH, RowBatch, StoredRow
 from civicledger.store.sql.engine import KeysetStatement
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
 from civicledger.types import Position
-
-BATCH = 2000
-"""Rows read per query: memory stays flat whatever the ledger's size."""
 
 
 class SqlRowSource:
@@ -42,7 +39,16 @@ class SqlRowSource:
         Raises:
             StoreError: the database failed.
         """
-        return self._rows(from_position, to_position, ())
+        for batch in self._batches(from_position, to_position, ()):
+            yield from map(_sql_row, batch.rows)
+
+    def row_batches(self, from_position: Position, to_position: Position) -> Iterator[RowBatch]:
+        """The rows in batches of the driver's tuples; see :class:`RowSource`.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        return self._batches(from_position, to_position, ())
 
     def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
         """Yield the stored rows of one type, in position order; see :class:`RowSource`.
@@ -50,19 +56,20 @@ class SqlRowSource:
         Raises:
             StoreError: the database failed.
         """
-        return self._rows(1, to_position, (events.c.type == type_name,))
+        for batch in self._batches(1, to_position, (events.c.type == type_name,)):
+            yield from map(_sql_row, batch.rows)
 
-    def _rows(
+    def _batches(
         self, from_position: Position, to_position: Position, conditions: tuple[Any, ...]
-    ) -> Iterator[StoredRow]:
+    ) -> Iterator[RowBatch]:
         start = from_position
-        # SQLite keeps ids as 16 raw bytes: read them as bytes and build the UUIDs here,
-        # skipping the column type's per-row conversion (PostgreSQL returns UUIDs).
-        event_id = (
-            events.c.event_id
-            if self._engine.dialect.name == "postgresql"
-            else type_coerce(events.c.event_id, LargeBinary)
-        )
+        sqlite = self._engine.dialect.name != "postgresql"
+        # SQLite's ids are 16 raw bytes, and its payloads are read as their stored bytes:
+        # the checks hash bytes, so decoding the text to str only to encode it again is
+        # waste (and bytes that are not UTF-8 reach the checks, which name the row, instead
+        # of failing the read). PostgreSQL returns UUIDs and str.
+        event_id = type_coerce(events.c.event_id, LargeBinary) if sqlite else events.c.event_id
+        payload = cast(events.c.payload, LargeBinary) if sqlite else events.c.payload
         columns = (
             events.c.position,
             events.c.stream,
@@ -73,14 +80,14 @@ class SqlRowSource:
             events.c.occurred_on,
             events.c.recorded_at,
             events.c.actor,
-            events.c.payload,
+            payload,
             events.c.salt,
             events.c.payload_digest,
             events.c.leaf_hash,
             events.c.commitments,
         )
         # Fetched through the driver's cursor, as reads are: SQLAlchemy's result rows
-        # cost more per row than building the StoredRow.
+        # cost more per row than the checks of most rows.
         statement = KeysetStatement(
             select(*columns)
             .where(
@@ -98,8 +105,7 @@ class SqlRowSource:
             # No connection is held between batches, so an abandoned walk pins nothing.
             with translated(self._doing), self._engine.connect() as conn:
                 batch = statement.batch(conn, start)
-            for row in batch:
-                yield _sql_row(row)
+            yield RowBatch(batch, _sql_row)
             if len(batch) < BATCH:
                 return
             start = int(batch[-1][0]) + 1
@@ -122,7 +128,8 @@ class SqlRowSource:
 def _sql_row(row: Any) -> StoredRow:
     (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
      payload, salt, digest, leaf_hash, commitments) = row  # fmt: skip
-    # Both drivers return int and bytes already; the checks only cost a class lookup.
+    # Both drivers return ints, and bytes for binary columns (and SQLite for the payload,
+    # read as its stored bytes): the checks mostly cost a class lookup.
     return StoredRow(
         position,
         stream,
@@ -133,7 +140,7 @@ def _sql_row(row: Any) -> StoredRow:
         occurred,
         recorded,
         actor,
-        None if payload is None else payload.encode("utf-8"),
+        None if payload is None else stored_bytes(payload),
         salt if salt is None or salt.__class__ is bytes else stored_bytes(salt),
         digest if digest.__class__ is bytes else stored_bytes(digest),
         leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
