@@ -84,6 +84,20 @@ class HistoryMismatchError(StoreError):
         self.position = position
 
 
+class DamagedRowError(StoreError):
+    """Raised when a stored event row holds a value no event can have (an event id that
+    is not a UUID, a date that is not a date), so it cannot be read: the database was
+    changed around the store. ``verify()`` reports such a row at its position instead.
+
+    Attributes:
+        position: the row's position.
+    """
+
+    def __init__(self, message: str, *, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class SchemaMismatchError(StoreError):
     """Raised when a database was written by an incompatible civicledger schema version."""
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Connection, exc, text
 
 from backend_testkit import MakeLedger
-from civicledger import Ledger, StoreError, ValidationError, VerificationError
+from civicledger import DamagedRowError, Ledger, StoreError, ValidationError, VerificationError
 from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
 from civicledger.merkle import (
     hash_algorithm,
@@ -340,6 +340,79 @@ def test_a_deleted_row_is_named_as_missing(sql_ledger: Ledger) -> None:
     found = problems(sql_ledger)
     assert found[0] == (17, ProblemKind.MISSING)
     assert (30, ProblemKind.SEAL_ROOT) in found
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("CAST(x'7b2261223a22ff227d' AS TEXT)", ProblemKind.MALFORMED),  # not UTF-8
+        ("CAST(payload AS BLOB)", None),  # the same bytes, typed as a BLOB: nothing changed
+    ],
+)
+def test_a_payload_sqlite_was_made_to_hold_is_checked_as_its_bytes(
+    sql_ledger: Ledger, value: str, kind: ProblemKind | None
+) -> None:
+    """SQLite keeps whatever an UPDATE stores: verify() checks the stored bytes, in this
+    process and in workers, and names a row whose bytes are not the payload's."""
+    if sql_ledger.store.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+        pytest.skip("only SQLite stores a value of another type than its column's")
+    fill(sql_ledger, 300)
+    sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        conn.execute(
+            text(
+                f"UPDATE civicledger_events SET payload = {value} "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            where(sql_ledger, 42),
+        )
+    found = [(p.position, p.kind) for p in sql_ledger.verify(workers=1).problems]
+    assert found == ([] if kind is None else [(42, kind)])
+
+
+@pytest.mark.parametrize(
+    ("position", "event_id"),
+    [(42, "x'01'"), (301, "x'01'"), (301, "randomblob(16)")],  # in the ledger, past its head
+)
+def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
+    sql_ledger: Ledger, position: int, event_id: str
+) -> None:
+    """An id no append writes (SQLite keeps any bytes): verify() names the row, where a
+    read raises DamagedRowError naming it; a row past the head is named either way."""
+    if sql_ledger.store.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
+        pytest.skip("PostgreSQL's uuid column holds only UUIDs")
+    fill(sql_ledger, 300)
+    sql_ledger.seal()
+    with tampering(sql_ledger) as conn:
+        if position > 300:  # a copy of the last row, inserted after the head
+            for statement in (
+                "CREATE TEMP TABLE stray AS SELECT * FROM civicledger_events "
+                "WHERE ledger_id = :id AND position = 300",
+                "UPDATE stray SET position = :p, stream_version = stream_version + 1, "
+                f"event_id = {event_id}",
+                "INSERT INTO civicledger_events SELECT * FROM stray",
+                "DROP TABLE stray",
+            ):
+                conn.execute(text(statement), where(sql_ledger, position))
+        else:
+            conn.execute(
+                text(
+                    f"UPDATE civicledger_events SET event_id = {event_id} "
+                    "WHERE ledger_id = :id AND position = :p"
+                ),
+                where(sql_ledger, position),
+            )
+    report = sql_ledger.verify(workers=1)
+    if position > 300:  # reads stop at the head
+        assert [(p.position, p.kind) for p in report.problems] == [
+            (position, ProblemKind.PAST_HEAD)
+        ]
+        assert ("a damaged row" in report.problems[0].detail) == (event_id == "x'01'")
+        return
+    assert [(p.position, p.kind) for p in report.problems] == [(position, ProblemKind.MALFORMED)]
+    assert "is not a UUID" in report.problems[0].detail
+    with pytest.raises(DamagedRowError, match=f"position {position} has an event id"):
+        list(sql_ledger.read())
 
 
 def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:

@@ -34,7 +34,13 @@ from civicledger.audit.verify import (
     check_workers,
     verify_ledger,
 )
-from civicledger.errors import SealMismatchError, StoreError, ValidationError, VerificationError
+from civicledger.errors import (
+    DamagedRowError,
+    SealMismatchError,
+    StoreError,
+    ValidationError,
+    VerificationError,
+)
 from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.disclosure import Disclosure
@@ -652,19 +658,31 @@ class Auditor:
         )
         # The walk reads positions up to the head; a row inserted after it around the store
         # (no append moved the head) would otherwise go unseen, e.g. in a replica.
-        stray = next(iter(self._rows.rows(head + 1, _LAST_POSITION)), None)
         extra = self._derived_problems()
-        if stray is not None:
-            past = Problem(
-                stray.position,
-                ProblemKind.PAST_HEAD,
-                f"a row (event {stray.event_id}) is stored after the head {head}: no append or "
-                "sync wrote it, so it was inserted around the store",
-            )
+        if (past := self._past_head(head)) is not None:
             extra.insert(0, past)
         if not extra:
             return report
         return attrs.evolve(report, problems=(*report.problems, *extra))
+
+    def _past_head(self, head: int) -> Problem | None:
+        """A row stored after the head: the walk reads positions up to the head, so a row
+        inserted after it around the store (no append moved the head) would otherwise go
+        unseen, e.g. in a replica."""
+        try:
+            stray = next(iter(self._rows.rows(head + 1, _LAST_POSITION)), None)
+        except DamagedRowError as e:  # its id is not even a UUID
+            position, what = e.position, "a damaged row"
+        else:
+            if stray is None:
+                return None
+            position, what = stray.position, f"a row (event {stray.event_id})"
+        return Problem(
+            position,
+            ProblemKind.PAST_HEAD,
+            f"{what} is stored after the head {head}: no append or sync wrote it, so it was "
+            "inserted around the store",
+        )
 
     def _derived_problems(self) -> list[Problem]:
         """PostgreSQL's parsed payload column, which figures are computed from, still follows

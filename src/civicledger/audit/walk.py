@@ -28,13 +28,14 @@ from civicledger.audit.intact import IntactRows
 from civicledger.audit.payloads import RedactionIndex, check_payload
 from civicledger.audit.problems import Problem, ProblemKind
 from civicledger.audit.tiles import AddProblem, TileChecker
-from civicledger.errors import ValidationError
+from civicledger.errors import DamagedRowError, ValidationError
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
+from civicledger.store.rows import StoredRow
 
 if TYPE_CHECKING:
-    from civicledger.store.rows import RowBatch, StoredRow
+    from civicledger.store.rows import RowBatch
 
 WALK_LEVEL = 8
 """The level of the stored nodes a walk checks and returns (the lower of STORED_LEVELS)."""
@@ -160,7 +161,12 @@ def walk_range(
             # to the next seal due. The row that ends the run takes the full row steps.
             at += walker.run(rows, at)
             if at < end:
-                walker.row(stored(rows[at]), defer_redacted)
+                try:
+                    row = stored(rows[at])
+                except DamagedRowError as e:  # a value no row can hold: named, not raised
+                    walker.damaged(StoredRow(*rows[at]), e)
+                else:
+                    walker.row(row, defer_redacted)
                 at += 1
     return walker.finish()
 
@@ -204,14 +210,8 @@ class _Walker:
     def row(self, row: StoredRow, defer_redacted: bool) -> None:
         """Check one row, naming what is wrong with it, and fold its leaf."""
         walk, found, position = self.walk, self.found, row.position
-        if position < self.expected:
-            found.add(position, ProblemKind.DUPLICATE, "a second row has this position")
+        if not self._arrive(position):
             return
-        if position > self.expected:
-            found.mark(Gap(self.expected, position - 1))
-            walk.gapped = True
-        while self.pending and self.pending[0] < position:
-            found.mark(SealPoint(self.pending.pop(0), _low(self.frontier)))
         leaf = self.intact.leaf(row)
         if leaf is None:  # something is off: the full checks say what
             if defer_redacted and row.salt is None:
@@ -225,6 +225,30 @@ class _Walker:
         walk.checked += 1
         self._fold(self.frontier.append(leaf))
         self.expected = position + 1
+
+    def damaged(self, raw: StoredRow, error: DamagedRowError) -> None:
+        """Name a row the row source could not read, and fold its stored leaf in its place
+        (so the positions after it keep their indexes)."""
+        if not self._arrive(error.position):
+            return
+        self.found.add(error.position, ProblemKind.MALFORMED, str(error))
+        stored = raw.leaf_hash
+        self.walk.checked += 1
+        self._fold(self.frontier.append(_usable_leaf(stored, self.alg)))
+        self.expected = error.position + 1
+
+    def _arrive(self, position: int) -> bool:
+        """Note a gap before a row at ``position`` and the seals due before it; False for
+        a second row at a position already checked (named as a duplicate)."""
+        if position < self.expected:
+            self.found.add(position, ProblemKind.DUPLICATE, "a second row has this position")
+            return False
+        if position > self.expected:
+            self.found.mark(Gap(self.expected, position - 1))
+            self.walk.gapped = True
+        while self.pending and self.pending[0] < position:
+            self.found.mark(SealPoint(self.pending.pop(0), _low(self.frontier)))
+        return True
 
     def finish(self) -> RangeWalk:
         """Mark the gap at the end, compare the last tiles; the walk."""
@@ -269,10 +293,10 @@ def check_envelope(
     return leaf
 
 
-def _usable_leaf(stored: bytes, alg: HashAlgorithm) -> bytes:
+def _usable_leaf(stored: object, alg: HashAlgorithm) -> bytes:
     # A row whose envelope cannot be rebuilt still takes its place in the tree,
     # so the positions after it keep their indexes.
-    if len(stored) == alg.digest_size:
+    if isinstance(stored, bytes) and len(stored) == alg.digest_size:
         return stored
     return alg.leaf(b"")
 

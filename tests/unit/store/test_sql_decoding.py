@@ -11,7 +11,13 @@ import attrs
 import pytest
 
 import civicledger.catalog as cat
-from civicledger import Ledger, StoreError, UnknownEventTypeError, ValidationError
+from civicledger import (
+    DamagedRowError,
+    Ledger,
+    StoreError,
+    UnknownEventTypeError,
+    ValidationError,
+)
 from civicledger.events import RecordedEvent
 from civicledger.store import NewEvent
 
@@ -122,6 +128,41 @@ def test_a_stored_payload_that_is_not_json_is_a_corrupted_database(tmp_path: Pat
         f"stored event at position 2 (id {second.event_id}) has a payload that is not JSON; "
         "the database is corrupted"
     )
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("UPDATE civicledger_events SET event_id = x'0102'", "has an event id that is not a UUID"),
+        ("UPDATE civicledger_events SET event_id = 'text'", "has an event id that is not a UUID"),
+        ("UPDATE civicledger_events SET occurred_on = 'soon'", "holds a value no event can have"),
+        ("UPDATE civicledger_events SET occurred_on = '2023-02-30'", "holds a value no event"),
+    ],
+)
+def test_a_value_no_event_can_have_is_a_damaged_row_at_its_position(
+    tmp_path: Path, sql: str, says: str
+) -> None:
+    """Values no append writes, stored with raw SQL: a DamagedRowError (a StoreError) that
+    names the position, never a bare ValueError or TypeError."""
+    ledger, _ = _damaged(tmp_path, sql)
+    with ledger, pytest.raises(DamagedRowError) as caught:
+        list(ledger.read())
+    assert isinstance(caught.value, StoreError)
+    assert caught.value.position == 2
+    assert str(caught.value).startswith("stored event at position 2 ")
+    assert says in str(caught.value)
+    assert str(caught.value).endswith("the database is corrupted")
+
+
+def test_a_payload_retyped_as_a_blob_reads_as_its_text(tmp_path: Path) -> None:
+    """SQLite lets an UPDATE store the same bytes as a BLOB: the bytes are the record, so
+    the event reads back as it was (and verify() finds nothing changed)."""
+    ledger, second = _damaged(
+        tmp_path, "UPDATE civicledger_events SET payload = CAST(payload AS BLOB)"
+    )
+    with ledger:
+        assert list(ledger.read())[1] == second
+        assert ledger.verify().ok
 
 
 def test_a_stored_row_of_an_unknown_type_names_its_position_and_id(tmp_path: Path) -> None:

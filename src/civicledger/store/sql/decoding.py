@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import LargeBinary, type_coerce
 
-from civicledger.errors import StoreError, ValidationError
+from civicledger.errors import DamagedRowError, ValidationError
 from civicledger.events import Codec, RecordedEvent
 from civicledger.events.recorded import assemble_record
 from civicledger.events.redaction import REDACTED_KEY, decode_text
@@ -46,18 +46,44 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
     Raises:
         ValidationError: the stored payload does not decode; the message names the
             position and event id.
-        StoreError: the stored payload is not JSON.
+        DamagedRowError: a stored value is one no event can have (an id that is not a
+            UUID, a payload that is not UTF-8 JSON, a date that is not a date), so the
+            database was changed around the store; the message names the position.
     """
     (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
      payload, digest, leaf_hash) = row  # fmt: skip
     if not isinstance(event_id, uuid.UUID):
-        event_id = uuid_from_bytes(event_id)
-    redacted: tuple[str, ...] = ()
+        try:
+            event_id = uuid_from_bytes(event_id)
+        except (TypeError, ValueError) as e:
+            raise DamagedRowError(
+                f"stored event at position {position} has an event id that is not a UUID "
+                f"({e}); the database is corrupted",
+                position=position,
+            ) from e
     try:
+        if payload.__class__ is bytes:  # an insider re-typed SQLite's text as a BLOB
+            payload = payload.decode()
+        redacted: tuple[str, ...] = ()
         if payload is None or payload.startswith(_REDACTED):
             event, redacted = decode_text(codec, type_name, schema, _date(occurred), payload)
         else:
             event = codec.from_stored(type_name, schema, orjson.loads(payload))
+        return assemble_record(
+            position,
+            stream,
+            version,
+            event_id,
+            type_name,
+            schema,
+            _date(occurred),
+            _timestamp(recorded),
+            actor,
+            event,
+            digest if digest.__class__ is bytes else bytes(digest),
+            leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
+            redacted,
+        )
     except ValidationError as e:
         raise type(e)(
             f"stored event at position {position} (id {event_id}): {e.message}",
@@ -65,26 +91,18 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
             field=e.field,
             event_id=str(event_id),
         ) from e
-    except orjson.JSONDecodeError as e:
-        raise StoreError(
+    except (orjson.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DamagedRowError(
             f"stored event at position {position} (id {event_id}) has a payload that is "
-            f"not JSON; the database is corrupted ({e})"
+            f"not JSON; the database is corrupted ({e})",
+            position=position,
         ) from e
-    return assemble_record(
-        position,
-        stream,
-        version,
-        event_id,
-        type_name,
-        schema,
-        _date(occurred),
-        _timestamp(recorded),
-        actor,
-        event,
-        digest if digest.__class__ is bytes else bytes(digest),
-        leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
-        redacted,
-    )
+    except (TypeError, ValueError) as e:
+        raise DamagedRowError(
+            f"stored event at position {position} (id {event_id}) holds a value no event "
+            f"can have ({e}); the database is corrupted",
+            position=position,
+        ) from e
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, cast, select, type_coerce
 
+from civicledger.errors import DamagedRowError
 from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import BATCH, RowBatch, StoredRow
@@ -134,7 +135,7 @@ def _sql_row(row: Any) -> StoredRow:
         position,
         stream,
         version,
-        event_id if event_id.__class__ is uuid.UUID else uuid_from_bytes(event_id),
+        event_id if event_id.__class__ is uuid.UUID else _stored_id(position, event_id),
         type_name,
         schema,
         occurred,
@@ -146,3 +147,19 @@ def _sql_row(row: Any) -> StoredRow:
         leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
         None if commitments is None else commitments.encode("utf-8"),
     )
+
+
+def _stored_id(position: int, value: Any) -> uuid.UUID:
+    """The UUID of SQLite's 16 stored bytes.
+
+    Raises:
+        DamagedRowError: the column holds anything else (an UPDATE around the store).
+    """
+    try:
+        return uuid_from_bytes(value)
+    except (TypeError, ValueError) as e:
+        raise DamagedRowError(
+            f"the event id stored at position {position} is not a UUID ({e}): "
+            "the database was changed around the store",
+            position=position,
+        ) from e
