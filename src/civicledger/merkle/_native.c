@@ -21,15 +21,20 @@
  * hashes them as a leaf. It takes the stored date and timestamp texts only in the one
  * form the Python path writes back unchanged.
  *
- * fold_sha256 adds one leaf to a frontier (the tree's perfect-subtree hashes, largest
- * first), merging as a binary counter carries, and hands back the nodes it completed at
- * the levels the store keeps as tiles: one to two node hashes per leaf, each a Python
+ * fold_sha256 adds leaves to a frontier (the tree's perfect-subtree hashes, largest
+ * first), merging as a binary counter carries, and hands back the nodes they completed
+ * at the levels the store keeps as tiles: one to two node hashes per leaf, each a Python
  * call and a concatenation otherwise.
  *
- * All three return None for input they do not handle, and the caller takes the pure-Python
- * path, which either computes the same bytes or raises the error that names the
- * problem: this module never decides that an event is invalid, only that it can hash
- * it. The pure-Python path stays the reference: the differential tests hold this
+ * intact_leaves_sha256 is verify()'s check of a run of stored rows that are intact (the
+ * digest from the payload, the leaf from the envelope, both equal to the stored ones),
+ * straight from the driver's tuples: per row, a UUID object and a StoredRow built only
+ * to be hashed cost more than the hashing.
+ *
+ * All four return None for input they do not handle (the run ends at such a row), and
+ * the caller takes the pure-Python path, which either computes the same bytes or raises
+ * the error that names the problem: this module never decides that an event is
+ * invalid, only that it can hash it. The pure-Python path stays the reference: the differential tests hold this
  * module to it byte for byte.
  */
 #define PY_SSIZE_T_CLEAN
