@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, exc, text
@@ -214,6 +215,13 @@ def sql_ledger(ledger_url: str, ledger_name: str) -> Iterator[Ledger]:
         yield ledger
 
 
+@pytest.fixture
+def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """A SQLite ledger: only SQLite stores a value of another type than its column's."""
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        yield ledger
+
+
 @contextlib.contextmanager
 def tampering(ledger: Ledger, table: str = "civicledger_events") -> Iterator[Connection]:
     """A raw connection with the table's triggers off, put back exactly as they were."""
@@ -350,23 +358,21 @@ def test_a_deleted_row_is_named_as_missing(sql_ledger: Ledger) -> None:
     ],
 )
 def test_a_payload_sqlite_was_made_to_hold_is_checked_as_its_bytes(
-    sql_ledger: Ledger, value: str, kind: ProblemKind | None
+    sqlite_ledger: Ledger, value: str, kind: ProblemKind | None
 ) -> None:
     """SQLite keeps whatever an UPDATE stores: verify() checks the stored bytes, in this
     process and in workers, and names a row whose bytes are not the payload's."""
-    if sql_ledger.store.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
-        pytest.skip("only SQLite stores a value of another type than its column's")
-    fill(sql_ledger, 300)
-    sql_ledger.seal()
-    with tampering(sql_ledger) as conn:
+    fill(sqlite_ledger, 300)
+    sqlite_ledger.seal()
+    with tampering(sqlite_ledger) as conn:
         conn.execute(
             text(
                 f"UPDATE civicledger_events SET payload = {value} "
                 "WHERE ledger_id = :id AND position = :p"
             ),
-            where(sql_ledger, 42),
+            where(sqlite_ledger, 42),
         )
-    found = [(p.position, p.kind) for p in sql_ledger.verify(workers=1).problems]
+    found = [(p.position, p.kind) for p in sqlite_ledger.verify(workers=1).problems]
     assert found == ([] if kind is None else [(42, kind)])
 
 
@@ -375,15 +381,13 @@ def test_a_payload_sqlite_was_made_to_hold_is_checked_as_its_bytes(
     [(42, "x'01'"), (301, "x'01'"), (301, "randomblob(16)")],  # in the ledger, past its head
 )
 def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
-    sql_ledger: Ledger, position: int, event_id: str
+    sqlite_ledger: Ledger, position: int, event_id: str
 ) -> None:
     """An id no append writes (SQLite keeps any bytes): verify() names the row, where a
     read raises DamagedRowError naming it; a row past the head is named either way."""
-    if sql_ledger.store.engine.dialect.name != "sqlite":  # type: ignore[attr-defined]
-        pytest.skip("PostgreSQL's uuid column holds only UUIDs")
-    fill(sql_ledger, 300)
-    sql_ledger.seal()
-    with tampering(sql_ledger) as conn:
+    fill(sqlite_ledger, 300)
+    sqlite_ledger.seal()
+    with tampering(sqlite_ledger) as conn:
         if position > 300:  # a copy of the last row, inserted after the head
             for statement in (
                 "CREATE TEMP TABLE stray AS SELECT * FROM civicledger_events "
@@ -393,16 +397,16 @@ def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
                 "INSERT INTO civicledger_events SELECT * FROM stray",
                 "DROP TABLE stray",
             ):
-                conn.execute(text(statement), where(sql_ledger, position))
+                conn.execute(text(statement), where(sqlite_ledger, position))
         else:
             conn.execute(
                 text(
                     f"UPDATE civicledger_events SET event_id = {event_id} "
                     "WHERE ledger_id = :id AND position = :p"
                 ),
-                where(sql_ledger, position),
+                where(sqlite_ledger, position),
             )
-    report = sql_ledger.verify(workers=1)
+    report = sqlite_ledger.verify(workers=1)
     if position > 300:  # reads stop at the head
         assert [(p.position, p.kind) for p in report.problems] == [
             (position, ProblemKind.PAST_HEAD)
@@ -412,7 +416,7 @@ def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
     assert [(p.position, p.kind) for p in report.problems] == [(position, ProblemKind.MALFORMED)]
     assert "is not a UUID" in report.problems[0].detail
     with pytest.raises(DamagedRowError, match=f"position {position} has an event id"):
-        list(sql_ledger.read())
+        list(sqlite_ledger.read())
 
 
 def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:

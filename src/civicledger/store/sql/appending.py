@@ -48,7 +48,7 @@ from civicledger.store.planning import (
 )
 from civicledger.store.replica import ReceivePlan
 from civicledger.store.sql import dialect
-from civicledger.store.sql.decoding import COLUMNS, decode_row
+from civicledger.store.sql.decoding import columns, decode_row
 from civicledger.store.sql.engine import DriverStatement
 from civicledger.store.sql.ledgers import LedgerRow
 from civicledger.store.sql.schema import events, ledgers, tiles
@@ -378,7 +378,7 @@ class SqlAppender:
         records: list[RecordedEvent] = []
         for chunk in _chunks(sorted(set(positions))):
             rows = conn.execute(
-                select(*COLUMNS).where(
+                select(*columns(conn.dialect.name)).where(
                     events.c.ledger_id == self._ledger.id, events.c.position.in_(chunk)
                 )
             )

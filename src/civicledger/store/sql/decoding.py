@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import LargeBinary, type_coerce
+from sqlalchemy import LargeBinary, cast, type_coerce
 
 from civicledger.errors import DamagedRowError, ValidationError
 from civicledger.events import Codec, RecordedEvent
@@ -20,6 +20,7 @@ from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.sql.schema import events
 
 _REDACTED = '{"' + REDACTED_KEY + '"'  # how a partly redacted payload's text starts
+_REDACTED_BYTES = _REDACTED.encode()
 
 COLUMNS = (
     events.c.position,
@@ -37,7 +38,18 @@ COLUMNS = (
     events.c.payload_digest,
     events.c.leaf_hash,
 )
-"""What a read selects, in the order :func:`decode_row` takes."""
+"""What a read selects, in the order :func:`decode_row` takes (see :func:`columns`)."""
+
+_SQLITE_COLUMNS = tuple(
+    cast(c, LargeBinary).label("payload") if c is events.c.payload else c for c in COLUMNS
+)
+
+
+def columns(dialect_name: str) -> tuple[Any, ...]:
+    """:data:`COLUMNS` as ``dialect_name`` reads them: SQLite's payload as its stored bytes,
+    which orjson parses as they are (no text object in between), and which reach
+    :func:`decode_row` even when they are not UTF-8, so that it names the row."""
+    return _SQLITE_COLUMNS if dialect_name == "sqlite" else COLUMNS
 
 
 def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
@@ -62,10 +74,10 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
                 position=position,
             ) from e
     try:
-        if payload.__class__ is bytes:  # an insider re-typed SQLite's text as a BLOB
-            payload = payload.decode()
+        if payload.__class__ is bytes and payload.startswith(_REDACTED_BYTES):
+            payload = payload.decode()  # SQLite's stored bytes; decode_text takes text
         redacted: tuple[str, ...] = ()
-        if payload is None or payload.startswith(_REDACTED):
+        if payload is None or (payload.__class__ is str and payload.startswith(_REDACTED)):
             event, redacted = decode_text(codec, type_name, schema, _date(occurred), payload)
         else:
             event = codec.from_stored(type_name, schema, orjson.loads(payload))

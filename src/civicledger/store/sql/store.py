@@ -41,7 +41,7 @@ from civicledger.store.replica import (
 )
 from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
-from civicledger.store.sql.decoding import COLUMNS, decode_row
+from civicledger.store.sql.decoding import COLUMNS, columns, decode_row
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import KeysetStatement, listener, open_engine
 from civicledger.store.sql.errors import translated
@@ -561,7 +561,7 @@ class SqlStore(EventStore):
         # Compiled once per read and run on the driver's cursor: SQLAlchemy's result rows
         # cost more than the fetch itself (0.22 s against 0.12 s for 50,000 rows here).
         statement = KeysetStatement(
-            select(*COLUMNS)
+            select(*columns(self._engine.dialect.name))
             .where(*conditions, key >= bindparam("keyset_start", start))
             .order_by(key)
             .limit(READ_BATCH),
