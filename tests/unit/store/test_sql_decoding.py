@@ -158,6 +158,14 @@ def test_a_value_no_event_can_have_is_a_damaged_row_at_its_position(
     assert "; the database is corrupted" in str(caught.value)
 
 
+def test_envelopes_name_an_event_id_that_is_not_a_uuid(tmp_path: Path) -> None:
+    """read_envelopes (lazy lineage, evidence) reads ids without payloads: the same error."""
+    ledger, second = _damaged(tmp_path, "UPDATE civicledger_events SET event_id = x'0102'")
+    with ledger, pytest.raises(DamagedRowError, match="position 2 has an event id") as caught:
+        list(ledger.store.read_envelopes([second.type], 2))
+    assert caught.value.position == 2
+
+
 def test_a_payload_retyped_as_a_blob_reads_as_its_text(tmp_path: Path) -> None:
     """SQLite lets an UPDATE store the same bytes as a BLOB: the bytes are the record, so
     the event reads back as it was (and verify() finds nothing changed)."""

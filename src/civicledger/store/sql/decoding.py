@@ -65,14 +65,7 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
     (position, stream, version, event_id, type_name, schema, occurred, recorded, actor,
      payload, digest, leaf_hash) = row  # fmt: skip
     if not isinstance(event_id, uuid.UUID):
-        try:
-            event_id = uuid_from_bytes(event_id)
-        except (TypeError, ValueError) as e:
-            raise DamagedRowError(
-                f"stored event at position {position} has an event id that is not a UUID "
-                f"({e}); the database is corrupted",
-                position=position,
-            ) from e
+        event_id = stored_event_id(position, event_id)
     try:
         if payload.__class__ is bytes and payload.startswith(_REDACTED_BYTES):
             payload = payload.decode()  # SQLite's stored bytes; decode_text takes text
@@ -113,6 +106,22 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
         raise DamagedRowError(
             f"stored event at position {position} (id {event_id}) holds a value no event "
             f"can have ({e}); the database is corrupted",
+            position=position,
+        ) from e
+
+
+def stored_event_id(position: int, value: Any) -> uuid.UUID:
+    """The UUID of the 16 bytes SQLite keeps for an event id.
+
+    Raises:
+        DamagedRowError: the column holds anything else (an UPDATE around the store).
+    """
+    try:
+        return uuid_from_bytes(value)
+    except (TypeError, ValueError) as e:
+        raise DamagedRowError(
+            f"stored event at position {position} has an event id that is not a UUID "
+            f"({e}); the database is corrupted",
             position=position,
         ) from e
 

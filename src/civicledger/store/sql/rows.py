@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, cast, select, type_coerce
 
-from civicledger.errors import DamagedRowError
-from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import BATCH, RowBatch, StoredRow
+from civicledger.store.sql.decoding import stored_event_id
 from civicledger.store.sql.engine import KeysetStatement
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
@@ -135,7 +134,7 @@ def _sql_row(row: Any) -> StoredRow:
         position,
         stream,
         version,
-        event_id if event_id.__class__ is uuid.UUID else _stored_id(position, event_id),
+        event_id if event_id.__class__ is uuid.UUID else stored_event_id(position, event_id),
         type_name,
         schema,
         occurred,
@@ -148,18 +147,3 @@ def _sql_row(row: Any) -> StoredRow:
         None if commitments is None else commitments.encode("utf-8"),
     )
 
-
-def _stored_id(position: int, value: Any) -> uuid.UUID:
-    """The UUID of SQLite's 16 stored bytes.
-
-    Raises:
-        DamagedRowError: the column holds anything else (an UPDATE around the store).
-    """
-    try:
-        return uuid_from_bytes(value)
-    except (TypeError, ValueError) as e:
-        raise DamagedRowError(
-            f"the event id stored at position {position} is not a UUID ({e}): "
-            "the database was changed around the store",
-            position=position,
-        ) from e

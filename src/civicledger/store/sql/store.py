@@ -27,7 +27,6 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock, EventStore, NewEvent, Waiter, utc_now
 from civicledger.store.identity import check_leaf_version, check_ledger_name, check_origin
-from civicledger.store.ids import uuid_from_bytes
 from civicledger.store.parts import SqlTarget
 from civicledger.store.planning import encode_entries
 from civicledger.store.reading import Envelope, ReadFilter
@@ -41,7 +40,7 @@ from civicledger.store.replica import (
 )
 from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
-from civicledger.store.sql.decoding import COLUMNS, columns, decode_row
+from civicledger.store.sql.decoding import COLUMNS, columns, decode_row, stored_event_id
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import KeysetStatement, listener, open_engine
 from civicledger.store.sql.errors import translated
@@ -548,7 +547,7 @@ class SqlStore(EventStore):
                 rows = statement.batch(conn, start)
             for position, type_name, event_id in rows:
                 if not isinstance(event_id, uuid.UUID):  # raw bytes on SQLite
-                    event_id = uuid_from_bytes(event_id)
+                    event_id = stored_event_id(position, event_id)
                 yield Envelope(position, type_name, event_id)
             if len(rows) < READ_BATCH:
                 return
