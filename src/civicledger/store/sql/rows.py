@@ -146,4 +146,3 @@ def _sql_row(row: Any) -> StoredRow:
         leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
         None if commitments is None else commitments.encode("utf-8"),
     )
-
