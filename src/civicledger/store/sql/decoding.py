@@ -97,17 +97,9 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
             event_id=str(event_id),
         ) from e
     except (orjson.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DamagedRowError(
-            f"stored event at position {position} (id {event_id}) has a payload that is "
-            f"not JSON; the database is corrupted ({e})",
-            position=position,
-        ) from e
+        raise _damaged(position, event_id, "has a payload that is not JSON", e) from e
     except (TypeError, ValueError) as e:
-        raise DamagedRowError(
-            f"stored event at position {position} (id {event_id}) holds a value no event "
-            f"can have ({e}); the database is corrupted",
-            position=position,
-        ) from e
+        raise _damaged(position, event_id, "holds a value no event can have", e) from e
 
 
 def stored_event_id(position: int, value: Any) -> uuid.UUID:
@@ -119,11 +111,18 @@ def stored_event_id(position: int, value: Any) -> uuid.UUID:
     try:
         return uuid_from_bytes(value)
     except (TypeError, ValueError) as e:
-        raise DamagedRowError(
-            f"stored event at position {position} has an event id that is not a UUID "
-            f"({e}); the database is corrupted",
-            position=position,
-        ) from e
+        raise _damaged(position, None, "has an event id that is not a UUID", e) from e
+
+
+def _damaged(
+    position: int, event_id: uuid.UUID | None, what: str, cause: Exception
+) -> DamagedRowError:
+    """The error naming a row that holds ``what`` no append writes."""
+    row = f"{position}" if event_id is None else f"{position} (id {event_id})"
+    return DamagedRowError(
+        f"stored event at position {row} {what}; the database is corrupted ({cause})",
+        position=position,
+    )
 
 
 @functools.lru_cache(maxsize=4096)
