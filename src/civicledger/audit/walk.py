@@ -232,9 +232,8 @@ class _Walker:
         if not self._arrive(error.position):
             return
         self.found.add(error.position, ProblemKind.MALFORMED, str(error))
-        stored = raw.leaf_hash
         self.walk.checked += 1
-        self._fold(self.frontier.append(_usable_leaf(stored, self.alg)))
+        self._fold(self.frontier.append(_usable_leaf(raw.leaf_hash, self.alg)))
         self.expected = error.position + 1
 
     def _arrive(self, position: int) -> bool:
