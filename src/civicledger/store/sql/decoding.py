@@ -40,16 +40,22 @@ COLUMNS = (
 )
 """What a read selects, in the order :func:`decode_row` takes (see :func:`columns`)."""
 
-_SQLITE_COLUMNS = tuple(
-    cast(c, LargeBinary).label("payload") if c is events.c.payload else c for c in COLUMNS
-)
+_STORED_PAYLOAD = cast(events.c.payload, LargeBinary).label("payload")
+
+_SQLITE_COLUMNS = tuple(_STORED_PAYLOAD if c is events.c.payload else c for c in COLUMNS)
 
 
 def columns(dialect_name: str) -> tuple[Any, ...]:
-    """:data:`COLUMNS` as ``dialect_name`` reads them: SQLite's payload as its stored bytes,
-    which orjson parses as they are (no text object in between), and which reach
-    :func:`decode_row` even when they are not UTF-8, so that it names the row."""
+    """:data:`COLUMNS` as ``dialect_name`` reads them (the payload: :func:`payload_column`)."""
     return _SQLITE_COLUMNS if dialect_name == "sqlite" else COLUMNS
+
+
+def payload_column(dialect_name: str) -> Any:
+    """The payload column as reads and verification select it: SQLite's as its stored
+    bytes, which orjson and the hashes take as they are (no text object in between), and
+    which reach the checks even when they are not UTF-8, so that those name the row;
+    PostgreSQL's as its text."""
+    return _STORED_PAYLOAD if dialect_name == "sqlite" else events.c.payload
 
 
 def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:

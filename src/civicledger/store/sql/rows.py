@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import LargeBinary, bindparam, cast, select, type_coerce
+from sqlalchemy import LargeBinary, bindparam, select, type_coerce
 
 from civicledger.store.parts import SqlTarget
 from civicledger.store.rows import BATCH, RowBatch, StoredRow
-from civicledger.store.sql.decoding import stored_event_id
+from civicledger.store.sql.decoding import payload_column, stored_event_id
 from civicledger.store.sql.engine import KeysetStatement
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes
@@ -64,12 +64,10 @@ class SqlRowSource:
     ) -> Iterator[RowBatch]:
         start = from_position
         sqlite = self._engine.dialect.name != "postgresql"
-        # SQLite's ids are 16 raw bytes, and its payloads are read as their stored bytes:
-        # the checks hash bytes, so decoding the text to str only to encode it again is
-        # waste (and bytes that are not UTF-8 reach the checks, which name the row, instead
-        # of failing the read). PostgreSQL returns UUIDs and str.
+        # SQLite's ids are 16 raw bytes, read as they are (PostgreSQL returns UUIDs); the
+        # payload as decoding.payload_column says.
         event_id = type_coerce(events.c.event_id, LargeBinary) if sqlite else events.c.event_id
-        payload = cast(events.c.payload, LargeBinary) if sqlite else events.c.payload
+        payload = payload_column(self._engine.dialect.name)
         columns = (
             events.c.position,
             events.c.stream,
