@@ -218,6 +218,17 @@ SEEDED_SET = [
         group_by=["kind"],
         state=True,
     ),
+    # A filter no event passes (a text compared with a number): the stock query opens no
+    # key rather than joining the as-of points under a WHERE folded to false.
+    Indicator(
+        "s.stock_none",
+        "存量无",
+        "个",
+        source=["ptest.group_opened"],
+        where="kind == 3",
+        measure=CountDistinct("group_id", removed_by=("ptest.group_closed",)),
+        state=True,
+    ),
     Indicator(
         "s.hours", "时长", "时", source=["ptest.meeting_held"], measure=Sum("attendees * hours")
     ),

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, func, literal, null, or_, select, true, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, False_
 
 from civicledger.projections.accumulate import Group
 from civicledger.projections.indicators import Indicator
@@ -85,7 +85,7 @@ def stock_distinct(
     try:
         opened = _moves(dialect, scope, indicator, period, indicator.source[0], hints, keys)
         if opened is None:
-            return {}  # the opening type lacks the key field: no key is ever opened
+            return {}  # no key is ever opened
         moves = [opened]
         for type_name in indicator.closing_types:
             closed = _moves(dialect, scope, indicator, period, type_name, hints, keys)
@@ -159,7 +159,8 @@ def _moves(
     keys: Sequence[ColumnElement[Any]],
 ) -> Select[Any] | None:
     """The keys one event type opens (a source type) or closes, one row per key and event;
-    None when the type lacks the key field (the engine reads it as missing: no change).
+    None when it changes nothing: the type lacks the key field (the engine reads it as
+    missing), or it opens and no event can pass the filter.
 
     Raises:
         NotPushable: the key, filter or a group does not compile exactly.
@@ -194,6 +195,10 @@ def _moves(
             compiled = FilterCompiler(dialect, known).condition(indicator.where)
             if compiled is None:
                 raise NotPushable("the filter does not compile")
+            if isinstance(compiled, False_):
+                # A filter nothing passes opens no key. Said here, not left to the WHERE: it
+                # would fold the whole clause to false, join to the as-of points included.
+                return None
             condition = compiled
         for grouped in indicator.group_by:
             field = payload_field(grouped)
