@@ -44,16 +44,16 @@ def sender_erasures(store: EventStore, end: int) -> list[ReplicaErasure]:
     rows = store.row_source()
     targets = {
         str(data["target_event_id"])
-        for row in rows.rows_of_type(REDACTION_EVENT_TYPE, end)
+        for row in rows.payloads_of_type(REDACTION_EVENT_TYPE, end)
         if isinstance(data := _json(row.payload), dict) and "target_event_id" in data
     }
     if not targets:
         return []
     positions = {rows.position_of(uuid.UUID(t)) for t in targets}
-    for row in rows.rows_of_type(_CORRECTION_TYPE, end):
-        data = _json(row.payload)
+    for correction in rows.payloads_of_type(_CORRECTION_TYPE, end):
+        data = _json(correction.payload)
         if isinstance(data, dict) and data.get("target_event_id") in targets:
-            positions.add(row.position)
+            positions.add(correction.position)
     erasures = []
     for position in sorted(p for p in positions if p is not None and p <= end):
         [row] = rows.rows(position, position)
@@ -85,7 +85,7 @@ def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> in
         return 0
     rows = target.row_source()
     head = target.head()
-    index = RedactionIndex(rows.rows_of_type(REDACTION_EVENT_TYPE, head), target.codec.registry)
+    index = RedactionIndex(rows.payloads_of_type(REDACTION_EVENT_TYPE, head), target.codec.registry)
     alg = hash_algorithm(target.hash_algorithm)
     new = []
     for erasure in erasures:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, exc, text
 from backend_testkit import MakeLedger
 from civicledger import DamagedRowError, Ledger, StoreError, ValidationError, VerificationError
 from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
+from civicledger.catalog.party import HouseholdVisited
 from civicledger.merkle import (
     hash_algorithm,
     merkle_root,
@@ -417,6 +419,44 @@ def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
     assert "is not a UUID" in report.problems[0].detail
     with pytest.raises(DamagedRowError, match=f"position {position} has an event id"):
         list(sqlite_ledger.read())
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "unrecorded"),
+    [
+        ("event_id", "x'01'", False),
+        ("recorded_at", "'not a time'", False),
+        # A redaction whose payload cannot be read names nothing: the erasure is unrecorded.
+        ("payload", "x'ff'", True),
+    ],
+)
+def test_a_damaged_redaction_row_is_named_not_raised(
+    sqlite_ledger: Ledger, column: str, value: str, unrecorded: bool
+) -> None:
+    """verify() reads the redaction events before its walk, and only their positions and
+    payloads: a damaged one is named at its position like any other row, and the erasure it
+    records is checked against what can still be read of it."""
+    visits = [
+        HouseholdVisited(
+            occurred_on=date(2023, 5, day), member_id=f"M-{day}", household_id="H-1", in_person=True
+        )
+        for day in range(1, 6)
+    ]
+    recorded = sqlite_ledger.append("visits", visits, actor="clerk")
+    redaction = sqlite_ledger.redact(recorded[2].event_id, reason="erasure", actor="dpo")
+    fill(sqlite_ledger, 3)
+    with tampering(sqlite_ledger) as conn:
+        conn.execute(
+            text(
+                f"UPDATE civicledger_events SET {column} = {value} "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            where(sqlite_ledger, redaction.position),
+        )
+    found = {(p.position, p.kind) for p in sqlite_ledger.verify(workers=1).problems}
+    assert found == {(redaction.position, ProblemKind.MALFORMED)} | (
+        {(recorded[2].position, ProblemKind.UNRECORDED_REDACTION)} if unrecorded else set()
+    )
 
 
 def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:

@@ -29,7 +29,7 @@ from civicledger.merkle.disclosure import (
     field_digest,
     field_salt,
 )
-from civicledger.store.rows import StoredRow
+from civicledger.store.rows import StoredPayload, StoredRow
 
 ALG = hash_algorithm("sha256")
 EVENT = uuid.UUID("0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f")
@@ -81,15 +81,8 @@ def _redacted(payload: dict[str, Any], erased: list[str]) -> tuple[StoredRow, Re
         payload_digest=digest,
         commitments=kept.text().encode(),
     )
-    redaction = _row(
-        2,
-        canonical_bytes({"fields": sorted(erased), "target_event_id": str(EVENT)}),
-        os.urandom(16),
-        event_id=uuid.uuid4(),
-        type="event_redacted",
-        payload_digest=b"\x00" * 32,
-    )
-    return row, RedactionIndex([redaction])
+    redaction = canonical_bytes({"fields": sorted(erased), "target_event_id": str(EVENT)})
+    return row, RedactionIndex([StoredPayload(2, redaction)])
 
 
 def _findings(row: StoredRow, index: RedactionIndex) -> list[Any]:

@@ -34,7 +34,7 @@ from civicledger.merkle import hash_algorithm, native
 from civicledger.merkle.disclosure import digest_of_payload_text
 from civicledger.merkle.leaf import envelope_bytes
 from civicledger.merkle.tree import Frontier
-from civicledger.store.rows import RowBatch, StoredRow, batched
+from civicledger.store.rows import RowBatch, StoredPayload, StoredRow, batched
 
 ALG = hash_algorithm("sha256")
 RUN = native.intact_leaves_sha256
@@ -176,10 +176,7 @@ NAMED = uuid.UUID("0190c7e2-8a7b-7c3d-9e1f-2a3b4c5d6e7f")
 def _index() -> RedactionIndex:
     """Redactions naming NAMED, recorded far after every row."""
     payload = orjson.dumps({"target_event_id": str(NAMED), "fields": ["a"]})
-    redaction = StoredRow(
-        2**52, "s", 1, uuid.uuid4(), "event_redacted", 1, "", "", "", payload, b"", b"", b""
-    )
-    return RedactionIndex([redaction])
+    return RedactionIndex([StoredPayload(2**52, payload)])
 
 
 def _as_stored(raw: tuple[Any, ...]) -> StoredRow | None:

@@ -580,7 +580,7 @@ class Auditor:
             leaf_version=self._store.leaf_version,
             # A redaction recorded after the seal may erase values under it: that is
             # allowed (the leaves keep their digests), so every recorded one counts.
-            redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, self._store.head()),
+            redactions=self._rows.payloads_of_type(REDACTION_EVENT_TYPE, self._store.head()),
             registry=self._store.codec.registry,
         )
         if report.ok and report.root_hash == the_seal.root_hash:
@@ -652,7 +652,7 @@ class Auditor:
             verifiers=verifiers,
             max_problems=max_problems,
             leaf_version=self._store.leaf_version,
-            redactions=self._rows.rows_of_type(REDACTION_EVENT_TYPE, head),
+            redactions=self._rows.payloads_of_type(REDACTION_EVENT_TYPE, head),
             registry=self._store.codec.registry,
             walker=self._walker(head, count),
         )

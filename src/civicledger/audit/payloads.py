@@ -34,7 +34,7 @@ from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import payload_digest
 
 if TYPE_CHECKING:
-    from civicledger.store.rows import StoredRow
+    from civicledger.store.rows import StoredPayload, StoredRow
 
 Finding = tuple[ProblemKind, str]
 
@@ -61,12 +61,14 @@ class Redaction:
 class RedactionIndex:
     """The ``event_redacted`` events of a ledger, by the id of the event each names."""
 
-    def __init__(self, rows: Iterable[StoredRow], registry: EventRegistry | None = None) -> None:
-        """Read the redaction events from their stored rows (a damaged one is skipped:
+    def __init__(
+        self, rows: Iterable[StoredPayload], registry: EventRegistry | None = None
+    ) -> None:
+        """Read the redaction events from their stored payloads (a damaged one is skipped:
         its own row check reports it).
 
         Args:
-            rows: the stored rows of the ``event_redacted`` events.
+            rows: the stored payloads of the ``event_redacted`` events.
             registry: traces the newest field names a redaction names to the keys of
                 rows stored with an older schema version; names are taken as stored
                 when None.

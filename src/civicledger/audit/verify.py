@@ -28,7 +28,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
 
 if TYPE_CHECKING:
-    from civicledger.store.rows import RowBatch, StoredRow
+    from civicledger.store.rows import RowBatch, StoredPayload
 
 MAX_PROBLEMS = 1000
 """Problems a report keeps by default; beyond it they are only counted (memory stays flat)."""
@@ -161,7 +161,7 @@ def verify_ledger(
     verifiers: Sequence[Verifier] = (),
     max_problems: int = MAX_PROBLEMS,
     leaf_version: int = 1,
-    redactions: Iterable[StoredRow] = (),
+    redactions: Iterable[StoredPayload] = (),
     registry: EventRegistry | None = None,
     walker: Walker | None = None,
 ) -> VerificationReport:
@@ -182,7 +182,7 @@ def verify_ledger(
         verifiers: trusted keys to check seal signatures with; empty skips that check.
         max_problems: problems to keep in the report (the rest are counted).
         leaf_version: the ledger's leaf format (1 or 2).
-        redactions: the stored rows of the ledger's ``event_redacted`` events up to
+        redactions: the stored payloads of the ledger's ``event_redacted`` events up to
             ``head``, against which every erased value is checked.
         registry: maps the field names a redaction names to older stored keys.
         walker: walks the rows in several ranges (in worker processes); None walks

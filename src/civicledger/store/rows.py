@@ -93,6 +93,14 @@ class StoredRow(NamedTuple):
         )
 
 
+class StoredPayload(NamedTuple):
+    """An event's position and stored payload bytes (None after a redaction): all that
+    the redaction and correction events are read for, before a walk."""
+
+    position: int
+    payload: bytes | None
+
+
 BATCH = 2000
 """Rows per batch a row source reads: memory stays flat whatever the ledger's size."""
 
@@ -137,8 +145,10 @@ class RowSource(Protocol):
         """The same rows as :meth:`rows`, in batches as the backend returns them."""
         ...
 
-    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
-        """Yield the stored rows of one type up to ``to_position``, in position order."""
+    def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
+        """Yield the positions and payloads of one type's events up to ``to_position``, in
+        position order. Only those two columns are read: another column an insider
+        damaged cannot stop the read (the walk names that row at its position)."""
         ...
 
     def position_of(self, event_id: uuid.UUID) -> Position | None:
@@ -169,9 +179,10 @@ class MemoryRowSource:
         """The rows in batches; see :class:`RowSource`."""
         return batched(self.rows(from_position, to_position))
 
-    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
-        """Yield the rows of one type; see :class:`RowSource`."""
-        return self._rows(self._store.read(types=[type_name], to_position=to_position))
+    def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
+        """Yield the positions and payloads of one type; see :class:`RowSource`."""
+        for row in self._rows(self._store.read(types=[type_name], to_position=to_position)):
+            yield StoredPayload(row.position, row.payload)
 
     def _rows(self, records: Iterable[RecordedEvent]) -> Iterator[StoredRow]:
         store = self._store

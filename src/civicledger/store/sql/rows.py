@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import LargeBinary, bindparam, select, type_coerce
 
 from civicledger.store.parts import SqlTarget
-from civicledger.store.rows import BATCH, RowBatch, StoredRow
+from civicledger.store.rows import BATCH, RowBatch, StoredPayload, StoredRow
 from civicledger.store.sql.decoding import payload_column, stored_event_id
 from civicledger.store.sql.engine import KeysetStatement
 from civicledger.store.sql.errors import translated
@@ -50,14 +50,27 @@ class SqlRowSource:
         """
         return self._batches(from_position, to_position, ())
 
-    def rows_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredRow]:
-        """Yield the stored rows of one type, in position order; see :class:`RowSource`.
+    def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
+        """Yield the positions and payloads of one type, in position order; see
+        :class:`RowSource`. The (ledger, type) rows are few (redactions, corrections), so
+        they are read in one query.
 
         Raises:
             StoreError: the database failed.
         """
-        for batch in self._batches(1, to_position, (events.c.type == type_name,)):
-            yield from map(_sql_row, batch.rows)
+        statement = (
+            select(events.c.position, payload_column(self._engine.dialect.name))
+            .where(
+                events.c.ledger_id == self._ledger_id,
+                events.c.type == type_name,
+                events.c.position <= to_position,
+            )
+            .order_by(events.c.position)
+        )
+        with translated(self._doing), self._engine.connect() as conn:
+            found = conn.execute(statement).all()
+        for position, payload in found:
+            yield StoredPayload(position, None if payload is None else stored_bytes(payload))
 
     def _batches(
         self, from_position: Position, to_position: Position, conditions: tuple[Any, ...]
