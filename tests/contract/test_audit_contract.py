@@ -422,6 +422,60 @@ def test_an_event_id_that_is_not_a_uuid_is_named_not_raised(
 
 
 @pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        # Text that is not UTF-8, in columns of each type: the driver fails its whole batch.
+        ("stream", "CAST(x'ff' AS TEXT)"),
+        ("occurred_on", "CAST(x'ff' AS TEXT)"),
+        ("stream_version", "CAST(x'ff' AS TEXT)"),
+        ("leaf_hash", "CAST(x'ff' AS TEXT)"),
+        # A real number or a BLOB where no append writes one.
+        ("salt", "1.5"),
+        ("payload_digest", "1.5"),
+        ("leaf_hash", "1.5"),
+    ],
+)
+def test_a_value_of_any_type_sqlite_was_made_to_hold_is_named(
+    sqlite_ledger: Ledger, column: str, value: str
+) -> None:
+    """Whatever SQLite stores in a column, verify() names the row at its position."""
+    fill(sqlite_ledger, 300)
+    sqlite_ledger.seal()
+    with tampering(sqlite_ledger) as conn:
+        conn.execute(
+            text(
+                f"UPDATE civicledger_events SET {column} = {value} "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            where(sqlite_ledger, 42),
+        )
+    found = sqlite_ledger.verify(workers=1).problems
+    assert {p.position for p in found if p.kind is not ProblemKind.SEAL_ROOT} == {42}
+
+
+def test_commitments_an_update_stored_as_a_blob_are_checked_as_their_bytes(
+    sqlite_ledger: Ledger,
+) -> None:
+    """A redacted row's commitments re-typed as a BLOB: unchanged bytes still verify,
+    changed ones are named."""
+    visit = HouseholdVisited(
+        occurred_on=date(2023, 5, 1), member_id="M-1", household_id="H-1", in_person=True
+    )
+    [record] = sqlite_ledger.append("visits", [visit], actor="clerk")
+    sqlite_ledger.redact(record.event_id, fields=["member_id"], reason="erasure", actor="dpo")
+    for value, named in (("CAST(commitments AS BLOB)", set()), ("x'01'", {1})):
+        with tampering(sqlite_ledger) as conn:
+            conn.execute(
+                text(
+                    f"UPDATE civicledger_events SET commitments = {value} "
+                    "WHERE ledger_id = :id AND position = :p"
+                ),
+                where(sqlite_ledger, 1),
+            )
+        assert {p.position for p in sqlite_ledger.verify(workers=1).problems} == named
+
+
+@pytest.mark.parametrize(
     ("column", "value", "unrecorded"),
     [
         ("event_id", "x'01'", False),

@@ -141,6 +141,15 @@ def test_a_stored_payload_that_is_not_json_is_a_corrupted_database(tmp_path: Pat
             "UPDATE civicledger_events SET payload = CAST(x'7b2261223a22ff227d' AS TEXT)",
             "has a payload that is not JSON",  # its bytes are not UTF-8
         ),
+        # Text that is not UTF-8: the driver would fail the whole batch, naming no row.
+        ("UPDATE civicledger_events SET stream = CAST(x'ff' AS TEXT)", "has a stream that is"),
+        ("UPDATE civicledger_events SET actor = CAST(x'ff' AS TEXT)", "has an actor that is"),
+        ("UPDATE civicledger_events SET occurred_on = CAST(x'ff' AS TEXT)", "holds a value"),
+        # Values of another kind than the column's.
+        ("UPDATE civicledger_events SET stream = x'01'", "has a stream that is not text"),
+        ("UPDATE civicledger_events SET stream_version = 'x'", "a stream version that is"),
+        ("UPDATE civicledger_events SET schema_version = 1.5", "a schema version that is"),
+        ("UPDATE civicledger_events SET type = x'01'", "has a type that is not text"),
     ],
 )
 def test_a_value_no_event_can_have_is_a_damaged_row_at_its_position(

@@ -17,7 +17,7 @@ from civicledger.events.recorded import assemble_record
 from civicledger.events.redaction import REDACTED_KEY, decode_text
 from civicledger.events.text import parse_timestamp
 from civicledger.store.ids import uuid_from_bytes
-from civicledger.store.sql.schema import events
+from civicledger.store.sql.schema import events, stored_bytes
 
 _REDACTED = '{"' + REDACTED_KEY + '"'  # how a partly redacted payload's text starts
 _REDACTED_BYTES = _REDACTED.encode()
@@ -72,6 +72,14 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
      payload, digest, leaf_hash) = row  # fmt: skip
     if not isinstance(event_id, uuid.UUID):
         event_id = stored_event_id(position, event_id)
+    if not (
+        stream.__class__ is str
+        and type_name.__class__ is str
+        and actor.__class__ is str
+        and version.__class__ is int
+        and schema.__class__ is int
+    ):  # SQLite keeps whatever an UPDATE stores, of any type
+        raise _wrong_kind(position, event_id, row)
     try:
         if payload.__class__ is bytes and payload.startswith(_REDACTED_BYTES):
             payload = payload.decode()  # SQLite's stored bytes; decode_text takes text
@@ -91,8 +99,8 @@ def decode_row(codec: Codec, row: Sequence[Any]) -> RecordedEvent:
             _timestamp(recorded),
             actor,
             event,
-            digest if digest.__class__ is bytes else bytes(digest),
-            leaf_hash if leaf_hash.__class__ is bytes else bytes(leaf_hash),
+            digest if digest.__class__ is bytes else stored_bytes(digest),
+            leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
             redacted,
         )
     except ValidationError as e:
@@ -118,6 +126,25 @@ def stored_event_id(position: int, value: Any) -> uuid.UUID:
         return uuid_from_bytes(value)
     except (TypeError, ValueError) as e:
         raise _damaged(position, None, "has an event id that is not a UUID", e) from e
+
+
+_KINDS = (
+    (1, "a stream", str),
+    (2, "a stream version", int),
+    (4, "a type", str),
+    (5, "a schema version", int),
+    (8, "an actor", str),
+)
+"""The columns of :data:`COLUMNS` that hold one kind of value: (index, name, kind)."""
+
+
+def _wrong_kind(position: int, event_id: uuid.UUID, row: Sequence[Any]) -> DamagedRowError:
+    """The error naming the first column of ``row`` whose value is of the wrong kind."""
+    index, name, kind = next(k for k in _KINDS if row[k[0]].__class__ is not k[2])
+    what = "text" if kind is str else "an integer"
+    return _damaged(
+        position, event_id, f"has {name} that is not {what}", TypeError(repr(row[index]))
+    )
 
 
 def _damaged(

@@ -141,13 +141,44 @@ class KeysetStatement:
         self._start_name = start_name
 
     def batch(self, conn: Connection, start: int) -> Sequence[Any]:
-        """Every row of the batch whose key starts at ``start``, as driver tuples."""
+        """Every row of the batch whose key starts at ``start``, as driver tuples.
+
+        A SQLite text that is not UTF-8 (stored by an UPDATE around the store) comes back
+        as its bytes, so that the caller names the row holding it; the driver would fail
+        the whole batch without saying which row.
+        """
         values = self._values
         values[self._start_name] = start
         arguments = values if self._order is None else tuple(values[n] for n in self._order)
+        try:
+            return self._fetch(conn, arguments)
+        except Exception as e:
+            if conn.dialect.name != "sqlite" or _NOT_UTF8 not in str(e):
+                raise
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        usual = driver.text_factory
+        driver.text_factory = _text_or_bytes  # for this batch only: slower than the usual
+        try:
+            return self._fetch(conn, arguments)
+        finally:
+            driver.text_factory = usual
+
+    def _fetch(self, conn: Connection, arguments: Any) -> Sequence[Any]:
         cursor = conn.connection.cursor()
         try:
             cursor.execute(self.sql, arguments)
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+_NOT_UTF8 = "Could not decode to UTF-8"
+"""How Python's sqlite3 says that a stored text is not UTF-8."""
+
+
+def _text_or_bytes(stored: bytes) -> str | bytes:
+    try:
+        return stored.decode("utf-8")
+    except UnicodeDecodeError:
+        return stored

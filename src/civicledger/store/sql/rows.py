@@ -155,5 +155,5 @@ def _sql_row(row: Any) -> StoredRow:
         salt if salt is None or salt.__class__ is bytes else stored_bytes(salt),
         digest if digest.__class__ is bytes else stored_bytes(digest),
         leaf_hash if leaf_hash.__class__ is bytes else stored_bytes(leaf_hash),
-        None if commitments is None else commitments.encode("utf-8"),
+        None if commitments is None else stored_bytes(commitments),
     )

@@ -56,9 +56,9 @@ def stored_bytes(value: Any) -> bytes:
         return value
     if isinstance(value, str):
         return value.encode("utf-8", "surrogateescape")
-    if isinstance(value, int):
-        return str(value).encode("ascii")  # SQLite's integer type tag, as text would be
-    return bytes(value)
+    if isinstance(value, int | float):
+        return repr(value).encode("ascii")  # SQLite's numeric type tags, as text would be
+    return bytes(value)  # PostgreSQL's bytea as a memoryview
 
 
 class EventIdType(TypeDecorator[uuid.UUID]):
