@@ -531,6 +531,35 @@ def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:
     assert problems(sql_ledger) == [(5, ProblemKind.SEAL_ROOT)]
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("tree_size", "'x'"),
+        ("tree_size", "1.5"),
+        ("tree_size", "CAST(x'ff' AS TEXT)"),
+        ("root_hash", "'x'"),
+        ("root_hash", "1.5"),
+        ("root_hash", "CAST(x'ff' AS TEXT)"),
+        ("text", "CAST(x'ff' AS TEXT)"),
+        ("text", "x'01'"),
+    ],
+)
+def test_a_seal_column_sqlite_was_made_to_hold_is_named(
+    sqlite_ledger: Ledger, column: str, value: str
+) -> None:
+    """Whatever SQLite stores in a seal's row, verify() names that seal at its size."""
+    fill(sqlite_ledger, 30)
+    sqlite_ledger.seal()
+    with tampering(sqlite_ledger, "civicledger_seals") as conn:
+        conn.execute(
+            text(f"UPDATE civicledger_seals SET {column} = {value} WHERE ledger_id = :id"),
+            where(sqlite_ledger, 0),
+        )
+    found = sqlite_ledger.verify(workers=1).problems
+    assert [p.kind for p in found] == [ProblemKind.SEAL]
+    assert found[0].position in (30, None)
+
+
 def test_an_unreadable_seal_row_makes_seals_raise_and_verify_report(sql_ledger: Ledger) -> None:
     """A seal text damaged beyond parsing: seals() raises StoreError, verify() reports it."""
     sql_ledger.seal()

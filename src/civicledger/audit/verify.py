@@ -58,13 +58,13 @@ class StoredSeal:
 
     Attributes:
         number: the seal's order among the ledger's seals, from 1.
-        tree_size: the stored tree size column.
+        tree_size: the stored tree size column (None: it holds no integer).
         root_hash: the stored root hash column.
         text: the seal text.
     """
 
     number: int
-    tree_size: int
+    tree_size: int | None
     root_hash: bytes
     text: str
 
@@ -350,11 +350,12 @@ def _parse_seals(
             )
             continue
         if (seal.tree_size, seal.root_hash) != (stored.tree_size, stored.root_hash):
+            size = "no number" if stored.tree_size is None else stored.tree_size
             found.add(
-                stored.tree_size,
+                seal.tree_size,
                 ProblemKind.SEAL,
                 f"{label}'s text says size {seal.tree_size} root {seal.root_hash.hex()} but its "
-                f"row says size {stored.tree_size} root {stored.root_hash.hex()}",
+                f"row says size {size} root {stored.root_hash.hex()}",
             )
         if seal.tree_size > head:
             found.add(

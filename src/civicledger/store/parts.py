@@ -38,10 +38,14 @@ __all__ = [
 
 @attrs.frozen
 class SealRow:
-    """A stored seal: its row number, the columns kept for queries, and its text."""
+    """A stored seal: its row number, the columns kept for queries, and its text.
+
+    ``tree_size`` is None when the stored column holds no integer (SQLite keeps what an
+    UPDATE around the store puts there); verify() names that seal.
+    """
 
     id: int
-    tree_size: int
+    tree_size: int | None
     root_hash: bytes
     sealed_at: str
     text: str

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine
@@ -16,6 +16,8 @@ from civicledger.errors import StoreError
 from civicledger.events.canonical import holds_float
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translated
+
+_T = TypeVar("_T")
 
 
 def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 30.0) -> Engine:
@@ -150,19 +152,7 @@ class KeysetStatement:
         values = self._values
         values[self._start_name] = start
         arguments = values if self._order is None else tuple(values[n] for n in self._order)
-        try:
-            return self._fetch(conn, arguments)
-        except Exception as e:
-            if conn.dialect.name != "sqlite" or _NOT_UTF8 not in str(e):
-                raise
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        usual = driver.text_factory
-        driver.text_factory = _text_or_bytes  # for this batch only: slower than the usual
-        try:
-            return self._fetch(conn, arguments)
-        finally:
-            driver.text_factory = usual
+        return naming_damaged_text(conn, lambda: self._fetch(conn, arguments))
 
     def _fetch(self, conn: Connection, arguments: Any) -> Sequence[Any]:
         cursor = conn.connection.cursor()
@@ -171,6 +161,28 @@ class KeysetStatement:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+def naming_damaged_text(conn: Connection, fetch: Callable[[], _T]) -> _T:
+    """What ``fetch()`` returns; on SQLite, if a stored text is not UTF-8 (an UPDATE around
+    the store), what it returns run again with such texts as their bytes.
+
+    Python's sqlite3 fails the whole fetch on such a text, naming no row; with the bytes,
+    the caller names the row that holds them.
+    """
+    try:
+        return fetch()
+    except Exception as e:
+        if conn.dialect.name != "sqlite" or _NOT_UTF8 not in str(e):
+            raise
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    usual = driver.text_factory
+    driver.text_factory = _text_or_bytes  # for this fetch only: slower than the usual
+    try:
+        return fetch()
+    finally:
+        driver.text_factory = usual
 
 
 _NOT_UTF8 = "Could not decode to UTF-8"

@@ -30,8 +30,9 @@ from sqlalchemy import (
 
 from civicledger.store.parts import CosignatureRow, SealRow
 from civicledger.store.sql.dialect import write_transaction
+from civicledger.store.sql.engine import naming_damaged_text
 from civicledger.store.sql.errors import translated
-from civicledger.store.sql.schema import ledgers
+from civicledger.store.sql.schema import ledgers, stored_bytes
 
 seals_metadata = MetaData()
 
@@ -168,7 +169,7 @@ class SqlSealTable:
             translated(f"reading the seals of ledger {self._ledger_name!r}"),
             self._engine.connect() as conn,
         ):
-            result = conn.execute(
+            statement = (
                 select(
                     seals.c.id,
                     seals.c.tree_size,
@@ -178,9 +179,18 @@ class SqlSealTable:
                 )
                 .where(seals.c.ledger_id == self._ledger_id)
                 .order_by(seals.c.id)
-            ).all()
+            )
+            result = naming_damaged_text(conn, lambda: conn.execute(statement).all())
+        # SQLite keeps whatever an UPDATE stores: each value is passed on as near to what is
+        # stored as its field allows, for verify() to compare with the seal's text.
         for row_id, size, root, sealed_at, seal_text in result:
-            yield SealRow(int(row_id), int(size), bytes(root), sealed_at, seal_text)
+            yield SealRow(
+                int(row_id),
+                size if size.__class__ is int else None,
+                stored_bytes(root),
+                _text(sealed_at),
+                _text(seal_text),
+            )
 
     def append_cosignature(
         self, *, seal_id: int, signer: str, cosigned_at: str, verifier: str, signature: str
@@ -226,6 +236,15 @@ class SqlSealTable:
             ).all()
         for row_id, seal_id, *columns in result:
             yield CosignatureRow(int(row_id), int(seal_id), *columns)
+
+
+def _text(value: object) -> str:
+    """A stored text; anything else (bytes that are not UTF-8, a number) as text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def create_seal_tables(conn: Connection) -> None:
