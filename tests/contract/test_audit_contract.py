@@ -560,6 +560,26 @@ def test_a_seal_column_sqlite_was_made_to_hold_is_named(
     assert found[0].position in (30, None)
 
 
+@pytest.mark.parametrize("column", ["signer", "cosigned_at", "verifier", "signature"])
+def test_a_cosignature_text_that_is_not_utf8_is_named(
+    sqlite_ledger: Ledger, office: Signer, column: str
+) -> None:
+    """A cosignature column holding bytes that are not UTF-8: verify() names it as a bad
+    cosignature, where Python's sqlite3 would fail the whole read."""
+    fill(sqlite_ledger, 30)
+    sqlite_ledger.cosign(sqlite_ledger.seal(), office)
+    assert sqlite_ledger.verify(workers=1).ok
+    with tampering(sqlite_ledger, "civicledger_cosignatures") as conn:
+        conn.execute(
+            text(
+                f"UPDATE civicledger_cosignatures SET {column} = CAST(x'ff' AS TEXT) "
+                "WHERE ledger_id = :id"
+            ),
+            where(sqlite_ledger, 0),
+        )
+    assert [p.kind for p in sqlite_ledger.verify(workers=1).problems] == [ProblemKind.COSIGNATURE]
+
+
 def test_an_unreadable_seal_row_makes_seals_raise_and_verify_report(sql_ledger: Ledger) -> None:
     """A seal text damaged beyond parsing: seals() raises StoreError, verify() reports it."""
     sql_ledger.seal()

@@ -229,13 +229,14 @@ class SqlSealTable:
             translated(f"reading the cosignatures of ledger {self._ledger_name!r}"),
             self._engine.connect() as conn,
         ):
-            result = conn.execute(
+            statement = (
                 select(c.id, c.seal_id, c.signer, c.cosigned_at, c.verifier, c.signature)
                 .where(c.ledger_id == self._ledger_id)
                 .order_by(c.id)
-            ).all()
+            )
+            result = naming_damaged_text(conn, lambda: conn.execute(statement).all())
         for row_id, seal_id, *columns in result:
-            yield CosignatureRow(int(row_id), int(seal_id), *columns)
+            yield CosignatureRow(int(row_id), int(seal_id), *map(_text, columns))
 
 
 def _text(value: object) -> str:
