@@ -594,39 +594,8 @@ class Ledger:
         # (``followups = "total"`` in the set), so both read the same prefix.
         head = self.head()
         point = resolve_as_of(self._own(as_of), head)
-        return self._indicators_at(
-            indicator_set, period, year, point, head, lineage, _pushdown(self._store)
-        )
-
-    def _indicators_at(
-        self,
-        indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
-        period: Period | int | str | None,
-        year: int | None,
-        point: AsOf,
-        head: int,
-        lineage: bool | Literal["lazy"],
-        pushdown: Pushdown | None,
-    ) -> FigureList:
-        """:meth:`indicators` at a resolved point, the head read at ``head``, with this
-        pushdown (a ledger set passes figures it computed for all its ledgers at once)."""
-        from civicledger.followups import PROBLEM_TYPES
-        from civicledger.followups.declared import DeclaredRollups
-        from civicledger.projections.engine import read_effective_at
-        from civicledger.projections.service import indicators
-
-        return indicators(
-            self._store,
-            indicator_set,
-            period=period,
-            year=year,
-            as_of=point,
-            lineage=lineage,
-            pushdown=pushdown,
-            followup_figures=DeclaredRollups(
-                lambda: read_effective_at(self._store, PROBLEM_TYPES, point), point
-            ),
-            head=head,
+        return indicators_at(
+            self._store, indicator_set, period, year, point, head, lineage, _pushdown(self._store)
         )
 
     def explain(
@@ -967,6 +936,42 @@ def _load_default_vocabulary(codec: Codec | None) -> None:
 
 
 # -- SQL pushdown of indicators -----------------------------------------
+
+
+def indicators_at(
+    store: EventStore,
+    indicator_set: IndicatorSet | str | Path | Sequence[Indicator],
+    period: Period | int | str | None,
+    year: int | None,
+    point: AsOf,
+    head: int,
+    lineage: bool | Literal["lazy"],
+    pushdown: Pushdown | None,
+) -> FigureList:
+    """:meth:`Ledger.indicators` of ``store`` at a resolved point, the head read at
+    ``head``, with this pushdown: a ledger set passes figures it computed for all its
+    ledgers at once.
+
+    The declared follow-up figures (``followups = "total"``) read the same point.
+    """
+    from civicledger.followups import PROBLEM_TYPES
+    from civicledger.followups.declared import DeclaredRollups
+    from civicledger.projections.engine import read_effective_at
+    from civicledger.projections.service import indicators
+
+    return indicators(
+        store,
+        indicator_set,
+        period=period,
+        year=year,
+        as_of=point,
+        lineage=lineage,
+        pushdown=pushdown,
+        followup_figures=DeclaredRollups(
+            lambda: read_effective_at(store, PROBLEM_TYPES, point), point
+        ),
+        head=head,
+    )
 
 
 def _pushdown(store: EventStore) -> Pushdown | None:

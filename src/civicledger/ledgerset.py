@@ -17,7 +17,7 @@ import attrs
 
 from civicledger.errors import ProjectionError, ValidationError
 from civicledger.events import Codec
-from civicledger.ledger import Ledger, _load_default_vocabulary
+from civicledger.ledger import Ledger, _load_default_vocabulary, indicators_at
 from civicledger.limits import DEFAULT_LIMITS, Limits
 from civicledger.store import Clock
 
@@ -428,10 +428,8 @@ def _indicators_together(
     for index, (ledger, _) in enumerate(points):
         if index not in heads:
             heads[index] = ledger.head()
-    resolved = [
-        resolve_as_of(ledger._own(point), heads[index])
-        for index, (ledger, point) in enumerate(points)
-    ]
+    # Each seal was checked against its ledger when the points were chosen (_points).
+    resolved = [resolve_as_of(point, heads[index]) for index, (_, point) in enumerate(points)]
     pushdowns: list[Pushdown | None] = list(own)
     requests = bind(
         [(i, p) for i in indicator_set if i.followups is None for p in periods_for(i, period)]
@@ -447,8 +445,15 @@ def _indicators_together(
                 inner = cast("SqlPushdown", own[i])
                 pushdowns[i] = PrecomputedPushdown(inner, requests, resolved[i], exact, share)
     return [
-        ledger._indicators_at(
-            indicator_set, period, None, resolved[index], heads[index], lineage, pushdowns[index]
+        indicators_at(
+            ledger.store,
+            indicator_set,
+            period,
+            None,
+            resolved[index],
+            heads[index],
+            lineage,
+            pushdowns[index],
         )
         for index, (ledger, _) in enumerate(points)
     ]
