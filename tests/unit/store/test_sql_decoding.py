@@ -194,3 +194,29 @@ def test_a_stored_row_of_an_unknown_type_names_its_position_and_id(tmp_path: Pat
     assert caught.value.message.startswith(f"stored event at position 2 (id {second.event_id}): ")
     assert "meeting_hold" in caught.value.message
     assert caught.value.event_id == str(second.event_id)
+
+
+def test_the_payloads_of_one_type_are_read_in_keyset_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The payloads verify and the replica sync read before a walk come in batches, in
+    position order, each as the row source's own row holds it (memory stays flat however
+    many corrections a ledger holds)."""
+    import civicledger.store.sql.rows as sql_rows
+
+    monkeypatch.setattr(sql_rows, "BATCH", 2)
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        for day in range(1, 8):
+            ledger.append("meetings/party_committee", [_meeting(day)], actor="clerk")
+            ledger.append("visits", [_visit(day)], actor="clerk")
+        source = ledger.store.row_source()
+        meetings = list(source.payloads_of_type("meeting_held", 13))
+        rows = {row.position: row.payload for row in source.rows(1, 14)}
+    assert [m.position for m in meetings] == [1, 3, 5, 7, 9, 11, 13]
+    assert all(m.payload == rows[m.position] for m in meetings)
+
+
+def _visit(day: int) -> cat.HouseholdVisited:
+    return cat.HouseholdVisited(
+        occurred_on=date(2023, 3, day), member_id=f"M-{day}", household_id="H-1", in_person=True
+    )

@@ -52,25 +52,34 @@ class SqlRowSource:
 
     def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
         """Yield the positions and payloads of one type, in position order; see
-        :class:`RowSource`. The (ledger, type) rows are few (redactions, corrections), so
-        they are read in one query.
+        :class:`RowSource`.
 
         Raises:
             StoreError: the database failed.
         """
-        statement = (
+        # In keyset batches as the walk's rows: a ledger's corrections carry whole payloads.
+        statement = KeysetStatement(
             select(events.c.position, payload_column(self._engine.dialect.name))
             .where(
                 events.c.ledger_id == self._ledger_id,
                 events.c.type == type_name,
+                events.c.position >= bindparam("walk_start"),
                 events.c.position <= to_position,
             )
             .order_by(events.c.position)
+            .limit(BATCH),
+            self._engine,
+            "walk_start",
         )
-        with translated(self._doing), self._engine.connect() as conn:
-            found = conn.execute(statement).all()
-        for position, payload in found:
-            yield StoredPayload(position, None if payload is None else stored_bytes(payload))
+        start = 1
+        while True:
+            with translated(self._doing), self._engine.connect() as conn:
+                batch = statement.batch(conn, start)
+            for position, payload in batch:
+                yield StoredPayload(position, None if payload is None else stored_bytes(payload))
+            if len(batch) < BATCH:
+                return
+            start = int(batch[-1][0]) + 1
 
     def _batches(
         self, from_position: Position, to_position: Position, conditions: tuple[Any, ...]
