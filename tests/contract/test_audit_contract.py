@@ -9,6 +9,7 @@ switching the append-only triggers off for the change, and check that
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -451,6 +452,83 @@ def test_a_value_of_any_type_sqlite_was_made_to_hold_is_named(
         )
     found = sqlite_ledger.verify(workers=1).problems
     assert {p.position for p in found if p.kind is not ProblemKind.SEAL_ROOT} == {42}
+
+
+EVENT_COLUMNS = (
+    "stream",
+    "stream_version",
+    "event_id",
+    "type",
+    "schema_version",
+    "occurred_on",
+    "recorded_at",
+    "actor",
+    "payload",
+    "salt",
+    "commitments",
+    "payload_digest",
+    "leaf_hash",
+)
+SQLITE_VALUES = ("'x'", "x'01'", "NULL", "7", "-1", "1.5", "CAST(x'ff' AS TEXT)")
+"""A value of each type SQLite keeps, and a text that is not UTF-8."""
+
+
+def test_every_column_holding_a_value_of_any_type_is_named(tmp_path: Path) -> None:
+    """Each value in each column of one row (the triggers dropped and recreated): verify()
+    never raises, and names that row, or finds nothing when the column held the value
+    already. A read raises DamagedRowError or a ValidationError naming the position, or
+    reads the row as stored."""
+    original = tmp_path / "original.db"
+    with Ledger.open(f"sqlite:///{original}") as ledger:
+        fill(ledger, 300)
+        ledger.seal()
+    for column in EVENT_COLUMNS:
+        for value in SQLITE_VALUES:
+            copy = tmp_path / "copy.db"
+            copy.write_bytes(original.read_bytes())
+            with Ledger.open(f"sqlite:///{copy}") as ledger:
+                try:
+                    with tampering(ledger) as conn:
+                        before = _stored_value(conn, ledger, column)
+                        conn.execute(
+                            text(
+                                f"UPDATE civicledger_events SET {column} = {value} "
+                                "WHERE ledger_id = :id AND position = :p"
+                            ),
+                            where(ledger, 42),
+                        )
+                        unchanged = _stored_value(conn, ledger, column) == before
+                except exc.IntegrityError:
+                    continue  # refused by a constraint (NOT NULL, unique): nothing to find
+                found = ledger.verify(workers=1).problems
+                # Above the row: the stored nodes, seal root and frontier its leaf changed.
+                above = (ProblemKind.TILE, ProblemKind.SEAL_ROOT, ProblemKind.ROOT)
+                named = {p.position for p in found if p.kind not in above}
+                assert named == (set() if unchanged else {42}), (column, value)
+                assert _read_failure(ledger) in (None, 42), (column, value)
+
+
+def _read_failure(ledger: Ledger) -> int | None:
+    """The position a failed read of the whole ledger names (-1: none); None if it reads."""
+    try:
+        list(ledger.read())
+    except (DamagedRowError, ValidationError) as e:
+        named = re.search(r"stored event at position (\d+)", str(e))
+        return int(named[1]) if named else -1
+    return None
+
+
+def _stored_value(conn: Connection, ledger: Ledger, column: str) -> str:
+    """Row 42's value in ``column`` as its type and the hex of its bytes."""
+    return str(
+        conn.execute(
+            text(
+                f"SELECT typeof({column}) || hex({column}) FROM civicledger_events "
+                "WHERE ledger_id = :id AND position = :p"
+            ),
+            where(ledger, 42),
+        ).scalar_one()
+    )
 
 
 def test_commitments_an_update_stored_as_a_blob_are_checked_as_their_bytes(
