@@ -620,6 +620,8 @@ def test_a_changed_seal_row_is_reported(sql_ledger: Ledger) -> None:
         ("root_hash", "CAST(x'ff' AS TEXT)"),
         ("text", "CAST(x'ff' AS TEXT)"),
         ("text", "x'01'"),
+        ("sealed_at", "CAST(x'ff' AS TEXT)"),
+        ("sealed_at", "7"),
     ],
 )
 def test_a_seal_column_sqlite_was_made_to_hold_is_named(
@@ -656,6 +658,23 @@ def test_a_cosignature_text_that_is_not_utf8_is_named(
             where(sqlite_ledger, 0),
         )
     assert [p.kind for p in sqlite_ledger.verify(workers=1).problems] == [ProblemKind.COSIGNATURE]
+
+
+def test_a_seal_row_whose_time_was_changed_is_named(sql_ledger: Ledger) -> None:
+    """The time column kept beside a seal's text is compared with the text's time."""
+    fill(sql_ledger, 5)
+    sql_ledger.seal()
+    with tampering(sql_ledger, "civicledger_seals") as conn:
+        conn.execute(
+            text(
+                "UPDATE civicledger_seals SET sealed_at = '2023-01-01T00:00:00.000000Z' "
+                "WHERE ledger_id = :id"
+            ),
+            where(sql_ledger, 0),
+        )
+    [problem] = sql_ledger.verify().problems
+    assert (problem.position, problem.kind) == (5, ProblemKind.SEAL)
+    assert "row says '2023-01-01T00:00:00.000000Z'" in problem.detail
 
 
 def test_an_unreadable_seal_row_makes_seals_raise_and_verify_report(sql_ledger: Ledger) -> None:

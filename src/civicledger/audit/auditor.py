@@ -85,7 +85,7 @@ class StoreSeals:
             StoreError: the database failed.
         """
         for number, row in enumerate(self._table.rows(), start=1):
-            yield StoredSeal(number, row.tree_size, row.root_hash, row.text)
+            yield StoredSeal(number, row.tree_size, row.root_hash, row.text, row.sealed_at)
 
     def add_cosignature(self, seal_number: int, cosignature: Cosignature) -> None:
         """Store a cosignature of the seal with that number (one append).

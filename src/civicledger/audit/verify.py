@@ -23,6 +23,7 @@ from civicledger.audit.tiles import TileChecker
 from civicledger.audit.walk import WALK_LEVEL, Gap, RangeWalk, SealPoint, walk_range
 from civicledger.errors import ValidationError, VerificationError
 from civicledger.events.registry import EventRegistry
+from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier, Node
@@ -61,12 +62,15 @@ class StoredSeal:
         tree_size: the stored tree size column (None: it holds no integer).
         root_hash: the stored root hash column.
         text: the seal text.
+        sealed_at: the stored time column (compared with the text's time when both
+            are there).
     """
 
     number: int
     tree_size: int | None
     root_hash: bytes
     text: str
+    sealed_at: str | None = None
 
 
 @attrs.frozen
@@ -357,6 +361,15 @@ def _parse_seals(
                 f"{label}'s text says size {seal.tree_size} root {seal.root_hash.hex()} but its "
                 f"row says size {size} root {stored.root_hash.hex()}",
             )
+        if seal.sealed_at is not None and stored.sealed_at is not None:
+            stamp = format_timestamp(seal.sealed_at)
+            if stamp != stored.sealed_at:
+                found.add(
+                    seal.tree_size,
+                    ProblemKind.SEAL,
+                    f"{label}'s text says it was sealed at {stamp} but its row says "
+                    f"{stored.sealed_at!r}",
+                )
         if seal.tree_size > head:
             found.add(
                 seal.tree_size,
