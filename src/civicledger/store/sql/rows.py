@@ -6,7 +6,7 @@ Imported only for SQL stores, so auditing an in-memory ledger loads no SQLAlchem
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import LargeBinary, bindparam, select, type_coerce
@@ -39,7 +39,7 @@ class SqlRowSource:
         Raises:
             StoreError: the database failed.
         """
-        for batch in self._batches(from_position, to_position, ()):
+        for batch in self.row_batches(from_position, to_position):
             yield from map(_sql_row, batch.rows)
 
     def row_batches(self, from_position: Position, to_position: Position) -> Iterator[RowBatch]:
@@ -48,48 +48,10 @@ class SqlRowSource:
         Raises:
             StoreError: the database failed.
         """
-        return self._batches(from_position, to_position, ())
-
-    def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
-        """Yield the positions and payloads of one type, in position order; see
-        :class:`RowSource`.
-
-        Raises:
-            StoreError: the database failed.
-        """
-        # In keyset batches as the walk's rows: a ledger's corrections carry whole payloads.
-        statement = KeysetStatement(
-            select(events.c.position, payload_column(self._engine.dialect.name))
-            .where(
-                events.c.ledger_id == self._ledger_id,
-                events.c.type == type_name,
-                events.c.position >= bindparam("walk_start"),
-                events.c.position <= to_position,
-            )
-            .order_by(events.c.position)
-            .limit(BATCH),
-            self._engine,
-            "walk_start",
-        )
-        start = 1
-        while True:
-            with translated(self._doing), self._engine.connect() as conn:
-                batch = statement.batch(conn, start)
-            for position, payload in batch:
-                yield StoredPayload(position, None if payload is None else stored_bytes(payload))
-            if len(batch) < BATCH:
-                return
-            start = int(batch[-1][0]) + 1
-
-    def _batches(
-        self, from_position: Position, to_position: Position, conditions: tuple[Any, ...]
-    ) -> Iterator[RowBatch]:
-        start = from_position
         sqlite = self._engine.dialect.name != "postgresql"
         # SQLite's ids are 16 raw bytes, read as they are (PostgreSQL returns UUIDs); the
         # payload as decoding.payload_column says.
         event_id = type_coerce(events.c.event_id, LargeBinary) if sqlite else events.c.event_id
-        payload = payload_column(self._engine.dialect.name)
         columns = (
             events.c.position,
             events.c.stream,
@@ -100,12 +62,33 @@ class SqlRowSource:
             events.c.occurred_on,
             events.c.recorded_at,
             events.c.actor,
-            payload,
+            payload_column(self._engine.dialect.name),
             events.c.salt,
             events.c.payload_digest,
             events.c.leaf_hash,
             events.c.commitments,
         )
+        for batch in self._keyset(columns, from_position, to_position):
+            yield RowBatch(batch, _sql_row)
+
+    def payloads_of_type(self, type_name: str, to_position: Position) -> Iterator[StoredPayload]:
+        """Yield the positions and payloads of one type, in position order; see
+        :class:`RowSource`. In batches, as the rows: a ledger's corrections carry whole
+        payloads.
+
+        Raises:
+            StoreError: the database failed.
+        """
+        columns = (events.c.position, payload_column(self._engine.dialect.name))
+        for batch in self._keyset(columns, 1, to_position, events.c.type == type_name):
+            for position, payload in batch:
+                yield StoredPayload(position, None if payload is None else stored_bytes(payload))
+
+    def _keyset(
+        self, columns: tuple[Any, ...], from_position: Position, to_position: Position, *where: Any
+    ) -> Iterator[Sequence[Any]]:
+        """The driver's rows of ``columns`` (the position first) in batches of BATCH, in
+        position order."""
         # Fetched through the driver's cursor, as reads are: SQLAlchemy's result rows
         # cost more per row than the checks of most rows.
         statement = KeysetStatement(
@@ -114,18 +97,19 @@ class SqlRowSource:
                 events.c.ledger_id == self._ledger_id,
                 events.c.position >= bindparam("walk_start"),
                 events.c.position <= to_position,
-                *conditions,
+                *where,
             )
             .order_by(events.c.position)
             .limit(BATCH),
             self._engine,
             "walk_start",
         )
+        start = from_position
         while start <= to_position:
             # No connection is held between batches, so an abandoned walk pins nothing.
             with translated(self._doing), self._engine.connect() as conn:
                 batch = statement.batch(conn, start)
-            yield RowBatch(batch, _sql_row)
+            yield batch
             if len(batch) < BATCH:
                 return
             start = int(batch[-1][0]) + 1
