@@ -137,6 +137,7 @@ def test_a_stored_payload_that_is_not_json_is_a_corrupted_database(tmp_path: Pat
         ("UPDATE civicledger_events SET event_id = 'text'", "has an event id that is not a UUID"),
         ("UPDATE civicledger_events SET occurred_on = 'soon'", "holds a value no event can have"),
         ("UPDATE civicledger_events SET occurred_on = '2023-02-30'", "holds a value no event"),
+        ("UPDATE civicledger_events SET recorded_at = 'soon'", "holds a value no event can have"),
         (
             "UPDATE civicledger_events SET payload = CAST(x'7b2261223a22ff227d' AS TEXT)",
             "has a payload that is not JSON",  # its bytes are not UTF-8

@@ -166,4 +166,7 @@ def _date(text: str) -> date:
 @functools.lru_cache(maxsize=1024)
 def _timestamp(text: str) -> datetime:
     # One timestamp per append transaction, so a small cache covers long runs of rows.
-    return parse_timestamp(text)
+    try:
+        return parse_timestamp(text)
+    except ValidationError as e:  # no append stores it: a damaged row, as a bad date is
+        raise ValueError(e.message) from None
