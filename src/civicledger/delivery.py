@@ -140,36 +140,41 @@ def write_delivery(
     cosignatures: Iterable[DeliveryCosignature] = (),
 ) -> int:
     """Write a delivery file in format ``FORMAT``, replacing ``path`` only once the whole file
-    is written.
+    is written; a failure leaves ``path`` as it was and no partial file beside it.
 
     Returns:
         How many rows it holds.
 
     Raises:
         OSError: the file cannot be written.
+        DamagedRowError: a row cannot be sent (from reading ``batches`` or ``erasures``).
     """
     counts = {"events": 0, "seals": 0, "batches": 0, "erasures": 0, "cosignatures": 0}
     partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as out:
-        _write(out, "header", header_json(header))
-        for seal in seals:
-            _write(out, "seal", seal_json(seal))
-            counts["seals"] += 1
-        for batch in batches:
-            for row in batch.rows:
-                _write(out, "event", row_json(row))
-            counts["events"] += len(batch.rows)
-            _write(out, "batch", batch_json(batch))
-            counts["batches"] += 1
-        for erasure in erasures:
-            _write(out, "erasure", erasure_json(erasure))
-            counts["erasures"] += 1
-        for cosignature in cosignatures:
-            _write(out, "cosignature", cosignature_json(cosignature))
-            counts["cosignatures"] += 1
-        _write(out, "end", counts)
-        out.flush()
-        os.fsync(out.fileno())
+    try:
+        with partial.open("wb") as out:
+            _write(out, "header", header_json(header))
+            for seal in seals:
+                _write(out, "seal", seal_json(seal))
+                counts["seals"] += 1
+            for batch in batches:
+                for row in batch.rows:
+                    _write(out, "event", row_json(row))
+                counts["events"] += len(batch.rows)
+                _write(out, "batch", batch_json(batch))
+                counts["batches"] += 1
+            for erasure in erasures:
+                _write(out, "erasure", erasure_json(erasure))
+                counts["erasures"] += 1
+            for cosignature in cosignatures:
+                _write(out, "cosignature", cosignature_json(cosignature))
+                counts["cosignatures"] += 1
+            _write(out, "end", counts)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed delivery leaves no partial file behind
+        raise
     os.replace(partial, path)
     return counts["events"]
 
@@ -324,6 +329,10 @@ def _lines(path: Path, *, check_rows: bool) -> Iterator[tuple[int, str, Any, byt
                 )
             try:
                 value = PARSERS[kind](Fields(body, kind))
+            except ValidationError as e:
+                named = f"{where}{_event_position(kind, body)}"
+                raise ValidationError(f"{named}: {e.message}", field=e.field) from e
+            try:
                 if kind == "header":
                     header = value
                     alg = hash_algorithm(header.hash_algorithm)
@@ -339,6 +348,13 @@ def _lines(path: Path, *, check_rows: bool) -> Iterator[tuple[int, str, Any, byt
             except ValidationError as e:
                 raise ValidationError(f"{where}: {e.message}", field=e.field) from e
             yield number, kind, value, line
+
+
+def _event_position(kind: str, body: object) -> str:
+    """`` (position N)`` for an event line whose position reads, to name the row an error in
+    another of its fields is about; empty otherwise."""
+    position = body.get("position") if kind == "event" and isinstance(body, dict) else None
+    return f" (position {position})" if type(position) is int else ""
 
 
 def _kind_of(where: str, number: int, line: bytes) -> tuple[str, object]:

@@ -28,7 +28,12 @@ from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
 from civicledger.store.rows import StoredRow
-from civicledger.sync_redactions import receive_erasures, sender_erasures
+from civicledger.sync_redactions import (
+    damaged_row,
+    receive_erasures,
+    sender_erasures,
+    stored_text,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -267,9 +272,29 @@ def _first_difference(
 
 
 def replica_row(row: StoredRow) -> ReplicaRow:
-    """A stored row as a replica receives it (text and bytes exactly as stored)."""
-    occurred = row.occurred_on
-    recorded = row.recorded_at
+    """A stored row as a replica receives it (text and bytes exactly as stored).
+
+    Raises:
+        DamagedRowError: a column holds a value no append writes and no replica row can
+            carry (bytes or a number where text belongs, text where an integer does, a
+            payload that is not UTF-8): the row was changed around the store. Nothing of
+            it is sent; ``verify()`` names the same row.
+    """
+    stored_date, stored_time = row.occurred_on, row.recorded_at
+    occurred = stored_date.isoformat() if isinstance(stored_date, date) else stored_date
+    recorded = format_timestamp(stored_time) if isinstance(stored_time, datetime) else stored_time
+    for name, value, kind in (
+        ("stream", row.stream, str),
+        ("stream version", row.stream_version, int),
+        ("type", row.type, str),
+        ("schema version", row.schema_version, int),
+        ("business date", occurred, str),
+        ("recording time", recorded, str),
+        ("actor", row.actor, str),
+    ):
+        if value.__class__ is not kind:
+            what = "text" if kind is str else "an integer"
+            raise damaged_row(row, f"its {name} is not {what} ({value!r})")
     return ReplicaRow(
         position=row.position,
         stream=row.stream,
@@ -277,12 +302,12 @@ def replica_row(row: StoredRow) -> ReplicaRow:
         event_id=row.event_id,
         type=row.type,
         schema_version=row.schema_version,
-        occurred_on=occurred.isoformat() if isinstance(occurred, date) else occurred,
-        recorded_at=format_timestamp(recorded) if isinstance(recorded, datetime) else recorded,
+        occurred_on=occurred,
+        recorded_at=recorded,
         actor=row.actor,
-        payload=None if row.payload is None else row.payload.decode("utf-8"),
+        payload=stored_text(row, "payload", row.payload),
         salt=row.salt,
-        commitments=None if row.commitments is None else row.commitments.decode("utf-8"),
+        commitments=stored_text(row, "commitments", row.commitments),
         payload_digest=row.payload_digest,
         leaf_hash=row.leaf_hash,
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from civicledger.audit.payloads import RedactionIndex, check_payload
-from civicledger.errors import HistoryMismatchError, ValidationError
+from civicledger.errors import DamagedRowError, HistoryMismatchError, ValidationError
 from civicledger.events.redaction import REDACTED_KEY, REDACTION_EVENT_TYPE
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.store.replica import ReplicaErasure
@@ -42,14 +42,12 @@ def sender_erasures(store: EventStore, end: int) -> list[ReplicaErasure]:
     missed an erasure (an interrupted delivery) catches up on the next one.
     """
     rows = store.row_source()
-    targets = {
-        str(data["target_event_id"])
-        for row in rows.payloads_of_type(REDACTION_EVENT_TYPE, end)
-        if isinstance(data := _json(row.payload), dict) and "target_event_id" in data
-    }
-    if not targets:
+    # The ids as the replica's check reads them (a damaged redaction row names none; the
+    # sender's verify() names that row).
+    targets = RedactionIndex(rows.payloads_of_type(REDACTION_EVENT_TYPE, end)).target_ids()
+    positions = {rows.position_of(event_id) for event_id in filter(None, map(_uuid, targets))}
+    if not positions:
         return []
-    positions = {rows.position_of(uuid.UUID(t)) for t in targets}
     for correction in rows.payloads_of_type(_CORRECTION_TYPE, end):
         data = _json(correction.payload)
         if isinstance(data, dict) and data.get("target_event_id") in targets:
@@ -63,11 +61,40 @@ def sender_erasures(store: EventStore, end: int) -> list[ReplicaErasure]:
                     position=row.position,
                     event_id=row.event_id,
                     leaf_hash=row.leaf_hash,
-                    payload=None if row.payload is None else row.payload.decode("utf-8"),
-                    commitments=None if row.commitments is None else row.commitments.decode(),
+                    payload=stored_text(row, "payload", row.payload),
+                    commitments=stored_text(row, "commitments", row.commitments),
                 )
             )
     return erasures
+
+
+def stored_text(row: StoredRow, column: str, stored: bytes | None) -> str | None:
+    """A payload or commitments column as the text a replica receives.
+
+    Raises:
+        DamagedRowError: the stored bytes are not UTF-8 (written around the store).
+    """
+    try:
+        return None if stored is None else stored.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise damaged_row(row, f"the {column} column holds bytes that are not UTF-8 text") from e
+
+
+def damaged_row(row: StoredRow, what: str) -> DamagedRowError:
+    """The error refusing to send a row changed around the store."""
+    return DamagedRowError(
+        f"stored event at position {row.position} (id {row.event_id}) cannot be sent: "
+        f"{what}; the database was changed around the store (verify() names the row), and "
+        "nothing of it was sent",
+        position=row.position,
+    )
+
+
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> int:
@@ -177,4 +204,4 @@ def _json(payload: bytes | None) -> object:
         return None
 
 
-__all__ = ["receive_erasures", "sender_erasures"]
+__all__ = ["damaged_row", "receive_erasures", "sender_erasures", "stored_text"]

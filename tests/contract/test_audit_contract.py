@@ -19,7 +19,13 @@ import pytest
 from sqlalchemy import Connection, exc, text
 
 from backend_testkit import MakeLedger
-from civicledger import DamagedRowError, Ledger, StoreError, ValidationError, VerificationError
+from civicledger import (
+    DamagedRowError,
+    Ledger,
+    StoreError,
+    ValidationError,
+    VerificationError,
+)
 from civicledger.audit import ProblemKind, Seal, Signer, verify_proof
 from civicledger.catalog.party import HouseholdVisited
 from civicledger.merkle import (
@@ -494,6 +500,62 @@ def test_every_column_holding_a_value_of_any_type_is_named(tmp_path: Path) -> No
                 named = {p.position for p in found if p.kind not in above}
                 assert named == (set() if unchanged else {42}), (column, value)
                 assert _read_failure(ledger) in (None, 42), (column, value)
+
+
+@pytest.mark.parametrize("route", ["push", "file"])
+def test_a_row_holding_a_value_of_any_type_is_never_sent(tmp_path: Path, route: str) -> None:
+    """Each value in each column of one row: a push or a delivery file refuses the row,
+    naming its position, or sends it when the column held the value already. The replica
+    holds nothing of a refused delivery, and no file is left half-written."""
+    original = tmp_path / "original.db"
+    with Ledger.open(f"sqlite:///{original}") as ledger:
+        fill(ledger, 60)
+        ledger.seal()
+    for column in EVENT_COLUMNS:
+        for value in SQLITE_VALUES:
+            copy, replica = tmp_path / "copy.db", tmp_path / "replica.db"
+            copy.write_bytes(original.read_bytes())
+            replica.unlink(missing_ok=True)
+            with Ledger.open(f"sqlite:///{copy}") as ledger:
+                try:
+                    with tampering(ledger) as conn:
+                        before = _stored_value(conn, ledger, column)
+                        conn.execute(
+                            text(
+                                f"UPDATE civicledger_events SET {column} = {value} "
+                                "WHERE ledger_id = :id AND position = :p"
+                            ),
+                            where(ledger, 42),
+                        )
+                        unchanged = _stored_value(conn, ledger, column) == before
+                except exc.IntegrityError:
+                    continue  # refused by a constraint: nothing changed
+                named = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", route)
+            assert named == (None if unchanged else 42), (column, value)
+            with Ledger.open(f"sqlite:///{replica}", ledger.name) as received:
+                assert received.head() == (60 if unchanged else 0), (column, value)
+            (tmp_path / "delivery").unlink(missing_ok=True)  # refused when received
+            assert sorted(p.name for p in tmp_path.iterdir()) == [
+                "copy.db",
+                "original.db",
+                "replica.db",
+            ], (column, value)
+
+
+def _sync_failure(ledger: Ledger, folder: Path, replica: str, route: str) -> int | None:
+    """The position a failed push or delivery names (-1: none); None if it went through."""
+    try:
+        if route == "push":
+            ledger.push(replica)
+        else:
+            ledger.deliver(folder / "delivery")
+            Ledger.receive(folder / "delivery", replica)
+    except (StoreError, ValidationError, VerificationError) as e:
+        if isinstance(e, DamagedRowError):
+            return e.position
+        named = re.search(r"position (\d+)", str(e))
+        return int(named[1]) if named else -1
+    return None
 
 
 def _read_failure(ledger: Ledger) -> int | None:

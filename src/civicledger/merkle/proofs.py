@@ -232,9 +232,10 @@ def _fetch(alg: HashAlgorithm, reader: NodeReader, pieces: Sequence[_Piece]) -> 
             width = alg.digest_size
             for offset, h in enumerate(hashes):
                 if not isinstance(h, bytes) or len(h) != width:
+                    index = begin + offset
+                    at = f"index {index} (position {index + 1})" if level == 0 else f"index {index}"
                     raise VerificationError(
-                        f"stored {what} at index {begin + offset} is not a "
-                        f"{width}-byte {alg.name} hash"
+                        f"stored {what} at {at} is not a {width}-byte {alg.name} hash"
                     )
             fetched.runs[level].append((begin, hashes))
     return fetched

@@ -19,6 +19,7 @@ import attrs
 import orjson
 
 from civicledger.errors import HistoryMismatchError, ValidationError, VerificationError
+from civicledger.events.redaction import is_redacted_text
 from civicledger.events.text import format_timestamp, parse_timestamp
 from civicledger.merkle import disclosure, leaf
 from civicledger.merkle.hashes import HashAlgorithm
@@ -280,11 +281,15 @@ def check_delivery(rows: object, root: object, proof: object, seals: object) -> 
 def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version: int) -> None:
     """Recompute a row's leaf from its envelope, and its payload digest when it has a payload.
 
-    A redacted row's erased values cannot be checked here; its leaf still commits
-    to its digest, and ``verify()`` checks what the redaction kept.
+    A redacted row (no salt) must have a redaction's shape: no payload or a payload in
+    the redacted form, and commitments if and only if the leaf format is v2. What the
+    redaction kept cannot be checked against a redaction event here (that event may
+    come in a later batch); its leaf still commits to its digest, and ``verify()``
+    checks both.
 
     Raises:
-        ValidationError: the row does not hash to its leaf hash or digest, naming its position.
+        ValidationError: the row does not hash to its leaf hash or digest, or has neither an
+            intact nor a redacted shape; the message names its position.
     """
     where = f"position {row.position} (event {row.event_id})"
     try:
@@ -313,8 +318,19 @@ def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version:
             f"{where}: the leaf hash is not the hash of the row's envelope; the row was altered",
             field="leaf_hash",
         )
-    if row.salt is None or row.payload is None:
-        return  # redacted: see the docstring
+    if row.salt is None:
+        _check_redacted_shape(row, where, leaf_version)
+        return
+    if row.payload is None or is_redacted_text(row.payload) or row.commitments is not None:
+        if row.commitments is not None:
+            what = "the row keeps its salt and redaction commitments"
+        elif row.payload is None:
+            what = "the row keeps its salt but has no payload"
+        else:
+            what = "the row keeps its salt but its payload is in the redacted form"
+        raise ValidationError(
+            f"{where}: {what}; a redaction removes the salt with the values", field="salt"
+        )
     data = _payload(row.payload, where)
     if leaf_version == disclosure.LEAF_V2:
         digest = disclosure.digest_of_payload(alg, row.salt, data)
@@ -325,6 +341,20 @@ def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version:
             f"{where}: the payload does not give the row's payload digest; the payload was altered",
             field="payload",
         )
+
+
+def _check_redacted_shape(row: ReplicaRow, where: str, leaf_version: int) -> None:
+    """Refuse a row without its salt that is not in a redaction's shape: what an erasure
+    leaves of a payload, and commitments exactly where the leaf format keeps them."""
+    if not is_redacted_text(row.payload):
+        raise ValidationError(
+            f"{where}: the salt is missing but the payload is whole; a redaction removes both",
+            field="salt",
+        )
+    v2 = leaf_version == disclosure.LEAF_V2
+    if (row.commitments is not None) != v2:
+        why = "keeps no commitments" if v2 else "keeps commitments, which only leaf format v2 has"
+        raise ValidationError(f"{where}: the redacted row {why}", field="commitments")
 
 
 def _payload(text: str, where: str) -> dict[str, object]:

@@ -161,8 +161,11 @@ class _CorruptReader:
 
 
 def test_malformed_stored_hash_is_reported_with_its_index(reference: MemoryNodeReader) -> None:
-    """A stored hash of the wrong length raises VerificationError naming where it is."""
-    with pytest.raises(VerificationError, match="leaf hash at index 3 is not a 32-byte sha256"):
+    """A stored hash of the wrong length raises VerificationError naming where it is (a leaf
+    also by its ledger position)."""
+    with pytest.raises(
+        VerificationError, match=r"leaf hash at index 3 \(position 4\) is not a 32-byte sha256"
+    ):
         inclusion_proof(SHA256, _CorruptReader(reference), 0, 8)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from civicledger import Ledger, StoreError, ValidationError
+from civicledger.audit import ProblemKind
 from civicledger.catalog import KeyPersonCategory, KeyPersonVisited
 from civicledger.catalog.governance import MediationCompleted
 from civicledger.catalog.vocabularies import DisputeKind, MediationOutcome
@@ -411,3 +412,43 @@ def test_a_redaction_reaches_the_copy_a_correction_holds_in_the_replica(tmp_path
                 community.store.row_source().rows(1, 3)
             )
     assert VISITOR.encode() not in (tmp_path / "street.db").read_bytes()
+
+
+@pytest.mark.parametrize("target_id", ['"not-a-uuid"', "7", "null"])
+@pytest.mark.parametrize("route", ["push", "file"])
+def test_a_redaction_row_rewritten_to_name_no_event_does_not_stop_sync(
+    sender: Ledger, tmp_path: Path, route: str, target_id: str
+) -> None:
+    """An insider rewrites a delivered redaction's target id (the triggers dropped): the
+    sender's next delivery still goes, with the erasures of the redactions left intact; the
+    rewritten row is named by the sender's verify()."""
+    first, second = visit(sender), visit(sender, "王五")
+    first_redaction = sender.redact(first, fields=["visitor"], reason="request 1", actor="dpo")
+    seal = sender.seal()
+    street = f"sqlite:///{tmp_path / 'street.db'}"
+    sender.push(street)
+    sender.redact(second, fields=["visitor"], reason="request 2", actor="dpo")
+    with sqlite3.connect(tmp_path / "community.db") as db:
+        db.execute("DROP TRIGGER civicledger_events_redaction_only")
+        db.execute(
+            "UPDATE civicledger_events SET payload = json_set(payload, '$.target_event_id', "
+            "json(?)) WHERE position = ?",
+            (target_id, first_redaction.position),
+        )
+    if route == "push":
+        sent = sender.push(street)
+        assert (sent.events, sent.erasures) == (1, 1)
+    else:
+        sender.deliver(tmp_path / "d.delivery", since=seal)
+        assert Ledger.receive(tmp_path / "d.delivery", street).erasures == 1
+    with Ledger.open(street, "hehua", create=False) as replica:
+        assert replica.verify().ok
+        assert [e.redacted_fields for e in replica.read(from_position=8, to_position=9)] == [
+            ("visitor",),
+            ("visitor",),
+        ]
+    # The erased row's redaction now names no event; the rewritten row is named too.
+    assert {(p.position, p.kind) for p in sender.verify().problems} == {
+        (8, ProblemKind.UNRECORDED_REDACTION),
+        (first_redaction.position, ProblemKind.PAYLOAD_DIGEST),
+    }

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, bindparam, select
 from civicledger.errors import StoreError, ValidationError
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier
-from civicledger.store.sql.engine import DriverStatement
+from civicledger.store.sql.engine import DriverStatement, naming_damaged_text
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import events, stored_bytes, tiles
 
@@ -50,16 +50,23 @@ class SqlNodeReader:
         )
 
     def leaf_hashes(self, begin: int, end: int) -> Sequence[bytes]:
-        """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``)."""
+        """Leaf hashes with indexes in ``[begin, end)`` (positions ``begin + 1`` to ``end``), as
+        stored: a damaged one (of another length) is the caller's to name."""
         with translated(self._doing), self._engine.connect() as conn:
-            rows = self._leaves.rows(conn, ledger_id=self._ledger_id, after=begin, last=end)
+            rows = naming_damaged_text(
+                conn,
+                lambda: self._leaves.rows(conn, ledger_id=self._ledger_id, after=begin, last=end),
+            )
         return [stored_bytes(h) for (h,) in rows]
 
     def stored_nodes(self, level: int, begin: int, end: int) -> Sequence[bytes]:
         """Stored node hashes at ``level`` with indexes in ``[begin, end)``."""
         with translated(self._doing), self._engine.connect() as conn:
-            rows = self._nodes.rows(
-                conn, ledger_id=self._ledger_id, level=level, first=begin, stop=end
+            rows = naming_damaged_text(
+                conn,
+                lambda: self._nodes.rows(
+                    conn, ledger_id=self._ledger_id, level=level, first=begin, stop=end
+                ),
             )
         return [stored_bytes(h) for (h,) in rows]
 
