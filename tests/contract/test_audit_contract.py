@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -22,6 +23,7 @@ from backend_testkit import MakeLedger
 from civicledger import (
     DamagedRowError,
     Ledger,
+    LedgerNotFoundError,
     StoreError,
     ValidationError,
     VerificationError,
@@ -34,7 +36,7 @@ from civicledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from civicledger.store.sql.schema import events
+from civicledger.store.sql.schema import events, ledgers
 from store_testkit import count, note
 
 
@@ -540,6 +542,109 @@ def test_a_row_holding_a_value_of_any_type_is_never_sent(tmp_path: Path, route: 
                 "original.db",
                 "replica.db",
             ], (column, value)
+
+
+LEDGER_COLUMNS = {
+    "origin": "origin",
+    "hash_algorithm": "hash algorithm",
+    "created_at": "creation time",
+    "head": "head",
+    "frontier": "frontier",
+    "leaf_version": "leaf format",
+}
+"""The ledger row's columns but its key and name, and how an error names each."""
+
+
+def test_a_ledger_row_holding_a_value_of_any_type_is_refused_or_named(tmp_path: Path) -> None:
+    """Each value in each column of the ledger's row (its identity, head and frontier,
+    written by raw SQL): opening it raises a StoreError naming the column, or verify()
+    names what changed; an append is refused, never half done. Only the creation time,
+    which no hash covers, may change unnoticed."""
+    original = tmp_path / "original.db"
+    with Ledger.open(f"sqlite:///{original}") as ledger:
+        fill(ledger, 300)
+        ledger.seal()
+    assert set(LEDGER_COLUMNS) == {c.name for c in ledgers.columns} - {"id", "name"}
+    for column in LEDGER_COLUMNS:
+        for value in SQLITE_VALUES:
+            copy = tmp_path / "copy.db"
+            copy.write_bytes(original.read_bytes())
+            with contextlib.closing(sqlite3.connect(copy)) as db:
+                stored = f"SELECT typeof({column}) || hex({column}) FROM civicledger_ledgers"
+                before = db.execute(stored).fetchone()
+                try:
+                    with db:
+                        db.execute(f"UPDATE civicledger_ledgers SET {column} = {value}")
+                except sqlite3.IntegrityError:
+                    continue  # refused by a constraint: nothing changed
+                changed = db.execute(stored).fetchone() != before
+            refused, found = _open_verify_append(copy)
+            if refused is not None:
+                assert LEDGER_COLUMNS[column] in refused, (column, value, refused)
+            elif changed and column != "created_at":
+                assert found, (column, value)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "named"),
+    [
+        ("hash_algorithm", "'md5'", "hash algorithm"),
+        ("leaf_version", "7", "leaf format 7"),
+        ("head", "-1", "head -1"),
+    ],
+)
+def test_a_ledger_row_changed_on_either_backend_is_refused_naming_the_column(
+    ledger_url: str, ledger_name: str, column: str, value: str, named: str
+) -> None:
+    """PostgreSQL keeps each column's type, but the owner can still write a value of that
+    type no ledger has: it is refused the same way as on SQLite."""
+    with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
+        fill(ledger, 3)
+        with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
+            conn.execute(
+                text(f"UPDATE civicledger_ledgers SET {column} = {value} WHERE id = :id"),
+                {"id": ledger.store.ledger_id},  # type: ignore[attr-defined]
+            )
+    with (
+        pytest.raises(StoreError, match=re.escape(f"ledger {ledger_name!r}: the stored {named}")),
+        Ledger.open(ledger_url, ledger=ledger_name, create=False) as reopened,
+    ):
+        reopened.head()
+
+
+def _open_verify_append(path: Path) -> tuple[str | None, int]:
+    """Open a ledger, verify it and append to it: the error refusing the opening, or
+    how many problems verify() found (an append refused must leave the head as it was)."""
+    try:
+        with Ledger.open(f"sqlite:///{path}", create=False) as ledger:
+            found = len(ledger.verify(workers=1).problems)
+            held = ledger.head()
+            try:
+                fill(ledger, 1)
+            except StoreError:
+                assert ledger.head() == held
+    except StoreError as e:
+        return str(e), 0
+    return None, found
+
+
+@pytest.mark.parametrize("value", ["x'01'", "CAST(x'ff' AS TEXT)"])
+def test_a_ledger_name_made_another_kind_of_value_names_no_ledger(
+    tmp_path: Path, value: str
+) -> None:
+    """Its ledger is no longer found by name, and the error lists what the row holds; a
+    set of every ledger in the database leaves it out."""
+    path = tmp_path / "ledger.db"
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        fill(ledger, 3)
+    with Ledger.open(f"sqlite:///{path}", "other") as other:
+        fill(other, 2)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute(f"UPDATE civicledger_ledgers SET name = {value} WHERE name = 'default'")
+    with pytest.raises(LedgerNotFoundError, match=r"it has: .*other"):
+        Ledger.open(f"sqlite:///{path}", create=False)
+    with Ledger.open_many(f"sqlite:///{path}", prefix="") as every:
+        assert every.names == ("other",)
 
 
 def _sync_failure(ledger: Ledger, folder: Path, replica: str, route: str) -> int | None:

@@ -49,7 +49,7 @@ from civicledger.store.planning import (
 from civicledger.store.replica import ReceivePlan
 from civicledger.store.sql import dialect
 from civicledger.store.sql.decoding import columns, decode_row
-from civicledger.store.sql.engine import DriverStatement
+from civicledger.store.sql.engine import DriverStatement, naming_damaged_text
 from civicledger.store.sql.ledgers import LedgerRow
 from civicledger.store.sql.schema import events, ledgers, tiles
 from civicledger.store.sql.tree import load_frontier
@@ -111,7 +111,9 @@ class SqlAppender:
     def lock(self, conn: Connection) -> tuple[int, Frontier]:
         """Take the ledger's write lock (on PostgreSQL; SQLite's is the transaction's) and
         read its head and frontier."""
-        [(head, frontier_bytes)] = self._lock_head.rows(conn, ledger_id=self._ledger.id)
+        [(head, frontier_bytes)] = naming_damaged_text(
+            conn, lambda: self._lock_head.rows(conn, ledger_id=self._ledger.id)
+        )
         written = self._written
         if written is not None and written[0] == frontier_bytes and written[1].size == head:
             # The bytes this appender last wrote, still there: its copy of them is the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -15,11 +16,13 @@ from civicledger.errors import (
 )
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
+from civicledger.merkle.leaf import LEAF_VERSIONS
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
 from civicledger.store.identity import check_ledger_name, check_origin, make_origin
 from civicledger.store.sql import derived, dialect, guards, partitioning
 from civicledger.store.sql.dialect import write_transaction
+from civicledger.store.sql.engine import naming_damaged_text
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.schema import (
     SCHEMA_VERSION,
@@ -210,8 +213,16 @@ def ledger_names(engine: Engine, prefix: str = "") -> list[str]:
         StoreError: the database failed.
     """
     with translated("listing ledgers"), engine.connect() as conn:
-        names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
-    return [name for name in names if name.startswith(prefix)]
+        names = _names(conn)
+    # A name an UPDATE around the store made bytes or a number names no ledger one can open.
+    return [name for name in names if name.__class__ is str and name.startswith(prefix)]
+
+
+def _names(conn: Connection) -> Sequence[Any]:
+    """Every stored ledger name, sorted (one that is not UTF-8 text as its bytes)."""
+    return naming_damaged_text(
+        conn, lambda: conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+    )
 
 
 def ensure_ledger(
@@ -242,12 +253,15 @@ def ensure_ledger(
     if hash_algorithm is not None:
         lookup_hash(hash_algorithm)
     with translated(f"opening ledger {name!r}"), engine.connect() as conn, conn.begin():
-        row = conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
+        row = naming_damaged_text(
+            conn, lambda: conn.execute(select(ledgers).where(ledgers.c.name == name)).one_or_none()
+        )
         if row is None and not create:
-            names = conn.execute(select(ledgers.c.name).order_by(ledgers.c.name)).scalars().all()
+            names = _names(conn)
+            listed = ", ".join(n if n.__class__ is str else repr(n) for n in names)
             raise LedgerNotFoundError(
                 f"no ledger named {name!r} in this database (it has: "
-                f"{', '.join(names) or 'none'}); create it with `civicledger init` or "
+                f"{listed or 'none'}); create it with `civicledger init` or "
                 "Ledger.open(..., create=True)"
             )
         marked = row is not None and _is_replica(conn, row.id)
@@ -292,16 +306,45 @@ def ensure_ledger(
     return stored
 
 
+_TEXT_COLUMNS = (
+    ("origin", "origin"),
+    ("hash_algorithm", "hash algorithm"),
+    ("created_at", "creation time"),
+)
+"""The ledger row's text columns besides its name, as errors name them."""
+
+
 def _ledger_row(row: Any, replica: bool) -> LedgerRow:
+    """The stored identity, each column checked: a ledger row an UPDATE around the store
+    left holding another kind of value cannot be opened, and the error names the column."""
+    for column, label in _TEXT_COLUMNS:
+        if getattr(row, column).__class__ is not str:
+            raise _damaged(row.name, f"the stored {label} {getattr(row, column)!r} is not text")
+    try:
+        lookup_hash(row.hash_algorithm)
+    except ValidationError as e:
+        raise _damaged(
+            row.name, f"the stored hash algorithm is not one this release knows ({e.message})"
+        ) from e
+    if row.leaf_version not in LEAF_VERSIONS or row.leaf_version.__class__ is not int:
+        raise _damaged(
+            row.name,
+            f"the stored leaf format {row.leaf_version!r} is not one this release reads "
+            f"({', '.join(map(str, LEAF_VERSIONS))})",
+        )
     return LedgerRow(
         id=row.id,
         name=row.name,
         origin=row.origin,
         hash_algorithm=row.hash_algorithm,
         created_at=row.created_at,
-        leaf_version=int(row.leaf_version),
+        leaf_version=row.leaf_version,
         replica=replica,
     )
+
+
+def _damaged(name: str, what: str) -> StoreError:
+    return StoreError(f"ledger {name!r}: {what}; the database is corrupted")
 
 
 def _is_replica(conn: Connection, ledger_id: int) -> bool:

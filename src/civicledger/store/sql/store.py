@@ -42,7 +42,12 @@ from civicledger.store.sql import dialect
 from civicledger.store.sql.appending import MOVED_HEAD, SqlAppender
 from civicledger.store.sql.decoding import COLUMNS, columns, decode_row, stored_event_id
 from civicledger.store.sql.dialect import write_transaction
-from civicledger.store.sql.engine import KeysetStatement, listener, open_engine
+from civicledger.store.sql.engine import (
+    KeysetStatement,
+    listener,
+    naming_damaged_text,
+    open_engine,
+)
 from civicledger.store.sql.errors import translated
 from civicledger.store.sql.ledgers import (
     LedgerRow,
@@ -632,9 +637,12 @@ class SqlStore(EventStore):
         """The last position (0 when empty)."""
         self._check_open()
         with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
-            head = conn.execute(
-                select(ledgers.c.head).where(ledgers.c.id == self._ledger.id)
-            ).scalar_one()
+            head = naming_damaged_text(
+                conn,
+                lambda: conn.execute(
+                    select(ledgers.c.head).where(ledgers.c.id == self._ledger.id)
+                ).scalar_one(),
+            )
         return self._stored_head(head)
 
     def stream_version(self, stream: StreamId) -> int:
@@ -649,13 +657,18 @@ class SqlStore(EventStore):
         """The ledger's Merkle frontier, read from its row."""
         self._check_open()
         with translated(f"reading ledger {self.ledger_name!r}"), self._engine.connect() as conn:
-            head, data = conn.execute(
-                select(ledgers.c.head, ledgers.c.frontier).where(ledgers.c.id == self._ledger.id)
-            ).one()
+            head, data = naming_damaged_text(
+                conn,
+                lambda: conn.execute(
+                    select(ledgers.c.head, ledgers.c.frontier).where(
+                        ledgers.c.id == self._ledger.id
+                    )
+                ).one(),
+            )
         return load_frontier(self._alg, data, self._stored_head(head), self.ledger_name)
 
     def _stored_head(self, value: Any) -> int:
-        if value.__class__ is int:
+        if value.__class__ is int and value >= 0:
             return int(value)
         raise StoreError(
             f"ledger {self.ledger_name!r}: the stored head {value!r} is not a position; "
