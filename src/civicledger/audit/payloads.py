@@ -28,7 +28,7 @@ from civicledger.events.redaction import (
 )
 from civicledger.events.registry import EventRegistry
 from civicledger.merkle.commitments import Commitments
-from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload, field_digest
+from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload
 from civicledger.merkle.disclosure import payload_digest_v2 as combine
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import payload_digest
@@ -215,24 +215,16 @@ def _check_v2_remainder(
         return set()
     values = {} if remainder is None else {k: v for k, v in remainder.items() if k != REDACTED_KEY}
     removed: list[str] = [] if remainder is None else remainder[REDACTED_KEY]
-    nested = {k.partition(".")[0] for k in removed if "." in k}
-    digests: list[bytes] = []
-    for name, value in values.items():
-        salt = kept.salts.get(name)
-        if salt is not None:
-            digests.append(field_digest(alg, salt, name, value))
-        elif name in kept.digests and name in nested:
-            digests.append(kept.digests[name])  # rewritten by a redaction nested inside it
-        else:
-            found.append(
-                (
-                    ProblemKind.UNERASED_VALUE,
-                    f"field {name!r} has a value but no salt: an erased value was restored "
-                    "or a value added",
-                )
+    digests, unsalted = kept.field_digests(alg, remainder)
+    for name in unsalted:
+        found.append(
+            (
+                ProblemKind.UNERASED_VALUE,
+                f"field {name!r} has a value but no salt: an erased value was restored "
+                "or a value added",
             )
+        )
     erased = {name for name in kept.digests if name not in values}
-    digests += [kept.digests[name] for name in erased]
     odd = sorted(set(kept.salts) - set(values)) + sorted(set(kept.salts) & set(kept.digests))
     if odd:
         found.append(

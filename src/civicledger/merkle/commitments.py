@@ -69,6 +69,44 @@ class Commitments:
         """Whether no field has both a salt and a digest."""
         return not set(self.salts) & set(self.digests)
 
+    def field_digests(
+        self, alg: HashAlgorithm, remainder: Mapping[str, Any] | None
+    ) -> tuple[list[bytes], list[str]]:
+        """The field digests a redacted payload and these commitments give, which
+        :func:`~civicledger.merkle.disclosure.payload_digest_v2` combines into the row's
+        payload digest when nothing was changed.
+
+        Each remaining value gives its digest with its kept salt, or, when a redaction
+        of a value nested inside it rewrote it, its kept digest; each erased field gives
+        its kept digest.
+
+        Args:
+            alg: the ledger's hash algorithm.
+            remainder: the stored payload in the redacted form, or None when all of it
+                is gone.
+
+        Returns:
+            The digests, and the names of remaining values that have neither (in the
+            payload's order): an erased value restored, or a value added.
+        """
+        values = (
+            {} if remainder is None else {k: v for k, v in remainder.items() if k != REDACTED_KEY}
+        )
+        removed = [] if remainder is None else remainder.get(REDACTED_KEY, [])
+        nested = {k.partition(".")[0] for k in removed if isinstance(k, str) and "." in k}
+        digests: list[bytes] = []
+        unsalted: list[str] = []
+        for name, value in values.items():
+            salt = self.salts.get(name)
+            if salt is not None:
+                digests.append(field_digest(alg, salt, name, value))
+            elif name in self.digests and name in nested:
+                digests.append(self.digests[name])
+            else:
+                unsalted.append(name)
+        digests += [digest for name, digest in self.digests.items() if name not in values]
+        return digests, unsalted
+
 
 def _hex_map(value: Any, size: int, what: str) -> dict[str, bytes]:
     if not isinstance(value, dict):

@@ -19,9 +19,10 @@ import attrs
 import orjson
 
 from civicledger.errors import HistoryMismatchError, ValidationError, VerificationError
-from civicledger.events.redaction import is_redacted_text
+from civicledger.events.redaction import REDACTED_KEY, is_redacted_text
 from civicledger.events.text import format_timestamp, parse_timestamp
 from civicledger.merkle import disclosure, leaf
+from civicledger.merkle.commitments import Commitments
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
 from civicledger.merkle.verify import verify_consistency
@@ -282,10 +283,10 @@ def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version:
     """Recompute a row's leaf from its envelope, and its payload digest when it has a payload.
 
     A redacted row (no salt) must have a redaction's shape: no payload or a payload in
-    the redacted form, and commitments if and only if the leaf format is v2. What the
-    redaction kept cannot be checked against a redaction event here (that event may
-    come in a later batch); its leaf still commits to its digest, and ``verify()``
-    checks both.
+    the redacted form, and commitments if and only if the leaf format is v2, where the
+    remaining values with their salts and the kept digests must give the payload
+    digest. Whether a recorded redaction names what is gone cannot be checked here
+    (its event may come in a later batch); ``verify()`` checks it.
 
     Raises:
         ValidationError: the row does not hash to its leaf hash or digest, or has neither an
@@ -319,7 +320,7 @@ def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version:
             field="leaf_hash",
         )
     if row.salt is None:
-        _check_redacted_shape(row, where, leaf_version)
+        _check_redacted_shape(row, where, alg, leaf_version)
         return
     if row.payload is None or is_redacted_text(row.payload) or row.commitments is not None:
         if row.commitments is not None:
@@ -343,9 +344,12 @@ def check_row(row: ReplicaRow, *, origin: str, alg: HashAlgorithm, leaf_version:
         )
 
 
-def _check_redacted_shape(row: ReplicaRow, where: str, leaf_version: int) -> None:
+def _check_redacted_shape(
+    row: ReplicaRow, where: str, alg: HashAlgorithm, leaf_version: int
+) -> None:
     """Refuse a row without its salt that is not in a redaction's shape: what an erasure
-    leaves of a payload, and commitments exactly where the leaf format keeps them."""
+    leaves of a payload, and commitments exactly where the leaf format keeps them, which
+    (v2) with the remainder give the row's payload digest."""
     if not is_redacted_text(row.payload):
         raise ValidationError(
             f"{where}: the salt is missing but the payload is whole; a redaction removes both",
@@ -355,6 +359,38 @@ def _check_redacted_shape(row: ReplicaRow, where: str, leaf_version: int) -> Non
     if (row.commitments is not None) != v2:
         why = "keeps no commitments" if v2 else "keeps commitments, which only leaf format v2 has"
         raise ValidationError(f"{where}: the redacted row {why}", field="commitments")
+    if row.commitments is not None:
+        _check_v2_remainder(row, row.commitments, where, alg)
+
+
+def _check_v2_remainder(row: ReplicaRow, commitments: str, where: str, alg: HashAlgorithm) -> None:
+    """Refuse a redacted v2 row whose remaining values, salts and kept digests do not give
+    its payload digest: the one check of a redaction that needs no redaction event."""
+    try:
+        remainder = None if row.payload is None else orjson.loads(row.payload)
+    except orjson.JSONDecodeError as e:
+        raise ValidationError(
+            f"{where}: the redacted payload is not JSON ({e})", field="payload"
+        ) from e
+    if remainder is not None and not (
+        isinstance(remainder, dict) and isinstance(remainder.get(REDACTED_KEY), list)
+    ):
+        raise ValidationError(
+            f"{where}: the redacted payload is not an object listing its removed fields under "
+            f'"{REDACTED_KEY}"',
+            field="payload",
+        )
+    try:
+        kept = Commitments.parse(commitments, alg.digest_size)
+    except ValidationError as e:
+        raise ValidationError(f"{where}: {e.message}", field="commitments") from e
+    digests, unsalted = kept.field_digests(alg, remainder)
+    if unsalted or disclosure.payload_digest_v2(alg, digests) != row.payload_digest:
+        raise ValidationError(
+            f"{where}: the remaining values with their salts and the kept digests do not give "
+            "the row's payload digest; a remaining value, salt or kept digest was changed",
+            field="payload",
+        )
 
 
 def _payload(text: str, where: str) -> dict[str, object]:

@@ -452,3 +452,33 @@ def test_a_redaction_row_rewritten_to_name_no_event_does_not_stop_sync(
         (8, ProblemKind.UNRECORDED_REDACTION),
         (first_redaction.position, ProblemKind.PAYLOAD_DIGEST),
     }
+
+
+@pytest.mark.parametrize("route", ["push", "file"])
+def test_a_redacted_row_whose_remaining_value_was_changed_is_refused(
+    sender: Ledger, tmp_path: Path, route: str
+) -> None:
+    """An insider changes a value a redaction left (the triggers dropped): the replica
+    recomputes the payload digest from the remainder and the commitments, and refuses the
+    row before anything is written, instead of keeping a row its verify() would flag."""
+    visited = visit(sender)
+    sender.redact(visited, fields=["visitor"], reason="erasure request 9", actor="dpo")
+    with sqlite3.connect(tmp_path / "community.db") as db:
+        db.execute("DROP TRIGGER civicledger_events_redaction_only")
+        db.execute(
+            "UPDATE civicledger_events SET payload = replace(payload, 'KP-7', 'KP-8') "
+            "WHERE position = 8"
+        )
+    street = f"sqlite:///{tmp_path / 'street.db'}"
+    refused = r"position 8 .*do not give the row's payload"
+    if route == "push":
+        with pytest.raises(ValidationError, match=refused):
+            sender.push(street)
+        with Ledger.open(street, "hehua", create=False) as replica:
+            assert replica.head() == 0
+    else:
+        sender.deliver(tmp_path / "d.delivery")
+        with pytest.raises(ValidationError, match=refused):
+            Ledger.receive(tmp_path / "d.delivery", street)
+        with pytest.raises(LedgerNotFoundError):  # refused before anything was applied
+            Ledger.open(street, "hehua", create=False)
