@@ -474,27 +474,14 @@ def test_every_column_holding_a_value_of_any_type_is_named(tmp_path: Path) -> No
     never raises, and names that row, or finds nothing when the column held the value
     already. A read raises DamagedRowError or a ValidationError naming the position, or
     reads the row as stored."""
-    original = tmp_path / "original.db"
-    with Ledger.open(f"sqlite:///{original}") as ledger:
-        fill(ledger, 300)
-        ledger.seal()
+    original = _sealed_file(tmp_path / "original.db", 300)
     for column in EVENT_COLUMNS:
         for value in SQLITE_VALUES:
             copy = tmp_path / "copy.db"
             copy.write_bytes(original.read_bytes())
             with Ledger.open(f"sqlite:///{copy}") as ledger:
-                try:
-                    with tampering(ledger) as conn:
-                        before = _stored_value(conn, ledger, column)
-                        conn.execute(
-                            text(
-                                f"UPDATE civicledger_events SET {column} = {value} "
-                                "WHERE ledger_id = :id AND position = :p"
-                            ),
-                            where(ledger, 42),
-                        )
-                        unchanged = _stored_value(conn, ledger, column) == before
-                except exc.IntegrityError:
+                unchanged = _set_in_row_42(ledger, column, value)
+                if unchanged is None:
                     continue  # refused by a constraint (NOT NULL, unique): nothing to find
                 found = ledger.verify(workers=1).problems
                 # Above the row: the stored nodes, seal root and frontier its leaf changed.
@@ -509,28 +496,15 @@ def test_a_row_holding_a_value_of_any_type_is_never_sent(tmp_path: Path, route: 
     """Each value in each column of one row: a push or a delivery file refuses the row,
     naming its position, or sends it when the column held the value already. The replica
     holds nothing of a refused delivery, and no file is left half-written."""
-    original = tmp_path / "original.db"
-    with Ledger.open(f"sqlite:///{original}") as ledger:
-        fill(ledger, 60)
-        ledger.seal()
+    original = _sealed_file(tmp_path / "original.db", 60)
     for column in EVENT_COLUMNS:
         for value in SQLITE_VALUES:
             copy, replica = tmp_path / "copy.db", tmp_path / "replica.db"
             copy.write_bytes(original.read_bytes())
             replica.unlink(missing_ok=True)
             with Ledger.open(f"sqlite:///{copy}") as ledger:
-                try:
-                    with tampering(ledger) as conn:
-                        before = _stored_value(conn, ledger, column)
-                        conn.execute(
-                            text(
-                                f"UPDATE civicledger_events SET {column} = {value} "
-                                "WHERE ledger_id = :id AND position = :p"
-                            ),
-                            where(ledger, 42),
-                        )
-                        unchanged = _stored_value(conn, ledger, column) == before
-                except exc.IntegrityError:
+                unchanged = _set_in_row_42(ledger, column, value)
+                if unchanged is None:
                     continue  # refused by a constraint: nothing changed
                 named = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", route)
             assert named == (None if unchanged else 42), (column, value)
@@ -560,10 +534,7 @@ def test_a_ledger_row_holding_a_value_of_any_type_is_refused_or_named(tmp_path: 
     written by raw SQL): opening it raises a StoreError naming the column, or verify()
     names what changed; an append is refused, never half done. Only the creation time,
     which no hash covers, may change unnoticed."""
-    original = tmp_path / "original.db"
-    with Ledger.open(f"sqlite:///{original}") as ledger:
-        fill(ledger, 300)
-        ledger.seal()
+    original = _sealed_file(tmp_path / "original.db", 300)
     assert set(LEDGER_COLUMNS) == {c.name for c in ledgers.columns} - {"id", "name"}
     for column in LEDGER_COLUMNS:
         for value in SQLITE_VALUES:
@@ -661,6 +632,32 @@ def _sync_failure(ledger: Ledger, folder: Path, replica: str, route: str) -> int
         named = re.search(r"position (\d+)", str(e))
         return int(named[1]) if named else -1
     return None
+
+
+def _sealed_file(path: Path, events: int) -> Path:
+    """A SQLite ledger of ``events`` events and one seal, to copy before each attack."""
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        fill(ledger, events)
+        ledger.seal()
+    return path
+
+
+def _set_in_row_42(ledger: Ledger, column: str, value: str) -> bool | None:
+    """Store the SQL ``value`` in ``column`` of position 42 (the triggers dropped and
+    recreated): whether the column held it already, or None when a constraint refused it."""
+    try:
+        with tampering(ledger) as conn:
+            before = _stored_value(conn, ledger, column)
+            conn.execute(
+                text(
+                    f"UPDATE civicledger_events SET {column} = {value} "
+                    "WHERE ledger_id = :id AND position = :p"
+                ),
+                where(ledger, 42),
+            )
+            return _stored_value(conn, ledger, column) == before
+    except exc.IntegrityError:
+        return None
 
 
 def _read_failure(ledger: Ledger) -> int | None:
