@@ -36,6 +36,7 @@ from civicledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from civicledger.store.sql import SqlStore
 from civicledger.store.sql.schema import events, ledgers
 from store_testkit import count, note
 
@@ -632,6 +633,49 @@ def _sync_failure(ledger: Ledger, folder: Path, replica: str, route: str) -> int
         named = re.search(r"position (\d+)", str(e))
         return int(named[1]) if named else -1
     return None
+
+
+@pytest.mark.parametrize("leaf_version", [2, 1])
+def test_a_redacted_row_holding_a_value_of_any_type_is_named_and_never_sent(
+    tmp_path: Path, leaf_version: int
+) -> None:
+    """The attacks above on a row a redaction left (no salt; the remainder; in v2 the
+    commitments): verify() names that row, a read names it or reads it, and a push refuses
+    it naming its position, or sends it when the column held the value already. A v1 row
+    whose remainder is erased whole has a redaction's shape and is sent; the replica's
+    verify() names it, as the sender's does, since no field digest is kept to check."""
+    original = tmp_path / "original.db"
+    with Ledger(SqlStore.open(f"sqlite:///{original}", leaf_version=leaf_version)) as ledger:
+        fill(ledger, 41)
+        visit = HouseholdVisited(
+            occurred_on=date(2023, 5, 1), member_id="M-1", household_id="H-1", in_person=True
+        )
+        [redacted] = ledger.append("visits", [visit], actor="clerk")
+        fill(ledger, 5)
+        ledger.redact(redacted.event_id, fields=["member_id"], reason="erasure", actor="dpo")
+        ledger.seal()
+    assert redacted.position == 42
+    for column in EVENT_COLUMNS:
+        for value in SQLITE_VALUES:
+            copy, replica = tmp_path / "copy.db", tmp_path / "replica.db"
+            copy.write_bytes(original.read_bytes())
+            replica.unlink(missing_ok=True)
+            with Ledger.open(f"sqlite:///{copy}") as ledger:
+                unchanged = _set_in_row_42(ledger, column, value)
+                if unchanged is None:
+                    continue  # refused by a constraint: nothing changed
+                above = (ProblemKind.TILE, ProblemKind.SEAL_ROOT, ProblemKind.ROOT)
+                found = ledger.verify(workers=1).problems
+                named = {p.position for p in found if p.kind not in above}
+                assert named == (set() if unchanged else {42}), (column, value)
+                assert _read_failure(ledger) in (None, 42), (column, value)
+                sent = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", "push")
+            whole_v1_erasure = (leaf_version, column, value) == (1, "payload", "NULL")
+            expected = None if unchanged or whole_v1_erasure else 42
+            assert sent == expected, (column, value)
+            if whole_v1_erasure:
+                with Ledger.open(f"sqlite:///{replica}", "default", create=False) as received:
+                    assert {p.position for p in received.verify(workers=1).problems} == {42}
 
 
 def _sealed_file(path: Path, events: int) -> Path:
