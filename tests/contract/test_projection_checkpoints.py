@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 
-from civicledger import ConcurrencyError, Ledger, RecordedEvent
+from civicledger import ConcurrencyError, Ledger, ProjectionError, RecordedEvent, StoreError
 from civicledger.projections import Fold, Runner
 from civicledger.store.parts import ProjectionPositions
 from store_testkit import count
@@ -137,6 +137,36 @@ class TestSqliteCheckpoints(CheckpointContract):
             Runner(TOTAL, ledger.store).catch_up(ledger.projection_positions)
         with Ledger.open(url) as ledger:
             assert ledger.projection_positions.load(TOTAL.name) == (1, {"total": 4})
+
+    @pytest.mark.parametrize(
+        ("column", "value", "refused"),
+        [
+            ("position", "'x'", "the stored position 'x' is not a position"),
+            ("position", "-1", "the stored position -1 is not a position"),
+            ("position", "1.5", "the stored position 1.5 is not a position"),
+            ("position", "CAST(x'ff' AS TEXT)", r"the stored position b'\\xff' is not"),
+            ("position", "9", "stored at position 9, past the ledger's head 2"),
+            ("state", "'not json'", "the stored state is not JSON"),
+            ("state", "CAST(x'ff' AS TEXT)", "the stored state is not JSON"),
+        ],
+    )
+    def test_a_position_changed_around_the_store_is_refused_and_rebuilt(
+        self, ledger: Ledger, column: str, value: str, refused: str
+    ) -> None:
+        """A position or state no save writes (an UPDATE with raw SQL): catching up says
+        what is wrong and to rebuild, and a rebuild replaces it from the events."""
+        ledger.append("s", [count(4), count(5)], actor="t")
+        runner = Runner(TOTAL, ledger.store)
+        runner.catch_up(ledger.projection_positions)
+        with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
+            conn.exec_driver_sql(
+                f"UPDATE civicledger_projection_checkpoints SET {column} = {value}"
+            )
+        with pytest.raises((StoreError, ProjectionError), match=refused) as caught:
+            runner.catch_up(ledger.projection_positions)
+        assert "rebuild" in str(caught.value)
+        runner.rebuild(ledger.projection_positions)
+        assert runner.catch_up(ledger.projection_positions).state == {"total": 9}
 
 
 @pytest.mark.postgres

@@ -174,13 +174,21 @@ class Runner(Generic[S]):
 
         Raises:
             ConcurrencyError: another runner moved the projection position meanwhile.
-            ProjectionError: ``batch_size`` is below 1 or the position is outside the ledger.
+            ProjectionError: ``batch_size`` is below 1, ``to_position`` is outside the
+                ledger, or the stored position is past the ledger's head.
         """
         if batch_size < 1:
             raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
         name, projection = self.projection.name, self.projection
         stored = positions.load(name)
         target = self._target(to_position)
+        head = self.source.head() if to_position is not None else target
+        if stored is not None and stored[0] > head:
+            raise ProjectionError(
+                f"projection {name!r} is stored at position {stored[0]}, past the ledger's "
+                f"head {head}: it was built from another ledger or its position was changed; "
+                "rebuild it"
+            )
         expected = stored[0] if stored is not None else None
         position = expected or 0
         state = projection.load(stored[1]) if stored is not None else projection.initial()

@@ -31,8 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from civicledger.errors import StoreError
 from civicledger.store.parts import check_forward, encode_state, position_conflict
 from civicledger.store.sql.dialect import WRITE_OPTION
+from civicledger.store.sql.engine import naming_damaged_text
 from civicledger.store.sql.errors import translated
 
 __all__ = ["SqlProjectionPositions", "create_positions_table", "positions_table"]
@@ -58,6 +60,21 @@ databases would need a migration for no gain to the reader of the code."""
 def create_positions_table(conn: Connection) -> None:
     """Create the projection positions table unless it exists."""
     _metadata.create_all(conn, tables=[positions_table], checkfirst=True)
+
+
+def _stored_position(name: str, value: Any) -> int:
+    if value.__class__ is int and value >= 0:
+        return int(value)
+    raise _damaged(name, f"the stored position {value!r} is not a position")
+
+
+def _damaged(name: str, what: str) -> StoreError:
+    """The error for a projection position row changed around the store."""
+    return StoreError(
+        f"projection position {name!r}: {what}; the database was changed around the store. "
+        f"A projection is derived from the events: rebuild it (`civicledger projections "
+        f"rebuild`, or Runner.rebuild)"
+    )
 
 
 class SqlProjectionPositions:
@@ -95,21 +112,34 @@ class SqlProjectionPositions:
         """The stored (position, state), or None if the projection never ran.
 
         Raises:
-            StoreError: the database failed.
+            StoreError: the database failed, or the row holds a position or state no save
+                writes (changed around the store; the message says to rebuild).
         """
         table = positions_table
         with translated(f"loading projection position {name!r}"), self._engine.connect() as conn:
-            row = conn.execute(
-                select(table.c.position, table.c.state).where(self._key(name))
-            ).first()
+            row = naming_damaged_text(
+                conn,
+                lambda: conn.execute(
+                    select(table.c.position, table.c.state).where(self._key(name))
+                ).first(),
+            )
         if row is None:
             return None
-        return int(row[0]), orjson.loads(row[1])
+        try:
+            state = orjson.loads(row[1])
+        except orjson.JSONDecodeError as e:
+            raise _damaged(name, f"the stored state is not JSON ({e})") from e
+        return _stored_position(name, row[0]), state
 
     def position(self, conn: Connection, name: str) -> int | None:
         """The stored position, read on the caller's connection (None if none yet)."""
-        value = conn.execute(select(positions_table.c.position).where(self._key(name))).scalar()
-        return None if value is None else int(value)
+        value = naming_damaged_text(
+            conn,
+            lambda: conn.execute(
+                select(positions_table.c.position).where(self._key(name))
+            ).scalar(),
+        )
+        return None if value is None else _stored_position(name, value)
 
     def save(self, name: str, expected_position: int | None, position: int, state: Any) -> None:
         """Store state and position in one transaction, only moving forward.
