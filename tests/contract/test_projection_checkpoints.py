@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 
 from civicledger import ConcurrencyError, Ledger, ProjectionError, RecordedEvent, StoreError
 from civicledger.projections import Fold, Runner
@@ -23,6 +23,27 @@ def total(state: dict[str, int], record: RecordedEvent) -> dict[str, int]:
 
 
 TOTAL = Fold(name="test.total", initial_state=lambda: {"total": 0}, step=total)
+
+
+def refused_then_rebuilt(ledger: Ledger, column: str, value: str, refused: str) -> None:
+    """Change the one stored projection position with raw SQL: catch_up refuses it with
+    ``refused`` and says to rebuild; a rebuild then replaces it from the events."""
+    ledger.append("s", [count(4), count(5)], actor="t")
+    runner = Runner(TOTAL, ledger.store)
+    runner.catch_up(ledger.projection_positions)
+    with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            text(
+                f"UPDATE civicledger_projection_checkpoints SET {column} = {value} "
+                "WHERE ledger = :ledger AND name = :name"
+            ),
+            {"ledger": ledger.name, "name": TOTAL.name},
+        )
+    with pytest.raises((StoreError, ProjectionError), match=refused) as caught:
+        runner.catch_up(ledger.projection_positions)
+    assert "rebuild" in str(caught.value)
+    runner.rebuild(ledger.projection_positions)
+    assert runner.catch_up(ledger.projection_positions).state == {"total": 9}
 
 
 class CheckpointContract:
@@ -155,18 +176,7 @@ class TestSqliteCheckpoints(CheckpointContract):
     ) -> None:
         """A position or state no save writes (an UPDATE with raw SQL): catching up says
         what is wrong and to rebuild, and a rebuild replaces it from the events."""
-        ledger.append("s", [count(4), count(5)], actor="t")
-        runner = Runner(TOTAL, ledger.store)
-        runner.catch_up(ledger.projection_positions)
-        with ledger.store.engine.begin() as conn:  # type: ignore[attr-defined]
-            conn.exec_driver_sql(
-                f"UPDATE civicledger_projection_checkpoints SET {column} = {value}"
-            )
-        with pytest.raises((StoreError, ProjectionError), match=refused) as caught:
-            runner.catch_up(ledger.projection_positions)
-        assert "rebuild" in str(caught.value)
-        runner.rebuild(ledger.projection_positions)
-        assert runner.catch_up(ledger.projection_positions).state == {"total": 9}
+        refused_then_rebuilt(ledger, column, value, refused)
 
 
 @pytest.mark.postgres
@@ -175,6 +185,21 @@ class TestPostgresCheckpoints(CheckpointContract):
     def ledger(self, postgres_url: str) -> Iterator[Ledger]:
         with Ledger.open(postgres_url, ledger=f"test-{uuid.uuid4().hex}") as ledger:
             yield ledger
+
+    @pytest.mark.parametrize(
+        ("column", "value", "refused"),
+        [
+            ("position", "-1", "the stored position -1 is not a position"),
+            ("position", "9", "stored at position 9, past the ledger's head 2"),
+            ("state", "'not json'", "the stored state is not JSON"),
+        ],
+    )
+    def test_a_position_changed_around_the_store_is_refused_and_rebuilt(
+        self, ledger: Ledger, column: str, value: str, refused: str
+    ) -> None:
+        """PostgreSQL keeps the column types; values of those types no save writes are
+        refused as on SQLite."""
+        refused_then_rebuilt(ledger, column, value, refused)
 
 
 def test_follow_keeps_the_checkpoint_current_as_events_arrive(tmp_path: Path) -> None:
