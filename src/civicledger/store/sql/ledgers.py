@@ -245,7 +245,8 @@ def ensure_ledger(
         ValidationError: the name, origin or algorithm is malformed, an existing
             ledger has another origin or algorithm, or the origin is taken.
         LedgerNotFoundError: there is no such ledger and ``create`` is False.
-        StoreError: the database failed.
+        StoreError: the database failed, or the ledger's row holds a value no ledger has
+            (an origin that is not text, an unknown hash algorithm or leaf format).
     """
     check_ledger_name(name)
     if origin is not None:

@@ -160,7 +160,8 @@ class SqlStore(EventStore):
             ValidationError: the name, origin or hash algorithm is not acceptable, or
                 differs from the existing ledger's.
             StoreError: the URL is invalid, the database unreachable, or not a
-                civicledger database.
+                civicledger database, or the ledger's row holds a value no ledger has
+                (changed around the store; the message names the column).
         """
         # Check the arguments before touching the database, so a typo creates nothing.
         check_ledger_name(ledger)
