@@ -22,6 +22,7 @@ import attrs
 
 from civicledger.audit.auditor import Auditor
 from civicledger.errors import HistoryMismatchError, ValidationError
+from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
@@ -29,6 +30,7 @@ from civicledger.merkle.reader import NodeReader
 from civicledger.store.replica import ReplicaRow, ReplicaSeal
 from civicledger.store.rows import StoredRow
 from civicledger.sync_redactions import (
+    check_erasures,
     damaged_row,
     receive_erasures,
     sender_erasures,
@@ -130,7 +132,12 @@ def push(
         HistoryMismatchError: the replica holds a history that differs from the
             sender's (naming the first differing position); nothing is written.
         ValidationError: the target ledger exists but is not a replica of this
-            ledger, or ``batch`` is not a positive int.
+            ledger, ``batch`` is not a positive int, or an erasure of a row the
+            replica holds is not one the redaction events allow (nothing is
+            written); or a row is refused on arrival (naming its position: the
+            batches before it stay delivered).
+        DamagedRowError: a row of this ledger holds a value no append writes, so it
+            cannot be sent (naming its position; the batches before it stay).
         StoreError: a database failed; what was delivered before stays, and a
             later push resumes.
     """
@@ -179,6 +186,11 @@ def _deliver(
             )
     seals = sender_seals(source, 0)
     rows = source.store.row_source()
+    # The erasures are checked before the first batch, with the redaction events the
+    # batches bring, so that one no redaction allows writes nothing at all.
+    erasures = sender_erasures(source.store, end)
+    coming = (r for r in rows.payloads_of_type(REDACTION_EVENT_TYPE, end) if r.position > start)
+    check_erasures(target, erasures, coming)
     received = Auditor(target)
     held_before = len(received.seals())
     delivered = 0
@@ -200,7 +212,7 @@ def _deliver(
         events=delivered,
         seals=len(received.seals()) - held_before,
         head=target.head(),
-        erasures=receive_erasures(target, sender_erasures(source.store, end)),
+        erasures=receive_erasures(target, erasures),
         cosignatures=cosigned,
     )
 

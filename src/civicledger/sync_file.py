@@ -35,12 +35,14 @@ from civicledger.errors import (
     ValidationError,
     VerificationError,
 )
+from civicledger.events.redaction import REDACTION_EVENT_TYPE
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_consistency
+from civicledger.store.rows import StoredPayload
 from civicledger.sync import (
     BATCH,
     PushResult,
@@ -49,7 +51,7 @@ from civicledger.sync import (
     replica_row,
     sender_seals,
 )
-from civicledger.sync_redactions import receive_erasures, sender_erasures
+from civicledger.sync_redactions import check_erasures, receive_erasures, sender_erasures
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -166,7 +168,8 @@ def receive(
     """Apply a delivery file to a replica, with the guarantees of :func:`push`.
 
     The whole file is checked first (every line, every row against its leaf,
-    every cosignature against the seal it names); then its batches are applied,
+    every cosignature against the seal it names, every erasure of a row the replica
+    holds against the redaction events); then its batches are applied,
     each in one transaction, then its cosignatures are kept (append-only, each
     once), so an interrupted receive resumes when the same file is received
     again, and receiving it again changes nothing.
@@ -185,13 +188,16 @@ def receive(
     Raises:
         ValidationError: the file is damaged or truncated (naming the line and
             position), a cosignature names a seal neither the file nor the replica
-            holds or cannot be read (naming the line, seal and cosigner), or the
-            target ledger is not a replica of the file's ledger; nothing is written.
+            holds or cannot be read (naming the line, seal and cosigner), an erasure
+            of a row the replica holds is not one the redaction events allow (naming
+            the position), or the target ledger is not a replica of the file's
+            ledger; nothing is written.
         VerificationError: a cosignature does not verify (naming the line, seal
             and cosigner); nothing is written.
         HistoryMismatchError: the replica does not hold the seal the file was
             made since, or holds a history that differs (naming the first
-            differing position); nothing is written.
+            differing position), or an erasure names a row it does not hold;
+            nothing is written.
         LedgerNotFoundError: the file continues from a seal, but the replica does
             not exist yet.
         StoreError: a database failed; what was applied stays, and receiving the
@@ -242,6 +248,12 @@ def receive(
                 position=None,
             )
         _check_against_replica(delivery, target)
+        try:
+            check_erasures(target, delivery.erasures, _coming_redactions(delivery, target.head()))
+        except HistoryMismatchError as e:
+            raise HistoryMismatchError(f"{path}: {e}", position=e.position) from e
+        except ValidationError as e:
+            raise ValidationError(f"{path}: {e.message}", field=e.field) from e
         cosignatures = _delivered_cosignatures(delivery, held_seals)
         seals = delivery.seals
         events = 0
@@ -269,6 +281,18 @@ def receive(
         )
     finally:
         target.close()
+
+
+def _coming_redactions(delivery: Delivery, head: int) -> Iterator[StoredPayload]:
+    """The redaction events of a delivery the replica does not hold yet (read from the file
+    again only when it carries erasures)."""
+    if not delivery.erasures:
+        return
+    for chunk in delivery.batches():
+        for row in chunk.rows:
+            if row.position > head and row.type == REDACTION_EVENT_TYPE:
+                payload = None if row.payload is None else row.payload.encode("utf-8")
+                yield StoredPayload(row.position, payload)
 
 
 def _check_against_replica(delivery: Delivery, target: SqlStore | None) -> None:

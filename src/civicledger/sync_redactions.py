@@ -13,8 +13,9 @@ digest. Its ``verify()`` then passes, and the erased values are gone from it.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -24,7 +25,7 @@ from civicledger.errors import DamagedRowError, HistoryMismatchError, Validation
 from civicledger.events.redaction import REDACTED_KEY, REDACTION_EVENT_TYPE
 from civicledger.merkle.hashes import HashAlgorithm, hash_algorithm
 from civicledger.store.replica import ReplicaErasure
-from civicledger.store.rows import StoredRow
+from civicledger.store.rows import StoredPayload, StoredRow
 
 if TYPE_CHECKING:
     from civicledger.store.base import EventStore
@@ -110,12 +111,43 @@ def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> in
     """
     if not erasures:
         return 0
+    new = _new_erasures(target, erasures, (), held_only=False)
+    return target.receive_erasures(new) if new else 0
+
+
+def check_erasures(
+    target: SqlStore, erasures: Sequence[ReplicaErasure], coming: Iterable[StoredPayload]
+) -> None:
+    """Before a delivery writes anything, make the checks :func:`receive_erasures` will
+    make of the erasures of rows the replica already holds, with the redaction events the
+    delivery brings (``coming``: their positions and payloads) beside the replica's own.
+    An erasure of a row the delivery brings is checked once that row is held.
+
+    Raises:
+        HistoryMismatchError, ValidationError: as :func:`receive_erasures`; nothing is
+            written.
+    """
+    if erasures:
+        _new_erasures(target, erasures, coming, held_only=True)
+
+
+def _new_erasures(
+    target: SqlStore,
+    erasures: Sequence[ReplicaErasure],
+    coming: Iterable[StoredPayload],
+    *,
+    held_only: bool,
+) -> list[ReplicaErasure]:
+    """The erasures the replica does not match yet, each checked (see receive_erasures)."""
     rows = target.row_source()
     head = target.head()
-    index = RedactionIndex(rows.payloads_of_type(REDACTION_EVENT_TYPE, head), target.codec.registry)
+    redactions = itertools.chain(rows.payloads_of_type(REDACTION_EVENT_TYPE, head), coming)
+    index = RedactionIndex(redactions, target.codec.registry)
     alg = hash_algorithm(target.hash_algorithm)
     new = []
     for erasure in erasures:
+        if held_only and erasure.position > head:
+            continue
         held = next(iter(rows.rows(erasure.position, erasure.position)), None)
         if held is None or (held.event_id, held.leaf_hash) != (
             erasure.event_id,
@@ -133,7 +165,7 @@ def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> in
         erased = held._replace(payload=payload, salt=None, commitments=commitments)
         _check_erasure(held, erased, alg, target.leaf_version, index)
         new.append(erasure)
-    return target.receive_erasures(new) if new else 0
+    return new
 
 
 def _check_erasure(
@@ -204,4 +236,10 @@ def _json(payload: bytes | None) -> object:
         return None
 
 
-__all__ = ["damaged_row", "receive_erasures", "sender_erasures", "stored_text"]
+__all__ = [
+    "check_erasures",
+    "damaged_row",
+    "receive_erasures",
+    "sender_erasures",
+    "stored_text",
+]

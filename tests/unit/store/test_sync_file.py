@@ -482,3 +482,29 @@ def test_a_redacted_row_whose_remaining_value_was_changed_is_refused(
             Ledger.receive(tmp_path / "d.delivery", street)
         with pytest.raises(LedgerNotFoundError):  # refused before anything was applied
             Ledger.open(street, "hehua", create=False)
+
+
+def test_a_file_with_new_events_and_an_erasure_no_redaction_allows_writes_nothing(
+    sender: Ledger, tmp_path: Path
+) -> None:
+    """The erasures of rows the replica holds are checked with the file's own redaction
+    events before the first batch: a forged one leaves the replica as it was, new events
+    and seals included; the genuine erasure in the same kind of file goes through."""
+    visited = visit(sender)
+    first = sender.seal()
+    street = tmp_path / "street.db"
+    sender.push(f"sqlite:///{street}")
+    record(sender, "H")
+    sender.redact(visited, fields=["visitor"], reason="erasure request 10", actor="dpo")
+    sender.seal()
+    sender.deliver(tmp_path / "d.delivery", since=first)
+    items = lines(tmp_path / "d.delivery")
+    [erasure] = [i for i in items if "erasure" in i]
+    forged = {"erasure": {**erasure["erasure"], "payload": '{"__redacted__":["visitor"]}'}}
+    write_lines(tmp_path / "forged.delivery", [forged if i is erasure else i for i in items])
+    before = dump(street)
+    with pytest.raises(ValidationError, match=r"forged\.delivery: position 8 "):
+        Ledger.receive(tmp_path / "forged.delivery", f"sqlite:///{street}")
+    assert dump(street) == before
+    received = Ledger.receive(tmp_path / "d.delivery", f"sqlite:///{street}")
+    assert (received.events, received.erasures) == (2, 1)
