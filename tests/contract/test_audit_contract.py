@@ -476,20 +476,9 @@ def test_every_column_holding_a_value_of_any_type_is_named(tmp_path: Path) -> No
     already. A read raises DamagedRowError or a ValidationError naming the position, or
     reads the row as stored."""
     original = _sealed_file(tmp_path / "original.db", 300)
-    for column in EVENT_COLUMNS:
-        for value in SQLITE_VALUES:
-            copy = tmp_path / "copy.db"
-            copy.write_bytes(original.read_bytes())
-            with Ledger.open(f"sqlite:///{copy}") as ledger:
-                unchanged = _set_in_row_42(ledger, column, value)
-                if unchanged is None:
-                    continue  # refused by a constraint (NOT NULL, unique): nothing to find
-                found = ledger.verify(workers=1).problems
-                # Above the row: the stored nodes, seal root and frontier its leaf changed.
-                above = (ProblemKind.TILE, ProblemKind.SEAL_ROOT, ProblemKind.ROOT)
-                named = {p.position for p in found if p.kind not in above}
-                assert named == (set() if unchanged else {42}), (column, value)
-                assert _read_failure(ledger) in (None, 42), (column, value)
+    for column, value, ledger, unchanged in _attacks_on_row_42(original, tmp_path):
+        assert _verify_names(ledger) == (set() if unchanged else {42}), (column, value)
+        assert _read_failure(ledger) in (None, 42), (column, value)
 
 
 @pytest.mark.parametrize("route", ["push", "file"])
@@ -498,25 +487,14 @@ def test_a_row_holding_a_value_of_any_type_is_never_sent(tmp_path: Path, route: 
     naming its position, or sends it when the column held the value already. The replica
     holds nothing of a refused delivery, and no file is left half-written."""
     original = _sealed_file(tmp_path / "original.db", 60)
-    for column in EVENT_COLUMNS:
-        for value in SQLITE_VALUES:
-            copy, replica = tmp_path / "copy.db", tmp_path / "replica.db"
-            copy.write_bytes(original.read_bytes())
-            replica.unlink(missing_ok=True)
-            with Ledger.open(f"sqlite:///{copy}") as ledger:
-                unchanged = _set_in_row_42(ledger, column, value)
-                if unchanged is None:
-                    continue  # refused by a constraint: nothing changed
-                named = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", route)
-            assert named == (None if unchanged else 42), (column, value)
-            with Ledger.open(f"sqlite:///{replica}", ledger.name) as received:
-                assert received.head() == (60 if unchanged else 0), (column, value)
-            (tmp_path / "delivery").unlink(missing_ok=True)  # refused when received
-            assert sorted(p.name for p in tmp_path.iterdir()) == [
-                "copy.db",
-                "original.db",
-                "replica.db",
-            ], (column, value)
+    replica = tmp_path / "replica.db"
+    for column, value, ledger, unchanged in _attacks_on_row_42(original, tmp_path):
+        named = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", route)
+        assert named == (None if unchanged else 42), (column, value)
+        with Ledger.open(f"sqlite:///{replica}", ledger.name) as received:
+            assert received.head() == (60 if unchanged else 0), (column, value)
+        (tmp_path / "delivery").unlink(missing_ok=True)  # refused when received
+        assert not list(tmp_path.glob("delivery*")), (column, value)  # no partial file
 
 
 LEDGER_COLUMNS = {
@@ -655,27 +633,16 @@ def test_a_redacted_row_holding_a_value_of_any_type_is_named_and_never_sent(
         ledger.redact(redacted.event_id, fields=["member_id"], reason="erasure", actor="dpo")
         ledger.seal()
     assert redacted.position == 42
-    for column in EVENT_COLUMNS:
-        for value in SQLITE_VALUES:
-            copy, replica = tmp_path / "copy.db", tmp_path / "replica.db"
-            copy.write_bytes(original.read_bytes())
-            replica.unlink(missing_ok=True)
-            with Ledger.open(f"sqlite:///{copy}") as ledger:
-                unchanged = _set_in_row_42(ledger, column, value)
-                if unchanged is None:
-                    continue  # refused by a constraint: nothing changed
-                above = (ProblemKind.TILE, ProblemKind.SEAL_ROOT, ProblemKind.ROOT)
-                found = ledger.verify(workers=1).problems
-                named = {p.position for p in found if p.kind not in above}
-                assert named == (set() if unchanged else {42}), (column, value)
-                assert _read_failure(ledger) in (None, 42), (column, value)
-                sent = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", "push")
-            whole_v1_erasure = (leaf_version, column, value) == (1, "payload", "NULL")
-            expected = None if unchanged or whole_v1_erasure else 42
-            assert sent == expected, (column, value)
-            if whole_v1_erasure:
-                with Ledger.open(f"sqlite:///{replica}", "default", create=False) as received:
-                    assert {p.position for p in received.verify(workers=1).problems} == {42}
+    replica = tmp_path / "replica.db"
+    for column, value, ledger, unchanged in _attacks_on_row_42(original, tmp_path):
+        assert _verify_names(ledger) == (set() if unchanged else {42}), (column, value)
+        assert _read_failure(ledger) in (None, 42), (column, value)
+        sent = _sync_failure(ledger, tmp_path, f"sqlite:///{replica}", "push")
+        whole_v1_erasure = (leaf_version, column, value) == (1, "payload", "NULL")
+        assert sent == (None if unchanged or whole_v1_erasure else 42), (column, value)
+        if whole_v1_erasure:
+            with Ledger.open(f"sqlite:///{replica}", "default", create=False) as received:
+                assert _verify_names(received) == {42}
 
 
 def _sealed_file(path: Path, events: int) -> Path:
@@ -684,6 +651,29 @@ def _sealed_file(path: Path, events: int) -> Path:
         fill(ledger, events)
         ledger.seal()
     return path
+
+
+def _attacks_on_row_42(original: Path, folder: Path) -> Iterator[tuple[str, str, Ledger, bool]]:
+    """Each of :data:`SQLITE_VALUES` in each of :data:`EVENT_COLUMNS` at position 42 of a
+    fresh copy of ``original`` (one a constraint refuses is skipped: nothing changed):
+    (column, value, the open copy, whether the column held the value already). The
+    replica a previous attack left in ``folder`` is removed first."""
+    for column in EVENT_COLUMNS:
+        for value in SQLITE_VALUES:
+            copy = folder / "copy.db"
+            copy.write_bytes(original.read_bytes())
+            (folder / "replica.db").unlink(missing_ok=True)
+            with Ledger.open(f"sqlite:///{copy}") as ledger:
+                unchanged = _set_in_row_42(ledger, column, value)
+                if unchanged is not None:
+                    yield column, value, ledger, unchanged
+
+
+def _verify_names(ledger: Ledger) -> set[int | None]:
+    """The positions verify() names, but for the problems above a row (the stored nodes,
+    seal root and frontier a changed leaf changes too)."""
+    above = (ProblemKind.TILE, ProblemKind.SEAL_ROOT, ProblemKind.ROOT)
+    return {p.position for p in ledger.verify(workers=1).problems if p.kind not in above}
 
 
 def _set_in_row_42(ledger: Ledger, column: str, value: str) -> bool | None:
