@@ -134,8 +134,7 @@ class Runner(Generic[S]):
         )
         return records
 
-    def _target(self, to_position: int | None) -> int:
-        head: int = self.source.head()
+    def _target(self, to_position: int | None, head: int) -> int:
         if to_position is None:
             return head
         if to_position < 0 or to_position > head:
@@ -148,7 +147,7 @@ class Runner(Generic[S]):
         Returns:
             The state and the position it covers.
         """
-        target = self._target(to_position)
+        target = self._target(to_position, self.source.head())
         return fold(self.projection, self._records(1, target)), target
 
     def catch_up(
@@ -181,8 +180,8 @@ class Runner(Generic[S]):
             raise ProjectionError(f"batch_size must be at least 1, got {batch_size}")
         name, projection = self.projection.name, self.projection
         stored = positions.load(name)
-        target = self._target(to_position)
-        head = self.source.head() if to_position is not None else target
+        head: int = self.source.head()
+        target = self._target(to_position, head)
         if stored is not None and stored[0] > head:
             raise ProjectionError(
                 f"projection {name!r} is stored at position {stored[0]}, past the ledger's "

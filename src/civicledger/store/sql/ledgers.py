@@ -16,10 +16,14 @@ from civicledger.errors import (
 )
 from civicledger.events.text import format_timestamp
 from civicledger.merkle.hashes import hash_algorithm as lookup_hash
-from civicledger.merkle.leaf import LEAF_VERSIONS
 from civicledger.merkle.tree import Frontier
 from civicledger.store.base import Clock
-from civicledger.store.identity import check_ledger_name, check_origin, make_origin
+from civicledger.store.identity import (
+    check_leaf_version,
+    check_ledger_name,
+    check_origin,
+    make_origin,
+)
 from civicledger.store.sql import derived, dialect, guards, partitioning
 from civicledger.store.sql.dialect import write_transaction
 from civicledger.store.sql.engine import naming_damaged_text
@@ -327,12 +331,14 @@ def _ledger_row(row: Any, replica: bool) -> LedgerRow:
         raise _damaged(
             row.name, f"the stored hash algorithm is not one this release knows ({e.message})"
         ) from e
-    if row.leaf_version not in LEAF_VERSIONS or row.leaf_version.__class__ is not int:
+    try:
+        check_leaf_version(row.leaf_version)
+    except ValidationError as e:
         raise _damaged(
             row.name,
             f"the stored leaf format {row.leaf_version!r} is not one this release reads "
-            f"({', '.join(map(str, LEAF_VERSIONS))})",
-        )
+            f"({e.message})",
+        ) from e
     return LedgerRow(
         id=row.id,
         name=row.name,
