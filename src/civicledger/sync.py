@@ -132,10 +132,9 @@ def push(
         HistoryMismatchError: the replica holds a history that differs from the
             sender's (naming the first differing position); nothing is written.
         ValidationError: the target ledger exists but is not a replica of this
-            ledger, ``batch`` is not a positive int, or an erasure of a row the
-            replica holds is not one the redaction events allow (nothing is
-            written); or a row is refused on arrival (naming its position: the
-            batches before it stay delivered).
+            ledger, ``batch`` is not a positive int, or an erasure is not one the
+            redaction events allow (nothing is written); or a row is refused on
+            arrival (naming its position: the batches before it stay delivered).
         DamagedRowError: a row of this ledger holds a value no append writes, so it
             cannot be sent (naming its position; the batches before it stay).
         StoreError: a database failed; what was delivered before stays, and a
@@ -190,7 +189,8 @@ def _deliver(
     # batches bring, so that one no redaction allows writes nothing at all.
     erasures = sender_erasures(source.store, end)
     coming = (r for r in rows.payloads_of_type(REDACTION_EVENT_TYPE, end) if r.position > start)
-    check_erasures(target, erasures, coming)
+    named = {e.position for e in erasures if e.position > start}
+    check_erasures(target, erasures, coming, {p: r for p in named for r in rows.rows(p, p)})
     received = Auditor(target)
     held_before = len(received.seals())
     delivered = 0

@@ -42,7 +42,7 @@ from civicledger.merkle.proofs import consistency_proof, subtree_hash
 from civicledger.merkle.reader import NodeReader
 from civicledger.merkle.tree import Frontier
 from civicledger.merkle.verify import verify_consistency
-from civicledger.store.rows import StoredPayload
+from civicledger.store.rows import StoredPayload, StoredRow
 from civicledger.sync import (
     BATCH,
     PushResult,
@@ -168,11 +168,11 @@ def receive(
     """Apply a delivery file to a replica, with the guarantees of :func:`push`.
 
     The whole file is checked first (every line, every row against its leaf,
-    every cosignature against the seal it names, every erasure of a row the replica
-    holds against the redaction events); then its batches are applied,
-    each in one transaction, then its cosignatures are kept (append-only, each
-    once), so an interrupted receive resumes when the same file is received
-    again, and receiving it again changes nothing.
+    every cosignature against the seal it names, every erasure against the row the
+    replica holds or the file brings, and the redaction events); then its batches
+    are applied, each in one transaction, then its cosignatures are kept
+    (append-only, each once), so an interrupted receive resumes when the same file
+    is received again, and receiving it again changes nothing.
 
     Args:
         path: the delivery file.
@@ -189,8 +189,8 @@ def receive(
         ValidationError: the file is damaged or truncated (naming the line and
             position), a cosignature names a seal neither the file nor the replica
             holds or cannot be read (naming the line, seal and cosigner), an erasure
-            of a row the replica holds is not one the redaction events allow (naming
-            the position), or the target ledger is not a replica of the file's
+            is not one the redaction events allow (naming the position), or the
+            target ledger is not a replica of the file's
             ledger; nothing is written.
         VerificationError: a cosignature does not verify (naming the line, seal
             and cosigner); nothing is written.
@@ -249,7 +249,7 @@ def receive(
             )
         _check_against_replica(delivery, target)
         try:
-            check_erasures(target, delivery.erasures, _coming_redactions(delivery, target.head()))
+            check_erasures(target, delivery.erasures, *_coming(delivery, target.head()))
         except HistoryMismatchError as e:
             raise HistoryMismatchError(f"{path}: {e}", position=e.position) from e
         except ValidationError as e:
@@ -283,16 +283,22 @@ def receive(
         target.close()
 
 
-def _coming_redactions(delivery: Delivery, head: int) -> Iterator[StoredPayload]:
-    """The redaction events of a delivery the replica does not hold yet (read from the file
-    again only when it carries erasures)."""
+def _coming(delivery: Delivery, head: int) -> tuple[list[StoredPayload], dict[int, StoredRow]]:
+    """The redaction events a delivery brings past the replica's head, and the rows it
+    brings at the positions its erasures name (the file is read again only when it
+    carries erasures)."""
+    redactions: list[StoredPayload] = []
+    named_rows: dict[int, StoredRow] = {}
     if not delivery.erasures:
-        return
+        return redactions, named_rows
+    named = {e.position for e in delivery.erasures if e.position > head}
     for chunk in delivery.batches():
         for row in chunk.rows:
             if row.position > head and row.type == REDACTION_EVENT_TYPE:
-                payload = None if row.payload is None else row.payload.encode("utf-8")
-                yield StoredPayload(row.position, payload)
+                redactions.append(StoredPayload(row.position, row.stored().payload))
+            if row.position in named:
+                named_rows[row.position] = row.stored()
+    return redactions, named_rows
 
 
 def _check_against_replica(delivery: Delivery, target: SqlStore | None) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -111,51 +111,65 @@ def receive_erasures(target: SqlStore, erasures: Sequence[ReplicaErasure]) -> in
     """
     if not erasures:
         return 0
-    new = _new_erasures(target, erasures, (), held_only=False)
+    new = _new_erasures(target, erasures, (), {})
     return target.receive_erasures(new) if new else 0
 
 
 def check_erasures(
-    target: SqlStore, erasures: Sequence[ReplicaErasure], coming: Iterable[StoredPayload]
+    target: SqlStore,
+    erasures: Sequence[ReplicaErasure],
+    coming_redactions: Iterable[StoredPayload],
+    coming_rows: Mapping[int, StoredRow],
 ) -> None:
     """Before a delivery writes anything, make the checks :func:`receive_erasures` will
-    make of the erasures of rows the replica already holds, with the redaction events the
-    delivery brings (``coming``: their positions and payloads) beside the replica's own.
-    An erasure of a row the delivery brings is checked once that row is held.
+    make once its batches are in.
+
+    Each erasure is checked against the row the replica holds at its position or, past
+    the replica's head, the row the delivery brings there (``coming_rows``), with the
+    redaction events the delivery brings (``coming_redactions``) beside the replica's
+    own.
 
     Raises:
-        HistoryMismatchError, ValidationError: as :func:`receive_erasures`; nothing is
-            written.
+        HistoryMismatchError, ValidationError: as :func:`receive_erasures`, or an
+            erasure names a position past the replica's head that the delivery brings
+            no row for; nothing is written.
     """
     if erasures:
-        _new_erasures(target, erasures, coming, held_only=True)
+        _new_erasures(target, erasures, coming_redactions, coming_rows)
 
 
 def _new_erasures(
     target: SqlStore,
     erasures: Sequence[ReplicaErasure],
-    coming: Iterable[StoredPayload],
-    *,
-    held_only: bool,
+    coming_redactions: Iterable[StoredPayload],
+    coming_rows: Mapping[int, StoredRow],
 ) -> list[ReplicaErasure]:
     """The erasures the replica does not match yet, each checked (see receive_erasures)."""
     rows = target.row_source()
     head = target.head()
-    redactions = itertools.chain(rows.payloads_of_type(REDACTION_EVENT_TYPE, head), coming)
+    redactions = itertools.chain(
+        rows.payloads_of_type(REDACTION_EVENT_TYPE, head), coming_redactions
+    )
     index = RedactionIndex(redactions, target.codec.registry)
     alg = hash_algorithm(target.hash_algorithm)
     new = []
     for erasure in erasures:
-        if held_only and erasure.position > head:
-            continue
-        held = next(iter(rows.rows(erasure.position, erasure.position)), None)
+        if erasure.position > head:
+            held = coming_rows.get(erasure.position)
+        else:
+            held = next(iter(rows.rows(erasure.position, erasure.position)), None)
         if held is None or (held.event_id, held.leaf_hash) != (
             erasure.event_id,
             erasure.leaf_hash,
         ):
+            holder = (
+                "this ledger does not hold there"
+                if erasure.position <= head
+                else "neither this ledger holds nor the delivery brings there"
+            )
             raise HistoryMismatchError(
                 f"a delivered redaction names event {erasure.event_id} at position "
-                f"{erasure.position}, which this ledger does not hold there; nothing was erased",
+                f"{erasure.position}, which {holder}; nothing was erased",
                 position=erasure.position,
             )
         payload = None if erasure.payload is None else erasure.payload.encode("utf-8")

@@ -26,6 +26,7 @@ from civicledger.merkle.commitments import Commitments
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.tree import Frontier, Node
 from civicledger.merkle.verify import verify_consistency
+from civicledger.store.rows import StoredRow
 
 
 @attrs.frozen
@@ -63,6 +64,25 @@ class ReplicaRow:
     commitments: str | None
     payload_digest: bytes
     leaf_hash: bytes
+
+    def stored(self) -> StoredRow:
+        """The row as a replica holds it once received, for the checks made before then."""
+        return StoredRow(
+            position=self.position,
+            stream=self.stream,
+            stream_version=self.stream_version,
+            event_id=self.event_id,
+            type=self.type,
+            schema_version=self.schema_version,
+            occurred_on=self.occurred_on,
+            recorded_at=self.recorded_at,
+            actor=self.actor,
+            payload=None if self.payload is None else self.payload.encode("utf-8"),
+            salt=self.salt,
+            payload_digest=self.payload_digest,
+            leaf_hash=self.leaf_hash,
+            commitments=None if self.commitments is None else self.commitments.encode("utf-8"),
+        )
 
 
 @attrs.frozen

@@ -508,3 +508,50 @@ def test_a_file_with_new_events_and_an_erasure_no_redaction_allows_writes_nothin
     assert dump(street) == before
     received = Ledger.receive(tmp_path / "d.delivery", f"sqlite:///{street}")
     assert (received.events, received.erasures) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("forge", "refused"),
+    [
+        (
+            {"payload": '{"__redacted__":["visitor"]}'},
+            (ValidationError, r"forged\.delivery: position 8 "),
+        ),
+        (
+            {"position": 12},
+            (HistoryMismatchError, "at position 12, which neither this ledger holds nor"),
+        ),
+    ],
+    ids=["more-erased-than-redacted", "past-what-the-file-brings"],
+)
+def test_an_erasure_of_a_row_the_same_file_brings_is_checked_before_anything_is_written(
+    sender: Ledger,
+    tmp_path: Path,
+    forge: dict[str, Any],
+    refused: tuple[type[Exception], str],
+) -> None:
+    """A file carries an erasure of every redacted row, also of a row it brings itself
+    (already redacted). A forged one is checked against the row in the file before the
+    first batch, so the replica is left exactly as it was; the genuine file erases nothing
+    more, since its row arrives redacted."""
+    first = sender.seal()
+    street = tmp_path / "street.db"
+    sender.push(f"sqlite:///{street}")
+    visited = visit(sender)
+    sender.redact(visited, fields=["visitor"], reason="erasure request 11", actor="dpo")
+    sender.seal()
+    sender.deliver(tmp_path / "d.delivery", since=first)
+    items = lines(tmp_path / "d.delivery")
+    [erasure] = [i for i in items if "erasure" in i]
+    assert erasure["erasure"]["position"] == 8  # the visit, which the replica lacks
+    forged = {"erasure": {**erasure["erasure"], **forge}}
+    write_lines(tmp_path / "forged.delivery", [forged if i is erasure else i for i in items])
+    before = dump(street)
+    error, message = refused
+    with pytest.raises(error, match=message):
+        Ledger.receive(tmp_path / "forged.delivery", f"sqlite:///{street}")
+    assert dump(street) == before
+    received = Ledger.receive(tmp_path / "d.delivery", f"sqlite:///{street}")
+    assert (received.events, received.erasures) == (2, 0)
+    with Ledger.open(f"sqlite:///{street}", "hehua", create=False) as replica:
+        assert replica.verify().ok
