@@ -9,7 +9,7 @@ else. Fields declared personal are refused unless asked for explicitly.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -23,7 +23,7 @@ from civicledger.merkle.disclosure import LEAF_V2, Disclosure, field_digest, fie
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.store.base import EventStore
 from civicledger.store.rows import RowSource, StoredRow
-from civicledger.types import parse_event_id
+from civicledger.types import Position, parse_event_id
 
 
 def disclose(
@@ -55,12 +55,7 @@ def disclose(
     """
     the_id = parse_event_id(event_id)
     names = _field_list(fields)
-    if store.leaf_version != LEAF_V2:
-        raise ValidationError(
-            f"ledger {store.origin} uses leaf format v1, whose leaves commit to the whole "
-            "payload at once, so single values cannot be disclosed",
-            event_id=str(the_id),
-        )
+    _check_v2(store, str(the_id))
     position = rows.position_of(the_id)
     row = None if position is None else next(iter(rows.rows(position, position)), None)
     if row is None:
@@ -69,6 +64,101 @@ def disclose(
             field="event_id",
             event_id=str(the_id),
         )
+    return _disclose_row(store, alg, row, names, include_personal)
+
+
+def disclose_positions(
+    store: EventStore,
+    rows: RowSource,
+    alg: HashAlgorithm,
+    requests: Iterable[tuple[Position, Sequence[str]]],
+    head: Position,
+    *,
+    include_personal: bool = False,
+) -> list[Disclosure]:
+    """The disclosures of many events, named by position, in the order asked.
+
+    What :func:`disclose` does for each, reading the rows a run of nearby positions at
+    a time (a position asked twice, with other fields, is read once) rather than with
+    two queries per event: a report's evidence discloses hundreds of events.
+
+    Args:
+        store: the ledger's store (its origin, leaf format and codec).
+        rows: reads the stored rows.
+        alg: the ledger's hash algorithm.
+        requests: (position, top-level field names) pairs.
+        head: the ledger's head; a position past it is refused.
+        include_personal: disclose fields declared ``personal=True`` too.
+
+    Returns:
+        One disclosure per request, each already checked against its stored envelope.
+
+    Raises:
+        ValidationError: a position is not one of the ledger's, the ledger is leaf
+            format v1, or a field is not in the payload, was redacted, or is personal
+            and not asked for; nothing is returned.
+        VerificationError: a row is missing, or no longer matches its leaf (run
+            verify()).
+    """
+    asked = [(_position(position, head, store.origin), _field_list(f)) for position, f in requests]
+    if not asked:
+        return []
+    _check_v2(store, None)
+    held: dict[Position, StoredRow] = {}
+    for first, last in _runs(sorted({position for position, _ in asked})):
+        wanted = {position for position, _ in asked if first <= position <= last}
+        held.update((row.position, row) for row in rows.rows(first, last) if row.position in wanted)
+    disclosures = []
+    for position, names in asked:
+        row = held.get(position)
+        if row is None:
+            raise VerificationError(
+                f"cannot disclose the event at position {position}: its row is missing; "
+                "run verify()"
+            )
+        disclosures.append(_disclose_row(store, alg, row, names, include_personal))
+    return disclosures
+
+
+_NEARBY = 256
+"""Positions at most this far apart are read in one range: the rows between them cost
+less to read and skip than another query."""
+
+
+def _runs(positions: Sequence[Position]) -> Iterator[tuple[Position, Position]]:
+    """The (first, last) ranges covering sorted positions, split where a gap exceeds
+    :data:`_NEARBY`."""
+    first = last = positions[0]
+    for position in positions[1:]:
+        if position - last > _NEARBY:
+            yield first, last
+            first = position
+        last = position
+    yield first, last
+
+
+def _position(value: object, head: Position, origin: str) -> Position:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= head:
+        return value
+    raise ValidationError(
+        f"{value!r} is not a position of ledger {origin} (1 to {head})", field="position"
+    )
+
+
+def _check_v2(store: EventStore, event_id: str | None) -> None:
+    if store.leaf_version != LEAF_V2:
+        raise ValidationError(
+            f"ledger {store.origin} uses leaf format v1, whose leaves commit to the whole "
+            "payload at once, so single values cannot be disclosed",
+            event_id=event_id,
+        )
+
+
+def _disclose_row(
+    store: EventStore, alg: HashAlgorithm, row: StoredRow, names: list[str], include_personal: bool
+) -> Disclosure:
+    """The disclosure of fields of a stored row, checked against its leaf."""
+    the_id = row.event_id
     values, salts, erased = _stored_fields(row, alg)
     personal = _personal_fields(store, row)
     for name in names:
@@ -112,7 +202,9 @@ def disclose(
     try:
         disclosure.verify()
     except VerificationError as e:
-        raise VerificationError(f"{e}; the stored row was changed: run verify()") from e
+        raise VerificationError(
+            f"{e}; the stored row at position {row.position} was changed: run verify()"
+        ) from e
     return disclosure
 
 

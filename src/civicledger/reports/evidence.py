@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import uuid
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -59,6 +58,9 @@ COSIGNER_KEYS = "cosigners/"
 AMENDING_TYPES = ("event_corrected", "event_retracted", "event_redacted")
 """Events that amend others; the bundle discloses whom each one targets."""
 
+Disclosed = tuple[int, tuple[str, ...]]
+"""One line of a disclosure file: an event's position and the fields disclosed."""
+
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries carry no clock: same input, same bytes
 
 
@@ -71,10 +73,16 @@ class Disclosing(Protocol):
 
 
 class Enveloping(Protocol):
-    """The audit operation a bundle needs (``civicledger.Ledger.audit`` has it)."""
+    """The audit operations a bundle needs (``civicledger.Ledger.audit`` has them)."""
 
     def envelopes(self, tree_size: int) -> Iterator[bytes]:
         """The canonical envelopes of positions 1..tree_size."""
+        ...
+
+    def disclose_positions(
+        self, requests: Iterable[tuple[int, Sequence[str]]]
+    ) -> Sequence[Disclosing]:
+        """The disclosures of some payload fields of many events, by position."""
         ...
 
 
@@ -103,10 +111,6 @@ class EvidenceSource(Protocol):
     @property
     def audit(self) -> Enveloping:
         """The ledger's audit operations."""
-        ...
-
-    def disclose(self, event_id: uuid.UUID | str, fields: Sequence[str]) -> Disclosing:
-        """The disclosure of some payload fields of one event."""
         ...
 
 
@@ -346,28 +350,30 @@ def write_ledger_part(
     computed = _figures(ledger, indicators, period, figures, seal)
     files[f"{prefix}seal.txt"] = seal.text.encode("utf-8")
     files[f"{prefix}envelopes.jsonl"] = b"".join(e + b"\n" for e in ledger.audit.envelopes(size))
-    amendments = [
-        _line(ledger.disclose(r.event_id, ["target_event_id"]))
+    amending: list[Disclosed] = [
+        (r.position, ("target_event_id",))
         for r in ledger.read(types=list(AMENDING_TYPES), to_position=size)
     ]
-    files[f"{prefix}amendments.jsonl"] = b"".join(amendments)
+    # Every disclosure file is listed first, by the positions and fields it discloses,
+    # and then all are disclosed in one pass over the rows: the figures of a report
+    # read the same events (a year's figure and its months').
+    wanted: dict[str, list[Disclosed]] = {f"{prefix}amendments.jsonl": amending}
     entries = []
     partial: list[tuple[str, str]] = []
-    count = len(amendments)
-    disclosed: dict[tuple[str, tuple[str, ...]], bytes] = {}
     for figure_data in figures:
         ref = figure_data["ref"]
         if figure_data["indicator"] in FIGURE_IDS:
-            entry, written = _followup_entry(figure_data["lineage"]), 0
+            entry = _followup_entry(figure_data["lineage"])
             entries.append({"ref": ref, **entry})
             partial += [(ref, why) for why in _why_partial(entry)]
             continue
         key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
         figure = computed[key]
-        entry, written = _entry(ledger, figure, size, f"{prefix}figures/{ref}", files, disclosed)
-        count += written
+        entry = _entry(ledger, figure, size, f"{prefix}figures/{ref}", wanted)
         entries.append({"ref": ref, **entry})
         partial += [(ref, why) for why in _why_partial(entry)]
+    _write_disclosures(ledger, wanted, files)
+    count = sum(len(asked) for asked in wanted.values())
     manifest = {
         "origin": seal.origin,
         "hash": seal.hash_name,
@@ -493,23 +499,17 @@ def _entry(
     figure: Figure,
     size: int,
     name: str,
-    files: dict[str, bytes],
-    disclosed: dict[tuple[str, tuple[str, ...]], bytes],
-) -> tuple[dict[str, Any], int]:
-    """The manifest entry of a figure (parts of a ratio nested), writing its disclosures.
-
-    ``disclosed`` holds the lines already made, by event id and fields: the figures of a
-    report read the same events (a year's figure and its months'), and each disclosure is
-    a query of its own.
-    """
+    wanted: dict[str, list[Disclosed]],
+) -> dict[str, Any]:
+    """The manifest entry of a figure (parts of a ratio nested), listing in ``wanted`` the
+    positions and fields its disclosure file holds."""
     if isinstance(figure.indicator.measure, Ratio):
         assert figure.numerator is not None
         assert figure.denominator is not None
-        numerator, n = _entry(ledger, figure.numerator, size, f"{name}.numerator", files, disclosed)
-        denominator, d = _entry(
-            ledger, figure.denominator, size, f"{name}.denominator", files, disclosed
-        )
-        return {"numerator": numerator, "denominator": denominator}, n + d
+        return {
+            "numerator": _entry(ledger, figure.numerator, size, f"{name}.numerator", wanted),
+            "denominator": _entry(ledger, figure.denominator, size, f"{name}.denominator", wanted),
+        }
     indicator = figure.indicator
     read = fields_read(indicator)
     start, end = _window(figure)
@@ -539,20 +539,25 @@ def _entry(
         ],
     }
     if why:
-        return entry, 0
-    lines = []
-    for record in events:
-        fields = tuple(sorted(read[record.type]))
-        if not fields:
-            continue  # a type read only through its envelope needs no disclosure
-        key = (str(record.event_id), fields)
-        line = disclosed.get(key)
-        if line is None:
-            line = disclosed[key] = _line(ledger.disclose(record.event_id, list(fields)))
-        lines.append(line)
+        return entry
     entry["disclosures"] = f"{name}.jsonl"
-    files[entry["disclosures"]] = b"".join(lines)
-    return entry, len(lines)
+    wanted[entry["disclosures"]] = [
+        (record.position, fields)
+        for record in events
+        # a type read only through its envelope needs no disclosure
+        if (fields := tuple(sorted(read[record.type])))
+    ]
+    return entry
+
+
+def _write_disclosures(
+    ledger: EvidenceSource, wanted: Mapping[str, Sequence[Disclosed]], files: dict[str, bytes]
+) -> None:
+    """Disclose what each file lists (each event and field set once) and add the files."""
+    asked = list(dict.fromkeys(d for listed in wanted.values() for d in listed))
+    lines = dict(zip(asked, map(_line, ledger.audit.disclose_positions(asked)), strict=True))
+    for name, listed in wanted.items():
+        files[name] = b"".join(lines[d] for d in listed)
 
 
 FOLLOWUP_CHECK = "followups"

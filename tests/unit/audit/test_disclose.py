@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -125,3 +128,78 @@ def test_from_json_names_what_is_wrong() -> None:
             Disclosure.from_json(good | change)
     with pytest.raises(ValidationError, match="event_id"):
         Disclosure.from_json({k: v for k, v in good.items() if k != "event_id"})
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def meetings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """A ledger of 700 meetings and one visit (position 701), in memory or on SQLite."""
+    if request.param == "memory":
+        ledger = Ledger.in_memory()
+    else:
+        ledger = Ledger.open(f"sqlite:///{tmp_path / 'l.db'}")
+    with ledger:
+        ledger.append("meetings", [MEETING] * 700, actor="clerk")
+        ledger.append("visits", [VISIT], actor="clerk")
+        yield ledger
+
+
+def test_disclosing_by_position_gives_what_disclose_gives_in_the_order_asked(
+    meetings: Ledger,
+) -> None:
+    """Positions far apart and close together, one asked twice with other fields: each
+    disclosure equals disclose() of that event's id, and comes back where it was asked."""
+    ids = {r.position: r.event_id for r in meetings.read()}
+    asked: list[tuple[int, list[str]]] = [
+        (700, ["attendees"]),
+        (1, ["topic", "attendees"]),
+        (350, ["body"]),
+        (1, ["occurred_on"]),
+        (2, ["attendees"]),
+        (701, ["in_person"]),
+        (699, ["topic"]),
+    ]
+    found = meetings.audit.disclose_positions(asked)
+    assert found == [meetings.disclose(ids[p], fields) for p, fields in asked]
+    assert [d.position for d in found] == [p for p, _ in asked]
+    for disclosure in found:
+        disclosure.verify()
+    assert meetings.audit.disclose_positions([]) == []
+
+
+@pytest.mark.parametrize("position", [0, 702, -1, True, "3", 2.0, None])
+def test_disclosing_a_position_the_ledger_lacks_names_it(meetings: Ledger, position: Any) -> None:
+    with pytest.raises(ValidationError, match=rf"{re.escape(repr(position))} is not a position"):
+        meetings.audit.disclose_positions([(1, ["topic"]), (position, ["topic"])])
+
+
+def test_disclosing_by_position_refuses_as_disclose_does(meetings: Ledger) -> None:
+    """A personal field not asked for, an unknown field, an empty list: the same errors."""
+    with pytest.raises(ValidationError, match=r"member_id .*personal.*include_personal=True"):
+        meetings.audit.disclose_positions([(1, ["topic"]), (701, ["member_id"])])
+    [visit] = meetings.audit.disclose_positions([(701, ["member_id"])], include_personal=True)
+    assert visit.values() == {"member_id": "M-1"}
+    with pytest.raises(ValidationError, match="no such field"):
+        meetings.audit.disclose_positions([(2, ["visitor"])])
+    with pytest.raises(ValidationError, match="non-empty list"):
+        meetings.audit.disclose_positions([(2, [])])
+
+
+def test_disclosing_a_row_deleted_or_changed_around_the_store_names_it(tmp_path: Path) -> None:
+    """An insider deletes one row and changes another (the triggers dropped): disclosing
+    either names its position and says to run verify()."""
+    path = tmp_path / "l.db"
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        ledger.append("meetings", [MEETING] * 5, actor="clerk")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER civicledger_events_no_delete")
+        db.execute("DROP TRIGGER civicledger_events_redaction_only")
+        db.execute("DELETE FROM civicledger_events WHERE position = 3")
+        db.execute(
+            "UPDATE civicledger_events SET payload = replace(payload, '68', '98') "
+            "WHERE position = 4"
+        )
+    with Ledger.open(f"sqlite:///{path}", create=False) as ledger:
+        with pytest.raises(VerificationError, match=r"position 3: its row is missing"):
+            ledger.audit.disclose_positions([(2, ["attendees"]), (3, ["attendees"])])
+        with pytest.raises(VerificationError, match=r"position 4 .*run verify\(\)"):
+            ledger.audit.disclose_positions([(4, ["attendees"])])
