@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civicledger import Ledger
 from civicledger.audit import verify_proof
@@ -203,3 +205,31 @@ def test_disclosing_a_row_deleted_or_changed_around_the_store_names_it(tmp_path:
             ledger.audit.disclose_positions([(2, ["attendees"]), (3, ["attendees"])])
         with pytest.raises(VerificationError, match=r"position 4 .*run verify\(\)"):
             ledger.audit.disclose_positions([(4, ["attendees"])])
+
+
+@pytest.fixture(scope="module")
+def spread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ledger, dict[int, Any]]]:
+    """A SQLite ledger of 1,200 meetings: room for runs split by gaps of every size."""
+    path = tmp_path_factory.mktemp("spread") / "l.db"
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        ledger.append("meetings", [MEETING] * 1200, actor="clerk")
+        yield ledger, {r.position: r.event_id for r in ledger.read()}
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 1200),
+            st.lists(st.sampled_from(["attendees", "body", "topic"]), min_size=1, unique=True),
+        ),
+        max_size=12,
+    )
+)
+def test_any_requests_by_position_give_what_disclose_gives(
+    spread: tuple[Ledger, dict[int, Any]], asked: list[tuple[int, list[str]]]
+) -> None:
+    """Whatever positions are asked, in any order, near or far apart, repeated or not."""
+    ledger, ids = spread
+    assert ledger.audit.disclose_positions(asked) == [
+        ledger.disclose(ids[position], fields) for position, fields in asked
+    ]
