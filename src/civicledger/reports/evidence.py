@@ -358,18 +358,22 @@ def write_ledger_part(
     # and then all are disclosed in one pass over the rows: the figures of a report
     # read the same events (a year's figure and its months').
     wanted: dict[str, list[Disclosed]] = {f"{prefix}amendments.jsonl": amending}
+    named: dict[int, tuple[str, Figure]] = {}  # by the figure's index in the report
+    for i, figure_data in enumerate(figures):
+        if figure_data["indicator"] not in FIGURE_IDS:
+            lineage = figure_data["lineage"]
+            key = (figure_data["indicator"], str(figure_data["period"]), _group(lineage))
+            named[i] = (f"{prefix}figures/{figure_data['ref']}", computed[key])
+    leaves = [leaf for name, figure in named.values() for leaf in _leaves(figure, name)]
+    leaf_entries = _leaf_entries(ledger, leaves, size, wanted)
     entries = []
     partial: list[tuple[str, str]] = []
-    for figure_data in figures:
+    for i, figure_data in enumerate(figures):
         ref = figure_data["ref"]
-        if figure_data["indicator"] in FIGURE_IDS:
+        if i in named:
+            entry = _assembled(*named[i], leaf_entries)
+        else:
             entry = _followup_entry(figure_data["lineage"])
-            entries.append({"ref": ref, **entry})
-            partial += [(ref, why) for why in _why_partial(entry)]
-            continue
-        key = (figure_data["indicator"], str(figure_data["period"]), _group(figure_data["lineage"]))
-        figure = computed[key]
-        entry = _entry(ledger, figure, size, f"{prefix}figures/{ref}", wanted)
         entries.append({"ref": ref, **entry})
         partial += [(ref, why) for why in _why_partial(entry)]
     _write_disclosures(ledger, wanted, files)
@@ -494,30 +498,69 @@ def _window(figure: Figure) -> tuple[date | None, date]:
     return (None if figure.indicator.state else period.start), period.end
 
 
-def _entry(
-    ledger: EvidenceSource,
-    figure: Figure,
-    size: int,
-    name: str,
-    wanted: dict[str, list[Disclosed]],
-) -> dict[str, Any]:
-    """The manifest entry of a figure (parts of a ratio nested), listing in ``wanted`` the
-    positions and fields its disclosure file holds."""
+def _leaves(figure: Figure, name: str) -> Iterator[tuple[str, Figure]]:
+    """The figures behind a report's figure that are not ratios (a ratio's numerator and
+    denominator, nested), each with the name of its disclosure file."""
+    if isinstance(figure.indicator.measure, Ratio):
+        assert figure.numerator is not None
+        assert figure.denominator is not None
+        yield from _leaves(figure.numerator, f"{name}.numerator")
+        yield from _leaves(figure.denominator, f"{name}.denominator")
+    else:
+        yield name, figure
+
+
+def _assembled(name: str, figure: Figure, leaf_entries: Mapping[str, dict[str, Any]]) -> Any:
+    """The manifest entry of a report's figure from its leaves' (a ratio's parts nested)."""
     if isinstance(figure.indicator.measure, Ratio):
         assert figure.numerator is not None
         assert figure.denominator is not None
         return {
-            "numerator": _entry(ledger, figure.numerator, size, f"{name}.numerator", wanted),
-            "denominator": _entry(ledger, figure.denominator, size, f"{name}.denominator", wanted),
+            "numerator": _assembled(f"{name}.numerator", figure.numerator, leaf_entries),
+            "denominator": _assembled(f"{name}.denominator", figure.denominator, leaf_entries),
         }
+    return leaf_entries[name]
+
+
+def _leaf_entries(
+    ledger: EvidenceSource,
+    leaves: Sequence[tuple[str, Figure]],
+    size: int,
+    wanted: dict[str, list[Disclosed]],
+) -> dict[str, dict[str, Any]]:
+    """The manifest entries of figures that are not ratios, by disclosure file name.
+
+    The figures are taken one set of event types at a time, with one read of the
+    ledger for each set: a report's figures share them (a year's figure and its
+    months' read the same types), and each read is of every event of those types.
+    The records of one set are held at a time: those within its figures' periods.
+    """
+    by_types: dict[tuple[str, ...], list[tuple[str, Figure]]] = {}
+    for name, figure in leaves:
+        by_types.setdefault(tuple(sorted(fields_read(figure.indicator))), []).append((name, figure))
+    entries = {}
+    for types, members in by_types.items():
+        windows = [(_window(figure), list[RecordedEvent]()) for _, figure in members]
+        for record in ledger.read(types=list(types), to_position=size, effective=True):
+            day = record.occurred_on
+            for (start, end), events in windows:
+                if day <= end and (start is None or day >= start):
+                    events.append(record)
+        for (name, figure), (_, events) in zip(members, windows, strict=True):
+            entries[name] = _entry(figure, events, name, wanted)
+    return entries
+
+
+def _entry(
+    figure: Figure,
+    events: Sequence[RecordedEvent],
+    name: str,
+    wanted: dict[str, list[Disclosed]],
+) -> dict[str, Any]:
+    """The manifest entry of a figure that is not a ratio, from the events of its types in
+    its window, listing in ``wanted`` the positions and fields its disclosure file holds."""
     indicator = figure.indicator
     read = fields_read(indicator)
-    start, end = _window(figure)
-    events = [
-        r
-        for r in ledger.read(types=list(read), to_position=size, effective=True)
-        if r.occurred_on <= end and (start is None or r.occurred_on >= start)
-    ]
     counted = {c.event_id for c in figure.contributions}
     why = _why_envelopes_only(read, events)
     entry: dict[str, Any] = {
