@@ -104,20 +104,23 @@ def disclose_positions(
     if not asked:
         return []
     _check_v2(store, None)
-    held: dict[Position, StoredRow] = {}
-    for first, last in _runs(sorted({position for position, _ in asked})):
-        wanted = {position for position, _ in asked if first <= position <= last}
-        held.update((row.position, row) for row in rows.rows(first, last) if row.position in wanted)
-    disclosures = []
-    for position, names in asked:
-        row = held.get(position)
-        if row is None:
+    by_position: dict[Position, list[int]] = {}
+    for index, (position, _) in enumerate(asked):
+        by_position.setdefault(position, []).append(index)
+    found: list[Disclosure | None] = [None] * len(asked)
+    for run in _runs(sorted(by_position)):
+        wanted = set(run)
+        for row in rows.rows(run[0], run[-1]):
+            if row.position in wanted:
+                wanted.discard(row.position)
+                for index in by_position[row.position]:
+                    found[index] = _disclose_row(store, alg, row, asked[index][1], include_personal)
+        if wanted:
             raise VerificationError(
-                f"cannot disclose the event at position {position}: its row is missing; "
+                f"cannot disclose the event at position {min(wanted)}: its row is missing; "
                 "run verify()"
             )
-        disclosures.append(_disclose_row(store, alg, row, names, include_personal))
-    return disclosures
+    return [d for d in found if d is not None]
 
 
 _NEARBY = 256
@@ -125,16 +128,15 @@ _NEARBY = 256
 less to read and skip than another query."""
 
 
-def _runs(positions: Sequence[Position]) -> Iterator[tuple[Position, Position]]:
-    """The (first, last) ranges covering sorted positions, split where a gap exceeds
-    :data:`_NEARBY`."""
-    first = last = positions[0]
+def _runs(positions: Sequence[Position]) -> Iterator[list[Position]]:
+    """Sorted positions in runs, a new one starting where a gap exceeds :data:`_NEARBY`."""
+    run = [positions[0]]
     for position in positions[1:]:
-        if position - last > _NEARBY:
-            yield first, last
-            first = position
-        last = position
-    yield first, last
+        if position - run[-1] > _NEARBY:
+            yield run
+            run = []
+        run.append(position)
+    yield run
 
 
 def _position(value: object, head: Position, origin: str) -> Position:
