@@ -132,13 +132,15 @@ def test_from_json_names_what_is_wrong() -> None:
         Disclosure.from_json({k: v for k, v in good.items() if k != "event_id"})
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def meetings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    """A ledger of 700 meetings and one visit (position 701), in memory or on SQLite."""
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def meetings(request: pytest.FixtureRequest, tmp_path: Path, ledger_name: str) -> Iterator[Ledger]:
+    """A ledger of 700 meetings and one visit (position 701), on each backend."""
     if request.param == "memory":
         ledger = Ledger.in_memory()
-    else:
+    elif request.param == "sqlite":
         ledger = Ledger.open(f"sqlite:///{tmp_path / 'l.db'}")
+    else:
+        ledger = Ledger.open(request.getfixturevalue("postgres_url"), ledger_name)
     with ledger:
         ledger.append("meetings", [MEETING] * 700, actor="clerk")
         ledger.append("visits", [VISIT], actor="clerk")
