@@ -190,8 +190,7 @@ def receive(
             position), a cosignature names a seal neither the file nor the replica
             holds or cannot be read (naming the line, seal and cosigner), an erasure
             is not one the redaction events allow (naming the position), or the
-            target ledger is not a replica of the file's
-            ledger; nothing is written.
+            target ledger is not a replica of the file's ledger; nothing is written.
         VerificationError: a cosignature does not verify (naming the line, seal
             and cosigner); nothing is written.
         HistoryMismatchError: the replica does not hold the seal the file was
