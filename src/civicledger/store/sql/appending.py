@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from civicledger.errors import StoreError
+from civicledger.errors import ConcurrencyError, StoreError
 from civicledger.events import Codec, RecordedEvent
 from civicledger.events.text import format_timestamp
 from civicledger.limits import Limits
@@ -47,7 +47,7 @@ from civicledger.store.planning import (
     streams_of,
 )
 from civicledger.store.replica import ReceivePlan
-from civicledger.store.sql import dialect
+from civicledger.store.sql import dialect, one_trip
 from civicledger.store.sql.decoding import columns, decode_row
 from civicledger.store.sql.engine import DriverStatement, naming_damaged_text
 from civicledger.store.sql.ledgers import LedgerRow
@@ -58,6 +58,9 @@ _INSERT_COLUMNS = tuple(column.name for column in events.columns)
 
 MOVED_HEAD = "civicledger_moved_head"
 """``Connection.info`` key: the head a write transaction moved, announced after it commits."""
+
+_REMEMBERED_STREAMS = 10_000
+"""Stream versions an appender remembers for one-trip appends before it starts afresh."""
 
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 
@@ -100,6 +103,9 @@ class SqlAppender:
         self._engine = engine
         self._existing_statements: dict[int, DriverStatement] = {}
         self._written: tuple[bytes, Frontier] | None = None  # the last frontier written
+        # PostgreSQL: the version this appender last gave each stream, the guesses of a
+        # one-trip append (the server checks each; see one_trip.py).
+        self._versions: dict[str, int] = {}
         self._insert_row = DriverStatement(insert(events), engine)  # PostgreSQL, one row
         self._insert_tiles = DriverStatement(
             insert(tiles).values(
@@ -126,11 +132,90 @@ class SqlAppender:
         head, frontier = self.lock(conn)
         plan = self._plan_and_insert(conn, encoded, head, frontier)
         self._complete(conn, plan)
+        if self._postgres:
+            self._remember_versions(plan.rows)
         repeats = [o.position for o in plan.outcomes if isinstance(o, StoredIdentity)]
         originals = {r.position: r for r in self.records_at(conn, repeats)}
         return [
             plan.record(o) if isinstance(o, Row) else originals[o.position] for o in plan.outcomes
         ]
+
+    def append_in_one_trip(self, encoded: list[Encoded]) -> list[RecordedEvent] | None:
+        """Append a small batch on PostgreSQL in one round trip, planned on the head,
+        frontier and stream versions this appender last wrote (:mod:`.one_trip`).
+
+        Returns:
+            The records, as :meth:`append` gives them; None when this cannot be done
+            here (SQLite, a large batch, nothing written yet by this appender) or the
+            server refused a guess, in which case nothing was written and the caller
+            appends the usual way.
+        """
+        written = self._written
+        if not self._postgres or written is None or not 0 < len(encoded) <= one_trip.MAX_ROWS:
+            return None
+        stored, frontier = written[0], written[1].copy()
+        head = frontier.size
+        remembered = self._versions
+        try:
+            plan = plan_append(
+                encoded,
+                origin=self._ledger.origin,
+                alg=self._alg,
+                head=head,
+                frontier=frontier,
+                recorded_at=self._clock(),
+                ids=self._ids,
+                versions={e.stream: remembered.get(e.stream, 0) for e in encoded},
+                existing={},  # a stored id fails the id index: then the usual way decides
+                future_date_tolerance_days=self._limits.future_date_tolerance_days,
+                leaf_version=self._ledger.leaf_version,
+            )
+        except ConcurrencyError:
+            return None  # judged on remembered versions; the usual way reads the stored ones
+        values = self._values(format_timestamp(plan.recorded_at))
+        new_frontier = plan.frontier.to_bytes()
+        ledger_id = self._ledger.id
+        streams_before: dict[str, int] = {}
+        for row in plan.rows:
+            streams_before.setdefault(row.stream, row.stream_version - 1)
+        text = one_trip.query(self._engine, len(plan.rows), len(streams_before), len(plan.nodes))
+        arguments = one_trip.params(
+            ledger_id,
+            [values(row) for row in plan.rows],
+            list(streams_before.items()),
+            [(ledger_id, n.level, n.index, n.hash) for n in plan.nodes],
+            head=head,
+            frontier=stored,
+            new_head=plan.frontier.size,
+            new_frontier=new_frontier,
+        )
+        first = plan.rows[0]
+        committed = False
+        try:
+            committed = one_trip.send(
+                self._engine,
+                text,
+                arguments,
+                ledger_id=ledger_id,
+                first=(first.position, first.event_id),
+                notifying=f"notifying subscribers of ledger {self._ledger.name!r} "
+                "(the append is committed)",
+            )
+        except StoreError:  # send raises it only when the append committed
+            committed = True
+            raise
+        finally:
+            if committed:
+                self._written = (new_frontier, plan.frontier.copy())
+                self._remember_versions(plan.rows)
+        return [plan.record(o) for o in plan.outcomes if isinstance(o, Row)] if committed else None
+
+    def _remember_versions(self, rows: Sequence[Row]) -> None:
+        remembered = self._versions
+        if len(remembered) > _REMEMBERED_STREAMS:
+            remembered.clear()  # a guess is only a guess: forgetting costs a round trip
+        for row in rows:
+            remembered[row.stream] = row.stream_version
 
     def append_batches(self, conn: Connection, batches: Iterable[Sequence[NewEvent]]) -> int:
         """Append batches one at a time (none may repeat a recorded event); returns how many."""
@@ -193,11 +278,50 @@ class SqlAppender:
         there is nothing to overlap). An exception in the block inserts nothing
         more and ends a COPY as failed.
         """
+        postgres = self._postgres
+        values: Callable[[Row], tuple[Any, ...]] = self._values("")
+        started = False  # the first row formats the time: plan_append checks the clock first
+
+        def start() -> None:
+            nonlocal values, started
+            values, started = self._values(format_timestamp(recorded_at)), True
+
+        if postgres and not one_row:
+            with contextlib.ExitStack() as stack:
+                copy: Any = None
+
+                def copy_row(row: Row) -> None:
+                    nonlocal copy
+                    if copy is None:
+                        start()
+                        cursor: Any = conn.connection.cursor()
+                        stack.callback(cursor.close)
+                        copy = stack.enter_context(cursor.copy(self._insert_sql))
+                        copy.set_types(self._copy_types)
+                    copy.write_row(values(row))
+
+                yield copy_row
+            return
+        rows: list[Row] = []
+
+        def keep_row(row: Row) -> None:
+            if not started:
+                start()
+            rows.append(row)
+
+        yield keep_row
+        if postgres and rows:
+            [row] = rows
+            self._insert_row.execute(conn, **dict(zip(_INSERT_COLUMNS, values(row), strict=True)))
+        elif rows:  # each row's values are made as executemany takes them, none kept
+            self._insert_params(conn, map(values, rows))
+
+    def _values(self, recorded_text: str) -> Callable[[Row], tuple[Any, ...]]:
+        """A function giving a new row's driver values in table column order (the compiled
+        INSERT's and COPY's), all recorded at ``recorded_text``."""
         ledger_id, postgres = self._ledger.id, self._postgres
-        recorded_text = ""  # formatted at the first row: plan_append checks the clock first
 
         def values(row: Row) -> tuple[Any, ...]:
-            # Driver-level values in table column order (the compiled INSERT's and COPY's).
             return (
                 ledger_id,
                 row.position,
@@ -216,36 +340,7 @@ class SqlAppender:
                 row.leaf_hash,
             )
 
-        if postgres and not one_row:
-            with contextlib.ExitStack() as stack:
-                copy: Any = None
-
-                def copy_row(row: Row) -> None:
-                    nonlocal copy, recorded_text
-                    if copy is None:
-                        recorded_text = format_timestamp(recorded_at)
-                        cursor: Any = conn.connection.cursor()
-                        stack.callback(cursor.close)
-                        copy = stack.enter_context(cursor.copy(self._insert_sql))
-                        copy.set_types(self._copy_types)
-                    copy.write_row(values(row))
-
-                yield copy_row
-            return
-        rows: list[Row] = []
-
-        def keep_row(row: Row) -> None:
-            nonlocal recorded_text
-            if not rows:
-                recorded_text = format_timestamp(recorded_at)
-            rows.append(row)
-
-        yield keep_row
-        if postgres and rows:
-            [row] = rows
-            self._insert_row.execute(conn, **dict(zip(_INSERT_COLUMNS, values(row), strict=True)))
-        elif rows:  # each row's values are made as executemany takes them, none kept
-            self._insert_params(conn, map(values, rows))
+        return values
 
     def _complete(self, conn: Connection, plan: Plan) -> None:
         """Write a plan's tiles and move the head (its rows are inserted)."""

@@ -337,12 +337,12 @@ class SqlStore(EventStore):
         encoded = encode_entries(entries, self._codec)
         if not encoded:
             return []
-        with (
-            self._local_writer,
-            translated(f"appending to ledger {self.ledger_name!r}"),
-            self._append_transaction() as conn,
-        ):
-            return self._appender.append(conn, encoded)
+        with self._local_writer, translated(f"appending to ledger {self.ledger_name!r}"):
+            records = self._appender.append_in_one_trip(encoded)
+            if records is not None:
+                return records
+            with self._append_transaction() as conn:
+                return self._appender.append(conn, encoded)
 
     def append_batches(self, batches: Iterable[Sequence[NewEvent]]) -> int:
         """Append batches in one transaction, one batch in memory at a time; see
