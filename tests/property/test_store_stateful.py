@@ -1,4 +1,5 @@
-"""Random appends, conflicts, retries and reads on the memory and SQLite stores side by side."""
+"""Random appends, conflicts, retries and reads on the memory and SQL stores side by side:
+SQLite, and PostgreSQL written by two stores in turn."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import uuid
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from civicledger import ANY, NO_STREAM, STREAM_EXISTS, CivicLedgerError, Ledger, NewEvent
 from civicledger.events import RecordedEvent
@@ -59,18 +61,18 @@ def outcome(call: Any) -> tuple[str, Any]:
 
 
 class StoresAgree(RuleBasedStateMachine):
-    """The memory store is the model; the SQLite store must behave identically."""
+    """The memory store is the model; the SQL store must behave identically."""
 
     def __init__(self) -> None:
         super().__init__()
         self.folder = tempfile.mkdtemp()
         self.memory = Ledger.in_memory()
         # Durability is not under test here; skipping fsyncs keeps the test fast.
-        self.sqlite = Ledger.open(f"sqlite:///{self.folder}/ledger.db", synchronous="OFF")
+        self.sql: Any = Ledger.open(f"sqlite:///{self.folder}/ledger.db", synchronous="OFF")
 
     def teardown(self) -> None:
         self.memory.close()
-        self.sqlite.close()
+        self.sql.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @rule(
@@ -87,14 +89,14 @@ class StoresAgree(RuleBasedStateMachine):
                     stream, payloads, expected_version=expected, actor="li", event_ids=given
                 )
             )
-            for ledger in (self.memory, self.sqlite)
+            for ledger in (self.memory, self.sql)
         ]
         assert results[0] == results[1]
 
     @rule(batch=st.lists(entries, min_size=1, max_size=4))
     def append_batch(self, batch: list[NewEvent]) -> None:
         first = outcome(lambda: self.memory.append_batch(batch))
-        second = outcome(lambda: self.sqlite.append_batch(batch))
+        second = outcome(lambda: self.sql.append_batch(batch))
         assert first == second
 
     @rule(
@@ -135,7 +137,7 @@ class StoresAgree(RuleBasedStateMachine):
             "occurred_between": between,
         }
         got = [
-            [comparable(r) for r in ledger.read(**filters)] for ledger in (self.memory, self.sqlite)
+            [comparable(r) for r in ledger.read(**filters)] for ledger in (self.memory, self.sql)
         ]
         assert got[0] == got[1]
 
@@ -143,16 +145,16 @@ class StoresAgree(RuleBasedStateMachine):
     def read_stream(self, stream: str, from_version: int) -> None:
         got = [
             [comparable(r) for r in ledger.read_stream(stream, from_version)]
-            for ledger in (self.memory, self.sqlite)
+            for ledger in (self.memory, self.sql)
         ]
         assert got[0] == got[1]
 
     @invariant()
     def positions_and_stream_versions_are_contiguous(self) -> None:
         head = self.memory.head()
-        assert self.sqlite.head() == head
-        assert self.sqlite.store.frontier().size == head
-        records = list(self.sqlite.read())
+        assert self.sql.head() == head
+        assert self.sql.store.frontier().size == head
+        records = list(self.sql.read())
         assert [r.position for r in records] == list(range(1, head + 1))
         for stream in STREAMS:
             versions = [r.stream_version for r in records if r.stream == stream]
@@ -163,3 +165,50 @@ StoresAgree.TestCase.settings = settings(
     settings.get_profile("ci"), stateful_step_count=12, max_examples=settings().max_examples
 )
 test_memory_and_sqlite_stores_agree = StoresAgree.TestCase
+
+
+class TwoStores:
+    """Two stores of one PostgreSQL ledger; each call goes to the one whose turn it is.
+
+    A store plans a small append on what it last wrote (store/sql/one_trip.py), so the
+    other one writing in between is what a wrong guess looks like.
+    """
+
+    def __init__(self, url: str, name: str) -> None:
+        self.ledgers = [Ledger.open(url, ledger=name), Ledger.open(url, ledger=name)]
+        self.turn = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ledgers[self.turn], name)
+
+    def close(self) -> None:
+        for ledger in self.ledgers:
+            ledger.close()
+
+
+class StoresAgreeOnPostgres(StoresAgree):
+    """The same rules against two PostgreSQL stores taking turns at random."""
+
+    def __init__(self, url: str) -> None:
+        RuleBasedStateMachine.__init__(self)
+        self.memory = Ledger.in_memory()
+        self.sql = TwoStores(url, f"test-{uuid.uuid4().hex}")
+        self.folder = tempfile.mkdtemp()
+
+    @rule()
+    def other_store_takes_its_turn(self) -> None:
+        self.sql.turn ^= 1
+
+
+@pytest.mark.postgres
+def test_memory_and_two_postgres_stores_agree(postgres_url: str) -> None:
+    run_state_machine_as_test(
+        lambda: StoresAgreeOnPostgres(postgres_url),
+        # More steps than on SQLite: a guess goes wrong only when the stores take turns
+        # between two appends of the same one.
+        settings=settings(
+            settings.get_profile("ci"),
+            stateful_step_count=30,
+            max_examples=settings().max_examples,
+        ),
+    )
