@@ -26,9 +26,10 @@ def sends(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     results: list[bool] = []
     real = one_trip.send
 
-    def spy(*args: Any, **kwargs: Any) -> bool:
-        results.append(real(*args, **kwargs))
-        return results[-1]
+    def spy(*args: Any, **kwargs: Any) -> one_trip.Sent:
+        sent = real(*args, **kwargs)
+        results.append(sent is one_trip.Sent.COMMITTED)
+        return sent
 
     monkeypatch.setattr(one_trip, "send", spy)
     return results
@@ -257,3 +258,47 @@ def test_a_version_remembered_too_high_is_refused_rather_than_leaving_a_gap(
         assert sends == [False]
         assert record.stream_version == 2
         assert _stored(ledger) == [(1, "p", 1), (2, "p", 2)]
+
+
+def test_a_connection_that_lost_its_prepared_insert_prepares_it_again(
+    postgres_url: str, ledger_name: str, sends: list[bool]
+) -> None:
+    """The rows' INSERT is prepared once per connection; a session that no longer has it
+    (DEALLOCATE, or a pooler handing over another session) refuses, and the next append
+    prepares it again."""
+    with Ledger.open(postgres_url, ledger=ledger_name) as ledger:
+        store = ledger.store
+        assert isinstance(store, SqlStore)
+        ledger.append("s", [note("a")], actor="x")
+        ledger.append("s", [note("b")], actor="x")
+        assert store.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+        raw = store.engine.raw_connection()
+        raw.driver_connection.execute("DEALLOCATE ALL")  # type: ignore[union-attr]
+        raw.driver_connection.commit()  # type: ignore[union-attr]
+        raw.close()
+        ledger.append("s", [note("c")], actor="x")
+        ledger.append("s", [note("d")], actor="x")
+        assert sends == [True, False, True]
+        assert [r.stream_version for r in ledger.read()] == [1, 2, 3, 4]
+
+
+def test_a_store_whose_sessions_keep_losing_the_prepared_insert_stops_trying(
+    postgres_url: str, ledger_name: str, sends: list[bool]
+) -> None:
+    """What a pooler that gives each transaction another session looks like: after three
+    appends that found the statement gone, the store appends the usual way only."""
+    with Ledger.open(postgres_url, ledger=ledger_name) as ledger:
+        store = ledger.store
+        assert isinstance(store, SqlStore)
+        ledger.append("s", [note("a")], actor="x")
+        name = one_trip.Shape(rows=1, streams=1, tiles=0).insert_name
+        for n in range(5):
+            raw = store.engine.raw_connection()  # the store's one pooled connection
+            raw.driver_connection.execute("DEALLOCATE ALL")  # type: ignore[union-attr]
+            raw.driver_connection.commit()  # type: ignore[union-attr]
+            raw.info[one_trip._PREPARED] = {name}  # prepared, as far as the store knows
+            raw.close()
+            ledger.append("s", [note(f"b{n}")], actor="x")
+        assert sends == [False, False, False]
+        assert ledger.head() == 6
+        assert ledger.verify().ok

@@ -62,6 +62,11 @@ MOVED_HEAD = "civicledger_moved_head"
 _REMEMBERED_STREAMS = 10_000
 """Stream versions an appender remembers for one-trip appends before it starts afresh."""
 
+_UNPREPARED_LIMIT = 3
+"""One-trip appends that may find their prepared INSERT gone before a store stops trying
+them: behind a pooler that gives each transaction another server session, they would
+cost a round trip more than the usual append every time."""
+
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 
 
@@ -106,7 +111,8 @@ class SqlAppender:
         # PostgreSQL: the version this appender last gave each stream, the guesses of a
         # one-trip append (the server checks each; see one_trip.py).
         self._versions: dict[str, int] = {}
-        self._one_trip_queries: dict[tuple[int, int, int, str], str] = {}
+        self._one_trip_texts: dict[tuple[one_trip.Shape, str], tuple[str, str]] = {}
+        self._unprepared = 0  # one-trip appends whose session had lost the prepared INSERT
         self._insert_row = DriverStatement(insert(events), engine)  # PostgreSQL, one row
         self._insert_tiles = DriverStatement(
             insert(tiles).values(
@@ -152,7 +158,12 @@ class SqlAppender:
             appends the usual way.
         """
         written = self._written
-        if not self._postgres or written is None or not 0 < len(encoded) <= one_trip.MAX_ROWS:
+        if (
+            not self._postgres
+            or written is None
+            or not 0 < len(encoded) <= one_trip.MAX_ROWS
+            or self._unprepared >= _UNPREPARED_LIMIT
+        ):
             return None
         stored, frontier = written[0], written[1].copy()
         head = frontier.size
@@ -179,11 +190,12 @@ class SqlAppender:
         streams_before: dict[str, int] = {}
         for row in plan.rows:
             streams_before.setdefault(row.stream, row.stream_version - 1)
-        shape = (len(plan.rows), len(streams_before), len(plan.nodes), dialect._NOTIFY_SQL)
-        text = self._one_trip_queries.get(shape)
-        if text is None:  # a few shapes recur: each built once (12 µs a build, measured)
-            text = one_trip.query(self._engine, *shape[:3])
-            self._one_trip_queries[shape] = text
+        shape = one_trip.Shape(len(plan.rows), len(streams_before), len(plan.nodes))
+        key = (shape, dialect._NOTIFY_SQL)
+        texts = self._one_trip_texts.get(key)
+        if texts is None:  # a few shapes recur: each built once (12 µs a build, measured)
+            texts = one_trip.query(self._engine, shape), one_trip.prepare(self._engine, shape)
+            self._one_trip_texts[key] = texts
         arguments = one_trip.params(
             ledger_id,
             [values(row) for row in plan.rows],
@@ -197,15 +209,19 @@ class SqlAppender:
         first = plan.rows[0]
         committed = False
         try:
-            committed = one_trip.send(
+            sent = one_trip.send(
                 self._engine,
-                text,
+                texts[0],
                 arguments,
+                insert=(shape.insert_name, texts[1]),
                 ledger_id=ledger_id,
                 first=(first.position, first.event_id),
                 notifying=f"notifying subscribers of ledger {self._ledger.name!r} "
                 "(the append is committed)",
             )
+            committed = sent is one_trip.Sent.COMMITTED
+            if sent is one_trip.Sent.NOT_PREPARED:
+                self._unprepared += 1
         except StoreError:  # send raises it only when the append committed
             committed = True
             raise
