@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from civicledger import ConcurrencyError, Ledger, StoreError
+from civicledger import ConcurrencyError, Ledger, StoreError, ValidationError
 from civicledger.store import NewEvent
 from civicledger.store.sql import SqlStore, dialect, one_trip
 from civicledger.store.sql.engine import listener
@@ -302,3 +302,16 @@ def test_a_store_whose_sessions_keep_losing_the_prepared_insert_stops_trying(
         assert sends == [False, False, False]
         assert ledger.head() == 6
         assert ledger.verify().ok
+
+
+def test_an_entry_refused_in_planning_is_judged_the_usual_way(
+    postgres_url: str, ledger_name: str, sends: list[bool]
+) -> None:
+    """A one-trip plan knows no stored ids and only remembered versions, so whatever it
+    refuses goes to the usual path, whose error is the one raised (and nothing is sent)."""
+    with Ledger.open(postgres_url, ledger=ledger_name) as ledger:
+        ledger.append("s", [note("a")], actor="x")
+        with pytest.raises(ValidationError, match="control character"):
+            ledger.append("s", [note("bad\x07")], actor="x")
+        assert sends == []
+        assert ledger.head() == 1

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from civicledger.errors import ConcurrencyError, StoreError
+from civicledger.errors import CivicLedgerError, StoreError
 from civicledger.events import Codec, RecordedEvent
 from civicledger.events.text import format_timestamp
 from civicledger.limits import Limits
@@ -182,8 +182,10 @@ class SqlAppender:
                 future_date_tolerance_days=self._limits.future_date_tolerance_days,
                 leaf_version=self._ledger.leaf_version,
             )
-        except ConcurrencyError:
-            return None  # judged on remembered versions; the usual way reads the stored ones
+        except CivicLedgerError:
+            # Judged on what this appender remembers (versions, and no stored ids): the
+            # usual way judges on what is stored, and raises whatever is really wrong.
+            return None
         values = self._values(format_timestamp(plan.recorded_at))
         new_frontier = plan.frontier.to_bytes()
         ledger_id = self._ledger.id
