@@ -44,6 +44,13 @@ def _sql(url: str, statement: str) -> None:
         engine.dispose()
 
 
+def _another_store_appends(url: str, name: str, *streams: str) -> None:
+    """Another store of the same ledger appends one event to each stream, in order."""
+    with Ledger.open(url, ledger=name) as theirs:
+        for stream in streams:
+            theirs.append(stream, [note(f"theirs on {stream}")], actor="y")
+
+
 def _stored(ledger: Ledger) -> list[tuple[int, str, int]]:
     return [(r.position, r.stream, r.stream_version) for r in ledger.read()]
 
@@ -76,9 +83,8 @@ def test_another_writer_in_between_is_refused_by_the_server_and_appended_after_i
 ) -> None:
     with Ledger.open(postgres_url, ledger=ledger_name) as mine:
         mine.append("s", [note("a")], actor="x")
-        with Ledger.open(postgres_url, ledger=ledger_name) as theirs:
-            theirs.append("s", [note("b")], actor="y")  # the position and version I'd guess
-            theirs.append("t", [note("c")], actor="y")
+        # The position and version this store would guess, and one more.
+        _another_store_appends(postgres_url, ledger_name, "s", "t")
         [record] = mine.append("s", [note("d")], actor="x")
         assert sends[-1] is False  # refused by the server; appended the usual way
         assert (record.position, record.stream_version) == (4, 3)
@@ -95,8 +101,7 @@ def test_a_stream_another_writer_moved_is_refused_even_where_the_position_is_fre
     one plans on its own (stale) knowledge of 't' at the right position."""
     with Ledger.open(postgres_url, ledger=ledger_name) as mine:
         mine.append("t", [note("a")], actor="x")
-        with Ledger.open(postgres_url, ledger=ledger_name) as theirs:
-            theirs.append("t", [note("b")], actor="y")
+        _another_store_appends(postgres_url, ledger_name, "t")
         mine.append("u", [note("c")], actor="x")  # usual way: the head moved under it
         assert sends[-1] is False
         [record] = mine.append("t", [note("d")], actor="x")  # remembers 't' at 1, it is at 2
@@ -110,8 +115,7 @@ def test_an_expected_version_is_judged_on_the_stored_stream(
 ) -> None:
     with Ledger.open(postgres_url, ledger=ledger_name) as mine:
         mine.append("s", [note("a")], actor="x")
-        with Ledger.open(postgres_url, ledger=ledger_name) as theirs:
-            theirs.append("s", [note("b")], actor="y")
+        _another_store_appends(postgres_url, ledger_name, "s")
         # Right by the stored stream (version 2), wrong by what this store remembers (1).
         [record] = mine.append("s", [note("c")], expected_version=2, actor="x")
         assert record.stream_version == 3
@@ -182,8 +186,7 @@ def test_pooled_connections_go_back_in_transaction_mode(
         assert isinstance(store, SqlStore)
         ledger.append("s", [note("a")], actor="x")
         ledger.append("s", [note("b")], actor="x")  # committed in one trip
-        with Ledger.open(postgres_url, ledger=ledger_name) as other:
-            other.append("s", [note("c")], actor="y")
+        _another_store_appends(postgres_url, ledger_name, "s")
         ledger.append("s", [note("d")], actor="x")  # refused, then the usual way
         assert sends == [True, False]
         with store.engine.connect() as conn:
