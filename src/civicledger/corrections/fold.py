@@ -117,19 +117,10 @@ class CorrectionIndex:
     ) -> Iterator[RecordedEvent]:
         """The effective view of ``records`` (stored, in position order): each one as
         :meth:`apply` shows it, those not part of the view left out."""
-        targets = self.targets
         for record in records:
-            # Most records neither amend nor are amended and are their own view: decided
-            # here, without a call (or, in a ledger with no amendments, a hash of the id)
-            # for each of the events a projection reads.
-            if record.type in AMENDING_TYPES:
-                continue
-            if targets and record.event_id in targets:
-                amended = self.apply(record, codec)
-                if amended is not None:
-                    yield amended
-            else:
-                yield record
+            amended = self.apply(record, codec)
+            if amended is not None:
+                yield amended
 
     def apply(self, record: RecordedEvent, codec: Codec | None = None) -> RecordedEvent | None:
         """The record as the effective view shows it, or None when it is not part of the view.
