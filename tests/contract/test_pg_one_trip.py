@@ -318,3 +318,19 @@ def test_an_entry_refused_in_planning_is_judged_the_usual_way(
             ledger.append("s", [note("bad\x07")], actor="x")
         assert sends == []
         assert ledger.head() == 1
+
+
+def test_a_store_that_cannot_prepare_the_insert_stops_trying(
+    postgres_url: str, ledger_name: str, sends: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PREPARE the server refuses (here: a broken one) costs a round trip three times;
+    each append still goes through, the usual way."""
+    real = one_trip.prepare
+    monkeypatch.setattr(
+        one_trip, "prepare", lambda *a: real(*a).replace(" AS INSERT", " AS NONSENSE")
+    )
+    with Ledger.open(postgres_url, ledger=ledger_name) as ledger:
+        for n in range(6):
+            ledger.append("s", [note(f"a{n}")], actor="x")
+        assert sends == [False, False, False]
+        assert [r.stream_version for r in ledger.read()] == [1, 2, 3, 4, 5, 6]

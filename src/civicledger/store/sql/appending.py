@@ -63,9 +63,9 @@ _REMEMBERED_STREAMS = 10_000
 """Stream versions an appender remembers for one-trip appends before it starts afresh."""
 
 _UNPREPARED_LIMIT = 3
-"""One-trip appends that may find their prepared INSERT gone before a store stops trying
-them: behind a pooler that gives each transaction another server session, they would
-cost a round trip more than the usual append every time."""
+"""One-trip appends that may find their prepared INSERT gone, or fail to prepare it,
+before a store stops trying them: behind a pooler that gives each transaction another
+server session, they would cost a round trip more than the usual append every time."""
 
 _IN_CHUNK = 500  # ids or streams per IN (...) list: well under every driver's parameter limit
 

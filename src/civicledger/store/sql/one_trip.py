@@ -199,7 +199,8 @@ def send(
     Returns:
         ``COMMITTED`` when the append committed and was announced; otherwise the server
         refused it and rolled it back, and nothing is written: ``REFUSED`` when a check
-        failed, ``NOT_PREPARED`` when the session lacked the prepared ``INSERT``.
+        failed, ``NOT_PREPARED`` when the session lacked the prepared ``INSERT`` or
+        could not prepare it.
 
     Raises:
         StoreError: the append committed and only its announcement failed.
@@ -223,7 +224,7 @@ def send(
                 except psycopg.errors.DuplicatePreparedStatement:
                     pass
                 except psycopg.Error:
-                    return Sent.REFUSED  # the usual way meets the same cause and names it
+                    return Sent.NOT_PREPARED  # the usual way meets the cause and names it
                 prepared.add(name)
             with psycopg.ClientCursor(driver) as cursor:
                 cursor.execute(text, values)
