@@ -148,3 +148,13 @@ def test_the_report_labels_its_root_hash_as_hex(example_db: Path, tmp_path: Path
     assert re.search(r"根哈希（十六进制）[0-9a-f]{64}", report.stdout)
     verify = run(example_db, "verify")
     assert re.search(r"^root \(hex\) [0-9a-f]{64}$", verify.stdout, flags=re.M)
+
+
+def test_a_postgresql_url_without_its_driver_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    result = CliRunner().invoke(cli, ["--db", "postgresql://nobody@127.0.0.1:1/none", "info"])
+    assert_one_error_line(result, "civicledger[postgres]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import psycopg
 import pytest
@@ -181,3 +182,13 @@ def test_opening_bad_urls_raises_store_error(url: str, fragment: str) -> None:
     """A bad URL or an unreachable server raises StoreError, never a SQLAlchemy error."""
     with pytest.raises(StoreError, match=fragment):
         Ledger.open(url)
+
+
+def test_a_postgresql_url_without_its_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg is an optional extra; without it, the error names the extra, not a
+    ModuleNotFoundError from inside SQLAlchemy."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what an uninstalled module imports as
+    with pytest.raises(StoreError, match=r"pip install 'civicledger\[postgres\]'"):
+        Ledger.open("postgresql+psycopg://nobody@127.0.0.1:1/none")

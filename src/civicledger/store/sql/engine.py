@@ -24,7 +24,8 @@ def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 
     """An engine for a SQLite or PostgreSQL URL, set up as the store sets up its own.
 
     Raises:
-        StoreError: the database is neither SQLite nor PostgreSQL, or the URL is invalid.
+        StoreError: the database is neither SQLite nor PostgreSQL, the URL is invalid, or
+            a PostgreSQL URL's driver is not installed.
     """
     backend = url.get_backend_name()
     options: dict[str, Any] = {}
@@ -44,7 +45,14 @@ def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 
             "postgresql+psycopg://user@host/dbname"
         )
     with translated("opening the database"):
-        engine = create_engine(url, **options)
+        try:
+            engine = create_engine(url, **options)
+        except ImportError as e:  # the driver is an optional extra
+            raise StoreError(
+                f"opening the database: a {backend} URL needs the psycopg driver, which "
+                "civicledger's postgres extra installs: pip install 'civicledger[postgres]' "
+                f"({e})"
+            ) from e
     if backend == "sqlite":
         dialect.configure_sqlite(engine, synchronous=synchronous, busy_timeout=busy_timeout)
     return engine
