@@ -302,21 +302,18 @@ class SqlAppender:
         more and ends a COPY as failed.
         """
         postgres = self._postgres
-        values: Callable[[Row], tuple[Any, ...]] = self._values("")
-        started = False  # the first row formats the time: plan_append checks the clock first
-
-        def start() -> None:
-            nonlocal values, started
-            values, started = self._values(format_timestamp(recorded_at)), True
+        # Replaced at the first row, which formats the time: plan_append checks the clock
+        # before it makes any row.
+        values = self._values("")
 
         if postgres and not one_row:
             with contextlib.ExitStack() as stack:
                 copy: Any = None
 
                 def copy_row(row: Row) -> None:
-                    nonlocal copy
+                    nonlocal copy, values
                     if copy is None:
-                        start()
+                        values = self._values(format_timestamp(recorded_at))
                         cursor: Any = conn.connection.cursor()
                         stack.callback(cursor.close)
                         copy = stack.enter_context(cursor.copy(self._insert_sql))
@@ -328,8 +325,9 @@ class SqlAppender:
         rows: list[Row] = []
 
         def keep_row(row: Row) -> None:
-            if not started:
-                start()
+            nonlocal values
+            if not rows:
+                values = self._values(format_timestamp(recorded_at))
             rows.append(row)
 
         yield keep_row

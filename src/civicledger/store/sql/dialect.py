@@ -340,8 +340,15 @@ def copy_statement(connection_dialect: Dialect, table: Table) -> str:
     """PostgreSQL's binary ``COPY … FROM STDIN`` into every column of ``table``, in column
     order; the rows' values are written with :func:`copy_types`."""
     quote = connection_dialect.identifier_preparer
-    columns = ", ".join(quote.format_column(column) for column in table.columns)
+    columns = quoted_columns(connection_dialect, table)
     return f"COPY {quote.format_table(table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+
+
+def quoted_columns(connection_dialect: Dialect, table: Table) -> str:
+    """Every column of ``table`` in column order, quoted for the dialect and joined by
+    commas: the column list of a hand-written ``COPY`` or ``INSERT``."""
+    quote = connection_dialect.identifier_preparer
+    return ", ".join(quote.format_column(column) for column in table.columns)
 
 
 def copy_types(connection_dialect: Dialect, table: Table) -> list[str]:

@@ -47,9 +47,11 @@ def open_engine(url: URL, *, synchronous: str = "NORMAL", busy_timeout: float = 
     with translated("opening the database"):
         try:
             engine = create_engine(url, **options)
-        except ImportError as e:  # the driver is an optional extra
-            raise StoreError(
-                f"opening the database: a {backend} URL needs the psycopg driver, which "
+        except ImportError as e:
+            if backend != "postgresql":
+                raise
+            raise StoreError(  # its driver is an optional extra
+                "opening the database: a postgresql URL needs the psycopg driver, which "
                 "civicledger's postgres extra installs: pip install 'civicledger[postgres]' "
                 f"({e})"
             ) from e

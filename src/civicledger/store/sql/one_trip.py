@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine
 
 from civicledger.store.sql import dialect
 from civicledger.store.sql.errors import translate
@@ -109,7 +109,7 @@ def prepare(engine: Engine, shape: Shape) -> str:
         )
     return (
         f"PREPARE {shape.insert_name} ({', '.join(types)}) AS "
-        f"INSERT INTO {event_table} ({_columns(engine, events)}) "
+        f"INSERT INTO {event_table} ({dialect.quoted_columns(engine.dialect, events)}) "
         f"SELECT * FROM (VALUES {', '.join(rows)}) AS new_rows WHERE {' AND '.join(checks)}"
     )
 
@@ -128,9 +128,9 @@ def query(engine: Engine, shape: Shape) -> str:
     ]
     if shape.tiles:
         tile_values = ", ".join("(%s, %s, %s, %s)" for _ in range(shape.tiles))
+        tile_columns = dialect.quoted_columns(engine.dialect, tiles)
         statements.append(
-            f"INSERT INTO {quote.format_table(tiles)} ({_columns(engine, tiles)}) "
-            f"VALUES {tile_values}"
+            f"INSERT INTO {quote.format_table(tiles)} ({tile_columns}) VALUES {tile_values}"
         )
     # Read when called, not imported: a test replaces it to make the announcement fail.
     statements += [f"SELECT {ADVANCE_FUNCTION}(%s, %s, %s)", "COMMIT", dialect._NOTIFY_SQL]
@@ -270,8 +270,3 @@ def _committed(
         (ledger_id, position, event_id),
     ).fetchone()
     return found is not None
-
-
-def _columns(engine: Engine, table: Table) -> str:
-    quote = engine.dialect.identifier_preparer
-    return ", ".join(quote.format_column(column) for column in table.columns)
