@@ -138,21 +138,52 @@ def test_a_repeated_event_id_gives_back_the_original(
         assert ledger.head() == 2
 
 
-def test_a_frontier_changed_in_the_database_is_never_written_over(
-    postgres_url: str, ledger_name: str, sends: list[bool]
+_PLANT_NEXT_ROW = (
+    "INSERT INTO civicledger_events SELECT ledger_id, position + 1, stream, stream_version + 1, "
+    "gen_random_uuid(), type, schema_version, occurred_on, recorded_at, actor, payload, salt, "
+    "commitments, payload_digest, leaf_hash FROM civicledger_events "
+    "WHERE ledger_id = {0} AND position = 2"
+)
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        ("UPDATE civicledger_ledgers SET frontier = '\\x00'::bytea WHERE id = {0}", "frontier"),
+        ("UPDATE civicledger_ledgers SET head = 1 WHERE id = {0}", "the head is 1"),
+        (_PLANT_NEXT_ROW, r"position.*=\(\d+, 3\) already exists"),
+    ],
+    ids=["frontier", "head lowered", "row planted at the next position"],
+)
+def test_a_ledger_changed_in_the_database_is_never_written_over(
+    postgres_url: str, ledger_name: str, sends: list[bool], damage: str, named: str
 ) -> None:
-    """An insider's frontier fails the first row's check; the usual way then reads it and
-    refuses, as it does for a store that remembers nothing."""
+    """An insider's change to what a store remembers fails the one query's checks; the
+    usual way then reads the ledger and refuses, naming what it found, as it does for a
+    store that remembers nothing."""
     with Ledger.open(postgres_url, ledger=ledger_name) as ledger:
         ledger.append("s", [note("a")], actor="x")
+        ledger.append("s", [note("b")], actor="x")
         store = ledger.store
         assert isinstance(store, SqlStore)
-        damage = "UPDATE civicledger_ledgers SET frontier = '\\x00'::bytea WHERE id = {}"
         _sql(postgres_url, damage.format(store.ledger_id))
-        with pytest.raises(StoreError, match="frontier"):
-            ledger.append("s", [note("b")], actor="x")
+        sends.clear()
+        with pytest.raises(StoreError, match=named):
+            ledger.append("s", [note("refused")], actor="x")
         assert sends == [False]
-        assert ledger.head() == 1
+        engine = create_engine(postgres_url)
+        try:
+            with engine.connect() as conn:
+                written = conn.execute(
+                    text(
+                        "SELECT count(*) FROM civicledger_events "
+                        "WHERE ledger_id = :ledger AND payload LIKE '%refused%'"
+                    ),
+                    {"ledger": store.ledger_id},
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        assert written == 0
 
 
 def test_a_failed_announcement_after_a_one_trip_commit_says_it_is_committed(
