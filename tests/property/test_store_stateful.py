@@ -193,7 +193,10 @@ class StoresAgreeOnPostgres(StoresAgree):
         RuleBasedStateMachine.__init__(self)
         self.memory = Ledger.in_memory()
         self.sql = TwoStores(url, f"test-{uuid.uuid4().hex}")
-        self.folder = tempfile.mkdtemp()
+
+    def teardown(self) -> None:
+        self.memory.close()
+        self.sql.close()  # the run's database, and its ledgers, go with the session
 
     @rule()
     def other_store_takes_its_turn(self) -> None:
