@@ -21,7 +21,7 @@ from civicledger import Event, Ledger, field
 from civicledger.audit import verify_proof
 from civicledger.corrections import RedactedPayload
 from civicledger.corrections.events import register_correction_types
-from civicledger.corrections.fold import effective_envelopes
+from civicledger.corrections.fold import effective_envelopes, read_effective
 from civicledger.events import Codec, EventRegistry, event, upcast
 from civicledger.merkle import hash_algorithm, verify_inclusion
 from corrections_testkit import (
@@ -117,6 +117,36 @@ class CorrectionsContract:
             (1, wrong.type, wrong.event_id),
             (2, dup.type, dup.event_id),
         ]
+
+    def test_with_nothing_amended_the_view_is_the_stored_records(self, ledger: Ledger) -> None:
+        """No amending event recorded: the effective read is the plain read, whole or by
+        type, to any position (the view passes the records through untouched)."""
+        ledger.append("m", [meeting(32), meeting(8)], actor="clerk")
+        ledger.append("v", [visit()], actor="clerk")
+        ledger.append("m", [meeting(5, month=7)], actor="clerk")
+        for types in (None, ["ctest.meeting_held"], ["ctest.visit_made", "event_retracted"]):
+            for last in (None, 3):
+                plain = list(ledger.read(types=types, to_position=last))
+                assert plain, (types, last)
+                assert list(ledger.read(types=types, to_position=last, effective=True)) == plain
+
+    def test_an_amendment_recorded_after_the_cut_is_absent_from_the_view_at_it(
+        self, ledger: Ledger
+    ) -> None:
+        """Read as it stood before a correction was recorded, the view shows the original
+        payload and not the correction event, though the position range holds both."""
+        (wrong,) = ledger.append("m", [meeting(32)], actor="clerk")
+        (other,) = ledger.append("v", [visit()], actor="clerk")
+        cut = other.recorded_at
+        ledger.correct(wrong.event_id, meeting(23), reason="typo", actor="chief")
+        view = list(read_effective(ledger.store, recorded_before=cut))
+        assert [(r.position, r.type, r.corrections) for r in view] == [
+            (1, wrong.type, ()),
+            (2, other.type, ()),
+        ]
+        assert view[0].payload == meeting(32)
+        (now, _) = read_effective(ledger.store)
+        assert now.payload == meeting(23)
 
 
 class TestCorrections(CorrectionsContract):
