@@ -353,5 +353,8 @@ def distinct_keys(value: Any) -> tuple[str, ...]:
     if value is MISSING or value is None:
         return ()
     if isinstance(value, tuple | list | frozenset | set):
-        return tuple(group_text(v) for v in value if v is not None)
+        texts = [v for v in value if v.__class__ is str]
+        if len(texts) == len(value):  # the usual list of ids: each its own key already
+            return tuple(texts)
+        return tuple([group_text(v) for v in value if v is not None])
     return (group_text(value),)
