@@ -117,6 +117,27 @@ def test_server_memory_probe_compares_two_servers_and_drops_its_databases(
     assert row[0] == 0
 
 
+@pytest.mark.postgres
+def test_copy_overlap_probe_times_both_writes_and_drops_its_database(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+    from benchmarks import copy_overlap_probe
+
+    argv = [postgres_url, "--events", "300", "--work-us", "5", "--repetitions", "1"]
+    copy_overlap_probe.main(argv)
+    out = capsys.readouterr().out
+    assert "no client work: " in out
+    assert "client work (5 us a row): " in out
+    assert out.count("waiting at COPY's end") == 2
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'civicledger_bench_copy_overlap_%'"
+        ).fetchone()
+    assert row == (0,)
+
+
 def test_every_scenario_has_a_unique_name_and_a_description() -> None:
     """Scenario names are unique (they are --scenario values) and each says what it measures."""
     names = [s.name for s in ALL]
