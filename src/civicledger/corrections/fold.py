@@ -361,10 +361,10 @@ def _effective_records(
         return
     records = source.read(types=shown, to_position=last, **filters)
     if not amending:
-        # Nothing known amends anything, so the view is the stored records as they are
-        # (an amending record among them was recorded after the cut, which drops it).
-        # Passed straight through: the view's generator and test per record cost about 5 % of
-        # a Python-streamed indicator set (docs/performance.md).
+        # Nothing known amends anything, so the view is the stored records as they are.
+        # An amending record can be among them (types=None) only if recorded after the
+        # cut, which drops it. Passed straight through: the view's generators and test
+        # per record cost about 5 % of a Python-streamed indicator set (performance.md).
         yield from records if recorded_before is None else known(records)
         return
     index = CorrectionIndex.collect(amending)

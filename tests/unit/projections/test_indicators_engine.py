@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
@@ -15,6 +15,8 @@ from civicledger.events import redaction
 from civicledger.indicators import count, count_distinct, eq, latest, ratio
 from civicledger.indicators import sum as sum_of
 from civicledger.projections import AsOf, Indicator, Period, compute, compute_from_source, explain
+from civicledger.projections.accumulate import distinct_keys
+from civicledger.projections.fields import MISSING
 from projection_testkit import Body, GroupClosed, GroupOpened, Log, Reading, day, meeting
 
 YEAR = Period.year(2023)
@@ -65,6 +67,27 @@ def test_count_distinct_counts_each_value_once_and_names_the_key() -> None:
     assert figure.value == 3
     assert [(c.position, c.key) for c in figure.contributions] == [(1, "m1"), (1, "m2"), (2, "m3")]
     assert figure.excluded == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "keys"),
+    [
+        (("m1", "m2"), ("m1", "m2")),
+        (["m1", None, "m2"], ("m1", "m2")),
+        ((3, "a", True, None), ("3", "a", "true")),
+        ((date(2023, 1, 2),), ("2023-01-02",)),
+        ((), ()),
+        ("solo", ("solo",)),
+        (7, ("7",)),
+        (None, ()),
+        (MISSING, ()),
+    ],
+)
+def test_distinct_keys_are_the_texts_of_a_fields_items(
+    value: object, keys: tuple[str, ...]
+) -> None:
+    """Each item of a list field is a key, as its group text; a missing value or item none."""
+    assert distinct_keys(value) == keys
 
 
 def test_stock_counts_opened_minus_closed_as_of_the_period_end() -> None:
