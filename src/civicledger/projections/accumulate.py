@@ -175,6 +175,15 @@ class Accumulator:
         group = self.group_of(record) if self.group_getters else ()
         self.take(group, record)
 
+    def opening_accepted(self, record: RecordedEvent) -> None:
+        """:meth:`opening` for a record the caller found to pass the filter and counts in
+        ``seen`` itself (see :mod:`.dispatch`)."""
+        day = record.occurred_on
+        if day > self.end or (self.start is not None and day < self.start):
+            return
+        group = self.group_of(record) if self.group_getters else ()
+        self.take(group, record)
+
     def _missing(self, record: RecordedEvent, needed: frozenset[str] | None = None) -> None:
         """Remember an event that could not count because a field it needed was redacted."""
         redacted = record.redacted_fields

@@ -1,14 +1,15 @@
 """Compute figures for many indicators and periods in one streaming pass over events.
 
 Each (indicator, period) pair gets an accumulator; accumulators are dispatched
-by event type, so an event only meets the indicators that read its type. Memory
+by event type, so an event only meets the indicators that read its type (and
+those splitting a type by a text field share one read of it: :mod:`.dispatch`). Memory
 holds the accumulators (and, with lineage on, the contributions), never the
 events themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Literal, Protocol
@@ -21,6 +22,7 @@ from civicledger.events import RecordedEvent, default_registry
 from civicledger.projections.accumulate import Accumulator, Group, Interner, group_text
 from civicledger.projections.declared import check_declared_fields, classes_of, mark_estimates
 from civicledger.projections.derived import derived_figures
+from civicledger.projections.dispatch import Apply, dispatch_table
 from civicledger.projections.figures import AsOf, Contribution, Figure
 from civicledger.projections.indicators import Indicator
 from civicledger.projections.measures import Derived, Ratio
@@ -149,17 +151,13 @@ def compute(
     base = _expand(requests)
     interner = Interner()
     accumulators = {req: Accumulator(req[0], req[1], lineage, interner) for req in base}
-    dispatch: dict[str, list[Callable[[RecordedEvent], None]]] = {}
-    for accumulator in accumulators.values():
-        for type_name in accumulator.indicator.source:
-            dispatch.setdefault(type_name, []).append(accumulator.opening)
-        for type_name in accumulator.indicator.closing_types:
-            if type_name not in accumulator.indicator.source:
-                dispatch.setdefault(type_name, []).append(accumulator.closing)
-    empty: list[Callable[[RecordedEvent], None]] = []
+    dispatch, switches = dispatch_table(accumulators.values())
+    empty: list[Apply] = []
     for record in records:
         for apply in dispatch.get(record.type, empty):
             apply(record)
+    for switch in switches:
+        switch.settle()
     computed: dict[Request, list[Figure]] = {
         req: acc.figures(as_of) for req, acc in accumulators.items()
     }
