@@ -44,13 +44,12 @@ def copy_rows(url: str, rows: Sequence[floor.Row], work_us: float) -> tuple[floa
 
     raw = _Floor(url, rows)
     _, values = raw._fresh_rows()
-    statement = f"COPY civicledger_events ({', '.join(raw.columns)}) FROM STDIN"
     waited = 0.0
     with psycopg.connect(_plain(url)) as connection:
         started = time.perf_counter()
         for i in range(0, len(values), BATCH):
             with connection.transaction(), connection.cursor() as cursor:
-                with cursor.copy(statement) as copy:
+                with cursor.copy(raw.copy_sql) as copy:
                     for row in values[i : i + BATCH]:
                         if work_us:
                             _busy(work_us)

@@ -76,6 +76,7 @@ class _Floor:
             f"INSERT INTO civicledger_events ({', '.join(self.columns)}) "
             f"VALUES ({', '.join('%s' for _ in self.columns)})"
         )
+        self.copy_sql = f"COPY civicledger_events ({', '.join(self.columns)}) FROM STDIN"
 
     def _fresh_rows(self) -> tuple[Any, list[tuple[Any, ...]]]:
         name = f"floor-{uuid.uuid4().hex[:12]}"
@@ -101,14 +102,13 @@ class _Floor:
         import psycopg
 
         _, rows = self._fresh_rows()
-        copy_sql = f"COPY civicledger_events ({', '.join(self.columns)}) FROM STDIN"
         with psycopg.connect(_plain(self.url)) as connection:
             start = time.perf_counter()
             for i in range(0, len(rows), BATCH):
                 with (
                     connection.transaction(),
                     connection.cursor() as cursor,
-                    cursor.copy(copy_sql) as copy,
+                    cursor.copy(self.copy_sql) as copy,
                 ):
                     for row in rows[i : i + BATCH]:
                         copy.write_row(row)
