@@ -316,8 +316,9 @@ class SqlAppender:
                         values = self._values(format_timestamp(recorded_at))
                         cursor: Any = conn.connection.cursor()
                         stack.callback(cursor.close)
-                        copy = stack.enter_context(cursor.copy(self._insert_sql))
-                        copy.set_types(self._copy_types)
+                        copy = stack.enter_context(
+                            dialect.binary_copy(cursor, self._insert_sql, self._copy_types)
+                        )
                     copy.write_row(values(row))
 
                 yield copy_row
@@ -398,8 +399,7 @@ class SqlAppender:
         cursor: Any = conn.connection.cursor()
         try:
             if self._postgres:
-                with cursor.copy(self._insert_sql) as copy:
-                    copy.set_types(self._copy_types)
+                with dialect.binary_copy(cursor, self._insert_sql, self._copy_types) as copy:
                     for values in params:
                         copy.write_row(values)
             else:
