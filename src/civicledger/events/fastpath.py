@@ -77,17 +77,27 @@ def encoder_for(annotation: Any) -> Encoder | None:
 
 
 def object_encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The encoder of an attrs class's instances: a dict of every field, encoded.
+
+    Generated once per class as one dict display, as attrs and cattrs generate
+    theirs: a comprehension over (name, encoder) pairs read each field with
+    ``getattr`` and called a function for it, even for the fields stored as they
+    are, which took half of an event's encoding time.
+    """
     hints = typing.get_type_hints(cls)
-    fields = tuple((a.name, encoder_for(hints[a.name]) or _as_is) for a in attrs.fields(cls))
-
-    def encode_object(value: Any) -> dict[str, Any]:
-        return {name: encode(getattr(value, name)) for name, encode in fields}
-
+    namespace: dict[str, Any] = {}
+    items = []
+    for i, field in enumerate(attrs.fields(cls)):
+        value = f"value.{field.name}"  # attrs field names are identifiers
+        encode = encoder_for(hints[field.name])
+        if encode is not None:
+            namespace[f"encode_{i}"] = encode
+            value = f"encode_{i}({value})"
+        items.append(f"{field.name!r}: {value}")
+    source = f"def encode_object(value):\n    return {{{', '.join(items)}}}\n"
+    exec(compile(source, f"<encoder of {cls.__qualname__}>", "exec"), namespace)
+    encode_object: Callable[[Any], dict[str, Any]] = namespace["encode_object"]
     return encode_object
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def slot_setter(cls: type, name: str) -> Callable[[Any, Any], None]:
