@@ -18,7 +18,8 @@ from civicledger import (
     StoreError,
     ValidationError,
 )
-from civicledger.store import NewEvent, planning
+from civicledger.merkle.leaf import BatchEnvelopes
+from civicledger.store import NewEvent
 from civicledger.store.sql import SqlStore
 from store_testkit import note
 
@@ -247,7 +248,7 @@ def test_a_failure_after_rows_were_sent_leaves_the_ledger_as_it_was(
     with Ledger.open(ledger_url, ledger=ledger_name) as ledger:
         ledger.append("s", [note("a")], actor="x")
         before = (ledger.head(), ledger.store.frontier())
-        original = planning._digest
+        original = BatchEnvelopes.leaf_hash
         calls = 0
 
         def fail_late(*args: Any) -> bytes:
@@ -257,7 +258,7 @@ def test_a_failure_after_rows_were_sent_leaves_the_ledger_as_it_was(
                 raise OSError("hashing failed")
             return original(*args)
 
-        monkeypatch.setattr(planning, "_digest", fail_late)
+        monkeypatch.setattr(BatchEnvelopes, "leaf_hash", fail_late)
         with pytest.raises(OSError, match="hashing failed"):
             ledger.append_batch(
                 [NewEvent(stream=f"s{i % 7}", event=note(str(i)), actor="x") for i in range(600)]

@@ -195,6 +195,15 @@ def digest_of_payload_text(alg: HashAlgorithm, secret: bytes, text: bytes | str)
     return digest_of_payload(alg, secret, data)
 
 
+def text_digester(alg: HashAlgorithm) -> native.PayloadDigest | None:
+    """The native module's digest of canonical payload text for ``alg``, to look up once
+    for many payloads (an append batch); None without the module or for another hash.
+
+    It returns None for text it declines, which :func:`digest_of_payload` then digests.
+    """
+    return native.payload_digest_sha256 if alg.name == "sha256" else None
+
+
 def _native_digest(alg: HashAlgorithm, secret: bytes, text: bytes | str) -> bytes | None:
     """The native module's digest of canonical text; None without the module, for
     another hash, or for text it declines (the caller then takes the Python path)."""

@@ -348,14 +348,18 @@ def plan_append(
     leaf_of = leaf.BatchEnvelopes(
         origin=origin, recorded_at=recorded_at, hash_name=alg.name, version=leaf_version
     ).leaf_hash
-    advance = frontier.append
     v2 = leaf_version == disclosure.LEAF_V2
+    # The native digest called straight from here: three Python frames around one C
+    # call were a tenth of a batched event's time.
+    digest_text = disclosure.text_digester(alg) if v2 else None
     for n, (entry, stream_version) in enumerate(zip(fresh, fresh_versions, strict=True)):
         position = head + n + 1
         event_id = entry.event_id if entry.event_id is not None else next(new_ids)
         salt = salts[n * size : (n + 1) * size]
         payload = entry.payload
-        digest = _digest(alg, salt, entry, v2)
+        digest = None if digest_text is None else digest_text(salt, payload)
+        if digest is None:
+            digest = _digest(alg, salt, entry, v2)
         stream, type_name, schema_version = entry.stream, entry.type, entry.schema_version
         occurred_on, actor = entry.occurred_on, entry.actor
         leaf_hash = leaf_of(
@@ -369,9 +373,6 @@ def plan_append(
             actor,
             digest,
         )
-        completed = advance(leaf_hash)
-        if completed:
-            nodes.extend(completed)
         row = Row(
             position,
             stream,
@@ -391,6 +392,10 @@ def plan_append(
             on_row(row)
         rows.append(row)
         by_entry[entry.number] = row
+    # The batch's leaves folded into the frontier in one call (one native call where
+    # built) rather than one call per leaf; nothing reads the tree before the loop ends.
+    if rows:
+        nodes = frontier.extend_packed(b"".join([row.leaf_hash for row in rows]))
 
     final: list[Row | StoredIdentity] = []
     for outcome in outcomes:
