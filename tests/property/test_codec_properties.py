@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import attrs
 import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
@@ -324,8 +325,6 @@ def test_classes_whose_init_does_more_than_assign_are_built_by_it() -> None:
     """A class with cache_hash (its __init__ also clears the cached hash) decodes through
     its own __init__, on both the stored and the new path (catalog classes with a
     post-init hook are covered by the properties above)."""
-    import attrs
-
     registry = EventRegistry()
     codec = Codec(registry)
 
@@ -344,11 +343,48 @@ def test_classes_whose_init_does_more_than_assign_are_built_by_it() -> None:
         assert hash(decoded) == hash(expected)
 
 
+@attrs.frozen
+class Place:
+    """A nested value object, at module level so that event annotations resolve it."""
+
+    value: str
+    built_on: date | None = None
+
+
+def test_the_generated_encoder_reads_fields_named_like_its_own_locals() -> None:
+    """Each class's encoder is generated source (``fastpath.object_encoder``): fields named
+    like the names it uses itself (``value``, ``encode_0``), a nested value object, a tuple
+    of them and a class whose fields live in ``__dict__`` encode as the reference does."""
+    registry = EventRegistry()
+    codec = Codec(registry)
+
+    @event("odd_names", registry=registry)
+    @attrs.frozen(kw_only=True, slots=False)
+    class OddNames(civicledger.Event):
+        value: int
+        encode_0: str
+        place: Place
+        places: tuple[Place, ...] = ()
+        amount: Decimal | None = None
+
+    instance = OddNames(
+        occurred_on=date(2023, 1, 1),
+        value=3,
+        encode_0="x",
+        place=Place("楼", date(1998, 5, 1)),
+        places=(Place("a"), Place("b", date(2001, 1, 2))),
+        amount=Decimal("1.50"),
+    )
+    encoded = codec.to_dict(instance)
+    assert encoded == codec.reference_dict(instance)
+    assert list(encoded) == list(codec.reference_dict(instance))
+    assert encoded["place"] == {"value": "楼", "built_on": "1998-05-01"}
+    assert codec.from_dict("odd_names", 1, encoded) == instance
+
+
 def test_classes_whose_fields_are_not_slots_are_built_by_their_init() -> None:
     """The fast decoders set fields through their slots' descriptors; a class declared
     with ``slots=False`` keeps its fields in ``__dict__`` and is built by its ``__init__``."""
-    import attrs
-
     registry = EventRegistry()
     codec = Codec(registry)
 
