@@ -356,7 +356,6 @@ def test_the_generated_encoder_reads_fields_named_like_its_own_locals() -> None:
     like the names it uses itself (``value``, ``encode_0``), a nested value object, a tuple
     of them and a class whose fields live in ``__dict__`` encode as the reference does."""
     registry = EventRegistry()
-    codec = Codec(registry)
 
     @event("odd_names", registry=registry)
     @attrs.frozen(kw_only=True, slots=False)
@@ -375,6 +374,7 @@ def test_the_generated_encoder_reads_fields_named_like_its_own_locals() -> None:
         places=(Place("a"), Place("b", date(2001, 1, 2))),
         amount=Decimal("1.50"),
     )
+    codec = Codec(registry)
     encoded = codec.to_dict(instance)
     assert encoded == codec.reference_dict(instance)
     assert list(encoded) == list(codec.reference_dict(instance))
