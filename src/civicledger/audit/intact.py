@@ -22,7 +22,7 @@ from civicledger.audit.payloads import RedactionIndex
 from civicledger.errors import ValidationError
 from civicledger.events.redaction import REDACTED_PREFIX
 from civicledger.merkle import native
-from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text
+from civicledger.merkle.disclosure import LEAF_V2, digest_of_payload_text, text_digester
 from civicledger.merkle.hashes import HashAlgorithm
 from civicledger.merkle.leaf import SALT_SIZE
 from civicledger.store.rows import StoredRow
@@ -52,7 +52,7 @@ class IntactRows:
         sha256 = alg.name == "sha256"
         # The digest and the envelope's leaf from the stored texts, one call each, where
         # the module is built (each returns None for what it leaves to Python).
-        self._native_digest = native.payload_digest_sha256 if sha256 and self._v2 else None
+        self._native_digest = text_digester(alg) if self._v2 else None
         self._native_leaf = native.envelope_leaf_sha256 if sha256 else None
         self._native_run = native.intact_leaves_sha256 if sha256 else None
         # The ids the redactions name, whose rows the run leaves to leaf() (and its caller).

@@ -207,9 +207,8 @@ def text_digester(alg: HashAlgorithm) -> native.PayloadDigest | None:
 def _native_digest(alg: HashAlgorithm, secret: bytes, text: bytes | str) -> bytes | None:
     """The native module's digest of canonical text; None without the module, for
     another hash, or for text it declines (the caller then takes the Python path)."""
-    if native.payload_digest_sha256 is None or alg.name != "sha256":
-        return None
-    return native.payload_digest_sha256(secret, text)
+    digest_text = text_digester(alg)
+    return None if digest_text is None else digest_text(secret, text)
 
 
 _SAFE = 2**53 - 1
