@@ -217,23 +217,34 @@ def test_peer_event_classes_resolve_by_topic_in_a_fresh_process() -> None:
         peer.__getattr__("Peer_no_such_event")
 
 
-def test_hashing_floor_hashes_exactly_as_the_ledger_does(tmp_path: Path) -> None:
-    """The append scenario's hashing floor computes the digests, leaves and level-8 tiles the
-    library computes for the same rows: it measures the same hashing, not a cheaper one."""
+@pytest.mark.parametrize("native_hashing", [False, True], ids=["hashlib", "native"])
+def test_hashing_floors_hash_exactly_as_the_ledger_does(
+    tmp_path: Path, native_hashing: bool
+) -> None:
+    """The append scenario's hashing floors (hashlib's and the C module's) compute the
+    digests, leaves, level-8 tiles and frontier the library computes for the same rows:
+    they measure the same hashing, not a cheaper one."""
     import uuid
 
     import orjson
     from benchmarks import floor, workload
 
+    from civicledger.merkle import native
     from civicledger.merkle.disclosure import digest_of_payload
     from civicledger.merkle.hashes import hash_algorithm
-    from civicledger.merkle.tree import merkle_root
+    from civicledger.merkle.tree import Frontier, merkle_root
     from civicledger.store.rows import StoredRow
 
+    if native_hashing and not native.available():
+        pytest.skip("the native hashing floor needs the C module (built by pip install -e .)")
     path = tmp_path / "hashing-floor.db"
     floor.create(path)
     connection = floor.connect(path, "NORMAL")
-    floor.append_hashed(connection, floor.hashing_inputs(workload.load().take(300)), 100)
+    events = workload.load().take(300)
+    if native_hashing:
+        floor.append_native_hashed(connection, floor.native_hashing_inputs(events), 100)
+    else:
+        floor.append_hashed(connection, floor.hashing_inputs(events), 100)
     alg = hash_algorithm("sha256")
     rows = connection.execute(
         "SELECT position, stream, stream_version, event_id, type, schema_version, occurred_on, "
@@ -249,5 +260,14 @@ def test_hashing_floor_hashes_exactly_as_the_ledger_does(tmp_path: Path) -> None
         assert alg.leaf(envelope) == stored.leaf_hash, stored.position
     tiles = connection.execute("SELECT level, node_index, hash FROM civicledger_tiles").fetchall()
     assert tiles == [(8, 0, merkle_root(alg, [row[12] for row in rows[:256]]))]
-    assert connection.execute("SELECT head FROM civicledger_ledgers").fetchone() == (300,)
+    head, stored_frontier = connection.execute(
+        "SELECT head, frontier FROM civicledger_ledgers"
+    ).fetchone()
+    assert head == 300
+    frontier = Frontier(alg)
+    frontier.extend(row[12] for row in rows)
+    if native_hashing:  # the hashlib floor stores its bare subtree hashes
+        assert stored_frontier == frontier.to_bytes()
+    else:
+        assert stored_frontier == b"".join(frontier.hashes)
     connection.close()
