@@ -224,12 +224,12 @@ def append_native_hashed(
     frontier = Frontier(hash_algorithm("sha256"))
     for start in range(0, len(inputs), batch_size):
         chunk = inputs[start : start + batch_size]
-        secrets = os.urandom(16 * len(chunk))
+        randomness = os.urandom(16 * len(chunk))  # drawn once per batch, as the append does
         rows = []
         leaves = []
         for n, (*row, event_id, fields) in enumerate(chunk):
             payload = dumps(fields, option=sort_keys)
-            secret = secrets[16 * n : 16 * n + 16]
+            secret = randomness[16 * n : 16 * n + 16]
             digest = digest_of(secret, payload)
             leaf = leaf_of(
                 row[9], event_id, "sha256", row[7], "bench.floor", digest, row[1], row[8],

@@ -51,7 +51,8 @@ def _floor_batched(
     file: str = "append-floor.db",
 ) -> float:
     """Rows/s writing ``rows`` with ``write`` (the plain floor's, or ``floor.append_hashed``
-    for the hashing floor, whose rows are its inputs) into a fresh floor file."""
+    or ``floor.append_native_hashed`` for the hashing floors, whose rows are their inputs)
+    into a fresh floor file."""
     path = ctx.scratch(file)
     floor.create(path)
     connection = floor.connect(path, synchronous)
