@@ -146,10 +146,10 @@ def hashing_inputs(events: Sequence[tuple[str, Event]]) -> list[Row]:
     ]
 
 
-def native_hashing_inputs(events: Sequence[tuple[str, Event]]) -> list[Row]:
-    """What the native hashing floor starts from: :func:`hashing_inputs`, with each id
-    as the ``uuid.UUID`` the native leaf takes."""
-    return [(*row, uuid.UUID(id_text), fields) for *row, id_text, fields in hashing_inputs(events)]
+def native_hashing_inputs(inputs: Sequence[Row]) -> list[Row]:
+    """What the native hashing floor starts from: the hashing floor's ``inputs``
+    (:func:`hashing_inputs`), each id as the ``uuid.UUID`` the native leaf takes."""
+    return [(*row, uuid.UUID(id_text), fields) for *row, id_text, fields in inputs]
 
 
 def append_hashed(connection: sqlite3.Connection, inputs: Sequence[Row], batch_size: int) -> None:
@@ -195,14 +195,7 @@ def append_hashed(connection: sqlite3.Connection, inputs: Sequence[Row], batch_s
                     tiles.append((1, level, (count >> level) - 1, node[1]))
             stack.append(node)
             rows.append((*row, payload.decode(), secret, None, digest, leaf))
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany(_INSERT, rows)
-        connection.executemany(_INSERT_TILE, tiles)
-        connection.execute(
-            "UPDATE civicledger_ledgers SET head = ?, frontier = ? WHERE id = 1",
-            (count, b"".join(h for _, h in stack)),
-        )
-        connection.execute("COMMIT")
+        _write_batch(connection, rows, tiles, count, b"".join(h for _, h in stack))
 
 
 def append_native_hashed(
@@ -238,14 +231,25 @@ def append_native_hashed(
             leaves.append(leaf)
             rows.append((*row, payload.decode(), secret, None, digest, leaf))
         nodes = frontier.extend_packed(b"".join(leaves))
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany(_INSERT, rows)
-        connection.executemany(_INSERT_TILE, [(1, n.level, n.index, n.hash) for n in nodes])
-        connection.execute(
-            "UPDATE civicledger_ledgers SET head = ?, frontier = ? WHERE id = 1",
-            (frontier.size, frontier.to_bytes()),
-        )
-        connection.execute("COMMIT")
+        tiles = [(1, n.level, n.index, n.hash) for n in nodes]
+        _write_batch(connection, rows, tiles, frontier.size, frontier.to_bytes())
+
+
+def _write_batch(
+    connection: sqlite3.Connection,
+    rows: Sequence[Row],
+    tiles: Sequence[Row],
+    head: int,
+    frontier: bytes,
+) -> None:
+    """One hashing floor's transaction: the batch's rows and tiles, and the head moved."""
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany(_INSERT, rows)
+    connection.executemany(_INSERT_TILE, tiles)
+    connection.execute(
+        "UPDATE civicledger_ledgers SET head = ?, frontier = ? WHERE id = 1", (head, frontier)
+    )
+    connection.execute("COMMIT")
 
 
 def append_batches(connection: sqlite3.Connection, rows: Sequence[Row], batch_size: int) -> None:

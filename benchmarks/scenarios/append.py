@@ -103,7 +103,7 @@ def run_batched(ctx: Context) -> ScenarioResult:
     entries = [NewEvent(stream=s, event=e, actor="bench") for s, e in events]
     rows = floor.build_rows(events)
     inputs = floor.hashing_inputs(events)
-    native_inputs = floor.native_hashing_inputs(events) if native.available() else None
+    native_inputs = floor.native_hashing_inputs(inputs) if native.available() else None
     small = f"{SMALL_BATCH} per call"
     sizes = ((BATCH, f"{BATCH:,} per call", ""), (SMALL_BATCH, small, f", {small}"))
     contenders: dict[str, tuple[str, Callable[[], float]]] = {}

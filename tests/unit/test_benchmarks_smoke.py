@@ -242,7 +242,8 @@ def test_hashing_floors_hash_exactly_as_the_ledger_does(
     connection = floor.connect(path, "NORMAL")
     events = workload.load().take(300)
     if native_hashing:
-        floor.append_native_hashed(connection, floor.native_hashing_inputs(events), 100)
+        inputs = floor.native_hashing_inputs(floor.hashing_inputs(events))
+        floor.append_native_hashed(connection, inputs, 100)
     else:
         floor.append_hashed(connection, floor.hashing_inputs(events), 100)
     alg = hash_algorithm("sha256")
